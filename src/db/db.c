@@ -1,0 +1,387 @@
+/*
+ * db.c - the driver-independent half of the database layer: connections,
+ * the per-connection statement cache, transactions with retry, and the
+ * per-thread pool.
+ */
+#include "driver.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CACHE_SLOTS 512	/* power of two */
+#define TXN_ATTEMPTS 12
+
+struct db_stmt {
+	struct db *db;
+	void *impl;
+	char *sql;
+	uint64_t hash;
+	bool transient;		/* not in the cache: db_done finalizes it */
+};
+
+struct db {
+	const struct db_driver *drv;
+	void *conn;
+	struct db_stmt *cache[CACHE_SLOTS];
+	size_t cached;
+	bool in_txn;
+};
+
+static const struct db_driver *driver_for(const char *url)
+{
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+		return NULL;
+	return &db_sqlite_driver;
+}
+
+int db_connect(const char *url, struct db **out, char *err, size_t errlen)
+{
+	const struct db_driver *drv = driver_for(url);
+	if (!drv) {
+		snprintf(err, errlen,
+			 "cannot use database \"%s\": this build has no PostgreSQL driver yet", url);
+		return DB_ERROR;
+	}
+	struct db *db = xcalloc(1, sizeof(*db));
+	if (!db) {
+		snprintf(err, errlen, "cannot open database: out of memory");
+		return DB_ERROR;
+	}
+	db->drv = drv;
+	if (drv->open(url, &db->conn, err, errlen) != DB_OK) {
+		xfree(db);
+		return DB_ERROR;
+	}
+	*out = db;
+	return DB_OK;
+}
+
+static void cache_clear(struct db *db)
+{
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct db_stmt *st = db->cache[i];
+		if (st) {
+			db->drv->finalize(st->impl);
+			xfree(st->sql);
+			xfree(st);
+			db->cache[i] = NULL;
+		}
+	}
+	db->cached = 0;
+}
+
+void db_disconnect(struct db *db)
+{
+	if (!db)
+		return;
+	cache_clear(db);
+	db->drv->close(db->conn);
+	xfree(db);
+}
+
+const char *db_dialect(const struct db *db)
+{
+	return db->drv->name;
+}
+
+const char *db_errmsg(struct db *db)
+{
+	const char *m = db->drv->errmsg(db->conn);
+	return m ? m : "";
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+	int rc = db->drv->exec(db->conn, sql);
+	if (rc < 0 && rc != DB_RETRY)
+		log_error("cannot run sql: %s", db_errmsg(db));
+	return rc;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+struct db_stmt *db_prepare(struct db *db, const char *sql)
+{
+	uint64_t h = fnv1a(sql);
+	size_t slot = h & (CACHE_SLOTS - 1);
+	for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
+		struct db_stmt *st = db->cache[(slot + probe) & (CACHE_SLOTS - 1)];
+		if (!st)
+			break;
+		if (st->hash == h && strcmp(st->sql, sql) == 0)
+			return st;
+	}
+	/* Past the limit, statements are not cached; the engine's SQL shapes are few. */
+	bool transient = db->cached >= CACHE_SLOTS * 3 / 4;
+
+	struct db_stmt *st = xcalloc(1, sizeof(*st));
+	char *copy = xstrdup(sql);
+	if (!st || !copy) {
+		xfree(st);
+		xfree(copy);
+		log_error("cannot prepare statement: out of memory");
+		return NULL;
+	}
+	if (db->drv->prepare(db->conn, sql, &st->impl) != DB_OK) {
+		log_error("cannot prepare statement: %s: %s", db_errmsg(db), sql);
+		xfree(st);
+		xfree(copy);
+		return NULL;
+	}
+	st->db = db;
+	st->sql = copy;
+	st->hash = h;
+	st->transient = transient;
+	if (transient)
+		return st;
+	while (db->cache[slot])
+		slot = (slot + 1) & (CACHE_SLOTS - 1);
+	db->cache[slot] = st;
+	db->cached++;
+	return st;
+}
+
+int db_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+	return st->db->drv->bind_int(st->impl, idx, v);
+}
+
+int db_bind_text(struct db_stmt *st, int idx, const char *v)
+{
+	return st->db->drv->bind_text(st->impl, idx, v);
+}
+
+int db_bind_null(struct db_stmt *st, int idx)
+{
+	return st->db->drv->bind_null(st->impl, idx);
+}
+
+int db_step(struct db_stmt *st)
+{
+	int rc = st->db->drv->step(st->impl);
+	if (rc == DB_ERROR)
+		log_error("cannot run statement: %s: %s", db_errmsg(st->db), st->sql);
+	return rc;
+}
+
+int db_col_count(struct db_stmt *st)
+{
+	return st->db->drv->col_count(st->impl);
+}
+
+bool db_col_null(struct db_stmt *st, int col)
+{
+	return st->db->drv->col_null(st->impl, col);
+}
+
+int64_t db_col_int(struct db_stmt *st, int col)
+{
+	return st->db->drv->col_int(st->impl, col);
+}
+
+const char *db_col_text(struct db_stmt *st, int col)
+{
+	if (st->db->drv->col_null(st->impl, col))
+		return NULL;
+	return st->db->drv->col_text(st->impl, col);
+}
+
+const char *db_col_name(struct db_stmt *st, int col)
+{
+	return st->db->drv->col_name(st->impl, col);
+}
+
+void db_done(struct db_stmt *st)
+{
+	if (!st)
+		return;
+	if (st->transient) {
+		st->db->drv->finalize(st->impl);
+		xfree(st->sql);
+		xfree(st);
+		return;
+	}
+	st->db->drv->reset(st->impl);
+}
+
+int64_t db_changes(struct db *db)
+{
+	return db->drv->changes(db->conn);
+}
+
+int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...)
+{
+	if (out)
+		*out = NULL;
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERROR;
+	va_list ap;
+	va_start(ap, fmt);
+	int idx = 1, rc = DB_OK;
+	for (const char *f = fmt; *f && rc == DB_OK; f++, idx++) {
+		switch (*f) {
+		case 'i':
+			rc = db_bind_int(st, idx, va_arg(ap, int64_t));
+			break;
+		case 's':
+			rc = db_bind_text(st, idx, va_arg(ap, const char *));
+			break;
+		case 'n':
+			rc = db_bind_null(st, idx);
+			break;
+		default:
+			abort();	/* a programming error in the caller's format */
+		}
+	}
+	va_end(ap);
+	if (rc != DB_OK) {
+		db_done(st);
+		return rc;
+	}
+	rc = db_step(st);
+	if (rc == DB_ROW && out) {
+		*out = st;
+		return DB_ROW;
+	}
+	db_done(st);
+	return rc;
+}
+
+int db_begin(struct db *db)
+{
+	int rc = db->drv->exec(db->conn, db->drv->begin_sql);
+	if (rc == DB_OK)
+		db->in_txn = true;
+	else if (rc != DB_RETRY)
+		log_error("cannot begin transaction: %s", db_errmsg(db));
+	return rc;
+}
+
+int db_commit(struct db *db)
+{
+	int rc = db->drv->exec(db->conn, "COMMIT");
+	if (rc == DB_OK) {
+		db->in_txn = false;
+	} else {
+		if (rc != DB_RETRY)
+			log_error("cannot commit: %s", db_errmsg(db));
+		db_rollback(db);
+	}
+	return rc;
+}
+
+int db_rollback(struct db *db)
+{
+	int rc = db->drv->exec(db->conn, "ROLLBACK");
+	db->in_txn = false;
+	return rc;
+}
+
+bool db_in_txn(const struct db *db)
+{
+	return db->in_txn;
+}
+
+static void backoff(int attempt)
+{
+	long ms = (long)(1 + rand() % 10) * (attempt + 1);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
+{
+	int rc = DB_RETRY;
+	for (int attempt = 0; attempt < TXN_ATTEMPTS && rc == DB_RETRY; attempt++) {
+		if (attempt)
+			backoff(attempt);
+		rc = db_begin(db);
+		if (rc != DB_OK)
+			continue;
+		rc = fn(db, arg);
+		if (rc == DB_OK)
+			rc = db_commit(db);
+		else
+			db_rollback(db);
+	}
+	if (rc == DB_RETRY)
+		log_warn("transaction gave up after %d attempts: %s", TXN_ATTEMPTS, db_errmsg(db));
+	return rc;
+}
+
+int db_fts_where(struct db *db, const char *table, struct buf *sql)
+{
+	return db->drv->fts_where(table, sql);
+}
+
+char *db_fts_query(struct db *db, const char *text)
+{
+	return db->drv->fts_query(text);
+}
+
+/* The pool: one connection per thread. */
+
+static char *pool_url;
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_destroy(void *p)
+{
+	db_disconnect(p);
+}
+
+static void pool_make_key(void)
+{
+	pthread_key_create(&pool_key, pool_destroy);
+}
+
+void db_pool_init(const char *url)
+{
+	pthread_once(&pool_once, pool_make_key);
+	xfree(pool_url);
+	pool_url = xstrdup(url);
+}
+
+struct db *db_pool_get(void)
+{
+	struct db *db = pthread_getspecific(pool_key);
+	if (db)
+		return db;
+	char err[512];
+	if (!pool_url || db_connect(pool_url, &db, err, sizeof(err)) != DB_OK) {
+		log_error("%s", pool_url ? err : "database pool used before db_pool_init");
+		return NULL;
+	}
+	pthread_setspecific(pool_key, db);
+	return db;
+}
+
+void db_pool_release(void)
+{
+	struct db *db = pthread_getspecific(pool_key);
+	if (db) {
+		pthread_setspecific(pool_key, NULL);
+		db_disconnect(db);
+	}
+}
+
+/* For migrate.c: the driver's primary-key type. */
+const char *db_id_pk_type(const struct db *db);
+const char *db_id_pk_type(const struct db *db)
+{
+	return db->drv->id_pk;
+}

@@ -1,0 +1,121 @@
+/*
+ * db.h - the only database API Servio has: one small portable layer over
+ * SQLite (sqlite.c) and, later, PostgreSQL (pg.c). Domain code writes
+ * portable SQL with "?" placeholders; dialect differences live in the
+ * drivers and are reached through the functions below.
+ *
+ * Connections: a struct db is one connection, used by one thread at a time.
+ * db_pool_get() hands each thread its own connection, opened on first use
+ * and closed when the thread exits (the HTTP server's worker threads each
+ * hold one).
+ *
+ * Statements: db_prepare() returns a statement cached on the connection by
+ * its SQL text; db_done() resets it for the next caller. Statement text is
+ * built only from constant strings (the resource tables), never from input;
+ * every value is bound.
+ *
+ * Results: functions return DB_OK (0), DB_ROW or DB_DONE on success, and a
+ * negative enum db_rc on failure. DB_RETRY means the operation lost a race
+ * (SQLite busy, PostgreSQL serialization failure or deadlock) and the whole
+ * transaction may be tried again; db_txn() does that.
+ */
+#ifndef SERVIO_DB_H
+#define SERVIO_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum db_rc {
+	DB_OK = 0,
+	DB_ROW = 1,
+	DB_DONE = 2,
+	DB_ERROR = -1,		/* hard failure, logged */
+	DB_RETRY = -2,		/* retryable: busy, serialization failure, deadlock */
+	DB_CONSTRAINT = -3,	/* unique, foreign key or check constraint violated */
+};
+
+struct db;
+struct db_stmt;
+
+/*
+ * Opens a connection. url: "sqlite:PATH", a plain file path, or
+ * "postgres://…". Returns DB_OK and sets *out, or DB_ERROR with a
+ * message in err.
+ */
+int db_connect(const char *url, struct db **out, char *err, size_t errlen);
+void db_disconnect(struct db *db);
+
+/* "sqlite" or "postgres". */
+const char *db_dialect(const struct db *db);
+/* The last error message on this connection ("" when none). */
+const char *db_errmsg(struct db *db);
+
+/* Runs SQL text with no parameters and no result (may hold several statements). */
+int db_exec(struct db *db, const char *sql);
+
+/* Returns a ready statement (cached by SQL text), or NULL (logged). */
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+/* Parameters are numbered from 1. */
+int db_bind_int(struct db_stmt *st, int idx, int64_t v);
+int db_bind_text(struct db_stmt *st, int idx, const char *v);	/* NULL binds NULL */
+int db_bind_null(struct db_stmt *st, int idx);
+/* DB_ROW, DB_DONE or a negative db_rc. */
+int db_step(struct db_stmt *st);
+/* Columns are numbered from 0; text is valid until the next step or done. */
+int db_col_count(struct db_stmt *st);
+bool db_col_null(struct db_stmt *st, int col);
+int64_t db_col_int(struct db_stmt *st, int col);
+const char *db_col_text(struct db_stmt *st, int col);	/* NULL for SQL NULL */
+const char *db_col_name(struct db_stmt *st, int col);
+/* Resets the statement and clears its bindings; always call when done. */
+void db_done(struct db_stmt *st);
+/* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
+int64_t db_changes(struct db *db);
+
+/*
+ * Convenience for one-shot statements: binds args described by fmt
+ * ('i' int64_t, 's' const char * or NULL, 'n' NULL), steps once, and
+ * returns DB_ROW (the statement is left open: read columns, then
+ * db_done) or DB_DONE (already done) or a negative db_rc (done).
+ */
+int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...);
+
+/* Transactions. db_begin takes the write lock up front (SQLite IMMEDIATE). */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+int db_rollback(struct db *db);
+bool db_in_txn(const struct db *db);
+
+/*
+ * Runs fn inside a transaction, retrying the whole of it (with jittered
+ * backoff, up to a limit) while fn or the commit returns DB_RETRY.
+ * fn returns DB_OK to commit, anything else to roll back; that value is
+ * returned.
+ */
+int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg);
+
+/*
+ * Full-text search, one interface over FTS5 and tsvector. db_fts_where
+ * appends to sql a WHERE fragment with one "?" that restricts "id" of
+ * table to matching rows (the table's search index comes from its
+ * migration); db_fts_query turns user text into the parameter for it
+ * (heap string, caller xfree()s), or NULL when the text holds no words.
+ */
+struct buf;
+int db_fts_where(struct db *db, const char *table, struct buf *sql);
+char *db_fts_query(struct db *db, const char *text);
+
+/* Per-thread connections. Set the URL once before threads start. */
+void db_pool_init(const char *url);
+/* This thread's connection, opened on first use; NULL (logged) on failure. */
+struct db *db_pool_get(void);
+/* Closes this thread's connection now (also done at thread exit). */
+void db_pool_release(void);
+
+/* Schema. Applies pending migrations in one transaction each. */
+int db_migrate(struct db *db, bool verbose);
+/* Current schema version and the newest this program knows. */
+int db_schema_version(struct db *db, int *current, int *latest);
+
+#endif

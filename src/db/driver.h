@@ -1,0 +1,45 @@
+/*
+ * driver.h - what a database driver provides to db.c. Internal to db/.
+ *
+ * A driver turns portable SQL into its dialect at prepare time (the
+ * PostgreSQL driver numbers the "?" placeholders) and maps its error codes
+ * onto enum db_rc. db.c owns the statement cache, transactions and retry.
+ */
+#ifndef SERVIO_DB_DRIVER_H
+#define SERVIO_DB_DRIVER_H
+
+#include "db.h"
+
+#include "core/buf.h"
+
+struct db_driver {
+	const char *name;	/* "sqlite", "postgres" */
+	/* Column type for an integer primary key that numbers itself. */
+	const char *id_pk;
+	int (*open)(const char *url, void **conn, char *err, size_t errlen);
+	void (*close)(void *conn);
+	const char *(*errmsg)(void *conn);
+	int (*exec)(void *conn, const char *sql);
+	int (*prepare)(void *conn, const char *sql, void **stmt);
+	void (*finalize)(void *stmt);
+	int (*bind_int)(void *stmt, int idx, int64_t v);
+	int (*bind_text)(void *stmt, int idx, const char *v);
+	int (*bind_null)(void *stmt, int idx);
+	int (*step)(void *stmt);
+	int (*col_count)(void *stmt);
+	bool (*col_null)(void *stmt, int col);
+	int64_t (*col_int)(void *stmt, int col);
+	const char *(*col_text)(void *stmt, int col);
+	const char *(*col_name)(void *stmt, int col);
+	void (*reset)(void *stmt);
+	int64_t (*changes)(void *conn);
+	/* BEGIN that takes the write lock. */
+	const char *begin_sql;
+	/* Appends the WHERE fragment matching table.id against one "?". */
+	int (*fts_where)(const char *table, struct buf *sql);
+	char *(*fts_query)(const char *text);
+};
+
+extern const struct db_driver db_sqlite_driver;
+
+#endif

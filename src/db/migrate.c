@@ -1,0 +1,330 @@
+/*
+ * migrate.c - versioned schema migrations, each applied in one transaction.
+ *
+ * A migration is portable SQL plus, where the dialects differ, a part for
+ * each. "@ID_PK@" stands for the driver's self-numbering integer primary
+ * key. Full-text indexes are declared as (table, columns) and built by
+ * fts_sql() for the dialect, so domain tables never spell FTS5 or tsvector.
+ *
+ * Add a migration by appending to the table; never edit one that shipped.
+ */
+#include "driver.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *db_id_pk_type(const struct db *db);
+
+struct fts_index {
+	const char *table;
+	const char *columns;	/* comma-separated, no spaces */
+};
+
+struct migration {
+	int version;
+	const char *name;
+	const char *sql;
+	const char *sqlite_sql;
+	const char *postgres_sql;
+	struct fts_index fts[8];
+};
+
+/* Columns every record has; spelled once. */
+#define RECORD_COLUMNS                                   \
+	"id @ID_PK@,"                                    \
+	"created_at TEXT NOT NULL,"                      \
+	"updated_at TEXT NOT NULL,"                      \
+	"version BIGINT NOT NULL DEFAULT 1,"             \
+	"archived_at TEXT"
+
+static const struct migration migrations[] = {
+	{ 1, "foundation",
+	  "CREATE TABLE users (" RECORD_COLUMNS ","
+	  " email TEXT NOT NULL UNIQUE,"
+	  " name TEXT NOT NULL,"
+	  " role TEXT NOT NULL,"
+	  " active BIGINT NOT NULL DEFAULT 1,"
+	  " skills TEXT NOT NULL DEFAULT '[]',"
+	  " password_hash TEXT,"
+	  " totp_secret TEXT,"
+	  " totp_enabled BIGINT NOT NULL DEFAULT 0);"
+
+	  "CREATE TABLE sessions ("
+	  " id @ID_PK@,"
+	  " token_hash TEXT NOT NULL UNIQUE,"
+	  " user_id BIGINT NOT NULL REFERENCES users(id),"
+	  " csrf_token TEXT NOT NULL,"
+	  " created_at TEXT NOT NULL,"
+	  " last_seen_at TEXT NOT NULL,"
+	  " expires_at TEXT NOT NULL,"
+	  " remote_addr TEXT);"
+	  "CREATE INDEX sessions_user ON sessions(user_id);"
+
+	  "CREATE TABLE api_tokens ("
+	  " id @ID_PK@,"
+	  " user_id BIGINT NOT NULL REFERENCES users(id),"
+	  " name TEXT NOT NULL,"
+	  " token_hash TEXT NOT NULL UNIQUE,"
+	  " prefix TEXT NOT NULL,"
+	  " created_at TEXT NOT NULL,"
+	  " last_used_at TEXT,"
+	  " expires_at TEXT,"
+	  " revoked_at TEXT);"
+
+	  "CREATE TABLE login_failures ("
+	  " scope TEXT NOT NULL,"
+	  " key TEXT NOT NULL,"
+	  " window_start TEXT NOT NULL,"
+	  " count BIGINT NOT NULL,"
+	  " PRIMARY KEY (scope, key));"
+
+	  "CREATE TABLE idempotency_keys ("
+	  " id @ID_PK@,"
+	  " user_id BIGINT NOT NULL,"
+	  " key TEXT NOT NULL,"
+	  " method TEXT NOT NULL,"
+	  " path TEXT NOT NULL,"
+	  " body_hash TEXT NOT NULL,"
+	  " state TEXT NOT NULL,"
+	  " status BIGINT,"
+	  " content_type TEXT,"
+	  " response TEXT,"
+	  " location TEXT,"
+	  " created_at TEXT NOT NULL,"
+	  " UNIQUE (user_id, key));"
+
+	  "CREATE TABLE audit_log ("
+	  " id @ID_PK@,"
+	  " at TEXT NOT NULL,"
+	  " actor_id BIGINT,"
+	  " actor TEXT NOT NULL,"
+	  " action TEXT NOT NULL,"
+	  " resource TEXT NOT NULL,"
+	  " record_id BIGINT,"
+	  " before TEXT,"
+	  " after TEXT,"
+	  " request_id TEXT);"
+	  "CREATE INDEX audit_log_record ON audit_log(resource, record_id, id);"
+	  "CREATE INDEX audit_log_actor ON audit_log(actor_id, id);"
+	  "CREATE INDEX audit_log_at ON audit_log(at, id);"
+
+	  "CREATE TABLE companies (" RECORD_COLUMNS ","
+	  " name TEXT NOT NULL,"
+	  " kind TEXT NOT NULL,"
+	  " phone TEXT,"
+	  " email TEXT,"
+	  " website TEXT,"
+	  " referred_by_id BIGINT REFERENCES companies(id),"
+	  " lead_source TEXT,"
+	  " notes TEXT);"
+	  "CREATE INDEX companies_name ON companies(name, id);"
+	  "CREATE INDEX companies_kind ON companies(kind, id);"
+	  "CREATE INDEX companies_created ON companies(created_at, id);"
+	  "CREATE INDEX companies_updated ON companies(updated_at, id);"
+	  "CREATE INDEX companies_referred ON companies(referred_by_id);"
+
+	  "CREATE TABLE contacts (" RECORD_COLUMNS ","
+	  " company_id BIGINT NOT NULL REFERENCES companies(id),"
+	  " first_name TEXT NOT NULL,"
+	  " last_name TEXT NOT NULL,"
+	  " email TEXT,"
+	  " phone TEXT,"
+	  " mobile TEXT,"
+	  " title TEXT,"
+	  " portal_access BIGINT NOT NULL DEFAULT 0,"
+	  " notes TEXT);"
+	  "CREATE INDEX contacts_company ON contacts(company_id, id);"
+	  "CREATE INDEX contacts_email ON contacts(email);"
+	  "CREATE INDEX contacts_last_name ON contacts(last_name, id);"
+	  "CREATE INDEX contacts_created ON contacts(created_at, id);"
+
+	  "CREATE TABLE sites (" RECORD_COLUMNS ","
+	  " company_id BIGINT NOT NULL REFERENCES companies(id),"
+	  " name TEXT NOT NULL,"
+	  " address_line1 TEXT,"
+	  " address_line2 TEXT,"
+	  " city TEXT,"
+	  " region TEXT,"
+	  " postal_code TEXT,"
+	  " country TEXT,"
+	  " timezone TEXT,"
+	  " phone TEXT,"
+	  " notes TEXT);"
+	  "CREATE INDEX sites_company ON sites(company_id, id);"
+	  "CREATE INDEX sites_name ON sites(name, id);"
+	  "CREATE INDEX sites_created ON sites(created_at, id);"
+
+	  "CREATE TABLE assets (" RECORD_COLUMNS ","
+	  " company_id BIGINT NOT NULL REFERENCES companies(id),"
+	  " site_id BIGINT REFERENCES sites(id),"
+	  " name TEXT NOT NULL,"
+	  " kind TEXT NOT NULL,"
+	  " manufacturer TEXT,"
+	  " model TEXT,"
+	  " serial_number TEXT,"
+	  " warranty_expires_on TEXT,"
+	  " notes TEXT);"
+	  "CREATE INDEX assets_company ON assets(company_id, id);"
+	  "CREATE INDEX assets_site ON assets(site_id, id);"
+	  "CREATE INDEX assets_serial ON assets(serial_number);"
+	  "CREATE INDEX assets_name ON assets(name, id);"
+	  "CREATE INDEX assets_created ON assets(created_at, id);"
+	  "CREATE INDEX assets_warranty ON assets(warranty_expires_on, id);",
+	  NULL, NULL,
+	  { { "companies", "name,email,website,phone,notes" },
+	    { "contacts", "first_name,last_name,email,phone,mobile,title" },
+	    { "sites", "name,address_line1,city,postal_code" },
+	    { "assets", "name,manufacturer,model,serial_number" } } },
+};
+
+static const size_t nmigrations = sizeof(migrations) / sizeof(migrations[0]);
+
+/* Appends "prefix.col1, prefix.col2" (prefix may be empty). */
+static void columns_list(struct buf *b, const char *prefix, const char *cols)
+{
+	const char *p = cols;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (p != cols)
+			buf_addstr(b, ", ");
+		buf_addf(b, "%s%.*s", prefix, (int)n, p);
+		p += n + (end ? 1 : 0);
+	}
+}
+
+static void fts_sqlite(struct buf *b, const struct fts_index *f)
+{
+	const char *t = f->table;
+	buf_addf(b, "CREATE VIRTUAL TABLE %s_fts USING fts5(", t);
+	columns_list(b, "", f->columns);
+	buf_addf(b, ", content='%s', content_rowid='id',"
+		    " tokenize='unicode61 remove_diacritics 2');", t);
+
+	buf_addf(b, "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s BEGIN"
+		    " INSERT INTO %s_fts(rowid, ", t, t, t);
+	columns_list(b, "", f->columns);
+	buf_addstr(b, ") VALUES (new.id, ");
+	columns_list(b, "new.", f->columns);
+	buf_addstr(b, "); END;");
+
+	buf_addf(b, "CREATE TRIGGER %s_fts_ad AFTER DELETE ON %s BEGIN"
+		    " INSERT INTO %s_fts(%s_fts, rowid, ", t, t, t, t);
+	columns_list(b, "", f->columns);
+	buf_addstr(b, ") VALUES ('delete', old.id, ");
+	columns_list(b, "old.", f->columns);
+	buf_addstr(b, "); END;");
+
+	buf_addf(b, "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s BEGIN"
+		    " INSERT INTO %s_fts(%s_fts, rowid, ", t, t, t, t);
+	columns_list(b, "", f->columns);
+	buf_addstr(b, ") VALUES ('delete', old.id, ");
+	columns_list(b, "old.", f->columns);
+	buf_addf(b, "); INSERT INTO %s_fts(rowid, ", t);
+	columns_list(b, "", f->columns);
+	buf_addstr(b, ") VALUES (new.id, ");
+	columns_list(b, "new.", f->columns);
+	buf_addstr(b, "); END;");
+}
+
+/* Replaces every @ID_PK@ with the driver's type. */
+static void add_sql(struct buf *b, const char *sql, const char *id_pk)
+{
+	const char *p = sql;
+	const char *hit;
+	while ((hit = strstr(p, "@ID_PK@"))) {
+		buf_add(b, p, (size_t)(hit - p));
+		buf_addstr(b, id_pk);
+		p = hit + 7;
+	}
+	buf_addstr(b, p);
+}
+
+struct apply_ctx {
+	const struct migration *m;
+	const char *sql;
+};
+
+static int apply_one(struct db *db, void *arg)
+{
+	struct apply_ctx *ctx = arg;
+	int rc = db_exec(db, ctx->sql);
+	if (rc != DB_OK)
+		return rc;
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	return db_run(db, NULL,
+		      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+		      "iss", (int64_t)ctx->m->version, ctx->m->name, now) == DB_DONE
+		       ? DB_OK
+		       : DB_ERROR;
+}
+
+static int ensure_table(struct db *db)
+{
+	return db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			   " version BIGINT PRIMARY KEY,"
+			   " name TEXT NOT NULL,"
+			   " applied_at TEXT NOT NULL)");
+}
+
+int db_schema_version(struct db *db, int *current, int *latest)
+{
+	if (ensure_table(db) != DB_OK)
+		return DB_ERROR;
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
+	if (rc != DB_ROW)
+		return DB_ERROR;
+	*current = (int)db_col_int(st, 0);
+	db_done(st);
+	*latest = migrations[nmigrations - 1].version;
+	return DB_OK;
+}
+
+int db_migrate(struct db *db, bool verbose)
+{
+	int current, latest;
+	if (db_schema_version(db, &current, &latest) != DB_OK)
+		return DB_ERROR;
+	if (current > latest) {
+		log_error("database schema version %d is newer than this program (%d)", current,
+			  latest);
+		return DB_ERROR;
+	}
+	const char *dialect = db_dialect(db);
+	for (size_t i = 0; i < nmigrations; i++) {
+		const struct migration *m = &migrations[i];
+		if (m->version <= current)
+			continue;
+		struct buf sql;
+		buf_init(&sql, 0);
+		add_sql(&sql, m->sql, db_id_pk_type(db));
+		const char *extra = strcmp(dialect, "sqlite") == 0 ? m->sqlite_sql : m->postgres_sql;
+		if (extra)
+			add_sql(&sql, extra, db_id_pk_type(db));
+		for (size_t f = 0; f < sizeof(m->fts) / sizeof(m->fts[0]) && m->fts[f].table; f++)
+			if (strcmp(dialect, "sqlite") == 0)
+				fts_sqlite(&sql, &m->fts[f]);
+		if (sql.failed) {
+			log_error("cannot build migration %d: out of memory", m->version);
+			return DB_ERROR;
+		}
+		struct apply_ctx ctx = { m, buf_str(&sql) };
+		int rc = db_txn(db, apply_one, &ctx);
+		buf_release(&sql);
+		if (rc != DB_OK) {
+			log_error("cannot apply migration %d (%s): %s", m->version, m->name,
+				  db_errmsg(db));
+			return DB_ERROR;
+		}
+		if (verbose)
+			log_info("applied migration %d (%s)", m->version, m->name);
+	}
+	return DB_OK;
+}

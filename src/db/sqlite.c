@@ -1,0 +1,229 @@
+/*
+ * sqlite.c - the SQLite driver: WAL, a busy timeout, foreign keys on,
+ * FTS5 for full-text search. SQLITE_BUSY and SQLITE_LOCKED are retryable.
+ */
+#include "driver.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+static int map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return DB_OK;
+	case SQLITE_ROW:
+		return DB_ROW;
+	case SQLITE_DONE:
+		return DB_DONE;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return DB_RETRY;
+	case SQLITE_CONSTRAINT:
+		return DB_CONSTRAINT;
+	default:
+		return DB_ERROR;
+	}
+}
+
+static const char *path_of(const char *url)
+{
+	if (strncmp(url, "sqlite://", 9) == 0)
+		return url + 9;
+	if (strncmp(url, "sqlite:", 7) == 0)
+		return url + 7;
+	return url;
+}
+
+static int sq_open(const char *url, void **out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	const char *path = path_of(url);
+	int rc = sqlite3_open_v2(path, &db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database \"%s\": %s", path,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return DB_ERROR;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_extended_result_codes(db, 1);
+	char *msg = NULL;
+	rc = sqlite3_exec(db,
+			  "PRAGMA journal_mode=WAL;"
+			  "PRAGMA synchronous=NORMAL;"
+			  "PRAGMA foreign_keys=ON;"
+			  "PRAGMA temp_store=MEMORY;",
+			  NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot set up database \"%s\": %s", path,
+			 msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		return DB_ERROR;
+	}
+	*out = db;
+	return DB_OK;
+}
+
+static void sq_close(void *conn)
+{
+	sqlite3_close_v2(conn);
+}
+
+static const char *sq_errmsg(void *conn)
+{
+	return sqlite3_errmsg(conn);
+}
+
+static int sq_exec(void *conn, const char *sql)
+{
+	return map_rc(sqlite3_exec(conn, sql, NULL, NULL, NULL));
+}
+
+static int sq_prepare(void *conn, const char *sql, void **out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK)
+		return map_rc(rc) == DB_RETRY ? DB_RETRY : DB_ERROR;
+	*out = st;
+	return DB_OK;
+}
+
+static void sq_finalize(void *st)
+{
+	sqlite3_finalize(st);
+}
+
+static int sq_bind_int(void *st, int idx, int64_t v)
+{
+	return map_rc(sqlite3_bind_int64(st, idx, v));
+}
+
+static int sq_bind_text(void *st, int idx, const char *v)
+{
+	if (!v)
+		return map_rc(sqlite3_bind_null(st, idx));
+	return map_rc(sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT));
+}
+
+static int sq_bind_null(void *st, int idx)
+{
+	return map_rc(sqlite3_bind_null(st, idx));
+}
+
+static int sq_step(void *st)
+{
+	return map_rc(sqlite3_step(st));
+}
+
+static int sq_col_count(void *st)
+{
+	return sqlite3_column_count(st);
+}
+
+static bool sq_col_null(void *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL;
+}
+
+static int64_t sq_col_int(void *st, int col)
+{
+	return sqlite3_column_int64(st, col);
+}
+
+static const char *sq_col_text(void *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+static const char *sq_col_name(void *st, int col)
+{
+	return sqlite3_column_name(st, col);
+}
+
+static void sq_reset(void *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int64_t sq_changes(void *conn)
+{
+	return sqlite3_changes64(conn);
+}
+
+/*
+ * Every searchable table T has an external-content FTS5 table T_fts whose
+ * rowid is T.id (see the migrations).
+ */
+static int sq_fts_where(const char *table, struct buf *sql)
+{
+	return buf_addf(sql, "id IN (SELECT rowid FROM %s_fts WHERE %s_fts MATCH ?)", table,
+			table);
+}
+
+/*
+ * User text becomes a conjunction of quoted prefix terms, so no FTS5
+ * syntax in the text can reach the parser: printer hp -> "printer"* "hp"*
+ */
+static char *sq_fts_query(const char *text)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	int words = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	while (*p) {
+		while (*p && !(*p >= 0x80 || (*p >= '0' && *p <= '9') ||
+			       ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')))
+			p++;
+		if (!*p)
+			break;
+		const unsigned char *start = p;
+		while (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
+		       ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+			p++;
+		if (words++)
+			buf_addch(&b, ' ');
+		buf_addch(&b, '"');
+		buf_add(&b, start, (size_t)(p - start));
+		buf_addstr(&b, "\"*");
+	}
+	if (!words) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+const struct db_driver db_sqlite_driver = {
+	.name = "sqlite",
+	.id_pk = "INTEGER PRIMARY KEY",
+	.open = sq_open,
+	.close = sq_close,
+	.errmsg = sq_errmsg,
+	.exec = sq_exec,
+	.prepare = sq_prepare,
+	.finalize = sq_finalize,
+	.bind_int = sq_bind_int,
+	.bind_text = sq_bind_text,
+	.bind_null = sq_bind_null,
+	.step = sq_step,
+	.col_count = sq_col_count,
+	.col_null = sq_col_null,
+	.col_int = sq_col_int,
+	.col_text = sq_col_text,
+	.col_name = sq_col_name,
+	.reset = sq_reset,
+	.changes = sq_changes,
+	.begin_sql = "BEGIN IMMEDIATE",
+	.fts_where = sq_fts_where,
+	.fts_query = sq_fts_query,
+};
