@@ -1,0 +1,54 @@
+/*
+ * api.h - the REST API: joins HTTP to the domains. Handlers are thin:
+ * decode (or reply 4xx), call the domain, encode.
+ *
+ * Each file of api/ contributes a group of routes; routes.c puts them in
+ * one table for the server. The hooks (authentication, idempotency) live
+ * in api/ too because they need the database.
+ */
+#ifndef SERVIO_API_H
+#define SERVIO_API_H
+
+#include "http/http.h"
+
+#include <stddef.h>
+
+struct conf;
+struct auth_user;
+struct db;
+
+struct api_routes {
+	const struct http_route *routes;
+	size_t n;
+};
+
+/* Route groups, one per file. */
+extern const struct api_routes api_auth_routes;		/* auth.c: login, logout, me, totp */
+extern const struct api_routes api_resource_routes;	/* resources.c: companies … audit */
+extern const struct api_routes api_system_routes;	/* system.c: healthz, metrics */
+
+/*
+ * Builds the whole route table once (heap, lives until exit).
+ * Returns 0, or -1 when a group is malformed (logged).
+ */
+int api_route_table(const struct http_route **out, size_t *n);
+
+/* The pipeline hooks. */
+extern const struct http_hooks api_hooks;
+/* In auth.c: identifies the caller by session cookie or bearer token. */
+int api_authenticate(struct http_req *req);
+
+/* Settings the API reads at run time, set once by "servio serve". */
+struct api_settings {
+	unsigned session_idle_minutes;
+	unsigned session_max_hours;
+	int secure_cookies;		/* set the Secure attribute (behind TLS) */
+};
+extern struct api_settings api_settings;
+
+/* This thread's database connection, or a 503 reply and NULL. */
+struct db *api_db_or_reply(struct http_req *req);
+/* The caller (never NULL on a non-public route after authentication). */
+const struct auth_user *api_user(const struct http_req *req);
+
+#endif

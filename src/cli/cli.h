@@ -1,0 +1,22 @@
+/*
+ * cli.h - the subcommands of the servio program. main.c parses the
+ * configuration flags and dispatches; each command gets the arguments
+ * after its name with the configuration flags already removed.
+ * Each returns the process exit status: 0 ok, 1 failed, 2 usage error.
+ */
+#ifndef SERVIO_CLI_H
+#define SERVIO_CLI_H
+
+struct conf;
+
+int cmd_serve(struct conf *c, int argc, char **argv);
+int cmd_init(struct conf *c, int argc, char **argv);
+int cmd_migrate(struct conf *c, int argc, char **argv);
+int cmd_user(struct conf *c, int argc, char **argv);	/* user add|list|passwd|disable */
+int cmd_token(struct conf *c, int argc, char **argv);	/* token create|list|revoke */
+int cmd_routes(struct conf *c, int argc, char **argv);	/* prints METHOD PATTERN ROLES */
+
+/* Opens the configured database and applies migrations; NULL on failure (said). */
+struct db *cli_open_db(struct conf *c);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * audit.c - writes audit entries. Reading them is the "audit" resource.
+ */
+#include "audit.h"
+
+#include "core/alloc.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+
+static char *dump(const json_t *v)
+{
+	return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+}
+
+int audit_write(struct db *db, const struct audit_actor *actor, const char *action,
+		const char *resource, int64_t record_id, const json_t *before,
+		const json_t *after)
+{
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	char *b = dump(before), *a = dump(after);
+	if ((before && !b) || (after && !a)) {
+		xfree(b);
+		xfree(a);
+		return DB_ERROR;
+	}
+	/* actor_id NULL for the system: NULLIF keeps one statement for both */
+	int rc = db_run(db, NULL,
+			"INSERT INTO audit_log (at, actor_id, actor, action, resource, record_id,"
+			" before, after, request_id) VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?)",
+			"sisssisss", now, actor->user_id, actor->label, action, resource,
+			record_id, b, a, actor->request_id);
+	xfree(b);
+	xfree(a);
+	return rc == DB_DONE ? DB_OK : rc;
+}

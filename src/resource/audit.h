@@ -1,0 +1,30 @@
+/*
+ * audit.h - the audit log: who changed what, when, before and after.
+ * Every change the API or the CLI makes writes one entry in the same
+ * transaction as the change, so the log and the data never disagree.
+ */
+#ifndef SERVIO_RESOURCE_AUDIT_H
+#define SERVIO_RESOURCE_AUDIT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct db;
+
+struct audit_actor {
+	int64_t user_id;	/* 0 for the system or the command line */
+	const char *label;	/* the user's e-mail, or "cli", "system" */
+	const char *request_id;	/* NULL outside a request */
+};
+
+/*
+ * Writes one entry. action: "create", "update", "archive", "restore",
+ * "login", … resource: "companies", "users", … before/after are borrowed
+ * (not stolen) and may be NULL; secrets must already be removed from them.
+ * Returns DB_OK or a negative db_rc.
+ */
+int audit_write(struct db *db, const struct audit_actor *actor, const char *action,
+		const char *resource, int64_t record_id, const json_t *before,
+		const json_t *after);
+
+#endif
