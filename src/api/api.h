@@ -37,6 +37,9 @@ int api_route_table(const struct http_route **out, size_t *n);
 extern const struct http_hooks api_hooks;
 /* In auth.c: identifies the caller by session cookie or bearer token. */
 int api_authenticate(struct http_req *req);
+/* In idempotency.c: Idempotency-Key on POST (hooks.before / hooks.after). */
+int api_idempotency_before(struct http_req *req);
+void api_idempotency_after(struct http_req *req);
 
 /* Settings the API reads at run time, set once by "servio serve". */
 struct api_settings {

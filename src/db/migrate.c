@@ -275,8 +275,6 @@ static int ensure_table(struct db *db)
 
 int db_schema_version(struct db *db, int *current, int *latest)
 {
-	if (ensure_table(db) != DB_OK)
-		return DB_ERROR;
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
 	if (rc != DB_ROW)
@@ -290,7 +288,7 @@ int db_schema_version(struct db *db, int *current, int *latest)
 int db_migrate(struct db *db, bool verbose)
 {
 	int current, latest;
-	if (db_schema_version(db, &current, &latest) != DB_OK)
+	if (ensure_table(db) != DB_OK || db_schema_version(db, &current, &latest) != DB_OK)
 		return DB_ERROR;
 	if (current > latest) {
 		log_error("database schema version %d is newer than this program (%d)", current,

@@ -55,6 +55,7 @@ struct http_route {
 	http_handler handler;
 	unsigned roles;		/* bitmask the authenticate hook understands, or HTTP_PUBLIC */
 	unsigned flags;
+	const void *data;	/* the handler's own (e.g. which resource); may be NULL */
 };
 
 struct http_kv {

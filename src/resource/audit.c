@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "resource/resource.h"
 
 static char *dump(const json_t *v)
 {
@@ -34,3 +35,26 @@ int audit_write(struct db *db, const struct audit_actor *actor, const char *acti
 	xfree(a);
 	return rc == DB_DONE ? DB_OK : rc;
 }
+
+static const struct field audit_fields[] = {
+	FIELD_TIME("at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_INT("actor_id", F_READ_ONLY | F_FILTER, 1, INT64_MAX),
+	FIELD_TEXT("actor", F_READ_ONLY | F_FILTER, 1, 254),
+	FIELD_TEXT("action", F_READ_ONLY | F_FILTER, 1, 50),
+	FIELD_TEXT("resource", F_READ_ONLY | F_FILTER, 1, 50),
+	FIELD_INT("record_id", F_READ_ONLY | F_FILTER, 0, INT64_MAX),
+	FIELD_JSON("before", F_READ_ONLY),
+	FIELD_JSON("after", F_READ_ONLY),
+	FIELD_TEXT("request_id", F_READ_ONLY | F_FILTER, 1, 64),
+	FIELD_END
+};
+
+const struct resource audit_resource = {
+	.name = "audit",
+	.singular = "audit entry",
+	.table = "audit_log",
+	.fields = audit_fields,
+	.default_sort = "-id",
+	.read_only = true,
+	.no_record_columns = true,
+};

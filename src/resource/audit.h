@@ -27,4 +27,8 @@ int audit_write(struct db *db, const struct audit_actor *actor, const char *acti
 		const char *resource, int64_t record_id, const json_t *before,
 		const json_t *after);
 
+/* The audit log as a read-only resource: GET /api/v1/audit. */
+struct resource;
+extern const struct resource audit_resource;
+
 #endif

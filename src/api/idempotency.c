@@ -1,0 +1,166 @@
+/*
+ * idempotency.c - Idempotency-Key on POST: a retried request gets the
+ * stored response instead of doing the work twice.
+ *
+ *   first time        record the key as pending, run the handler, store
+ *                     the response (or forget the key after a 5xx, so
+ *                     the client can try again)
+ *   same key again    same request: replay the stored response, with
+ *                     Idempotent-Replayed: true; different body, method or
+ *                     path: 422; first one still running: 409
+ *
+ * Keys are per user and live 24 hours; a pending key older than five
+ * minutes is taken as abandoned (its server died) and reused. The state is
+ * in the database, so it holds across several servers.
+ */
+#include "api.h"
+
+#include "core/timeutil.h"
+#include "db/db.h"
+
+#include <sodium.h>
+#include <string.h>
+#include <strings.h>
+
+#define KEY_TTL (24 * 3600)
+#define PENDING_TTL (5 * 60)
+
+struct idem {
+	int64_t row_id;
+};
+
+static bool key_valid(const char *k)
+{
+	size_t n = strlen(k);
+	if (n < 1 || n > 255)
+		return false;
+	for (; *k; k++)
+		if ((unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e)
+			return false;
+	return true;
+}
+
+static void body_hash(const struct http_req *req, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, (const unsigned char *)buf_str(&req->raw_body), req->raw_body.len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+static int replay(struct http_req *req, struct db_stmt *st)
+{
+	/* columns: method, path, body_hash, state, status, content_type, response, location, created_at */
+	int status = (int)db_col_int(st, 4);
+	const char *ctype = db_col_text(st, 5);
+	const char *body = db_col_text(st, 6);
+	const char *location = db_col_text(st, 7);
+	if (location)
+		http_set_header(req, "Location", location);
+	http_set_header(req, "Idempotent-Replayed", "true");
+	if (!body || !*body)
+		return http_reply_empty(req, status);
+	return http_reply_text(req, status, ctype ? ctype : "application/json", body, strlen(body));
+}
+
+int api_idempotency_before(struct http_req *req)
+{
+	if (strcmp(req->method, "POST") != 0 || !req->user_id)
+		return 0;
+	const char *key = http_header(req, "Idempotency-Key");
+	if (!key)
+		return 0;
+	if (!key_valid(key)) {
+		http_reply_problem(req, 400, "bad-idempotency-key", NULL,
+				   "Idempotency-Key must be 1 to 255 printable ASCII characters");
+		return 1;
+	}
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 1;
+	char hash[65], now[TIME_RFC3339_LEN];
+	body_hash(req, hash);
+	int64_t t = time_now();
+	time_format(t, now);
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct db_stmt *st;
+		int rc = db_run(db, &st,
+				"INSERT INTO idempotency_keys (user_id, key, method, path, body_hash,"
+				" state, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
+				"isssss", req->user_id, key, req->method, req->path, hash, now);
+		if (rc == DB_ROW) {
+			struct idem *s = arena_zalloc(&req->arena, sizeof(*s));
+			if (!s) {
+				db_done(st);
+				return -1;
+			}
+			s->row_id = db_col_int(st, 0);
+			db_done(st);
+			req->hook_state = s;
+			return 0;
+		}
+		if (rc != DB_CONSTRAINT)
+			return -1;
+
+		rc = db_run(db, &st,
+			    "SELECT method, path, body_hash, state, status, content_type, response,"
+			    " location, created_at, id FROM idempotency_keys"
+			    " WHERE user_id = ? AND key = ?",
+			    "is", req->user_id, key);
+		if (rc == DB_DONE)
+			continue;	/* deleted meanwhile: try the insert again */
+		if (rc != DB_ROW)
+			return -1;
+		int64_t created = 0;
+		time_parse(db_col_text(st, 8), &created);
+		bool pending = strcmp(db_col_text(st, 3), "pending") == 0;
+		bool expired = t - created > KEY_TTL || (pending && t - created > PENDING_TTL);
+		if (expired) {
+			int64_t id = db_col_int(st, 9);
+			db_done(st);
+			db_run(db, NULL, "DELETE FROM idempotency_keys WHERE id = ?", "i", id);
+			continue;
+		}
+		if (strcmp(db_col_text(st, 0), req->method) || strcmp(db_col_text(st, 1), req->path) ||
+		    strcmp(db_col_text(st, 2), hash)) {
+			db_done(st);
+			http_reply_problem(req, 422, "idempotency-key-reused", NULL,
+					   "this Idempotency-Key was already used for a different "
+					   "request; use a new key for a new request");
+			return 1;
+		}
+		if (pending) {
+			db_done(st);
+			http_reply_problem(req, 409, "idempotency-in-progress", NULL,
+					   "a request with this Idempotency-Key is still in progress");
+			return 1;
+		}
+		replay(req, st);
+		db_done(st);
+		return 1;
+	}
+	return -1;
+}
+
+void api_idempotency_after(struct http_req *req)
+{
+	struct idem *s = req->hook_state;
+	if (!s)
+		return;
+	struct db *db = db_pool_get();
+	if (!db)
+		return;
+	if (req->status >= 500 || req->status == 0) {
+		db_run(db, NULL, "DELETE FROM idempotency_keys WHERE id = ?", "i", s->row_id);
+		return;
+	}
+	const char *location = NULL;
+	for (struct http_reply_header *h = req->headers; h; h = h->next)
+		if (strcasecmp(h->name, "Location") == 0)
+			location = h->value;
+	db_run(db, NULL,
+	       "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?,"
+	       " response = ?, location = ? WHERE id = ?",
+	       "isssi", (int64_t)req->status, req->content_type, buf_str(&req->out), location,
+	       s->row_id);
+}

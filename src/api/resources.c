@@ -1,0 +1,293 @@
+/*
+ * resources.c - the generic handlers that put a resource table on HTTP:
+ *
+ *   GET    /api/v1/<name>              list (filters, q, sort, cursor, limit)
+ *   POST   /api/v1/<name>              create            -> 201, Location, ETag
+ *   GET    /api/v1/<name>/:id          get               -> ETag
+ *   PATCH  /api/v1/<name>/:id          merge-patch update  (If-Match required)
+ *   DELETE /api/v1/<name>/:id          archive             (If-Match required)
+ *   POST   /api/v1/<name>/:id/restore  undo an archive
+ *
+ * The route's data is the struct resource. ETags are the record's version.
+ */
+#include "api.h"
+
+#include "auth/auth.h"
+#include "crm/crm.h"
+#include "resource/resource.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct resource *res_of(const struct http_req *req)
+{
+	return req->route->data;
+}
+
+static struct resource_ctx *ctx_or_reply(struct http_req *req, struct resource_ctx *ctx)
+{
+	ctx->db = api_db_or_reply(req);
+	if (!ctx->db)
+		return NULL;
+	ctx->arena = &req->arena;
+	const struct auth_user *u = api_user(req);
+	struct audit_actor *actor = arena_zalloc(&req->arena, sizeof(*actor));
+	if (!actor) {
+		http_reply_problem(req, 503, "unavailable", NULL, "out of memory");
+		return NULL;
+	}
+	actor->user_id = u ? u->id : 0;
+	actor->label = u ? u->email : "anonymous";
+	actor->request_id = req->id;
+	ctx->actor = actor;
+	return ctx;
+}
+
+/* The :id parameter as a positive id, or a 404 reply. */
+static bool id_or_reply(struct http_req *req, int64_t *id)
+{
+	const char *s = http_param(req, "id");
+	char *end;
+	errno = 0;
+	long long v = s ? strtoll(s, &end, 10) : 0;
+	if (!s || !*s || *end || errno || v < 1 || s[0] == '+' || s[0] == '0') {
+		http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
+				   res_of(req)->singular, s ? s : "");
+		return false;
+	}
+	*id = v;
+	return true;
+}
+
+static void set_etag(struct http_req *req, const json_t *record)
+{
+	json_t *v = json_object_get(record, "version");
+	if (!json_is_integer(v))
+		return;
+	char etag[32];
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)json_integer_value(v));
+	http_set_header(req, "ETag", etag);
+}
+
+/*
+ * If-Match: required for changes, so two people editing one record never
+ * overwrite each other unknowingly. "*" opts out. Sets *version or replies.
+ */
+static bool if_match_or_reply(struct http_req *req, bool required, int64_t *version)
+{
+	const char *h = http_header(req, "If-Match");
+	*version = RESOURCE_ANY_VERSION;
+	if (!h) {
+		if (!required)
+			return true;
+		http_reply_problem(req, 428, "precondition-required", NULL,
+				   "If-Match is required: send the ETag from a GET of this %s, "
+				   "or * to overwrite whatever is there",
+				   res_of(req)->singular);
+		return false;
+	}
+	while (*h == ' ')
+		h++;
+	if (strcmp(h, "*") == 0)
+		return true;
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	long long v;
+	char end;
+	if (sscanf(h, "\"%lld\"%c", &v, &end) != 1 || v < 1) {
+		http_reply_problem(req, 412, "stale", NULL,
+				   "If-Match %s does not match the current version of this %s", h,
+				   res_of(req)->singular);
+		return false;
+	}
+	*version = v;
+	return true;
+}
+
+static int reply_status(struct http_req *req, int status, json_t *errors, int64_t id)
+{
+	const struct resource *res = res_of(req);
+	switch (status) {
+	case RS_NOT_FOUND:
+		return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
+					  res->singular, (long long)id);
+	case RS_INVALID:
+		return http_reply_problem(req, 422, "validation", errors,
+					  "the %s has invalid fields", res->singular);
+	case RS_CONFLICT:
+		return http_reply_problem(req, 409, "conflict", errors,
+					  "the %s conflicts with an existing record", res->singular);
+	case RS_STALE:
+		return http_reply_problem(req, 412, "stale", NULL,
+					  "the %s was changed by someone else; GET it again and "
+					  "retry with its new ETag",
+					  res->singular);
+	default:
+		json_decref(errors);
+		return -1;
+	}
+}
+
+static int reply_record(struct http_req *req, int status, json_t *record)
+{
+	set_etag(req, record);
+	return http_reply_json(req, status, record);
+}
+
+/* Rebuilds the request's query with a new cursor, for the Link header. */
+static const char *next_link(struct http_req *req, const char *cursor)
+{
+	struct buf b;
+	buf_init(&b, 16 * 1024);
+	buf_addstr(&b, req->path);
+	char sep = '?';
+	for (int i = 0; i < req->nquery; i++) {
+		if (strcmp(req->query[i].name, "cursor") == 0)
+			continue;
+		buf_addch(&b, sep);
+		sep = '&';
+		for (int part = 0; part < 2; part++) {
+			const unsigned char *s = (const unsigned char *)(part ? req->query[i].value
+									: req->query[i].name);
+			if (part)
+				buf_addch(&b, '=');
+			for (; *s; s++) {
+				if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+				    (*s >= '0' && *s <= '9') || strchr("-._~,", *s))
+					buf_addch(&b, (char)*s);
+				else
+					buf_addf(&b, "%%%02X", *s);
+			}
+		}
+	}
+	buf_addf(&b, "%ccursor=%s", sep, cursor);
+	const char *link = b.failed ? NULL : arena_printf(&req->arena, "<%s>; rel=\"next\"",
+							   buf_str(&b));
+	buf_release(&b);
+	return link;
+}
+
+static int res_list(struct http_req *req)
+{
+	const struct resource *res = res_of(req);
+	struct resource_ctx ctx;
+	struct resource_query q;
+	const char *err;
+	if (resource_query_parse(res, req->query, req->nquery, &q, &req->arena, &err) < 0)
+		return http_reply_problem(req, 400, "bad-query", NULL, "%s", err);
+	if (!ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *data;
+	const char *next = NULL;
+	if (resource_list(&ctx, res, &q, &data, &next) != RS_OK)
+		return -1;
+	if (next) {
+		const char *link = next_link(req, next);
+		if (link)
+			http_set_header(req, "Link", link);
+	}
+	return http_reply_json(req, 200, json_pack("{s:o, s:s?}", "data", data, "next_cursor",
+						   next));
+}
+
+static int res_get(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id;
+	if (!id_or_reply(req, &id) || !ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *rec;
+	int rc = resource_get(&ctx, res_of(req), id, &rec);
+	if (rc != RS_OK)
+		return reply_status(req, rc, NULL, id);
+	return reply_record(req, 200, rec);
+}
+
+static int res_create(struct http_req *req)
+{
+	const struct resource *res = res_of(req);
+	struct resource_ctx ctx;
+	if (!req->body)
+		return http_reply_problem(req, 400, "body-required", NULL,
+					  "a JSON object with the new %s's fields is required",
+					  res->singular);
+	if (!ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *rec, *errors = NULL;
+	int rc = resource_create(&ctx, res, req->body, &rec, &errors);
+	if (rc != RS_OK)
+		return reply_status(req, rc, errors, 0);
+	char loc[256];
+	snprintf(loc, sizeof(loc), "/api/v1/%s/%lld", res->name,
+		 (long long)json_integer_value(json_object_get(rec, "id")));
+	http_set_header(req, "Location", loc);
+	return reply_record(req, 201, rec);
+}
+
+static int res_update(struct http_req *req)
+{
+	const struct resource *res = res_of(req);
+	struct resource_ctx ctx;
+	int64_t id, version;
+	if (!id_or_reply(req, &id))
+		return 0;
+	if (!req->body)
+		return http_reply_problem(req, 400, "body-required", NULL,
+					  "a JSON merge patch of the %s's fields is required",
+					  res->singular);
+	if (!if_match_or_reply(req, true, &version) || !ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *rec, *errors = NULL;
+	int rc = resource_update(&ctx, res, id, req->body, version, &rec, &errors);
+	if (rc != RS_OK)
+		return reply_status(req, rc, errors, id);
+	return reply_record(req, 200, rec);
+}
+
+static int archive(struct http_req *req, bool on)
+{
+	struct resource_ctx ctx;
+	int64_t id, version;
+	if (!id_or_reply(req, &id) || !if_match_or_reply(req, on, &version) ||
+	    !ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *rec;
+	int rc = resource_archive(&ctx, res_of(req), id, version, on, &rec);
+	if (rc != RS_OK)
+		return reply_status(req, rc, NULL, id);
+	return reply_record(req, 200, rec);
+}
+
+static int res_archive(struct http_req *req)
+{
+	return archive(req, true);
+}
+
+static int res_restore(struct http_req *req)
+{
+	return archive(req, false);
+}
+
+#define WRITERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES | ROLE_BILLING)
+#define ARCHIVERS (ROLE_ADMIN | ROLE_MANAGER)
+
+#define RESOURCE_ROUTES(path, res, readers, writers, archivers)                               \
+	{ "GET", "/api/v1/" path, res_list, readers, 0, &res },                              \
+	{ "POST", "/api/v1/" path, res_create, writers, 0, &res },                           \
+	{ "GET", "/api/v1/" path "/:id", res_get, readers, 0, &res },                        \
+	{ "PATCH", "/api/v1/" path "/:id", res_update, writers, 0, &res },                   \
+	{ "DELETE", "/api/v1/" path "/:id", res_archive, archivers, HTTP_RAW_BODY, &res },    \
+	{ "POST", "/api/v1/" path "/:id/restore", res_restore, archivers, HTTP_RAW_BODY, &res }
+
+static const struct http_route routes[] = {
+	RESOURCE_ROUTES("companies", company_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
+	RESOURCE_ROUTES("contacts", contact_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
+	RESOURCE_ROUTES("sites", site_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
+	RESOURCE_ROUTES("assets", asset_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
+	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
+	{ "GET", "/api/v1/audit/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
+};
+
+const struct api_routes api_resource_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

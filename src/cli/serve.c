@@ -1,0 +1,193 @@
+/*
+ * serve.c - "servio serve", "servio migrate", "servio routes" and the
+ * database opening every command shares.
+ */
+#include "cli.h"
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "db/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool is_sqlite(const char *url)
+{
+	return strncmp(url, "sqlite:", 7) == 0;
+}
+
+static struct db *open_db(struct conf *c, bool must_exist, bool migrate)
+{
+	if (is_sqlite(c->database_url) && must_exist) {
+		const char *path = c->database_url + 7;
+		struct stat st;
+		if (stat(path, &st) < 0) {
+			fprintf(stderr, "servio: no database at %s: run \"servio init\" first\n", path);
+			return NULL;
+		}
+	}
+	struct db *db;
+	char err[512];
+	if (db_connect(c->database_url, &db, err, sizeof(err)) != DB_OK) {
+		fprintf(stderr, "servio: %s\n", err);
+		return NULL;
+	}
+	if (migrate && db_migrate(db, true) != DB_OK) {
+		fprintf(stderr, "servio: cannot migrate the database: %s\n", db_errmsg(db));
+		db_disconnect(db);
+		return NULL;
+	}
+	return db;
+}
+
+struct db *cli_open_db(struct conf *c)
+{
+	return open_db(c, true, true);
+}
+
+static bool help_asked(int argc, char **argv, const char *text)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("%s", text);
+			return true;
+		}
+	}
+	return false;
+}
+
+int cmd_migrate(struct conf *c, int argc, char **argv)
+{
+	if (help_asked(argc, argv,
+		       "usage: servio migrate\n\n"
+		       "Applies pending schema migrations, each in one transaction.\n"))
+		return 0;
+	if (argc) {
+		fprintf(stderr, "servio migrate: unexpected argument \"%s\"\n", argv[0]);
+		return 2;
+	}
+	struct db *db = open_db(c, true, false);
+	if (!db)
+		return 1;
+	int before, latest;
+	int rc = db_migrate(db, true);
+	if (rc == DB_OK && db_schema_version(db, &before, &latest) == DB_OK)
+		printf("database schema is at version %d\n", before);
+	db_disconnect(db);
+	return rc == DB_OK ? 0 : 1;
+}
+
+static void roles_text(unsigned roles, char *out, size_t n)
+{
+	if (roles & HTTP_PUBLIC) {
+		snprintf(out, n, "public");
+		return;
+	}
+	out[0] = '\0';
+	size_t off = 0;
+	for (unsigned bit = 1; bit <= ROLE_PORTAL; bit <<= 1)
+		if (roles & bit && off < n)
+			off += (size_t)snprintf(out + off, n - off, "%s%s", off ? "," : "",
+						role_name(bit));
+}
+
+int cmd_routes(struct conf *c, int argc, char **argv)
+{
+	(void)c;
+	if (help_asked(argc, argv,
+		       "usage: servio routes\n\n"
+		       "Prints every HTTP route as: METHOD PATTERN ROLES\n"))
+		return 0;
+	const struct http_route *routes;
+	size_t n;
+	if (api_route_table(&routes, &n) < 0)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		char roles[128];
+		roles_text(routes[i].roles, roles, sizeof(roles));
+		printf("%s %s %s\n", routes[i].method, routes[i].pattern, roles);
+	}
+	return 0;
+}
+
+int cmd_serve(struct conf *c, int argc, char **argv)
+{
+	if (help_asked(argc, argv,
+		       "usage: servio serve [--no-migrate]\n\n"
+		       "Serves the REST API, /healthz, /metrics and the web UI. Applies pending\n"
+		       "migrations first unless --no-migrate. Stops gracefully on SIGTERM or\n"
+		       "SIGINT, finishing the requests in flight.\n"))
+		return 0;
+	bool migrate = true;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--no-migrate") == 0) {
+			migrate = false;
+		} else {
+			fprintf(stderr, "servio serve: unexpected argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	struct db *db = open_db(c, true, migrate);
+	if (!db)
+		return 1;
+	int current, latest;
+	if (db_schema_version(db, &current, &latest) != DB_OK || current != latest) {
+		fprintf(stderr, "servio: the database schema is at version %d, this program needs "
+				"%d: run \"servio migrate\"\n", current, latest);
+		db_disconnect(db);
+		return 1;
+	}
+	db_disconnect(db);
+
+	db_pool_init(c->database_url);
+	api_settings.session_idle_minutes = c->session_idle_minutes;
+	api_settings.session_max_hours = c->session_max_hours;
+
+	const char *web_root = c->web_root;
+	struct stat st;
+	if (web_root && (stat(web_root, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		log_warn("no web UI at \"%s\": serving the API only", web_root);
+		web_root = NULL;
+	}
+
+	const struct http_route *routes;
+	size_t nroutes;
+	if (api_route_table(&routes, &nroutes) < 0)
+		return 1;
+
+	/* Block the stop signals in every thread; this one waits for them. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct http_config hc = {
+		.listen_addr = c->listen_host,
+		.port = c->listen_port,
+		.threads = c->threads,
+		.max_body = c->max_body,
+		.max_url = 8192,
+		.web_root = web_root,
+		.connection_timeout = 60,
+	};
+	struct http_server *srv;
+	if (http_server_start(&srv, &hc, routes, nroutes, &api_hooks) < 0)
+		return 1;
+
+	int sig = 0;
+	while (sigwait(&stop, &sig) != 0)
+		;
+	log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	http_server_stop(srv, 10);
+	db_pool_release();
+	log_info("stopped");
+	return 0;
+}

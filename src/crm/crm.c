@@ -1,0 +1,101 @@
+/*
+ * crm.c - the resource tables for companies, contacts, sites and assets.
+ * Everything these records do is the engine's; there are no hooks yet.
+ */
+#include "crm.h"
+
+#include <stddef.h>
+
+static const char *const company_kinds[] = { "client", "prospect", "partner", "vendor", NULL };
+
+static const struct field company_fields[] = {
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_ENUM("kind", F_FILTER | F_SORT, company_kinds, "\"client\""),
+	FIELD_TEXT("phone", 0, 1, 50),
+	FIELD_EMAIL("email", F_FILTER),
+	FIELD_URL("website", 0),
+	FIELD_REF("referred_by_id", F_FILTER, &company_resource),
+	FIELD_TEXT("lead_source", F_FILTER | F_SORT, 1, 100),
+	FIELD_TEXT("notes", 0, 0, 10000),
+	FIELD_END
+};
+
+const struct resource company_resource = {
+	.name = "companies",
+	.singular = "company",
+	.table = "companies",
+	.fields = company_fields,
+	.searchable = true,
+	.default_sort = "name",
+};
+
+static const struct field contact_fields[] = {
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_TEXT("first_name", F_REQUIRED | F_SORT, 1, 100),
+	FIELD_TEXT("last_name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
+	FIELD_EMAIL("email", F_FILTER | F_SORT),
+	FIELD_TEXT("phone", 0, 1, 50),
+	FIELD_TEXT("mobile", 0, 1, 50),
+	FIELD_TEXT("title", 0, 1, 100),
+	FIELD_BOOL("portal_access", F_FILTER, "false"),
+	FIELD_TEXT("notes", 0, 0, 10000),
+	FIELD_END
+};
+
+const struct resource contact_resource = {
+	.name = "contacts",
+	.singular = "contact",
+	.table = "contacts",
+	.fields = contact_fields,
+	.searchable = true,
+	.default_sort = "last_name",
+};
+
+static const struct field site_fields[] = {
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_TEXT("address_line1", 0, 1, 200),
+	FIELD_TEXT("address_line2", 0, 1, 200),
+	FIELD_TEXT("city", F_FILTER | F_SORT, 1, 100),
+	FIELD_TEXT("region", F_FILTER, 1, 100),
+	FIELD_TEXT("postal_code", F_FILTER, 1, 20),
+	FIELD_TEXT("country", F_FILTER, 2, 2),
+	FIELD_TIMEZONE("timezone", 0),
+	FIELD_TEXT("phone", 0, 1, 50),
+	FIELD_TEXT("notes", 0, 0, 10000),
+	FIELD_END
+};
+
+const struct resource site_resource = {
+	.name = "sites",
+	.singular = "site",
+	.table = "sites",
+	.fields = site_fields,
+	.searchable = true,
+	.default_sort = "name",
+};
+
+static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
+					   "phone", "other", NULL };
+
+static const struct field asset_fields[] = {
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_REF("site_id", F_FILTER, &site_resource),
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_ENUM("kind", F_REQUIRED | F_FILTER | F_SORT, asset_kinds, NULL),
+	FIELD_TEXT("manufacturer", F_FILTER | F_SORT, 1, 100),
+	FIELD_TEXT("model", F_FILTER, 1, 100),
+	FIELD_TEXT("serial_number", F_FILTER, 1, 100),
+	FIELD_DATE("warranty_expires_on", F_FILTER | F_SORT),
+	FIELD_TEXT("notes", 0, 0, 10000),
+	FIELD_END
+};
+
+const struct resource asset_resource = {
+	.name = "assets",
+	.singular = "asset",
+	.table = "assets",
+	.fields = asset_fields,
+	.searchable = true,
+	.default_sort = "name",
+};
