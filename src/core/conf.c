@@ -169,7 +169,7 @@ int conf_validate(struct conf *c, char *err, size_t errlen)
 	memcpy(c->listen_host, host, hlen);
 	c->listen_host[hlen] = '\0';
 	if (strcmp(c->listen_host, "localhost") == 0)
-		strcpy(c->listen_host, "127.0.0.1");
+		snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
 	c->listen_port = (uint16_t)port;
 
 	if (!c->database_url) {

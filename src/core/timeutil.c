@@ -57,7 +57,8 @@ void time_format(int64_t t, char out[TIME_RFC3339_LEN])
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) {
-		strcpy(out, y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
+		memcpy(out, y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z",
+		       TIME_RFC3339_LEN);
 		return;
 	}
 	char tmp[64];	/* roomy, so the compiler can see nothing truncates */

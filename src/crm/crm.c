@@ -1,10 +1,14 @@
 /*
  * crm.c - the resource tables for companies, contacts, sites and assets.
- * Everything these records do is the engine's; there are no hooks yet.
+ * The engine does nearly everything; the rules particular to these records
+ * are the check hooks below.
  */
 #include "crm.h"
 
+#include "db/db.h"
+
 #include <stddef.h>
+#include <stdio.h>
 
 static const char *const company_kinds[] = { "client", "prospect", "partner", "vendor", NULL };
 
@@ -75,6 +79,31 @@ const struct resource site_resource = {
 	.default_sort = "name",
 };
 
+/* An asset's site must be one of the asset's company's sites. */
+static int asset_check(struct resource_ctx *ctx, const json_t *record, json_t *errors)
+{
+	json_t *site = json_object_get(record, "site_id");
+	json_t *company = json_object_get(record, "company_id");
+	if (!json_is_integer(site) || !json_is_integer(company))
+		return RS_OK;
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT company_id FROM sites WHERE id = ?", "i",
+			(int64_t)json_integer_value(site));
+	if (rc == DB_DONE)
+		return RS_OK;	/* an unknown site is reported by the reference check */
+	if (rc != DB_ROW)
+		return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+	int64_t owner = db_col_int(st, 0);
+	db_done(st);
+	if (owner != json_integer_value(company)) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "site %lld belongs to another company",
+			 (long long)json_integer_value(site));
+		resource_error(errors, "site_id", msg);
+	}
+	return RS_OK;
+}
+
 static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
 					   "phone", "other", NULL };
 
@@ -98,4 +127,5 @@ const struct resource asset_resource = {
 	.fields = asset_fields,
 	.searchable = true,
 	.default_sort = "name",
+	.check = asset_check,
 };

@@ -9,6 +9,7 @@
 #include "core/log.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,18 +38,13 @@ struct db {
 static const struct db_driver *driver_for(const char *url)
 {
 	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-		return NULL;
+		return &db_pg_driver;
 	return &db_sqlite_driver;
 }
 
 int db_connect(const char *url, struct db **out, char *err, size_t errlen)
 {
 	const struct db_driver *drv = driver_for(url);
-	if (!drv) {
-		snprintf(err, errlen,
-			 "cannot use database \"%s\": this build has no PostgreSQL driver yet", url);
-		return DB_ERROR;
-	}
 	struct db *db = xcalloc(1, sizeof(*db));
 	if (!db) {
 		snprintf(err, errlen, "cannot open database: out of memory");
@@ -298,7 +294,7 @@ bool db_in_txn(const struct db *db)
 
 static void backoff(int attempt)
 {
-	long ms = (long)(1 + rand() % 10) * (attempt + 1);
+	long ms = (long)(1 + randombytes_uniform(10)) * (attempt + 1);
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
 }

@@ -232,6 +232,26 @@ static void fts_sqlite(struct buf *b, const struct fts_index *f)
 	buf_addstr(b, "); END;");
 }
 
+/*
+ * PostgreSQL: a generated tsvector over the columns ('simple': no
+ * stemming, like FTS5's unicode61) and a GIN index on it.
+ */
+static void fts_postgres(struct buf *b, const struct fts_index *f)
+{
+	const char *t = f->table;
+	buf_addf(b, "ALTER TABLE %s ADD COLUMN search_vector tsvector GENERATED ALWAYS AS"
+		    " (to_tsvector('simple', ", t);
+	const char *p = f->columns;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		buf_addf(b, "%scoalesce(%.*s, '')", p == f->columns ? "" : " || ' ' || ", (int)n,
+			 p);
+		p += n + (end ? 1 : 0);
+	}
+	buf_addf(b, ")) STORED; CREATE INDEX %s_search ON %s USING GIN (search_vector);", t, t);
+}
+
 /* Replaces every @ID_PK@ with the driver's type. */
 static void add_sql(struct buf *b, const char *sql, const char *id_pk)
 {
@@ -309,6 +329,8 @@ int db_migrate(struct db *db, bool verbose)
 		for (size_t f = 0; f < sizeof(m->fts) / sizeof(m->fts[0]) && m->fts[f].table; f++)
 			if (strcmp(dialect, "sqlite") == 0)
 				fts_sqlite(&sql, &m->fts[f]);
+			else
+				fts_postgres(&sql, &m->fts[f]);
 		if (sql.failed) {
 			log_error("cannot build migration %d: out of memory", m->version);
 			return DB_ERROR;

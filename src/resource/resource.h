@@ -94,8 +94,9 @@ struct resource {
 	/*
 	 * Domain rules over the whole record as it will be written (the
 	 * stored record merged with the patch), run inside the write's
-	 * transaction. Append {field, message} to errors; return RS_OK, or
-	 * RS_ERROR for a failure of ours. May be NULL.
+	 * transaction. Append {field, message} to errors; return RS_OK,
+	 * DB_RETRY when a database call lost a race (the transaction is
+	 * retried), or RS_ERROR for a failure of ours. May be NULL.
 	 */
 	int (*check)(struct resource_ctx *ctx, const json_t *record, json_t *errors);
 };

@@ -1,0 +1,373 @@
+/*
+ * pg.c - the PostgreSQL driver (libpq). Portable "?" placeholders become
+ * $1…$n at prepare time; values travel as text and PostgreSQL infers
+ * their types from the statement. Serialization failures (40001) and
+ * deadlocks (40P01) are retryable; integrity violations (class 23) are
+ * constraint errors. Transactions are SERIALIZABLE, so the same code that
+ * is correct on SQLite (which serializes writers) is correct here.
+ *
+ * Full-text search uses a generated tsvector column "search_vector" with
+ * a GIN index on each searchable table (see migrate.c).
+ */
+#include "driver.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PARAMS 256
+
+struct pg_conn {
+	PGconn *conn;
+	char *error;		/* last error message (heap) */
+	unsigned long next_name;
+	int64_t changes;
+};
+
+struct pg_stmt {
+	struct pg_conn *pc;
+	char name[24];
+	int nparams;
+	char *values[MAX_PARAMS];
+	PGresult *res;
+	int row;		/* next row to return */
+	int nrows;
+	bool executed;
+};
+
+static void set_error(struct pg_conn *pc, const char *msg)
+{
+	xfree(pc->error);
+	pc->error = xstrdup(msg ? msg : "");
+	if (pc->error) {
+		size_t n = strlen(pc->error);
+		while (n && (pc->error[n - 1] == '\n' || pc->error[n - 1] == ' '))
+			pc->error[--n] = '\0';
+	}
+}
+
+static int map_result(struct pg_conn *pc, PGresult *res)
+{
+	ExecStatusType s = PQresultStatus(res);
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
+		return DB_OK;
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	set_error(pc, PQresultErrorMessage(res));
+	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
+		return DB_RETRY;
+	if (state && strncmp(state, "23", 2) == 0)
+		return DB_CONSTRAINT;
+	return DB_ERROR;
+}
+
+static int pg_open(const char *url, void **out, char *err, size_t errlen)
+{
+	struct pg_conn *pc = xcalloc(1, sizeof(*pc));
+	if (!pc) {
+		snprintf(err, errlen, "cannot connect to PostgreSQL: out of memory");
+		return DB_ERROR;
+	}
+	pc->conn = PQconnectdb(url);
+	if (PQstatus(pc->conn) != CONNECTION_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(pc->conn));
+		size_t n = strlen(msg);
+		while (n && msg[n - 1] == '\n')
+			msg[--n] = '\0';
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
+		PQfinish(pc->conn);
+		xfree(pc);
+		return DB_ERROR;
+	}
+	PGresult *res = PQexec(pc->conn, "SET client_min_messages = warning;"
+					 "SET TIME ZONE 'UTC'");
+	int rc = map_result(pc, res);
+	PQclear(res);
+	if (rc != DB_OK) {
+		snprintf(err, errlen, "cannot set up PostgreSQL session: %s", pc->error);
+		PQfinish(pc->conn);
+		xfree(pc->error);
+		xfree(pc);
+		return DB_ERROR;
+	}
+	*out = pc;
+	return DB_OK;
+}
+
+static void pg_close(void *conn)
+{
+	struct pg_conn *pc = conn;
+	PQfinish(pc->conn);
+	xfree(pc->error);
+	xfree(pc);
+}
+
+static const char *pg_errmsg(void *conn)
+{
+	struct pg_conn *pc = conn;
+	return pc->error ? pc->error : "";
+}
+
+static int pg_exec(void *conn, const char *sql)
+{
+	struct pg_conn *pc = conn;
+	PGresult *res = PQexec(pc->conn, sql);
+	int rc = map_result(pc, res);
+	PQclear(res);
+	return rc;
+}
+
+/* "?" -> "$n", leaving quoted strings and identifiers alone. */
+static char *number_placeholders(const char *sql, int *count)
+{
+	struct buf b;
+	buf_init(&b, 1024 * 1024);
+	int n = 0;
+	char quote = 0;
+	for (const char *p = sql; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			buf_addch(&b, *p);
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+			buf_addch(&b, *p);
+		} else if (*p == '?') {
+			buf_addf(&b, "$%d", ++n);
+		} else {
+			buf_addch(&b, *p);
+		}
+	}
+	*count = n;
+	return buf_take(&b);
+}
+
+static int pg_prepare(void *conn, const char *sql, void **out)
+{
+	struct pg_conn *pc = conn;
+	int n;
+	char *text = number_placeholders(sql, &n);
+	if (!text || n > MAX_PARAMS) {
+		xfree(text);
+		set_error(pc, n > MAX_PARAMS ? "too many parameters" : "out of memory");
+		return DB_ERROR;
+	}
+	struct pg_stmt *st = xcalloc(1, sizeof(*st));
+	if (!st) {
+		xfree(text);
+		set_error(pc, "out of memory");
+		return DB_ERROR;
+	}
+	st->pc = pc;
+	st->nparams = n;
+	snprintf(st->name, sizeof(st->name), "s%lu", ++pc->next_name);
+	PGresult *res = PQprepare(pc->conn, st->name, text, 0, NULL);
+	xfree(text);
+	int rc = map_result(pc, res);
+	PQclear(res);
+	if (rc != DB_OK) {
+		xfree(st);
+		return rc;
+	}
+	*out = st;
+	return DB_OK;
+}
+
+static void clear_result(struct pg_stmt *st)
+{
+	if (st->res)
+		PQclear(st->res);
+	st->res = NULL;
+	st->executed = false;
+	st->row = st->nrows = 0;
+}
+
+static void pg_reset(void *stmt)
+{
+	struct pg_stmt *st = stmt;
+	clear_result(st);
+	for (int i = 0; i < st->nparams; i++) {
+		xfree(st->values[i]);
+		st->values[i] = NULL;
+	}
+}
+
+static void pg_finalize(void *stmt)
+{
+	struct pg_stmt *st = stmt;
+	pg_reset(st);
+	char sql[48];
+	snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+	PGresult *res = PQexec(st->pc->conn, sql);
+	PQclear(res);
+	xfree(st);
+}
+
+static int set_param(struct pg_stmt *st, int idx, char *value)
+{
+	if (idx < 1 || idx > st->nparams) {
+		xfree(value);
+		set_error(st->pc, "parameter index out of range");
+		return DB_ERROR;
+	}
+	xfree(st->values[idx - 1]);
+	st->values[idx - 1] = value;
+	return DB_OK;
+}
+
+static int pg_bind_int(void *stmt, int idx, int64_t v)
+{
+	char tmp[24];
+	snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
+	char *s = xstrdup(tmp);
+	return s ? set_param(stmt, idx, s) : DB_ERROR;
+}
+
+static int pg_bind_text(void *stmt, int idx, const char *v)
+{
+	if (!v)
+		return set_param(stmt, idx, NULL);
+	char *s = xstrdup(v);
+	return s ? set_param(stmt, idx, s) : DB_ERROR;
+}
+
+static int pg_bind_null(void *stmt, int idx)
+{
+	return set_param(stmt, idx, NULL);
+}
+
+static int pg_step(void *stmt)
+{
+	struct pg_stmt *st = stmt;
+	if (!st->executed) {
+		st->res = PQexecPrepared(st->pc->conn, st->name, st->nparams,
+					 (const char *const *)st->values, NULL, NULL, 0);
+		st->executed = true;
+		int rc = map_result(st->pc, st->res);
+		if (rc != DB_OK) {
+			PQclear(st->res);
+			st->res = NULL;
+			return rc;
+		}
+		st->nrows = PQntuples(st->res);
+		st->row = 0;
+		const char *tuples = PQcmdTuples(st->res);
+		st->pc->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+		if (st->nrows)
+			return DB_ROW;	/* row 0 is current */
+		return DB_DONE;
+	}
+	if (st->row + 1 < st->nrows) {
+		st->row++;
+		return DB_ROW;
+	}
+	return DB_DONE;
+}
+
+static int pg_col_count(void *stmt)
+{
+	struct pg_stmt *st = stmt;
+	return st->res ? PQnfields(st->res) : 0;
+}
+
+static bool pg_col_null(void *stmt, int col)
+{
+	struct pg_stmt *st = stmt;
+	return !st->res || PQgetisnull(st->res, st->row, col);
+}
+
+static int64_t pg_col_int(void *stmt, int col)
+{
+	struct pg_stmt *st = stmt;
+	if (pg_col_null(st, col))
+		return 0;
+	const char *v = PQgetvalue(st->res, st->row, col);
+	if (v[0] == 't' && !v[1])
+		return 1;	/* a boolean */
+	if (v[0] == 'f' && !v[1])
+		return 0;
+	return strtoll(v, NULL, 10);
+}
+
+static const char *pg_col_text(void *stmt, int col)
+{
+	struct pg_stmt *st = stmt;
+	if (pg_col_null(st, col))
+		return NULL;
+	return PQgetvalue(st->res, st->row, col);
+}
+
+static const char *pg_col_name(void *stmt, int col)
+{
+	struct pg_stmt *st = stmt;
+	return st->res ? PQfname(st->res, col) : NULL;
+}
+
+static int64_t pg_changes(void *conn)
+{
+	struct pg_conn *pc = conn;
+	return pc->changes;
+}
+
+static int pg_fts_where(const char *table, struct buf *sql)
+{
+	return buf_addf(sql, "%s.search_vector @@ to_tsquery('simple', ?)", table);
+}
+
+/* Words become prefix terms joined by AND: printer hp -> printer:* & hp:* */
+static char *pg_fts_query(const char *text)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	int words = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	while (*p) {
+		while (*p && !(*p >= 0x80 || (*p >= '0' && *p <= '9') ||
+			       ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')))
+			p++;
+		if (!*p)
+			break;
+		const unsigned char *start = p;
+		while (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
+		       ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+			p++;
+		if (words++)
+			buf_addstr(&b, " & ");
+		buf_add(&b, start, (size_t)(p - start));
+		buf_addstr(&b, ":*");
+	}
+	if (!words) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+const struct db_driver db_pg_driver = {
+	.name = "postgres",
+	.id_pk = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+	.open = pg_open,
+	.close = pg_close,
+	.errmsg = pg_errmsg,
+	.exec = pg_exec,
+	.prepare = pg_prepare,
+	.finalize = pg_finalize,
+	.bind_int = pg_bind_int,
+	.bind_text = pg_bind_text,
+	.bind_null = pg_bind_null,
+	.step = pg_step,
+	.col_count = pg_col_count,
+	.col_null = pg_col_null,
+	.col_int = pg_col_int,
+	.col_text = pg_col_text,
+	.col_name = pg_col_name,
+	.reset = pg_reset,
+	.changes = pg_changes,
+	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+	.fts_where = pg_fts_where,
+	.fts_query = pg_fts_query,
+};
