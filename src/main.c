@@ -30,7 +30,8 @@ static const struct command {
 	int (*run)(struct conf *c, int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{ "serve", cmd_serve, "serve the API and the web UI" },
+	{ "serve", cmd_serve, "serve the API and the web UI, and run the job worker" },
+	{ "worker", cmd_worker, "run only the background job worker" },
 	{ "init", cmd_init, "create the data directory, the database and the first admin" },
 	{ "migrate", cmd_migrate, "apply pending database migrations" },
 	{ "user", cmd_user, "manage staff users: add, list, passwd, disable" },

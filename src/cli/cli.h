@@ -10,6 +10,7 @@
 struct conf;
 
 int cmd_serve(struct conf *c, int argc, char **argv);
+int cmd_worker(struct conf *c, int argc, char **argv);
 int cmd_init(struct conf *c, int argc, char **argv);
 int cmd_migrate(struct conf *c, int argc, char **argv);
 int cmd_user(struct conf *c, int argc, char **argv);	/* user add|list|passwd|disable */

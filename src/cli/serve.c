@@ -9,6 +9,7 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "jobs/jobs.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -116,18 +117,74 @@ int cmd_routes(struct conf *c, int argc, char **argv)
 	return 0;
 }
 
+/* Blocks the stop signals in every thread to come; the caller sigwait()s. */
+static void block_stop_signals(sigset_t *stop)
+{
+	sigemptyset(stop);
+	sigaddset(stop, SIGTERM);
+	sigaddset(stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int wait_for_stop(sigset_t *stop)
+{
+	int sig = 0;
+	while (sigwait(stop, &sig) != 0)
+		;
+	log_info("received %s: finishing the work in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	return sig;
+}
+
+int cmd_worker(struct conf *c, int argc, char **argv)
+{
+	if (help_asked(argc, argv,
+		       "usage: servio worker\n\n"
+		       "Runs only the background job worker (no HTTP), for running workers\n"
+		       "apart from the web servers. Stops on SIGTERM or SIGINT after the job\n"
+		       "in hand.\n"))
+		return 0;
+	if (argc) {
+		fprintf(stderr, "servio worker: unexpected argument \"%s\"\n", argv[0]);
+		return 2;
+	}
+	struct db *db = open_db(c, true, false);
+	if (!db)
+		return 1;
+	int current, latest;
+	int rc = db_schema_version(db, &current, &latest);
+	db_disconnect(db);
+	if (rc != DB_OK || current != latest) {
+		fprintf(stderr, "servio: the database schema is at version %d, this program needs "
+				"%d: run \"servio migrate\"\n", current, latest);
+		return 1;
+	}
+	db_pool_init(c->database_url);
+	sigset_t stop;
+	block_stop_signals(&stop);
+	struct jobs_worker *jw = jobs_worker_start();
+	if (!jw)
+		return 1;
+	wait_for_stop(&stop);
+	jobs_worker_stop(jw);
+	return 0;
+}
+
 int cmd_serve(struct conf *c, int argc, char **argv)
 {
 	if (help_asked(argc, argv,
-		       "usage: servio serve [--no-migrate]\n\n"
-		       "Serves the REST API, /healthz, /metrics and the web UI. Applies pending\n"
-		       "migrations first unless --no-migrate. Stops gracefully on SIGTERM or\n"
-		       "SIGINT, finishing the requests in flight.\n"))
+		       "usage: servio serve [--no-migrate] [--no-worker]\n\n"
+		       "Serves the REST API, /healthz, /metrics and the web UI, and runs the\n"
+		       "background job worker unless --no-worker. Applies pending migrations\n"
+		       "first unless --no-migrate. Stops gracefully on SIGTERM or SIGINT,\n"
+		       "finishing the requests and the job in flight.\n"))
 		return 0;
-	bool migrate = true;
+	bool migrate = true, worker = true;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--no-migrate") == 0) {
 			migrate = false;
+		} else if (strcmp(argv[i], "--no-worker") == 0) {
+			worker = false;
 		} else {
 			fprintf(stderr, "servio serve: unexpected argument \"%s\"\n", argv[i]);
 			return 2;
@@ -161,13 +218,8 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	if (api_route_table(&routes, &nroutes) < 0)
 		return 1;
 
-	/* Block the stop signals in every thread; this one waits for them. */
 	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	block_stop_signals(&stop);
 
 	struct http_config hc = {
 		.listen_addr = c->listen_host,
@@ -181,12 +233,11 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	struct http_server *srv;
 	if (http_server_start(&srv, &hc, routes, nroutes, &api_hooks) < 0)
 		return 1;
+	struct jobs_worker *jw = worker ? jobs_worker_start() : NULL;
 
-	int sig = 0;
-	while (sigwait(&stop, &sig) != 0)
-		;
-	log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	wait_for_stop(&stop);
 	http_server_stop(srv, 10);
+	jobs_worker_stop(jw);
 	db_pool_release();
 	log_info("stopped");
 	return 0;

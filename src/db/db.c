@@ -329,6 +329,11 @@ char *db_fts_query(struct db *db, const char *text)
 	return db->drv->fts_query(text);
 }
 
+const char *db_skip_locked(const struct db *db)
+{
+	return db->drv->skip_locked;
+}
+
 /* The pool: one connection per thread. */
 
 static char *pool_url;

@@ -106,6 +106,13 @@ struct buf;
 int db_fts_where(struct db *db, const char *table, struct buf *sql);
 char *db_fts_query(struct db *db, const char *text);
 
+/*
+ * The clause that makes "SELECT … LIMIT n" claim rows that concurrent
+ * claimers skip: " FOR UPDATE SKIP LOCKED" on PostgreSQL, "" on SQLite
+ * (whose write transactions are serialized anyway). Append it last.
+ */
+const char *db_skip_locked(const struct db *db);
+
 /* Per-thread connections. Set the URL once before threads start. */
 void db_pool_init(const char *url);
 /* This thread's connection, opened on first use; NULL (logged) on failure. */

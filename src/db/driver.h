@@ -33,6 +33,8 @@ struct db_driver {
 	const char *(*col_name)(void *stmt, int col);
 	void (*reset)(void *stmt);
 	int64_t (*changes)(void *conn);
+	/* Suffix for a SELECT that claims rows other workers skip ("" if writers serialize). */
+	const char *skip_locked;
 	/* BEGIN that takes the write lock. */
 	const char *begin_sql;
 	/* Appends the WHERE fragment matching table.id against one "?". */

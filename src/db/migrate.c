@@ -180,6 +180,26 @@ static const struct migration migrations[] = {
 	    { "contacts", "first_name,last_name,email,phone,mobile,title" },
 	    { "sites", "name,address_line1,city,postal_code" },
 	    { "assets", "name,manufacturer,model,serial_number" } } },
+	{ 2, "jobs",
+	  "CREATE TABLE jobs ("
+	  " id @ID_PK@,"
+	  " kind TEXT NOT NULL,"
+	  " payload TEXT NOT NULL DEFAULT '{}',"
+	  " state TEXT NOT NULL DEFAULT 'queued',"
+	  " run_at TEXT NOT NULL,"
+	  " attempts BIGINT NOT NULL DEFAULT 0,"
+	  " max_attempts BIGINT NOT NULL DEFAULT 10,"
+	  " unique_key TEXT UNIQUE,"
+	  " locked_by TEXT,"
+	  " locked_at TEXT,"
+	  " last_error TEXT,"
+	  " created_at TEXT NOT NULL,"
+	  " finished_at TEXT);"
+	  "CREATE INDEX jobs_due ON jobs(state, run_at, id);"
+	  "CREATE INDEX sessions_expires ON sessions(expires_at);"
+	  "CREATE INDEX idempotency_created ON idempotency_keys(created_at);"
+	  "CREATE INDEX login_failures_window ON login_failures(window_start);",
+	  NULL, NULL, { { NULL, NULL } } },
 };
 
 static const size_t nmigrations = sizeof(migrations) / sizeof(migrations[0]);

@@ -367,6 +367,7 @@ const struct db_driver db_pg_driver = {
 	.col_name = pg_col_name,
 	.reset = pg_reset,
 	.changes = pg_changes,
+	.skip_locked = " FOR UPDATE SKIP LOCKED",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 	.fts_where = pg_fts_where,
 	.fts_query = pg_fts_query,

@@ -223,6 +223,7 @@ const struct db_driver db_sqlite_driver = {
 	.col_name = sq_col_name,
 	.reset = sq_reset,
 	.changes = sq_changes,
+	.skip_locked = "",
 	.begin_sql = "BEGIN IMMEDIATE",
 	.fts_where = sq_fts_where,
 	.fts_query = sq_fts_query,
