@@ -36,6 +36,8 @@ static const struct command {
 	{ "migrate", cmd_migrate, "apply pending database migrations" },
 	{ "user", cmd_user, "manage staff users: add, list, passwd, disable" },
 	{ "token", cmd_token, "manage API tokens: create, list, revoke" },
+	{ "backup", cmd_backup, "write a consistent copy of a live SQLite database" },
+	{ "copy", cmd_copy, "copy the whole database to another (SQLite <-> PostgreSQL)" },
 	{ "routes", cmd_routes, "list the HTTP routes with the roles allowed" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -16,6 +16,8 @@ int cmd_migrate(struct conf *c, int argc, char **argv);
 int cmd_user(struct conf *c, int argc, char **argv);	/* user add|list|passwd|disable */
 int cmd_token(struct conf *c, int argc, char **argv);	/* token create|list|revoke */
 int cmd_routes(struct conf *c, int argc, char **argv);	/* prints METHOD PATTERN ROLES */
+int cmd_copy(struct conf *c, int argc, char **argv);	/* copy --to URL */
+int cmd_backup(struct conf *c, int argc, char **argv);	/* backup --to FILE */
 
 /* Opens the configured database and applies migrations; NULL on failure (said). */
 struct db *cli_open_db(struct conf *c);

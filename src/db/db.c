@@ -380,6 +380,21 @@ void db_pool_release(void)
 	}
 }
 
+int db_backup(struct db *db, const char *path, char *err, size_t errlen)
+{
+	if (!db->drv->backup) {
+		snprintf(err, errlen, "servio backup is for SQLite; back up PostgreSQL with pg_dump");
+		return DB_ERROR;
+	}
+	return db->drv->backup(db->conn, path, err, errlen);
+}
+
+const struct db_driver *db_driver_of(const struct db *db);
+const struct db_driver *db_driver_of(const struct db *db)
+{
+	return db->drv;
+}
+
 /* For migrate.c: the driver's primary-key type. */
 const char *db_id_pk_type(const struct db *db);
 const char *db_id_pk_type(const struct db *db)

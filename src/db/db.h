@@ -113,6 +113,30 @@ char *db_fts_query(struct db *db, const char *text);
  */
 const char *db_skip_locked(const struct db *db);
 
+/*
+ * A consistent online backup of the whole database into a new file at
+ * path, while others go on writing (SQLite). Returns DB_OK, or DB_ERROR
+ * with a message in err (PostgreSQL: use pg_dump).
+ */
+int db_backup(struct db *db, const char *path, char *err, size_t errlen);
+
+/*
+ * Copies every table of from into to, which must be migrated to the same
+ * schema version and empty. Then compares row counts and a SHA-256 per
+ * table over every row in id order. Returns DB_OK, or DB_ERROR with a
+ * message in err. verbose prints a line per table to stdout.
+ */
+int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errlen);
+
+/*
+ * The checksum db_copy compares: SHA-256 (hex) over the table's rows in
+ * key order, each column as text or NULL, plus the row count.
+ */
+int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *rows);
+
+/* Every table of the schema, parents before children; NULL-terminated. */
+extern const char *const db_tables[];
+
 /* Per-thread connections. Set the URL once before threads start. */
 void db_pool_init(const char *url);
 /* This thread's connection, opened on first use; NULL (logged) on failure. */

@@ -33,6 +33,10 @@ struct db_driver {
 	const char *(*col_name)(void *stmt, int col);
 	void (*reset)(void *stmt);
 	int64_t (*changes)(void *conn);
+	/* Online backup to a file; NULL when the backend has its own tools. */
+	int (*backup)(void *conn, const char *path, char *err, size_t errlen);
+	/* SQL run after copying rows into table (to move an identity past them), or NULL. */
+	const char *after_copy_sql;
 	/* Suffix for a SELECT that claims rows other workers skip ("" if writers serialize). */
 	const char *skip_locked;
 	/* BEGIN that takes the write lock. */

@@ -202,6 +202,13 @@ static const struct migration migrations[] = {
 	  NULL, NULL, { { NULL, NULL } } },
 };
 
+/* Parents before children, so rows copy in an order foreign keys accept. */
+const char *const db_tables[] = {
+	"schema_migrations", "users", "sessions", "api_tokens", "login_failures",
+	"idempotency_keys", "audit_log", "companies", "contacts", "sites", "assets", "jobs",
+	NULL,
+};
+
 static const size_t nmigrations = sizeof(migrations) / sizeof(migrations[0]);
 
 /* Appends "prefix.col1, prefix.col2" (prefix may be empty). */

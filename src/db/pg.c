@@ -367,6 +367,8 @@ const struct db_driver db_pg_driver = {
 	.col_name = pg_col_name,
 	.reset = pg_reset,
 	.changes = pg_changes,
+	.after_copy_sql = "SELECT setval(pg_get_serial_sequence('%s', 'id'),"
+			  " COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)",
 	.skip_locked = " FOR UPDATE SKIP LOCKED",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 	.fts_where = pg_fts_where,

@@ -203,6 +203,40 @@ static char *sq_fts_query(const char *text)
 	return buf_take(&b);
 }
 
+/* The online backup API: a consistent copy while other connections write. */
+static int sq_backup(void *conn, const char *path, char *err, size_t errlen)
+{
+	sqlite3 *dest = NULL;
+	int rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create \"%s\": %s", path,
+			 dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
+		sqlite3_close(dest);
+		return DB_ERROR;
+	}
+	sqlite3_backup *b = sqlite3_backup_init(dest, "main", conn, "main");
+	if (!b) {
+		snprintf(err, errlen, "cannot start backup: %s", sqlite3_errmsg(dest));
+		sqlite3_close(dest);
+		return DB_ERROR;
+	}
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(20);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "backup failed: %s", sqlite3_errstr(rc));
+		sqlite3_close(dest);
+		return DB_ERROR;
+	}
+	/* a self-contained file: no WAL beside it */
+	sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+	sqlite3_close(dest);
+	return DB_OK;
+}
+
 const struct db_driver db_sqlite_driver = {
 	.name = "sqlite",
 	.id_pk = "INTEGER PRIMARY KEY",
@@ -223,6 +257,7 @@ const struct db_driver db_sqlite_driver = {
 	.col_name = sq_col_name,
 	.reset = sq_reset,
 	.changes = sq_changes,
+	.backup = sq_backup,
 	.skip_locked = "",
 	.begin_sql = "BEGIN IMMEDIATE",
 	.fts_where = sq_fts_where,

@@ -1,0 +1,237 @@
+/*
+ * copy.c - moving a whole database between backends (SQLite to
+ * PostgreSQL and back) and proving nothing was lost: row counts and a
+ * SHA-256 over every row of every table must match on both sides.
+ *
+ * Values travel as text, which both backends read back into their column
+ * types; self-referencing foreign keys (companies.referred_by_id) are
+ * fine because rows are copied in id order within one transaction.
+ */
+#include "driver.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/log.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* From db.c: the driver of a connection. */
+const struct db_driver *db_driver_of(const struct db *db);
+
+/* The key order of a table: id, or version for schema_migrations, or the primary key. */
+static const char *order_of(const char *table)
+{
+	if (strcmp(table, "schema_migrations") == 0)
+		return "version";
+	if (strcmp(table, "login_failures") == 0)
+		return "scope, key";
+	return "id";
+}
+
+/*
+ * The columns both sides compare: every column but those a backend
+ * computes itself (the PostgreSQL search vector).
+ */
+static int column_list(struct db *db, const char *table, struct buf *cols, int *ncols)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE 1 = 0", table);
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return DB_ERROR;
+	int rc = db_step(st);
+	if (rc < 0) {
+		db_done(st);
+		return rc;
+	}
+	int n = db_col_count(st);
+	*ncols = 0;
+	for (int i = 0; i < n; i++) {
+		const char *name = db_col_name(st, i);
+		if (strcmp(name, "search_vector") == 0)
+			continue;
+		buf_addf(cols, "%s%s", *ncols ? ", " : "", name);
+		(*ncols)++;
+	}
+	db_done(st);
+	return cols->failed ? DB_ERROR : DB_OK;
+}
+
+int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *rows)
+{
+	struct buf cols, sql;
+	buf_init(&cols, 64 * 1024);
+	buf_init(&sql, 64 * 1024);
+	int n;
+	int rc = column_list(db, table, &cols, &n);
+	if (rc != DB_OK) {
+		buf_release(&cols);
+		return rc;
+	}
+	buf_addf(&sql, "SELECT %s FROM %s ORDER BY %s", buf_str(&cols), table, order_of(table));
+	buf_release(&cols);
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
+		return DB_ERROR;
+	crypto_hash_sha256_state h;
+	crypto_hash_sha256_init(&h);
+	*rows = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		for (int i = 0; i < n; i++) {
+			const char *v = db_col_text(st, i);
+			/* a tag byte keeps NULL apart from any text */
+			unsigned char tag = v ? 'v' : 'n';
+			crypto_hash_sha256_update(&h, &tag, 1);
+			if (v)
+				crypto_hash_sha256_update(&h, (const unsigned char *)v, strlen(v) + 1);
+		}
+		(*rows)++;
+	}
+	db_done(st);
+	if (rc != DB_DONE)
+		return rc;
+	unsigned char out[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_final(&h, out);
+	sodium_bin2hex(hex, 65, out, sizeof(out));
+	return DB_OK;
+}
+
+static int copy_table(struct db *from, struct db *to, const char *table, int64_t *copied)
+{
+	struct buf cols, sql;
+	buf_init(&cols, 64 * 1024);
+	buf_init(&sql, 64 * 1024);
+	int n;
+	int rc = column_list(from, table, &cols, &n);
+	if (rc != DB_OK) {
+		buf_release(&cols);
+		return rc;
+	}
+	buf_addf(&sql, "SELECT %s FROM %s ORDER BY %s", buf_str(&cols), table, order_of(table));
+	struct db_stmt *src = sql.failed ? NULL : db_prepare(from, buf_str(&sql));
+	buf_reset(&sql);
+	buf_addf(&sql, "INSERT INTO %s (%s) VALUES (", table, buf_str(&cols));
+	for (int i = 0; i < n; i++)
+		buf_addstr(&sql, i ? ", ?" : "?");
+	buf_addch(&sql, ')');
+	buf_release(&cols);
+	struct db_stmt *dst = src && !sql.failed ? db_prepare(to, buf_str(&sql)) : NULL;
+	buf_release(&sql);
+	if (!src || !dst) {
+		db_done(src);
+		return DB_ERROR;
+	}
+	*copied = 0;
+	while ((rc = db_step(src)) == DB_ROW) {
+		for (int i = 0; i < n; i++)
+			db_bind_text(dst, i + 1, db_col_text(src, i));
+		rc = db_step(dst);
+		db_done(dst);
+		if (rc != DB_DONE)
+			break;
+		(*copied)++;
+	}
+	db_done(src);
+	if (rc != DB_DONE)
+		return rc < 0 ? rc : DB_ERROR;
+	const char *after = db_driver_of(to)->after_copy_sql;
+	if (after && strcmp(order_of(table), "id") == 0) {
+		char fix[512];
+		snprintf(fix, sizeof(fix), after, table, table);
+		struct db_stmt *st = db_prepare(to, fix);
+		if (!st)
+			return DB_ERROR;
+		rc = db_step(st);
+		db_done(st);
+		if (rc < 0)
+			return rc;
+	}
+	return DB_OK;
+}
+
+struct copy_ctx {
+	struct db *from;
+	bool verbose;
+	char *err;
+	size_t errlen;
+};
+
+static int copy_all(struct db *to, void *arg)
+{
+	struct copy_ctx *c = arg;
+	/* the source's migration records replace the target's (same versions) */
+	int rc0 = db_exec(to, "DELETE FROM schema_migrations");
+	if (rc0 != DB_OK)
+		return rc0;
+	for (const char *const *t = db_tables; *t; t++) {
+		int64_t rows;
+		int rc = copy_table(c->from, to, *t, &rows);
+		if (rc != DB_OK) {
+			snprintf(c->err, c->errlen, "cannot copy table %s: %s", *t, db_errmsg(to));
+			return rc;
+		}
+	}
+	return DB_OK;
+}
+
+int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errlen)
+{
+	int from_v, to_v, latest;
+	if (db_schema_version(from, &from_v, &latest) != DB_OK ||
+	    db_schema_version(to, &to_v, &latest) != DB_OK) {
+		snprintf(err, errlen, "cannot read the schema versions");
+		return DB_ERROR;
+	}
+	if (from_v != latest || to_v != latest) {
+		snprintf(err, errlen, "both databases must be migrated to version %d (source %d, "
+				      "target %d)", latest, from_v, to_v);
+		return DB_ERROR;
+	}
+	/* the target must be empty but for its migration records */
+	for (const char *const *t = db_tables; *t; t++) {
+		if (strcmp(*t, "schema_migrations") == 0)
+			continue;
+		char sql[128];
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", *t);
+		struct db_stmt *st;
+		if (db_run(to, &st, sql, "") != DB_ROW) {
+			snprintf(err, errlen, "cannot count %s in the target: %s", *t, db_errmsg(to));
+			return DB_ERROR;
+		}
+		int64_t n = db_col_int(st, 0);
+		db_done(st);
+		if (n) {
+			snprintf(err, errlen, "the target is not empty: %s has %lld rows", *t,
+				 (long long)n);
+			return DB_ERROR;
+		}
+	}
+	err[0] = '\0';
+	struct copy_ctx ctx = { from, verbose, err, errlen };
+	if (db_txn(to, copy_all, &ctx) != DB_OK) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot copy: %s", db_errmsg(to));
+		return DB_ERROR;	/* rolled back: the target is as it was */
+	}
+	for (const char *const *t = db_tables; *t; t++) {
+		char a[65], b[65];
+		int64_t ra, rb;
+		if (db_table_checksum(from, *t, a, &ra) != DB_OK ||
+		    db_table_checksum(to, *t, b, &rb) != DB_OK) {
+			snprintf(err, errlen, "cannot checksum table %s", *t);
+			return DB_ERROR;
+		}
+		if (ra != rb || strcmp(a, b) != 0) {
+			snprintf(err, errlen, "table %s differs after the copy: %lld rows, sha256 %.16s"
+					      " in the source; %lld rows, sha256 %.16s in the target",
+				 *t, (long long)ra, a, (long long)rb, b);
+			return DB_ERROR;
+		}
+		if (verbose)
+			printf("%-18s %10lld rows  sha256 %s\n", *t, (long long)ra, a);
+	}
+	return DB_OK;
+}
