@@ -139,7 +139,8 @@ int http_routes_check(const struct http_route *routes, size_t n, char *err, size
 /*
  * Matches method and path against the table. Returns the route and fills
  * params (arena strings), or NULL; *path_matched says whether some route
- * had this path with another method (for 405).
+ * had this path with another method (for 405). HEAD matches GET routes.
+ * When the arena runs out of memory it returns NULL with *nparams = -1.
  */
 const struct http_route *http_route_match(const struct http_route *routes, size_t n,
 					  const char *method, const char *path,

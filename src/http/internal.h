@@ -1,0 +1,80 @@
+/*
+ * internal.h - what the files of http/ share among themselves and nobody
+ * else may use: the server object, path decoding, the Allow list, static
+ * files and the metrics store.
+ *
+ * struct http_server is built once by http_server_start and read by every
+ * request thread; after start only in_flight, next_id and the metrics
+ * (which lock themselves) change.
+ */
+#ifndef SERVIO_HTTP_INTERNAL_H
+#define SERVIO_HTTP_INTERNAL_H
+
+#include "http.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct MHD_Daemon;
+struct http_metrics;
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct http_route *routes;	/* the caller's table; outlives us */
+	size_t nroutes;
+	struct http_hooks hooks;
+	char *listen_addr;			/* heap copy */
+	uint16_t port;				/* the real one, after bind */
+	size_t max_body, max_url;
+	int web_root_fd;			/* open directory, or -1: no static files */
+	atomic_uint in_flight;			/* requests between URI log and completion */
+	atomic_uint_fast64_t next_id;		/* request id counter */
+	uint64_t id_key;			/* random, mixed into every request id */
+	struct http_metrics *metrics;
+};
+
+/* The body sent when not even a problem reply could be built. */
+extern const char http_oom_body[];
+#define HTTP_OOM_CONTENT_TYPE "application/problem+json"
+
+/* The same reply helper every pipeline step uses for "out of memory". */
+void http_reply_oom(struct http_req *req);
+
+/*
+ * Percent-decodes the path part of a request target (no '+' rule) into the
+ * arena. Returns 0 and sets *out, or -1 when an escape is malformed, a byte
+ * decodes to NUL, or memory runs out (*oom set then).
+ */
+int http_path_decode(const char *raw, size_t len, struct arena *arena, char **out, bool *oom);
+
+/* http_query_parse that also says whether a -1 was for lack of memory. */
+int http_query_parse_ex(const char *qs, struct arena *arena, struct http_kv *out, int max,
+			bool *oom);
+
+/*
+ * The methods routes accept for path, as an Allow header value
+ * ("GET, HEAD, POST") in the arena, or NULL when none (or out of memory).
+ */
+char *http_route_allow(const struct http_route *routes, size_t n, const char *path,
+		       struct arena *arena);
+
+/*
+ * Serves a GET or HEAD of a non-API path from the web root: sets
+ * req->file_fd/file_size and the reply, or a problem reply. Returns 0, or
+ * -1 for a failure of ours (nothing replied).
+ */
+int http_static_serve(struct http_server *srv, struct http_req *req);
+
+/*
+ * Metrics. http_metrics_new sizes the store for the route table; observe
+ * records one completed request (route NULL: is_static says "static", else
+ * "unmatched"). All thread-safe.
+ */
+struct http_metrics *http_metrics_new(const struct http_route *routes, size_t n);
+void http_metrics_free(struct http_metrics *m);
+void http_metrics_observe(struct http_metrics *m, const struct http_route *route,
+			  bool is_static, const char *method, int status, double seconds);
+
+#endif

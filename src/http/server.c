@@ -1,0 +1,816 @@
+/*
+ * server.c - the libmicrohttpd glue and the request pipeline.
+ *
+ * libmicrohttpd calls us three ways for every request. The URI log callback
+ * comes first, with the raw request target: it creates the request (its
+ * arena, its id) and counts it in flight. The access handler comes next,
+ * once when the headers are in, once per piece of body and once more at the
+ * end; the steps that need only the request line and headers (URL and body
+ * limits, route match, query string) run on the first call, the rest of the
+ * pipeline (http.h lists the order) on the last. The completion callback
+ * comes last, even when the client went away: it writes the access log and
+ * the metrics and frees everything the request owned.
+ *
+ * Only the 414 and 413 replies go out before the body is read (libmicrohttpd
+ * then closes the connection instead of reading a body we refuse). Any other
+ * early decision (404, 405, 400 for a bad path) waits for the end of the
+ * body, which is read and dropped, so the connection stays usable.
+ */
+#include "internal.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What the pipeline tracks about a request beyond struct http_req. */
+struct conn_state {
+	struct http_req req;	/* first, so a request is also its state */
+	bool started;		/* the first access-handler call is done */
+	bool decided;		/* the reply is set; skip the rest of the pipeline */
+	bool replied;		/* a response is queued */
+	bool is_static;		/* no route: a file from the web root */
+	uint64_t bytes;		/* body bytes of the response, for the access log */
+};
+
+static const char csp[] =
+	"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/* --- request ids ------------------------------------------------------------ */
+
+/* splitmix64's finalizer: a bijection, so distinct counters give distinct ids. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void new_request_id(struct http_server *srv, char out[17])
+{
+	uint64_t n = atomic_fetch_add(&srv->next_id, 1);
+	snprintf(out, 17, "%016llx", (unsigned long long)mix64(n + srv->id_key));
+}
+
+static bool request_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static uint64_t random_key(void)
+{
+	uint64_t key = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, &key, sizeof(key));
+		close(fd);
+		if (n == (ssize_t)sizeof(key))
+			return key;
+	}
+	log_warn("cannot read /dev/urandom: request ids are predictable");
+	return (uint64_t)time_mono_ns() ^ ((uint64_t)getpid() << 32);
+}
+
+/* --- accessors ---------------------------------------------------------------- */
+
+const char *http_header(const struct http_req *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_cookie(const struct http_req *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+/* --- replies ---------------------------------------------------------------- */
+
+static void internal_error(struct http_req *req, const char *what)
+{
+	log_error("request %s: %s %s: %s", req->id, req->method ? req->method : "-",
+		  req->route ? req->route->pattern : req->path ? req->path : "-", what);
+	http_reply_problem(req, 500, "internal-error", NULL, "internal error (request id %s)",
+			   req->id);
+}
+
+static void add_header(struct http_req *req, struct MHD_Response *resp, const char *name,
+		       const char *value)
+{
+	if (MHD_add_response_header(resp, name, value) != MHD_YES)
+		log_warn("request %s: reply header %s refused by libmicrohttpd", req->id, name);
+}
+
+/* A header every reply gets unless the handler set its own. */
+static void add_default_header(struct http_req *req, struct MHD_Response *resp,
+			       const char *name, const char *value)
+{
+	if (!MHD_get_response_header(resp, name))
+		add_header(req, resp, name, value);
+}
+
+static bool api_path(const struct http_req *req)
+{
+	const char *p = req->path ? req->path : req->raw_uri;
+	return strncmp(p, "/api/", 5) == 0 || strcmp(p, "/api") == 0;
+}
+
+/* Turns the reply recorded on req into a response and queues it. */
+static enum MHD_Result queue_reply(struct conn_state *st)
+{
+	struct http_req *req = &st->req;
+	struct MHD_Response *resp = NULL;
+	bool head = req->method && strcmp(req->method, "HEAD") == 0;
+
+	if (req->status == 0)
+		internal_error(req, "no reply was set");
+	if (st->is_static && req->file_fd >= 0 && req->status == 200) {
+		if (req->file_size == 0) {
+			close(req->file_fd);
+			req->file_fd = -1;
+			resp = MHD_create_response_from_buffer(0, (void *)"",
+							       MHD_RESPMEM_PERSISTENT);
+		} else {
+			resp = MHD_create_response_from_fd(req->file_size, req->file_fd);
+			if (resp)
+				req->file_fd = -1;	/* libmicrohttpd closes it */
+		}
+		st->bytes = req->file_size;
+	} else if (req->out.failed) {
+		req->status = 500;
+		req->content_type = HTTP_OOM_CONTENT_TYPE;
+		resp = MHD_create_response_from_buffer(strlen(http_oom_body),
+						       (void *)http_oom_body,
+						       MHD_RESPMEM_PERSISTENT);
+		st->bytes = strlen(http_oom_body);
+	} else if (req->out.len == 0) {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		size_t len = req->out.len;
+		char *data = buf_take(&req->out);
+		if (data) {
+			resp = MHD_create_response_from_buffer_with_free_callback(len, data, xfree);
+			if (!resp)
+				xfree(data);
+		}
+		st->bytes = len;
+	}
+	if (!resp) {
+		log_error("request %s: cannot build the response: out of memory", req->id);
+		return MHD_NO;
+	}
+	if (head)
+		st->bytes = 0;
+
+	for (const struct http_reply_header *h = req->headers; h; h = h->next)
+		add_header(req, resp, h->name, h->value);
+	if (req->content_type && !MHD_get_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE))
+		add_header(req, resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
+	add_header(req, resp, "X-Request-Id", req->id);
+	add_default_header(req, resp, "X-Content-Type-Options", "nosniff");
+	add_default_header(req, resp, "X-Frame-Options", "DENY");
+	add_default_header(req, resp, "Referrer-Policy", "no-referrer");
+	add_default_header(req, resp, "Content-Security-Policy", csp);
+	if (api_path(req))
+		add_default_header(req, resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+
+	enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+	MHD_destroy_response(resp);
+	if (rc != MHD_YES)
+		log_error("request %s: libmicrohttpd refused the response", req->id);
+	st->replied = true;
+	return rc;
+}
+
+/* --- the pipeline ------------------------------------------------------------- */
+
+static bool token_eq(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t')) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/*
+ * Whether a Content-Type names JSON: application/json or
+ * application/<something>+json, with an optional charset that must be UTF-8.
+ */
+static bool json_media_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	const char *s = ct;
+	size_t n = strcspn(s, ";");
+	trim(&s, &n);
+	bool json = token_eq(s, n, "application/json");
+	if (!json && n > 17 && strncasecmp(s, "application/", 12) == 0 &&
+	    strncasecmp(s + n - 5, "+json", 5) == 0)
+		json = memchr(s + 12, '/', n - 12) == NULL;
+	if (!json)
+		return false;
+	const char *p = ct + strcspn(ct, ";");
+	while (*p == ';') {
+		p++;
+		const char *param = p;
+		size_t len = strcspn(p, ";");
+		p += len;
+		trim(&param, &len);
+		const char *eq = memchr(param, '=', len);
+		if (!eq)
+			continue;
+		const char *name = param;
+		size_t nlen = (size_t)(eq - param);
+		trim(&name, &nlen);
+		if (!token_eq(name, nlen, "charset"))
+			continue;
+		const char *v = eq + 1;
+		size_t vlen = (size_t)(param + len - v);
+		trim(&v, &vlen);
+		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+			v++;
+			vlen -= 2;
+		}
+		if (!token_eq(v, vlen, "utf-8") && !token_eq(v, vlen, "utf8"))
+			return false;
+	}
+	return true;
+}
+
+static bool method_takes_body(const char *m)
+{
+	return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 ||
+	       strcmp(m, "DELETE") == 0;
+}
+
+/* Content-Type, JSON parse. Returns true to go on, false when replied. */
+static bool decode_body(struct http_req *req)
+{
+	const struct http_route *r = req->route;
+	if ((r->flags & HTTP_RAW_BODY) || !method_takes_body(r->method) || req->raw_body.len == 0)
+		return true;
+	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!json_media_type(ct)) {
+		if (ct)
+			http_reply_problem(req, 415, "unsupported-media-type", NULL,
+					   "the body must be JSON with Content-Type "
+					   "application/json (charset utf-8 if any), not \"%s\"", ct);
+		else
+			http_reply_problem(req, 415, "unsupported-media-type", NULL,
+					   "the body must be JSON with Content-Type "
+					   "application/json; the request has no Content-Type");
+		return false;
+	}
+	json_error_t e;
+	json_t *j = json_loadb(req->raw_body.data, req->raw_body.len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		if (json_error_code(&e) == json_error_out_of_memory) {
+			log_error("request %s: cannot parse the body: out of memory", req->id);
+			http_reply_oom(req);
+		} else {
+			http_reply_problem(req, 400, "malformed-json", NULL,
+					   "the body is not valid JSON: line %d, column %d: %s",
+					   e.line, e.column, e.text);
+		}
+		return false;
+	}
+	if (!json_is_object(j)) {
+		const char *kind = json_is_array(j) ? "an array" :
+				   json_is_string(j) ? "a string" :
+				   json_is_number(j) ? "a number" :
+				   json_is_boolean(j) ? "a boolean" : "null";
+		json_decref(j);
+		http_reply_problem(req, 400, "body-not-object", NULL,
+				   "the body must be a JSON object, not %s", kind);
+		return false;
+	}
+	req->body = j;
+	return true;
+}
+
+/* A hook or handler said "replied" (1); check that it did. */
+static void check_replied(struct http_req *req, const char *who)
+{
+	if (req->status == 0) {
+		log_error("request %s: %s returned \"replied\" without a reply", req->id, who);
+		internal_error(req, "no reply was set");
+	}
+}
+
+/* Everything from the body to hooks.after, for a matched route. */
+static void run_route(struct http_server *srv, struct http_req *req)
+{
+	const struct http_route *r = req->route;
+	if (!decode_body(req))
+		return;
+	if (!(r->roles & HTTP_PUBLIC)) {
+		if (!srv->hooks.authenticate) {
+			internal_error(req, "a non-public route but no authenticate hook");
+			return;
+		}
+		int rc = srv->hooks.authenticate(req);
+		if (rc < 0) {
+			internal_error(req, "authentication failed");
+			return;
+		}
+		if (rc > 0) {
+			check_replied(req, "the authenticate hook");
+			return;
+		}
+		if (!(r->roles & req->role)) {
+			http_reply_problem(req, 403, "forbidden", NULL,
+					   "your role may not %s %s", r->method, r->pattern);
+			return;
+		}
+	}
+	if (srv->hooks.before) {
+		int rc = srv->hooks.before(req);
+		if (rc < 0) {
+			internal_error(req, "the before hook failed");
+			return;
+		}
+		if (rc > 0) {
+			check_replied(req, "the before hook");
+			return;
+		}
+	}
+	int rc = r->handler(req);
+	if (rc < 0)
+		internal_error(req, "the handler failed");
+	else if (req->status == 0)
+		internal_error(req, "the handler returned without a reply");
+	if (srv->hooks.after)
+		srv->hooks.after(req);
+}
+
+static void set_remote_addr(struct http_req *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char text[INET6_ADDRSTRLEN] = "";
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+				  text, sizeof(text));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				  text, sizeof(text));
+	}
+	req->remote_addr = arena_strdup(&req->arena, text);
+}
+
+/*
+ * The first access-handler call: headers are in, no body yet. Runs the
+ * steps that need no body. Returns MHD_YES/MHD_NO for libmicrohttpd.
+ */
+static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, const char *method)
+{
+	struct http_req *req = &st->req;
+	req->method = arena_strdup(&req->arena, method);
+	if (!req->method)
+		return MHD_NO;
+	set_remote_addr(req);
+	const char *client_id = http_header(req, "X-Request-Id");
+	if (client_id && request_id_valid(client_id)) {
+		const char *id = arena_strdup(&req->arena, client_id);
+		if (id)
+			req->id = id;
+	}
+
+	/* 414 */
+	if (strlen(req->raw_uri) > srv->max_url) {
+		req->uri_too_long = true;
+		http_reply_problem(req, 414, "uri-too-long", NULL,
+				   "the URL is longer than %zu bytes", srv->max_url);
+		st->decided = true;
+		return queue_reply(st);
+	}
+
+	/* the path, for every later step; a proxy may send the absolute form */
+	const char *target = req->raw_uri;
+	bool absolute = strncasecmp(target, "http://", 7) == 0 ||
+			strncasecmp(target, "https://", 8) == 0;
+	if (absolute) {
+		target = strstr(target, "://") + 3;
+		target += strcspn(target, "/?");
+	}
+	size_t plen = strcspn(target, "?");
+	const char *qs = target[plen] ? target + plen + 1 : NULL;
+	char *path;
+	bool oom;
+	if (absolute && plen == 0) {
+		target = "/";
+		plen = 1;
+	}
+	if (http_path_decode(target, plen, &req->arena, &path, &oom) < 0) {
+		if (oom)
+			http_reply_oom(req);
+		else
+			http_reply_problem(req, 400, "bad-path", NULL,
+					   "the path has a malformed percent escape or a NUL byte");
+		st->decided = true;
+		return MHD_YES;
+	}
+	req->path = path;
+	if (path[0] != '/') {
+		http_reply_problem(req, 400, "bad-path", NULL, "the path must start with \"/\"");
+		st->decided = true;
+		return MHD_YES;
+	}
+
+	/* 413 before reading a byte of the body */
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno == ERANGE || (end != cl && n > srv->max_body)) {
+			req->too_large = true;
+			http_reply_problem(req, 413, "body-too-large", NULL,
+					   "the body is larger than %zu bytes", srv->max_body);
+			st->decided = true;
+			return queue_reply(st);
+		}
+	}
+
+	/* route */
+	bool path_matched;
+	req->route = http_route_match(srv->routes, srv->nroutes, method, path, &req->arena,
+				      req->params, &req->nparams, &path_matched);
+	if (!req->route) {
+		if (req->nparams < 0) {
+			req->nparams = 0;
+			http_reply_oom(req);
+		} else if (path_matched) {
+			char *allow = http_route_allow(srv->routes, srv->nroutes, path, &req->arena);
+			if (allow)
+				http_set_header(req, MHD_HTTP_HEADER_ALLOW, allow);
+			http_reply_problem(req, 405, "method-not-allowed", NULL,
+					   "%s is not allowed here; allowed: %s", method,
+					   allow ? allow : "-");
+		} else if (strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+			   (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+			http_reply_problem(req, 404, "not-found", NULL, "no such path");
+		} else {
+			st->is_static = true;
+		}
+		if (!st->is_static) {
+			st->decided = true;
+			return MHD_YES;
+		}
+	}
+
+	/* query string */
+	int nq = http_query_parse_ex(qs, &req->arena, req->query, HTTP_MAX_QUERY, &oom);
+	if (nq < 0) {
+		if (oom)
+			http_reply_oom(req);
+		else
+			http_reply_problem(req, 400, "bad-query", NULL,
+					   "the query string is malformed: a bad percent escape, "
+					   "a NUL byte, or more than %d parameters", HTTP_MAX_QUERY);
+		st->decided = true;
+		return MHD_YES;
+	}
+	req->nquery = nq;
+	return MHD_YES;
+}
+
+/* A piece of body: kept for a route, dropped otherwise, capped at max_body. */
+static void take_body(struct http_server *srv, struct conn_state *st, const char *data,
+		      size_t n)
+{
+	struct http_req *req = &st->req;
+	if (st->decided || st->replied || !req->route)
+		return;
+	if (n > srv->max_body || req->raw_body.len > srv->max_body - n) {
+		req->too_large = true;
+		buf_release(&req->raw_body);
+		http_reply_problem(req, 413, "body-too-large", NULL,
+				   "the body is larger than %zu bytes", srv->max_body);
+		st->decided = true;
+		return;
+	}
+	if (buf_add(&req->raw_body, data, n) < 0) {
+		log_error("request %s: out of memory for the body", req->id);
+		http_reply_oom(req);
+		st->decided = true;
+	}
+}
+
+/*
+ * A request we could not even allocate: answered with the static 500,
+ * built from libmicrohttpd's memory rather than ours.
+ */
+static struct conn_state oom_request;
+
+static enum MHD_Result queue_oom(struct MHD_Connection *conn)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		strlen(http_oom_body), (void *)http_oom_body, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_OOM_CONTENT_TYPE);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	enum MHD_Result rc = MHD_queue_response(conn, 500, resp);
+	MHD_destroy_response(resp);
+	log_error("cannot start a request: out of memory");
+	return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct conn_state *st = *con_cls;
+	(void)url;
+	(void)version;
+	(void)method;
+	if (!st || st == &oom_request) {
+		/* the URI log callback ran out of memory */
+		*upload_data_size = 0;
+		if (st)
+			return MHD_YES;
+		*con_cls = &oom_request;
+		return queue_oom(conn);
+	}
+	if (!st->started) {
+		st->started = true;
+		return begin(srv, st, method);
+	}
+	if (*upload_data_size) {
+		take_body(srv, st, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (st->replied)
+		return MHD_YES;
+	struct http_req *req = &st->req;
+	if (!st->decided) {
+		if (st->is_static) {
+			if (http_static_serve(srv, req) < 0)
+				internal_error(req, "cannot serve a static file");
+		} else {
+			run_route(srv, req);
+		}
+	}
+	return queue_reply(st);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_server *srv = cls;
+	atomic_fetch_add(&srv->in_flight, 1);
+	struct conn_state *st = xcalloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	struct http_req *req = &st->req;
+	arena_init(&req->arena);
+	buf_init(&req->raw_body, 0);
+	buf_init(&req->out, 0);
+	req->server = srv;
+	req->conn = conn;
+	req->file_fd = -1;
+	req->started_ns = time_mono_ns();
+	char id[17];
+	new_request_id(srv, id);
+	req->id = arena_strdup(&req->arena, id);
+	req->raw_uri = arena_strdup(&req->arena, uri ? uri : "");
+	if (!req->id || !req->raw_uri) {
+		arena_release(&req->arena);
+		xfree(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* The path for the access log: as sent, without the query, bytes escaped. */
+static void log_path(const struct http_req *req, char *out, size_t n)
+{
+	size_t j = 0;
+	const char *s = req->raw_uri;
+	for (size_t i = 0; s[i] && s[i] != '?' && j + 4 < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
+			j += (size_t)snprintf(out + j, n - j, "%%%02X", c);
+		else
+			out[j++] = (char)c;
+	}
+	out[j] = '\0';
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct conn_state *st = *con_cls;
+	(void)conn;
+	*con_cls = NULL;
+	if (st && st != &oom_request) {
+		struct http_req *req = &st->req;
+		double secs = (double)(time_mono_ns() - req->started_ns) / 1e9;
+		int status = st->replied ? req->status : 0;
+		char path[512], user[24] = "-";
+		log_path(req, path, sizeof(path));
+		if (req->user_id)
+			snprintf(user, sizeof(user), "%lld", (long long)req->user_id);
+		log_info("request id=%s method=%s path=%s status=%d bytes=%llu ms=%.3f user=%s%s",
+			 req->id, req->method ? req->method : "-", path, status,
+			 (unsigned long long)st->bytes, secs * 1e3, user,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+		if (req->method)
+			http_metrics_observe(srv->metrics, req->route, st->is_static, req->method,
+					     status, secs);
+		json_decref(req->body);
+		buf_release(&req->raw_body);
+		buf_release(&req->out);
+		if (req->file_fd >= 0)
+			close(req->file_fd);
+		arena_release(&req->arena);
+		xfree(st);
+	}
+	atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	(void)cls;
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return;
+	size_t len = strlen(line);
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '.'))
+		line[--len] = '\0';
+	log_warn("libmicrohttpd: %s", line);
+}
+
+/* --- start and stop ------------------------------------------------------------- */
+
+int http_server_start(struct http_server **out, const struct http_config *config,
+		      const struct http_route *routes, size_t nroutes,
+		      const struct http_hooks *hooks)
+{
+	char err[256];
+	if (http_routes_check(routes, nroutes, err, sizeof(err)) < 0) {
+		log_error("invalid route table: %s", err);
+		return -1;
+	}
+	const char *host = config->listen_addr ? config->listen_addr : "127.0.0.1";
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	struct sockaddr *sa;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(config->port);
+		sa = (struct sockaddr *)&sin;
+	} else if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(config->port);
+		sa = (struct sockaddr *)&sin6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		log_error("cannot listen on \"%s\": not an IPv4 or IPv6 address", host);
+		return -1;
+	}
+
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+	if (!srv) {
+		log_error("cannot start the HTTP server: out of memory");
+		return -1;
+	}
+	srv->routes = routes;
+	srv->nroutes = nroutes;
+	if (hooks)
+		srv->hooks = *hooks;
+	srv->max_body = config->max_body;
+	srv->max_url = config->max_url ? config->max_url : 8192;
+	srv->web_root_fd = -1;
+	atomic_init(&srv->in_flight, 0);
+	atomic_init(&srv->next_id, 0);
+	srv->id_key = random_key();
+	srv->listen_addr = xstrdup(host);
+	srv->metrics = http_metrics_new(routes, nroutes);
+	if (!srv->listen_addr || !srv->metrics) {
+		log_error("cannot start the HTTP server: out of memory");
+		goto fail;
+	}
+	if (config->web_root) {
+		srv->web_root_fd = open(config->web_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (srv->web_root_fd < 0)
+			log_warn("no web root at \"%s\": %s: serving the API only",
+				 config->web_root, strerror(errno));
+	}
+
+	/* room for the longest URL we accept plus the headers */
+	size_t mem = srv->max_url * 2 + 32 * 1024;
+	unsigned threads = config->threads ? config->threads : 1;
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, srv },
+		{ MHD_OPTION_SOCK_ADDR, 0, sa },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)config->connection_timeout, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL },
+		/* libmicrohttpd warns about a pool of one; leave it out then */
+		{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads,
+		  NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	srv->daemon = MHD_start_daemon(flags, config->port, NULL, NULL, on_request, srv,
+				       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!srv->daemon) {
+		log_error("cannot listen on %s%s%s:%u: %s", flags & MHD_USE_IPv6 ? "[" : "", host,
+			  flags & MHD_USE_IPv6 ? "]" : "", (unsigned)config->port,
+			  errno ? strerror(errno) : "libmicrohttpd refused to start");
+		goto fail;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
+							       MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : config->port;
+	log_info("listening on http://%s%s%s:%u", flags & MHD_USE_IPv6 ? "[" : "", host,
+		 flags & MHD_USE_IPv6 ? "]" : "", (unsigned)srv->port);
+	*out = srv;
+	return 0;
+
+fail:
+	http_metrics_free(srv->metrics);
+	if (srv->web_root_fd >= 0)
+		close(srv->web_root_fd);
+	xfree(srv->listen_addr);
+	xfree(srv);
+	return -1;
+}
+
+uint16_t http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_stop(struct http_server *srv, unsigned grace_seconds)
+{
+	if (!srv)
+		return;
+	MHD_socket lsock = MHD_quiesce_daemon(srv->daemon);
+	int64_t deadline = time_mono_ns() + (int64_t)grace_seconds * 1000000000;
+	while (atomic_load(&srv->in_flight) > 0 && time_mono_ns() < deadline) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	unsigned left = atomic_load(&srv->in_flight);
+	if (left)
+		log_warn("stopping the HTTP server with %u requests in flight", left);
+	MHD_stop_daemon(srv->daemon);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
+	http_metrics_free(srv->metrics);
+	if (srv->web_root_fd >= 0)
+		close(srv->web_root_fd);
+	xfree(srv->listen_addr);
+	xfree(srv);
+}
