@@ -10,6 +10,7 @@
 #define SERVIO_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct db;
@@ -43,5 +44,94 @@ struct auth_user {
 	const char *csrf_token;		/* the session's, NULL for tokens */
 	int64_t token_id;		/* 0 when authenticated by a session */
 };
+
+struct audit_actor;
+
+/* Passwords: argon2id via libsodium. SERVIO_ARGON2_FAST=1 picks the
+ * cheapest parameters (tests under sanitizers only; never in production). */
+#define AUTH_HASH_MAX 128
+/* Returns 0 and fills out, or -1 (out of memory). */
+int auth_password_hash(const char *password, char out[AUTH_HASH_MAX]);
+bool auth_password_verify(const char *hash, const char *password);
+/* Like auth_password_verify, but with no hash it spends the same time and fails. */
+bool auth_password_verify_or_dummy(const char *hash, const char *password);
+/* NULL when the password is acceptable, else what is wrong with it. */
+const char *auth_password_problem(const char *password);
+
+/* Secrets: 256 random bits as base64url (43 characters). */
+#define AUTH_TOKEN_LEN 44
+void auth_random_token(char out[AUTH_TOKEN_LEN]);
+/* SHA-256 of s as lowercase hex: how secrets are stored. */
+void auth_sha256_hex(const char *s, char out[65]);
+
+/* An e-mail address as users have it: trimmed, lowercased, checked. */
+bool auth_email_normalize(const char *in, char *out, size_t outlen);
+
+/*
+ * Users. Each write is one transaction with its audit entry; secrets never
+ * reach the audit log. Return 0, or -1 with *problem set for the caller's
+ * message (a NULL problem means a database failure, logged).
+ */
+int auth_user_create(struct db *db, const struct audit_actor *actor, const char *email,
+		     const char *name, unsigned role, const char *password, int64_t *id,
+		     const char **problem);
+int auth_user_set_password(struct db *db, const struct audit_actor *actor, int64_t id,
+			   const char *password, const char **problem);
+/* Disables the user and ends all their sessions. */
+int auth_user_disable(struct db *db, const struct audit_actor *actor, int64_t id);
+/* Looks a user up by e-mail: 1 found (id set), 0 not found, -1 error. */
+int auth_user_find(struct db *db, const char *email, int64_t *id);
+/* Fills u (strings in the arena) for an active user: 1, 0 inactive/absent, -1 error. */
+int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_user *u);
+
+/* Sessions, in the database so any server can serve any request. */
+struct auth_session_new {
+	char token[AUTH_TOKEN_LEN];	/* the cookie value */
+	char csrf[AUTH_TOKEN_LEN];
+	int64_t id;
+};
+int auth_session_create(struct db *db, int64_t user_id, const char *remote_addr,
+			unsigned idle_minutes, unsigned max_hours, int64_t now,
+			struct auth_session_new *out);
+/*
+ * Finds the live session for a cookie value and slides its idle expiry
+ * (at most once a minute). Returns 1 and fills u, 0 when absent, expired
+ * or the user is inactive, -1 on error.
+ */
+int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
+			unsigned idle_minutes, unsigned max_hours, int64_t now,
+			struct auth_user *u);
+int auth_session_delete(struct db *db, int64_t session_id);
+/* Ends every session of a user but keep_id (0 for all). */
+int auth_session_delete_user(struct db *db, int64_t user_id, int64_t keep_id);
+
+/* API tokens: "svo_" + 43 characters, stored hashed. */
+#define AUTH_API_TOKEN_LEN (4 + AUTH_TOKEN_LEN)
+int auth_token_create(struct db *db, const struct audit_actor *actor, int64_t user_id,
+		      const char *name, int64_t expires_at, char out[AUTH_API_TOKEN_LEN],
+		      int64_t *id);
+int auth_token_revoke(struct db *db, const struct audit_actor *actor, int64_t id);
+/* 1 and fills u for a live token of an active user; 0 otherwise; -1 on error. */
+int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int64_t now,
+		      struct auth_user *u);
+
+/*
+ * Failed logins, counted per account and per address in fixed 15-minute
+ * windows. auth_ratelimit_check returns 0 when allowed, else the seconds
+ * until the window ends (>0), or -1 on error.
+ */
+int auth_ratelimit_check(struct db *db, const char *email, const char *addr, int64_t now);
+int auth_ratelimit_fail(struct db *db, const char *email, const char *addr, int64_t now);
+int auth_ratelimit_clear(struct db *db, const char *email);
+
+/* TOTP (RFC 6238, 30 s steps, 6 digits, ±1 step), secrets base32 in users. */
+/* Starts enrolment: stores a new secret (not yet enabled). out: base32. */
+int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len);
+/* 1 when code is valid for the user's stored secret at now, 0 if not, -1 error. */
+int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t now);
+/* Validates a code against a base32 secret at now. */
+bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now);
+int auth_totp_set_enabled(struct db *db, const struct audit_actor *actor, int64_t user_id,
+			  bool enabled);
 
 #endif

@@ -1,0 +1,390 @@
+/*
+ * auth.c - signing in and out, the current user, TOTP enrolment, password
+ * change, and the authenticate hook every non-public route goes through.
+ *
+ * Sessions ride in an HttpOnly, SameSite=Lax cookie; every unsafe method on
+ * a session must carry its CSRF token in X-CSRF-Token. Programs use
+ * "Authorization: Bearer svo_…" and need no CSRF token (no ambient
+ * credential a browser would attach).
+ */
+#include "api.h"
+
+#include "auth/auth.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+#include "resource/audit.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define COOKIE "servio_session"
+
+/*
+ * Checks that the body is an object whose members are all in allowed and
+ * strings, and that every name in required is present and non-empty.
+ * Replies 400/422 and returns false otherwise.
+ */
+static bool strings_or_reply(struct http_req *req, const char *const *allowed,
+			     const char *const *required)
+{
+	if (!req->body) {
+		http_reply_problem(req, 400, "body-required", NULL, "a JSON object body is required");
+		return false;
+	}
+	json_t *errors = json_array();
+	const char *key;
+	json_t *v;
+	json_object_foreach(req->body, key, v) {
+		bool known = false;
+		for (const char *const *a = allowed; *a && !known; a++)
+			known = strcmp(*a, key) == 0;
+		if (!known)
+			json_array_append_new(errors, json_pack("{s:s, s:s}", "field", key,
+								"message", "is not a field here"));
+		else if (!json_is_string(v))
+			json_array_append_new(errors, json_pack("{s:s, s:s}", "field", key,
+								"message", "must be a string"));
+	}
+	for (const char *const *r = required; *r; r++) {
+		json_t *val = json_object_get(req->body, *r);
+		if (!val || (json_is_string(val) && !*json_string_value(val)))
+			json_array_append_new(errors, json_pack("{s:s, s:s}", "field", *r,
+								"message", "is required"));
+	}
+	if (json_array_size(errors)) {
+		http_reply_problem(req, 422, "validation", errors, "the request has invalid fields");
+		return false;
+	}
+	json_decref(errors);
+	return true;
+}
+
+static const char *str(struct http_req *req, const char *name)
+{
+	return json_string_value(json_object_get(req->body, name));
+}
+
+static struct audit_actor *actor_for(struct http_req *req, int64_t user_id, const char *label)
+{
+	struct audit_actor *a = arena_zalloc(&req->arena, sizeof(*a));
+	if (a) {
+		a->user_id = user_id;
+		a->label = label;
+		a->request_id = req->id;
+	}
+	return a;
+}
+
+static json_t *user_json(const struct auth_user *u, struct db *db)
+{
+	json_t *skills = NULL;
+	struct db_stmt *st;
+	if (db_run(db, &st, "SELECT skills FROM users WHERE id = ?", "i", u->id) == DB_ROW) {
+		skills = json_loads(db_col_text(st, 0), 0, NULL);
+		db_done(st);
+	}
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:b}", "id", (json_int_t)u->id, "email",
+			 u->email, "name", u->name, "role", role_name(u->role), "skills",
+			 skills ? skills : json_array(), "totp_enabled", u->totp_enabled);
+}
+
+static void set_cookie(struct http_req *req, const char *value, long max_age)
+{
+	char cookie[256];
+	snprintf(cookie, sizeof(cookie), COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%ld%s",
+		 value, max_age, api_settings.secure_cookies ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", cookie);
+}
+
+static int refuse_login(struct http_req *req, struct db *db, const char *email, int64_t now,
+			const char *slug, const char *detail)
+{
+	auth_ratelimit_fail(db, email, req->remote_addr, now);
+	return http_reply_problem(req, 401, slug, NULL, "%s", detail);
+}
+
+static int login(struct http_req *req)
+{
+	static const char *const allowed[] = { "email", "password", "totp", NULL };
+	static const char *const required[] = { "email", "password", NULL };
+	if (!strings_or_reply(req, allowed, required))
+		return 0;
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	int64_t now = time_now();
+	char email[256];
+	if (!auth_email_normalize(str(req, "email"), email, sizeof(email)))
+		snprintf(email, sizeof(email), "%.200s", str(req, "email"));
+
+	int wait = auth_ratelimit_check(db, email, req->remote_addr, now);
+	if (wait < 0)
+		return -1;
+	if (wait > 0) {
+		char retry[16];
+		snprintf(retry, sizeof(retry), "%d", wait);
+		http_set_header(req, "Retry-After", retry);
+		return http_reply_problem(req, 429, "rate-limited", NULL,
+					  "too many failed sign-ins; try again in %d seconds", wait);
+	}
+
+	/* Unknown users cost the same time as known ones: no account probing. */
+	struct db_stmt *st;
+	char hash[AUTH_HASH_MAX] = "";
+	int64_t id = 0;
+	bool active = false;
+	int rc = db_run(db, &st, "SELECT id, password_hash, active FROM users WHERE email = ?", "s",
+			email);
+	if (rc == DB_ROW) {
+		id = db_col_int(st, 0);
+		snprintf(hash, sizeof(hash), "%s", db_col_text(st, 1) ? db_col_text(st, 1) : "");
+		active = db_col_int(st, 2) != 0;
+		db_done(st);
+	} else if (rc != DB_DONE) {
+		return -1;
+	}
+	bool ok = auth_password_verify_or_dummy(hash, str(req, "password"));
+	sodium_memzero(hash, sizeof(hash));
+	if (!ok || !active)
+		return refuse_login(req, db, email, now, "invalid-credentials",
+				    "invalid email or password");
+
+	struct auth_user u;
+	if (auth_user_load(db, &req->arena, id, &u) != 1)
+		return -1;
+	if (u.role == ROLE_PORTAL)
+		return refuse_login(req, db, email, now, "invalid-credentials",
+				    "invalid email or password");
+	if (u.totp_enabled) {
+		const char *code = str(req, "totp");
+		if (!code || !*code)
+			return http_reply_problem(req, 401, "totp-required", NULL,
+						  "this account needs the 6-digit code from its "
+						  "authenticator app in \"totp\"");
+		rc = auth_totp_check(db, id, code, now);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			return refuse_login(req, db, email, now, "invalid-totp",
+					    "the authenticator code is wrong or expired");
+	}
+
+	struct auth_session_new s;
+	if (auth_session_create(db, id, req->remote_addr, api_settings.session_idle_minutes,
+				api_settings.session_max_hours, now, &s) < 0)
+		return -1;
+	auth_ratelimit_clear(db, email);
+	json_t *after = json_pack("{s:I, s:s?}", "session_id", (json_int_t)s.id, "remote_addr",
+				  req->remote_addr);
+	audit_write(db, actor_for(req, id, u.email), "login", "users", id, NULL, after);
+	json_decref(after);
+	set_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
+	sodium_memzero(s.token, sizeof(s.token));
+	return http_reply_json(req, 200, json_pack("{s:o, s:s}", "user", user_json(&u, db),
+						   "csrf_token", s.csrf));
+}
+
+static int logout(struct http_req *req)
+{
+	const struct auth_user *u = api_user(req);
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	if (u->session_id && auth_session_delete(db, u->session_id) < 0)
+		return -1;
+	set_cookie(req, "", 0);
+	return http_reply_empty(req, 204);
+}
+
+static int me(struct http_req *req)
+{
+	const struct auth_user *u = api_user(req);
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	json_t *body = json_pack("{s:o}", "user", user_json(u, db));
+	if (u->csrf_token)
+		json_object_set_new(body, "csrf_token", json_string(u->csrf_token));
+	return http_reply_json(req, 200, body);
+}
+
+static int totp_begin(struct http_req *req)
+{
+	const struct auth_user *u = api_user(req);
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	if (u->totp_enabled)
+		return http_reply_problem(req, 409, "totp-enabled", NULL,
+					  "two-factor sign-in is already on; turn it off first");
+	char secret[64];
+	if (auth_totp_begin(db, u->id, secret, sizeof(secret)) < 0)
+		return -1;
+	char *url = arena_printf(&req->arena,
+				 "otpauth://totp/Servio:%s?secret=%s&issuer=Servio&algorithm=SHA1"
+				 "&digits=6&period=30",
+				 u->email, secret);
+	return http_reply_json(req, 200, json_pack("{s:s, s:s}", "secret", secret, "otpauth_url",
+						   url ? url : ""));
+}
+
+static int code_or_reply(struct http_req *req, struct db *db, const struct auth_user *u)
+{
+	static const char *const allowed[] = { "code", NULL };
+	if (!strings_or_reply(req, allowed, allowed))
+		return 0;
+	int rc = auth_totp_check(db, u->id, str(req, "code"), time_now());
+	if (rc == 0)
+		http_reply_problem(req, 422, "validation",
+				   json_pack("[{s:s, s:s}]", "field", "code", "message",
+					     "is wrong or expired"),
+				   "the authenticator code is wrong or expired");
+	return rc;
+}
+
+static int totp_confirm(struct http_req *req)
+{
+	const struct auth_user *u = api_user(req);
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	if (u->totp_enabled)
+		return http_reply_problem(req, 409, "totp-enabled", NULL,
+					  "two-factor sign-in is already on");
+	int rc = code_or_reply(req, db, u);
+	if (rc <= 0)
+		return rc;
+	if (auth_totp_set_enabled(db, actor_for(req, u->id, u->email), u->id, true) < 0)
+		return -1;
+	return http_reply_json(req, 200, json_pack("{s:b}", "totp_enabled", 1));
+}
+
+static int totp_disable(struct http_req *req)
+{
+	const struct auth_user *u = api_user(req);
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	if (!u->totp_enabled)
+		return http_reply_problem(req, 409, "totp-disabled", NULL,
+					  "two-factor sign-in is not on");
+	int rc = code_or_reply(req, db, u);
+	if (rc <= 0)
+		return rc;
+	if (auth_totp_set_enabled(db, actor_for(req, u->id, u->email), u->id, false) < 0)
+		return -1;
+	return http_reply_empty(req, 204);
+}
+
+static int change_password(struct http_req *req)
+{
+	static const char *const fields[] = { "current_password", "new_password", NULL };
+	if (!strings_or_reply(req, fields, fields))
+		return 0;
+	const struct auth_user *u = api_user(req);
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	struct db_stmt *st;
+	char hash[AUTH_HASH_MAX] = "";
+	if (db_run(db, &st, "SELECT password_hash FROM users WHERE id = ?", "i", u->id) != DB_ROW)
+		return -1;
+	snprintf(hash, sizeof(hash), "%s", db_col_text(st, 0) ? db_col_text(st, 0) : "");
+	db_done(st);
+	bool ok = auth_password_verify_or_dummy(hash, str(req, "current_password"));
+	sodium_memzero(hash, sizeof(hash));
+	if (!ok)
+		return http_reply_problem(req, 422, "validation",
+					  json_pack("[{s:s, s:s}]", "field", "current_password",
+						    "message", "is not your password"),
+					  "the current password is wrong");
+	const char *problem = auth_password_problem(str(req, "new_password"));
+	if (problem)
+		return http_reply_problem(req, 422, "validation",
+					  json_pack("[{s:s, s:s}]", "field", "new_password",
+						    "message", problem),
+					  "the new password is too weak");
+	if (auth_user_set_password(db, actor_for(req, u->id, u->email), u->id,
+				   str(req, "new_password"), &problem) < 0)
+		return -1;
+	/* every other session of this user ends; this one goes on */
+	if (auth_session_delete_user(db, u->id, u->session_id) < 0)
+		return -1;
+	return http_reply_empty(req, 204);
+}
+
+static bool safe_method(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
+}
+
+int api_authenticate(struct http_req *req)
+{
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 1;
+	struct auth_user *u = arena_zalloc(&req->arena, sizeof(*u));
+	if (!u)
+		return -1;
+	int64_t now = time_now();
+	const char *authz = http_header(req, "Authorization");
+	int rc;
+	if (authz) {
+		if (strncasecmp(authz, "Bearer ", 7) != 0) {
+			http_set_header(req, "WWW-Authenticate", "Bearer");
+			http_reply_problem(req, 401, "unauthenticated", NULL,
+					   "Authorization must be \"Bearer <token>\"");
+			return 1;
+		}
+		const char *token = authz + 7;
+		while (*token == ' ')
+			token++;
+		rc = auth_token_lookup(db, &req->arena, token, now, u);
+		req->via_session = false;
+	} else {
+		const char *cookie = http_cookie(req, COOKIE);
+		rc = cookie ? auth_session_lookup(db, &req->arena, cookie,
+						  api_settings.session_idle_minutes,
+						  api_settings.session_max_hours, now, u)
+			    : 0;
+		req->via_session = true;
+	}
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		http_set_header(req, "WWW-Authenticate", "Bearer");
+		http_reply_problem(req, 401, "unauthenticated", NULL,
+				   authz ? "the API token is unknown, revoked or expired"
+					 : "sign in first: the session is missing or has expired");
+		return 1;
+	}
+	if (req->via_session && !safe_method(req->method)) {
+		const char *sent = http_header(req, "X-CSRF-Token");
+		size_t n = strlen(u->csrf_token);
+		if (!sent || strlen(sent) != n ||
+		    sodium_memcmp(sent, u->csrf_token, n) != 0) {
+			http_reply_problem(req, 403, "csrf", NULL,
+					   "X-CSRF-Token is missing or wrong: send the csrf_token "
+					   "from sign-in (or GET /api/v1/me)");
+			return 1;
+		}
+	}
+	req->role = u->role;
+	req->user_id = u->id;
+	req->principal = u;
+	return 0;
+}
+
+static const struct http_route routes[] = {
+	{ "POST", "/api/v1/auth/login", login, HTTP_PUBLIC, 0, NULL },
+	{ "POST", "/api/v1/auth/logout", logout, ROLE_ANYONE, HTTP_RAW_BODY, NULL },
+	{ "GET", "/api/v1/me", me, ROLE_ANYONE, 0, NULL },
+	{ "POST", "/api/v1/me/totp", totp_begin, ROLE_STAFF, HTTP_RAW_BODY, NULL },
+	{ "POST", "/api/v1/me/totp/confirm", totp_confirm, ROLE_STAFF, 0, NULL },
+	{ "DELETE", "/api/v1/me/totp", totp_disable, ROLE_STAFF, 0, NULL },
+	{ "POST", "/api/v1/me/password", change_password, ROLE_STAFF, 0, NULL },
+};
+
+const struct api_routes api_auth_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -1,0 +1,375 @@
+/*
+ * sessions.c - how a caller proves who they are after logging in: session
+ * cookies (with a CSRF token), API tokens, TOTP codes, and the counters
+ * that slow down password guessing. All of it lives in the database, so
+ * any server of several can check any request; secrets are stored only as
+ * SHA-256 hashes (they are 256 random bits, so no slow hash is needed).
+ */
+#include "auth/auth.h"
+
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+#include "resource/audit.h"
+
+#include <jansson.h>
+#include <liboath/oath.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define WINDOW_SECONDS (15 * 60)
+#define ACCOUNT_LIMIT 5
+#define ADDRESS_LIMIT 20
+#define TOUCH_SECONDS 60
+
+int auth_session_create(struct db *db, int64_t user_id, const char *remote_addr,
+			unsigned idle_minutes, unsigned max_hours, int64_t now,
+			struct auth_session_new *out)
+{
+	char hash[65], t_now[TIME_RFC3339_LEN], t_exp[TIME_RFC3339_LEN];
+	auth_random_token(out->token);
+	auth_random_token(out->csrf);
+	auth_sha256_hex(out->token, hash);
+	int64_t exp = now + (int64_t)idle_minutes * 60;
+	if (exp > now + (int64_t)max_hours * 3600)
+		exp = now + (int64_t)max_hours * 3600;
+	time_format(now, t_now);
+	time_format(exp, t_exp);
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"INSERT INTO sessions (token_hash, user_id, csrf_token, created_at,"
+			" last_seen_at, expires_at, remote_addr) VALUES (?, ?, ?, ?, ?, ?, ?)"
+			" RETURNING id",
+			"sisssss", hash, user_id, out->csrf, t_now, t_now, t_exp, remote_addr);
+	if (rc != DB_ROW)
+		return -1;
+	out->id = db_col_int(st, 0);
+	db_done(st);
+	return 0;
+}
+
+int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
+			unsigned idle_minutes, unsigned max_hours, int64_t now,
+			struct auth_user *u)
+{
+	char hash[65];
+	if (strlen(token) != AUTH_TOKEN_LEN - 1)
+		return 0;
+	auth_sha256_hex(token, hash);
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
+			" FROM sessions WHERE token_hash = ?",
+			"s", hash);
+	if (rc == DB_DONE)
+		return 0;
+	if (rc != DB_ROW)
+		return -1;
+	int64_t id = db_col_int(st, 0), user_id = db_col_int(st, 1);
+	int64_t created = 0, seen = 0, expires = 0;
+	time_parse(db_col_text(st, 3), &created);
+	time_parse(db_col_text(st, 4), &seen);
+	time_parse(db_col_text(st, 5), &expires);
+	char *csrf = arena_strdup(arena, db_col_text(st, 2));
+	db_done(st);
+	if (!csrf)
+		return -1;
+	if (now >= expires) {
+		auth_session_delete(db, id);
+		return 0;
+	}
+	rc = auth_user_load(db, arena, user_id, u);
+	if (rc != 1)
+		return rc;
+	u->session_id = id;
+	u->csrf_token = csrf;
+	if (now - seen >= TOUCH_SECONDS) {
+		/* slide the idle expiry, never past the session's absolute end */
+		int64_t exp = now + (int64_t)idle_minutes * 60;
+		if (exp > created + (int64_t)max_hours * 3600)
+			exp = created + (int64_t)max_hours * 3600;
+		char t_now[TIME_RFC3339_LEN], t_exp[TIME_RFC3339_LEN];
+		time_format(now, t_now);
+		time_format(exp, t_exp);
+		db_run(db, NULL, "UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id = ?",
+		       "ssi", t_now, t_exp, id);
+	}
+	return 1;
+}
+
+int auth_session_delete(struct db *db, int64_t session_id)
+{
+	return db_run(db, NULL, "DELETE FROM sessions WHERE id = ?", "i", session_id) == DB_DONE
+		       ? 0
+		       : -1;
+}
+
+int auth_session_delete_user(struct db *db, int64_t user_id, int64_t keep_id)
+{
+	return db_run(db, NULL, "DELETE FROM sessions WHERE user_id = ? AND id <> ?", "ii",
+		      user_id, keep_id) == DB_DONE
+		       ? 0
+		       : -1;
+}
+
+int auth_token_create(struct db *db, const struct audit_actor *actor, int64_t user_id,
+		      const char *name, int64_t expires_at, char out[AUTH_API_TOKEN_LEN],
+		      int64_t *id)
+{
+	char secret[AUTH_TOKEN_LEN], hash[65], prefix[16], now[TIME_RFC3339_LEN],
+		exp[TIME_RFC3339_LEN];
+	auth_random_token(secret);
+	snprintf(out, AUTH_API_TOKEN_LEN, "svo_%s", secret);
+	auth_sha256_hex(out, hash);
+	snprintf(prefix, sizeof(prefix), "%.8s", secret);
+	time_format(time_now(), now);
+	if (expires_at)
+		time_format(expires_at, exp);
+	if (db_begin(db) != DB_OK)
+		return -1;
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at,"
+			" expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+			"isssss", user_id, name, hash, prefix, now, expires_at ? exp : NULL);
+	if (rc != DB_ROW) {
+		db_rollback(db);
+		return -1;
+	}
+	*id = db_col_int(st, 0);
+	db_done(st);
+	json_t *after = json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)*id, "user_id",
+				  (json_int_t)user_id, "name", name, "prefix", prefix);
+	rc = audit_write(db, actor, "create", "api_tokens", *id, NULL, after);
+	json_decref(after);
+	if (rc != DB_OK || db_commit(db) != DB_OK) {
+		if (db_in_txn(db))
+			db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+int auth_token_revoke(struct db *db, const struct audit_actor *actor, int64_t id)
+{
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	if (db_begin(db) != DB_OK)
+		return -1;
+	int rc = db_run(db, NULL,
+			"UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+			"si", now, id);
+	if (rc != DB_DONE || db_changes(db) != 1) {
+		db_rollback(db);
+		return rc == DB_DONE ? 1 : -1;	/* 1: no such live token */
+	}
+	json_t *after = json_pack("{s:I, s:s}", "id", (json_int_t)id, "revoked_at", now);
+	rc = audit_write(db, actor, "revoke", "api_tokens", id, NULL, after);
+	json_decref(after);
+	if (rc != DB_OK || db_commit(db) != DB_OK) {
+		if (db_in_txn(db))
+			db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int64_t now,
+		      struct auth_user *u)
+{
+	if (strncmp(token, "svo_", 4) != 0 || strlen(token) != AUTH_API_TOKEN_LEN - 1)
+		return 0;
+	char hash[65];
+	auth_sha256_hex(token, hash);
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens"
+			" WHERE token_hash = ?",
+			"s", hash);
+	if (rc == DB_DONE)
+		return 0;
+	if (rc != DB_ROW)
+		return -1;
+	int64_t id = db_col_int(st, 0), user_id = db_col_int(st, 1), exp = 0, used = 0;
+	bool revoked = !db_col_null(st, 3);
+	bool expired = !db_col_null(st, 2) && time_parse(db_col_text(st, 2), &exp) == 0 &&
+		       now >= exp;
+	if (!db_col_null(st, 4))
+		time_parse(db_col_text(st, 4), &used);
+	db_done(st);
+	if (revoked || expired)
+		return 0;
+	rc = auth_user_load(db, arena, user_id, u);
+	if (rc != 1)
+		return rc;
+	u->token_id = id;
+	if (now - used >= TOUCH_SECONDS) {
+		char t_now[TIME_RFC3339_LEN];
+		time_format(now, t_now);
+		db_run(db, NULL, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", "si", t_now,
+		       id);
+	}
+	return 1;
+}
+
+/* Failures in the current window for one counter; 0 when none. */
+static int64_t failures(struct db *db, const char *scope, const char *key, int64_t now,
+			int64_t *window_end)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"SELECT window_start, count FROM login_failures WHERE scope = ? AND key = ?",
+			"ss", scope, key);
+	if (rc == DB_DONE)
+		return 0;
+	if (rc != DB_ROW)
+		return -1;
+	int64_t start = 0;
+	time_parse(db_col_text(st, 0), &start);
+	int64_t count = db_col_int(st, 1);
+	db_done(st);
+	if (now >= start + WINDOW_SECONDS)
+		return 0;
+	*window_end = start + WINDOW_SECONDS;
+	return count;
+}
+
+int auth_ratelimit_check(struct db *db, const char *email, const char *addr, int64_t now)
+{
+	int64_t end = 0;
+	int64_t acc = failures(db, "account", email, now, &end);
+	if (acc < 0)
+		return -1;
+	if (acc >= ACCOUNT_LIMIT)
+		return (int)(end - now > 0 ? end - now : 1);
+	if (!addr)
+		return 0;
+	int64_t ip = failures(db, "address", addr, now, &end);
+	if (ip < 0)
+		return -1;
+	if (ip >= ADDRESS_LIMIT)
+		return (int)(end - now > 0 ? end - now : 1);
+	return 0;
+}
+
+static int count_failure(struct db *db, const char *scope, const char *key, int64_t now)
+{
+	char t_now[TIME_RFC3339_LEN], t_old[TIME_RFC3339_LEN];
+	time_format(now, t_now);
+	time_format(now - WINDOW_SECONDS, t_old);
+	/* a closed window starts again at 1; an open one counts up */
+	int rc = db_run(db, NULL,
+			"INSERT INTO login_failures (scope, key, window_start, count)"
+			" VALUES (?, ?, ?, 1) ON CONFLICT (scope, key) DO UPDATE SET"
+			" count = CASE WHEN login_failures.window_start <= ? THEN 1"
+			" ELSE login_failures.count + 1 END,"
+			" window_start = CASE WHEN login_failures.window_start <= ? THEN ?"
+			" ELSE login_failures.window_start END",
+			"ssssss", scope, key, t_now, t_old, t_old, t_now);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int auth_ratelimit_fail(struct db *db, const char *email, const char *addr, int64_t now)
+{
+	if (count_failure(db, "account", email, now) < 0)
+		return -1;
+	return addr ? count_failure(db, "address", addr, now) : 0;
+}
+
+int auth_ratelimit_clear(struct db *db, const char *email)
+{
+	return db_run(db, NULL, "DELETE FROM login_failures WHERE scope = 'account' AND key = ?",
+		      "s", email) == DB_DONE
+		       ? 0
+		       : -1;
+}
+
+int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len)
+{
+	unsigned char raw[20];
+	randombytes_buf(raw, sizeof(raw));
+	char *b32 = NULL;
+	size_t b32len = 0;
+	if (oath_base32_encode((const char *)raw, sizeof(raw), &b32, &b32len) != OATH_OK)
+		return -1;
+	if (b32len >= len) {
+		free(b32);
+		return -1;
+	}
+	memcpy(secret_out, b32, b32len);
+	secret_out[b32len] = '\0';
+	free(b32);
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	return db_run(db, NULL,
+		      "UPDATE users SET totp_secret = ?, totp_enabled = 0, updated_at = ?"
+		      " WHERE id = ?",
+		      "ssi", secret_out, now, user_id) == DB_DONE
+		       ? 0
+		       : -1;
+}
+
+bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now)
+{
+	if (!secret_b32 || strlen(code) != 6)
+		return false;
+	for (const char *p = code; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	char *raw = NULL;
+	size_t rawlen = 0;
+	if (oath_base32_decode(secret_b32, strlen(secret_b32), &raw, &rawlen) != OATH_OK)
+		return false;
+	int rc = oath_totp_validate(raw, rawlen, (time_t)now, OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
+				    OATH_TOTP_DEFAULT_START_TIME, 1, code);
+	sodium_memzero(raw, rawlen);
+	free(raw);
+	return rc >= 0;
+}
+
+int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t now)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT totp_secret FROM users WHERE id = ?", "i", user_id);
+	if (rc == DB_DONE)
+		return 0;
+	if (rc != DB_ROW)
+		return -1;
+	char secret[128];
+	const char *s = db_col_text(st, 0);
+	snprintf(secret, sizeof(secret), "%s", s ? s : "");
+	db_done(st);
+	bool ok = *secret && auth_totp_valid(secret, code, now);
+	sodium_memzero(secret, sizeof(secret));
+	return ok ? 1 : 0;
+}
+
+int auth_totp_set_enabled(struct db *db, const struct audit_actor *actor, int64_t user_id,
+			  bool enabled)
+{
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	if (db_begin(db) != DB_OK)
+		return -1;
+	int rc = enabled ? db_run(db, NULL,
+				  "UPDATE users SET totp_enabled = 1, updated_at = ?,"
+				  " version = version + 1 WHERE id = ?",
+				  "si", now, user_id)
+			 : db_run(db, NULL,
+				  "UPDATE users SET totp_enabled = 0, totp_secret = NULL,"
+				  " updated_at = ?, version = version + 1 WHERE id = ?",
+				  "si", now, user_id);
+	json_t *after = json_pack("{s:b}", "totp_enabled", enabled);
+	if (rc == DB_DONE)
+		rc = audit_write(db, actor, enabled ? "totp_enable" : "totp_disable", "users",
+				 user_id, NULL, after);
+	json_decref(after);
+	if (rc != DB_OK || db_commit(db) != DB_OK) {
+		if (db_in_txn(db))
+			db_rollback(db);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,127 @@
+/*
+ * init.c - "servio init": create the data directory and the database,
+ * apply the migrations, and create the first administrator. Running it
+ * again changes nothing that exists.
+ *
+ * The admin comes from SERVIO_ADMIN_EMAIL / SERVIO_ADMIN_PASSWORD, or is
+ * admin@servio.local with a generated password that is printed once.
+ */
+#include "cli.h"
+
+#include "auth/auth.h"
+#include "core/conf.h"
+#include "db/db.h"
+#include "resource/audit.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int mkdir_p(const char *path)
+{
+	char tmp[1024];
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -1;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0750) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int count_users(struct db *db, int64_t *n)
+{
+	struct db_stmt *st;
+	if (db_run(db, &st, "SELECT COUNT(*) FROM users", "") != DB_ROW)
+		return -1;
+	*n = db_col_int(st, 0);
+	db_done(st);
+	return 0;
+}
+
+/* A password people can type: 20 characters from an unambiguous alphabet. */
+static void generate_password(char out[21])
+{
+	static const char alphabet[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	for (int i = 0; i < 20; i++)
+		out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	out[20] = '\0';
+}
+
+int cmd_init(struct conf *c, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: servio init\n\n"
+			       "Creates the data directory and the database, applies the migrations\n"
+			       "and creates the first admin from SERVIO_ADMIN_EMAIL and\n"
+			       "SERVIO_ADMIN_PASSWORD (or admin@servio.local with a generated password,\n"
+			       "printed once). Safe to run again: it changes nothing that exists.\n");
+			return 0;
+		}
+		fprintf(stderr, "servio init: unexpected argument \"%s\"\n", argv[i]);
+		return 2;
+	}
+	if (mkdir_p(c->data_dir) < 0) {
+		fprintf(stderr, "servio: cannot create data directory \"%s\": %s\n", c->data_dir,
+			strerror(errno));
+		return 1;
+	}
+	struct db *db;
+	char err[512];
+	if (db_connect(c->database_url, &db, err, sizeof(err)) != DB_OK) {
+		fprintf(stderr, "servio: %s\n", err);
+		return 1;
+	}
+	if (db_migrate(db, true) != DB_OK) {
+		fprintf(stderr, "servio: cannot migrate the database: %s\n", db_errmsg(db));
+		db_disconnect(db);
+		return 1;
+	}
+	int64_t users;
+	if (count_users(db, &users) < 0) {
+		fprintf(stderr, "servio: cannot read users: %s\n", db_errmsg(db));
+		db_disconnect(db);
+		return 1;
+	}
+	if (users > 0) {
+		printf("database ready at %s (it already has users; nothing else to do)\n",
+		       c->database_url);
+		db_disconnect(db);
+		return 0;
+	}
+
+	const char *email = c->admin_email ? c->admin_email : "admin@servio.local";
+	const char *password = c->admin_password;
+	char generated[21];
+	if (!password) {
+		generate_password(generated);
+		password = generated;
+	}
+	struct audit_actor actor = { 0, "cli", NULL };
+	const char *problem = NULL;
+	int64_t id;
+	int rc = auth_user_create(db, &actor, email, "Administrator", ROLE_ADMIN, password, &id,
+				  &problem);
+	db_disconnect(db);
+	if (rc != 0) {
+		fprintf(stderr, "servio: cannot create the admin \"%s\": %s\n", email,
+			problem ? problem : "database error");
+		return 1;
+	}
+	printf("database ready at %s\n", c->database_url);
+	printf("created admin %s\n", email);
+	if (password == generated)
+		printf("password: %s   (shown once; change it with \"servio user passwd --email %s\")\n",
+		       generated, email);
+	printf("sign in at http://%s:%u after \"servio serve\"\n",
+	       strcmp(c->listen_host, "0.0.0.0") == 0 ? "localhost" : c->listen_host,
+	       c->listen_port);
+	return 0;
+}
