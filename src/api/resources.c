@@ -16,7 +16,6 @@
 #include "crm/crm.h"
 #include "resource/resource.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,19 +44,19 @@ static struct resource_ctx *ctx_or_reply(struct http_req *req, struct resource_c
 	return ctx;
 }
 
-/* The :id parameter as a positive id, or a 404 reply. */
+/* The :id parameter as a positive id (digits only, no sign or zero), or a 404 reply. */
 static bool id_or_reply(struct http_req *req, int64_t *id)
 {
 	const char *s = http_param(req, "id");
-	char *end;
-	errno = 0;
-	long long v = s ? strtoll(s, &end, 10) : 0;
-	if (!s || !*s || *end || errno || v < 1 || s[0] == '+' || s[0] == '0') {
+	bool ok = s && s[0] >= '1' && s[0] <= '9' && strlen(s) <= 18;
+	for (const char *p = s; ok && *p; p++)
+		ok = *p >= '0' && *p <= '9';
+	if (!ok) {
 		http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
 				   res_of(req)->singular, s ? s : "");
 		return false;
 	}
-	*id = v;
+	*id = strtoll(s, NULL, 10);
 	return true;
 }
 

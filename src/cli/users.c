@@ -265,10 +265,10 @@ static int user_disable(struct conf *c, int argc, char **argv)
 
 static const char user_usage[] =
 	"usage: servio user add|list|passwd|disable [ARGS]\n\n"
-	"  add      add a staff user\n"
-	"  list     list staff users\n"
-	"  passwd   set a user's password\n"
-	"  disable  stop a user from signing in\n\n"
+	"  add --email E --name N --role R [--password P]   add a staff user\n"
+	"  list                                             list staff users\n"
+	"  passwd --email E [--password P]                  set a user's password\n"
+	"  disable --email E                                stop a user from signing in\n\n"
 	"run \"servio user SUBCOMMAND --help\" for its arguments\n";
 
 int cmd_user(struct conf *c, int argc, char **argv)
@@ -416,9 +416,9 @@ static int token_revoke(struct conf *c, int argc, char **argv)
 
 static const char token_usage[] =
 	"usage: servio token create|list|revoke [ARGS]\n\n"
-	"  create   create an API token for a user (printed once)\n"
-	"  list     list tokens\n"
-	"  revoke   revoke a token\n\n"
+	"  create --email E --name N [--expires-days D]   create a token (printed once)\n"
+	"  list [--email E]                               list tokens\n"
+	"  revoke ID                                      revoke a token\n\n"
 	"run \"servio token SUBCOMMAND --help\" for its arguments\n";
 
 int cmd_token(struct conf *c, int argc, char **argv)

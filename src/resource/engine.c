@@ -265,7 +265,6 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	db_bind_int(st, idx++, q->limit + 1);
 
 	json_t *data = json_array();
-	int ncols = db_col_count(st);
 	int rows = 0, rc;
 	char *last_value = NULL;
 	int64_t last_id = 0;
@@ -286,7 +285,8 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		}
 		last_id = db_col_int(st, 0);
 		if (!by_id) {
-			const char *v = db_col_text(st, ncols - 1);
+			/* the sort value is the extra last column (counted once a row exists) */
+			const char *v = db_col_text(st, db_col_count(st) - 1);
 			last_value = arena_strdup(ctx->arena, v ? v : "");
 		}
 		rows++;

@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "http/http.h"
 
 #include <errno.h>
@@ -78,7 +79,7 @@ int resource_cursor_decode(struct arena *arena, const char *cursor, const char *
 				      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		return -1;
 	raw[n] = '\0';
-	if (memchr(raw, '\0', n))
+	if (memchr(raw, '\0', n) || !utf8_valid((const char *)raw))
 		return -1;
 	char *s = (char *)raw;
 	char *sep1 = strchr(s, '\x1f');
@@ -223,6 +224,8 @@ int resource_query_parse(const struct resource *res, const struct http_kv *pairs
 
 	for (int i = 0; i < n; i++) {
 		const char *name = pairs[i].name, *value = pairs[i].value;
+		if (!utf8_valid(name) || !utf8_valid(value))
+			return fail(arena, err, "query parameters must be UTF-8 text");
 		for (int j = 0; j < i; j++)
 			if (strcmp(pairs[j].name, name) == 0)
 				return fail(arena, err, "query parameter \"%s\" is given twice; "
