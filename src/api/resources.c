@@ -72,9 +72,13 @@ static void set_etag(struct http_req *req, const json_t *record)
 
 /*
  * If-Match: required for changes, so two people editing one record never
- * overwrite each other unknowingly. "*" opts out. Sets *version or replies.
+ * overwrite each other unknowingly. "*" opts out. A list of ETags matches
+ * when any does (RFC 9110 13.1.1): the current version is looked up and
+ * the engine then checks it again inside the write's transaction.
+ * Sets *version (RESOURCE_ANY_VERSION for "*" or no header) or replies.
  */
-static bool if_match_or_reply(struct http_req *req, bool required, int64_t *version)
+static bool if_match_or_reply(struct http_req *req, struct resource_ctx *ctx, int64_t id,
+			      bool required, int64_t *version)
 {
 	const char *h = http_header(req, "If-Match");
 	*version = RESOURCE_ANY_VERSION;
@@ -87,22 +91,82 @@ static bool if_match_or_reply(struct http_req *req, bool required, int64_t *vers
 				   res_of(req)->singular);
 		return false;
 	}
-	while (*h == ' ')
-		h++;
-	if (strcmp(h, "*") == 0)
-		return true;
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	long long v;
-	char end;
-	if (sscanf(h, "\"%lld\"%c", &v, &end) != 1 || v < 1) {
-		http_reply_problem(req, 412, "stale", NULL,
-				   "If-Match %s does not match the current version of this %s", h,
-				   res_of(req)->singular);
-		return false;
+	int64_t listed[16];
+	int n = 0;
+	const char *p = h;
+	bool star = false, ok = true;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '*' && n == 0 && !star) {
+			star = true;
+			p++;
+		} else {
+			if (strncmp(p, "W/", 2) == 0)
+				p += 2;
+			long long v;
+			int used = 0;
+			if (star || n == 16 || sscanf(p, "\"%lld\"%n", &v, &used) != 1 || used == 0 ||
+			    v < 1) {
+				ok = false;
+				break;
+			}
+			listed[n++] = v;
+			p += used;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (*p != ',' || star) {
+			ok = false;
+			break;
+		}
+		p++;
 	}
-	*version = v;
-	return true;
+	if (ok && star)
+		return true;
+	if (ok && n == 1) {
+		*version = listed[0];
+		return true;
+	}
+	if (ok) {
+		json_t *cur;
+		int rc = resource_get(ctx, res_of(req), id, &cur);
+		if (rc == RS_NOT_FOUND) {
+			http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
+					   res_of(req)->singular, (long long)id);
+			return false;
+		}
+		if (rc != RS_OK) {
+			http_reply_problem(req, 503, "unavailable", NULL, "cannot read the %s",
+					   res_of(req)->singular);
+			return false;
+		}
+		int64_t current = json_integer_value(json_object_get(cur, "version"));
+		json_decref(cur);
+		for (int i = 0; i < n; i++) {
+			if (listed[i] == current) {
+				*version = current;
+				return true;
+			}
+		}
+	}
+	http_reply_problem(req, 412, "stale", NULL,
+			   "If-Match %s does not match the current version of this %s", h,
+			   res_of(req)->singular);
+	return false;
+}
+
+/* Only list routes take query parameters; elsewhere one is a mistake to name. */
+static bool no_query_or_reply(struct http_req *req)
+{
+	if (req->nquery == 0)
+		return true;
+	http_reply_problem(req, 400, "bad-query", NULL,
+			   "unknown query parameter \"%s\": this route takes none",
+			   req->query[0].name);
+	return false;
 }
 
 static int reply_status(struct http_req *req, int status, json_t *errors, int64_t id)
@@ -195,7 +259,7 @@ static int res_get(struct http_req *req)
 {
 	struct resource_ctx ctx;
 	int64_t id;
-	if (!id_or_reply(req, &id) || !ctx_or_reply(req, &ctx))
+	if (!id_or_reply(req, &id) || !no_query_or_reply(req) || !ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *rec;
 	int rc = resource_get(&ctx, res_of(req), id, &rec);
@@ -208,6 +272,8 @@ static int res_create(struct http_req *req)
 {
 	const struct resource *res = res_of(req);
 	struct resource_ctx ctx;
+	if (!no_query_or_reply(req))
+		return 0;
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
 					  "a JSON object with the new %s's fields is required",
@@ -230,13 +296,13 @@ static int res_update(struct http_req *req)
 	const struct resource *res = res_of(req);
 	struct resource_ctx ctx;
 	int64_t id, version;
-	if (!id_or_reply(req, &id))
+	if (!id_or_reply(req, &id) || !no_query_or_reply(req))
 		return 0;
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
 					  "a JSON merge patch of the %s's fields is required",
 					  res->singular);
-	if (!if_match_or_reply(req, true, &version) || !ctx_or_reply(req, &ctx))
+	if (!ctx_or_reply(req, &ctx) || !if_match_or_reply(req, &ctx, id, true, &version))
 		return 0;
 	json_t *rec, *errors = NULL;
 	int rc = resource_update(&ctx, res, id, req->body, version, &rec, &errors);
@@ -249,8 +315,8 @@ static int archive(struct http_req *req, bool on)
 {
 	struct resource_ctx ctx;
 	int64_t id, version;
-	if (!id_or_reply(req, &id) || !if_match_or_reply(req, on, &version) ||
-	    !ctx_or_reply(req, &ctx))
+	if (!id_or_reply(req, &id) || !no_query_or_reply(req) || !ctx_or_reply(req, &ctx) ||
+	    !if_match_or_reply(req, &ctx, id, on, &version))
 		return 0;
 	json_t *rec;
 	int rc = resource_archive(&ctx, res_of(req), id, version, on, &rec);

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "auth/auth.h"
+#include "core/arena.h"
 #include "core/conf.h"
 #include "core/timeutil.h"
 #include "db/db.h"
@@ -273,9 +274,13 @@ static const char user_usage[] =
 
 int cmd_user(struct conf *c, int argc, char **argv)
 {
-	if (argc < 1 || (argv[0][0] == '-' && wants_help(argc, argv))) {
+	if (argc < 1) {
+		fprintf(stderr, "%s", user_usage);
+		return 2;
+	}
+	if (argv[0][0] == '-' && wants_help(argc, argv)) {
 		printf("%s", user_usage);
-		return argc < 1 ? 2 : 0;
+		return 0;
 	}
 	static const struct {
 		const char *name;
@@ -322,6 +327,14 @@ static int token_create(struct conf *c, int argc, char **argv)
 	if (!db)
 		return 1;
 	int64_t uid = user_id_or_say(db, email), id;
+	struct arena arena;
+	struct auth_user u;
+	arena_init(&arena);
+	if (uid && auth_user_load(db, &arena, uid, &u) != 1) {
+		fprintf(stderr, "servio: %s is disabled; a token for them would not work\n", email);
+		uid = 0;
+	}
+	arena_release(&arena);
 	char token[AUTH_API_TOKEN_LEN];
 	int rc = uid ? auth_token_create(db, &cli_actor, uid, name, expires, token, &id) : -1;
 	db_disconnect(db);
@@ -423,9 +436,13 @@ static const char token_usage[] =
 
 int cmd_token(struct conf *c, int argc, char **argv)
 {
-	if (argc < 1 || (argv[0][0] == '-' && wants_help(argc, argv))) {
+	if (argc < 1) {
+		fprintf(stderr, "%s", token_usage);
+		return 2;
+	}
+	if (argv[0][0] == '-' && wants_help(argc, argv)) {
 		printf("%s", token_usage);
-		return argc < 1 ? 2 : 0;
+		return 0;
 	}
 	static const struct {
 		const char *name;

@@ -204,10 +204,15 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	}
 	if (q->q) {
 		fts = db_fts_query(ctx->db, q->q);
-		if (fts) {
-			buf_addstr(&sql, " AND ");
-			db_fts_where(ctx->db, res->table, &sql);
+		if (!fts) {
+			/* a search with no words in it matches nothing */
+			buf_release(&sql);
+			*out = json_array();
+			*next_cursor = NULL;
+			return *out ? RS_OK : RS_ERROR;
 		}
+		buf_addstr(&sql, " AND ");
+		db_fts_where(ctx->db, res->table, &sql);
 	}
 	const char *cmp = q->sort_desc ? "<" : ">";
 	if (q->has_cursor) {

@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void resource_error(json_t *errors, const char *field, const char *message)
 {
@@ -93,18 +92,28 @@ static bool url_valid(const char *s)
 
 static bool timezone_valid(const char *s)
 {
-	if (!*s || strlen(s) > 64 || strstr(s, "..") || s[0] == '/')
+	if (!*s || strlen(s) > 64 || s[0] == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//") ||
+	    strstr(s, ".."))
 		return false;
 	for (const char *p = s; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '+' ||
 		      *p == '/'))
 			return false;
-	/* the system's zone database decides which names exist */
+	/*
+	 * The system's zone database decides which names exist: a zone is a
+	 * file there that starts with the TZif magic (leapseconds, tzdata.zi
+	 * and the like are not zones).
+	 */
 	char path[128];
 	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char magic[4];
+	bool ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+	fclose(f);
+	return ok;
 }
 
 /* Writes a message for a bad value into msg and returns false. */

@@ -1,0 +1,559 @@
+"""
+harness.py - starts the real servio server for the API tests and speaks
+HTTP to it.
+
+    with Server() as srv:                      # or srv.start() / srv.stop()
+        admin = srv.admin()                    # Client with a bearer token
+        status, headers, body = admin.request("GET", "/api/v1/companies")
+
+A Server is a fresh data directory (and, with SERVIO_TEST_BACKEND=postgres,
+a fresh database on the throwaway PostgreSQL whose URL is in
+SERVIO_TEST_PG_URL_FILE): "servio init" creates it with an admin, then
+"servio serve" listens on a free port of 127.0.0.1. Its stderr is drained
+by a thread into srv.log so the pipe never fills; the log is shown when
+something goes wrong. stop() sends SIGTERM and checks that the server
+exits with status 0 (graceful shutdown).
+
+Tests start one server per test class (ServerTestCase does it in
+setUpClass), never one per test. Standard library only.
+"""
+
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+SOURCE_DIR = os.environ.get("SERVIO_SOURCE_DIR") or os.path.abspath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BIN = os.environ.get("SERVIO_BIN") or os.path.join(SOURCE_DIR, "build", "servio")
+BACKEND = os.environ.get("SERVIO_TEST_BACKEND", "sqlite")
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "Adm1n-Pass-For-Tests-Only-7f3c!"
+START_TIMEOUT = 20
+STOP_TIMEOUT = 30
+
+# Configuration variables of the caller's environment must not leak into a
+# test server (a developer's SERVIO_LISTEN would change what we test).
+_CONF_VARS = ("SERVIO_DATA_DIR", "SERVIO_LISTEN", "SERVIO_DATABASE_URL", "SERVIO_LOG_LEVEL",
+              "SERVIO_WEB_ROOT", "SERVIO_THREADS", "SERVIO_MAX_BODY",
+              "SERVIO_SESSION_IDLE_MINUTES", "SERVIO_SESSION_MAX_HOURS",
+              "SERVIO_ADMIN_EMAIL", "SERVIO_ADMIN_PASSWORD")
+
+INDEX_HTML = ("<!doctype html><html><head><title>Servio test UI</title></head>"
+              "<body><div id=\"app\">servio-test-index</div></body></html>\n")
+
+
+def base_env(extra=None):
+    """The environment for a servio process: ours minus its configuration."""
+    env = {k: v for k, v in os.environ.items() if k not in _CONF_VARS}
+    env["SERVIO_ARGON2_FAST"] = "1"
+    if extra:
+        for k, v in extra.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+    return env
+
+
+# --- PostgreSQL: a fresh database per server, stdlib only ----------------------------
+
+def _pg_url():
+    path = os.environ.get("SERVIO_TEST_PG_URL_FILE")
+    if not path or not os.path.exists(path):
+        raise RuntimeError("SERVIO_TEST_BACKEND=postgres but SERVIO_TEST_PG_URL_FILE (%r) "
+                           "names no file: is the pg.start fixture running?" % path)
+    with open(path) as f:
+        url = f.read().strip()
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise RuntimeError("no PostgreSQL URL in %s: %r" % (path, url))
+    return url
+
+
+def _pg_simple_query(url, sql):
+    """Runs one statement with the simple query protocol (trust authentication)."""
+    u = urllib.parse.urlparse(url)
+    user = urllib.parse.unquote(u.username or "postgres")
+    dbname = urllib.parse.unquote(u.path.lstrip("/") or "postgres")
+    with socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=30) as s:
+        params = b"user\0" + user.encode() + b"\0database\0" + dbname.encode() + b"\0\0"
+        s.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
+
+        def read_exact(n):
+            data = b""
+            while len(data) < n:
+                chunk = s.recv(n - len(data))
+                if not chunk:
+                    raise RuntimeError("PostgreSQL closed the connection")
+                data += chunk
+            return data
+
+        def read_until_ready():
+            error = None
+            while True:
+                kind = read_exact(1)
+                (length,) = struct.unpack("!i", read_exact(4))
+                payload = read_exact(length - 4)
+                if kind == b"R" and struct.unpack("!i", payload[:4])[0] != 0:
+                    raise RuntimeError("PostgreSQL asks for a password; the test server "
+                                       "should use trust authentication")
+                if kind == b"E":
+                    error = payload.replace(b"\0", b" ").decode(errors="replace")
+                if kind == b"Z":
+                    return error
+
+        err = read_until_ready()
+        if err:
+            raise RuntimeError("PostgreSQL: " + err)
+        q = sql.encode() + b"\0"
+        s.sendall(b"Q" + struct.pack("!i", 4 + len(q)) + q)
+        err = read_until_ready()
+        s.sendall(b"X" + struct.pack("!i", 4))
+        if err:
+            raise RuntimeError("PostgreSQL: %s (for %s)" % (err, sql))
+
+
+def _pg_fresh_database():
+    """Creates an empty database; returns (its URL, the admin URL, its name)."""
+    url = _pg_url()
+    name = "servio_test_" + secrets.token_hex(6)
+    _pg_simple_query(url, "CREATE DATABASE " + name)
+    u = urllib.parse.urlparse(url)
+    return urllib.parse.urlunparse(u._replace(path="/" + name)), url, name
+
+
+# --- HTTP ----------------------------------------------------------------------------
+
+class Client:
+    """
+    Speaks HTTP to one server. Authenticates with a bearer token, or with
+    a cookie session after login() (then unsafe methods carry the CSRF
+    token, unless the test overrides X-CSRF-Token).
+    """
+
+    def __init__(self, port, token=None, host="127.0.0.1"):
+        self.host = host
+        self.port = port
+        self.token = token
+        self.session = None
+        self.csrf = None
+
+    def login(self, email, password, expect=200):
+        status, headers, body = self.request(
+            "POST", "/api/v1/auth/login", {"email": email, "password": password})
+        if expect is not None and status != expect:
+            raise AssertionError("login of %s: expected %s, got %s %r" %
+                                 (email, expect, status, body))
+        if status == 200:
+            m = re.search(r"servio_session=([^;,\s]+)", headers.get("set-cookie", ""))
+            if not m:
+                raise AssertionError("login set no servio_session cookie: %r" % headers)
+            self.session = m.group(1)
+            self.csrf = body.get("csrf_token") if isinstance(body, dict) else None
+            self.token = None
+        return status, headers, body
+
+    def request(self, method, path, body=None, headers=None, raw=None, timeout=60):
+        """
+        Sends one request on a new connection. body is encoded as JSON;
+        raw (bytes or str) is sent as is (Content-Type application/json
+        unless headers say otherwise). A header given as None is left out.
+        Returns (status, headers with lower-cased names, parsed JSON or text).
+        Repeated headers are joined with ", " (Set-Cookie with "\n").
+        """
+        hdrs = {}
+        if self.token:
+            hdrs["Authorization"] = "Bearer " + self.token
+        if self.session:
+            hdrs["Cookie"] = "servio_session=" + self.session
+            if method not in ("GET", "HEAD", "OPTIONS") and self.csrf:
+                hdrs["X-CSRF-Token"] = self.csrf
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+        elif raw is not None:
+            data = raw.encode() if isinstance(raw, str) else raw
+        if data is not None:
+            hdrs["Content-Type"] = "application/json"
+        for k, v in (headers or {}).items():
+            for existing in [h for h in hdrs if h.lower() == k.lower()]:
+                del hdrs[existing]
+            if v is not None:
+                hdrs[k] = v
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            try:
+                conn.request(method, path, body=data, headers=hdrs)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server may answer (413) before reading the whole body
+            resp = conn.getresponse()
+            payload = resp.read()
+            out = {}
+            for k, v in resp.getheaders():
+                k = k.lower()
+                if k in out:
+                    out[k] += ("\n" if k == "set-cookie" else ", ") + v
+                else:
+                    out[k] = v
+            return resp.status, out, decode_body(out, payload)
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+def decode_body(headers, payload):
+    ctype = headers.get("content-type", "")
+    text = payload.decode("utf-8", errors="replace")
+    if "json" in ctype and payload:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def raw_http(port, data, timeout=30):
+    """
+    Sends raw bytes on a socket and reads the reply until the server closes
+    or Content-Length is read. Returns (status, headers, body text); status
+    is None when the server closed without an answer.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                chunk = b""
+            if not chunk:
+                break
+            buf += chunk
+        if b"\r\n\r\n" not in buf:
+            return None, {}, buf.decode(errors="replace")
+        head, rest = buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        want = int(headers.get("content-length", "-1"))
+        while want < 0 or len(rest) < want:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            rest += chunk
+        return status, headers, rest.decode(errors="replace")
+
+
+# --- the server ----------------------------------------------------------------------
+
+class Server:
+    """One servio server on a fresh data directory and database."""
+
+    def __init__(self, init=True, serve_args=(), env=None):
+        self.do_init = init
+        self.serve_args = list(serve_args)
+        self.extra_env = dict(env or {})
+        self.dir = None
+        self.web_root = None
+        self.database_url = None
+        self._pg_admin_url = None
+        self._pg_name = None
+        self.proc = None
+        self.port = None
+        self.log = []
+        self._log_lock = threading.Lock()
+        self._listening = threading.Event()
+        self._drain = None
+        self._admin_token = None
+
+    # lifecycle
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop(check=exc[0] is None)
+        return False
+
+    def setup_data(self):
+        """The data directory, the web root and (postgres) a database; no init."""
+        self.dir = tempfile.mkdtemp(prefix="servio-apitest-")
+        self.web_root = os.path.join(self.dir, "web")
+        os.makedirs(self.web_root)
+        with open(os.path.join(self.web_root, "index.html"), "w") as f:
+            f.write(INDEX_HTML)
+        if BACKEND == "postgres":
+            self.database_url, self._pg_admin_url, self._pg_name = _pg_fresh_database()
+
+    def init(self, check=True):
+        r = self.run_cli("init", env={"SERVIO_ADMIN_EMAIL": ADMIN_EMAIL,
+                                      "SERVIO_ADMIN_PASSWORD": ADMIN_PASSWORD})
+        if check and r.returncode != 0:
+            raise AssertionError("servio init failed (%d):\n%s%s" %
+                                 (r.returncode, r.stdout, r.stderr))
+        return r
+
+    def start(self):
+        if not os.access(BIN, os.X_OK):
+            raise RuntimeError("no servio binary at %s (set SERVIO_BIN)" % BIN)
+        try:
+            if self.dir is None:
+                self.setup_data()
+                if self.do_init:
+                    self.init()
+            self._spawn()
+        except BaseException:
+            self.stop(check=False)
+            raise
+        return self
+
+    def _spawn(self):
+        cmd = [BIN, "serve"] + self.conf_args() + [
+            "--listen", "127.0.0.1:0", "--web-root", self.web_root,
+            "--log-level", "info"] + self.serve_args
+        self.log = []
+        self._listening.clear()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, env=base_env(self.extra_env))
+        self._drain = threading.Thread(target=self._drain_stderr, args=(self.proc,),
+                                       daemon=True)
+        self._drain.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._listening.wait(0.05):
+                return
+            if self.proc.poll() is not None:
+                self._drain.join(5)
+                raise AssertionError("servio serve exited with status %d before listening:\n%s"
+                                     % (self.proc.returncode, self.log_text()))
+        raise AssertionError("servio serve did not say \"listening on\" within %d s:\n%s"
+                             % (START_TIMEOUT, self.log_text()))
+
+    def _drain_stderr(self, proc):
+        for raw in iter(proc.stderr.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            with self._log_lock:
+                self.log.append(line)
+            if not self._listening.is_set():
+                m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+                if m:
+                    self.port = int(m.group(1))
+                    self._listening.set()
+        proc.stderr.close()
+
+    def log_text(self, last=200):
+        with self._log_lock:
+            lines = self.log[-last:]
+        return "\n".join("    | " + line for line in lines)
+
+    def stop(self, check=True):
+        """SIGTERM; with check, asserts a graceful exit with status 0."""
+        problem = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                problem = "servio serve did not stop within %d s of SIGTERM" % STOP_TIMEOUT
+        if self.proc is not None:
+            if self._drain:
+                self._drain.join(10)
+            if problem is None and self.proc.returncode != 0:
+                problem = "servio serve exited with status %d after SIGTERM" % self.proc.returncode
+            if problem is None:
+                sanitizer = [l for l in self.log if "Sanitizer" in l or "runtime error:" in l]
+                if sanitizer:
+                    problem = "servio serve reported a sanitizer error"
+        log = self.log_text(400)
+        self.proc = None
+        if self._pg_name:
+            try:
+                _pg_simple_query(self._pg_admin_url,
+                                 "DROP DATABASE IF EXISTS %s WITH (FORCE)" % self._pg_name)
+            except Exception:
+                pass
+            self._pg_name = None
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+        if problem and check:
+            raise AssertionError(problem + ":\n" + log)
+
+    def restart(self):
+        """Stops (gracefully, checked) and serves the same data again."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(STOP_TIMEOUT)
+            self._drain.join(10)
+            if self.proc.returncode != 0:
+                raise AssertionError("servio serve exited with status %d:\n%s" %
+                                     (self.proc.returncode, self.log_text()))
+        self._spawn()
+
+    # the command line against the same data
+
+    def conf_args(self):
+        args = ["--data-dir", self.dir]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        return args
+
+    def run_cli(self, *args, env=None, input=None, timeout=60):
+        """Runs "servio ARGS --data-dir DIR"; returns the CompletedProcess (text)."""
+        cmd = [BIN] + list(args) + self.conf_args()
+        kw = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+        return subprocess.run(cmd, capture_output=True, text=True, env=base_env(env),
+                              timeout=timeout, **kw)
+
+    def add_user(self, email, role, password, name=None):
+        r = self.run_cli("user", "add", "--email", email, "--name", name or email.split("@")[0],
+                         "--role", role, "--password", password)
+        if r.returncode != 0:
+            raise AssertionError("servio user add %s failed (%d):\n%s%s" %
+                                 (email, r.returncode, r.stdout, r.stderr))
+        return r
+
+    def token_for(self, email, name="test"):
+        r = self.run_cli("token", "create", "--email", email, "--name", name)
+        if r.returncode != 0:
+            raise AssertionError("servio token create for %s failed (%d):\n%s%s" %
+                                 (email, r.returncode, r.stdout, r.stderr))
+        token = find_token(r.stdout)
+        if not token:
+            raise AssertionError("servio token create printed no svo_ token:\n%s" % r.stdout)
+        return token
+
+    # clients
+
+    def client(self, token=None):
+        return Client(self.port, token=token)
+
+    def admin(self):
+        """A client authenticated as the admin with an API token."""
+        if self._admin_token is None:
+            self._admin_token = self.token_for(ADMIN_EMAIL, name="admin-test")
+        return Client(self.port, token=self._admin_token)
+
+    def session(self, email, password):
+        c = Client(self.port)
+        c.login(email, password)
+        return c
+
+
+def find_token(text):
+    for word in re.split(r"\s+", text or ""):
+        word = word.strip("\"'`,;()[]")
+        if word.startswith("svo_"):
+            return word
+    return None
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class with one fresh server (setUpClass) and an admin client."""
+
+    server_env = None
+    server = None
+    admin = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = Server(env=cls.server_env)
+        cls.server.start()
+        try:
+            cls.admin = cls.server.admin()
+        except BaseException:
+            cls.server.stop(check=False)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.server:
+                cls.server.stop(check=True)
+        finally:
+            super().tearDownClass()
+
+    # assertions with the server log at hand
+
+    def assertStatus(self, resp, expected, what=""):
+        status, headers, body = resp
+        ok = status in expected if isinstance(expected, (tuple, list, set)) else status == expected
+        if not ok:
+            self.fail("%sexpected status %s, got %s\nheaders: %r\nbody: %r\nserver log tail:\n%s"
+                      % (what + ": " if what else "", expected, status, headers,
+                         body if not isinstance(body, str) else body[:2000],
+                         self.server.log_text(30) if self.server else ""))
+        return body
+
+    def assertProblem(self, resp, status, field=None, what=""):
+        """An RFC 9457 problem with this status (and an error naming field)."""
+        body = self.assertStatus(resp, status, what)
+        _, headers, _ = resp
+        ctype = headers.get("content-type", "")
+        self.assertTrue(ctype.startswith("application/problem+json"),
+                        "%s: content type %r is not application/problem+json" % (what, ctype))
+        self.assertIsInstance(body, dict, what)
+        for key in ("type", "title", "status", "detail"):
+            self.assertIn(key, body, "%s: problem lacks %r: %r" % (what, key, body))
+        self.assertEqual(body["status"], resp[0], what)
+        if field is not None:
+            names = problem_fields(body)
+            self.assertIn(field, names, "%s: no error names %r: %r" % (what, field, body))
+        return body
+
+
+def problem_fields(body):
+    """The field names a problem's errors[] (or else its detail) name."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list):
+        return [e.get("field") for e in errors if isinstance(e, dict)]
+    return []
+
+
+def unique(prefix="x"):
+    return "%s%s" % (prefix, secrets.token_hex(4))
+
+
+if __name__ == "__main__":
+    # a quick manual check: start, print the port, wait for Enter, stop
+    with Server() as srv:
+        print("servio on port %d, data in %s; admin token %s" % (srv.port, srv.dir,
+                                                                 srv.admin().token))
+        sys.stdin.readline()
