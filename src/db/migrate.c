@@ -260,14 +260,23 @@ static void fts_sqlite(struct buf *b, const struct fts_index *f)
 }
 
 /*
- * PostgreSQL: a generated tsvector over the columns ('simple': no
- * stemming, like FTS5's unicode61) and a GIN index on it.
+ * PostgreSQL: a generated tsvector over the columns and a GIN index on it.
+ * 'simple' (no stemming) over unaccented text matches what FTS5's
+ * unicode61 with remove_diacritics does on SQLite, so "cafe" finds "Café"
+ * on both. servio_unaccent wraps unaccent as IMMUTABLE (it is, with a
+ * fixed dictionary) so a generated column may use it.
  */
+static const char fts_postgres_setup[] =
+	"CREATE EXTENSION IF NOT EXISTS unaccent;"
+	"CREATE OR REPLACE FUNCTION servio_unaccent(text) RETURNS text"
+	" LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT"
+	" AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;";
+
 static void fts_postgres(struct buf *b, const struct fts_index *f)
 {
 	const char *t = f->table;
 	buf_addf(b, "ALTER TABLE %s ADD COLUMN search_vector tsvector GENERATED ALWAYS AS"
-		    " (to_tsvector('simple', ", t);
+		    " (to_tsvector('simple', servio_unaccent(", t);
 	const char *p = f->columns;
 	while (*p) {
 		const char *end = strchr(p, ',');
@@ -276,7 +285,7 @@ static void fts_postgres(struct buf *b, const struct fts_index *f)
 			 p);
 		p += n + (end ? 1 : 0);
 	}
-	buf_addf(b, ")) STORED; CREATE INDEX %s_search ON %s USING GIN (search_vector);", t, t);
+	buf_addf(b, "))) STORED; CREATE INDEX %s_search ON %s USING GIN (search_vector);", t, t);
 }
 
 /* Replaces every @ID_PK@ with the driver's type. */
@@ -353,6 +362,8 @@ int db_migrate(struct db *db, bool verbose)
 		const char *extra = strcmp(dialect, "sqlite") == 0 ? m->sqlite_sql : m->postgres_sql;
 		if (extra)
 			add_sql(&sql, extra, db_id_pk_type(db));
+		if (m->fts[0].table && strcmp(dialect, "sqlite") != 0)
+			buf_addstr(&sql, fts_postgres_setup);
 		for (size_t f = 0; f < sizeof(m->fts) / sizeof(m->fts[0]) && m->fts[f].table; f++)
 			if (strcmp(dialect, "sqlite") == 0)
 				fts_sqlite(&sql, &m->fts[f]);

@@ -315,7 +315,7 @@ static int64_t pg_changes(void *conn)
 
 static int pg_fts_where(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "%s.search_vector @@ to_tsquery('simple', ?)", table);
+	return buf_addf(sql, "%s.search_vector @@ to_tsquery('simple', servio_unaccent(?))", table);
 }
 
 /* Words become prefix terms joined by AND: printer hp -> printer:* & hp:* */
