@@ -11,32 +11,48 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int cmd_copy(struct conf *c, int argc, char **argv)
+/*
+ * Parses "--to X" / "--to=X" (the only argument these commands take), or
+ * prints help. Returns 0 with *to set, 1 after printing help, 2 on misuse.
+ */
+static int to_arg(const char *cmd, const char *help, const char *what, int argc, char **argv,
+		  const char **to)
 {
-	const char *to = NULL;
+	*to = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: servio copy --to URL\n\n"
-			       "Copies every table of the configured database (--database-url) into\n"
-			       "the empty database at URL (postgres://… or sqlite:PATH), which is\n"
-			       "migrated first, in one transaction. Then compares row counts and a\n"
-			       "SHA-256 of every table on both sides and fails if anything differs.\n"
-			       "Stop the servers first: rows written during the copy are not copied.\n");
-			return 0;
+			printf("%s", help);
+			return 1;
 		}
 		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
-			to = argv[++i];
+			*to = argv[++i];
 		} else if (strncmp(argv[i], "--to=", 5) == 0) {
-			to = argv[i] + 5;
+			*to = argv[i] + 5;
 		} else {
-			fprintf(stderr, "servio copy: unexpected argument \"%s\"\n", argv[i]);
+			fprintf(stderr, "servio %s: unexpected argument \"%s\"\n", cmd, argv[i]);
 			return 2;
 		}
 	}
-	if (!to || !*to) {
-		fprintf(stderr, "servio copy: --to URL is required\n");
+	if (!*to || !**to) {
+		fprintf(stderr, "servio %s: --to %s is required\n", cmd, what);
 		return 2;
 	}
+	return 0;
+}
+
+int cmd_copy(struct conf *c, int argc, char **argv)
+{
+	const char *to;
+	int rc0 = to_arg("copy",
+			 "usage: servio copy --to URL\n\n"
+			 "Copies every table of the configured database (--database-url) into\n"
+			 "the empty database at URL (postgres://… or sqlite:PATH), which is\n"
+			 "migrated first, in one transaction. Then compares row counts and a\n"
+			 "SHA-256 of every table on both sides and fails if anything differs.\n"
+			 "Stop the servers first: rows written during the copy are not copied.\n",
+			 "URL", argc, argv, &to);
+	if (rc0)
+		return rc0 == 1 ? 0 : rc0;
 	if (strcmp(to, c->database_url) == 0) {
 		fprintf(stderr, "servio copy: the target is the source\n");
 		return 2;
@@ -67,28 +83,15 @@ int cmd_copy(struct conf *c, int argc, char **argv)
 
 int cmd_backup(struct conf *c, int argc, char **argv)
 {
-	const char *to = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: servio backup --to FILE\n\n"
-			       "Writes a consistent copy of the SQLite database to FILE while the\n"
-			       "server goes on serving (SQLite's online backup). FILE must not exist.\n"
-			       "For PostgreSQL use pg_dump (see docs/DEPLOY.md).\n");
-			return 0;
-		}
-		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
-			to = argv[++i];
-		} else if (strncmp(argv[i], "--to=", 5) == 0) {
-			to = argv[i] + 5;
-		} else {
-			fprintf(stderr, "servio backup: unexpected argument \"%s\"\n", argv[i]);
-			return 2;
-		}
-	}
-	if (!to || !*to) {
-		fprintf(stderr, "servio backup: --to FILE is required\n");
-		return 2;
-	}
+	const char *to;
+	int rc0 = to_arg("backup",
+			 "usage: servio backup --to FILE\n\n"
+			 "Writes a consistent copy of the SQLite database to FILE while the\n"
+			 "server goes on serving (SQLite's online backup). FILE must not exist.\n"
+			 "For PostgreSQL use pg_dump (see docs/DEPLOY.md).\n",
+			 "FILE", argc, argv, &to);
+	if (rc0)
+		return rc0 == 1 ? 0 : rc0;
 	struct stat st;
 	if (stat(to, &st) == 0) {
 		fprintf(stderr, "servio backup: \"%s\" exists; choose a new file\n", to);

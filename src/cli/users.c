@@ -264,6 +264,30 @@ static int user_disable(struct conf *c, int argc, char **argv)
 	return 0;
 }
 
+struct subcommand {
+	const char *name;
+	int (*run)(struct conf *, int, char **);
+};
+
+/* Runs the subcommand argv[0] names, or explains the usage. */
+static int dispatch(const char *cmd, const struct subcommand *subs, size_t n, const char *usage,
+		    struct conf *c, int argc, char **argv)
+{
+	if (argc < 1) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	if (argv[0][0] == '-' && wants_help(argc, argv)) {
+		printf("%s", usage);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(argv[0], subs[i].name) == 0)
+			return subs[i].run(c, argc - 1, argv + 1);
+	fprintf(stderr, "servio %s: unknown subcommand \"%s\"\n\n%s", cmd, argv[0], usage);
+	return 2;
+}
+
 static const char user_usage[] =
 	"usage: servio user add|list|passwd|disable [ARGS]\n\n"
 	"  add --email E --name N --role R [--password P]   add a staff user\n"
@@ -274,24 +298,11 @@ static const char user_usage[] =
 
 int cmd_user(struct conf *c, int argc, char **argv)
 {
-	if (argc < 1) {
-		fprintf(stderr, "%s", user_usage);
-		return 2;
-	}
-	if (argv[0][0] == '-' && wants_help(argc, argv)) {
-		printf("%s", user_usage);
-		return 0;
-	}
-	static const struct {
-		const char *name;
-		int (*run)(struct conf *, int, char **);
-	} subs[] = { { "add", user_add }, { "list", user_list }, { "passwd", user_passwd },
-		     { "disable", user_disable } };
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(argv[0], subs[i].name) == 0)
-			return subs[i].run(c, argc - 1, argv + 1);
-	fprintf(stderr, "servio user: unknown subcommand \"%s\"\n\n%s", argv[0], user_usage);
-	return 2;
+	static const struct subcommand subs[] = { { "add", user_add },
+						  { "list", user_list },
+						  { "passwd", user_passwd },
+						  { "disable", user_disable } };
+	return dispatch("user", subs, sizeof(subs) / sizeof(subs[0]), user_usage, c, argc, argv);
 }
 
 static int token_create(struct conf *c, int argc, char **argv)
@@ -436,21 +447,8 @@ static const char token_usage[] =
 
 int cmd_token(struct conf *c, int argc, char **argv)
 {
-	if (argc < 1) {
-		fprintf(stderr, "%s", token_usage);
-		return 2;
-	}
-	if (argv[0][0] == '-' && wants_help(argc, argv)) {
-		printf("%s", token_usage);
-		return 0;
-	}
-	static const struct {
-		const char *name;
-		int (*run)(struct conf *, int, char **);
-	} subs[] = { { "create", token_create }, { "list", token_list }, { "revoke", token_revoke } };
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(argv[0], subs[i].name) == 0)
-			return subs[i].run(c, argc - 1, argv + 1);
-	fprintf(stderr, "servio token: unknown subcommand \"%s\"\n\n%s", argv[0], token_usage);
-	return 2;
+	static const struct subcommand subs[] = { { "create", token_create },
+						  { "list", token_list },
+						  { "revoke", token_revoke } };
+	return dispatch("token", subs, sizeof(subs) / sizeof(subs[0]), token_usage, c, argc, argv);
 }

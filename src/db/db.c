@@ -6,6 +6,7 @@
 #include "driver.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -322,6 +323,37 @@ int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
 int db_fts_where(struct db *db, const char *table, struct buf *sql)
 {
 	return db->drv->fts_where(table, sql);
+}
+
+static bool word_byte(unsigned char c)
+{
+	return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+char *db_fts_join(const char *text, const char *before, const char *after, const char *sep)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	int words = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	while (*p) {
+		while (*p && !word_byte(*p))
+			p++;
+		if (!*p)
+			break;
+		const unsigned char *start = p;
+		while (word_byte(*p))
+			p++;
+		buf_addstr(&b, words++ ? sep : "");
+		buf_addstr(&b, before);
+		buf_add(&b, start, (size_t)(p - start));
+		buf_addstr(&b, after);
+	}
+	if (!words) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
 }
 
 char *db_fts_query(struct db *db, const char *text)

@@ -46,6 +46,14 @@ struct db_driver {
 	char *(*fts_query)(const char *text);
 };
 
+/*
+ * Splits user text into words (runs of ASCII letters and digits and of
+ * non-ASCII bytes; everything else separates) and writes each as
+ * before + word + after, joined by sep. Returns a heap string, or NULL when
+ * there are no words (or memory ran out). Words never carry query syntax.
+ */
+char *db_fts_join(const char *text, const char *before, const char *after, const char *sep);
+
 extern const struct db_driver db_sqlite_driver;
 extern const struct db_driver db_pg_driver;
 

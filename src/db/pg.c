@@ -321,30 +321,7 @@ static int pg_fts_where(const char *table, struct buf *sql)
 /* Words become prefix terms joined by AND: printer hp -> printer:* & hp:* */
 static char *pg_fts_query(const char *text)
 {
-	struct buf b;
-	buf_init(&b, 4096);
-	int words = 0;
-	const unsigned char *p = (const unsigned char *)text;
-	while (*p) {
-		while (*p && !(*p >= 0x80 || (*p >= '0' && *p <= '9') ||
-			       ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')))
-			p++;
-		if (!*p)
-			break;
-		const unsigned char *start = p;
-		while (*p >= 0x80 || (*p >= '0' && *p <= '9') ||
-		       ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
-			p++;
-		if (words++)
-			buf_addstr(&b, " & ");
-		buf_add(&b, start, (size_t)(p - start));
-		buf_addstr(&b, ":*");
-	}
-	if (!words) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_take(&b);
+	return db_fts_join(text, "", ":*", " & ");
 }
 
 const struct db_driver db_pg_driver = {
