@@ -98,11 +98,19 @@ static void set_cookie(struct http_req *req, const char *value, long max_age)
 	http_set_header(req, "Set-Cookie", cookie);
 }
 
-static int refuse_login(struct http_req *req, struct db *db, const char *email, int64_t now,
-			const char *slug, const char *detail)
+/* Counts an attempt against the account (and address); replies 429 when over. */
+static int limit_or_reply(struct http_req *req, struct db *db, const char *email,
+			  const char *addr)
 {
-	auth_ratelimit_fail(db, email, req->remote_addr, now);
-	return http_reply_problem(req, 401, slug, NULL, "%s", detail);
+	int wait = auth_ratelimit_attempt(db, email, addr, time_now());
+	if (wait > 0) {
+		char retry[16];
+		snprintf(retry, sizeof(retry), "%d", wait);
+		http_set_header(req, "Retry-After", retry);
+		http_reply_problem(req, 429, "rate-limited", NULL,
+				   "too many failed attempts; try again in %d seconds", wait);
+	}
+	return wait;
 }
 
 static int login(struct http_req *req)
@@ -119,16 +127,10 @@ static int login(struct http_req *req)
 	if (!auth_email_normalize(str(req, "email"), email, sizeof(email)))
 		snprintf(email, sizeof(email), "%.200s", str(req, "email"));
 
-	int wait = auth_ratelimit_check(db, email, req->remote_addr, now);
-	if (wait < 0)
-		return -1;
-	if (wait > 0) {
-		char retry[16];
-		snprintf(retry, sizeof(retry), "%d", wait);
-		http_set_header(req, "Retry-After", retry);
-		return http_reply_problem(req, 429, "rate-limited", NULL,
-					  "too many failed sign-ins; try again in %d seconds", wait);
-	}
+	/* counted before the password is checked, so parallel guesses cannot slip past */
+	int wait = limit_or_reply(req, db, email, req->remote_addr);
+	if (wait != 0)
+		return wait < 0 ? -1 : 0;
 
 	/* Unknown users cost the same time as known ones: no account probing. */
 	struct db_stmt *st;
@@ -147,16 +149,13 @@ static int login(struct http_req *req)
 	}
 	bool ok = auth_password_verify_or_dummy(hash, str(req, "password"));
 	sodium_memzero(hash, sizeof(hash));
-	if (!ok || !active)
-		return refuse_login(req, db, email, now, "invalid-credentials",
-				    "invalid email or password");
-
 	struct auth_user u;
-	if (auth_user_load(db, &req->arena, id, &u) != 1)
+	rc = ok && active ? auth_user_load(db, &req->arena, id, &u) : 0;
+	if (rc < 0)
 		return -1;
-	if (u.role == ROLE_PORTAL)
-		return refuse_login(req, db, email, now, "invalid-credentials",
-				    "invalid email or password");
+	if (rc == 0 || u.role == ROLE_PORTAL)
+		return http_reply_problem(req, 401, "invalid-credentials", NULL,
+					  "invalid email or password");
 	if (u.totp_enabled) {
 		const char *code = str(req, "totp");
 		if (!code || !*code)
@@ -167,15 +166,16 @@ static int login(struct http_req *req)
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
-			return refuse_login(req, db, email, now, "invalid-totp",
-					    "the authenticator code is wrong or expired");
+			return http_reply_problem(req, 401, "invalid-totp", NULL,
+						  "the authenticator code is wrong, expired or "
+						  "already used");
 	}
 
 	struct auth_session_new s;
 	if (auth_session_create(db, id, req->remote_addr, api_settings.session_idle_minutes,
 				api_settings.session_max_hours, now, &s) < 0)
 		return -1;
-	auth_ratelimit_clear(db, email);
+	auth_ratelimit_success(db, email, req->remote_addr);
 	json_t *after = json_pack("{s:I, s:s?}", "session_id", (json_int_t)s.id, "remote_addr",
 				  req->remote_addr);
 	audit_write(db, actor_for(req, id, u.email), "login", "users", id, NULL, after);
@@ -235,12 +235,17 @@ static int code_or_reply(struct http_req *req, struct db *db, const struct auth_
 	static const char *const allowed[] = { "code", NULL };
 	if (!strings_or_reply(req, allowed, allowed))
 		return 0;
+	int wait = limit_or_reply(req, db, u->email, NULL);
+	if (wait != 0)
+		return wait < 0 ? -1 : 0;
 	int rc = auth_totp_check(db, u->id, str(req, "code"), time_now());
 	if (rc == 0)
 		http_reply_problem(req, 422, "validation",
 				   json_pack("[{s:s, s:s}]", "field", "code", "message",
-					     "is wrong or expired"),
-				   "the authenticator code is wrong or expired");
+					     "is wrong, expired or already used"),
+				   "the authenticator code is wrong, expired or already used");
+	else if (rc == 1)
+		auth_ratelimit_success(db, u->email, NULL);
 	return rc;
 }
 
@@ -287,6 +292,10 @@ static int change_password(struct http_req *req)
 	struct db *db = api_db_or_reply(req);
 	if (!db)
 		return 0;
+	/* the same limit as sign-in: a stolen session must not become a password oracle */
+	int wait = limit_or_reply(req, db, u->email, req->remote_addr);
+	if (wait != 0)
+		return wait < 0 ? -1 : 0;
 	struct db_stmt *st;
 	char hash[AUTH_HASH_MAX] = "";
 	if (db_run(db, &st, "SELECT password_hash FROM users WHERE id = ?", "i", u->id) != DB_ROW)
@@ -300,6 +309,7 @@ static int change_password(struct http_req *req)
 					  json_pack("[{s:s, s:s}]", "field", "current_password",
 						    "message", "is not your password"),
 					  "the current password is wrong");
+	auth_ratelimit_success(db, u->email, req->remote_addr);
 	const char *problem = auth_password_problem(str(req, "new_password"));
 	if (problem)
 		return http_reply_problem(req, 422, "validation",

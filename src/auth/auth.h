@@ -116,21 +116,29 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
 		      struct auth_user *u);
 
 /*
- * Failed logins, counted per account and per address in fixed 15-minute
- * windows. auth_ratelimit_check returns 0 when allowed, else the seconds
- * until the window ends (>0), or -1 on error.
+ * Sign-in attempts, counted per account and per address in fixed
+ * 15-minute windows (5 per account, 20 per address). The attempt is
+ * counted before the password is checked, in one statement, so parallel
+ * guesses cannot slip past the limit. Returns 0 when the attempt may go
+ * on, else the seconds until the window ends (> 0), or -1 on error.
+ * addr may be NULL. A successful attempt calls auth_ratelimit_success,
+ * which forgets the account's count and takes this attempt off the
+ * address's.
  */
-int auth_ratelimit_check(struct db *db, const char *email, const char *addr, int64_t now);
-int auth_ratelimit_fail(struct db *db, const char *email, const char *addr, int64_t now);
-int auth_ratelimit_clear(struct db *db, const char *email);
+int auth_ratelimit_attempt(struct db *db, const char *email, const char *addr, int64_t now);
+int auth_ratelimit_success(struct db *db, const char *email, const char *addr);
 
 /* TOTP (RFC 6238, 30 s steps, 6 digits, ±1 step), secrets base32 in users. */
 /* Starts enrolment: stores a new secret (not yet enabled). out: base32. */
 int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len);
-/* 1 when code is valid for the user's stored secret at now, 0 if not, -1 error. */
+/*
+ * 1 when code is valid for the user's stored secret at now and its time
+ * step is later than the last one accepted (a code works once: RFC 6238
+ * 5.2), which it then records; 0 if not; -1 on error.
+ */
 int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t now);
-/* Validates a code against a base32 secret at now. */
-bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now);
+/* Validates a code against a base32 secret at now; *step gets its time step. */
+bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now, int64_t *step);
 int auth_totp_set_enabled(struct db *db, const struct audit_actor *actor, int64_t user_id,
 			  bool enabled);
 

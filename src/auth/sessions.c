@@ -85,7 +85,11 @@ int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
 		return rc;
 	u->session_id = id;
 	u->csrf_token = csrf;
-	if (now - seen >= TOUCH_SECONDS) {
+	/* slide at most every minute, and often enough for short idle limits */
+	int64_t touch = TOUCH_SECONDS;
+	if ((int64_t)idle_minutes * 60 / 4 < touch)
+		touch = (int64_t)idle_minutes * 60 / 4;
+	if (now - seen >= touch) {
 		/* slide the idle expiry, never past the session's absolute end */
 		int64_t exp = now + (int64_t)idle_minutes * 60;
 		if (exp > created + (int64_t)max_hours * 3600)
@@ -214,76 +218,64 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
 	return 1;
 }
 
-/* Failures in the current window for one counter; 0 when none. */
-static int64_t failures(struct db *db, const char *scope, const char *key, int64_t now,
-			int64_t *window_end)
-{
-	struct db_stmt *st;
-	int rc = db_run(db, &st,
-			"SELECT window_start, count FROM login_failures WHERE scope = ? AND key = ?",
-			"ss", scope, key);
-	if (rc == DB_DONE)
-		return 0;
-	if (rc != DB_ROW)
-		return -1;
-	int64_t start = 0;
-	time_parse(db_col_text(st, 0), &start);
-	int64_t count = db_col_int(st, 1);
-	db_done(st);
-	if (now >= start + WINDOW_SECONDS)
-		return 0;
-	*window_end = start + WINDOW_SECONDS;
-	return count;
-}
-
-int auth_ratelimit_check(struct db *db, const char *email, const char *addr, int64_t now)
-{
-	int64_t end = 0;
-	int64_t acc = failures(db, "account", email, now, &end);
-	if (acc < 0)
-		return -1;
-	if (acc >= ACCOUNT_LIMIT)
-		return (int)(end - now > 0 ? end - now : 1);
-	if (!addr)
-		return 0;
-	int64_t ip = failures(db, "address", addr, now, &end);
-	if (ip < 0)
-		return -1;
-	if (ip >= ADDRESS_LIMIT)
-		return (int)(end - now > 0 ? end - now : 1);
-	return 0;
-}
-
-static int count_failure(struct db *db, const char *scope, const char *key, int64_t now)
+/*
+ * Counts one attempt on a counter and returns the count in the current
+ * window (a closed window starts again at 1) and when the window ends.
+ */
+static int64_t count_attempt(struct db *db, const char *scope, const char *key, int64_t now,
+			     int64_t *window_end)
 {
 	char t_now[TIME_RFC3339_LEN], t_old[TIME_RFC3339_LEN];
 	time_format(now, t_now);
 	time_format(now - WINDOW_SECONDS, t_old);
-	/* a closed window starts again at 1; an open one counts up */
-	int rc = db_run(db, NULL,
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
 			"INSERT INTO login_failures (scope, key, window_start, count)"
 			" VALUES (?, ?, ?, 1) ON CONFLICT (scope, key) DO UPDATE SET"
 			" count = CASE WHEN login_failures.window_start <= ? THEN 1"
 			" ELSE login_failures.count + 1 END,"
 			" window_start = CASE WHEN login_failures.window_start <= ? THEN ?"
-			" ELSE login_failures.window_start END",
+			" ELSE login_failures.window_start END"
+			" RETURNING count, window_start",
 			"ssssss", scope, key, t_now, t_old, t_old, t_now);
-	return rc == DB_DONE ? 0 : -1;
-}
-
-int auth_ratelimit_fail(struct db *db, const char *email, const char *addr, int64_t now)
-{
-	if (count_failure(db, "account", email, now) < 0)
+	if (rc != DB_ROW)
 		return -1;
-	return addr ? count_failure(db, "address", addr, now) : 0;
+	int64_t count = db_col_int(st, 0), start = now;
+	time_parse(db_col_text(st, 1), &start);
+	db_done(st);
+	*window_end = start + WINDOW_SECONDS;
+	return count;
 }
 
-int auth_ratelimit_clear(struct db *db, const char *email)
+int auth_ratelimit_attempt(struct db *db, const char *email, const char *addr, int64_t now)
 {
-	return db_run(db, NULL, "DELETE FROM login_failures WHERE scope = 'account' AND key = ?",
-		      "s", email) == DB_DONE
-		       ? 0
-		       : -1;
+	int64_t end = 0;
+	int64_t n = count_attempt(db, "account", email, now, &end);
+	if (n < 0)
+		return -1;
+	if (n > ACCOUNT_LIMIT)
+		return (int)(end - now > 0 ? end - now : 1);
+	if (!addr)
+		return 0;
+	n = count_attempt(db, "address", addr, now, &end);
+	if (n < 0)
+		return -1;
+	if (n > ADDRESS_LIMIT)
+		return (int)(end - now > 0 ? end - now : 1);
+	return 0;
+}
+
+int auth_ratelimit_success(struct db *db, const char *email, const char *addr)
+{
+	if (db_run(db, NULL, "DELETE FROM login_failures WHERE scope = 'account' AND key = ?",
+		   "s", email) != DB_DONE)
+		return -1;
+	if (addr && db_run(db, NULL,
+			   "UPDATE login_failures SET count = count - 1"
+			   " WHERE scope = 'address' AND key = ? AND count > 0",
+			   "s", addr) != DB_DONE)
+		return -1;
+	return 0;
 }
 
 int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len)
@@ -304,14 +296,14 @@ int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
 	return db_run(db, NULL,
-		      "UPDATE users SET totp_secret = ?, totp_enabled = 0, updated_at = ?"
-		      " WHERE id = ?",
+		      "UPDATE users SET totp_secret = ?, totp_enabled = 0, totp_last_step = 0,"
+		      " updated_at = ? WHERE id = ?",
 		      "ssi", secret_out, now, user_id) == DB_DONE
 		       ? 0
 		       : -1;
 }
 
-bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now)
+bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now, int64_t *step)
 {
 	if (!secret_b32 || strlen(code) != 6)
 		return false;
@@ -322,11 +314,16 @@ bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now)
 	size_t rawlen = 0;
 	if (oath_base32_decode(secret_b32, strlen(secret_b32), &raw, &rawlen) != OATH_OK)
 		return false;
-	int rc = oath_totp_validate(raw, rawlen, (time_t)now, OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
-				    OATH_TOTP_DEFAULT_START_TIME, 1, code);
+	int pos = 0;
+	int rc = oath_totp_validate2(raw, rawlen, (time_t)now, OATH_TOTP_DEFAULT_TIME_STEP_SIZE,
+				     OATH_TOTP_DEFAULT_START_TIME, 1, &pos, code);
 	sodium_memzero(raw, rawlen);
 	free(raw);
-	return rc >= 0;
+	if (rc < 0)
+		return false;
+	if (step)
+		*step = now / OATH_TOTP_DEFAULT_TIME_STEP_SIZE + pos;
+	return true;
 }
 
 int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t now)
@@ -341,9 +338,18 @@ int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t no
 	const char *s = db_col_text(st, 0);
 	snprintf(secret, sizeof(secret), "%s", s ? s : "");
 	db_done(st);
-	bool ok = *secret && auth_totp_valid(secret, code, now);
+	int64_t step = 0;
+	bool ok = *secret && auth_totp_valid(secret, code, now, &step);
 	sodium_memzero(secret, sizeof(secret));
-	return ok ? 1 : 0;
+	if (!ok)
+		return 0;
+	/* accept each time step once: a seen code is a replayed code */
+	rc = db_run(db, NULL,
+		    "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", "iii",
+		    step, user_id, step);
+	if (rc != DB_DONE)
+		return -1;
+	return db_changes(db) == 1 ? 1 : 0;
 }
 
 int auth_totp_set_enabled(struct db *db, const struct audit_actor *actor, int64_t user_id,

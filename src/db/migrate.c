@@ -52,7 +52,8 @@ static const struct migration migrations[] = {
 	  " skills TEXT NOT NULL DEFAULT '[]',"
 	  " password_hash TEXT,"
 	  " totp_secret TEXT,"
-	  " totp_enabled BIGINT NOT NULL DEFAULT 0);"
+	  " totp_enabled BIGINT NOT NULL DEFAULT 0,"
+	  " totp_last_step BIGINT NOT NULL DEFAULT 0);"
 
 	  "CREATE TABLE sessions ("
 	  " id @ID_PK@,"

@@ -121,19 +121,23 @@ static void totp_codes(void **state)
 	char code[16];
 	assert_int_equal(oath_totp_generate(raw, sizeof(raw), (time_t)T0, 30, 0, 6, code),
 			 OATH_OK);
-	assert_true(auth_totp_valid(b32, code, T0));
-	assert_true(auth_totp_valid(b32, code, T0 + 30));	/* one step late */
-	assert_true(auth_totp_valid(b32, code, T0 - 30));	/* one step early */
-	assert_false(auth_totp_valid(b32, code, T0 + 90));	/* three steps: refused */
-	assert_false(auth_totp_valid(b32, code, T0 - 90));
+	int64_t step = 0;
+	assert_true(auth_totp_valid(b32, code, T0, &step));
+	assert_int_equal(step, T0 / 30);
+	assert_true(auth_totp_valid(b32, code, T0 + 30, &step));
+	assert_int_equal(step, T0 / 30);	/* the step of the code, not of the clock */
+	assert_true(auth_totp_valid(b32, code, T0 + 30, NULL));	/* one step late */
+	assert_true(auth_totp_valid(b32, code, T0 - 30, NULL));	/* one step early */
+	assert_false(auth_totp_valid(b32, code, T0 + 90, NULL));	/* three steps: refused */
+	assert_false(auth_totp_valid(b32, code, T0 - 90, NULL));
 	/* RFC 6238 appendix B, SHA-1, at 59 s: 94287082 -> last six digits */
-	assert_true(auth_totp_valid(b32, "287082", 59));
-	assert_false(auth_totp_valid(b32, "287083", 59));
-	assert_false(auth_totp_valid(b32, "28708", 59));
-	assert_false(auth_totp_valid(b32, "2870822", 59));
-	assert_false(auth_totp_valid(b32, "abcdef", 59));
-	assert_false(auth_totp_valid(NULL, "287082", 59));
-	assert_false(auth_totp_valid("!!!", "287082", 59));
+	assert_true(auth_totp_valid(b32, "287082", 59, NULL));
+	assert_false(auth_totp_valid(b32, "287083", 59, NULL));
+	assert_false(auth_totp_valid(b32, "28708", 59, NULL));
+	assert_false(auth_totp_valid(b32, "2870822", 59, NULL));
+	assert_false(auth_totp_valid(b32, "abcdef", 59, NULL));
+	assert_false(auth_totp_valid(NULL, "287082", 59, NULL));
+	assert_false(auth_totp_valid("!!!", "287082", 59, NULL));
 	free(b32);
 }
 
@@ -315,32 +319,39 @@ static void rate_limits(void **state)
 {
 	struct fixture *f = *state;
 	const char *email = "eve@example.com";
-	assert_int_equal(auth_ratelimit_check(f->db, email, "10.0.0.1", T0), 0);
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(auth_ratelimit_fail(f->db, email, "10.0.0.1", T0 + i), 0);
-	assert_int_equal(auth_ratelimit_check(f->db, email, "10.0.0.1", T0 + 10), 0);
-	assert_int_equal(auth_ratelimit_fail(f->db, email, "10.0.0.1", T0 + 10), 0);
-	/* the fifth failure closes the account for the rest of the 15-minute window */
-	int wait = auth_ratelimit_check(f->db, email, "10.0.0.2", T0 + 60);
-	assert_int_equal(wait, 15 * 60 - 60);
-	assert_int_equal(auth_ratelimit_check(f->db, email, "10.0.0.2", T0 + 15 * 60), 0);
-	/* a failure after the window starts a new one at 1 */
-	assert_int_equal(auth_ratelimit_fail(f->db, email, NULL, T0 + 15 * 60), 0);
-	assert_int_equal(auth_ratelimit_check(f->db, email, NULL, T0 + 15 * 60 + 1), 0);
-	/* success clears the account counter */
+	/* five attempts in a window may go on; the sixth is refused */
 	for (int i = 0; i < 5; i++)
-		auth_ratelimit_fail(f->db, "frank@example.com", NULL, T0 + i);
-	assert_true(auth_ratelimit_check(f->db, "frank@example.com", NULL, T0 + 5) > 0);
-	assert_int_equal(auth_ratelimit_clear(f->db, "frank@example.com"), 0);
-	assert_int_equal(auth_ratelimit_check(f->db, "frank@example.com", NULL, T0 + 5), 0);
-	/* one address trying many accounts: closed after 20 */
+		assert_int_equal(auth_ratelimit_attempt(f->db, email, "10.0.0.1", T0 + i), 0);
+	int wait = auth_ratelimit_attempt(f->db, email, "10.0.0.2", T0 + 60);
+	assert_int_equal(wait, 15 * 60 - 60);
+	/* a new window starts again */
+	assert_int_equal(auth_ratelimit_attempt(f->db, email, "10.0.0.2", T0 + 15 * 60), 0);
+	/* success forgets the account's count */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(auth_ratelimit_attempt(f->db, "frank@example.com", NULL, T0 + i), 0);
+	assert_int_equal(auth_ratelimit_success(f->db, "frank@example.com", NULL), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(auth_ratelimit_attempt(f->db, "frank@example.com", NULL, T0 + 10 + i),
+				 0);
+	assert_true(auth_ratelimit_attempt(f->db, "frank@example.com", NULL, T0 + 20) > 0);
+	/* one address trying many accounts: refused after 20 attempts */
 	for (int i = 0; i < 20; i++) {
 		char who[64];
 		snprintf(who, sizeof(who), "user%d@example.com", i);
-		auth_ratelimit_fail(f->db, who, "10.9.9.9", T0 + i);
+		assert_int_equal(auth_ratelimit_attempt(f->db, who, "10.9.9.9", T0 + i), 0);
 	}
-	assert_true(auth_ratelimit_check(f->db, "new@example.com", "10.9.9.9", T0 + 30) > 0);
-	assert_int_equal(auth_ratelimit_check(f->db, "new@example.com", "10.9.9.8", T0 + 30), 0);
+	assert_true(auth_ratelimit_attempt(f->db, "new@example.com", "10.9.9.9", T0 + 30) > 0);
+	assert_int_equal(auth_ratelimit_attempt(f->db, "new@example.com", "10.9.9.8", T0 + 30), 0);
+	/* a success from an address gives its attempt back */
+	assert_int_equal(auth_ratelimit_attempt(f->db, "ok@example.com", "10.7.7.7", T0), 0);
+	assert_int_equal(auth_ratelimit_success(f->db, "ok@example.com", "10.7.7.7"), 0);
+	struct db_stmt *st;
+	assert_int_equal(db_run(f->db, &st,
+				"SELECT count FROM login_failures WHERE scope = 'address' AND key = ?",
+				"s", "10.7.7.7"),
+			 DB_ROW);
+	assert_int_equal(db_col_int(st, 0), 0);
+	db_done(st);
 }
 
 static void totp_enrolment(void **state)
@@ -357,13 +368,15 @@ static void totp_enrolment(void **state)
 	assert_int_equal(oath_totp_generate(raw, rawlen, (time_t)T0, 30, 0, 6, code), OATH_OK);
 	free(raw);
 	assert_int_equal(auth_totp_check(f->db, id, code, T0), 1);
+	/* the same code again, even within its step: refused (RFC 6238 5.2) */
+	assert_int_equal(auth_totp_check(f->db, id, code, T0 + 1), 0);
 	assert_int_equal(auth_totp_check(f->db, id, "000000", T0 + 3600), 0);
 	assert_int_equal(auth_totp_set_enabled(f->db, &actor, id, true), 0);
 	struct auth_user u;
 	assert_int_equal(auth_user_load(f->db, &f->arena, id, &u), 1);
 	assert_true(u.totp_enabled);
 	assert_int_equal(auth_totp_set_enabled(f->db, &actor, id, false), 0);
-	assert_int_equal(auth_totp_check(f->db, id, code, T0), 0);	/* secret removed */
+	assert_int_equal(auth_totp_check(f->db, id, code, T0 + 60), 0);	/* secret removed */
 }
 
 int main(void)
