@@ -388,10 +388,10 @@ int api_authenticate(struct http_req *req)
 }
 
 static const struct http_route routes[] = {
-	{ "POST", "/api/v1/auth/login", login, HTTP_PUBLIC, 0, NULL },
+	{ "POST", "/api/v1/auth/login", login, HTTP_PUBLIC, HTTP_SECRET_REPLY, NULL },
 	{ "POST", "/api/v1/auth/logout", logout, ROLE_ANYONE, HTTP_RAW_BODY, NULL },
 	{ "GET", "/api/v1/me", me, ROLE_ANYONE, 0, NULL },
-	{ "POST", "/api/v1/me/totp", totp_begin, ROLE_STAFF, HTTP_RAW_BODY, NULL },
+	{ "POST", "/api/v1/me/totp", totp_begin, ROLE_STAFF, HTTP_RAW_BODY | HTTP_SECRET_REPLY, NULL },
 	{ "POST", "/api/v1/me/totp/confirm", totp_confirm, ROLE_STAFF, 0, NULL },
 	{ "DELETE", "/api/v1/me/totp", totp_disable, ROLE_STAFF, 0, NULL },
 	{ "POST", "/api/v1/me/password", change_password, ROLE_STAFF, 0, NULL },

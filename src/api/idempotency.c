@@ -49,13 +49,17 @@ static void body_hash(const struct http_req *req, char out[65])
 
 static int replay(struct http_req *req, struct db_stmt *st)
 {
-	/* columns: method, path, body_hash, state, status, content_type, response, location, created_at */
+	/* columns: method, path, body_hash, state, status, content_type, response, location,
+	 * created_at, id, etag */
 	int status = (int)db_col_int(st, 4);
 	const char *ctype = db_col_text(st, 5);
 	const char *body = db_col_text(st, 6);
 	const char *location = db_col_text(st, 7);
+	const char *etag = db_col_text(st, 10);
 	if (location)
 		http_set_header(req, "Location", location);
+	if (etag)
+		http_set_header(req, "ETag", etag);
 	http_set_header(req, "Idempotent-Replayed", "true");
 	if (!body || !*body)
 		return http_reply_empty(req, status);
@@ -64,7 +68,8 @@ static int replay(struct http_req *req, struct db_stmt *st)
 
 int api_idempotency_before(struct http_req *req)
 {
-	if (strcmp(req->method, "POST") != 0 || !req->user_id)
+	if (strcmp(req->method, "POST") != 0 || !req->user_id ||
+	    req->route->flags & HTTP_SECRET_REPLY)
 		return 0;
 	const char *key = http_header(req, "Idempotency-Key");
 	if (!key)
@@ -104,7 +109,7 @@ int api_idempotency_before(struct http_req *req)
 
 		rc = db_run(db, &st,
 			    "SELECT method, path, body_hash, state, status, content_type, response,"
-			    " location, created_at, id FROM idempotency_keys"
+			    " location, created_at, id, etag FROM idempotency_keys"
 			    " WHERE user_id = ? AND key = ?",
 			    "is", req->user_id, key);
 		if (rc == DB_DONE)
@@ -154,13 +159,16 @@ void api_idempotency_after(struct http_req *req)
 		db_run(db, NULL, "DELETE FROM idempotency_keys WHERE id = ?", "i", s->row_id);
 		return;
 	}
-	const char *location = NULL;
-	for (struct http_reply_header *h = req->headers; h; h = h->next)
+	const char *location = NULL, *etag = NULL;
+	for (struct http_reply_header *h = req->headers; h; h = h->next) {
 		if (strcasecmp(h->name, "Location") == 0)
 			location = h->value;
+		else if (strcasecmp(h->name, "ETag") == 0)
+			etag = h->value;
+	}
 	db_run(db, NULL,
 	       "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?,"
-	       " response = ?, location = ? WHERE id = ?",
-	       "isssi", (int64_t)req->status, req->content_type, buf_str(&req->out), location,
-	       s->row_id);
+	       " response = ?, location = ?, etag = ? WHERE id = ?",
+	       "issssi", (int64_t)req->status, req->content_type, buf_str(&req->out), location,
+	       etag, s->row_id);
 }

@@ -96,6 +96,7 @@ static const struct migration migrations[] = {
 	  " content_type TEXT,"
 	  " response TEXT,"
 	  " location TEXT,"
+	  " etag TEXT,"
 	  " created_at TEXT NOT NULL,"
 	  " UNIQUE (user_id, key));"
 

@@ -47,6 +47,7 @@ typedef int (*http_handler)(struct http_req *req);
 
 enum http_route_flag {
 	HTTP_RAW_BODY = 1 << 0,	/* do not require or parse a JSON body */
+	HTTP_SECRET_REPLY = 1 << 1,	/* the reply holds a secret: never store it (idempotency) */
 };
 
 struct http_route {

@@ -160,6 +160,18 @@ static int parse_values(const struct resource *res, const struct field *f, const
 				return fail(arena, err, "filter \"%s\": \"%s\" is not a date YYYY-MM-DD",
 					    name, v);
 			break;
+		case FT_TIME: {
+			/* stored in UTC as RFC 3339: compare in the same form */
+			int64_t t;
+			if (time_parse(v, &t) < 0)
+				return fail(arena, err, "filter \"%s\": \"%s\" is not an RFC 3339 time",
+					    name, v);
+			v = arena_alloc(arena, TIME_RFC3339_LEN);
+			if (!v)
+				return fail(arena, err, "out of memory");
+			time_format(t, v);
+			break;
+		}
 		default:
 			break;
 		}

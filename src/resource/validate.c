@@ -285,6 +285,11 @@ int resource_validate(const struct resource *res, const json_t *body, bool creat
 		if (json_is_null(v)) {
 			if (f->flags & F_REQUIRED)
 				resource_error(errors, key, create ? "is required" : "cannot be cleared");
+			else if (f->dflt) {
+				snprintf(msg, sizeof(msg), "cannot be null; leave it out for the "
+							   "default, %s", f->dflt);
+				resource_error(errors, key, msg);
+			}
 			continue;
 		}
 		if (!value_ok(f, v, msg, sizeof(msg)))
