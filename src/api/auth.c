@@ -220,7 +220,8 @@ static int totp_begin(struct http_req *req)
 		return http_reply_problem(req, 409, "totp-enabled", NULL,
 					  "two-factor sign-in is already on; turn it off first");
 	char secret[64];
-	if (auth_totp_begin(db, u->id, secret, sizeof(secret)) < 0)
+	if (auth_totp_begin(db, actor_for(req, u->id, u->email), u->id, secret, sizeof(secret)) <
+	    0)
 		return -1;
 	char *url = arena_printf(&req->arena,
 				 "otpauth://totp/Servio:%s?secret=%s&issuer=Servio&algorithm=SHA1"

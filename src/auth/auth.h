@@ -130,7 +130,8 @@ int auth_ratelimit_success(struct db *db, const char *email, const char *addr);
 
 /* TOTP (RFC 6238, 30 s steps, 6 digits, ±1 step), secrets base32 in users. */
 /* Starts enrolment: stores a new secret (not yet enabled). out: base32. */
-int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len);
+int auth_totp_begin(struct db *db, const struct audit_actor *actor, int64_t user_id,
+		    char *secret_out, size_t len);
 /*
  * 1 when code is valid for the user's stored secret at now and its time
  * step is later than the last one accepted (a code works once: RFC 6238

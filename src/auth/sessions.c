@@ -118,66 +118,82 @@ int auth_session_delete_user(struct db *db, int64_t user_id, int64_t keep_id)
 		       : -1;
 }
 
+struct token_write {
+	const struct audit_actor *actor;
+	int64_t user_id, id, expires_at;
+	const char *name, *hash, *prefix, *now;
+	int result;		/* token_revoke: 1 when there was no live token */
+};
+
+static int token_create_txn(struct db *db, void *arg)
+{
+	struct token_write *w = arg;
+	char exp[TIME_RFC3339_LEN];
+	if (w->expires_at)
+		time_format(w->expires_at, exp);
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at,"
+			" expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+			"isssss", w->user_id, w->name, w->hash, w->prefix, w->now,
+			w->expires_at ? exp : NULL);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_ERROR : rc;
+	w->id = db_col_int(st, 0);
+	db_done(st);
+	json_t *after = json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)w->id, "user_id",
+				  (json_int_t)w->user_id, "name", w->name, "prefix", w->prefix);
+	rc = audit_write(db, w->actor, "create", "api_tokens", w->id, NULL, after);
+	json_decref(after);
+	return rc;
+}
+
 int auth_token_create(struct db *db, const struct audit_actor *actor, int64_t user_id,
 		      const char *name, int64_t expires_at, char out[AUTH_API_TOKEN_LEN],
 		      int64_t *id)
 {
-	char secret[AUTH_TOKEN_LEN], hash[65], prefix[16], now[TIME_RFC3339_LEN],
-		exp[TIME_RFC3339_LEN];
+	char secret[AUTH_TOKEN_LEN], hash[65], prefix[16], now[TIME_RFC3339_LEN];
 	auth_random_token(secret);
 	snprintf(out, AUTH_API_TOKEN_LEN, "svo_%s", secret);
 	auth_sha256_hex(out, hash);
 	snprintf(prefix, sizeof(prefix), "%.8s", secret);
 	time_format(time_now(), now);
-	if (expires_at)
-		time_format(expires_at, exp);
-	if (db_begin(db) != DB_OK)
+	struct token_write w = { .actor = actor, .user_id = user_id, .expires_at = expires_at,
+				 .name = name, .hash = hash, .prefix = prefix, .now = now };
+	if (db_txn(db, token_create_txn, &w) != DB_OK)
 		return -1;
-	struct db_stmt *st;
-	int rc = db_run(db, &st,
-			"INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at,"
-			" expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			"isssss", user_id, name, hash, prefix, now, expires_at ? exp : NULL);
-	if (rc != DB_ROW) {
-		db_rollback(db);
-		return -1;
-	}
-	*id = db_col_int(st, 0);
-	db_done(st);
-	json_t *after = json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)*id, "user_id",
-				  (json_int_t)user_id, "name", name, "prefix", prefix);
-	rc = audit_write(db, actor, "create", "api_tokens", *id, NULL, after);
-	json_decref(after);
-	if (rc != DB_OK || db_commit(db) != DB_OK) {
-		if (db_in_txn(db))
-			db_rollback(db);
-		return -1;
-	}
+	*id = w.id;
 	return 0;
+}
+
+static int token_revoke_txn(struct db *db, void *arg)
+{
+	struct token_write *w = arg;
+	w->result = 0;
+	int rc = db_run(db, NULL,
+			"UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+			"si", w->now, w->id);
+	if (rc != DB_DONE)
+		return rc;
+	if (db_changes(db) != 1) {
+		w->result = 1;
+		return DB_ERROR;	/* nothing to do: roll back */
+	}
+	json_t *after = json_pack("{s:I, s:s}", "id", (json_int_t)w->id, "revoked_at", w->now);
+	rc = audit_write(db, w->actor, "revoke", "api_tokens", w->id, NULL, after);
+	json_decref(after);
+	return rc;
 }
 
 int auth_token_revoke(struct db *db, const struct audit_actor *actor, int64_t id)
 {
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
-	if (db_begin(db) != DB_OK)
-		return -1;
-	int rc = db_run(db, NULL,
-			"UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-			"si", now, id);
-	if (rc != DB_DONE || db_changes(db) != 1) {
-		db_rollback(db);
-		return rc == DB_DONE ? 1 : -1;	/* 1: no such live token */
-	}
-	json_t *after = json_pack("{s:I, s:s}", "id", (json_int_t)id, "revoked_at", now);
-	rc = audit_write(db, actor, "revoke", "api_tokens", id, NULL, after);
-	json_decref(after);
-	if (rc != DB_OK || db_commit(db) != DB_OK) {
-		if (db_in_txn(db))
-			db_rollback(db);
-		return -1;
-	}
-	return 0;
+	struct token_write w = { .actor = actor, .id = id, .now = now };
+	int rc = db_txn(db, token_revoke_txn, &w);
+	if (w.result == 1)
+		return 1;	/* no such live token */
+	return rc == DB_OK ? 0 : -1;
 }
 
 int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int64_t now,
@@ -278,7 +294,52 @@ int auth_ratelimit_success(struct db *db, const char *email, const char *addr)
 	return 0;
 }
 
-int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len)
+struct totp_write {
+	const struct audit_actor *actor;
+	int64_t user_id;
+	const char *secret;	/* begin: the new secret; NULL to enable or disable */
+	bool enabled;
+};
+
+static int totp_txn(struct db *db, void *arg)
+{
+	struct totp_write *w = arg;
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	int rc;
+	const char *action;
+	if (w->secret) {
+		action = "totp_begin";
+		rc = db_run(db, NULL,
+			    "UPDATE users SET totp_secret = ?, totp_enabled = 0, totp_last_step = 0,"
+			    " updated_at = ?, version = version + 1 WHERE id = ?",
+			    "ssi", w->secret, now, w->user_id);
+	} else if (w->enabled) {
+		action = "totp_enable";
+		rc = db_run(db, NULL,
+			    "UPDATE users SET totp_enabled = 1, updated_at = ?,"
+			    " version = version + 1 WHERE id = ?",
+			    "si", now, w->user_id);
+	} else {
+		action = "totp_disable";
+		rc = db_run(db, NULL,
+			    "UPDATE users SET totp_enabled = 0, totp_secret = NULL,"
+			    " updated_at = ?, version = version + 1 WHERE id = ?",
+			    "si", now, w->user_id);
+	}
+	if (rc != DB_DONE)
+		return rc;
+	if (db_changes(db) != 1)
+		return DB_ERROR;	/* no such user */
+	/* the audit entry says what happened, never the secret */
+	json_t *after = json_pack("{s:b}", "totp_enabled", w->enabled && !w->secret);
+	rc = audit_write(db, w->actor, action, "users", w->user_id, NULL, after);
+	json_decref(after);
+	return rc;
+}
+
+int auth_totp_begin(struct db *db, const struct audit_actor *actor, int64_t user_id,
+		    char *secret_out, size_t len)
 {
 	unsigned char raw[20];
 	randombytes_buf(raw, sizeof(raw));
@@ -286,6 +347,7 @@ int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len
 	size_t b32len = 0;
 	if (oath_base32_encode((const char *)raw, sizeof(raw), &b32, &b32len) != OATH_OK)
 		return -1;
+	sodium_memzero(raw, sizeof(raw));
 	if (b32len >= len) {
 		free(b32);
 		return -1;
@@ -293,14 +355,8 @@ int auth_totp_begin(struct db *db, int64_t user_id, char *secret_out, size_t len
 	memcpy(secret_out, b32, b32len);
 	secret_out[b32len] = '\0';
 	free(b32);
-	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
-	return db_run(db, NULL,
-		      "UPDATE users SET totp_secret = ?, totp_enabled = 0, totp_last_step = 0,"
-		      " updated_at = ? WHERE id = ?",
-		      "ssi", secret_out, now, user_id) == DB_DONE
-		       ? 0
-		       : -1;
+	struct totp_write w = { .actor = actor, .user_id = user_id, .secret = secret_out };
+	return db_txn(db, totp_txn, &w) == DB_OK ? 0 : -1;
 }
 
 bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now, int64_t *step)
@@ -355,27 +411,6 @@ int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t no
 int auth_totp_set_enabled(struct db *db, const struct audit_actor *actor, int64_t user_id,
 			  bool enabled)
 {
-	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
-	if (db_begin(db) != DB_OK)
-		return -1;
-	int rc = enabled ? db_run(db, NULL,
-				  "UPDATE users SET totp_enabled = 1, updated_at = ?,"
-				  " version = version + 1 WHERE id = ?",
-				  "si", now, user_id)
-			 : db_run(db, NULL,
-				  "UPDATE users SET totp_enabled = 0, totp_secret = NULL,"
-				  " updated_at = ?, version = version + 1 WHERE id = ?",
-				  "si", now, user_id);
-	json_t *after = json_pack("{s:b}", "totp_enabled", enabled);
-	if (rc == DB_DONE)
-		rc = audit_write(db, actor, enabled ? "totp_enable" : "totp_disable", "users",
-				 user_id, NULL, after);
-	json_decref(after);
-	if (rc != DB_OK || db_commit(db) != DB_OK) {
-		if (db_in_txn(db))
-			db_rollback(db);
-		return -1;
-	}
-	return 0;
+	struct totp_write w = { .actor = actor, .user_id = user_id, .enabled = enabled };
+	return db_txn(db, totp_txn, &w) == DB_OK ? 0 : -1;
 }

@@ -163,7 +163,9 @@ static int user_add(struct conf *c, int argc, char **argv)
 			problem ? problem : "database error");
 		return 1;
 	}
-	printf("added user %lld: %s (%s)\n", (long long)id, email, role);
+	char norm[256];
+	printf("added user %lld: %s (%s)\n", (long long)id,
+	       auth_email_normalize(email, norm, sizeof(norm)) ? norm : email, role);
 	return 0;
 }
 

@@ -128,6 +128,8 @@ static void totp_codes(void **state)
 	assert_int_equal(step, T0 / 30);	/* the step of the code, not of the clock */
 	assert_true(auth_totp_valid(b32, code, T0 + 30, NULL));	/* one step late */
 	assert_true(auth_totp_valid(b32, code, T0 - 30, NULL));	/* one step early */
+	assert_false(auth_totp_valid(b32, code, T0 + 60, NULL));	/* two steps: refused */
+	assert_false(auth_totp_valid(b32, code, T0 - 60, NULL));
 	assert_false(auth_totp_valid(b32, code, T0 + 90, NULL));	/* three steps: refused */
 	assert_false(auth_totp_valid(b32, code, T0 - 90, NULL));
 	/* RFC 6238 appendix B, SHA-1, at 59 s: 94287082 -> last six digits */
@@ -359,7 +361,7 @@ static void totp_enrolment(void **state)
 	struct fixture *f = *state;
 	int64_t id = make_user(f, "gina@example.com", ROLE_ADMIN);
 	char secret[64];
-	assert_int_equal(auth_totp_begin(f->db, id, secret, sizeof(secret)), 0);
+	assert_int_equal(auth_totp_begin(f->db, &actor, id, secret, sizeof(secret)), 0);
 	assert_int_equal(strlen(secret), 32);	/* 20 bytes in base32 */
 	char *raw = NULL;
 	size_t rawlen;
