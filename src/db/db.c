@@ -276,7 +276,10 @@ int db_commit(struct db *db)
 	} else {
 		if (rc != DB_RETRY)
 			log_error("cannot commit: %s", db_errmsg(db));
-		db_rollback(db);
+		if (db->drv->commit_failure_ends_txn)
+			db->in_txn = false;
+		else
+			db_rollback(db);
 	}
 	return rc;
 }

@@ -39,6 +39,12 @@ struct db_driver {
 	const char *after_copy_sql;
 	/* Suffix for a SELECT that claims rows other workers skip ("" if writers serialize). */
 	const char *skip_locked;
+	/* Taken around all of db_migrate to serialize migrators, or NULL. */
+	const char *migrate_lock_sql, *migrate_unlock_sql;
+	/* Run first in db_copy's transaction so rows may refer forward. */
+	const char *defer_constraints_sql;
+	/* A failed COMMIT has already ended the transaction (no ROLLBACK after). */
+	bool commit_failure_ends_txn;
 	/* BEGIN that takes the write lock. */
 	const char *begin_sql;
 	/* Appends the WHERE fragment matching table.id against one "?". */

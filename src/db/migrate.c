@@ -19,6 +19,7 @@
 #include <string.h>
 
 const char *db_id_pk_type(const struct db *db);
+const struct db_driver *db_driver_of(const struct db *db);
 
 struct fts_index {
 	const char *table;
@@ -121,7 +122,7 @@ static const struct migration migrations[] = {
 	  " phone TEXT,"
 	  " email TEXT,"
 	  " website TEXT,"
-	  " referred_by_id BIGINT REFERENCES companies(id),"
+	  " referred_by_id BIGINT REFERENCES companies(id) DEFERRABLE INITIALLY IMMEDIATE,"
 	  " lead_source TEXT,"
 	  " notes TEXT);"
 	  "CREATE INDEX companies_name ON companies(name, id);"
@@ -311,7 +312,17 @@ struct apply_ctx {
 static int apply_one(struct db *db, void *arg)
 {
 	struct apply_ctx *ctx = arg;
-	int rc = db_exec(db, ctx->sql);
+	/* several servers may start at once: one migrates, the others find it done */
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "i",
+			(int64_t)ctx->m->version);
+	if (rc != DB_ROW)
+		return rc;
+	int64_t done = db_col_int(st, 0);
+	db_done(st);
+	if (done)
+		return DB_OK;
+	rc = db_exec(db, ctx->sql);
 	if (rc != DB_OK)
 		return rc;
 	char now[TIME_RFC3339_LEN];
@@ -343,7 +354,26 @@ int db_schema_version(struct db *db, int *current, int *latest)
 	return DB_OK;
 }
 
+static int migrate_locked(struct db *db, bool verbose);
+
+/*
+ * Several servers may start at once on one database: on PostgreSQL a
+ * session lock lets one migrate while the others wait (and then find the
+ * work done); on SQLite each migration's IMMEDIATE transaction does the
+ * same, and apply_one re-reads the version inside it.
+ */
 int db_migrate(struct db *db, bool verbose)
+{
+	const struct db_driver *drv = db_driver_of(db);
+	if (drv->migrate_lock_sql && db_exec(db, drv->migrate_lock_sql) != DB_OK)
+		return DB_ERROR;
+	int rc = migrate_locked(db, verbose);
+	if (drv->migrate_unlock_sql)
+		db_exec(db, drv->migrate_unlock_sql);
+	return rc;
+}
+
+static int migrate_locked(struct db *db, bool verbose)
 {
 	int current, latest;
 	if (ensure_table(db) != DB_OK || db_schema_version(db, &current, &latest) != DB_OK)

@@ -346,6 +346,10 @@ const struct db_driver db_pg_driver = {
 	.changes = pg_changes,
 	.after_copy_sql = "SELECT setval(pg_get_serial_sequence('%s', 'id'),"
 			  " COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)",
+	.migrate_lock_sql = "SELECT pg_advisory_lock(7355608)",
+	.migrate_unlock_sql = "SELECT pg_advisory_unlock(7355608)",
+	.defer_constraints_sql = "SET CONSTRAINTS ALL DEFERRED",
+	.commit_failure_ends_txn = true,
 	.skip_locked = " FOR UPDATE SKIP LOCKED",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 	.fts_where = pg_fts_where,

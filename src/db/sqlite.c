@@ -197,7 +197,9 @@ static int sq_backup(void *conn, const char *path, char *err, size_t errlen)
 		return DB_ERROR;
 	}
 	do {
-		rc = sqlite3_backup_step(b, 256);
+		/* all pages in one step: in WAL mode writers go on meanwhile, and a
+		 * writer's commit cannot restart a copy that is already done */
+		rc = sqlite3_backup_step(b, -1);
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 			sqlite3_sleep(20);
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
@@ -205,6 +207,7 @@ static int sq_backup(void *conn, const char *path, char *err, size_t errlen)
 	if (rc != SQLITE_DONE) {
 		snprintf(err, errlen, "backup failed: %s", sqlite3_errstr(rc));
 		sqlite3_close(dest);
+		remove(path);	/* no half-written backup left behind */
 		return DB_ERROR;
 	}
 	/* a self-contained file: no WAL beside it */
@@ -234,6 +237,7 @@ const struct db_driver db_sqlite_driver = {
 	.reset = sq_reset,
 	.changes = sq_changes,
 	.backup = sq_backup,
+	.defer_constraints_sql = "PRAGMA defer_foreign_keys = ON",
 	.skip_locked = "",
 	.begin_sql = "BEGIN IMMEDIATE",
 	.fts_where = sq_fts_where,
