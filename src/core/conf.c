@@ -88,6 +88,7 @@ int conf_flag(struct conf *c, const char *flag, const char *value, char *err, si
 			return -1;
 		}
 		c->threads = (unsigned)v;
+		c->threads_from_flag = true;
 		return 1;
 	}
 	if (parse_uint(value, 1ull << 30, &v) || v < 1024) {
@@ -96,6 +97,7 @@ int conf_flag(struct conf *c, const char *flag, const char *value, char *err, si
 		return -1;
 	}
 	c->max_body = (size_t)v;
+	c->max_body_from_flag = true;
 	return 1;
 }
 
@@ -117,13 +119,14 @@ int conf_validate(struct conf *c, char *err, size_t errlen)
 {
 	unsigned long long v;
 	int rc;
+	/* a flag wins over its environment variable */
 	if ((rc = env_uint("SERVIO_THREADS", 1, 1024, &v, err, errlen)) < 0)
 		return -1;
-	if (rc > 0)
+	if (rc > 0 && !c->threads_from_flag)
 		c->threads = (unsigned)v;
 	if ((rc = env_uint("SERVIO_MAX_BODY", 1024, 1ull << 30, &v, err, errlen)) < 0)
 		return -1;
-	if (rc > 0)
+	if (rc > 0 && !c->max_body_from_flag)
 		c->max_body = (size_t)v;
 	if ((rc = env_uint("SERVIO_SESSION_IDLE_MINUTES", 1, 60 * 24 * 30, &v, err, errlen)) < 0)
 		return -1;

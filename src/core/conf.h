@@ -8,6 +8,7 @@
 #ifndef SERVIO_CORE_CONF_H
 #define SERVIO_CORE_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,8 @@ struct conf {
 	size_t max_body;		/* SERVIO_MAX_BODY, --max-body (bytes) */
 	unsigned session_idle_minutes;	/* SERVIO_SESSION_IDLE_MINUTES */
 	unsigned session_max_hours;	/* SERVIO_SESSION_MAX_HOURS */
+
+	bool threads_from_flag, max_body_from_flag;
 
 	/* derived by conf_validate */
 	char listen_host[64];

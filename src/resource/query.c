@@ -71,7 +71,7 @@ int resource_cursor_decode(struct arena *arena, const char *cursor, const char *
 			   const char **value, int64_t *id)
 {
 	size_t clen = strlen(cursor);
-	if (clen == 0 || clen > 1024)
+	if (clen == 0 || clen > 4096)	/* above any cursor encode makes (a 200-character value in UTF-8) */
 		return -1;
 	unsigned char *raw = arena_alloc(arena, clen + 1);
 	size_t n;
@@ -258,7 +258,10 @@ int resource_query_parse(const struct resource *res, const struct http_kv *pairs
 			continue;
 		}
 		if (strcmp(name, "q") == 0 && res->searchable) {
-			if (strlen(value) > 200)
+			size_t chars = 0;
+			for (const char *p = value; *p; p++)
+				chars += ((unsigned char)*p & 0xc0) != 0x80;
+			if (chars > 200)
 				return fail(arena, err, "q must be at most 200 characters");
 			out->q = *value ? value : NULL;
 			continue;

@@ -1,0 +1,901 @@
+/*
+ * test_db.c - the portable database layer (src/db/db.h) on SQLite files in
+ * a temporary directory: connections, migrations, statements and their
+ * cache, constraint errors, transactions and their retry under a second
+ * writer, full-text search against hostile input, and the per-thread pool.
+ */
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "db/db.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+static char tmpdir[] = "/tmp/servio-test-db-XXXXXX";
+
+/* Writes "sqlite:<tmpdir>/<name>" into out and returns it. */
+static const char *url_for(const char *name, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "sqlite:%s/%s", tmpdir, name);
+	return out;
+}
+
+static struct db *open_db(const char *name)
+{
+	char url[512], err[512] = "";
+	struct db *db = NULL;
+	if (db_connect(url_for(name, url, sizeof(url)), &db, err, sizeof(err)) != DB_OK)
+		fail_msg("cannot connect to %s: %s", url, err);
+	assert_non_null(db);
+	return db;
+}
+
+static struct db *open_migrated(const char *name)
+{
+	struct db *db = open_db(name);
+	assert_int_equal(db_migrate(db, false), DB_OK);
+	return db;
+}
+
+/* One integer from a query with no parameters. */
+static int64_t scalar(struct db *db, const char *sql)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st, sql, "");
+	if (rc != DB_ROW)
+		fail_msg("%s: rc %d (%s)", sql, rc, db_errmsg(db));
+	int64_t v = db_col_int(st, 0);
+	db_done(st);
+	return v;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int make_tmpdir(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+	(void)state;
+	DIR *d = opendir(tmpdir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	char path[1024];
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(tmpdir);
+}
+
+/* ---- connections ---- */
+
+static void connect_and_basics(void **state)
+{
+	(void)state;
+	struct db *db = open_db("basics.db");
+	assert_string_equal(db_dialect(db), "sqlite");
+	assert_non_null(db_errmsg(db));
+	assert_false(db_in_txn(db));
+	assert_string_equal(db_skip_locked(db), "");
+	assert_int_equal(scalar(db, "SELECT 40 + 2"), 42);
+	/* WAL and foreign keys are on for every connection */
+	struct db_stmt *st;
+	assert_int_equal(db_run(db, &st, "PRAGMA journal_mode", ""), DB_ROW);
+	assert_string_equal(db_col_text(st, 0), "wal");
+	db_done(st);
+	assert_int_equal(scalar(db, "PRAGMA foreign_keys"), 1);
+	db_disconnect(db);
+	db_disconnect(NULL);	/* harmless */
+
+	/* a plain path and "sqlite://" work too */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/plain.db", tmpdir);
+	char err[512];
+	assert_int_equal(db_connect(path, &db, err, sizeof(err)), DB_OK);
+	assert_int_equal(scalar(db, "SELECT 1"), 1);
+	db_disconnect(db);
+	snprintf(path, sizeof(path), "sqlite://%s/plain.db", tmpdir);
+	assert_int_equal(db_connect(path, &db, err, sizeof(err)), DB_OK);
+	db_disconnect(db);
+	snprintf(path, sizeof(path), "%s/plain.db", tmpdir);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void connect_failure(void **state)
+{
+	(void)state;
+	struct db *db = (struct db *)0x1;	/* must stay untouched */
+	char err[512] = "";
+	int rc = db_connect("sqlite:/nonexistent-dir-servio/sub/x.db", &db, err, sizeof(err));
+	assert_int_equal(rc, DB_ERROR);
+	assert_ptr_equal(db, (struct db *)0x1);
+	assert_non_null(strstr(err, "/nonexistent-dir-servio/sub/x.db"));
+
+	/* out of memory while connecting is an error, not a crash */
+	char url[512];
+	url_for("oom.db", url, sizeof(url));
+	for (long n = 0; n < 3; n++) {
+		alloc_fail_after(n);
+		rc = db_connect(url, &db, err, sizeof(err));
+		alloc_fail_after(-1);
+		if (rc == DB_OK) {
+			db_disconnect(db);
+			db = (struct db *)0x1;
+		} else {
+			assert_int_equal(rc, DB_ERROR);
+		}
+	}
+}
+
+/* ---- migrations ---- */
+
+static void migrate_creates_schema(void **state)
+{
+	(void)state;
+	struct db *db = open_db("migrate.db");
+	int current = -1, latest = -1;
+	/* before any migration there is no schema to report */
+	assert_int_not_equal(db_schema_version(db, &current, &latest), DB_OK);
+
+	assert_int_equal(db_migrate(db, false), DB_OK);
+	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_true(latest >= 2);
+	assert_int_equal(current, latest);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations"), latest);
+	/* every table the program knows is there and empty but for the migrations */
+	for (const char *const *t = db_tables; *t; t++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", *t);
+		int64_t n = scalar(db, sql);
+		if (strcmp(*t, "schema_migrations") != 0)
+			assert_int_equal(n, 0);
+	}
+	/* the full-text index of companies exists */
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM companies_fts"), 0);
+
+	/* a second run applies nothing */
+	struct db_stmt *st;
+	assert_int_equal(db_run(db, &st, "SELECT group_concat(version || '@' || applied_at, ';')"
+					 " FROM schema_migrations", ""), DB_ROW);
+	char *before = xstrdup(db_col_text(st, 0));
+	db_done(st);
+	assert_int_equal(db_migrate(db, false), DB_OK);
+	assert_int_equal(db_migrate(db, true), DB_OK);
+	assert_int_equal(db_run(db, &st, "SELECT group_concat(version || '@' || applied_at, ';')"
+					 " FROM schema_migrations", ""), DB_ROW);
+	assert_string_equal(db_col_text(st, 0), before);
+	db_done(st);
+	xfree(before);
+	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_equal(current, latest);
+	db_disconnect(db);
+
+	/* a fresh connection to the migrated file sees the same and migrates nothing */
+	db = open_db("migrate.db");
+	assert_int_equal(db_migrate(db, false), DB_OK);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations"), latest);
+	db_disconnect(db);
+}
+
+static void migrate_refuses_newer_schema(void **state)
+{
+	(void)state;
+	struct db *db = open_migrated("newer.db");
+	int current, latest;
+	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO schema_migrations (version, name, applied_at)"
+					  " VALUES (?, 'future', 'x')", "i", (int64_t)latest + 1),
+			 DB_DONE);
+	assert_int_equal(db_migrate(db, false), DB_ERROR);
+	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_equal(current, latest + 1);
+	db_disconnect(db);
+}
+
+/* ---- statements ---- */
+
+static void run_formats_and_results(void **state)
+{
+	(void)state;
+	struct db *db = open_db("run.db");
+	assert_int_equal(db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, n BIGINT, s TEXT,"
+				     " u TEXT UNIQUE)"), DB_OK);
+	struct db_stmt *st = (struct db_stmt *)0x1;
+	/* 'i', 's', 'n'; a NULL for 's' binds NULL */
+	assert_int_equal(db_run(db, &st, "INSERT INTO t (n, s, u) VALUES (?, ?, ?)", "isn",
+				(int64_t)INT64_MAX, "héllo"), DB_DONE);
+	assert_null(st);	/* DB_DONE: nothing left open */
+	assert_int_equal(db_changes(db), 1);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (n, s, u) VALUES (?, ?, ?)", "iss",
+				(int64_t)-5, (const char *)NULL, "b"), DB_DONE);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (n, s, u) VALUES (?, ?, ?)", "iss",
+				(int64_t)INT64_MIN, "", "c"), DB_DONE);
+
+	assert_int_equal(db_run(db, &st, "SELECT id, n, s, u FROM t WHERE id = ?", "i",
+				(int64_t)1), DB_ROW);
+	assert_non_null(st);
+	assert_int_equal(db_col_count(st), 4);
+	assert_string_equal(db_col_name(st, 0), "id");
+	assert_string_equal(db_col_name(st, 3), "u");
+	assert_int_equal(db_col_int(st, 0), 1);
+	assert_int_equal(db_col_int(st, 1), INT64_MAX);
+	assert_string_equal(db_col_text(st, 2), "héllo");
+	assert_false(db_col_null(st, 2));
+	assert_true(db_col_null(st, 3));
+	assert_null(db_col_text(st, 3));
+	assert_int_equal(db_step(st), DB_DONE);
+	db_done(st);
+
+	assert_int_equal(db_run(db, &st, "SELECT n, s FROM t WHERE u = ?", "s", "b"), DB_ROW);
+	assert_int_equal(db_col_int(st, 0), -5);
+	assert_null(db_col_text(st, 1));
+	db_done(st);
+	assert_int_equal(db_run(db, &st, "SELECT n, s FROM t WHERE u = ?", "s", "c"), DB_ROW);
+	assert_int_equal(db_col_int(st, 0), INT64_MIN);
+	assert_string_equal(db_col_text(st, 1), "");	/* empty string is not NULL */
+	assert_false(db_col_null(st, 1));
+	db_done(st);
+
+	/* no row: DB_DONE and *out NULL */
+	st = (struct db_stmt *)0x1;
+	assert_int_equal(db_run(db, &st, "SELECT n FROM t WHERE u = ?", "s", "zzz"), DB_DONE);
+	assert_null(st);
+	/* a row but nobody wants it: statement done all the same */
+	assert_int_equal(db_run(db, NULL, "SELECT n FROM t WHERE u = ?", "s", "b"), DB_ROW);
+	/* 'n' binds NULL: "= NULL" matches nothing, IS matches the NULL */
+	assert_int_equal(db_run(db, &st, "SELECT COUNT(*) FROM t WHERE s IS ?", "n"), DB_ROW);
+	assert_int_equal(db_col_int(st, 0), 1);
+	db_done(st);
+
+	/* multi-row iteration with db_step */
+	assert_int_equal(db_run(db, &st, "SELECT id FROM t ORDER BY id", ""), DB_ROW);
+	int rows = 1;
+	int64_t last = db_col_int(st, 0);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		assert_true(db_col_int(st, 0) > last);
+		last = db_col_int(st, 0);
+		rows++;
+	}
+	assert_int_equal(rc, DB_DONE);
+	db_done(st);
+	assert_int_equal(rows, 3);
+
+	/* db_changes counts the rows of the last write */
+	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'x'", ""), DB_DONE);
+	assert_int_equal(db_changes(db), 3);
+	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'y' WHERE n < 0", ""), DB_DONE);
+	assert_int_equal(db_changes(db), 2);
+	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'y' WHERE id = 999", ""), DB_DONE);
+	assert_int_equal(db_changes(db), 0);
+	assert_int_equal(db_run(db, NULL, "DELETE FROM t WHERE u = ?", "s", "c"), DB_DONE);
+	assert_int_equal(db_changes(db), 1);
+
+	/* errors: bad SQL is DB_ERROR / NULL, never a crash */
+	assert_int_equal(db_exec(db, "THIS IS NOT SQL"), DB_ERROR);
+	assert_null(db_prepare(db, "SELECT FROM WHERE"));
+	assert_int_equal(db_run(db, &st, "SELECT * FROM no_such_table", ""), DB_ERROR);
+	assert_null(st);
+	assert_true(strlen(db_errmsg(db)) > 0);
+	/* and the connection is still fine afterwards */
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM t"), 2);
+	db_disconnect(db);
+}
+
+static void prepare_cache(void **state)
+{
+	(void)state;
+	struct db *db = open_db("cache.db");
+	const char *sql = "SELECT ? + 1";
+	struct db_stmt *a = db_prepare(db, sql);
+	assert_non_null(a);
+	db_done(a);
+	char copy[32];
+	strcpy(copy, sql);	/* the cache is keyed by text, not by pointer */
+	struct db_stmt *b = db_prepare(db, copy);
+	assert_ptr_equal(a, b);
+	db_done(b);
+	struct db_stmt *c = db_prepare(db, "SELECT ? + 2");
+	assert_non_null(c);
+	assert_ptr_not_equal(a, c);
+	db_done(c);
+
+	/* a reused statement starts with no bindings from its last use */
+	assert_int_equal(db_bind_int(a, 1, 41), DB_OK);
+	assert_int_equal(db_step(a), DB_ROW);
+	assert_int_equal(db_col_int(a, 0), 42);
+	db_done(a);
+	a = db_prepare(db, sql);
+	assert_int_equal(db_step(a), DB_ROW);
+	assert_true(db_col_null(a, 0));	/* NULL + 1 */
+	db_done(a);
+
+	/* many distinct statements: all work, early ones stay cached, none leak */
+	struct db_stmt *first = db_prepare(db, "SELECT 0 + 0");
+	assert_non_null(first);
+	db_done(first);
+	for (int i = 1; i < 700; i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "SELECT %d + 0", i);
+		struct db_stmt *st = db_prepare(db, text);
+		assert_non_null(st);
+		assert_int_equal(db_step(st), DB_ROW);
+		assert_int_equal(db_col_int(st, 0), i);
+		db_done(st);
+	}
+	assert_ptr_equal(db_prepare(db, "SELECT 0 + 0"), first);
+	db_done(first);
+	/* the same text past the cache's limit still gives a working statement each time */
+	for (int k = 0; k < 3; k++) {
+		struct db_stmt *st = db_prepare(db, "SELECT 699 + 0");
+		assert_non_null(st);
+		assert_int_equal(db_step(st), DB_ROW);
+		assert_int_equal(db_col_int(st, 0), 699);
+		db_done(st);
+	}
+	/* db_run on an uncached statement leaves it open on DB_ROW; db_done frees it */
+	struct db_stmt *st;
+	assert_int_equal(db_run(db, &st, "SELECT ? * 2 AS twice", "i", (int64_t)21), DB_ROW);
+	assert_int_equal(db_col_int(st, 0), 42);
+	db_done(st);
+	db_done(NULL);	/* harmless */
+	db_disconnect(db);
+}
+
+static void constraint_violations(void **state)
+{
+	(void)state;
+	struct db *db = open_migrated("constraint.db");
+	const char *ins = "INSERT INTO users (created_at, updated_at, email, name, role)"
+			  " VALUES ('t', 't', ?, ?, 'admin')";
+	assert_int_equal(db_run(db, NULL, ins, "ss", "a@example.com", "A"), DB_DONE);
+	/* unique */
+	assert_int_equal(db_run(db, NULL, ins, "ss", "a@example.com", "B"), DB_CONSTRAINT);
+	/* not null */
+	assert_int_equal(db_run(db, NULL, ins, "ss", "b@example.com", (const char *)NULL),
+			 DB_CONSTRAINT);
+	/* foreign key */
+	assert_int_equal(db_run(db, NULL, "INSERT INTO contacts (created_at, updated_at,"
+					  " company_id, first_name, last_name)"
+					  " VALUES ('t', 't', 12345, 'A', 'B')", ""),
+			 DB_CONSTRAINT);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM users"), 1);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM contacts"), 0);
+	/* the statement that failed is reusable */
+	assert_int_equal(db_run(db, NULL, ins, "ss", "c@example.com", "C"), DB_DONE);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM users"), 2);
+	db_disconnect(db);
+}
+
+/* ---- transactions ---- */
+
+struct txn_arg {
+	const char *value;
+	int calls;
+	int retries_left;	/* return DB_RETRY this many times first */
+	int result;		/* what to return after inserting */
+	int64_t seen_before;	/* rows the function saw when it ran */
+	bool outside_txn;	/* set when the function ever ran outside a transaction */
+};
+
+/* Runs on other threads too, so it reports instead of asserting. */
+static int insert_fn(struct db *db, void *p)
+{
+	struct txn_arg *a = p;
+	a->calls++;
+	if (!db_in_txn(db))
+		a->outside_txn = true;
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT COUNT(*) FROM t", "");
+	if (rc != DB_ROW)
+		return rc;
+	a->seen_before = db_col_int(st, 0);
+	db_done(st);
+	rc = db_run(db, NULL, "INSERT INTO t (v) VALUES (?)", "s", a->value);
+	if (rc != DB_DONE)
+		return rc;
+	if (a->retries_left > 0) {
+		a->retries_left--;
+		return DB_RETRY;
+	}
+	return a->result;
+}
+
+static struct db *open_table(const char *name)
+{
+	struct db *db = open_db(name);
+	assert_int_equal(db_exec(db, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
+				     " v TEXT UNIQUE)"), DB_OK);
+	return db;
+}
+
+static int64_t count_value(struct db *db, const char *v)
+{
+	struct db_stmt *st;
+	assert_int_equal(db_run(db, &st, "SELECT COUNT(*) FROM t WHERE v = ?", "s", v), DB_ROW);
+	int64_t n = db_col_int(st, 0);
+	db_done(st);
+	return n;
+}
+
+static void begin_commit_rollback(void **state)
+{
+	(void)state;
+	struct db *db = open_table("begin.db");
+	assert_int_equal(db_begin(db), DB_OK);
+	assert_true(db_in_txn(db));
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('kept')", ""), DB_DONE);
+	assert_int_equal(db_commit(db), DB_OK);
+	assert_false(db_in_txn(db));
+	assert_int_equal(db_begin(db), DB_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('dropped')", ""), DB_DONE);
+	assert_int_equal(count_value(db, "dropped"), 1);	/* visible inside */
+	assert_int_equal(db_rollback(db), DB_OK);
+	assert_false(db_in_txn(db));
+	assert_int_equal(count_value(db, "kept"), 1);
+	assert_int_equal(count_value(db, "dropped"), 0);
+	db_disconnect(db);
+}
+
+static void txn_commits_on_ok(void **state)
+{
+	(void)state;
+	struct db *db = open_table("txn.db");
+	struct txn_arg a = { .value = "committed", .result = DB_OK };
+	assert_int_equal(db_txn(db, insert_fn, &a), DB_OK);
+	assert_int_equal(a.calls, 1);
+	assert_false(a.outside_txn);
+	assert_false(db_in_txn(db));
+	assert_int_equal(count_value(db, "committed"), 1);
+	db_disconnect(db);
+
+	/* committed means durable: another connection sees it */
+	db = open_table("txn.db");
+	assert_int_equal(count_value(db, "committed"), 1);
+	db_disconnect(db);
+}
+
+static void txn_rolls_back_otherwise(void **state)
+{
+	(void)state;
+	struct db *db = open_table("rollback.db");
+	int results[] = { DB_ERROR, DB_CONSTRAINT, 4, 99 };
+	for (size_t i = 0; i < N_ELEMS(results); i++) {
+		struct txn_arg a = { .value = "rolled back", .result = results[i] };
+		assert_int_equal(db_txn(db, insert_fn, &a), results[i]);
+		assert_int_equal(a.calls, 1);		/* not retried */
+		assert_false(db_in_txn(db));
+		assert_int_equal(count_value(db, "rolled back"), 0);
+	}
+	/* a constraint error inside the function rolls back what came before it */
+	struct txn_arg first = { .value = "dup", .result = DB_OK };
+	assert_int_equal(db_txn(db, insert_fn, &first), DB_OK);
+	struct txn_arg dup = { .value = "dup", .result = DB_OK };
+	assert_int_equal(db_txn(db, insert_fn, &dup), DB_CONSTRAINT);
+	assert_int_equal(dup.calls, 1);
+	assert_int_equal(count_value(db, "dup"), 1);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM t"), 1);
+	db_disconnect(db);
+}
+
+static void txn_retries_on_retry(void **state)
+{
+	(void)state;
+	struct db *db = open_table("retry.db");
+	struct txn_arg a = { .value = "third time", .retries_left = 2, .result = DB_OK };
+	assert_int_equal(db_txn(db, insert_fn, &a), DB_OK);
+	assert_int_equal(a.calls, 3);
+	assert_false(a.outside_txn);
+	/* the first two attempts were rolled back: one row, and each attempt saw none */
+	assert_int_equal(count_value(db, "third time"), 1);
+	assert_int_equal(a.seen_before, 0);
+	assert_false(db_in_txn(db));
+
+	/* a function that always loses gives up with DB_RETRY, rolled back, after a bounded number */
+	struct txn_arg loser = { .value = "never", .retries_left = 1000, .result = DB_OK };
+	assert_int_equal(db_txn(db, insert_fn, &loser), DB_RETRY);
+	assert_true(loser.calls > 2);
+	assert_true(loser.calls < 100);
+	assert_false(db_in_txn(db));
+	assert_int_equal(count_value(db, "never"), 0);
+
+	/* a function that fails after retrying returns that failure */
+	struct txn_arg later = { .value = "later", .retries_left = 1, .result = DB_ERROR };
+	assert_int_equal(db_txn(db, insert_fn, &later), DB_ERROR);
+	assert_int_equal(later.calls, 2);
+	assert_int_equal(count_value(db, "later"), 0);
+	db_disconnect(db);
+}
+
+/* While another connection holds the write lock, a plain begin says DB_RETRY. */
+static void busy_is_retryable(void **state)
+{
+	(void)state;
+	struct db *a = open_table("busy.db");
+	struct db *b = open_table("busy.db");
+	assert_int_equal(db_exec(b, "PRAGMA busy_timeout = 0"), DB_OK);
+	assert_int_equal(db_begin(a), DB_OK);
+	assert_int_equal(db_run(a, NULL, "INSERT INTO t (v) VALUES ('a')", ""), DB_DONE);
+	assert_int_equal(db_begin(b), DB_RETRY);
+	assert_false(db_in_txn(b));
+	/* a write outside a transaction is refused the same way */
+	assert_int_equal(db_run(b, NULL, "INSERT INTO t (v) VALUES ('b')", ""), DB_RETRY);
+	/* readers are not blocked (WAL), and do not see uncommitted rows */
+	assert_int_equal(count_value(b, "a"), 0);
+	assert_int_equal(db_commit(a), DB_OK);
+	assert_int_equal(count_value(b, "a"), 1);
+	assert_int_equal(db_begin(b), DB_OK);
+	assert_int_equal(db_commit(b), DB_OK);
+	db_disconnect(a);
+	db_disconnect(b);
+}
+
+struct contender {
+	const char *url;
+	struct txn_arg arg;
+	int rc;
+	int64_t started_ms, finished_ms;
+};
+
+static void *contend(void *p)
+{
+	struct contender *c = p;
+	struct db *db = NULL;
+	char err[512];
+	if (db_connect(c->url, &db, err, sizeof(err)) != DB_OK) {
+		c->rc = -100;
+		return NULL;
+	}
+	c->started_ms = now_ms();
+	c->rc = db_txn(db, insert_fn, &c->arg);
+	c->finished_ms = now_ms();
+	db_disconnect(db);
+	return NULL;
+}
+
+/* A second writer waits (or retries) until the first commits, then succeeds. */
+static void txn_waits_for_other_writer(void **state)
+{
+	(void)state;
+	struct db *first = open_table("contend.db");
+	char url[512];
+	url_for("contend.db", url, sizeof(url));
+	assert_int_equal(db_begin(first), DB_OK);
+	assert_int_equal(db_run(first, NULL, "INSERT INTO t (v) VALUES ('first')", ""), DB_DONE);
+
+	struct contender c = { .url = url, .arg = { .value = "second", .result = DB_OK } };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, contend, &c), 0);
+	int64_t hold_from = now_ms();
+	sleep_ms(200);
+	/* still holding: the second cannot have committed yet */
+	int64_t released = now_ms();
+	assert_int_equal(db_commit(first), DB_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+
+	assert_int_equal(c.rc, DB_OK);
+	assert_true(c.arg.calls >= 1);
+	assert_false(c.arg.outside_txn);
+	/* it ran after the first committed: it saw the first row ... */
+	assert_int_equal(c.arg.seen_before, 1);
+	/* ... and finished only after the lock was released */
+	assert_true(c.finished_ms >= released - 5);
+	assert_true(c.finished_ms - hold_from >= 150);
+	assert_int_equal(count_value(first, "first"), 1);
+	assert_int_equal(count_value(first, "second"), 1);
+	/* ids in commit order */
+	struct db_stmt *st;
+	assert_int_equal(db_run(first, &st, "SELECT v FROM t ORDER BY id", ""), DB_ROW);
+	assert_string_equal(db_col_text(st, 0), "first");
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_string_equal(db_col_text(st, 0), "second");
+	db_done(st);
+	db_disconnect(first);
+}
+
+/* ---- backup ---- */
+
+static void backup_copies(void **state)
+{
+	(void)state;
+	struct db *db = open_table("backup-src.db");
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('saved')", ""), DB_DONE);
+	char path[512], err[512] = "";
+	snprintf(path, sizeof(path), "%s/backup-copy.db", tmpdir);
+	assert_int_equal(db_backup(db, path, err, sizeof(err)), DB_OK);
+	db_disconnect(db);
+	db = open_db("backup-copy.db");
+	assert_int_equal(count_value(db, "saved"), 1);
+	db_disconnect(db);
+	/* to a place that cannot be written: an error with a message */
+	db = open_table("backup-src.db");
+	err[0] = '\0';
+	assert_int_equal(db_backup(db, "/nonexistent-dir-servio/x.db", err, sizeof(err)),
+			 DB_ERROR);
+	assert_true(strlen(err) > 0);
+	db_disconnect(db);
+}
+
+/* ---- full-text search ---- */
+
+static int64_t insert_company(struct db *db, const char *name, const char *email,
+			      const char *notes)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "INSERT INTO companies (created_at, updated_at, name, kind, email,"
+				 " notes) VALUES ('2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',"
+				 " ?, 'client', ?, ?) RETURNING id",
+			"sss", name, email, notes);
+	assert_int_equal(rc, DB_ROW);
+	int64_t id = db_col_int(st, 0);
+	db_done(st);
+	return id;
+}
+
+/*
+ * Runs the full-text search for text over companies. Returns the number
+ * of matches (-1 when the text has no words) and the first id in *first.
+ * Fails the test on a database error.
+ */
+static int search(struct db *db, const char *text, int64_t *first)
+{
+	char *param = db_fts_query(db, text);
+	if (!param)
+		return -1;
+	struct buf sql;
+	buf_init(&sql, 0);
+	buf_addstr(&sql, "SELECT id FROM companies WHERE ");
+	assert_int_equal(db_fts_where(db, "companies", &sql), 0);
+	buf_addstr(&sql, " ORDER BY id");
+	assert_false(sql.failed);
+	struct db_stmt *st;
+	int rc = db_run(db, &st, buf_str(&sql), "s", param);
+	buf_release(&sql);
+	if (rc != DB_ROW && rc != DB_DONE)
+		fail_msg("search for \"%s\" (as %s) failed: %d %s", text, param, rc,
+			 db_errmsg(db));
+	xfree(param);
+	int n = 0;
+	if (first)
+		*first = 0;
+	while (rc == DB_ROW) {
+		if (n == 0 && first)
+			*first = db_col_int(st, 0);
+		n++;
+		rc = db_step(st);
+	}
+	if (st)
+		db_done(st);
+	assert_int_equal(rc, DB_DONE);
+	return n;
+}
+
+static void fts_finds_companies(void **state)
+{
+	(void)state;
+	struct db *db = open_migrated("fts.db");
+	int64_t acme = insert_company(db, "Acme Printing", "info@acme.example", NULL);
+	int64_t globex = insert_company(db, "Globex Networks", NULL, "printer fleet in Berlin");
+	int64_t cafe = insert_company(db, "Café Olé", NULL, NULL);
+	int64_t first;
+	struct {
+		const char *text;
+		int count;
+		int64_t first;
+	} cases[] = {
+		{ "acm", 1, acme },
+		{ "Acme", 1, acme },
+		{ "ACME PRINTING", 1, acme },
+		{ "printing acme", 1, acme },		/* any order */
+		{ "  printing,   acme!! ", 1, acme },	/* punctuation separates */
+		{ "print", 2, acme },			/* prefix, over name and notes */
+		{ "printer", 1, globex },
+		{ "acme globex", 0, 0 },		/* every word must match */
+		{ "acme.example", 1, acme },		/* e-mail is indexed */
+		{ "cafe", 1, cafe },			/* diacritics removed */
+		{ "olé", 1, cafe },
+		{ "berlin", 1, globex },
+		{ "nothing-here-xyz", 0, 0 },
+	};
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		int n = search(db, cases[i].text, &first);
+		if (n != cases[i].count)
+			fail_msg("\"%s\": %d matches, want %d", cases[i].text, n, cases[i].count);
+		if (n > 0)
+			assert_int_equal(first, cases[i].first);
+	}
+	/* the index follows updates and deletes */
+	assert_int_equal(db_run(db, NULL, "UPDATE companies SET name = 'Initech' WHERE id = ?", "i",
+				acme), DB_DONE);
+	assert_int_equal(search(db, "acme printing", NULL), 0);
+	assert_int_equal(search(db, "acme", &first), 1);	/* still in the e-mail */
+	assert_int_equal(search(db, "initech", &first), 1);
+	assert_int_equal(first, acme);
+	assert_int_equal(db_run(db, NULL, "DELETE FROM companies WHERE id = ?", "i", globex),
+			 DB_DONE);
+	assert_int_equal(search(db, "globex", NULL), 0);
+	assert_int_equal(search(db, "printer", NULL), 0);
+	db_disconnect(db);
+}
+
+static void fts_query_shapes(void **state)
+{
+	(void)state;
+	struct db *db = open_db("ftsq.db");
+	/* no words: NULL */
+	const char *empty[] = { "", " ", "\"", "*", "-", ":", "()", "\"*^-+:(){}[],.;'`~!@#$%&=|\\/?<>",
+				"\t\n\r" };
+	for (size_t i = 0; i < N_ELEMS(empty); i++) {
+		char *q = db_fts_query(db, empty[i]);
+		if (q)
+			fail_msg("\"%s\" gave \"%s\", want NULL", empty[i], q);
+	}
+	/* words are quoted prefix terms: no query syntax survives */
+	char *q = db_fts_query(db, "printer hp");
+	assert_string_equal(q, "\"printer\"* \"hp\"*");
+	xfree(q);
+	q = db_fts_query(db, "a\"b OR c*");
+	assert_non_null(q);
+	assert_null(strstr(q, "a\"b"));
+	xfree(q);
+	db_disconnect(db);
+}
+
+static void fts_hostile_input_never_errors(void **state)
+{
+	(void)state;
+	struct db *db = open_migrated("hostile.db");
+	insert_company(db, "Acme Printing", NULL, "OR AND NOT NEAR");
+	const char *hostile[] = {
+		"\"", "\"\"", "*", "acme*", "*acme", "NEAR(", "NEAR(acme printing, 2)", "OR",
+		"acme OR", "OR acme", "AND", "NOT", "NOT acme", "-", "-acme", "acme -printing",
+		":", "name:acme", "name : acme", "{name}: acme", "^acme", "acme^", "(", ")",
+		"(acme", "acme)", "\"acme", "acme\"", "a\"b\"c", "+", "acme + printing", "'",
+		"''", "acme'", "%", "_", "\\", "\\\"", "a\\\"b", "NEAR", "near/3", "AND OR NOT",
+		"", " ", "\t", "\n", "日本", "😀", "—", "«acme»", "ﬀ", "Ünïcödé", "café*",
+		"0", "-1", "1e10", "99999999999999999999", ";DROP TABLE companies;--",
+		"'; DELETE FROM companies; --", "companies_fts MATCH 'x'", "x\x01y", "\x7f",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	};
+	for (size_t i = 0; i < N_ELEMS(hostile); i++) {
+		int n = search(db, hostile[i], NULL);	/* fails the test on any db error */
+		assert_true(n >= -1 && n <= 1);
+	}
+	/* many words, up to and past the join's limit */
+	struct buf many;
+	buf_init(&many, 0);
+	for (int i = 0; i < 2000; i++)
+		buf_addstr(&many, i % 2 ? "acme " : "\"OR\" ");
+	int n = search(db, buf_str(&many), NULL);
+	assert_true(n >= -1 && n <= 1);
+	buf_release(&many);
+	/* the table survived all of it */
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM companies"), 1);
+	assert_int_equal(search(db, "acme", NULL), 1);
+	db_disconnect(db);
+}
+
+/* ---- pool ---- */
+
+struct pool_probe {
+	struct db *db;
+	struct db *again;
+	int64_t answer;
+};
+
+static void *pool_thread(void *p)
+{
+	struct pool_probe *probe = p;
+	probe->db = db_pool_get();
+	probe->again = db_pool_get();
+	if (probe->db) {
+		struct db_stmt *st;
+		if (db_run(probe->db, &st, "SELECT COUNT(*) FROM t", "") == DB_ROW) {
+			probe->answer = db_col_int(st, 0);
+			db_done(st);
+		}
+	}
+	return NULL;	/* the pool closes this thread's connection at exit */
+}
+
+static void pool_per_thread(void **state)
+{
+	(void)state;
+	struct db *setup = open_table("pool.db");
+	assert_int_equal(db_run(setup, NULL, "INSERT INTO t (v) VALUES ('x'), ('y')", ""), DB_DONE);
+	db_disconnect(setup);
+
+	char url[512];
+	db_pool_init(url_for("pool.db", url, sizeof(url)));
+	struct db *mine = db_pool_get();
+	assert_non_null(mine);
+	assert_ptr_equal(db_pool_get(), mine);	/* same thread, same connection */
+	assert_int_equal(scalar(mine, "SELECT COUNT(*) FROM t"), 2);
+
+	struct pool_probe probes[3] = { { 0 } };
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, pool_thread, &probes[i]), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(probes[i].db);
+		assert_ptr_equal(probes[i].again, probes[i].db);
+		assert_ptr_not_equal(probes[i].db, mine);
+		assert_int_equal(probes[i].answer, 2);
+	}
+	/* ours is untouched by the others' exits */
+	assert_ptr_equal(db_pool_get(), mine);
+	assert_int_equal(scalar(mine, "SELECT COUNT(*) FROM t"), 2);
+
+	/* release closes it; the next get opens a working one */
+	db_pool_release();
+	db_pool_release();	/* twice is harmless */
+	struct db *fresh = db_pool_get();
+	assert_non_null(fresh);
+	assert_int_equal(scalar(fresh, "SELECT COUNT(*) FROM t"), 2);
+	db_pool_release();
+
+	/* a pool pointed at a place that cannot be opened gives NULL, not a crash */
+	db_pool_init("sqlite:/nonexistent-dir-servio/pool.db");
+	assert_null(db_pool_get());
+	db_pool_init(url);
+}
+
+int main(void)
+{
+	alloc_install_json();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(connect_and_basics),
+		cmocka_unit_test(connect_failure),
+		cmocka_unit_test(migrate_creates_schema),
+		cmocka_unit_test(migrate_refuses_newer_schema),
+		cmocka_unit_test(run_formats_and_results),
+		cmocka_unit_test(prepare_cache),
+		cmocka_unit_test(constraint_violations),
+		cmocka_unit_test(begin_commit_rollback),
+		cmocka_unit_test(txn_commits_on_ok),
+		cmocka_unit_test(txn_rolls_back_otherwise),
+		cmocka_unit_test(txn_retries_on_retry),
+		cmocka_unit_test(busy_is_retryable),
+		cmocka_unit_test(txn_waits_for_other_writer),
+		cmocka_unit_test(backup_copies),
+		cmocka_unit_test(fts_finds_companies),
+		cmocka_unit_test(fts_query_shapes),
+		cmocka_unit_test(fts_hostile_input_never_errors),
+		cmocka_unit_test(pool_per_thread),
+	};
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
