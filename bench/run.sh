@@ -1,54 +1,155 @@
 #!/bin/sh
-# make bench: a firm of 10,000 companies and 100,000 contacts on SQLite, load
-# from wrk (2 threads, 32 connections, DURATION seconds each), server memory,
-# and nginx serving the same JSON as the ceiling. Prints a Markdown table;
-# raw wrk output goes to bench/out/. Cleans up after itself.
+# make bench: the benchmark firm (10,000 companies, 100,000 contacts) under
+# the same wrk load (2 threads, 32 connections, DURATION seconds per row):
+#   1. servio on SQLite;
+#   2. the same data copied (servio copy) to a throwaway PostgreSQL server,
+#      served by one servio process, then by one and by two processes behind
+#      nginx (the deployment of docs/DEPLOY.md);
+#   3. nginx serving the identical company JSON as a static file: the ceiling.
+# Prints Markdown tables and the machine; raw wrk output goes to bench/out/.
+# PostgreSQL is skipped (with a note) when its server is not installed.
+# Everything started here is stopped and removed at the end.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${SERVIO_BIN:-build/servio}
 DURATION=${DURATION:-10}
 tmp=$(mktemp -d /tmp/servio-bench.XXXXXX)
+chmod 755 "$tmp"	# as root, PostgreSQL runs as postgres and nginx workers as nobody
 out=bench/out
 mkdir -p "$out"
 pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+pgdir=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	sleep 0.5
+	[ -n "$pgdir" ] && scripts/pg-temp.sh stop "$pgdir"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
+# wait_for URL: poll until it answers, at most 30 s
+wait_for() {
+	i=0
+	until curl -sf "$1" >/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ]; then echo "bench: $1 did not answer in 30 s" >&2; exit 1; fi
+		sleep 0.1
+	done
+}
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+
+# serve NAME ARGS...: start a server (no job worker: only the load runs);
+# sets $spid and $sport
+serve() {
+	name=$1; shift
+	sport=$(port)
+	"$BIN" serve --data-dir "$tmp/data" --listen "127.0.0.1:$sport" --log-level warn \
+		--no-worker "$@" 2>"$tmp/$name.log" &
+	spid=$!
+	pids="$pids $spid"
+	wait_for "http://127.0.0.1:$sport/healthz"
+}
+
+# row BACKEND LOAD URL SCRIPT: one wrk run, one table row
+row() {
+	file=$(echo "$1-$2" | tr ' ' '-')
+	wrk -t2 -c32 -d"${DURATION}s" --latency -s "$4" "$3" >"$out/$file.txt" 2>&1
+	awk -v b="$1" -v n="$2" '
+		/Requests\/sec/ {rps=$2}
+		/^ +50%/ {p50=$2} /^ +90%/ {p90=$2} /^ +99%/ {p99=$2}
+		/Non-2xx/ {bad=$NF} /Socket errors/ {bad=bad "; " $0}
+		END {printf "| %s | %s | %.0f | %s | %s | %s | %s |\n", b, n, rps, p50, p90, p99, bad ? bad : 0}' \
+		"$out/$file.txt"
+}
+
+# loads BACKEND URL: the API loads against one base URL
+loads() {
+	row "$1" get-by-id "$2" bench/get.lua
+	BENCH_PATH="/api/v1/companies?kind=partner&limit=50" row "$1" "companies kind=partner, 50" "$2" bench/path.lua
+	BENCH_PATH="/api/v1/contacts?company_id=4242" row "$1" "contacts of one company" "$2" bench/path.lua
+	BENCH_PATH="/api/v1/companies?q=printing&limit=20" row "$1" "search a common word, 20" "$2" bench/path.lua
+}
+
+echo "## Data"
+echo
 SERVIO_ADMIN_EMAIL=bench@example.com SERVIO_ADMIN_PASSWORD=bench-password-1 \
-	"$BIN" init --data-dir "$tmp/data" >/dev/null
+	"$BIN" init --data-dir "$tmp/data" >/dev/null 2>&1
 python3 bench/gen.py "$tmp/data/servio.db" 10000 100000
 TOKEN=$("$BIN" token create --data-dir "$tmp/data" --email bench@example.com --name bench 2>/dev/null)
 export TOKEN
-sp=$(port)
-"$BIN" serve --data-dir "$tmp/data" --listen "127.0.0.1:$sp" --log-level warn --no-worker 2>"$tmp/serve.log" &
-spid=$!; pids="$pids $spid"
-until curl -sf "http://127.0.0.1:$sp/healthz" >/dev/null; do sleep 0.1; done
-idle=$(awk '/VmRSS/ {print $2}' /proc/$spid/status)
+echo
+echo "SQLite database: $(du -k "$tmp/data/servio.db" | cut -f1) KiB"
 
-curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$sp/api/v1/companies/1" >"$tmp/company.json"
-mkdir -p "$tmp/www"; cp "$tmp/company.json" "$tmp/www/company.json"
-np=$(port)
-sed -e "s|@PORT@|$np|" -e "s|@ROOT@|$tmp/www|" -e "s|@TMP@|$tmp|" bench/nginx.conf.in >"$tmp/nginx.conf"
+pg=""
+if scripts/pg-temp.sh check 2>/dev/null; then
+	pgdir="$tmp/pg"
+	pg=$(scripts/pg-temp.sh start "$pgdir")
+	t0=$(date +%s.%N)
+	"$BIN" copy --data-dir "$tmp/data" --to "$pg" >/dev/null
+	echo "copied to PostgreSQL (servio copy, verified) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+fi
+
+echo
+echo "## Load"
+echo
+echo "| backend | load | requests/s | p50 | p90 | p99 | errors |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+mem=""
+
+serve sqlite
+curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$sport/api/v1/companies/1" >"$tmp/company.json"
+idle=$(kib "$spid" VmRSS)
+loads "SQLite, 1 process" "http://127.0.0.1:$sport"
+mem="$mem| SQLite, 1 process | $idle | $(kib "$spid" VmHWM) |
+"
+kill "$spid"; wait "$spid" 2>/dev/null || true
+
+# nginx: the static ceiling on one port, the proxy to one and to two
+# PostgreSQL servers on two more (the upstreams are filled in below)
+mkdir -p "$tmp/www"
+cp "$tmp/company.json" "$tmp/www/company.json"
+np=$(port); p1=$(port); p2=$(port)
+if [ -n "$pg" ]; then
+	serve pg-a --database-url "$pg" --no-migrate; pa=$spid; porta=$sport
+	serve pg-b --database-url "$pg" --no-migrate; pb=$spid; portb=$sport
+	one="server 127.0.0.1:$porta;"
+	two="server 127.0.0.1:$porta; server 127.0.0.1:$portb;"
+else
+	one="server 127.0.0.1:9;"; two=$one	# unused
+fi
+sed -e "s|@STATIC_PORT@|$np|" -e "s|@ONE_PORT@|$p1|" -e "s|@TWO_PORT@|$p2|" \
+	-e "s|@ONE@|$one|" -e "s|@TWO@|$two|" -e "s|@ROOT@|$tmp/www|" -e "s|@TMP@|$tmp|" \
+	bench/nginx.conf.in >"$tmp/nginx.conf"
 nginx -c "$tmp/nginx.conf" -p "$tmp" &
 pids="$pids $!"
-until curl -sf "http://127.0.0.1:$np/company.json" >/dev/null; do sleep 0.1; done
+wait_for "http://127.0.0.1:$np/company.json"
 
-row() { # name url script
-	wrk -t2 -c32 -d"${DURATION}s" --latency -s "$3" "$2" >"$out/$1.txt" 2>&1
-	awk -v n="$1" '
-		/Requests\/sec/ {rps=$2}
-		/^ +50%/ {p50=$2} /^ +90%/ {p90=$2} /^ +99%/ {p99=$2}
-		/Non-2xx/ {bad=$NF}
-		END {printf "| %s | %s | %s | %s | %s | %s |\n", n, rps, p50, p90, p99, bad ? bad : 0}' "$out/$1.txt"
-}
-echo "| load | requests/s | p50 | p90 | p99 | non-2xx |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-row get-by-id "http://127.0.0.1:$sp" bench/get.lua
-BENCH_PATH="/api/v1/companies?kind=partner&limit=50" row list-partners "http://127.0.0.1:$sp" bench/path.lua
-BENCH_PATH="/api/v1/contacts?company_id=4242" row contacts-of-company "http://127.0.0.1:$sp" bench/path.lua
-BENCH_PATH="/api/v1/companies?q=printing&limit=20" row search-common-word "http://127.0.0.1:$sp" bench/path.lua
-TOKEN= BENCH_PATH="/company.json" row nginx-static-same-json "http://127.0.0.1:$np" bench/path.lua
-peak=$(awk '/VmHWM/ {print $2}' /proc/$spid/status)
+if [ -n "$pg" ]; then
+	idlea=$(kib "$pa" VmRSS)
+	loads "PostgreSQL, 1 process" "http://127.0.0.1:$porta"
+	loads "PostgreSQL, 1 process behind nginx" "http://127.0.0.1:$p1"
+	loads "PostgreSQL, 2 processes behind nginx" "http://127.0.0.1:$p2"
+	mem="$mem| PostgreSQL, process A | $idlea | $(kib "$pa" VmHWM) |
+| PostgreSQL, process B | $(kib "$pb" VmRSS) now | $(kib "$pb" VmHWM) |
+"
+fi
+TOKEN= BENCH_PATH="/company.json" row "nginx, static file" "the same company JSON" "http://127.0.0.1:$np" bench/path.lua
+
 echo
-echo "servio memory: ${idle} KiB resident at idle, ${peak} KiB peak; database $(du -k "$tmp/data/servio.db" | cut -f1) KiB"
+echo "## Server memory (KiB)"
+echo
+echo "| server | resident at idle | peak resident (VmHWM) |"
+echo "| --- | ---: | ---: |"
+printf "%s" "$mem"
+[ -n "$pg" ] || { echo; echo "PostgreSQL was not measured: its server is not installed (scripts/deps.sh bench installs it)."; }
+
+echo
+echo "## Machine"
+echo
+echo "- $(nproc) CPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+echo "- $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, $(uname -sr)"
+echo "- $(. /etc/os-release && echo "$PRETTY_NAME"), $("$BIN" version), SQLite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')"
+[ -z "$pg" ] || echo "- PostgreSQL $("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version | awk '{print $3}') (scripts/pg-temp.sh: fsync off, as for tests), $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
+echo "- load generator, servers and database on the same machine; wrk -t2 -c32 -d${DURATION}s per row"

@@ -2,19 +2,21 @@
 # Starts a throwaway PostgreSQL server for tests and prints its URL.
 #   scripts/pg-temp.sh start DIR   -> prints postgres://… on stdout
 #   scripts/pg-temp.sh stop DIR    -> stops it and removes DIR
+#   scripts/pg-temp.sh check       -> exit 0 when a PostgreSQL server is installed
 # The server listens on 127.0.0.1 on a free port with trust authentication,
 # its data and socket in DIR. PostgreSQL refuses to run as root, so as root
 # it runs as the "postgres" user the Debian package creates.
 set -eu
 
-cmd=${1:?usage: pg-temp.sh start|stop DIR}
-dir=${2:?usage: pg-temp.sh start|stop DIR}
+cmd=${1:?usage: pg-temp.sh start|stop DIR | check}
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
 	echo "pg-temp.sh: no PostgreSQL server found (install the postgresql package)" >&2
 	exit 1
 fi
+[ "$cmd" = check ] && exit 0
+dir=${2:?usage: pg-temp.sh start|stop DIR}
 
 as_owner() {
 	if [ "$(id -u)" -eq 0 ]; then

@@ -10,6 +10,7 @@
 #include "driver.h"
 
 #include "core/alloc.h"
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/log.h"
 
@@ -99,6 +100,46 @@ int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *r
 	return DB_OK;
 }
 
+/*
+ * Rows go in batches of multi-row INSERTs: one statement per COPY_BATCH
+ * rows instead of one per row, which is what makes a copy to a PostgreSQL
+ * server over the network take seconds rather than minutes. A batch also
+ * stays under both backends' limits on bound parameters.
+ */
+enum { COPY_BATCH = 200, COPY_MAX_PARAMS = 30000 };
+
+/* The INSERT of `rows` rows of `ncols` columns into table, or NULL. */
+static struct db_stmt *insert_stmt(struct db *to, const char *table, const char *cols,
+				   int ncols, int rows)
+{
+	struct buf sql;
+	buf_init(&sql, 4 * 1024 * 1024);
+	buf_addf(&sql, "INSERT INTO %s (%s) VALUES ", table, cols);
+	for (int r = 0; r < rows; r++) {
+		buf_addstr(&sql, r ? ", (" : "(");
+		for (int i = 0; i < ncols; i++)
+			buf_addstr(&sql, i ? ", ?" : "?");
+		buf_addch(&sql, ')');
+	}
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(to, buf_str(&sql));
+	buf_release(&sql);
+	return st;
+}
+
+/* Inserts the `rows` buffered rows (values row-major in vals). */
+static int insert_batch(struct db *to, const char *table, const char *cols, int ncols,
+			int rows, char *const *vals)
+{
+	struct db_stmt *st = insert_stmt(to, table, cols, ncols, rows);
+	if (!st)
+		return DB_ERROR;
+	for (int i = 0; i < rows * ncols; i++)
+		db_bind_text(st, i + 1, vals[i]);
+	int rc = db_step(st);
+	db_done(st);
+	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERROR;
+}
+
 static int copy_table(struct db *from, struct db *to, const char *table, int64_t *copied)
 {
 	struct buf cols, sql;
@@ -111,31 +152,39 @@ static int copy_table(struct db *from, struct db *to, const char *table, int64_t
 		return rc;
 	}
 	buf_addf(&sql, "SELECT %s FROM %s ORDER BY %s", buf_str(&cols), table, order_of(table));
-	struct db_stmt *src = sql.failed ? NULL : db_prepare(from, buf_str(&sql));
-	buf_reset(&sql);
-	buf_addf(&sql, "INSERT INTO %s (%s) VALUES (", table, buf_str(&cols));
-	for (int i = 0; i < n; i++)
-		buf_addstr(&sql, i ? ", ?" : "?");
-	buf_addch(&sql, ')');
-	buf_release(&cols);
-	struct db_stmt *dst = src && !sql.failed ? db_prepare(to, buf_str(&sql)) : NULL;
+	struct db_stmt *src = sql.failed || cols.failed ? NULL : db_prepare(from, buf_str(&sql));
 	buf_release(&sql);
-	if (!src || !dst) {
-		db_done(src);
-		return DB_ERROR;
-	}
+	int batch = COPY_MAX_PARAMS / n < COPY_BATCH ? COPY_MAX_PARAMS / n : COPY_BATCH;
+	char **vals = src ? xcalloc((size_t)batch * n, sizeof(*vals)) : NULL;
+	struct arena a;
+	arena_init(&a);
 	*copied = 0;
-	while ((rc = db_step(src)) == DB_ROW) {
-		for (int i = 0; i < n; i++)
-			db_bind_text(dst, i + 1, db_col_text(src, i));
-		rc = db_step(dst);
-		db_done(dst);
-		if (rc != DB_DONE)
-			break;
-		(*copied)++;
+	int rows = 0;
+	rc = vals ? DB_OK : DB_ERROR;
+	while (rc == DB_OK && (rc = db_step(src)) == DB_ROW) {
+		rc = DB_OK;
+		for (int i = 0; i < n && rc == DB_OK; i++) {
+			const char *v = db_col_text(src, i);
+			vals[rows * n + i] = v ? arena_strdup(&a, v) : NULL;
+			if (v && !vals[rows * n + i])
+				rc = DB_ERROR;
+		}
+		if (rc == DB_OK && ++rows == batch) {
+			rc = insert_batch(to, table, buf_str(&cols), n, rows, vals);
+			*copied += rows;
+			rows = 0;
+			arena_release(&a);
+		}
 	}
-	db_done(src);
-	if (rc != DB_DONE)
+	if (rc == DB_DONE)
+		rc = rows ? insert_batch(to, table, buf_str(&cols), n, rows, vals) : DB_OK;
+	*copied += rc == DB_OK ? rows : 0;
+	if (src)
+		db_done(src);
+	arena_release(&a);
+	xfree(vals);
+	buf_release(&cols);
+	if (rc != DB_OK)
 		return rc < 0 ? rc : DB_ERROR;
 	const char *after = db_driver_of(to)->after_copy_sql;
 	if (after && strcmp(order_of(table), "id") == 0) {
@@ -219,6 +268,12 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 		if (!err[0])
 			snprintf(err, errlen, "cannot copy: %s", db_errmsg(to));
 		return DB_ERROR;	/* rolled back: the target is as it was */
+	}
+	/* fresh planner statistics: without them the first queries on a bulk-loaded
+	 * PostgreSQL database may scan whole tables (both dialects spell it alike) */
+	if (db_exec(to, "ANALYZE") != DB_OK) {
+		snprintf(err, errlen, "copied, but cannot analyze the target: %s", db_errmsg(to));
+		return DB_ERROR;
 	}
 	for (const char *const *t = db_tables; *t; t++) {
 		char a[65], b[65];

@@ -34,6 +34,7 @@ struct db {
 	struct db_stmt *cache[CACHE_SLOTS];
 	size_t cached;
 	bool in_txn;
+	char error[256];	/* the layer's own last error (db_fail), else empty */
 };
 
 static const struct db_driver *driver_for(const char *url)
@@ -88,14 +89,25 @@ const char *db_dialect(const struct db *db)
 	return db->drv->name;
 }
 
+void db_fail(struct db *db, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(db->error, sizeof(db->error), fmt, ap);
+	va_end(ap);
+}
+
 const char *db_errmsg(struct db *db)
 {
+	if (db->error[0])
+		return db->error;
 	const char *m = db->drv->errmsg(db->conn);
 	return m ? m : "";
 }
 
 int db_exec(struct db *db, const char *sql)
 {
+	db->error[0] = '\0';
 	int rc = db->drv->exec(db->conn, sql);
 	if (rc < 0 && rc != DB_RETRY)
 		log_error("cannot run sql: %s", db_errmsg(db));
@@ -112,6 +124,7 @@ static uint64_t fnv1a(const char *s)
 
 struct db_stmt *db_prepare(struct db *db, const char *sql)
 {
+	db->error[0] = '\0';
 	uint64_t h = fnv1a(sql);
 	size_t slot = h & (CACHE_SLOTS - 1);
 	for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
@@ -305,6 +318,7 @@ static void backoff(int attempt)
 
 int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
 {
+	db->error[0] = '\0';
 	int rc = DB_RETRY;
 	for (int attempt = 0; attempt < TXN_ATTEMPTS && rc == DB_RETRY; attempt++) {
 		if (attempt)

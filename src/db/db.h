@@ -144,7 +144,8 @@ struct db *db_pool_get(void);
 /* Closes this thread's connection now (also done at thread exit). */
 void db_pool_release(void);
 
-/* Schema. Applies pending migrations in one transaction each. */
+/* Schema. Applies pending migrations in one transaction each; on failure
+ * db_errmsg() says why. */
 int db_migrate(struct db *db, bool verbose);
 /* Current schema version and the newest this program knows. */
 int db_schema_version(struct db *db, int *current, int *latest);

@@ -60,6 +60,10 @@ struct db_driver {
  */
 char *db_fts_join(const char *text, const char *before, const char *after, const char *sep);
 
+/* Sets the message db_errmsg() returns for an error of the layer itself
+ * (not the driver's), until the next db_exec, db_prepare or db_txn. */
+void db_fail(struct db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 extern const struct db_driver db_sqlite_driver;
 extern const struct db_driver db_pg_driver;
 

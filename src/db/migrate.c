@@ -203,6 +203,23 @@ static const struct migration migrations[] = {
 	  "CREATE INDEX idempotency_created ON idempotency_keys(created_at);"
 	  "CREATE INDEX login_failures_window ON login_failures(window_start);",
 	  NULL, NULL, { { NULL, NULL } } },
+	/*
+	 * Filtered lists in their default order read the first page straight
+	 * from an index: "partners by name" or "the sites of a company by name"
+	 * no longer sort every match (bench/run.sh measured 4x on companies).
+	 */
+	{ 3, "list indexes",
+	  "DROP INDEX companies_kind;"
+	  "CREATE INDEX companies_kind_name ON companies(kind, name, id);"
+	  "DROP INDEX contacts_company;"
+	  "CREATE INDEX contacts_company_name ON contacts(company_id, last_name, id);"
+	  "DROP INDEX sites_company;"
+	  "CREATE INDEX sites_company_name ON sites(company_id, name, id);"
+	  "DROP INDEX assets_company;"
+	  "CREATE INDEX assets_company_name ON assets(company_id, name, id);"
+	  "DROP INDEX assets_site;"
+	  "CREATE INDEX assets_site_name ON assets(site_id, name, id);",
+	  NULL, NULL, { { NULL, NULL } } },
 };
 
 /* Parents before children, so rows copy in an order foreign keys accept. */
@@ -368,8 +385,13 @@ int db_migrate(struct db *db, bool verbose)
 	if (drv->migrate_lock_sql && db_exec(db, drv->migrate_lock_sql) != DB_OK)
 		return DB_ERROR;
 	int rc = migrate_locked(db, verbose);
-	if (drv->migrate_unlock_sql)
+	if (drv->migrate_unlock_sql) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", rc == DB_OK ? "" : db_errmsg(db));
 		db_exec(db, drv->migrate_unlock_sql);
+		if (rc != DB_OK)
+			db_fail(db, "%s", why);	/* the reason, not the unlock's */
+	}
 	return rc;
 }
 
@@ -379,8 +401,8 @@ static int migrate_locked(struct db *db, bool verbose)
 	if (ensure_table(db) != DB_OK || db_schema_version(db, &current, &latest) != DB_OK)
 		return DB_ERROR;
 	if (current > latest) {
-		log_error("database schema version %d is newer than this program (%d)", current,
-			  latest);
+		db_fail(db, "the database schema version %d is newer than this program's (%d):"
+			    " upgrade servio", current, latest);
 		return DB_ERROR;
 	}
 	const char *dialect = db_dialect(db);
@@ -402,15 +424,16 @@ static int migrate_locked(struct db *db, bool verbose)
 			else
 				fts_postgres(&sql, &m->fts[f]);
 		if (sql.failed) {
-			log_error("cannot build migration %d: out of memory", m->version);
+			db_fail(db, "cannot build migration %d: out of memory", m->version);
 			return DB_ERROR;
 		}
 		struct apply_ctx ctx = { m, buf_str(&sql) };
 		int rc = db_txn(db, apply_one, &ctx);
 		buf_release(&sql);
 		if (rc != DB_OK) {
-			log_error("cannot apply migration %d (%s): %s", m->version, m->name,
-				  db_errmsg(db));
+			char why[200];
+			snprintf(why, sizeof(why), "%s", db_errmsg(db));
+			db_fail(db, "cannot apply migration %d (%s): %s", m->version, m->name, why);
 			return DB_ERROR;
 		}
 		if (verbose)

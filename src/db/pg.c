@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PARAMS 256
+/* PostgreSQL's own limit on the parameters of one statement */
+#define MAX_PARAMS 65535
 
 struct pg_conn {
 	PGconn *conn;
@@ -32,11 +33,11 @@ struct pg_stmt {
 	struct pg_conn *pc;
 	char name[24];
 	int nparams;
-	char *values[MAX_PARAMS];
 	PGresult *res;
 	int row;		/* next row to return */
 	int nrows;
 	bool executed;
+	char *values[];		/* nparams bound values, NULL for NULL */
 };
 
 static void set_error(struct pg_conn *pc, const char *msg)
@@ -156,7 +157,7 @@ static int pg_prepare(void *conn, const char *sql, void **out)
 		set_error(pc, n > MAX_PARAMS ? "too many parameters" : "out of memory");
 		return DB_ERROR;
 	}
-	struct pg_stmt *st = xcalloc(1, sizeof(*st));
+	struct pg_stmt *st = xcalloc(1, sizeof(*st) + (size_t)n * sizeof(st->values[0]));
 	if (!st) {
 		xfree(text);
 		set_error(pc, "out of memory");

@@ -219,6 +219,7 @@ static void migrate_refuses_newer_schema(void **state)
 					  " VALUES (?, 'future', 'x')", "i", (int64_t)latest + 1),
 			 DB_DONE);
 	assert_int_equal(db_migrate(db, false), DB_ERROR);
+	assert_non_null(strstr(db_errmsg(db), "newer than this program"));
 	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
 	assert_int_equal(current, latest + 1);
 	db_disconnect(db);
