@@ -5,7 +5,7 @@
 set -eu
 
 build="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-libsqlite3-dev libpq-dev libsodium-dev liboath-dev tzdata"
+libsqlite3-dev libpq-dev libsodium-dev liboath-dev libicu-dev libical-dev tzdata"
 test="clang libclang-rt-14-dev libcmocka-dev python3 curl postgresql util-linux"
 bench="wrk nginx-light python3 postgresql util-linux"
 

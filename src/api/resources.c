@@ -13,8 +13,10 @@
 #include "api.h"
 
 #include "auth/auth.h"
+#include "catalog/catalog.h"
 #include "crm/crm.h"
 #include "resource/resource.h"
+#include "service/service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +27,28 @@ static const struct resource *res_of(const struct http_req *req)
 	return req->route->data;
 }
 
+/* Digits only, no sign or zero: a positive id, else 0. */
+static int64_t parse_id(const char *s)
+{
+	bool ok = s && s[0] >= '1' && s[0] <= '9' && strlen(s) <= 18;
+	for (const char *p = s; ok && *p; p++)
+		ok = *p >= '0' && *p <= '9';
+	return ok ? strtoll(s, NULL, 10) : 0;
+}
+
 static struct resource_ctx *ctx_or_reply(struct http_req *req, struct resource_ctx *ctx)
 {
+	memset(ctx, 0, sizeof(*ctx));
+	const struct resource *res = res_of(req);
+	if (res->parent) {
+		/* /tickets/:id/notes: the parent must be named by a well-formed id */
+		ctx->parent_id = parse_id(http_param(req, "id"));
+		if (!ctx->parent_id) {
+			http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
+					   res->parent->singular, http_param(req, "id"));
+			return NULL;
+		}
+	}
 	ctx->db = api_db_or_reply(req);
 	if (!ctx->db)
 		return NULL;
@@ -44,19 +66,19 @@ static struct resource_ctx *ctx_or_reply(struct http_req *req, struct resource_c
 	return ctx;
 }
 
-/* The :id parameter as a positive id (digits only, no sign or zero), or a 404 reply. */
+/*
+ * The record's id from the path (":id", or ":item" under a parent) as a
+ * positive id, or a 404 reply.
+ */
 static bool id_or_reply(struct http_req *req, int64_t *id)
 {
-	const char *s = http_param(req, "id");
-	bool ok = s && s[0] >= '1' && s[0] <= '9' && strlen(s) <= 18;
-	for (const char *p = s; ok && *p; p++)
-		ok = *p >= '0' && *p <= '9';
-	if (!ok) {
+	const char *s = http_param(req, res_of(req)->parent ? "item" : "id");
+	*id = parse_id(s);
+	if (!*id) {
 		http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
 				   res_of(req)->singular, s ? s : "");
 		return false;
 	}
-	*id = strtoll(s, NULL, 10);
 	return true;
 }
 
@@ -174,14 +196,29 @@ static int reply_status(struct http_req *req, int status, json_t *errors, int64_
 	const struct resource *res = res_of(req);
 	switch (status) {
 	case RS_NOT_FOUND:
+		if (res->parent && !id)
+			return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %s",
+						  res->parent->singular, http_param(req, "id"));
+		if (res->parent)
+			return http_reply_problem(req, 404, "not-found", NULL,
+						  "no %s with id %lld on %s %s", res->singular,
+						  (long long)id, res->parent->singular,
+						  http_param(req, "id"));
 		return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
 					  res->singular, (long long)id);
 	case RS_INVALID:
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the %s has invalid fields", res->singular);
-	case RS_CONFLICT:
+	case RS_CONFLICT: {
+		/* a rule of the domain names its field; a unique constraint does not */
+		json_t *first = json_array_get(errors, 0);
+		const char *field = json_string_value(json_object_get(first, "field"));
+		if (field && *field)
+			return http_reply_problem(req, 409, "conflict", errors, "%s: %s", field,
+						  json_string_value(json_object_get(first, "message")));
 		return http_reply_problem(req, 409, "conflict", errors,
 					  "the %s conflicts with an existing record", res->singular);
+	}
 	case RS_STALE:
 		return http_reply_problem(req, 412, "stale", NULL,
 					  "the %s was changed by someone else; GET it again and "
@@ -244,8 +281,9 @@ static int res_list(struct http_req *req)
 		return 0;
 	json_t *data;
 	const char *next = NULL;
-	if (resource_list(&ctx, res, &q, &data, &next) != RS_OK)
-		return -1;
+	int rc = resource_list(&ctx, res, &q, &data, &next);
+	if (rc != RS_OK)
+		return reply_status(req, rc, NULL, 0);
 	if (next) {
 		const char *link = next_link(req, next);
 		if (link)
@@ -284,8 +322,8 @@ static int res_create(struct http_req *req)
 	int rc = resource_create(&ctx, res, req->body, &rec, &errors);
 	if (rc != RS_OK)
 		return reply_status(req, rc, errors, 0);
-	char loc[256];
-	snprintf(loc, sizeof(loc), "/api/v1/%s/%lld", res->name,
+	char loc[512];
+	snprintf(loc, sizeof(loc), "%s/%lld", req->path,
 		 (long long)json_integer_value(json_object_get(rec, "id")));
 	http_set_header(req, "Location", loc);
 	return reply_record(req, 201, rec);
@@ -346,11 +384,44 @@ static int res_restore(struct http_req *req)
 	{ "DELETE", "/api/v1/" path "/:id", res_archive, archivers, HTTP_RAW_BODY, &res },    \
 	{ "POST", "/api/v1/" path "/:id/restore", res_restore, archivers, HTTP_RAW_BODY, &res }
 
+/* Records that are never archived, only moved through their statuses (tickets). */
+#define RECORD_ROUTES(path, res, readers, writers)                                            \
+	{ "GET", "/api/v1/" path, res_list, readers, 0, &res },                              \
+	{ "POST", "/api/v1/" path, res_create, writers, 0, &res },                           \
+	{ "GET", "/api/v1/" path "/:id", res_get, readers, 0, &res },                        \
+	{ "PATCH", "/api/v1/" path "/:id", res_update, writers, 0, &res }
+
+/* A child resource: /parent/:id/children[/:item] */
+#define CHILD_ROUTES(path, res, readers, writers, archivers)                                  \
+	{ "GET", "/api/v1/" path, res_list, readers, 0, &res },                              \
+	{ "POST", "/api/v1/" path, res_create, writers, 0, &res },                           \
+	{ "GET", "/api/v1/" path "/:item", res_get, readers, 0, &res },                      \
+	{ "PATCH", "/api/v1/" path "/:item", res_update, writers, 0, &res },                 \
+	{ "DELETE", "/api/v1/" path "/:item", res_archive, archivers, HTTP_RAW_BODY, &res },  \
+	{ "POST", "/api/v1/" path "/:item/restore", res_restore, archivers, HTTP_RAW_BODY, &res }
+
+#define MANAGERS (ROLE_ADMIN | ROLE_MANAGER)
+#define COMMERCIAL (ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES | ROLE_BILLING)
+#define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
+
 static const struct http_route routes[] = {
 	RESOURCE_ROUTES("companies", company_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
 	RESOURCE_ROUTES("contacts", contact_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
 	RESOURCE_ROUTES("sites", site_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
 	RESOURCE_ROUTES("assets", asset_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
+	RESOURCE_ROUTES("users", user_resource, ROLE_STAFF, ROLE_ADMIN, ROLE_ADMIN),
+	CHILD_ROUTES("users/:id/certifications", certification_resource, ROLE_STAFF, MANAGERS,
+		     MANAGERS),
+	RESOURCE_ROUTES("products", product_resource, ROLE_STAFF,
+			ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES, MANAGERS),
+	RESOURCE_ROUTES("work-types", work_type_resource, ROLE_STAFF, MANAGERS, MANAGERS),
+	RESOURCE_ROUTES("calendars", calendar_resource, ROLE_STAFF, MANAGERS, MANAGERS),
+	RESOURCE_ROUTES("sla-policies", sla_policy_resource, ROLE_STAFF, MANAGERS, MANAGERS),
+	RESOURCE_ROUTES("contracts", contract_resource, COMMERCIAL, COMMERCIAL, MANAGERS),
+	RECORD_ROUTES("tickets", ticket_resource, ROLE_STAFF, DESK),
+	CHILD_ROUTES("tickets/:id/notes", ticket_note_resource, ROLE_STAFF, DESK, MANAGERS),
+	RESOURCE_ROUTES("time-entries", time_entry_resource, ROLE_STAFF,
+			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, MANAGERS),
 	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 	{ "GET", "/api/v1/audit/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 };

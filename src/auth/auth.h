@@ -15,6 +15,11 @@
 
 struct db;
 struct arena;
+struct resource;
+
+/* resources.c: /api/v1/users and /api/v1/users/{id}/certifications */
+extern const struct resource user_resource;
+extern const struct resource certification_resource;
 
 enum role {
 	ROLE_ADMIN = 1u << 0,

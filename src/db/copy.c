@@ -28,6 +28,8 @@ static const char *order_of(const char *table)
 		return "version";
 	if (strcmp(table, "login_failures") == 0)
 		return "scope, key";
+	if (strcmp(table, "counters") == 0)
+		return "name";
 	return "id";
 }
 

@@ -60,6 +60,8 @@ static json_t *row_to_json(struct db_stmt *st, const struct resource *res)
 		if (!is_column(f))
 			continue;
 		int c = col++;
+		if (f->flags & F_HIDDEN)
+			continue;
 		json_t *v;
 		if (db_col_null(st, c)) {
 			v = json_null();
@@ -67,7 +69,7 @@ static json_t *row_to_json(struct db_stmt *st, const struct resource *res)
 			v = json_boolean(db_col_int(st, c));
 		} else if (int_typed(f->type)) {
 			v = json_integer(db_col_int(st, c));
-		} else if (f->type == FT_STRINGS || f->type == FT_JSON) {
+		} else if (f->type == FT_STRINGS || f->type == FT_JSON || f->type == FT_OBJECTS) {
 			v = json_loads(db_col_text(st, c), JSON_DECODE_ANY, NULL);
 			if (!v)
 				v = json_null();
@@ -79,6 +81,8 @@ static json_t *row_to_json(struct db_stmt *st, const struct resource *res)
 			return NULL;
 		}
 	}
+	if (res->present)
+		res->present(obj);
 	return obj;
 }
 
@@ -103,7 +107,8 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 		return db_bind_text(st, idx, s);
 	}
 	case FT_STRINGS:
-	case FT_JSON: {
+	case FT_JSON:
+	case FT_OBJECTS: {
 		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (!s)
 			return DB_ERROR;
@@ -147,9 +152,44 @@ static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id
 	return RS_OK;
 }
 
+/* A child resource's parent must exist: RS_OK, RS_NOT_FOUND, or an error. */
+static int parent_exists(struct resource_ctx *ctx, const struct resource *res)
+{
+	if (!res->parent)
+		return RS_OK;
+	if (ctx->parent_id < 1)
+		return RS_NOT_FOUND;
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?", res->parent->table);
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, sql, "i", ctx->parent_id);
+	if (rc == DB_ROW) {
+		db_done(st);
+		return RS_OK;
+	}
+	return rc == DB_DONE ? RS_NOT_FOUND : rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+}
+
+/* Loads a record, which for a child resource must belong to ctx->parent_id. */
+static int load_owned(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+		      json_t **out)
+{
+	int rc = parent_exists(ctx, res);
+	if (rc != RS_OK)
+		return rc;
+	rc = load(ctx, res, id, out);
+	if (rc == RS_OK && res->parent &&
+	    json_integer_value(json_object_get(*out, res->parent_field)) != ctx->parent_id) {
+		json_decref(*out);
+		*out = NULL;
+		return RS_NOT_FOUND;
+	}
+	return rc;
+}
+
 int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t id, json_t **out)
 {
-	int rc = load(ctx, res, id, out);
+	int rc = load_owned(ctx, res, id, out);
 	return rc == DB_RETRY ? RS_ERROR : rc;
 }
 
@@ -175,6 +215,11 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	char *fts = NULL;
 	if (!order)
 		return RS_ERROR;
+	int prc = parent_exists(ctx, res);
+	if (prc != RS_OK) {
+		buf_release(&sql);
+		return prc == DB_RETRY ? RS_ERROR : prc;
+	}
 
 	buf_addstr(&sql, "SELECT ");
 	select_list(&sql, res);
@@ -187,6 +232,8 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		else if (q->archived == ARCHIVED_ONLY)
 			buf_addstr(&sql, " AND archived_at IS NOT NULL");
 	}
+	if (res->parent)
+		buf_addf(&sql, " AND %s = ?", res->parent_field);
 	for (int i = 0; i < q->nfilters; i++) {
 		const struct resource_filter *flt = &q->filters[i];
 		if (flt->op == FILTER_BEFORE) {
@@ -239,6 +286,8 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		return RS_ERROR;
 	}
 	int idx = 1;
+	if (res->parent)
+		db_bind_int(st, idx++, ctx->parent_id);
 	for (int i = 0; i < q->nfilters; i++) {
 		const struct resource_filter *flt = &q->filters[i];
 		bool as_int = flt->op == FILTER_IN &&
@@ -393,8 +442,17 @@ static int create_txn(struct db *db, void *arg)
 		if (f->dflt && !json_object_get(rec, f->name))
 			json_object_set_new(rec, f->name, json_loads(f->dflt, JSON_DECODE_ANY, NULL));
 	}
-	int rc = check_refs(w->ctx, res, rec, w->errors);
-	if (rc == RS_OK && res->check)
+	int rc = parent_exists(w->ctx, res);
+	if (rc != RS_OK) {
+		json_decref(rec);
+		return finish(w, rc);
+	}
+	if (res->parent)
+		json_object_set_new(rec, res->parent_field, json_integer(w->ctx->parent_id));
+	rc = check_refs(w->ctx, res, rec, w->errors);
+	if (rc == RS_OK && !json_array_size(w->errors) && res->prepare)
+		rc = res->prepare(w->ctx, NULL, rec, w->errors);
+	if (rc == RS_OK && !json_array_size(w->errors) && res->check)
 		rc = res->check(w->ctx, rec, w->errors);
 	if (rc != RS_OK || json_array_size(w->errors)) {
 		json_decref(rec);
@@ -402,7 +460,7 @@ static int create_txn(struct db *db, void *arg)
 	}
 
 	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
+	time_format(w->ctx->now, now);
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
 	buf_addf(&sql, "INSERT INTO %s (created_at, updated_at, version", res->table);
@@ -442,6 +500,11 @@ static int create_txn(struct db *db, void *arg)
 	rc = load(w->ctx, res, id, &w->out);
 	if (rc != RS_OK)
 		return finish(w, rc == DB_RETRY ? DB_RETRY : RS_ERROR);
+	if (res->after_write) {
+		rc = res->after_write(w->ctx, NULL, w->out);
+		if (rc != RS_OK)
+			return finish(w, rc);
+	}
 	json_t *after = without_write_only(res, w->out);
 	rc = audit_write(db, w->ctx->actor, "create", res->name, id, NULL, after);
 	json_decref(after);
@@ -455,6 +518,7 @@ static int run_write(struct resource_ctx *ctx, struct write *w, int (*fn)(struct
 	w->errors = json_array();
 	if (!w->errors)
 		return RS_ERROR;
+	ctx->now = time_now();
 	int rc = db_txn(ctx->db, fn, w);
 	if (rc == DB_OK && w->status == RS_OK) {
 		*out = w->out;
@@ -490,7 +554,7 @@ int resource_create(struct resource_ctx *ctx, const struct resource *res, const 
 /* Loads the current record for a write and checks the expected version. */
 static int load_current(struct write *w, json_t **cur)
 {
-	int rc = load(w->ctx, w->res, w->id, cur);
+	int rc = load_owned(w->ctx, w->res, w->id, cur);
 	if (rc != RS_OK)
 		return rc;
 	if (w->expect_version != RESOURCE_ANY_VERSION && !w->res->no_record_columns &&
@@ -532,17 +596,35 @@ static int update_txn(struct db *db, void *arg)
 		return finish(w, RS_OK);
 	}
 	rc = check_refs(w->ctx, res, changed, w->errors);
-	if (rc == RS_OK && res->check)
+	if (rc == RS_OK && !json_array_size(w->errors) && res->prepare)
+		rc = res->prepare(w->ctx, cur, rec, w->errors);
+	if (rc == RS_OK && !json_array_size(w->errors) && res->check)
 		rc = res->check(w->ctx, rec, w->errors);
-	json_decref(rec);
 	if (rc != RS_OK || json_array_size(w->errors)) {
+		json_decref(rec);
 		json_decref(cur);
 		json_decref(changed);
 		return finish(w, rc != RS_OK ? rc : RS_INVALID);
 	}
+	/* what is written: every column the patch or the hook changed */
+	json_object_clear(changed);
+	for (const struct field *f = res->fields; f->name; f++) {
+		json_t *nv = json_object_get(rec, f->name);
+		json_t *old = json_object_get(cur, f->name);
+		if (is_column(f) && nv && !(old && json_equal(old, nv)))
+			json_object_set(changed, f->name, nv);
+		else if (!is_column(f) && nv && json_object_get(w->body, f->name))
+			json_object_set(changed, f->name, nv);	/* write-only: for the hooks */
+	}
+	json_decref(rec);
+	if (json_object_size(changed) == 0) {
+		json_decref(changed);
+		w->out = cur;
+		return finish(w, RS_OK);
+	}
 
 	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
+	time_format(w->ctx->now, now);
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
 	buf_addf(&sql, "UPDATE %s SET updated_at = ?, version = version + 1", res->table);
@@ -587,6 +669,13 @@ static int update_txn(struct db *db, void *arg)
 		json_decref(cur);
 		return finish(w, rc == DB_RETRY ? DB_RETRY : RS_ERROR);
 	}
+	if (res->after_write) {
+		rc = res->after_write(w->ctx, cur, w->out);
+		if (rc != RS_OK) {
+			json_decref(cur);
+			return finish(w, rc);
+		}
+	}
 	json_t *before = without_write_only(res, cur);
 	json_t *after = without_write_only(res, w->out);
 	rc = audit_write(db, w->ctx->actor, "update", res->name, w->id, before, after);
@@ -628,7 +717,7 @@ static int archive_txn(struct db *db, void *arg)
 		return finish(w, RS_OK);
 	}
 	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
+	time_format(w->ctx->now, now);
 	char sql[256];
 	snprintf(sql, sizeof(sql),
 		 "UPDATE %s SET archived_at = ?, updated_at = ?, version = version + 1"

@@ -281,7 +281,8 @@ int resource_query_parse(const struct resource *res, const struct http_kv *pairs
 			return fail(arena, err, "too many filters");
 		struct resource_filter *flt = &out->filters[out->nfilters];
 		const struct field *f = resource_field(res, name);
-		if (strcmp(name, "id") == 0 || (f && f->flags & F_FILTER && f->type != FT_JSON)) {
+		if (strcmp(name, "id") == 0 || (f && f->flags & F_FILTER && f->type != FT_JSON &&
+			   f->type != FT_OBJECTS)) {
 			flt->field = f;
 			flt->column = f ? f->name : "id";
 			flt->op = FILTER_IN;

@@ -44,6 +44,7 @@ enum field_type {
 	FT_TIMEZONE,	/* IANA name, checked against the system zone database */
 	FT_STRINGS,	/* array of strings, each 1..max characters, at most min items */
 	FT_JSON,	/* any JSON value, stored as text; read-only records (audit) */
+	FT_OBJECTS,	/* array of at most max objects, each checked against items */
 	FT__MAX
 };
 
@@ -53,6 +54,7 @@ enum field_flag {
 	F_FILTER = 1 << 2,	/* list filter: name=a,b; dates/times get _before/_after */
 	F_SORT = 1 << 3,	/* list sort key */
 	F_WRITE_ONLY = 1 << 4,	/* accepted, never returned, not a column: a hook stores it */
+	F_HIDDEN = 1 << 5,	/* a column only hooks see: never accepted, never returned */
 };
 
 struct resource;
@@ -65,6 +67,11 @@ struct field {
 	const char *const *enum_values;	/* NULL-terminated, for FT_ENUM */
 	const struct resource *ref;	/* for FT_REF */
 	const char *dflt;		/* JSON text of the default on create, or NULL */
+	/*
+	 * For FT_OBJECTS: the fields of each item (F_REQUIRED: the item must
+	 * have it; references inside items are not checked for existence).
+	 */
+	const struct field *items;
 };
 
 #define FIELD_TEXT(n, fl, lo, hi) { .name = n, .type = FT_TEXT, .flags = fl, .min = lo, .max = hi }
@@ -80,6 +87,7 @@ struct field {
 #define FIELD_TIMEZONE(n, fl) { .name = n, .type = FT_TIMEZONE, .flags = fl, .max = 64 }
 #define FIELD_STRINGS(n, fl, items, len) { .name = n, .type = FT_STRINGS, .flags = fl, .min = items, .max = len }
 #define FIELD_JSON(n, fl) { .name = n, .type = FT_JSON, .flags = fl }
+#define FIELD_OBJECTS(n, fl, sub, most, d) { .name = n, .type = FT_OBJECTS, .flags = fl, .items = sub, .max = most, .dflt = d }
 #define FIELD_END { .name = NULL }
 
 struct resource {
@@ -99,6 +107,31 @@ struct resource {
 	 * retried), or RS_ERROR for a failure of ours. May be NULL.
 	 */
 	int (*check)(struct resource_ctx *ctx, const json_t *record, json_t *errors);
+	/*
+	 * Server-set fields and rules that need the stored record: runs in
+	 * the write's transaction before check, with the stored record (NULL
+	 * on create) and the record as it will be written, which the hook may
+	 * change (read-only fields included: numbers, computed clocks). The
+	 * engine then writes every column that differs from the stored one.
+	 * Same results as check. May be NULL.
+	 */
+	int (*prepare)(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors);
+	/*
+	 * Side effects in the same transaction once the row is written
+	 * (history rows, counters): before is NULL on create. Returns RS_OK,
+	 * DB_RETRY or RS_ERROR. May be NULL.
+	 */
+	int (*after_write)(struct resource_ctx *ctx, const json_t *before, const json_t *after);
+	/*
+	 * A child resource's records belong to one record of parent (the
+	 * notes of a ticket): parent_field holds its id. Every operation then
+	 * needs ctx->parent_id, answers RS_NOT_FOUND for a missing parent or a
+	 * record of another parent, and create sets parent_field itself.
+	 */
+	const struct resource *parent;
+	const char *parent_field;
+	/* Adds computed, read-only members to a record as it is read. May be NULL. */
+	void (*present)(json_t *rec);
 };
 
 /* Called by the engine, so callers share one context. */
@@ -106,6 +139,8 @@ struct resource_ctx {
 	struct db *db;
 	struct arena *arena;
 	const struct audit_actor *actor;
+	int64_t parent_id;	/* for child resources, else 0 */
+	int64_t now;		/* set by the engine when a write starts: created_at, updated_at */
 };
 
 enum resource_status {

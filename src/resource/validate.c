@@ -116,6 +116,58 @@ static bool timezone_valid(const char *s)
 	return ok;
 }
 
+static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t msglen);
+
+/*
+ * An array of objects checked item by item against f->items; the message
+ * names the first bad place: "[2].start: must be a string".
+ */
+static bool objects_ok(const struct field *f, const json_t *v, char *msg, size_t msglen)
+{
+	if (!json_is_array(v)) {
+		snprintf(msg, msglen, "must be an array of objects");
+		return false;
+	}
+	if ((int64_t)json_array_size(v) > f->max) {
+		snprintf(msg, msglen, "must have at most %lld items", (long long)f->max);
+		return false;
+	}
+	size_t i;
+	const json_t *item;
+	char sub[384];
+	json_array_foreach(v, i, item) {
+		if (!json_is_object(item)) {
+			snprintf(msg, msglen, "[%zu]: must be an object", i);
+			return false;
+		}
+		const char *key;
+		const json_t *val;
+		json_object_foreach((json_t *)item, key, val) {
+			const struct field *it = f->items;
+			while (it->name && strcmp(it->name, key) != 0)
+				it++;
+			if (!it->name) {
+				snprintf(msg, msglen, "[%zu].%.60s: is not a field of an item", i, key);
+				return false;
+			}
+			if (json_is_null(val) && !(it->flags & F_REQUIRED))
+				continue;
+			if (json_is_null(val) || !value_ok(it, val, sub, sizeof(sub))) {
+				snprintf(msg, msglen, "[%zu].%s: %s", i, key,
+					 json_is_null(val) ? "is required" : sub);
+				return false;
+			}
+		}
+		for (const struct field *it = f->items; it->name; it++) {
+			if (it->flags & F_REQUIRED && !json_object_get(item, it->name)) {
+				snprintf(msg, msglen, "[%zu].%s: is required", i, it->name);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
 /* Writes a message for a bad value into msg and returns false. */
 static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t msglen)
 {
@@ -248,6 +300,8 @@ static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t m
 	}
 	case FT_JSON:
 		return true;
+	case FT_OBJECTS:
+		return objects_ok(f, v, msg, msglen);
 	case FT__MAX:
 		break;
 	}
@@ -269,6 +323,8 @@ int resource_validate(const struct resource *res, const json_t *body, bool creat
 	}
 	json_object_foreach((json_t *)body, key, v) {
 		const struct field *f = resource_field(res, key);
+		if (f && f->flags & F_HIDDEN)
+			f = NULL;
 		if (!f) {
 			if (is_record_column(key))
 				resource_error(errors, key, "is read-only");
@@ -297,7 +353,7 @@ int resource_validate(const struct resource *res, const json_t *body, bool creat
 	}
 	if (create) {
 		for (const struct field *f = res->fields; f->name; f++)
-			if (f->flags & F_REQUIRED && !(f->flags & F_READ_ONLY) &&
+			if (f->flags & F_REQUIRED && !(f->flags & (F_READ_ONLY | F_HIDDEN)) &&
 			    !json_object_get(body, f->name))
 				resource_error(errors, f->name, "is required");
 	}

@@ -44,9 +44,18 @@ PG = BACKEND == "postgres"
 
 # db_tables in src/db/migrate.c, parents first; a new table must show up in the copy too
 TABLES = ["schema_migrations", "users", "sessions", "api_tokens", "login_failures",
-          "idempotency_keys", "audit_log", "companies", "contacts", "sites", "assets", "jobs"]
-ID_TABLES = [t for t in TABLES if t not in ("schema_migrations", "login_failures")]
+          "idempotency_keys", "audit_log", "companies", "contacts", "sites", "assets", "jobs",
+          "counters", "user_certifications", "calendars", "sla_policies", "contracts",
+          "products", "work_types", "tickets", "ticket_events", "ticket_notes", "time_entries"]
+KEYS = {"schema_migrations": "version", "login_failures": "scope, key", "counters": "name"}
+ID_TABLES = [t for t in TABLES if t not in KEYS]
+# the tables the served copy must number on after the copied rows
+NEW_ROW_TABLES = ["users", "sessions", "api_tokens", "idempotency_keys", "audit_log",
+                  "companies", "contacts", "sites", "assets", "jobs"]
 RESOURCES = ["companies", "contacts", "sites", "assets"]
+# read back too (their records, pages and ETags)
+MORE_RESOURCES = ["users", "calendars", "sla-policies", "contracts", "products", "work-types",
+                  "tickets", "time-entries"]
 USER_EMAIL = "zoe.tech@example.com"
 USER_PASSWORD = "Zoë-Passwört-1234-long"
 
@@ -155,7 +164,7 @@ class Db:
 
     def checksum(self, table):
         """What db_table_checksum computes: SHA-256 over the rows in key order."""
-        order = {"schema_migrations": "version", "login_failures": "scope, key"}.get(table, "id")
+        order = KEYS.get(table, "id")
         cols, _ = self.query("SELECT * FROM %s WHERE 1 = 0" % table)
         cols = [c for c in cols if c != "search_vector"]
         _, rows = self.query("SELECT %s FROM %s ORDER BY %s" % (", ".join(cols), table, order))
@@ -259,7 +268,7 @@ def read_all(client, extra_paths=()):
             if status != 200 or not body.get("next_cursor") or n > 200:
                 return body
 
-    for res in RESOURCES:
+    for res in RESOURCES + MORE_RESOURCES:
         pages("/api/v1/%s?limit=3&archived=all" % res)
         pages("/api/v1/%s?limit=4" % res)
         pages("/api/v1/%s?limit=2&archived=true" % res)
@@ -397,7 +406,31 @@ class CopyRoundTripTest(unittest.TestCase):
         cls.user_session.login(USER_EMAIL, USER_PASSWORD)
         Client(src.port).login("nobody@example.com", "wrong-password", expect=401)
 
-        cls.extra = ["/api/v1/me", "/api/v1/companies?q=muenchen", "/api/v1/sites?q=munchen",
+        # the service desk: terms, a ticket with its history, a note and time
+        cal = create("calendars", {"name": "Bürozeiten", "timezone": "Europe/Berlin",
+                                   "hours": [{"weekday": 1, "start": "08:00", "end": "17:00"}],
+                                   "holidays": ["2026-12-25"]})
+        policy = create("sla-policies", {"name": "Standard", "calendar_id": cal["id"],
+                                         "is_default": True,
+                                         "targets": [{"priority": "high", "response_minutes": 60,
+                                                      "resolution_minutes": 480}]})
+        contract = create("contracts", {"company_id": client["id"], "name": "Wartung",
+                                        "kind": "managed", "starts_on": "2026-01-01",
+                                        "monthly_fee": 99000, "sla_policy_id": policy["id"]})
+        work = create("work-types", {"name": "Vor Ort", "hourly_rate": 11000})
+        create("products", {"sku": "TON-1", "name": "Toner", "kind": "equipment",
+                            "unit_price": 4500, "unit_cost": 3000})
+        ticket = create("tickets", {"subject": "Drucker druckt nicht", "company_id": client["id"],
+                                    "contract_id": contract["id"], "priority": "high"})
+        create("tickets/%d/notes" % ticket["id"], {"body": "Wir kümmern uns", "visibility": "public"})
+        create("time-entries", {"ticket_id": ticket["id"], "work_type_id": work["id"],
+                                "minutes": 30})
+        me = admin.get("/api/v1/me")[2]["user"]
+        create("users/%d/certifications" % me["id"], {"name": "Elektrofachkraft",
+                                                      "expires_on": "2028-01-31"})
+        cls.extra = ["/api/v1/tickets/%d/notes" % ticket["id"],
+                     "/api/v1/users/%d/certifications" % me["id"], "/api/v1/tickets?q=drucker"]
+        cls.extra += ["/api/v1/me", "/api/v1/companies?q=muenchen", "/api/v1/sites?q=munchen",
                      "/api/v1/companies?q=partner", "/api/v1/contacts?q=zoe",
                      "/api/v1/assets?q=drucker", "/api/v1/companies?referred_by_id=%d" %
                      partner["id"], "/api/v1/companies?kind=prospect,vendor&limit=1"]
@@ -518,9 +551,7 @@ class CopyRoundTripTest(unittest.TestCase):
         srv.token_for("after.copy@example.com")
         db.execute("INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at) VALUES"
                    " ('housekeeping', '{}', '9999-01-01T00:00:00Z', 1, '2026-01-01T00:00:00Z')")
-        for table in ID_TABLES:
-            if table == "login_failures":
-                continue
+        for table in NEW_ROW_TABLES:
             self.assertGreater(db.max_id(table), old_max[table],
                                "%s: no new row after the copied ones" % table)
             new = db.rows("SELECT COUNT(*) FROM %s WHERE id > %d" % (table, old_max[table]))

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -569,8 +570,15 @@ class HeadersTest(ServerTestCase):
         rec = self.assertStatus(self.admin.post("/api/v1/companies", {"name": "Metered"}), 201)
         self.assertStatus(self.admin.get("/api/v1/companies/%d" % rec["id"]), 200)
         self.admin.get("/api/v1/companies/999999999")
-        resp = Client(self.server.port).get("/metrics")
-        text = self.assertStatus(resp, 200)
+        # a request is counted when its connection completes, which may be a
+        # moment after the client has read the reply: scrape until it shows
+        deadline = time.monotonic() + 10
+        while True:
+            resp = Client(self.server.port).get("/metrics")
+            text = self.assertStatus(resp, 200)
+            if 'route="/api/v1/companies/:id"' in text or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertIsInstance(text, str)
         self.assertTrue(resp[1].get("content-type", "").startswith("text/plain"))
         self.assertRegex(text, r'servio_http_requests_total\{[^}]*route="[^"]+"[^}]*\} \d+')

@@ -1,0 +1,113 @@
+/*
+ * resources.c - staff users and their certifications as resources, for
+ * /api/v1/users: the engine does list, get, create and patch; the hooks
+ * here hash passwords, normalize e-mail addresses and end the sessions of
+ * a user whose password changes or who is deactivated.
+ */
+#include "auth.h"
+
+#include "db/db.h"
+#include "resource/resource.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const staff_roles[] = { "admin", "manager", "technician", "sales",
+					   "billing", NULL };
+
+static const struct field user_fields[] = {
+	FIELD_EMAIL("email", F_REQUIRED | F_FILTER | F_SORT),
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_ENUM("role", F_REQUIRED | F_FILTER | F_SORT, staff_roles, NULL),
+	FIELD_BOOL("active", F_FILTER, "true"),
+	FIELD_STRINGS("skills", 0, 50, 60),
+	FIELD_BOOL("totp_enabled", F_READ_ONLY, NULL),
+	{ .name = "password", .type = FT_TEXT, .flags = F_REQUIRED | F_WRITE_ONLY, .min = 1,
+	  .max = 512 },
+	{ .name = "password_hash", .type = FT_TEXT, .flags = F_HIDDEN },
+	FIELD_END
+};
+
+/* Sessions end when the password changes or the user is deactivated. */
+static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors)
+{
+	const char *email = json_string_value(json_object_get(rec, "email"));
+	char norm[256];
+	if (email && auth_email_normalize(email, norm, sizeof(norm)))
+		json_object_set_new(rec, "email", json_string(norm));
+	const char *pw = json_string_value(json_object_get(rec, "password"));
+	bool ends_sessions = false;
+	if (pw) {
+		const char *problem = auth_password_problem(pw);
+		if (problem) {
+			resource_error(errors, "password", problem);
+			return RS_OK;
+		}
+		char hash[AUTH_HASH_MAX];
+		if (auth_password_hash(pw, hash) < 0)
+			return RS_ERROR;
+		json_object_set_new(rec, "password_hash", json_string(hash));
+		json_object_del(rec, "password");
+		ends_sessions = cur != NULL;
+	}
+	if (cur && json_is_true(json_object_get(cur, "active")) &&
+	    json_is_false(json_object_get(rec, "active"))) {
+		if (json_integer_value(json_object_get(cur, "id")) == ctx->actor->user_id) {
+			resource_error(errors, "active", "you cannot deactivate yourself");
+			return RS_OK;
+		}
+		ends_sessions = true;
+	}
+	if (cur && json_integer_value(json_object_get(cur, "id")) == ctx->actor->user_id &&
+	    json_is_string(json_object_get(rec, "role")) &&
+	    !json_equal(json_object_get(cur, "role"), json_object_get(rec, "role"))) {
+		resource_error(errors, "role", "you cannot change your own role");
+		return RS_OK;
+	}
+	if (ends_sessions) {
+		int64_t id = json_integer_value(json_object_get(cur, "id"));
+		int rc = db_run(ctx->db, NULL, "DELETE FROM sessions WHERE user_id = ?", "i", id);
+		if (rc != DB_DONE)
+			return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+	}
+	return RS_OK;
+}
+
+const struct resource user_resource = {
+	.name = "users",
+	.singular = "user",
+	.table = "users",
+	.fields = user_fields,
+	.default_sort = "name",
+	.prepare = user_prepare,
+};
+
+static const struct field certification_fields[] = {
+	FIELD_REF("user_id", F_READ_ONLY | F_FILTER, &user_resource),
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_TEXT("issuer", F_FILTER, 1, 200),
+	FIELD_TEXT("number", 0, 1, 100),
+	FIELD_DATE("issued_on", F_SORT),
+	FIELD_DATE("expires_on", F_FILTER | F_SORT),
+	FIELD_END
+};
+
+static int certification_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	const char *from = json_string_value(json_object_get(rec, "issued_on"));
+	const char *to = json_string_value(json_object_get(rec, "expires_on"));
+	if (from && to && strcmp(to, from) < 0)
+		resource_error(errors, "expires_on", "must not be before issued_on");
+	return RS_OK;
+}
+
+const struct resource certification_resource = {
+	.name = "certifications",
+	.singular = "certification",
+	.table = "user_certifications",
+	.fields = certification_fields,
+	.default_sort = "name",
+	.check = certification_check,
+	.parent = &user_resource,
+	.parent_field = "user_id",
+};

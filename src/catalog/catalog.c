@@ -1,0 +1,87 @@
+/*
+ * catalog.c - the product and work-type resources. Markup is shown, not
+ * stored: it follows from cost and price.
+ */
+#include "catalog.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void catalog_check_currency(const json_t *rec, const char *field, json_t *errors)
+{
+	const char *c = json_string_value(json_object_get(rec, field));
+	if (!c)
+		return;
+	for (int i = 0; i < 3; i++) {
+		if (c[i] < 'A' || c[i] > 'Z') {
+			resource_error(errors, field, "must be an ISO 4217 code such as USD or EUR");
+			return;
+		}
+	}
+}
+
+static const char *const product_kinds[] = { "equipment", "software", "service", NULL };
+
+static const struct field product_fields[] = {
+	FIELD_TEXT("sku", F_REQUIRED | F_FILTER | F_SORT, 1, 64),
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_ENUM("kind", F_REQUIRED | F_FILTER | F_SORT, product_kinds, NULL),
+	FIELD_TEXT("description", 0, 0, 10000),
+	FIELD_CURRENCY("currency"),
+	{ .name = "unit_cost", .type = FT_MONEY, .flags = F_SORT, .min = 0,
+	  .max = 1000000000000, .dflt = "0" },
+	{ .name = "unit_price", .type = FT_MONEY, .flags = F_REQUIRED | F_SORT, .min = 0,
+	  .max = 1000000000000 },
+	FIELD_BOOL("taxable", F_FILTER, "true"),
+	FIELD_END
+};
+
+static int product_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	catalog_check_currency(rec, "currency", errors);
+	return RS_OK;
+}
+
+/* markup_bp: (price - cost) / cost in basis points, null without a cost */
+static void product_present(json_t *rec)
+{
+	json_int_t cost = json_integer_value(json_object_get(rec, "unit_cost"));
+	json_int_t price = json_integer_value(json_object_get(rec, "unit_price"));
+	json_object_set_new(rec, "markup_bp",
+			    cost > 0 ? json_integer((price - cost) * 10000 / cost) : json_null());
+}
+
+const struct resource product_resource = {
+	.name = "products",
+	.singular = "product",
+	.table = "products",
+	.fields = product_fields,
+	.searchable = true,
+	.default_sort = "name",
+	.check = product_check,
+	.present = product_present,
+};
+
+static const struct field work_type_fields[] = {
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
+	FIELD_CURRENCY("currency"),
+	{ .name = "hourly_rate", .type = FT_MONEY, .flags = F_REQUIRED | F_SORT, .min = 0,
+	  .max = 100000000000 },
+	FIELD_BOOL("billable", F_FILTER, "true"),
+	FIELD_END
+};
+
+static int work_type_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	catalog_check_currency(rec, "currency", errors);
+	return RS_OK;
+}
+
+const struct resource work_type_resource = {
+	.name = "work-types",
+	.singular = "work type",
+	.table = "work_types",
+	.fields = work_type_fields,
+	.default_sort = "name",
+	.check = work_type_check,
+};

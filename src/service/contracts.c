@@ -1,0 +1,227 @@
+/*
+ * contracts.c - the terms work is done under: work calendars (time zone,
+ * weekly hours, holidays), SLA policies (targets per priority on a
+ * calendar, the statuses that pause the clock) and contracts (which
+ * policy a client's tickets get, and later how they are billed).
+ */
+#include "service.h"
+
+#include "catalog/catalog.h"
+#include "core/timeutil.h"
+#include "crm/crm.h"
+#include "db/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct field hours_item[] = {
+	FIELD_INT("weekday", F_REQUIRED, 1, 7),
+	FIELD_TEXT("start", F_REQUIRED, 5, 5),
+	FIELD_TEXT("end", F_REQUIRED, 5, 5),
+	FIELD_END
+};
+
+static const struct field calendar_fields[] = {
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
+	FIELD_TIMEZONE("timezone", F_REQUIRED | F_FILTER),
+	FIELD_BOOL("always_open", F_FILTER, "false"),
+	FIELD_OBJECTS("hours", 0, hours_item, 70, "[]"),
+	FIELD_STRINGS("holidays", 0, 1000, 10),
+	FIELD_END
+};
+
+/* "HH:MM" from 00:00 to 24:00 as minutes of the day, or -1. */
+static int minute_of_day(const char *s)
+{
+	if (!s || strlen(s) != 5 || s[2] != ':')
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 24 || m > 59 || (h == 24 && m != 0))
+		return -1;
+	return h * 60 + m;
+}
+
+/* Hours are ranges of a weekday in local time; ranges of one day never overlap. */
+static int calendar_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	const json_t *hours = json_object_get(rec, "hours");
+	char msg[160];
+	for (size_t i = 0; i < json_array_size(hours); i++) {
+		const json_t *h = json_array_get(hours, i);
+		int start = minute_of_day(json_string_value(json_object_get(h, "start")));
+		int end = minute_of_day(json_string_value(json_object_get(h, "end")));
+		if (start < 0 || end < 0 || start >= end) {
+			snprintf(msg, sizeof(msg), "[%zu]: start and end must be HH:MM from 00:00 to"
+						   " 24:00, start before end", i);
+			resource_error(errors, "hours", msg);
+			return RS_OK;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const json_t *o = json_array_get(hours, j);
+			if (json_integer_value(json_object_get(o, "weekday")) !=
+			    json_integer_value(json_object_get(h, "weekday")))
+				continue;
+			int os = minute_of_day(json_string_value(json_object_get(o, "start")));
+			int oe = minute_of_day(json_string_value(json_object_get(o, "end")));
+			if (start < oe && os < end) {
+				snprintf(msg, sizeof(msg), "[%zu]: overlaps [%zu] on the same weekday", i,
+					 j);
+				resource_error(errors, "hours", msg);
+				return RS_OK;
+			}
+		}
+	}
+	const json_t *holidays = json_object_get(rec, "holidays");
+	for (size_t i = 0; i < json_array_size(holidays); i++) {
+		if (!date_valid(json_string_value(json_array_get(holidays, i)))) {
+			snprintf(msg, sizeof(msg), "[%zu]: must be a date as YYYY-MM-DD", i);
+			resource_error(errors, "holidays", msg);
+			return RS_OK;
+		}
+	}
+	if (!json_is_true(json_object_get(rec, "always_open")) && json_array_size(hours) == 0)
+		resource_error(errors, "hours", "must list working hours unless always_open is true");
+	return RS_OK;
+}
+
+const struct resource calendar_resource = {
+	.name = "calendars",
+	.singular = "calendar",
+	.table = "calendars",
+	.fields = calendar_fields,
+	.default_sort = "name",
+	.check = calendar_check,
+};
+
+static const char *const priorities[] = { "critical", "high", "medium", "low", NULL };
+
+static const struct field target_item[] = {
+	FIELD_ENUM("priority", F_REQUIRED, priorities, NULL),
+	FIELD_INT("response_minutes", 0, 0, 525600),
+	FIELD_INT("resolution_minutes", 0, 0, 5256000),
+	FIELD_END
+};
+
+static const struct field sla_policy_fields[] = {
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
+	FIELD_REF("calendar_id", F_REQUIRED | F_FILTER, &calendar_resource),
+	FIELD_OBJECTS("targets", 0, target_item, 4, "[]"),
+	{ .name = "pause_statuses", .type = FT_STRINGS, .min = 8, .max = 40,
+	  .dflt = "[\"waiting_customer\"]" },
+	FIELD_BOOL("is_default", F_FILTER, "false"),
+	FIELD_END
+};
+
+static int sla_policy_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	const json_t *targets = json_object_get(rec, "targets");
+	for (size_t i = 0; i < json_array_size(targets); i++) {
+		const char *p = json_string_value(json_object_get(json_array_get(targets, i),
+								  "priority"));
+		for (size_t j = 0; p && j < i; j++) {
+			const char *q = json_string_value(
+				json_object_get(json_array_get(targets, j), "priority"));
+			if (q && strcmp(p, q) == 0) {
+				char msg[96];
+				snprintf(msg, sizeof(msg), "has two targets for priority %s", p);
+				resource_error(errors, "targets", msg);
+				return RS_OK;
+			}
+		}
+	}
+	static const char *const pausable[] = { "waiting_customer", "waiting_parts", "escalated",
+						"assigned", NULL };
+	const json_t *pauses = json_object_get(rec, "pause_statuses");
+	for (size_t i = 0; i < json_array_size(pauses); i++) {
+		const char *s = json_string_value(json_array_get(pauses, i));
+		bool ok = false;
+		for (const char *const *p = pausable; *p && !ok; p++)
+			ok = strcmp(*p, s) == 0;
+		if (!ok) {
+			resource_error(errors, "pause_statuses",
+				       "items must be among: waiting_customer, waiting_parts, escalated,"
+				       " assigned");
+			return RS_OK;
+		}
+	}
+	return RS_OK;
+}
+
+/* One default policy: making one the default takes it from the others. */
+static int sla_policy_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
+{
+	if (!json_is_true(json_object_get(after, "is_default")))
+		return RS_OK;
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	int rc = db_run(ctx->db, NULL,
+			"UPDATE sla_policies SET is_default = 0, updated_at = ?, version = version + 1"
+			" WHERE is_default = 1 AND id <> ?",
+			"si", now, (int64_t)json_integer_value(json_object_get(after, "id")));
+	return rc == DB_DONE ? RS_OK : rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+}
+
+const struct resource sla_policy_resource = {
+	.name = "sla-policies",
+	.singular = "SLA policy",
+	.table = "sla_policies",
+	.fields = sla_policy_fields,
+	.default_sort = "name",
+	.check = sla_policy_check,
+	.after_write = sla_policy_after,
+};
+
+static const char *const contract_kinds[] = { "time_materials", "managed", "block_hours", NULL };
+static const char *const contract_statuses[] = { "draft", "active", "suspended", "ended", NULL };
+
+static const struct field contract_fields[] = {
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_ENUM("kind", F_REQUIRED | F_FILTER | F_SORT, contract_kinds, NULL),
+	FIELD_ENUM("status", F_FILTER | F_SORT, contract_statuses, "\"active\""),
+	FIELD_DATE("starts_on", F_REQUIRED | F_FILTER | F_SORT),
+	FIELD_DATE("ends_on", F_FILTER | F_SORT),
+	FIELD_REF("sla_policy_id", F_FILTER, &sla_policy_resource),
+	FIELD_CURRENCY("currency"),
+	{ .name = "monthly_fee", .type = FT_MONEY, .min = 0, .max = 100000000000 },
+	FIELD_INT("block_minutes", 0, 1, 10000000),
+	{ .name = "block_price", .type = FT_MONEY, .min = 0, .max = 100000000000 },
+	{ .name = "overage_rate", .type = FT_MONEY, .min = 0, .max = 100000000000 },
+	{ .name = "billing_increment_minutes", .type = FT_INT, .min = 1, .max = 1440,
+	  .dflt = "15" },
+	{ .name = "minimum_minutes", .type = FT_INT, .min = 0, .max = 1440, .dflt = "0" },
+	FIELD_BOOL("rollover", 0, "false"),
+	FIELD_TEXT("notes", 0, 0, 10000),
+	FIELD_END
+};
+
+static int contract_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	catalog_check_currency(rec, "currency", errors);
+	const char *from = json_string_value(json_object_get(rec, "starts_on"));
+	const char *to = json_string_value(json_object_get(rec, "ends_on"));
+	if (from && to && strcmp(to, from) < 0)
+		resource_error(errors, "ends_on", "must not be before starts_on");
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	if (kind && strcmp(kind, "managed") == 0 && !json_is_integer(json_object_get(rec, "monthly_fee")))
+		resource_error(errors, "monthly_fee", "is required for a managed services contract");
+	if (kind && strcmp(kind, "block_hours") == 0) {
+		if (!json_is_integer(json_object_get(rec, "block_minutes")))
+			resource_error(errors, "block_minutes", "is required for a block hours contract");
+		if (!json_is_integer(json_object_get(rec, "block_price")))
+			resource_error(errors, "block_price", "is required for a block hours contract");
+	}
+	return RS_OK;
+}
+
+const struct resource contract_resource = {
+	.name = "contracts",
+	.singular = "contract",
+	.table = "contracts",
+	.fields = contract_fields,
+	.default_sort = "name",
+	.check = contract_check,
+};

@@ -1,0 +1,533 @@
+/*
+ * tickets.c - service orders: the resource table and the rules the engine
+ * cannot know. Numbers (T-000123) come from a counter in the same
+ * transaction; status changes follow the transition table below; resolving
+ * needs a resolution; a closed ticket changes only by being reopened. Every
+ * change of status, priority, contract, assignee or tier is written to
+ * ticket_events, the history the SLA clock is computed from.
+ *
+ * Notes are a child resource (/tickets/{id}/notes): the first public note
+ * by staff is the first response. Time entries are a resource of their own.
+ */
+#include "service.h"
+
+#include "auth/auth.h"
+#include "catalog/catalog.h"
+#include "core/timeutil.h"
+#include "crm/crm.h"
+#include "db/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *const ticket_statuses[] = { "new", "assigned", "in_progress", "waiting_customer",
+					"waiting_parts", "escalated", "resolved", "closed",
+					"cancelled", NULL };
+static const char *const kinds[] = { "incident", "service_request", "installation", "repair",
+				     "maintenance", NULL };
+static const char *const channels[] = { "phone", "email", "portal", "chat", "api",
+					"monitoring", "onsite", NULL };
+static const char *const priorities[] = { "critical", "high", "medium", "low", NULL };
+
+static const struct field ticket_fields[] = {
+	FIELD_TEXT("number", F_READ_ONLY | F_FILTER | F_SORT, 1, 20),
+	FIELD_TEXT("subject", F_REQUIRED | F_SORT, 1, 200),
+	FIELD_TEXT("description", 0, 0, 50000),
+	FIELD_ENUM("kind", F_FILTER | F_SORT, kinds, "\"incident\""),
+	FIELD_ENUM("channel", F_FILTER, channels, "\"api\""),
+	FIELD_ENUM("priority", F_FILTER | F_SORT, priorities, "\"medium\""),
+	FIELD_ENUM("status", F_FILTER | F_SORT, ticket_statuses, "\"new\""),
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_REF("contact_id", F_FILTER, &contact_resource),
+	FIELD_REF("site_id", F_FILTER, &site_resource),
+	FIELD_REF("asset_id", F_FILTER, &asset_resource),
+	FIELD_REF("contract_id", F_FILTER, &contract_resource),
+	FIELD_REF("assignee_id", F_FILTER, &user_resource),
+	{ .name = "tier", .type = FT_INT, .flags = F_FILTER | F_SORT, .min = 1, .max = 3,
+	  .dflt = "1" },
+	{ .name = "required_skills", .type = FT_STRINGS, .min = 20, .max = 60, .dflt = "[]" },
+	FIELD_TEXT("resolution", 0, 0, 50000),
+	FIELD_TIME("first_responded_at", F_READ_ONLY | F_FILTER),
+	FIELD_TIME("resolved_at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_TIME("closed_at", F_READ_ONLY | F_FILTER),
+	FIELD_REF("sla_policy_id", F_READ_ONLY | F_FILTER, &sla_policy_resource),
+	FIELD_TIME("response_due_at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_TIME("resolution_due_at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_BOOL("response_breached", F_READ_ONLY | F_FILTER, NULL),
+	FIELD_BOOL("resolution_breached", F_READ_ONLY | F_FILTER, NULL),
+	FIELD_INT("paused_minutes", F_READ_ONLY, 0, 0),
+	FIELD_REF("merged_into_id", F_READ_ONLY | F_FILTER, &ticket_resource),
+	{ .name = "sla_warnings", .type = FT_INT, .flags = F_HIDDEN },
+	FIELD_END
+};
+
+/* Allowed status changes; reopening is resolved/closed/cancelled -> in_progress or new. */
+static const struct {
+	const char *from;
+	const char *const to[9];
+} transitions[] = {
+	{ "new", { "assigned", "in_progress", "waiting_customer", "waiting_parts", "escalated",
+		   "resolved", "cancelled", NULL } },
+	{ "assigned", { "new", "in_progress", "waiting_customer", "waiting_parts", "escalated",
+			"resolved", "cancelled", NULL } },
+	{ "in_progress", { "assigned", "waiting_customer", "waiting_parts", "escalated",
+			   "resolved", "cancelled", NULL } },
+	{ "waiting_customer", { "assigned", "in_progress", "waiting_parts", "escalated",
+				"resolved", "cancelled", NULL } },
+	{ "waiting_parts", { "assigned", "in_progress", "waiting_customer", "escalated",
+			     "resolved", "cancelled", NULL } },
+	{ "escalated", { "assigned", "in_progress", "waiting_customer", "waiting_parts",
+			 "resolved", "cancelled", NULL } },
+	{ "resolved", { "closed", "in_progress", NULL } },
+	{ "closed", { "in_progress", NULL } },
+	{ "cancelled", { "new", "in_progress", NULL } },
+};
+
+static const char *const *allowed_from(const char *status)
+{
+	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
+		if (strcmp(transitions[i].from, status) == 0)
+			return transitions[i].to;
+	return NULL;
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+static const char *str(const json_t *rec, const char *name)
+{
+	return json_string_value(json_object_get(rec, name));
+}
+
+static bool same(const json_t *a, const json_t *b, const char *name)
+{
+	json_t *x = json_object_get(a, name), *y = json_object_get(b, name);
+	if (!x || json_is_null(x))
+		return !y || json_is_null(y);
+	return y && json_equal(x, y);
+}
+
+static int db_status(int rc)
+{
+	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+}
+
+/* The next number from the counter, in the write's transaction. */
+static int next_number(struct resource_ctx *ctx, char out[16])
+{
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st,
+			"INSERT INTO counters (name, value) VALUES ('tickets', 1)"
+			" ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+			"");
+	if (rc != DB_ROW)
+		return db_status(rc);
+	int64_t n = db_col_int(st, 0);
+	db_done(st);
+	snprintf(out, 16, "T-%06lld", (long long)n);
+	return RS_OK;
+}
+
+/* Sites, assets, contacts and contracts of a ticket belong to its company. */
+static int check_ownership(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	static const struct {
+		const char *field, *table, *what;
+	} owned[] = {
+		{ "contact_id", "contacts", "contact" },
+		{ "site_id", "sites", "site" },
+		{ "asset_id", "assets", "asset" },
+		{ "contract_id", "contracts", "contract" },
+	};
+	int64_t company = json_integer_value(json_object_get(rec, "company_id"));
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		json_t *v = json_object_get(rec, owned[i].field);
+		if (!json_is_integer(v))
+			continue;
+		char sql[96];
+		snprintf(sql, sizeof(sql), "SELECT company_id FROM %s WHERE id = ?", owned[i].table);
+		struct db_stmt *st;
+		int rc = db_run(ctx->db, &st, sql, "i", (int64_t)json_integer_value(v));
+		if (rc == DB_DONE)
+			continue;	/* reported by the reference check */
+		if (rc != DB_ROW)
+			return db_status(rc);
+		int64_t owner = db_col_int(st, 0);
+		db_done(st);
+		if (owner != company) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "belongs to another company than the ticket's %s",
+				 "company_id");
+			resource_error(errors, owned[i].field, msg);
+		}
+	}
+	return RS_OK;
+}
+
+/* Refuses a status change the table does not allow: 409 naming the allowed ones. */
+static int check_transition(const char *from, const char *to, json_t *errors)
+{
+	const char *const *ok = allowed_from(from);
+	if (in_list(ok, to))
+		return RS_OK;
+	char msg[512];
+	size_t off = (size_t)snprintf(msg, sizeof(msg), "cannot go from %s to %s; allowed:", from,
+				      to);
+	for (const char *const *p = ok; p && *p && off < sizeof(msg); p++)
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %s",
+					p == ok ? "" : ",", *p);
+	resource_error(errors, "status", msg);
+	return RS_CONFLICT;
+}
+
+static void set_time(json_t *rec, const char *name, int64_t t)
+{
+	char s[TIME_RFC3339_LEN];
+	time_format(t, s);
+	json_object_set_new(rec, name, json_string(s));
+}
+
+/* The SLA policy: the contract's, else the default one (or none). */
+static int resolve_policy(struct resource_ctx *ctx, json_t *rec)
+{
+	struct db_stmt *st;
+	int rc = DB_DONE;
+	json_t *contract = json_object_get(rec, "contract_id");
+	if (json_is_integer(contract))
+		rc = db_run(ctx->db, &st,
+			    "SELECT sla_policy_id FROM contracts WHERE id = ? AND sla_policy_id IS NOT NULL",
+			    "i", (int64_t)json_integer_value(contract));
+	if (rc == DB_DONE)
+		rc = db_run(ctx->db, &st,
+			    "SELECT id FROM sla_policies WHERE is_default = 1 AND archived_at IS NULL",
+			    "");
+	if (rc == DB_DONE) {
+		json_object_set_new(rec, "sla_policy_id", json_null());
+		return RS_OK;
+	}
+	if (rc != DB_ROW)
+		return db_status(rc);
+	json_object_set_new(rec, "sla_policy_id", json_integer(db_col_int(st, 0)));
+	db_done(st);
+	return RS_OK;
+}
+
+static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			  json_t *errors)
+{
+	const char *to = str(rec, "status");
+	if (!cur) {
+		if (strcmp(to, "new") != 0 && strcmp(to, "assigned") != 0 &&
+		    strcmp(to, "in_progress") != 0) {
+			resource_error(errors, "status",
+				       "a new ticket starts as new, assigned or in_progress");
+			return RS_OK;
+		}
+		char number[16];
+		int rc = next_number(ctx, number);
+		if (rc != RS_OK)
+			return rc;
+		json_object_set_new(rec, "number", json_string(number));
+		if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
+			json_object_set_new(rec, "status", json_string("assigned"));
+		if (strcmp(str(rec, "status"), "in_progress") == 0)
+			set_time(rec, "first_responded_at", ctx->now);
+	} else {
+		const char *from = str(cur, "status");
+		bool reopening = strcmp(from, to) != 0 && (strcmp(from, "closed") == 0 ||
+							   strcmp(from, "resolved") == 0 ||
+							   strcmp(from, "cancelled") == 0);
+		if (strcmp(from, "closed") == 0) {
+			/* nothing but the status may change while closed */
+			for (const struct field *f = ticket_fields; f->name; f++) {
+				if (strcmp(f->name, "status") != 0 && !(f->flags & F_READ_ONLY) &&
+				    !same(cur, rec, f->name)) {
+					resource_error(errors, f->name,
+						       "a closed ticket is read-only; reopen it first"
+						       " (status in_progress)");
+					return RS_CONFLICT;
+				}
+			}
+		}
+		if (strcmp(from, to) != 0) {
+			int rc = check_transition(from, to, errors);
+			if (rc != RS_OK)
+				return rc;
+		}
+		/* giving a new ticket an assignee assigns it */
+		if (strcmp(from, "new") == 0 && strcmp(to, "new") == 0 &&
+		    json_is_integer(json_object_get(rec, "assignee_id")))
+			json_object_set_new(rec, "status", json_string("assigned"));
+		to = str(rec, "status");
+		if (strcmp(to, "in_progress") == 0 &&
+		    json_is_null(json_object_get(rec, "first_responded_at")))
+			set_time(rec, "first_responded_at", ctx->now);
+		if (reopening) {
+			json_object_set_new(rec, "resolved_at", json_null());
+			json_object_set_new(rec, "closed_at", json_null());
+		}
+		if (strcmp(to, "closed") == 0 && strcmp(from, "closed") != 0)
+			set_time(rec, "closed_at", ctx->now);
+	}
+	if (strcmp(to, "resolved") == 0 && (!cur || strcmp(str(cur, "status"), "resolved") != 0)) {
+		const char *resolution = str(rec, "resolution");
+		if (!resolution || !*resolution) {
+			resource_error(errors, "resolution",
+				       "is required to resolve a ticket: say what was done");
+			return RS_OK;
+		}
+		set_time(rec, "resolved_at", ctx->now);
+	}
+	int rc = check_ownership(ctx, rec, errors);
+	if (rc != RS_OK || json_array_size(errors))
+		return rc;
+	if (!cur || !same(cur, rec, "contract_id"))
+		return resolve_policy(ctx, rec);
+	return RS_OK;
+}
+
+static int add_event(struct resource_ctx *ctx, int64_t ticket, const char *kind,
+		     const char *from, const char *to, const char *detail)
+{
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	const char *fmt = ctx->actor->user_id ? "issssis" : "issssns";
+	int rc = ctx->actor->user_id
+		? db_run(ctx->db, NULL,
+			 "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value,"
+			 " actor_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			 fmt, ticket, now, kind, from, to, ctx->actor->user_id, detail)
+		: db_run(ctx->db, NULL,
+			 "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value,"
+			 " actor_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			 fmt, ticket, now, kind, from, to, detail);
+	return rc == DB_DONE ? RS_OK : db_status(rc);
+}
+
+/* A member's value as event text: strings as they are, numbers in decimal. */
+static const char *event_value(struct resource_ctx *ctx, const json_t *rec, const char *name)
+{
+	json_t *v = json_object_get(rec, name);
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		return arena_printf(ctx->arena, "%lld", (long long)json_integer_value(v));
+	return NULL;
+}
+
+static int ticket_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
+{
+	int64_t id = json_integer_value(json_object_get(after, "id"));
+	if (!before)
+		return add_event(ctx, id, "created", NULL, str(after, "status"), NULL);
+	static const char *const tracked[] = { "status", "priority", "contract_id", "assignee_id",
+					       "tier", NULL };
+	for (const char *const *t = tracked; *t; t++) {
+		if (same(before, after, *t))
+			continue;
+		const char *kind = strcmp(*t, "contract_id") == 0   ? "contract"
+				   : strcmp(*t, "assignee_id") == 0 ? "assignee"
+								    : *t;
+		int rc = add_event(ctx, id, kind, event_value(ctx, before, *t),
+				   event_value(ctx, after, *t), NULL);
+		if (rc != RS_OK)
+			return rc;
+	}
+	return RS_OK;
+}
+
+/* The DESIGN.md shape: the SLA fields also as one "sla" object. */
+static void ticket_present(json_t *rec)
+{
+	json_t *sla = json_object();
+	static const char *const members[][2] = {
+		{ "sla_policy_id", "policy_id" },
+		{ "response_due_at", "response_due_at" },
+		{ "resolution_due_at", "resolution_due_at" },
+		{ "response_breached", "response_breached" },
+		{ "resolution_breached", "resolution_breached" },
+		{ "paused_minutes", "paused_minutes" },
+	};
+	for (size_t i = 0; sla && i < sizeof(members) / sizeof(members[0]); i++) {
+		json_t *v = json_object_get(rec, members[i][0]);
+		json_object_set(sla, members[i][1], v ? v : json_null());
+	}
+	json_object_set_new(rec, "sla", sla ? sla : json_null());
+}
+
+const struct resource ticket_resource = {
+	.name = "tickets",
+	.singular = "ticket",
+	.table = "tickets",
+	.fields = ticket_fields,
+	.searchable = true,
+	.default_sort = "-created_at",
+	.prepare = ticket_prepare,
+	.after_write = ticket_after,
+	.present = ticket_present,
+};
+
+/* Notes ----------------------------------------------------------------- */
+
+static const char *const visibilities[] = { "internal", "public", NULL };
+
+static const struct field note_fields[] = {
+	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	FIELD_TEXT("body", F_REQUIRED, 1, 50000),
+	FIELD_ENUM("visibility", F_FILTER, visibilities, "\"internal\""),
+	FIELD_REF("author_id", F_READ_ONLY | F_FILTER, &user_resource),
+	FIELD_END
+};
+
+/* The ticket's status, or NULL (with *rc set) when it cannot be read. */
+static const char *ticket_status(struct resource_ctx *ctx, int64_t id, int *rc)
+{
+	struct db_stmt *st;
+	*rc = db_run(ctx->db, &st, "SELECT status FROM tickets WHERE id = ?", "i", id);
+	if (*rc != DB_ROW) {
+		*rc = *rc == DB_DONE ? RS_NOT_FOUND : db_status(*rc);
+		return NULL;
+	}
+	const char *s = arena_strdup(ctx->arena, db_col_text(st, 0));
+	db_done(st);
+	*rc = s ? RS_OK : RS_ERROR;
+	return s;
+}
+
+static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors)
+{
+	int rc;
+	const char *status = ticket_status(ctx, ctx->parent_id, &rc);
+	if (!status)
+		return rc;
+	if (strcmp(status, "closed") == 0) {
+		resource_error(errors, "ticket_id", "the ticket is closed; reopen it to add notes");
+		return RS_CONFLICT;
+	}
+	if (!cur) {
+		json_object_set_new(rec, "author_id", ctx->actor->user_id
+							      ? json_integer(ctx->actor->user_id)
+							      : json_null());
+	} else if (json_integer_value(json_object_get(cur, "author_id")) != ctx->actor->user_id) {
+		resource_error(errors, "body", "only its author may edit a note");
+		return RS_CONFLICT;
+	}
+	return RS_OK;
+}
+
+/*
+ * A note joins the ticket's search text, and the first public note by
+ * staff is the first response (the clock is then recomputed).
+ */
+static int note_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
+{
+	if (before)
+		return RS_OK;
+	int64_t ticket = ctx->parent_id;
+	int rc = db_run(ctx->db, NULL,
+			"UPDATE tickets SET notes_text = notes_text || ? || ? WHERE id = ?", "ssi",
+			"\n", str(after, "body"), ticket);
+	if (rc != DB_DONE)
+		return db_status(rc);
+	if (strcmp(str(after, "visibility"), "public") != 0 || !ctx->actor->user_id)
+		return RS_OK;
+	rc = add_event(ctx, ticket, "public_note", NULL,
+		       arena_printf(ctx->arena, "%lld",
+				    (long long)json_integer_value(json_object_get(after, "id"))),
+		       NULL);
+	if (rc != RS_OK)
+		return rc;
+	/* the response clock stops here; it was breached if its due time passed */
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	rc = db_run(ctx->db, NULL,
+		    "UPDATE tickets SET first_responded_at = ?, updated_at = ?,"
+		    " version = version + 1, response_breached = CASE WHEN response_due_at IS NOT"
+		    " NULL AND response_due_at < ? THEN 1 ELSE 0 END"
+		    " WHERE id = ? AND first_responded_at IS NULL",
+		    "sssi", now, now, now, ticket);
+	return rc == DB_DONE ? RS_OK : db_status(rc);
+}
+
+const struct resource ticket_note_resource = {
+	.name = "notes",
+	.singular = "note",
+	.table = "ticket_notes",
+	.fields = note_fields,
+	.default_sort = "created_at",
+	.prepare = note_prepare,
+	.after_write = note_after,
+	.parent = &ticket_resource,
+	.parent_field = "ticket_id",
+};
+
+/* Time entries ------------------------------------------------------------ */
+
+static const struct field time_entry_fields[] = {
+	FIELD_REF("ticket_id", F_REQUIRED | F_FILTER, &ticket_resource),
+	FIELD_REF("user_id", F_FILTER, &user_resource),
+	FIELD_REF("work_type_id", F_REQUIRED | F_FILTER, &work_type_resource),
+	FIELD_TIME("started_at", F_FILTER | F_SORT),
+	FIELD_INT("minutes", F_REQUIRED, 1, 1440),
+	FIELD_BOOL("billable", F_FILTER, NULL),
+	FIELD_TEXT("notes", 0, 0, 10000),
+	FIELD_INT("invoice_id", F_READ_ONLY | F_FILTER, 0, 0),
+	FIELD_END
+};
+
+static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			      json_t *errors)
+{
+	if (cur && !json_is_null(json_object_get(cur, "invoice_id"))) {
+		resource_error(errors, "invoice_id", "the entry is invoiced and cannot change");
+		return RS_CONFLICT;
+	}
+	if (!cur) {
+		if (!json_is_integer(json_object_get(rec, "user_id"))) {
+			if (!ctx->actor->user_id) {
+				resource_error(errors, "user_id", "is required");
+				return RS_OK;
+			}
+			json_object_set_new(rec, "user_id", json_integer(ctx->actor->user_id));
+		}
+		if (!json_is_string(json_object_get(rec, "started_at")))
+			set_time(rec, "started_at", ctx->now - 60 * json_integer_value(
+							      json_object_get(rec, "minutes")));
+	}
+	if (!json_is_boolean(json_object_get(rec, "billable"))) {
+		/* the work type decides unless the entry says */
+		struct db_stmt *st;
+		int rc = db_run(ctx->db, &st, "SELECT billable FROM work_types WHERE id = ?", "i",
+				(int64_t)json_integer_value(json_object_get(rec, "work_type_id")));
+		if (rc == DB_ROW) {
+			json_object_set_new(rec, "billable", json_boolean(db_col_int(st, 0)));
+			db_done(st);
+		} else if (rc != DB_DONE) {
+			return db_status(rc);
+		}
+	}
+	int rc;
+	const char *status = ticket_status(ctx, json_integer_value(json_object_get(rec, "ticket_id")),
+					   &rc);
+	if (!status)
+		return rc == RS_NOT_FOUND ? RS_OK : rc;	/* the reference check reports it */
+	if (strcmp(status, "closed") == 0) {
+		resource_error(errors, "ticket_id", "the ticket is closed; reopen it to log time");
+		return RS_CONFLICT;
+	}
+	return RS_OK;
+}
+
+const struct resource time_entry_resource = {
+	.name = "time-entries",
+	.singular = "time entry",
+	.table = "time_entries",
+	.fields = time_entry_fields,
+	.default_sort = "-started_at",
+	.prepare = time_entry_prepare,
+};

@@ -1,0 +1,345 @@
+"""
+test_service.py - the service desk through HTTP: users and certifications,
+the catalog (products, work types), calendars, SLA policies, contracts,
+service orders with their status rules, notes and SLA clocks, and time
+entries, including the bad input a real client sends.
+"""
+
+import re
+import unittest
+
+from harness import ServerTestCase, unique
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+TECH_PASSWORD = "Tech-Pass-For-Tests-0nly-91!"
+BILLING_PASSWORD = "Billing-Pass-For-Tests-0nly-44!"
+
+
+class ServiceCase(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tech_email = unique("tech") + "@example.com"
+        cls.server.add_user(cls.tech_email, "technician", TECH_PASSWORD)
+        cls.tech = cls.server.client(cls.server.token_for(cls.tech_email))
+        cls.billing_email = unique("billing") + "@example.com"
+        cls.server.add_user(cls.billing_email, "billing", BILLING_PASSWORD)
+        cls.billing = cls.server.client(cls.server.token_for(cls.billing_email))
+        status, _, company = cls.admin.post("/api/v1/companies", {"name": unique("Client ")})
+        assert status == 201, company
+        cls.company_id = company["id"]
+
+    def create(self, path, body, client=None):
+        resp = (client or self.admin).post("/api/v1/" + path, body)
+        return self.assertStatus(resp, 201, "create %s %r" % (path, body))
+
+    def patch(self, path, body, client=None, expect=200):
+        c = client or self.admin
+        status, headers, cur = c.get("/api/v1/" + path)
+        self.assertEqual(status, 200, cur)
+        resp = c.patch("/api/v1/" + path, body, headers={"If-Match": headers["etag"]})
+        if expect is None:
+            return resp
+        return self.assertStatus(resp, expect, "patch %s %r" % (path, body))
+
+    def ticket(self, **fields):
+        body = {"subject": unique("Printer jams "), "company_id": self.company_id}
+        body.update(fields)
+        return self.create("tickets", body)
+
+    def calendar(self, **fields):
+        body = {"name": unique("Office hours "), "timezone": "Europe/Berlin",
+                "hours": [{"weekday": d, "start": "08:00", "end": "17:00"} for d in range(1, 6)]}
+        body.update(fields)
+        return self.create("calendars", body)
+
+
+class TestTickets(ServiceCase):
+
+    def test_numbers_are_sequential_and_unique(self):
+        a, b = self.ticket(), self.ticket()
+        for t in (a, b):
+            self.assertRegex(t["number"], r"^T-\d{6}$")
+        self.assertEqual(int(b["number"][2:]), int(a["number"][2:]) + 1)
+        self.assertEqual(a["status"], "new")
+        self.assertEqual(a["priority"], "medium")
+        self.assertIn("sla", a)
+        for key in ("policy_id", "response_due_at", "resolution_due_at", "response_breached",
+                    "resolution_breached", "paused_minutes"):
+            self.assertIn(key, a["sla"])
+
+    def test_number_is_read_only(self):
+        self.assertProblem(self.admin.post("/api/v1/tickets", {
+            "subject": "x", "company_id": self.company_id, "number": "T-999999"}), 422, "number")
+
+    def test_bad_input(self):
+        cases = [
+            ({"company_id": self.company_id}, "subject"),
+            ({"subject": "x"}, "company_id"),
+            ({"subject": "x", "company_id": self.company_id, "priority": "urgent"}, "priority"),
+            ({"subject": "x", "company_id": self.company_id, "kind": "party"}, "kind"),
+            ({"subject": "x", "company_id": 99999999}, "company_id"),
+            ({"subject": "x", "company_id": self.company_id, "tier": 4}, "tier"),
+            ({"subject": "x", "company_id": self.company_id, "required_skills": "wifi"},
+             "required_skills"),
+            ({"subject": "x", "company_id": self.company_id, "status": "resolved"}, "status"),
+            ({"subject": "x", "company_id": self.company_id, "assignee_id": 99999999},
+             "assignee_id"),
+        ]
+        for body, field in cases:
+            self.assertProblem(self.admin.post("/api/v1/tickets", body), 422, field, repr(body))
+
+    def test_site_must_belong_to_the_company(self):
+        other = self.create("companies", {"name": unique("Other ")})
+        site = self.create("sites", {"company_id": other["id"], "name": "HQ"})
+        self.assertProblem(self.admin.post("/api/v1/tickets", {
+            "subject": "x", "company_id": self.company_id, "site_id": site["id"]}), 422, "site_id")
+
+    def test_transitions(self):
+        t = self.ticket()
+        path = "tickets/%d" % t["id"]
+        # new -> closed is not allowed: 409 naming the allowed ones
+        resp = self.patch(path, {"status": "closed"}, expect=None)
+        body = self.assertProblem(resp, 409, "status")
+        self.assertIn("in_progress", body["detail"])
+        self.assertIn("resolved", body["detail"])
+        t = self.patch(path, {"status": "in_progress"})
+        self.assertRegex(t["first_responded_at"], RFC3339)
+        # resolving needs a resolution
+        self.assertProblem(self.patch(path, {"status": "resolved"}, expect=None), 422,
+                           "resolution")
+        t = self.patch(path, {"status": "resolved", "resolution": "Replaced the fuser"})
+        self.assertRegex(t["resolved_at"], RFC3339)
+        t = self.patch(path, {"status": "closed"})
+        self.assertRegex(t["closed_at"], RFC3339)
+        # closed: read-only but for reopening
+        self.assertProblem(self.patch(path, {"subject": "changed"}, expect=None), 409, "subject")
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/notes" % t["id"],
+                                           {"body": "late note"}), 409)
+        t = self.patch(path, {"status": "in_progress"})
+        self.assertIsNone(t["resolved_at"])
+        self.assertIsNone(t["closed_at"])
+
+    def test_assigning_a_new_ticket_assigns_it(self):
+        status, _, users = self.admin.get("/api/v1/users?email=" + self.tech_email)
+        self.assertEqual(status, 200)
+        tech_id = users["data"][0]["id"]
+        t = self.ticket()
+        t = self.patch("tickets/%d" % t["id"], {"assignee_id": tech_id})
+        self.assertEqual(t["status"], "assigned")
+        status, _, page = self.admin.get("/api/v1/tickets?assignee_id=%d&status=assigned" % tech_id)
+        self.assertIn(t["id"], [x["id"] for x in page["data"]])
+
+    def test_notes_public_note_is_first_response(self):
+        t = self.ticket()
+        self.assertIsNone(t["first_responded_at"])
+        path = "/api/v1/tickets/%d/notes" % t["id"]
+        internal = self.create(path[8:], {"body": "Checked the logs"})
+        self.assertEqual(internal["visibility"], "internal")
+        self.assertEqual(internal["ticket_id"], t["id"])
+        self.assertIsNotNone(internal["author_id"])
+        status, _, t2 = self.admin.get("/api/v1/tickets/%d" % t["id"])
+        self.assertIsNone(t2["first_responded_at"])
+        self.create(path[8:], {"body": "We are on it", "visibility": "public"})
+        status, _, t3 = self.admin.get("/api/v1/tickets/%d" % t["id"])
+        self.assertRegex(t3["first_responded_at"], RFC3339)
+        status, _, notes = self.admin.get(path)
+        self.assertEqual(status, 200)
+        self.assertEqual([n["body"] for n in notes["data"]], ["Checked the logs", "We are on it"])
+        # notes are searchable through their ticket
+        word = unique("zebra")
+        self.create(path[8:], {"body": "the %s cable" % word})
+        status, _, found = self.admin.get("/api/v1/tickets?q=" + word)
+        self.assertEqual([x["id"] for x in found["data"]], [t["id"]])
+
+    def test_notes_of_unknown_or_other_ticket(self):
+        t, other = self.ticket(), self.ticket()
+        note = self.create("tickets/%d/notes" % t["id"], {"body": "x"})
+        self.assertProblem(self.admin.get("/api/v1/tickets/99999999/notes"), 404)
+        self.assertProblem(self.admin.post("/api/v1/tickets/99999999/notes", {"body": "x"}), 404)
+        self.assertProblem(self.admin.get("/api/v1/tickets/%d/notes/%d" % (other["id"], note["id"])),
+                           404)
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/notes" % t["id"],
+                                           {"body": "x", "ticket_id": other["id"]}), 422,
+                           "ticket_id")
+
+    def test_search_by_subject(self):
+        word = unique("toner")
+        t = self.ticket(subject="Out of %s on floor 3" % word)
+        status, _, found = self.admin.get("/api/v1/tickets?q=" + word)
+        self.assertEqual([x["id"] for x in found["data"]], [t["id"]])
+
+    def test_history_records_changes(self):
+        t = self.ticket()
+        self.patch("tickets/%d" % t["id"], {"priority": "high"})
+        status, _, audit = self.admin.get("/api/v1/audit?resource=tickets&record_id=%d" % t["id"])
+        self.assertEqual(status, 200, audit)
+        self.assertGreaterEqual(len(audit["data"]), 2)
+
+    def test_roles(self):
+        # billing reads tickets but does not edit them
+        t = self.ticket()
+        self.assertStatus(self.billing.get("/api/v1/tickets/%d" % t["id"]), 200)
+        self.assertProblem(self.billing.post("/api/v1/tickets", {
+            "subject": "x", "company_id": self.company_id}), 403)
+        # technicians work tickets
+        self.assertStatus(self.tech.post("/api/v1/tickets", {
+            "subject": "x", "company_id": self.company_id}), 201)
+        # tickets are never deleted
+        status, _, _ = self.admin.delete("/api/v1/tickets/%d" % t["id"],
+                                         headers={"If-Match": "*"})
+        self.assertIn(status, (404, 405))
+
+
+class TestTerms(ServiceCase):
+
+    def test_calendar_validation(self):
+        bad = [
+            ({"timezone": "Mars/Olympus"}, "timezone"),
+            ({"hours": [{"weekday": 8, "start": "08:00", "end": "17:00"}]}, "hours"),
+            ({"hours": [{"weekday": 1, "start": "8am", "end": "17:00"}]}, "hours"),
+            ({"hours": [{"weekday": 1, "start": "17:00", "end": "08:00"}]}, "hours"),
+            ({"hours": [{"weekday": 1, "start": "08:00", "end": "12:00"},
+                        {"weekday": 1, "start": "11:00", "end": "17:00"}]}, "hours"),
+            ({"hours": [{"weekday": 1, "start": "08:00"}]}, "hours"),
+            ({"hours": [{"weekday": 1, "start": "08:00", "end": "17:00", "lunch": 1}]}, "hours"),
+            ({"hours": []}, "hours"),
+            ({"holidays": ["2026-13-01"]}, "holidays"),
+        ]
+        for fields, field in bad:
+            body = {"name": unique("Cal "), "timezone": "Europe/Berlin",
+                    "hours": [{"weekday": 1, "start": "08:00", "end": "17:00"}]}
+            body.update(fields)
+            self.assertProblem(self.admin.post("/api/v1/calendars", body), 422, field, repr(fields))
+        always = self.create("calendars", {"name": unique("24x7 "), "timezone": "UTC",
+                                           "always_open": True})
+        self.assertEqual(always["hours"], [])
+
+    def test_policy_and_contract_drive_the_ticket_sla(self):
+        cal = self.create("calendars", {"name": unique("24x7 "), "timezone": "UTC",
+                                        "always_open": True})
+        policy = self.create("sla-policies", {
+            "name": unique("Gold "), "calendar_id": cal["id"],
+            "targets": [{"priority": "high", "response_minutes": 60, "resolution_minutes": 240},
+                        {"priority": "medium", "response_minutes": 120,
+                         "resolution_minutes": 480}]})
+        self.assertEqual(policy["pause_statuses"], ["waiting_customer"])
+        self.assertProblem(self.admin.post("/api/v1/sla-policies", {
+            "name": unique("Dup "), "calendar_id": cal["id"],
+            "targets": [{"priority": "high"}, {"priority": "high"}]}), 422, "targets")
+        self.assertProblem(self.admin.post("/api/v1/sla-policies", {
+            "name": unique("Bad "), "calendar_id": cal["id"],
+            "pause_statuses": ["closed"]}), 422, "pause_statuses")
+        contract = self.create("contracts", {
+            "company_id": self.company_id, "name": "Managed IT", "kind": "managed",
+            "starts_on": "2026-01-01", "monthly_fee": 250000, "sla_policy_id": policy["id"]})
+        self.assertEqual(contract["status"], "active")
+        self.assertEqual(contract["billing_increment_minutes"], 15)
+        t = self.ticket(contract_id=contract["id"], priority="high")
+        self.assertEqual(t["sla"]["policy_id"], policy["id"])
+        # without a contract policy, the default policy applies
+        default = self.create("sla-policies", {"name": unique("Default "),
+                                               "calendar_id": cal["id"], "is_default": True})
+        plain = self.ticket()
+        self.assertEqual(plain["sla"]["policy_id"], default["id"])
+        t = self.patch("tickets/%d" % t["id"], {"contract_id": None})
+        self.assertEqual(t["sla"]["policy_id"], default["id"])
+
+    def test_contract_rules(self):
+        base = {"company_id": self.company_id, "name": "Block", "starts_on": "2026-01-01"}
+        self.assertProblem(self.admin.post("/api/v1/contracts", dict(base, kind="block_hours")),
+                           422, "block_minutes")
+        self.assertProblem(self.admin.post("/api/v1/contracts", dict(base, kind="managed")),
+                           422, "monthly_fee")
+        self.assertProblem(self.admin.post("/api/v1/contracts", dict(
+            base, kind="time_materials", ends_on="2025-12-31")), 422, "ends_on")
+        self.assertProblem(self.admin.post("/api/v1/contracts", dict(
+            base, kind="time_materials", currency="usd")), 422, "currency")
+        # technicians do not see contracts (fees)
+        self.assertProblem(self.tech.get("/api/v1/contracts"), 403)
+
+    def test_one_default_policy(self):
+        cal = self.calendar()
+        a = self.create("sla-policies", {"name": unique("A "), "calendar_id": cal["id"],
+                                         "is_default": True})
+        b = self.create("sla-policies", {"name": unique("B "), "calendar_id": cal["id"],
+                                         "is_default": True})
+        status, _, a2 = self.admin.get("/api/v1/sla-policies/%d" % a["id"])
+        self.assertFalse(a2["is_default"])
+        self.assertTrue(b["is_default"])
+
+
+class TestPeopleAndCatalog(ServiceCase):
+
+    def test_users_and_certifications(self):
+        email = unique("new") + "@Example.com"
+        u = self.create("users", {"email": email, "name": "New Tech", "role": "technician",
+                                  "password": "A-good-long-password-1", "skills": ["wifi"]})
+        self.assertEqual(u["email"], email.lower())
+        self.assertNotIn("password", u)
+        self.assertNotIn("password_hash", u)
+        self.assertTrue(u["active"])
+        self.assertProblem(self.admin.post("/api/v1/users", {
+            "email": unique("x") + "@example.com", "name": "x", "role": "technician",
+            "password": "short"}), 422, "password")
+        self.assertProblem(self.admin.post("/api/v1/users", {
+            "email": email, "name": "dup", "role": "technician",
+            "password": "A-good-long-password-1"}), 409)
+        self.assertProblem(self.tech.post("/api/v1/users", {
+            "email": unique("x") + "@example.com", "name": "x", "role": "admin",
+            "password": "A-good-long-password-1"}), 403)
+        # the new user can log in with that password
+        c = self.server.client()
+        c.login(email.lower(), "A-good-long-password-1")
+        cert = self.create("users/%d/certifications" % u["id"], {
+            "name": "Electrical safety", "issuer": "TUV", "expires_on": "2027-06-30"})
+        self.assertEqual(cert["user_id"], u["id"])
+        self.assertProblem(self.admin.post("/api/v1/users/%d/certifications" % u["id"], {
+            "name": "x", "issued_on": "2026-01-02", "expires_on": "2026-01-01"}), 422,
+            "expires_on")
+        self.assertProblem(self.tech.post("/api/v1/users/%d/certifications" % u["id"],
+                                          {"name": "x"}), 403)
+        status, _, certs = self.tech.get("/api/v1/users/%d/certifications" % u["id"])
+        self.assertEqual([x["name"] for x in certs["data"]], ["Electrical safety"])
+        # deactivating ends the user's sessions
+        self.patch("users/%d" % u["id"], {"active": False})
+        self.assertProblem(c.get("/api/v1/me"), 401)
+
+    def test_products_and_work_types(self):
+        p = self.create("products", {"sku": unique("SKU-"), "name": "Laser printer",
+                                     "kind": "equipment", "unit_cost": 20000,
+                                     "unit_price": 25000})
+        self.assertEqual(p["markup_bp"], 2500)
+        self.assertEqual(p["currency"], "USD")
+        self.assertProblem(self.admin.post("/api/v1/products", {
+            "sku": unique("S"), "name": "x", "kind": "equipment", "unit_price": -1}), 422,
+            "unit_price")
+        w = self.create("work-types", {"name": unique("Onsite "), "hourly_rate": 12000})
+        self.assertTrue(w["billable"])
+        self.assertProblem(self.tech.post("/api/v1/work-types", {"name": "x",
+                                                                 "hourly_rate": 1}), 403)
+
+    def test_time_entries(self):
+        w = self.create("work-types", {"name": unique("Remote "), "hourly_rate": 9000,
+                                       "billable": False})
+        t = self.create("tickets", {"subject": "x", "company_id": self.company_id})
+        e = self.create("time-entries", {"ticket_id": t["id"], "work_type_id": w["id"],
+                                         "minutes": 45}, client=self.tech)
+        self.assertFalse(e["billable"])  # from the work type
+        self.assertRegex(e["started_at"], RFC3339)
+        self.assertIsNotNone(e["user_id"])
+        for body, field in [({"ticket_id": t["id"], "work_type_id": w["id"], "minutes": 0},
+                             "minutes"),
+                            ({"ticket_id": t["id"], "work_type_id": w["id"], "minutes": 1441},
+                             "minutes"),
+                            ({"ticket_id": 99999999, "work_type_id": w["id"], "minutes": 5},
+                             "ticket_id"),
+                            ({"ticket_id": t["id"], "minutes": 5}, "work_type_id")]:
+            self.assertProblem(self.admin.post("/api/v1/time-entries", body), 422, field)
+        status, _, page = self.admin.get("/api/v1/time-entries?ticket_id=%d" % t["id"])
+        self.assertEqual([x["id"] for x in page["data"]], [e["id"]])
+
+
+if __name__ == "__main__":
+    unittest.main()
