@@ -11,7 +11,9 @@
 
 #include "http/http.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 struct auth_user;
@@ -26,6 +28,7 @@ struct api_routes {
 extern const struct api_routes api_auth_routes;		/* auth.c: login, logout, me, totp */
 extern const struct api_routes api_resource_routes;	/* resources.c: companies … audit */
 extern const struct api_routes api_system_routes;	/* system.c: healthz, metrics */
+extern const struct api_routes api_ticket_routes;	/* tickets.c: escalate, merge, … */
 
 /*
  * Builds the whole route table once (heap, lives until exit).
@@ -53,5 +56,14 @@ extern struct api_settings api_settings;
 struct db *api_db_or_reply(struct http_req *req);
 /* The caller (never NULL on a non-public route after authentication). */
 const struct auth_user *api_user(const struct http_req *req);
+
+struct resource_ctx;
+/* "123" -> 123; 0 for anything but a positive id in digits (no sign, no zero). */
+int64_t api_parse_id(const char *s);
+/*
+ * Fills a resource context for this request (connection, arena, the
+ * caller as audit actor, now), or replies 503 and returns false.
+ */
+bool api_ctx_or_reply(struct http_req *req, struct resource_ctx *ctx);
 
 #endif

@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "crm/crm.h"
+#include "core/timeutil.h"
 #include "resource/resource.h"
 #include "service/service.h"
 
@@ -27,8 +28,7 @@ static const struct resource *res_of(const struct http_req *req)
 	return req->route->data;
 }
 
-/* Digits only, no sign or zero: a positive id, else 0. */
-static int64_t parse_id(const char *s)
+int64_t api_parse_id(const char *s)
 {
 	bool ok = s && s[0] >= '1' && s[0] <= '9' && strlen(s) <= 18;
 	for (const char *p = s; ok && *p; p++)
@@ -36,33 +36,44 @@ static int64_t parse_id(const char *s)
 	return ok ? strtoll(s, NULL, 10) : 0;
 }
 
-static struct resource_ctx *ctx_or_reply(struct http_req *req, struct resource_ctx *ctx)
+bool api_ctx_or_reply(struct http_req *req, struct resource_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
+	ctx->db = api_db_or_reply(req);
+	if (!ctx->db)
+		return false;
+	ctx->arena = &req->arena;
+	ctx->now = time_now();
+	const struct auth_user *u = api_user(req);
+	struct audit_actor *actor = arena_zalloc(&req->arena, sizeof(*actor));
+	if (!actor) {
+		http_reply_problem(req, 503, "unavailable", NULL, "out of memory");
+		return false;
+	}
+	actor->user_id = u ? u->id : 0;
+	actor->label = u ? u->email : "anonymous";
+	actor->request_id = req->id;
+	actor->role = u ? u->role : 0;
+	ctx->actor = actor;
+	return true;
+}
+
+static struct resource_ctx *ctx_or_reply(struct http_req *req, struct resource_ctx *ctx)
+{
 	const struct resource *res = res_of(req);
+	int64_t parent = 0;
 	if (res->parent) {
 		/* /tickets/:id/notes: the parent must be named by a well-formed id */
-		ctx->parent_id = parse_id(http_param(req, "id"));
-		if (!ctx->parent_id) {
+		parent = api_parse_id(http_param(req, "id"));
+		if (!parent) {
 			http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
 					   res->parent->singular, http_param(req, "id"));
 			return NULL;
 		}
 	}
-	ctx->db = api_db_or_reply(req);
-	if (!ctx->db)
+	if (!api_ctx_or_reply(req, ctx))
 		return NULL;
-	ctx->arena = &req->arena;
-	const struct auth_user *u = api_user(req);
-	struct audit_actor *actor = arena_zalloc(&req->arena, sizeof(*actor));
-	if (!actor) {
-		http_reply_problem(req, 503, "unavailable", NULL, "out of memory");
-		return NULL;
-	}
-	actor->user_id = u ? u->id : 0;
-	actor->label = u ? u->email : "anonymous";
-	actor->request_id = req->id;
-	ctx->actor = actor;
+	ctx->parent_id = parent;
 	return ctx;
 }
 
@@ -73,7 +84,7 @@ static struct resource_ctx *ctx_or_reply(struct http_req *req, struct resource_c
 static bool id_or_reply(struct http_req *req, int64_t *id)
 {
 	const char *s = http_param(req, res_of(req)->parent ? "item" : "id");
-	*id = parse_id(s);
+	*id = api_parse_id(s);
 	if (!*id) {
 		http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
 				   res_of(req)->singular, s ? s : "");
@@ -422,6 +433,16 @@ static const struct http_route routes[] = {
 	CHILD_ROUTES("tickets/:id/notes", ticket_note_resource, ROLE_STAFF, DESK, MANAGERS),
 	RESOURCE_ROUTES("time-entries", time_entry_resource, ROLE_STAFF,
 			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, MANAGERS),
+	CHILD_ROUTES("tickets/:id/checklist", checklist_item_resource, ROLE_STAFF, DESK, DESK),
+	CHILD_ROUTES("tickets/:id/parts", part_resource, ROLE_STAFF,
+		     ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, MANAGERS),
+	{ "GET", "/api/v1/tickets/:id/history", res_list, ROLE_STAFF, 0, &ticket_event_resource },
+	{ "GET", "/api/v1/tickets/:id/history/:item", res_get, ROLE_STAFF, 0,
+	  &ticket_event_resource },
+	RESOURCE_ROUTES("checklist-templates", checklist_template_resource, ROLE_STAFF, MANAGERS,
+			MANAGERS),
+	RESOURCE_ROUTES("appointments", appointment_resource, ROLE_STAFF,
+			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN),
 	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 	{ "GET", "/api/v1/audit/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 };

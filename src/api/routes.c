@@ -26,6 +26,7 @@ static const struct api_routes *const groups[] = {
 	&api_system_routes,
 	&api_auth_routes,
 	&api_resource_routes,
+	&api_ticket_routes,
 };
 
 int api_route_table(const struct http_route **out, size_t *n)

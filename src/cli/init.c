@@ -104,7 +104,7 @@ int cmd_init(struct conf *c, int argc, char **argv)
 		generate_password(generated);
 		password = generated;
 	}
-	struct audit_actor actor = { 0, "cli", NULL };
+	struct audit_actor actor = { .label = "cli" };
 	const char *problem = NULL;
 	int64_t id;
 	int rc = auth_user_create(db, &actor, email, "Administrator", ROLE_ADMIN, password, &id,

@@ -19,7 +19,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const struct audit_actor cli_actor = { 0, "cli", NULL };
+static const struct audit_actor cli_actor = { .label = "cli" };
 
 /* Finds "--name VALUE" or "--name=VALUE" in argv; NULL when absent. */
 static const char *opt(int argc, char **argv, const char *name)

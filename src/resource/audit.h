@@ -15,6 +15,7 @@ struct audit_actor {
 	int64_t user_id;	/* 0 for the system or the command line */
 	const char *label;	/* the user's e-mail, or "cli", "system" */
 	const char *request_id;	/* NULL outside a request */
+	unsigned role;		/* the caller's role bit (auth/auth.h), 0 for the system */
 };
 
 /*

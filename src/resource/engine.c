@@ -22,7 +22,7 @@
 
 static bool int_typed(enum field_type t)
 {
-	return t == FT_INT || t == FT_MONEY || t == FT_REF || t == FT_BOOL;
+	return t == FT_INT || t == FT_MONEY || t == FT_REF || t == FT_BOOL || t == FT_QUANTITY;
 }
 
 static bool is_column(const struct field *f)
@@ -67,6 +67,8 @@ static json_t *row_to_json(struct db_stmt *st, const struct resource *res)
 			v = json_null();
 		} else if (f->type == FT_BOOL) {
 			v = json_boolean(db_col_int(st, c));
+		} else if (f->type == FT_QUANTITY) {
+			v = resource_quantity_json(db_col_int(st, c));
 		} else if (int_typed(f->type)) {
 			v = json_integer(db_col_int(st, c));
 		} else if (f->type == FT_STRINGS || f->type == FT_JSON || f->type == FT_OBJECTS) {
@@ -98,6 +100,12 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 	case FT_MONEY:
 	case FT_REF:
 		return db_bind_int(st, idx, json_integer_value(v));
+	case FT_QUANTITY: {
+		int64_t q;
+		if (resource_quantity(v, &q) < 0)
+			return DB_ERROR;
+		return db_bind_int(st, idx, q);
+	}
 	case FT_TIME: {
 		int64_t t;
 		char s[TIME_RFC3339_LEN];
@@ -519,6 +527,7 @@ static int run_write(struct resource_ctx *ctx, struct write *w, int (*fn)(struct
 	if (!w->errors)
 		return RS_ERROR;
 	ctx->now = time_now();
+	ctx->hook_note = NULL;
 	int rc = db_txn(ctx->db, fn, w);
 	if (rc == DB_OK && w->status == RS_OK) {
 		*out = w->out;

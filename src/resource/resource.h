@@ -45,6 +45,8 @@ enum field_type {
 	FT_STRINGS,	/* array of strings, each 1..max characters, at most min items */
 	FT_JSON,	/* any JSON value, stored as text; read-only records (audit) */
 	FT_OBJECTS,	/* array of at most max objects, each checked against items */
+	FT_QUANTITY,	/* a JSON number with at most three decimals, stored in thousandths;
+			   min and max are in thousandths */
 	FT__MAX
 };
 
@@ -86,6 +88,7 @@ struct field {
 #define FIELD_URL(n, fl) { .name = n, .type = FT_URL, .flags = fl, .max = 2048 }
 #define FIELD_TIMEZONE(n, fl) { .name = n, .type = FT_TIMEZONE, .flags = fl, .max = 64 }
 #define FIELD_STRINGS(n, fl, items, len) { .name = n, .type = FT_STRINGS, .flags = fl, .min = items, .max = len }
+#define FIELD_QUANTITY(n, fl, lo, hi, d) { .name = n, .type = FT_QUANTITY, .flags = fl, .min = lo, .max = hi, .dflt = d }
 #define FIELD_JSON(n, fl) { .name = n, .type = FT_JSON, .flags = fl }
 #define FIELD_OBJECTS(n, fl, sub, most, d) { .name = n, .type = FT_OBJECTS, .flags = fl, .items = sub, .max = most, .dflt = d }
 #define FIELD_END { .name = NULL }
@@ -141,6 +144,13 @@ struct resource_ctx {
 	const struct audit_actor *actor;
 	int64_t parent_id;	/* for child resources, else 0 */
 	int64_t now;		/* set by the engine when a write starts: created_at, updated_at */
+	const char *hook_note;	/* from a prepare hook to its after_write hook (arena) */
+	/*
+	 * Why the caller writes, when it is an action rather than an edit
+	 * ("escalation", "merge"), and its detail (JSON text): hooks record it.
+	 */
+	const char *action;
+	const char *action_detail;
 };
 
 enum resource_status {
@@ -156,6 +166,14 @@ enum resource_status {
 
 /* Appends {"field": field, "message": message} to errors. */
 void resource_error(json_t *errors, const char *field, const char *message);
+
+/*
+ * A quantity as thousandths: 1.5 -> 1500. Returns 0, or -1 when v is not a
+ * number or has more than three decimals.
+ */
+int resource_quantity(const json_t *v, int64_t *thousandths);
+/* Thousandths as a JSON number: 1500 -> 1.5, 2000 -> 2 (an integer). */
+json_t *resource_quantity_json(int64_t thousandths);
 
 /* Looks a field up by JSON name; NULL when the resource has none. */
 const struct field *resource_field(const struct resource *res, const char *name);

@@ -7,12 +7,43 @@
 
 #include "core/timeutil.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 void resource_error(json_t *errors, const char *field, const char *message)
 {
 	json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", message));
+}
+
+int resource_quantity(const json_t *v, int64_t *thousandths)
+{
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+		if (n > INT64_MAX / 1000 || n < INT64_MIN / 1000)
+			return -1;
+		*thousandths = n * 1000;
+		return 0;
+	}
+	if (!json_is_real(v))
+		return -1;
+	double x = json_real_value(v) * 1000.0;
+	if (!(x > -9e15 && x < 9e15))
+		return -1;
+	double r = round(x);
+	/* 0.1 * 1000 is 100.00000000000001: allow what binary fractions smear */
+	if (fabs(x - r) > 1e-6 * (fabs(r) > 1 ? fabs(r) : 1))
+		return -1;
+	*thousandths = (int64_t)r;
+	return 0;
+}
+
+json_t *resource_quantity_json(int64_t thousandths)
+{
+	if (thousandths % 1000 == 0)
+		return json_integer(thousandths / 1000);
+	return json_real((double)thousandths / 1000.0);
 }
 
 const struct field *resource_field(const struct resource *res, const char *name)
@@ -302,6 +333,19 @@ static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t m
 		return true;
 	case FT_OBJECTS:
 		return objects_ok(f, v, msg, msglen);
+	case FT_QUANTITY: {
+		int64_t q;
+		if (resource_quantity(v, &q) < 0) {
+			snprintf(msg, msglen, "must be a number with at most three decimals");
+			return false;
+		}
+		if (q < f->min || q > f->max) {
+			snprintf(msg, msglen, "must be from %g to %g", (double)f->min / 1000.0,
+				 (double)f->max / 1000.0);
+			return false;
+		}
+		return true;
+	}
 	case FT__MAX:
 		break;
 	}

@@ -18,8 +18,41 @@ extern const struct resource contract_resource;		/* /api/v1/contracts */
 extern const struct resource ticket_resource;		/* /api/v1/tickets */
 extern const struct resource ticket_note_resource;	/* /api/v1/tickets/{id}/notes */
 extern const struct resource time_entry_resource;	/* /api/v1/time-entries */
+extern const struct resource ticket_event_resource;	/* /api/v1/tickets/{id}/history */
+extern const struct resource checklist_template_resource; /* /api/v1/checklist-templates */
+extern const struct resource checklist_item_resource;	/* /api/v1/tickets/{id}/checklist */
+extern const struct resource part_resource;		/* /api/v1/tickets/{id}/parts */
+extern const struct resource appointment_resource;	/* /api/v1/appointments */
 
 /* Ticket statuses in the order people think of them; NULL-terminated. */
 extern const char *const ticket_statuses[];
+/* Ticket kinds: incident, service_request, …; NULL-terminated. */
+extern const char *const ticket_kinds[];
+
+/*
+ * POST /tickets/{id}/escalate: body {to: tier|user|vendor|development,
+ * tier?, user_id?, reference?, reason}. Moves the ticket to escalated (and
+ * up a tier, to the user, or records the external reference) as one
+ * update with If-Match version; the history keeps the escalation with its
+ * reason. Results as resource_update.
+ */
+int ticket_escalate(struct resource_ctx *ctx, int64_t id, const json_t *body, int64_t version,
+		    json_t **out, json_t **errors);
+
+/*
+ * POST /tickets/{id}/merge: the ticket is a duplicate of into (same
+ * company, open): it is cancelled with merged_into_id set, and its notes,
+ * time and parts move to into. Results as resource_update; an unusable
+ * into is RS_INVALID naming into_id.
+ */
+int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t version,
+		 json_t **out, json_t **errors);
+
+/*
+ * GET /tickets/{id}/candidates: active technicians ranked for the ticket
+ * by required skills, valid certifications, open workload and booked time
+ * in the next working day, each with the reasons. *out: new reference.
+ */
+int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out);
 
 #endif

@@ -11,19 +11,23 @@
  */
 #include "service.h"
 
+#include "internal.h"
+
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "core/buf.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const ticket_statuses[] = { "new", "assigned", "in_progress", "waiting_customer",
 					"waiting_parts", "escalated", "resolved", "closed",
 					"cancelled", NULL };
-static const char *const kinds[] = { "incident", "service_request", "installation", "repair",
+const char *const ticket_kinds[] = { "incident", "service_request", "installation", "repair",
 				     "maintenance", NULL };
 static const char *const channels[] = { "phone", "email", "portal", "chat", "api",
 					"monitoring", "onsite", NULL };
@@ -33,7 +37,7 @@ static const struct field ticket_fields[] = {
 	FIELD_TEXT("number", F_READ_ONLY | F_FILTER | F_SORT, 1, 20),
 	FIELD_TEXT("subject", F_REQUIRED | F_SORT, 1, 200),
 	FIELD_TEXT("description", 0, 0, 50000),
-	FIELD_ENUM("kind", F_FILTER | F_SORT, kinds, "\"incident\""),
+	FIELD_ENUM("kind", F_FILTER | F_SORT, ticket_kinds, "\"incident\""),
 	FIELD_ENUM("channel", F_FILTER, channels, "\"api\""),
 	FIELD_ENUM("priority", F_FILTER | F_SORT, priorities, "\"medium\""),
 	FIELD_ENUM("status", F_FILTER | F_SORT, ticket_statuses, "\"new\""),
@@ -46,6 +50,9 @@ static const struct field ticket_fields[] = {
 	{ .name = "tier", .type = FT_INT, .flags = F_FILTER | F_SORT, .min = 1, .max = 3,
 	  .dflt = "1" },
 	{ .name = "required_skills", .type = FT_STRINGS, .min = 20, .max = 60, .dflt = "[]" },
+	/* certification names the assignee must hold, unexpired */
+	{ .name = "required_certifications", .type = FT_STRINGS, .min = 10, .max = 200,
+	  .dflt = "[]" },
 	FIELD_TEXT("resolution", 0, 0, 50000),
 	FIELD_TIME("first_responded_at", F_READ_ONLY | F_FILTER),
 	FIELD_TIME("resolved_at", F_READ_ONLY | F_FILTER | F_SORT),
@@ -57,6 +64,13 @@ static const struct field ticket_fields[] = {
 	FIELD_BOOL("resolution_breached", F_READ_ONLY | F_FILTER, NULL),
 	FIELD_INT("paused_minutes", F_READ_ONLY, 0, 0),
 	FIELD_REF("merged_into_id", F_READ_ONLY | F_FILTER, &ticket_resource),
+	FIELD_TIME("follow_up_at", F_FILTER | F_SORT),
+	FIELD_REF("follow_up_user_id", F_FILTER, &user_resource),
+	FIELD_TEXT("follow_up_note", 0, 1, 1000),
+	FIELD_INT("recurring_id", F_READ_ONLY | F_FILTER, 0, 0),
+	FIELD_TEXT("external_reference", F_FILTER, 1, 200),
+	/* write-only: why a manager assigns someone whose certification is missing or expired */
+	FIELD_TEXT("assignment_override_reason", F_WRITE_ONLY, 1, 1000),
 	{ .name = "sla_warnings", .type = FT_INT, .flags = F_HIDDEN },
 	FIELD_END
 };
@@ -217,10 +231,74 @@ static int resolve_policy(struct resource_ctx *ctx, json_t *rec)
 	return RS_OK;
 }
 
+/*
+ * The assignee must be an active user holding every required
+ * certification, unexpired today. A manager may override a missing or
+ * expired certification by giving a reason, which the history keeps.
+ */
+static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
+{
+	int64_t user = json_integer_value(json_object_get(rec, "assignee_id"));
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT active FROM users WHERE id = ?", "i", user);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? RS_OK : db_status(rc);	/* the ref check reports it */
+	bool active = db_col_int(st, 0);
+	db_done(st);
+	if (!active) {
+		resource_error(errors, "assignee_id", "the user is deactivated");
+		return RS_OK;
+	}
+	char today[TIME_RFC3339_LEN];
+	time_format(ctx->now, today);
+	today[10] = '\0';
+	const json_t *need = json_object_get(rec, "required_certifications");
+	struct buf missing;
+	buf_init(&missing, 4096);
+	size_t i;
+	const json_t *name;
+	json_array_foreach(need, i, name) {
+		rc = db_run(ctx->db, &st,
+			    "SELECT COUNT(*) FROM user_certifications WHERE user_id = ? AND name = ?"
+			    " AND archived_at IS NULL AND (expires_on IS NULL OR expires_on >= ?)",
+			    "iss", user, json_string_value(name), today);
+		if (rc != DB_ROW) {
+			buf_release(&missing);
+			return db_status(rc);
+		}
+		bool valid = db_col_int(st, 0) > 0;
+		db_done(st);
+		if (!valid)
+			buf_addf(&missing, "%s%s", missing.len ? ", " : "", json_string_value(name));
+	}
+	if (!missing.len) {
+		buf_release(&missing);
+		return RS_OK;
+	}
+	const char *reason = json_string_value(json_object_get(rec, "assignment_override_reason"));
+	bool may_override = ctx->actor->role & (ROLE_ADMIN | ROLE_MANAGER);
+	if (reason && may_override) {
+		const char *detail = arena_printf(ctx->arena, "%s (missing or expired: %s)", reason,
+						  buf_str(&missing));
+		buf_release(&missing);
+		ctx->hook_note = detail ? detail : reason;
+		return RS_OK;
+	}
+	char msg[600];
+	snprintf(msg, sizeof(msg),
+		 "lacks a valid certification: %.300s%s", buf_str(&missing),
+		 reason ? "; only a manager may override"
+			: "; a manager may assign anyway with assignment_override_reason");
+	buf_release(&missing);
+	resource_error(errors, "assignee_id", msg);
+	return reason ? RS_OK : RS_CONFLICT;
+}
+
 static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			  json_t *errors)
 {
 	const char *to = str(rec, "status");
+	ctx->hook_note = NULL;
 	if (!cur) {
 		if (strcmp(to, "new") != 0 && strcmp(to, "assigned") != 0 &&
 		    strcmp(to, "in_progress") != 0) {
@@ -281,11 +359,34 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 				       "is required to resolve a ticket: say what was done");
 			return RS_OK;
 		}
+		if (cur) {
+			const char *open;
+			int n = ticket_open_required_items(
+				ctx, json_integer_value(json_object_get(cur, "id")), &open);
+			if (n < 0)
+				return n == -2 ? DB_RETRY : RS_ERROR;
+			if (n > 0) {
+				char msg[512];
+				snprintf(msg, sizeof(msg),
+					 "cannot resolve while required checklist items are open: %.400s",
+					 open);
+				resource_error(errors, "status", msg);
+				return RS_CONFLICT;
+			}
+		}
 		set_time(rec, "resolved_at", ctx->now);
 	}
 	int rc = check_ownership(ctx, rec, errors);
 	if (rc != RS_OK || json_array_size(errors))
 		return rc;
+	if (json_is_integer(json_object_get(rec, "assignee_id")) &&
+	    (!cur || !same(cur, rec, "assignee_id") ||
+	     !same(cur, rec, "required_certifications"))) {
+		rc = check_assignee(ctx, rec, errors);
+		if (rc != RS_OK || json_array_size(errors))
+			return rc;
+	}
+	json_object_del(rec, "assignment_override_reason");
 	if (!cur || !same(cur, rec, "contract_id"))
 		return resolve_policy(ctx, rec);
 	return RS_OK;
@@ -320,13 +421,28 @@ static const char *event_value(struct resource_ctx *ctx, const json_t *rec, cons
 	return NULL;
 }
 
+static int record_action(struct resource_ctx *ctx, int64_t id);
+
 static int ticket_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
 	int64_t id = json_integer_value(json_object_get(after, "id"));
-	if (!before)
-		return add_event(ctx, id, "created", NULL, str(after, "status"), NULL);
+	if (ctx->hook_note) {
+		int rc = add_event(ctx, id, "assignment_override", NULL,
+				   event_value(ctx, after, "assignee_id"), ctx->hook_note);
+		if (rc != RS_OK)
+			return rc;
+	}
+	int arc = record_action(ctx, id);
+	if (arc != RS_OK)
+		return arc;
+	if (!before) {
+		int rc = add_event(ctx, id, "created", NULL, str(after, "status"), NULL);
+		if (rc == RS_OK)
+			rc = ticket_checklist_from_templates(ctx, id, str(after, "kind"));
+		return rc;
+	}
 	static const char *const tracked[] = { "status", "priority", "contract_id", "assignee_id",
-					       "tier", NULL };
+					       "tier", "kind", NULL };
 	for (const char *const *t = tracked; *t; t++) {
 		if (same(before, after, *t))
 			continue;
@@ -531,3 +647,181 @@ const struct resource time_entry_resource = {
 	.default_sort = "-started_at",
 	.prepare = time_entry_prepare,
 };
+
+/* History ----------------------------------------------------------------- */
+
+static const struct field event_fields[] = {
+	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	FIELD_TIME("at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_TEXT("kind", F_READ_ONLY | F_FILTER, 1, 40),
+	FIELD_TEXT("from_value", F_READ_ONLY, 0, 0),
+	FIELD_TEXT("to_value", F_READ_ONLY, 0, 0),
+	FIELD_REF("actor_id", F_READ_ONLY | F_FILTER, &user_resource),
+	FIELD_TEXT("detail", F_READ_ONLY, 0, 0),
+	FIELD_END
+};
+
+const struct resource ticket_event_resource = {
+	.name = "history",
+	.singular = "history entry",
+	.table = "ticket_events",
+	.fields = event_fields,
+	.default_sort = "id",
+	.read_only = true,
+	.no_record_columns = true,
+	.parent = &ticket_resource,
+	.parent_field = "ticket_id",
+};
+
+/* Actions ----------------------------------------------------------------- */
+
+/*
+ * The action's side of ticket_after: the history entry and, for a merge,
+ * moving the duplicate's notes, time and parts to the ticket it joins.
+ */
+static int record_action(struct resource_ctx *ctx, int64_t id)
+{
+	if (!ctx->action)
+		return RS_OK;
+	if (strcmp(ctx->action, "merge") != 0)
+		return add_event(ctx, id, ctx->action, NULL, NULL, ctx->action_detail);
+	json_t *d = json_loads(ctx->action_detail, 0, NULL);
+	int64_t into = json_integer_value(json_object_get(d, "into_id"));
+	json_decref(d);
+	static const char *const moves[] = {
+		"UPDATE ticket_notes SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE time_entries SET ticket_id = ? WHERE ticket_id = ?",
+		"UPDATE ticket_parts SET ticket_id = ? WHERE ticket_id = ?",
+	};
+	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		int rc = db_run(ctx->db, NULL, moves[i], "ii", into, id);
+		if (rc != DB_DONE)
+			return db_status(rc);
+	}
+	int rc = db_run(ctx->db, NULL,
+			"UPDATE tickets SET notes_text = notes_text || ? ||"
+			" (SELECT notes_text FROM tickets WHERE id = ?) WHERE id = ?",
+			"sii", "\n", id, into);
+	if (rc == DB_DONE)
+		rc = db_run(ctx->db, NULL,
+			    "UPDATE tickets SET merged_into_id = ?, version = version + 1 WHERE id = ?",
+			    "ii", into, id);
+	if (rc != DB_DONE)
+		return db_status(rc);
+	const char *sid = arena_printf(ctx->arena, "%lld", (long long)id);
+	const char *tid = arena_printf(ctx->arena, "%lld", (long long)into);
+	rc = add_event(ctx, id, "merged_into", NULL, tid, NULL);
+	return rc == RS_OK ? add_event(ctx, into, "merged_from", NULL, sid, NULL) : rc;
+}
+
+static const char *const escalation_targets[] = { "tier", "user", "vendor", "development",
+						  NULL };
+
+int ticket_escalate(struct resource_ctx *ctx, int64_t id, const json_t *body, int64_t version,
+		    json_t **out, json_t **errors)
+{
+	static const struct field fields[] = {
+		FIELD_ENUM("to", F_REQUIRED, escalation_targets, NULL),
+		FIELD_INT("tier", 0, 1, 3),
+		FIELD_REF("user_id", 0, &user_resource),
+		FIELD_TEXT("reference", 0, 1, 200),
+		FIELD_TEXT("reason", F_REQUIRED, 1, 2000),
+		FIELD_END
+	};
+	static const struct resource escalation = { .name = "escalations",
+						    .singular = "escalation", .fields = fields };
+	json_t *errs = json_array();
+	if (!errs)
+		return RS_ERROR;
+	resource_validate(&escalation, body, true, errs);
+	const char *to = json_string_value(json_object_get(body, "to"));
+	json_t *patch = json_object();
+	if (to && strcmp(to, "user") == 0) {
+		if (!json_is_integer(json_object_get(body, "user_id")))
+			resource_error(errs, "user_id", "is required to escalate to a user");
+		else
+			json_object_set(patch, "assignee_id", json_object_get(body, "user_id"));
+	} else if (to && (strcmp(to, "vendor") == 0 || strcmp(to, "development") == 0)) {
+		if (!json_is_string(json_object_get(body, "reference")))
+			resource_error(errs, "reference",
+				       "is required: the vendor's case or the development bug id");
+		else
+			json_object_set(patch, "external_reference",
+					json_object_get(body, "reference"));
+	}
+	json_t *cur = NULL;
+	int rc = json_array_size(errs) ? RS_INVALID : resource_get(ctx, &ticket_resource, id, &cur);
+	if (rc == RS_OK && to && strcmp(to, "tier") == 0) {
+		json_int_t tier = json_integer_value(json_object_get(cur, "tier"));
+		json_t *want = json_object_get(body, "tier");
+		json_int_t next = json_is_integer(want) ? json_integer_value(want) : tier + 1;
+		if (next <= tier || next > 3) {
+			resource_error(errs, "tier", tier >= 3 ? "the ticket is at the top tier (3)"
+							       : "must be above the ticket's tier");
+			rc = RS_INVALID;
+		} else {
+			json_object_set_new(patch, "tier", json_integer(next));
+		}
+	}
+	json_decref(cur);
+	if (rc != RS_OK) {
+		json_decref(patch);
+		if (rc == RS_INVALID)
+			*errors = errs;
+		else
+			json_decref(errs);
+		return rc;
+	}
+	json_decref(errs);
+	json_object_set_new(patch, "status", json_string("escalated"));
+	char *detail = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	ctx->action = "escalation";
+	ctx->action_detail = detail ? arena_strdup(ctx->arena, detail) : NULL;
+	free(detail);
+	rc = resource_update(ctx, &ticket_resource, id, patch, version, out, errors);
+	json_decref(patch);
+	return rc;
+}
+
+int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t version,
+		 json_t **out, json_t **errors)
+{
+	json_t *a = NULL, *b = NULL;
+	int rc = resource_get(ctx, &ticket_resource, id, &a);
+	if (rc == RS_OK)
+		rc = resource_get(ctx, &ticket_resource, into, &b);
+	const char *problem = NULL;
+	if (rc == RS_NOT_FOUND && a)
+		problem = "refers to no ticket";
+	else if (rc == RS_OK && id == into)
+		problem = "a ticket cannot be merged into itself";
+	else if (rc == RS_OK && !same(a, b, "company_id"))
+		problem = "is a ticket of another company";
+	else if (rc == RS_OK && (strcmp(str(b, "status"), "closed") == 0 ||
+				 strcmp(str(b, "status"), "cancelled") == 0))
+		problem = "is closed or cancelled; merge into an open ticket";
+	else if (rc == RS_OK && !json_is_null(json_object_get(a, "merged_into_id")))
+		problem = "this ticket is already merged";
+	json_decref(a);
+	json_decref(b);
+	if (problem) {
+		*errors = json_array();
+		resource_error(*errors, "into_id", problem);
+		return RS_INVALID;
+	}
+	if (rc != RS_OK)
+		return rc;
+	ctx->action = "merge";
+	ctx->action_detail = arena_printf(ctx->arena, "{\"into_id\":%lld}", (long long)into);
+	json_t *patch = json_pack("{s:s}", "status", "cancelled");
+	rc = patch ? resource_update(ctx, &ticket_resource, id, patch, version, out, errors)
+		   : RS_ERROR;
+	json_decref(patch);
+	if (rc == RS_OK) {
+		/* the reply shows merged_into_id, which the action's hook set */
+		json_decref(*out);
+		ctx->action = NULL;
+		rc = resource_get(ctx, &ticket_resource, id, out);
+	}
+	return rc;
+}

@@ -46,7 +46,9 @@ PG = BACKEND == "postgres"
 TABLES = ["schema_migrations", "users", "sessions", "api_tokens", "login_failures",
           "idempotency_keys", "audit_log", "companies", "contacts", "sites", "assets", "jobs",
           "counters", "user_certifications", "calendars", "sla_policies", "contracts",
-          "products", "work_types", "tickets", "ticket_events", "ticket_notes", "time_entries"]
+          "products", "work_types", "tickets", "ticket_events", "ticket_notes", "time_entries",
+          "checklist_templates", "ticket_checklist_items", "ticket_parts", "appointments",
+          "calendar_feeds"]
 KEYS = {"schema_migrations": "version", "login_failures": "scope, key", "counters": "name"}
 ID_TABLES = [t for t in TABLES if t not in KEYS]
 # the tables the served copy must number on after the copied rows

@@ -341,5 +341,186 @@ class TestPeopleAndCatalog(ServiceCase):
         self.assertEqual([x["id"] for x in page["data"]], [e["id"]])
 
 
+class TestWork(ServiceCase):
+
+    def user_id(self, email):
+        status, _, users = self.admin.get("/api/v1/users?email=" + email)
+        return users["data"][0]["id"]
+
+    def test_checklist_from_template_blocks_resolving(self):
+        self.create("checklist-templates", {
+            "name": unique("Electrical safety "), "ticket_kind": "installation",
+            "items": [{"label": "Insulation measured", "required": True},
+                      {"label": "Photo of the panel"}]})
+        self.assertProblem(self.admin.post("/api/v1/checklist-templates", {
+            "name": unique("x"), "ticket_kind": "installation", "items": []}), 422, "items")
+        self.assertProblem(self.admin.post("/api/v1/checklist-templates", {
+            "name": unique("x"), "ticket_kind": "installation",
+            "items": [{"label": ""}]}), 422, "items")
+        t = self.ticket(kind="installation")
+        status, _, items = self.admin.get("/api/v1/tickets/%d/checklist" % t["id"])
+        self.assertEqual(status, 200)
+        labels = [i["label"] for i in items["data"]]
+        self.assertIn("Insulation measured", labels)
+        required = [i for i in items["data"] if i["required"]]
+        self.patch("tickets/%d" % t["id"], {"status": "in_progress"})
+        resp = self.patch("tickets/%d" % t["id"], {"status": "resolved", "resolution": "done"},
+                          expect=None)
+        body = self.assertProblem(resp, 409, "status")
+        self.assertIn("Insulation measured", body["detail"])
+        for item in required:
+            done = self.patch("tickets/%d/checklist/%d" % (t["id"], item["id"]), {"done": True})
+            self.assertTrue(done["done"])
+            self.assertRegex(done["done_at"], RFC3339)
+            self.assertIsNotNone(done["done_by"])
+        t = self.patch("tickets/%d" % t["id"], {"status": "resolved", "resolution": "done"})
+        self.assertEqual(t["status"], "resolved")
+        # an incident gets no installation checklist
+        other = self.ticket(kind="incident")
+        status, _, items = self.admin.get("/api/v1/tickets/%d/checklist" % other["id"])
+        self.assertNotIn("Insulation measured", [i["label"] for i in items["data"]])
+        # ad-hoc items
+        item = self.create("tickets/%d/checklist" % other["id"], {"label": "Call back", "required": True})
+        self.assertFalse(item["done"])
+
+    def test_parts(self):
+        p = self.create("products", {"sku": unique("P-"), "name": "Fuser unit",
+                                     "kind": "equipment", "unit_cost": 8000, "unit_price": 12000})
+        t = self.ticket()
+        part = self.create("tickets/%d/parts" % t["id"], {"product_id": p["id"], "quantity": 1.5,
+                                                          "serial_number": "SN-123"})
+        self.assertEqual(part["quantity"], 1.5)
+        self.assertEqual(part["unit_price"], 12000)
+        self.assertEqual(part["unit_cost"], 8000)
+        one = self.create("tickets/%d/parts" % t["id"], {"product_id": p["id"]})
+        self.assertEqual(one["quantity"], 1)
+        for q in (0, -1, 0.0001, "2", True):
+            self.assertProblem(self.admin.post("/api/v1/tickets/%d/parts" % t["id"], {
+                "product_id": p["id"], "quantity": q}), 422, "quantity", repr(q))
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/parts" % t["id"], {
+            "product_id": 99999999}), 422, "product_id")
+        status, _, found = self.admin.get("/api/v1/tickets/%d/parts?serial_number=SN-123" % t["id"])
+        self.assertEqual([x["id"] for x in found["data"]], [part["id"]])
+        self.assertProblem(self.billing.post("/api/v1/tickets/%d/parts" % t["id"], {
+            "product_id": p["id"]}), 403)
+
+    def test_appointments_detect_double_booking(self):
+        tech = self.user_id(self.tech_email)
+        t = self.ticket()
+        a = self.create("appointments", {"ticket_id": t["id"], "user_id": tech,
+                                         "starts_at": "2030-03-04T09:00:00Z",
+                                         "ends_at": "2030-03-04T11:00:00Z"})
+        self.assertEqual(a["status"], "scheduled")
+        resp = self.admin.post("/api/v1/appointments", {
+            "user_id": tech, "starts_at": "2030-03-04T10:30:00Z", "ends_at": "2030-03-04T12:00:00Z"})
+        body = self.assertProblem(resp, 409, "starts_at")
+        self.assertIn(str(a["id"]), body["detail"])
+        # back to back is fine; overlapping on purpose is allowed when asked
+        self.create("appointments", {"user_id": tech, "starts_at": "2030-03-04T11:00:00Z",
+                                     "ends_at": "2030-03-04T12:00:00Z"})
+        self.create("appointments", {"user_id": tech, "starts_at": "2030-03-04T10:00:00Z",
+                                     "ends_at": "2030-03-04T10:30:00Z", "allow_overlap": True})
+        self.assertProblem(self.admin.post("/api/v1/appointments", {
+            "user_id": tech, "starts_at": "2030-03-05T10:00:00Z",
+            "ends_at": "2030-03-05T09:00:00Z"}), 422, "ends_at")
+        # moving it onto another booking is refused too
+        resp = self.patch("appointments/%d" % a["id"], {"starts_at": "2030-03-04T11:30:00Z",
+                                                         "ends_at": "2030-03-04T12:30:00Z"},
+                          expect=None)
+        self.assertProblem(resp, 409, "starts_at")
+
+    def test_escalation_and_history(self):
+        t = self.ticket()
+        path = "/api/v1/tickets/%d/escalate" % t["id"]
+        self.assertProblem(self.admin.post(path, {"to": "tier", "reason": "x"}), 428)
+        etag = self.admin.get("/api/v1/tickets/%d" % t["id"])[1]["etag"]
+        esc = self.assertStatus(self.admin.post(path, {"to": "tier", "reason": "needs network team"},
+                                                headers={"If-Match": etag}), 200)
+        self.assertEqual(esc["tier"], 2)
+        self.assertEqual(esc["status"], "escalated")
+        self.assertProblem(self.admin.post(path, {"to": "vendor", "reason": "firmware bug"},
+                                           headers={"If-Match": "*"}), 422, "reference")
+        self.assertProblem(self.admin.post(path, {"to": "moon", "reason": "x"},
+                                           headers={"If-Match": "*"}), 422, "to")
+        self.assertProblem(self.admin.post(path, {"to": "tier"}, headers={"If-Match": "*"}),
+                           422, "reason")
+        self.assertProblem(self.admin.post(path, {"to": "tier", "reason": "x"},
+                                           headers={"If-Match": etag}), 412)
+        v = self.assertStatus(self.admin.post(path, {"to": "vendor", "reason": "firmware bug",
+                                                     "reference": "HP-CASE-7781"},
+                                              headers={"If-Match": "*"}), 200)
+        self.assertEqual(v["external_reference"], "HP-CASE-7781")
+        self.assertProblem(self.admin.post("/api/v1/tickets/99999999/escalate",
+                                           {"to": "tier", "reason": "x"},
+                                           headers={"If-Match": "*"}), 404)
+        status, _, history = self.admin.get("/api/v1/tickets/%d/history" % t["id"])
+        self.assertEqual(status, 200, history)
+        kinds = [e["kind"] for e in history["data"]]
+        self.assertEqual(kinds.count("escalation"), 2, kinds)
+        self.assertIn("created", kinds)
+        self.assertIn("status", kinds)
+        self.assertIn("HP-CASE-7781", " ".join(e["detail"] or "" for e in history["data"]))
+
+    def test_merge(self):
+        a, b = self.ticket(), self.ticket()
+        self.create("tickets/%d/notes" % a["id"], {"body": "duplicate note"})
+        resp = self.admin.post("/api/v1/tickets/%d/merge" % a["id"], {"into_id": b["id"]},
+                               headers={"If-Match": "*"})
+        merged = self.assertStatus(resp, 200)
+        self.assertEqual(merged["merged_into_id"], b["id"])
+        self.assertEqual(merged["status"], "cancelled")
+        status, _, notes = self.admin.get("/api/v1/tickets/%d/notes" % b["id"])
+        self.assertIn("duplicate note", [n["body"] for n in notes["data"]])
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/merge" % b["id"],
+                                           {"into_id": b["id"]}, headers={"If-Match": "*"}),
+                           422, "into_id")
+        other = self.create("companies", {"name": unique("Else ")})
+        c = self.create("tickets", {"subject": "x", "company_id": other["id"]})
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/merge" % b["id"],
+                                           {"into_id": c["id"]}, headers={"If-Match": "*"}),
+                           422, "into_id")
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/merge" % b["id"], {"into": 1},
+                                           headers={"If-Match": "*"}), 422, "into_id")
+
+    def test_candidates_and_certified_assignment(self):
+        cert_name = unique("HV-")
+        good = self.create("users", {"email": unique("good") + "@example.com", "name": "A Good",
+                                     "role": "technician", "password": "A-good-long-password-1",
+                                     "skills": ["wifi", "printers"]})
+        stale = self.create("users", {"email": unique("stale") + "@example.com",
+                                      "name": "B Stale", "role": "technician",
+                                      "password": "A-good-long-password-1",
+                                      "skills": ["wifi", "printers"]})
+        self.create("users/%d/certifications" % good["id"], {"name": cert_name,
+                                                             "expires_on": "2099-01-01"})
+        self.create("users/%d/certifications" % stale["id"], {"name": cert_name,
+                                                              "expires_on": "2020-01-01"})
+        t = self.ticket(required_skills=["wifi"], required_certifications=[cert_name])
+        status, _, ranked = self.tech.get("/api/v1/tickets/%d/candidates" % t["id"])
+        self.assertEqual(status, 200, ranked)
+        by_id = {c["user_id"]: c for c in ranked["candidates"]}
+        self.assertTrue(by_id[good["id"]]["eligible"])
+        self.assertFalse(by_id[stale["id"]]["eligible"])
+        self.assertLess(by_id[good["id"]]["rank"], by_id[stale["id"]]["rank"])
+        self.assertTrue(any("expired on 2020-01-01" in r for r in by_id[stale["id"]]["reasons"]))
+        self.assertTrue(any("valid until 2099-01-01" in r for r in by_id[good["id"]]["reasons"]))
+        # assigning the expired one is refused, unless a manager gives a reason
+        path = "tickets/%d" % t["id"]
+        self.assertProblem(self.patch(path, {"assignee_id": stale["id"]}, client=self.tech,
+                                      expect=None), 409, "assignee_id")
+        self.assertProblem(self.patch(path, {"assignee_id": stale["id"],
+                                             "assignment_override_reason": "urgent"},
+                                      client=self.tech, expect=None), 422, "assignee_id")
+        t2 = self.patch(path, {"assignee_id": stale["id"],
+                               "assignment_override_reason": "only one on site, renewal booked"})
+        self.assertEqual(t2["assignee_id"], stale["id"])
+        status, _, history = self.admin.get("/api/v1/tickets/%d/history?kind=assignment_override"
+                                            % t["id"])
+        self.assertEqual(len(history["data"]), 1)
+        self.assertIn("renewal booked", history["data"][0]["detail"])
+        self.assertIn(cert_name, history["data"][0]["detail"])
+        self.patch(path, {"assignee_id": good["id"]}, client=self.tech)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static const struct audit_actor actor = { 0, "test", NULL };
+static const struct audit_actor actor = { .label = "test" };
 static const int64_t T0 = 1795000000;	/* 2026-11-18, a fixed "now" */
 
 static void roles_round_trip(void **state)

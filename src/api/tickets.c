@@ -1,0 +1,142 @@
+/*
+ * tickets.c - the ticket actions that are not field edits:
+ *
+ *   POST /api/v1/tickets/:id/escalate     up a tier, to a user, or to a vendor or development
+ *   POST /api/v1/tickets/:id/merge        {"into_id": N}: this ticket is a duplicate
+ *   GET  /api/v1/tickets/:id/candidates   who should take it, ranked, with reasons
+ *
+ * The escalation and the merge are ticket updates with If-Match, so they
+ * follow the status rules and land in the audit log and the history.
+ */
+#include "api.h"
+
+#include "auth/auth.h"
+#include "resource/resource.h"
+#include "service/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The :id as a positive id, or a 404 reply. */
+static bool ticket_id_or_reply(struct http_req *req, int64_t *id)
+{
+	*id = api_parse_id(http_param(req, "id"));
+	if (!*id)
+		http_reply_problem(req, 404, "not-found", NULL, "no ticket with id \"%s\"",
+				   http_param(req, "id") ? http_param(req, "id") : "");
+	return *id != 0;
+}
+
+/* If-Match is required: one ETag ("N") or * */
+static bool version_or_reply(struct http_req *req, int64_t *version)
+{
+	const char *h = http_header(req, "If-Match");
+	long long v;
+	int used = 0;
+	if (!h)
+		return http_reply_problem(req, 428, "precondition-required", NULL,
+					  "If-Match is required: send the ticket's ETag, or *"),
+		       false;
+	if (strcmp(h, "*") == 0) {
+		*version = RESOURCE_ANY_VERSION;
+		return true;
+	}
+	if (sscanf(h, "\"%lld\"%n", &v, &used) == 1 && used == (int)strlen(h) && v > 0) {
+		*version = v;
+		return true;
+	}
+	http_reply_problem(req, 412, "stale", NULL, "If-Match %s is not the ticket's ETag", h);
+	return false;
+}
+
+static int reply(struct http_req *req, int rc, json_t *rec, json_t *errors, int64_t id)
+{
+	char etag[32];
+	switch (rc) {
+	case RS_OK:
+		snprintf(etag, sizeof(etag), "\"%lld\"",
+			 (long long)json_integer_value(json_object_get(rec, "version")));
+		http_set_header(req, "ETag", etag);
+		return http_reply_json(req, 200, rec);
+	case RS_NOT_FOUND:
+		return http_reply_problem(req, 404, "not-found", NULL, "no ticket with id %lld",
+					  (long long)id);
+	case RS_INVALID:
+		return http_reply_problem(req, 422, "validation", errors,
+					  "the request has invalid fields");
+	case RS_CONFLICT: {
+		json_t *first = json_array_get(errors, 0);
+		return http_reply_problem(req, 409, "conflict", errors, "%s: %s",
+					  json_string_value(json_object_get(first, "field")),
+					  json_string_value(json_object_get(first, "message")));
+	}
+	case RS_STALE:
+		return http_reply_problem(req, 412, "stale", NULL,
+					  "the ticket was changed by someone else; GET it again and "
+					  "retry with its new ETag");
+	default:
+		json_decref(errors);
+		return -1;
+	}
+}
+
+static int escalate(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id, version;
+	if (!ticket_id_or_reply(req, &id))
+		return 0;
+	if (!req->body)
+		return http_reply_problem(req, 400, "body-required", NULL,
+					  "a JSON object {to, reason, …} is required");
+	if (!version_or_reply(req, &version) || !api_ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *rec = NULL, *errors = NULL;
+	int rc = ticket_escalate(&ctx, id, req->body, version, &rec, &errors);
+	return reply(req, rc, rec, errors, id);
+}
+
+static int merge(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id, version;
+	if (!ticket_id_or_reply(req, &id))
+		return 0;
+	json_t *into = json_object_get(req->body, "into_id");
+	if (!json_is_object(req->body) || json_object_size(req->body) != 1 ||
+	    !json_is_integer(into) || json_integer_value(into) < 1) {
+		json_t *errors = json_array();
+		resource_error(errors, "into_id", "is required: the id of the ticket to merge into");
+		return http_reply_problem(req, 422, "validation", errors,
+					  "the body must be {\"into_id\": id}");
+	}
+	if (!version_or_reply(req, &version) || !api_ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *rec = NULL, *errors = NULL;
+	int rc = ticket_merge(&ctx, id, json_integer_value(into), version, &rec, &errors);
+	return reply(req, rc, rec, errors, id);
+}
+
+static int candidates(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id;
+	if (!ticket_id_or_reply(req, &id) || !api_ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *out;
+	int rc = ticket_candidates(&ctx, id, &out);
+	if (rc != RS_OK)
+		return reply(req, rc, NULL, NULL, id);
+	return http_reply_json(req, 200, out);
+}
+
+#define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
+
+static const struct http_route routes[] = {
+	{ "POST", "/api/v1/tickets/:id/escalate", escalate, DESK, 0, NULL },
+	{ "POST", "/api/v1/tickets/:id/merge", merge, DESK, 0, NULL },
+	{ "GET", "/api/v1/tickets/:id/candidates", candidates, ROLE_STAFF, 0, NULL },
+};
+
+const struct api_routes api_ticket_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

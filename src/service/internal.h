@@ -1,0 +1,17 @@
+/*
+ * internal.h - what the files of src/service/ share and nobody else uses.
+ */
+#ifndef SERVIO_SERVICE_INTERNAL_H
+#define SERVIO_SERVICE_INTERNAL_H
+
+#include "resource/resource.h"
+
+/* work.c: adds the items of the kind's checklist templates to a new ticket. */
+int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, const char *kind);
+/*
+ * work.c: the number of required checklist items still open on a ticket,
+ * their labels joined by ", " in *labels (arena), or -1 (error), -2 (retry).
+ */
+int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const char **labels);
+
+#endif

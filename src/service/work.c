@@ -1,0 +1,334 @@
+/*
+ * work.c - what is done on a ticket besides talking: checklists (from
+ * templates chosen by ticket kind, such as an electrical safety check on
+ * installations), parts used (from the catalog, with serial numbers), and
+ * appointments (a technician's time booked at a site, never double-booked
+ * unless someone decides to).
+ */
+#include "service.h"
+
+#include "internal.h"
+
+#include "auth/auth.h"
+#include "catalog/catalog.h"
+#include "core/buf.h"
+#include "core/timeutil.h"
+#include "crm/crm.h"
+#include "db/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int db_status(int rc)
+{
+	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+}
+
+/* Checklist templates --------------------------------------------------- */
+
+static const struct field template_item[] = {
+	FIELD_TEXT("label", F_REQUIRED, 1, 200),
+	FIELD_BOOL("required", 0, NULL),
+	FIELD_END
+};
+
+static const struct field template_fields[] = {
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
+	FIELD_ENUM("ticket_kind", F_REQUIRED | F_FILTER | F_SORT, ticket_kinds, NULL),
+	FIELD_OBJECTS("items", F_REQUIRED, template_item, 100, NULL),
+	FIELD_END
+};
+
+static int template_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	if (json_array_size(json_object_get(rec, "items")) == 0)
+		resource_error(errors, "items", "must have at least one item");
+	return RS_OK;
+}
+
+const struct resource checklist_template_resource = {
+	.name = "checklist-templates",
+	.singular = "checklist template",
+	.table = "checklist_templates",
+	.fields = template_fields,
+	.default_sort = "name",
+	.check = template_check,
+};
+
+int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, const char *kind)
+{
+	struct db_stmt *st = db_prepare(ctx->db,
+					"SELECT id, items FROM checklist_templates"
+					" WHERE ticket_kind = ? AND archived_at IS NULL ORDER BY id");
+	if (!st)
+		return RS_ERROR;
+	db_bind_text(st, 1, kind);
+	/* read all first: one statement at a time on a connection */
+	json_t *all = json_array();
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		json_t *items = json_loads(db_col_text(st, 1), 0, NULL);
+		json_array_append_new(all, json_pack("{s:I, s:o*}", "template", db_col_int(st, 0),
+						     "items", items));
+	}
+	db_done(st);
+	if (rc != DB_DONE) {
+		json_decref(all);
+		return db_status(rc);
+	}
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	int position = 0;
+	size_t i, j;
+	json_t *t, *item;
+	json_array_foreach(all, i, t) {
+		json_array_foreach(json_object_get(t, "items"), j, item) {
+			rc = db_run(ctx->db, NULL,
+				    "INSERT INTO ticket_checklist_items (created_at, updated_at, ticket_id,"
+				    " label, required, position, template_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+				    "ssisiii", now, now, ticket,
+				    json_string_value(json_object_get(item, "label")),
+				    (int64_t)json_is_true(json_object_get(item, "required")),
+				    (int64_t)++position,
+				    (int64_t)json_integer_value(json_object_get(t, "template")));
+			if (rc != DB_DONE) {
+				json_decref(all);
+				return db_status(rc);
+			}
+		}
+	}
+	json_decref(all);
+	return RS_OK;
+}
+
+int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const char **labels)
+{
+	struct db_stmt *st = db_prepare(ctx->db,
+					"SELECT label FROM ticket_checklist_items WHERE ticket_id = ?"
+					" AND required = 1 AND done = 0 AND archived_at IS NULL"
+					" ORDER BY position, id");
+	if (!st)
+		return -1;
+	db_bind_int(st, 1, ticket);
+	int n = 0, rc;
+	struct buf b;
+	buf_init(&b, 4096);
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (n++)
+			buf_addstr(&b, ", ");
+		buf_addstr(&b, db_col_text(st, 0));
+	}
+	db_done(st);
+	*labels = b.failed ? "" : arena_strdup(ctx->arena, buf_str(&b));
+	buf_release(&b);
+	if (rc != DB_DONE)
+		return rc == DB_RETRY ? -2 : -1;
+	return n;
+}
+
+/* Ticket checklist items ------------------------------------------------- */
+
+static const struct field item_fields[] = {
+	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	FIELD_TEXT("label", F_REQUIRED, 1, 200),
+	FIELD_BOOL("required", F_FILTER, "false"),
+	FIELD_BOOL("done", F_FILTER, "false"),
+	FIELD_REF("done_by", F_READ_ONLY, &user_resource),
+	FIELD_TIME("done_at", F_READ_ONLY),
+	FIELD_INT("position", F_SORT, 0, 10000),
+	FIELD_REF("template_id", F_READ_ONLY, &checklist_template_resource),
+	FIELD_END
+};
+
+/* A closed ticket's work is done: nothing on it changes until it is reopened. */
+static int open_ticket_or_conflict(struct resource_ctx *ctx, int64_t ticket, json_t *errors,
+				   const char *what)
+{
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT status FROM tickets WHERE id = ?", "i", ticket);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? RS_NOT_FOUND : db_status(rc);
+	bool closed = strcmp(db_col_text(st, 0), "closed") == 0;
+	db_done(st);
+	if (!closed)
+		return RS_OK;
+	char msg[128];
+	snprintf(msg, sizeof(msg), "the ticket is closed; reopen it to change %s", what);
+	resource_error(errors, "ticket_id", msg);
+	return RS_CONFLICT;
+}
+
+static int item_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors)
+{
+	int rc = open_ticket_or_conflict(ctx, ctx->parent_id, errors, "its checklist");
+	if (rc != RS_OK)
+		return rc;
+	bool done = json_is_true(json_object_get(rec, "done"));
+	bool was = cur && json_is_true(json_object_get(cur, "done"));
+	if (done && !was) {
+		char now[TIME_RFC3339_LEN];
+		time_format(ctx->now, now);
+		json_object_set_new(rec, "done_at", json_string(now));
+		json_object_set_new(rec, "done_by", ctx->actor->user_id
+							    ? json_integer(ctx->actor->user_id)
+							    : json_null());
+	} else if (!done) {
+		json_object_set_new(rec, "done_at", json_null());
+		json_object_set_new(rec, "done_by", json_null());
+	}
+	if (cur && json_is_integer(json_object_get(cur, "template_id")) &&
+	    json_is_true(json_object_get(cur, "required")) &&
+	    !json_is_true(json_object_get(rec, "required"))) {
+		resource_error(errors, "required",
+			       "an item required by its template stays required");
+		return RS_OK;
+	}
+	return RS_OK;
+}
+
+const struct resource checklist_item_resource = {
+	.name = "checklist",
+	.singular = "checklist item",
+	.table = "ticket_checklist_items",
+	.fields = item_fields,
+	.default_sort = "position",
+	.prepare = item_prepare,
+	.parent = &ticket_resource,
+	.parent_field = "ticket_id",
+};
+
+/* Parts ------------------------------------------------------------------ */
+
+static const struct field part_fields[] = {
+	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	FIELD_REF("product_id", F_REQUIRED | F_FILTER, &product_resource),
+	FIELD_QUANTITY("quantity", 0, 1, 1000000000, "1"),
+	{ .name = "unit_cost", .type = FT_MONEY, .min = 0, .max = 1000000000000 },
+	{ .name = "unit_price", .type = FT_MONEY, .min = 0, .max = 1000000000000 },
+	FIELD_TEXT("serial_number", F_FILTER, 1, 100),
+	FIELD_BOOL("billable", F_FILTER, "true"),
+	FIELD_INT("invoice_id", F_READ_ONLY | F_FILTER, 0, 0),
+	FIELD_END
+};
+
+/* Cost and price come from the product unless the part says otherwise. */
+static int part_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors)
+{
+	int rc = open_ticket_or_conflict(ctx, ctx->parent_id, errors, "its parts");
+	if (rc != RS_OK)
+		return rc;
+	if (cur && !json_is_null(json_object_get(cur, "invoice_id"))) {
+		resource_error(errors, "invoice_id", "the part is invoiced and cannot change");
+		return RS_CONFLICT;
+	}
+	if (json_is_integer(json_object_get(rec, "unit_cost")) &&
+	    json_is_integer(json_object_get(rec, "unit_price")))
+		return RS_OK;
+	struct db_stmt *st;
+	rc = db_run(ctx->db, &st, "SELECT unit_cost, unit_price FROM products WHERE id = ?", "i",
+		    (int64_t)json_integer_value(json_object_get(rec, "product_id")));
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? RS_OK : db_status(rc);	/* reported by the ref check */
+	if (!json_is_integer(json_object_get(rec, "unit_cost")))
+		json_object_set_new(rec, "unit_cost", json_integer(db_col_int(st, 0)));
+	if (!json_is_integer(json_object_get(rec, "unit_price")))
+		json_object_set_new(rec, "unit_price", json_integer(db_col_int(st, 1)));
+	db_done(st);
+	return RS_OK;
+}
+
+const struct resource part_resource = {
+	.name = "parts",
+	.singular = "part",
+	.table = "ticket_parts",
+	.fields = part_fields,
+	.default_sort = "created_at",
+	.prepare = part_prepare,
+	.parent = &ticket_resource,
+	.parent_field = "ticket_id",
+};
+
+/* Appointments ------------------------------------------------------------ */
+
+static const char *const appointment_statuses[] = { "scheduled", "confirmed", "done",
+						    "cancelled", NULL };
+
+static const struct field appointment_fields[] = {
+	FIELD_REF("ticket_id", F_FILTER, &ticket_resource),
+	FIELD_REF("user_id", F_REQUIRED | F_FILTER, &user_resource),
+	FIELD_TIME("starts_at", F_REQUIRED | F_FILTER | F_SORT),
+	FIELD_TIME("ends_at", F_REQUIRED | F_FILTER | F_SORT),
+	FIELD_REF("site_id", F_FILTER, &site_resource),
+	FIELD_ENUM("status", F_FILTER, appointment_statuses, "\"scheduled\""),
+	FIELD_TEXT("title", 0, 1, 200),
+	FIELD_TEXT("notes", 0, 0, 10000),
+	/* write-only: book even though it overlaps another appointment */
+	FIELD_BOOL("allow_overlap", F_WRITE_ONLY, NULL),
+	FIELD_END
+};
+
+static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			       json_t *errors)
+{
+	int64_t start, end;
+	if (time_parse(json_string_value(json_object_get(rec, "starts_at")), &start) < 0 ||
+	    time_parse(json_string_value(json_object_get(rec, "ends_at")), &end) < 0)
+		return RS_OK;	/* validated before */
+	if (end <= start) {
+		resource_error(errors, "ends_at", "must be after starts_at");
+		return RS_OK;
+	}
+	if (end - start > 14 * 24 * 3600) {
+		resource_error(errors, "ends_at", "an appointment lasts at most 14 days");
+		return RS_OK;
+	}
+	const char *status = json_string_value(json_object_get(rec, "status"));
+	if (json_is_true(json_object_get(rec, "allow_overlap")) ||
+	    strcmp(status, "cancelled") == 0)
+		return RS_OK;
+	/* the technician's other live appointments that overlap this one */
+	char s[TIME_RFC3339_LEN], e[TIME_RFC3339_LEN];
+	time_format(start, s);
+	time_format(end, e);
+	int64_t self = cur ? json_integer_value(json_object_get(cur, "id")) : 0;
+	struct db_stmt *st = db_prepare(ctx->db,
+					"SELECT id, starts_at, ends_at FROM appointments WHERE user_id = ?"
+					" AND starts_at < ? AND ends_at > ? AND id <> ?"
+					" AND status <> 'cancelled' AND archived_at IS NULL"
+					" ORDER BY starts_at, id LIMIT 5");
+	if (!st)
+		return RS_ERROR;
+	db_bind_int(st, 1, json_integer_value(json_object_get(rec, "user_id")));
+	db_bind_text(st, 2, e);
+	db_bind_text(st, 3, s);
+	db_bind_int(st, 4, self);
+	int rc, n = 0;
+	char msg[512];
+	size_t off = (size_t)snprintf(msg, sizeof(msg),
+				      "the technician is booked then (appointment");
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (off < sizeof(msg))
+			off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %lld %s to %s",
+						n ? ";" : "", (long long)db_col_int(st, 0),
+						db_col_text(st, 1), db_col_text(st, 2));
+		n++;
+	}
+	db_done(st);
+	if (rc != DB_DONE)
+		return db_status(rc);
+	if (!n)
+		return RS_OK;
+	if (off < sizeof(msg))
+		snprintf(msg + off, sizeof(msg) - off, "); send allow_overlap: true to book anyway");
+	resource_error(errors, "starts_at", msg);
+	return RS_CONFLICT;
+}
+
+const struct resource appointment_resource = {
+	.name = "appointments",
+	.singular = "appointment",
+	.table = "appointments",
+	.fields = appointment_fields,
+	.default_sort = "starts_at",
+	.prepare = appointment_prepare,
+};
