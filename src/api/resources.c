@@ -441,6 +441,7 @@ static const struct http_route routes[] = {
 	  &ticket_event_resource },
 	RESOURCE_ROUTES("checklist-templates", checklist_template_resource, ROLE_STAFF, MANAGERS,
 			MANAGERS),
+	RESOURCE_ROUTES("recurring-tickets", recurring_resource, ROLE_STAFF, MANAGERS, MANAGERS),
 	RESOURCE_ROUTES("appointments", appointment_resource, ROLE_STAFF,
 			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN),
 	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },

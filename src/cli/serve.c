@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "jobs/jobs.h"
+#include "service/ical.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -136,14 +137,49 @@ static int wait_for_stop(sigset_t *stop)
 	return sig;
 }
 
+/* servio worker --run KIND: the kind's handler once, now, in this process. */
+static int run_kind_now(struct conf *c, const char *kind)
+{
+	const struct job_kind *k = NULL;
+	for (const struct job_kind *const *p = job_kinds; *p && !k; p++)
+		if (strcmp((*p)->name, kind) == 0)
+			k = *p;
+	if (!k) {
+		fprintf(stderr, "servio worker: no job kind \"%s\" (kinds:", kind);
+		for (const struct job_kind *const *p = job_kinds; *p; p++)
+			fprintf(stderr, " %s", (*p)->name);
+		fprintf(stderr, ")\n");
+		return 2;
+	}
+	struct db *db = open_db(c, true, false);
+	if (!db)
+		return 1;
+	ical_init();
+	char error[512] = "";
+	json_t *payload = json_object();
+	enum job_result r = k->run(db, payload, error, sizeof(error));
+	json_decref(payload);
+	db_disconnect(db);
+	if (r != JOB_DONE) {
+		fprintf(stderr, "servio: %s failed: %s\n", kind, error);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_worker(struct conf *c, int argc, char **argv)
 {
 	if (help_asked(argc, argv,
-		       "usage: servio worker\n\n"
+		       "usage: servio worker [--run KIND]\n\n"
 		       "Runs only the background job worker (no HTTP), for running workers\n"
 		       "apart from the web servers. Stops on SIGTERM or SIGINT after the job\n"
-		       "in hand.\n"))
+		       "in hand.\n\n"
+		       "--run KIND runs that kind of job once, now, and exits (for operators,\n"
+		       "and for scripts): housekeeping, or service-desk (recurring tickets\n"
+		       "due, resolved tickets to close).\n"))
 		return 0;
+	if (argc == 2 && strcmp(argv[0], "--run") == 0)
+		return run_kind_now(c, argv[1]);
 	if (argc) {
 		fprintf(stderr, "servio worker: unexpected argument \"%s\"\n", argv[0]);
 		return 2;
@@ -160,6 +196,7 @@ int cmd_worker(struct conf *c, int argc, char **argv)
 		return 1;
 	}
 	db_pool_init(c->database_url);
+	ical_init();	/* libical's zone table, before any thread */
 	sigset_t stop;
 	block_stop_signals(&stop);
 	struct jobs_worker *jw = jobs_worker_start();
@@ -203,6 +240,7 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	db_disconnect(db);
 
 	db_pool_init(c->database_url);
+	ical_init();	/* libical's zone table, before any thread */
 	api_settings.session_idle_minutes = c->session_idle_minutes;
 	api_settings.session_max_hours = c->session_max_hours;
 

@@ -413,6 +413,31 @@ static const struct migration migrations[] = {
 	  " token_hash TEXT NOT NULL UNIQUE,"
 	  " created_at TEXT NOT NULL);",
 	  NULL, NULL, { { NULL, NULL } } },
+	{ 6, "recurring tickets",
+	  "CREATE TABLE recurring_tickets (" RECORD_COLUMNS ","
+	  " name TEXT NOT NULL,"
+	  " rrule TEXT NOT NULL,"
+	  " starts_local TEXT NOT NULL,"
+	  " timezone TEXT NOT NULL,"
+	  " active BIGINT NOT NULL DEFAULT 1,"
+	  " next_run_at TEXT,"
+	  " last_run_at TEXT,"
+	  " subject TEXT NOT NULL,"
+	  " description TEXT,"
+	  " kind TEXT NOT NULL,"
+	  " priority TEXT NOT NULL,"
+	  " company_id BIGINT NOT NULL REFERENCES companies(id),"
+	  " site_id BIGINT REFERENCES sites(id),"
+	  " asset_id BIGINT REFERENCES assets(id),"
+	  " contract_id BIGINT REFERENCES contracts(id),"
+	  " assignee_id BIGINT REFERENCES users(id),"
+	  " required_skills TEXT NOT NULL DEFAULT '[]');"
+	  "CREATE INDEX recurring_tickets_due ON recurring_tickets(active, next_run_at, id);"
+	  "CREATE INDEX recurring_tickets_name ON recurring_tickets(name, id);"
+	  /* one ticket per template and occurrence, however often a worker retries */
+	  "ALTER TABLE tickets ADD COLUMN recurring_at TEXT;"
+	  "CREATE UNIQUE INDEX tickets_recurring ON tickets(recurring_id, recurring_at);",
+	  NULL, NULL, { { NULL, NULL } } },
 };
 
 /* Parents before children, so rows copy in an order foreign keys accept. */
@@ -422,6 +447,7 @@ const char *const db_tables[] = {
 	"counters", "user_certifications", "calendars", "sla_policies", "contracts", "products", "work_types", "tickets",
 	"ticket_events", "ticket_notes", "time_entries", "checklist_templates",
 	"ticket_checklist_items", "ticket_parts", "appointments", "calendar_feeds",
+	"recurring_tickets",
 	NULL,
 };
 

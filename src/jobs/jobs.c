@@ -21,7 +21,8 @@
 
 static const struct job_kind housekeeping = { "housekeeping", housekeeping_run, 3 };
 
-const struct job_kind *const job_kinds[] = { &housekeeping, NULL };
+static const struct job_kind service_desk = { "service-desk", service_desk_run, 3 };
+const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, NULL };
 
 static const struct job_kind *kind_find(const char *name)
 {
@@ -187,7 +188,14 @@ int jobs_schedule_periodic(struct db *db, int64_t now)
 	char key[64], at[TIME_RFC3339_LEN];
 	time_format(hour, at);
 	snprintf(key, sizeof(key), "housekeeping:%s", at);
-	return jobs_enqueue(db, "housekeeping", NULL, hour, key, NULL);
+	int rc = jobs_enqueue(db, "housekeeping", NULL, hour, key, NULL);
+	if (rc != DB_OK)
+		return rc;
+	/* the service desk every minute: recurring tickets are due to the minute */
+	int64_t minute = now - now % 60;
+	time_format(minute, at);
+	snprintf(key, sizeof(key), "service-desk:%s", at);
+	return jobs_enqueue(db, "service-desk", NULL, minute, key, NULL);
 }
 
 struct jobs_worker {

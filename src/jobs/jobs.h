@@ -45,6 +45,9 @@ extern const struct job_kind *const job_kinds[];
 /* The handlers, one file each. */
 enum job_result housekeeping_run(struct db *db, const json_t *payload, char *error,
 				 size_t errlen);
+/* In service/schedule.c: recurring tickets due, resolved tickets to close. */
+enum job_result service_desk_run(struct db *db, const json_t *payload, char *error,
+				 size_t errlen);
 
 /*
  * Queues a job to run at run_at (Unix seconds; 0 = now). unique_key may
@@ -62,7 +65,7 @@ int jobs_enqueue(struct db *db, const char *kind, const json_t *payload, int64_t
  */
 int jobs_run_one(struct db *db, const char *worker_id, int64_t now);
 
-/* Queues the periodic jobs (housekeeping) that are due; idempotent. */
+/* Queues the periodic jobs (housekeeping, the service desk) that are due; idempotent. */
 int jobs_schedule_periodic(struct db *db, int64_t now);
 
 /* A worker thread on its own database connection (from db_pool_get). */

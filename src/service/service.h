@@ -23,6 +23,7 @@ extern const struct resource checklist_template_resource; /* /api/v1/checklist-t
 extern const struct resource checklist_item_resource;	/* /api/v1/tickets/{id}/checklist */
 extern const struct resource part_resource;		/* /api/v1/tickets/{id}/parts */
 extern const struct resource appointment_resource;	/* /api/v1/appointments */
+extern const struct resource recurring_resource;	/* /api/v1/recurring-tickets */
 
 /* Ticket statuses in the order people think of them; NULL-terminated. */
 extern const char *const ticket_statuses[];

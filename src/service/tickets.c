@@ -68,6 +68,7 @@ static const struct field ticket_fields[] = {
 	FIELD_REF("follow_up_user_id", F_FILTER, &user_resource),
 	FIELD_TEXT("follow_up_note", 0, 1, 1000),
 	FIELD_INT("recurring_id", F_READ_ONLY | F_FILTER, 0, 0),
+	FIELD_TIME("recurring_at", F_READ_ONLY | F_FILTER),
 	FIELD_TEXT("external_reference", F_FILTER, 1, 200),
 	/* write-only: why a manager assigns someone whose certification is missing or expired */
 	FIELD_TEXT("assignment_override_reason", F_WRITE_ONLY, 1, 1000),
@@ -311,6 +312,13 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		if (rc != RS_OK)
 			return rc;
 		json_object_set_new(rec, "number", json_string(number));
+		if (ctx->action && strcmp(ctx->action, "recurring") == 0) {
+			/* made by a recurring template, for one occurrence (unique) */
+			json_t *d = json_loads(ctx->action_detail, 0, NULL);
+			json_object_set(rec, "recurring_id", json_object_get(d, "recurring_id"));
+			json_object_set(rec, "recurring_at", json_object_get(d, "at"));
+			json_decref(d);
+		}
 		if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
 			json_object_set_new(rec, "status", json_string("assigned"));
 		if (strcmp(str(rec, "status"), "in_progress") == 0)

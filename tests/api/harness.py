@@ -426,6 +426,19 @@ class Server:
                                      (self.proc.returncode, self.log_text()))
         self._spawn()
 
+    def execute(self, sql):
+        """Runs one statement on the server's database (to set up what HTTP cannot: the past)."""
+        if self.database_url:
+            _pg_simple_query(self.database_url, sql)
+            return
+        import sqlite3
+        con = sqlite3.connect(os.path.join(self.dir, "servio.db"), timeout=30)
+        try:
+            con.execute(sql)
+            con.commit()
+        finally:
+            con.close()
+
     # the command line against the same data
 
     def conf_args(self):

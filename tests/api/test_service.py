@@ -522,5 +522,80 @@ class TestWork(ServiceCase):
         self.patch(path, {"assignee_id": good["id"]}, client=self.tech)
 
 
+class TestSchedule(ServiceCase):
+    """Recurring tickets and closing resolved ones: the job runs when a server starts."""
+
+    def run_service_desk(self):
+        """Runs the service-desk job now, as the worker would within the minute."""
+        r = self.server.run_cli("worker", "--run", "service-desk")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def wait_for(self, check, what, timeout=20):
+        import time
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.2)
+        self.fail("%s did not happen within %d s\n%s" % (what, timeout, self.server.log_text(30)))
+
+    def test_recurring_template(self):
+        bad = {"name": "x", "subject": "x", "company_id": self.company_id,
+               "starts_local": "2026-01-05T09:00", "timezone": "Europe/Berlin"}
+        for rule in ("FREQ=MINUTELY", "BYDAY=MO", "FREQ=MONTHLY;FOO=1", "garbage"):
+            self.assertProblem(self.admin.post("/api/v1/recurring-tickets", dict(bad, rrule=rule)),
+                               422, "rrule", rule)
+        self.assertProblem(self.admin.post("/api/v1/recurring-tickets", dict(
+            bad, rrule="FREQ=DAILY", starts_local="2026-02-30T09:00")), 422, "starts_local")
+        tpl = self.create("recurring-tickets", {
+            "name": unique("Printer service "), "rrule": "FREQ=MONTHLY;BYDAY=1MO",
+            "starts_local": "2026-01-05T09:00", "timezone": "Europe/Berlin",
+            "subject": "Monthly printer service", "company_id": self.company_id,
+            "kind": "maintenance"})
+        self.assertRegex(tpl["next_run_at"], RFC3339)
+        self.assertEqual(len(tpl["next_occurrences"]), 5)
+        # first Mondays at 09:00 Berlin: 08:00Z in winter, 07:00Z in summer
+        for at in tpl["next_occurrences"]:
+            self.assertIn(at[11:], ("08:00:00Z", "07:00:00Z"))
+        # make it due (an occurrence in the past) and let a starting server run the job
+        due = "2026-01-05T08:00:00Z"
+        self.server.execute("UPDATE recurring_tickets SET next_run_at = '%s' WHERE id = %d"
+                            % (due, tpl["id"]))
+        self.run_service_desk()
+        found = self.wait_for(lambda: self.admin.get(
+            "/api/v1/tickets?recurring_id=%d" % tpl["id"])[2]["data"], "the recurring ticket")
+        self.assertEqual(len(found), 1)
+        self.assertEqual(found[0]["recurring_at"], due)
+        self.assertEqual(found[0]["subject"], "Monthly printer service")
+        moved = self.wait_for(lambda: (lambda t: t if t["next_run_at"] != due else None)(
+            self.admin.get("/api/v1/recurring-tickets/%d" % tpl["id"])[2]), "the template moving on")
+        self.assertGreater(moved["next_run_at"], due)
+        # a worker that runs the same occurrence again makes no second ticket
+        self.server.execute("UPDATE recurring_tickets SET next_run_at = '%s' WHERE id = %d"
+                            % (due, tpl["id"]))
+        self.run_service_desk()
+        self.wait_for(lambda: self.admin.get("/api/v1/recurring-tickets/%d" % tpl["id"])[2][
+            "next_run_at"] != due, "the template moving on again")
+        again = self.admin.get("/api/v1/tickets?recurring_id=%d" % tpl["id"])[2]["data"]
+        self.assertEqual(len(again), 1)
+
+    def test_resolved_tickets_close_by_themselves(self):
+        t = self.ticket()
+        self.patch("tickets/%d" % t["id"], {"status": "resolved", "resolution": "fixed"})
+        fresh = self.ticket()
+        self.patch("tickets/%d" % fresh["id"], {"status": "resolved", "resolution": "fixed"})
+        self.server.execute("UPDATE tickets SET resolved_at = '2020-01-01T00:00:00Z' WHERE id = %d"
+                            % t["id"])
+        self.run_service_desk()
+        closed = self.wait_for(lambda: (lambda x: x if x["status"] == "closed" else None)(
+            self.admin.get("/api/v1/tickets/%d" % t["id"])[2]), "the auto-close")
+        self.assertRegex(closed["closed_at"], RFC3339)
+        history = self.admin.get("/api/v1/tickets/%d/history?kind=autoclose" % t["id"])[2]
+        self.assertEqual(len(history["data"]), 1)
+        self.assertEqual(self.admin.get("/api/v1/tickets/%d" % fresh["id"])[2]["status"],
+                         "resolved")
+
+
 if __name__ == "__main__":
     unittest.main()

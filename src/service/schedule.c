@@ -1,0 +1,278 @@
+/*
+ * schedule.c - the service desk's clockwork: recurring ticket templates
+ * (preventive work on an iCalendar RRULE such as "the first Monday of each
+ * month") and the periodic job that turns due templates into tickets and
+ * closes tickets resolved long enough ago.
+ *
+ * A template's next occurrence is stored (next_run_at). The job creates
+ * the ticket for it and then moves next_run_at on; a ticket remembers its
+ * template and occurrence under a unique index, so a worker that dies in
+ * between and runs again finds the ticket made and only moves on.
+ */
+#include "service.h"
+
+#include "auth/auth.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "crm/crm.h"
+#include "db/db.h"
+#include "ical.h"
+#include "jobs/jobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const priorities[] = { "critical", "high", "medium", "low", NULL };
+
+static const struct field recurring_fields[] = {
+	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
+	FIELD_TEXT("rrule", F_REQUIRED, 1, ICAL_RRULE_MAX),
+	FIELD_TEXT("starts_local", F_REQUIRED, 16, 16),
+	FIELD_TIMEZONE("timezone", F_REQUIRED),
+	FIELD_BOOL("active", F_FILTER, "true"),
+	FIELD_TIME("next_run_at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_TIME("last_run_at", F_READ_ONLY),
+	FIELD_TEXT("subject", F_REQUIRED, 1, 200),
+	FIELD_TEXT("description", 0, 0, 50000),
+	FIELD_ENUM("kind", 0, ticket_kinds, "\"maintenance\""),
+	FIELD_ENUM("priority", 0, priorities, "\"medium\""),
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_REF("site_id", F_FILTER, &site_resource),
+	FIELD_REF("asset_id", F_FILTER, &asset_resource),
+	FIELD_REF("contract_id", F_FILTER, &contract_resource),
+	FIELD_REF("assignee_id", F_FILTER, &user_resource),
+	{ .name = "required_skills", .type = FT_STRINGS, .min = 20, .max = 60, .dflt = "[]" },
+	FIELD_END
+};
+
+static const char *str(const json_t *rec, const char *name)
+{
+	return json_string_value(json_object_get(rec, name));
+}
+
+/* The rule and start must make sense; the next occurrence is computed here. */
+static int recurring_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			     json_t *errors)
+{
+	char err[ICAL_ERR_LEN];
+	if (ical_rrule_check(str(rec, "rrule"), err, sizeof(err)) < 0) {
+		resource_error(errors, "rrule", err);
+		return RS_OK;
+	}
+	if (ical_start_check(str(rec, "starts_local"), str(rec, "timezone"), err, sizeof(err)) < 0) {
+		resource_error(errors, strstr(err, "zone") ? "timezone" : "starts_local", err);
+		return RS_OK;
+	}
+	bool rule_changed = !cur || !json_equal(json_object_get(cur, "rrule"),
+						json_object_get(rec, "rrule")) ||
+			    !json_equal(json_object_get(cur, "starts_local"),
+					json_object_get(rec, "starts_local")) ||
+			    !json_equal(json_object_get(cur, "timezone"),
+					json_object_get(rec, "timezone"));
+	if (!rule_changed && !(json_is_true(json_object_get(rec, "active")) &&
+			       !json_is_true(json_object_get(cur, "active"))))
+		return RS_OK;
+	/* from now on (a template never makes tickets for the past) */
+	int64_t next;
+	int rc = ical_next(str(rec, "rrule"), str(rec, "starts_local"), str(rec, "timezone"),
+			   ctx->now - 1, &next);
+	if (rc < 0) {
+		resource_error(errors, "rrule", "cannot compute the occurrences of this rule");
+		return RS_OK;
+	}
+	if (rc == 0) {
+		json_object_set_new(rec, "next_run_at", json_null());
+		return RS_OK;
+	}
+	char at[TIME_RFC3339_LEN];
+	time_format(next, at);
+	json_object_set_new(rec, "next_run_at", json_string(at));
+	return RS_OK;
+}
+
+/* next_occurrences: a preview of the next five, so a person can check the rule */
+static void recurring_present(json_t *rec)
+{
+	int64_t when[5];
+	int n = ical_occurrences(str(rec, "rrule"), str(rec, "starts_local"), str(rec, "timezone"),
+				 time_now(), INT64_MAX / 2, when, 5);
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++) {
+		char at[TIME_RFC3339_LEN];
+		time_format(when[i], at);
+		json_array_append_new(list, json_string(at));
+	}
+	json_object_set_new(rec, "next_occurrences", list);
+}
+
+const struct resource recurring_resource = {
+	.name = "recurring-tickets",
+	.singular = "recurring ticket",
+	.table = "recurring_tickets",
+	.fields = recurring_fields,
+	.default_sort = "name",
+	.prepare = recurring_prepare,
+	.present = recurring_present,
+};
+
+/* The job --------------------------------------------------------------- */
+
+static const struct audit_actor system_actor = { .label = "system" };
+
+/* Makes the ticket of one due template and moves the template on. */
+static int run_template(struct db *db, json_t *tpl, int64_t now)
+{
+	struct arena arena;
+	arena_init(&arena);
+	struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor };
+	int64_t id = json_integer_value(json_object_get(tpl, "id"));
+	const char *at = str(tpl, "next_run_at");
+	json_t *body = json_object();
+	static const char *const copied[] = { "subject", "description", "kind", "priority",
+					      "company_id", "site_id", "asset_id", "contract_id",
+					      "assignee_id", "required_skills", NULL };
+	for (const char *const *c = copied; *c; c++) {
+		json_t *v = json_object_get(tpl, *c);
+		if (v && !json_is_null(v))
+			json_object_set(body, *c, v);
+	}
+	json_object_set_new(body, "channel", json_string("api"));
+	ctx.action = "recurring";
+	ctx.action_detail = arena_printf(&arena, "{\"recurring_id\":%lld,\"at\":\"%s\"}",
+					 (long long)id, at);
+	json_t *ticket = NULL, *errors = NULL;
+	int rc = resource_create(&ctx, &ticket_resource, body, &ticket, &errors);
+	json_decref(body);
+	if (rc == RS_OK)
+		log_info("recurring ticket %lld made %s for %s", (long long)id,
+			 str(ticket, "number"), at);
+	else if (rc == RS_CONFLICT)
+		log_info("recurring ticket %lld: the ticket for %s exists", (long long)id, at);
+	else if (rc == RS_INVALID) {
+		/* the template no longer makes a valid ticket (an archived company…) */
+		char *why = json_dumps(errors, JSON_COMPACT);
+		log_warn("recurring ticket %lld cannot make its ticket for %s: %s", (long long)id, at,
+			 why ? why : "");
+		free(why);
+	}
+	json_decref(ticket);
+	json_decref(errors);
+	if (rc != RS_OK && rc != RS_CONFLICT && rc != RS_INVALID) {
+		arena_release(&arena);
+		return -1;
+	}
+	/* on to the next occurrence after this one (and after now: no backlog of misses) */
+	int64_t t, next;
+	time_parse(at, &t);
+	int found = ical_next(str(tpl, "rrule"), str(tpl, "starts_local"), str(tpl, "timezone"),
+			      t > now ? t : now, &next);
+	char next_at[TIME_RFC3339_LEN], now_at[TIME_RFC3339_LEN];
+	time_format(now, now_at);
+	if (found == 1)
+		time_format(next, next_at);
+	int drc = found == 1
+		? db_run(db, NULL,
+			 "UPDATE recurring_tickets SET next_run_at = ?, last_run_at = ?"
+			 " WHERE id = ? AND next_run_at = ?",
+			 "ssis", next_at, now_at, id, at)
+		: db_run(db, NULL,
+			 "UPDATE recurring_tickets SET next_run_at = NULL, last_run_at = ?"
+			 " WHERE id = ? AND next_run_at = ?",
+			 "sis", now_at, id, at);
+	arena_release(&arena);
+	return drc == DB_DONE ? 0 : -1;
+}
+
+static int run_recurring(struct db *db, int64_t now, char *error, size_t errlen)
+{
+	char t_now[TIME_RFC3339_LEN];
+	time_format(now, t_now);
+	/* the due templates first, then one at a time */
+	struct db_stmt *st = db_prepare(db, "SELECT id FROM recurring_tickets WHERE active = 1"
+					    " AND archived_at IS NULL AND next_run_at <= ?"
+					    " ORDER BY next_run_at, id LIMIT 500");
+	if (!st) {
+		snprintf(error, errlen, "cannot read due recurring tickets: %s", db_errmsg(db));
+		return -1;
+	}
+	db_bind_text(st, 1, t_now);
+	int64_t ids[500];
+	int n = 0, rc;
+	while ((rc = db_step(st)) == DB_ROW && n < 500)
+		ids[n++] = db_col_int(st, 0);
+	db_done(st);
+	for (int i = 0; i < n; i++) {
+		struct arena arena;
+		arena_init(&arena);
+		struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor };
+		json_t *tpl;
+		rc = resource_get(&ctx, &recurring_resource, ids[i], &tpl);
+		arena_release(&arena);
+		if (rc != RS_OK)
+			continue;
+		rc = run_template(db, tpl, now);
+		json_decref(tpl);
+		if (rc < 0) {
+			snprintf(error, errlen, "recurring ticket %lld: %s", (long long)ids[i],
+				 db_errmsg(db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Resolved tickets close by themselves after SERVIO_AUTOCLOSE_DAYS (default 7; 0 = never). */
+static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
+{
+	const char *env = getenv("SERVIO_AUTOCLOSE_DAYS");
+	long days = env && *env ? strtol(env, NULL, 10) : 7;
+	if (days <= 0)
+		return 0;
+	char before[TIME_RFC3339_LEN];
+	time_format(now - days * 24 * 3600, before);
+	struct db_stmt *st = db_prepare(db, "SELECT id FROM tickets WHERE status = 'resolved'"
+					    " AND resolved_at < ? ORDER BY id LIMIT 500");
+	if (!st) {
+		snprintf(error, errlen, "cannot read resolved tickets: %s", db_errmsg(db));
+		return -1;
+	}
+	db_bind_text(st, 1, before);
+	int64_t ids[500];
+	int n = 0, rc;
+	while ((rc = db_step(st)) == DB_ROW && n < 500)
+		ids[n++] = db_col_int(st, 0);
+	db_done(st);
+	json_t *patch = json_pack("{s:s}", "status", "closed");
+	for (int i = 0; patch && i < n; i++) {
+		struct arena arena;
+		arena_init(&arena);
+		struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor,
+					    .action = "autoclose",
+					    .action_detail = arena_printf(&arena, "{\"after_days\":%ld}",
+									  days) };
+		json_t *out = NULL, *errors = NULL;
+		rc = resource_update(&ctx, &ticket_resource, ids[i], patch, RESOURCE_ANY_VERSION,
+				     &out, &errors);
+		json_decref(out);
+		json_decref(errors);
+		arena_release(&arena);
+		if (rc == RS_ERROR) {
+			json_decref(patch);
+			snprintf(error, errlen, "cannot close ticket %lld: %s", (long long)ids[i],
+				 db_errmsg(db));
+			return -1;
+		}
+	}
+	json_decref(patch);
+	return 0;
+}
+
+enum job_result service_desk_run(struct db *db, const json_t *payload, char *error,
+				 size_t errlen)
+{
+	int64_t now = time_now();
+	if (run_recurring(db, now, error, errlen) < 0 || run_autoclose(db, now, error, errlen) < 0)
+		return JOB_RETRY;
+	return JOB_DONE;
+}
