@@ -56,4 +56,16 @@ int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t ver
  */
 int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out);
 
+/*
+ * The calendar feed of a user's appointments (feed.c). feed_create makes
+ * a new secret (AUTH_TOKEN_LEN chars with the NUL), replacing the old;
+ * feed_revoke ends it (RS_NOT_FOUND when there was none); feed_render
+ * appends the VCALENDAR for a secret to out (RS_NOT_FOUND for an unknown
+ * or revoked one, or a deactivated user).
+ */
+int feed_create(struct resource_ctx *ctx, int64_t user, char *token);
+int feed_revoke(struct resource_ctx *ctx, int64_t user);
+struct buf;
+int feed_render(struct resource_ctx *ctx, const char *token, struct buf *out);
+
 #endif

@@ -597,5 +597,51 @@ class TestSchedule(ServiceCase):
                          "resolved")
 
 
+class TestCalendarFeed(ServiceCase):
+
+    def test_feed(self):
+        status, _, me = self.tech.get("/api/v1/me")
+        tech_id = me["user"]["id"]
+        site = self.create("sites", {"company_id": self.company_id, "name": "Lager; Nord",
+                                     "city": "Köln"})
+        t = self.ticket(subject="Drucker, 3. Stock")
+        import datetime
+        day = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7))
+        start = day.strftime("%Y-%m-%dT07:00:00Z")
+        appt = self.create("appointments", {"ticket_id": t["id"], "user_id": tech_id,
+                                            "site_id": site["id"], "starts_at": start,
+                                            "ends_at": day.strftime("%Y-%m-%dT09:00:00Z"),
+                                            "notes": "Bring toner\nand the ladder"})
+        # another technician cannot make a feed of this one's calendar
+        other_email = unique("other") + "@example.com"
+        self.server.add_user(other_email, "technician", TECH_PASSWORD)
+        other = self.server.client(self.server.token_for(other_email))
+        self.assertProblem(other.post("/api/v1/users/%d/calendar-feed" % tech_id), 403)
+        made = self.assertStatus(self.tech.post("/api/v1/users/%d/calendar-feed" % tech_id), 201)
+        path = made["path"]
+        self.assertTrue(path.startswith("/api/v1/public/calendar/") and path.endswith(".ics"))
+        anon = self.server.client()
+        status, headers, text = anon.get(path)
+        self.assertEqual(status, 200, text)
+        self.assertTrue(headers["content-type"].startswith("text/calendar"))
+        self.assertIn("BEGIN:VCALENDAR\r\n", text)
+        self.assertIn("UID:appointment-%d@servio" % appt["id"], text)
+        self.assertIn("DTSTART:%sT070000Z" % day.strftime("%Y%m%d"), text)
+        unfolded = text.replace("\r\n ", "")
+        self.assertIn("SUMMARY:%s Drucker\\, 3. Stock" % t["number"], unfolded)
+        self.assertIn("Lager\\; Nord", unfolded)
+        self.assertIn("Bring toner\\nand the ladder", unfolded)
+        # a new feed replaces the old; revoking ends it
+        again = self.assertStatus(self.admin.post("/api/v1/users/%d/calendar-feed" % tech_id), 201)
+        self.assertNotEqual(again["path"], path)
+        self.assertProblem(anon.get(path), 404)
+        self.assertStatus(anon.get(again["path"]), 200)
+        status, _, _ = self.tech.delete("/api/v1/users/%d/calendar-feed" % tech_id)
+        self.assertEqual(status, 204)
+        self.assertProblem(anon.get(again["path"]), 404)
+        self.assertProblem(self.tech.delete("/api/v1/users/%d/calendar-feed" % tech_id), 404)
+        self.assertProblem(anon.get("/api/v1/public/calendar/nonsense.ics"), 404)
+
+
 if __name__ == "__main__":
     unittest.main()
