@@ -1,0 +1,341 @@
+/*
+ * test_service.c - the resource engine's hooks as the service desk uses
+ * them (prepare, after_write, child resources, hidden and write-only
+ * fields, arrays of objects, quantities), against a migrated SQLite
+ * database in a temporary directory, plus the pure checks on their own.
+ */
+#include "auth/auth.h"
+#include "catalog/catalog.h"
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "crm/crm.h"
+#include "db/db.h"
+#include "resource/audit.h"
+#include "resource/resource.h"
+#include "service/service.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+/* ---- pure: quantities and arrays of objects ---- */
+
+static void quantities(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *json;
+		int ok;
+		int64_t thousandths;
+	} cases[] = {
+		{ "1", 1, 1000 },	 { "1.5", 1, 1500 },    { "0.001", 1, 1 },
+		{ "0.1", 1, 100 },	 { "2.675", 1, 2675 },  { "-3.25", 1, -3250 },
+		{ "0.0001", 0, 0 },	 { "1.2345", 0, 0 },    { "\"1\"", 0, 0 },
+		{ "true", 0, 0 },	 { "null", 0, 0 },      { "1e300", 0, 0 },
+		{ "123456.789", 1, 123456789 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+		int64_t q = -7;
+		int rc = resource_quantity(v, &q);
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("%s: rc %d", cases[i].json, rc);
+		if (rc == 0 && q != cases[i].thousandths)
+			fail_msg("%s: %lld thousandths", cases[i].json, (long long)q);
+		json_decref(v);
+	}
+	json_t *one = resource_quantity_json(2000), *half = resource_quantity_json(1500);
+	assert_true(json_is_integer(one));
+	assert_int_equal(json_integer_value(one), 2);
+	assert_true(json_is_real(half));
+	assert_true(json_real_value(half) == 1.5);
+	json_decref(one);
+	json_decref(half);
+}
+
+static const struct field item_fields[] = {
+	FIELD_INT("n", F_REQUIRED, 1, 5),
+	FIELD_TEXT("label", 0, 1, 10),
+	FIELD_QUANTITY("qty", 0, 1, 10000, NULL),
+	FIELD_END
+};
+
+static const struct field holder_fields[] = {
+	FIELD_OBJECTS("items", 0, item_fields, 2, NULL),
+	{ .name = "secret", .type = FT_TEXT, .flags = F_HIDDEN, .min = 0, .max = 100 },
+	FIELD_END
+};
+
+static const struct resource holder = { .name = "holders", .singular = "holder",
+					 .table = "holders", .fields = holder_fields };
+
+static const char *first_message(const char *body)
+{
+	static char out[512];
+	json_t *b = json_loads(body, 0, NULL);
+	json_t *errors = json_array();
+	assert_non_null(b);
+	resource_validate(&holder, b, true, errors);
+	json_t *first = json_array_get(errors, 0);
+	snprintf(out, sizeof(out), "%s: %s",
+		 first ? json_string_value(json_object_get(first, "field")) : "",
+		 first ? json_string_value(json_object_get(first, "message")) : "");
+	json_decref(errors);
+	json_decref(b);
+	return first ? out : NULL;
+}
+
+static void objects_and_hidden(void **state)
+{
+	(void)state;
+	assert_null(first_message("{\"items\": []}"));
+	assert_null(first_message("{\"items\": [{\"n\": 1}, {\"n\": 5, \"label\": \"x\", \"qty\": 2.5}]}"));
+	assert_string_equal(first_message("{\"items\": {}}"), "items: must be an array of objects");
+	assert_string_equal(first_message("{\"items\": [1]}"), "items: [0]: must be an object");
+	assert_string_equal(first_message("{\"items\": [{\"n\": 1}, {}]}"),
+			    "items: [1].n: is required");
+	assert_string_equal(first_message("{\"items\": [{\"n\": 9}]}"),
+			    "items: [0].n: must be from 1 to 5");
+	assert_string_equal(first_message("{\"items\": [{\"n\": 1, \"lable\": \"x\"}]}"),
+			    "items: [0].lable: is not a field of an item");
+	assert_string_equal(first_message("{\"items\": [{\"n\": null}]}"),
+			    "items: [0].n: is required");
+	assert_string_equal(first_message("{\"items\": [{\"n\": 1, \"qty\": 0.0005}]}"),
+			    "items: [0].qty: must be a number with at most three decimals");
+	assert_string_equal(first_message("{\"items\": [{\"n\": 1}, {\"n\": 2}, {\"n\": 3}]}"),
+			    "items: must have at most 2 items");
+	/* a hidden column is not a field to a client */
+	assert_string_equal(first_message("{\"secret\": \"x\"}"),
+			    "secret: is not a field of holder");
+}
+
+/* ---- the engine with the service desk's hooks ---- */
+
+static char tmpdir[] = "/tmp/servio-test-service-XXXXXX";
+static int counter;
+
+struct fx {
+	struct db *db;
+	struct arena arena;
+	struct audit_actor actor;
+	struct resource_ctx ctx;
+	int64_t company, user;
+};
+
+static int make_tmpdir(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static json_t *create(struct fx *fx, const struct resource *res, const char *text, int want)
+{
+	json_t *body = json_loads(text, 0, NULL);
+	assert_non_null(body);
+	json_t *out = NULL, *errors = NULL;
+	int rc = resource_create(&fx->ctx, res, body, &out, &errors);
+	json_decref(body);
+	if (rc != want) {
+		char *e = errors ? json_dumps(errors, 0) : NULL;
+		fail_msg("create %s %s: status %d, want %d: %s", res->name, text, rc, want,
+			 e ? e : "");
+	}
+	json_decref(errors);
+	return out;
+}
+
+static int update(struct fx *fx, const struct resource *res, int64_t id, const char *text,
+		  json_t **out)
+{
+	json_t *patch = json_loads(text, 0, NULL);
+	json_t *rec = NULL, *errors = NULL;
+	int rc = resource_update(&fx->ctx, res, id, patch, RESOURCE_ANY_VERSION, &rec, &errors);
+	json_decref(patch);
+	json_decref(errors);
+	if (out)
+		*out = rec;
+	else
+		json_decref(rec);
+	return rc;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	char url[256], err[256];
+	snprintf(url, sizeof(url), "sqlite:%s/service-%d.db", tmpdir, ++counter);
+	if (!fx || db_connect(url, &fx->db, err, sizeof(err)) != DB_OK ||
+	    db_migrate(fx->db, false) != DB_OK)
+		return -1;
+	arena_init(&fx->arena);
+	fx->actor = (struct audit_actor){ .label = "test", .role = ROLE_ADMIN };
+	fx->ctx = (struct resource_ctx){ .db = fx->db, .arena = &fx->arena, .actor = &fx->actor };
+	*state = fx;
+	json_t *c = create(fx, &company_resource, "{\"name\": \"Acme\"}", RS_OK);
+	fx->company = json_integer_value(json_object_get(c, "id"));
+	json_decref(c);
+	json_t *u = create(fx, &user_resource,
+			   "{\"email\": \"Tech@Example.com\", \"name\": \"Tech\", \"role\":"
+			   " \"technician\", \"password\": \"a-long-password-1\"}",
+			   RS_OK);
+	fx->user = json_integer_value(json_object_get(u, "id"));
+	/* the password is hashed into a hidden column, never shown */
+	assert_null(json_object_get(u, "password"));
+	assert_null(json_object_get(u, "password_hash"));
+	assert_string_equal(json_string_value(json_object_get(u, "email")), "tech@example.com");
+	json_decref(u);
+	fx->actor.user_id = fx->user;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *fx = *state;
+	db_disconnect(fx->db);
+	arena_release(&fx->arena);
+	free(fx);
+	return 0;
+}
+
+static int64_t scalar(struct fx *fx, const char *sql, int64_t arg)
+{
+	struct db_stmt *st;
+	assert_int_equal(db_run(fx->db, &st, sql, "i", arg), DB_ROW);
+	int64_t v = db_col_int(st, 0);
+	db_done(st);
+	return v;
+}
+
+static json_t *ticket(struct fx *fx, const char *extra)
+{
+	char body[512];
+	snprintf(body, sizeof(body), "{\"subject\": \"Printer\", \"company_id\": %lld%s%s}",
+		 (long long)fx->company, *extra ? ", " : "", extra);
+	return create(fx, &ticket_resource, body, RS_OK);
+}
+
+static void numbers_history_and_hidden(void **state)
+{
+	struct fx *fx = *state;
+	json_t *a = ticket(fx, ""), *b = ticket(fx, "");
+	assert_string_equal(json_string_value(json_object_get(a, "number")), "T-000001");
+	assert_string_equal(json_string_value(json_object_get(b, "number")), "T-000002");
+	int64_t id = json_integer_value(json_object_get(a, "id"));
+	/* after_write wrote the history in the same transaction */
+	assert_int_equal(scalar(fx, "SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ?", id), 1);
+	/* hidden columns are neither shown nor writable */
+	assert_null(json_object_get(a, "sla_warnings"));
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"sla_warnings\": 3}", NULL),
+			 RS_INVALID);
+	/* present adds the sla object */
+	assert_true(json_is_object(json_object_get(a, "sla")));
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"priority\": \"high\"}", NULL), RS_OK);
+	assert_int_equal(scalar(fx, "SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ?"
+				    " AND kind = 'priority'", id), 1);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void transitions(void **state)
+{
+	struct fx *fx = *state;
+	json_t *t = ticket(fx, "");
+	int64_t id = json_integer_value(json_object_get(t, "id"));
+	json_decref(t);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"closed\"}", NULL),
+			 RS_CONFLICT);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"resolved\"}", NULL),
+			 RS_INVALID);	/* no resolution */
+	json_t *r;
+	assert_int_equal(update(fx, &ticket_resource, id,
+				"{\"status\": \"resolved\", \"resolution\": \"fixed\"}", &r), RS_OK);
+	assert_true(json_is_string(json_object_get(r, "resolved_at")));
+	json_decref(r);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"closed\"}", NULL), RS_OK);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"subject\": \"x\"}", NULL), RS_CONFLICT);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"in_progress\"}", &r), RS_OK);
+	assert_true(json_is_null(json_object_get(r, "resolved_at")));
+	assert_true(json_is_null(json_object_get(r, "closed_at")));
+	json_decref(r);
+}
+
+static void children_belong_to_their_parent(void **state)
+{
+	struct fx *fx = *state;
+	json_t *a = ticket(fx, ""), *b = ticket(fx, "");
+	int64_t ida = json_integer_value(json_object_get(a, "id"));
+	int64_t idb = json_integer_value(json_object_get(b, "id"));
+	json_decref(a);
+	json_decref(b);
+	fx->ctx.parent_id = ida;
+	json_t *note = create(fx, &ticket_note_resource, "{\"body\": \"hello\"}", RS_OK);
+	int64_t nid = json_integer_value(json_object_get(note, "id"));
+	assert_int_equal(json_integer_value(json_object_get(note, "ticket_id")), ida);
+	assert_int_equal(json_integer_value(json_object_get(note, "author_id")), fx->user);
+	json_decref(note);
+	json_t *got;
+	assert_int_equal(resource_get(&fx->ctx, &ticket_note_resource, nid, &got), RS_OK);
+	json_decref(got);
+	/* the same note through the other ticket does not exist */
+	fx->ctx.parent_id = idb;
+	assert_int_equal(resource_get(&fx->ctx, &ticket_note_resource, nid, &got), RS_NOT_FOUND);
+	assert_int_equal(update(fx, &ticket_note_resource, nid, "{\"body\": \"x\"}", NULL),
+			 RS_NOT_FOUND);
+	/* nor under a ticket that does not exist */
+	fx->ctx.parent_id = 999999;
+	json_decref(create(fx, &ticket_note_resource, "{\"body\": \"x\"}", RS_NOT_FOUND));
+	fx->ctx.parent_id = 0;
+}
+
+static void parts_quantities_and_defaults(void **state)
+{
+	struct fx *fx = *state;
+	json_t *p = create(fx, &product_resource,
+			   "{\"sku\": \"F-1\", \"name\": \"Fuser\", \"kind\": \"equipment\","
+			   " \"unit_cost\": 800, \"unit_price\": 1200}",
+			   RS_OK);
+	json_t *t = ticket(fx, "");
+	fx->ctx.parent_id = json_integer_value(json_object_get(t, "id"));
+	char body[128];
+	snprintf(body, sizeof(body), "{\"product_id\": %lld, \"quantity\": 2.25}",
+		 (long long)json_integer_value(json_object_get(p, "id")));
+	json_t *part = create(fx, &part_resource, body, RS_OK);
+	assert_true(json_real_value(json_object_get(part, "quantity")) == 2.25);
+	assert_int_equal(json_integer_value(json_object_get(part, "unit_price")), 1200);
+	assert_int_equal(scalar(fx, "SELECT quantity FROM ticket_parts WHERE id = ?",
+				json_integer_value(json_object_get(part, "id"))), 2250);
+	fx->ctx.parent_id = 0;
+	json_decref(part);
+	json_decref(t);
+	json_decref(p);
+}
+
+int main(void)
+{
+	alloc_install_json();
+	setenv("SERVIO_ARGON2_FAST", "1", 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(quantities),
+		cmocka_unit_test(objects_and_hidden),
+		cmocka_unit_test_setup_teardown(numbers_history_and_hidden, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(transitions, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(children_belong_to_their_parent, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(parts_quantities_and_defaults, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
