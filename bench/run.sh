@@ -1,5 +1,6 @@
 #!/bin/sh
-# make bench: the benchmark firm (10,000 companies, 100,000 contacts) under
+# make bench: the benchmark firm (10,000 companies, 100,000 contacts, TICKETS
+# service orders with notes, history and time; default 100,000) under
 # the same wrk load (2 threads, 32 connections, DURATION seconds per row):
 #   1. servio on SQLite;
 #   2. the same data copied (servio copy) to a throwaway PostgreSQL server,
@@ -70,6 +71,12 @@ loads() {
 	BENCH_PATH="/api/v1/companies?kind=partner&limit=50" row "$1" "companies kind=partner, 50" "$2" bench/path.lua
 	BENCH_PATH="/api/v1/contacts?company_id=4242" row "$1" "contacts of one company" "$2" bench/path.lua
 	BENCH_PATH="/api/v1/companies?q=printing&limit=20" row "$1" "search a common word, 20" "$2" bench/path.lua
+	row "$1" "ticket get-by-id" "$2" bench/ticket_get.lua
+	BENCH_PATH="/api/v1/tickets?status=in_progress&priority=high&limit=50" row "$1" "tickets in progress, high, 50" "$2" bench/path.lua
+	BENCH_PATH="/api/v1/tickets?assignee_id=3&status=assigned,in_progress" row "$1" "a technician's open tickets" "$2" bench/path.lua
+	BENCH_PATH="/api/v1/tickets?q=quasar&limit=20" row "$1" "ticket search, rare word" "$2" bench/path.lua
+	BENCH_PATH="/api/v1/tickets?q=printer&limit=20" row "$1" "ticket search, common word" "$2" bench/path.lua
+	row "$1" "ticket create" "$2" bench/ticket_create.lua
 }
 
 echo "## Data"
@@ -77,6 +84,9 @@ echo
 SERVIO_ADMIN_EMAIL=bench@example.com SERVIO_ADMIN_PASSWORD=bench-password-1 \
 	"$BIN" init --data-dir "$tmp/data" >/dev/null 2>&1
 python3 bench/gen.py "$tmp/data/servio.db" 10000 100000
+TICKETS=${TICKETS:-100000}
+export TICKETS
+python3 bench/gen_tickets.py "$tmp/data/servio.db" "$TICKETS"
 TOKEN=$("$BIN" token create --data-dir "$tmp/data" --email bench@example.com --name bench 2>/dev/null)
 export TOKEN
 echo

@@ -373,6 +373,27 @@ char *db_fts_join(const char *text, const char *before, const char *after, const
 	return buf_take(&b);
 }
 
+int db_fts_where_common(struct db *db, const char *table, struct buf *sql)
+{
+	if (db->drv->fts_where_common)
+		return db->drv->fts_where_common(table, sql);
+	return db->drv->fts_where(table, sql);
+}
+
+bool db_fts_common(struct db *db, const char *table, const char *fts, int64_t many)
+{
+	if (!db->drv->fts_count_sql)
+		return false;
+	char sql[256];
+	snprintf(sql, sizeof(sql), db->drv->fts_count_sql, table, table);
+	struct db_stmt *st;
+	if (db_run(db, &st, sql, "si", fts, many) != DB_ROW)
+		return false;
+	bool common = db_col_int(st, 0) >= many;
+	db_done(st);
+	return common;
+}
+
 char *db_fts_query(struct db *db, const char *text)
 {
 	return db->drv->fts_query(text);

@@ -104,6 +104,18 @@ int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg);
  */
 struct buf;
 int db_fts_where(struct db *db, const char *table, struct buf *sql);
+/*
+ * The same condition for when many rows match (see db_fts_common): the
+ * database then walks the list's sort order and tests each row, instead of
+ * fetching every match and sorting them all. Takes the same parameter.
+ */
+int db_fts_where_common(struct db *db, const char *table, struct buf *sql);
+/*
+ * Whether the query (from db_fts_query) matches at least `many` rows of
+ * table, when the backend needs to be told (SQLite: its planner cannot see
+ * into FTS5); false when it does not or cannot tell.
+ */
+bool db_fts_common(struct db *db, const char *table, const char *fts, int64_t many);
 char *db_fts_query(struct db *db, const char *text);
 
 /*

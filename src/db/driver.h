@@ -49,6 +49,10 @@ struct db_driver {
 	const char *begin_sql;
 	/* Appends the WHERE fragment matching table.id against one "?". */
 	int (*fts_where)(const char *table, struct buf *sql);
+	/* For many matches; NULL: fts_where serves (the planner knows). */
+	int (*fts_where_common)(const char *table, struct buf *sql);
+	/* SQL counting matches up to a LIMIT ? (params: query, limit), or NULL. */
+	const char *fts_count_sql;	/* %s: the table */
 	char *(*fts_query)(const char *text);
 };
 

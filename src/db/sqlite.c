@@ -171,6 +171,17 @@ static int sq_fts_where(const char *table, struct buf *sql)
 }
 
 /*
+ * With many matches, "+id" keeps SQLite from fetching every match by rowid
+ * and sorting them: it walks the list's order instead and probes the match
+ * set (built once) for each row, stopping when the page is full.
+ */
+static int sq_fts_where_common(const char *table, struct buf *sql)
+{
+	return buf_addf(sql, "+id IN (SELECT rowid FROM %s_fts WHERE %s_fts MATCH ?)", table,
+			table);
+}
+
+/*
  * User text becomes a conjunction of quoted prefix terms, so no FTS5
  * syntax in the text can reach the parser: printer hp -> "printer"* "hp"*
  */
@@ -241,5 +252,7 @@ const struct db_driver db_sqlite_driver = {
 	.skip_locked = "",
 	.begin_sql = "BEGIN IMMEDIATE",
 	.fts_where = sq_fts_where,
+	.fts_where_common = sq_fts_where_common,
+	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? LIMIT ?)",
 	.fts_query = sq_fts_query,
 };
