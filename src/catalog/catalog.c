@@ -36,7 +36,8 @@ static const struct field product_fields[] = {
 	FIELD_END
 };
 
-static int product_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+/* The check of a resource whose only rule is its currency code. */
+static int currency_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
 {
 	catalog_check_currency(rec, "currency", errors);
 	return RS_OK;
@@ -58,7 +59,7 @@ const struct resource product_resource = {
 	.fields = product_fields,
 	.searchable = true,
 	.default_sort = "name",
-	.check = product_check,
+	.check = currency_check,
 	.present = product_present,
 };
 
@@ -71,17 +72,11 @@ static const struct field work_type_fields[] = {
 	FIELD_END
 };
 
-static int work_type_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
-{
-	catalog_check_currency(rec, "currency", errors);
-	return RS_OK;
-}
-
 const struct resource work_type_resource = {
 	.name = "work-types",
 	.singular = "work type",
 	.table = "work_types",
 	.fields = work_type_fields,
 	.default_sort = "name",
-	.check = work_type_check,
+	.check = currency_check,
 };

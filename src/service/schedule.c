@@ -184,24 +184,40 @@ static int run_template(struct db *db, json_t *tpl, int64_t now)
 	return drc == DB_DONE ? 0 : -1;
 }
 
+enum { BATCH = 500 };
+
+/*
+ * The ids a query with one time bound selects (at most BATCH, so one run
+ * stays short; the next run takes the rest). Returns how many, or -1.
+ */
+static int select_ids(struct db *db, const char *sql, const char *bound, int64_t *ids)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	db_bind_text(st, 1, bound);
+	int n = 0, rc;
+	while (n < BATCH && (rc = db_step(st)) == DB_ROW)
+		ids[n++] = db_col_int(st, 0);
+	db_done(st);
+	return n == BATCH || rc == DB_DONE ? n : -1;
+}
+
 static int run_recurring(struct db *db, int64_t now, char *error, size_t errlen)
 {
 	char t_now[TIME_RFC3339_LEN];
 	time_format(now, t_now);
 	/* the due templates first, then one at a time */
-	struct db_stmt *st = db_prepare(db, "SELECT id FROM recurring_tickets WHERE active = 1"
-					    " AND archived_at IS NULL AND next_run_at <= ?"
-					    " ORDER BY next_run_at, id LIMIT 500");
-	if (!st) {
+	int64_t ids[BATCH];
+	int n = select_ids(db, "SELECT id FROM recurring_tickets WHERE active = 1"
+			       " AND archived_at IS NULL AND next_run_at <= ?"
+			       " ORDER BY next_run_at, id LIMIT 500",
+			   t_now, ids);
+	if (n < 0) {
 		snprintf(error, errlen, "cannot read due recurring tickets: %s", db_errmsg(db));
 		return -1;
 	}
-	db_bind_text(st, 1, t_now);
-	int64_t ids[500];
-	int n = 0, rc;
-	while ((rc = db_step(st)) == DB_ROW && n < 500)
-		ids[n++] = db_col_int(st, 0);
-	db_done(st);
+	int rc;
 	for (int i = 0; i < n; i++) {
 		struct arena arena;
 		arena_init(&arena);
@@ -231,18 +247,15 @@ static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
 		return 0;
 	char before[TIME_RFC3339_LEN];
 	time_format(now - days * 24 * 3600, before);
-	struct db_stmt *st = db_prepare(db, "SELECT id FROM tickets WHERE status = 'resolved'"
-					    " AND resolved_at < ? ORDER BY id LIMIT 500");
-	if (!st) {
+	int64_t ids[BATCH];
+	int n = select_ids(db, "SELECT id FROM tickets WHERE status = 'resolved'"
+			       " AND resolved_at < ? ORDER BY id LIMIT 500",
+			   before, ids);
+	if (n < 0) {
 		snprintf(error, errlen, "cannot read resolved tickets: %s", db_errmsg(db));
 		return -1;
 	}
-	db_bind_text(st, 1, before);
-	int64_t ids[500];
-	int n = 0, rc;
-	while ((rc = db_step(st)) == DB_ROW && n < 500)
-		ids[n++] = db_col_int(st, 0);
-	db_done(st);
+	int rc;
 	json_t *patch = json_pack("{s:s}", "status", "closed");
 	for (int i = 0; patch && i < n; i++) {
 		struct arena arena;
