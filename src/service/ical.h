@@ -11,26 +11,35 @@
  * that does not exist (in the spring gap) is read with the offset before
  * the gap (02:30 becomes 03:30 summer time); one that exists twice (autumn)
  * is the first of the two, as RFC 5545 says. The time of day always comes
- * from the start: rules with BYHOUR, BYMINUTE or BYSECOND, or a FREQ below
- * DAILY, are refused, so there is at most one occurrence a day. The start
- * is an occurrence only when it matches the rule. UNTIL may be a date
- * (that day, inclusive, local), a local time or a UTC time ("…Z").
+ * from the start: a FREQ below DAILY and BYHOUR, BYMINUTE and BYSECOND are
+ * refused, so there is at most one occurrence a day. The start is an
+ * occurrence only when it matches the rule. UNTIL may be a date (that
+ * whole local day counts), a local time or a UTC time ("...Z"). Lists are
+ * sets: a value given twice counts once.
  *
- * Bounds: rules are at most ICAL_RRULE_MAX bytes, COUNT at most
- * ICAL_COUNT_MAX; years run 1970 to 2500; an occurrence is looked for at
- * most ICAL_HORIZON_YEARS after the point a search starts from, so a rule
- * with no (or no more) occurrences ends quickly ("FREQ=MONTHLY;BYMONTH=2;
- * BYMONTHDAY=31" returns 0, it does not spin).
+ * Accepted: FREQ=DAILY|WEEKLY|MONTHLY|YEARLY with INTERVAL (1 to 1000),
+ * COUNT (1 to ICAL_COUNT_MAX) or UNTIL, BYDAY (positions like "1MO" with
+ * MONTHLY and YEARLY), BYMONTHDAY, BYYEARDAY (YEARLY), BYMONTH, BYSETPOS
+ * (not DAILY) and WKST, in the combinations RFC 5545 gives one meaning
+ * (ical_rrule_check names the others). Not supported: BYWEEKNO, RSCALE,
+ * SKIP. The expansion is this module's own, bounded by construction
+ * (ical.c says why libical's iterator is not used).
  *
- * Threads. libical keeps global state (the time zone cache, which it fills
- * lazily and which has known races on first load, and the errors-are-fatal
- * switch); its thread-local error and ring buffers are not enough. So every
- * call into libical in this module holds one module mutex, and
- * ical_feed_render, which does not use libical, holds nothing. All functions
- * here may be called from any thread. Call ical_init() once at start-up
- * before threads exist: it loads the zone table then rather than inside the
- * first request (the functions would do it themselves, once, otherwise).
- * Nothing else in Servio may call libical directly while threads run.
+ * Bounds: years 1970 to 2500; an occurrence is looked for at most
+ * ICAL_HORIZON_YEARS after the point a search starts from (the start, or
+ * after_utc / from_utc when later), so a rule with no (or no more)
+ * occurrences ends within milliseconds ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6"
+ * returns 0, it does not spin).
+ *
+ * Threads. The zone data comes from libical, which keeps global state
+ * (its zone cache, filled lazily, with known races on first load; the
+ * errors-are-fatal switch). Every call into libical here holds one module
+ * mutex, so all functions may be called from any thread; ical_feed_render
+ * and ical_rrule_check do not touch libical and take no lock. Call
+ * ical_init() once at start-up, before threads exist: it loads libical's
+ * zone table then rather than in the first request (the functions would
+ * do it themselves, once, otherwise). Nothing else in Servio may call
+ * libical while threads run, or it must take the same care.
  */
 #ifndef SERVIO_SERVICE_ICAL_H
 #define SERVIO_SERVICE_ICAL_H
@@ -53,7 +62,9 @@ void ical_init(void);
  * and a lowercase message naming the problem in err (when err is not NULL;
  * truncated to errlen): "FREQ is missing", "FREQ=MINUTELY is too frequent:
  * the shortest is DAILY", "rule contains a line break", "unknown rule part
- * \"FOO\"", "rule has no occurrences" and so on.
+ * \"FOO\"", "rule has no occurrences: no BYMONTHDAY falls in BYMONTH"
+ * and so on. It refuses what can be seen wrong from the rule alone; a rule
+ * that never occurs from a particular start just gives no occurrences.
  */
 int ical_rrule_check(const char *rrule, char *err, size_t errlen);
 
@@ -114,14 +125,14 @@ struct ical_event {
 
 /*
  * Appends a complete VCALENDAR (METHOD:PUBLISH, X-WR-CALNAME from
- * calendar_name) with one VEVENT per event to out: CRLF line ends, lines
- * folded at 75 octets, never inside a UTF-8 sequence or an escape. dtstamp
- * is DTSTAMP of every event: the time the feed is made (time_now()), or the
- * newest updated_at when byte-identical output for unchanged data matters.
- * Returns 0, or -1 when out failed (its cap or memory) or an event is
- * invalid (a time before 1970 or after 9999, a bad kind, url, version
- * or status);
- * on -1 out holds a partial feed the caller discards.
+ * calendar_name when not NULL, a refresh hint of one hour) with one VEVENT
+ * per event to out: CRLF line ends, lines folded at 75 octets, never inside
+ * a UTF-8 sequence or an escape. dtstamp is DTSTAMP of every event: the
+ * time the feed is made (time_now()), or the newest updated_at when
+ * byte-identical output for unchanged data matters. Returns 0, or -1 when
+ * out failed (its cap or memory) or an event is invalid (a time before
+ * 1970 or after 9999, a bad kind, url, version or status); on -1 out holds
+ * a partial feed the caller discards.
  */
 int ical_feed_render(struct buf *out, const char *calendar_name, const struct ical_event *events,
 		     size_t n, int64_t dtstamp);
