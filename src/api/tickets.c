@@ -4,6 +4,7 @@
  *   POST /api/v1/tickets/:id/escalate     up a tier, to a user, or to a vendor or development
  *   POST /api/v1/tickets/:id/merge        {"into_id": N}: this ticket is a duplicate
  *   GET  /api/v1/tickets/:id/candidates   who should take it, ranked, with reasons
+ *   GET  /api/v1/tickets/:id/sla          the SLA clocks and the timeline that explains them
  *
  * and the technicians' calendar feeds:
  *
@@ -220,12 +221,26 @@ static int feed_get(struct http_req *req)
 	return rc;
 }
 
+static int sla(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id;
+	if (!ticket_id_or_reply(req, &id) || !api_ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *out;
+	int rc = ticket_sla_explain(&ctx, id, &out);
+	if (rc != RS_OK)
+		return reply(req, rc, NULL, NULL, id);
+	return http_reply_json(req, 200, out);
+}
+
 #define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
 
 static const struct http_route routes[] = {
 	{ "POST", "/api/v1/tickets/:id/escalate", escalate, DESK, 0, NULL },
 	{ "POST", "/api/v1/tickets/:id/merge", merge, DESK, 0, NULL },
 	{ "GET", "/api/v1/tickets/:id/candidates", candidates, ROLE_STAFF, 0, NULL },
+	{ "GET", "/api/v1/tickets/:id/sla", sla, ROLE_STAFF, 0, NULL },
 	{ "POST", "/api/v1/users/:id/calendar-feed", feed_new, ROLE_STAFF,
 	  HTTP_RAW_BODY | HTTP_SECRET_REPLY, NULL },
 	{ "DELETE", "/api/v1/users/:id/calendar-feed", feed_delete, ROLE_STAFF, HTTP_RAW_BODY,

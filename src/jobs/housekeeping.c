@@ -2,7 +2,7 @@
  * housekeeping.c - the hourly job that deletes what has expired: sessions
  * past their expiry, idempotency keys older than a day, login-failure
  * windows that have closed, and finished jobs older than thirty days (a day
- * for the minutely service-desk runs).
+ * for the minutely service-desk and SLA runs).
  * Each delete is its own statement so a long one holds no lock for long.
  */
 #include "jobs.h"
@@ -31,8 +31,8 @@ enum job_result housekeeping_run(struct db *db, const json_t *payload, char *err
 		{ "login failures", "DELETE FROM login_failures WHERE window_start < ?" },
 		{ "jobs", "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < ?" },
 		/* the service desk runs every minute: a day of its runs is plenty to inspect */
-		{ "service desk runs", "DELETE FROM jobs WHERE kind = 'service-desk' AND state = 'done'"
-				       " AND finished_at < ?" },
+		{ "minutely runs", "DELETE FROM jobs WHERE kind IN ('service-desk', 'sla')"
+				   " AND state = 'done' AND finished_at < ?" },
 	};
 	const char *const bounds[] = { t_now, t_day, t_hour, t_month, t_day };
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {

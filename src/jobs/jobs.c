@@ -22,7 +22,8 @@
 static const struct job_kind housekeeping = { "housekeeping", housekeeping_run, 3 };
 
 static const struct job_kind service_desk = { "service-desk", service_desk_run, 3 };
-const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, NULL };
+static const struct job_kind sla = { "sla", sla_sweep_run, 3 };
+const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, NULL };
 
 static const struct job_kind *kind_find(const char *name)
 {
@@ -195,7 +196,12 @@ int jobs_schedule_periodic(struct db *db, int64_t now)
 	int64_t minute = now - now % 60;
 	time_format(minute, at);
 	snprintf(key, sizeof(key), "service-desk:%s", at);
-	return jobs_enqueue(db, "service-desk", NULL, minute, key, NULL);
+	rc = jobs_enqueue(db, "service-desk", NULL, minute, key, NULL);
+	if (rc != DB_OK)
+		return rc;
+	/* breaches and warnings happen as time passes, not only on writes */
+	snprintf(key, sizeof(key), "sla:%s", at);
+	return jobs_enqueue(db, "sla", NULL, minute, key, NULL);
 }
 
 struct jobs_worker {

@@ -45,6 +45,8 @@ extern const struct job_kind *const job_kinds[];
 /* The handlers, one file each. */
 enum job_result housekeeping_run(struct db *db, const json_t *payload, char *error,
 				 size_t errlen);
+/* In service/clock.c: the SLA clocks of the open tickets, and their warnings. */
+enum job_result sla_sweep_run(struct db *db, const json_t *payload, char *error, size_t errlen);
 /* In service/schedule.c: recurring tickets due, resolved tickets to close. */
 enum job_result service_desk_run(struct db *db, const json_t *payload, char *error,
 				 size_t errlen);

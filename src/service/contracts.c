@@ -7,6 +7,7 @@
 #include "service.h"
 
 #include "catalog/catalog.h"
+#include "core/calendar.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
@@ -30,59 +31,24 @@ static const struct field calendar_fields[] = {
 	FIELD_END
 };
 
-/* "HH:MM" from 00:00 to 24:00 as minutes of the day, or -1. */
-static int minute_of_day(const char *s)
-{
-	if (!s || strlen(s) != 5 || s[2] != ':')
-		return -1;
-	for (int i = 0; i < 5; i++)
-		if (i != 2 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
-	if (h > 24 || m > 59 || (h == 24 && m != 0))
-		return -1;
-	return h * 60 + m;
-}
-
-/* Hours are ranges of a weekday in local time; ranges of one day never overlap. */
+/* The calendar module judges hours, holidays and the zone: one set of rules. */
 static int calendar_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
 {
-	const json_t *hours = json_object_get(rec, "hours");
-	char msg[160];
-	for (size_t i = 0; i < json_array_size(hours); i++) {
-		const json_t *h = json_array_get(hours, i);
-		int start = minute_of_day(json_string_value(json_object_get(h, "start")));
-		int end = minute_of_day(json_string_value(json_object_get(h, "end")));
-		if (start < 0 || end < 0 || start >= end) {
-			snprintf(msg, sizeof(msg), "[%zu]: start and end must be HH:MM from 00:00 to"
-						   " 24:00, start before end", i);
-			resource_error(errors, "hours", msg);
-			return RS_OK;
-		}
-		for (size_t j = 0; j < i; j++) {
-			const json_t *o = json_array_get(hours, j);
-			if (json_integer_value(json_object_get(o, "weekday")) !=
-			    json_integer_value(json_object_get(h, "weekday")))
-				continue;
-			int os = minute_of_day(json_string_value(json_object_get(o, "start")));
-			int oe = minute_of_day(json_string_value(json_object_get(o, "end")));
-			if (start < oe && os < end) {
-				snprintf(msg, sizeof(msg), "[%zu]: overlaps [%zu] on the same weekday", i,
-					 j);
-				resource_error(errors, "hours", msg);
-				return RS_OK;
-			}
-		}
+	struct calendar cal;
+	char err[CALENDAR_ERR_LEN];
+	if (calendar_init_json(&cal, json_string_value(json_object_get(rec, "timezone")),
+			       json_is_true(json_object_get(rec, "always_open")),
+			       json_object_get(rec, "hours"), json_object_get(rec, "holidays"), err,
+			       sizeof(err)) < 0) {
+		const char *field = strncmp(err, "holidays", 8) == 0 ? "holidays"
+				    : strstr(err, "zone")	    ? "timezone"
+								    : "hours";
+		resource_error(errors, field, err);
+		return RS_OK;
 	}
-	const json_t *holidays = json_object_get(rec, "holidays");
-	for (size_t i = 0; i < json_array_size(holidays); i++) {
-		if (!date_valid(json_string_value(json_array_get(holidays, i)))) {
-			snprintf(msg, sizeof(msg), "[%zu]: must be a date as YYYY-MM-DD", i);
-			resource_error(errors, "holidays", msg);
-			return RS_OK;
-		}
-	}
-	if (!json_is_true(json_object_get(rec, "always_open")) && json_array_size(hours) == 0)
+	calendar_release(&cal);
+	if (!json_is_true(json_object_get(rec, "always_open")) &&
+	    json_array_size(json_object_get(rec, "hours")) == 0)
 		resource_error(errors, "hours", "must list working hours unless always_open is true");
 	return RS_OK;
 }

@@ -57,6 +57,23 @@ int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t ver
 int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out);
 
 /*
+ * GET /tickets/{id}/sla: the policy, both clocks as of now and the
+ * timeline of counted, skipped and paused intervals that explains the due
+ * times (see sla.h for the shape). *out: new reference, on RS_OK.
+ */
+int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out);
+
+/*
+ * Recomputes the clocks of every open ticket with a policy as of now:
+ * writes breaches that happened without a write and fires the 50/75/90/100
+ * % warnings not fired before (a history entry each). *tickets: how many
+ * were computed, *written: how many changed. Returns 0, or -1 with error.
+ */
+struct db;
+int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, char *error,
+	      size_t errlen);
+
+/*
  * The calendar feed of a user's appointments (feed.c). feed_create makes
  * a new secret (AUTH_TOKEN_LEN chars with the NUL), replacing the old;
  * feed_revoke ends it (RS_NOT_FOUND when there was none); feed_render

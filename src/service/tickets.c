@@ -395,9 +395,12 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 			return rc;
 	}
 	json_object_del(rec, "assignment_override_reason");
-	if (!cur || !same(cur, rec, "contract_id"))
-		return resolve_policy(ctx, rec);
-	return RS_OK;
+	if (!cur || !same(cur, rec, "contract_id")) {
+		rc = resolve_policy(ctx, rec);
+		if (rc != RS_OK)
+			return rc;
+	}
+	return ticket_sla_update(ctx, cur, rec);
 }
 
 static int add_event(struct resource_ctx *ctx, int64_t ticket, const char *kind,
@@ -566,16 +569,38 @@ static int note_after(struct resource_ctx *ctx, const json_t *before, const json
 		       NULL);
 	if (rc != RS_OK)
 		return rc;
-	/* the response clock stops here; it was breached if its due time passed */
-	char now[TIME_RFC3339_LEN];
-	time_format(ctx->now, now);
-	rc = db_run(ctx->db, NULL,
-		    "UPDATE tickets SET first_responded_at = ?, updated_at = ?,"
-		    " version = version + 1, response_breached = CASE WHEN response_due_at IS NOT"
-		    " NULL AND response_due_at < ? THEN 1 ELSE 0 END"
-		    " WHERE id = ? AND first_responded_at IS NULL",
-		    "sssi", now, now, now, ticket);
-	return rc == DB_DONE ? RS_OK : db_status(rc);
+	/* the response clock stops here: recompute it as the ticket's own write would */
+	json_t *t;
+	struct resource_ctx tctx = *ctx;
+	tctx.parent_id = 0;
+	rc = resource_get(&tctx, &ticket_resource, ticket, &t);
+	if (rc != RS_OK)
+		return rc == RS_NOT_FOUND ? RS_ERROR : rc;
+	if (!json_is_null(json_object_get(t, "first_responded_at"))) {
+		json_decref(t);
+		return RS_OK;
+	}
+	json_t *rec = json_deep_copy(t);
+	set_time(rec, "first_responded_at", ctx->now);
+	rc = rec ? ticket_sla_update(ctx, t, rec) : RS_ERROR;
+	if (rc == RS_OK) {
+		char now[TIME_RFC3339_LEN];
+		time_format(ctx->now, now);
+		rc = db_run(ctx->db, NULL,
+			    "UPDATE tickets SET first_responded_at = ?, response_due_at = ?,"
+			    " resolution_due_at = ?, response_breached = ?, resolution_breached = ?,"
+			    " paused_minutes = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+			    "sssiiisi", str(rec, "first_responded_at"), str(rec, "response_due_at"),
+			    str(rec, "resolution_due_at"),
+			    (int64_t)json_is_true(json_object_get(rec, "response_breached")),
+			    (int64_t)json_is_true(json_object_get(rec, "resolution_breached")),
+			    (int64_t)json_integer_value(json_object_get(rec, "paused_minutes")), now,
+			    ticket);
+		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+	}
+	json_decref(rec);
+	json_decref(t);
+	return rc;
 }
 
 const struct resource ticket_note_resource = {

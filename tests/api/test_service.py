@@ -238,6 +238,26 @@ class TestTerms(ServiceCase):
         self.assertEqual(contract["billing_increment_minutes"], 15)
         t = self.ticket(contract_id=contract["id"], priority="high")
         self.assertEqual(t["sla"]["policy_id"], policy["id"])
+        # 24x7: due times are created_at (rounded up to the minute) plus the targets
+        created = t["created_at"]
+        self.assertIn(seconds_between(created, t["sla"]["response_due_at"]) // 60, (60, 59))
+        self.assertIn(seconds_between(created, t["sla"]["resolution_due_at"]) // 60, (240, 239))
+        self.assertFalse(t["sla"]["response_breached"])
+        # a priority change recomputes from created_at
+        t = self.patch("tickets/%d" % t["id"], {"priority": "medium"})
+        self.assertIn(seconds_between(created, t["sla"]["response_due_at"]) // 60, (120, 119))
+        self.assertIn(seconds_between(created, t["sla"]["resolution_due_at"]) // 60, (480, 479))
+        # the explanation agrees with the ticket and its timeline adds up
+        status, _, sla = self.admin.get("/api/v1/tickets/%d/sla" % t["id"])
+        self.assertEqual(status, 200, sla)
+        self.assertEqual(sla["policy"]["id"], policy["id"])
+        self.assertEqual(sla["response"]["due_at"], t["sla"]["response_due_at"])
+        self.assertEqual(sla["resolution"]["due_at"], t["sla"]["resolution_due_at"])
+        self.assertEqual(sla["resolution"]["target_minutes"], 480)
+        counted = sum(i["minutes"] for i in sla["timeline"]
+                      if i["kind"] == "counted" and i["clock"] in ("both", "resolution"))
+        self.assertEqual(counted, 480)
+        self.assertProblem(self.admin.get("/api/v1/tickets/99999999/sla"), 404)
         # without a contract policy, the default policy applies
         default = self.create("sla-policies", {"name": unique("Default "),
                                                "calendar_id": cal["id"], "is_default": True})
@@ -641,6 +661,75 @@ class TestCalendarFeed(ServiceCase):
         self.assertProblem(anon.get(again["path"]), 404)
         self.assertProblem(self.tech.delete("/api/v1/users/%d/calendar-feed" % tech_id), 404)
         self.assertProblem(anon.get("/api/v1/public/calendar/nonsense.ics"), 404)
+
+
+class TestClocks(ServiceCase):
+    """SLA clocks over HTTP; the arithmetic itself is unit-tested (test_sla, test_calendar)."""
+
+    def test_business_hours_and_the_sweep(self):
+        cal = self.calendar(timezone="Europe/Berlin", holidays=["2026-12-25"])
+        policy = self.create("sla-policies", {
+            "name": unique("Office "), "calendar_id": cal["id"],
+            "targets": [{"priority": "high", "response_minutes": 60,
+                         "resolution_minutes": 480}]})
+        contract = self.create("contracts", {
+            "company_id": self.company_id, "name": "T&M", "kind": "time_materials",
+            "starts_on": "2026-01-01", "sla_policy_id": policy["id"]})
+        t = self.ticket(contract_id=contract["id"], priority="high")
+        # move the ticket to the past: created Friday 2026-11-20 16:30 Berlin (15:30Z)
+        self.server.execute("UPDATE tickets SET created_at = '2026-11-20T15:30:00Z' WHERE id = %d"
+                            % t["id"])
+        self.server.execute("UPDATE ticket_events SET at = '2026-11-20T15:30:00Z'"
+                            " WHERE ticket_id = %d" % t["id"])
+        r = self.server.run_cli("worker", "--run", "sla")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
+        # 30 minutes on Friday, 30 more from Monday 08:00 Berlin (07:00Z)
+        self.assertEqual(t["sla"]["response_due_at"], "2026-11-23T07:30:00Z")
+        # 480 minutes: 30 on Friday, 450 from Monday 08:00 -> 15:30 Berlin
+        self.assertEqual(t["sla"]["resolution_due_at"], "2026-11-23T14:30:00Z")
+        status, _, sla = self.admin.get("/api/v1/tickets/%d/sla" % t["id"])
+        kinds = {i["kind"] for i in sla["timeline"]}
+        self.assertIn("outside_hours", kinds)
+        self.assertIn("counted", kinds)
+        self.assertEqual(sla["policy"]["timezone"], "Europe/Berlin")
+
+    def test_breach_and_warnings_without_a_write(self):
+        cal = self.create("calendars", {"name": unique("24x7 "), "timezone": "UTC",
+                                        "always_open": True})
+        policy = self.create("sla-policies", {
+            "name": unique("Fast "), "calendar_id": cal["id"],
+            "targets": [{"priority": "critical", "response_minutes": 60,
+                         "resolution_minutes": 600}]})
+        contract = self.create("contracts", {
+            "company_id": self.company_id, "name": "Fast", "kind": "time_materials",
+            "starts_on": "2026-01-01", "sla_policy_id": policy["id"]})
+        t = self.ticket(contract_id=contract["id"], priority="critical")
+        self.assertFalse(t["sla"]["response_breached"])
+        import datetime
+        past = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2))
+        stamp = past.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.server.execute("UPDATE tickets SET created_at = '%s' WHERE id = %d" % (stamp, t["id"]))
+        self.server.execute("UPDATE ticket_events SET at = '%s' WHERE ticket_id = %d"
+                            % (stamp, t["id"]))
+        for _ in range(2):  # the second run fires nothing new
+            r = self.server.run_cli("worker", "--run", "sla")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        t = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
+        self.assertTrue(t["sla"]["response_breached"])
+        self.assertFalse(t["sla"]["resolution_breached"])
+        history = self.admin.get("/api/v1/tickets/%d/history?kind=sla_warning" % t["id"])[2]
+        fired = sorted((e["from_value"], int(e["to_value"])) for e in history["data"])
+        # response: 2 h of a 1 h target; resolution: 2 h of 10 h (20 %: nothing yet)
+        self.assertEqual(fired, [("response", 50), ("response", 75), ("response", 90),
+                                 ("response", 100)])
+
+
+def seconds_between(a, b):
+    import datetime
+    fa = datetime.datetime.strptime(a, "%Y-%m-%dT%H:%M:%SZ")
+    fb = datetime.datetime.strptime(b, "%Y-%m-%dT%H:%M:%SZ")
+    return int((fb - fa).total_seconds())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,545 @@
+/*
+ * calendar.c - business time on a work calendar. Each local day is cut
+ * into pieces (counted, outside hours, holiday) whose ends ICU turns into
+ * real instants; the arithmetic walks those pieces a day at a time, so
+ * every DST change, half-hour zone and historical rule is ICU's to know.
+ * The pieces of the day last used are cached in the calendar, because
+ * walks ask about the same day many times in a row.
+ */
+#include "calendar.h"
+
+#include "alloc.h"
+#include "timeutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
+
+struct calendar_piece {
+	int64_t start, end;
+	enum calendar_kind kind;
+};
+
+#define DAY_SECONDS	86400
+#define HORIZON_SECONDS	((int64_t)CALENDAR_HORIZON_DAYS * DAY_SECONDS)
+#define IDLE_SECONDS	((int64_t)CALENDAR_IDLE_DAYS * DAY_SECONDS)
+/* How far calendar_interval_at looks ahead for the add and count loops. */
+#define STEP_SECONDS	((int64_t)31 * DAY_SECONDS)
+
+static const char *const kind_names[] = { "counted", "outside_hours", "holiday" };
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == CALENDAR_KIND__MAX,
+	       "a name for each calendar kind");
+
+const char *calendar_kind_name(enum calendar_kind kind)
+{
+	return (unsigned)kind < CALENDAR_KIND__MAX ? kind_names[kind] : "?";
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Rounds up to a whole minute (floor division keeps negatives right). */
+static int64_t ceil_minute(int64_t t)
+{
+	int64_t r = t % 60;
+	if (r < 0)
+		r += 60;
+	return r ? t + (60 - r) : t;
+}
+
+static bool in_range(int64_t t)
+{
+	return t >= CALENDAR_MIN_TIME && t <= CALENDAR_MAX_TIME;
+}
+
+/* Howard Hinnant's civil_from_days (timeutil.c keeps its copy static). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* 1 = Monday .. 7 = Sunday; 1970-01-01 was a Thursday. */
+static int weekday_of(int64_t day)
+{
+	int64_t r = day % 7;
+	if (r < 0)
+		r += 7;
+	return (int)((r + 3) % 7) + 1;
+}
+
+/* ---- parsing ---- */
+
+static int two_digits(const char *s, int *out)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	*out = (s[0] - '0') * 10 + (s[1] - '0');
+	return 0;
+}
+
+int calendar_parse_hhmm(const char *s, int *minute, char *err, size_t errlen)
+{
+	int h, m;
+	if (!s || strlen(s) != 5 || s[2] != ':' || two_digits(s, &h) || two_digits(s + 3, &m) ||
+	    h > 24 || m > 59 || (h == 24 && m != 0))
+		return fail(err, errlen, "time of day must be HH:MM from 00:00 to 24:00");
+	*minute = h * 60 + m;
+	return 0;
+}
+
+int calendar_parse_date(const char *s, int64_t *day, char *err, size_t errlen)
+{
+	if (!s || !date_valid(s))
+		return fail(err, errlen, "date must be a real date as YYYY-MM-DD");
+	unsigned y = 0;
+	for (int i = 0; i < 4; i++)
+		y = y * 10 + (unsigned)(s[i] - '0');
+	int m = 0, d = 0;	/* date_valid vouched for the digits */
+	two_digits(s + 5, &m);
+	two_digits(s + 8, &d);
+	*day = days_from_civil(y, (unsigned)m, (unsigned)d);
+	return 0;
+}
+
+/* ---- making and releasing ---- */
+
+static int cmp_hours(const void *pa, const void *pb)
+{
+	const struct calendar_hours *a = pa, *b = pb;
+	if (a->weekday != b->weekday)
+		return a->weekday < b->weekday ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static int cmp_i64(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+static int open_zone(struct calendar *cal, const char *tz, char *err, size_t errlen)
+{
+	if (!tz || !*tz)
+		return fail(err, errlen, "time zone is missing");
+	size_t n = strlen(tz);
+	bool printable = n < CALENDAR_TZ_MAX;
+	for (size_t i = 0; printable && i < n; i++)
+		printable = tz[i] > ' ' && tz[i] < 0x7f;
+	if (!printable)
+		return fail(err, errlen, "unknown time zone \"%.*s\"", 40, tz);
+	UChar id[CALENDAR_TZ_MAX], canon[2 * CALENDAR_TZ_MAX];
+	u_uastrncpy(id, tz, CALENDAR_TZ_MAX);
+	UBool system = 0;
+	UErrorCode st = U_ZERO_ERROR;
+	ucal_getCanonicalTimeZoneID(id, (int32_t)n, canon, 2 * CALENDAR_TZ_MAX, &system, &st);
+	if (U_FAILURE(st) || !system)
+		return fail(err, errlen, "unknown time zone \"%s\"", tz);
+	st = U_ZERO_ERROR;
+	UCalendar *uc = ucal_open(id, (int32_t)n, "en_US_POSIX", UCAL_GREGORIAN, &st);
+	if (U_FAILURE(st) || !uc) {
+		if (uc)
+			ucal_close(uc);
+		return fail(err, errlen, "cannot open time zone \"%s\": %s", tz, u_errorName(st));
+	}
+	/* The first instant the wall clock shows a time or later (see calendar.h). */
+	ucal_setAttribute(uc, UCAL_LENIENT, 1);
+	ucal_setAttribute(uc, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
+	ucal_setAttribute(uc, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
+	cal->ucal = uc;
+	memcpy(cal->tz, tz, n + 1);
+	return 0;
+}
+
+static int set_hours(struct calendar *cal, const struct calendar_hours *hours, size_t nhours,
+		     char *err, size_t errlen)
+{
+	for (size_t i = 0; i < nhours; i++) {
+		const struct calendar_hours *h = &hours[i];
+		if (h->weekday < 1 || h->weekday > 7)
+			return fail(err, errlen, "hours[%zu]: weekday must be 1 (Monday) to 7 (Sunday)",
+				    i);
+		if (h->start < 0 || h->end > 1440 || h->start >= h->end)
+			return fail(err, errlen,
+				    "hours[%zu]: start and end must be 00:00 to 24:00, start before end",
+				    i);
+		for (size_t j = 0; j < i; j++) {
+			const struct calendar_hours *o = &hours[j];
+			if (o->weekday == h->weekday && h->start < o->end && o->start < h->end)
+				return fail(err, errlen, "hours[%zu]: overlaps hours[%zu] on weekday %d",
+					    i, j, h->weekday);
+		}
+	}
+	if (nhours) {
+		cal->hours = xmalloc(nhours * sizeof(*cal->hours));
+		if (!cal->hours)
+			return fail(err, errlen, "out of memory");
+		memcpy(cal->hours, hours, nhours * sizeof(*cal->hours));
+		qsort(cal->hours, nhours, sizeof(*cal->hours), cmp_hours);
+	}
+	cal->nhours = nhours;
+	size_t most = 0, k = 0;
+	for (int w = 1; w <= 7; w++) {
+		cal->day_first[w - 1] = k;
+		size_t first = k;
+		while (k < nhours && cal->hours[k].weekday == w)
+			k++;
+		if (k - first > most)
+			most = k - first;
+	}
+	cal->day_first[7] = k;
+	/* a day is at most: outside, then counted and outside per range */
+	cal->pieces_cap = 2 * most + 1;
+	cal->pieces = xmalloc(cal->pieces_cap * sizeof(*cal->pieces));
+	if (!cal->pieces)
+		return fail(err, errlen, "out of memory");
+	return 0;
+}
+
+static int set_holidays(struct calendar *cal, const char *const *holidays, size_t n, char *err,
+			size_t errlen)
+{
+	if (!n)
+		return 0;
+	cal->holidays = xmalloc(n * sizeof(*cal->holidays));
+	if (!cal->holidays)
+		return fail(err, errlen, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (calendar_parse_date(holidays[i], &cal->holidays[i], NULL, 0))
+			return fail(err, errlen, "holidays[%zu]: \"%.12s\" is not a date as YYYY-MM-DD",
+				    i, holidays[i] ? holidays[i] : "");
+	}
+	qsort(cal->holidays, n, sizeof(*cal->holidays), cmp_i64);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || cal->holidays[k - 1] != cal->holidays[i])
+			cal->holidays[k++] = cal->holidays[i];
+	cal->nholidays = k;
+	return 0;
+}
+
+int calendar_init(struct calendar *cal, const char *tz, bool always_open,
+		  const struct calendar_hours *hours, size_t nhours,
+		  const char *const *holidays, size_t nholidays, char *err, size_t errlen)
+{
+	memset(cal, 0, sizeof(*cal));
+	cal->always_open = always_open;
+	if (always_open)
+		nhours = 0;
+	if (open_zone(cal, tz, err, errlen) || set_hours(cal, hours, nhours, err, errlen) ||
+	    set_holidays(cal, holidays, nholidays, err, errlen)) {
+		calendar_release(cal);
+		return -1;
+	}
+	return 0;
+}
+
+int calendar_init_json(struct calendar *cal, const char *tz, bool always_open,
+		       const json_t *hours, const json_t *holidays, char *err, size_t errlen)
+{
+	memset(cal, 0, sizeof(*cal));
+	if ((hours && !json_is_array(hours)) || (holidays && !json_is_array(holidays)))
+		return fail(err, errlen, "hours and holidays must be arrays");
+	size_t nh = json_array_size(hours), nd = json_array_size(holidays);
+	struct calendar_hours *h = xmalloc((nh ? nh : 1) * sizeof(*h));
+	const char **d = xmalloc((nd ? nd : 1) * sizeof(*d));
+	int rc = -1;
+	if (!h || !d) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nh; i++) {
+		const json_t *o = json_array_get(hours, i);
+		const json_t *wd = json_object_get(o, "weekday");
+		char sub[CALENDAR_ERR_LEN];
+		if (!json_is_integer(wd) || json_integer_value(wd) < 1 || json_integer_value(wd) > 7) {
+			fail(err, errlen, "hours[%zu]: weekday must be 1 (Monday) to 7 (Sunday)", i);
+			goto out;
+		}
+		h[i].weekday = (int)json_integer_value(wd);
+		if (calendar_parse_hhmm(json_string_value(json_object_get(o, "start")), &h[i].start,
+					sub, sizeof(sub)) ||
+		    calendar_parse_hhmm(json_string_value(json_object_get(o, "end")), &h[i].end, sub,
+					sizeof(sub))) {
+			fail(err, errlen, "hours[%zu]: %s", i, sub);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nd; i++) {
+		d[i] = json_string_value(json_array_get(holidays, i));
+		if (!d[i]) {
+			fail(err, errlen, "holidays[%zu]: must be a date as YYYY-MM-DD", i);
+			goto out;
+		}
+	}
+	rc = calendar_init(cal, tz, always_open, h, nh, d, nd, err, errlen);
+out:
+	xfree(h);
+	xfree(d);
+	return rc;
+}
+
+void calendar_release(struct calendar *cal)
+{
+	if (cal->ucal)
+		ucal_close(cal->ucal);
+	xfree(cal->hours);
+	xfree(cal->holidays);
+	xfree(cal->pieces);
+	memset(cal, 0, sizeof(*cal));
+}
+
+/* ---- days ---- */
+
+static bool is_holiday(const struct calendar *cal, int64_t day)
+{
+	return cal->nholidays &&
+	       bsearch(&day, cal->holidays, cal->nholidays, sizeof(day), cmp_i64) != NULL;
+}
+
+/* The first instant at which the wall clock of day shows minute or later. */
+static int wall_to_utc(struct calendar *cal, int64_t day, int minute, int64_t *out)
+{
+	if (minute >= 1440) {
+		day++;
+		minute -= 1440;
+	}
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(day, &y, &m, &d);
+	UErrorCode st = U_ZERO_ERROR;
+	ucal_clear(cal->ucal);
+	ucal_setDateTime(cal->ucal, (int32_t)y, (int32_t)m - 1, (int32_t)d, minute / 60,
+			 minute % 60, 0, &st);
+	UDate ms = ucal_getMillis(cal->ucal, &st);
+	if (U_FAILURE(st))
+		return -1;
+	/* whole seconds: ms is an exact multiple of 1000 */
+	*out = (int64_t)(ms / 1000.0);
+	return 0;
+}
+
+static int local_day(struct calendar *cal, int64_t t, int64_t *day)
+{
+	UErrorCode st = U_ZERO_ERROR;
+	ucal_setMillis(cal->ucal, (UDate)t * 1000.0, &st);
+	int32_t y = ucal_get(cal->ucal, UCAL_EXTENDED_YEAR, &st);
+	int32_t m = ucal_get(cal->ucal, UCAL_MONTH, &st);
+	int32_t d = ucal_get(cal->ucal, UCAL_DATE, &st);
+	if (U_FAILURE(st))
+		return -1;
+	*day = days_from_civil(y, (unsigned)m + 1, (unsigned)d);
+	return 0;
+}
+
+static void add_piece(struct calendar *cal, int64_t start, int64_t end, enum calendar_kind kind)
+{
+	if (end <= start)
+		return;
+	if (cal->npieces && cal->pieces[cal->npieces - 1].kind == kind) {
+		cal->pieces[cal->npieces - 1].end = end;
+		return;
+	}
+	if (cal->npieces >= cal->pieces_cap)
+		abort();	/* pieces_cap counts the most a day can have */
+	cal->pieces[cal->npieces++] = (struct calendar_piece){ start, end, kind };
+}
+
+/* Fills the cache with the pieces of a local day; they cover the day exactly. */
+static int load_day(struct calendar *cal, int64_t day)
+{
+	if (cal->day_valid && cal->day == day)
+		return 0;
+	cal->day_valid = false;
+	cal->npieces = 0;
+	int64_t t0, t1;
+	if (wall_to_utc(cal, day, 0, &t0) || wall_to_utc(cal, day, 1440, &t1))
+		return -1;
+	if (is_holiday(cal, day)) {
+		add_piece(cal, t0, t1, CALENDAR_HOLIDAY);
+	} else if (cal->always_open) {
+		add_piece(cal, t0, t1, CALENDAR_COUNTED);
+	} else {
+		int w = weekday_of(day);
+		int64_t cur = t0;
+		for (size_t i = cal->day_first[w - 1]; i < cal->day_first[w]; i++) {
+			int64_t s, e;
+			if (wall_to_utc(cal, day, cal->hours[i].start, &s) ||
+			    wall_to_utc(cal, day, cal->hours[i].end, &e))
+				return -1;
+			add_piece(cal, cur, s, CALENDAR_OUTSIDE_HOURS);
+			add_piece(cal, s, e, CALENDAR_COUNTED);
+			cur = e > cur ? e : cur;
+		}
+		add_piece(cal, cur, t1, CALENDAR_OUTSIDE_HOURS);
+	}
+	if (!cal->npieces)	/* a day of no length: only a broken zone has one */
+		return -1;
+	cal->day = day;
+	cal->day_valid = true;
+	return 0;
+}
+
+/* Loads the local day whose pieces hold t. */
+static int load_day_of(struct calendar *cal, int64_t t)
+{
+	if (cal->day_valid && cal->pieces[0].start <= t && t < cal->pieces[cal->npieces - 1].end)
+		return 0;
+	int64_t day;
+	if (local_day(cal, t, &day) || load_day(cal, day))
+		return -1;
+	/* a repeated hour at midnight can put t in the neighbouring day */
+	for (int i = 0; i < 3; i++) {
+		if (t >= cal->pieces[cal->npieces - 1].end)
+			day++;
+		else if (t < cal->pieces[0].start)
+			day--;
+		else
+			return 0;
+		if (load_day(cal, day))
+			return -1;
+	}
+	return -1;
+}
+
+int calendar_interval_at(struct calendar *cal, int64_t t, int64_t until,
+			 struct calendar_interval *iv, char *err, size_t errlen)
+{
+	if (!in_range(t) || until <= t)
+		return fail(err, errlen, "time out of range");
+	if (until > CALENDAR_MAX_TIME + 1)
+		until = CALENDAR_MAX_TIME + 1;
+	if (cal->always_open && !cal->nholidays) {
+		*iv = (struct calendar_interval){ t, until, CALENDAR_COUNTED };
+		return 0;
+	}
+	if (load_day_of(cal, t))
+		return fail(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
+	size_t i = 0;
+	while (cal->pieces[i].end <= t)
+		i++;
+	enum calendar_kind kind = cal->pieces[i].kind;
+	int64_t end = cal->pieces[i].end;
+	while (end < until) {
+		if (++i == cal->npieces) {
+			if (load_day(cal, cal->day + 1))
+				return fail(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
+			i = 0;
+		}
+		if (cal->pieces[i].kind != kind)
+			break;
+		end = cal->pieces[i].end;
+	}
+	*iv = (struct calendar_interval){ t, end < until ? end : until, kind };
+	return 0;
+}
+
+/* ---- arithmetic ---- */
+
+int calendar_add_minutes(struct calendar *cal, int64_t start, int64_t minutes, int64_t *due,
+			 char *err, size_t errlen)
+{
+	if (!in_range(start))
+		return fail(err, errlen, "time out of range");
+	if (minutes < 0 || minutes > CALENDAR_MAX_MINUTES)
+		return fail(err, errlen, "minutes must be 0 to %lld", (long long)CALENDAR_MAX_MINUTES);
+	if (!cal->always_open && !cal->nhours)
+		return fail(err, errlen, "calendar has no working hours");
+	int64_t t = ceil_minute(start), rem = minutes * 60, last = t;
+	for (;;) {
+		if (t - start > HORIZON_SECONDS)
+			return fail(err, errlen, "due time is more than %d years away",
+				    CALENDAR_HORIZON_DAYS / 365);
+		struct calendar_interval iv;
+		if (calendar_interval_at(cal, t, t + STEP_SECONDS, &iv, err, errlen))
+			return -1;
+		if (iv.kind == CALENDAR_COUNTED) {
+			if (iv.end - t >= rem) {
+				*due = t + rem;
+				return 0;
+			}
+			rem -= iv.end - t;
+			last = iv.end;
+		} else if (iv.end - last > IDLE_SECONDS) {
+			return fail(err, errlen, "calendar has no working time for %d years",
+				    CALENDAR_IDLE_DAYS / 365);
+		}
+		t = iv.end;
+	}
+}
+
+int calendar_minutes_between(struct calendar *cal, int64_t a, int64_t b, int64_t *minutes,
+			     char *err, size_t errlen)
+{
+	if (!in_range(a) || !in_range(b))
+		return fail(err, errlen, "time out of range");
+	a = ceil_minute(a);
+	b = ceil_minute(b);
+	if (b - a > HORIZON_SECONDS)
+		return fail(err, errlen, "span is more than %d years", CALENDAR_HORIZON_DAYS / 365);
+	int64_t secs = 0;
+	for (int64_t t = a; t < b;) {
+		struct calendar_interval iv;
+		if (calendar_interval_at(cal, t, b, &iv, err, errlen))
+			return -1;
+		if (iv.kind == CALENDAR_COUNTED)
+			secs += iv.end - iv.start;
+		t = iv.end;
+	}
+	*minutes = secs / 60;
+	return 0;
+}
+
+int calendar_walk(struct calendar *cal, int64_t a, int64_t b, calendar_walk_fn fn, void *arg,
+		  char *err, size_t errlen)
+{
+	if (b <= a)
+		return 0;
+	if (!in_range(a) || !in_range(b))
+		return fail(err, errlen, "time out of range");
+	if (b - a > HORIZON_SECONDS)
+		return fail(err, errlen, "span is more than %d years", CALENDAR_HORIZON_DAYS / 365);
+	struct calendar_interval pending = { 0, 0, CALENDAR_COUNTED };
+	bool have = false;
+	for (int64_t t = a; t < b;) {
+		struct calendar_interval iv;
+		/* a look-ahead of a few days keeps each step cheap; pieces are merged below */
+		int64_t until = b - t > STEP_SECONDS ? t + STEP_SECONDS : b;
+		if (calendar_interval_at(cal, t, until, &iv, err, errlen))
+			return -1;
+		if (have && pending.kind == iv.kind) {
+			pending.end = iv.end;
+		} else {
+			if (have) {
+				int rc = fn(&pending, arg);
+				if (rc)
+					return rc;
+			}
+			pending = iv;
+			have = true;
+		}
+		t = iv.end;
+	}
+	return have ? fn(&pending, arg) : 0;
+}

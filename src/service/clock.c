@@ -1,0 +1,499 @@
+/*
+ * clock.c - the SLA clocks of tickets, from the database to sla.c and
+ * back: loads a ticket's policy, calendar and status history, computes
+ * (sla_compute), and writes the due times and breach flags onto the
+ * ticket. Three callers: every ticket write (ticket_sla_update, in its
+ * transaction), GET /tickets/{id}/sla (ticket_sla_explain), and the job
+ * that sweeps the open tickets every minute (sla_sweep_run: breaches that
+ * happen with no write, and the 50/75/90/100 % warnings, once each).
+ */
+#include "service.h"
+
+#include "internal.h"
+
+#include "core/alloc.h"
+#include "core/calendar.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+#include "jobs/jobs.h"
+#include "sla.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int db_status(int rc)
+{
+	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+}
+
+/* A policy with its calendar, ready for sla_compute. */
+struct policy {
+	int64_t id;
+	char *name;
+	json_t *targets;		/* [{priority, response_minutes, resolution_minutes}] */
+	json_t *pauses;			/* ["waiting_customer", …] */
+	const char *pause_list[16];
+	size_t npauses;
+	bool always_open;
+	char tz[CALENDAR_TZ_MAX];
+	struct calendar cal;
+};
+
+static void policy_release(struct policy *p)
+{
+	xfree(p->name);
+	json_decref(p->targets);
+	json_decref(p->pauses);
+	calendar_release(&p->cal);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Loads policy id and its calendar. RS_OK, RS_NOT_FOUND, DB_RETRY or RS_ERROR (logged). */
+static int policy_load(struct db *db, int64_t id, struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"SELECT p.name, p.targets, p.pause_statuses, c.timezone, c.always_open,"
+			" c.hours, c.holidays FROM sla_policies p JOIN calendars c"
+			" ON c.id = p.calendar_id WHERE p.id = ?",
+			"i", id);
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? RS_NOT_FOUND : db_status(rc);
+	p->id = id;
+	p->name = xstrdup(db_col_text(st, 0));
+	p->targets = json_loads(db_col_text(st, 1), 0, NULL);
+	p->pauses = json_loads(db_col_text(st, 2), 0, NULL);
+	snprintf(p->tz, sizeof(p->tz), "%s", db_col_text(st, 3));
+	p->always_open = db_col_int(st, 4);
+	json_t *hours = json_loads(db_col_text(st, 5), 0, NULL);
+	json_t *holidays = json_loads(db_col_text(st, 6), 0, NULL);
+	db_done(st);
+	char err[CALENDAR_ERR_LEN];
+	rc = calendar_init_json(&p->cal, p->tz, p->always_open, hours, holidays, err, sizeof(err));
+	json_decref(hours);
+	json_decref(holidays);
+	if (rc < 0 || !p->name || !p->targets || !p->pauses) {
+		log_error("cannot load SLA policy %lld: %s", (long long)id,
+			  rc < 0 ? err : "out of memory");
+		policy_release(p);
+		return RS_ERROR;
+	}
+	size_t i;
+	json_t *s;
+	json_array_foreach(p->pauses, i, s)
+		if (p->npauses < sizeof(p->pause_list) / sizeof(p->pause_list[0]))
+			p->pause_list[p->npauses++] = json_string_value(s);
+	return RS_OK;
+}
+
+/* The policy's target for a priority, or SLA_NO_TARGET. */
+static int64_t target_of(const struct policy *p, const char *priority, const char *which)
+{
+	size_t i;
+	json_t *t;
+	json_array_foreach(p->targets, i, t) {
+		const char *pr = json_string_value(json_object_get(t, "priority"));
+		json_t *m = json_object_get(t, which);
+		if (pr && priority && strcmp(pr, priority) == 0 && json_is_integer(m))
+			return json_integer_value(m);
+	}
+	return SLA_NO_TARGET;
+}
+
+/*
+ * The ticket's status history from ticket_events (created and status
+ * events), plus `pending` (a change being written now) when not NULL.
+ * Allocated from the arena.
+ */
+static int history_load(struct db *db, struct arena *a, int64_t ticket, int64_t created_at,
+			const char *initial, const struct sla_change *pending,
+			struct sla_change **out, size_t *n)
+{
+	size_t cap = 16;
+	struct sla_change *h = arena_alloc(a, cap * sizeof(*h));
+	*n = 0;
+	if (!h)
+		return RS_ERROR;
+	if (ticket) {
+		struct db_stmt *st = db_prepare(db, "SELECT at, to_value FROM ticket_events"
+						    " WHERE ticket_id = ? AND kind IN ('created', 'status')"
+						    " ORDER BY id");
+		if (!st)
+			return RS_ERROR;
+		db_bind_int(st, 1, ticket);
+		int rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			if (*n + 1 >= cap) {
+				struct sla_change *more = arena_alloc(a, 2 * cap * sizeof(*h));
+				if (!more)
+					break;
+				memcpy(more, h, *n * sizeof(*h));
+				h = more;
+				cap *= 2;
+			}
+			int64_t at;
+			const char *to = db_col_text(st, 1);
+			if (!to || time_parse(db_col_text(st, 0), &at) < 0)
+				continue;
+			/* events are in id order; a clock skew between servers must not unsort them */
+			if (*n && at < h[*n - 1].at)
+				at = h[*n - 1].at;
+			h[*n].at = at;
+			h[*n].status = arena_strdup(a, to);
+			(*n)++;
+		}
+		db_done(st);
+		if (rc != DB_DONE)
+			return rc == DB_ROW ? RS_ERROR : db_status(rc);
+	}
+	if (*n == 0) {
+		h[0].at = created_at;
+		h[0].status = initial;
+		*n = 1;
+	}
+	if (pending) {
+		if (*n + 1 >= cap) {
+			struct sla_change *more = arena_alloc(a, (cap + 1) * sizeof(*h));
+			if (!more)
+				return RS_ERROR;
+			memcpy(more, h, *n * sizeof(*h));
+			h = more;
+		}
+		h[*n] = *pending;
+		if (h[*n].at < h[*n - 1].at)
+			h[*n].at = h[*n - 1].at;
+		(*n)++;
+	}
+	*out = h;
+	return RS_OK;
+}
+
+static int64_t time_of(const json_t *rec, const char *name)
+{
+	int64_t t;
+	const char *s = json_string_value(json_object_get(rec, name));
+	return s && time_parse(s, &t) == 0 ? t : SLA_NONE;
+}
+
+static void set_time_or_null(json_t *rec, const char *name, bool has, int64_t t)
+{
+	char s[TIME_RFC3339_LEN];
+	if (!has) {
+		json_object_set_new(rec, name, json_null());
+		return;
+	}
+	time_format(t, s);
+	json_object_set_new(rec, name, json_string(s));
+}
+
+/* The clock members of a ticket record from a result (or cleared without a policy). */
+static void apply_result(json_t *rec, const struct sla_result *r)
+{
+	set_time_or_null(rec, "response_due_at", r && r->response.has_target, r ? r->response.due_at : 0);
+	set_time_or_null(rec, "resolution_due_at", r && r->resolution.has_target,
+			 r ? r->resolution.due_at : 0);
+	json_object_set_new(rec, "response_breached", json_boolean(r && r->response.breached));
+	json_object_set_new(rec, "resolution_breached", json_boolean(r && r->resolution.breached));
+	json_object_set_new(rec, "paused_minutes", json_integer(r ? r->paused_minutes : 0));
+}
+
+/* Fills in from a ticket record, its policy and history. */
+static void input_of(struct sla_input *in, struct policy *p, const json_t *rec, int64_t created,
+		     const struct sla_change *h, size_t n, int64_t now)
+{
+	const char *priority = json_string_value(json_object_get(rec, "priority"));
+	*in = (struct sla_input){
+		.cal = &p->cal,
+		.policy_id = p->id,
+		.policy_name = p->name,
+		.response_minutes = target_of(p, priority, "response_minutes"),
+		.resolution_minutes = target_of(p, priority, "resolution_minutes"),
+		.pause_statuses = p->pause_list,
+		.npause_statuses = p->npauses,
+		.created_at = created,
+		.history = h,
+		.nhistory = n,
+		.first_responded_at = time_of(rec, "first_responded_at"),
+		.resolved_at = time_of(rec, "resolved_at"),
+		.now = now,
+	};
+}
+
+int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
+{
+	json_t *pid = json_object_get(rec, "sla_policy_id");
+	if (!json_is_integer(pid)) {
+		apply_result(rec, NULL);
+		return RS_OK;
+	}
+	struct policy p;
+	int rc = policy_load(ctx->db, json_integer_value(pid), &p);
+	if (rc == RS_NOT_FOUND) {
+		apply_result(rec, NULL);
+		return RS_OK;
+	}
+	if (rc != RS_OK)
+		return rc;
+	int64_t created = cur ? time_of(cur, "created_at") : ctx->now;
+	const char *status = json_string_value(json_object_get(rec, "status"));
+	struct sla_change pending = { ctx->now, status };
+	bool changes = cur && strcmp(json_string_value(json_object_get(cur, "status")), status) != 0;
+	struct sla_change *h;
+	size_t n;
+	rc = history_load(ctx->db, ctx->arena, cur ? json_integer_value(json_object_get(cur, "id")) : 0,
+			  created, status, changes ? &pending : NULL, &h, &n);
+	if (rc == RS_OK) {
+		struct sla_input in;
+		struct sla_result r;
+		char err[SLA_ERR_LEN];
+		input_of(&in, &p, rec, created, h, n, ctx->now);
+		if (sla_compute(&in, &r, err, sizeof(err)) == 0) {
+			apply_result(rec, &r);
+		} else {
+			/* a policy that cannot be computed (no working time) gives no due times */
+			log_warn("SLA of ticket %s not computed: %s",
+				 json_string_value(json_object_get(rec, "number")), err);
+			apply_result(rec, NULL);
+		}
+	}
+	policy_release(&p);
+	return rc;
+}
+
+int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
+{
+	json_t *t;
+	int rc = resource_get(ctx, &ticket_resource, id, &t);
+	if (rc != RS_OK)
+		return rc;
+	json_t *pid = json_object_get(t, "sla_policy_id");
+	if (!json_is_integer(pid)) {
+		*out = json_pack("{s:I, s:n, s:s}", "ticket_id", (json_int_t)id, "policy",
+				 "explanation",
+				 "no SLA policy applies: the ticket's contract has none and no policy "
+				 "is the default");
+		json_decref(t);
+		return *out ? RS_OK : RS_ERROR;
+	}
+	struct policy p;
+	rc = policy_load(ctx->db, json_integer_value(pid), &p);
+	if (rc != RS_OK) {
+		json_decref(t);
+		return rc == RS_NOT_FOUND || rc == DB_RETRY ? RS_ERROR : rc;
+	}
+	struct sla_change *h;
+	size_t n;
+	int64_t created = time_of(t, "created_at");
+	rc = history_load(ctx->db, ctx->arena, id, created,
+			  json_string_value(json_object_get(t, "status")), NULL, &h, &n);
+	struct sla_input in;
+	struct sla_result r;
+	struct sla_timeline tl;
+	char err[SLA_ERR_LEN];
+	if (rc == RS_OK) {
+		input_of(&in, &p, t, created, h, n, time_now());
+		if (sla_compute(&in, &r, err, sizeof(err)) < 0 ||
+		    sla_timeline(ctx->arena, &in, &r, &tl, err, sizeof(err)) < 0) {
+			log_warn("SLA of ticket %lld not explained: %s", (long long)id, err);
+			rc = RS_ERROR;
+		}
+	}
+	if (rc == RS_OK) {
+		*out = sla_result_to_json(&in, &r, &tl);
+		json_t *policy = json_object_get(*out, "policy");
+		if (json_is_object(policy)) {
+			/* the JSON's policy names the zone; say which calendar too */
+			json_object_set_new(policy, "timezone", json_string(p.tz));
+		}
+		if (*out)
+			json_object_set_new(*out, "ticket_id", json_integer(id));
+		rc = *out ? RS_OK : RS_ERROR;
+	}
+	policy_release(&p);
+	json_decref(t);
+	return rc == DB_RETRY ? RS_ERROR : rc;
+}
+
+/* The sweep --------------------------------------------------------------- */
+
+/* Policies loaded once per sweep. */
+struct policy_cache {
+	struct policy p[32];
+	int n;
+};
+
+static struct policy *cached_policy(struct db *db, struct policy_cache *c, int64_t id)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->p[i].id == id)
+			return &c->p[i];
+	if (c->n == (int)(sizeof(c->p) / sizeof(c->p[0])))
+		return NULL;
+	if (policy_load(db, id, &c->p[c->n]) != RS_OK)
+		return NULL;
+	return &c->p[c->n++];
+}
+
+static const char *const warn_names[] = { "50", "75", "90", "100" };
+
+/*
+ * One open ticket: recompute; write the clock members when they changed
+ * (a new version: they are visible), and the warnings not fired before
+ * (a history entry each; the mask is hidden, so no new version for it).
+ */
+static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, int *written)
+{
+	struct arena a;
+	arena_init(&a);
+	struct resource_ctx ctx = { .db = db, .arena = &a };
+	json_t *t = NULL;
+	int rc = resource_get(&ctx, &ticket_resource, id, &t);
+	struct db_stmt *st;
+	unsigned fired = 0;
+	if (rc == RS_OK && db_run(db, &st, "SELECT sla_warnings FROM tickets WHERE id = ?", "i",
+				  id) == DB_ROW) {
+		fired = (unsigned)db_col_int(st, 0);
+		db_done(st);
+	}
+	struct sla_change *h;
+	size_t n;
+	int64_t created = t ? time_of(t, "created_at") : 0;
+	if (rc == RS_OK)
+		rc = history_load(db, &a, id, created,
+				  json_string_value(json_object_get(t, "status")), NULL, &h, &n);
+	struct sla_input in;
+	struct sla_result r;
+	char err[SLA_ERR_LEN];
+	if (rc == RS_OK) {
+		input_of(&in, p, t, created, h, n, now);
+		if (sla_compute(&in, &r, err, sizeof(err)) < 0)
+			rc = RS_NOT_FOUND;	/* skipped: nothing to compute with */
+	}
+	if (rc != RS_OK) {
+		json_decref(t);
+		arena_release(&a);
+		return rc == RS_NOT_FOUND ? RS_OK : rc;
+	}
+	json_t *now_rec = json_deep_copy(t);
+	apply_result(now_rec, &r);
+	static const char *const members[] = { "response_due_at", "resolution_due_at",
+					       "response_breached", "resolution_breached",
+					       "paused_minutes", NULL };
+	bool changed = false;
+	for (const char *const *m = members; *m; m++)
+		if (!json_equal(json_object_get(t, *m), json_object_get(now_rec, *m)))
+			changed = true;
+	unsigned fresh = sla_warnings_new(&r, fired);
+	char stamp[TIME_RFC3339_LEN];
+	time_format(now, stamp);
+	if (changed) {
+		const char *rd = json_string_value(json_object_get(now_rec, "response_due_at"));
+		const char *sd = json_string_value(json_object_get(now_rec, "resolution_due_at"));
+		rc = db_run(db, NULL,
+			    "UPDATE tickets SET response_due_at = ?, resolution_due_at = ?,"
+			    " response_breached = ?, resolution_breached = ?, paused_minutes = ?,"
+			    " updated_at = ?, version = version + 1 WHERE id = ?",
+			    "ssiiisi", rd, sd,
+			    (int64_t)r.response.breached, (int64_t)r.resolution.breached,
+			    r.paused_minutes, stamp, id);
+		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+		(*written)++;
+	}
+	for (int bit = 0; rc == RS_OK && bit < 8; bit++) {
+		if (!(fresh & (1u << bit)))
+			continue;
+		const char *clock = bit < SLA_WARN_RESOLUTION_SHIFT ? "response" : "resolution";
+		const char *pct = warn_names[bit % 4];
+		char detail[96];
+		snprintf(detail, sizeof(detail), "{\"clock\":\"%s\",\"percent\":%s}", clock, pct);
+		rc = db_run(db, NULL,
+			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
+			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
+			    "issss", id, stamp, clock, pct, detail);
+		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+	}
+	if (rc == RS_OK && fresh) {
+		rc = db_run(db, NULL, "UPDATE tickets SET sla_warnings = ? WHERE id = ?", "ii",
+			    (int64_t)(fired | fresh), id);
+		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+	}
+	json_decref(now_rec);
+	json_decref(t);
+	arena_release(&a);
+	return rc;
+}
+
+struct sweep {
+	struct policy *p;
+	int64_t id, now;
+	int written;
+};
+
+static int sweep_txn(struct db *db, void *arg)
+{
+	struct sweep *s = arg;
+	int rc = sweep_one(db, s->p, s->id, s->now, &s->written);
+	return rc == RS_OK ? DB_OK : rc == DB_RETRY ? DB_RETRY : DB_ERROR;
+}
+
+int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, char *error,
+	      size_t errlen)
+{
+	struct policy_cache cache = { .n = 0 };
+	int64_t after = 0;
+	*tickets = *written = 0;
+	int status = 0;
+	for (;;) {
+		/* a page of open tickets with a policy at a time, in id order */
+		struct db_stmt *st = db_prepare(db, "SELECT id, sla_policy_id FROM tickets"
+						    " WHERE status NOT IN ('resolved', 'closed', 'cancelled')"
+						    " AND sla_policy_id IS NOT NULL AND id > ?"
+						    " ORDER BY id LIMIT 1000");
+		if (!st) {
+			snprintf(error, errlen, "cannot read open tickets: %s", db_errmsg(db));
+			status = -1;
+			break;
+		}
+		db_bind_int(st, 1, after);
+		int64_t ids[1000], pids[1000];
+		int n = 0, rc;
+		while ((rc = db_step(st)) == DB_ROW && n < 1000) {
+			ids[n] = db_col_int(st, 0);
+			pids[n++] = db_col_int(st, 1);
+		}
+		db_done(st);
+		for (int i = 0; i < n; i++) {
+			struct sweep s = { cached_policy(db, &cache, pids[i]), ids[i], now, 0 };
+			if (!s.p)
+				continue;	/* logged by policy_load */
+			if (db_txn(db, sweep_txn, &s) != DB_OK) {
+				snprintf(error, errlen, "cannot sweep ticket %lld: %s",
+					 (long long)ids[i], db_errmsg(db));
+				status = -1;
+				break;
+			}
+			*written += s.written;
+		}
+		*tickets += n;
+		if (status < 0 || n < 1000)
+			break;
+		after = ids[n - 1];
+	}
+	for (int i = 0; i < cache.n; i++)
+		policy_release(&cache.p[i]);
+	return status;
+}
+
+enum job_result sla_sweep_run(struct db *db, const json_t *payload, char *error, size_t errlen)
+{
+	int64_t tickets, written;
+	int64_t t0 = time_now();
+	if (sla_sweep(db, time_now(), &tickets, &written, error, errlen) < 0)
+		return JOB_RETRY;
+	log_info("SLA sweep: %lld open tickets, %lld changed, %lld s", (long long)tickets,
+		 (long long)written, (long long)(time_now() - t0));
+	return JOB_DONE;
+}
