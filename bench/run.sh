@@ -8,7 +8,8 @@
 #      nginx (the deployment of docs/DEPLOY.md);
 #   3. nginx serving the identical company JSON as a static file: the ceiling.
 # Prints Markdown tables and the machine; raw wrk output goes to bench/out/.
-# PostgreSQL is skipped (with a note) when its server is not installed.
+# PostgreSQL is skipped (with a note) with BENCH_PG=0 or when its server is not
+# installed. The SLA sweep (every open ticket's clocks) is timed on both.
 # Everything started here is stopped and removed at the end.
 set -eu
 cd "$(dirname "$0")/.."
@@ -92,13 +93,27 @@ export TOKEN
 echo
 echo "SQLite database: $(du -k "$tmp/data/servio.db" | cut -f1) KiB"
 
+# sla_sweep LABEL ARGS...: time "servio worker --run sla" (every open ticket's clocks)
+sla_sweep() {
+	label=$1; shift
+	t0=$(date +%s.%N)
+	"$BIN" worker --run sla --data-dir "$tmp/data" --log-level info "$@" 2>"$tmp/sla.log"
+	t1=$(date +%s.%N)
+	sweep="$sweep| $label | $(sed -n 's/.*SLA sweep: \([0-9]*\) open tickets, \([0-9]*\) changed.*/\1 | \2/p' "$tmp/sla.log") | $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') |
+"
+}
+sweep=""
+sla_sweep "SQLite, first (every clock written)"
+sla_sweep "SQLite, again (nothing changed)"
+
 pg=""
-if scripts/pg-temp.sh check 2>/dev/null; then
+if [ "${BENCH_PG:-1}" = 1 ] && scripts/pg-temp.sh check 2>/dev/null; then
 	pgdir="$tmp/pg"
 	pg=$(scripts/pg-temp.sh start "$pgdir")
 	t0=$(date +%s.%N)
 	"$BIN" copy --data-dir "$tmp/data" --to "$pg" >/dev/null
 	echo "copied to PostgreSQL (servio copy, verified) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+	sla_sweep "PostgreSQL, nothing changed" --database-url "$pg"
 fi
 
 echo
@@ -148,12 +163,19 @@ fi
 TOKEN= BENCH_PATH="/company.json" row "nginx, static file" "the same company JSON" "http://127.0.0.1:$np" bench/path.lua
 
 echo
+echo "## SLA recomputation of every open ticket (servio worker --run sla)"
+echo
+echo "| run | open tickets | changed | seconds |"
+echo "| --- | ---: | ---: | ---: |"
+printf "%s" "$sweep"
+
+echo
 echo "## Server memory (KiB)"
 echo
 echo "| server | resident at idle | peak resident (VmHWM) |"
 echo "| --- | ---: | ---: |"
 printf "%s" "$mem"
-[ -n "$pg" ] || { echo; echo "PostgreSQL was not measured: its server is not installed (scripts/deps.sh bench installs it)."; }
+[ -n "$pg" ] || { echo; echo "PostgreSQL was not measured (BENCH_PG=0, or its server is not installed)."; }
 
 echo
 echo "## Machine"

@@ -314,9 +314,26 @@ static int64_t pg_changes(void *conn)
 	return pc->changes;
 }
 
+/*
+ * The planner cannot see how many rows a tsquery matches (with a prefix
+ * term it guesses, badly), so the caller decides (db_fts_common) and the
+ * SQL leaves it no choice: few matches are fetched through the GIN index
+ * once and then sorted; with many, the list's order is walked and each row
+ * tested against the query computed once.
+ */
 static int pg_fts_where(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "%s.search_vector @@ to_tsquery('simple', servio_unaccent(?))", table);
+	return buf_addf(sql, "%s.id = ANY(ARRAY(SELECT id FROM %s WHERE search_vector @@"
+			     " to_tsquery('simple', servio_unaccent(?))))",
+			table, table);
+}
+
+/* "IS TRUE" keeps the GIN index out of it: the order is walked instead */
+static int pg_fts_where_common(const char *table, struct buf *sql)
+{
+	return buf_addf(sql, "(%s.search_vector @@ (SELECT to_tsquery('simple',"
+			     " servio_unaccent(?)))) IS TRUE",
+			table);
 }
 
 /* Words become prefix terms joined by AND: printer hp -> printer:* & hp:* */
@@ -354,5 +371,9 @@ const struct db_driver db_pg_driver = {
 	.skip_locked = " FOR UPDATE SKIP LOCKED",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 	.fts_where = pg_fts_where,
+	.fts_where_common = pg_fts_where_common,
+	/* the second %s is not used */
+	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE search_vector @@"
+			 " to_tsquery('simple', servio_unaccent(?)) LIMIT ?) s%.0s",
 	.fts_query = pg_fts_query,
 };

@@ -13,7 +13,7 @@ import re
 import unittest
 import urllib.parse
 
-from harness import ServerTestCase, unique, problem_fields
+from harness import BACKEND, ServerTestCase, unique, problem_fields
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 TECH_PASSWORD = "Tech-Pass-For-Tests-0nly-91!"
@@ -387,6 +387,34 @@ class ListTest(ResourceCase):
                                            headers={"If-Match": '"%d"' % rec["version"]}), 200)
         self.assertEqual(search(tag + " eastbound"), [ids["southwind"]])
         self.assertEqual(search(tag + " southwind"), [])
+
+    def test_search_a_common_word(self):
+        """Over 2000 matches the database walks the order instead of sorting: same answers."""
+        tag = unique("walrus")
+        rows = ("SELECT '%s ' || x, 'client', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'"
+                % tag.capitalize())
+        if BACKEND == "postgres":
+            sql = ("INSERT INTO companies (name, kind, created_at, updated_at) "
+                   + rows.replace("|| x", "|| lpad(x::text, 5, '0')")
+                   + " FROM generate_series(1, 2300) AS g(x)")
+        else:
+            sql = ("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 2300)"
+                   " INSERT INTO companies (name, kind, created_at, updated_at) "
+                   + rows.replace("|| x", "|| printf('%05d', x)") + " FROM g")
+        self.server.execute(sql)
+        names, path = [], "/api/v1/companies?" + q({"q": tag, "limit": 200})
+        while path:
+            body = self.assertStatus(self.admin.get(path), 200)
+            names += [c["name"] for c in body["data"]]
+            path = next_link(self.admin.get(path)[1])
+        self.assertEqual(len(names), 2300)
+        self.assertEqual(names, sorted(names))
+        self.assertEqual(len(set(names)), 2300)
+        # and newest first, the other way round
+        body = self.assertStatus(self.admin.get("/api/v1/companies?" + q(
+            {"q": tag, "sort": "-name", "limit": 3})), 200)
+        self.assertEqual([c["name"] for c in body["data"]],
+                         ["%s %05d" % (tag.capitalize(), n) for n in (2300, 2299, 2298)])
 
     def test_search_other_resources(self):
         tag = unique("r")
