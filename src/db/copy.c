@@ -203,6 +203,23 @@ static int copy_table(struct db *from, struct db *to, const char *table, int64_t
 	return DB_OK;
 }
 
+/* Runs a driver's counters SQL (if any) for every counter. */
+static int counters_sql(struct db *db, const char *fmt)
+{
+	for (const char *const *c = db_counters; fmt && *c; c++) {
+		char sql[512];
+		snprintf(sql, sizeof(sql), fmt, *c, *c);
+		struct db_stmt *st = db_prepare(db, sql);
+		if (!st)
+			return DB_ERROR;
+		int rc = db_step(st);
+		db_done(st);
+		if (rc < 0)
+			return rc;
+	}
+	return DB_OK;
+}
+
 struct copy_ctx {
 	struct db *from;
 	bool verbose;
@@ -229,7 +246,11 @@ static int copy_all(struct db *to, void *arg)
 			return rc;
 		}
 	}
-	return DB_OK;
+	/* number sequences continue where the copied counters are */
+	int rc = counters_sql(to, db_driver_of(to)->counters_load_sql);
+	if (rc != DB_OK)
+		snprintf(c->err, c->errlen, "cannot set the number sequences: %s", db_errmsg(to));
+	return rc;
 }
 
 int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errlen)
@@ -243,6 +264,15 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 	if (from_v != latest || to_v != latest) {
 		snprintf(err, errlen, "both databases must be migrated to version %d (source %d, "
 				      "target %d)", latest, from_v, to_v);
+		return DB_ERROR;
+	}
+	/*
+	 * Where numbers come from sequences, their positions go into the
+	 * counters table first, so the table copies (and checksums) like the
+	 * others. The servers are stopped: nothing takes a number meanwhile.
+	 */
+	if (counters_sql(from, db_driver_of(from)->counters_save_sql) != DB_OK) {
+		snprintf(err, errlen, "cannot read the number sequences: %s", db_errmsg(from));
 		return DB_ERROR;
 	}
 	/* the target must be empty but for its migration records */

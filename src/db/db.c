@@ -373,6 +373,21 @@ char *db_fts_join(const char *text, const char *before, const char *after, const
 	return buf_take(&b);
 }
 
+const char *const db_counters[] = { "tickets", NULL };
+
+int db_next_number(struct db *db, const char *counter, int64_t *value)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql), db->drv->next_number_sql, counter, counter, counter);
+	struct db_stmt *st;
+	int rc = db_run(db, &st, sql, "");
+	if (rc != DB_ROW)
+		return rc == DB_DONE ? DB_ERROR : rc;
+	*value = db_col_int(st, 0);
+	db_done(st);
+	return DB_OK;
+}
+
 int db_fts_where_common(struct db *db, const char *table, struct buf *sql)
 {
 	if (db->drv->fts_where_common)

@@ -156,6 +156,15 @@ struct db *db_pool_get(void);
 /* Closes this thread's connection now (also done at thread exit). */
 void db_pool_release(void);
 
+/*
+ * Human numbers: the next value of a counter named in db_counters (1, 2,
+ * …; unique, never reused, not gapless: a rolled-back transaction may use
+ * one up). Callable inside a transaction. Returns DB_OK or a db_rc.
+ */
+int db_next_number(struct db *db, const char *counter, int64_t *value);
+/* The counters, NULL-terminated: "tickets". */
+extern const char *const db_counters[];
+
 /* Schema. Applies pending migrations in one transaction each; on failure
  * db_errmsg() says why. */
 int db_migrate(struct db *db, bool verbose);

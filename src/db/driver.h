@@ -51,6 +51,18 @@ struct db_driver {
 	int (*fts_where)(const char *table, struct buf *sql);
 	/* For many matches; NULL: fts_where serves (the planner knows). */
 	int (*fts_where_common)(const char *table, struct buf *sql);
+	/*
+	 * Human numbers (db_next_number). next_number_sql returns the next
+	 * value of counter %s. With sequences (PostgreSQL: no hot row for
+	 * serializable transactions to fight over), counters_save_sql writes a
+	 * sequence's position into the counters table and counters_load_sql
+	 * sets the sequence from it, so a copy carries the position; both NULL
+	 * when the counters table itself is the truth (SQLite). Every %s is the
+	 * counter's name.
+	 */
+	const char *next_number_sql;
+	const char *counters_save_sql;
+	const char *counters_load_sql;
 	/* SQL counting matches up to a LIMIT ? (params: query, limit), or NULL. */
 	const char *fts_count_sql;	/* %s: the table */
 	char *(*fts_query)(const char *text);

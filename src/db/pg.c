@@ -370,6 +370,12 @@ const struct db_driver db_pg_driver = {
 	.commit_failure_ends_txn = true,
 	.skip_locked = " FOR UPDATE SKIP LOCKED",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+	.next_number_sql = "SELECT nextval('counter_%s')",
+	.counters_save_sql = "INSERT INTO counters (name, value) SELECT '%s', CASE WHEN is_called"
+			     " THEN last_value ELSE last_value - 1 END FROM counter_%s"
+			     " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	.counters_load_sql = "SELECT setval('counter_%s', COALESCE((SELECT value FROM counters"
+			     " WHERE name = '%s'), 0) + 1, false)",
 	.fts_where = pg_fts_where,
 	.fts_where_common = pg_fts_where_common,
 	/* the second %s is not used */

@@ -251,6 +251,8 @@ const struct db_driver db_sqlite_driver = {
 	.defer_constraints_sql = "PRAGMA defer_foreign_keys = ON",
 	.skip_locked = "",
 	.begin_sql = "BEGIN IMMEDIATE",
+	.next_number_sql = "INSERT INTO counters (name, value) VALUES ('%s', 1) ON CONFLICT (name)"
+			   " DO UPDATE SET value = counters.value + 1 RETURNING value",
 	.fts_where = sq_fts_where,
 	.fts_where_common = sq_fts_where_common,
 	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? LIMIT ?)",

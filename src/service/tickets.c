@@ -135,15 +135,10 @@ static int db_status(int rc)
 /* The next number from the counter, in the write's transaction. */
 static int next_number(struct resource_ctx *ctx, char out[16])
 {
-	struct db_stmt *st;
-	int rc = db_run(ctx->db, &st,
-			"INSERT INTO counters (name, value) VALUES ('tickets', 1)"
-			" ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
-			"");
-	if (rc != DB_ROW)
+	int64_t n;
+	int rc = db_next_number(ctx->db, "tickets", &n);
+	if (rc != DB_OK)
 		return db_status(rc);
-	int64_t n = db_col_int(st, 0);
-	db_done(st);
 	snprintf(out, 16, "T-%06lld", (long long)n);
 	return RS_OK;
 }

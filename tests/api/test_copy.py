@@ -545,6 +545,13 @@ class CopyRoundTripTest(unittest.TestCase):
                          ("assets", asset)):
             self.assertGreater(rec["id"], max(old_ids[res]), "%s id reused" % res)
             self.assertGreater(rec["id"], old_max[res])
+        # ticket numbers go on after the copied ones (a counter row or a sequence)
+        copied = [t["number"] for path, st, _, body in self.snapshot
+                  if path.startswith("/api/v1/tickets?") and st == 200 for t in body["data"]]
+        self.assertTrue(copied)
+        ticket = self.created(admin, "tickets", {"subject": "Nach der Kopie",
+                                                 "company_id": company["id"]})
+        self.assertGreater(int(ticket["number"][2:]), max(int(n[2:]) for n in copied))
         audit = admin.get("/api/v1/audit?limit=1")[2]["data"][0]
         self.assertGreater(audit["id"], old_max["audit_log"])
         r = srv.run_cli("user", "add", "--email", "after.copy@example.com", "--name", "After",
