@@ -173,7 +173,9 @@ static int sq_fts_where(const char *table, struct buf *sql)
 /*
  * With many matches, "+id" keeps SQLite from fetching every match by rowid
  * and sorting them: it walks the list's order instead and probes the match
- * set (built once) for each row, stopping when the page is full.
+ * set (built once) for each row, stopping when the page is full. (Asking
+ * FTS5 about each row instead is slower: a prefix term merges the lists of
+ * all its words at every probe, about 4 ms each at 300,000 tickets.)
  */
 static int sq_fts_where_common(const char *table, struct buf *sql)
 {
