@@ -156,7 +156,7 @@ static int run_kind_now(struct conf *c, const char *kind)
 		return 1;
 	ical_init();
 	char error[512] = "";
-	json_t *payload = json_object();
+	json_t *payload = json_pack("{s:b}", "forced", 1);	/* asked for: no stepping aside */
 	enum job_result r = k->run(db, payload, error, sizeof(error));
 	json_decref(payload);
 	db_disconnect(db);

@@ -491,6 +491,25 @@ enum job_result sla_sweep_run(struct db *db, const json_t *payload, char *error,
 {
 	int64_t tickets, written;
 	int64_t t0 = time_now();
+	/*
+	 * A sweep that took longer than its minute finds the next one due:
+	 * that one will do the work, so this one steps aside rather than let
+	 * the queue grow behind a slow sweep. (servio worker --run forces it.)
+	 */
+	char t_now[TIME_RFC3339_LEN];
+	time_format(t0, t_now);
+	struct db_stmt *st;
+	if (!json_is_true(json_object_get(payload, "forced")) &&
+	    db_run(db, &st, "SELECT COUNT(*) FROM jobs WHERE kind = 'sla' AND state = 'queued'"
+			    " AND run_at <= ?",
+		   "s", t_now) == DB_ROW) {
+		int64_t later = db_col_int(st, 0);
+		db_done(st);
+		if (later > 0) {
+			log_info("SLA sweep skipped: a later one is due");
+			return JOB_DONE;
+		}
+	}
 	if (sla_sweep(db, time_now(), &tickets, &written, error, errlen) < 0)
 		return JOB_RETRY;
 	log_info("SLA sweep: %lld open tickets, %lld changed, %lld s", (long long)tickets,
