@@ -463,6 +463,14 @@ static const struct migration migrations[] = {
 	  "CREATE INDEX tickets_live_assignee ON tickets(assignee_id, status, created_at, id)"
 	  " WHERE archived_at IS NULL;",
 	  NULL, NULL, { { NULL, NULL } } },
+	/*
+	 * A note can record a client's own words (a call, a reply): the
+	 * contact who said it. Such a note is no first response, and on a
+	 * resolved ticket it keeps the ticket from closing by itself.
+	 */
+	{ 9, "client notes",
+	  "ALTER TABLE ticket_notes ADD COLUMN contact_id BIGINT REFERENCES contacts(id);",
+	  NULL, NULL, { { NULL, NULL } } },
 };
 
 /* Parents before children, so rows copy in an order foreign keys accept. */

@@ -238,7 +238,12 @@ static int run_recurring(struct db *db, int64_t now, char *error, size_t errlen)
 	return 0;
 }
 
-/* Resolved tickets close by themselves after SERVIO_AUTOCLOSE_DAYS (default 7; 0 = never). */
+/*
+ * Resolved tickets close by themselves after SERVIO_AUTOCLOSE_DAYS
+ * (default 7; 0 = never) unless the client replied: a note recording a
+ * contact's words made after the resolution keeps the ticket for a person
+ * to look at.
+ */
 static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
 {
 	const char *env = getenv("SERVIO_AUTOCLOSE_DAYS");
@@ -249,7 +254,10 @@ static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
 	time_format(now - days * 24 * 3600, before);
 	int64_t ids[BATCH];
 	int n = select_ids(db, "SELECT id FROM tickets WHERE status = 'resolved'"
-			       " AND resolved_at < ? ORDER BY id LIMIT 500",
+			       " AND resolved_at < ? AND NOT EXISTS (SELECT 1 FROM ticket_notes n"
+			       " WHERE n.ticket_id = tickets.id AND n.contact_id IS NOT NULL"
+			       " AND n.created_at > tickets.resolved_at)"
+			       " ORDER BY id LIMIT 500",
 			   before, ids);
 	if (n < 0) {
 		snprintf(error, errlen, "cannot read resolved tickets: %s", db_errmsg(db));

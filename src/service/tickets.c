@@ -7,7 +7,8 @@
  * ticket_events, the history the SLA clock is computed from.
  *
  * Notes are a child resource (/tickets/{id}/notes): the first public note
- * by staff is the first response. Time entries are a resource of their own.
+ * by staff is the first response; a note naming a contact records the
+ * client's words. Time entries are a resource of their own.
  */
 #include "service.h"
 
@@ -503,6 +504,8 @@ static const struct field note_fields[] = {
 	FIELD_TEXT("body", F_REQUIRED, 1, 50000),
 	FIELD_ENUM("visibility", F_FILTER, visibilities, "\"internal\""),
 	FIELD_REF("author_id", F_READ_ONLY | F_FILTER, &user_resource),
+	/* the client contact whose words the note records: a client reply */
+	FIELD_REF("contact_id", F_FILTER, &contact_resource),
 	FIELD_END
 };
 
@@ -531,6 +534,21 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		resource_error(errors, "ticket_id", "the ticket is closed; reopen it to add notes");
 		return RS_CONFLICT;
 	}
+	json_t *contact = json_object_get(rec, "contact_id");
+	if (json_is_integer(contact)) {
+		struct db_stmt *st;
+		rc = db_run(ctx->db, &st,
+			    "SELECT 1 FROM contacts c JOIN tickets t ON t.company_id = c.company_id"
+			    " WHERE c.id = ? AND t.id = ?",
+			    "ii", (int64_t)json_integer_value(contact), ctx->parent_id);
+		if (rc == DB_ROW)
+			db_done(st);
+		else if (rc == DB_DONE)
+			resource_error(errors, "contact_id",
+				       "is not a contact of the ticket's company");
+		else
+			return db_status(rc);
+	}
 	if (!cur) {
 		json_object_set_new(rec, "author_id", ctx->actor->user_id
 							      ? json_integer(ctx->actor->user_id)
@@ -556,7 +574,9 @@ static int note_after(struct resource_ctx *ctx, const json_t *before, const json
 			"\n", str(after, "body"), ticket);
 	if (rc != DB_DONE)
 		return db_status(rc);
-	if (strcmp(str(after, "visibility"), "public") != 0 || !ctx->actor->user_id)
+	/* a client's words are no response by staff */
+	if (strcmp(str(after, "visibility"), "public") != 0 || !ctx->actor->user_id ||
+	    json_is_integer(json_object_get(after, "contact_id")))
 		return RS_OK;
 	rc = add_event(ctx, ticket, "public_note", NULL,
 		       arena_printf(ctx->arena, "%lld",

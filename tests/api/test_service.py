@@ -153,6 +153,24 @@ class TestTickets(ServiceCase):
         status, _, found = self.admin.get("/api/v1/tickets?q=" + word)
         self.assertEqual([x["id"] for x in found["data"]], [t["id"]])
 
+    def test_client_note_is_no_first_response(self):
+        t = self.ticket()
+        contact = self.create("contacts", {"company_id": self.company_id,
+                                           "first_name": "Grace", "last_name": "Caller"})
+        note = self.create("tickets/%d/notes" % t["id"], {
+            "body": "Client called: still jammed", "visibility": "public",
+            "contact_id": contact["id"]})
+        self.assertEqual(note["contact_id"], contact["id"])
+        self.assertIsNone(self.admin.get("/api/v1/tickets/%d" % t["id"])[2]["first_responded_at"])
+        # a contact of another company cannot speak on this ticket
+        other = self.create("companies", {"name": unique("Other ")})
+        stranger = self.create("contacts", {"company_id": other["id"], "first_name": "Eve",
+                                            "last_name": "Stranger"})
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/notes" % t["id"], {
+            "body": "x", "contact_id": stranger["id"]}), 422, "contact_id")
+        self.assertProblem(self.admin.post("/api/v1/tickets/%d/notes" % t["id"], {
+            "body": "x", "contact_id": 99999999}), 422, "contact_id")
+
     def test_notes_of_unknown_or_other_ticket(self):
         t, other = self.ticket(), self.ticket()
         note = self.create("tickets/%d/notes" % t["id"], {"body": "x"})
@@ -605,8 +623,20 @@ class TestSchedule(ServiceCase):
         self.patch("tickets/%d" % t["id"], {"status": "resolved", "resolution": "fixed"})
         fresh = self.ticket()
         self.patch("tickets/%d" % fresh["id"], {"status": "resolved", "resolution": "fixed"})
-        self.server.execute("UPDATE tickets SET resolved_at = '2020-01-01T00:00:00Z' WHERE id = %d"
-                            % t["id"])
+        # staff writing after the resolution does not hold a ticket open...
+        self.create("tickets/%d/notes" % t["id"], {
+            "body": "Let us know if it comes back", "visibility": "public"})
+        # ...the client answering does: that one stays for a person
+        contact = self.create("contacts", {"company_id": self.company_id,
+                                           "first_name": "Ada", "last_name": "Client"})
+        replied = self.ticket()
+        self.patch("tickets/%d" % replied["id"], {"status": "resolved", "resolution": "fixed"})
+        self.create("tickets/%d/notes" % replied["id"], {
+            "body": "Client: it broke again", "visibility": "public",
+            "contact_id": contact["id"]})
+        for old in (t, replied):
+            self.server.execute("UPDATE tickets SET resolved_at = '2020-01-01T00:00:00Z'"
+                                " WHERE id = %d" % old["id"])
         self.run_service_desk()
         closed = self.wait_for(lambda: (lambda x: x if x["status"] == "closed" else None)(
             self.admin.get("/api/v1/tickets/%d" % t["id"])[2]), "the auto-close")
@@ -614,6 +644,8 @@ class TestSchedule(ServiceCase):
         history = self.admin.get("/api/v1/tickets/%d/history?kind=autoclose" % t["id"])[2]
         self.assertEqual(len(history["data"]), 1)
         self.assertEqual(self.admin.get("/api/v1/tickets/%d" % fresh["id"])[2]["status"],
+                         "resolved")
+        self.assertEqual(self.admin.get("/api/v1/tickets/%d" % replied["id"])[2]["status"],
                          "resolved")
 
 
