@@ -9,6 +9,7 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "quotes/pdf.h"
 #include "jobs/jobs.h"
 #include "service/ical.h"
 
@@ -277,6 +278,8 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	http_server_stop(srv, 10);
 	jobs_worker_stop(jw);
 	db_pool_release();
+	/* fontconfig's caches, once no thread renders any more */
+	quote_pdf_cleanup();
 	log_info("stopped");
 	return 0;
 }
