@@ -11,6 +11,8 @@
 
 #include "http/http.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +31,14 @@ extern const struct api_routes api_auth_routes;		/* auth.c: login, logout, me, t
 extern const struct api_routes api_resource_routes;	/* resources.c: companies … audit */
 extern const struct api_routes api_system_routes;	/* system.c: healthz, metrics */
 extern const struct api_routes api_ticket_routes;	/* tickets.c: escalate, merge, … */
+extern const struct api_routes api_sales_routes;	/* sales.c: quote actions, link, reports */
+
+/* resources.c: a 400 naming the first query parameter of a route that takes none. */
+bool api_no_query_or_reply(struct http_req *req);
+/* resources.c: the generic GET of one record (the route's data is its resource). */
+int api_resource_get(struct http_req *req);
+/* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
+int api_quote_get(struct http_req *req);
 
 /*
  * Builds the whole route table once (heap, lives until exit).
@@ -56,6 +66,21 @@ extern struct api_settings api_settings;
 struct db *api_db_or_reply(struct http_req *req);
 /* The caller (never NULL on a non-public route after authentication). */
 const struct auth_user *api_user(const struct http_req *req);
+
+/*
+ * If-Match for an action: one ETag ("N") or *. Sets *version
+ * (RESOURCE_ANY_VERSION for *) or replies 428 / 412 naming what.
+ */
+bool api_version_or_reply(struct http_req *req, const char *what, int64_t *version);
+
+/*
+ * Replies a domain result (enum resource_status): rec with its ETag and
+ * status on RS_OK, else the problem (404 naming what and id when id is not
+ * 0, 422, 409 with the first error, 412). Takes rec and errors. Returns as
+ * the http_reply functions; -1 for RS_ERROR (the pipeline replies 500).
+ */
+int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, int status,
+		     const char *what, int64_t id);
 
 struct resource_ctx;
 /* "123" -> 123; 0 for anything but a positive id in digits (no sign, no zero). */

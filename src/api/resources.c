@@ -15,6 +15,7 @@
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "crm/crm.h"
+#include "quotes/quotes.h"
 #include "core/timeutil.h"
 #include "resource/resource.h"
 #include "service/service.h"
@@ -192,7 +193,7 @@ static bool if_match_or_reply(struct http_req *req, struct resource_ctx *ctx, in
 }
 
 /* Only list routes take query parameters; elsewhere one is a mistake to name. */
-static bool no_query_or_reply(struct http_req *req)
+bool api_no_query_or_reply(struct http_req *req)
 {
 	if (req->nquery == 0)
 		return true;
@@ -308,7 +309,7 @@ static int res_get(struct http_req *req)
 {
 	struct resource_ctx ctx;
 	int64_t id;
-	if (!id_or_reply(req, &id) || !no_query_or_reply(req) || !ctx_or_reply(req, &ctx))
+	if (!id_or_reply(req, &id) || !api_no_query_or_reply(req) || !ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *rec;
 	int rc = resource_get(&ctx, res_of(req), id, &rec);
@@ -317,11 +318,16 @@ static int res_get(struct http_req *req)
 	return reply_record(req, 200, rec);
 }
 
+int api_resource_get(struct http_req *req)
+{
+	return res_get(req);
+}
+
 static int res_create(struct http_req *req)
 {
 	const struct resource *res = res_of(req);
 	struct resource_ctx ctx;
-	if (!no_query_or_reply(req))
+	if (!api_no_query_or_reply(req))
 		return 0;
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
@@ -345,7 +351,7 @@ static int res_update(struct http_req *req)
 	const struct resource *res = res_of(req);
 	struct resource_ctx ctx;
 	int64_t id, version;
-	if (!id_or_reply(req, &id) || !no_query_or_reply(req))
+	if (!id_or_reply(req, &id) || !api_no_query_or_reply(req))
 		return 0;
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
@@ -364,7 +370,7 @@ static int archive(struct http_req *req, bool on)
 {
 	struct resource_ctx ctx;
 	int64_t id, version;
-	if (!id_or_reply(req, &id) || !no_query_or_reply(req) || !ctx_or_reply(req, &ctx) ||
+	if (!id_or_reply(req, &id) || !api_no_query_or_reply(req) || !ctx_or_reply(req, &ctx) ||
 	    !if_match_or_reply(req, &ctx, id, on, &version))
 		return 0;
 	json_t *rec;
@@ -414,6 +420,7 @@ static int res_restore(struct http_req *req)
 #define MANAGERS (ROLE_ADMIN | ROLE_MANAGER)
 #define COMMERCIAL (ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES | ROLE_BILLING)
 #define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
+#define SELLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES)
 
 static const struct http_route routes[] = {
 	RESOURCE_ROUTES("companies", company_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
@@ -444,6 +451,16 @@ static const struct http_route routes[] = {
 	RESOURCE_ROUTES("recurring-tickets", recurring_resource, ROLE_STAFF, MANAGERS, MANAGERS),
 	RESOURCE_ROUTES("appointments", appointment_resource, ROLE_STAFF,
 			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN),
+	RESOURCE_ROUTES("opportunities", opportunity_resource, ROLE_STAFF, SELLERS, MANAGERS),
+	RESOURCE_ROUTES("activities", activity_resource, ROLE_STAFF, WRITERS, MANAGERS),
+	/* GET /quotes/:id also answers /quotes/:id.pdf */
+	{ "GET", "/api/v1/quotes", res_list, COMMERCIAL, 0, &quote_resource },
+	{ "POST", "/api/v1/quotes", res_create, SELLERS, 0, &quote_resource },
+	{ "GET", "/api/v1/quotes/:id", api_quote_get, COMMERCIAL, 0, &quote_resource },
+	{ "PATCH", "/api/v1/quotes/:id", res_update, SELLERS, 0, &quote_resource },
+	{ "DELETE", "/api/v1/quotes/:id", res_archive, MANAGERS, HTTP_RAW_BODY, &quote_resource },
+	{ "POST", "/api/v1/quotes/:id/restore", res_restore, MANAGERS, HTTP_RAW_BODY,
+	  &quote_resource },
 	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 	{ "GET", "/api/v1/audit/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 };

@@ -8,6 +8,9 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "resource/resource.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -27,6 +30,7 @@ static const struct api_routes *const groups[] = {
 	&api_auth_routes,
 	&api_resource_routes,
 	&api_ticket_routes,
+	&api_sales_routes,
 };
 
 int api_route_table(const struct http_route **out, size_t *n)
@@ -71,4 +75,60 @@ struct db *api_db_or_reply(struct http_req *req)
 const struct auth_user *api_user(const struct http_req *req)
 {
 	return req->principal;
+}
+
+bool api_version_or_reply(struct http_req *req, const char *what, int64_t *version)
+{
+	const char *h = http_header(req, "If-Match");
+	long long v;
+	int used = 0;
+	if (!h)
+		return http_reply_problem(req, 428, "precondition-required", NULL,
+					  "If-Match is required: send the %s's ETag, or *", what),
+		       false;
+	if (strcmp(h, "*") == 0) {
+		*version = RESOURCE_ANY_VERSION;
+		return true;
+	}
+	if (sscanf(h, "\"%lld\"%n", &v, &used) == 1 && used == (int)strlen(h) && v > 0) {
+		*version = v;
+		return true;
+	}
+	http_reply_problem(req, 412, "stale", NULL, "If-Match %s is not the %s's ETag", h, what);
+	return false;
+}
+
+int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, int status,
+		     const char *what, int64_t id)
+{
+	char etag[32];
+	switch (rc) {
+	case RS_OK:
+		snprintf(etag, sizeof(etag), "\"%lld\"",
+			 (long long)json_integer_value(json_object_get(rec, "version")));
+		http_set_header(req, "ETag", etag);
+		return http_reply_json(req, status, rec);
+	case RS_NOT_FOUND:
+		if (id)
+			return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
+						  what, (long long)id);
+		return http_reply_problem(req, 404, "not-found", NULL, "no such %s", what);
+	case RS_INVALID:
+		return http_reply_problem(req, 422, "validation", errors, "the %s has invalid fields",
+					  what);
+	case RS_CONFLICT: {
+		json_t *first = json_array_get(errors, 0);
+		return http_reply_problem(req, 409, "conflict", errors, "%s: %s",
+					  json_string_value(json_object_get(first, "field")),
+					  json_string_value(json_object_get(first, "message")));
+	}
+	case RS_STALE:
+		return http_reply_problem(req, 412, "stale", NULL,
+					  "the %s was changed by someone else; GET it again and "
+					  "retry with its new ETag",
+					  what);
+	default:
+		json_decref(errors);
+		return -1;
+	}
 }

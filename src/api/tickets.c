@@ -36,57 +36,9 @@ static bool ticket_id_or_reply(struct http_req *req, int64_t *id)
 	return *id != 0;
 }
 
-/* If-Match is required: one ETag ("N") or * */
-static bool version_or_reply(struct http_req *req, int64_t *version)
-{
-	const char *h = http_header(req, "If-Match");
-	long long v;
-	int used = 0;
-	if (!h)
-		return http_reply_problem(req, 428, "precondition-required", NULL,
-					  "If-Match is required: send the ticket's ETag, or *"),
-		       false;
-	if (strcmp(h, "*") == 0) {
-		*version = RESOURCE_ANY_VERSION;
-		return true;
-	}
-	if (sscanf(h, "\"%lld\"%n", &v, &used) == 1 && used == (int)strlen(h) && v > 0) {
-		*version = v;
-		return true;
-	}
-	http_reply_problem(req, 412, "stale", NULL, "If-Match %s is not the ticket's ETag", h);
-	return false;
-}
-
 static int reply(struct http_req *req, int rc, json_t *rec, json_t *errors, int64_t id)
 {
-	char etag[32];
-	switch (rc) {
-	case RS_OK:
-		snprintf(etag, sizeof(etag), "\"%lld\"",
-			 (long long)json_integer_value(json_object_get(rec, "version")));
-		http_set_header(req, "ETag", etag);
-		return http_reply_json(req, 200, rec);
-	case RS_NOT_FOUND:
-		return http_reply_problem(req, 404, "not-found", NULL, "no ticket with id %lld",
-					  (long long)id);
-	case RS_INVALID:
-		return http_reply_problem(req, 422, "validation", errors,
-					  "the request has invalid fields");
-	case RS_CONFLICT: {
-		json_t *first = json_array_get(errors, 0);
-		return http_reply_problem(req, 409, "conflict", errors, "%s: %s",
-					  json_string_value(json_object_get(first, "field")),
-					  json_string_value(json_object_get(first, "message")));
-	}
-	case RS_STALE:
-		return http_reply_problem(req, 412, "stale", NULL,
-					  "the ticket was changed by someone else; GET it again and "
-					  "retry with its new ETag");
-	default:
-		json_decref(errors);
-		return -1;
-	}
+	return api_reply_result(req, rc, rec, errors, 200, "ticket", id);
 }
 
 static int escalate(struct http_req *req)
@@ -98,7 +50,7 @@ static int escalate(struct http_req *req)
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
 					  "a JSON object {to, reason, …} is required");
-	if (!version_or_reply(req, &version) || !api_ctx_or_reply(req, &ctx))
+	if (!api_version_or_reply(req, "ticket", &version) || !api_ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *rec = NULL, *errors = NULL;
 	int rc = ticket_escalate(&ctx, id, req->body, version, &rec, &errors);
@@ -119,7 +71,7 @@ static int merge(struct http_req *req)
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the body must be {\"into_id\": id}");
 	}
-	if (!version_or_reply(req, &version) || !api_ctx_or_reply(req, &ctx))
+	if (!api_version_or_reply(req, "ticket", &version) || !api_ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *rec = NULL, *errors = NULL;
 	int rc = ticket_merge(&ctx, id, json_integer_value(into), version, &rec, &errors);

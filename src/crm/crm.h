@@ -12,5 +12,14 @@ extern const struct resource company_resource;
 extern const struct resource contact_resource;
 extern const struct resource site_resource;
 extern const struct resource asset_resource;
+/* The firm's own settings: one record, id 1 (settings.c). */
+extern const struct resource settings_resource;
+#define SETTINGS_ID 1
+
+/*
+ * The logo of a settings record: *png (heap, caller xfree()s) and *len, or
+ * NULL and 0 when there is none. Returns -1 when it is not a base64 PNG.
+ */
+int settings_logo(const json_t *settings, unsigned char **png, size_t *len);
 
 #endif

@@ -227,6 +227,17 @@ struct copy_ctx {
 	size_t errlen;
 };
 
+/* Tables a migration fills: the source's rows replace the target's. */
+static const char *const seeded[] = { "schema_migrations", "settings", NULL };
+
+static bool is_seeded(const char *table)
+{
+	for (const char *const *s = seeded; *s; s++)
+		if (strcmp(*s, table) == 0)
+			return true;
+	return false;
+}
+
 static int copy_all(struct db *to, void *arg)
 {
 	struct copy_ctx *c = arg;
@@ -234,10 +245,14 @@ static int copy_all(struct db *to, void *arg)
 	const char *defer = db_driver_of(to)->defer_constraints_sql;
 	if (defer && db_exec(to, defer) != DB_OK)
 		return DB_ERROR;
-	/* the source's migration records replace the target's (same versions) */
-	int rc0 = db_exec(to, "DELETE FROM schema_migrations");
-	if (rc0 != DB_OK)
-		return rc0;
+	/* the source's migration records and seeded rows replace the target's */
+	for (const char *const *s = seeded; *s; s++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "DELETE FROM %s", *s);
+		int rc0 = db_exec(to, sql);
+		if (rc0 != DB_OK)
+			return rc0;
+	}
 	for (const char *const *t = db_tables; *t; t++) {
 		int64_t rows;
 		int rc = copy_table(c->from, to, *t, &rows);
@@ -275,9 +290,9 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 		snprintf(err, errlen, "cannot read the number sequences: %s", db_errmsg(from));
 		return DB_ERROR;
 	}
-	/* the target must be empty but for its migration records */
+	/* the target must be empty but for what its migrations put there */
 	for (const char *const *t = db_tables; *t; t++) {
-		if (strcmp(*t, "schema_migrations") == 0)
+		if (is_seeded(*t))
 			continue;
 		char sql[128];
 		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", *t);

@@ -373,7 +373,7 @@ char *db_fts_join(const char *text, const char *before, const char *after, const
 	return buf_take(&b);
 }
 
-const char *const db_counters[] = { "tickets", NULL };
+const char *const db_counters[] = { "tickets", "quotes", NULL };
 
 int db_next_number(struct db *db, const char *counter, int64_t *value)
 {

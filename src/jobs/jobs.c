@@ -23,7 +23,8 @@ static const struct job_kind housekeeping = { "housekeeping", housekeeping_run, 
 
 static const struct job_kind service_desk = { "service-desk", service_desk_run, 3 };
 static const struct job_kind sla = { "sla", sla_sweep_run, 3 };
-const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, NULL };
+static const struct job_kind sales = { "sales", sales_run, 3 };
+const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, &sales, NULL };
 
 static const struct job_kind *kind_find(const char *name)
 {
@@ -190,6 +191,11 @@ int jobs_schedule_periodic(struct db *db, int64_t now)
 	time_format(hour, at);
 	snprintf(key, sizeof(key), "housekeeping:%s", at);
 	int rc = jobs_enqueue(db, "housekeeping", NULL, hour, key, NULL);
+	if (rc != DB_OK)
+		return rc;
+	/* quotes expire by the day: hourly is soon enough */
+	snprintf(key, sizeof(key), "sales:%s", at);
+	rc = jobs_enqueue(db, "sales", NULL, hour, key, NULL);
 	if (rc != DB_OK)
 		return rc;
 	/* the service desk every minute: recurring tickets are due to the minute */

@@ -50,6 +50,8 @@ enum job_result sla_sweep_run(struct db *db, const json_t *payload, char *error,
 /* In service/schedule.c: recurring tickets due, resolved tickets to close. */
 enum job_result service_desk_run(struct db *db, const json_t *payload, char *error,
 				 size_t errlen);
+/* Sales (quotes/quotes.c): sent quotes past their validity become expired. */
+enum job_result sales_run(struct db *db, const json_t *payload, char *error, size_t errlen);
 
 /*
  * Queues a job to run at run_at (Unix seconds; 0 = now). unique_key may

@@ -526,6 +526,11 @@ static int create_txn(struct db *db, void *arg)
 	return finish(w, rc == DB_OK ? RS_OK : rc);
 }
 
+int resource_db_status(int rc)
+{
+	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+}
+
 static int run_write(struct resource_ctx *ctx, struct write *w, int (*fn)(struct db *, void *),
 		     json_t **out, json_t **errors)
 {
@@ -534,7 +539,18 @@ static int run_write(struct resource_ctx *ctx, struct write *w, int (*fn)(struct
 		return RS_ERROR;
 	ctx->now = time_now();
 	ctx->hook_note = NULL;
-	int rc = db_txn(ctx->db, fn, w);
+	/*
+	 * Inside a caller's transaction (an action that writes several
+	 * records at once) the write joins it; a lost race is then the
+	 * caller's to retry, whole.
+	 */
+	bool nested = db_in_txn(ctx->db);
+	int rc = nested ? fn(ctx->db, w) : db_txn(ctx->db, fn, w);
+	if (nested && rc == DB_RETRY) {
+		json_decref(w->out);
+		json_decref(w->errors);
+		return DB_RETRY;
+	}
 	if (rc == DB_OK && w->status == RS_OK) {
 		*out = w->out;
 		json_decref(w->errors);
@@ -604,7 +620,8 @@ static int update_txn(struct db *db, void *arg)
 			json_object_set(rec, key, v);
 		}
 	}
-	if (json_object_size(changed) == 0) {
+	/* an action (ctx->action) is its hooks' doing: they run on an empty patch too */
+	if (json_object_size(changed) == 0 && !w->ctx->action) {
 		json_decref(rec);
 		json_decref(changed);
 		w->out = cur;

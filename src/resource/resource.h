@@ -164,6 +164,12 @@ enum resource_status {
 
 #define RESOURCE_ANY_VERSION (-1)
 
+/*
+ * A failed db_rc as a hook's result: DB_RETRY stays (the transaction is
+ * tried again), anything else is RS_ERROR.
+ */
+int resource_db_status(int rc);
+
 /* Appends {"field": field, "message": message} to errors. */
 void resource_error(json_t *errors, const char *field, const char *message);
 
@@ -229,6 +235,11 @@ int resource_cursor_decode(struct arena *arena, const char *cursor, const char *
  * Operations. Each returns an enum resource_status; *out (a new JSON
  * reference the caller owns) is written only on RS_OK, *errors (new
  * reference) only on RS_INVALID or RS_CONFLICT.
+ *
+ * A write runs in its own transaction, or inside the caller's when one is
+ * open (db_txn): then it may also return DB_RETRY, which the caller's
+ * function returns so that db_txn tries the whole again, and any other
+ * result but RS_OK means the caller must roll back.
  */
 int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t id, json_t **out);
 int resource_list(struct resource_ctx *ctx, const struct resource *res,

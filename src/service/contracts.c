@@ -11,6 +11,7 @@
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
+#include "quotes/quotes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -161,6 +162,8 @@ static const struct field contract_fields[] = {
 	{ .name = "minimum_minutes", .type = FT_INT, .min = 0, .max = 1440, .dflt = "0" },
 	FIELD_BOOL("rollover", 0, "false"),
 	FIELD_TEXT("notes", 0, 0, 10000),
+	/* the accepted quote the contract came from */
+	FIELD_REF("quote_id", F_READ_ONLY | F_FILTER, &quote_resource),
 	FIELD_END
 };
 

@@ -20,6 +20,7 @@
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
+#include "quotes/quotes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,8 @@ static const struct field ticket_fields[] = {
 	FIELD_INT("recurring_id", F_READ_ONLY | F_FILTER, 0, 0),
 	FIELD_TIME("recurring_at", F_READ_ONLY | F_FILTER),
 	FIELD_TEXT("external_reference", F_FILTER, 1, 200),
+	/* the accepted quote the order came from */
+	FIELD_REF("quote_id", F_READ_ONLY | F_FILTER, &quote_resource),
 	/* write-only: why a manager assigns someone whose certification is missing or expired */
 	FIELD_TEXT("assignment_override_reason", F_WRITE_ONLY, 1, 1000),
 	{ .name = "sla_warnings", .type = FT_INT, .flags = F_HIDDEN },

@@ -227,6 +227,8 @@ class Client:
 
 def decode_body(headers, payload):
     ctype = headers.get("content-type", "")
+    if ctype.startswith("application/pdf"):
+        return payload  # binary documents stay bytes
     text = payload.decode("utf-8", errors="replace")
     if "json" in ctype and payload:
         try:

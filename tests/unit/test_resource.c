@@ -2245,6 +2245,55 @@ static void engine_search(void **state)
 	json_decref(cafe);
 }
 
+/*
+ * Writes inside a caller's transaction join it: what they wrote stays only
+ * if the caller commits, and an invalid one leaves the caller to roll back.
+ */
+struct nested {
+	struct fx *fx;
+	const char *second;	/* the body of the second company */
+	int first_rc, second_rc;
+};
+
+static int nested_txn(struct db *db, void *arg)
+{
+	struct nested *n = arg;
+	json_t *a = parse_json("{\"name\": \"Nested One\"}"), *b = parse_json(n->second);
+	json_t *out = NULL, *errors = NULL;
+	n->first_rc = resource_create(&n->fx->ctx, &company_resource, a, &out, &errors);
+	json_decref(out);
+	json_decref(errors);
+	out = errors = NULL;
+	n->second_rc = resource_create(&n->fx->ctx, &company_resource, b, &out, &errors);
+	json_decref(out);
+	json_decref(errors);
+	json_decref(a);
+	json_decref(b);
+	assert_true(db_in_txn(db));
+	return n->first_rc == RS_OK && n->second_rc == RS_OK ? DB_OK : DB_ERROR;
+}
+
+static void engine_nested_writes(void **state)
+{
+	struct fx *fx = *state;
+	/* the second one breaks a rule the engine checks in the transaction (a dangling
+	   reference): the first, already written, goes with the rollback */
+	struct nested bad = { fx, "{\"name\": \"Nested Two\", \"referred_by_id\": 999999}", -1, -1 };
+	assert_int_equal(db_txn(fx->db, nested_txn, &bad), DB_ERROR);
+	assert_int_equal(bad.first_rc, RS_OK);
+	assert_int_equal(bad.second_rc, RS_INVALID);
+	assert_false(db_in_txn(fx->db));
+	assert_int_equal(count(fx, "SELECT COUNT(*) FROM companies", ""), 0);
+	assert_int_equal(count(fx, "SELECT COUNT(*) FROM audit_log", ""), 0);
+	/* both valid: one commit writes both, with their audit entries */
+	struct nested good = { fx, "{\"name\": \"Nested Two\"}", -1, -1 };
+	assert_int_equal(db_txn(fx->db, nested_txn, &good), DB_OK);
+	assert_int_equal(count(fx, "SELECT COUNT(*) FROM companies", ""), 2);
+	assert_int_equal(count(fx, "SELECT COUNT(*) FROM audit_log WHERE resource = 'companies'",
+			       ""),
+			 2);
+}
+
 int main(void)
 {
 	alloc_install_json();
@@ -2277,6 +2326,7 @@ int main(void)
 		cmocka_unit_test(cursor_refuses_garbage),
 		cmocka_unit_test(cursor_bound_to_its_sort),
 		cmocka_unit_test_setup_teardown(engine_create_and_get, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(engine_nested_writes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(engine_create_invalid, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(engine_update, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(engine_audit_actor_and_list, fx_setup, fx_teardown),

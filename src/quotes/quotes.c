@@ -1,0 +1,1376 @@
+/*
+ * quotes.c - opportunities, activities and quotes as resource tables, and
+ * the rules the engine cannot know: pipeline stages, quote numbers and
+ * revisions, lines priced from the catalog, exact totals, the statuses a
+ * quote moves through, and what acceptance creates.
+ */
+#include "quotes.h"
+
+#include "auth/auth.h"
+#include "catalog/catalog.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/money.h"
+#include "core/timeutil.h"
+#include "crm/crm.h"
+#include "db/db.h"
+#include "jobs/jobs.h"
+#include "service/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(const json_t *rec, const char *name)
+{
+	return json_string_value(json_object_get(rec, name));
+}
+
+static int64_t num(const json_t *rec, const char *name)
+{
+	return json_integer_value(json_object_get(rec, name));
+}
+
+static bool has(const json_t *rec, const char *name)
+{
+	json_t *v = json_object_get(rec, name);
+	return v && !json_is_null(v);
+}
+
+static bool is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* "YYYY-MM-DD" of t (UTC) plus days. */
+static void date_of(int64_t t, int days, char out[11])
+{
+	char s[TIME_RFC3339_LEN];
+	time_format(t + (int64_t)days * 86400, s);
+	memcpy(out, s, 10);
+	out[10] = '\0';
+}
+
+/* The firm's settings (a new reference), or NULL. */
+static json_t *settings(struct resource_ctx *ctx)
+{
+	json_t *s = NULL;
+	struct resource_ctx c = *ctx;
+	c.parent_id = 0;
+	return resource_get(&c, &settings_resource, SETTINGS_ID, &s) == RS_OK ? s : NULL;
+}
+
+/* Opportunities ----------------------------------------------------------- */
+
+static const char *const stages[] = { "new", "qualified", "quoted", "won", "lost", NULL };
+
+static const struct field opportunity_fields[] = {
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_TEXT("title", F_REQUIRED | F_SORT, 1, 200),
+	FIELD_ENUM("stage", F_FILTER | F_SORT, stages, "\"new\""),
+	/* the lead source: "referral", "web", "trade show", … */
+	FIELD_TEXT("source", F_FILTER, 1, 100),
+	FIELD_TEXT("campaign", F_FILTER, 1, 100),
+	FIELD_REF("referral_partner_id", F_FILTER, &company_resource),
+	{ .name = "estimated_value", .type = FT_MONEY, .flags = F_SORT, .min = 0,
+	  .max = 1000000000000 },
+	FIELD_CURRENCY("currency"),
+	FIELD_REF("owner_id", F_FILTER, &user_resource),
+	FIELD_DATE("expected_close_on", F_FILTER | F_SORT),
+	FIELD_TEXT("lost_reason", 0, 1, 2000),
+	FIELD_TIME("closed_at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_TEXT("notes", 0, 0, 50000),
+	FIELD_END
+};
+
+static bool closed_stage(const char *s)
+{
+	return is(s, "won") || is(s, "lost");
+}
+
+static int opportunity_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			       json_t *errors)
+{
+	const char *stage = str(rec, "stage");
+	if (is(stage, "lost") && !has(rec, "lost_reason"))
+		resource_error(errors, "lost_reason", "is required to mark an opportunity lost");
+	if (!cur && !has(rec, "owner_id") && ctx->actor->user_id)
+		json_object_set_new(rec, "owner_id", json_integer(ctx->actor->user_id));
+	if (closed_stage(stage) && !(cur && closed_stage(str(cur, "stage")))) {
+		char now[TIME_RFC3339_LEN];
+		time_format(ctx->now, now);
+		json_object_set_new(rec, "closed_at", json_string(now));
+	} else if (!closed_stage(stage)) {
+		json_object_set_new(rec, "closed_at", json_null());
+	}
+	if (has(rec, "referral_partner_id")) {
+		struct db_stmt *st;
+		int rc = db_run(ctx->db, &st, "SELECT kind FROM companies WHERE id = ?", "i",
+				num(rec, "referral_partner_id"));
+		if (rc == DB_ROW) {
+			if (!is(db_col_text(st, 0), "partner"))
+				resource_error(errors, "referral_partner_id",
+					       "must be a company of kind partner");
+			db_done(st);
+		} else if (rc != DB_DONE) {
+			return resource_db_status(rc);
+		}
+	}
+	return RS_OK;
+}
+
+static int currency_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	catalog_check_currency(rec, "currency", errors);
+	return RS_OK;
+}
+
+const struct resource opportunity_resource = {
+	.name = "opportunities",
+	.singular = "opportunity",
+	.table = "opportunities",
+	.fields = opportunity_fields,
+	.searchable = true,
+	.default_sort = "-created_at",
+	.prepare = opportunity_prepare,
+	.check = currency_check,
+};
+
+/* Activities -------------------------------------------------------------- */
+
+static const char *const activity_kinds[] = { "call", "email", "meeting", "visit", "task",
+					      NULL };
+
+static const struct field activity_fields[] = {
+	FIELD_ENUM("kind", F_REQUIRED | F_FILTER, activity_kinds, NULL),
+	FIELD_TEXT("subject", F_REQUIRED | F_SORT, 1, 200),
+	FIELD_REF("company_id", F_FILTER, &company_resource),
+	FIELD_REF("contact_id", F_FILTER, &contact_resource),
+	FIELD_REF("opportunity_id", F_FILTER, &opportunity_resource),
+	FIELD_REF("owner_id", F_FILTER, &user_resource),
+	FIELD_TIME("due_at", F_FILTER | F_SORT),
+	FIELD_TIME("done_at", F_FILTER | F_SORT),
+	FIELD_TEXT("notes", 0, 0, 50000),
+	FIELD_END
+};
+
+/* An activity about an opportunity or contact is about its company too. */
+static int activity_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			    json_t *errors)
+{
+	if (!cur && !has(rec, "owner_id") && ctx->actor->user_id)
+		json_object_set_new(rec, "owner_id", json_integer(ctx->actor->user_id));
+	static const struct {
+		const char *field, *sql;
+	} owners[] = {
+		{ "opportunity_id", "SELECT company_id FROM opportunities WHERE id = ?" },
+		{ "contact_id", "SELECT company_id FROM contacts WHERE id = ?" },
+	};
+	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
+		if (!has(rec, owners[i].field))
+			continue;
+		struct db_stmt *st;
+		int rc = db_run(ctx->db, &st, owners[i].sql, "i", num(rec, owners[i].field));
+		if (rc == DB_DONE)
+			continue;	/* the reference check names it */
+		if (rc != DB_ROW)
+			return resource_db_status(rc);
+		int64_t company = db_col_int(st, 0);
+		db_done(st);
+		if (!has(rec, "company_id"))
+			json_object_set_new(rec, "company_id", json_integer(company));
+		else if (num(rec, "company_id") != company)
+			resource_error(errors, owners[i].field,
+				       "belongs to another company than the activity's company_id");
+	}
+	return RS_OK;
+}
+
+/* overdue: open and due before now */
+static void activity_present(json_t *rec)
+{
+	const char *due = str(rec, "due_at");
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	json_object_set_new(rec, "overdue",
+			    json_boolean(due && !has(rec, "done_at") && strcmp(due, now) < 0));
+}
+
+const struct resource activity_resource = {
+	.name = "activities",
+	.singular = "activity",
+	.table = "activities",
+	.fields = activity_fields,
+	.default_sort = "-created_at",
+	.prepare = activity_prepare,
+	.present = activity_present,
+};
+
+int activity_follow_ups(struct resource_ctx *ctx, json_t **out)
+{
+	struct db_stmt *st;
+	int64_t ids[200];
+	int n = 0;
+	int rc = db_run(ctx->db, &st,
+			"SELECT id FROM activities WHERE owner_id = ? AND done_at IS NULL"
+			" AND archived_at IS NULL"
+			" ORDER BY CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id LIMIT 200",
+			"i", ctx->actor->user_id);
+	bool open = rc == DB_ROW;
+	while (rc == DB_ROW && n < 200) {
+		ids[n++] = db_col_int(st, 0);
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	if (rc != DB_DONE && n < 200)
+		return RS_ERROR;
+	json_t *data = json_array();
+	for (int i = 0; data && i < n; i++) {
+		json_t *a;
+		rc = resource_get(ctx, &activity_resource, ids[i], &a);
+		if (rc == RS_OK)
+			json_array_append_new(data, a);
+		else if (rc != RS_NOT_FOUND) {
+			json_decref(data);
+			return RS_ERROR;
+		}
+	}
+	if (!data)
+		return RS_ERROR;
+	*out = json_pack("{s:o}", "data", data);
+	return *out ? RS_OK : RS_ERROR;
+}
+
+/* Quotes ------------------------------------------------------------------ */
+
+static const char *const quote_statuses[] = { "draft", "sent", "accepted", "declined",
+					      "expired", "superseded", NULL };
+static const char *const contract_kinds[] = { "time_materials", "managed", "block_hours",
+					      NULL };
+static const char *const coverages[] = { "business_hours", "extended", "24x7", NULL };
+static const char *const line_kinds[] = { "equipment", "labor", "service", NULL };
+
+static const struct field line_item[] = {
+	FIELD_ENUM("kind", F_REQUIRED, line_kinds, NULL),
+	FIELD_REF("product_id", 0, &product_resource),
+	FIELD_REF("work_type_id", 0, &work_type_resource),
+	FIELD_TEXT("description", 0, 1, 2000),
+	/* hours for labour; 0.001 .. 1,000,000 */
+	FIELD_QUANTITY("quantity", 0, 1, 1000000000, NULL),
+	{ .name = "unit_price", .type = FT_MONEY, .min = 0, .max = 1000000000000 },
+	FIELD_INT("discount_bp", 0, 0, 10000),
+	FIELD_BOOL("taxable", 0, NULL),
+	/* equipment to install: acceptance makes an installation order for it */
+	FIELD_BOOL("install", 0, NULL),
+	/* computed; a value sent is replaced */
+	{ .name = "amount", .type = FT_MONEY, .flags = F_READ_ONLY, .min = -1000000000000000,
+	  .max = 1000000000000000 },
+	FIELD_END
+};
+
+static const struct field technician_item[] = {
+	FIELD_REF("user_id", F_REQUIRED, &user_resource),
+	FIELD_END
+};
+
+static const struct field quote_fields[] = {
+	FIELD_TEXT("number", F_READ_ONLY | F_FILTER | F_SORT, 1, 20),
+	FIELD_INT("revision", F_READ_ONLY | F_FILTER | F_SORT, 1, 0),
+	FIELD_REF("previous_id", F_READ_ONLY | F_FILTER, &quote_resource),
+	FIELD_REF("superseded_by_id", F_READ_ONLY, &quote_resource),
+	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	FIELD_REF("contact_id", F_FILTER, &contact_resource),
+	FIELD_REF("opportunity_id", F_FILTER, &opportunity_resource),
+	FIELD_TEXT("title", F_REQUIRED | F_SORT, 1, 200),
+	FIELD_ENUM("contract_kind", F_FILTER, contract_kinds, "\"time_materials\""),
+	FIELD_ENUM("status", F_READ_ONLY | F_FILTER | F_SORT, quote_statuses, NULL),
+	FIELD_DATE("valid_until", F_FILTER | F_SORT),
+	{ .name = "currency", .type = FT_TEXT, .flags = F_FILTER, .min = 3, .max = 3 },
+	FIELD_INT("response_time_minutes", 0, 1, 525600),
+	FIELD_ENUM("coverage", F_FILTER, coverages, "\"business_hours\""),
+	FIELD_INT("warranty_days", 0, 0, 36500),
+	FIELD_TEXT("qualifications", 0, 0, 10000),
+	FIELD_OBJECTS("technicians", 0, technician_item, 20, "[]"),
+	FIELD_OBJECTS("lines", 0, line_item, 500, "[]"),
+	FIELD_INT("tax_rate_bp", 0, 0, 10000),
+	{ .name = "subtotal", .type = FT_MONEY, .flags = F_READ_ONLY | F_SORT,
+	  .min = -1000000000000000, .max = 1000000000000000 },
+	{ .name = "tax", .type = FT_MONEY, .flags = F_READ_ONLY, .min = -1000000000000000,
+	  .max = 1000000000000000 },
+	{ .name = "total", .type = FT_MONEY, .flags = F_READ_ONLY | F_SORT,
+	  .min = -1000000000000000, .max = 1000000000000000 },
+	FIELD_TEXT("notes", 0, 0, 50000),
+	FIELD_TIME("sent_at", F_READ_ONLY | F_FILTER | F_SORT),
+	{ .name = "link_hash", .type = FT_TEXT, .flags = F_HIDDEN, .min = 64, .max = 64 },
+	FIELD_TIME("accepted_at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_TEXT("accepted_name", F_READ_ONLY, 0, 0),
+	FIELD_TEXT("accepted_address", F_READ_ONLY, 0, 0),
+	FIELD_REF("accepted_by_id", F_READ_ONLY, &user_resource),
+	FIELD_TIME("declined_at", F_READ_ONLY | F_FILTER),
+	FIELD_TEXT("decline_reason", F_READ_ONLY, 0, 0),
+	FIELD_TIME("expired_at", F_READ_ONLY | F_FILTER),
+	FIELD_REF("contract_id", F_READ_ONLY | F_FILTER, &contract_resource),
+	FIELD_END
+};
+
+/* One catalog row a line is priced from. */
+struct priced {
+	const char *name, *currency;
+	int64_t price;
+	bool taxable;
+};
+
+/* Loads a product or work type; RS_OK, RS_NOT_FOUND or a failure. */
+static int load_priced(struct resource_ctx *ctx, bool labor, int64_t id, struct priced *p)
+{
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st,
+			labor ? "SELECT name, currency, hourly_rate, 0 FROM work_types"
+				" WHERE id = ? AND archived_at IS NULL"
+			      : "SELECT name, currency, unit_price, taxable FROM products"
+				" WHERE id = ? AND archived_at IS NULL",
+			"i", id);
+	if (rc == DB_DONE)
+		return RS_NOT_FOUND;
+	if (rc != DB_ROW)
+		return resource_db_status(rc);
+	p->name = arena_strdup(ctx->arena, db_col_text(st, 0));
+	p->currency = arena_strdup(ctx->arena, db_col_text(st, 1));
+	p->price = db_col_int(st, 2);
+	p->taxable = db_col_int(st, 3) != 0;
+	db_done(st);
+	return p->name && p->currency ? RS_OK : RS_ERROR;
+}
+
+static void line_error(json_t *errors, size_t i, const char *member, const char *msg)
+{
+	char m[256];
+	snprintf(m, sizeof(m), "[%zu].%s: %s", i, member, msg);
+	resource_error(errors, "lines", m);
+}
+
+/*
+ * Fills each line from the catalog (description, price, taxable), prices
+ * it and sums the document: one rounding per line and one for tax.
+ */
+static int price_lines(struct resource_ctx *ctx, json_t *rec, json_t *errors)
+{
+	json_t *lines = json_object_get(rec, "lines");
+	const char *currency = str(rec, "currency");
+	int64_t subtotal = 0, taxable_sum = 0;
+	bool overflow = false;
+	size_t i;
+	json_t *line;
+	json_array_foreach(lines, i, line) {
+		bool labor = is(str(line, "kind"), "labor");
+		const char *ref = labor ? "work_type_id" : "product_id";
+		const char *wrong = labor ? "product_id" : "work_type_id";
+		if (has(line, wrong)) {
+			line_error(errors, i, wrong,
+				   labor ? "labour lines are priced by work_type_id"
+					 : "only labour lines take a work type");
+			continue;
+		}
+		struct priced p = { 0 };
+		if (has(line, ref)) {
+			int rc = load_priced(ctx, labor, num(line, ref), &p);
+			if (rc == RS_NOT_FOUND) {
+				line_error(errors, i, ref,
+					   labor ? "refers to no work type" : "refers to no product");
+				continue;
+			}
+			if (rc != RS_OK)
+				return rc;
+			if (currency && !is(p.currency, currency)) {
+				char m[96];
+				snprintf(m, sizeof(m), "is priced in %s, the quote in %s", p.currency,
+					 currency);
+				line_error(errors, i, ref, m);
+				continue;
+			}
+			if (!has(line, "description"))
+				json_object_set_new(line, "description", json_string(p.name));
+			if (!has(line, "unit_price"))
+				json_object_set_new(line, "unit_price", json_integer(p.price));
+			if (!has(line, "taxable"))
+				json_object_set_new(line, "taxable", json_boolean(p.taxable));
+		}
+		if (!has(line, "description"))
+			line_error(errors, i, "description",
+				   labor ? "is required without a work type"
+					 : "is required without a product");
+		if (!has(line, "unit_price"))
+			line_error(errors, i, "unit_price",
+				   labor ? "is required without a work type"
+					 : "is required without a product");
+		if (has(line, "install") && json_is_true(json_object_get(line, "install")) &&
+		    !is(str(line, "kind"), "equipment"))
+			line_error(errors, i, "install", "only equipment lines are installed");
+		if (!has(line, "quantity"))
+			json_object_set_new(line, "quantity", json_integer(1));
+		if (!has(line, "discount_bp"))
+			json_object_set_new(line, "discount_bp", json_integer(0));
+		if (!has(line, "taxable"))
+			json_object_set_new(line, "taxable", json_boolean(!labor));
+		int64_t qty = 0, amount = 0;
+		if (resource_quantity(json_object_get(line, "quantity"), &qty) < 0 ||
+		    !has(line, "unit_price"))
+			continue;
+		if (money_line_amount(qty, num(line, "unit_price"), num(line, "discount_bp"),
+				      &amount) < 0 ||
+		    __builtin_add_overflow(subtotal, amount, &subtotal)) {
+			overflow = true;
+			continue;
+		}
+		json_object_set_new(line, "amount", json_integer(amount));
+		if (json_is_true(json_object_get(line, "taxable")) &&
+		    __builtin_add_overflow(taxable_sum, amount, &taxable_sum))
+			overflow = true;
+	}
+	int64_t tax = 0, total = 0;
+	if (overflow || money_apply_bp(taxable_sum, num(rec, "tax_rate_bp"), &tax) < 0 ||
+	    __builtin_add_overflow(subtotal, tax, &total)) {
+		resource_error(errors, "lines", "the total is too large");
+		return RS_OK;
+	}
+	json_object_set_new(rec, "subtotal", json_integer(subtotal));
+	json_object_set_new(rec, "tax", json_integer(tax));
+	json_object_set_new(rec, "total", json_integer(total));
+	return RS_OK;
+}
+
+/*
+ * The technicians' valid certifications, for a quote that names
+ * technicians but states no qualifications of its own:
+ * "Ana Lopez: CompTIA A+ (CompTIA, until 2027-05-01); …".
+ */
+static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t *errors)
+{
+	json_t *techs = json_object_get(rec, "technicians");
+	if (has(rec, "qualifications") || json_array_size(techs) == 0)
+		return RS_OK;
+	char today[11];
+	date_of(ctx->now, 0, today);
+	struct buf b;
+	buf_init(&b, 10000);
+	size_t i;
+	json_t *t;
+	int rc = RS_OK;
+	json_array_foreach(techs, i, t) {
+		struct db_stmt *st;
+		int64_t user = num(t, "user_id");
+		int r = db_run(ctx->db, &st, "SELECT name FROM users WHERE id = ? AND active = 1",
+			       "i", user);
+		if (r == DB_DONE) {
+			char m[64];
+			snprintf(m, sizeof(m), "[%zu].user_id: refers to no active user", i);
+			resource_error(errors, "technicians", m);
+			continue;
+		}
+		if (r != DB_ROW) {
+			rc = resource_db_status(r);
+			break;
+		}
+		buf_addf(&b, "%s%s:", b.len ? "\n" : "", db_col_text(st, 0));
+		db_done(st);
+		r = db_run(ctx->db, &st,
+			   "SELECT name, issuer, expires_on FROM user_certifications"
+			   " WHERE user_id = ? AND archived_at IS NULL"
+			   " AND (expires_on IS NULL OR expires_on >= ?) ORDER BY name, id",
+			   "is", user, today);
+		int n = 0;
+		bool open = r == DB_ROW;
+		while (r == DB_ROW) {
+			const char *issuer = db_col_text(st, 1), *until = db_col_text(st, 2);
+			buf_addf(&b, "%s %s", n++ ? ";" : "", db_col_text(st, 0));
+			if (issuer || until)
+				buf_addf(&b, " (%s%s%s%s)", issuer ? issuer : "",
+					 issuer && until ? ", " : "", until ? "valid until " : "",
+					 until ? until : "");
+			r = db_step(st);
+		}
+		if (open)
+			db_done(st);
+		if (r != DB_DONE) {
+			rc = resource_db_status(r);
+			break;
+		}
+		if (!n)
+			buf_addstr(&b, " no current certifications");
+	}
+	if (rc == RS_OK && b.len && !b.failed)
+		json_object_set_new(rec, "qualifications", json_string(buf_str(&b)));
+	buf_release(&b);
+	return rc;
+}
+
+/* Why a quote in this status cannot be answered, or NULL when it can. */
+static const char *answer_refusal(const json_t *q, int64_t now)
+{
+	const char *s = str(q, "status");
+	char today[11];
+	date_of(now, 0, today);
+	if (is(s, "draft"))
+		return "the quote has not been sent";
+	if (is(s, "accepted"))
+		return "the quote is already accepted";
+	if (is(s, "declined"))
+		return "the quote was declined";
+	if (is(s, "superseded"))
+		return "the quote was superseded by a newer revision";
+	if (is(s, "expired") || (str(q, "valid_until") && strcmp(str(q, "valid_until"), today) < 0))
+		return "the quote has expired";
+	return NULL;
+}
+
+bool quote_open_to_answer(const json_t *quote, int64_t now)
+{
+	return answer_refusal(quote, now) == NULL;
+}
+
+/* What a sent quote must have. */
+static void check_sendable(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	char today[11];
+	date_of(ctx->now, 0, today);
+	json_t *lines = json_object_get(rec, "lines");
+	if (json_array_size(lines) == 0)
+		resource_error(errors, "lines", "a quote needs at least one line to be sent");
+	if (strcmp(str(rec, "valid_until"), today) < 0)
+		resource_error(errors, "valid_until", "is in the past: extend it before sending");
+	const char *kind = str(rec, "contract_kind");
+	const char *need = is(kind, "managed") ? "service" : is(kind, "block_hours") ? "labor"
+										: NULL;
+	bool found = !need;
+	size_t i;
+	json_t *line;
+	json_array_foreach(lines, i, line)
+		found = found || is(str(line, "kind"), need);
+	if (!found)
+		resource_error(errors, "lines",
+			       is(need, "service")
+				       ? "a managed services quote needs a service line (the monthly fee)"
+				       : "a block hours quote needs a labour line (the hours bought)");
+}
+
+static void set_now(struct resource_ctx *ctx, json_t *rec, const char *field)
+{
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	json_object_set_new(rec, field, json_string(now));
+}
+
+/* The status changes of the actions, checked against the stored quote. */
+static int quote_action(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			json_t *errors)
+{
+	const char *a = ctx->action, *status = str(cur, "status");
+	json_t *d = ctx->action_detail ? json_loads(ctx->action_detail, 0, NULL) : NULL;
+	int rc = RS_OK;
+	if (is(a, "send")) {
+		if (!is(status, "draft") && !is(status, "sent")) {
+			resource_error(errors, "status", "only a draft or sent quote can be sent");
+			rc = RS_CONFLICT;
+		} else {
+			check_sendable(ctx, rec, errors);
+			json_object_set_new(rec, "status", json_string("sent"));
+			set_now(ctx, rec, "sent_at");
+			json_object_set(rec, "link_hash", json_object_get(d, "hash"));
+		}
+	} else if (is(a, "accept") || is(a, "decline")) {
+		const char *why = answer_refusal(cur, ctx->now);
+		if (why) {
+			resource_error(errors, "status", why);
+			rc = RS_CONFLICT;
+		} else if (is(a, "accept")) {
+			json_object_set_new(rec, "status", json_string("accepted"));
+			set_now(ctx, rec, "accepted_at");
+			json_object_set(rec, "accepted_name", json_object_get(d, "name"));
+			json_object_set(rec, "accepted_address", json_object_get(d, "address"));
+			json_object_set(rec, "accepted_by_id", json_object_get(d, "user_id"));
+			json_object_set(rec, "contract_id", json_object_get(d, "contract_id"));
+		} else {
+			json_object_set_new(rec, "status", json_string("declined"));
+			set_now(ctx, rec, "declined_at");
+			json_object_set(rec, "decline_reason", json_object_get(d, "reason"));
+		}
+	} else if (is(a, "supersede")) {
+		json_object_set_new(rec, "status", json_string("superseded"));
+		json_object_set(rec, "superseded_by_id", json_object_get(d, "by"));
+	} else if (is(a, "expire")) {
+		if (is(status, "sent")) {
+			json_object_set_new(rec, "status", json_string("expired"));
+			set_now(ctx, rec, "expired_at");
+		}
+	} else {
+		resource_error(errors, "status", "unknown quote action");
+		rc = RS_ERROR;
+	}
+	json_decref(d);
+	return rc;
+}
+
+static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			 json_t *errors)
+{
+	if (cur && ctx->action)
+		return quote_action(ctx, cur, rec, errors);
+	if (cur && !is(str(cur, "status"), "draft")) {
+		resource_error(errors, "status",
+			       "a quote that was sent changes only by a revision: POST"
+			       " /api/v1/quotes/{id}/revise");
+		return RS_CONFLICT;
+	}
+	if (!cur) {
+		json_t *s = settings(ctx);
+		if (!s)
+			return RS_ERROR;
+		if (!has(rec, "currency"))
+			json_object_set(rec, "currency", json_object_get(s, "currency"));
+		if (!has(rec, "tax_rate_bp"))
+			json_object_set(rec, "tax_rate_bp", json_object_get(s, "tax_rate_bp"));
+		if (!has(rec, "valid_until")) {
+			char until[11];
+			date_of(ctx->now, (int)num(s, "quote_validity_days"), until);
+			json_object_set_new(rec, "valid_until", json_string(until));
+		}
+		json_decref(s);
+		json_object_set_new(rec, "status", json_string("draft"));
+		json_t *d = is(ctx->action, "revise") ? json_loads(ctx->action_detail, 0, NULL)
+						     : NULL;
+		if (d) {
+			/* the next revision of a quote keeps its number */
+			json_object_set(rec, "number", json_object_get(d, "number"));
+			json_object_set(rec, "revision", json_object_get(d, "revision"));
+			json_object_set(rec, "previous_id", json_object_get(d, "previous_id"));
+			json_decref(d);
+		} else {
+			int64_t n;
+			int rc = db_next_number(ctx->db, "quotes", &n);
+			if (rc != DB_OK)
+				return resource_db_status(rc);
+			char number[24];
+			snprintf(number, sizeof(number), "Q-%06lld", (long long)n);
+			json_object_set_new(rec, "number", json_string(number));
+			json_object_set_new(rec, "revision", json_integer(1));
+		}
+	}
+	if (!has(rec, "tax_rate_bp"))
+		json_object_set_new(rec, "tax_rate_bp", json_integer(0));
+	catalog_check_currency(rec, "currency", errors);
+	if (has(rec, "contact_id") || has(rec, "opportunity_id")) {
+		static const struct {
+			const char *field, *sql;
+		} owned[] = {
+			{ "contact_id", "SELECT company_id FROM contacts WHERE id = ?" },
+			{ "opportunity_id", "SELECT company_id FROM opportunities WHERE id = ?" },
+		};
+		for (size_t i = 0; i < 2; i++) {
+			if (!has(rec, owned[i].field))
+				continue;
+			struct db_stmt *st;
+			int rc = db_run(ctx->db, &st, owned[i].sql, "i", num(rec, owned[i].field));
+			if (rc == DB_DONE)
+				continue;
+			if (rc != DB_ROW)
+				return resource_db_status(rc);
+			if (db_col_int(st, 0) != num(rec, "company_id"))
+				resource_error(errors, owned[i].field,
+					       "belongs to another company than the quote's company_id");
+			db_done(st);
+		}
+	}
+	int rc = default_qualifications(ctx, rec, errors);
+	return rc == RS_OK ? price_lines(ctx, rec, errors) : rc;
+}
+
+const struct resource quote_resource = {
+	.name = "quotes",
+	.singular = "quote",
+	.table = "quotes",
+	.fields = quote_fields,
+	.searchable = true,
+	.default_sort = "-created_at",
+	.prepare = quote_prepare,
+};
+
+/* Actions ----------------------------------------------------------------- */
+
+/* A write of one action on a quote, in the caller's transaction or its own. */
+static int act(struct resource_ctx *ctx, int64_t id, int64_t version, const char *action,
+	       const char *detail, json_t **out, json_t **errors)
+{
+	struct resource_ctx c = *ctx;
+	c.action = action;
+	c.action_detail = detail;
+	json_t *patch = json_object();
+	int rc = patch ? resource_update(&c, &quote_resource, id, patch, version, out, errors)
+		       : RS_ERROR;
+	json_decref(patch);
+	ctx->now = c.now;
+	return rc;
+}
+
+/* Moves the quote's opportunity to stage (only forward from the stages listed). */
+static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const char *stage,
+			    const char *const *from)
+{
+	if (!has(quote, "opportunity_id"))
+		return RS_OK;
+	struct resource_ctx c = *ctx;
+	c.action = NULL;
+	json_t *opp;
+	int rc = resource_get(&c, &opportunity_resource, num(quote, "opportunity_id"), &opp);
+	if (rc != RS_OK)
+		return rc == RS_NOT_FOUND ? RS_OK : rc;
+	bool move = false;
+	for (const char *const *f = from; *f; f++)
+		move = move || is(str(opp, "stage"), *f);
+	json_decref(opp);
+	if (!move)
+		return RS_OK;
+	json_t *patch = json_pack("{s:s}", "stage", stage), *after = NULL, *errors = NULL;
+	rc = patch ? resource_update(&c, &opportunity_resource, num(quote, "opportunity_id"),
+				     patch, RESOURCE_ANY_VERSION, &after, &errors)
+		   : RS_ERROR;
+	json_decref(patch);
+	json_decref(after);
+	json_decref(errors);
+	return rc;
+}
+
+struct send_txn {
+	struct resource_ctx *ctx;
+	int64_t id, version;
+	const char *detail;
+	json_t *out, *errors;
+	int status;
+};
+
+static int send_txn(struct db *db, void *arg)
+{
+	struct send_txn *s = arg;
+	json_decref(s->out);
+	json_decref(s->errors);
+	s->out = s->errors = NULL;
+	s->status = act(s->ctx, s->id, s->version, "send", s->detail, &s->out, &s->errors);
+	if (s->status == RS_OK) {
+		static const char *const from[] = { "new", "qualified", NULL };
+		s->status = move_opportunity(s->ctx, s->out, "quoted", from);
+	}
+	if (s->status == DB_RETRY)
+		return DB_RETRY;
+	return s->status == RS_OK ? DB_OK : DB_ERROR;
+}
+
+/* Runs fn in a transaction and hands over its results. */
+static int run_txn(struct resource_ctx *ctx, int (*fn)(struct db *, void *), void *arg,
+		   int *status, json_t **res_out, json_t **res_errors, json_t **out,
+		   json_t **errors)
+{
+	int rc = db_txn(ctx->db, fn, arg);
+	int st = rc == DB_OK ? RS_OK : *status;
+	if (st == RS_OK && rc != DB_OK)
+		st = RS_ERROR;
+	if (st == DB_RETRY)
+		st = RS_ERROR;
+	if (st == RS_OK) {
+		*out = *res_out;
+		*res_out = NULL;
+	} else if ((st == RS_INVALID || st == RS_CONFLICT) && *res_errors) {
+		*errors = *res_errors;
+		*res_errors = NULL;
+	} else if (st == RS_INVALID || st == RS_CONFLICT) {
+		st = RS_ERROR;
+	}
+	json_decref(*res_out);
+	json_decref(*res_errors);
+	return st;
+}
+
+int quote_send(struct resource_ctx *ctx, int64_t id, int64_t version, char *token,
+	       json_t **out, json_t **errors)
+{
+	char hash[65];
+	auth_random_token(token);
+	auth_sha256_hex(token, hash);
+	struct send_txn s = { ctx, id, version,
+			      arena_printf(ctx->arena, "{\"hash\":\"%s\"}", hash), NULL, NULL,
+			      RS_ERROR };
+	return run_txn(ctx, send_txn, &s, &s.status, &s.out, &s.errors, out, errors);
+}
+
+/* The members a revision copies; the rest is the server's. */
+static const char *const revised[] = { "company_id", "contact_id", "opportunity_id", "title",
+				       "contract_kind", "valid_until", "currency",
+				       "response_time_minutes", "coverage", "warranty_days",
+				       "qualifications", "technicians", "lines", "tax_rate_bp",
+				       "notes", NULL };
+
+struct revise_txn {
+	struct resource_ctx *ctx;
+	int64_t id;
+	json_t *out, *errors;
+	int status;
+};
+
+static int revise_txn(struct db *db, void *arg)
+{
+	struct revise_txn *r = arg;
+	json_decref(r->out);
+	json_decref(r->errors);
+	r->out = r->errors = NULL;
+	json_t *cur;
+	r->status = resource_get(r->ctx, &quote_resource, r->id, &cur);
+	if (r->status != RS_OK)
+		return r->status == DB_RETRY ? DB_RETRY : DB_ERROR;
+	const char *s = str(cur, "status");
+	if (!is(s, "sent") && !is(s, "declined") && !is(s, "expired")) {
+		r->errors = json_array();
+		resource_error(r->errors, "status",
+			       is(s, "draft") ? "a draft is edited, not revised"
+					      : "only a sent, declined or expired quote can be revised");
+		json_decref(cur);
+		r->status = RS_CONFLICT;
+		return DB_ERROR;
+	}
+	/* the newest revision of this number: revising an old one is a mistake */
+	json_t *body = json_object();
+	for (const char *const *m = revised; *m; m++)
+		if (has(cur, *m))
+			json_object_set(body, *m, json_object_get(cur, *m));
+	/* amounts are the server's; a lapsed validity starts over */
+	size_t i;
+	json_t *line;
+	json_array_foreach(json_object_get(body, "lines"), i, line)
+		json_object_del(line, "amount");
+	char today[11];
+	date_of(r->ctx->now, 0, today);
+	if (strcmp(str(cur, "valid_until"), today) < 0)
+		json_object_del(body, "valid_until");
+	struct resource_ctx c = *r->ctx;
+	c.action = "revise";
+	c.action_detail = arena_printf(c.arena, "{\"number\":\"%s\",\"revision\":%lld,"
+						"\"previous_id\":%lld}",
+				       str(cur, "number"), (long long)num(cur, "revision") + 1,
+				       (long long)r->id);
+	json_decref(cur);
+	r->status = resource_create(&c, &quote_resource, body, &r->out, &r->errors);
+	json_decref(body);
+	if (r->status == RS_OK) {
+		json_t *old = NULL;
+		r->status = act(r->ctx, r->id, RESOURCE_ANY_VERSION, "supersede",
+				arena_printf(c.arena, "{\"by\":%lld}",
+					     (long long)num(r->out, "id")),
+				&old, &r->errors);
+		json_decref(old);
+	}
+	if (r->status == DB_RETRY)
+		return DB_RETRY;
+	return r->status == RS_OK ? DB_OK : DB_ERROR;
+}
+
+int quote_revise(struct resource_ctx *ctx, int64_t id, json_t **out, json_t **errors)
+{
+	struct revise_txn r = { ctx, id, NULL, NULL, RS_ERROR };
+	return run_txn(ctx, revise_txn, &r, &r.status, &r.out, &r.errors, out, errors);
+}
+
+/* Conversion ------------------------------------------------------------------ */
+
+/* The calendar a coverage stands for, found by name or made in the firm's zone. */
+static int coverage_calendar(struct resource_ctx *ctx, const char *coverage, int64_t *id)
+{
+	static const struct {
+		const char *coverage, *name, *hours;
+		bool always;
+	} cals[] = {
+		{ "business_hours", "Business hours", "08:00-17:00/12345", false },
+		{ "extended", "Extended hours", "07:00-20:00/123456", false },
+		{ "24x7", "24x7", NULL, true },
+	};
+	size_t k = 0;
+	while (k < 2 && !is(cals[k].coverage, coverage))
+		k++;
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT id FROM calendars WHERE name = ?", "s",
+			cals[k].name);
+	if (rc == DB_ROW) {
+		*id = db_col_int(st, 0);
+		db_done(st);
+		return RS_OK;
+	}
+	if (rc != DB_DONE)
+		return resource_db_status(rc);
+	json_t *s = settings(ctx);
+	if (!s)
+		return RS_ERROR;
+	json_t *hours = json_array();
+	if (cals[k].hours) {
+		char start[6], end[6];
+		memcpy(start, cals[k].hours, 5);
+		memcpy(end, cals[k].hours + 6, 5);
+		start[5] = end[5] = '\0';
+		for (const char *d = strchr(cals[k].hours, '/') + 1; *d; d++)
+			json_array_append_new(hours, json_pack("{s:i, s:s, s:s}", "weekday",
+							       *d - '0', "start", start, "end", end));
+	}
+	json_t *body = json_pack("{s:s, s:O, s:b, s:o}", "name", cals[k].name, "timezone",
+				 json_object_get(s, "timezone"), "always_open", cals[k].always,
+				 "hours", hours);
+	json_decref(s);
+	struct resource_ctx c = *ctx;
+	c.action = NULL;
+	json_t *cal = NULL, *errors = NULL;
+	rc = body ? resource_create(&c, &calendar_resource, body, &cal, &errors) : RS_ERROR;
+	json_decref(body);
+	json_decref(errors);
+	if (rc == RS_OK)
+		*id = num(cal, "id");
+	json_decref(cal);
+	return rc == RS_INVALID || rc == RS_CONFLICT ? RS_ERROR : rc;
+}
+
+/*
+ * The SLA policy for the promised response time: one on the coverage's
+ * calendar whose every target responds in exactly that time, or a new one
+ * with that response target for every priority.
+ */
+static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_t *id)
+{
+	int64_t minutes = num(quote, "response_time_minutes"), cal = 0;
+	int rc = coverage_calendar(ctx, str(quote, "coverage"), &cal);
+	if (rc != RS_OK)
+		return rc;
+	struct db_stmt *st;
+	rc = db_run(ctx->db, &st,
+		    "SELECT id, targets FROM sla_policies WHERE calendar_id = ?"
+		    " AND archived_at IS NULL ORDER BY id",
+		    "i", cal);
+	*id = 0;
+	bool open = rc == DB_ROW;
+	while (rc == DB_ROW) {
+		json_t *targets = json_loads(db_col_text(st, 1), 0, NULL);
+		bool match = json_array_size(targets) > 0;
+		size_t i;
+		json_t *t;
+		json_array_foreach(targets, i, t)
+			match = match && num(t, "response_minutes") == minutes;
+		json_decref(targets);
+		if (match) {
+			*id = db_col_int(st, 0);
+			db_done(st);
+			return RS_OK;
+		}
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	if (rc != DB_DONE)
+		return resource_db_status(rc);
+	json_t *targets = json_array();
+	static const char *const prios[] = { "critical", "high", "medium", "low" };
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(targets, json_pack("{s:s, s:I}", "priority", prios[i],
+							 "response_minutes", (json_int_t)minutes));
+	const char *name = arena_printf(ctx->arena, "Response in %lld min, %s (%s)",
+					(long long)minutes,
+					is(str(quote, "coverage"), "24x7")	    ? "24x7"
+					: is(str(quote, "coverage"), "extended") ? "extended hours"
+										 : "business hours",
+					str(quote, "number"));
+	json_t *body = json_pack("{s:s, s:I, s:o}", "name", name, "calendar_id", (json_int_t)cal,
+				 "targets", targets);
+	struct resource_ctx c = *ctx;
+	c.action = NULL;
+	json_t *pol = NULL, *errors = NULL;
+	rc = body ? resource_create(&c, &sla_policy_resource, body, &pol, &errors) : RS_ERROR;
+	json_decref(body);
+	json_decref(errors);
+	if (rc == RS_OK)
+		*id = num(pol, "id");
+	json_decref(pol);
+	return rc == RS_INVALID || rc == RS_CONFLICT ? RS_ERROR : rc;
+}
+
+/* Sums of the quote's lines of one kind: amounts and quantities (thousandths). */
+static void line_sums(const json_t *quote, const char *kind, int64_t *amount, int64_t *qty)
+{
+	*amount = *qty = 0;
+	size_t i;
+	json_t *line;
+	json_array_foreach(json_object_get(quote, "lines"), i, line) {
+		if (!is(str(line, "kind"), kind))
+			continue;
+		int64_t q = 0;
+		resource_quantity(json_object_get(line, "quantity"), &q);
+		*amount += num(line, "amount");
+		*qty += q;
+	}
+}
+
+static int create_contract(struct resource_ctx *ctx, const json_t *quote, int64_t policy,
+			   int64_t *id)
+{
+	char today[11];
+	date_of(ctx->now, 0, today);
+	const char *kind = str(quote, "contract_kind");
+	json_t *body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "company_id",
+				 (json_int_t)num(quote, "company_id"), "name",
+				 arena_printf(ctx->arena, "%.150s (%s)", str(quote, "title"),
+					      str(quote, "number")),
+				 "kind", kind, "status", "active", "starts_on", today, "currency",
+				 str(quote, "currency"), "notes",
+				 arena_printf(ctx->arena, "From quote %s revision %lld, accepted %s.",
+					      str(quote, "number"), (long long)num(quote, "revision"),
+					      today));
+	if (!body)
+		return RS_ERROR;
+	if (policy)
+		json_object_set_new(body, "sla_policy_id", json_integer(policy));
+	int64_t amount, qty;
+	if (is(kind, "managed")) {
+		/* the service lines are the monthly fee */
+		line_sums(quote, "service", &amount, &qty);
+		json_object_set_new(body, "monthly_fee", json_integer(amount));
+	} else if (is(kind, "block_hours")) {
+		/* the labour lines are the hours bought */
+		line_sums(quote, "labor", &amount, &qty);
+		json_object_set_new(body, "block_minutes", json_integer(qty * 60 / 1000));
+		json_object_set_new(body, "block_price", json_integer(amount));
+	}
+	struct resource_ctx c = *ctx;
+	c.action = NULL;
+	json_t *contract = NULL, *errors = NULL;
+	int rc = resource_create(&c, &contract_resource, body, &contract, &errors);
+	json_decref(body);
+	if (rc == RS_OK) {
+		*id = num(contract, "id");
+		rc = db_run(ctx->db, NULL, "UPDATE contracts SET quote_id = ? WHERE id = ?", "ii",
+			    num(quote, "id"), *id);
+		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
+	} else if (rc == RS_INVALID || rc == RS_CONFLICT) {
+		char *e = json_dumps(errors, JSON_COMPACT);
+		log_error("cannot make the contract of quote %s: %s", str(quote, "number"),
+			  e ? e : "");
+		free(e);
+		rc = RS_ERROR;
+	}
+	json_decref(contract);
+	json_decref(errors);
+	return rc;
+}
+
+/* A service order per labour line and per equipment line to install. */
+static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t contract)
+{
+	bool equipment = false;
+	size_t i;
+	json_t *line;
+	json_array_foreach(json_object_get(quote, "lines"), i, line)
+		equipment = equipment || is(str(line, "kind"), "equipment");
+	json_array_foreach(json_object_get(quote, "lines"), i, line) {
+		bool install = is(str(line, "kind"), "equipment") &&
+			       json_is_true(json_object_get(line, "install"));
+		if (!install && !is(str(line, "kind"), "labor"))
+			continue;
+		char qty[32];
+		snprintf(qty, sizeof(qty), "%g", json_number_value(json_object_get(line, "quantity")));
+		json_t *body = json_pack(
+			"{s:s, s:s, s:s, s:I, s:I}", "subject",
+			arena_printf(ctx->arena, "%s%.180s", install ? "Install: " : "",
+				     str(line, "description")),
+			"description",
+			arena_printf(ctx->arena, "From quote %s revision %lld, line %zu: %s %s %s.",
+				     str(quote, "number"), (long long)num(quote, "revision"), i + 1,
+				     qty, is(str(line, "kind"), "labor") ? "h" : "x",
+				     str(line, "description")),
+			"kind", install || equipment ? "installation" : "service_request",
+			"company_id", (json_int_t)num(quote, "company_id"), "contract_id",
+			(json_int_t)contract);
+		if (!body)
+			return RS_ERROR;
+		if (has(quote, "contact_id"))
+			json_object_set(body, "contact_id", json_object_get(quote, "contact_id"));
+		struct resource_ctx c = *ctx;
+		c.action = NULL;
+		json_t *t = NULL, *errors = NULL;
+		int rc = resource_create(&c, &ticket_resource, body, &t, &errors);
+		json_decref(body);
+		json_decref(errors);
+		if (rc == RS_OK) {
+			rc = db_run(ctx->db, NULL, "UPDATE tickets SET quote_id = ? WHERE id = ?",
+				    "ii", num(quote, "id"), num(t, "id"));
+			rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
+		}
+		json_decref(t);
+		if (rc != RS_OK)
+			return rc == RS_INVALID || rc == RS_CONFLICT ? RS_ERROR : rc;
+	}
+	return RS_OK;
+}
+
+struct answer_txn {
+	struct resource_ctx *ctx;
+	int64_t id;
+	const struct quote_answer *a;
+	bool accept;
+	json_t *out, *errors;
+	int status;
+};
+
+static int answer_txn(struct db *db, void *arg)
+{
+	struct answer_txn *t = arg;
+	json_decref(t->out);
+	json_decref(t->errors);
+	t->out = t->errors = NULL;
+	json_t *q;
+	t->status = resource_get(t->ctx, &quote_resource, t->id, &q);
+	if (t->status != RS_OK)
+		return t->status == DB_RETRY ? DB_RETRY : DB_ERROR;
+	const char *why = answer_refusal(q, t->ctx->now);
+	int64_t policy = 0, contract = 0;
+	if (why) {
+		t->errors = json_array();
+		resource_error(t->errors, "status", why);
+		t->status = RS_CONFLICT;
+	} else if (t->accept) {
+		t->status = has(q, "response_time_minutes") ? promised_policy(t->ctx, q, &policy)
+							    : RS_OK;
+		if (t->status == RS_OK)
+			t->status = create_contract(t->ctx, q, policy, &contract);
+		if (t->status == RS_OK)
+			t->status = create_orders(t->ctx, q, contract);
+		if (t->status == RS_OK) {
+			static const char *const from[] = { "new", "qualified", "quoted", "lost",
+							    NULL };
+			t->status = move_opportunity(t->ctx, q, "won", from);
+		}
+	}
+	json_decref(q);
+	if (t->status == RS_OK) {
+		json_t *d = t->accept ? json_pack("{s:s, s:s?, s:I}", "name", t->a->name, "address",
+						  t->a->address, "contract_id",
+						  (json_int_t)contract)
+				      : json_pack("{s:s}", "reason", t->a->reason);
+		if (d && t->a->staff && t->accept)
+			json_object_set_new(d, "user_id", json_integer(t->ctx->actor->user_id));
+		char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+		json_decref(d);
+		t->status = detail ? act(t->ctx, t->id, RESOURCE_ANY_VERSION,
+					 t->accept ? "accept" : "decline",
+					 arena_strdup(t->ctx->arena, detail), &t->out, &t->errors)
+				   : RS_ERROR;
+		free(detail);
+	}
+	if (t->status == DB_RETRY)
+		return DB_RETRY;
+	return t->status == RS_OK ? DB_OK : DB_ERROR;
+}
+
+static int answer(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
+		  bool accept, json_t **out, json_t **errors)
+{
+	struct answer_txn t = { ctx, id, a, accept, NULL, NULL, RS_ERROR };
+	return run_txn(ctx, answer_txn, &t, &t.status, &t.out, &t.errors, out, errors);
+}
+
+int quote_accept(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
+		 json_t **out, json_t **errors)
+{
+	return answer(ctx, id, a, true, out, errors);
+}
+
+int quote_decline(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
+		  json_t **out, json_t **errors)
+{
+	return answer(ctx, id, a, false, out, errors);
+}
+
+int quote_by_token(struct resource_ctx *ctx, const char *token, int64_t *id)
+{
+	char hash[65];
+	auth_sha256_hex(token, hash);
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT id FROM quotes WHERE link_hash = ?", "s", hash);
+	if (rc == DB_DONE)
+		return RS_NOT_FOUND;
+	if (rc != DB_ROW)
+		return RS_ERROR;
+	*id = db_col_int(st, 0);
+	db_done(st);
+	return RS_OK;
+}
+
+static const struct audit_actor system_actor = { .label = "system" };
+
+int quotes_expire(struct db *db, int64_t now, char *error, size_t errlen)
+{
+	char today[11];
+	date_of(now, 0, today);
+	int64_t ids[500];
+	int n = 0;
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"SELECT id FROM quotes WHERE status = 'sent' AND valid_until < ?"
+			" ORDER BY id LIMIT 500",
+			"s", today);
+	bool open = rc == DB_ROW;
+	while (rc == DB_ROW && n < 500) {
+		ids[n++] = db_col_int(st, 0);
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	if (rc != DB_DONE && n < 500) {
+		snprintf(error, errlen, "cannot read quotes to expire: %s", db_errmsg(db));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct arena arena;
+		arena_init(&arena);
+		struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor };
+		json_t *out = NULL, *errors = NULL;
+		rc = act(&ctx, ids[i], RESOURCE_ANY_VERSION, "expire", NULL, &out, &errors);
+		json_decref(out);
+		json_decref(errors);
+		arena_release(&arena);
+		if (rc == RS_ERROR) {
+			snprintf(error, errlen, "cannot expire quote %lld: %s", (long long)ids[i],
+				 db_errmsg(db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reports ------------------------------------------------------------------- */
+
+/*
+ * Runs sql (binding from and to as the first two '?', each "" when open)
+ * and returns its rows as objects keyed by the column names; integer
+ * columns listed in ints are numbers. NULL on failure.
+ */
+static json_t *rows(struct resource_ctx *ctx, const char *sql, const char *from, const char *to,
+		    const char *const *ints)
+{
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, sql, "ssss", from ? from : "", from ? from : "",
+			to ? to : "", to ? to : "");
+	json_t *out = json_array();
+	bool open = rc == DB_ROW;
+	while (out && rc == DB_ROW) {
+		json_t *row = json_object();
+		for (int c = 0; row && c < db_col_count(st); c++) {
+			const char *name = db_col_name(st, c);
+			bool integer = false;
+			for (const char *const *i = ints; *i && !integer; i++)
+				integer = is(*i, name);
+			json_t *v = db_col_null(st, c) ? json_null()
+				    : integer		? json_integer(db_col_int(st, c))
+							: json_string(db_col_text(st, c));
+			json_object_set_new(row, name, v);
+		}
+		json_array_append_new(out, row);
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	if (rc != DB_DONE) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* "from" and "to" bound twice each: (? = '' OR col >= ?) AND (? = '' OR col < ?) */
+#define IN_RANGE(col) " (? = '' OR " col " >= ?) AND (? = '' OR " col " < ?)"
+
+int report_pipeline(struct resource_ctx *ctx, const char *from, const char *to, json_t **out)
+{
+	static const char *const ints[] = { "count", "value", "sent", "accepted", "declined",
+					    "expired", NULL };
+	/* open and closed opportunities created in the period, by stage */
+	json_t *stages_ = rows(ctx,
+			       "SELECT stage, currency, COUNT(*) AS count,"
+			       " COALESCE(SUM(estimated_value), 0) AS value FROM opportunities"
+			       " WHERE archived_at IS NULL AND" IN_RANGE("substr(created_at, 1, 10)")
+			       " GROUP BY stage, currency ORDER BY stage, currency",
+			       from, to, ints);
+	/* quotes by the month they were sent (first revisions: one per number) */
+	json_t *months = rows(ctx,
+			      "SELECT substr(q.sent_at, 1, 7) AS period, COUNT(*) AS sent,"
+			      " SUM(CASE WHEN f.status = 'accepted' THEN 1 ELSE 0 END) AS accepted,"
+			      " SUM(CASE WHEN f.status = 'declined' THEN 1 ELSE 0 END) AS declined,"
+			      " SUM(CASE WHEN f.status = 'expired' THEN 1 ELSE 0 END) AS expired"
+			      " FROM quotes q JOIN quotes f ON f.number = q.number"
+			      " AND f.revision = (SELECT MAX(revision) FROM quotes m"
+			      "  WHERE m.number = q.number AND m.sent_at IS NOT NULL)"
+			      " WHERE q.sent_at IS NOT NULL AND q.archived_at IS NULL"
+			      " AND q.revision = (SELECT MIN(revision) FROM quotes m"
+			      "  WHERE m.number = q.number AND m.sent_at IS NOT NULL)"
+			      " AND" IN_RANGE("substr(q.sent_at, 1, 10)")
+			      " GROUP BY substr(q.sent_at, 1, 7) ORDER BY period",
+			      from, to, ints);
+	if (!stages_ || !months) {
+		json_decref(stages_);
+		json_decref(months);
+		return RS_ERROR;
+	}
+	/* win rate: accepted of those decided, in basis points (null before any) */
+	size_t i;
+	json_t *m;
+	json_array_foreach(months, i, m) {
+		int64_t decided = num(m, "accepted") + num(m, "declined") + num(m, "expired");
+		json_object_set_new(m, "win_rate_bp",
+				    decided ? json_integer(num(m, "accepted") * 10000 / decided)
+					    : json_null());
+	}
+	*out = json_pack("{s:s?, s:s?, s:o, s:o}", "from", from, "to", to, "stages", stages_,
+			 "win_rate", months);
+	return *out ? RS_OK : RS_ERROR;
+}
+
+int report_referrals(struct resource_ctx *ctx, const char *from, const char *to, json_t **out)
+{
+	static const char *const ints[] = { "partner_id", "won", "revenue", NULL };
+	/*
+	 * Revenue won: accepted quotes by when they were accepted. The partner
+	 * is the opportunity's, else the one that referred the client; the
+	 * source likewise.
+	 */
+	json_t *partners = rows(ctx,
+				"SELECT p.id AS partner_id, p.name AS name, q.currency AS currency,"
+				" COUNT(*) AS won, SUM(q.total) AS revenue"
+				" FROM quotes q JOIN companies c ON c.id = q.company_id"
+				" LEFT JOIN opportunities o ON o.id = q.opportunity_id"
+				" JOIN companies p ON p.id = COALESCE(o.referral_partner_id,"
+				"  c.referred_by_id)"
+				" WHERE q.status = 'accepted' AND" IN_RANGE("substr(q.accepted_at, 1, 10)")
+				" GROUP BY p.id, p.name, q.currency ORDER BY revenue DESC, p.id",
+				from, to, ints);
+	json_t *sources = rows(ctx,
+			       "SELECT COALESCE(o.source, c.lead_source, 'unknown') AS source,"
+			       " q.currency AS currency, COUNT(*) AS won, SUM(q.total) AS revenue"
+			       " FROM quotes q JOIN companies c ON c.id = q.company_id"
+			       " LEFT JOIN opportunities o ON o.id = q.opportunity_id"
+			       " WHERE q.status = 'accepted' AND" IN_RANGE("substr(q.accepted_at, 1, 10)")
+			       " GROUP BY COALESCE(o.source, c.lead_source, 'unknown'), q.currency"
+			       " ORDER BY revenue DESC, source",
+			       from, to, ints);
+	if (!partners || !sources) {
+		json_decref(partners);
+		json_decref(sources);
+		return RS_ERROR;
+	}
+	*out = json_pack("{s:s?, s:s?, s:o, s:o}", "from", from, "to", to, "partners", partners,
+			 "sources", sources);
+	return *out ? RS_OK : RS_ERROR;
+}
+
+enum job_result sales_run(struct db *db, const json_t *payload, char *error, size_t errlen)
+{
+	return quotes_expire(db, time_now(), error, errlen) < 0 ? JOB_RETRY : JOB_DONE;
+}
