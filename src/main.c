@@ -38,6 +38,7 @@ static const struct command {
 	{ "token", cmd_token, "manage API tokens: create, list, revoke" },
 	{ "backup", cmd_backup, "write a consistent copy of a live SQLite database" },
 	{ "copy", cmd_copy, "copy the whole database to another (SQLite <-> PostgreSQL)" },
+	{ "demo", cmd_demo, "load a demo firm into an empty database" },
 	{ "routes", cmd_routes, "list the HTTP routes with the roles allowed" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -18,6 +18,7 @@ int cmd_token(struct conf *c, int argc, char **argv);	/* token create|list|revok
 int cmd_routes(struct conf *c, int argc, char **argv);	/* prints METHOD PATTERN ROLES */
 int cmd_copy(struct conf *c, int argc, char **argv);	/* copy --to URL */
 int cmd_backup(struct conf *c, int argc, char **argv);	/* backup --to FILE */
+int cmd_demo(struct conf *c, int argc, char **argv);	/* demo [--password P] */
 
 /* Opens the configured database and applies migrations; NULL on failure (said). */
 struct db *cli_open_db(struct conf *c);

@@ -15,6 +15,12 @@
 #define TIME_RFC3339_LEN 21	/* with the NUL */
 
 int64_t time_now(void);
+/*
+ * Makes time_now() return t (0: the real clock again). For commands that
+ * replay the past in one thread (servio demo writes weeks of history);
+ * never called while other threads run.
+ */
+void time_pretend(int64_t t);
 /* Monotonic clock in nanoseconds, for durations. */
 int64_t time_mono_ns(void);
 

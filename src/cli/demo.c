@@ -1,0 +1,684 @@
+/*
+ * demo.c - "servio demo": loads a small, living firm into an empty
+ * database so a newcomer sees a real workspace at once: the firm's
+ * settings, calendars and SLA policies, staff with skills and
+ * certifications (one expired), a catalog, clients with contacts, sites,
+ * assets and contracts, three weeks of service orders with notes, time,
+ * parts and checklists, this week's appointments, and an open pipeline
+ * with activities and quotes (one accepted, which made its contract and
+ * orders).
+ *
+ * Everything goes through the resource engine and the domain actions, as
+ * the API would, so every rule, history entry and audit record is real.
+ * The past is written by moving the clock (time_pretend) forward through
+ * it, so SLA clocks are computed from real event times. Deterministic: the
+ * same database every time, but for the dates, which follow today.
+ */
+#include "cli.h"
+
+#include "auth/auth.h"
+#include "catalog/catalog.h"
+#include "core/arena.h"
+#include "core/conf.h"
+#include "core/timeutil.h"
+#include "crm/crm.h"
+#include "db/db.h"
+#include "quotes/quotes.h"
+#include "resource/resource.h"
+#include "service/service.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct demo {
+	struct db *db;
+	struct arena arena;
+	struct audit_actor actor;
+	int64_t today;		/* 00:00 UTC of today */
+	uint64_t seed;
+	bool failed;
+};
+
+/* A small deterministic generator (xorshift64*): the same firm every time. */
+static unsigned pick(struct demo *d, unsigned n)
+{
+	d->seed ^= d->seed >> 12;
+	d->seed ^= d->seed << 25;
+	d->seed ^= d->seed >> 27;
+	return (unsigned)((d->seed * 2685821657736338717ULL) >> 33) % n;
+}
+
+/* Pretends it is `days` ago at local hour:minute (the firm is at UTC-6). */
+static void at(struct demo *d, int days, int hour, int minute)
+{
+	time_pretend(d->today - (int64_t)days * 86400 + (hour + 6) * 3600 + minute * 60);
+}
+
+static void as(struct demo *d, int64_t user)
+{
+	d->actor.user_id = user;
+}
+
+static struct resource_ctx ctx_of(struct demo *d, int64_t parent)
+{
+	struct resource_ctx c = { .db = d->db, .arena = &d->arena, .actor = &d->actor,
+				  .parent_id = parent, .now = time_now() };
+	return c;
+}
+
+static void report(struct demo *d, const char *what, int rc, json_t *errors)
+{
+	char *e = errors ? json_dumps(errors, JSON_COMPACT) : NULL;
+	fprintf(stderr, "servio demo: cannot %s (status %d)%s%s\n", what, rc, e ? ": " : "",
+		e ? e : "");
+	free(e);
+	json_decref(errors);
+	d->failed = true;
+}
+
+/* Creates a record from body (stolen); returns its id, 0 after a failure (said). */
+static int64_t make(struct demo *d, const struct resource *res, int64_t parent, json_t *body)
+{
+	if (d->failed || !body) {
+		json_decref(body);
+		d->failed = true;
+		return 0;
+	}
+	struct resource_ctx c = ctx_of(d, parent);
+	json_t *out = NULL, *errors = NULL;
+	int rc = resource_create(&c, res, body, &out, &errors);
+	json_decref(body);
+	if (rc != RS_OK) {
+		report(d, arena_printf(&d->arena, "create a %s", res->singular), rc, errors);
+		return 0;
+	}
+	int64_t id = json_integer_value(json_object_get(out, "id"));
+	json_decref(out);
+	return id;
+}
+
+static void change(struct demo *d, const struct resource *res, int64_t parent, int64_t id,
+		   json_t *patch)
+{
+	if (d->failed || !patch) {
+		json_decref(patch);
+		d->failed = true;
+		return;
+	}
+	struct resource_ctx c = ctx_of(d, parent);
+	json_t *out = NULL, *errors = NULL;
+	int rc = resource_update(&c, res, id, patch, RESOURCE_ANY_VERSION, &out, &errors);
+	json_decref(patch);
+	json_decref(out);
+	if (rc != RS_OK)
+		report(d, arena_printf(&d->arena, "change a %s", res->singular), rc, errors);
+}
+
+static const char *date_str(struct demo *d, int days_from_today)
+{
+	char t[TIME_RFC3339_LEN];
+	time_format(d->today + (int64_t)days_from_today * 86400, t);
+	return arena_printf(&d->arena, "%.10s", t);
+}
+
+static const char *time_str(struct demo *d, int days_from_today, int hour, int minute)
+{
+	char t[TIME_RFC3339_LEN];
+	time_format(d->today + (int64_t)days_from_today * 86400 + (hour + 6) * 3600 + minute * 60,
+		    t);
+	return arena_strdup(&d->arena, t);
+}
+
+/* The firm ------------------------------------------------------------------- */
+
+struct staff {
+	const char *name, *email;
+	unsigned role;
+	const char *skills;	/* JSON array */
+	const char *cert, *issuer;
+	int cert_days;		/* from today; negative: expired */
+	int64_t id;
+};
+
+static struct staff staff[] = {
+	{ "Morgan Reyes", "morgan@northwind.example", ROLE_MANAGER, "[\"networking\",\"windows\"]",
+	  "ITIL 4 Foundation", "Axelos", 900, 0 },
+	{ "Ana Lopez", "ana@northwind.example", ROLE_TECHNICIAN,
+	  "[\"networking\",\"cabling\",\"electrical\"]", "Licensed electrician", "State board",
+	  420, 0 },
+	{ "Ben Okafor", "ben@northwind.example", ROLE_TECHNICIAN, "[\"printers\",\"windows\"]",
+	  "CompTIA A+", "CompTIA", 300, 0 },
+	{ "Chen Wei", "chen@northwind.example", ROLE_TECHNICIAN,
+	  "[\"linux\",\"networking\",\"security\"]", "Cisco CCNA", "Cisco", 610, 0 },
+	{ "Dana Kowalski", "dana@northwind.example", ROLE_TECHNICIAN,
+	  "[\"security\",\"cabling\",\"electrical\"]", "Licensed electrician", "State board", -20,
+	  0 },
+	{ "Eli Haddad", "eli@northwind.example", ROLE_TECHNICIAN, "[\"windows\",\"printers\"]",
+	  "Microsoft 365 Administrator", "Microsoft", 150, 0 },
+	{ "Sam Patel", "sam@northwind.example", ROLE_SALES, "[]", NULL, NULL, 0, 0 },
+	{ "Riley Brooks", "riley@northwind.example", ROLE_BILLING, "[]", NULL, NULL, 0, 0 },
+};
+#define NSTAFF (sizeof(staff) / sizeof(staff[0]))
+#define NTECH 5	/* staff[1..5] */
+
+static int64_t tech(struct demo *d)
+{
+	return staff[1 + pick(d, NTECH)].id;
+}
+
+static const char *const company_names[] = {
+	"Harbor Dental Group", "Lakeside Veterinary Clinic", "Prairie Freight Logistics",
+	"Oakridge Law Partners", "Summit Physical Therapy", "Blue Heron Hotel",
+	"Millbrook Public Library", "Cedar Valley School District", "Riverside Auto Repair",
+	"Greenleaf Architects", "Northgate Pharmacy", "Maple Street Bakery",
+};
+#define NCLIENTS (sizeof(company_names) / sizeof(company_names[0]))
+
+static const char *const first[] = { "Alex", "Jordan", "Taylor", "Casey", "Priya", "Omar",
+				     "Grace", "Hiro", "Lena", "Marcus", "Nora", "Victor" };
+static const char *const last[] = { "Nguyen", "Smith", "Garcia", "Johnson", "Kim", "Müller",
+				    "Rossi", "Dubois", "Silva", "Cohen", "Jensen", "Ibrahim" };
+
+static const struct {
+	const char *subject, *kind, *skill;
+} problems[] = {
+	{ "Printer on 2nd floor jams on every job", "repair", "printers" },
+	{ "Wi-Fi drops in the conference room", "incident", "networking" },
+	{ "New starter needs a laptop and accounts", "service_request", "windows" },
+	{ "Firewall firmware update", "maintenance", "security" },
+	{ "Outlook keeps asking for the password", "incident", "windows" },
+	{ "Install two access points in the warehouse", "installation", "networking" },
+	{ "Server backup failed last night", "incident", "linux" },
+	{ "Badge reader at the back door offline", "incident", "security" },
+	{ "Scanner does not send to e-mail", "repair", "printers" },
+	{ "Run cabling for three new desks", "installation", "cabling" },
+	{ "VPN slow for remote staff", "incident", "networking" },
+	{ "Replace UPS battery in the server room", "maintenance", "electrical" },
+};
+#define NPROBLEMS (sizeof(problems) / sizeof(problems[0]))
+
+struct ids {
+	int64_t calendar, always, standard, premium;
+	int64_t remote, onsite, project;	/* work types */
+	int64_t products[8];
+	int64_t clients[NCLIENTS], contacts[NCLIENTS], sites[NCLIENTS], contracts[NCLIENTS];
+	int64_t partner, supplier, prospect;
+};
+
+static void settings_and_terms(struct demo *d, struct ids *x)
+{
+	change(d, &settings_resource, 0, SETTINGS_ID,
+	       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "firm_name",
+			 "Northwind Field Services", "address",
+			 "400 Commerce Street\nSpringfield, IL 62701", "phone", "+1 217 555 0100",
+			 "email", "service@northwind.example", "website",
+			 "https://northwind.example", "timezone", "America/Chicago", "tax_rate_bp",
+			 825));
+	json_t *hours = json_array();
+	for (int day = 1; day <= 5; day++)
+		json_array_append_new(hours, json_pack("{s:i, s:s, s:s}", "weekday", day, "start",
+						       "08:00", "end", "17:00"));
+	x->calendar = make(d, &calendar_resource, 0,
+			   json_pack("{s:s, s:s, s:o, s:[s,s]}", "name", "Springfield office",
+				     "timezone", "America/Chicago", "hours", hours, "holidays",
+				     date_str(d, 22), date_str(d, 29)));
+	x->always = make(d, &calendar_resource, 0,
+			 json_pack("{s:s, s:s, s:b}", "name", "Around the clock", "timezone",
+				   "America/Chicago", "always_open", 1));
+	x->standard = make(d, &sla_policy_resource, 0,
+			   json_pack("{s:s, s:I, s:b, s:[{s:s,s:i,s:i},{s:s,s:i,s:i},"
+				     "{s:s,s:i,s:i},{s:s,s:i,s:i}]}",
+				     "name", "Standard", "calendar_id", (json_int_t)x->calendar,
+				     "is_default", 1, "targets", "priority", "critical",
+				     "response_minutes", 60, "resolution_minutes", 240, "priority",
+				     "high", "response_minutes", 120, "resolution_minutes", 480,
+				     "priority", "medium", "response_minutes", 240,
+				     "resolution_minutes", 1440, "priority", "low",
+				     "response_minutes", 480, "resolution_minutes", 2880));
+	x->premium = make(d, &sla_policy_resource, 0,
+			  json_pack("{s:s, s:I, s:[{s:s,s:i,s:i},{s:s,s:i,s:i},{s:s,s:i,s:i},"
+				    "{s:s,s:i,s:i}]}",
+				    "name", "Premium 24x7", "calendar_id", (json_int_t)x->always,
+				    "targets", "priority", "critical", "response_minutes", 30,
+				    "resolution_minutes", 240, "priority", "high",
+				    "response_minutes", 60, "resolution_minutes", 480, "priority",
+				    "medium", "response_minutes", 120, "resolution_minutes", 1440,
+				    "priority", "low", "response_minutes", 240,
+				    "resolution_minutes", 2880));
+	make(d, &checklist_template_resource, 0,
+	     json_pack("{s:s, s:s, s:[{s:s,s:b},{s:s,s:b},{s:s,s:b}]}", "name",
+		       "Electrical safety check", "ticket_kind", "installation", "items", "label",
+		       "Circuit isolated and tested dead", "required", 1, "label",
+		       "Earth continuity measured", "required", 1, "label",
+		       "Site left clean, customer walked through", "required", 0));
+}
+
+static void people(struct demo *d, const char *password)
+{
+	for (size_t i = 0; i < NSTAFF && !d->failed; i++) {
+		const char *problem = NULL;
+		struct audit_actor cli = { .label = "demo" };
+		if (auth_user_create(d->db, &cli, staff[i].email, staff[i].name, staff[i].role,
+				     password, &staff[i].id, &problem) != 0) {
+			fprintf(stderr, "servio demo: cannot create %s: %s\n", staff[i].email,
+				problem ? problem : "database error");
+			d->failed = true;
+			return;
+		}
+		change(d, &user_resource, 0, staff[i].id,
+		       json_pack("{s:o}", "skills", json_loads(staff[i].skills, 0, NULL)));
+		if (staff[i].cert)
+			make(d, &certification_resource, staff[i].id,
+			     json_pack("{s:s, s:s, s:s}", "name", staff[i].cert, "issuer",
+				       staff[i].issuer, "expires_on",
+				       date_str(d, staff[i].cert_days)));
+	}
+}
+
+static void catalog(struct demo *d, struct ids *x)
+{
+	x->remote = make(d, &work_type_resource, 0,
+			 json_pack("{s:s, s:i}", "name", "Remote support", "hourly_rate", 9500));
+	x->onsite = make(d, &work_type_resource, 0,
+			 json_pack("{s:s, s:i}", "name", "On-site technician", "hourly_rate", 12500));
+	x->project = make(d, &work_type_resource, 0,
+			  json_pack("{s:s, s:i}", "name", "Project engineer", "hourly_rate", 15000));
+	static const struct {
+		const char *sku, *name, *kind;
+		int cost, price;
+	} items[8] = {
+		{ "NET-SW24", "Managed switch, 24 ports PoE", "equipment", 28000, 41900 },
+		{ "NET-AP6", "Wi-Fi 6 access point", "equipment", 12000, 18900 },
+		{ "SEC-FW200", "Firewall appliance", "equipment", 52000, 74900 },
+		{ "PWR-UPS15", "UPS 1500 VA", "equipment", 21000, 32900 },
+		{ "PRN-TONER", "Toner cartridge, black", "equipment", 4500, 8900 },
+		{ "CAB-CAT6", "Cat6 cable run, terminated", "equipment", 3500, 9500 },
+		{ "SVC-MON", "Monitoring and patching, per device, monthly", "service", 800, 2500 },
+		{ "SW-M365", "Microsoft 365 Business, per user, monthly", "software", 1800, 2400 },
+	};
+	for (int i = 0; i < 8; i++)
+		x->products[i] = make(d, &product_resource, 0,
+				      json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}", "sku", items[i].sku,
+						"name", items[i].name, "kind", items[i].kind,
+						"unit_cost", items[i].cost, "unit_price",
+						items[i].price, "taxable",
+						strcmp(items[i].kind, "service") != 0));
+}
+
+static void clients(struct demo *d, struct ids *x)
+{
+	at(d, 40, 9, 0);
+	x->partner = make(d, &company_resource, 0,
+			  json_pack("{s:s, s:s, s:s}", "name", "Midwest Office Supply", "kind",
+				    "partner", "notes", "Refers printer and network clients"));
+	x->supplier = make(d, &company_resource, 0,
+			   json_pack("{s:s, s:s}", "name", "Ingram Distribution", "kind", "vendor"));
+	static const char *const kinds[] = { "workstation", "server", "printer", "network" };
+	static const char *const makers[] = { "Dell", "HPE", "Brother", "Ubiquiti" };
+	for (size_t i = 0; i < NCLIENTS && !d->failed; i++) {
+		const char *name = company_names[i];
+		json_t *body = json_pack("{s:s, s:s, s:s}", "name", name, "phone",
+					 arena_printf(&d->arena, "+1 217 555 %04zu", 1200 + i * 17),
+					 "lead_source", i % 3 == 0 ? "referral" : i % 3 == 1 ? "web"
+											: "trade show");
+		if (i % 3 == 0)
+			json_object_set_new(body, "referred_by_id", json_integer(x->partner));
+		x->clients[i] = make(d, &company_resource, 0, body);
+		for (int k = 0; k < 2; k++) {
+			const char *fn = first[pick(d, 12)], *ln = last[pick(d, 12)];
+			int64_t id = make(d, &contact_resource, 0,
+					  json_pack("{s:I, s:s, s:s, s:s, s:s}", "company_id",
+						    (json_int_t)x->clients[i], "first_name", fn,
+						    "last_name", ln, "email",
+						    arena_printf(&d->arena, "%c.%s%zu@client%zu.example",
+								 fn[0] | 0x20, k ? "ops" : "office", i,
+								 i),
+						    "title", k ? "Operations lead" : "Office manager"));
+			if (!k)
+				x->contacts[i] = id;
+		}
+		x->sites[i] = make(d, &site_resource, 0,
+				   json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "company_id",
+					     (json_int_t)x->clients[i], "name", "Main office",
+					     "address_line1",
+					     arena_printf(&d->arena, "%u Main Street", 100 + pick(d, 800)),
+					     "city", "Springfield", "country", "US", "timezone",
+					     "America/Chicago"));
+		for (int k = 0; k < 4; k++)
+			make(d, &asset_resource, 0,
+			     json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "company_id",
+				       (json_int_t)x->clients[i], "site_id", (json_int_t)x->sites[i],
+				       "name", arena_printf(&d->arena, "%s-%02d", kinds[k], k + 1),
+				       "kind", kinds[k], "manufacturer", makers[k], "serial_number",
+				       arena_printf(&d->arena, "SN%06u", pick(d, 999999)),
+				       "warranty_expires_on", date_str(d, 90 + (int)pick(d, 700))));
+		/* terms: managed for a third, block hours for a third, the rest T&M */
+		json_t *c = json_pack("{s:I, s:s, s:s, s:s}", "company_id", (json_int_t)x->clients[i],
+				      "starts_on", date_str(d, -120), "name",
+				      arena_printf(&d->arena, "%s %s", name,
+						   i % 3 == 0 ? "managed services" :
+						   i % 3 == 1 ? "support hours" : "break-fix"),
+				      "kind", i % 3 == 0 ? "managed" : i % 3 == 1 ? "block_hours"
+										 : "time_materials");
+		if (i % 3 == 0) {
+			json_object_set_new(c, "monthly_fee", json_integer(150000 + 25000 * (int)(i % 4)));
+			json_object_set_new(c, "sla_policy_id", json_integer(x->premium));
+		} else if (i % 3 == 1) {
+			json_object_set_new(c, "block_minutes", json_integer(1200));
+			json_object_set_new(c, "block_price", json_integer(190000));
+		}
+		x->contracts[i] = make(d, &contract_resource, 0, c);
+	}
+	x->prospect = make(d, &company_resource, 0,
+			   json_pack("{s:s, s:s, s:s, s:I}", "name", "Westfield Medical Center",
+				     "kind", "prospect", "lead_source", "referral", "referred_by_id",
+				     (json_int_t)x->partner));
+}
+
+/* Three weeks of service orders, each lived through at its own times. */
+static void tickets(struct demo *d, struct ids *x)
+{
+	static const char *const priorities[] = { "medium", "medium", "high", "low", "critical",
+						  "medium", "high", "low" };
+	static const char *const channels[] = { "phone", "email", "portal", "phone", "monitoring",
+						"email" };
+	for (int n = 0; n < 60 && !d->failed; n++) {
+		int day = 21 - n * 21 / 60;	/* oldest first */
+		size_t c = pick(d, NCLIENTS);
+		size_t p = pick(d, NPROBLEMS);
+		int hour = 8 + (int)pick(d, 8);
+		at(d, day, hour, (int)pick(d, 60));
+		as(d, staff[0].id);
+		json_t *body = json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:[s]}", "subject",
+			problems[p].subject, "description",
+			"Reported by the client; see the notes for what was done.", "kind",
+			problems[p].kind, "priority", priorities[pick(d, 8)], "channel",
+			channels[pick(d, 6)], "company_id", (json_int_t)x->clients[c], "contact_id",
+			(json_int_t)x->contacts[c], "site_id", (json_int_t)x->sites[c], "contract_id",
+			(json_int_t)x->contracts[c], "required_skills", problems[p].skill);
+		int64_t t = make(d, &ticket_resource, 0, body);
+		/* how far it got: the older, the likelier done */
+		unsigned stage = day > 10 ? 3 + pick(d, 2) : pick(d, 5);
+		if (n == 59 || n == 57)
+			stage = 0;	/* two fresh, unassigned ones for the dispatcher */
+		if (stage == 0)
+			continue;
+		int64_t who = tech(d);
+		at(d, day, hour, 50);
+		change(d, &ticket_resource, 0, t,
+		       json_pack("{s:I, s:s, s:s}", "assignee_id", (json_int_t)who, "status",
+				 "assigned", "assignment_override_reason",
+				 "demo: assigned by the dispatcher"));
+		if (stage == 1)
+			continue;
+		as(d, who);
+		at(d, day, hour + 1, 10);
+		make(d, &ticket_note_resource, t,
+		     json_pack("{s:s, s:s}", "body",
+			       "Thanks for reporting this. I am looking into it now and will "
+			       "update you within the hour.",
+			       "visibility", "public"));
+		change(d, &ticket_resource, 0, t, json_pack("{s:s}", "status", "in_progress"));
+		make(d, &ticket_note_resource, t,
+		     json_pack("{s:s}", "body", "Checked the logs and the device; cause found."));
+		make(d, &time_entry_resource, 0,
+		     json_pack("{s:I, s:I, s:I, s:s, s:i, s:s}", "ticket_id", (json_int_t)t,
+			       "user_id", (json_int_t)who, "work_type_id",
+			       (json_int_t)(pick(d, 2) ? x->remote : x->onsite), "started_at",
+			       time_str(d, -day, hour + 1, 10), "minutes", 15 * (2 + (int)pick(d, 8)),
+			       "notes", "Diagnosis and fix"));
+		if (strcmp(problems[p].kind, "repair") == 0 || strcmp(problems[p].kind, "installation") == 0)
+			make(d, &part_resource, t,
+			     json_pack("{s:I, s:i, s:s}", "product_id",
+				       (json_int_t)x->products[strcmp(problems[p].skill, "printers") == 0
+								       ? 4
+								       : 1],
+				       "quantity", 1, "serial_number",
+				       arena_printf(&d->arena, "P%06u", pick(d, 999999))));
+		if (stage == 2) {
+			if (pick(d, 2))
+				change(d, &ticket_resource, 0, t,
+				       json_pack("{s:s}", "status", "waiting_customer"));
+			continue;
+		}
+		/* the checklist's required items, ticked by the technician */
+		struct db_stmt *st;
+		int64_t items[16];
+		int k = 0;
+		int rc = db_run(d->db, &st, "SELECT id FROM ticket_checklist_items WHERE ticket_id = ?"
+					    " AND required = 1 ORDER BY id",
+				"i", t);
+		bool open = rc == DB_ROW;
+		while (rc == DB_ROW && k < 16) {
+			items[k++] = db_col_int(st, 0);
+			rc = db_step(st);
+		}
+		if (open)
+			db_done(st);
+		for (int i = 0; i < k; i++)
+			change(d, &checklist_item_resource, t, items[i],
+			       json_pack("{s:b}", "done", 1));
+		at(d, day > 0 ? day - 1 : 0, 9 + (int)pick(d, 6), 30);
+		change(d, &ticket_resource, 0, t,
+		       json_pack("{s:s, s:s}", "status", "resolved", "resolution",
+				 "Fixed and tested with the client."));
+		if (stage == 4 && day > 8) {
+			at(d, day - 8, 10, 0);
+			as(d, 0);
+			change(d, &ticket_resource, 0, t, json_pack("{s:s}", "status", "closed"));
+		}
+	}
+	time_pretend(0);
+}
+
+static void schedule(struct demo *d, struct ids *x)
+{
+	/* this week: each technician has visits; the dispatcher sees the board */
+	as(d, staff[0].id);
+	for (int day = 0; day < 5; day++) {
+		for (int k = 1; k <= NTECH; k++) {
+			if (pick(d, 3) == 0)
+				continue;
+			int start = 8 + (int)pick(d, 6);
+			size_t c = pick(d, NCLIENTS);
+			make(d, &appointment_resource, 0,
+			     json_pack("{s:I, s:s, s:s, s:I, s:s, s:s}", "user_id",
+				       (json_int_t)staff[k].id, "starts_at",
+				       time_str(d, day - 1, start, 0), "ends_at",
+				       time_str(d, day - 1, start + 2, 0), "site_id",
+				       (json_int_t)x->sites[c], "title",
+				       arena_printf(&d->arena, "Visit %s", company_names[c]),
+				       "status", "scheduled"));
+		}
+	}
+	make(d, &recurring_resource, 0,
+	     json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "name",
+		       "Monthly server health check", "rrule", "FREQ=MONTHLY;BYDAY=1MO",
+		       "starts_local", arena_printf(&d->arena, "%sT09:00", date_str(d, 1)),
+		       "timezone", "America/Chicago", "subject", "Server health check",
+		       "kind", "maintenance", "company_id", (json_int_t)x->clients[0],
+		       "contract_id", (json_int_t)x->contracts[0]));
+}
+
+/* The pipeline: opportunities, follow-ups and quotes in every state. */
+static void sales(struct demo *d, struct ids *x)
+{
+	int64_t seller = staff[6].id;
+	as(d, seller);
+	static const struct {
+		const char *title, *stage, *source;
+		int value, client;
+	} opps[] = {
+		{ "Clinic-wide Wi-Fi upgrade", "qualified", "referral", 1850000, -1 },
+		{ "Security cameras for the warehouse", "new", "trade show", 920000, 2 },
+		{ "Managed services for 40 seats", "quoted", "web", 2400000, 3 },
+		{ "Library public PC refresh", "quoted", "web", 1400000, 6 },
+		{ "Printer fleet consolidation", "won", "referral", 610000, 0 },
+		{ "Hotel guest network", "lost", "web", 1250000, 5 },
+	};
+	int64_t ids[6];
+	for (int i = 0; i < 6; i++) {
+		int64_t company = opps[i].client < 0 ? x->prospect : x->clients[opps[i].client];
+		json_t *b = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s}", "company_id",
+				      (json_int_t)company, "title", opps[i].title, "stage",
+				      strcmp(opps[i].stage, "lost") == 0 ? "qualified" : "new",
+				      "source", opps[i].source, "estimated_value", opps[i].value,
+				      "expected_close_on", date_str(d, 10 + i * 9));
+		if (strcmp(opps[i].source, "referral") == 0)
+			json_object_set_new(b, "referral_partner_id", json_integer(x->partner));
+		ids[i] = make(d, &opportunity_resource, 0, b);
+		if (strcmp(opps[i].stage, "lost") == 0)
+			change(d, &opportunity_resource, 0, ids[i],
+			       json_pack("{s:s, s:s}", "stage", "lost", "lost_reason",
+					 "Chose a cheaper provider"));
+		else if (strcmp(opps[i].stage, "qualified") == 0)
+			change(d, &opportunity_resource, 0, ids[i],
+			       json_pack("{s:s}", "stage", "qualified"));
+	}
+	static const struct {
+		const char *kind, *subject;
+		int days;
+	} acts[] = {
+		{ "call", "Call the practice manager about the Wi-Fi survey", -2 },
+		{ "visit", "Site survey for the camera positions", 1 },
+		{ "email", "Send the revised managed services proposal", -1 },
+		{ "meeting", "Quarterly review with the library board", 4 },
+		{ "task", "Ask the supplier for switch lead times", 2 },
+	};
+	for (int i = 0; i < 5; i++)
+		make(d, &activity_resource, 0,
+		     json_pack("{s:s, s:s, s:I, s:s}", "kind", acts[i].kind, "subject",
+			       acts[i].subject, "opportunity_id", (json_int_t)ids[i % 4], "due_at",
+			       time_str(d, acts[i].days, 10, 0)));
+	/* quotes: accepted (made its contract and orders), sent, declined, a draft */
+	struct {
+		int opp, client;
+		const char *answer;
+	} qs[] = { { 4, 0, "accept" }, { 2, 3, NULL }, { 5, 5, "decline" }, { 3, 6, "draft" } };
+	for (int i = 0; i < 4 && !d->failed; i++) {
+		int64_t company = x->clients[qs[i].client];
+		json_t *lines = json_pack(
+			"[{s:s, s:I, s:i, s:b}, {s:s, s:I, s:f}, {s:s, s:I, s:i}]", "kind",
+			"equipment", "product_id", (json_int_t)x->products[i == 0 ? 3 : 1], "quantity",
+			2 + i, "install", 1, "kind", "labor", "work_type_id", (json_int_t)x->onsite,
+			"quantity", 3.5, "kind", "service", "product_id", (json_int_t)x->products[6],
+			"quantity", 12);
+		int64_t q = make(d, &quote_resource, 0,
+				 json_pack("{s:I, s:I, s:I, s:s, s:i, s:s, s:i, s:[{s:I}], s:o}",
+					   "company_id", (json_int_t)company, "opportunity_id",
+					   (json_int_t)ids[qs[i].opp], "contact_id",
+					   (json_int_t)x->contacts[qs[i].client], "title",
+					   opps[qs[i].opp].title, "response_time_minutes", 240,
+					   "coverage", "business_hours", "warranty_days", 90,
+					   "technicians", "user_id", (json_int_t)staff[1].id, "lines",
+					   lines));
+		if (qs[i].answer && strcmp(qs[i].answer, "draft") == 0)
+			continue;
+		struct resource_ctx c = ctx_of(d, 0);
+		char token[AUTH_TOKEN_LEN];
+		json_t *out = NULL, *errors = NULL;
+		int rc = d->failed ? RS_ERROR
+				   : quote_send(&c, q, RESOURCE_ANY_VERSION, token, &out, &errors);
+		json_decref(out);
+		if (rc != RS_OK) {
+			report(d, "send a quote", rc, errors);
+			break;
+		}
+		if (!qs[i].answer)
+			continue;
+		struct quote_answer a = { .name = "Alex Nguyen", .reason = "Over this year's budget",
+					  .address = "203.0.113.7" };
+		out = errors = NULL;
+		rc = strcmp(qs[i].answer, "accept") == 0 ? quote_accept(&c, q, &a, &out, &errors)
+							 : quote_decline(&c, q, &a, &out, &errors);
+		json_decref(out);
+		if (rc != RS_OK)
+			report(d, "answer a quote", rc, errors);
+	}
+}
+
+static bool empty(struct db *db)
+{
+	struct db_stmt *st;
+	if (db_run(db, &st, "SELECT (SELECT COUNT(*) FROM companies) + (SELECT COUNT(*) FROM"
+			    " tickets) + (SELECT COUNT(*) FROM users WHERE role <> 'admin')",
+		   "") != DB_ROW)
+		return false;
+	bool none = db_col_int(st, 0) == 0;
+	db_done(st);
+	return none;
+}
+
+int cmd_demo(struct conf *c, int argc, char **argv)
+{
+	const char *password = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: servio demo [--password PASSWORD]\n\n"
+			       "Loads a small demo firm into an empty database (after servio init):\n"
+			       "settings, calendars, SLA policies, eight staff with skills and\n"
+			       "certifications, a catalog, twelve clients with contacts, sites,\n"
+			       "assets and contracts, three weeks of service orders, this week's\n"
+			       "appointments, and a pipeline with activities and quotes.\n"
+			       "The staff sign in as NAME@northwind.example with PASSWORD (or\n"
+			       "SERVIO_DEMO_PASSWORD, or a generated one, printed).\n");
+			return 0;
+		}
+		if (strcmp(argv[i], "--password") == 0 && i + 1 < argc) {
+			password = argv[++i];
+			continue;
+		}
+		fprintf(stderr, "servio demo: unexpected argument \"%s\"\n", argv[i]);
+		return 2;
+	}
+	if (!password)
+		password = getenv("SERVIO_DEMO_PASSWORD");
+	char generated[24];
+	if (!password) {
+		static const char alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
+		for (int i = 0; i < 18; i++)
+			generated[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+		memcpy(generated + 18, "-Demo", 6);
+		password = generated;
+	}
+	const char *problem = auth_password_problem(password);
+	if (problem) {
+		fprintf(stderr, "servio demo: the password %s\n", problem);
+		return 2;
+	}
+	struct db *db = cli_open_db(c);
+	if (!db)
+		return 1;
+	if (!empty(db)) {
+		fprintf(stderr, "servio demo: the database already has data; the demo loads only"
+				" into a fresh one (servio init with a new --data-dir)\n");
+		db_disconnect(db);
+		return 1;
+	}
+	struct demo d = { .db = db, .seed = 0x5e7410u, .actor = { .label = "demo" } };
+	arena_init(&d.arena);
+	int64_t now = time_now();
+	d.today = now - now % 86400;
+	struct ids x;
+	memset(&x, 0, sizeof(x));
+	settings_and_terms(&d, &x);
+	people(&d, password);
+	catalog(&d, &x);
+	clients(&d, &x);
+	tickets(&d, &x);
+	schedule(&d, &x);
+	sales(&d, &x);
+	time_pretend(0);
+	arena_release(&d.arena);
+	db_disconnect(db);
+	if (d.failed)
+		return 1;
+	printf("demo firm loaded: Northwind Field Services\n");
+	printf("staff sign in with password %s as:\n", password);
+	for (size_t i = 0; i < NSTAFF; i++)
+		printf("  %-26s %s\n", staff[i].email, role_name(staff[i].role));
+	return 0;
+}
