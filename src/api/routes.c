@@ -117,9 +117,13 @@ int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, 
 		return http_reply_problem(req, 422, "validation", errors, "the %s has invalid fields",
 					  what);
 	case RS_CONFLICT: {
+		/* a rule of the domain names its field; a unique constraint does not */
 		json_t *first = json_array_get(errors, 0);
-		return http_reply_problem(req, 409, "conflict", errors, "%s: %s",
-					  json_string_value(json_object_get(first, "field")),
+		const char *field = json_string_value(json_object_get(first, "field"));
+		if (!field || !*field)
+			return http_reply_problem(req, 409, "conflict", errors,
+						  "the %s conflicts with an existing record", what);
+		return http_reply_problem(req, 409, "conflict", errors, "%s: %s", field,
 					  json_string_value(json_object_get(first, "message")));
 	}
 	case RS_STALE:

@@ -20,7 +20,7 @@ static const struct field user_fields[] = {
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
 	FIELD_ENUM("role", F_REQUIRED | F_FILTER | F_SORT, staff_roles, NULL),
 	FIELD_BOOL("active", F_FILTER, "true"),
-	FIELD_STRINGS("skills", 0, 50, 60),
+	{ .name = "skills", .type = FT_STRINGS, .min = 50, .max = 60, .dflt = "[]" },
 	FIELD_BOOL("totp_enabled", F_READ_ONLY, NULL),
 	{ .name = "password", .type = FT_TEXT, .flags = F_REQUIRED | F_WRITE_ONLY, .min = 1,
 	  .max = 512 },

@@ -24,8 +24,8 @@ static const struct field settings_fields[] = {
 	FIELD_URL("public_url", 0),
 	FIELD_TIMEZONE("timezone", F_REQUIRED),
 	FIELD_CURRENCY("currency"),
-	FIELD_INT("tax_rate_bp", 0, 0, 10000),
-	FIELD_INT("quote_validity_days", 0, 1, 3650),
+	FIELD_INT("tax_rate_bp", F_NOT_NULL, 0, 10000),
+	FIELD_INT("quote_validity_days", F_NOT_NULL, 1, 3650),
 	/* base64 of a PNG; 512 KiB of image at most */
 	FIELD_TEXT("logo_png", 0, 1, 700000),
 	FIELD_END

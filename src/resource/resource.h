@@ -57,6 +57,7 @@ enum field_flag {
 	F_SORT = 1 << 3,	/* list sort key */
 	F_WRITE_ONLY = 1 << 4,	/* accepted, never returned, not a column: a hook stores it */
 	F_HIDDEN = 1 << 5,	/* a column only hooks see: never accepted, never returned */
+	F_NOT_NULL = 1 << 6,	/* may be left out (a hook fills it in) but never null */
 };
 
 struct resource;

@@ -181,11 +181,12 @@ static bool objects_ok(const struct field *f, const json_t *v, char *msg, size_t
 				snprintf(msg, msglen, "[%zu].%.60s: is not a field of an item", i, key);
 				return false;
 			}
-			if (json_is_null(val) && !(it->flags & F_REQUIRED))
-				continue;
+			/* an item's member is there or left out, never null */
 			if (json_is_null(val) || !value_ok(it, val, sub, sizeof(sub))) {
 				snprintf(msg, msglen, "[%zu].%s: %s", i, key,
-					 json_is_null(val) ? "is required" : sub);
+					 !json_is_null(val)	     ? sub
+					 : it->flags & F_REQUIRED ? "is required"
+								  : "cannot be null; leave it out");
 				return false;
 			}
 		}
@@ -389,6 +390,10 @@ int resource_validate(const struct resource *res, const json_t *body, bool creat
 				snprintf(msg, sizeof(msg), "cannot be null; leave it out for the "
 							   "default, %s", f->dflt);
 				resource_error(errors, key, msg);
+			} else if (f->flags & F_NOT_NULL) {
+				resource_error(errors, key,
+					       create ? "cannot be null; leave it out for the default"
+						      : "cannot be null; leave it out to keep it");
 			}
 			continue;
 		}

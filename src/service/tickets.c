@@ -637,9 +637,9 @@ const struct resource ticket_note_resource = {
 
 static const struct field time_entry_fields[] = {
 	FIELD_REF("ticket_id", F_REQUIRED | F_FILTER, &ticket_resource),
-	FIELD_REF("user_id", F_FILTER, &user_resource),
+	FIELD_REF("user_id", F_FILTER | F_NOT_NULL, &user_resource),
 	FIELD_REF("work_type_id", F_REQUIRED | F_FILTER, &work_type_resource),
-	FIELD_TIME("started_at", F_FILTER | F_SORT),
+	FIELD_TIME("started_at", F_FILTER | F_SORT | F_NOT_NULL),
 	FIELD_INT("minutes", F_REQUIRED, 1, 1440),
 	FIELD_BOOL("billable", F_FILTER, NULL),
 	FIELD_TEXT("notes", 0, 0, 10000),

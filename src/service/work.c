@@ -135,7 +135,7 @@ static const struct field item_fields[] = {
 	FIELD_BOOL("done", F_FILTER, "false"),
 	FIELD_REF("done_by", F_READ_ONLY, &user_resource),
 	FIELD_TIME("done_at", F_READ_ONLY),
-	FIELD_INT("position", F_SORT, 0, 10000),
+	FIELD_INT("position", F_SORT | F_NOT_NULL, 0, 10000),
 	FIELD_REF("template_id", F_READ_ONLY, &checklist_template_resource),
 	FIELD_END
 };

@@ -239,6 +239,12 @@ class TestQuotes(SalesCase):
         self.assertProblem(self.admin.post("/api/v1/quotes", dict(base, contact_id=other["id"])),
                            422, "contact_id")
 
+    def test_defaults_are_never_cleared(self):
+        q = self.quote(self.company())
+        for field in ("valid_until", "currency", "tax_rate_bp"):
+            self.assertProblem(self.patch("quotes/%d" % q["id"], {field: None}, expect=None),
+                               422, field)
+
     def test_qualifications_from_technicians(self):
         email = unique("ana") + "@example.com"
         self.server.add_user(email, "technician", TECH_PASSWORD, name="Ana Lopez")
@@ -511,6 +517,8 @@ class TestReportsAndSettings(SalesCase):
                            422, "logo_png")
         self.assertProblem(self.patch("settings", {"currency": "usd"}, expect=None), 422,
                            "currency")
+        self.assertProblem(self.patch("settings", {"tax_rate_bp": None}, expect=None), 422,
+                           "tax_rate_bp")
         self.assertProblem(self.patch("settings", {"firm_name": "x"}, client=self.sales,
                                       expect=None), 403)
         s = self.patch("settings", {"firm_name": "Northwind IT", "logo_png": PNG_1X1,

@@ -377,6 +377,16 @@ class TestPeopleAndCatalog(ServiceCase):
             self.assertProblem(self.admin.post("/api/v1/time-entries", body), 422, field)
         status, _, page = self.admin.get("/api/v1/time-entries?ticket_id=%d" % t["id"])
         self.assertEqual([x["id"] for x in page["data"]], [e["id"]])
+        # who and when are filled in when left out, but never cleared
+        for field in ("user_id", "started_at"):
+            self.assertProblem(self.patch("time-entries/%d" % e["id"], {field: None},
+                                          expect=None), 422, field)
+
+    def test_null_inside_items(self):
+        cal = self.calendar()
+        self.assertProblem(self.admin.post("/api/v1/sla-policies", {
+            "name": unique("P "), "calendar_id": cal["id"],
+            "targets": [{"priority": "high", "response_minutes": None}]}), 422, "targets")
 
 
 class TestWork(ServiceCase):
