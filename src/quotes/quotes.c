@@ -740,52 +740,67 @@ static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const
 	return rc;
 }
 
-struct send_txn {
+/*
+ * One action in its own transaction: its input, and its results kept for
+ * the caller (out, errors, status) across db_txn's retries.
+ */
+struct quote_txn {
 	struct resource_ctx *ctx;
 	int64_t id, version;
-	const char *detail;
+	const char *detail;		/* send: the link's hash as JSON */
+	const struct quote_answer *answer;
+	bool accept;
 	json_t *out, *errors;
 	int status;
 };
 
+/* A retry starts from nothing. */
+static void txn_begin(struct quote_txn *t)
+{
+	json_decref(t->out);
+	json_decref(t->errors);
+	t->out = t->errors = NULL;
+}
+
+/* The status as db_txn wants it: commit, roll back, or try again. */
+static int txn_end(struct quote_txn *t)
+{
+	if (t->status == DB_RETRY)
+		return DB_RETRY;
+	return t->status == RS_OK ? DB_OK : DB_ERROR;
+}
+
 static int send_txn(struct db *db, void *arg)
 {
-	struct send_txn *s = arg;
-	json_decref(s->out);
-	json_decref(s->errors);
-	s->out = s->errors = NULL;
+	struct quote_txn *s = arg;
+	txn_begin(s);
 	s->status = act(s->ctx, s->id, s->version, "send", s->detail, &s->out, &s->errors);
 	if (s->status == RS_OK) {
 		static const char *const from[] = { "new", "qualified", NULL };
 		s->status = move_opportunity(s->ctx, s->out, "quoted", from);
 	}
-	if (s->status == DB_RETRY)
-		return DB_RETRY;
-	return s->status == RS_OK ? DB_OK : DB_ERROR;
+	return txn_end(s);
 }
 
 /* Runs fn in a transaction and hands over its results. */
-static int run_txn(struct resource_ctx *ctx, int (*fn)(struct db *, void *), void *arg,
-		   int *status, json_t **res_out, json_t **res_errors, json_t **out,
+static int run_txn(struct quote_txn *t, int (*fn)(struct db *, void *), json_t **out,
 		   json_t **errors)
 {
-	int rc = db_txn(ctx->db, fn, arg);
-	int st = rc == DB_OK ? RS_OK : *status;
-	if (st == RS_OK && rc != DB_OK)
-		st = RS_ERROR;
-	if (st == DB_RETRY)
+	int rc = db_txn(t->ctx->db, fn, t);
+	int st = rc == DB_OK ? RS_OK : t->status;
+	if ((st == RS_OK && rc != DB_OK) || st == DB_RETRY)
 		st = RS_ERROR;
 	if (st == RS_OK) {
-		*out = *res_out;
-		*res_out = NULL;
-	} else if ((st == RS_INVALID || st == RS_CONFLICT) && *res_errors) {
-		*errors = *res_errors;
-		*res_errors = NULL;
+		*out = t->out;
+		t->out = NULL;
+	} else if ((st == RS_INVALID || st == RS_CONFLICT) && t->errors) {
+		*errors = t->errors;
+		t->errors = NULL;
 	} else if (st == RS_INVALID || st == RS_CONFLICT) {
 		st = RS_ERROR;
 	}
-	json_decref(*res_out);
-	json_decref(*res_errors);
+	json_decref(t->out);
+	json_decref(t->errors);
 	return st;
 }
 
@@ -795,10 +810,10 @@ int quote_send(struct resource_ctx *ctx, int64_t id, int64_t version, char *toke
 	char hash[65];
 	auth_random_token(token);
 	auth_sha256_hex(token, hash);
-	struct send_txn s = { ctx, id, version,
-			      arena_printf(ctx->arena, "{\"hash\":\"%s\"}", hash), NULL, NULL,
-			      RS_ERROR };
-	return run_txn(ctx, send_txn, &s, &s.status, &s.out, &s.errors, out, errors);
+	struct quote_txn t = { .ctx = ctx, .id = id, .version = version,
+			       .detail = arena_printf(ctx->arena, "{\"hash\":\"%s\"}", hash),
+			       .status = RS_ERROR };
+	return run_txn(&t, send_txn, out, errors);
 }
 
 /* The members a revision copies; the rest is the server's. */
@@ -808,19 +823,10 @@ static const char *const revised[] = { "company_id", "contact_id", "opportunity_
 				       "qualifications", "technicians", "lines", "tax_rate_bp",
 				       "notes", NULL };
 
-struct revise_txn {
-	struct resource_ctx *ctx;
-	int64_t id;
-	json_t *out, *errors;
-	int status;
-};
-
 static int revise_txn(struct db *db, void *arg)
 {
-	struct revise_txn *r = arg;
-	json_decref(r->out);
-	json_decref(r->errors);
-	r->out = r->errors = NULL;
+	struct quote_txn *r = arg;
+	txn_begin(r);
 	json_t *cur;
 	r->status = resource_get(r->ctx, &quote_resource, r->id, &cur);
 	if (r->status != RS_OK)
@@ -866,15 +872,13 @@ static int revise_txn(struct db *db, void *arg)
 				&old, &r->errors);
 		json_decref(old);
 	}
-	if (r->status == DB_RETRY)
-		return DB_RETRY;
-	return r->status == RS_OK ? DB_OK : DB_ERROR;
+	return txn_end(r);
 }
 
 int quote_revise(struct resource_ctx *ctx, int64_t id, json_t **out, json_t **errors)
 {
-	struct revise_txn r = { ctx, id, NULL, NULL, RS_ERROR };
-	return run_txn(ctx, revise_txn, &r, &r.status, &r.out, &r.errors, out, errors);
+	struct quote_txn t = { .ctx = ctx, .id = id, .status = RS_ERROR };
+	return run_txn(&t, revise_txn, out, errors);
 }
 
 /* Conversion ------------------------------------------------------------------ */
@@ -1111,21 +1115,10 @@ static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t 
 	return RS_OK;
 }
 
-struct answer_txn {
-	struct resource_ctx *ctx;
-	int64_t id;
-	const struct quote_answer *a;
-	bool accept;
-	json_t *out, *errors;
-	int status;
-};
-
 static int answer_txn(struct db *db, void *arg)
 {
-	struct answer_txn *t = arg;
-	json_decref(t->out);
-	json_decref(t->errors);
-	t->out = t->errors = NULL;
+	struct quote_txn *t = arg;
+	txn_begin(t);
 	json_t *q;
 	t->status = resource_get(t->ctx, &quote_resource, t->id, &q);
 	if (t->status != RS_OK)
@@ -1151,11 +1144,11 @@ static int answer_txn(struct db *db, void *arg)
 	}
 	json_decref(q);
 	if (t->status == RS_OK) {
-		json_t *d = t->accept ? json_pack("{s:s, s:s?, s:I}", "name", t->a->name, "address",
-						  t->a->address, "contract_id",
+		json_t *d = t->accept ? json_pack("{s:s, s:s?, s:I}", "name", t->answer->name, "address",
+						  t->answer->address, "contract_id",
 						  (json_int_t)contract)
-				      : json_pack("{s:s}", "reason", t->a->reason);
-		if (d && t->a->staff && t->accept)
+				      : json_pack("{s:s}", "reason", t->answer->reason);
+		if (d && t->answer->staff && t->accept)
 			json_object_set_new(d, "user_id", json_integer(t->ctx->actor->user_id));
 		char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
 		json_decref(d);
@@ -1165,16 +1158,15 @@ static int answer_txn(struct db *db, void *arg)
 				   : RS_ERROR;
 		free(detail);
 	}
-	if (t->status == DB_RETRY)
-		return DB_RETRY;
-	return t->status == RS_OK ? DB_OK : DB_ERROR;
+	return txn_end(t);
 }
 
 static int answer(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
 		  bool accept, json_t **out, json_t **errors)
 {
-	struct answer_txn t = { ctx, id, a, accept, NULL, NULL, RS_ERROR };
-	return run_txn(ctx, answer_txn, &t, &t.status, &t.out, &t.errors, out, errors);
+	struct quote_txn t = { .ctx = ctx, .id = id, .answer = a, .accept = accept,
+			       .status = RS_ERROR };
+	return run_txn(&t, answer_txn, out, errors);
 }
 
 int quote_accept(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
