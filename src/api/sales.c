@@ -151,6 +151,10 @@ static int reply_pdf(struct http_req *req, struct resource_ctx *ctx, json_t *quo
 		return -1;
 	}
 	http_set_header(req, "Content-Disposition", disposition);
+	/* a document, no page: it may only be framed by our own UI's preview */
+	http_set_header(req, "X-Frame-Options", "SAMEORIGIN");
+	http_set_header(req, "Content-Security-Policy",
+			"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'");
 	rc = http_reply_text(req, 200, "application/pdf", buf_str(&out), out.len);
 	buf_release(&out);
 	return rc;

@@ -460,6 +460,9 @@ class TestQuotes(SalesCase):
         status, headers, body = self.admin.request("GET", "/api/v1/quotes/%d.pdf" % q["id"])
         self.assertEqual(status, 200)
         self.assertEqual(headers["content-type"], "application/pdf")
+        # our own UI may frame it for a preview; nobody else may
+        self.assertEqual(headers["x-frame-options"], "SAMEORIGIN")
+        self.assertIn("frame-ancestors 'self'", headers["content-security-policy"])
         raw = body
         self.assertTrue(raw.startswith(b"%PDF-"))
         self.assertIn(b"%%EOF", raw[-32:])
