@@ -320,7 +320,9 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		}
 		if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
 			json_object_set_new(rec, "status", json_string("assigned"));
-		if (strcmp(str(rec, "status"), "in_progress") == 0)
+		/* the old status string went with the replaced value */
+		to = str(rec, "status");
+		if (strcmp(to, "in_progress") == 0)
 			set_time(rec, "first_responded_at", ctx->now);
 	} else {
 		const char *from = str(cur, "status");

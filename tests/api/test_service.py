@@ -130,6 +130,9 @@ class TestTickets(ServiceCase):
         self.assertEqual(t["status"], "assigned")
         status, _, page = self.admin.get("/api/v1/tickets?assignee_id=%d&status=assigned" % tech_id)
         self.assertIn(t["id"], [x["id"] for x in page["data"]])
+        # created with an assignee, a ticket starts assigned
+        made = self.ticket(assignee_id=tech_id)
+        self.assertEqual(made["status"], "assigned")
 
     def test_notes_public_note_is_first_response(self):
         t = self.ticket()
