@@ -6,14 +6,14 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DATA_DIR ?= var
 
-.PHONY: all deps build run test test-deps fuzz bench clean
+.PHONY: all deps build run test test-deps fuzz bench clean web
 
 all: build
 
 deps:
 	@scripts/deps.sh build
 
-build: deps
+build: deps web
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j $(JOBS)
 
@@ -24,7 +24,7 @@ run: build
 test-deps:
 	@scripts/deps.sh test
 
-test: test-deps
+test: test-deps web
 	@CC=clang cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DSERVIO_SANITIZE=ON >/dev/null
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
@@ -38,5 +38,22 @@ bench: build
 	@scripts/deps.sh bench
 	bench/run.sh
 
+# The browser UI (web/): npm ci only when the lock file is newer than
+# node_modules, vite build only when a source is newer than web/dist.
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+	web/package.json web/tsconfig.json web/vite.config.ts
+
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	@command -v npm >/dev/null 2>&1 || { echo "make: the web UI needs Node.js 20.19 or newer with npm" >&2; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error("make: the web UI needs Node.js 20.19 or newer, this is " + process.version); process.exit(1); }'
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+	@touch $@
+
 clean:
-	rm -rf build build-test
+	rm -rf build build-test web/dist

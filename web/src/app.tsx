@@ -1,0 +1,119 @@
+/*
+ * app.tsx - which screen a path shows. /q/:token (a client's quote link)
+ * needs no session; every other screen waits for the session check and
+ * sends a signed-out visitor to /signin?next=….
+ */
+import { useEffect, useRef } from "preact/hooks";
+import { Shell } from "./components/layout";
+import { Empty, LinkButton, Toaster } from "./components/ui";
+import { match, navigate, useLocation } from "./lib/router";
+import { can, session, type Me } from "./lib/session";
+import { installShortcuts } from "./lib/shortcuts";
+import { useStore } from "./lib/store";
+import { CompanyPage, CompaniesPage } from "./pages/Clients";
+import { Dashboard } from "./pages/Dashboard";
+import { DispatchPage } from "./pages/Dispatch";
+import { PublicQuote } from "./pages/PublicQuote";
+import { SettingsPage } from "./pages/Settings";
+import { SignIn } from "./pages/SignIn";
+import { TicketDetail } from "./pages/TicketDetail";
+import { TicketNew } from "./pages/TicketNew";
+import { TicketsPage } from "./pages/Tickets";
+import { ActivitiesPage } from "./pages/sales/Activities";
+import { CatalogPage } from "./pages/sales/Catalog";
+import { PipelinePage } from "./pages/sales/Pipeline";
+import { QuoteEditor } from "./pages/sales/QuoteEditor";
+import { QuotesPage } from "./pages/sales/Quotes";
+
+function Routes({ user }: { user: Me }) {
+  const { path } = useLocation();
+  let m: Record<string, string> | null;
+  if (path === "/" || path === "/dashboard") return <Dashboard user={user} />;
+  if (path === "/tickets") return <TicketsPage user={user} />;
+  if (path === "/tickets/new") return <TicketNew />;
+  if ((m = match("/tickets/:id", path))) return <TicketDetail id={Number(m.id)} user={user} key={m.id} />;
+  if (path === "/clients") return <CompaniesPage />;
+  if ((m = match("/clients/:id", path))) return <CompanyPage id={Number(m.id)} key={m.id} />;
+  if (path === "/dispatch") return <DispatchPage user={user} />;
+  if (path === "/settings" && can("settings.view", user.role)) return <SettingsPage section="users" user={user} />;
+  if ((m = match("/settings/:section", path)) && can("settings.view", user.role)) return <SettingsPage section={m.section} user={user} />;
+  if (path === "/pipeline") return <PipelinePage user={user} />;
+  if (path === "/activities") return <ActivitiesPage user={user} />;
+  if (path === "/catalog") return <CatalogPage user={user} />;
+  if (path === "/quotes" && can("quotes.view", user.role)) return <QuotesPage user={user} />;
+  if (path === "/quotes/new" && can("quotes.edit", user.role)) return <QuoteEditor id={null} user={user} key="new" />;
+  if ((m = match("/quotes/:id", path)) && /^\d+$/.test(m.id) && can("quotes.view", user.role)) return <QuoteEditor id={Number(m.id)} user={user} key={m.id} />;
+  return (
+    <Empty title="Page not found" icon="?" action={<LinkButton href="/">Go to the dashboard</LinkButton>}>
+      There is nothing at {path}.
+    </Empty>
+  );
+}
+
+export function App() {
+  const loc = useLocation();
+  const s = useStore(session);
+  const first = useRef(true);
+
+  useEffect(() => {
+    return installShortcuts({
+      enabled: () => session.get().state === "signed-in",
+      canCreate: () => can("tickets.create"),
+    });
+  }, []);
+
+  // after moving to another screen, put focus on its heading for screen readers
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const t = setTimeout(() => document.querySelector<HTMLElement>("main h1, .auth-page h1, .quote-page h1")?.focus({ preventScroll: true }), 50);
+    return () => clearTimeout(t);
+  }, [loc.path]);
+
+  const pub = match("/q/:token", loc.path);
+  if (pub)
+    return (
+      <>
+        <PublicQuote token={pub.token} />
+        <Toaster />
+      </>
+    );
+
+  if (s.state === "loading")
+    return (
+      <div class="boot" role="status">
+        <span class="brand-mark" aria-hidden="true">S</span>
+        <span class="sr-only">Loading Servio…</span>
+      </div>
+    );
+
+  if (s.state === "signed-out") {
+    if (loc.path !== "/signin") {
+      const next = loc.path + loc.search;
+      queueMicrotask(() => navigate("/signin" + (next !== "/" ? "?next=" + encodeURIComponent(next) : ""), { replace: true }));
+      return null;
+    }
+    return (
+      <>
+        <SignIn notice={s.notice} />
+        <Toaster />
+      </>
+    );
+  }
+
+  if (loc.path === "/signin") {
+    queueMicrotask(() => navigate("/", { replace: true }));
+    return null;
+  }
+
+  return (
+    <>
+      <Shell user={s.user}>
+        <Routes user={s.user} />
+      </Shell>
+      <Toaster />
+    </>
+  );
+}

@@ -1,0 +1,15 @@
+/* main.tsx - start: styles, the session check, then the app. */
+import { render } from "preact";
+import { App } from "./app";
+import { restore, session } from "./lib/session";
+import "./styles/tokens.css";
+import "./styles/base.css";
+import "./styles/components.css";
+import "./styles/layout.css";
+import "./styles/pages.css";
+import "./styles/sales.css";
+
+render(<App />, document.getElementById("app")!);
+
+if (!window.location.pathname.startsWith("/q/"))
+  restore().catch(() => session.set({ state: "signed-out", notice: "The server cannot be reached right now." }));

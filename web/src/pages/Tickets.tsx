@@ -1,0 +1,397 @@
+/*
+ * Tickets.tsx - the service order list: filters, full-text search and sort
+ * in the URL (so back, reload and links keep them), saved views, and cursor
+ * paging with "Load more" (never everything at once).
+ */
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
+import { MultiSelect } from "../components/multiselect";
+import { CompanyName, UserName } from "../components/names";
+import { CompanyPicker } from "../components/pickers";
+import { Button, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TextField, toast } from "../components/ui";
+import { api, errorMessage, type Query } from "../lib/api";
+import { relative } from "../lib/format";
+import { useDebounced, useTitle } from "../lib/hooks";
+import { remember, users } from "../lib/lookup";
+import { navigate, useLocation } from "../lib/router";
+import { can, type Me } from "../lib/session";
+import { OPEN_STATUSES, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS, STATUSES } from "../lib/tickets";
+import type { Ticket } from "../lib/types";
+import { loadViews, saveViews, type SavedView } from "../lib/views";
+
+const PAGE = 25;
+
+const SORTS = [
+  { value: "-created_at", label: "Newest first" },
+  { value: "created_at", label: "Oldest first" },
+  { value: "-updated_at", label: "Recently updated" },
+  { value: "resolution_due_at", label: "Resolution due (soonest)" },
+  { value: "response_due_at", label: "Response due (soonest)" },
+  { value: "-number", label: "Number (high to low)" },
+  { value: "subject", label: "Subject (A–Z)" },
+];
+
+interface Filters {
+  status: string[];
+  priority: string[];
+  assignee: string;
+  company: number | null;
+  q: string;
+  sort: string;
+  breached: boolean;
+}
+
+function readFilters(search: string): Filters {
+  const p = new URLSearchParams(search);
+  const list = (k: string) => (p.get(k) || "").split(",").filter(Boolean);
+  return {
+    status: p.has("status") ? list("status") : OPEN_STATUSES,
+    priority: list("priority"),
+    assignee: p.get("assignee_id") || "",
+    company: p.get("company_id") ? Number(p.get("company_id")) : null,
+    q: p.get("q") || "",
+    sort: p.get("sort") || "-created_at",
+    breached: p.get("resolution_breached") === "true",
+  };
+}
+
+function writeFilters(f: Filters): string {
+  const p = new URLSearchParams();
+  const sameAsOpen = f.status.length === OPEN_STATUSES.length && OPEN_STATUSES.every((s) => f.status.includes(s));
+  if (!sameAsOpen) p.set("status", f.status.join(","));
+  if (f.priority.length) p.set("priority", f.priority.join(","));
+  if (f.assignee) p.set("assignee_id", f.assignee);
+  if (f.company) p.set("company_id", String(f.company));
+  if (f.q) p.set("q", f.q);
+  if (f.sort !== "-created_at") p.set("sort", f.sort);
+  if (f.breached) p.set("resolution_breached", "true");
+  const s = p.toString().replace(/%2C/g, ",");
+  return s ? "?" + s : "";
+}
+
+function apiQuery(f: Filters, me: Me): Query {
+  return {
+    status: f.status.join(",") || undefined,
+    priority: f.priority.join(",") || undefined,
+    assignee_id: f.assignee === "me" ? me.id : f.assignee || undefined,
+    company_id: f.company ?? undefined,
+    q: f.q.trim() || undefined,
+    sort: f.sort,
+    resolution_breached: f.breached ? "true" : undefined,
+    limit: PAGE,
+  };
+}
+
+export function TicketsPage({ user }: { user: Me }) {
+  useTitle("Service orders");
+  const loc = useLocation();
+  const filters = useMemo(() => readFilters(loc.search), [loc.search]);
+  const [qText, setQText] = useState(filters.q);
+  const q = useDebounced(qText, 300);
+  const [rows, setRows] = useState<Ticket[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [views, setViews] = useState<SavedView[]>(() => loadViews(user.id));
+  const [saving, setSaving] = useState(false);
+  const [showFilters, setShowFilters] = useState(false);
+  const [n, setN] = useState(0);
+  const staff = users.use();
+  const ctlRef = useRef<AbortController | null>(null);
+
+  // the search box follows the URL (e.g. the top bar's search) …
+  useEffect(() => setQText(filters.q), [filters.q]);
+  // … and the URL follows the search box once typing pauses
+  useEffect(() => {
+    if (q !== filters.q) update({ q });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [q]);
+
+  function update(part: Partial<Filters>) {
+    navigate("/tickets" + writeFilters({ ...filters, ...part }), { replace: true });
+  }
+
+  useEffect(() => {
+    ctlRef.current?.abort();
+    const ctl = new AbortController();
+    ctlRef.current = ctl;
+    setLoading(true);
+    setError(null);
+    api
+      .list<Ticket>("/tickets", apiQuery(filters, user), ctl.signal)
+      .then((p) => {
+        setRows(p.data);
+        setCursor(p.next_cursor);
+        setLoading(false);
+      })
+      .catch((e) => {
+        if ((e as Error).name === "AbortError") return;
+        setError(errorMessage(e));
+        setLoading(false);
+      });
+    return () => ctl.abort();
+  }, [loc.search, n]);
+
+  async function loadMore() {
+    if (!cursor) return;
+    setMore(true);
+    try {
+      const p = await api.list<Ticket>("/tickets", { ...apiQuery(filters, user), cursor });
+      setRows((r) => [...r, ...p.data]);
+      setCursor(p.next_cursor);
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    } finally {
+      setMore(false);
+    }
+  }
+
+  const current = writeFilters(filters);
+  const builtIn: SavedView[] = [
+    { name: "Open", query: "" },
+    { name: "My open", query: "?assignee_id=me" },
+    { name: "Breached", query: "?sort=resolution_due_at&resolution_breached=true" },
+    { name: "All", query: "?status=" },
+  ];
+  const filtered =
+    filters.priority.length > 0 || !!filters.assignee || !!filters.company || !!filters.q || filters.breached ||
+    current.includes("status=");
+
+  function saveView(name: string) {
+    const next = [...views.filter((v) => v.name !== name), { name, query: current }];
+    setViews(next);
+    saveViews(user.id, next);
+    toast(`View “${name}” saved`);
+  }
+
+  function deleteView(name: string) {
+    const next = views.filter((v) => v.name !== name);
+    setViews(next);
+    saveViews(user.id, next);
+  }
+
+  const staffOptions = (staff ?? []).filter((u) => u.active);
+  const activeCount = [!current.includes("status=") ? 0 : 1, filters.priority.length ? 1 : 0, filters.assignee ? 1 : 0, filters.company ? 1 : 0].reduce((a, b) => a + b, 0);
+
+  return (
+    <div>
+      <PageHeader
+        title="Service orders"
+        actions={
+          <>
+            <Button onClick={() => setSaving(true)}>Save view</Button>
+            {can("tickets.create", user.role) && (
+              <LinkButton href="/tickets/new" variant="primary">
+                New service order
+              </LinkButton>
+            )}
+          </>
+        }
+      />
+
+      <div class="list-toolbar">
+      <nav class="chips views" aria-label="Views">
+        {builtIn.map((v) => (
+          <a key={v.name} href={"/tickets" + v.query} class={`chip ${current === v.query ? "is-active" : ""}`} aria-current={current === v.query ? "page" : undefined}>
+            {v.name}
+          </a>
+        ))}
+        {views.length > 0 && <span class="chips-sep" aria-hidden="true" />}
+        {views.map((v) => (
+          <span key={v.name} class={`chip ${current === v.query ? "is-active" : ""}`}>
+            <a href={"/tickets" + v.query} class="chip-link" aria-current={current === v.query ? "page" : undefined}>
+              {v.name}
+            </a>
+            <button type="button" class="chip-x" aria-label={`Delete view ${v.name}`} onClick={() => deleteView(v.name)}>
+              ✕
+            </button>
+          </span>
+        ))}
+      </nav>
+          <div class="filter-select sort-select">
+            <label for="f-sort" class="sr-only">
+              Sort
+            </label>
+            <select id="f-sort" class="input select filter-input" value={filters.sort} onChange={(e) => update({ sort: (e.currentTarget as HTMLSelectElement).value })}>
+              {SORTS.map((s) => (
+                <option key={s.value} value={s.value}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          </div>
+      </div>
+
+      <section class="card list-card">
+        <div class={`filters ${showFilters ? "is-open" : ""}`} role="group" aria-label="Filters">
+          <div class="filter-search">
+            <label for="ticket-q" class="sr-only">
+              Search subject, description and notes
+            </label>
+            <input
+              id="ticket-q"
+              type="search"
+              class="input"
+              placeholder="Search subject, description, notes…"
+              value={qText}
+              onInput={(e) => setQText((e.currentTarget as HTMLInputElement).value)}
+            />
+          </div>
+          <Button class="filters-toggle" aria-expanded={showFilters} aria-controls="filter-more" onClick={() => setShowFilters(!showFilters)}>
+            Filters{activeCount ? ` (${activeCount})` : ""}
+          </Button>
+          <div class="filter-more" id="filter-more">
+          <MultiSelect
+            label="Status"
+            options={STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] }))}
+            value={filters.status}
+            onValue={(v) => update({ status: v })}
+            allLabel="Any status"
+          />
+          <MultiSelect
+            label="Priority"
+            options={PRIORITIES.map((p) => ({ value: p, label: PRIORITY_LABELS[p] }))}
+            value={filters.priority}
+            onValue={(v) => update({ priority: v })}
+            allLabel="Any priority"
+          />
+          <div class="filter-select">
+            <label for="f-assignee" class="sr-only">
+              Assignee
+            </label>
+            <select id="f-assignee" class={`input select filter-input ${filters.assignee ? "is-set" : ""}`} value={filters.assignee} onChange={(e) => update({ assignee: (e.currentTarget as HTMLSelectElement).value })}>
+              <option value="">Any assignee</option>
+              <option value="me">Assigned to me</option>
+              {staffOptions.map((u) => (
+                <option key={u.id} value={String(u.id)}>
+                  {u.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div class="filter-company">
+            <CompanyPicker label="Company" hideLabel value={filters.company} onValue={(id) => update({ company: id })} placeholder="Any company" id="f-company" />
+          </div>
+          </div>
+          {filtered && (
+            <button type="button" class="link-btn" onClick={() => navigate("/tickets", { replace: true })}>
+              Clear filters
+            </button>
+          )}
+        </div>
+
+        {error ? (
+          <ErrorState message={error} onRetry={() => setN((x) => x + 1)} />
+        ) : loading ? (
+          <Loading rows={6} label="Loading service orders…" />
+        ) : rows.length === 0 ? (
+          <Empty title={filtered ? "No service orders match" : "No open service orders"} icon="✓" action={filtered ? <LinkButton href="/tickets">Clear filters</LinkButton> : can("tickets.create", user.role) ? <LinkButton href="/tickets/new" variant="primary">New service order</LinkButton> : undefined}>
+            {filtered ? "Try fewer filters or other words." : "Nothing is waiting. New service orders will show up here."}
+          </Empty>
+        ) : (
+          <>
+            <div class="table-wrap">
+              <table class="table tickets-table" aria-label="Service orders">
+                <thead>
+                  <tr>
+                    <th scope="col">Service order</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Priority</th>
+                    <th scope="col" class="col-assignee">Assignee</th>
+                    <th scope="col">SLA</th>
+                    <th scope="col" class="col-updated">Updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((t) => (
+                    <tr
+                      key={t.id}
+                      class="clickable"
+                      onClick={(e) => {
+                        if ((e.target as HTMLElement).closest("a")) return;
+                        remember("tickets", t);
+                        navigate(`/tickets/${t.id}`);
+                      }}
+                    >
+                      <td class="col-main">
+                        <div class="cell-title">
+                          <span class="ticket-no">{t.number}</span>{" "}
+                          <a href={`/tickets/${t.id}`} onClick={() => remember("tickets", t)}>
+                            {t.subject}
+                          </a>
+                        </div>
+                        <div class="cell-sub">
+                          <CompanyName id={t.company_id} />
+                        </div>
+                      </td>
+                      <td>
+                        <StatusBadge status={t.status} />
+                      </td>
+                      <td>
+                        <PriorityBadge priority={t.priority} />
+                      </td>
+                      <td class="col-assignee">
+                        <UserName id={t.assignee_id} />
+                      </td>
+                      <td>
+                        <SlaBadge ticket={t} compact />
+                      </td>
+                      <td class="col-updated muted nowrap" title={new Date(t.updated_at).toLocaleString()}>
+                        {relative(t.updated_at)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <div class="table-foot">
+              <span>
+                {rows.length} shown{cursor ? "" : " · that is all"}
+              </span>
+              {cursor && (
+                <Button size="sm" onClick={loadMore} busy={more}>
+                  Load more
+                </Button>
+              )}
+            </div>
+          </>
+        )}
+      </section>
+
+      {saving && <SaveViewDialog onClose={() => setSaving(false)} onSave={(name) => { saveView(name); setSaving(false); }} existing={views.map((v) => v.name)} />}
+    </div>
+  );
+}
+
+function SaveViewDialog({ onClose, onSave, existing }: { onClose: () => void; onSave: (name: string) => void; existing: string[] }) {
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | undefined>();
+  return (
+    <Dialog
+      title="Save this view"
+      description="Saves the current filters, search and sort under a name, in this browser."
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant="primary" type="submit" form="save-view">
+            Save view
+          </Button>
+        </>
+      }
+    >
+      <form
+        id="save-view"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const n = name.trim();
+          if (!n) return setError("Give the view a name");
+          onSave(n);
+        }}
+      >
+        <TextField label="Name" value={name} onValue={setName} error={error} autoFocus hint={existing.includes(name.trim()) ? "A view with this name will be replaced." : undefined} />
+      </form>
+    </Dialog>
+  );
+}

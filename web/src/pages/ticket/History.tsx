@@ -1,0 +1,73 @@
+/* History.tsx - who changed what on the ticket, in words. */
+import { ErrorState, Empty, Loading } from "../../components/ui";
+import { listAll } from "../../lib/api";
+import { dateTime, relative } from "../../lib/format";
+import { useLoad } from "../../lib/hooks";
+import { userName, users } from "../../lib/lookup";
+import { KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS } from "../../lib/tickets";
+import type { HistoryEvent, Ticket, User } from "../../lib/types";
+
+function describe(e: HistoryEvent, staff: User[] | null): string {
+  const st = (v: string | null) => (v ? STATUS_LABELS[v] ?? v : "—");
+  const who = (v: string | null) => (v ? userName(staff, Number(v)) : "nobody");
+  switch (e.kind) {
+    case "created":
+      return `Created as ${st(e.to_value)}`;
+    case "status":
+      return `Status changed from ${st(e.from_value)} to ${st(e.to_value)}`;
+    case "priority":
+      return `Priority changed from ${PRIORITY_LABELS[e.from_value ?? ""] ?? e.from_value} to ${PRIORITY_LABELS[e.to_value ?? ""] ?? e.to_value}`;
+    case "kind":
+      return `Kind changed from ${KIND_LABELS[e.from_value ?? ""] ?? e.from_value} to ${KIND_LABELS[e.to_value ?? ""] ?? e.to_value}`;
+    case "assignee":
+      return e.to_value ? `Assigned to ${who(e.to_value)}${e.from_value ? ` (was ${who(e.from_value)})` : ""}` : `Unassigned (was ${who(e.from_value)})`;
+    case "tier":
+      return `Tier changed from ${e.from_value ?? "—"} to ${e.to_value}`;
+    case "contract":
+      return e.to_value ? `Contract set (#${e.to_value})` : "Contract removed";
+    case "public_note":
+      return "Public reply sent";
+    case "assignment_override":
+      return `Assigned to ${who(e.to_value)} despite a missing certification: ${e.detail ?? ""}`;
+    case "escalation": {
+      try {
+        const d = JSON.parse(e.detail ?? "{}");
+        const to = d.to === "tier" ? `tier ${d.tier ?? "up"}` : d.to === "user" ? userName(staff, d.user_id) : `${d.to}${d.reference ? ` (${d.reference})` : ""}`;
+        return `Escalated to ${to}: ${d.reason ?? ""}`;
+      } catch {
+        return `Escalated: ${e.detail ?? ""}`;
+      }
+    }
+    case "merged_into":
+      return `Merged into ticket #${e.to_value}`;
+    case "merged_from":
+      return `Ticket #${e.to_value} merged into this one`;
+    default:
+      if (/^sla_/.test(e.kind) || e.kind.includes("warning") || e.kind.includes("breach"))
+        return `SLA: ${e.kind.replace(/_/g, " ")}${e.to_value ? ` ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
+      return `${e.kind.replace(/_/g, " ")}${e.to_value ? `: ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
+  }
+}
+
+export function HistoryPanel({ ticket }: { ticket: Ticket }) {
+  const h = useLoad(() => listAll<HistoryEvent>(`/tickets/${ticket.id}/history`, {}, 2000), [ticket.id, ticket.version]);
+  const staff = users.use();
+  if (h.error) return <ErrorState message={h.error} onRetry={h.reload} />;
+  if (!h.data) return <Loading rows={3} />;
+  if (h.data.length === 0) return <Empty title="No history" />;
+  return (
+    <ol class="history" aria-label="History">
+      {[...h.data].reverse().map((e) => (
+        <li key={e.id} class={`history-item hk-${e.kind}`}>
+          <span class="history-dot" aria-hidden="true" />
+          <div>
+            <div>{describe(e, staff)}</div>
+            <div class="small muted">
+              {e.actor_id ? userName(staff, e.actor_id) : "System"} · <time dateTime={e.at} title={dateTime(e.at)}>{relative(e.at)}</time>
+            </div>
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,218 @@
+/*
+ * harness.mjs - what the browser tests stand on: a fresh servio (init in a
+ * temporary data directory, serve on a free port of 127.0.0.1 with the
+ * built UI as web root), an API client with an admin token for fixtures,
+ * Debian's Chromium through playwright-core, and a small test runner that
+ * ends with "N passed, M failed".
+ *
+ * Environment:
+ *   SERVIO_BIN          the servio binary (default ../../build/servio)
+ *   SERVIO_WEB_ROOT     the built UI (default ../dist)
+ *   SERVIO_SCREENSHOTS  where screenshots go (default ../../build-test/screenshots)
+ *   CHROMIUM            the browser (default /usr/bin/chromium)
+ *   HEADED=1            show the browser (needs a display)
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SOURCE = resolve(here, "..", "..");
+export const BIN = process.env.SERVIO_BIN || join(SOURCE, "build", "servio");
+export const WEB_ROOT = process.env.SERVIO_WEB_ROOT || join(SOURCE, "web", "dist");
+export const SHOTS = process.env.SERVIO_SCREENSHOTS || join(SOURCE, "build-test", "screenshots");
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+export const ADMIN_EMAIL = "admin@example.com";
+export const ADMIN_PASSWORD = "Adm1n-Pass-For-Browser-Tests-3e9a!";
+
+const CONF_VARS = [
+  "SERVIO_DATA_DIR", "SERVIO_LISTEN", "SERVIO_DATABASE_URL", "SERVIO_LOG_LEVEL", "SERVIO_WEB_ROOT",
+  "SERVIO_THREADS", "SERVIO_MAX_BODY", "SERVIO_SESSION_IDLE_MINUTES", "SERVIO_SESSION_MAX_HOURS",
+  "SERVIO_ADMIN_EMAIL", "SERVIO_ADMIN_PASSWORD",
+];
+
+function serverEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of CONF_VARS) delete env[k];
+  env.SERVIO_ARGON2_FAST = "1";
+  return { ...env, ...extra };
+}
+
+/* Servers still running when this process ends (an interrupt, a closed pipe) are killed with it. */
+const running = new Set();
+process.on("exit", () => {
+  for (const s of running) {
+    try {
+      s.proc.kill("SIGKILL");
+    } catch {
+      /* gone already */
+    }
+    if (s.dir) rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => process.exit(130));
+
+export class Server {
+  constructor() {
+    this.dir = null;
+    this.proc = null;
+    this.port = 0;
+    this.log = [];
+  }
+
+  cli(...args) {
+    const r = spawnSync(BIN, [...args, "--data-dir", this.dir], { env: serverEnv(), encoding: "utf8", timeout: 60000 });
+    if (r.status !== 0) throw new Error(`servio ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  }
+
+  async start() {
+    if (!existsSync(BIN)) throw new Error(`no servio binary at ${BIN} (set SERVIO_BIN)`);
+    if (!existsSync(join(WEB_ROOT, "index.html"))) throw new Error(`no built UI at ${WEB_ROOT} (run "npm run build" in web/)`);
+    this.dir = mkdtempSync(join(tmpdir(), "servio-ui-"));
+    const init = spawnSync(BIN, ["init", "--data-dir", this.dir], {
+      env: serverEnv({ SERVIO_ADMIN_EMAIL: ADMIN_EMAIL, SERVIO_ADMIN_PASSWORD: ADMIN_PASSWORD }),
+      encoding: "utf8",
+      timeout: 60000,
+    });
+    if (init.status !== 0) throw new Error(`servio init failed:\n${init.stdout}${init.stderr}`);
+    this.proc = spawn(BIN, ["serve", "--data-dir", this.dir, "--listen", "127.0.0.1:0", "--web-root", WEB_ROOT, "--log-level", "info"], {
+      env: serverEnv(),
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    running.add(this);
+    this.exited = new Promise((res) => this.proc.on("exit", (code, sig) => res({ code, sig })));
+    await new Promise((res, rej) => {
+      let buf = "";
+      const timer = setTimeout(() => rej(new Error("servio serve did not say \"listening on\" in 30 s:\n" + this.log.join("\n"))), 30000);
+      this.proc.stderr.setEncoding("utf8");
+      this.proc.stderr.on("data", (chunk) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          this.log.push(line);
+          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+          if (m && !this.port) {
+            this.port = Number(m[1]);
+            clearTimeout(timer);
+            res();
+          }
+        }
+      });
+      this.proc.on("exit", (code) => {
+        clearTimeout(timer);
+        rej(new Error(`servio serve exited (${code}) before listening:\n${this.log.join("\n")}`));
+      });
+    });
+    this.token = this.tokenFor(ADMIN_EMAIL);
+    if (!this.token) throw new Error("servio token create printed no token");
+    return this;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** A new API token for the user with that e-mail address. */
+  tokenFor(email) {
+    const out = this.cli("token", "create", "--email", email, "--name", "browser-tests");
+    return out.split(/\s+/).map((w) => w.replace(/["'`,;()[\]]/g, "")).find((w) => w.startsWith("svo_"));
+  }
+
+  /** The admin's API, with a bearer token: for fixtures and checks (headers.token: another user's). */
+  async api(method, path, body, headers = {}) {
+    const { token = this.token, ...rest } = headers;
+    const res = await fetch(this.url + "/api/v1" + path, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...rest },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status}: ${text}`);
+    return data;
+  }
+
+  /** Sanitizer reports in the server's log (the test build runs under ASan/UBSan). */
+  sanitizerLines() {
+    const i = this.log.findIndex((l) => l.includes("Sanitizer") || l.includes("runtime error:"));
+    return i < 0 ? [] : this.log.slice(i, i + 80);
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) {
+      this.proc.kill("SIGTERM");
+      const t = setTimeout(() => this.proc.kill("SIGKILL"), 30000);
+      this.result = await this.exited;
+      clearTimeout(t);
+    }
+    running.delete(this);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
+  }
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: !process.env.HEADED,
+    // as root (CI) Chromium needs --no-sandbox; the network flags keep it off the closed network
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
+
+/** The screenshot folder, emptied of the pictures of an earlier run. */
+export function screenshotDir() {
+  mkdirSync(SHOTS, { recursive: true });
+  for (const f of readdirSync(SHOTS)) if (f.endsWith(".png")) rmSync(join(SHOTS, f), { force: true });
+  return SHOTS;
+}
+
+/** The RFC 6238 code (SHA-1, 30 s, 6 digits) of a base32 secret at time t (ms). */
+export function totp(secretB32, t = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secretB32.replace(/=+$/, "")) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(t / 30000)));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const o = h[h.length - 1] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+export function assert(cond, message) {
+  if (!cond) throw new Error("assertion failed: " + message);
+}
+
+/**
+ * Runs tests in order; each is { name, fn(ctx) }. A failure is reported
+ * with its error and a screenshot of the page, and the next test runs.
+ */
+export async function runTests(tests, ctx, { onFail } = {}) {
+  let passed = 0;
+  let failed = 0;
+  let n = 0;
+  for (const t of tests) {
+    n++;
+    const t0 = Date.now();
+    try {
+      await t.fn(ctx);
+      passed++;
+      console.log(`ok ${n} - ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`not ok ${n} - ${t.name}`);
+      console.log(String(e && e.stack ? e.stack : e).split("\n").map((l) => "    " + l).join("\n"));
+      if (onFail) await onFail(t, e).catch(() => undefined);
+    }
+  }
+  return { passed, failed };
+}
