@@ -35,8 +35,9 @@ extern const struct api_routes api_sales_routes;	/* sales.c: quote actions, link
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
 bool api_no_query_or_reply(struct http_req *req);
-/* resources.c: the generic GET of one record (the route's data is its resource). */
+/* resources.c: the generic GET of one record and of a list (the route's data is its resource). */
 int api_resource_get(struct http_req *req);
+int api_resource_list(struct http_req *req);
 /* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
 int api_quote_get(struct http_req *req);
 

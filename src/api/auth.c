@@ -13,6 +13,7 @@
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "resource/audit.h"
+#include "resource/resource.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -388,7 +389,128 @@ int api_authenticate(struct http_req *req)
 	return 0;
 }
 
+/*
+ * API tokens for programs. Everyone manages their own; admins anyone's.
+ * A token's secret is shown once, in the reply that makes it.
+ */
+static int tokens_list(struct http_req *req)
+{
+	const struct auth_user *u = api_user(req);
+	if (u->role & ROLE_ADMIN)
+		return api_resource_list(req);
+	/* the others see their own: user_id is theirs, named or not */
+	char mine[24];
+	snprintf(mine, sizeof(mine), "%lld", (long long)u->id);
+	for (int i = 0; i < req->nquery; i++)
+		if (strcmp(req->query[i].name, "user_id") == 0) {
+			if (strcmp(req->query[i].value, mine) != 0)
+				return http_reply_problem(req, 403, "forbidden", NULL,
+							  "only admins list other users' tokens");
+			return api_resource_list(req);
+		}
+	if (req->nquery >= HTTP_MAX_QUERY)
+		return http_reply_problem(req, 400, "bad-query", NULL, "too many query parameters");
+	req->query[req->nquery].name = "user_id";
+	req->query[req->nquery].value = arena_strdup(&req->arena, mine);
+	req->nquery++;
+	return api_resource_list(req);
+}
+
+static int token_new(struct http_req *req)
+{
+	static const struct field fields[] = {
+		FIELD_TEXT("name", F_REQUIRED, 1, 100),
+		FIELD_INT("expires_days", 0, 1, 3650),
+		FIELD_INT("user_id", 0, 1, INT64_MAX),
+		FIELD_END
+	};
+	static const struct resource body_spec = { .name = "tokens", .singular = "API token",
+						   .fields = fields };
+	const struct auth_user *u = api_user(req);
+	if (!req->body)
+		return http_reply_problem(req, 400, "body-required", NULL,
+					  "a JSON object {\"name\": …} is required");
+	json_t *errors = json_array();
+	if (resource_validate(&body_spec, req->body, true, errors))
+		return http_reply_problem(req, 422, "validation", errors,
+					  "the API token has invalid fields");
+	json_decref(errors);
+	json_t *who = json_object_get(req->body, "user_id");
+	int64_t user = json_is_integer(who) ? json_integer_value(who) : u->id;
+	if (user != u->id && !(u->role & ROLE_ADMIN))
+		return http_reply_problem(req, 403, "forbidden", NULL,
+					  "only admins make tokens for other users");
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT active FROM users WHERE id = ?", "i", user);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return -1;
+	bool active = rc == DB_ROW && db_col_int(st, 0) != 0;
+	if (rc == DB_ROW)
+		db_done(st);
+	if (!active) {
+		errors = json_array();
+		resource_error(errors, "user_id", rc == DB_ROW ? "the user is disabled; a token would not work"
+							       : "refers to no user");
+		return http_reply_problem(req, 422, "validation", errors,
+					  "the API token has invalid fields");
+	}
+	json_t *days = json_object_get(req->body, "expires_days");
+	int64_t expires = json_is_integer(days) ? time_now() + json_integer_value(days) * 86400 : 0;
+	char token[AUTH_API_TOKEN_LEN];
+	int64_t id;
+	const char *name = json_string_value(json_object_get(req->body, "name"));
+	if (auth_token_create(db, actor_for(req, u->id, u->email), user, name, expires, token,
+			      &id) != 0)
+		return -1;
+	char at[TIME_RFC3339_LEN];
+	if (expires)
+		time_format(expires, at);
+	http_set_header(req, "Location", arena_printf(&req->arena, "/api/v1/tokens/%lld",
+						      (long long)id));
+	return http_reply_json(req, 201,
+			       json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s}", "id", (json_int_t)id,
+					 "user_id", (json_int_t)user, "name", name, "expires_at",
+					 expires ? at : NULL, "token", token, "note",
+					 "shown once: send it as \"Authorization: Bearer <token>\""));
+}
+
+static int token_delete(struct http_req *req)
+{
+	const struct auth_user *u = api_user(req);
+	int64_t id = api_parse_id(http_param(req, "id"));
+	struct db *db = id ? api_db_or_reply(req) : NULL;
+	if (!id)
+		return http_reply_problem(req, 404, "not-found", NULL, "no API token with id \"%s\"",
+					  http_param(req, "id"));
+	if (!db)
+		return 0;
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT user_id FROM api_tokens WHERE id = ? AND revoked_at IS NULL",
+			"i", id);
+	if (rc != DB_ROW && rc != DB_DONE)
+		return -1;
+	int64_t owner = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	if (rc == DB_ROW)
+		db_done(st);
+	/* someone else's token is as good as none to a non-admin */
+	if (!owner || (owner != u->id && !(u->role & ROLE_ADMIN)))
+		return http_reply_problem(req, 404, "not-found", NULL, "no active API token with id %lld",
+					  (long long)id);
+	rc = auth_token_revoke(db, actor_for(req, u->id, u->email), id);
+	if (rc == 1)
+		return http_reply_problem(req, 404, "not-found", NULL, "no active API token with id %lld",
+					  (long long)id);
+	return rc == 0 ? http_reply_empty(req, 204) : -1;
+}
+
 static const struct http_route routes[] = {
+	{ "GET", "/api/v1/tokens", tokens_list, ROLE_STAFF, 0, &api_token_resource },
+	{ "GET", "/api/v1/tokens/:id", api_resource_get, ROLE_ADMIN, 0, &api_token_resource },
+	{ "POST", "/api/v1/tokens", token_new, ROLE_STAFF, HTTP_SECRET_REPLY, NULL },
+	{ "DELETE", "/api/v1/tokens/:id", token_delete, ROLE_STAFF, HTTP_RAW_BODY, NULL },
 	{ "POST", "/api/v1/auth/login", login, HTTP_PUBLIC, HTTP_SECRET_REPLY, NULL },
 	{ "POST", "/api/v1/auth/logout", logout, ROLE_ANYONE, HTTP_RAW_BODY, NULL },
 	{ "GET", "/api/v1/me", me, ROLE_ANYONE, 0, NULL },

@@ -323,6 +323,11 @@ int api_resource_get(struct http_req *req)
 	return res_get(req);
 }
 
+int api_resource_list(struct http_req *req)
+{
+	return res_list(req);
+}
+
 static int res_create(struct http_req *req)
 {
 	const struct resource *res = res_of(req);

@@ -20,6 +20,8 @@ struct resource;
 /* resources.c: /api/v1/users and /api/v1/users/{id}/certifications */
 extern const struct resource user_resource;
 extern const struct resource certification_resource;
+/* /api/v1/tokens: API tokens to list (read-only; see auth_token_create). */
+extern const struct resource api_token_resource;
 
 enum role {
 	ROLE_ADMIN = 1u << 0,

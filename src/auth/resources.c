@@ -111,3 +111,30 @@ const struct resource certification_resource = {
 	.parent = &user_resource,
 	.parent_field = "user_id",
 };
+
+/*
+ * API tokens as records to list (their secrets are never stored, and
+ * their hashes never shown); made and revoked by auth_token_create and
+ * auth_token_revoke.
+ */
+static const struct field token_fields[] = {
+	FIELD_REF("user_id", F_READ_ONLY | F_FILTER, &user_resource),
+	FIELD_TEXT("name", F_READ_ONLY | F_FILTER | F_SORT, 1, 100),
+	/* the first characters after "svo_", to tell tokens apart */
+	FIELD_TEXT("prefix", F_READ_ONLY, 1, 20),
+	FIELD_TIME("created_at", F_READ_ONLY | F_FILTER | F_SORT),
+	FIELD_TIME("last_used_at", F_READ_ONLY | F_SORT),
+	FIELD_TIME("expires_at", F_READ_ONLY | F_FILTER),
+	FIELD_TIME("revoked_at", F_READ_ONLY | F_FILTER),
+	FIELD_END
+};
+
+const struct resource api_token_resource = {
+	.name = "tokens",
+	.singular = "API token",
+	.table = "api_tokens",
+	.fields = token_fields,
+	.default_sort = "-id",
+	.read_only = true,
+	.no_record_columns = true,
+};
