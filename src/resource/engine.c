@@ -246,7 +246,9 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		buf_addf(&sql, " AND %s = ?", res->parent_field);
 	for (int i = 0; i < q->nfilters; i++) {
 		const struct resource_filter *flt = &q->filters[i];
-		if (flt->op == FILTER_BEFORE) {
+		if (flt->op == FILTER_NONE) {
+			buf_addf(&sql, " AND %s IS NULL", flt->column);
+		} else if (flt->op == FILTER_BEFORE) {
 			buf_addf(&sql, " AND %s < ?", flt->column);
 		} else if (flt->op == FILTER_AFTER) {
 			buf_addf(&sql, " AND %s > ?", flt->column);

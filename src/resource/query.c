@@ -112,6 +112,13 @@ static int parse_values(const struct resource *res, const struct field *f, const
 {
 	if (!*raw)
 		return fail(arena, err, "filter \"%s\" needs a value", name);
+	/* "assignee_id=none": records that refer to nothing */
+	if (f && f->type == FT_REF && strcmp(raw, "none") == 0) {
+		flt->op = FILTER_NONE;
+		flt->values = NULL;
+		flt->nvalues = 0;
+		return 0;
+	}
 	const char **values = arena_alloc(arena, sizeof(*values) * MAX_VALUES);
 	if (!values)
 		return fail(arena, err, "out of memory");
@@ -135,7 +142,10 @@ static int parse_values(const struct resource *res, const struct field *f, const
 		case FT_INT:
 		case FT_MONEY:
 			if (parse_int(v, &iv) < 0)
-				return fail(arena, err, "filter \"%s\": \"%s\" is not an integer",
+				return fail(arena, err,
+					    type == FT_REF && strcmp(v, "none") == 0
+						    ? "filter \"%s\": \"%s\" stands alone, not in a list"
+						    : "filter \"%s\": \"%s\" is not an integer",
 					    name, v);
 			break;
 		case FT_BOOL:

@@ -198,7 +198,8 @@ int resource_validate(const struct resource *res, const json_t *body, bool creat
 struct resource_filter {
 	const struct field *field;	/* NULL for the built-in columns */
 	const char *column;
-	enum { FILTER_IN, FILTER_BEFORE, FILTER_AFTER } op;
+	/* FILTER_NONE: a reference that is null ("assignee_id=none"), no values */
+	enum { FILTER_IN, FILTER_BEFORE, FILTER_AFTER, FILTER_NONE } op;
 	const char **values;		/* decoded, validated */
 	int nvalues;
 };

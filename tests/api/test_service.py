@@ -133,6 +133,15 @@ class TestTickets(ServiceCase):
         # created with an assignee, a ticket starts assigned
         made = self.ticket(assignee_id=tech_id)
         self.assertEqual(made["status"], "assigned")
+        # "none" finds the ones nobody has
+        loose = self.ticket()
+        status, _, page = self.admin.get("/api/v1/tickets?assignee_id=none&limit=200")
+        ids = [x["id"] for x in page["data"]]
+        self.assertIn(loose["id"], ids)
+        self.assertNotIn(made["id"], ids)
+        self.assertTrue(all(x["assignee_id"] is None for x in page["data"]))
+        self.assertProblem(self.admin.get("/api/v1/tickets?assignee_id=none,%d" % tech_id), 400)
+        self.assertProblem(self.admin.get("/api/v1/tickets?priority=none"), 400)
 
     def test_notes_public_note_is_first_response(self):
         t = self.ticket()
