@@ -203,10 +203,27 @@ int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t i
 	return rc == DB_RETRY ? RS_ERROR : rc;
 }
 
-/* The ORDER BY expression: nullable columns sort as '' or the smallest integer. */
+/*
+ * The ORDER BY expression: nullable columns sort as '' or the smallest
+ * integer; an enum sorts in the order its values are listed (priority
+ * critical, high, medium, low; status as a ticket lives), not by spelling.
+ * The values are the field table's constants, never input.
+ */
 static const char *sort_expr(struct arena *arena, const struct resource_query *q)
 {
 	const struct field *f = q->sort_field;
+	if (f && f->type == FT_ENUM) {
+		struct buf b;
+		buf_init(&b, SQL_MAX);
+		buf_addf(&b, "CASE %s", f->name);
+		int i = 0;
+		for (const char *const *v = f->enum_values; *v; v++, i++)
+			buf_addf(&b, " WHEN '%s' THEN %d", *v, i);
+		buf_addf(&b, " ELSE %d END", i);
+		const char *e = b.failed ? NULL : arena_strdup(arena, buf_str(&b));
+		buf_release(&b);
+		return e;
+	}
 	if (!f || f->flags & F_REQUIRED)
 		return q->sort_column;
 	if (int_typed(f->type))
@@ -221,7 +238,9 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	buf_init(&sql, SQL_MAX);
 	const char *order = sort_expr(ctx->arena, q);
 	bool by_id = strcmp(q->sort_column, "id") == 0;
-	bool sort_int = q->sort_field ? int_typed(q->sort_field->type) : by_id;
+	bool sort_int = q->sort_field ? int_typed(q->sort_field->type) ||
+						q->sort_field->type == FT_ENUM
+				      : by_id;
 	char *fts = NULL;
 	if (!order)
 		return RS_ERROR;

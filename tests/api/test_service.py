@@ -194,6 +194,24 @@ class TestTickets(ServiceCase):
                                            {"body": "x", "ticket_id": other["id"]}), 422,
                            "ticket_id")
 
+    def test_priority_sorts_by_urgency(self):
+        company = self.create("companies", {"name": unique("Sorted ")})
+        for p in ("low", "critical", "medium", "high", "critical"):
+            self.ticket(priority=p, company_id=company["id"])
+        seen, cursor = [], None
+        while True:  # two at a time: the cursor carries the enum's place
+            q = "/api/v1/tickets?company_id=%d&sort=priority&limit=2" % company["id"]
+            status, _, page = self.admin.get(q + ("&cursor=" + cursor if cursor else ""))
+            self.assertEqual(status, 200, page)
+            seen += [t["priority"] for t in page["data"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        self.assertEqual(seen, ["critical", "critical", "high", "medium", "low"])
+        status, _, page = self.admin.get("/api/v1/tickets?company_id=%d&sort=-priority"
+                                         % company["id"])
+        self.assertEqual([t["priority"] for t in page["data"]][:2], ["low", "medium"])
+
     def test_search_by_subject(self):
         word = unique("toner")
         t = self.ticket(subject="Out of %s on floor 3" % word)
