@@ -326,9 +326,11 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 			set_time(rec, "first_responded_at", ctx->now);
 	} else {
 		const char *from = str(cur, "status");
-		bool reopening = strcmp(from, to) != 0 && (strcmp(from, "closed") == 0 ||
-							   strcmp(from, "resolved") == 0 ||
-							   strcmp(from, "cancelled") == 0);
+		/* closing a resolved ticket keeps its resolution time; anything else
+		   out of resolved, closed or cancelled is a reopening */
+		bool reopening = strcmp(from, to) != 0 && strcmp(to, "closed") != 0 &&
+				 (strcmp(from, "closed") == 0 || strcmp(from, "resolved") == 0 ||
+				  strcmp(from, "cancelled") == 0);
 		if (strcmp(from, "closed") == 0) {
 			/* nothing but the status may change while closed */
 			for (const struct field *f = ticket_fields; f->name; f++) {

@@ -681,6 +681,8 @@ class TestSchedule(ServiceCase):
         closed = self.wait_for(lambda: (lambda x: x if x["status"] == "closed" else None)(
             self.admin.get("/api/v1/tickets/%d" % t["id"])[2]), "the auto-close")
         self.assertRegex(closed["closed_at"], RFC3339)
+        # closing keeps when it was resolved
+        self.assertEqual(closed["resolved_at"], "2020-01-01T00:00:00Z")
         history = self.admin.get("/api/v1/tickets/%d/history?kind=autoclose" % t["id"])[2]
         self.assertEqual(len(history["data"]), 1)
         self.assertEqual(self.admin.get("/api/v1/tickets/%d" % fresh["id"])[2]["status"],
