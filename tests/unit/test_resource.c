@@ -1353,10 +1353,23 @@ static json_t *walk(struct fx *fx, const struct resource *res, const char *base,
 	return all;
 }
 
-/* The sort key of a record for field ("" for null, as the engine sorts nulls). */
+/*
+ * The sort key of a record for field ("" for null, as the engine sorts
+ * nulls); a company's kind sorts by its place in the enum, as the engine
+ * sorts enums.
+ */
 static const char *sort_key(const json_t *rec, const char *field)
 {
 	const json_t *v = json_object_get(rec, field);
+	const struct field *f = resource_field(&company_resource, field);
+	if (f && f->type == FT_ENUM && json_is_string(v)) {
+		static const char *const places[] = { "0", "1", "2", "3", "4", "5", "6", "7", "8" };
+		int i = 0;
+		for (const char *const *e = f->enum_values; *e && i < 8; e++, i++)
+			if (strcmp(*e, json_string_value(v)) == 0)
+				return places[i];
+		return places[8];
+	}
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
