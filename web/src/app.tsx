@@ -16,6 +16,7 @@ import { DispatchPage } from "./pages/Dispatch";
 import { PublicQuote } from "./pages/PublicQuote";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
+import { AccountTokensPage } from "./pages/Tokens";
 import { TicketDetail } from "./pages/TicketDetail";
 import { TicketNew } from "./pages/TicketNew";
 import { TicketsPage } from "./pages/Tickets";
@@ -37,6 +38,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/dispatch") return <DispatchPage user={user} />;
   if (path === "/settings" && can("settings.view", user.role)) return <SettingsPage section="users" user={user} />;
   if ((m = match("/settings/:section", path)) && can("settings.view", user.role)) return <SettingsPage section={m.section} user={user} />;
+  if (path === "/account/api-tokens") return <AccountTokensPage user={user} />;
   if (path === "/pipeline") return <PipelinePage user={user} />;
   if (path === "/activities") return <ActivitiesPage user={user} />;
   if (path === "/catalog") return <CatalogPage user={user} />;
@@ -68,7 +70,13 @@ export function App() {
       first.current = false;
       return;
     }
-    const t = setTimeout(() => document.querySelector<HTMLElement>("main h1, .auth-page h1, .quote-page h1")?.focus({ preventScroll: true }), 50);
+    // …unless the person has already put focus somewhere themselves (a shortcut, a click)
+    const before = document.activeElement;
+    const t = setTimeout(() => {
+      const now = document.activeElement;
+      if (now && now !== before && now !== document.body) return;
+      document.querySelector<HTMLElement>("main h1, .auth-page h1, .quote-page h1")?.focus({ preventScroll: true });
+    }, 50);
     return () => clearTimeout(t);
   }, [loc.path]);
 

@@ -367,7 +367,10 @@ const tests = [
       await table.getByText("Autoclave printer jams").waitFor();
       await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Toner" }).click();
       await page.waitForURL(/q=toner/);
-      assert((await page.getByLabel("Search subject, description and notes").inputValue()) === "toner", "the saved view restores the search");
+      // the field follows the address once the list has re-rendered
+      const search = page.getByLabel("Search subject, description and notes");
+      for (let i = 0; i < 40 && (await search.inputValue()) !== "toner"; i++) await page.waitForTimeout(50);
+      assert((await search.inputValue()) === "toner", "the saved view restores the search");
     },
   },
   {
@@ -401,7 +404,7 @@ const tests = [
       const at = (day, h) => new Date(monday.getTime() + day * 86400000 + h * 3600000).toISOString().replace(/\.\d{3}Z$/, "Z");
       const a = await server.api("POST", "/appointments", { user_id: fx.tech.id, ticket_id: fx.ticketId, starts_at: at(1, 9), ends_at: at(1, 11), title: "Fuser replacement" });
       await server.api("POST", "/appointments", { user_id: fx.tech.id, starts_at: at(2, 13), ends_at: at(2, 15), title: "Printer fleet check" });
-      await page.getByRole("link", { name: "Dispatch" }).click();
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dispatch" }).click();
       const board = page.getByRole("table", { name: /Appointments/ });
       const appt = board.getByRole("button", { name: /Fuser replacement/ });
       await appt.waitFor();
@@ -588,6 +591,14 @@ const tests = [
         ["/dispatch", () => openDialog(page.getByRole("button", { name: /^Book / }).first())],
         ["/settings/calendars", () => openDialog(page.getByRole("button", { name: "New calendar" }).first())],
         ["/settings/sla-policies", () => openDialog(page.getByRole("button", { name: "New policy" }).first())],
+        ["/settings/recurring", () => openDialog(page.getByRole("button", { name: "New recurring ticket" }).first())],
+        ["/settings/audit", null],
+        ["/settings/api-tokens", () => openDialog(page.getByRole("button", { name: "New token" }).first())],
+        ["/account/api-tokens", () => openDialog(page.getByRole("button", { name: "New token" }).first())],
+        [`/tickets/${fx.ticketId}`, async () => {
+          await page.getByRole("form", { name: "Add a note" }).getByText("Client said").click();
+          await page.getByLabel("Who said it").waitFor();
+        }],
       ];
       async function openDialog(button) {
         await button.click();
@@ -618,6 +629,381 @@ const tests = [
       await page.getByRole("link", { name: "SLA policies" }).click();
       await page.getByRole("table", { name: "SLA policies" }).getByText("Standard").waitFor();
       await shot(page, "settings-sla");
+    },
+  },
+  {
+    name: "a technician makes an API token, sees it once, and revokes it",
+    async fn() {
+      const tp = await newPage();
+      await signIn(tp, TECH_EMAIL, TECH_PASSWORD);
+      // every staff role reaches its own tokens from the account menu
+      await tp.getByRole("button", { name: "Account: Tina Torres" }).click();
+      await tp.getByRole("menuitem", { name: "API tokens" }).click();
+      await tp.getByRole("heading", { name: "API tokens", exact: true }).waitFor();
+      assert(new URL(tp.url()).pathname === "/account/api-tokens", "at /account/api-tokens");
+      await tp.getByText("You have no API tokens").waitFor();
+
+      await tp.getByRole("button", { name: "New token" }).first().click();
+      let d = tp.getByRole("dialog", { name: "New API token" });
+      await d.getByRole("button", { name: "Make token" }).click();
+      // the API's 422 for the empty name shows beside the field
+      await tp.waitForFunction(() => document.querySelector("dialog input[name=name]")?.getAttribute("aria-invalid") === "true");
+      await d.getByLabel("Name").fill("Monitoring (Zabbix)");
+      await d.getByRole("button", { name: "30 days" }).click();
+      assert((await d.getByLabel("Expires after (days)").inputValue()) === "30", "the preset fills the days");
+      await d.getByRole("button", { name: "Make token" }).click();
+
+      d = tp.getByRole("dialog", { name: "Copy the new token" });
+      await d.getByText("You will not see it again").waitFor();
+      const secret = await d.getByLabel(/^Token/).inputValue();
+      assert(/^svo_[A-Za-z0-9_-]{43}$/.test(secret), `the secret is shown: ${secret.slice(0, 8)}…`);
+      await d.getByRole("button", { name: "Copy" }).click();
+      await tp.getByText("Token copied").waitFor();
+      await shot(tp, "api-token-once");
+      await d.getByRole("button", { name: "Done" }).click();
+      await d.waitFor({ state: "detached" });
+
+      // the token works as Tina, and the page never shows the secret again
+      const me = await (await fetch(server.url + "/api/v1/me", { headers: { Authorization: `Bearer ${secret}` } })).json();
+      assert(me.user.email === TECH_EMAIL, "the token acts as its user");
+      const table = tp.getByRole("table", { name: "API tokens" });
+      const row = table.getByRole("row", { name: /Monitoring \(Zabbix\)/ });
+      await row.getByText("Active").waitFor();
+      assert(!(await tp.content()).includes(secret), "the secret is not on the page any more");
+      const made = (await server.api("GET", `/tokens?user_id=${fx.tech.id}`)).data.find((t) => t.name === "Monitoring (Zabbix)");
+      assert(made && made.expires_at && secret.startsWith("svo_" + made.prefix), "stored with its expiry and prefix");
+      await shot(tp, "api-tokens");
+
+      // revoking asks first; cancelling keeps it
+      await row.getByRole("button", { name: "Revoke Monitoring (Zabbix)" }).click();
+      let confirm = tp.getByRole("dialog", { name: /Revoke “Monitoring \(Zabbix\)”/ });
+      await confirm.getByRole("button", { name: "Keep it" }).click();
+      assert((await fetch(server.url + "/api/v1/me", { headers: { Authorization: `Bearer ${secret}` } })).status === 200, "still works after Keep it");
+      await row.getByRole("button", { name: "Revoke Monitoring (Zabbix)" }).click();
+      confirm = tp.getByRole("dialog", { name: /Revoke/ });
+      await confirm.getByRole("button", { name: "Revoke token" }).click();
+      await tp.getByText("Token “Monitoring (Zabbix)” revoked").waitFor();
+      await row.getByText("Revoked").waitFor();
+      assert((await fetch(server.url + "/api/v1/me", { headers: { Authorization: `Bearer ${secret}` } })).status === 401, "a revoked token is refused");
+      await tp.context().close();
+
+      // admins see everyone's tokens in Settings, filtered by user
+      await page.goto(server.url + "/settings/api-tokens");
+      await page.getByRole("heading", { name: "Everyone's API tokens" }).waitFor();
+      await page.getByLabel("User").selectOption({ label: "Tina Torres" });
+      await page.waitForURL(/user_id=/);
+      const all = page.getByRole("table", { name: "API tokens" });
+      await all.getByRole("row", { name: /Monitoring \(Zabbix\).*Tina Torres.*Revoked/ }).waitFor();
+      assert(!(await text(all)).includes("Administrator"), "only Tina's tokens are listed");
+    },
+  },
+  {
+    name: "unassigned orders: the dashboard queue and the list filter ask for assignee_id=none",
+    async fn() {
+      // waiting on the customer and assigned to nobody: a status=new queue never showed it
+      const waiting = await server.api("POST", "/tickets", { subject: "Waiting for the client's VPN details", company_id: fx.acme.id, priority: "medium" });
+      await server.api("PATCH", `/tickets/${waiting.id}`, { status: "waiting_customer" }, { "If-Match": `"${waiting.version}"` });
+      await server.api("POST", "/tickets", { subject: "Assigned already, not in the queue", company_id: fx.acme.id, assignee_id: fx.tech.id });
+      const asked = page.waitForRequest((r) => r.url().includes("/api/v1/tickets?") && r.url().includes("assignee_id=none"));
+      await page.goto(server.url + "/");
+      await asked;
+      const queue = page.getByRole("region", { name: "Unassigned" });
+      await queue.getByText("Waiting for the client's VPN details").waitFor();
+      assert(!(await text(queue)).includes("Assigned already"), "an assigned order is not in the queue");
+      await queue.getByRole("link", { name: "Open queue" }).click();
+      await page.waitForURL(/assignee_id=none/);
+      const table = page.getByRole("table", { name: "Service orders" });
+      await table.getByText("Waiting for the client's VPN details").waitFor();
+      assert((await page.getByLabel("Assignee").inputValue()) === "none", "the filter says Unassigned");
+      assert((await page.getByRole("navigation", { name: "Views" }).getByRole("link", { name: "Unassigned" }).getAttribute("aria-current")) === "page", "the Unassigned view is the current one");
+      const assignees = await table.locator("tbody td.col-assignee").allInnerTexts();
+      assert(assignees.length > 0 && assignees.every((a) => a.trim() === "Unassigned"), `every row is unassigned: ${assignees.join(", ")}`);
+
+      // chosen from the filter on the list
+      await page.goto(server.url + "/tickets?status=");
+      await table.getByText("Assigned already, not in the queue").waitFor();
+      await page.getByLabel("Assignee").selectOption({ label: "Unassigned" });
+      await page.waitForURL(/assignee_id=none/);
+      await page.waitForFunction(() => ![...document.querySelectorAll("table[aria-label='Service orders'] tbody tr")].some((r) => r.textContent.includes("Assigned already")));
+      await table.getByText("Waiting for the client's VPN details").waitFor();
+    },
+  },
+  {
+    name: "the service orders an accepted quote made: linked from the quote, a removable chip on the list",
+    async fn() {
+      const validUntil = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
+      const q = await server.api("POST", "/quotes", {
+        company_id: fx.acme.id,
+        title: "Warehouse Wi-Fi survey and install",
+        contract_kind: "time_materials",
+        valid_until: validUntil,
+        lines: [
+          { kind: "labor", description: "Wi-Fi site survey", quantity: 4, unit_price: 12000 },
+          { kind: "labor", description: "Access point installation", quantity: 6, unit_price: 12000 },
+        ],
+      });
+      const sent = await server.api("POST", `/quotes/${q.id}/send`, {}, { "If-Match": `"${q.version}"` });
+      await server.api("POST", `/quotes/${q.id}/accept`, { name: "Acme's office manager" });
+      const made = (await server.api("GET", `/tickets?quote_id=${q.id}`)).data;
+      assert(made.length === 2, `acceptance made two service orders, got ${made.length}`);
+
+      await page.goto(`${server.url}/quotes/${q.id}`);
+      const card = page.locator(".contract-card");
+      await card.getByRole("list", { name: "Service orders from this quote" }).waitFor();
+      await card.getByRole("link", { name: /in the service order list/ }).click();
+      await page.waitForURL(/quote_id=/);
+      const chip = page.locator(".filter-chip");
+      await chip.getByText(`From quote ${sent.number}`).waitFor();
+      const table = page.getByRole("table", { name: "Service orders" });
+      await page.waitForFunction(() => document.querySelectorAll("table[aria-label='Service orders'] tbody tr").length === 2);
+      for (const t of made) await table.getByText(t.subject).waitFor();
+      await shot(page, "tickets-from-quote");
+      await page.getByRole("button", { name: `Remove the filter: from quote ${sent.number}` }).click();
+      await page.waitForURL((u) => !u.search.includes("quote_id"));
+      await chip.waitFor({ state: "detached" });
+    },
+  },
+  {
+    name: "merge a duplicate into another service order of the same client",
+    async fn() {
+      const original = await server.api("POST", "/tickets", { subject: "Front desk scanner shows error 0x44", company_id: fx.northwindId, priority: "medium" });
+      const dup = await server.api("POST", "/tickets", { subject: "Scanner at reception broken", company_id: fx.northwindId, priority: "low" });
+      await server.api("POST", `/tickets/${dup.id}/notes`, { body: "Second call about the scanner, same error." });
+      await server.api("POST", "/tickets", { subject: "Acme's scanner, another client", company_id: fx.acme.id });
+      fx.mergedInto = original;
+      await page.goto(`${server.url}/tickets/${dup.id}`);
+      await page.getByRole("heading", { name: "Scanner at reception broken" }).waitFor();
+      await page.getByRole("button", { name: "Change status" }).click();
+      await page.getByRole("menuitem", { name: "Merge into another (duplicate)…" }).click();
+      const d = page.getByRole("dialog", { name: /Merge .* into another service order/ });
+      const pick = d.getByRole("combobox", { name: "Merge into" });
+      // the ticket itself is never offered, nor another client's
+      await pick.fill(dup.number);
+      await d.getByText("No other open service order of this client matches").waitFor();
+      await pick.fill("scanner");
+      await d.getByRole("option", { name: /Front desk scanner shows error 0x44/ }).waitFor();
+      assert((await d.getByRole("option").count()) === 1, "only the same client's other open order is offered");
+      await d.getByRole("option", { name: /Front desk scanner/ }).click();
+      await d.getByText("notes, time and parts move to").waitFor();
+      // someone changes the duplicate meanwhile: If-Match refuses, the page reloads it, the second try works
+      await server.api("PATCH", `/tickets/${dup.id}`, { priority: "medium" }, { "If-Match": `"${dup.version}"` });
+      await d.getByRole("button", { name: `Merge into ${original.number}` }).click();
+      await d.getByText(/Someone else changed this record/).waitFor();
+      await page.locator(".page-sub").getByText("Medium").waitFor();
+      await d.getByRole("button", { name: `Merge into ${original.number}` }).click();
+      await d.waitFor({ state: "detached" });
+      const alert = page.getByRole("status").filter({ hasText: "A duplicate" });
+      await alert.getByRole("link", { name: new RegExp(original.number) }).waitFor();
+      await page.locator(".page-sub").getByText("Cancelled").waitFor();
+      const after = await server.api("GET", `/tickets/${dup.id}`);
+      assert(after.merged_into_id === original.id && after.status === "cancelled", "merged into the original and cancelled");
+      const notes = await server.api("GET", `/tickets/${original.id}/notes`);
+      assert(notes.data.some((n) => n.body.includes("Second call about the scanner")), "the duplicate's note moved");
+      await shot(page, "ticket-merged");
+      await alert.getByRole("link", { name: new RegExp(original.number) }).click();
+      await page.getByRole("heading", { name: "Front desk scanner shows error 0x44" }).waitFor();
+      await page.getByText("Second call about the scanner, same error.").waitFor();
+      await page.getByRole("tab", { name: "History" }).click();
+      await page.getByRole("list", { name: "History" }).getByText(/merged into this one as a duplicate/).waitFor();
+    },
+  },
+  {
+    name: "a client's words become a note under their name, not a response",
+    async fn() {
+      const t = fx.mergedInto;
+      await page.getByRole("tab", { name: "Notes" }).click();
+      const form = page.getByRole("form", { name: "Add a note" });
+      await form.getByText("Client said").click();
+      await form.getByRole("textbox", { name: "Note" }).fill("Dana called: the scanner works again after a restart, but shows 0x44 every morning.");
+      // no contact chosen: said beside the picker
+      await form.getByRole("button", { name: "Record what they said" }).click();
+      await form.getByText("Choose who said it").waitFor();
+      await form.getByLabel("Who said it").selectOption({ label: "Dana Whitfield" });
+      await form.getByRole("button", { name: "Record what they said" }).click();
+      const note = page.getByRole("listitem", { name: /Dana Whitfield \(client\) said, recorded by Administrator/ });
+      await note.waitFor();
+      const body = await text(note);
+      assert(body.includes("Dana Whitfield (client)") && body.includes("Client said") && body.includes("Recorded by Administrator"), `the note reads as the client's: ${body}`);
+      assert((await form.getByRole("textbox", { name: "Note" }).inputValue()) === "", "the composer is emptied");
+      const notes = await server.api("GET", `/tickets/${t.id}/notes`);
+      const saved = notes.data.find((n) => n.body.startsWith("Dana called"));
+      assert(saved && saved.contact_id && saved.visibility === "public", "stored with the contact");
+      assert((await server.api("GET", `/tickets/${t.id}`)).first_responded_at === null, "a client's words are no first response");
+      await shot(page, "ticket-client-note");
+    },
+  },
+  {
+    name: "time entries and parts are corrected and removed, with the API's errors beside the fields",
+    async fn() {
+      const t = fx.mergedInto;
+      const product = await server.api("POST", "/products", { sku: "UI-FUSER", name: "Scanner roller kit", kind: "equipment", unit_cost: 2000, unit_price: 4500 });
+      await server.api("POST", "/time-entries", { ticket_id: t.id, work_type_id: fx.workType.id, minutes: 30, notes: "Cleaned the rollers" });
+      await server.api("POST", "/time-entries", { ticket_id: t.id, work_type_id: fx.workType.id, minutes: 15, notes: "Called the vendor" });
+      await server.api("POST", `/tickets/${t.id}/parts`, { product_id: product.id, quantity: 1 });
+      await page.reload();
+      await page.getByRole("tab", { name: "Time" }).click();
+      const entries = page.getByRole("table", { name: "Time entries" });
+      await entries.getByText("Cleaned the rollers").waitFor();
+      await entries.getByRole("row", { name: /Cleaned the rollers/ }).getByRole("button", { name: /^Edit/ }).click();
+      let d = page.getByRole("dialog", { name: "Edit time entry" });
+      await d.getByLabel("Minutes").fill("2000");
+      await d.getByRole("button", { name: "Save changes" }).click();
+      await page.waitForFunction(() => document.querySelector("dialog input[name=minutes]")?.getAttribute("aria-invalid") === "true");
+      const minutes = d.getByLabel("Minutes");
+      const err = page.locator(`[id="${await minutes.getAttribute("aria-describedby")}"]`);
+      assert((await text(err)).includes("must be from 1 to 1440"), `the API's message is under Minutes: ${await text(err)}`);
+      await minutes.fill("40");
+      await d.getByLabel("What was done").fill("Cleaned the rollers and the glass");
+      await d.getByRole("button", { name: "Save changes" }).click();
+      await d.waitFor({ state: "detached" });
+      await entries.getByText("Cleaned the rollers and the glass").waitFor();
+      const te = (await server.api("GET", `/time-entries?ticket_id=${t.id}`)).data;
+      const fixed = te.find((e) => e.notes === "Cleaned the rollers and the glass");
+      assert(fixed && fixed.minutes === 40 && fixed.version === 2, "saved as one patch");
+      await shot(page, "ticket-time-edit");
+
+      await entries.getByRole("row", { name: /Called the vendor/ }).getByRole("button", { name: /^Remove/ }).click();
+      d = page.getByRole("dialog", { name: "Remove this time entry?" });
+      await d.getByText("15 min").waitFor();
+      await d.getByRole("button", { name: "Remove time entry" }).click();
+      await d.waitFor({ state: "detached" });
+      await page.getByText("Time entry removed").waitFor();
+      await entries.getByText("Called the vendor").waitFor({ state: "detached" });
+      assert((await server.api("GET", `/time-entries?ticket_id=${t.id}`)).data.length === 1, "one live entry left");
+      assert((await server.api("GET", `/time-entries?ticket_id=${t.id}&archived=true`)).data.length === 1, "the removed one is archived");
+
+      await page.getByRole("tab", { name: "Parts" }).click();
+      const parts = page.getByRole("table", { name: "Parts" });
+      await parts.getByText("Scanner roller kit").waitFor();
+      await parts.getByRole("button", { name: /^Edit part Scanner roller kit/ }).click();
+      d = page.getByRole("dialog", { name: /Edit part/ });
+      await d.getByLabel("Quantity").fill("0");
+      await d.getByLabel("Serial number").fill("RK-2291");
+      await d.getByRole("button", { name: "Save changes" }).click();
+      await page.waitForFunction(() => document.querySelector("dialog input[name=quantity]")?.getAttribute("aria-invalid") === "true");
+      assert((await d.getByLabel("Serial number").getAttribute("aria-invalid")) !== "true", "only the quantity is in error");
+      await d.getByLabel("Quantity").fill("2");
+      await d.getByRole("button", { name: "Save changes" }).click();
+      await d.waitFor({ state: "detached" });
+      await parts.getByText("RK-2291").waitFor();
+      const part = (await server.api("GET", `/tickets/${t.id}/parts`)).data[0];
+      assert(part.quantity === 2 && part.serial_number === "RK-2291", "the part is saved");
+      await parts.getByRole("button", { name: /^Remove part Scanner roller kit/ }).click();
+      d = page.getByRole("dialog", { name: "Remove this part?" });
+      await d.getByRole("button", { name: "Remove part" }).click();
+      await page.getByText("No parts used").waitFor();
+      assert((await server.api("GET", `/tickets/${t.id}/parts?archived=true`)).data.length === 1, "the part is archived");
+    },
+  },
+  {
+    name: "settings: recurring tickets from a preset, a rule's error beside it, pause",
+    async fn() {
+      await page.goto(server.url + "/settings/recurring");
+      await page.getByText("No recurring tickets").waitFor();
+      await page.getByRole("button", { name: "New recurring ticket" }).first().click();
+      const d = page.getByRole("dialog", { name: "New recurring ticket" });
+      await d.getByLabel("Name").fill("Quarterly printer maintenance");
+      await d.getByRole("combobox", { name: "Client" }).fill("Northwind");
+      await d.getByRole("option", { name: /Northwind Dental/ }).click();
+      await d.getByLabel("Repeats").selectOption({ label: "First Monday of each month" });
+      const rule = d.getByLabel("Rule (RRULE)");
+      assert((await rule.inputValue()) === "FREQ=MONTHLY;BYDAY=1MO", "the preset fills the rule");
+      await d.getByText("Reads: Every month on the first Monday.").waitFor();
+      await d.getByLabel("Subject").fill("Printer maintenance: clean, calibrate, test");
+      await d.getByLabel("Priority").selectOption("low");
+      // a rule the server refuses: its message is beside the rule
+      await d.getByLabel("Repeats").selectOption({ label: "Custom rule (type it below)" });
+      await rule.fill("FREQ=HOURLY");
+      await d.getByRole("button", { name: "Create" }).click();
+      await page.waitForFunction(() => document.querySelector("dialog input[name=rrule]")?.getAttribute("aria-invalid") === "true");
+      const err = page.locator(`[id="${await rule.getAttribute("aria-describedby")}"]`);
+      assert((await text(err)).includes("too frequent"), `the server's message is under the rule: ${await text(err)}`);
+      await d.getByLabel("Repeats").selectOption({ label: "Every 3 months" });
+      await d.getByRole("button", { name: "Create" }).click();
+      await d.waitFor({ state: "detached" });
+      const table = page.getByRole("table", { name: "Recurring tickets" });
+      const row = table.getByRole("row", { name: /Quarterly printer maintenance/ });
+      await row.getByText(/Every 3 months/).waitFor();
+      const rec = (await server.api("GET", "/recurring-tickets?name=Quarterly printer maintenance")).data[0];
+      assert(rec.rrule === "FREQ=MONTHLY;INTERVAL=3" && rec.priority === "low" && rec.active && rec.next_run_at, "stored with its rule and next run");
+      await row.getByText(new Date(rec.next_run_at).toLocaleString("en-US", { weekday: "short", month: "short", day: "numeric", timeZone: "UTC" })).waitFor();
+      await shot(page, "settings-recurring");
+
+      await row.getByRole("button", { name: "Pause Quarterly printer maintenance" }).click();
+      await row.getByText("Paused").first().waitFor();
+      assert((await server.api("GET", `/recurring-tickets/${rec.id}`)).active === false, "paused through active=false");
+      await row.getByRole("button", { name: "Edit Quarterly printer maintenance" }).click();
+      const e = page.getByRole("dialog", { name: "Edit Quarterly printer maintenance" });
+      assert((await e.getByLabel("Repeats").inputValue()) === "FREQ=MONTHLY;INTERVAL=3", "the preset is recognised");
+      await e.getByLabel("Name").fill("Quarterly printer service");
+      await e.getByRole("button", { name: "Save changes" }).click();
+      await e.waitFor({ state: "detached" });
+      await table.getByText("Quarterly printer service").waitFor();
+      const saved = await server.api("GET", `/recurring-tickets/${rec.id}`);
+      assert(saved.name === "Quarterly printer service" && saved.active === false && saved.version === 3, "the edit changed only the name");
+      fx.recurringId = rec.id;
+    },
+  },
+  {
+    name: "settings: the audit log filters by resource and action and shows a change as a diff",
+    async fn() {
+      await page.getByRole("navigation", { name: "Settings sections" }).getByRole("link", { name: "Audit log" }).click();
+      const table = page.getByRole("table", { name: "Audit log" });
+      await table.locator("tbody tr").first().waitFor();
+      await page.getByLabel("Resource").selectOption({ label: "Recurring tickets" });
+      await page.getByLabel("Action").selectOption({ label: "Changed" });
+      await page.waitForURL(/resource=recurring-tickets&action=update/);
+      const today = new Date().toISOString().slice(0, 10);
+      await page.getByLabel("From").fill(today);
+      await page.waitForURL(/from=/);
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll("table[aria-label='Audit log'] > tbody > tr")];
+        return rows.length === 2 && rows.every((r) => r.textContent.includes("Changed") && r.textContent.includes("Recurring tickets"));
+      });
+      // the older change is the pause: active yes -> no
+      const pause = table.locator("tbody > tr").nth(1);
+      assert((await text(pause)).includes("active"), `the summary names the member: ${await text(pause)}`);
+      await pause.getByRole("button", { name: /^Details/ }).click();
+      const diff = page.getByRole("table", { name: "Changed fields" });
+      const activeRow = diff.getByRole("row", { name: /Active/ });
+      assert((await text(activeRow)).replace(/before: |after: /g, "") === "Active yes no", `before and after: ${await text(activeRow)}`);
+      assert(!(await text(diff)).includes("Version"), "the version is left out");
+      assert((await pause.getByRole("button", { name: /^Hide/ }).getAttribute("aria-expanded")) === "true", "the row says it is open");
+      await shot(page, "settings-audit");
+      await page.getByRole("button", { name: "Clear filters" }).click();
+      await page.waitForURL((u) => u.pathname === "/settings/audit" && !u.search);
+    },
+  },
+  {
+    name: "on a phone the company page, settings and the new screens do not scroll sideways",
+    async fn() {
+      await server.api("POST", "/tickets", { subject: "Replace the worn fuser unit of the label printer in the sterilization room", company_id: fx.northwindId, priority: "high" });
+      const phone = await newPage({ width: 390, height: 844 });
+      await signIn(phone);
+      const overflow = () => phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await phone.goto(`${server.url}/clients/${fx.northwindId}`);
+      await phone.getByText("Replace the worn fuser unit").waitFor();
+      await phone.getByRole("group", { name: "Which service orders" }).getByRole("button", { name: "All" }).click();
+      await phone.getByText("Autoclave printer jams on every label").waitFor();
+      assert((await overflow()) <= 1, `the company page does not scroll sideways: ${await overflow()}px`);
+      await shot(phone, "phone-company", { fullPage: true });
+      for (const [path, ready] of [
+        ["/settings/users", () => phone.getByRole("table", { name: "Users" }).waitFor()],
+        ["/settings/audit", () => phone.getByRole("table", { name: "Audit log" }).waitFor()],
+        ["/settings/recurring", () => phone.getByRole("table", { name: "Recurring tickets" }).waitFor()],
+        ["/account/api-tokens", () => phone.getByRole("heading", { name: "Your API tokens" }).waitFor()],
+        [`/tickets/${fx.mergedInto.id}`, () => phone.getByRole("form", { name: "Add a note" }).waitFor()],
+      ]) {
+        await phone.goto(server.url + path);
+        await ready();
+        await phone.waitForLoadState("networkidle");
+        assert((await overflow()) <= 1, `${path} does not scroll sideways: ${await overflow()}px`);
+      }
+      await phone.goto(server.url + "/settings/audit");
+      await phone.getByRole("button", { name: /^Details/ }).first().click();
+      assert((await overflow()) <= 1, `an open audit entry does not scroll sideways: ${await overflow()}px`);
+      await shot(phone, "phone-audit");
+      await phone.context().close();
     },
   },
 ];

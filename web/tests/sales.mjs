@@ -25,6 +25,14 @@ function usd(minor) {
 }
 
 /** round(n / d) half away from zero, in integers. */
+/* Fills an input and waits until the value has stuck (the app re-renders as it types). */
+async function fillKept(locator, value) {
+  await locator.fill(value);
+  for (let i = 0; i < 40 && (await locator.inputValue()) !== value; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  assert((await locator.inputValue()) === value, `the field kept ${await locator.inputValue()}, not ${value}`);
+}
+
 function divRound(n, d) {
   const q = n / d;
   const r = n % d;
@@ -142,8 +150,10 @@ export function salesTests(ctx) {
         await page.getByRole("button", { name: "+ Equipment or service from catalog" }).click();
         await page.getByRole("combobox", { name: "Product" }).fill("access point");
         await page.getByRole("option", { name: /Ceiling Wi-Fi 6 access point/ }).click();
-        await page.getByLabel("Quantity, line 1").fill("3");
-        await page.getByLabel("Discount per cent, line 1").fill("5");
+        // the editor puts the cursor in the new line, as a person would see it
+        await page.waitForFunction(() => !!document.activeElement?.closest(".qlines tbody tr:last-child"));
+        await fillKept(page.getByLabel("Quantity, line 1"), "3");
+        await fillKept(page.getByLabel("Discount per cent, line 1"), "5");
         await page.getByLabel(/Install, line 1/).check();
 
         await page.getByRole("button", { name: "+ Labour" }).click();

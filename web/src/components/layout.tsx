@@ -153,7 +153,10 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
                   </span>
                 </span>
               }
-              items={[{ label: "Sign out", onSelect: () => void signOut() }]}
+              items={[
+                { label: "API tokens", onSelect: () => navigate("/account/api-tokens") },
+                { label: "Sign out", onSelect: () => void signOut() },
+              ]}
             />
           </div>
         </header>

@@ -1,6 +1,6 @@
 /* names.tsx - a record's name for its id, fetched in batches (lib/lookup.ts). */
 import { useRecord, userName, users } from "../lib/lookup";
-import type { Asset, Company, Contact, Product, Site } from "../lib/types";
+import type { Asset, Company, Contact, Product, Site, Ticket } from "../lib/types";
 
 export function CompanyName({ id, link }: { id: number | null; link?: boolean }) {
   const c = useRecord<Company>("companies", id);
@@ -37,4 +37,21 @@ export function UserName({ id, empty = "Unassigned" }: { id: number | null; empt
   const list = users.use();
   if (!id) return <span class="muted">{empty}</span>;
   return <>{userName(list, id)}</>;
+}
+
+/** "T-000052 Scanner does not send…" as a link to the service order. */
+export function TicketLink({ id, subject = true }: { id: number; subject?: boolean }) {
+  const t = useRecord<Ticket>("tickets", id);
+  return (
+    <a href={`/tickets/${id}`}>
+      {t ? (
+        <>
+          <span class="ticket-no">{t.number}</span>
+          {subject && ` ${t.subject}`}
+        </>
+      ) : (
+        `service order #${id}`
+      )}
+    </a>
+  );
 }

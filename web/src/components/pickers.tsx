@@ -17,7 +17,7 @@ type PickKind = "companies" | "products" | "contacts" | "tickets";
  * A search-as-you-type combobox over a list route (`path`), for lists too
  * long to load whole. Shows the chosen record with Change/Clear.
  */
-export function SearchPicker<T extends { id: number }>({ label, value, onValue, error, required, hideLabel, placeholder, id: givenId, kind, query, display, meta, noneText }: {
+export function SearchPicker<T extends { id: number }>({ label, value, onValue, error, required, hideLabel, placeholder, id: givenId, kind, query, display, meta, noneText, exclude, hint }: {
   label: string;
   value: number | null;
   onValue: (id: number | null, rec?: T) => void;
@@ -31,6 +31,9 @@ export function SearchPicker<T extends { id: number }>({ label, value, onValue, 
   display: (r: T) => string;
   meta?: (r: T) => string;
   noneText?: string;
+  /** records never offered (the ticket itself, when merging) */
+  exclude?: (r: T) => boolean;
+  hint?: string;
 }) {
   const auto = useId();
   const id = givenId ?? "sp" + auto;
@@ -51,7 +54,7 @@ export function SearchPicker<T extends { id: number }>({ label, value, onValue, 
     api
       .list<T>("/" + kind, { ...(query ?? {}), q: q.trim() || undefined, limit: 8 }, ctl.signal)
       .then((p) => {
-        setItems(p.data);
+        setItems(exclude ? p.data.filter((r) => !exclude(r)) : p.data);
         setActive(0);
         setLoading(false);
         p.data.forEach((c) => remember(kind, c));
@@ -104,7 +107,7 @@ export function SearchPicker<T extends { id: number }>({ label, value, onValue, 
             aria-autocomplete="list"
             aria-activedescendant={open && items[active] ? `${listId}-${items[active].id}` : undefined}
             aria-invalid={error ? "true" : undefined}
-            aria-describedby={error ? id + "-error" : undefined}
+            aria-describedby={error ? id + "-error" : hint ? id + "-hint" : undefined}
             placeholder={placeholder}
             value={text}
             autoComplete="off"
@@ -153,6 +156,11 @@ export function SearchPicker<T extends { id: number }>({ label, value, onValue, 
               ))}
             </ul>
           )}
+        </div>
+      )}
+      {hint && !error && (
+        <div class="field-hint" id={id + "-hint"}>
+          {hint}
         </div>
       )}
       {error && (

@@ -5,6 +5,7 @@
  */
 import type { AnchorHTMLAttributes, ButtonHTMLAttributes, ComponentChildren, HTMLInputTypeAttribute } from "preact";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { errorMessage } from "../lib/api";
 import { store, useStore } from "../lib/store";
 
 type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
@@ -343,6 +344,53 @@ export function Dialog({ title, onClose, children, footer, wide, description }: 
   );
 }
 
+/**
+ * Asks before something that cannot simply be undone (revoke, remove). The
+ * action runs on confirm; its error shows in the dialog, which stays open.
+ */
+export function Confirm({ title, description, confirmLabel, cancelLabel = "Cancel", onConfirm, onClose, children }: {
+  title: string;
+  description?: string;
+  confirmLabel: string;
+  cancelLabel?: string;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+  children?: ComponentChildren;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function go() {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+    } catch (e) {
+      setError(errorMessage(e));
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog
+      title={title}
+      description={description}
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>{cancelLabel}</Button>
+          <Button variant="danger" busy={busy} onClick={go}>
+            {confirmLabel}
+          </Button>
+        </>
+      }
+    >
+      <div class="stack">
+        {error && <Alert>{error}</Alert>}
+        {children}
+      </div>
+    </Dialog>
+  );
+}
+
 /* Tabs --------------------------------------------------------------------------- */
 
 export function Tabs({ tabs, active, onChange, label }: { tabs: { id: string; label: ComponentChildren }[]; active: string; onChange: (id: string) => void; label: string }) {
@@ -483,6 +531,59 @@ export function Toaster() {
           </button>
         </div>
       ))}
+    </div>
+  );
+}
+
+/** A read-only value with a Copy button (a secret shown once, a link). */
+export function CopyField({ label, value, hint, copiedText = "Copied to the clipboard" }: { label: string; value: string; hint?: ComponentChildren; copiedText?: string }) {
+  const id = "cp" + useId();
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(value);
+    } catch {
+      const el = document.getElementById(id) as HTMLInputElement | null;
+      el?.select();
+      document.execCommand?.("copy");
+    }
+    setCopied(true);
+    toast(copiedText);
+    setTimeout(() => setCopied(false), 2500);
+  }
+  return (
+    <div class="field copy-link">
+      <label for={id} class="field-label">
+        {label}
+      </label>
+      <div class="copy-link-row">
+        <input id={id} class="input mono" readOnly value={value} aria-describedby={hint ? id + "-hint" : undefined} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
+        <Button variant="primary" onClick={copy} aria-live="polite">
+          {copied ? "Copied ✓" : "Copy"}
+        </Button>
+      </div>
+      {hint && (
+        <div class="field-hint" id={id + "-hint"}>
+          {hint}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The foot of a paged list: how many are shown, and "Load more" while there are more. */
+export function ListFoot({ count, hasMore, busy, onMore, noun = "shown" }: { count: number; hasMore: boolean; busy: boolean; onMore: () => Promise<void>; noun?: string }) {
+  return (
+    <div class="table-foot">
+      <span>
+        {count} {noun}
+        {hasMore ? "" : " · that is all"}
+      </span>
+      {hasMore && (
+        <Button size="sm" busy={busy} onClick={() => onMore().catch((e) => toast(errorMessage(e), "error"))}>
+          Load more
+        </Button>
+      )}
     </div>
   );
 }

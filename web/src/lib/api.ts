@@ -171,7 +171,8 @@ export const api = {
   async patch<T>(path: string, body: unknown, version: number | string): Promise<T> {
     return (await request<T>("PATCH", path, { body, version })).data;
   },
-  async del(path: string, version: number | string): Promise<void> {
+  /** DELETE with If-Match from the record's version (API tokens have none: leave it out). */
+  async del(path: string, version?: number | string): Promise<void> {
     await request<unknown>("DELETE", path, { version });
   },
 };

@@ -1,6 +1,6 @@
 /* hooks.ts - loading data, forms that show the API's field errors, debouncing. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, errorMessage } from "./api";
+import { api, ApiError, errorMessage, type Query } from "./api";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -37,6 +37,66 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   }, [...deps, n]);
   const reload = useCallback(() => setN((x) => x + 1), []);
   return { data, error, loading, reload, set: setData };
+}
+
+export interface Paged<T> {
+  /** the rows so far (null until the first page is in) */
+  rows: T[] | null;
+  error: string | null;
+  /** a next page exists */
+  hasMore: boolean;
+  /** the next page is loading */
+  more: boolean;
+  /** rejects when the page cannot be loaded (the rows stay) */
+  loadMore: () => Promise<void>;
+  reload: () => void;
+  /** change the rows in place (after an edit) without reloading */
+  update: (fn: (rows: T[]) => T[]) => void;
+}
+
+/**
+ * A cursor-paged list (pages of `limit`, 25 by default, with "Load more"):
+ * the first page loads when deps change or on reload; the last call wins.
+ */
+export function usePaged<T>(path: string, query: Query, deps: unknown[], limit = 25): Paged<T> {
+  const [rows, setRows] = useState<T[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [more, setMore] = useState(false);
+  const [n, setN] = useState(0);
+  const q = useRef(query);
+  q.current = { ...query, limit };
+  useEffect(() => {
+    const ctl = new AbortController();
+    setRows(null);
+    setError(null);
+    api.list<T>(path, q.current, ctl.signal).then(
+      (p) => {
+        if (ctl.signal.aborted) return;
+        setRows(p.data);
+        setCursor(p.next_cursor);
+      },
+      (e) => {
+        if (ctl.signal.aborted || (e as Error).name === "AbortError") return;
+        setError(errorMessage(e));
+      },
+    );
+    return () => ctl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [path, ...deps, n]);
+  async function loadMore() {
+    if (!cursor || more) return;
+    setMore(true);
+    try {
+      const p = await api.list<T>(path, { ...q.current, cursor });
+      setRows((r) => [...(r ?? []), ...p.data]);
+      setCursor(p.next_cursor);
+    } finally {
+      setMore(false);
+    }
+  }
+  const reload = useCallback(() => setN((x) => x + 1), []);
+  return { rows, error, hasMore: !!cursor, more, loadMore, reload, update: (fn) => setRows((r) => (r ? fn(r) : r)) };
 }
 
 export function useDebounced<T>(value: T, ms = 250): T {

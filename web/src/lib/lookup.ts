@@ -9,7 +9,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, listAll } from "./api";
 import type { SlaPolicy, User, WorkType } from "./types";
 
-type Kind = "companies" | "contacts" | "sites" | "assets" | "products" | "contracts" | "tickets" | "users";
+type Kind = "companies" | "contacts" | "sites" | "assets" | "products" | "contracts" | "tickets" | "users" | "quotes";
 
 const cache = new Map<string, unknown>();
 const pending = new Map<Kind, Set<number>>();

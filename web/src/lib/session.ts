@@ -53,6 +53,15 @@ const caps = {
   "quotes.edit": ["admin", "manager", "sales"],
   "reports.sales": ["admin", "manager", "sales"],
   "worktypes.edit": MANAGERS,
+  "tickets.merge": DESK,
+  "time.edit": ["admin", "manager", "technician"],
+  "time.archive": MANAGERS,
+  "parts.edit": ["admin", "manager", "technician"],
+  "parts.archive": MANAGERS,
+  "recurring.edit": MANAGERS,
+  "audit.view": MANAGERS,
+  "tokens.own": ALL,
+  "tokens.all": ["admin"],
 } satisfies Record<string, Role[]>;
 
 export type Capability = keyof typeof caps;

@@ -109,6 +109,11 @@ export interface Ticket extends Rec {
   follow_up_user_id: number | null;
   follow_up_note: string | null;
   external_reference: string | null;
+  /** the recurring ticket that made it, and for which occurrence */
+  recurring_id: number | null;
+  recurring_at: string | null;
+  /** the accepted quote it came from */
+  quote_id: number | null;
 }
 
 export interface Note extends Rec {
@@ -279,4 +284,63 @@ export interface ChecklistTemplate extends Rec {
   name: string;
   ticket_kind: string;
   items: { label: string; required?: boolean }[];
+}
+
+export interface RecurringTicket extends Rec {
+  name: string;
+  /** RFC 5545 RRULE without "RRULE:" (FREQ=MONTHLY;BYDAY=1MO) */
+  rrule: string;
+  /** the first occurrence, local: YYYY-MM-DDTHH:MM */
+  starts_local: string;
+  timezone: string;
+  active: boolean;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  next_occurrences: string[];
+  subject: string;
+  description: string | null;
+  kind: string;
+  priority: string;
+  company_id: number;
+  site_id: number | null;
+  asset_id: number | null;
+  contract_id: number | null;
+  assignee_id: number | null;
+  required_skills: string[];
+}
+
+/** An API token, never with its secret. */
+export interface ApiToken {
+  id: number;
+  user_id: number;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** The reply to making a token: the secret, this once. */
+export interface ApiTokenMade {
+  id: number;
+  user_id: number;
+  name: string;
+  expires_at: string | null;
+  token: string;
+  note: string;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor_id: number | null;
+  /** the user's e-mail, or "cli", "system" */
+  actor: string;
+  action: string;
+  resource: string;
+  record_id: number | null;
+  before: unknown;
+  after: unknown;
+  request_id: string | null;
 }

@@ -125,14 +125,19 @@ export function Dashboard({ user }: { user: Me }) {
         : Promise.resolve({ data: [] as Ticket[], next_cursor: null }),
     [manager],
   );
+  // open orders nobody is assigned to, oldest first (the API's assignee_id=none)
   const unassigned = useLoad(
-    () => (manager ? api.list<Ticket>("/tickets", { status: "new", sort: "created_at", limit: 50 }) : Promise.resolve({ data: [] as Ticket[], next_cursor: null })),
+    () =>
+      manager
+        ? api.list<Ticket>("/tickets", { assignee_id: "none", status: OPEN_STATUSES.join(","), sort: "created_at", limit: 50 })
+        : Promise.resolve({ data: [] as Ticket[], next_cursor: null }),
     [manager],
   );
 
   const myList = mine.data ? [...mine.data].sort((a, b) => byUrgency(a, b)) : [];
   const risk = teamRisk.data ? teamRisk.data.data.filter((t) => ["breached", "at_risk"].includes(slaState(t, Date.now(), pause(t)).urgency)).sort((a, b) => byUrgency(a, b)) : [];
-  const queue = unassigned.data ? unassigned.data.data.filter((t) => !t.assignee_id) : [];
+  const queue = unassigned.data?.data ?? [];
+  const queueMore = !!unassigned.data?.next_cursor;
 
   return (
     <div>
@@ -215,7 +220,7 @@ export function Dashboard({ user }: { user: Me }) {
         </Card>
 
         {manager && (
-          <Card title="Unassigned" actions={<a href="/tickets?status=new" class="small">Open queue</a>} pad={false}>
+          <Card title="Unassigned" actions={<a href="/tickets?assignee_id=none&sort=created_at" class="small">Open queue</a>} pad={false}>
             {unassigned.error ? (
               <ErrorState message={unassigned.error} onRetry={unassigned.reload} />
             ) : !unassigned.data ? (
@@ -225,7 +230,14 @@ export function Dashboard({ user }: { user: Me }) {
             ) : (
               <>
                 <TicketRows tickets={queue.slice(0, 10)} />
-                {queue.length > 10 && <div class="table-foot">{queue.length - 10} more waiting</div>}
+                {queue.length > 10 && (
+                  <div class="table-foot">
+                    <a href="/tickets?assignee_id=none&sort=created_at">
+                      {queue.length - 10}
+                      {queueMore ? "+" : ""} more waiting
+                    </a>
+                  </div>
+                )}
               </>
             )}
           </Card>

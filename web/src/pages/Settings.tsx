@@ -1,8 +1,11 @@
 /*
  * Settings.tsx - for admins and managers: users and roles with skills,
  * certifications per user, calendars and holidays, SLA policies, work
- * types, checklist templates. What a role may change follows the route
- * table: only admins edit users; managers edit the rest.
+ * types, checklist templates, recurring tickets (settings/Recurring.tsx),
+ * the audit log (settings/Audit.tsx) and, for admins, everyone's API
+ * tokens (Tokens.tsx; each user manages their own from the account menu).
+ * What a role may change follows the route table: only admins edit users;
+ * managers edit the rest.
  */
 import { useState } from "preact/hooks";
 import { RecordDialog, type FieldSpec } from "../components/recordform";
@@ -11,29 +14,35 @@ import { api, errorMessage, listAll } from "../lib/api";
 import { date, minutes, money } from "../lib/format";
 import { useForm, useLoad, useTitle } from "../lib/hooks";
 import { slaPolicies, users as usersCache, workTypes as workTypesCache } from "../lib/lookup";
-import { can, type Me } from "../lib/session";
+import { can, type Capability, type Me } from "../lib/session";
 import { KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "../lib/tickets";
 import type { Calendar, Certification, ChecklistTemplate, SlaPolicy, User, WorkType } from "../lib/types";
+import { AuditSection } from "./settings/Audit";
+import { RecurringSection } from "./settings/Recurring";
+import { AllTokensSection } from "./Tokens";
 
-const SECTIONS = [
+const SECTIONS: { id: string; label: string; show?: Capability }[] = [
   { id: "users", label: "Users and roles" },
   { id: "work-types", label: "Work types" },
   { id: "calendars", label: "Calendars and holidays" },
   { id: "sla-policies", label: "SLA policies" },
   { id: "checklists", label: "Checklist templates" },
-  { id: "api-tokens", label: "API tokens" },
+  { id: "recurring", label: "Recurring tickets" },
+  { id: "audit", label: "Audit log", show: "audit.view" },
+  { id: "api-tokens", label: "API tokens", show: "tokens.all" },
 ];
 
 export function SettingsPage({ section, user }: { section: string; user: Me }) {
-  const current = SECTIONS.find((s) => s.id === section) ?? SECTIONS[0];
+  const sections = SECTIONS.filter((s) => !s.show || can(s.show, user.role));
+  const current = sections.find((s) => s.id === section) ?? sections[0];
   useTitle(`Settings · ${current.label}`);
   return (
     <div>
-      <PageHeader title="Settings" subtitle={user.role === "admin" ? "Everything about how your firm works in Servio." : "You can change work types, calendars, SLA policies, checklists and certifications. Users are managed by admins."} />
+      <PageHeader title="Settings" subtitle={user.role === "admin" ? "Everything about how your firm works in Servio." : "You can change work types, calendars, SLA policies, checklists, recurring tickets and certifications, and read the audit log. Users are managed by admins."} />
       <div class="settings">
         <nav class="settings-nav" aria-label="Settings sections">
           <ul>
-            {SECTIONS.map((s) => (
+            {sections.map((s) => (
               <li key={s.id}>
                 <a href={`/settings/${s.id}`} class={s.id === current.id ? "is-active" : ""} aria-current={s.id === current.id ? "page" : undefined}>
                   {s.label}
@@ -48,7 +57,9 @@ export function SettingsPage({ section, user }: { section: string; user: Me }) {
           {current.id === "calendars" && <CalendarsSection />}
           {current.id === "sla-policies" && <SlaSection />}
           {current.id === "checklists" && <ChecklistSection />}
-          {current.id === "api-tokens" && <TokensSection />}
+          {current.id === "recurring" && <RecurringSection />}
+          {current.id === "audit" && <AuditSection />}
+          {current.id === "api-tokens" && <AllTokensSection me={user} />}
         </div>
       </div>
     </div>
@@ -808,21 +819,5 @@ function TemplateDialog({ tpl, onClose, onDone }: { tpl: ChecklistTemplate | nul
         </fieldset>
       </form>
     </Dialog>
-  );
-}
-
-/* API tokens ------------------------------------------------------------------------- */
-
-function TokensSection() {
-  return (
-    <Card title="API tokens">
-      <div class="stack">
-        <p>
-          Programs — monitoring tools, accounting, scripts — use the REST API with a bearer token. Tokens are made and revoked on the server with the <code>servio token</code> command; the API has no routes for them, so they cannot be managed from the browser.
-        </p>
-        <pre class="codeblock">{"servio token create --email you@example.com --name monitoring\nservio token list\nservio token revoke ID"}</pre>
-        <p class="small muted">A token acts with its user's role. It is shown once when created; keep it in the program's secret store.</p>
-      </div>
-    </Card>
   );
 }

@@ -5,7 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
-import { AssetName, CompanyName, ContactName, SiteName, UserName } from "../components/names";
+import { AssetName, CompanyName, ContactName, SiteName, TicketLink, UserName } from "../components/names";
 import { Alert, Badge, Button, Card, DefList, Dialog, ErrorState, Loading, Menu, PageHeader, TabPanel, Tabs, toast } from "../components/ui";
 import { api, ApiError, errorMessage, listAll } from "../lib/api";
 import { dateTime, label, relative, time } from "../lib/format";
@@ -16,13 +16,13 @@ import { CHANNEL_LABELS, isOpen, KIND_LABELS, STATUS_LABELS, TRANSITIONS, transi
 import type { Appointment, ChecklistItem, Contract, Ticket } from "../lib/types";
 import { AppointmentDialog } from "./Dispatch";
 import { ChecklistPanel } from "./ticket/Checklist";
-import { AssignDialog, EditDialog, EscalateDialog, ResolveDialog } from "./ticket/Dialogs";
+import { AssignDialog, EditDialog, EscalateDialog, MergeDialog, ResolveDialog } from "./ticket/Dialogs";
 import { HistoryPanel } from "./ticket/History";
 import { NotesPanel } from "./ticket/Notes";
 import { SlaPanel } from "./ticket/Sla";
 import { PartsPanel, TimePanel } from "./ticket/Work";
 
-type Open = null | "resolve" | "assign" | "escalate" | "edit" | "cancel";
+type Open = null | "resolve" | "assign" | "escalate" | "edit" | "cancel" | "merge";
 
 function ContractName({ id }: { id: number | null }) {
   const c = useRecord<Contract>("contracts", can("contracts.view") ? id : null);
@@ -163,9 +163,14 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
               <Menu
                 label="Status"
                 buttonLabel="Change status"
-                items={moves
-                  .filter((m) => m !== primaryMove)
-                  .map((m) => ({ label: `${transitionLabel(ticket.status, m)}`, onSelect: () => changeStatus(m), danger: m === "cancelled" }))}
+                items={[
+                  ...moves
+                    .filter((m) => m !== primaryMove)
+                    .map((m) => ({ label: `${transitionLabel(ticket.status, m)}`, onSelect: () => changeStatus(m), danger: m === "cancelled" })),
+                  ...(can("tickets.merge", user.role) && isOpen(ticket) && !ticket.merged_into_id
+                    ? [{ label: "Merge into another (duplicate)…", onSelect: () => setOpen("merge") }]
+                    : []),
+                ]}
               />
               {!closed && <Button onClick={() => setOpen("assign")}>Assign</Button>}
               {!closed && can("tickets.escalate", user.role) && <Button onClick={() => setOpen("escalate")}>Escalate</Button>}
@@ -181,8 +186,8 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
 
       {closed && <Alert tone="info">This service order is closed. Reopen it to change anything.</Alert>}
       {ticket.merged_into_id && (
-        <Alert tone="info">
-          Merged into <a href={`/tickets/${ticket.merged_into_id}`}>another ticket</a> as a duplicate.
+        <Alert tone="info" title="A duplicate">
+          Merged into <TicketLink id={ticket.merged_into_id} />: its notes, time and parts are there now.
         </Alert>
       )}
 
@@ -211,7 +216,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
                 { id: "history", label: "History" },
               ]}
             />
-            <TabPanel id={tab}>
+            <TabPanel id={tab} key={ticket.merged_into_id ?? 0}>
               {tab === "notes" && <NotesPanel ticket={ticket} onChange={t.reload} />}
               {tab === "time" && <TimePanel ticket={ticket} />}
               {tab === "parts" && <PartsPanel ticket={ticket} />}
@@ -275,6 +280,17 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
       {open === "resolve" && <ResolveDialog ticket={ticket} checklist={checklist.data ?? []} onClose={() => setOpen(null)} onDone={(x) => { done(x, `${x.number} resolved`); checklist.reload(); }} />}
       {open === "assign" && <AssignDialog ticket={ticket} onClose={() => setOpen(null)} onDone={(x) => done(x, x.assignee_id ? "Assigned" : "Unassigned")} />}
       {open === "escalate" && <EscalateDialog ticket={ticket} onClose={() => setOpen(null)} onDone={(x) => done(x, "Escalated")} />}
+      {open === "merge" && (
+        <MergeDialog
+          ticket={ticket}
+          onClose={() => setOpen(null)}
+          onStale={t.reload}
+          onDone={(x, into) => {
+            done(x, `${x.number} merged into ${into?.number ?? "the other service order"}`);
+            checklist.reload();
+          }}
+        />
+      )}
       {open === "edit" && <EditDialog ticket={ticket} onClose={() => setOpen(null)} onDone={(x) => done(x, "Saved")} />}
       {open === "cancel" && (
         <Dialog

@@ -1,7 +1,9 @@
 /*
  * Tickets.tsx - the service order list: filters, full-text search and sort
  * in the URL (so back, reload and links keep them), saved views, and cursor
- * paging with "Load more" (never everything at once).
+ * paging with "Load more" (never everything at once). The assignee filter
+ * takes "none" (the unassigned queue); quote_id (the orders an accepted
+ * quote made, linked from the quote) shows as a removable chip.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
@@ -12,7 +14,7 @@ import { Button, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, Tex
 import { api, errorMessage, type Query } from "../lib/api";
 import { relative } from "../lib/format";
 import { useDebounced, useTitle } from "../lib/hooks";
-import { remember, users } from "../lib/lookup";
+import { remember, useRecord, users } from "../lib/lookup";
 import { navigate, useLocation } from "../lib/router";
 import { can, type Me } from "../lib/session";
 import { OPEN_STATUSES, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS, STATUSES } from "../lib/tickets";
@@ -36,6 +38,7 @@ interface Filters {
   priority: string[];
   assignee: string;
   company: number | null;
+  quote: number | null;
   q: string;
   sort: string;
   breached: boolean;
@@ -49,6 +52,7 @@ function readFilters(search: string): Filters {
     priority: list("priority"),
     assignee: p.get("assignee_id") || "",
     company: p.get("company_id") ? Number(p.get("company_id")) : null,
+    quote: Number(p.get("quote_id")) || null,
     q: p.get("q") || "",
     sort: p.get("sort") || "-created_at",
     breached: p.get("resolution_breached") === "true",
@@ -62,6 +66,7 @@ function writeFilters(f: Filters): string {
   if (f.priority.length) p.set("priority", f.priority.join(","));
   if (f.assignee) p.set("assignee_id", f.assignee);
   if (f.company) p.set("company_id", String(f.company));
+  if (f.quote) p.set("quote_id", String(f.quote));
   if (f.q) p.set("q", f.q);
   if (f.sort !== "-created_at") p.set("sort", f.sort);
   if (f.breached) p.set("resolution_breached", "true");
@@ -75,6 +80,7 @@ function apiQuery(f: Filters, me: Me): Query {
     priority: f.priority.join(",") || undefined,
     assignee_id: f.assignee === "me" ? me.id : f.assignee || undefined,
     company_id: f.company ?? undefined,
+    quote_id: f.quote ?? undefined,
     q: f.q.trim() || undefined,
     sort: f.sort,
     resolution_breached: f.breached ? "true" : undefined,
@@ -151,11 +157,12 @@ export function TicketsPage({ user }: { user: Me }) {
   const builtIn: SavedView[] = [
     { name: "Open", query: "" },
     { name: "My open", query: "?assignee_id=me" },
+    { name: "Unassigned", query: "?assignee_id=none&sort=created_at" },
     { name: "Breached", query: "?sort=resolution_due_at&resolution_breached=true" },
     { name: "All", query: "?status=" },
   ];
   const filtered =
-    filters.priority.length > 0 || !!filters.assignee || !!filters.company || !!filters.q || filters.breached ||
+    filters.priority.length > 0 || !!filters.assignee || !!filters.company || !!filters.quote || !!filters.q || filters.breached ||
     current.includes("status=");
 
   function saveView(name: string) {
@@ -172,7 +179,7 @@ export function TicketsPage({ user }: { user: Me }) {
   }
 
   const staffOptions = (staff ?? []).filter((u) => u.active);
-  const activeCount = [!current.includes("status=") ? 0 : 1, filters.priority.length ? 1 : 0, filters.assignee ? 1 : 0, filters.company ? 1 : 0].reduce((a, b) => a + b, 0);
+  const activeCount = [!current.includes("status=") ? 0 : 1, filters.priority.length ? 1 : 0, filters.assignee ? 1 : 0, filters.company ? 1 : 0, filters.quote ? 1 : 0].reduce((a, b) => a + b, 0);
 
   return (
     <div>
@@ -263,6 +270,7 @@ export function TicketsPage({ user }: { user: Me }) {
             <select id="f-assignee" class={`input select filter-input ${filters.assignee ? "is-set" : ""}`} value={filters.assignee} onChange={(e) => update({ assignee: (e.currentTarget as HTMLSelectElement).value })}>
               <option value="">Any assignee</option>
               <option value="me">Assigned to me</option>
+              <option value="none">Unassigned</option>
               {staffOptions.map((u) => (
                 <option key={u.id} value={String(u.id)}>
                   {u.name}
@@ -274,6 +282,7 @@ export function TicketsPage({ user }: { user: Me }) {
             <CompanyPicker label="Company" hideLabel value={filters.company} onValue={(id) => update({ company: id })} placeholder="Any company" id="f-company" />
           </div>
           </div>
+          {filters.quote && <QuoteChip id={filters.quote} onRemove={() => update({ quote: null })} />}
           {filtered && (
             <button type="button" class="link-btn" onClick={() => navigate("/tickets", { replace: true })}>
               Clear filters
@@ -361,6 +370,26 @@ export function TicketsPage({ user }: { user: Me }) {
 
       {saving && <SaveViewDialog onClose={() => setSaving(false)} onSave={(name) => { saveView(name); setSaving(false); }} existing={views.map((v) => v.name)} />}
     </div>
+  );
+}
+
+/** "From quote Q-000004 ✕": the list shows the orders an accepted quote made. */
+function QuoteChip({ id, onRemove }: { id: number; onRemove: () => void }) {
+  const q = useRecord<{ id: number; number: string; title: string }>("quotes", can("quotes.view") ? id : null);
+  const name = q ? q.number : `#${id}`;
+  return (
+    <span class="chip is-active filter-chip" title={q ? q.title : undefined}>
+      {can("quotes.view") ? (
+        <a href={`/quotes/${id}`} class="chip-link">
+          From quote {name}
+        </a>
+      ) : (
+        <span>From quote {name}</span>
+      )}
+      <button type="button" class="chip-x" aria-label={`Remove the filter: from quote ${name}`} onClick={onRemove}>
+        ✕
+      </button>
+    </span>
   );
 }
 

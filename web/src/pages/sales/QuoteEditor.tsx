@@ -1235,16 +1235,21 @@ function ContractCard({ quote }: { quote: Quote }) {
       ) : tickets.length === 0 ? (
         <p class="small muted">No service orders were created (no labour or installed equipment).</p>
       ) : (
-        <ul class="contract-tickets" aria-label="Service orders from this quote">
-          {tickets.map((t) => (
-            <li key={t.id}>
-              <a href={`/tickets/${t.id}`}>
-                <span class="ticket-no">{t.number}</span> {t.subject}
-              </a>
-              <StatusBadge status={t.status} />
-            </li>
-          ))}
-        </ul>
+        <>
+          <ul class="contract-tickets" aria-label="Service orders from this quote">
+            {tickets.map((t) => (
+              <li key={t.id}>
+                <a href={`/tickets/${t.id}`}>
+                  <span class="ticket-no">{t.number}</span> {t.subject}
+                </a>
+                <StatusBadge status={t.status} />
+              </li>
+            ))}
+          </ul>
+          <a class="small" href={`/tickets?status=&quote_id=${quote.id}`}>
+            Open {tickets.length === 1 ? "it" : `all ${tickets.length}`} in the service order list
+          </a>
+        </>
       )}
     </Card>
   );

@@ -1,12 +1,15 @@
-/* Dialogs.tsx - resolving, assigning from the ranked candidates, escalating, editing a ticket. */
+/* Dialogs.tsx - resolving, assigning from the ranked candidates, escalating, editing and merging a ticket. */
 import { useState } from "preact/hooks";
-import { UserSelect } from "../../components/pickers";
+import { StatusBadge } from "../../components/badges";
+import { UserName } from "../../components/names";
+import { SearchPicker, UserSelect } from "../../components/pickers";
 import { Alert, Badge, Button, Dialog, Empty, ErrorState, Loading, SelectField, TextArea, TextField } from "../../components/ui";
 import { api, ApiError, errorMessage } from "../../lib/api";
-import { fromLocalInput, minutes, toLocalInput } from "../../lib/format";
+import { fromLocalInput, minutes, relative, toLocalInput } from "../../lib/format";
 import { useForm, useLoad } from "../../lib/hooks";
+import { useRecord } from "../../lib/lookup";
 import { can } from "../../lib/session";
-import { CHANNEL_LABELS, CHANNELS, KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS } from "../../lib/tickets";
+import { CHANNEL_LABELS, CHANNELS, KIND_LABELS, KINDS, OPEN_STATUSES, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "../../lib/tickets";
 import type { Candidate, ChecklistItem, Ticket } from "../../lib/types";
 import { useCompanyRelated } from "../TicketNew";
 
@@ -345,6 +348,90 @@ export function EditDialog({ ticket, onClose, onDone }: { ticket: Ticket; onClos
             </div>
           </div>
         </fieldset>
+      </form>
+    </Dialog>
+  );
+}
+
+/**
+ * Merge a duplicate: this ticket is cancelled with merged_into_id set, and
+ * its notes, time and parts move to the one chosen (an open ticket of the
+ * same company, found by search). If-Match is this ticket's version.
+ */
+export function MergeDialog({ ticket, onClose, onDone, onStale }: { ticket: Ticket; onClose: () => void; onDone: (merged: Ticket, into: Ticket | null) => void; onStale: () => void }) {
+  const f = useForm({ into_id: null as number | null });
+  const target = useRecord<Ticket>("tickets", f.values.into_id);
+  async function submit(e: Event) {
+    e.preventDefault();
+    if (!f.values.into_id) {
+      f.setErrors({ into_id: "Choose the service order this one duplicates" });
+      return;
+    }
+    await f.submit(async (v) => {
+      try {
+        const t = await api.post<Ticket>(`/tickets/${ticket.id}/merge`, { into_id: v.into_id }, { version: ticket.version });
+        onDone(t, target ?? null);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 412) {
+          onStale();
+          throw new Error("Someone else changed this record in the meantime; it is reloaded. Check it, then merge again.");
+        }
+        throw err;
+      }
+    });
+  }
+  return (
+    <Dialog
+      title={`Merge ${ticket.number} into another service order`}
+      description="For a duplicate: this service order is cancelled and its notes, time entries and parts move to the one you choose. Both histories record the merge."
+      onClose={onClose}
+      wide
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" form="merge-form" variant="primary" busy={f.busy}>
+            {target ? `Merge into ${target.number}` : "Merge"}
+          </Button>
+        </>
+      }
+    >
+      <form id="merge-form" onSubmit={submit} noValidate class="stack">
+        {f.formError && <Alert>{f.formError}</Alert>}
+        <SearchPicker<Ticket>
+          label="Merge into"
+          value={f.values.into_id}
+          onValue={(id) => f.set("into_id", id)}
+          error={f.errors.into_id}
+          required
+          kind="tickets"
+          query={{ company_id: ticket.company_id, status: OPEN_STATUSES.join(","), sort: "-created_at" }}
+          exclude={(r) => r.id === ticket.id}
+          display={(r) => `${r.number} ${r.subject}`}
+          meta={(r) => `${STATUS_LABELS[r.status] ?? r.status} · opened ${relative(r.created_at)}`}
+          placeholder="Search this client's open service orders by words or number…"
+          noneText="No other open service order of this client matches"
+          hint="Only open service orders of the same client can take a duplicate."
+        />
+        {target && (
+          <div class="merge-preview" aria-live="polite">
+            <div class="merge-row">
+              <span class="ticket-no">{ticket.number}</span>
+              <span class="merge-subject">{ticket.subject}</span>
+              <StatusBadge status="cancelled" />
+            </div>
+            <div class="merge-arrow" aria-hidden="true">
+              ↓ notes, time and parts move to
+            </div>
+            <div class="merge-row">
+              <span class="ticket-no">{target.number}</span>
+              <span class="merge-subject">{target.subject}</span>
+              <StatusBadge status={target.status} />
+              <span class="small muted">
+                <UserName id={target.assignee_id} />
+              </span>
+            </div>
+          </div>
+        )}
       </form>
     </Dialog>
   );

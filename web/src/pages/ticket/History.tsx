@@ -1,4 +1,5 @@
 /* History.tsx - who changed what on the ticket, in words. */
+import { TicketLink } from "../../components/names";
 import { ErrorState, Empty, Loading } from "../../components/ui";
 import { listAll } from "../../lib/api";
 import { dateTime, relative } from "../../lib/format";
@@ -61,7 +62,19 @@ export function HistoryPanel({ ticket }: { ticket: Ticket }) {
         <li key={e.id} class={`history-item hk-${e.kind}`}>
           <span class="history-dot" aria-hidden="true" />
           <div>
-            <div>{describe(e, staff)}</div>
+            <div>
+              {e.kind === "merged_into" && e.to_value ? (
+                <>
+                  Merged as a duplicate into <TicketLink id={Number(e.to_value)} />
+                </>
+              ) : e.kind === "merged_from" && e.to_value ? (
+                <>
+                  <TicketLink id={Number(e.to_value)} /> merged into this one as a duplicate
+                </>
+              ) : (
+                describe(e, staff)
+              )}
+            </div>
             <div class="small muted">
               {e.actor_id ? userName(staff, e.actor_id) : "System"} · <time dateTime={e.at} title={dateTime(e.at)}>{relative(e.at)}</time>
             </div>
