@@ -29,6 +29,7 @@ const SORTS = [
   { value: "-updated_at", label: "Recently updated" },
   { value: "resolution_due_at", label: "Resolution due (soonest)" },
   { value: "response_due_at", label: "Response due (soonest)" },
+  { value: "priority", label: "Priority (critical first)" },
   { value: "-number", label: "Number (high to low)" },
   { value: "subject", label: "Subject (A–Z)" },
 ];
