@@ -345,6 +345,48 @@ export function Dialog({ title, onClose, children, footer, wide, description }: 
 }
 
 /**
+ * The edit/create dialog: a form with the API's form-level error on top and a
+ * Cancel + primary submit footer. The form id ties the footer's submit button
+ * to the form; `extraFooter` goes before Cancel.
+ */
+export function FormDialog({ title, description, onClose, wide, onSubmit, busy, formError, submitLabel, extraFooter, children }: {
+  title: string;
+  description?: string;
+  onClose: () => void;
+  wide?: boolean;
+  onSubmit: (e: Event) => void;
+  busy: boolean;
+  formError?: string | null;
+  submitLabel: ComponentChildren;
+  extraFooter?: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  const id = "form-" + useId();
+  return (
+    <Dialog
+      title={title}
+      description={description}
+      onClose={onClose}
+      wide={wide}
+      footer={
+        <>
+          {extraFooter}
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" form={id} variant="primary" busy={busy}>
+            {submitLabel}
+          </Button>
+        </>
+      }
+    >
+      <form id={id} onSubmit={onSubmit} noValidate class="stack">
+        {formError && <Alert>{formError}</Alert>}
+        {children}
+      </form>
+    </Dialog>
+  );
+}
+
+/**
  * Asks before something that cannot simply be undone (revoke, remove). The
  * action runs on confirm; its error shows in the dialog, which stays open.
  */

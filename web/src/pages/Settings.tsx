@@ -9,7 +9,7 @@
  */
 import { useState } from "preact/hooks";
 import { RecordDialog, type FieldSpec } from "../components/recordform";
-import { Alert, Badge, Button, Card, Checkbox, Dialog, Empty, ErrorState, Loading, PageHeader, SelectField, TextField, toast } from "../components/ui";
+import { Badge, Button, Card, Checkbox, Dialog, Empty, ErrorState, FormDialog, Loading, PageHeader, SelectField, TextField, toast } from "../components/ui";
 import { api, errorMessage, listAll } from "../lib/api";
 import { date, minutes, money } from "../lib/format";
 import { useForm, useLoad, useTitle } from "../lib/hooks";
@@ -457,82 +457,75 @@ function CalendarDialog({ cal, onClose, onDone }: { cal: Calendar | null; onClos
     });
   }
   return (
-    <Dialog
+    <FormDialog
       title={cal ? `Edit ${cal.name}` : "New calendar"}
       onClose={onClose}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="calendar-form" variant="primary" busy={f.busy}>
-            Save calendar
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Save calendar"
     >
-      <form id="calendar-form" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <div class="form-grid">
-          <TextField label="Name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required />
-          <TextField label="Time zone" value={v.timezone} onValue={(x) => f.set("timezone", x)} error={f.errors.timezone} required hint="IANA name, e.g. Europe/Berlin" />
-        </div>
-        <Checkbox label="Open 24×7 (every minute counts)" checked={v.always_open} onValue={(x) => f.set("always_open", x)} error={f.errors.always_open} />
-        {!v.always_open && (
-          <fieldset class="fieldset">
-            <legend>Business hours</legend>
-            {f.errors.hours && <div class="field-error">{f.errors.hours}</div>}
-            <div class="hours-grid">
-              {WEEKDAYS.map((name, i) => {
-                const d = i + 1;
-                const h = v.hours[d];
-                const set = (patch: Partial<typeof h>) => f.set("hours", { ...v.hours, [d]: { ...h, ...patch } });
-                return (
-                  <div class="hours-row" key={d}>
-                    <Checkbox label={name} checked={h.open} onValue={(x) => set({ open: x })} />
-                    <label class="sr-only" for={`h-${d}-start`}>{name} opens</label>
-                    <input id={`h-${d}-start`} type="time" class="input" value={h.start} disabled={!h.open} onInput={(e) => set({ start: (e.currentTarget as HTMLInputElement).value })} />
-                    <span class="muted">to</span>
-                    <label class="sr-only" for={`h-${d}-end`}>{name} closes</label>
-                    <input id={`h-${d}-end`} type="time" class="input" value={h.end} disabled={!h.open} onInput={(e) => set({ end: (e.currentTarget as HTMLInputElement).value })} />
-                  </div>
-                );
-              })}
-            </div>
-          </fieldset>
-        )}
+      <div class="form-grid">
+        <TextField label="Name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required />
+        <TextField label="Time zone" value={v.timezone} onValue={(x) => f.set("timezone", x)} error={f.errors.timezone} required hint="IANA name, e.g. Europe/Berlin" />
+      </div>
+      <Checkbox label="Open 24×7 (every minute counts)" checked={v.always_open} onValue={(x) => f.set("always_open", x)} error={f.errors.always_open} />
+      {!v.always_open && (
         <fieldset class="fieldset">
-          <legend>Holidays</legend>
-          {f.errors.holidays && <div class="field-error">{f.errors.holidays}</div>}
-          <div class="chips">
-            {v.holidays.length === 0 && <span class="muted small">No holidays.</span>}
-            {v.holidays.map((h) => (
-              <span class="chip" key={h}>
-                {date(h)}
-                <button type="button" class="chip-x" aria-label={`Remove holiday ${h}`} onClick={() => f.set("holidays", v.holidays.filter((x) => x !== h))}>
-                  ✕
-                </button>
-              </span>
-            ))}
-          </div>
-          <div class="row holiday-add">
-            <label for="holiday-new" class="sr-only">
-              Holiday date
-            </label>
-            <input id="holiday-new" type="date" class="input" value={newDay} onInput={(e) => setNewDay((e.currentTarget as HTMLInputElement).value)} />
-            <Button
-              size="sm"
-              disabled={!newDay}
-              onClick={() => {
-                if (newDay && !v.holidays.includes(newDay)) f.set("holidays", [...v.holidays, newDay].sort());
-                setNewDay("");
-              }}
-            >
-              Add holiday
-            </Button>
+          <legend>Business hours</legend>
+          {f.errors.hours && <div class="field-error">{f.errors.hours}</div>}
+          <div class="hours-grid">
+            {WEEKDAYS.map((name, i) => {
+              const d = i + 1;
+              const h = v.hours[d];
+              const set = (patch: Partial<typeof h>) => f.set("hours", { ...v.hours, [d]: { ...h, ...patch } });
+              return (
+                <div class="hours-row" key={d}>
+                  <Checkbox label={name} checked={h.open} onValue={(x) => set({ open: x })} />
+                  <label class="sr-only" for={`h-${d}-start`}>{name} opens</label>
+                  <input id={`h-${d}-start`} type="time" class="input" value={h.start} disabled={!h.open} onInput={(e) => set({ start: (e.currentTarget as HTMLInputElement).value })} />
+                  <span class="muted">to</span>
+                  <label class="sr-only" for={`h-${d}-end`}>{name} closes</label>
+                  <input id={`h-${d}-end`} type="time" class="input" value={h.end} disabled={!h.open} onInput={(e) => set({ end: (e.currentTarget as HTMLInputElement).value })} />
+                </div>
+              );
+            })}
           </div>
         </fieldset>
-      </form>
-    </Dialog>
+      )}
+      <fieldset class="fieldset">
+        <legend>Holidays</legend>
+        {f.errors.holidays && <div class="field-error">{f.errors.holidays}</div>}
+        <div class="chips">
+          {v.holidays.length === 0 && <span class="muted small">No holidays.</span>}
+          {v.holidays.map((h) => (
+            <span class="chip" key={h}>
+              {date(h)}
+              <button type="button" class="chip-x" aria-label={`Remove holiday ${h}`} onClick={() => f.set("holidays", v.holidays.filter((x) => x !== h))}>
+                ✕
+              </button>
+            </span>
+          ))}
+        </div>
+        <div class="row holiday-add">
+          <label for="holiday-new" class="sr-only">
+            Holiday date
+          </label>
+          <input id="holiday-new" type="date" class="input" value={newDay} onInput={(e) => setNewDay((e.currentTarget as HTMLInputElement).value)} />
+          <Button
+            size="sm"
+            disabled={!newDay}
+            onClick={() => {
+              if (newDay && !v.holidays.includes(newDay)) f.set("holidays", [...v.holidays, newDay].sort());
+              setNewDay("");
+            }}
+          >
+            Add holiday
+          </Button>
+        </div>
+      </fieldset>
+    </FormDialog>
   );
 }
 
@@ -644,66 +637,59 @@ function SlaDialog({ policy, calendars, onClose, onDone }: { policy: SlaPolicy |
     });
   }
   return (
-    <Dialog
+    <FormDialog
       title={policy ? `Edit ${policy.name}` : "New SLA policy"}
       onClose={onClose}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="sla-form" variant="primary" busy={f.busy}>
-            Save policy
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Save policy"
     >
-      <form id="sla-form" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <div class="form-grid">
-          <TextField label="Name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required />
-          <SelectField label="Calendar" value={v.calendar_id} onValue={(x) => f.set("calendar_id", x)} options={calendars.map((c) => ({ value: String(c.id), label: `${c.name} (${c.timezone})` }))} error={f.errors.calendar_id} required />
-        </div>
-        <Checkbox label="Default policy (for tickets without a contract policy)" checked={v.is_default} onValue={(x) => f.set("is_default", x)} error={f.errors.is_default} />
-        <fieldset class="fieldset">
-          <legend>Targets in working minutes</legend>
-          {f.errors.targets && <div class="field-error">{f.errors.targets}</div>}
-          <table class="table targets-table">
-            <thead>
-              <tr>
-                <th scope="col">Priority</th>
-                <th scope="col">Response</th>
-                <th scope="col">Resolution</th>
+      <div class="form-grid">
+        <TextField label="Name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required />
+        <SelectField label="Calendar" value={v.calendar_id} onValue={(x) => f.set("calendar_id", x)} options={calendars.map((c) => ({ value: String(c.id), label: `${c.name} (${c.timezone})` }))} error={f.errors.calendar_id} required />
+      </div>
+      <Checkbox label="Default policy (for tickets without a contract policy)" checked={v.is_default} onValue={(x) => f.set("is_default", x)} error={f.errors.is_default} />
+      <fieldset class="fieldset">
+        <legend>Targets in working minutes</legend>
+        {f.errors.targets && <div class="field-error">{f.errors.targets}</div>}
+        <table class="table targets-table">
+          <thead>
+            <tr>
+              <th scope="col">Priority</th>
+              <th scope="col">Response</th>
+              <th scope="col">Resolution</th>
+            </tr>
+          </thead>
+          <tbody>
+            {PRIORITIES.map((p) => (
+              <tr key={p}>
+                <th scope="row">{PRIORITY_LABELS[p]}</th>
+                {(["response", "resolution"] as const).map((k) => (
+                  <td key={k}>
+                    <label class="sr-only" for={`t-${p}-${k}`}>
+                      {PRIORITY_LABELS[p]} {k} minutes
+                    </label>
+                    <input id={`t-${p}-${k}`} class="input" type="number" min={0} inputMode="numeric" value={v.targets[p][k]} onInput={(e) => f.set("targets", { ...v.targets, [p]: { ...v.targets[p], [k]: (e.currentTarget as HTMLInputElement).value } })} />
+                    {v.targets[p][k] && <span class="small muted"> = {minutes(Number(v.targets[p][k]))}</span>}
+                  </td>
+                ))}
               </tr>
-            </thead>
-            <tbody>
-              {PRIORITIES.map((p) => (
-                <tr key={p}>
-                  <th scope="row">{PRIORITY_LABELS[p]}</th>
-                  {(["response", "resolution"] as const).map((k) => (
-                    <td key={k}>
-                      <label class="sr-only" for={`t-${p}-${k}`}>
-                        {PRIORITY_LABELS[p]} {k} minutes
-                      </label>
-                      <input id={`t-${p}-${k}`} class="input" type="number" min={0} inputMode="numeric" value={v.targets[p][k]} onInput={(e) => f.set("targets", { ...v.targets, [p]: { ...v.targets[p], [k]: (e.currentTarget as HTMLInputElement).value } })} />
-                      {v.targets[p][k] && <span class="small muted"> = {minutes(Number(v.targets[p][k]))}</span>}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </fieldset>
-        <fieldset class="fieldset">
-          <legend>The resolution clock pauses while the ticket is</legend>
-          {f.errors.pause_statuses && <div class="field-error">{f.errors.pause_statuses}</div>}
-          <div class="row">
-            {PAUSABLE.map((s) => (
-              <Checkbox key={s} label={STATUS_LABELS[s]} checked={v.pause_statuses.includes(s)} onValue={(on) => f.set("pause_statuses", on ? [...v.pause_statuses, s] : v.pause_statuses.filter((x) => x !== s))} />
             ))}
-          </div>
-        </fieldset>
-      </form>
-    </Dialog>
+          </tbody>
+        </table>
+      </fieldset>
+      <fieldset class="fieldset">
+        <legend>The resolution clock pauses while the ticket is</legend>
+        {f.errors.pause_statuses && <div class="field-error">{f.errors.pause_statuses}</div>}
+        <div class="row">
+          {PAUSABLE.map((s) => (
+            <Checkbox key={s} label={STATUS_LABELS[s]} checked={v.pause_statuses.includes(s)} onValue={(on) => f.set("pause_statuses", on ? [...v.pause_statuses, s] : v.pause_statuses.filter((x) => x !== s))} />
+          ))}
+        </div>
+      </fieldset>
+    </FormDialog>
   );
 }
 
@@ -775,49 +761,42 @@ function TemplateDialog({ tpl, onClose, onDone }: { tpl: ChecklistTemplate | nul
     });
   }
   return (
-    <Dialog
+    <FormDialog
       title={tpl ? `Edit ${tpl.name}` : "New checklist template"}
       onClose={onClose}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="tpl-form" variant="primary" busy={f.busy}>
-            Save template
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Save template"
     >
-      <form id="tpl-form" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <div class="form-grid">
-          <TextField label="Name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required />
-          <SelectField label="For service orders of kind" value={v.ticket_kind} onValue={(x) => f.set("ticket_kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.ticket_kind} />
-        </div>
-        <fieldset class="fieldset">
-          <legend>Items</legend>
-          {f.errors.items && <div class="field-error">{f.errors.items}</div>}
-          <div class="stack-sm">
-            {v.items.map((it, i) => (
-              <div class="row" key={i}>
-                <label class="sr-only" for={`item-${i}`}>
-                  Item {i + 1}
-                </label>
-                <input id={`item-${i}`} class="input grow" value={it.label} placeholder="Electrical safety check" onInput={(e) => f.set("items", v.items.map((x, j) => (j === i ? { ...x, label: (e.currentTarget as HTMLInputElement).value } : x)))} />
-                <Checkbox label="Required" checked={it.required} onValue={(on) => f.set("items", v.items.map((x, j) => (j === i ? { ...x, required: on } : x)))} />
-                <button type="button" class="icon-btn" aria-label={`Remove item ${i + 1}`} onClick={() => f.set("items", v.items.filter((_, j) => j !== i))}>
-                  ✕
-                </button>
-              </div>
-            ))}
-            <div>
-              <Button size="sm" onClick={() => f.set("items", [...v.items, { label: "", required: false }])}>
-                Add item
-              </Button>
+      <div class="form-grid">
+        <TextField label="Name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required />
+        <SelectField label="For service orders of kind" value={v.ticket_kind} onValue={(x) => f.set("ticket_kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.ticket_kind} />
+      </div>
+      <fieldset class="fieldset">
+        <legend>Items</legend>
+        {f.errors.items && <div class="field-error">{f.errors.items}</div>}
+        <div class="stack-sm">
+          {v.items.map((it, i) => (
+            <div class="row" key={i}>
+              <label class="sr-only" for={`item-${i}`}>
+                Item {i + 1}
+              </label>
+              <input id={`item-${i}`} class="input grow" value={it.label} placeholder="Electrical safety check" onInput={(e) => f.set("items", v.items.map((x, j) => (j === i ? { ...x, label: (e.currentTarget as HTMLInputElement).value } : x)))} />
+              <Checkbox label="Required" checked={it.required} onValue={(on) => f.set("items", v.items.map((x, j) => (j === i ? { ...x, required: on } : x)))} />
+              <button type="button" class="icon-btn" aria-label={`Remove item ${i + 1}`} onClick={() => f.set("items", v.items.filter((_, j) => j !== i))}>
+                ✕
+              </button>
             </div>
+          ))}
+          <div>
+            <Button size="sm" onClick={() => f.set("items", [...v.items, { label: "", required: false }])}>
+              Add item
+            </Button>
           </div>
-        </fieldset>
-      </form>
-    </Dialog>
+        </div>
+      </fieldset>
+    </FormDialog>
   );
 }

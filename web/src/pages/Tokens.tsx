@@ -11,7 +11,7 @@
 import { useState } from "preact/hooks";
 import { UserName } from "../components/names";
 import { UserSelect } from "../components/pickers";
-import { Alert, Badge, Button, Card, Confirm, CopyField, Dialog, Empty, ErrorState, ListFoot, Loading, PageHeader, TextField, toast } from "../components/ui";
+import { Alert, Badge, Button, Card, Confirm, CopyField, Dialog, Empty, ErrorState, FormDialog, ListFoot, Loading, PageHeader, TextField, toast } from "../components/ui";
 import { api } from "../lib/api";
 import { date, dateTime, relative } from "../lib/format";
 import { useForm, usePaged, useTitle } from "../lib/hooks";
@@ -281,46 +281,39 @@ function NewTokenDialog({ me, forAnyone, userId, onClose, onMade }: { me: Me; fo
     );
 
   return (
-    <Dialog
+    <FormDialog
       title="New API token"
       description="The token acts as its user, with the user's role. Give it a name that says which program uses it."
       onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="token-form" variant="primary" busy={f.busy}>
-            Make token
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Make token"
     >
-      <form id="token-form" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <TextField label="Name" name="name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required autoFocus placeholder="Monitoring (Zabbix)" hint="What it is for, e.g. the program that uses it." />
-        {forAnyone && <UserSelect label="Acts as" value={v.user_id} onValue={(x) => f.set("user_id", x)} error={f.errors.user_id} placeholder="Choose a user…" required hint="Only active users; the token gets their role." />}
-        <div>
-          <TextField
-            label="Expires after (days)"
-            name="expires_days"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            max={3650}
-            value={v.expires_days}
-            onValue={(x) => f.set("expires_days", x)}
-            error={f.errors.expires_days}
-            hint={until ? `Stops working on ${date(until.toISOString())}.` : "Empty: never expires — only revoking stops it."}
-          />
-          <div class="quick-minutes" role="group" aria-label="Expiry presets">
-            <span class="small muted">Quick:</span>
-            {EXPIRY_CHOICES.map(([d, l]) => (
-              <button type="button" class={`chip ${v.expires_days === d ? "is-active" : ""}`} key={l} aria-pressed={v.expires_days === d} onClick={() => f.set("expires_days", d)}>
-                {l}
-              </button>
-            ))}
-          </div>
+      <TextField label="Name" name="name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required autoFocus placeholder="Monitoring (Zabbix)" hint="What it is for, e.g. the program that uses it." />
+      {forAnyone && <UserSelect label="Acts as" value={v.user_id} onValue={(x) => f.set("user_id", x)} error={f.errors.user_id} placeholder="Choose a user…" required hint="Only active users; the token gets their role." />}
+      <div>
+        <TextField
+          label="Expires after (days)"
+          name="expires_days"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={3650}
+          value={v.expires_days}
+          onValue={(x) => f.set("expires_days", x)}
+          error={f.errors.expires_days}
+          hint={until ? `Stops working on ${date(until.toISOString())}.` : "Empty: never expires — only revoking stops it."}
+        />
+        <div class="quick-minutes" role="group" aria-label="Expiry presets">
+          <span class="small muted">Quick:</span>
+          {EXPIRY_CHOICES.map(([d, l]) => (
+            <button type="button" class={`chip ${v.expires_days === d ? "is-active" : ""}`} key={l} aria-pressed={v.expires_days === d} onClick={() => f.set("expires_days", d)}>
+              {l}
+            </button>
+          ))}
         </div>
-      </form>
-    </Dialog>
+      </div>
+    </FormDialog>
   );
 }

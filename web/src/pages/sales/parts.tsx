@@ -7,7 +7,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { SearchPicker, CompanyPicker, UserSelect } from "../../components/pickers";
-import { Alert, Badge, Button, Dialog, SelectField, TextArea, TextField, toast } from "../../components/ui";
+import { Alert, Badge, Button, Dialog, FormDialog, SelectField, TextArea, TextField, toast } from "../../components/ui";
 import { api, ApiError, errorMessage, listAll } from "../../lib/api";
 import { fromLocalInput, toLocalInput } from "../../lib/format";
 import { useForm } from "../../lib/hooks";
@@ -259,60 +259,53 @@ export function OpportunityDialog({ record, defaults, onClose, onDone, extraActi
   }
 
   return (
-    <Dialog
+    <FormDialog
       title={record ? `Edit ${record.title}` : "New opportunity"}
       onClose={onClose}
       wide
-      footer={
-        <>
-          {extraActions && <div class="mr-auto row">{extraActions}</div>}
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="opp-form" variant="primary" busy={form.busy}>
-            {record ? "Save changes" : "Create opportunity"}
-          </Button>
-        </>
-      }
+      extraFooter={extraActions && <div class="mr-auto row">{extraActions}</div>}
+      onSubmit={submit}
+      busy={form.busy}
+      formError={form.formError}
+      submitLabel={record ? "Save changes" : "Create opportunity"}
     >
-      <form id="opp-form" class="stack" onSubmit={submit} noValidate>
-        {form.formError && <Alert>{form.formError}</Alert>}
-        <div class="form-grid">
+      <div class="form-grid">
+        <div class="span-2">
+          <TextField label="Title" required value={v.title} onValue={(x) => form.set("title", x)} error={form.errors.title} placeholder="Office Wi-Fi upgrade" autoFocus={!record} />
+        </div>
+        <CompanyPicker label="Company" required value={v.company_id} onValue={(id) => form.set("company_id", id)} error={form.errors.company_id} />
+        <SelectField label="Stage" value={v.stage} onValue={(x) => form.set("stage", x as Stage)} options={STAGES.map((s) => ({ value: s, label: STAGE_LABELS[s] }))} error={form.errors.stage} />
+        {v.stage === "lost" && (
           <div class="span-2">
-            <TextField label="Title" required value={v.title} onValue={(x) => form.set("title", x)} error={form.errors.title} placeholder="Office Wi-Fi upgrade" autoFocus={!record} />
+            <TextArea label="Why was it lost?" required rows={2} value={v.lost_reason} onValue={(x) => form.set("lost_reason", x)} error={form.errors.lost_reason} />
           </div>
-          <CompanyPicker label="Company" required value={v.company_id} onValue={(id) => form.set("company_id", id)} error={form.errors.company_id} />
-          <SelectField label="Stage" value={v.stage} onValue={(x) => form.set("stage", x as Stage)} options={STAGES.map((s) => ({ value: s, label: STAGE_LABELS[s] }))} error={form.errors.stage} />
-          {v.stage === "lost" && (
-            <div class="span-2">
-              <TextArea label="Why was it lost?" required rows={2} value={v.lost_reason} onValue={(x) => form.set("lost_reason", x)} error={form.errors.lost_reason} />
+        )}
+        <TextField label={`Estimated value (${currency})`} inputMode="decimal" value={v.estimated_value} onValue={(x) => form.set("estimated_value", x)} error={form.errors.estimated_value} placeholder="0.00" />
+        <TextField label="Expected close" type="date" value={v.expected_close_on} onValue={(x) => form.set("expected_close_on", x)} error={form.errors.expected_close_on} />
+        <UserSelect label="Owner" value={v.owner_id} onValue={(id) => form.set("owner_id", id)} error={form.errors.owner_id} placeholder="Nobody" filter={(u) => u.role !== "technician"} />
+        <div class="field">
+          <label class="field-label" for={listId + "-in"}>
+            Lead source
+          </label>
+          <input id={listId + "-in"} class="input" list={listId} value={v.source} placeholder="referral, web, trade show…" aria-invalid={form.errors.source ? "true" : undefined} onInput={(e) => form.set("source", (e.currentTarget as HTMLInputElement).value)} />
+          <datalist id={listId}>
+            {SOURCE_SUGGESTIONS.map((s) => (
+              <option key={s} value={s} />
+            ))}
+          </datalist>
+          {form.errors.source && (
+            <div class="field-error" role="alert">
+              {form.errors.source}
             </div>
           )}
-          <TextField label={`Estimated value (${currency})`} inputMode="decimal" value={v.estimated_value} onValue={(x) => form.set("estimated_value", x)} error={form.errors.estimated_value} placeholder="0.00" />
-          <TextField label="Expected close" type="date" value={v.expected_close_on} onValue={(x) => form.set("expected_close_on", x)} error={form.errors.expected_close_on} />
-          <UserSelect label="Owner" value={v.owner_id} onValue={(id) => form.set("owner_id", id)} error={form.errors.owner_id} placeholder="Nobody" filter={(u) => u.role !== "technician"} />
-          <div class="field">
-            <label class="field-label" for={listId + "-in"}>
-              Lead source
-            </label>
-            <input id={listId + "-in"} class="input" list={listId} value={v.source} placeholder="referral, web, trade show…" aria-invalid={form.errors.source ? "true" : undefined} onInput={(e) => form.set("source", (e.currentTarget as HTMLInputElement).value)} />
-            <datalist id={listId}>
-              {SOURCE_SUGGESTIONS.map((s) => (
-                <option key={s} value={s} />
-              ))}
-            </datalist>
-            {form.errors.source && (
-              <div class="field-error" role="alert">
-                {form.errors.source}
-              </div>
-            )}
-          </div>
-          <TextField label="Campaign" value={v.campaign} onValue={(x) => form.set("campaign", x)} error={form.errors.campaign} placeholder="Spring 2027 mailing" />
-          <PartnerPicker value={v.referral_partner_id} onValue={(id) => form.set("referral_partner_id", id)} error={form.errors.referral_partner_id} />
-          <div class="span-2">
-            <TextArea label="Notes" rows={3} value={v.notes} onValue={(x) => form.set("notes", x)} error={form.errors.notes} />
-          </div>
         </div>
-      </form>
-    </Dialog>
+        <TextField label="Campaign" value={v.campaign} onValue={(x) => form.set("campaign", x)} error={form.errors.campaign} placeholder="Spring 2027 mailing" />
+        <PartnerPicker value={v.referral_partner_id} onValue={(id) => form.set("referral_partner_id", id)} error={form.errors.referral_partner_id} />
+        <div class="span-2">
+          <TextArea label="Notes" rows={3} value={v.notes} onValue={(x) => form.set("notes", x)} error={form.errors.notes} />
+        </div>
+      </div>
+    </FormDialog>
   );
 }
 
@@ -437,65 +430,58 @@ export function ActivityDialog({ record, defaults, onClose, onDone }: { record?:
   }
 
   return (
-    <Dialog
+    <FormDialog
       title={record ? "Edit activity" : "New activity"}
       onClose={onClose}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="act-form" variant="primary" busy={form.busy}>
-            {record ? "Save changes" : "Create activity"}
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={form.busy}
+      formError={form.formError}
+      submitLabel={record ? "Save changes" : "Create activity"}
     >
-      <form id="act-form" class="stack" onSubmit={submit} noValidate>
-        {form.formError && <Alert>{form.formError}</Alert>}
-        <fieldset class="plain-fieldset">
-          <legend class="field-label">Kind</legend>
-          <div class="chips kind-chips" role="radiogroup" aria-label="Kind">
-            {ACTIVITY_KINDS.map((k) => (
-              <label key={k} class={`chip ${v.kind === k ? "is-active" : ""}`}>
-                <input type="radio" class="sr-only" name={kindName} value={k} checked={v.kind === k} onChange={() => form.set("kind", k)} />
-                {ACTIVITY_LABELS[k]}
-              </label>
-            ))}
-          </div>
-          {form.errors.kind && <div class="field-error">{form.errors.kind}</div>}
-        </fieldset>
-        <div class="form-grid">
-          <div class="span-2">
-            <TextField label="Subject" required value={v.subject} onValue={(x) => form.set("subject", x)} error={form.errors.subject} placeholder="Call about the Wi-Fi survey" autoFocus={!record} />
-          </div>
-          <TextField label="Due" type="datetime-local" value={v.due_at} onValue={(x) => form.set("due_at", x)} error={form.errors.due_at} />
-          <UserSelect label="Owner" value={v.owner_id} onValue={(id) => form.set("owner_id", id)} error={form.errors.owner_id} placeholder="Nobody" />
-          <CompanyPicker
-            label="Company"
-            value={v.company_id}
-            onValue={(id) => {
-              form.set("company_id", id);
-              if (id !== v.company_id) {
-                form.set("contact_id", null);
-                form.set("opportunity_id", null);
-              }
-            }}
-            error={form.errors.company_id}
-          />
-          <ContactPicker companyId={v.company_id} value={v.contact_id} onValue={(id) => form.set("contact_id", id)} error={form.errors.contact_id} />
-          <OpportunitySelect companyId={v.company_id} value={v.opportunity_id} onValue={(id) => form.set("opportunity_id", id)} error={form.errors.opportunity_id} />
-          {record && (
-            <div class="field field-check align-end">
-              <input id="act-done" type="checkbox" class="check" checked={v.done} onChange={(e) => form.set("done", (e.currentTarget as HTMLInputElement).checked)} />
-              <label for="act-done">Done</label>
-            </div>
-          )}
-          <div class="span-2">
-            <TextArea label="Notes" rows={3} value={v.notes} onValue={(x) => form.set("notes", x)} error={form.errors.notes} />
-          </div>
+      <fieldset class="plain-fieldset">
+        <legend class="field-label">Kind</legend>
+        <div class="chips kind-chips" role="radiogroup" aria-label="Kind">
+          {ACTIVITY_KINDS.map((k) => (
+            <label key={k} class={`chip ${v.kind === k ? "is-active" : ""}`}>
+              <input type="radio" class="sr-only" name={kindName} value={k} checked={v.kind === k} onChange={() => form.set("kind", k)} />
+              {ACTIVITY_LABELS[k]}
+            </label>
+          ))}
         </div>
-      </form>
-    </Dialog>
+        {form.errors.kind && <div class="field-error">{form.errors.kind}</div>}
+      </fieldset>
+      <div class="form-grid">
+        <div class="span-2">
+          <TextField label="Subject" required value={v.subject} onValue={(x) => form.set("subject", x)} error={form.errors.subject} placeholder="Call about the Wi-Fi survey" autoFocus={!record} />
+        </div>
+        <TextField label="Due" type="datetime-local" value={v.due_at} onValue={(x) => form.set("due_at", x)} error={form.errors.due_at} />
+        <UserSelect label="Owner" value={v.owner_id} onValue={(id) => form.set("owner_id", id)} error={form.errors.owner_id} placeholder="Nobody" />
+        <CompanyPicker
+          label="Company"
+          value={v.company_id}
+          onValue={(id) => {
+            form.set("company_id", id);
+            if (id !== v.company_id) {
+              form.set("contact_id", null);
+              form.set("opportunity_id", null);
+            }
+          }}
+          error={form.errors.company_id}
+        />
+        <ContactPicker companyId={v.company_id} value={v.contact_id} onValue={(id) => form.set("contact_id", id)} error={form.errors.contact_id} />
+        <OpportunitySelect companyId={v.company_id} value={v.opportunity_id} onValue={(id) => form.set("opportunity_id", id)} error={form.errors.opportunity_id} />
+        {record && (
+          <div class="field field-check align-end">
+            <input id="act-done" type="checkbox" class="check" checked={v.done} onChange={(e) => form.set("done", (e.currentTarget as HTMLInputElement).checked)} />
+            <label for="act-done">Done</label>
+          </div>
+        )}
+        <div class="span-2">
+          <TextArea label="Notes" rows={3} value={v.notes} onValue={(x) => form.set("notes", x)} error={form.errors.notes} />
+        </div>
+      </div>
+    </FormDialog>
   );
 }
 

@@ -10,7 +10,7 @@ import { useState } from "preact/hooks";
 import { PriorityBadge } from "../../components/badges";
 import { CompanyName, UserName } from "../../components/names";
 import { CompanyPicker, UserSelect } from "../../components/pickers";
-import { Alert, Badge, Button, Card, Checkbox, Dialog, Empty, ErrorState, ListFoot, Loading, SelectField, TextArea, TextField, toast } from "../../components/ui";
+import { Badge, Button, Card, Checkbox, Empty, ErrorState, FormDialog, ListFoot, Loading, SelectField, TextArea, TextField, toast } from "../../components/ui";
 import { api, ApiError, errorMessage } from "../../lib/api";
 import { dateTime, relative, toLocalInput } from "../../lib/format";
 import { useForm, usePaged } from "../../lib/hooks";
@@ -232,112 +232,105 @@ function RecurringDialog({ rec, onClose, onDone }: { rec: RecurringTicket | null
 
   const opt = <T extends { id: number }>(list: T[], name: (x: T) => string) => list.map((x) => ({ value: String(x.id), label: name(x) }));
   return (
-    <Dialog
+    <FormDialog
       title={rec ? `Edit ${rec.name}` : "New recurring ticket"}
       description="Opens a service order for the client at every occurrence of the schedule, from now on."
       onClose={onClose}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="recurring-form" variant="primary" busy={f.busy}>
-            {rec ? "Save changes" : "Create"}
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel={rec ? "Save changes" : "Create"}
     >
-      <form id="recurring-form" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
+      <div class="form-grid">
+        <div class="span-2">
+          <TextField label="Name" name="name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required placeholder="Monthly server health check" />
+        </div>
+        <CompanyPicker
+          label="Client"
+          value={v.company_id}
+          onValue={(id) => {
+            f.set("company_id", id);
+            f.set("site_id", "");
+            f.set("asset_id", "");
+            f.set("contract_id", "");
+          }}
+          error={f.errors.company_id}
+          required
+        />
+        <UserSelect label="Assign to" value={v.assignee_id} onValue={(x) => f.set("assignee_id", x)} error={f.errors.assignee_id} placeholder="Nobody (the dispatcher assigns)" />
+      </div>
+
+      <fieldset class="fieldset">
+        <legend>Schedule</legend>
+        <div class="form-grid">
+          <SelectField
+            label="Repeats"
+            name="preset"
+            value={preset?.rule ?? "custom"}
+            onValue={(x) => {
+              setCustom(x === "custom");
+              if (x !== "custom") f.set("rrule", x);
+              else setTimeout(() => document.getElementById("rec-rrule")?.focus(), 0);
+            }}
+            options={[...PRESETS.map((p) => ({ value: p.rule, label: p.label })), { value: "custom", label: "Custom rule (type it below)" }]}
+          />
+          <TextField
+            id="rec-rrule"
+            label="Rule (RRULE)"
+            name="rrule"
+            value={v.rrule}
+            onValue={(x) => f.set("rrule", x)}
+            error={f.errors.rrule}
+            required
+            autoComplete="off"
+            hint={words ? `Reads: ${words}.` : "RFC 5545, e.g. FREQ=MONTHLY;BYDAY=1MO — daily or longer, no BYHOUR or BYMINUTE."}
+          />
+          <TextField
+            label="First occurrence (local time)"
+            name="starts_local"
+            type="datetime-local"
+            value={v.starts_local}
+            onValue={(x) => f.set("starts_local", x.slice(0, 16))}
+            error={f.errors.starts_local}
+            required
+            hint="Every ticket is made at this time of day."
+          />
+          <TextField label="Time zone" name="timezone" value={v.timezone} onValue={(x) => f.set("timezone", x)} error={f.errors.timezone} required hint="IANA name, e.g. America/Chicago" />
+        </div>
+        {rec && rec.active && rec.next_occurrences.length > 0 && (
+          <div class="small next-runs">
+            <span class="muted">Next tickets as saved:</span>{" "}
+            {rec.next_occurrences.map((t, i) => (
+              <span key={t}>
+                {i > 0 && " · "}
+                <time dateTime={t}>{dateTime(t)}</time>
+              </span>
+            ))}
+          </div>
+        )}
+        <Checkbox label="Active (makes tickets on schedule)" checked={v.active} onValue={(x) => f.set("active", x)} error={f.errors.active} hint={v.active ? undefined : "— paused: no tickets until resumed"} />
+      </fieldset>
+
+      <fieldset class="fieldset">
+        <legend>The service orders it opens</legend>
         <div class="form-grid">
           <div class="span-2">
-            <TextField label="Name" name="name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required placeholder="Monthly server health check" />
+            <TextField label="Subject" name="subject" value={v.subject} onValue={(x) => f.set("subject", x)} error={f.errors.subject} required placeholder="Server health check" />
           </div>
-          <CompanyPicker
-            label="Client"
-            value={v.company_id}
-            onValue={(id) => {
-              f.set("company_id", id);
-              f.set("site_id", "");
-              f.set("asset_id", "");
-              f.set("contract_id", "");
-            }}
-            error={f.errors.company_id}
-            required
-          />
-          <UserSelect label="Assign to" value={v.assignee_id} onValue={(x) => f.set("assignee_id", x)} error={f.errors.assignee_id} placeholder="Nobody (the dispatcher assigns)" />
-        </div>
-
-        <fieldset class="fieldset">
-          <legend>Schedule</legend>
-          <div class="form-grid">
-            <SelectField
-              label="Repeats"
-              name="preset"
-              value={preset?.rule ?? "custom"}
-              onValue={(x) => {
-                setCustom(x === "custom");
-                if (x !== "custom") f.set("rrule", x);
-                else setTimeout(() => document.getElementById("rec-rrule")?.focus(), 0);
-              }}
-              options={[...PRESETS.map((p) => ({ value: p.rule, label: p.label })), { value: "custom", label: "Custom rule (type it below)" }]}
-            />
-            <TextField
-              id="rec-rrule"
-              label="Rule (RRULE)"
-              name="rrule"
-              value={v.rrule}
-              onValue={(x) => f.set("rrule", x)}
-              error={f.errors.rrule}
-              required
-              autoComplete="off"
-              hint={words ? `Reads: ${words}.` : "RFC 5545, e.g. FREQ=MONTHLY;BYDAY=1MO — daily or longer, no BYHOUR or BYMINUTE."}
-            />
-            <TextField
-              label="First occurrence (local time)"
-              name="starts_local"
-              type="datetime-local"
-              value={v.starts_local}
-              onValue={(x) => f.set("starts_local", x.slice(0, 16))}
-              error={f.errors.starts_local}
-              required
-              hint="Every ticket is made at this time of day."
-            />
-            <TextField label="Time zone" name="timezone" value={v.timezone} onValue={(x) => f.set("timezone", x)} error={f.errors.timezone} required hint="IANA name, e.g. America/Chicago" />
+          <div class="span-2">
+            <TextArea label="Description" name="description" value={v.description} onValue={(x) => f.set("description", x)} error={f.errors.description} rows={3} placeholder="What to check, where the checklist is…" />
           </div>
-          {rec && rec.active && rec.next_occurrences.length > 0 && (
-            <div class="small next-runs">
-              <span class="muted">Next tickets as saved:</span>{" "}
-              {rec.next_occurrences.map((t, i) => (
-                <span key={t}>
-                  {i > 0 && " · "}
-                  <time dateTime={t}>{dateTime(t)}</time>
-                </span>
-              ))}
-            </div>
+          <SelectField label="Kind" name="kind" value={v.kind} onValue={(x) => f.set("kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
+          <SelectField label="Priority" name="priority" value={v.priority} onValue={(x) => f.set("priority", x)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} />
+          <SelectField label="Site" name="site_id" value={v.site_id} onValue={(x) => f.set("site_id", x)} options={opt(rel.sites, (s) => s.name)} placeholder={v.company_id ? "No site" : "Choose the client first"} disabled={!v.company_id} error={f.errors.site_id} />
+          <SelectField label="Asset" name="asset_id" value={v.asset_id} onValue={(x) => f.set("asset_id", x)} options={opt(rel.assets, (a) => a.name)} placeholder={v.company_id ? "No asset" : "Choose the client first"} disabled={!v.company_id} error={f.errors.asset_id} />
+          {can("contracts.view") && (
+            <SelectField label="Contract" name="contract_id" value={v.contract_id} onValue={(x) => f.set("contract_id", x)} options={opt(rel.contracts, (c) => c.name)} placeholder={v.company_id ? "No contract (default SLA)" : "Choose the client first"} disabled={!v.company_id} error={f.errors.contract_id} />
           )}
-          <Checkbox label="Active (makes tickets on schedule)" checked={v.active} onValue={(x) => f.set("active", x)} error={f.errors.active} hint={v.active ? undefined : "— paused: no tickets until resumed"} />
-        </fieldset>
-
-        <fieldset class="fieldset">
-          <legend>The service orders it opens</legend>
-          <div class="form-grid">
-            <div class="span-2">
-              <TextField label="Subject" name="subject" value={v.subject} onValue={(x) => f.set("subject", x)} error={f.errors.subject} required placeholder="Server health check" />
-            </div>
-            <div class="span-2">
-              <TextArea label="Description" name="description" value={v.description} onValue={(x) => f.set("description", x)} error={f.errors.description} rows={3} placeholder="What to check, where the checklist is…" />
-            </div>
-            <SelectField label="Kind" name="kind" value={v.kind} onValue={(x) => f.set("kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
-            <SelectField label="Priority" name="priority" value={v.priority} onValue={(x) => f.set("priority", x)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} />
-            <SelectField label="Site" name="site_id" value={v.site_id} onValue={(x) => f.set("site_id", x)} options={opt(rel.sites, (s) => s.name)} placeholder={v.company_id ? "No site" : "Choose the client first"} disabled={!v.company_id} error={f.errors.site_id} />
-            <SelectField label="Asset" name="asset_id" value={v.asset_id} onValue={(x) => f.set("asset_id", x)} options={opt(rel.assets, (a) => a.name)} placeholder={v.company_id ? "No asset" : "Choose the client first"} disabled={!v.company_id} error={f.errors.asset_id} />
-            {can("contracts.view") && (
-              <SelectField label="Contract" name="contract_id" value={v.contract_id} onValue={(x) => f.set("contract_id", x)} options={opt(rel.contracts, (c) => c.name)} placeholder={v.company_id ? "No contract (default SLA)" : "Choose the client first"} disabled={!v.company_id} error={f.errors.contract_id} />
-            )}
-            <TextField label="Required skills" name="required_skills" value={v.required_skills} onValue={(x) => f.set("required_skills", x)} error={f.errors.required_skills} hint="Comma-separated" />
-          </div>
-        </fieldset>
-      </form>
-    </Dialog>
+          <TextField label="Required skills" name="required_skills" value={v.required_skills} onValue={(x) => f.set("required_skills", x)} error={f.errors.required_skills} hint="Comma-separated" />
+        </div>
+      </fieldset>
+    </FormDialog>
   );
 }

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { StatusBadge } from "../../components/badges";
 import { UserName } from "../../components/names";
 import { SearchPicker, UserSelect } from "../../components/pickers";
-import { Alert, Badge, Button, Dialog, Empty, ErrorState, Loading, SelectField, TextArea, TextField } from "../../components/ui";
+import { Alert, Badge, Button, Dialog, Empty, ErrorState, FormDialog, Loading, SelectField, TextArea, TextField } from "../../components/ui";
 import { api, ApiError, errorMessage } from "../../lib/api";
 import { fromLocalInput, minutes, relative, toLocalInput } from "../../lib/format";
 import { useForm, useLoad } from "../../lib/hooks";
@@ -216,47 +216,40 @@ export function EscalateDialog({ ticket, onClose, onDone }: { ticket: Ticket; on
   }
   const tiers = [1, 2, 3].filter((n) => n > ticket.tier).map((n) => ({ value: String(n), label: `Tier ${n}` }));
   return (
-    <Dialog
+    <FormDialog
       title={`Escalate ${ticket.number}`}
       description={`Currently tier ${ticket.tier}. The ticket becomes Escalated and the history keeps your reason.`}
       onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="escalate-form" variant="primary" busy={f.busy}>
-            Escalate
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Escalate"
     >
-      <form id="escalate-form" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <fieldset class="radio-cards">
-          <legend class="field-label">Escalate to</legend>
-          {[
-            { v: "tier", l: "A higher tier", d: "Second or third line", off: ticket.tier >= 3 },
-            { v: "user", l: "A person", d: "Becomes the assignee", off: false },
-            { v: "vendor", l: "A vendor", d: "With their case number", off: false },
-            { v: "development", l: "Development", d: "With the bug id", off: false },
-          ].map((o) => (
-            <label key={o.v} class={`radio-card ${v.to === o.v ? "is-on" : ""} ${o.off ? "is-off" : ""}`}>
-              <input type="radio" name="to" value={o.v} checked={v.to === o.v} disabled={o.off} onChange={() => f.set("to", o.v)} />
-              <span>
-                <strong>{o.l}</strong>
-                <span class="small muted">{o.d}</span>
-              </span>
-            </label>
-          ))}
-        </fieldset>
-        {f.errors.to && <div class="field-error">{f.errors.to}</div>}
-        {v.to === "tier" && <SelectField label="Tier" value={v.tier} onValue={(x) => f.set("tier", x)} options={tiers} error={f.errors.tier} />}
-        {v.to === "user" && <UserSelect label="Person" value={v.user_id} onValue={(x) => f.set("user_id", x)} error={f.errors.user_id} placeholder="Choose…" required />}
-        {(v.to === "vendor" || v.to === "development") && (
-          <TextField label={v.to === "vendor" ? "Vendor case number" : "Bug id"} value={v.reference} onValue={(x) => f.set("reference", x)} error={f.errors.reference} required />
-        )}
-        <TextArea label="Reason" name="reason" value={v.reason} onValue={(x) => f.set("reason", x)} error={f.errors.reason} rows={3} required />
-      </form>
-    </Dialog>
+      <fieldset class="radio-cards">
+        <legend class="field-label">Escalate to</legend>
+        {[
+          { v: "tier", l: "A higher tier", d: "Second or third line", off: ticket.tier >= 3 },
+          { v: "user", l: "A person", d: "Becomes the assignee", off: false },
+          { v: "vendor", l: "A vendor", d: "With their case number", off: false },
+          { v: "development", l: "Development", d: "With the bug id", off: false },
+        ].map((o) => (
+          <label key={o.v} class={`radio-card ${v.to === o.v ? "is-on" : ""} ${o.off ? "is-off" : ""}`}>
+            <input type="radio" name="to" value={o.v} checked={v.to === o.v} disabled={o.off} onChange={() => f.set("to", o.v)} />
+            <span>
+              <strong>{o.l}</strong>
+              <span class="small muted">{o.d}</span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      {f.errors.to && <div class="field-error">{f.errors.to}</div>}
+      {v.to === "tier" && <SelectField label="Tier" value={v.tier} onValue={(x) => f.set("tier", x)} options={tiers} error={f.errors.tier} />}
+      {v.to === "user" && <UserSelect label="Person" value={v.user_id} onValue={(x) => f.set("user_id", x)} error={f.errors.user_id} placeholder="Choose…" required />}
+      {(v.to === "vendor" || v.to === "development") && (
+        <TextField label={v.to === "vendor" ? "Vendor case number" : "Bug id"} value={v.reference} onValue={(x) => f.set("reference", x)} error={f.errors.reference} required />
+      )}
+      <TextArea label="Reason" name="reason" value={v.reason} onValue={(x) => f.set("reason", x)} error={f.errors.reason} rows={3} required />
+    </FormDialog>
   );
 }
 
@@ -304,52 +297,45 @@ export function EditDialog({ ticket, onClose, onDone }: { ticket: Ticket; onClos
 
   const opt = <T extends { id: number }>(list: T[], name: (x: T) => string) => list.map((x) => ({ value: String(x.id), label: name(x) }));
   return (
-    <Dialog
+    <FormDialog
       title={`Edit ${ticket.number}`}
       onClose={onClose}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="edit-ticket" variant="primary" busy={f.busy}>
-            Save changes
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Save changes"
     >
-      <form id="edit-ticket" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <div class="form-grid">
-          <div class="span-2">
-            <TextField label="Subject" value={v.subject} onValue={(x) => f.set("subject", x)} error={f.errors.subject} required />
-          </div>
-          <div class="span-2">
-            <TextArea label="Description" value={v.description} onValue={(x) => f.set("description", x)} error={f.errors.description} rows={4} />
-          </div>
-          <SelectField label="Priority" value={v.priority} onValue={(x) => f.set("priority", x)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} hint="A change recomputes the SLA." />
-          <SelectField label="Kind" value={v.kind} onValue={(x) => f.set("kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
-          <SelectField label="Channel" value={v.channel} onValue={(x) => f.set("channel", x)} options={CHANNELS.map((k) => ({ value: k, label: CHANNEL_LABELS[k] }))} error={f.errors.channel} />
-          <SelectField label="Contact" value={v.contact_id} onValue={(x) => f.set("contact_id", x)} options={opt(rel.contacts, (c) => `${c.first_name} ${c.last_name}`)} placeholder="No contact" error={f.errors.contact_id} />
-          <SelectField label="Site" value={v.site_id} onValue={(x) => f.set("site_id", x)} options={opt(rel.sites, (s) => s.name)} placeholder="No site" error={f.errors.site_id} />
-          <SelectField label="Asset" value={v.asset_id} onValue={(x) => f.set("asset_id", x)} options={opt(rel.assets, (a) => a.name)} placeholder="No asset" error={f.errors.asset_id} />
-          {can("contracts.view") && (
-            <SelectField label="Contract" value={v.contract_id} onValue={(x) => f.set("contract_id", x)} options={opt(rel.contracts, (c) => c.name)} placeholder="No contract (default SLA)" error={f.errors.contract_id} />
-          )}
-          <TextField label="Required skills" value={v.required_skills} onValue={(x) => f.set("required_skills", x)} error={f.errors.required_skills} hint="Comma-separated" />
-          <TextField label="Required certifications" value={v.required_certifications} onValue={(x) => f.set("required_certifications", x)} error={f.errors.required_certifications} hint="Comma-separated names" />
+      <div class="form-grid">
+        <div class="span-2">
+          <TextField label="Subject" value={v.subject} onValue={(x) => f.set("subject", x)} error={f.errors.subject} required />
         </div>
-        <fieldset class="fieldset">
-          <legend>Follow-up</legend>
-          <div class="form-grid">
-            <TextField label="Follow up at" type="datetime-local" value={v.follow_up_at} onValue={(x) => f.set("follow_up_at", x)} error={f.errors.follow_up_at} />
-            <UserSelect label="Who follows up" value={v.follow_up_user_id} onValue={(x) => f.set("follow_up_user_id", x)} error={f.errors.follow_up_user_id} placeholder="Nobody" />
-            <div class="span-2">
-              <TextField label="Follow-up note" value={v.follow_up_note} onValue={(x) => f.set("follow_up_note", x)} error={f.errors.follow_up_note} />
-            </div>
+        <div class="span-2">
+          <TextArea label="Description" value={v.description} onValue={(x) => f.set("description", x)} error={f.errors.description} rows={4} />
+        </div>
+        <SelectField label="Priority" value={v.priority} onValue={(x) => f.set("priority", x)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} hint="A change recomputes the SLA." />
+        <SelectField label="Kind" value={v.kind} onValue={(x) => f.set("kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
+        <SelectField label="Channel" value={v.channel} onValue={(x) => f.set("channel", x)} options={CHANNELS.map((k) => ({ value: k, label: CHANNEL_LABELS[k] }))} error={f.errors.channel} />
+        <SelectField label="Contact" value={v.contact_id} onValue={(x) => f.set("contact_id", x)} options={opt(rel.contacts, (c) => `${c.first_name} ${c.last_name}`)} placeholder="No contact" error={f.errors.contact_id} />
+        <SelectField label="Site" value={v.site_id} onValue={(x) => f.set("site_id", x)} options={opt(rel.sites, (s) => s.name)} placeholder="No site" error={f.errors.site_id} />
+        <SelectField label="Asset" value={v.asset_id} onValue={(x) => f.set("asset_id", x)} options={opt(rel.assets, (a) => a.name)} placeholder="No asset" error={f.errors.asset_id} />
+        {can("contracts.view") && (
+          <SelectField label="Contract" value={v.contract_id} onValue={(x) => f.set("contract_id", x)} options={opt(rel.contracts, (c) => c.name)} placeholder="No contract (default SLA)" error={f.errors.contract_id} />
+        )}
+        <TextField label="Required skills" value={v.required_skills} onValue={(x) => f.set("required_skills", x)} error={f.errors.required_skills} hint="Comma-separated" />
+        <TextField label="Required certifications" value={v.required_certifications} onValue={(x) => f.set("required_certifications", x)} error={f.errors.required_certifications} hint="Comma-separated names" />
+      </div>
+      <fieldset class="fieldset">
+        <legend>Follow-up</legend>
+        <div class="form-grid">
+          <TextField label="Follow up at" type="datetime-local" value={v.follow_up_at} onValue={(x) => f.set("follow_up_at", x)} error={f.errors.follow_up_at} />
+          <UserSelect label="Who follows up" value={v.follow_up_user_id} onValue={(x) => f.set("follow_up_user_id", x)} error={f.errors.follow_up_user_id} placeholder="Nobody" />
+          <div class="span-2">
+            <TextField label="Follow-up note" value={v.follow_up_note} onValue={(x) => f.set("follow_up_note", x)} error={f.errors.follow_up_note} />
           </div>
-        </fieldset>
-      </form>
-    </Dialog>
+        </div>
+      </fieldset>
+    </FormDialog>
   );
 }
 
@@ -381,58 +367,51 @@ export function MergeDialog({ ticket, onClose, onDone, onStale }: { ticket: Tick
     });
   }
   return (
-    <Dialog
+    <FormDialog
       title={`Merge ${ticket.number} into another service order`}
       description="For a duplicate: this service order is cancelled and its notes, time entries and parts move to the one you choose. Both histories record the merge."
       onClose={onClose}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="merge-form" variant="primary" busy={f.busy}>
-            {target ? `Merge into ${target.number}` : "Merge"}
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel={target ? `Merge into ${target.number}` : "Merge"}
     >
-      <form id="merge-form" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <SearchPicker<Ticket>
-          label="Merge into"
-          value={f.values.into_id}
-          onValue={(id) => f.set("into_id", id)}
-          error={f.errors.into_id}
-          required
-          kind="tickets"
-          query={{ company_id: ticket.company_id, status: OPEN_STATUSES.join(","), sort: "-created_at" }}
-          exclude={(r) => r.id === ticket.id}
-          display={(r) => `${r.number} ${r.subject}`}
-          meta={(r) => `${STATUS_LABELS[r.status] ?? r.status} · opened ${relative(r.created_at)}`}
-          placeholder="Search this client's open service orders by words or number…"
-          noneText="No other open service order of this client matches"
-          hint="Only open service orders of the same client can take a duplicate."
-        />
-        {target && (
-          <div class="merge-preview" aria-live="polite">
-            <div class="merge-row">
-              <span class="ticket-no">{ticket.number}</span>
-              <span class="merge-subject">{ticket.subject}</span>
-              <StatusBadge status="cancelled" />
-            </div>
-            <div class="merge-arrow" aria-hidden="true">
-              ↓ notes, time and parts move to
-            </div>
-            <div class="merge-row">
-              <span class="ticket-no">{target.number}</span>
-              <span class="merge-subject">{target.subject}</span>
-              <StatusBadge status={target.status} />
-              <span class="small muted">
-                <UserName id={target.assignee_id} />
-              </span>
-            </div>
+      <SearchPicker<Ticket>
+        label="Merge into"
+        value={f.values.into_id}
+        onValue={(id) => f.set("into_id", id)}
+        error={f.errors.into_id}
+        required
+        kind="tickets"
+        query={{ company_id: ticket.company_id, status: OPEN_STATUSES.join(","), sort: "-created_at" }}
+        exclude={(r) => r.id === ticket.id}
+        display={(r) => `${r.number} ${r.subject}`}
+        meta={(r) => `${STATUS_LABELS[r.status] ?? r.status} · opened ${relative(r.created_at)}`}
+        placeholder="Search this client's open service orders by words or number…"
+        noneText="No other open service order of this client matches"
+        hint="Only open service orders of the same client can take a duplicate."
+      />
+      {target && (
+        <div class="merge-preview" aria-live="polite">
+          <div class="merge-row">
+            <span class="ticket-no">{ticket.number}</span>
+            <span class="merge-subject">{ticket.subject}</span>
+            <StatusBadge status="cancelled" />
           </div>
-        )}
-      </form>
-    </Dialog>
+          <div class="merge-arrow" aria-hidden="true">
+            ↓ notes, time and parts move to
+          </div>
+          <div class="merge-row">
+            <span class="ticket-no">{target.number}</span>
+            <span class="merge-subject">{target.subject}</span>
+            <StatusBadge status={target.status} />
+            <span class="small muted">
+              <UserName id={target.assignee_id} />
+            </span>
+          </div>
+        </div>
+      )}
+    </FormDialog>
   );
 }

@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks";
 import { ProductName, UserName } from "../../components/names";
 import { ProductPicker } from "../../components/pickers";
-import { Alert, Badge, Button, Checkbox, Confirm, Dialog, Empty, ErrorState, Loading, SelectField, TextArea, TextField, toast } from "../../components/ui";
+import { Alert, Badge, Button, Checkbox, Confirm, Empty, ErrorState, FormDialog, Loading, SelectField, TextArea, TextField, toast } from "../../components/ui";
 import { api, ApiError, listAll } from "../../lib/api";
 import { dateTime, fromLocalInput, minorDigits, minutes, money, parseMoney, toLocalInput } from "../../lib/format";
 import { useForm, useLoad } from "../../lib/hooks";
@@ -259,34 +259,27 @@ function TimeEntryDialog({ entry, onClose, onDone, onStale }: { entry: TimeEntry
   }
   const opts = (types ?? []).filter((t) => !t.archived_at || t.id === entry.work_type_id).map((t) => ({ value: String(t.id), label: t.name }));
   return (
-    <Dialog
+    <FormDialog
       title="Edit time entry"
       description={`Logged by ${userName(staff, entry.user_id)}. Corrections are possible until it is invoiced.`}
       onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="time-edit" variant="primary" busy={f.busy}>
-            Save changes
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Save changes"
     >
-      <form id="time-edit" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <div class="form-grid">
-          <SelectField label="Work type" name="work_type_id" value={v.work_type_id} onValue={(x) => f.set("work_type_id", x)} options={opts} error={f.errors.work_type_id} required />
-          <TextField label="Minutes" name="minutes" type="number" inputMode="numeric" min={1} max={1440} value={v.minutes} onValue={(x) => f.set("minutes", x)} error={f.errors.minutes} required hint={Number(v.minutes) > 0 ? `= ${minutes(Number(v.minutes))}` : undefined} />
-          <div class="span-2">
-            <TextField label="Started" name="started_at" type="datetime-local" value={v.started_at} onValue={(x) => f.set("started_at", x)} error={f.errors.started_at} required />
-          </div>
-          <div class="span-2">
-            <TextArea label="What was done" name="notes" value={v.notes} onValue={(x) => f.set("notes", x)} error={f.errors.notes} rows={2} />
-          </div>
+      <div class="form-grid">
+        <SelectField label="Work type" name="work_type_id" value={v.work_type_id} onValue={(x) => f.set("work_type_id", x)} options={opts} error={f.errors.work_type_id} required />
+        <TextField label="Minutes" name="minutes" type="number" inputMode="numeric" min={1} max={1440} value={v.minutes} onValue={(x) => f.set("minutes", x)} error={f.errors.minutes} required hint={Number(v.minutes) > 0 ? `= ${minutes(Number(v.minutes))}` : undefined} />
+        <div class="span-2">
+          <TextField label="Started" name="started_at" type="datetime-local" value={v.started_at} onValue={(x) => f.set("started_at", x)} error={f.errors.started_at} required />
         </div>
-        <Checkbox label="Billable" checked={v.billable} onValue={(x) => f.set("billable", x)} error={f.errors.billable} />
-      </form>
-    </Dialog>
+        <div class="span-2">
+          <TextArea label="What was done" name="notes" value={v.notes} onValue={(x) => f.set("notes", x)} error={f.errors.notes} rows={2} />
+        </div>
+      </div>
+      <Checkbox label="Billable" checked={v.billable} onValue={(x) => f.set("billable", x)} error={f.errors.billable} />
+    </FormDialog>
   );
 }
 
@@ -474,29 +467,22 @@ function PartDialog({ part, ticketId, onClose, onDone, onStale }: { part: Part; 
     });
   }
   return (
-    <Dialog
+    <FormDialog
       title={`Edit part: ${product?.name ?? "…"}`}
       onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" form="part-edit" variant="primary" busy={f.busy}>
-            Save changes
-          </Button>
-        </>
-      }
+      onSubmit={submit}
+      busy={f.busy}
+      formError={f.formError}
+      submitLabel="Save changes"
     >
-      <form id="part-edit" onSubmit={submit} noValidate class="stack">
-        {f.formError && <Alert>{f.formError}</Alert>}
-        <div class="form-grid">
-          <TextField label="Quantity" name="quantity" type="number" inputMode="decimal" min={0.001} step={0.001} value={v.quantity} onValue={(x) => f.set("quantity", x)} error={f.errors.quantity} required hint="Up to three decimals" />
-          <TextField label={`Unit price (${currency})`} name="unit_price" inputMode="decimal" value={v.unit_price} onValue={(x) => f.set("unit_price", x)} error={f.errors.unit_price} hint={product ? `Catalog price: ${money(product.unit_price, currency)}` : undefined} />
-          <div class="span-2">
-            <TextField label="Serial number" name="serial_number" value={v.serial_number} onValue={(x) => f.set("serial_number", x)} error={f.errors.serial_number} />
-          </div>
+      <div class="form-grid">
+        <TextField label="Quantity" name="quantity" type="number" inputMode="decimal" min={0.001} step={0.001} value={v.quantity} onValue={(x) => f.set("quantity", x)} error={f.errors.quantity} required hint="Up to three decimals" />
+        <TextField label={`Unit price (${currency})`} name="unit_price" inputMode="decimal" value={v.unit_price} onValue={(x) => f.set("unit_price", x)} error={f.errors.unit_price} hint={product ? `Catalog price: ${money(product.unit_price, currency)}` : undefined} />
+        <div class="span-2">
+          <TextField label="Serial number" name="serial_number" value={v.serial_number} onValue={(x) => f.set("serial_number", x)} error={f.errors.serial_number} />
         </div>
-        <Checkbox label="Billable" checked={v.billable} onValue={(x) => f.set("billable", x)} error={f.errors.billable} />
-      </form>
-    </Dialog>
+      </div>
+      <Checkbox label="Billable" checked={v.billable} onValue={(x) => f.set("billable", x)} error={f.errors.billable} />
+    </FormDialog>
   );
 }
