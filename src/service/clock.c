@@ -23,11 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int db_status(int rc)
-{
-	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
-}
-
 /* A policy with its calendar, ready for sla_compute. */
 struct policy {
 	int64_t id;
@@ -61,7 +56,7 @@ static int policy_load(struct db *db, int64_t id, struct policy *p)
 			" ON c.id = p.calendar_id WHERE p.id = ?",
 			"i", id);
 	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_NOT_FOUND : db_status(rc);
+		return rc == DB_DONE ? RS_NOT_FOUND : resource_db_status(rc);
 	p->id = id;
 	p->name = xstrdup(db_col_text(st, 0));
 	p->targets = json_loads(db_col_text(st, 1), 0, NULL);
@@ -147,7 +142,7 @@ static int history_load(struct db *db, struct arena *a, int64_t ticket, int64_t 
 		}
 		db_done(st);
 		if (rc != DB_DONE)
-			return rc == DB_ROW ? RS_ERROR : db_status(rc);
+			return rc == DB_ROW ? RS_ERROR : resource_db_status(rc);
 	}
 	if (*n == 0) {
 		h[0].at = created_at;
@@ -399,7 +394,7 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 			    "ssiiisi", rd, sd,
 			    (int64_t)r.response.breached, (int64_t)r.resolution.breached,
 			    r.paused_minutes, stamp, id);
-		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
 		(*written)++;
 	}
 	for (int bit = 0; rc == RS_OK && bit < 8; bit++) {
@@ -413,12 +408,12 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
 			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
 			    "issss", id, stamp, clock, pct, detail);
-		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
 	}
 	if (rc == RS_OK && fresh) {
 		rc = db_run(db, NULL, "UPDATE tickets SET sla_warnings = ? WHERE id = ?", "ii",
 			    (int64_t)(fired | fresh), id);
-		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
 	}
 	json_decref(now_rec);
 	json_decref(t);

@@ -131,18 +131,13 @@ static bool same(const json_t *a, const json_t *b, const char *name)
 	return y && json_equal(x, y);
 }
 
-static int db_status(int rc)
-{
-	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
-}
-
 /* The next number from the counter, in the write's transaction. */
 static int next_number(struct resource_ctx *ctx, char out[16])
 {
 	int64_t n;
 	int rc = db_next_number(ctx->db, "tickets", &n);
 	if (rc != DB_OK)
-		return db_status(rc);
+		return resource_db_status(rc);
 	snprintf(out, 16, "T-%06lld", (long long)n);
 	return RS_OK;
 }
@@ -170,7 +165,7 @@ static int check_ownership(struct resource_ctx *ctx, const json_t *rec, json_t *
 		if (rc == DB_DONE)
 			continue;	/* reported by the reference check */
 		if (rc != DB_ROW)
-			return db_status(rc);
+			return resource_db_status(rc);
 		int64_t owner = db_col_int(st, 0);
 		db_done(st);
 		if (owner != company) {
@@ -225,7 +220,7 @@ static int resolve_policy(struct resource_ctx *ctx, json_t *rec)
 		return RS_OK;
 	}
 	if (rc != DB_ROW)
-		return db_status(rc);
+		return resource_db_status(rc);
 	json_object_set_new(rec, "sla_policy_id", json_integer(db_col_int(st, 0)));
 	db_done(st);
 	return RS_OK;
@@ -242,7 +237,7 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT active FROM users WHERE id = ?", "i", user);
 	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_OK : db_status(rc);	/* the ref check reports it */
+		return rc == DB_DONE ? RS_OK : resource_db_status(rc);	/* the ref check reports it */
 	bool active = db_col_int(st, 0);
 	db_done(st);
 	if (!active) {
@@ -264,7 +259,7 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 			    "iss", user, json_string_value(name), today);
 		if (rc != DB_ROW) {
 			buf_release(&missing);
-			return db_status(rc);
+			return resource_db_status(rc);
 		}
 		bool valid = db_col_int(st, 0) > 0;
 		db_done(st);
@@ -421,7 +416,7 @@ static int add_event(struct resource_ctx *ctx, int64_t ticket, const char *kind,
 			 "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value,"
 			 " actor_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			 fmt, ticket, now, kind, from, to, detail);
-	return rc == DB_DONE ? RS_OK : db_status(rc);
+	return rc == DB_DONE ? RS_OK : resource_db_status(rc);
 }
 
 /* A member's value as event text: strings as they are, numbers in decimal. */
@@ -522,7 +517,7 @@ static const char *ticket_status(struct resource_ctx *ctx, int64_t id, int *rc)
 	struct db_stmt *st;
 	*rc = db_run(ctx->db, &st, "SELECT status FROM tickets WHERE id = ?", "i", id);
 	if (*rc != DB_ROW) {
-		*rc = *rc == DB_DONE ? RS_NOT_FOUND : db_status(*rc);
+		*rc = *rc == DB_DONE ? RS_NOT_FOUND : resource_db_status(*rc);
 		return NULL;
 	}
 	const char *s = arena_strdup(ctx->arena, db_col_text(st, 0));
@@ -554,7 +549,7 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 			resource_error(errors, "contact_id",
 				       "is not a contact of the ticket's company");
 		else
-			return db_status(rc);
+			return resource_db_status(rc);
 	}
 	if (!cur) {
 		json_object_set_new(rec, "author_id", ctx->actor->user_id
@@ -580,7 +575,7 @@ static int note_after(struct resource_ctx *ctx, const json_t *before, const json
 			"UPDATE tickets SET notes_text = notes_text || ? || ? WHERE id = ?", "ssi",
 			"\n", str(after, "body"), ticket);
 	if (rc != DB_DONE)
-		return db_status(rc);
+		return resource_db_status(rc);
 	/* a client's words are no response by staff */
 	if (strcmp(str(after, "visibility"), "public") != 0 || !ctx->actor->user_id ||
 	    json_is_integer(json_object_get(after, "contact_id")))
@@ -618,7 +613,7 @@ static int note_after(struct resource_ctx *ctx, const json_t *before, const json
 			    (int64_t)json_is_true(json_object_get(rec, "resolution_breached")),
 			    (int64_t)json_integer_value(json_object_get(rec, "paused_minutes")), now,
 			    ticket);
-		rc = rc == DB_DONE ? RS_OK : db_status(rc);
+		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
 	}
 	json_decref(rec);
 	json_decref(t);
@@ -679,7 +674,7 @@ static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_
 			json_object_set_new(rec, "billable", json_boolean(db_col_int(st, 0)));
 			db_done(st);
 		} else if (rc != DB_DONE) {
-			return db_status(rc);
+			return resource_db_status(rc);
 		}
 	}
 	int rc;
@@ -751,7 +746,7 @@ static int record_action(struct resource_ctx *ctx, int64_t id)
 	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
 		int rc = db_run(ctx->db, NULL, moves[i], "ii", into, id);
 		if (rc != DB_DONE)
-			return db_status(rc);
+			return resource_db_status(rc);
 	}
 	int rc = db_run(ctx->db, NULL,
 			"UPDATE tickets SET notes_text = notes_text || ? ||"
@@ -762,7 +757,7 @@ static int record_action(struct resource_ctx *ctx, int64_t id)
 			    "UPDATE tickets SET merged_into_id = ?, version = version + 1 WHERE id = ?",
 			    "ii", into, id);
 	if (rc != DB_DONE)
-		return db_status(rc);
+		return resource_db_status(rc);
 	const char *sid = arena_printf(ctx->arena, "%lld", (long long)id);
 	const char *tid = arena_printf(ctx->arena, "%lld", (long long)into);
 	rc = add_event(ctx, id, "merged_into", NULL, tid, NULL);

@@ -19,11 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int db_status(int rc)
-{
-	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
-}
-
 /* Checklist templates --------------------------------------------------- */
 
 static const struct field template_item[] = {
@@ -74,7 +69,7 @@ int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, co
 	db_done(st);
 	if (rc != DB_DONE) {
 		json_decref(all);
-		return db_status(rc);
+		return resource_db_status(rc);
 	}
 	char now[TIME_RFC3339_LEN];
 	time_format(ctx->now, now);
@@ -93,7 +88,7 @@ int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, co
 				    (int64_t)json_integer_value(json_object_get(t, "template")));
 			if (rc != DB_DONE) {
 				json_decref(all);
-				return db_status(rc);
+				return resource_db_status(rc);
 			}
 		}
 	}
@@ -147,7 +142,7 @@ static int open_ticket_or_conflict(struct resource_ctx *ctx, int64_t ticket, jso
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT status FROM tickets WHERE id = ?", "i", ticket);
 	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_NOT_FOUND : db_status(rc);
+		return rc == DB_DONE ? RS_NOT_FOUND : resource_db_status(rc);
 	bool closed = strcmp(db_col_text(st, 0), "closed") == 0;
 	db_done(st);
 	if (!closed)
@@ -228,7 +223,7 @@ static int part_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	rc = db_run(ctx->db, &st, "SELECT unit_cost, unit_price FROM products WHERE id = ?", "i",
 		    (int64_t)json_integer_value(json_object_get(rec, "product_id")));
 	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_OK : db_status(rc);	/* reported by the ref check */
+		return rc == DB_DONE ? RS_OK : resource_db_status(rc);	/* reported by the ref check */
 	if (!json_is_integer(json_object_get(rec, "unit_cost")))
 		json_object_set_new(rec, "unit_cost", json_integer(db_col_int(st, 0)));
 	if (!json_is_integer(json_object_get(rec, "unit_price")))
@@ -315,7 +310,7 @@ static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json
 	}
 	db_done(st);
 	if (rc != DB_DONE)
-		return db_status(rc);
+		return resource_db_status(rc);
 	if (!n)
 		return RS_OK;
 	if (off < sizeof(msg))
