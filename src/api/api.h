@@ -75,10 +75,10 @@ const struct auth_user *api_user(const struct http_req *req);
 bool api_version_or_reply(struct http_req *req, const char *what, int64_t *version);
 
 /*
- * Replies a domain result (enum resource_status): rec with its ETag and
- * status on RS_OK, else the problem (404 naming what and id when id is not
+ * Replies a domain result (enum result): rec with its ETag and
+ * status on RC_OK, else the problem (404 naming what and id when id is not
  * 0, 422, 409 with the first error, 412). Takes rec and errors. Returns as
- * the http_reply functions; -1 for RS_ERROR (the pipeline replies 500).
+ * the http_reply functions; -1 for RC_ERROR (the pipeline replies 500).
  */
 int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, int status,
 		     const char *what, int64_t id);

@@ -82,7 +82,7 @@ static json_t *user_json(const struct auth_user *u, struct db *db)
 {
 	json_t *skills = NULL;
 	struct db_stmt *st;
-	if (db_run(db, &st, "SELECT skills FROM users WHERE id = ?", "i", u->id) == DB_ROW) {
+	if (db_run(db, &st, "SELECT skills FROM users WHERE id = ?", "i", u->id) == RC_ROW) {
 		skills = json_loads(db_col_text(st, 0), 0, NULL);
 		db_done(st);
 	}
@@ -140,12 +140,12 @@ static int login(struct http_req *req)
 	bool active = false;
 	int rc = db_run(db, &st, "SELECT id, password_hash, active FROM users WHERE email = ?", "s",
 			email);
-	if (rc == DB_ROW) {
+	if (rc == RC_ROW) {
 		id = db_col_int(st, 0);
 		snprintf(hash, sizeof(hash), "%s", db_col_text(st, 1) ? db_col_text(st, 1) : "");
 		active = db_col_int(st, 2) != 0;
 		db_done(st);
-	} else if (rc != DB_DONE) {
+	} else if (rc != RC_DONE) {
 		return -1;
 	}
 	bool ok = auth_password_verify_or_dummy(hash, str(req, "password"));
@@ -300,7 +300,7 @@ static int change_password(struct http_req *req)
 		return wait < 0 ? -1 : 0;
 	struct db_stmt *st;
 	char hash[AUTH_HASH_MAX] = "";
-	if (db_run(db, &st, "SELECT password_hash FROM users WHERE id = ?", "i", u->id) != DB_ROW)
+	if (db_run(db, &st, "SELECT password_hash FROM users WHERE id = ?", "i", u->id) != RC_ROW)
 		return -1;
 	snprintf(hash, sizeof(hash), "%s", db_col_text(st, 0) ? db_col_text(st, 0) : "");
 	db_done(st);
@@ -445,14 +445,14 @@ static int token_new(struct http_req *req)
 		return 0;
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT active FROM users WHERE id = ?", "i", user);
-	if (rc != DB_ROW && rc != DB_DONE)
+	if (rc != RC_ROW && rc != RC_DONE)
 		return -1;
-	bool active = rc == DB_ROW && db_col_int(st, 0) != 0;
-	if (rc == DB_ROW)
+	bool active = rc == RC_ROW && db_col_int(st, 0) != 0;
+	if (rc == RC_ROW)
 		db_done(st);
 	if (!active) {
 		errors = json_array();
-		resource_error(errors, "user_id", rc == DB_ROW ? "the user is disabled; a token would not work"
+		resource_error(errors, "user_id", rc == RC_ROW ? "the user is disabled; a token would not work"
 							       : "refers to no user");
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the API token has invalid fields");
@@ -490,10 +490,10 @@ static int token_delete(struct http_req *req)
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT user_id FROM api_tokens WHERE id = ? AND revoked_at IS NULL",
 			"i", id);
-	if (rc != DB_ROW && rc != DB_DONE)
+	if (rc != RC_ROW && rc != RC_DONE)
 		return -1;
-	int64_t owner = rc == DB_ROW ? db_col_int(st, 0) : 0;
-	if (rc == DB_ROW)
+	int64_t owner = rc == RC_ROW ? db_col_int(st, 0) : 0;
+	if (rc == RC_ROW)
 		db_done(st);
 	/* someone else's token is as good as none to a non-admin */
 	if (!owner || (owner != u->id && !(u->role & ROLE_ADMIN)))

@@ -93,7 +93,7 @@ int api_idempotency_before(struct http_req *req)
 				"INSERT INTO idempotency_keys (user_id, key, method, path, body_hash,"
 				" state, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?) RETURNING id",
 				"isssss", req->user_id, key, req->method, req->path, hash, now);
-		if (rc == DB_ROW) {
+		if (rc == RC_ROW) {
 			struct idem *s = arena_zalloc(&req->arena, sizeof(*s));
 			if (!s) {
 				db_done(st);
@@ -104,7 +104,7 @@ int api_idempotency_before(struct http_req *req)
 			req->hook_state = s;
 			return 0;
 		}
-		if (rc != DB_CONSTRAINT)
+		if (rc != RC_CONSTRAINT)
 			return -1;
 
 		rc = db_run(db, &st,
@@ -112,9 +112,9 @@ int api_idempotency_before(struct http_req *req)
 			    " location, created_at, id, etag FROM idempotency_keys"
 			    " WHERE user_id = ? AND key = ?",
 			    "is", req->user_id, key);
-		if (rc == DB_DONE)
+		if (rc == RC_DONE)
 			continue;	/* deleted meanwhile: try the insert again */
-		if (rc != DB_ROW)
+		if (rc != RC_ROW)
 			return -1;
 		int64_t created = 0;
 		time_parse(db_col_text(st, 8), &created);

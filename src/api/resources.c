@@ -167,12 +167,12 @@ static bool if_match_or_reply(struct http_req *req, struct resource_ctx *ctx, in
 	if (ok) {
 		json_t *cur;
 		int rc = resource_get(ctx, res_of(req), id, &cur);
-		if (rc == RS_NOT_FOUND) {
+		if (rc == RC_NOT_FOUND) {
 			http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
 					   res_of(req)->singular, (long long)id);
 			return false;
 		}
-		if (rc != RS_OK) {
+		if (rc != RC_OK) {
 			http_reply_problem(req, 503, "unavailable", NULL, "cannot read the %s",
 					   res_of(req)->singular);
 			return false;
@@ -207,7 +207,7 @@ static int reply_status(struct http_req *req, int status, json_t *errors, int64_
 {
 	const struct resource *res = res_of(req);
 	switch (status) {
-	case RS_NOT_FOUND:
+	case RC_NOT_FOUND:
 		if (res->parent && !id)
 			return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %s",
 						  res->parent->singular, http_param(req, "id"));
@@ -218,10 +218,10 @@ static int reply_status(struct http_req *req, int status, json_t *errors, int64_
 						  http_param(req, "id"));
 		return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
 					  res->singular, (long long)id);
-	case RS_INVALID:
+	case RC_INVALID:
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the %s has invalid fields", res->singular);
-	case RS_CONFLICT: {
+	case RC_CONFLICT: {
 		/* a rule of the domain names its field; a unique constraint does not */
 		json_t *first = json_array_get(errors, 0);
 		const char *field = json_string_value(json_object_get(first, "field"));
@@ -231,7 +231,7 @@ static int reply_status(struct http_req *req, int status, json_t *errors, int64_
 		return http_reply_problem(req, 409, "conflict", errors,
 					  "the %s conflicts with an existing record", res->singular);
 	}
-	case RS_STALE:
+	case RC_STALE:
 		return http_reply_problem(req, 412, "stale", NULL,
 					  "the %s was changed by someone else; GET it again and "
 					  "retry with its new ETag",
@@ -294,7 +294,7 @@ static int res_list(struct http_req *req)
 	json_t *data;
 	const char *next = NULL;
 	int rc = resource_list(&ctx, res, &q, &data, &next);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return reply_status(req, rc, NULL, 0);
 	if (next) {
 		const char *link = next_link(req, next);
@@ -313,7 +313,7 @@ static int res_get(struct http_req *req)
 		return 0;
 	json_t *rec;
 	int rc = resource_get(&ctx, res_of(req), id, &rec);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return reply_status(req, rc, NULL, id);
 	return reply_record(req, 200, rec);
 }
@@ -342,7 +342,7 @@ static int res_create(struct http_req *req)
 		return 0;
 	json_t *rec, *errors = NULL;
 	int rc = resource_create(&ctx, res, req->body, &rec, &errors);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return reply_status(req, rc, errors, 0);
 	char loc[512];
 	snprintf(loc, sizeof(loc), "%s/%lld", req->path,
@@ -366,7 +366,7 @@ static int res_update(struct http_req *req)
 		return 0;
 	json_t *rec, *errors = NULL;
 	int rc = resource_update(&ctx, res, id, req->body, version, &rec, &errors);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return reply_status(req, rc, errors, id);
 	return reply_record(req, 200, rec);
 }
@@ -380,7 +380,7 @@ static int archive(struct http_req *req, bool on)
 		return 0;
 	json_t *rec;
 	int rc = resource_archive(&ctx, res_of(req), id, version, on, &rec);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return reply_status(req, rc, NULL, id);
 	return reply_record(req, 200, rec);
 }

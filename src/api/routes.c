@@ -103,20 +103,20 @@ int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, 
 {
 	char etag[32];
 	switch (rc) {
-	case RS_OK:
+	case RC_OK:
 		snprintf(etag, sizeof(etag), "\"%lld\"",
 			 (long long)json_integer_value(json_object_get(rec, "version")));
 		http_set_header(req, "ETag", etag);
 		return http_reply_json(req, status, rec);
-	case RS_NOT_FOUND:
+	case RC_NOT_FOUND:
 		if (id)
 			return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
 						  what, (long long)id);
 		return http_reply_problem(req, 404, "not-found", NULL, "no such %s", what);
-	case RS_INVALID:
+	case RC_INVALID:
 		return http_reply_problem(req, 422, "validation", errors, "the %s has invalid fields",
 					  what);
-	case RS_CONFLICT: {
+	case RC_CONFLICT: {
 		/* a rule of the domain names its field; a unique constraint does not */
 		json_t *first = json_array_get(errors, 0);
 		const char *field = json_string_value(json_object_get(first, "field"));
@@ -126,7 +126,7 @@ int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, 
 		return http_reply_problem(req, 409, "conflict", errors, "%s: %s", field,
 					  json_string_value(json_object_get(first, "message")));
 	}
-	case RS_STALE:
+	case RC_STALE:
 		return http_reply_problem(req, 412, "stale", NULL,
 					  "the %s was changed by someone else; GET it again and "
 					  "retry with its new ETag",

@@ -116,7 +116,7 @@ static int reply_pdf(struct http_req *req, struct resource_ctx *ctx, json_t *quo
 	json_t *company = NULL, *s = NULL;
 	resource_get(ctx, &company_resource,
 		     json_integer_value(json_object_get(quote, "company_id")), &company);
-	if (resource_get(ctx, &settings_resource, SETTINGS_ID, &s) != RS_OK) {
+	if (resource_get(ctx, &settings_resource, SETTINGS_ID, &s) != RC_OK) {
 		json_decref(company);
 		json_decref(quote);
 		return -1;
@@ -183,8 +183,8 @@ static int quote_get(struct http_req *req)
 		return 0;
 	json_t *q;
 	int rc = resource_get(&ctx, &quote_resource, id, &q);
-	if (rc != RS_OK)
-		return rc == RS_NOT_FOUND ? http_reply_problem(req, 404, "not-found", NULL,
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? http_reply_problem(req, 404, "not-found", NULL,
 							       "no quote with id %lld", (long long)id)
 					  : -1;
 	return reply_pdf(req, &ctx, q);
@@ -195,7 +195,7 @@ static const char *public_base(struct http_req *req, struct resource_ctx *ctx)
 {
 	json_t *s;
 	const char *base = NULL;
-	if (resource_get(ctx, &settings_resource, SETTINGS_ID, &s) == RS_OK) {
+	if (resource_get(ctx, &settings_resource, SETTINGS_ID, &s) == RC_OK) {
 		const char *u = json_string_value(json_object_get(s, "public_url"));
 		base = u ? arena_strdup(&req->arena, u) : NULL;
 		json_decref(s);
@@ -220,7 +220,7 @@ static int quote_send_h(struct http_req *req)
 	char token[AUTH_TOKEN_LEN];
 	json_t *q = NULL, *errors = NULL;
 	int rc = quote_send(&ctx, id, version, token, &q, &errors);
-	if (rc == RS_OK)
+	if (rc == RC_OK)
 		json_object_set_new(q, "public_url",
 				    json_string(arena_printf(&req->arena, "%s/q/%s",
 							     public_base(req, &ctx), token)));
@@ -235,7 +235,7 @@ static int quote_revise_h(struct http_req *req)
 		return 0;
 	json_t *q = NULL, *errors = NULL;
 	int rc = quote_revise(&ctx, id, &q, &errors);
-	if (rc == RS_OK)
+	if (rc == RC_OK)
 		http_set_header(req, "Location",
 				arena_printf(&req->arena, "/api/v1/quotes/%lld",
 					     (long long)json_integer_value(json_object_get(q, "id"))));
@@ -276,7 +276,7 @@ static int answer_h(struct http_req *req, int64_t id, struct resource_ctx *ctx, 
 	json_t *q = NULL, *errors = NULL;
 	int rc = accept ? quote_accept(ctx, id, &a, &q, &errors)
 			: quote_decline(ctx, id, &a, &q, &errors);
-	if (rc == RS_OK && !staff)
+	if (rc == RC_OK && !staff)
 		return http_reply_json(req, 200, public_view(q));
 	return reply(req, rc, q, errors, 200, "quote");
 }
@@ -324,9 +324,9 @@ static bool link_or_reply(struct http_req *req, struct resource_ctx *ctx, int64_
 	actor->request_id = req->id;
 	ctx->actor = actor;
 	int rc = quote_by_token(ctx, t, id);
-	if (rc == RS_NOT_FOUND)
+	if (rc == RC_NOT_FOUND)
 		return http_reply_problem(req, 404, "not-found", NULL, "no such quote link"), false;
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return http_reply_problem(req, 503, "unavailable", NULL, "cannot read the quote"),
 		       false;
 	return true;
@@ -339,7 +339,7 @@ static int public_get(struct http_req *req)
 	if (!link_or_reply(req, &ctx, &id))
 		return 0;
 	json_t *q, *company = NULL, *s = NULL;
-	if (resource_get(&ctx, &quote_resource, id, &q) != RS_OK)
+	if (resource_get(&ctx, &quote_resource, id, &q) != RC_OK)
 		return -1;
 	resource_get(&ctx, &company_resource, json_integer_value(json_object_get(q, "company_id")),
 		     &company);
@@ -373,7 +373,7 @@ static int public_pdf(struct http_req *req)
 	if (!link_or_reply(req, &ctx, &id))
 		return 0;
 	json_t *q;
-	if (resource_get(&ctx, &quote_resource, id, &q) != RS_OK)
+	if (resource_get(&ctx, &quote_resource, id, &q) != RC_OK)
 		return -1;
 	/* the client's copy carries none of our internal members */
 	json_t *company = json_incref(json_object_get(q, "company_id"));
@@ -413,7 +413,7 @@ static int follow_ups(struct http_req *req)
 	if (!api_no_query_or_reply(req) || !api_ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *out;
-	return activity_follow_ups(&ctx, &out) == RS_OK ? http_reply_json(req, 200, out) : -1;
+	return activity_follow_ups(&ctx, &out) == RC_OK ? http_reply_json(req, 200, out) : -1;
 }
 
 /* ?from=YYYY-MM-DD&to=YYYY-MM-DD, both optional; nothing else. */
@@ -450,7 +450,7 @@ static int report(struct http_req *req, bool pipeline)
 	json_t *out;
 	int rc = pipeline ? report_pipeline(&ctx, from, to, &out)
 			  : report_referrals(&ctx, from, to, &out);
-	return rc == RS_OK ? http_reply_json(req, 200, out) : -1;
+	return rc == RC_OK ? http_reply_json(req, 200, out) : -1;
 }
 
 static int pipeline_h(struct http_req *req)

@@ -10,7 +10,7 @@ static int healthz(struct http_req *req)
 {
 	struct db *db = db_pool_get();
 	int current = 0, latest = 0;
-	if (!db || db_schema_version(db, &current, &latest) != DB_OK)
+	if (!db || db_schema_version(db, &current, &latest) != RC_OK)
 		return http_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable",
 							   "database", "unreachable"));
 	if (current != latest)

@@ -86,7 +86,7 @@ static int candidates(struct http_req *req)
 		return 0;
 	json_t *out;
 	int rc = ticket_candidates(&ctx, id, &out);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return reply(req, rc, NULL, NULL, id);
 	return http_reply_json(req, 200, out);
 }
@@ -114,12 +114,12 @@ static int feed_new(struct http_req *req)
 	if (!feed_owner_or_reply(req, &user) || !api_ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *rec;
-	if (resource_get(&ctx, &user_resource, user, &rec) != RS_OK)
+	if (resource_get(&ctx, &user_resource, user, &rec) != RC_OK)
 		return http_reply_problem(req, 404, "not-found", NULL, "no user with id %lld",
 					  (long long)user);
 	json_decref(rec);
 	char token[AUTH_TOKEN_LEN];
-	if (feed_create(&ctx, user, token) != RS_OK)
+	if (feed_create(&ctx, user, token) != RC_OK)
 		return -1;
 	const char *path = arena_printf(&req->arena, "/api/v1/public/calendar/%s.ics", token);
 	return http_reply_json(req, 201, json_pack("{s:I, s:s, s:s}", "user_id", (json_int_t)user,
@@ -135,10 +135,10 @@ static int feed_delete(struct http_req *req)
 	if (!feed_owner_or_reply(req, &user) || !api_ctx_or_reply(req, &ctx))
 		return 0;
 	int rc = feed_revoke(&ctx, user);
-	if (rc == RS_NOT_FOUND)
+	if (rc == RC_NOT_FOUND)
 		return http_reply_problem(req, 404, "not-found", NULL,
 					  "user %lld has no calendar feed", (long long)user);
-	return rc == RS_OK ? http_reply_empty(req, 204) : -1;
+	return rc == RC_OK ? http_reply_empty(req, 204) : -1;
 }
 
 /* The secret in the path is the only credential: unknown and revoked look alike. */
@@ -159,11 +159,11 @@ static int feed_get(struct http_req *req)
 	struct buf out;
 	buf_init(&out, 16 * 1024 * 1024);
 	int rc = feed_render(&ctx, token, &out);
-	if (rc == RS_NOT_FOUND) {
+	if (rc == RC_NOT_FOUND) {
 		buf_release(&out);
 		return http_reply_problem(req, 404, "not-found", NULL, "no such calendar feed");
 	}
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		buf_release(&out);
 		return -1;
 	}
@@ -181,7 +181,7 @@ static int sla(struct http_req *req)
 		return 0;
 	json_t *out;
 	int rc = ticket_sla_explain(&ctx, id, &out);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return reply(req, rc, NULL, NULL, id);
 	return http_reply_json(req, 200, out);
 }

@@ -41,11 +41,11 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		const char *problem = auth_password_problem(pw);
 		if (problem) {
 			resource_error(errors, "password", problem);
-			return RS_OK;
+			return RC_OK;
 		}
 		char hash[AUTH_HASH_MAX];
 		if (auth_password_hash(pw, hash) < 0)
-			return RS_ERROR;
+			return RC_ERROR;
 		json_object_set_new(rec, "password_hash", json_string(hash));
 		json_object_del(rec, "password");
 		ends_sessions = cur != NULL;
@@ -54,7 +54,7 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	    json_is_false(json_object_get(rec, "active"))) {
 		if (json_integer_value(json_object_get(cur, "id")) == ctx->actor->user_id) {
 			resource_error(errors, "active", "you cannot deactivate yourself");
-			return RS_OK;
+			return RC_OK;
 		}
 		ends_sessions = true;
 	}
@@ -62,15 +62,15 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	    json_is_string(json_object_get(rec, "role")) &&
 	    !json_equal(json_object_get(cur, "role"), json_object_get(rec, "role"))) {
 		resource_error(errors, "role", "you cannot change your own role");
-		return RS_OK;
+		return RC_OK;
 	}
 	if (ends_sessions) {
 		int64_t id = json_integer_value(json_object_get(cur, "id"));
 		int rc = db_run(ctx->db, NULL, "DELETE FROM sessions WHERE user_id = ?", "i", id);
-		if (rc != DB_DONE)
-			return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+		if (rc != RC_DONE)
+			return rc;
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource user_resource = {
@@ -98,7 +98,7 @@ static int certification_check(struct resource_ctx *ctx, const json_t *rec, json
 	const char *to = json_string_value(json_object_get(rec, "expires_on"));
 	if (from && to && strcmp(to, from) < 0)
 		resource_error(errors, "expires_on", "must not be before issued_on");
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource certification_resource = {

@@ -43,7 +43,7 @@ int auth_session_create(struct db *db, int64_t user_id, const char *remote_addr,
 			" last_seen_at, expires_at, remote_addr) VALUES (?, ?, ?, ?, ?, ?, ?)"
 			" RETURNING id",
 			"sisssss", hash, user_id, out->csrf, t_now, t_now, t_exp, remote_addr);
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return -1;
 	out->id = db_col_int(st, 0);
 	db_done(st);
@@ -63,9 +63,9 @@ int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
 			"SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
 			" FROM sessions WHERE token_hash = ?",
 			"s", hash);
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		return 0;
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return -1;
 	int64_t id = db_col_int(st, 0), user_id = db_col_int(st, 1);
 	int64_t created = 0, seen = 0, expires = 0;
@@ -105,7 +105,7 @@ int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
 
 int auth_session_delete(struct db *db, int64_t session_id)
 {
-	return db_run(db, NULL, "DELETE FROM sessions WHERE id = ?", "i", session_id) == DB_DONE
+	return db_run(db, NULL, "DELETE FROM sessions WHERE id = ?", "i", session_id) == RC_DONE
 		       ? 0
 		       : -1;
 }
@@ -113,7 +113,7 @@ int auth_session_delete(struct db *db, int64_t session_id)
 int auth_session_delete_user(struct db *db, int64_t user_id, int64_t keep_id)
 {
 	return db_run(db, NULL, "DELETE FROM sessions WHERE user_id = ? AND id <> ?", "ii",
-		      user_id, keep_id) == DB_DONE
+		      user_id, keep_id) == RC_DONE
 		       ? 0
 		       : -1;
 }
@@ -137,8 +137,8 @@ static int token_create_txn(struct db *db, void *arg)
 			" expires_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
 			"isssss", w->user_id, w->name, w->hash, w->prefix, w->now,
 			w->expires_at ? exp : NULL);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? DB_ERROR : rc;
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
 	w->id = db_col_int(st, 0);
 	db_done(st);
 	json_t *after = json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)w->id, "user_id",
@@ -160,7 +160,7 @@ int auth_token_create(struct db *db, const struct audit_actor *actor, int64_t us
 	time_format(time_now(), now);
 	struct token_write w = { .actor = actor, .user_id = user_id, .expires_at = expires_at,
 				 .name = name, .hash = hash, .prefix = prefix, .now = now };
-	if (db_txn(db, token_create_txn, &w) != DB_OK)
+	if (db_txn(db, token_create_txn, &w) != RC_OK)
 		return -1;
 	*id = w.id;
 	return 0;
@@ -173,11 +173,11 @@ static int token_revoke_txn(struct db *db, void *arg)
 	int rc = db_run(db, NULL,
 			"UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
 			"si", w->now, w->id);
-	if (rc != DB_DONE)
+	if (rc != RC_DONE)
 		return rc;
 	if (db_changes(db) != 1) {
 		w->result = 1;
-		return DB_ERROR;	/* nothing to do: roll back */
+		return RC_ERROR;	/* nothing to do: roll back */
 	}
 	json_t *after = json_pack("{s:I, s:s}", "id", (json_int_t)w->id, "revoked_at", w->now);
 	rc = audit_write(db, w->actor, "revoke", "api_tokens", w->id, NULL, after);
@@ -193,7 +193,7 @@ int auth_token_revoke(struct db *db, const struct audit_actor *actor, int64_t id
 	int rc = db_txn(db, token_revoke_txn, &w);
 	if (w.result == 1)
 		return 1;	/* no such live token */
-	return rc == DB_OK ? 0 : -1;
+	return rc == RC_OK ? 0 : -1;
 }
 
 int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int64_t now,
@@ -208,9 +208,9 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
 			"SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens"
 			" WHERE token_hash = ?",
 			"s", hash);
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		return 0;
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return -1;
 	int64_t id = db_col_int(st, 0), user_id = db_col_int(st, 1), exp = 0, used = 0;
 	bool revoked = !db_col_null(st, 3);
@@ -254,7 +254,7 @@ static int64_t count_attempt(struct db *db, const char *scope, const char *key, 
 			" ELSE login_failures.window_start END"
 			" RETURNING count, window_start",
 			"ssssss", scope, key, t_now, t_old, t_old, t_now);
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return -1;
 	int64_t count = db_col_int(st, 0), start = now;
 	time_parse(db_col_text(st, 1), &start);
@@ -284,12 +284,12 @@ int auth_ratelimit_attempt(struct db *db, const char *email, const char *addr, i
 int auth_ratelimit_success(struct db *db, const char *email, const char *addr)
 {
 	if (db_run(db, NULL, "DELETE FROM login_failures WHERE scope = 'account' AND key = ?",
-		   "s", email) != DB_DONE)
+		   "s", email) != RC_DONE)
 		return -1;
 	if (addr && db_run(db, NULL,
 			   "UPDATE login_failures SET count = count - 1"
 			   " WHERE scope = 'address' AND key = ? AND count > 0",
-			   "s", addr) != DB_DONE)
+			   "s", addr) != RC_DONE)
 		return -1;
 	return 0;
 }
@@ -327,10 +327,10 @@ static int totp_txn(struct db *db, void *arg)
 			    " updated_at = ?, version = version + 1 WHERE id = ?",
 			    "si", now, w->user_id);
 	}
-	if (rc != DB_DONE)
+	if (rc != RC_DONE)
 		return rc;
 	if (db_changes(db) != 1)
-		return DB_ERROR;	/* no such user */
+		return RC_ERROR;	/* no such user */
 	/* the audit entry says what happened, never the secret */
 	json_t *after = json_pack("{s:b}", "totp_enabled", w->enabled && !w->secret);
 	rc = audit_write(db, w->actor, action, "users", w->user_id, NULL, after);
@@ -356,7 +356,7 @@ int auth_totp_begin(struct db *db, const struct audit_actor *actor, int64_t user
 	secret_out[b32len] = '\0';
 	free(b32);
 	struct totp_write w = { .actor = actor, .user_id = user_id, .secret = secret_out };
-	return db_txn(db, totp_txn, &w) == DB_OK ? 0 : -1;
+	return db_txn(db, totp_txn, &w) == RC_OK ? 0 : -1;
 }
 
 bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now, int64_t *step)
@@ -386,9 +386,9 @@ int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t no
 {
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT totp_secret FROM users WHERE id = ?", "i", user_id);
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		return 0;
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return -1;
 	char secret[128];
 	const char *s = db_col_text(st, 0);
@@ -403,7 +403,7 @@ int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t no
 	rc = db_run(db, NULL,
 		    "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", "iii",
 		    step, user_id, step);
-	if (rc != DB_DONE)
+	if (rc != RC_DONE)
 		return -1;
 	return db_changes(db) == 1 ? 1 : 0;
 }
@@ -412,5 +412,5 @@ int auth_totp_set_enabled(struct db *db, const struct audit_actor *actor, int64_
 			  bool enabled)
 {
 	struct totp_write w = { .actor = actor, .user_id = user_id, .enabled = enabled };
-	return db_txn(db, totp_txn, &w) == DB_OK ? 0 : -1;
+	return db_txn(db, totp_txn, &w) == RC_OK ? 0 : -1;
 }

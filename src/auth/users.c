@@ -151,7 +151,7 @@ static json_t *user_json(struct db *db, int64_t id)
 	if (db_run(db, &st,
 		   "SELECT id, email, name, role, active, skills, totp_enabled, created_at,"
 		   " updated_at, version, archived_at FROM users WHERE id = ?",
-		   "i", id) != DB_ROW)
+		   "i", id) != RC_ROW)
 		return NULL;
 	json_t *skills = json_loads(db_col_text(st, 5), 0, NULL);
 	const char *archived = db_col_text(st, 10);
@@ -180,7 +180,7 @@ static int audit_user(struct db *db, const struct audit_actor *actor, const char
 		      int64_t id, json_t *before)
 {
 	json_t *after = user_json(db, id);
-	int rc = after ? audit_write(db, actor, action, "users", id, before, after) : DB_ERROR;
+	int rc = after ? audit_write(db, actor, action, "users", id, before, after) : RC_ERROR;
 	json_decref(after);
 	return rc;
 }
@@ -195,11 +195,11 @@ static int create_txn(struct db *db, void *arg)
 			"INSERT INTO users (created_at, updated_at, email, name, role, password_hash)"
 			" VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
 			"ssssss", now, now, w->email, w->name, w->role, w->hash);
-	if (rc == DB_CONSTRAINT) {
+	if (rc == RC_CONSTRAINT) {
 		w->problem = "a user with this e-mail exists";
-		return DB_CONSTRAINT;
+		return RC_CONSTRAINT;
 	}
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return rc;
 	w->id = db_col_int(st, 0);
 	db_done(st);
@@ -234,7 +234,7 @@ int auth_user_create(struct db *db, const struct audit_actor *actor, const char 
 				.role = role_name(role) };
 	int rc = db_txn(db, create_txn, &w);
 	sodium_memzero(hash, sizeof(hash));
-	if (rc != DB_OK) {
+	if (rc != RC_OK) {
 		*problem = w.problem;
 		return -1;
 	}
@@ -248,21 +248,21 @@ static int update_txn(struct db *db, void *arg)
 	json_t *before = user_json(db, w->id);
 	if (!before) {
 		w->problem = "no such user";
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
 	int rc = w->hash ? db_run(db, NULL, w->sql, "ssi", w->hash, now, w->id)
 			 : db_run(db, NULL, w->sql, "si", now, w->id);
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		rc = audit_user(db, w->actor, w->action, w->id, before);
 	json_decref(before);
-	if (rc == DB_DONE)
-		rc = DB_OK;
-	if (rc == DB_OK && strcmp(w->action, "disable") == 0)
-		rc = db_run(db, NULL, "DELETE FROM sessions WHERE user_id = ?", "i", w->id) == DB_DONE
-			     ? DB_OK
-			     : DB_ERROR;
+	if (rc == RC_DONE)
+		rc = RC_OK;
+	if (rc == RC_OK && strcmp(w->action, "disable") == 0)
+		rc = db_run(db, NULL, "DELETE FROM sessions WHERE user_id = ?", "i", w->id) == RC_DONE
+			     ? RC_OK
+			     : RC_ERROR;
 	return rc;
 }
 
@@ -282,7 +282,7 @@ int auth_user_set_password(struct db *db, const struct audit_actor *actor, int64
 	int rc = db_txn(db, update_txn, &w);
 	sodium_memzero(hash, sizeof(hash));
 	*problem = w.problem;
-	return rc == DB_OK ? 0 : -1;
+	return rc == RC_OK ? 0 : -1;
 }
 
 int auth_user_disable(struct db *db, const struct audit_actor *actor, int64_t id)
@@ -290,7 +290,7 @@ int auth_user_disable(struct db *db, const struct audit_actor *actor, int64_t id
 	struct user_write w = { .actor = actor, .id = id, .action = "disable",
 				.sql = "UPDATE users SET active = 0, updated_at = ?,"
 				       " version = version + 1 WHERE id = ?" };
-	return db_txn(db, update_txn, &w) == DB_OK ? 0 : -1;
+	return db_txn(db, update_txn, &w) == RC_OK ? 0 : -1;
 }
 
 int auth_user_find(struct db *db, const char *email, int64_t *id)
@@ -300,9 +300,9 @@ int auth_user_find(struct db *db, const char *email, int64_t *id)
 		return 0;
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT id FROM users WHERE email = ?", "s", norm);
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		return 0;
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return -1;
 	*id = db_col_int(st, 0);
 	db_done(st);
@@ -316,9 +316,9 @@ int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_u
 			"SELECT email, name, role, totp_enabled FROM users"
 			" WHERE id = ? AND active = 1 AND archived_at IS NULL",
 			"i", id);
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		return 0;
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return -1;
 	memset(u, 0, sizeof(*u));
 	u->id = id;

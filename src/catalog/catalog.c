@@ -40,7 +40,7 @@ static const struct field product_fields[] = {
 static int currency_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
 {
 	catalog_check_currency(rec, "currency", errors);
-	return RS_OK;
+	return RC_OK;
 }
 
 /* markup_bp: (price - cost) / cost in basis points, null without a cost */

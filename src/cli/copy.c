@@ -62,15 +62,15 @@ int cmd_copy(struct conf *c, int argc, char **argv)
 		return 1;
 	struct db *dst;
 	char err[1024];
-	if (db_connect(to, &dst, err, sizeof(err)) != DB_OK) {
+	if (db_connect(to, &dst, err, sizeof(err)) != RC_OK) {
 		fprintf(stderr, "servio: %s\n", err);
 		db_disconnect(from);
 		return 1;
 	}
 	int rc = 1;
-	if (db_migrate(dst, false) != DB_OK)
+	if (db_migrate(dst, false) != RC_OK)
 		fprintf(stderr, "servio: cannot migrate the target: %s\n", db_errmsg(dst));
-	else if (db_copy(from, dst, true, err, sizeof(err)) != DB_OK)
+	else if (db_copy(from, dst, true, err, sizeof(err)) != RC_OK)
 		fprintf(stderr, "servio: %s\n", err);
 	else {
 		printf("copied %s to %s; every table verified\n", c->database_url, to);
@@ -103,7 +103,7 @@ int cmd_backup(struct conf *c, int argc, char **argv)
 	char err[512];
 	int rc = db_backup(db, to, err, sizeof(err));
 	db_disconnect(db);
-	if (rc != DB_OK) {
+	if (rc != RC_OK) {
 		fprintf(stderr, "servio: %s\n", err);
 		return 1;
 	}

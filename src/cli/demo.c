@@ -90,7 +90,7 @@ static int64_t make(struct demo *d, const struct resource *res, int64_t parent, 
 	json_t *out = NULL, *errors = NULL;
 	int rc = resource_create(&c, res, body, &out, &errors);
 	json_decref(body);
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		report(d, arena_printf(&d->arena, "create a %s", res->singular), rc, errors);
 		return 0;
 	}
@@ -112,7 +112,7 @@ static void change(struct demo *d, const struct resource *res, int64_t parent, i
 	int rc = resource_update(&c, res, id, patch, RESOURCE_ANY_VERSION, &out, &errors);
 	json_decref(patch);
 	json_decref(out);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		report(d, arena_printf(&d->arena, "change a %s", res->singular), rc, errors);
 }
 
@@ -451,8 +451,8 @@ static void tickets(struct demo *d, struct ids *x)
 		int rc = db_run(d->db, &st, "SELECT id FROM ticket_checklist_items WHERE ticket_id = ?"
 					    " AND required = 1 ORDER BY id",
 				"i", t);
-		bool open = rc == DB_ROW;
-		while (rc == DB_ROW && k < 16) {
+		bool open = rc == RC_ROW;
+		while (rc == RC_ROW && k < 16) {
 			items[k++] = db_col_int(st, 0);
 			rc = db_step(st);
 		}
@@ -580,10 +580,10 @@ static void sales(struct demo *d, struct ids *x)
 		struct resource_ctx c = ctx_of(d, 0);
 		char token[AUTH_TOKEN_LEN];
 		json_t *out = NULL, *errors = NULL;
-		int rc = d->failed ? RS_ERROR
+		int rc = d->failed ? RC_ERROR
 				   : quote_send(&c, q, RESOURCE_ANY_VERSION, token, &out, &errors);
 		json_decref(out);
-		if (rc != RS_OK) {
+		if (rc != RC_OK) {
 			report(d, "send a quote", rc, errors);
 			break;
 		}
@@ -595,7 +595,7 @@ static void sales(struct demo *d, struct ids *x)
 		rc = strcmp(qs[i].answer, "accept") == 0 ? quote_accept(&c, q, &a, &out, &errors)
 							 : quote_decline(&c, q, &a, &out, &errors);
 		json_decref(out);
-		if (rc != RS_OK)
+		if (rc != RC_OK)
 			report(d, "answer a quote", rc, errors);
 	}
 }
@@ -605,7 +605,7 @@ static bool empty(struct db *db)
 	struct db_stmt *st;
 	if (db_run(db, &st, "SELECT (SELECT COUNT(*) FROM companies) + (SELECT COUNT(*) FROM"
 			    " tickets) + (SELECT COUNT(*) FROM users WHERE role <> 'admin')",
-		   "") != DB_ROW)
+		   "") != RC_ROW)
 		return false;
 	bool none = db_col_int(st, 0) == 0;
 	db_done(st);

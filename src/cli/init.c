@@ -38,7 +38,7 @@ static int mkdir_p(const char *path)
 static int count_users(struct db *db, int64_t *n)
 {
 	struct db_stmt *st;
-	if (db_run(db, &st, "SELECT COUNT(*) FROM users", "") != DB_ROW)
+	if (db_run(db, &st, "SELECT COUNT(*) FROM users", "") != RC_ROW)
 		return -1;
 	*n = db_col_int(st, 0);
 	db_done(st);
@@ -75,11 +75,11 @@ int cmd_init(struct conf *c, int argc, char **argv)
 	}
 	struct db *db;
 	char err[512];
-	if (db_connect(c->database_url, &db, err, sizeof(err)) != DB_OK) {
+	if (db_connect(c->database_url, &db, err, sizeof(err)) != RC_OK) {
 		fprintf(stderr, "servio: %s\n", err);
 		return 1;
 	}
-	if (db_migrate(db, true) != DB_OK) {
+	if (db_migrate(db, true) != RC_OK) {
 		fprintf(stderr, "servio: cannot migrate the database: %s\n", db_errmsg(db));
 		db_disconnect(db);
 		return 1;

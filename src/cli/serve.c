@@ -37,11 +37,11 @@ static struct db *open_db(struct conf *c, bool must_exist, bool migrate)
 	}
 	struct db *db;
 	char err[512];
-	if (db_connect(c->database_url, &db, err, sizeof(err)) != DB_OK) {
+	if (db_connect(c->database_url, &db, err, sizeof(err)) != RC_OK) {
 		fprintf(stderr, "servio: %s\n", err);
 		return NULL;
 	}
-	if (migrate && db_migrate(db, true) != DB_OK) {
+	if (migrate && db_migrate(db, true) != RC_OK) {
 		fprintf(stderr, "servio: cannot migrate the database: %s\n", db_errmsg(db));
 		db_disconnect(db);
 		return NULL;
@@ -80,10 +80,10 @@ int cmd_migrate(struct conf *c, int argc, char **argv)
 		return 1;
 	int before, latest;
 	int rc = db_migrate(db, true);
-	if (rc == DB_OK && db_schema_version(db, &before, &latest) == DB_OK)
+	if (rc == RC_OK && db_schema_version(db, &before, &latest) == RC_OK)
 		printf("database schema is at version %d\n", before);
 	db_disconnect(db);
-	return rc == DB_OK ? 0 : 1;
+	return rc == RC_OK ? 0 : 1;
 }
 
 static void roles_text(unsigned roles, char *out, size_t n)
@@ -191,7 +191,7 @@ int cmd_worker(struct conf *c, int argc, char **argv)
 	int current, latest;
 	int rc = db_schema_version(db, &current, &latest);
 	db_disconnect(db);
-	if (rc != DB_OK || current != latest) {
+	if (rc != RC_OK || current != latest) {
 		fprintf(stderr, "servio: the database schema is at version %d, this program needs "
 				"%d: run \"servio migrate\"\n", current, latest);
 		return 1;
@@ -232,7 +232,7 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	if (!db)
 		return 1;
 	int current, latest;
-	if (db_schema_version(db, &current, &latest) != DB_OK || current != latest) {
+	if (db_schema_version(db, &current, &latest) != RC_OK || current != latest) {
 		fprintf(stderr, "servio: the database schema is at version %d, this program needs "
 				"%d: run \"servio migrate\"\n", current, latest);
 		db_disconnect(db);

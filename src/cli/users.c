@@ -190,13 +190,13 @@ static int user_list(struct conf *c, int argc, char **argv)
 	printf("%-6s %-32s %-24s %-11s %-7s %s\n", "id", "email", "name", "role", "active",
 	       "totp");
 	int rc;
-	while ((rc = db_step(st)) == DB_ROW)
+	while ((rc = db_step(st)) == RC_ROW)
 		printf("%-6lld %-32s %-24s %-11s %-7s %s\n", (long long)db_col_int(st, 0),
 		       db_col_text(st, 1), db_col_text(st, 2), db_col_text(st, 3),
 		       db_col_int(st, 4) ? "yes" : "no", db_col_int(st, 5) ? "on" : "off");
 	db_done(st);
 	db_disconnect(db);
-	return rc == DB_DONE ? 0 : 1;
+	return rc == RC_DONE ? 0 : 1;
 }
 
 static int user_passwd(struct conf *c, int argc, char **argv)
@@ -393,7 +393,7 @@ static int token_list(struct conf *c, int argc, char **argv)
 	printf("%-6s %-28s %-20s %-14s %-21s %-21s %s\n", "id", "user", "name", "prefix",
 	       "created", "last used", "state");
 	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		const char *state = db_col_text(st, 7) ? "revoked" : "active";
 		int64_t exp;
 		if (!db_col_text(st, 7) && db_col_text(st, 6) &&
@@ -405,7 +405,7 @@ static int token_list(struct conf *c, int argc, char **argv)
 	}
 	db_done(st);
 	db_disconnect(db);
-	return rc == DB_DONE ? 0 : 1;
+	return rc == RC_DONE ? 0 : 1;
 }
 
 static int token_revoke(struct conf *c, int argc, char **argv)

@@ -85,14 +85,14 @@ static int asset_check(struct resource_ctx *ctx, const json_t *record, json_t *e
 	json_t *site = json_object_get(record, "site_id");
 	json_t *company = json_object_get(record, "company_id");
 	if (!json_is_integer(site) || !json_is_integer(company))
-		return RS_OK;
+		return RC_OK;
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT company_id FROM sites WHERE id = ?", "i",
 			(int64_t)json_integer_value(site));
-	if (rc == DB_DONE)
-		return RS_OK;	/* an unknown site is reported by the reference check */
-	if (rc != DB_ROW)
-		return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+	if (rc == RC_DONE)
+		return RC_OK;	/* an unknown site is reported by the reference check */
+	if (rc != RC_ROW)
+		return rc;
 	int64_t owner = db_col_int(st, 0);
 	db_done(st);
 	if (owner != json_integer_value(company)) {
@@ -101,7 +101,7 @@ static int asset_check(struct resource_ctx *ctx, const json_t *record, json_t *e
 			 (long long)json_integer_value(site));
 		resource_error(errors, "site_id", msg);
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",

@@ -65,7 +65,7 @@ static int settings_check(struct resource_ctx *ctx, const json_t *rec, json_t *e
 	const char *url = json_string_value(json_object_get(rec, "public_url"));
 	if (url && url[strlen(url) - 1] == '/')
 		resource_error(errors, "public_url", "must not end with a slash");
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource settings_resource = {

@@ -43,7 +43,7 @@ static int column_list(struct db *db, const char *table, struct buf *cols, int *
 	snprintf(sql, sizeof(sql), "SELECT * FROM %s WHERE 1 = 0", table);
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
-		return DB_ERROR;
+		return RC_ERROR;
 	int rc = db_step(st);
 	if (rc < 0) {
 		db_done(st);
@@ -59,7 +59,7 @@ static int column_list(struct db *db, const char *table, struct buf *cols, int *
 		(*ncols)++;
 	}
 	db_done(st);
-	return cols->failed ? DB_ERROR : DB_OK;
+	return cols->failed ? RC_ERROR : RC_OK;
 }
 
 int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *rows)
@@ -69,7 +69,7 @@ int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *r
 	buf_init(&sql, 64 * 1024);
 	int n;
 	int rc = column_list(db, table, &cols, &n);
-	if (rc != DB_OK) {
+	if (rc != RC_OK) {
 		buf_release(&cols);
 		return rc;
 	}
@@ -78,11 +78,11 @@ int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *r
 	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
-		return DB_ERROR;
+		return RC_ERROR;
 	crypto_hash_sha256_state h;
 	crypto_hash_sha256_init(&h);
 	*rows = 0;
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		for (int i = 0; i < n; i++) {
 			const char *v = db_col_text(st, i);
 			/* a tag byte keeps NULL apart from any text */
@@ -94,12 +94,12 @@ int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *r
 		(*rows)++;
 	}
 	db_done(st);
-	if (rc != DB_DONE)
+	if (rc != RC_DONE)
 		return rc;
 	unsigned char out[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256_final(&h, out);
 	sodium_bin2hex(hex, 65, out, sizeof(out));
-	return DB_OK;
+	return RC_OK;
 }
 
 /*
@@ -134,12 +134,12 @@ static int insert_batch(struct db *to, const char *table, const char *cols, int 
 {
 	struct db_stmt *st = insert_stmt(to, table, cols, ncols, rows);
 	if (!st)
-		return DB_ERROR;
+		return RC_ERROR;
 	for (int i = 0; i < rows * ncols; i++)
 		db_bind_text(st, i + 1, vals[i]);
 	int rc = db_step(st);
 	db_done(st);
-	return rc == DB_DONE ? DB_OK : rc < 0 ? rc : DB_ERROR;
+	return rc == RC_DONE ? RC_OK : rc < 0 ? rc : RC_ERROR;
 }
 
 static int copy_table(struct db *from, struct db *to, const char *table, int64_t *copied)
@@ -149,7 +149,7 @@ static int copy_table(struct db *from, struct db *to, const char *table, int64_t
 	buf_init(&sql, 64 * 1024);
 	int n;
 	int rc = column_list(from, table, &cols, &n);
-	if (rc != DB_OK) {
+	if (rc != RC_OK) {
 		buf_release(&cols);
 		return rc;
 	}
@@ -162,45 +162,45 @@ static int copy_table(struct db *from, struct db *to, const char *table, int64_t
 	arena_init(&a);
 	*copied = 0;
 	int rows = 0;
-	rc = vals ? DB_OK : DB_ERROR;
-	while (rc == DB_OK && (rc = db_step(src)) == DB_ROW) {
-		rc = DB_OK;
-		for (int i = 0; i < n && rc == DB_OK; i++) {
+	rc = vals ? RC_OK : RC_ERROR;
+	while (rc == RC_OK && (rc = db_step(src)) == RC_ROW) {
+		rc = RC_OK;
+		for (int i = 0; i < n && rc == RC_OK; i++) {
 			const char *v = db_col_text(src, i);
 			vals[rows * n + i] = v ? arena_strdup(&a, v) : NULL;
 			if (v && !vals[rows * n + i])
-				rc = DB_ERROR;
+				rc = RC_ERROR;
 		}
-		if (rc == DB_OK && ++rows == batch) {
+		if (rc == RC_OK && ++rows == batch) {
 			rc = insert_batch(to, table, buf_str(&cols), n, rows, vals);
 			*copied += rows;
 			rows = 0;
 			arena_release(&a);
 		}
 	}
-	if (rc == DB_DONE)
-		rc = rows ? insert_batch(to, table, buf_str(&cols), n, rows, vals) : DB_OK;
-	*copied += rc == DB_OK ? rows : 0;
+	if (rc == RC_DONE)
+		rc = rows ? insert_batch(to, table, buf_str(&cols), n, rows, vals) : RC_OK;
+	*copied += rc == RC_OK ? rows : 0;
 	if (src)
 		db_done(src);
 	arena_release(&a);
 	xfree(vals);
 	buf_release(&cols);
-	if (rc != DB_OK)
-		return rc < 0 ? rc : DB_ERROR;
+	if (rc != RC_OK)
+		return rc < 0 ? rc : RC_ERROR;
 	const char *after = db_driver_of(to)->after_copy_sql;
 	if (after && strcmp(order_of(table), "id") == 0) {
 		char fix[512];
 		snprintf(fix, sizeof(fix), after, table, table);
 		struct db_stmt *st = db_prepare(to, fix);
 		if (!st)
-			return DB_ERROR;
+			return RC_ERROR;
 		rc = db_step(st);
 		db_done(st);
 		if (rc < 0)
 			return rc;
 	}
-	return DB_OK;
+	return RC_OK;
 }
 
 /* Runs a driver's counters SQL (if any) for every counter. */
@@ -211,13 +211,13 @@ static int counters_sql(struct db *db, const char *fmt)
 		snprintf(sql, sizeof(sql), fmt, *c, *c);
 		struct db_stmt *st = db_prepare(db, sql);
 		if (!st)
-			return DB_ERROR;
+			return RC_ERROR;
 		int rc = db_step(st);
 		db_done(st);
 		if (rc < 0)
 			return rc;
 	}
-	return DB_OK;
+	return RC_OK;
 }
 
 struct copy_ctx {
@@ -243,27 +243,27 @@ static int copy_all(struct db *to, void *arg)
 	struct copy_ctx *c = arg;
 	/* a company may refer to one with a higher id: check references at commit */
 	const char *defer = db_driver_of(to)->defer_constraints_sql;
-	if (defer && db_exec(to, defer) != DB_OK)
-		return DB_ERROR;
+	if (defer && db_exec(to, defer) != RC_OK)
+		return RC_ERROR;
 	/* the source's migration records and seeded rows replace the target's */
 	for (const char *const *s = seeded; *s; s++) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "DELETE FROM %s", *s);
 		int rc0 = db_exec(to, sql);
-		if (rc0 != DB_OK)
+		if (rc0 != RC_OK)
 			return rc0;
 	}
 	for (const char *const *t = db_tables; *t; t++) {
 		int64_t rows;
 		int rc = copy_table(c->from, to, *t, &rows);
-		if (rc != DB_OK) {
+		if (rc != RC_OK) {
 			snprintf(c->err, c->errlen, "cannot copy table %s: %s", *t, db_errmsg(to));
 			return rc;
 		}
 	}
 	/* number sequences continue where the copied counters are */
 	int rc = counters_sql(to, db_driver_of(to)->counters_load_sql);
-	if (rc != DB_OK)
+	if (rc != RC_OK)
 		snprintf(c->err, c->errlen, "cannot set the number sequences: %s", db_errmsg(to));
 	return rc;
 }
@@ -271,24 +271,24 @@ static int copy_all(struct db *to, void *arg)
 int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errlen)
 {
 	int from_v, to_v, latest;
-	if (db_schema_version(from, &from_v, &latest) != DB_OK ||
-	    db_schema_version(to, &to_v, &latest) != DB_OK) {
+	if (db_schema_version(from, &from_v, &latest) != RC_OK ||
+	    db_schema_version(to, &to_v, &latest) != RC_OK) {
 		snprintf(err, errlen, "cannot read the schema versions");
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	if (from_v != latest || to_v != latest) {
 		snprintf(err, errlen, "both databases must be migrated to version %d (source %d, "
 				      "target %d)", latest, from_v, to_v);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	/*
 	 * Where numbers come from sequences, their positions go into the
 	 * counters table first, so the table copies (and checksums) like the
 	 * others. The servers are stopped: nothing takes a number meanwhile.
 	 */
-	if (counters_sql(from, db_driver_of(from)->counters_save_sql) != DB_OK) {
+	if (counters_sql(from, db_driver_of(from)->counters_save_sql) != RC_OK) {
 		snprintf(err, errlen, "cannot read the number sequences: %s", db_errmsg(from));
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	/* the target must be empty but for what its migrations put there */
 	for (const char *const *t = db_tables; *t; t++) {
@@ -297,47 +297,47 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 		char sql[128];
 		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", *t);
 		struct db_stmt *st;
-		if (db_run(to, &st, sql, "") != DB_ROW) {
+		if (db_run(to, &st, sql, "") != RC_ROW) {
 			snprintf(err, errlen, "cannot count %s in the target: %s", *t, db_errmsg(to));
-			return DB_ERROR;
+			return RC_ERROR;
 		}
 		int64_t n = db_col_int(st, 0);
 		db_done(st);
 		if (n) {
 			snprintf(err, errlen, "the target is not empty: %s has %lld rows", *t,
 				 (long long)n);
-			return DB_ERROR;
+			return RC_ERROR;
 		}
 	}
 	err[0] = '\0';
 	struct copy_ctx ctx = { from, verbose, err, errlen };
-	if (db_txn(to, copy_all, &ctx) != DB_OK) {
+	if (db_txn(to, copy_all, &ctx) != RC_OK) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot copy: %s", db_errmsg(to));
-		return DB_ERROR;	/* rolled back: the target is as it was */
+		return RC_ERROR;	/* rolled back: the target is as it was */
 	}
 	/* fresh planner statistics: without them the first queries on a bulk-loaded
 	 * PostgreSQL database may scan whole tables (both dialects spell it alike) */
-	if (db_exec(to, "ANALYZE") != DB_OK) {
+	if (db_exec(to, "ANALYZE") != RC_OK) {
 		snprintf(err, errlen, "copied, but cannot analyze the target: %s", db_errmsg(to));
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	for (const char *const *t = db_tables; *t; t++) {
 		char a[65], b[65];
 		int64_t ra, rb;
-		if (db_table_checksum(from, *t, a, &ra) != DB_OK ||
-		    db_table_checksum(to, *t, b, &rb) != DB_OK) {
+		if (db_table_checksum(from, *t, a, &ra) != RC_OK ||
+		    db_table_checksum(to, *t, b, &rb) != RC_OK) {
 			snprintf(err, errlen, "cannot checksum table %s", *t);
-			return DB_ERROR;
+			return RC_ERROR;
 		}
 		if (ra != rb || strcmp(a, b) != 0) {
 			snprintf(err, errlen, "table %s differs after the copy: %lld rows, sha256 %.16s"
 					      " in the source; %lld rows, sha256 %.16s in the target",
 				 *t, (long long)ra, a, (long long)rb, b);
-			return DB_ERROR;
+			return RC_ERROR;
 		}
 		if (verbose)
 			printf("%-18s %10lld rows  sha256 %s\n", *t, (long long)ra, a);
 	}
-	return DB_OK;
+	return RC_OK;
 }

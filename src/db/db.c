@@ -50,15 +50,15 @@ int db_connect(const char *url, struct db **out, char *err, size_t errlen)
 	struct db *db = xcalloc(1, sizeof(*db));
 	if (!db) {
 		snprintf(err, errlen, "cannot open database: out of memory");
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	db->drv = drv;
-	if (drv->open(url, &db->conn, err, errlen) != DB_OK) {
+	if (drv->open(url, &db->conn, err, errlen) != RC_OK) {
 		xfree(db);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	*out = db;
-	return DB_OK;
+	return RC_OK;
 }
 
 static void cache_clear(struct db *db)
@@ -109,7 +109,7 @@ int db_exec(struct db *db, const char *sql)
 {
 	db->error[0] = '\0';
 	int rc = db->drv->exec(db->conn, sql);
-	if (rc < 0 && rc != DB_RETRY)
+	if (rc < 0 && rc != RC_RETRY)
 		log_error("cannot run sql: %s", db_errmsg(db));
 	return rc;
 }
@@ -145,7 +145,7 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 		log_error("cannot prepare statement: out of memory");
 		return NULL;
 	}
-	if (db->drv->prepare(db->conn, sql, &st->impl) != DB_OK) {
+	if (db->drv->prepare(db->conn, sql, &st->impl) != RC_OK) {
 		log_error("cannot prepare statement: %s: %s", db_errmsg(db), sql);
 		xfree(st);
 		xfree(copy);
@@ -182,7 +182,7 @@ int db_bind_null(struct db_stmt *st, int idx)
 int db_step(struct db_stmt *st)
 {
 	int rc = st->db->drv->step(st->impl);
-	if (rc == DB_ERROR)
+	if (rc == RC_ERROR)
 		log_error("cannot run statement: %s: %s", db_errmsg(st->db), st->sql);
 	return rc;
 }
@@ -238,11 +238,11 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 		*out = NULL;
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
-		return DB_ERROR;
+		return RC_ERROR;
 	va_list ap;
 	va_start(ap, fmt);
-	int idx = 1, rc = DB_OK;
-	for (const char *f = fmt; *f && rc == DB_OK; f++, idx++) {
+	int idx = 1, rc = RC_OK;
+	for (const char *f = fmt; *f && rc == RC_OK; f++, idx++) {
 		switch (*f) {
 		case 'i':
 			rc = db_bind_int(st, idx, va_arg(ap, int64_t));
@@ -258,14 +258,14 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 		}
 	}
 	va_end(ap);
-	if (rc != DB_OK) {
+	if (rc != RC_OK) {
 		db_done(st);
 		return rc;
 	}
 	rc = db_step(st);
-	if (rc == DB_ROW && out) {
+	if (rc == RC_ROW && out) {
 		*out = st;
-		return DB_ROW;
+		return RC_ROW;
 	}
 	db_done(st);
 	return rc;
@@ -274,9 +274,9 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 int db_begin(struct db *db)
 {
 	int rc = db->drv->exec(db->conn, db->drv->begin_sql);
-	if (rc == DB_OK)
+	if (rc == RC_OK)
 		db->in_txn = true;
-	else if (rc != DB_RETRY)
+	else if (rc != RC_RETRY)
 		log_error("cannot begin transaction: %s", db_errmsg(db));
 	return rc;
 }
@@ -284,10 +284,10 @@ int db_begin(struct db *db)
 int db_commit(struct db *db)
 {
 	int rc = db->drv->exec(db->conn, "COMMIT");
-	if (rc == DB_OK) {
+	if (rc == RC_OK) {
 		db->in_txn = false;
 	} else {
-		if (rc != DB_RETRY)
+		if (rc != RC_RETRY)
 			log_error("cannot commit: %s", db_errmsg(db));
 		if (db->drv->commit_failure_ends_txn)
 			db->in_txn = false;
@@ -319,20 +319,20 @@ static void backoff(int attempt)
 int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
 {
 	db->error[0] = '\0';
-	int rc = DB_RETRY;
-	for (int attempt = 0; attempt < TXN_ATTEMPTS && rc == DB_RETRY; attempt++) {
+	int rc = RC_RETRY;
+	for (int attempt = 0; attempt < TXN_ATTEMPTS && rc == RC_RETRY; attempt++) {
 		if (attempt)
 			backoff(attempt);
 		rc = db_begin(db);
-		if (rc != DB_OK)
+		if (rc != RC_OK)
 			continue;
 		rc = fn(db, arg);
-		if (rc == DB_OK)
+		if (rc == RC_OK)
 			rc = db_commit(db);
 		else
 			db_rollback(db);
 	}
-	if (rc == DB_RETRY)
+	if (rc == RC_RETRY)
 		log_warn("transaction gave up after %d attempts: %s", TXN_ATTEMPTS, db_errmsg(db));
 	return rc;
 }
@@ -381,11 +381,11 @@ int db_next_number(struct db *db, const char *counter, int64_t *value)
 	snprintf(sql, sizeof(sql), db->drv->next_number_sql, counter, counter, counter);
 	struct db_stmt *st;
 	int rc = db_run(db, &st, sql, "");
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? DB_ERROR : rc;
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
 	*value = db_col_int(st, 0);
 	db_done(st);
-	return DB_OK;
+	return RC_OK;
 }
 
 int db_fts_where_common(struct db *db, const char *table, struct buf *sql)
@@ -402,7 +402,7 @@ bool db_fts_common(struct db *db, const char *table, const char *fts, int64_t ma
 	char sql[256];
 	snprintf(sql, sizeof(sql), db->drv->fts_count_sql, table, table);
 	struct db_stmt *st;
-	if (db_run(db, &st, sql, "si", fts, many) != DB_ROW)
+	if (db_run(db, &st, sql, "si", fts, many) != RC_ROW)
 		return false;
 	bool common = db_col_int(st, 0) >= many;
 	db_done(st);
@@ -448,7 +448,7 @@ struct db *db_pool_get(void)
 	if (db)
 		return db;
 	char err[512];
-	if (!pool_url || db_connect(pool_url, &db, err, sizeof(err)) != DB_OK) {
+	if (!pool_url || db_connect(pool_url, &db, err, sizeof(err)) != RC_OK) {
 		log_error("%s", pool_url ? err : "database pool used before db_pool_init");
 		return NULL;
 	}
@@ -469,7 +469,7 @@ int db_backup(struct db *db, const char *path, char *err, size_t errlen)
 {
 	if (!db->drv->backup) {
 		snprintf(err, errlen, "servio backup is for SQLite; back up PostgreSQL with pg_dump");
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	return db->drv->backup(db->conn, path, err, errlen);
 }

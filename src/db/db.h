@@ -14,33 +14,27 @@
  * built only from constant strings (the resource tables), never from input;
  * every value is bound.
  *
- * Results: functions return DB_OK (0), DB_ROW or DB_DONE on success, and a
- * negative enum db_rc on failure. DB_RETRY means the operation lost a race
- * (SQLite busy, PostgreSQL serialization failure or deadlock) and the whole
- * transaction may be tried again; db_txn() does that.
+ * Results (core/result.h): RC_OK, RC_ROW or RC_DONE on success, and a
+ * negative result on failure: RC_ERROR (logged), RC_CONSTRAINT, or RC_RETRY
+ * when the operation lost a race (SQLite busy, PostgreSQL serialization
+ * failure or deadlock) and the whole transaction may be tried again;
+ * db_txn() does that.
  */
 #ifndef SERVIO_DB_H
 #define SERVIO_DB_H
 
+#include "core/result.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-enum db_rc {
-	DB_OK = 0,
-	DB_ROW = 1,
-	DB_DONE = 2,
-	DB_ERROR = -1,		/* hard failure, logged */
-	DB_RETRY = -2,		/* retryable: busy, serialization failure, deadlock */
-	DB_CONSTRAINT = -3,	/* unique, foreign key or check constraint violated */
-};
 
 struct db;
 struct db_stmt;
 
 /*
  * Opens a connection. url: "sqlite:PATH", a plain file path, or
- * "postgres://…". Returns DB_OK and sets *out, or DB_ERROR with a
+ * "postgres://…". Returns RC_OK and sets *out, or RC_ERROR with a
  * message in err.
  */
 int db_connect(const char *url, struct db **out, char *err, size_t errlen);
@@ -60,7 +54,7 @@ struct db_stmt *db_prepare(struct db *db, const char *sql);
 int db_bind_int(struct db_stmt *st, int idx, int64_t v);
 int db_bind_text(struct db_stmt *st, int idx, const char *v);	/* NULL binds NULL */
 int db_bind_null(struct db_stmt *st, int idx);
-/* DB_ROW, DB_DONE or a negative db_rc. */
+/* RC_ROW, RC_DONE or a negative result. */
 int db_step(struct db_stmt *st);
 /* Columns are numbered from 0; text is valid until the next step or done. */
 int db_col_count(struct db_stmt *st);
@@ -76,8 +70,8 @@ int64_t db_changes(struct db *db);
 /*
  * Convenience for one-shot statements: binds args described by fmt
  * ('i' int64_t, 's' const char * or NULL, 'n' NULL), steps once, and
- * returns DB_ROW (the statement is left open: read columns, then
- * db_done) or DB_DONE (already done) or a negative db_rc (done).
+ * returns RC_ROW (the statement is left open: read columns, then
+ * db_done) or RC_DONE (already done) or a negative result (done).
  */
 int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...);
 
@@ -89,8 +83,8 @@ bool db_in_txn(const struct db *db);
 
 /*
  * Runs fn inside a transaction, retrying the whole of it (with jittered
- * backoff, up to a limit) while fn or the commit returns DB_RETRY.
- * fn returns DB_OK to commit, anything else to roll back; that value is
+ * backoff, up to a limit) while fn or the commit returns RC_RETRY.
+ * fn returns RC_OK to commit, anything else to roll back; that value is
  * returned.
  */
 int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg);
@@ -127,7 +121,7 @@ const char *db_skip_locked(const struct db *db);
 
 /*
  * A consistent online backup of the whole database into a new file at
- * path, while others go on writing (SQLite). Returns DB_OK, or DB_ERROR
+ * path, while others go on writing (SQLite). Returns RC_OK, or RC_ERROR
  * with a message in err (PostgreSQL: use pg_dump).
  */
 int db_backup(struct db *db, const char *path, char *err, size_t errlen);
@@ -135,7 +129,7 @@ int db_backup(struct db *db, const char *path, char *err, size_t errlen);
 /*
  * Copies every table of from into to, which must be migrated to the same
  * schema version and empty. Then compares row counts and a SHA-256 per
- * table over every row in id order. Returns DB_OK, or DB_ERROR with a
+ * table over every row in id order. Returns RC_OK, or RC_ERROR with a
  * message in err. verbose prints a line per table to stdout.
  */
 int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errlen);
@@ -159,7 +153,7 @@ void db_pool_release(void);
 /*
  * Human numbers: the next value of a counter named in db_counters (1, 2,
  * …; unique, never reused, not gapless: a rolled-back transaction may use
- * one up). Callable inside a transaction. Returns DB_OK or a db_rc.
+ * one up). Callable inside a transaction. Returns RC_OK or a failure.
  */
 int db_next_number(struct db *db, const char *counter, int64_t *value);
 /* The counters, NULL-terminated: "tickets". */

@@ -3,7 +3,7 @@
  *
  * A driver turns portable SQL into its dialect at prepare time (the
  * PostgreSQL driver numbers the "?" placeholders) and maps its error codes
- * onto enum db_rc. db.c owns the statement cache, transactions and retry.
+ * onto enum result. db.c owns the statement cache, transactions and retry.
  */
 #ifndef SERVIO_DB_DRIVER_H
 #define SERVIO_DB_DRIVER_H

@@ -707,22 +707,22 @@ static int apply_one(struct db *db, void *arg)
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "i",
 			(int64_t)ctx->m->version);
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return rc;
 	int64_t done = db_col_int(st, 0);
 	db_done(st);
 	if (done)
-		return DB_OK;
+		return RC_OK;
 	rc = db_exec(db, ctx->sql);
-	if (rc != DB_OK)
+	if (rc != RC_OK)
 		return rc;
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
 	return db_run(db, NULL,
 		      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-		      "iss", (int64_t)ctx->m->version, ctx->m->name, now) == DB_DONE
-		       ? DB_OK
-		       : DB_ERROR;
+		      "iss", (int64_t)ctx->m->version, ctx->m->name, now) == RC_DONE
+		       ? RC_OK
+		       : RC_ERROR;
 }
 
 static int ensure_table(struct db *db)
@@ -737,12 +737,12 @@ int db_schema_version(struct db *db, int *current, int *latest)
 {
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
-	if (rc != DB_ROW)
-		return DB_ERROR;
+	if (rc != RC_ROW)
+		return RC_ERROR;
 	*current = (int)db_col_int(st, 0);
 	db_done(st);
 	*latest = migrations[nmigrations - 1].version;
-	return DB_OK;
+	return RC_OK;
 }
 
 static int migrate_locked(struct db *db, bool verbose);
@@ -756,14 +756,14 @@ static int migrate_locked(struct db *db, bool verbose);
 int db_migrate(struct db *db, bool verbose)
 {
 	const struct db_driver *drv = db_driver_of(db);
-	if (drv->migrate_lock_sql && db_exec(db, drv->migrate_lock_sql) != DB_OK)
-		return DB_ERROR;
+	if (drv->migrate_lock_sql && db_exec(db, drv->migrate_lock_sql) != RC_OK)
+		return RC_ERROR;
 	int rc = migrate_locked(db, verbose);
 	if (drv->migrate_unlock_sql) {
 		char why[256];
-		snprintf(why, sizeof(why), "%s", rc == DB_OK ? "" : db_errmsg(db));
+		snprintf(why, sizeof(why), "%s", rc == RC_OK ? "" : db_errmsg(db));
 		db_exec(db, drv->migrate_unlock_sql);
-		if (rc != DB_OK)
+		if (rc != RC_OK)
 			db_fail(db, "%s", why);	/* the reason, not the unlock's */
 	}
 	return rc;
@@ -772,12 +772,12 @@ int db_migrate(struct db *db, bool verbose)
 static int migrate_locked(struct db *db, bool verbose)
 {
 	int current, latest;
-	if (ensure_table(db) != DB_OK || db_schema_version(db, &current, &latest) != DB_OK)
-		return DB_ERROR;
+	if (ensure_table(db) != RC_OK || db_schema_version(db, &current, &latest) != RC_OK)
+		return RC_ERROR;
 	if (current > latest) {
 		db_fail(db, "the database schema version %d is newer than this program's (%d):"
 			    " upgrade servio", current, latest);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	const char *dialect = db_dialect(db);
 	for (size_t i = 0; i < nmigrations; i++) {
@@ -799,19 +799,19 @@ static int migrate_locked(struct db *db, bool verbose)
 				fts_postgres(&sql, &m->fts[f]);
 		if (sql.failed) {
 			db_fail(db, "cannot build migration %d: out of memory", m->version);
-			return DB_ERROR;
+			return RC_ERROR;
 		}
 		struct apply_ctx ctx = { m, buf_str(&sql) };
 		int rc = db_txn(db, apply_one, &ctx);
 		buf_release(&sql);
-		if (rc != DB_OK) {
+		if (rc != RC_OK) {
 			char why[200];
 			snprintf(why, sizeof(why), "%s", db_errmsg(db));
 			db_fail(db, "cannot apply migration %d (%s): %s", m->version, m->name, why);
-			return DB_ERROR;
+			return RC_ERROR;
 		}
 		if (verbose)
 			log_info("applied migration %d (%s)", m->version, m->name);
 	}
-	return DB_OK;
+	return RC_OK;
 }

@@ -55,14 +55,14 @@ static int map_result(struct pg_conn *pc, PGresult *res)
 {
 	ExecStatusType s = PQresultStatus(res);
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
-		return DB_OK;
+		return RC_OK;
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	set_error(pc, PQresultErrorMessage(res));
 	if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
-		return DB_RETRY;
+		return RC_RETRY;
 	if (state && strncmp(state, "23", 2) == 0)
-		return DB_CONSTRAINT;
-	return DB_ERROR;
+		return RC_CONSTRAINT;
+	return RC_ERROR;
 }
 
 static int pg_open(const char *url, void **out, char *err, size_t errlen)
@@ -70,7 +70,7 @@ static int pg_open(const char *url, void **out, char *err, size_t errlen)
 	struct pg_conn *pc = xcalloc(1, sizeof(*pc));
 	if (!pc) {
 		snprintf(err, errlen, "cannot connect to PostgreSQL: out of memory");
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	pc->conn = PQconnectdb(url);
 	if (PQstatus(pc->conn) != CONNECTION_OK) {
@@ -82,21 +82,21 @@ static int pg_open(const char *url, void **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
 		PQfinish(pc->conn);
 		xfree(pc);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	PGresult *res = PQexec(pc->conn, "SET client_min_messages = warning;"
 					 "SET TIME ZONE 'UTC'");
 	int rc = map_result(pc, res);
 	PQclear(res);
-	if (rc != DB_OK) {
+	if (rc != RC_OK) {
 		snprintf(err, errlen, "cannot set up PostgreSQL session: %s", pc->error);
 		PQfinish(pc->conn);
 		xfree(pc->error);
 		xfree(pc);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	*out = pc;
-	return DB_OK;
+	return RC_OK;
 }
 
 static void pg_close(void *conn)
@@ -155,13 +155,13 @@ static int pg_prepare(void *conn, const char *sql, void **out)
 	if (!text || n > MAX_PARAMS) {
 		xfree(text);
 		set_error(pc, n > MAX_PARAMS ? "too many parameters" : "out of memory");
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	struct pg_stmt *st = xcalloc(1, sizeof(*st) + (size_t)n * sizeof(st->values[0]));
 	if (!st) {
 		xfree(text);
 		set_error(pc, "out of memory");
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	st->pc = pc;
 	st->nparams = n;
@@ -170,12 +170,12 @@ static int pg_prepare(void *conn, const char *sql, void **out)
 	xfree(text);
 	int rc = map_result(pc, res);
 	PQclear(res);
-	if (rc != DB_OK) {
+	if (rc != RC_OK) {
 		xfree(st);
 		return rc;
 	}
 	*out = st;
-	return DB_OK;
+	return RC_OK;
 }
 
 static void clear_result(struct pg_stmt *st)
@@ -213,11 +213,11 @@ static int set_param(struct pg_stmt *st, int idx, char *value)
 	if (idx < 1 || idx > st->nparams) {
 		xfree(value);
 		set_error(st->pc, "parameter index out of range");
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	xfree(st->values[idx - 1]);
 	st->values[idx - 1] = value;
-	return DB_OK;
+	return RC_OK;
 }
 
 static int pg_bind_int(void *stmt, int idx, int64_t v)
@@ -225,7 +225,7 @@ static int pg_bind_int(void *stmt, int idx, int64_t v)
 	char tmp[24];
 	snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
 	char *s = xstrdup(tmp);
-	return s ? set_param(stmt, idx, s) : DB_ERROR;
+	return s ? set_param(stmt, idx, s) : RC_ERROR;
 }
 
 static int pg_bind_text(void *stmt, int idx, const char *v)
@@ -233,7 +233,7 @@ static int pg_bind_text(void *stmt, int idx, const char *v)
 	if (!v)
 		return set_param(stmt, idx, NULL);
 	char *s = xstrdup(v);
-	return s ? set_param(stmt, idx, s) : DB_ERROR;
+	return s ? set_param(stmt, idx, s) : RC_ERROR;
 }
 
 static int pg_bind_null(void *stmt, int idx)
@@ -249,7 +249,7 @@ static int pg_step(void *stmt)
 					 (const char *const *)st->values, NULL, NULL, 0);
 		st->executed = true;
 		int rc = map_result(st->pc, st->res);
-		if (rc != DB_OK) {
+		if (rc != RC_OK) {
 			PQclear(st->res);
 			st->res = NULL;
 			return rc;
@@ -259,14 +259,14 @@ static int pg_step(void *stmt)
 		const char *tuples = PQcmdTuples(st->res);
 		st->pc->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
 		if (st->nrows)
-			return DB_ROW;	/* row 0 is current */
-		return DB_DONE;
+			return RC_ROW;	/* row 0 is current */
+		return RC_DONE;
 	}
 	if (st->row + 1 < st->nrows) {
 		st->row++;
-		return DB_ROW;
+		return RC_ROW;
 	}
-	return DB_DONE;
+	return RC_DONE;
 }
 
 static int pg_col_count(void *stmt)

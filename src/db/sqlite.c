@@ -15,18 +15,18 @@ static int map_rc(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_OK:
-		return DB_OK;
+		return RC_OK;
 	case SQLITE_ROW:
-		return DB_ROW;
+		return RC_ROW;
 	case SQLITE_DONE:
-		return DB_DONE;
+		return RC_DONE;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return DB_RETRY;
+		return RC_RETRY;
 	case SQLITE_CONSTRAINT:
-		return DB_CONSTRAINT;
+		return RC_CONSTRAINT;
 	default:
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 }
 
@@ -50,7 +50,7 @@ static int sq_open(const char *url, void **out, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open database \"%s\": %s", path,
 			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_extended_result_codes(db, 1);
@@ -66,10 +66,10 @@ static int sq_open(const char *url, void **out, char *err, size_t errlen)
 			 msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
 		sqlite3_close(db);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	*out = db;
-	return DB_OK;
+	return RC_OK;
 }
 
 static void sq_close(void *conn)
@@ -92,9 +92,9 @@ static int sq_prepare(void *conn, const char *sql, void **out)
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK)
-		return map_rc(rc) == DB_RETRY ? DB_RETRY : DB_ERROR;
+		return map_rc(rc) == RC_RETRY ? RC_RETRY : RC_ERROR;
 	*out = st;
-	return DB_OK;
+	return RC_OK;
 }
 
 static void sq_finalize(void *st)
@@ -201,13 +201,13 @@ static int sq_backup(void *conn, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create \"%s\": %s", path,
 			 dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc));
 		sqlite3_close(dest);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	sqlite3_backup *b = sqlite3_backup_init(dest, "main", conn, "main");
 	if (!b) {
 		snprintf(err, errlen, "cannot start backup: %s", sqlite3_errmsg(dest));
 		sqlite3_close(dest);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	do {
 		/* all pages in one step: in WAL mode writers go on meanwhile, and a
@@ -221,12 +221,12 @@ static int sq_backup(void *conn, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "backup failed: %s", sqlite3_errstr(rc));
 		sqlite3_close(dest);
 		remove(path);	/* no half-written backup left behind */
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	/* a self-contained file: no WAL beside it */
 	sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
 	sqlite3_close(dest);
-	return DB_OK;
+	return RC_OK;
 }
 
 const struct db_driver db_sqlite_driver = {

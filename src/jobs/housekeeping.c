@@ -37,7 +37,7 @@ enum job_result housekeeping_run(struct db *db, const json_t *payload, char *err
 	const char *const bounds[] = { t_now, t_day, t_hour, t_month, t_day };
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		int rc = db_run(db, NULL, steps[i].sql, "s", bounds[i]);
-		if (rc != DB_DONE) {
+		if (rc != RC_DONE) {
 			snprintf(error, errlen, "cannot delete expired %s: %s", steps[i].what,
 				 db_errmsg(db));
 			return JOB_RETRY;

@@ -40,7 +40,7 @@ int jobs_enqueue(struct db *db, const char *kind, const json_t *payload, int64_t
 	const struct job_kind *k = kind_find(kind);
 	if (!k) {
 		log_error("cannot queue job: unknown kind \"%s\"", kind);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	char now[TIME_RFC3339_LEN], at[TIME_RFC3339_LEN];
 	int64_t t = time_now();
@@ -48,7 +48,7 @@ int jobs_enqueue(struct db *db, const char *kind, const json_t *payload, int64_t
 	time_format(run_at ? run_at : t, at);
 	char *body = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	if (payload && !body)
-		return DB_ERROR;
+		return RC_ERROR;
 	struct db_stmt *st;
 	int rc = db_run(db, &st,
 			"INSERT INTO jobs (kind, payload, run_at, max_attempts, unique_key, created_at)"
@@ -56,22 +56,22 @@ int jobs_enqueue(struct db *db, const char *kind, const json_t *payload, int64_t
 			"sssiss", kind, body ? body : "{}", at, (int64_t)k->max_attempts,
 			unique_key, now);
 	xfree(body);
-	if (rc == DB_ROW) {
+	if (rc == RC_ROW) {
 		if (id)
 			*id = db_col_int(st, 0);
 		db_done(st);
-		return DB_OK;
+		return RC_OK;
 	}
-	if (rc != DB_CONSTRAINT || !unique_key)
-		return rc == DB_DONE ? DB_ERROR : rc;
+	if (rc != RC_CONSTRAINT || !unique_key)
+		return rc == RC_DONE ? RC_ERROR : rc;
 	/* already queued under this key */
 	rc = db_run(db, &st, "SELECT id FROM jobs WHERE unique_key = ?", "s", unique_key);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? DB_RETRY : rc;
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_RETRY : rc;
 	if (id)
 		*id = db_col_int(st, 0);
 	db_done(st);
-	return DB_OK;
+	return RC_OK;
 }
 
 struct claim {
@@ -98,11 +98,11 @@ static int claim_txn(struct db *db, void *arg)
 		 db_skip_locked(db));
 	struct db_stmt *st;
 	int rc = db_run(db, &st, sql, "ss", now, stale);
-	if (rc == DB_DONE) {
+	if (rc == RC_DONE) {
 		c->id = 0;
-		return DB_OK;
+		return RC_OK;
 	}
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return rc;
 	c->id = db_col_int(st, 0);
 	xfree(c->kind);
@@ -113,12 +113,12 @@ static int claim_txn(struct db *db, void *arg)
 	c->max_attempts = db_col_int(st, 4);
 	db_done(st);
 	if (!c->kind || !c->payload)
-		return DB_ERROR;
+		return RC_ERROR;
 	rc = db_run(db, NULL,
 		    "UPDATE jobs SET state = 'running', attempts = ?, locked_by = ?, locked_at = ?"
 		    " WHERE id = ?",
 		    "issi", c->attempts, c->worker_id, now, c->id);
-	return rc == DB_DONE ? DB_OK : rc;
+	return rc == RC_DONE ? RC_OK : rc;
 }
 
 static int64_t backoff_seconds(int64_t attempts)
@@ -135,10 +135,10 @@ int jobs_run_one(struct db *db, const char *worker_id, int64_t now)
 {
 	struct claim c = { .worker_id = worker_id, .now = now };
 	int rc = db_txn(db, claim_txn, &c);
-	if (rc != DB_OK || c.id == 0) {
+	if (rc != RC_OK || c.id == 0) {
 		xfree(c.kind);
 		xfree(c.payload);
-		return rc == DB_OK ? 0 : -1;
+		return rc == RC_OK ? 0 : -1;
 	}
 
 	const struct job_kind *k = kind_find(c.kind);
@@ -180,7 +180,7 @@ int jobs_run_one(struct db *db, const char *worker_id, int64_t now)
 	}
 	xfree(c.kind);
 	xfree(c.payload);
-	return rc == DB_DONE ? 1 : -1;
+	return rc == RC_DONE ? 1 : -1;
 }
 
 int jobs_schedule_periodic(struct db *db, int64_t now)
@@ -191,19 +191,19 @@ int jobs_schedule_periodic(struct db *db, int64_t now)
 	time_format(hour, at);
 	snprintf(key, sizeof(key), "housekeeping:%s", at);
 	int rc = jobs_enqueue(db, "housekeeping", NULL, hour, key, NULL);
-	if (rc != DB_OK)
+	if (rc != RC_OK)
 		return rc;
 	/* quotes expire by the day: hourly is soon enough */
 	snprintf(key, sizeof(key), "sales:%s", at);
 	rc = jobs_enqueue(db, "sales", NULL, hour, key, NULL);
-	if (rc != DB_OK)
+	if (rc != RC_OK)
 		return rc;
 	/* the service desk every minute: recurring tickets are due to the minute */
 	int64_t minute = now - now % 60;
 	time_format(minute, at);
 	snprintf(key, sizeof(key), "service-desk:%s", at);
 	rc = jobs_enqueue(db, "service-desk", NULL, minute, key, NULL);
-	if (rc != DB_OK)
+	if (rc != RC_OK)
 		return rc;
 	/* breaches and warnings happen as time passes, not only on writes */
 	snprintf(key, sizeof(key), "sla:%s", at);
@@ -234,7 +234,7 @@ static void *worker_main(void *arg)
 		if (db) {
 			int64_t now = time_now();
 			if (now - last_schedule >= 60) {
-				if (jobs_schedule_periodic(db, now) == DB_OK)
+				if (jobs_schedule_periodic(db, now) == RC_OK)
 					last_schedule = now;
 			}
 			ran = jobs_run_one(db, w->id, now);

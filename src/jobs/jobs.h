@@ -56,8 +56,8 @@ enum job_result sales_run(struct db *db, const json_t *payload, char *error, siz
 /*
  * Queues a job to run at run_at (Unix seconds; 0 = now). unique_key may
  * be NULL; when a job with the key exists nothing is queued and *id is
- * that job's id. payload is borrowed (NULL = {}). Returns DB_OK or a
- * negative db_rc. Callable inside a transaction.
+ * that job's id. payload is borrowed (NULL = {}). Returns RC_OK or a
+ * negative result. Callable inside a transaction.
  */
 int jobs_enqueue(struct db *db, const char *kind, const json_t *payload, int64_t run_at,
 		 const char *unique_key, int64_t *id);

@@ -57,7 +57,7 @@ static json_t *settings(struct resource_ctx *ctx)
 	json_t *s = NULL;
 	struct resource_ctx c = *ctx;
 	c.parent_id = 0;
-	return resource_get(&c, &settings_resource, SETTINGS_ID, &s) == RS_OK ? s : NULL;
+	return resource_get(&c, &settings_resource, SETTINGS_ID, &s) == RC_OK ? s : NULL;
 }
 
 /* Opportunities ----------------------------------------------------------- */
@@ -107,22 +107,22 @@ static int opportunity_prepare(struct resource_ctx *ctx, const json_t *cur, json
 		struct db_stmt *st;
 		int rc = db_run(ctx->db, &st, "SELECT kind FROM companies WHERE id = ?", "i",
 				num(rec, "referral_partner_id"));
-		if (rc == DB_ROW) {
+		if (rc == RC_ROW) {
 			if (!is(db_col_text(st, 0), "partner"))
 				resource_error(errors, "referral_partner_id",
 					       "must be a company of kind partner");
 			db_done(st);
-		} else if (rc != DB_DONE) {
-			return resource_db_status(rc);
+		} else if (rc != RC_DONE) {
+			return rc;
 		}
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 static int currency_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
 {
 	catalog_check_currency(rec, "currency", errors);
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource opportunity_resource = {
@@ -171,10 +171,10 @@ static int activity_prepare(struct resource_ctx *ctx, const json_t *cur, json_t 
 			continue;
 		struct db_stmt *st;
 		int rc = db_run(ctx->db, &st, owners[i].sql, "i", num(rec, owners[i].field));
-		if (rc == DB_DONE)
+		if (rc == RC_DONE)
 			continue;	/* the reference check names it */
-		if (rc != DB_ROW)
-			return resource_db_status(rc);
+		if (rc != RC_ROW)
+			return rc;
 		int64_t company = db_col_int(st, 0);
 		db_done(st);
 		if (!has(rec, "company_id"))
@@ -183,7 +183,7 @@ static int activity_prepare(struct resource_ctx *ctx, const json_t *cur, json_t 
 			resource_error(errors, owners[i].field,
 				       "belongs to another company than the activity's company_id");
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 /* overdue: open and due before now */
@@ -216,30 +216,30 @@ int activity_follow_ups(struct resource_ctx *ctx, json_t **out)
 			" AND archived_at IS NULL"
 			" ORDER BY CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id LIMIT 200",
 			"i", ctx->actor->user_id);
-	bool open = rc == DB_ROW;
-	while (rc == DB_ROW && n < 200) {
+	bool open = rc == RC_ROW;
+	while (rc == RC_ROW && n < 200) {
 		ids[n++] = db_col_int(st, 0);
 		rc = db_step(st);
 	}
 	if (open)
 		db_done(st);
-	if (rc != DB_DONE && n < 200)
-		return RS_ERROR;
+	if (rc != RC_DONE && n < 200)
+		return RC_ERROR;
 	json_t *data = json_array();
 	for (int i = 0; data && i < n; i++) {
 		json_t *a;
 		rc = resource_get(ctx, &activity_resource, ids[i], &a);
-		if (rc == RS_OK)
+		if (rc == RC_OK)
 			json_array_append_new(data, a);
-		else if (rc != RS_NOT_FOUND) {
+		else if (rc != RC_NOT_FOUND) {
 			json_decref(data);
-			return RS_ERROR;
+			return RC_ERROR;
 		}
 	}
 	if (!data)
-		return RS_ERROR;
+		return RC_ERROR;
 	*out = json_pack("{s:o}", "data", data);
-	return *out ? RS_OK : RS_ERROR;
+	return *out ? RC_OK : RC_ERROR;
 }
 
 /* Quotes ------------------------------------------------------------------ */
@@ -321,7 +321,7 @@ struct priced {
 	bool taxable;
 };
 
-/* Loads a product or work type; RS_OK, RS_NOT_FOUND or a failure. */
+/* Loads a product or work type; RC_OK, RC_NOT_FOUND or a failure. */
 static int load_priced(struct resource_ctx *ctx, bool labor, int64_t id, struct priced *p)
 {
 	struct db_stmt *st;
@@ -331,16 +331,16 @@ static int load_priced(struct resource_ctx *ctx, bool labor, int64_t id, struct 
 			      : "SELECT name, currency, unit_price, taxable FROM products"
 				" WHERE id = ? AND archived_at IS NULL",
 			"i", id);
-	if (rc == DB_DONE)
-		return RS_NOT_FOUND;
-	if (rc != DB_ROW)
-		return resource_db_status(rc);
+	if (rc == RC_DONE)
+		return RC_NOT_FOUND;
+	if (rc != RC_ROW)
+		return rc;
 	p->name = arena_strdup(ctx->arena, db_col_text(st, 0));
 	p->currency = arena_strdup(ctx->arena, db_col_text(st, 1));
 	p->price = db_col_int(st, 2);
 	p->taxable = db_col_int(st, 3) != 0;
 	db_done(st);
-	return p->name && p->currency ? RS_OK : RS_ERROR;
+	return p->name && p->currency ? RC_OK : RC_ERROR;
 }
 
 static void line_error(json_t *errors, size_t i, const char *member, const char *msg)
@@ -375,12 +375,12 @@ static int price_lines(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 		struct priced p = { 0 };
 		if (has(line, ref)) {
 			int rc = load_priced(ctx, labor, num(line, ref), &p);
-			if (rc == RS_NOT_FOUND) {
+			if (rc == RC_NOT_FOUND) {
 				line_error(errors, i, ref,
 					   labor ? "refers to no work type" : "refers to no product");
 				continue;
 			}
-			if (rc != RS_OK)
+			if (rc != RC_OK)
 				return rc;
 			if (currency && !is(p.currency, currency)) {
 				char m[96];
@@ -432,12 +432,12 @@ static int price_lines(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 	if (overflow || money_apply_bp(taxable_sum, num(rec, "tax_rate_bp"), &tax) < 0 ||
 	    __builtin_add_overflow(subtotal, tax, &total)) {
 		resource_error(errors, "lines", "the total is too large");
-		return RS_OK;
+		return RC_OK;
 	}
 	json_object_set_new(rec, "subtotal", json_integer(subtotal));
 	json_object_set_new(rec, "tax", json_integer(tax));
 	json_object_set_new(rec, "total", json_integer(total));
-	return RS_OK;
+	return RC_OK;
 }
 
 /*
@@ -449,27 +449,27 @@ static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t 
 {
 	json_t *techs = json_object_get(rec, "technicians");
 	if (has(rec, "qualifications") || json_array_size(techs) == 0)
-		return RS_OK;
+		return RC_OK;
 	char today[11];
 	date_of(ctx->now, 0, today);
 	struct buf b;
 	buf_init(&b, 10000);
 	size_t i;
 	json_t *t;
-	int rc = RS_OK;
+	int rc = RC_OK;
 	json_array_foreach(techs, i, t) {
 		struct db_stmt *st;
 		int64_t user = num(t, "user_id");
 		int r = db_run(ctx->db, &st, "SELECT name FROM users WHERE id = ? AND active = 1",
 			       "i", user);
-		if (r == DB_DONE) {
+		if (r == RC_DONE) {
 			char m[64];
 			snprintf(m, sizeof(m), "[%zu].user_id: refers to no active user", i);
 			resource_error(errors, "technicians", m);
 			continue;
 		}
-		if (r != DB_ROW) {
-			rc = resource_db_status(r);
+		if (r != RC_ROW) {
+			rc = r;
 			break;
 		}
 		buf_addf(&b, "%s%s:", b.len ? "\n" : "", db_col_text(st, 0));
@@ -480,8 +480,8 @@ static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t 
 			   " AND (expires_on IS NULL OR expires_on >= ?) ORDER BY name, id",
 			   "is", user, today);
 		int n = 0;
-		bool open = r == DB_ROW;
-		while (r == DB_ROW) {
+		bool open = r == RC_ROW;
+		while (r == RC_ROW) {
 			const char *issuer = db_col_text(st, 1), *until = db_col_text(st, 2);
 			buf_addf(&b, "%s %s", n++ ? ";" : "", db_col_text(st, 0));
 			if (issuer || until)
@@ -492,14 +492,14 @@ static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t 
 		}
 		if (open)
 			db_done(st);
-		if (r != DB_DONE) {
-			rc = resource_db_status(r);
+		if (r != RC_DONE) {
+			rc = r;
 			break;
 		}
 		if (!n)
 			buf_addstr(&b, " no current certifications");
 	}
-	if (rc == RS_OK && b.len && !b.failed)
+	if (rc == RC_OK && b.len && !b.failed)
 		json_object_set_new(rec, "qualifications", json_string(buf_str(&b)));
 	buf_release(&b);
 	return rc;
@@ -567,11 +567,11 @@ static int quote_action(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 {
 	const char *a = ctx->action, *status = str(cur, "status");
 	json_t *d = ctx->action_detail ? json_loads(ctx->action_detail, 0, NULL) : NULL;
-	int rc = RS_OK;
+	int rc = RC_OK;
 	if (is(a, "send")) {
 		if (!is(status, "draft") && !is(status, "sent")) {
 			resource_error(errors, "status", "only a draft or sent quote can be sent");
-			rc = RS_CONFLICT;
+			rc = RC_CONFLICT;
 		} else {
 			check_sendable(ctx, rec, errors);
 			json_object_set_new(rec, "status", json_string("sent"));
@@ -582,7 +582,7 @@ static int quote_action(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		const char *why = answer_refusal(cur, ctx->now);
 		if (why) {
 			resource_error(errors, "status", why);
-			rc = RS_CONFLICT;
+			rc = RC_CONFLICT;
 		} else if (is(a, "accept")) {
 			json_object_set_new(rec, "status", json_string("accepted"));
 			set_now(ctx, rec, "accepted_at");
@@ -605,7 +605,7 @@ static int quote_action(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		}
 	} else {
 		resource_error(errors, "status", "unknown quote action");
-		rc = RS_ERROR;
+		rc = RC_ERROR;
 	}
 	json_decref(d);
 	return rc;
@@ -620,12 +620,12 @@ static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *re
 		resource_error(errors, "status",
 			       "a quote that was sent changes only by a revision: POST"
 			       " /api/v1/quotes/{id}/revise");
-		return RS_CONFLICT;
+		return RC_CONFLICT;
 	}
 	if (!cur) {
 		json_t *s = settings(ctx);
 		if (!s)
-			return RS_ERROR;
+			return RC_ERROR;
 		if (!has(rec, "currency"))
 			json_object_set(rec, "currency", json_object_get(s, "currency"));
 		if (!has(rec, "tax_rate_bp"))
@@ -648,8 +648,8 @@ static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *re
 		} else {
 			int64_t n;
 			int rc = db_next_number(ctx->db, "quotes", &n);
-			if (rc != DB_OK)
-				return resource_db_status(rc);
+			if (rc != RC_OK)
+				return rc;
 			char number[24];
 			snprintf(number, sizeof(number), "Q-%06lld", (long long)n);
 			json_object_set_new(rec, "number", json_string(number));
@@ -671,10 +671,10 @@ static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *re
 				continue;
 			struct db_stmt *st;
 			int rc = db_run(ctx->db, &st, owned[i].sql, "i", num(rec, owned[i].field));
-			if (rc == DB_DONE)
+			if (rc == RC_DONE)
 				continue;
-			if (rc != DB_ROW)
-				return resource_db_status(rc);
+			if (rc != RC_ROW)
+				return rc;
 			if (db_col_int(st, 0) != num(rec, "company_id"))
 				resource_error(errors, owned[i].field,
 					       "belongs to another company than the quote's company_id");
@@ -682,7 +682,7 @@ static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *re
 		}
 	}
 	int rc = default_qualifications(ctx, rec, errors);
-	return rc == RS_OK ? price_lines(ctx, rec, errors) : rc;
+	return rc == RC_OK ? price_lines(ctx, rec, errors) : rc;
 }
 
 const struct resource quote_resource = {
@@ -706,7 +706,7 @@ static int act(struct resource_ctx *ctx, int64_t id, int64_t version, const char
 	c.action_detail = detail;
 	json_t *patch = json_object();
 	int rc = patch ? resource_update(&c, &quote_resource, id, patch, version, out, errors)
-		       : RS_ERROR;
+		       : RC_ERROR;
 	json_decref(patch);
 	ctx->now = c.now;
 	return rc;
@@ -717,23 +717,23 @@ static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const
 			    const char *const *from)
 {
 	if (!has(quote, "opportunity_id"))
-		return RS_OK;
+		return RC_OK;
 	struct resource_ctx c = *ctx;
 	c.action = NULL;
 	json_t *opp;
 	int rc = resource_get(&c, &opportunity_resource, num(quote, "opportunity_id"), &opp);
-	if (rc != RS_OK)
-		return rc == RS_NOT_FOUND ? RS_OK : rc;
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_OK : rc;
 	bool move = false;
 	for (const char *const *f = from; *f; f++)
 		move = move || is(str(opp, "stage"), *f);
 	json_decref(opp);
 	if (!move)
-		return RS_OK;
+		return RC_OK;
 	json_t *patch = json_pack("{s:s}", "stage", stage), *after = NULL, *errors = NULL;
 	rc = patch ? resource_update(&c, &opportunity_resource, num(quote, "opportunity_id"),
 				     patch, RESOURCE_ANY_VERSION, &after, &errors)
-		   : RS_ERROR;
+		   : RC_ERROR;
 	json_decref(patch);
 	json_decref(after);
 	json_decref(errors);
@@ -765,9 +765,9 @@ static void txn_begin(struct quote_txn *t)
 /* The status as db_txn wants it: commit, roll back, or try again. */
 static int txn_end(struct quote_txn *t)
 {
-	if (t->status == DB_RETRY)
-		return DB_RETRY;
-	return t->status == RS_OK ? DB_OK : DB_ERROR;
+	if (t->status == RC_RETRY)
+		return RC_RETRY;
+	return t->status == RC_OK ? RC_OK : RC_ERROR;
 }
 
 static int send_txn(struct db *db, void *arg)
@@ -775,7 +775,7 @@ static int send_txn(struct db *db, void *arg)
 	struct quote_txn *s = arg;
 	txn_begin(s);
 	s->status = act(s->ctx, s->id, s->version, "send", s->detail, &s->out, &s->errors);
-	if (s->status == RS_OK) {
+	if (s->status == RC_OK) {
 		static const char *const from[] = { "new", "qualified", NULL };
 		s->status = move_opportunity(s->ctx, s->out, "quoted", from);
 	}
@@ -787,17 +787,17 @@ static int run_txn(struct quote_txn *t, int (*fn)(struct db *, void *), json_t *
 		   json_t **errors)
 {
 	int rc = db_txn(t->ctx->db, fn, t);
-	int st = rc == DB_OK ? RS_OK : t->status;
-	if ((st == RS_OK && rc != DB_OK) || st == DB_RETRY)
-		st = RS_ERROR;
-	if (st == RS_OK) {
+	int st = rc == RC_OK ? RC_OK : t->status;
+	if ((st == RC_OK && rc != RC_OK) || st == RC_RETRY)
+		st = RC_ERROR;
+	if (st == RC_OK) {
 		*out = t->out;
 		t->out = NULL;
-	} else if ((st == RS_INVALID || st == RS_CONFLICT) && t->errors) {
+	} else if ((st == RC_INVALID || st == RC_CONFLICT) && t->errors) {
 		*errors = t->errors;
 		t->errors = NULL;
-	} else if (st == RS_INVALID || st == RS_CONFLICT) {
-		st = RS_ERROR;
+	} else if (st == RC_INVALID || st == RC_CONFLICT) {
+		st = RC_ERROR;
 	}
 	json_decref(t->out);
 	json_decref(t->errors);
@@ -812,7 +812,7 @@ int quote_send(struct resource_ctx *ctx, int64_t id, int64_t version, char *toke
 	auth_sha256_hex(token, hash);
 	struct quote_txn t = { .ctx = ctx, .id = id, .version = version,
 			       .detail = arena_printf(ctx->arena, "{\"hash\":\"%s\"}", hash),
-			       .status = RS_ERROR };
+			       .status = RC_ERROR };
 	return run_txn(&t, send_txn, out, errors);
 }
 
@@ -829,8 +829,8 @@ static int revise_txn(struct db *db, void *arg)
 	txn_begin(r);
 	json_t *cur;
 	r->status = resource_get(r->ctx, &quote_resource, r->id, &cur);
-	if (r->status != RS_OK)
-		return r->status == DB_RETRY ? DB_RETRY : DB_ERROR;
+	if (r->status != RC_OK)
+		return r->status == RC_RETRY ? RC_RETRY : RC_ERROR;
 	const char *s = str(cur, "status");
 	if (!is(s, "sent") && !is(s, "declined") && !is(s, "expired")) {
 		r->errors = json_array();
@@ -838,8 +838,8 @@ static int revise_txn(struct db *db, void *arg)
 			       is(s, "draft") ? "a draft is edited, not revised"
 					      : "only a sent, declined or expired quote can be revised");
 		json_decref(cur);
-		r->status = RS_CONFLICT;
-		return DB_ERROR;
+		r->status = RC_CONFLICT;
+		return RC_ERROR;
 	}
 	/* the newest revision of this number: revising an old one is a mistake */
 	json_t *body = json_object();
@@ -864,7 +864,7 @@ static int revise_txn(struct db *db, void *arg)
 	json_decref(cur);
 	r->status = resource_create(&c, &quote_resource, body, &r->out, &r->errors);
 	json_decref(body);
-	if (r->status == RS_OK) {
+	if (r->status == RC_OK) {
 		json_t *old = NULL;
 		r->status = act(r->ctx, r->id, RESOURCE_ANY_VERSION, "supersede",
 				arena_printf(c.arena, "{\"by\":%lld}",
@@ -877,7 +877,7 @@ static int revise_txn(struct db *db, void *arg)
 
 int quote_revise(struct resource_ctx *ctx, int64_t id, json_t **out, json_t **errors)
 {
-	struct quote_txn t = { .ctx = ctx, .id = id, .status = RS_ERROR };
+	struct quote_txn t = { .ctx = ctx, .id = id, .status = RC_ERROR };
 	return run_txn(&t, revise_txn, out, errors);
 }
 
@@ -900,16 +900,16 @@ static int coverage_calendar(struct resource_ctx *ctx, const char *coverage, int
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT id FROM calendars WHERE name = ?", "s",
 			cals[k].name);
-	if (rc == DB_ROW) {
+	if (rc == RC_ROW) {
 		*id = db_col_int(st, 0);
 		db_done(st);
-		return RS_OK;
+		return RC_OK;
 	}
-	if (rc != DB_DONE)
-		return resource_db_status(rc);
+	if (rc != RC_DONE)
+		return rc;
 	json_t *s = settings(ctx);
 	if (!s)
-		return RS_ERROR;
+		return RC_ERROR;
 	json_t *hours = json_array();
 	if (cals[k].hours) {
 		char start[6], end[6];
@@ -927,13 +927,13 @@ static int coverage_calendar(struct resource_ctx *ctx, const char *coverage, int
 	struct resource_ctx c = *ctx;
 	c.action = NULL;
 	json_t *cal = NULL, *errors = NULL;
-	rc = body ? resource_create(&c, &calendar_resource, body, &cal, &errors) : RS_ERROR;
+	rc = body ? resource_create(&c, &calendar_resource, body, &cal, &errors) : RC_ERROR;
 	json_decref(body);
 	json_decref(errors);
-	if (rc == RS_OK)
+	if (rc == RC_OK)
 		*id = num(cal, "id");
 	json_decref(cal);
-	return rc == RS_INVALID || rc == RS_CONFLICT ? RS_ERROR : rc;
+	return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 }
 
 /*
@@ -945,7 +945,7 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 {
 	int64_t minutes = num(quote, "response_time_minutes"), cal = 0;
 	int rc = coverage_calendar(ctx, str(quote, "coverage"), &cal);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	struct db_stmt *st;
 	rc = db_run(ctx->db, &st,
@@ -953,8 +953,8 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 		    " AND archived_at IS NULL ORDER BY id",
 		    "i", cal);
 	*id = 0;
-	bool open = rc == DB_ROW;
-	while (rc == DB_ROW) {
+	bool open = rc == RC_ROW;
+	while (rc == RC_ROW) {
 		json_t *targets = json_loads(db_col_text(st, 1), 0, NULL);
 		bool match = json_array_size(targets) > 0;
 		size_t i;
@@ -965,14 +965,14 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 		if (match) {
 			*id = db_col_int(st, 0);
 			db_done(st);
-			return RS_OK;
+			return RC_OK;
 		}
 		rc = db_step(st);
 	}
 	if (open)
 		db_done(st);
-	if (rc != DB_DONE)
-		return resource_db_status(rc);
+	if (rc != RC_DONE)
+		return rc;
 	json_t *targets = json_array();
 	static const char *const prios[] = { "critical", "high", "medium", "low" };
 	for (int i = 0; i < 4; i++)
@@ -989,13 +989,13 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 	struct resource_ctx c = *ctx;
 	c.action = NULL;
 	json_t *pol = NULL, *errors = NULL;
-	rc = body ? resource_create(&c, &sla_policy_resource, body, &pol, &errors) : RS_ERROR;
+	rc = body ? resource_create(&c, &sla_policy_resource, body, &pol, &errors) : RC_ERROR;
 	json_decref(body);
 	json_decref(errors);
-	if (rc == RS_OK)
+	if (rc == RC_OK)
 		*id = num(pol, "id");
 	json_decref(pol);
-	return rc == RS_INVALID || rc == RS_CONFLICT ? RS_ERROR : rc;
+	return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 }
 
 /* Sums of the quote's lines of one kind: amounts and quantities (thousandths). */
@@ -1030,7 +1030,7 @@ static int create_contract(struct resource_ctx *ctx, const json_t *quote, int64_
 					      str(quote, "number"), (long long)num(quote, "revision"),
 					      today));
 	if (!body)
-		return RS_ERROR;
+		return RC_ERROR;
 	if (policy)
 		json_object_set_new(body, "sla_policy_id", json_integer(policy));
 	int64_t amount, qty;
@@ -1049,17 +1049,17 @@ static int create_contract(struct resource_ctx *ctx, const json_t *quote, int64_
 	json_t *contract = NULL, *errors = NULL;
 	int rc = resource_create(&c, &contract_resource, body, &contract, &errors);
 	json_decref(body);
-	if (rc == RS_OK) {
+	if (rc == RC_OK) {
 		*id = num(contract, "id");
 		rc = db_run(ctx->db, NULL, "UPDATE contracts SET quote_id = ? WHERE id = ?", "ii",
 			    num(quote, "id"), *id);
-		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
-	} else if (rc == RS_INVALID || rc == RS_CONFLICT) {
+		rc = rc == RC_DONE ? RC_OK : rc;
+	} else if (rc == RC_INVALID || rc == RC_CONFLICT) {
 		char *e = json_dumps(errors, JSON_COMPACT);
 		log_error("cannot make the contract of quote %s: %s", str(quote, "number"),
 			  e ? e : "");
 		free(e);
-		rc = RS_ERROR;
+		rc = RC_ERROR;
 	}
 	json_decref(contract);
 	json_decref(errors);
@@ -1094,7 +1094,7 @@ static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t 
 			"company_id", (json_int_t)num(quote, "company_id"), "contract_id",
 			(json_int_t)contract);
 		if (!body)
-			return RS_ERROR;
+			return RC_ERROR;
 		if (has(quote, "contact_id"))
 			json_object_set(body, "contact_id", json_object_get(quote, "contact_id"));
 		struct resource_ctx c = *ctx;
@@ -1103,16 +1103,16 @@ static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t 
 		int rc = resource_create(&c, &ticket_resource, body, &t, &errors);
 		json_decref(body);
 		json_decref(errors);
-		if (rc == RS_OK) {
+		if (rc == RC_OK) {
 			rc = db_run(ctx->db, NULL, "UPDATE tickets SET quote_id = ? WHERE id = ?",
 				    "ii", num(quote, "id"), num(t, "id"));
-			rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
+			rc = rc == RC_DONE ? RC_OK : rc;
 		}
 		json_decref(t);
-		if (rc != RS_OK)
-			return rc == RS_INVALID || rc == RS_CONFLICT ? RS_ERROR : rc;
+		if (rc != RC_OK)
+			return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 static int answer_txn(struct db *db, void *arg)
@@ -1121,29 +1121,29 @@ static int answer_txn(struct db *db, void *arg)
 	txn_begin(t);
 	json_t *q;
 	t->status = resource_get(t->ctx, &quote_resource, t->id, &q);
-	if (t->status != RS_OK)
-		return t->status == DB_RETRY ? DB_RETRY : DB_ERROR;
+	if (t->status != RC_OK)
+		return t->status == RC_RETRY ? RC_RETRY : RC_ERROR;
 	const char *why = answer_refusal(q, t->ctx->now);
 	int64_t policy = 0, contract = 0;
 	if (why) {
 		t->errors = json_array();
 		resource_error(t->errors, "status", why);
-		t->status = RS_CONFLICT;
+		t->status = RC_CONFLICT;
 	} else if (t->accept) {
 		t->status = has(q, "response_time_minutes") ? promised_policy(t->ctx, q, &policy)
-							    : RS_OK;
-		if (t->status == RS_OK)
+							    : RC_OK;
+		if (t->status == RC_OK)
 			t->status = create_contract(t->ctx, q, policy, &contract);
-		if (t->status == RS_OK)
+		if (t->status == RC_OK)
 			t->status = create_orders(t->ctx, q, contract);
-		if (t->status == RS_OK) {
+		if (t->status == RC_OK) {
 			static const char *const from[] = { "new", "qualified", "quoted", "lost",
 							    NULL };
 			t->status = move_opportunity(t->ctx, q, "won", from);
 		}
 	}
 	json_decref(q);
-	if (t->status == RS_OK) {
+	if (t->status == RC_OK) {
 		json_t *d = t->accept ? json_pack("{s:s, s:s?, s:I}", "name", t->answer->name, "address",
 						  t->answer->address, "contract_id",
 						  (json_int_t)contract)
@@ -1155,7 +1155,7 @@ static int answer_txn(struct db *db, void *arg)
 		t->status = detail ? act(t->ctx, t->id, RESOURCE_ANY_VERSION,
 					 t->accept ? "accept" : "decline",
 					 arena_strdup(t->ctx->arena, detail), &t->out, &t->errors)
-				   : RS_ERROR;
+				   : RC_ERROR;
 		free(detail);
 	}
 	return txn_end(t);
@@ -1165,7 +1165,7 @@ static int answer(struct resource_ctx *ctx, int64_t id, const struct quote_answe
 		  bool accept, json_t **out, json_t **errors)
 {
 	struct quote_txn t = { .ctx = ctx, .id = id, .answer = a, .accept = accept,
-			       .status = RS_ERROR };
+			       .status = RC_ERROR };
 	return run_txn(&t, answer_txn, out, errors);
 }
 
@@ -1187,13 +1187,13 @@ int quote_by_token(struct resource_ctx *ctx, const char *token, int64_t *id)
 	auth_sha256_hex(token, hash);
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT id FROM quotes WHERE link_hash = ?", "s", hash);
-	if (rc == DB_DONE)
-		return RS_NOT_FOUND;
-	if (rc != DB_ROW)
-		return RS_ERROR;
+	if (rc == RC_DONE)
+		return RC_NOT_FOUND;
+	if (rc != RC_ROW)
+		return RC_ERROR;
 	*id = db_col_int(st, 0);
 	db_done(st);
-	return RS_OK;
+	return RC_OK;
 }
 
 static const struct audit_actor system_actor = { .label = "system" };
@@ -1209,14 +1209,14 @@ int quotes_expire(struct db *db, int64_t now, char *error, size_t errlen)
 			"SELECT id FROM quotes WHERE status = 'sent' AND valid_until < ?"
 			" ORDER BY id LIMIT 500",
 			"s", today);
-	bool open = rc == DB_ROW;
-	while (rc == DB_ROW && n < 500) {
+	bool open = rc == RC_ROW;
+	while (rc == RC_ROW && n < 500) {
 		ids[n++] = db_col_int(st, 0);
 		rc = db_step(st);
 	}
 	if (open)
 		db_done(st);
-	if (rc != DB_DONE && n < 500) {
+	if (rc != RC_DONE && n < 500) {
 		snprintf(error, errlen, "cannot read quotes to expire: %s", db_errmsg(db));
 		return -1;
 	}
@@ -1229,7 +1229,7 @@ int quotes_expire(struct db *db, int64_t now, char *error, size_t errlen)
 		json_decref(out);
 		json_decref(errors);
 		arena_release(&arena);
-		if (rc == RS_ERROR) {
+		if (rc == RC_ERROR) {
 			snprintf(error, errlen, "cannot expire quote %lld: %s", (long long)ids[i],
 				 db_errmsg(db));
 			return -1;
@@ -1252,8 +1252,8 @@ static json_t *rows(struct resource_ctx *ctx, const char *sql, const char *from,
 	int rc = db_run(ctx->db, &st, sql, "ssss", from ? from : "", from ? from : "",
 			to ? to : "", to ? to : "");
 	json_t *out = json_array();
-	bool open = rc == DB_ROW;
-	while (out && rc == DB_ROW) {
+	bool open = rc == RC_ROW;
+	while (out && rc == RC_ROW) {
 		json_t *row = json_object();
 		for (int c = 0; row && c < db_col_count(st); c++) {
 			const char *name = db_col_name(st, c);
@@ -1270,7 +1270,7 @@ static json_t *rows(struct resource_ctx *ctx, const char *sql, const char *from,
 	}
 	if (open)
 		db_done(st);
-	if (rc != DB_DONE) {
+	if (rc != RC_DONE) {
 		json_decref(out);
 		return NULL;
 	}
@@ -1309,7 +1309,7 @@ int report_pipeline(struct resource_ctx *ctx, const char *from, const char *to, 
 	if (!stages_ || !months) {
 		json_decref(stages_);
 		json_decref(months);
-		return RS_ERROR;
+		return RC_ERROR;
 	}
 	/* win rate: accepted of those decided, in basis points (null before any) */
 	size_t i;
@@ -1322,7 +1322,7 @@ int report_pipeline(struct resource_ctx *ctx, const char *from, const char *to, 
 	}
 	*out = json_pack("{s:s?, s:s?, s:o, s:o}", "from", from, "to", to, "stages", stages_,
 			 "win_rate", months);
-	return *out ? RS_OK : RS_ERROR;
+	return *out ? RC_OK : RC_ERROR;
 }
 
 int report_referrals(struct resource_ctx *ctx, const char *from, const char *to, json_t **out)
@@ -1355,11 +1355,11 @@ int report_referrals(struct resource_ctx *ctx, const char *from, const char *to,
 	if (!partners || !sources) {
 		json_decref(partners);
 		json_decref(sources);
-		return RS_ERROR;
+		return RC_ERROR;
 	}
 	*out = json_pack("{s:s?, s:s?, s:o, s:o}", "from", from, "to", to, "partners", partners,
 			 "sources", sources);
-	return *out ? RS_OK : RS_ERROR;
+	return *out ? RC_OK : RC_ERROR;
 }
 
 enum job_result sales_run(struct db *db, const json_t *payload, char *error, size_t errlen)

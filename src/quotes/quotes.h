@@ -28,7 +28,7 @@ extern const struct resource quote_resource;		/* /api/v1/quotes */
  * POST /quotes/{id}/send: a draft (or an already sent quote, whose old
  * link then stops) becomes sent with a new secret link; token receives it
  * (AUTH_TOKEN_LEN bytes; only its hash is stored). Results as
- * resource_update (RS_CONFLICT when the status forbids it, RS_INVALID
+ * resource_update (RC_CONFLICT when the status forbids it, RC_INVALID
  * when the quote is not complete enough to send).
  */
 int quote_send(struct resource_ctx *ctx, int64_t id, int64_t version, char *token,
@@ -37,7 +37,7 @@ int quote_send(struct resource_ctx *ctx, int64_t id, int64_t version, char *toke
 /*
  * POST /quotes/{id}/revise: a new draft with the quote's content, number
  * and the next revision; the quote becomes superseded. *out is the new
- * draft. RS_CONFLICT unless the quote is sent, declined or expired.
+ * draft. RC_CONFLICT unless the quote is sent, declined or expired.
  */
 int quote_revise(struct resource_ctx *ctx, int64_t id, json_t **out, json_t **errors);
 
@@ -54,7 +54,7 @@ struct quote_answer {
  * opportunity won, creates the contract (with an SLA policy whose response
  * target is the promised response time, made when none matches) and a
  * service order per labour line and per equipment line to install.
- * *out: the accepted quote. RS_CONFLICT for a quote that is not open to
+ * *out: the accepted quote. RC_CONFLICT for a quote that is not open to
  * an answer (accepted, declined, expired, superseded, past valid_until).
  */
 int quote_accept(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
@@ -62,7 +62,7 @@ int quote_accept(struct resource_ctx *ctx, int64_t id, const struct quote_answer
 int quote_decline(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
 		  json_t **out, json_t **errors);
 
-/* The quote a link's token opens: RS_OK with *id, RS_NOT_FOUND, or RS_ERROR. */
+/* The quote a link's token opens: RC_OK with *id, RC_NOT_FOUND, or RC_ERROR. */
 int quote_by_token(struct resource_ctx *ctx, const char *token, int64_t *id);
 
 /* Whether a client may still answer the quote (sent, not past valid_until). */

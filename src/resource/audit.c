@@ -23,7 +23,7 @@ int audit_write(struct db *db, const struct audit_actor *actor, const char *acti
 	if ((before && !b) || (after && !a)) {
 		xfree(b);
 		xfree(a);
-		return DB_ERROR;
+		return RC_ERROR;
 	}
 	/* actor_id NULL for the system: NULLIF keeps one statement for both */
 	int rc = db_run(db, NULL,
@@ -33,7 +33,7 @@ int audit_write(struct db *db, const struct audit_actor *actor, const char *acti
 			record_id, b, a, actor->request_id);
 	xfree(b);
 	xfree(a);
-	return rc == DB_DONE ? DB_OK : rc;
+	return rc == RC_DONE ? RC_OK : rc;
 }
 
 static const struct field audit_fields[] = {

@@ -22,7 +22,7 @@ struct audit_actor {
  * Writes one entry. action: "create", "update", "archive", "restore",
  * "login", … resource: "companies", "users", … before/after are borrowed
  * (not stolen) and may be NULL; secrets must already be removed from them.
- * Returns DB_OK or a negative db_rc.
+ * Returns RC_OK or a negative result.
  */
 int audit_write(struct db *db, const struct audit_actor *actor, const char *action,
 		const char *resource, int64_t record_id, const json_t *before,

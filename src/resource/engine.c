@@ -105,14 +105,14 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 	case FT_QUANTITY: {
 		int64_t q;
 		if (resource_quantity(v, &q) < 0)
-			return DB_ERROR;
+			return RC_ERROR;
 		return db_bind_int(st, idx, q);
 	}
 	case FT_TIME: {
 		int64_t t;
 		char s[TIME_RFC3339_LEN];
 		if (time_parse(json_string_value(v), &t) < 0)
-			return DB_ERROR;
+			return RC_ERROR;
 		time_format(t, s);
 		return db_bind_text(st, idx, s);
 	}
@@ -121,7 +121,7 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 	case FT_OBJECTS: {
 		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (!s)
-			return DB_ERROR;
+			return RC_ERROR;
 		int rc = db_bind_text(st, idx, s);
 		free(s);
 		return rc;
@@ -139,45 +139,45 @@ static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id
 	select_list(&sql, res);
 	buf_addf(&sql, " FROM %s WHERE id = ?", res->table);
 	if (sql.failed)
-		return RS_ERROR;
+		return RC_ERROR;
 	struct db_stmt *st = db_prepare(ctx->db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
-		return RS_ERROR;
+		return RC_ERROR;
 	db_bind_int(st, 1, id);
 	int rc = db_step(st);
-	if (rc == DB_DONE) {
+	if (rc == RC_DONE) {
 		db_done(st);
-		return RS_NOT_FOUND;
+		return RC_NOT_FOUND;
 	}
-	if (rc != DB_ROW) {
+	if (rc != RC_ROW) {
 		db_done(st);
-		return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+		return rc == RC_RETRY ? RC_RETRY : RC_ERROR;
 	}
 	json_t *obj = row_to_json(st, res);
 	db_done(st);
 	if (!obj)
-		return RS_ERROR;
+		return RC_ERROR;
 	*out = obj;
-	return RS_OK;
+	return RC_OK;
 }
 
-/* A child resource's parent must exist: RS_OK, RS_NOT_FOUND, or an error. */
+/* A child resource's parent must exist: RC_OK, RC_NOT_FOUND, or an error. */
 static int parent_exists(struct resource_ctx *ctx, const struct resource *res)
 {
 	if (!res->parent)
-		return RS_OK;
+		return RC_OK;
 	if (ctx->parent_id < 1)
-		return RS_NOT_FOUND;
+		return RC_NOT_FOUND;
 	char sql[128];
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?", res->parent->table);
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, sql, "i", ctx->parent_id);
-	if (rc == DB_ROW) {
+	if (rc == RC_ROW) {
 		db_done(st);
-		return RS_OK;
+		return RC_OK;
 	}
-	return rc == DB_DONE ? RS_NOT_FOUND : rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+	return rc == RC_DONE ? RC_NOT_FOUND : rc == RC_RETRY ? RC_RETRY : RC_ERROR;
 }
 
 /* Loads a record, which for a child resource must belong to ctx->parent_id. */
@@ -185,14 +185,14 @@ static int load_owned(struct resource_ctx *ctx, const struct resource *res, int6
 		      json_t **out)
 {
 	int rc = parent_exists(ctx, res);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	rc = load(ctx, res, id, out);
-	if (rc == RS_OK && res->parent &&
+	if (rc == RC_OK && res->parent &&
 	    json_integer_value(json_object_get(*out, res->parent_field)) != ctx->parent_id) {
 		json_decref(*out);
 		*out = NULL;
-		return RS_NOT_FOUND;
+		return RC_NOT_FOUND;
 	}
 	return rc;
 }
@@ -200,7 +200,7 @@ static int load_owned(struct resource_ctx *ctx, const struct resource *res, int6
 int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t id, json_t **out)
 {
 	int rc = load_owned(ctx, res, id, out);
-	return rc == DB_RETRY ? RS_ERROR : rc;
+	return rc == RC_RETRY ? RC_ERROR : rc;
 }
 
 /*
@@ -243,11 +243,11 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 				      : by_id;
 	char *fts = NULL;
 	if (!order)
-		return RS_ERROR;
+		return RC_ERROR;
 	int prc = parent_exists(ctx, res);
-	if (prc != RS_OK) {
+	if (prc != RC_OK) {
 		buf_release(&sql);
-		return prc == DB_RETRY ? RS_ERROR : prc;
+		return prc == RC_RETRY ? RC_ERROR : prc;
 	}
 
 	buf_addstr(&sql, "SELECT ");
@@ -287,7 +287,7 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 			buf_release(&sql);
 			*out = json_array();
 			*next_cursor = NULL;
-			return *out ? RS_OK : RS_ERROR;
+			return *out ? RC_OK : RC_ERROR;
 		}
 		buf_addstr(&sql, " AND ");
 		/* a common word: walk the sort order rather than sort every match */
@@ -311,14 +311,14 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		buf_addf(&sql, " ORDER BY %s %s, id %s LIMIT ?", order, dir, dir);
 	if (sql.failed) {
 		xfree(fts);
-		return RS_ERROR;
+		return RC_ERROR;
 	}
 
 	struct db_stmt *st = db_prepare(ctx->db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st) {
 		xfree(fts);
-		return RS_ERROR;
+		return RC_ERROR;
 	}
 	int idx = 1;
 	if (res->parent)
@@ -358,7 +358,7 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	char *last_value = NULL;
 	int64_t last_id = 0;
 	*next_cursor = NULL;
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		if (rows == q->limit) {
 			const char *sk = q->sort_desc
 				? arena_printf(ctx->arena, "-%s", q->sort_column)
@@ -369,7 +369,7 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		}
 		json_t *obj = row_to_json(st, res);
 		if (!obj || json_array_append_new(data, obj) < 0) {
-			rc = DB_ERROR;
+			rc = RC_ERROR;
 			break;
 		}
 		last_id = db_col_int(st, 0);
@@ -381,12 +381,12 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		rows++;
 	}
 	db_done(st);
-	if (rc != DB_ROW && rc != DB_DONE) {
+	if (rc != RC_ROW && rc != RC_DONE) {
 		json_decref(data);
-		return RS_ERROR;
+		return RC_ERROR;
 	}
 	*out = data;
-	return RS_OK;
+	return RC_OK;
 }
 
 /* Every reference in body must name a live record of its resource. */
@@ -405,11 +405,11 @@ static int check_refs(struct resource_ctx *ctx, const struct resource *res, cons
 		struct db_stmt *st;
 		int rc = db_run(ctx->db, &st, sql, "i", (int64_t)json_integer_value(v));
 		char msg[160];
-		if (rc == DB_DONE) {
+		if (rc == RC_DONE) {
 			snprintf(msg, sizeof(msg), "refers to no %s with id %lld", f->ref->singular,
 				 (long long)json_integer_value(v));
 			resource_error(errors, f->name, msg);
-		} else if (rc == DB_ROW) {
+		} else if (rc == RC_ROW) {
 			bool archived = !db_col_null(st, 0);
 			db_done(st);
 			if (archived) {
@@ -418,10 +418,10 @@ static int check_refs(struct resource_ctx *ctx, const struct resource *res, cons
 				resource_error(errors, f->name, msg);
 			}
 		} else {
-			return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+			return rc == RC_RETRY ? RC_RETRY : RC_ERROR;
 		}
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 struct write {
@@ -442,16 +442,16 @@ static void write_reset(struct write *w)
 	json_decref(w->out);
 	w->out = NULL;
 	json_array_clear(w->errors);
-	w->status = RS_OK;
+	w->status = RC_OK;
 }
 
-/* Ends a transaction body: DB_OK commits; any status but RS_OK rolls back. */
+/* Ends a transaction body: RC_OK commits; any status but RC_OK rolls back. */
 static int finish(struct write *w, int status)
 {
-	if (status == DB_RETRY)
-		return DB_RETRY;
+	if (status == RC_RETRY)
+		return RC_RETRY;
 	w->status = status;
-	return status == RS_OK ? DB_OK : DB_ERROR;
+	return status == RC_OK ? RC_OK : RC_ERROR;
 }
 
 static json_t *without_write_only(const struct resource *res, const json_t *rec)
@@ -472,26 +472,26 @@ static int create_txn(struct db *db, void *arg)
 	/* the record as it will be: the body with defaults filled in */
 	json_t *rec = json_deep_copy(w->body);
 	if (!rec)
-		return finish(w, RS_ERROR);
+		return finish(w, RC_ERROR);
 	for (const struct field *f = res->fields; f->name; f++) {
 		if (f->dflt && !json_object_get(rec, f->name))
 			json_object_set_new(rec, f->name, json_loads(f->dflt, JSON_DECODE_ANY, NULL));
 	}
 	int rc = parent_exists(w->ctx, res);
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		json_decref(rec);
 		return finish(w, rc);
 	}
 	if (res->parent)
 		json_object_set_new(rec, res->parent_field, json_integer(w->ctx->parent_id));
 	rc = check_refs(w->ctx, res, rec, w->errors);
-	if (rc == RS_OK && !json_array_size(w->errors) && res->prepare)
+	if (rc == RC_OK && !json_array_size(w->errors) && res->prepare)
 		rc = res->prepare(w->ctx, NULL, rec, w->errors);
-	if (rc == RS_OK && !json_array_size(w->errors) && res->check)
+	if (rc == RC_OK && !json_array_size(w->errors) && res->check)
 		rc = res->check(w->ctx, rec, w->errors);
-	if (rc != RS_OK || json_array_size(w->errors)) {
+	if (rc != RC_OK || json_array_size(w->errors)) {
 		json_decref(rec);
-		return finish(w, rc != RS_OK ? rc : RS_INVALID);
+		return finish(w, rc != RC_OK ? rc : RC_INVALID);
 	}
 
 	char now[TIME_RFC3339_LEN];
@@ -511,7 +511,7 @@ static int create_txn(struct db *db, void *arg)
 	buf_release(&sql);
 	if (!st) {
 		json_decref(rec);
-		return finish(w, RS_ERROR);
+		return finish(w, RC_ERROR);
 	}
 	int idx = 1;
 	db_bind_text(st, idx++, now);
@@ -523,41 +523,37 @@ static int create_txn(struct db *db, void *arg)
 	}
 	json_decref(rec);
 	rc = db_step(st);
-	int64_t id = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	int64_t id = rc == RC_ROW ? db_col_int(st, 0) : 0;
 	db_done(st);
-	if (rc == DB_CONSTRAINT) {
+	if (rc == RC_CONSTRAINT) {
 		resource_error(w->errors, "", "conflicts with an existing record");
-		return finish(w, RS_CONFLICT);
+		return finish(w, RC_CONFLICT);
 	}
-	if (rc != DB_ROW)
-		return finish(w, rc == DB_RETRY ? DB_RETRY : RS_ERROR);
+	if (rc != RC_ROW)
+		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
 
 	rc = load(w->ctx, res, id, &w->out);
-	if (rc != RS_OK)
-		return finish(w, rc == DB_RETRY ? DB_RETRY : RS_ERROR);
+	if (rc != RC_OK)
+		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
 	if (res->after_write) {
 		rc = res->after_write(w->ctx, NULL, w->out);
-		if (rc != RS_OK)
+		if (rc != RC_OK)
 			return finish(w, rc);
 	}
 	json_t *after = without_write_only(res, w->out);
 	rc = audit_write(db, w->ctx->actor, "create", res->name, id, NULL, after);
 	json_decref(after);
 	w->id = id;
-	return finish(w, rc == DB_OK ? RS_OK : rc);
+	return finish(w, rc == RC_OK ? RC_OK : rc);
 }
 
-int resource_db_status(int rc)
-{
-	return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
-}
 
 static int run_write(struct resource_ctx *ctx, struct write *w, int (*fn)(struct db *, void *),
 		     json_t **out, json_t **errors)
 {
 	w->errors = json_array();
 	if (!w->errors)
-		return RS_ERROR;
+		return RC_ERROR;
 	ctx->now = time_now();
 	ctx->hook_note = NULL;
 	/*
@@ -567,21 +563,21 @@ static int run_write(struct resource_ctx *ctx, struct write *w, int (*fn)(struct
 	 */
 	bool nested = db_in_txn(ctx->db);
 	int rc = nested ? fn(ctx->db, w) : db_txn(ctx->db, fn, w);
-	if (nested && rc == DB_RETRY) {
+	if (nested && rc == RC_RETRY) {
 		json_decref(w->out);
 		json_decref(w->errors);
-		return DB_RETRY;
+		return RC_RETRY;
 	}
-	if (rc == DB_OK && w->status == RS_OK) {
+	if (rc == RC_OK && w->status == RC_OK) {
 		*out = w->out;
 		json_decref(w->errors);
-		return RS_OK;
+		return RC_OK;
 	}
 	json_decref(w->out);
-	int status = rc == DB_OK || rc == DB_ERROR ? w->status : RS_ERROR;
-	if (status == RS_OK)
-		status = RS_ERROR;	/* the commit failed */
-	if ((status == RS_INVALID || status == RS_CONFLICT) && errors)
+	int status = rc == RC_OK || rc == RC_ERROR ? w->status : RC_ERROR;
+	if (status == RC_OK)
+		status = RC_ERROR;	/* the commit failed */
+	if ((status == RC_INVALID || status == RC_CONFLICT) && errors)
 		*errors = w->errors;
 	else
 		json_decref(w->errors);
@@ -593,10 +589,10 @@ int resource_create(struct resource_ctx *ctx, const struct resource *res, const 
 {
 	json_t *errs = json_array();
 	if (!errs)
-		return RS_ERROR;
+		return RC_ERROR;
 	if (resource_validate(res, body, true, errs)) {
 		*errors = errs;
-		return RS_INVALID;
+		return RC_INVALID;
 	}
 	json_decref(errs);
 	struct write w = { .ctx = ctx, .res = res, .body = body };
@@ -607,15 +603,15 @@ int resource_create(struct resource_ctx *ctx, const struct resource *res, const 
 static int load_current(struct write *w, json_t **cur)
 {
 	int rc = load_owned(w->ctx, w->res, w->id, cur);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	if (w->expect_version != RESOURCE_ANY_VERSION && !w->res->no_record_columns &&
 	    json_integer_value(json_object_get(*cur, "version")) != w->expect_version) {
 		json_decref(*cur);
 		*cur = NULL;
-		return RS_STALE;
+		return RC_STALE;
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 static int update_txn(struct db *db, void *arg)
@@ -626,7 +622,7 @@ static int update_txn(struct db *db, void *arg)
 
 	json_t *cur = NULL;
 	int rc = load_current(w, &cur);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return finish(w, rc);
 
 	/* merge, and keep only what changes */
@@ -646,18 +642,18 @@ static int update_txn(struct db *db, void *arg)
 		json_decref(rec);
 		json_decref(changed);
 		w->out = cur;
-		return finish(w, RS_OK);
+		return finish(w, RC_OK);
 	}
 	rc = check_refs(w->ctx, res, changed, w->errors);
-	if (rc == RS_OK && !json_array_size(w->errors) && res->prepare)
+	if (rc == RC_OK && !json_array_size(w->errors) && res->prepare)
 		rc = res->prepare(w->ctx, cur, rec, w->errors);
-	if (rc == RS_OK && !json_array_size(w->errors) && res->check)
+	if (rc == RC_OK && !json_array_size(w->errors) && res->check)
 		rc = res->check(w->ctx, rec, w->errors);
-	if (rc != RS_OK || json_array_size(w->errors)) {
+	if (rc != RC_OK || json_array_size(w->errors)) {
 		json_decref(rec);
 		json_decref(cur);
 		json_decref(changed);
-		return finish(w, rc != RS_OK ? rc : RS_INVALID);
+		return finish(w, rc != RC_OK ? rc : RC_INVALID);
 	}
 	/* what is written: every column the patch or the hook changed */
 	json_object_clear(changed);
@@ -673,7 +669,7 @@ static int update_txn(struct db *db, void *arg)
 	if (json_object_size(changed) == 0) {
 		json_decref(changed);
 		w->out = cur;
-		return finish(w, RS_OK);
+		return finish(w, RC_OK);
 	}
 
 	char now[TIME_RFC3339_LEN];
@@ -690,7 +686,7 @@ static int update_txn(struct db *db, void *arg)
 	if (!st) {
 		json_decref(cur);
 		json_decref(changed);
-		return finish(w, RS_ERROR);
+		return finish(w, RC_ERROR);
 	}
 	int idx = 1;
 	db_bind_text(st, idx++, now);
@@ -704,27 +700,27 @@ static int update_txn(struct db *db, void *arg)
 	db_bind_int(st, idx++, json_integer_value(json_object_get(cur, "version")));
 	rc = db_step(st);
 	db_done(st);
-	if (rc == DB_CONSTRAINT) {
+	if (rc == RC_CONSTRAINT) {
 		json_decref(cur);
 		resource_error(w->errors, "", "conflicts with an existing record");
-		return finish(w, RS_CONFLICT);
+		return finish(w, RC_CONFLICT);
 	}
-	if (rc != DB_DONE) {
+	if (rc != RC_DONE) {
 		json_decref(cur);
-		return finish(w, rc == DB_RETRY ? DB_RETRY : RS_ERROR);
+		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
 	}
 	if (db_changes(db) != 1) {
 		json_decref(cur);
-		return finish(w, RS_STALE);
+		return finish(w, RC_STALE);
 	}
 	rc = load(w->ctx, res, w->id, &w->out);
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		json_decref(cur);
-		return finish(w, rc == DB_RETRY ? DB_RETRY : RS_ERROR);
+		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
 	}
 	if (res->after_write) {
 		rc = res->after_write(w->ctx, cur, w->out);
-		if (rc != RS_OK) {
+		if (rc != RC_OK) {
 			json_decref(cur);
 			return finish(w, rc);
 		}
@@ -735,20 +731,20 @@ static int update_txn(struct db *db, void *arg)
 	json_decref(before);
 	json_decref(after);
 	json_decref(cur);
-	return finish(w, rc == DB_OK ? RS_OK : rc);
+	return finish(w, rc == RC_OK ? RC_OK : rc);
 }
 
 int resource_update(struct resource_ctx *ctx, const struct resource *res, int64_t id,
 		    const json_t *patch, int64_t expect_version, json_t **out, json_t **errors)
 {
 	if (res->read_only)
-		return RS_NOT_FOUND;
+		return RC_NOT_FOUND;
 	json_t *errs = json_array();
 	if (!errs)
-		return RS_ERROR;
+		return RC_ERROR;
 	if (resource_validate(res, patch, false, errs)) {
 		*errors = errs;
-		return RS_INVALID;
+		return RC_INVALID;
 	}
 	json_decref(errs);
 	struct write w = { .ctx = ctx, .res = res, .body = patch, .id = id,
@@ -762,12 +758,12 @@ static int archive_txn(struct db *db, void *arg)
 	write_reset(w);
 	json_t *cur = NULL;
 	int rc = load_current(w, &cur);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return finish(w, rc);
 	bool archived = !json_is_null(json_object_get(cur, "archived_at"));
 	if (archived == w->archive) {
 		w->out = cur;	/* already so: nothing to do */
-		return finish(w, RS_OK);
+		return finish(w, RC_OK);
 	}
 	char now[TIME_RFC3339_LEN];
 	time_format(w->ctx->now, now);
@@ -781,14 +777,14 @@ static int archive_txn(struct db *db, void *arg)
 		rc = db_run(db, NULL, sql, "ssii", now, now, w->id, version);
 	else
 		rc = db_run(db, NULL, sql, "nsii", now, w->id, version);
-	if (rc != DB_DONE || db_changes(db) != 1) {
+	if (rc != RC_DONE || db_changes(db) != 1) {
 		json_decref(cur);
-		return finish(w, rc == DB_RETRY ? DB_RETRY : rc == DB_DONE ? RS_STALE : RS_ERROR);
+		return finish(w, rc == RC_RETRY ? RC_RETRY : rc == RC_DONE ? RC_STALE : RC_ERROR);
 	}
 	rc = load(w->ctx, w->res, w->id, &w->out);
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		json_decref(cur);
-		return finish(w, rc == DB_RETRY ? DB_RETRY : RS_ERROR);
+		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
 	}
 	json_t *before = without_write_only(w->res, cur);
 	json_t *after = without_write_only(w->res, w->out);
@@ -797,14 +793,14 @@ static int archive_txn(struct db *db, void *arg)
 	json_decref(before);
 	json_decref(after);
 	json_decref(cur);
-	return finish(w, rc == DB_OK ? RS_OK : rc);
+	return finish(w, rc == RC_OK ? RC_OK : rc);
 }
 
 int resource_archive(struct resource_ctx *ctx, const struct resource *res, int64_t id,
 		     int64_t expect_version, bool archive, json_t **out)
 {
 	if (res->read_only || res->no_record_columns)
-		return RS_NOT_FOUND;
+		return RC_NOT_FOUND;
 	struct write w = { .ctx = ctx, .res = res, .id = id, .expect_version = expect_version,
 			   .archive = archive };
 	return run_write(ctx, &w, archive_txn, out, NULL);

@@ -20,6 +20,7 @@
 #define SERVIO_RESOURCE_H
 
 #include "core/arena.h"
+#include "core/result.h"
 #include "resource/audit.h"
 
 #include <jansson.h>
@@ -106,9 +107,9 @@ struct resource {
 	/*
 	 * Domain rules over the whole record as it will be written (the
 	 * stored record merged with the patch), run inside the write's
-	 * transaction. Append {field, message} to errors; return RS_OK,
-	 * DB_RETRY when a database call lost a race (the transaction is
-	 * retried), or RS_ERROR for a failure of ours. May be NULL.
+	 * transaction. Append {field, message} to errors; return RC_OK,
+	 * RC_RETRY when a database call lost a race (the transaction is
+	 * retried), or RC_ERROR for a failure of ours. May be NULL.
 	 */
 	int (*check)(struct resource_ctx *ctx, const json_t *record, json_t *errors);
 	/*
@@ -122,14 +123,14 @@ struct resource {
 	int (*prepare)(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors);
 	/*
 	 * Side effects in the same transaction once the row is written
-	 * (history rows, counters): before is NULL on create. Returns RS_OK,
-	 * DB_RETRY or RS_ERROR. May be NULL.
+	 * (history rows, counters): before is NULL on create. Returns RC_OK,
+	 * RC_RETRY or RC_ERROR. May be NULL.
 	 */
 	int (*after_write)(struct resource_ctx *ctx, const json_t *before, const json_t *after);
 	/*
 	 * A child resource's records belong to one record of parent (the
 	 * notes of a ticket): parent_field holds its id. Every operation then
-	 * needs ctx->parent_id, answers RS_NOT_FOUND for a missing parent or a
+	 * needs ctx->parent_id, answers RC_NOT_FOUND for a missing parent or a
 	 * record of another parent, and create sets parent_field itself.
 	 */
 	const struct resource *parent;
@@ -154,22 +155,7 @@ struct resource_ctx {
 	const char *action_detail;
 };
 
-enum resource_status {
-	RS_OK,
-	RS_NOT_FOUND,
-	RS_INVALID,	/* *errors holds [{field, message}] */
-	RS_STALE,	/* If-Match version is not the current one */
-	RS_CONFLICT,	/* a unique constraint (message in *errors as one entry) */
-	RS_ERROR,	/* ours, logged */
-};
-
 #define RESOURCE_ANY_VERSION (-1)
-
-/*
- * A failed db_rc as a hook's result: DB_RETRY stays (the transaction is
- * tried again), anything else is RS_ERROR.
- */
-int resource_db_status(int rc);
 
 /* Appends {"field": field, "message": message} to errors. */
 void resource_error(json_t *errors, const char *field, const char *message);
@@ -234,14 +220,14 @@ int resource_cursor_decode(struct arena *arena, const char *cursor, const char *
 			   const char **value, int64_t *id);
 
 /*
- * Operations. Each returns an enum resource_status; *out (a new JSON
- * reference the caller owns) is written only on RS_OK, *errors (new
- * reference) only on RS_INVALID or RS_CONFLICT.
+ * Operations. Each returns an enum result; *out (a new JSON
+ * reference the caller owns) is written only on RC_OK, *errors (new
+ * reference) only on RC_INVALID or RC_CONFLICT.
  *
  * A write runs in its own transaction, or inside the caller's when one is
- * open (db_txn): then it may also return DB_RETRY, which the caller's
+ * open (db_txn): then it may also return RC_RETRY, which the caller's
  * function returns so that db_txn tries the whole again, and any other
- * result but RS_OK means the caller must roll back.
+ * result but RC_OK means the caller must roll back.
  */
 int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t id, json_t **out);
 int resource_list(struct resource_ctx *ctx, const struct resource *res,

@@ -45,7 +45,7 @@ static void policy_release(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Loads policy id and its calendar. RS_OK, RS_NOT_FOUND, DB_RETRY or RS_ERROR (logged). */
+/* Loads policy id and its calendar. RC_OK, RC_NOT_FOUND, RC_RETRY or RC_ERROR (logged). */
 static int policy_load(struct db *db, int64_t id, struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -55,8 +55,8 @@ static int policy_load(struct db *db, int64_t id, struct policy *p)
 			" c.hours, c.holidays FROM sla_policies p JOIN calendars c"
 			" ON c.id = p.calendar_id WHERE p.id = ?",
 			"i", id);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_NOT_FOUND : resource_db_status(rc);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_NOT_FOUND : rc;
 	p->id = id;
 	p->name = xstrdup(db_col_text(st, 0));
 	p->targets = json_loads(db_col_text(st, 1), 0, NULL);
@@ -74,14 +74,14 @@ static int policy_load(struct db *db, int64_t id, struct policy *p)
 		log_error("cannot load SLA policy %lld: %s", (long long)id,
 			  rc < 0 ? err : "out of memory");
 		policy_release(p);
-		return RS_ERROR;
+		return RC_ERROR;
 	}
 	size_t i;
 	json_t *s;
 	json_array_foreach(p->pauses, i, s)
 		if (p->npauses < sizeof(p->pause_list) / sizeof(p->pause_list[0]))
 			p->pause_list[p->npauses++] = json_string_value(s);
-	return RS_OK;
+	return RC_OK;
 }
 
 /* The policy's target for a priority, or SLA_NO_TARGET. */
@@ -111,16 +111,16 @@ static int history_load(struct db *db, struct arena *a, int64_t ticket, int64_t 
 	struct sla_change *h = arena_alloc(a, cap * sizeof(*h));
 	*n = 0;
 	if (!h)
-		return RS_ERROR;
+		return RC_ERROR;
 	if (ticket) {
 		struct db_stmt *st = db_prepare(db, "SELECT at, to_value FROM ticket_events"
 						    " WHERE ticket_id = ? AND kind IN ('created', 'status')"
 						    " ORDER BY id");
 		if (!st)
-			return RS_ERROR;
+			return RC_ERROR;
 		db_bind_int(st, 1, ticket);
 		int rc;
-		while ((rc = db_step(st)) == DB_ROW) {
+		while ((rc = db_step(st)) == RC_ROW) {
 			if (*n + 1 >= cap) {
 				struct sla_change *more = arena_alloc(a, 2 * cap * sizeof(*h));
 				if (!more)
@@ -141,8 +141,8 @@ static int history_load(struct db *db, struct arena *a, int64_t ticket, int64_t 
 			(*n)++;
 		}
 		db_done(st);
-		if (rc != DB_DONE)
-			return rc == DB_ROW ? RS_ERROR : resource_db_status(rc);
+		if (rc != RC_DONE)
+			return rc == RC_ROW ? RC_ERROR : rc;
 	}
 	if (*n == 0) {
 		h[0].at = created_at;
@@ -153,7 +153,7 @@ static int history_load(struct db *db, struct arena *a, int64_t ticket, int64_t 
 		if (*n + 1 >= cap) {
 			struct sla_change *more = arena_alloc(a, (cap + 1) * sizeof(*h));
 			if (!more)
-				return RS_ERROR;
+				return RC_ERROR;
 			memcpy(more, h, *n * sizeof(*h));
 			h = more;
 		}
@@ -163,7 +163,7 @@ static int history_load(struct db *db, struct arena *a, int64_t ticket, int64_t 
 		(*n)++;
 	}
 	*out = h;
-	return RS_OK;
+	return RC_OK;
 }
 
 static int64_t time_of(const json_t *rec, const char *name)
@@ -222,15 +222,15 @@ int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
 	json_t *pid = json_object_get(rec, "sla_policy_id");
 	if (!json_is_integer(pid)) {
 		apply_result(rec, NULL);
-		return RS_OK;
+		return RC_OK;
 	}
 	struct policy p;
 	int rc = policy_load(ctx->db, json_integer_value(pid), &p);
-	if (rc == RS_NOT_FOUND) {
+	if (rc == RC_NOT_FOUND) {
 		apply_result(rec, NULL);
-		return RS_OK;
+		return RC_OK;
 	}
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	int64_t created = cur ? time_of(cur, "created_at") : ctx->now;
 	const char *status = json_string_value(json_object_get(rec, "status"));
@@ -240,7 +240,7 @@ int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
 	size_t n;
 	rc = history_load(ctx->db, ctx->arena, cur ? json_integer_value(json_object_get(cur, "id")) : 0,
 			  created, status, changes ? &pending : NULL, &h, &n);
-	if (rc == RS_OK) {
+	if (rc == RC_OK) {
 		struct sla_input in;
 		struct sla_result r;
 		char err[SLA_ERR_LEN];
@@ -262,7 +262,7 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 {
 	json_t *t;
 	int rc = resource_get(ctx, &ticket_resource, id, &t);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	json_t *pid = json_object_get(t, "sla_policy_id");
 	if (!json_is_integer(pid)) {
@@ -271,13 +271,13 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 				 "no SLA policy applies: the ticket's contract has none and no policy "
 				 "is the default");
 		json_decref(t);
-		return *out ? RS_OK : RS_ERROR;
+		return *out ? RC_OK : RC_ERROR;
 	}
 	struct policy p;
 	rc = policy_load(ctx->db, json_integer_value(pid), &p);
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		json_decref(t);
-		return rc == RS_NOT_FOUND || rc == DB_RETRY ? RS_ERROR : rc;
+		return rc == RC_NOT_FOUND || rc == RC_RETRY ? RC_ERROR : rc;
 	}
 	struct sla_change *h;
 	size_t n;
@@ -288,15 +288,15 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 	struct sla_result r;
 	struct sla_timeline tl;
 	char err[SLA_ERR_LEN];
-	if (rc == RS_OK) {
+	if (rc == RC_OK) {
 		input_of(&in, &p, t, created, h, n, time_now());
 		if (sla_compute(&in, &r, err, sizeof(err)) < 0 ||
 		    sla_timeline(ctx->arena, &in, &r, &tl, err, sizeof(err)) < 0) {
 			log_warn("SLA of ticket %lld not explained: %s", (long long)id, err);
-			rc = RS_ERROR;
+			rc = RC_ERROR;
 		}
 	}
-	if (rc == RS_OK) {
+	if (rc == RC_OK) {
 		*out = sla_result_to_json(&in, &r, &tl);
 		json_t *policy = json_object_get(*out, "policy");
 		if (json_is_object(policy)) {
@@ -305,11 +305,11 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 		}
 		if (*out)
 			json_object_set_new(*out, "ticket_id", json_integer(id));
-		rc = *out ? RS_OK : RS_ERROR;
+		rc = *out ? RC_OK : RC_ERROR;
 	}
 	policy_release(&p);
 	json_decref(t);
-	return rc == DB_RETRY ? RS_ERROR : rc;
+	return rc == RC_RETRY ? RC_ERROR : rc;
 }
 
 /* The sweep --------------------------------------------------------------- */
@@ -327,7 +327,7 @@ static struct policy *cached_policy(struct db *db, struct policy_cache *c, int64
 			return &c->p[i];
 	if (c->n == (int)(sizeof(c->p) / sizeof(c->p[0])))
 		return NULL;
-	if (policy_load(db, id, &c->p[c->n]) != RS_OK)
+	if (policy_load(db, id, &c->p[c->n]) != RC_OK)
 		return NULL;
 	return &c->p[c->n++];
 }
@@ -348,29 +348,29 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 	int rc = resource_get(&ctx, &ticket_resource, id, &t);
 	struct db_stmt *st;
 	unsigned fired = 0;
-	if (rc == RS_OK && db_run(db, &st, "SELECT sla_warnings FROM tickets WHERE id = ?", "i",
-				  id) == DB_ROW) {
+	if (rc == RC_OK && db_run(db, &st, "SELECT sla_warnings FROM tickets WHERE id = ?", "i",
+				  id) == RC_ROW) {
 		fired = (unsigned)db_col_int(st, 0);
 		db_done(st);
 	}
 	struct sla_change *h;
 	size_t n;
 	int64_t created = t ? time_of(t, "created_at") : 0;
-	if (rc == RS_OK)
+	if (rc == RC_OK)
 		rc = history_load(db, &a, id, created,
 				  json_string_value(json_object_get(t, "status")), NULL, &h, &n);
 	struct sla_input in;
 	struct sla_result r;
 	char err[SLA_ERR_LEN];
-	if (rc == RS_OK) {
+	if (rc == RC_OK) {
 		input_of(&in, p, t, created, h, n, now);
 		if (sla_compute(&in, &r, err, sizeof(err)) < 0)
-			rc = RS_NOT_FOUND;	/* skipped: nothing to compute with */
+			rc = RC_NOT_FOUND;	/* skipped: nothing to compute with */
 	}
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		json_decref(t);
 		arena_release(&a);
-		return rc == RS_NOT_FOUND ? RS_OK : rc;
+		return rc == RC_NOT_FOUND ? RC_OK : rc;
 	}
 	json_t *now_rec = json_deep_copy(t);
 	apply_result(now_rec, &r);
@@ -394,10 +394,10 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 			    "ssiiisi", rd, sd,
 			    (int64_t)r.response.breached, (int64_t)r.resolution.breached,
 			    r.paused_minutes, stamp, id);
-		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
+		rc = rc == RC_DONE ? RC_OK : rc;
 		(*written)++;
 	}
-	for (int bit = 0; rc == RS_OK && bit < 8; bit++) {
+	for (int bit = 0; rc == RC_OK && bit < 8; bit++) {
 		if (!(fresh & (1u << bit)))
 			continue;
 		const char *clock = bit < SLA_WARN_RESOLUTION_SHIFT ? "response" : "resolution";
@@ -408,12 +408,12 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
 			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
 			    "issss", id, stamp, clock, pct, detail);
-		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
+		rc = rc == RC_DONE ? RC_OK : rc;
 	}
-	if (rc == RS_OK && fresh) {
+	if (rc == RC_OK && fresh) {
 		rc = db_run(db, NULL, "UPDATE tickets SET sla_warnings = ? WHERE id = ?", "ii",
 			    (int64_t)(fired | fresh), id);
-		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
+		rc = rc == RC_DONE ? RC_OK : rc;
 	}
 	json_decref(now_rec);
 	json_decref(t);
@@ -431,7 +431,7 @@ static int sweep_txn(struct db *db, void *arg)
 {
 	struct sweep *s = arg;
 	int rc = sweep_one(db, s->p, s->id, s->now, &s->written);
-	return rc == RS_OK ? DB_OK : rc == DB_RETRY ? DB_RETRY : DB_ERROR;
+	return rc;
 }
 
 int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, char *error,
@@ -455,7 +455,7 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 		db_bind_int(st, 1, after);
 		int64_t ids[1000], pids[1000];
 		int n = 0, rc;
-		while ((rc = db_step(st)) == DB_ROW && n < 1000) {
+		while ((rc = db_step(st)) == RC_ROW && n < 1000) {
 			ids[n] = db_col_int(st, 0);
 			pids[n++] = db_col_int(st, 1);
 		}
@@ -464,7 +464,7 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 			struct sweep s = { cached_policy(db, &cache, pids[i]), ids[i], now, 0 };
 			if (!s.p)
 				continue;	/* logged by policy_load */
-			if (db_txn(db, sweep_txn, &s) != DB_OK) {
+			if (db_txn(db, sweep_txn, &s) != RC_OK) {
 				snprintf(error, errlen, "cannot sweep ticket %lld: %s",
 					 (long long)ids[i], db_errmsg(db));
 				status = -1;
@@ -497,7 +497,7 @@ enum job_result sla_sweep_run(struct db *db, const json_t *payload, char *error,
 	if (!json_is_true(json_object_get(payload, "forced")) &&
 	    db_run(db, &st, "SELECT COUNT(*) FROM jobs WHERE kind = 'sla' AND state = 'queued'"
 			    " AND run_at <= ?",
-		   "s", t_now) == DB_ROW) {
+		   "s", t_now) == RC_ROW) {
 		int64_t later = db_col_int(st, 0);
 		db_done(st);
 		if (later > 0) {

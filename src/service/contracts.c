@@ -45,13 +45,13 @@ static int calendar_check(struct resource_ctx *ctx, const json_t *rec, json_t *e
 				    : strstr(err, "zone")	    ? "timezone"
 								    : "hours";
 		resource_error(errors, field, err);
-		return RS_OK;
+		return RC_OK;
 	}
 	calendar_release(&cal);
 	if (!json_is_true(json_object_get(rec, "always_open")) &&
 	    json_array_size(json_object_get(rec, "hours")) == 0)
 		resource_error(errors, "hours", "must list working hours unless always_open is true");
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource calendar_resource = {
@@ -95,7 +95,7 @@ static int sla_policy_check(struct resource_ctx *ctx, const json_t *rec, json_t 
 				char msg[96];
 				snprintf(msg, sizeof(msg), "has two targets for priority %s", p);
 				resource_error(errors, "targets", msg);
-				return RS_OK;
+				return RC_OK;
 			}
 		}
 	}
@@ -111,24 +111,24 @@ static int sla_policy_check(struct resource_ctx *ctx, const json_t *rec, json_t 
 			resource_error(errors, "pause_statuses",
 				       "items must be among: waiting_customer, waiting_parts, escalated,"
 				       " assigned");
-			return RS_OK;
+			return RC_OK;
 		}
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 /* One default policy: making one the default takes it from the others. */
 static int sla_policy_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
 	if (!json_is_true(json_object_get(after, "is_default")))
-		return RS_OK;
+		return RC_OK;
 	char now[TIME_RFC3339_LEN];
 	time_format(ctx->now, now);
 	int rc = db_run(ctx->db, NULL,
 			"UPDATE sla_policies SET is_default = 0, updated_at = ?, version = version + 1"
 			" WHERE is_default = 1 AND id <> ?",
 			"si", now, (int64_t)json_integer_value(json_object_get(after, "id")));
-	return rc == DB_DONE ? RS_OK : rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+	return rc == RC_DONE ? RC_OK : rc;
 }
 
 const struct resource sla_policy_resource = {
@@ -183,7 +183,7 @@ static int contract_check(struct resource_ctx *ctx, const json_t *rec, json_t *e
 		if (!json_is_integer(json_object_get(rec, "block_price")))
 			resource_error(errors, "block_price", "is required for a block hours contract");
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource contract_resource = {

@@ -91,8 +91,8 @@ static int score_certifications(struct resource_ctx *ctx, struct candidate *c, i
 				" MAX(expires_on) FROM user_certifications"
 				" WHERE user_id = ? AND name = ? AND archived_at IS NULL",
 				"is", user, n);
-		if (rc != DB_ROW)
-			return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+		if (rc != RC_ROW)
+			return rc;
 		int64_t count = db_col_int(st, 0), forever = db_col_int(st, 1);
 		const char *until = db_col_text(st, 2);
 		json_t *entry = json_pack("{s:s, s:s?}", "name", n, "expires_on",
@@ -118,7 +118,7 @@ static int score_certifications(struct resource_ctx *ctx, struct candidate *c, i
 		json_object_set_new(entry, "status", json_string(status));
 		json_array_append_new(certs, entry);
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 /* Open tickets and minutes booked in [now, now + 24 h). */
@@ -130,8 +130,8 @@ static int score_load(struct resource_ctx *ctx, struct candidate *c, int64_t use
 			"SELECT COUNT(*) FROM tickets WHERE assignee_id = ?"
 			" AND status NOT IN ('resolved', 'closed', 'cancelled')",
 			"i", user);
-	if (rc != DB_ROW)
-		return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+	if (rc != RC_ROW)
+		return rc;
 	c->open_tickets = db_col_int(st, 0);
 	db_done(st);
 	char from[TIME_RFC3339_LEN], to[TIME_RFC3339_LEN];
@@ -141,12 +141,12 @@ static int score_load(struct resource_ctx *ctx, struct candidate *c, int64_t use
 				 " AND starts_at < ? AND ends_at > ? AND status <> 'cancelled'"
 				 " AND archived_at IS NULL");
 	if (!st)
-		return RS_ERROR;
+		return RC_ERROR;
 	db_bind_int(st, 1, user);
 	db_bind_text(st, 2, to);
 	db_bind_text(st, 3, from);
 	int64_t s, e, lo = ctx->now, hi = ctx->now + 24 * 3600;
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		if (time_parse(db_col_text(st, 0), &s) < 0 || time_parse(db_col_text(st, 1), &e) < 0)
 			continue;
 		s = s < lo ? lo : s;
@@ -155,8 +155,8 @@ static int score_load(struct resource_ctx *ctx, struct candidate *c, int64_t use
 			c->booked_minutes += (e - s) / 60;
 	}
 	db_done(st);
-	if (rc != DB_DONE)
-		return rc == DB_RETRY ? DB_RETRY : RS_ERROR;
+	if (rc != RC_DONE)
+		return rc;
 	json_array_append_new(reasons, json_sprintf("%lld open ticket%s",
 						    (long long)c->open_tickets,
 						    c->open_tickets == 1 ? "" : "s"));
@@ -166,14 +166,14 @@ static int score_load(struct resource_ctx *ctx, struct candidate *c, int64_t use
 					   (long long)(c->booked_minutes % 60)));
 	json_object_set_new(c->json, "open_tickets", json_integer(c->open_tickets));
 	json_object_set_new(c->json, "booked_minutes_next_24h", json_integer(c->booked_minutes));
-	return RS_OK;
+	return RC_OK;
 }
 
 int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out)
 {
 	json_t *ticket;
 	int rc = resource_get(ctx, &ticket_resource, id, &ticket);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	const json_t *skills = json_object_get(ticket, "required_skills");
 	const json_t *certs = json_object_get(ticket, "required_certifications");
@@ -187,11 +187,11 @@ int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out)
 					" AND archived_at IS NULL AND role = 'technician' ORDER BY name, id");
 	if (!st) {
 		json_decref(ticket);
-		return RS_ERROR;
+		return RC_ERROR;
 	}
 	size_t n = 0, cap = 16;
 	struct candidate *c = xcalloc(cap, sizeof(*c));
-	while (c && (rc = db_step(st)) == DB_ROW) {
+	while (c && (rc = db_step(st)) == RC_ROW) {
 		if (n == cap) {
 			struct candidate *more = xrealloc(c, 2 * cap * sizeof(*c));
 			if (!more)
@@ -209,18 +209,18 @@ int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out)
 		n++;
 	}
 	db_done(st);
-	int status = c && (rc == DB_DONE || rc == DB_ROW) ? RS_OK : RS_ERROR;
-	for (size_t i = 0; status == RS_OK && i < n; i++) {
+	int status = c && (rc == RC_DONE || rc == RC_ROW) ? RC_OK : RC_ERROR;
+	for (size_t i = 0; status == RC_OK && i < n; i++) {
 		json_t *reasons = json_array();
 		int64_t user = json_integer_value(json_object_get(c[i].json, "user_id"));
 		score_skills(&c[i], skills, json_object_get(c[i].json, "skills"), reasons);
 		status = score_certifications(ctx, &c[i], user, certs, today, reasons);
-		if (status == RS_OK)
+		if (status == RC_OK)
 			status = score_load(ctx, &c[i], user, reasons);
 		json_object_set_new(c[i].json, "eligible", json_boolean(c[i].eligible));
 		json_object_set_new(c[i].json, "reasons", reasons);
 	}
-	if (status == RS_OK) {
+	if (status == RC_OK) {
 		qsort(c, n, sizeof(*c), compare);
 		json_t *list = json_array();
 		for (size_t i = 0; i < n; i++) {
@@ -231,11 +231,11 @@ int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out)
 				 "required_skills", skills, "required_certifications", certs,
 				 "candidates", list);
 		if (!*out)
-			status = RS_ERROR;
+			status = RC_ERROR;
 	}
 	for (size_t i = 0; c && i < n; i++)
 		json_decref(c[i].json);
 	xfree(c);
 	json_decref(ticket);
-	return status == DB_RETRY ? RS_ERROR : status;
+	return status == RC_RETRY ? RC_ERROR : status;
 }

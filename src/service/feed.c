@@ -30,17 +30,17 @@ static int feed_txn(struct db *db, void *arg)
 	char now[TIME_RFC3339_LEN];
 	time_format(w->ctx->now, now);
 	int rc = db_run(db, NULL, "DELETE FROM calendar_feeds WHERE user_id = ?", "i", w->user);
-	if (rc != DB_DONE)
+	if (rc != RC_DONE)
 		return rc;
 	if (!w->hash && db_changes(db) == 0) {
-		w->status = RS_NOT_FOUND;
-		return DB_ERROR;	/* nothing to roll back, nothing to audit */
+		w->status = RC_NOT_FOUND;
+		return RC_ERROR;	/* nothing to roll back, nothing to audit */
 	}
 	if (w->hash) {
 		rc = db_run(db, NULL,
 			    "INSERT INTO calendar_feeds (user_id, token_hash, created_at) VALUES (?, ?, ?)",
 			    "iss", w->user, w->hash, now);
-		if (rc != DB_DONE)
+		if (rc != RC_DONE)
 			return rc;
 	}
 	/* the audit says what happened, never the secret */
@@ -50,11 +50,11 @@ static int feed_txn(struct db *db, void *arg)
 
 static int feed_write(struct resource_ctx *ctx, int64_t user, const char *hash)
 {
-	struct feed_write w = { ctx, user, hash, RS_OK };
+	struct feed_write w = { ctx, user, hash, RC_OK };
 	int rc = db_txn(ctx->db, feed_txn, &w);
-	if (rc == DB_OK)
-		return RS_OK;
-	return w.status == RS_NOT_FOUND ? RS_NOT_FOUND : RS_ERROR;
+	if (rc == RC_OK)
+		return RC_OK;
+	return w.status == RC_NOT_FOUND ? RC_NOT_FOUND : RC_ERROR;
 }
 
 int feed_create(struct resource_ctx *ctx, int64_t user, char *token)
@@ -88,8 +88,8 @@ int feed_render(struct resource_ctx *ctx, const char *token, struct buf *out)
 			"SELECT u.id, u.name FROM calendar_feeds f JOIN users u ON u.id = f.user_id"
 			" WHERE f.token_hash = ? AND u.active = 1 AND u.archived_at IS NULL",
 			"s", hash);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_NOT_FOUND : RS_ERROR;
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_NOT_FOUND : RC_ERROR;
 	int64_t user = db_col_int(st, 0);
 	const char *name = arena_printf(ctx->arena, "Servio: %s", db_col_text(st, 1));
 	db_done(st);
@@ -105,13 +105,13 @@ int feed_render(struct resource_ctx *ctx, const char *token, struct buf *out)
 			" WHERE a.user_id = ? AND a.ends_at > ? AND a.starts_at < ?"
 			" AND a.archived_at IS NULL ORDER BY a.starts_at, a.id LIMIT 5000");
 	if (!st)
-		return RS_ERROR;
+		return RC_ERROR;
 	db_bind_int(st, 1, user);
 	db_bind_text(st, 2, from);
 	db_bind_text(st, 3, to);
 	size_t n = 0, cap = 64;
 	struct ical_event *ev = arena_alloc(ctx->arena, cap * sizeof(*ev));
-	while (ev && (rc = db_step(st)) == DB_ROW) {
+	while (ev && (rc = db_step(st)) == RC_ROW) {
 		if (n == cap) {
 			struct ical_event *more = arena_alloc(ctx->arena, 2 * cap * sizeof(*ev));
 			if (!more)
@@ -143,7 +143,7 @@ int feed_render(struct resource_ctx *ctx, const char *token, struct buf *out)
 		e->description = notes ? arena_strdup(ctx->arena, notes) : NULL;
 	}
 	db_done(st);
-	if (!ev || (rc != DB_DONE && rc != DB_ROW))
-		return RS_ERROR;
-	return ical_feed_render(out, name, ev, n, ctx->now) == 0 ? RS_OK : RS_ERROR;
+	if (!ev || (rc != RC_DONE && rc != RC_ROW))
+		return RC_ERROR;
+	return ical_feed_render(out, name, ev, n, ctx->now) == 0 ? RC_OK : RC_ERROR;
 }

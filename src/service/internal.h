@@ -18,7 +18,7 @@ int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const c
  * clock.c: recomputes the SLA members of rec (the due times, breach flags,
  * paused_minutes) from its policy (rec's sla_policy_id) and the ticket's
  * history as of ctx->now, taking a status change from cur to rec as made.
- * cur is NULL on create. Returns RS_OK, DB_RETRY or RS_ERROR.
+ * cur is NULL on create. Returns RC_OK, RC_RETRY or RC_ERROR.
  */
 int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec);
 

@@ -58,11 +58,11 @@ static int recurring_prepare(struct resource_ctx *ctx, const json_t *cur, json_t
 	char err[ICAL_ERR_LEN];
 	if (ical_rrule_check(str(rec, "rrule"), err, sizeof(err)) < 0) {
 		resource_error(errors, "rrule", err);
-		return RS_OK;
+		return RC_OK;
 	}
 	if (ical_start_check(str(rec, "starts_local"), str(rec, "timezone"), err, sizeof(err)) < 0) {
 		resource_error(errors, strstr(err, "zone") ? "timezone" : "starts_local", err);
-		return RS_OK;
+		return RC_OK;
 	}
 	bool rule_changed = !cur || !json_equal(json_object_get(cur, "rrule"),
 						json_object_get(rec, "rrule")) ||
@@ -72,23 +72,23 @@ static int recurring_prepare(struct resource_ctx *ctx, const json_t *cur, json_t
 					json_object_get(rec, "timezone"));
 	if (!rule_changed && !(json_is_true(json_object_get(rec, "active")) &&
 			       !json_is_true(json_object_get(cur, "active"))))
-		return RS_OK;
+		return RC_OK;
 	/* from now on (a template never makes tickets for the past) */
 	int64_t next;
 	int rc = ical_next(str(rec, "rrule"), str(rec, "starts_local"), str(rec, "timezone"),
 			   ctx->now - 1, &next);
 	if (rc < 0) {
 		resource_error(errors, "rrule", "cannot compute the occurrences of this rule");
-		return RS_OK;
+		return RC_OK;
 	}
 	if (rc == 0) {
 		json_object_set_new(rec, "next_run_at", json_null());
-		return RS_OK;
+		return RC_OK;
 	}
 	char at[TIME_RFC3339_LEN];
 	time_format(next, at);
 	json_object_set_new(rec, "next_run_at", json_string(at));
-	return RS_OK;
+	return RC_OK;
 }
 
 /* next_occurrences: a preview of the next five, so a person can check the rule */
@@ -144,12 +144,12 @@ static int run_template(struct db *db, json_t *tpl, int64_t now)
 	json_t *ticket = NULL, *errors = NULL;
 	int rc = resource_create(&ctx, &ticket_resource, body, &ticket, &errors);
 	json_decref(body);
-	if (rc == RS_OK)
+	if (rc == RC_OK)
 		log_info("recurring ticket %lld made %s for %s", (long long)id,
 			 str(ticket, "number"), at);
-	else if (rc == RS_CONFLICT)
+	else if (rc == RC_CONFLICT)
 		log_info("recurring ticket %lld: the ticket for %s exists", (long long)id, at);
-	else if (rc == RS_INVALID) {
+	else if (rc == RC_INVALID) {
 		/* the template no longer makes a valid ticket (an archived company…) */
 		char *why = json_dumps(errors, JSON_COMPACT);
 		log_warn("recurring ticket %lld cannot make its ticket for %s: %s", (long long)id, at,
@@ -158,7 +158,7 @@ static int run_template(struct db *db, json_t *tpl, int64_t now)
 	}
 	json_decref(ticket);
 	json_decref(errors);
-	if (rc != RS_OK && rc != RS_CONFLICT && rc != RS_INVALID) {
+	if (rc != RC_OK && rc != RC_CONFLICT && rc != RC_INVALID) {
 		arena_release(&arena);
 		return -1;
 	}
@@ -181,7 +181,7 @@ static int run_template(struct db *db, json_t *tpl, int64_t now)
 			 " WHERE id = ? AND next_run_at = ?",
 			 "sis", now_at, id, at);
 	arena_release(&arena);
-	return drc == DB_DONE ? 0 : -1;
+	return drc == RC_DONE ? 0 : -1;
 }
 
 enum { BATCH = 500 };
@@ -197,10 +197,10 @@ static int select_ids(struct db *db, const char *sql, const char *bound, int64_t
 		return -1;
 	db_bind_text(st, 1, bound);
 	int n = 0, rc;
-	while (n < BATCH && (rc = db_step(st)) == DB_ROW)
+	while (n < BATCH && (rc = db_step(st)) == RC_ROW)
 		ids[n++] = db_col_int(st, 0);
 	db_done(st);
-	return n == BATCH || rc == DB_DONE ? n : -1;
+	return n == BATCH || rc == RC_DONE ? n : -1;
 }
 
 static int run_recurring(struct db *db, int64_t now, char *error, size_t errlen)
@@ -225,7 +225,7 @@ static int run_recurring(struct db *db, int64_t now, char *error, size_t errlen)
 		json_t *tpl;
 		rc = resource_get(&ctx, &recurring_resource, ids[i], &tpl);
 		arena_release(&arena);
-		if (rc != RS_OK)
+		if (rc != RC_OK)
 			continue;
 		rc = run_template(db, tpl, now);
 		json_decref(tpl);
@@ -278,7 +278,7 @@ static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
 		json_decref(out);
 		json_decref(errors);
 		arena_release(&arena);
-		if (rc == RS_ERROR) {
+		if (rc == RC_ERROR) {
 			json_decref(patch);
 			snprintf(error, errlen, "cannot close ticket %lld: %s", (long long)ids[i],
 				 db_errmsg(db));

@@ -44,7 +44,7 @@ int ticket_escalate(struct resource_ctx *ctx, int64_t id, const json_t *body, in
  * POST /tickets/{id}/merge: the ticket is a duplicate of into (same
  * company, open): it is cancelled with merged_into_id set, and its notes,
  * time and parts move to into. Results as resource_update; an unusable
- * into is RS_INVALID naming into_id.
+ * into is RC_INVALID naming into_id.
  */
 int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t version,
 		 json_t **out, json_t **errors);
@@ -59,7 +59,7 @@ int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out);
 /*
  * GET /tickets/{id}/sla: the policy, both clocks as of now and the
  * timeline of counted, skipped and paused intervals that explains the due
- * times (see sla.h for the shape). *out: new reference, on RS_OK.
+ * times (see sla.h for the shape). *out: new reference, on RC_OK.
  */
 int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out);
 
@@ -76,8 +76,8 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 /*
  * The calendar feed of a user's appointments (feed.c). feed_create makes
  * a new secret (AUTH_TOKEN_LEN chars with the NUL), replacing the old;
- * feed_revoke ends it (RS_NOT_FOUND when there was none); feed_render
- * appends the VCALENDAR for a secret to out (RS_NOT_FOUND for an unknown
+ * feed_revoke ends it (RC_NOT_FOUND when there was none); feed_render
+ * appends the VCALENDAR for a secret to out (RC_NOT_FOUND for an unknown
  * or revoked one, or a deactivated user).
  */
 int feed_create(struct resource_ctx *ctx, int64_t user, char *token);

@@ -136,10 +136,10 @@ static int next_number(struct resource_ctx *ctx, char out[16])
 {
 	int64_t n;
 	int rc = db_next_number(ctx->db, "tickets", &n);
-	if (rc != DB_OK)
-		return resource_db_status(rc);
+	if (rc != RC_OK)
+		return rc;
 	snprintf(out, 16, "T-%06lld", (long long)n);
-	return RS_OK;
+	return RC_OK;
 }
 
 /* Sites, assets, contacts and contracts of a ticket belong to its company. */
@@ -162,10 +162,10 @@ static int check_ownership(struct resource_ctx *ctx, const json_t *rec, json_t *
 		snprintf(sql, sizeof(sql), "SELECT company_id FROM %s WHERE id = ?", owned[i].table);
 		struct db_stmt *st;
 		int rc = db_run(ctx->db, &st, sql, "i", (int64_t)json_integer_value(v));
-		if (rc == DB_DONE)
+		if (rc == RC_DONE)
 			continue;	/* reported by the reference check */
-		if (rc != DB_ROW)
-			return resource_db_status(rc);
+		if (rc != RC_ROW)
+			return rc;
 		int64_t owner = db_col_int(st, 0);
 		db_done(st);
 		if (owner != company) {
@@ -175,7 +175,7 @@ static int check_ownership(struct resource_ctx *ctx, const json_t *rec, json_t *
 			resource_error(errors, owned[i].field, msg);
 		}
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 /* Refuses a status change the table does not allow: 409 naming the allowed ones. */
@@ -183,7 +183,7 @@ static int check_transition(const char *from, const char *to, json_t *errors)
 {
 	const char *const *ok = allowed_from(from);
 	if (in_list(ok, to))
-		return RS_OK;
+		return RC_OK;
 	char msg[512];
 	size_t off = (size_t)snprintf(msg, sizeof(msg), "cannot go from %s to %s; allowed:", from,
 				      to);
@@ -191,7 +191,7 @@ static int check_transition(const char *from, const char *to, json_t *errors)
 		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %s",
 					p == ok ? "" : ",", *p);
 	resource_error(errors, "status", msg);
-	return RS_CONFLICT;
+	return RC_CONFLICT;
 }
 
 static void set_time(json_t *rec, const char *name, int64_t t)
@@ -205,25 +205,25 @@ static void set_time(json_t *rec, const char *name, int64_t t)
 static int resolve_policy(struct resource_ctx *ctx, json_t *rec)
 {
 	struct db_stmt *st;
-	int rc = DB_DONE;
+	int rc = RC_DONE;
 	json_t *contract = json_object_get(rec, "contract_id");
 	if (json_is_integer(contract))
 		rc = db_run(ctx->db, &st,
 			    "SELECT sla_policy_id FROM contracts WHERE id = ? AND sla_policy_id IS NOT NULL",
 			    "i", (int64_t)json_integer_value(contract));
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		rc = db_run(ctx->db, &st,
 			    "SELECT id FROM sla_policies WHERE is_default = 1 AND archived_at IS NULL",
 			    "");
-	if (rc == DB_DONE) {
+	if (rc == RC_DONE) {
 		json_object_set_new(rec, "sla_policy_id", json_null());
-		return RS_OK;
+		return RC_OK;
 	}
-	if (rc != DB_ROW)
-		return resource_db_status(rc);
+	if (rc != RC_ROW)
+		return rc;
 	json_object_set_new(rec, "sla_policy_id", json_integer(db_col_int(st, 0)));
 	db_done(st);
-	return RS_OK;
+	return RC_OK;
 }
 
 /*
@@ -236,13 +236,13 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 	int64_t user = json_integer_value(json_object_get(rec, "assignee_id"));
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT active FROM users WHERE id = ?", "i", user);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_OK : resource_db_status(rc);	/* the ref check reports it */
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_OK : rc;	/* the ref check reports it */
 	bool active = db_col_int(st, 0);
 	db_done(st);
 	if (!active) {
 		resource_error(errors, "assignee_id", "the user is deactivated");
-		return RS_OK;
+		return RC_OK;
 	}
 	char today[TIME_RFC3339_LEN];
 	time_format(ctx->now, today);
@@ -257,9 +257,9 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 			    "SELECT COUNT(*) FROM user_certifications WHERE user_id = ? AND name = ?"
 			    " AND archived_at IS NULL AND (expires_on IS NULL OR expires_on >= ?)",
 			    "iss", user, json_string_value(name), today);
-		if (rc != DB_ROW) {
+		if (rc != RC_ROW) {
 			buf_release(&missing);
-			return resource_db_status(rc);
+			return rc;
 		}
 		bool valid = db_col_int(st, 0) > 0;
 		db_done(st);
@@ -268,7 +268,7 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 	}
 	if (!missing.len) {
 		buf_release(&missing);
-		return RS_OK;
+		return RC_OK;
 	}
 	const char *reason = json_string_value(json_object_get(rec, "assignment_override_reason"));
 	bool may_override = ctx->actor->role & (ROLE_ADMIN | ROLE_MANAGER);
@@ -277,7 +277,7 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 						  buf_str(&missing));
 		buf_release(&missing);
 		ctx->hook_note = detail ? detail : reason;
-		return RS_OK;
+		return RC_OK;
 	}
 	char msg[600];
 	snprintf(msg, sizeof(msg),
@@ -286,7 +286,7 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 			: "; a manager may assign anyway with assignment_override_reason");
 	buf_release(&missing);
 	resource_error(errors, "assignee_id", msg);
-	return reason ? RS_OK : RS_CONFLICT;
+	return reason ? RC_OK : RC_CONFLICT;
 }
 
 static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
@@ -299,11 +299,11 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		    strcmp(to, "in_progress") != 0) {
 			resource_error(errors, "status",
 				       "a new ticket starts as new, assigned or in_progress");
-			return RS_OK;
+			return RC_OK;
 		}
 		char number[16];
 		int rc = next_number(ctx, number);
-		if (rc != RS_OK)
+		if (rc != RC_OK)
 			return rc;
 		json_object_set_new(rec, "number", json_string(number));
 		if (ctx->action && strcmp(ctx->action, "recurring") == 0) {
@@ -334,13 +334,13 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 					resource_error(errors, f->name,
 						       "a closed ticket is read-only; reopen it first"
 						       " (status in_progress)");
-					return RS_CONFLICT;
+					return RC_CONFLICT;
 				}
 			}
 		}
 		if (strcmp(from, to) != 0) {
 			int rc = check_transition(from, to, errors);
-			if (rc != RS_OK)
+			if (rc != RC_OK)
 				return rc;
 		}
 		/* giving a new ticket an assignee assigns it */
@@ -363,39 +363,39 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		if (!resolution || !*resolution) {
 			resource_error(errors, "resolution",
 				       "is required to resolve a ticket: say what was done");
-			return RS_OK;
+			return RC_OK;
 		}
 		if (cur) {
 			const char *open;
 			int n = ticket_open_required_items(
 				ctx, json_integer_value(json_object_get(cur, "id")), &open);
 			if (n < 0)
-				return n == -2 ? DB_RETRY : RS_ERROR;
+				return n == -2 ? RC_RETRY : RC_ERROR;
 			if (n > 0) {
 				char msg[512];
 				snprintf(msg, sizeof(msg),
 					 "cannot resolve while required checklist items are open: %.400s",
 					 open);
 				resource_error(errors, "status", msg);
-				return RS_CONFLICT;
+				return RC_CONFLICT;
 			}
 		}
 		set_time(rec, "resolved_at", ctx->now);
 	}
 	int rc = check_ownership(ctx, rec, errors);
-	if (rc != RS_OK || json_array_size(errors))
+	if (rc != RC_OK || json_array_size(errors))
 		return rc;
 	if (json_is_integer(json_object_get(rec, "assignee_id")) &&
 	    (!cur || !same(cur, rec, "assignee_id") ||
 	     !same(cur, rec, "required_certifications"))) {
 		rc = check_assignee(ctx, rec, errors);
-		if (rc != RS_OK || json_array_size(errors))
+		if (rc != RC_OK || json_array_size(errors))
 			return rc;
 	}
 	json_object_del(rec, "assignment_override_reason");
 	if (!cur || !same(cur, rec, "contract_id")) {
 		rc = resolve_policy(ctx, rec);
-		if (rc != RS_OK)
+		if (rc != RC_OK)
 			return rc;
 	}
 	return ticket_sla_update(ctx, cur, rec);
@@ -416,7 +416,7 @@ static int add_event(struct resource_ctx *ctx, int64_t ticket, const char *kind,
 			 "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value,"
 			 " actor_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			 fmt, ticket, now, kind, from, to, detail);
-	return rc == DB_DONE ? RS_OK : resource_db_status(rc);
+	return rc == RC_DONE ? RC_OK : rc;
 }
 
 /* A member's value as event text: strings as they are, numbers in decimal. */
@@ -438,15 +438,15 @@ static int ticket_after(struct resource_ctx *ctx, const json_t *before, const js
 	if (ctx->hook_note) {
 		int rc = add_event(ctx, id, "assignment_override", NULL,
 				   event_value(ctx, after, "assignee_id"), ctx->hook_note);
-		if (rc != RS_OK)
+		if (rc != RC_OK)
 			return rc;
 	}
 	int arc = record_action(ctx, id);
-	if (arc != RS_OK)
+	if (arc != RC_OK)
 		return arc;
 	if (!before) {
 		int rc = add_event(ctx, id, "created", NULL, str(after, "status"), NULL);
-		if (rc == RS_OK)
+		if (rc == RC_OK)
 			rc = ticket_checklist_from_templates(ctx, id, str(after, "kind"));
 		return rc;
 	}
@@ -460,10 +460,10 @@ static int ticket_after(struct resource_ctx *ctx, const json_t *before, const js
 								    : *t;
 		int rc = add_event(ctx, id, kind, event_value(ctx, before, *t),
 				   event_value(ctx, after, *t), NULL);
-		if (rc != RS_OK)
+		if (rc != RC_OK)
 			return rc;
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 /* The DESIGN.md shape: the SLA fields also as one "sla" object. */
@@ -516,13 +516,13 @@ static const char *ticket_status(struct resource_ctx *ctx, int64_t id, int *rc)
 {
 	struct db_stmt *st;
 	*rc = db_run(ctx->db, &st, "SELECT status FROM tickets WHERE id = ?", "i", id);
-	if (*rc != DB_ROW) {
-		*rc = *rc == DB_DONE ? RS_NOT_FOUND : resource_db_status(*rc);
+	if (*rc != RC_ROW) {
+		*rc = *rc == RC_DONE ? RC_NOT_FOUND : *rc;
 		return NULL;
 	}
 	const char *s = arena_strdup(ctx->arena, db_col_text(st, 0));
 	db_done(st);
-	*rc = s ? RS_OK : RS_ERROR;
+	*rc = s ? RC_OK : RC_ERROR;
 	return s;
 }
 
@@ -534,7 +534,7 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		return rc;
 	if (strcmp(status, "closed") == 0) {
 		resource_error(errors, "ticket_id", "the ticket is closed; reopen it to add notes");
-		return RS_CONFLICT;
+		return RC_CONFLICT;
 	}
 	json_t *contact = json_object_get(rec, "contact_id");
 	if (json_is_integer(contact)) {
@@ -543,13 +543,13 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 			    "SELECT 1 FROM contacts c JOIN tickets t ON t.company_id = c.company_id"
 			    " WHERE c.id = ? AND t.id = ?",
 			    "ii", (int64_t)json_integer_value(contact), ctx->parent_id);
-		if (rc == DB_ROW)
+		if (rc == RC_ROW)
 			db_done(st);
-		else if (rc == DB_DONE)
+		else if (rc == RC_DONE)
 			resource_error(errors, "contact_id",
 				       "is not a contact of the ticket's company");
 		else
-			return resource_db_status(rc);
+			return rc;
 	}
 	if (!cur) {
 		json_object_set_new(rec, "author_id", ctx->actor->user_id
@@ -557,9 +557,9 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 							      : json_null());
 	} else if (json_integer_value(json_object_get(cur, "author_id")) != ctx->actor->user_id) {
 		resource_error(errors, "body", "only its author may edit a note");
-		return RS_CONFLICT;
+		return RC_CONFLICT;
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 /*
@@ -569,38 +569,38 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 static int note_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
 	if (before)
-		return RS_OK;
+		return RC_OK;
 	int64_t ticket = ctx->parent_id;
 	int rc = db_run(ctx->db, NULL,
 			"UPDATE tickets SET notes_text = notes_text || ? || ? WHERE id = ?", "ssi",
 			"\n", str(after, "body"), ticket);
-	if (rc != DB_DONE)
-		return resource_db_status(rc);
+	if (rc != RC_DONE)
+		return rc;
 	/* a client's words are no response by staff */
 	if (strcmp(str(after, "visibility"), "public") != 0 || !ctx->actor->user_id ||
 	    json_is_integer(json_object_get(after, "contact_id")))
-		return RS_OK;
+		return RC_OK;
 	rc = add_event(ctx, ticket, "public_note", NULL,
 		       arena_printf(ctx->arena, "%lld",
 				    (long long)json_integer_value(json_object_get(after, "id"))),
 		       NULL);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	/* the response clock stops here: recompute it as the ticket's own write would */
 	json_t *t;
 	struct resource_ctx tctx = *ctx;
 	tctx.parent_id = 0;
 	rc = resource_get(&tctx, &ticket_resource, ticket, &t);
-	if (rc != RS_OK)
-		return rc == RS_NOT_FOUND ? RS_ERROR : rc;
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
 	if (!json_is_null(json_object_get(t, "first_responded_at"))) {
 		json_decref(t);
-		return RS_OK;
+		return RC_OK;
 	}
 	json_t *rec = json_deep_copy(t);
 	set_time(rec, "first_responded_at", ctx->now);
-	rc = rec ? ticket_sla_update(ctx, t, rec) : RS_ERROR;
-	if (rc == RS_OK) {
+	rc = rec ? ticket_sla_update(ctx, t, rec) : RC_ERROR;
+	if (rc == RC_OK) {
 		char now[TIME_RFC3339_LEN];
 		time_format(ctx->now, now);
 		rc = db_run(ctx->db, NULL,
@@ -613,7 +613,7 @@ static int note_after(struct resource_ctx *ctx, const json_t *before, const json
 			    (int64_t)json_is_true(json_object_get(rec, "resolution_breached")),
 			    (int64_t)json_integer_value(json_object_get(rec, "paused_minutes")), now,
 			    ticket);
-		rc = rc == DB_DONE ? RS_OK : resource_db_status(rc);
+		rc = rc == RC_DONE ? RC_OK : rc;
 	}
 	json_decref(rec);
 	json_decref(t);
@@ -651,13 +651,13 @@ static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_
 {
 	if (cur && !json_is_null(json_object_get(cur, "invoice_id"))) {
 		resource_error(errors, "invoice_id", "the entry is invoiced and cannot change");
-		return RS_CONFLICT;
+		return RC_CONFLICT;
 	}
 	if (!cur) {
 		if (!json_is_integer(json_object_get(rec, "user_id"))) {
 			if (!ctx->actor->user_id) {
 				resource_error(errors, "user_id", "is required");
-				return RS_OK;
+				return RC_OK;
 			}
 			json_object_set_new(rec, "user_id", json_integer(ctx->actor->user_id));
 		}
@@ -670,23 +670,23 @@ static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_
 		struct db_stmt *st;
 		int rc = db_run(ctx->db, &st, "SELECT billable FROM work_types WHERE id = ?", "i",
 				(int64_t)json_integer_value(json_object_get(rec, "work_type_id")));
-		if (rc == DB_ROW) {
+		if (rc == RC_ROW) {
 			json_object_set_new(rec, "billable", json_boolean(db_col_int(st, 0)));
 			db_done(st);
-		} else if (rc != DB_DONE) {
-			return resource_db_status(rc);
+		} else if (rc != RC_DONE) {
+			return rc;
 		}
 	}
 	int rc;
 	const char *status = ticket_status(ctx, json_integer_value(json_object_get(rec, "ticket_id")),
 					   &rc);
 	if (!status)
-		return rc == RS_NOT_FOUND ? RS_OK : rc;	/* the reference check reports it */
+		return rc == RC_NOT_FOUND ? RC_OK : rc;	/* the reference check reports it */
 	if (strcmp(status, "closed") == 0) {
 		resource_error(errors, "ticket_id", "the ticket is closed; reopen it to log time");
-		return RS_CONFLICT;
+		return RC_CONFLICT;
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource time_entry_resource = {
@@ -732,7 +732,7 @@ const struct resource ticket_event_resource = {
 static int record_action(struct resource_ctx *ctx, int64_t id)
 {
 	if (!ctx->action)
-		return RS_OK;
+		return RC_OK;
 	if (strcmp(ctx->action, "merge") != 0)
 		return add_event(ctx, id, ctx->action, NULL, NULL, ctx->action_detail);
 	json_t *d = json_loads(ctx->action_detail, 0, NULL);
@@ -745,23 +745,23 @@ static int record_action(struct resource_ctx *ctx, int64_t id)
 	};
 	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
 		int rc = db_run(ctx->db, NULL, moves[i], "ii", into, id);
-		if (rc != DB_DONE)
-			return resource_db_status(rc);
+		if (rc != RC_DONE)
+			return rc;
 	}
 	int rc = db_run(ctx->db, NULL,
 			"UPDATE tickets SET notes_text = notes_text || ? ||"
 			" (SELECT notes_text FROM tickets WHERE id = ?) WHERE id = ?",
 			"sii", "\n", id, into);
-	if (rc == DB_DONE)
+	if (rc == RC_DONE)
 		rc = db_run(ctx->db, NULL,
 			    "UPDATE tickets SET merged_into_id = ?, version = version + 1 WHERE id = ?",
 			    "ii", into, id);
-	if (rc != DB_DONE)
-		return resource_db_status(rc);
+	if (rc != RC_DONE)
+		return rc;
 	const char *sid = arena_printf(ctx->arena, "%lld", (long long)id);
 	const char *tid = arena_printf(ctx->arena, "%lld", (long long)into);
 	rc = add_event(ctx, id, "merged_into", NULL, tid, NULL);
-	return rc == RS_OK ? add_event(ctx, into, "merged_from", NULL, sid, NULL) : rc;
+	return rc == RC_OK ? add_event(ctx, into, "merged_from", NULL, sid, NULL) : rc;
 }
 
 static const char *const escalation_targets[] = { "tier", "user", "vendor", "development",
@@ -782,7 +782,7 @@ int ticket_escalate(struct resource_ctx *ctx, int64_t id, const json_t *body, in
 						    .singular = "escalation", .fields = fields };
 	json_t *errs = json_array();
 	if (!errs)
-		return RS_ERROR;
+		return RC_ERROR;
 	resource_validate(&escalation, body, true, errs);
 	const char *to = json_string_value(json_object_get(body, "to"));
 	json_t *patch = json_object();
@@ -800,23 +800,23 @@ int ticket_escalate(struct resource_ctx *ctx, int64_t id, const json_t *body, in
 					json_object_get(body, "reference"));
 	}
 	json_t *cur = NULL;
-	int rc = json_array_size(errs) ? RS_INVALID : resource_get(ctx, &ticket_resource, id, &cur);
-	if (rc == RS_OK && to && strcmp(to, "tier") == 0) {
+	int rc = json_array_size(errs) ? RC_INVALID : resource_get(ctx, &ticket_resource, id, &cur);
+	if (rc == RC_OK && to && strcmp(to, "tier") == 0) {
 		json_int_t tier = json_integer_value(json_object_get(cur, "tier"));
 		json_t *want = json_object_get(body, "tier");
 		json_int_t next = json_is_integer(want) ? json_integer_value(want) : tier + 1;
 		if (next <= tier || next > 3) {
 			resource_error(errs, "tier", tier >= 3 ? "the ticket is at the top tier (3)"
 							       : "must be above the ticket's tier");
-			rc = RS_INVALID;
+			rc = RC_INVALID;
 		} else {
 			json_object_set_new(patch, "tier", json_integer(next));
 		}
 	}
 	json_decref(cur);
-	if (rc != RS_OK) {
+	if (rc != RC_OK) {
 		json_decref(patch);
-		if (rc == RS_INVALID)
+		if (rc == RC_INVALID)
 			*errors = errs;
 		else
 			json_decref(errs);
@@ -838,36 +838,36 @@ int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t ver
 {
 	json_t *a = NULL, *b = NULL;
 	int rc = resource_get(ctx, &ticket_resource, id, &a);
-	if (rc == RS_OK)
+	if (rc == RC_OK)
 		rc = resource_get(ctx, &ticket_resource, into, &b);
 	const char *problem = NULL;
-	if (rc == RS_NOT_FOUND && a)
+	if (rc == RC_NOT_FOUND && a)
 		problem = "refers to no ticket";
-	else if (rc == RS_OK && id == into)
+	else if (rc == RC_OK && id == into)
 		problem = "a ticket cannot be merged into itself";
-	else if (rc == RS_OK && !same(a, b, "company_id"))
+	else if (rc == RC_OK && !same(a, b, "company_id"))
 		problem = "is a ticket of another company";
-	else if (rc == RS_OK && (strcmp(str(b, "status"), "closed") == 0 ||
+	else if (rc == RC_OK && (strcmp(str(b, "status"), "closed") == 0 ||
 				 strcmp(str(b, "status"), "cancelled") == 0))
 		problem = "is closed or cancelled; merge into an open ticket";
-	else if (rc == RS_OK && !json_is_null(json_object_get(a, "merged_into_id")))
+	else if (rc == RC_OK && !json_is_null(json_object_get(a, "merged_into_id")))
 		problem = "this ticket is already merged";
 	json_decref(a);
 	json_decref(b);
 	if (problem) {
 		*errors = json_array();
 		resource_error(*errors, "into_id", problem);
-		return RS_INVALID;
+		return RC_INVALID;
 	}
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	ctx->action = "merge";
 	ctx->action_detail = arena_printf(ctx->arena, "{\"into_id\":%lld}", (long long)into);
 	json_t *patch = json_pack("{s:s}", "status", "cancelled");
 	rc = patch ? resource_update(ctx, &ticket_resource, id, patch, version, out, errors)
-		   : RS_ERROR;
+		   : RC_ERROR;
 	json_decref(patch);
-	if (rc == RS_OK) {
+	if (rc == RC_OK) {
 		/* the reply shows merged_into_id, which the action's hook set */
 		json_decref(*out);
 		ctx->action = NULL;

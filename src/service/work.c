@@ -38,7 +38,7 @@ static int template_check(struct resource_ctx *ctx, const json_t *rec, json_t *e
 {
 	if (json_array_size(json_object_get(rec, "items")) == 0)
 		resource_error(errors, "items", "must have at least one item");
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource checklist_template_resource = {
@@ -56,20 +56,20 @@ int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, co
 					"SELECT id, items FROM checklist_templates"
 					" WHERE ticket_kind = ? AND archived_at IS NULL ORDER BY id");
 	if (!st)
-		return RS_ERROR;
+		return RC_ERROR;
 	db_bind_text(st, 1, kind);
 	/* read all first: one statement at a time on a connection */
 	json_t *all = json_array();
 	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		json_t *items = json_loads(db_col_text(st, 1), 0, NULL);
 		json_array_append_new(all, json_pack("{s:I, s:o*}", "template", db_col_int(st, 0),
 						     "items", items));
 	}
 	db_done(st);
-	if (rc != DB_DONE) {
+	if (rc != RC_DONE) {
 		json_decref(all);
-		return resource_db_status(rc);
+		return rc;
 	}
 	char now[TIME_RFC3339_LEN];
 	time_format(ctx->now, now);
@@ -86,14 +86,14 @@ int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, co
 				    (int64_t)json_is_true(json_object_get(item, "required")),
 				    (int64_t)++position,
 				    (int64_t)json_integer_value(json_object_get(t, "template")));
-			if (rc != DB_DONE) {
+			if (rc != RC_DONE) {
 				json_decref(all);
-				return resource_db_status(rc);
+				return rc;
 			}
 		}
 	}
 	json_decref(all);
-	return RS_OK;
+	return RC_OK;
 }
 
 int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const char **labels)
@@ -108,7 +108,7 @@ int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const c
 	int n = 0, rc;
 	struct buf b;
 	buf_init(&b, 4096);
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		if (n++)
 			buf_addstr(&b, ", ");
 		buf_addstr(&b, db_col_text(st, 0));
@@ -116,8 +116,8 @@ int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const c
 	db_done(st);
 	*labels = b.failed ? "" : arena_strdup(ctx->arena, buf_str(&b));
 	buf_release(&b);
-	if (rc != DB_DONE)
-		return rc == DB_RETRY ? -2 : -1;
+	if (rc != RC_DONE)
+		return rc == RC_RETRY ? -2 : -1;
 	return n;
 }
 
@@ -141,22 +141,22 @@ static int open_ticket_or_conflict(struct resource_ctx *ctx, int64_t ticket, jso
 {
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT status FROM tickets WHERE id = ?", "i", ticket);
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_NOT_FOUND : resource_db_status(rc);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_NOT_FOUND : rc;
 	bool closed = strcmp(db_col_text(st, 0), "closed") == 0;
 	db_done(st);
 	if (!closed)
-		return RS_OK;
+		return RC_OK;
 	char msg[128];
 	snprintf(msg, sizeof(msg), "the ticket is closed; reopen it to change %s", what);
 	resource_error(errors, "ticket_id", msg);
-	return RS_CONFLICT;
+	return RC_CONFLICT;
 }
 
 static int item_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors)
 {
 	int rc = open_ticket_or_conflict(ctx, ctx->parent_id, errors, "its checklist");
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	bool done = json_is_true(json_object_get(rec, "done"));
 	bool was = cur && json_is_true(json_object_get(cur, "done"));
@@ -176,9 +176,9 @@ static int item_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	    !json_is_true(json_object_get(rec, "required"))) {
 		resource_error(errors, "required",
 			       "an item required by its template stays required");
-		return RS_OK;
+		return RC_OK;
 	}
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource checklist_item_resource = {
@@ -210,26 +210,26 @@ static const struct field part_fields[] = {
 static int part_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors)
 {
 	int rc = open_ticket_or_conflict(ctx, ctx->parent_id, errors, "its parts");
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		return rc;
 	if (cur && !json_is_null(json_object_get(cur, "invoice_id"))) {
 		resource_error(errors, "invoice_id", "the part is invoiced and cannot change");
-		return RS_CONFLICT;
+		return RC_CONFLICT;
 	}
 	if (json_is_integer(json_object_get(rec, "unit_cost")) &&
 	    json_is_integer(json_object_get(rec, "unit_price")))
-		return RS_OK;
+		return RC_OK;
 	struct db_stmt *st;
 	rc = db_run(ctx->db, &st, "SELECT unit_cost, unit_price FROM products WHERE id = ?", "i",
 		    (int64_t)json_integer_value(json_object_get(rec, "product_id")));
-	if (rc != DB_ROW)
-		return rc == DB_DONE ? RS_OK : resource_db_status(rc);	/* reported by the ref check */
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_OK : rc;	/* reported by the ref check */
 	if (!json_is_integer(json_object_get(rec, "unit_cost")))
 		json_object_set_new(rec, "unit_cost", json_integer(db_col_int(st, 0)));
 	if (!json_is_integer(json_object_get(rec, "unit_price")))
 		json_object_set_new(rec, "unit_price", json_integer(db_col_int(st, 1)));
 	db_done(st);
-	return RS_OK;
+	return RC_OK;
 }
 
 const struct resource part_resource = {
@@ -268,19 +268,19 @@ static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json
 	int64_t start, end;
 	if (time_parse(json_string_value(json_object_get(rec, "starts_at")), &start) < 0 ||
 	    time_parse(json_string_value(json_object_get(rec, "ends_at")), &end) < 0)
-		return RS_OK;	/* validated before */
+		return RC_OK;	/* validated before */
 	if (end <= start) {
 		resource_error(errors, "ends_at", "must be after starts_at");
-		return RS_OK;
+		return RC_OK;
 	}
 	if (end - start > 14 * 24 * 3600) {
 		resource_error(errors, "ends_at", "an appointment lasts at most 14 days");
-		return RS_OK;
+		return RC_OK;
 	}
 	const char *status = json_string_value(json_object_get(rec, "status"));
 	if (json_is_true(json_object_get(rec, "allow_overlap")) ||
 	    strcmp(status, "cancelled") == 0)
-		return RS_OK;
+		return RC_OK;
 	/* the technician's other live appointments that overlap this one */
 	char s[TIME_RFC3339_LEN], e[TIME_RFC3339_LEN];
 	time_format(start, s);
@@ -292,7 +292,7 @@ static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json
 					" AND status <> 'cancelled' AND archived_at IS NULL"
 					" ORDER BY starts_at, id LIMIT 5");
 	if (!st)
-		return RS_ERROR;
+		return RC_ERROR;
 	db_bind_int(st, 1, json_integer_value(json_object_get(rec, "user_id")));
 	db_bind_text(st, 2, e);
 	db_bind_text(st, 3, s);
@@ -301,7 +301,7 @@ static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json
 	char msg[512];
 	size_t off = (size_t)snprintf(msg, sizeof(msg),
 				      "the technician is booked then (appointment");
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		if (off < sizeof(msg))
 			off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %lld %s to %s",
 						n ? ";" : "", (long long)db_col_int(st, 0),
@@ -309,14 +309,14 @@ static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json
 		n++;
 	}
 	db_done(st);
-	if (rc != DB_DONE)
-		return resource_db_status(rc);
+	if (rc != RC_DONE)
+		return rc;
 	if (!n)
-		return RS_OK;
+		return RC_OK;
 	if (off < sizeof(msg))
 		snprintf(msg + off, sizeof(msg) - off, "); send allow_overlap: true to book anyway");
 	resource_error(errors, "starts_at", msg);
-	return RS_CONFLICT;
+	return RC_CONFLICT;
 }
 
 const struct resource appointment_resource = {

@@ -157,7 +157,7 @@ static int setup_db(void **state)
 		return -1;
 	char url[128], err[256];
 	snprintf(url, sizeof(url), "sqlite:%s/t.db", f->dir);
-	if (db_connect(url, &f->db, err, sizeof(err)) != DB_OK || db_migrate(f->db, false) != DB_OK)
+	if (db_connect(url, &f->db, err, sizeof(err)) != RC_OK || db_migrate(f->db, false) != RC_OK)
 		return -1;
 	arena_init(&f->arena);
 	*state = f;
@@ -224,7 +224,7 @@ static void users(void **state)
 	assert_int_equal(db_run(f->db, &st,
 				"SELECT after FROM audit_log WHERE resource = 'users' AND record_id = ?",
 				"i", id),
-			 DB_ROW);
+			 RC_ROW);
 	assert_null(strstr(db_col_text(st, 0), "argon2"));
 	assert_null(strstr(db_col_text(st, 0), "password"));
 	db_done(st);
@@ -252,7 +252,7 @@ static void sessions(void **state)
 	struct db_stmt *st;
 	assert_int_equal(db_run(f->db, &st, "SELECT token_hash FROM sessions WHERE id = ?", "i",
 				s.id),
-			 DB_ROW);
+			 RC_ROW);
 	assert_string_not_equal(db_col_text(st, 0), s.token);
 	assert_int_equal(strlen(db_col_text(st, 0)), 64);
 	db_done(st);
@@ -351,7 +351,7 @@ static void rate_limits(void **state)
 	assert_int_equal(db_run(f->db, &st,
 				"SELECT count FROM login_failures WHERE scope = 'address' AND key = ?",
 				"s", "10.7.7.7"),
-			 DB_ROW);
+			 RC_ROW);
 	assert_int_equal(db_col_int(st, 0), 0);
 	db_done(st);
 }

@@ -37,7 +37,7 @@ static struct db *open_db(const char *name)
 {
 	char url[512], err[512] = "";
 	struct db *db = NULL;
-	if (db_connect(url_for(name, url, sizeof(url)), &db, err, sizeof(err)) != DB_OK)
+	if (db_connect(url_for(name, url, sizeof(url)), &db, err, sizeof(err)) != RC_OK)
 		fail_msg("cannot connect to %s: %s", url, err);
 	assert_non_null(db);
 	return db;
@@ -46,7 +46,7 @@ static struct db *open_db(const char *name)
 static struct db *open_migrated(const char *name)
 {
 	struct db *db = open_db(name);
-	assert_int_equal(db_migrate(db, false), DB_OK);
+	assert_int_equal(db_migrate(db, false), RC_OK);
 	return db;
 }
 
@@ -55,7 +55,7 @@ static int64_t scalar(struct db *db, const char *sql)
 {
 	struct db_stmt *st;
 	int rc = db_run(db, &st, sql, "");
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		fail_msg("%s: rc %d (%s)", sql, rc, db_errmsg(db));
 	int64_t v = db_col_int(st, 0);
 	db_done(st);
@@ -112,7 +112,7 @@ static void connect_and_basics(void **state)
 	assert_int_equal(scalar(db, "SELECT 40 + 2"), 42);
 	/* WAL and foreign keys are on for every connection */
 	struct db_stmt *st;
-	assert_int_equal(db_run(db, &st, "PRAGMA journal_mode", ""), DB_ROW);
+	assert_int_equal(db_run(db, &st, "PRAGMA journal_mode", ""), RC_ROW);
 	assert_string_equal(db_col_text(st, 0), "wal");
 	db_done(st);
 	assert_int_equal(scalar(db, "PRAGMA foreign_keys"), 1);
@@ -123,11 +123,11 @@ static void connect_and_basics(void **state)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/plain.db", tmpdir);
 	char err[512];
-	assert_int_equal(db_connect(path, &db, err, sizeof(err)), DB_OK);
+	assert_int_equal(db_connect(path, &db, err, sizeof(err)), RC_OK);
 	assert_int_equal(scalar(db, "SELECT 1"), 1);
 	db_disconnect(db);
 	snprintf(path, sizeof(path), "sqlite://%s/plain.db", tmpdir);
-	assert_int_equal(db_connect(path, &db, err, sizeof(err)), DB_OK);
+	assert_int_equal(db_connect(path, &db, err, sizeof(err)), RC_OK);
 	db_disconnect(db);
 	snprintf(path, sizeof(path), "%s/plain.db", tmpdir);
 	assert_int_equal(access(path, F_OK), 0);
@@ -139,7 +139,7 @@ static void connect_failure(void **state)
 	struct db *db = (struct db *)0x1;	/* must stay untouched */
 	char err[512] = "";
 	int rc = db_connect("sqlite:/nonexistent-dir-servio/sub/x.db", &db, err, sizeof(err));
-	assert_int_equal(rc, DB_ERROR);
+	assert_int_equal(rc, RC_ERROR);
 	assert_ptr_equal(db, (struct db *)0x1);
 	assert_non_null(strstr(err, "/nonexistent-dir-servio/sub/x.db"));
 
@@ -150,11 +150,11 @@ static void connect_failure(void **state)
 		alloc_fail_after(n);
 		rc = db_connect(url, &db, err, sizeof(err));
 		alloc_fail_after(-1);
-		if (rc == DB_OK) {
+		if (rc == RC_OK) {
 			db_disconnect(db);
 			db = (struct db *)0x1;
 		} else {
-			assert_int_equal(rc, DB_ERROR);
+			assert_int_equal(rc, RC_ERROR);
 		}
 	}
 }
@@ -167,10 +167,10 @@ static void migrate_creates_schema(void **state)
 	struct db *db = open_db("migrate.db");
 	int current = -1, latest = -1;
 	/* before any migration there is no schema to report */
-	assert_int_not_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_not_equal(db_schema_version(db, &current, &latest), RC_OK);
 
-	assert_int_equal(db_migrate(db, false), DB_OK);
-	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_equal(db_migrate(db, false), RC_OK);
+	assert_int_equal(db_schema_version(db, &current, &latest), RC_OK);
 	assert_true(latest >= 2);
 	assert_int_equal(current, latest);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations"), latest);
@@ -191,23 +191,23 @@ static void migrate_creates_schema(void **state)
 	/* a second run applies nothing */
 	struct db_stmt *st;
 	assert_int_equal(db_run(db, &st, "SELECT group_concat(version || '@' || applied_at, ';')"
-					 " FROM schema_migrations", ""), DB_ROW);
+					 " FROM schema_migrations", ""), RC_ROW);
 	char *before = xstrdup(db_col_text(st, 0));
 	db_done(st);
-	assert_int_equal(db_migrate(db, false), DB_OK);
-	assert_int_equal(db_migrate(db, true), DB_OK);
+	assert_int_equal(db_migrate(db, false), RC_OK);
+	assert_int_equal(db_migrate(db, true), RC_OK);
 	assert_int_equal(db_run(db, &st, "SELECT group_concat(version || '@' || applied_at, ';')"
-					 " FROM schema_migrations", ""), DB_ROW);
+					 " FROM schema_migrations", ""), RC_ROW);
 	assert_string_equal(db_col_text(st, 0), before);
 	db_done(st);
 	xfree(before);
-	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_equal(db_schema_version(db, &current, &latest), RC_OK);
 	assert_int_equal(current, latest);
 	db_disconnect(db);
 
 	/* a fresh connection to the migrated file sees the same and migrates nothing */
 	db = open_db("migrate.db");
-	assert_int_equal(db_migrate(db, false), DB_OK);
+	assert_int_equal(db_migrate(db, false), RC_OK);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations"), latest);
 	db_disconnect(db);
 }
@@ -217,13 +217,13 @@ static void migrate_refuses_newer_schema(void **state)
 	(void)state;
 	struct db *db = open_migrated("newer.db");
 	int current, latest;
-	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_equal(db_schema_version(db, &current, &latest), RC_OK);
 	assert_int_equal(db_run(db, NULL, "INSERT INTO schema_migrations (version, name, applied_at)"
 					  " VALUES (?, 'future', 'x')", "i", (int64_t)latest + 1),
-			 DB_DONE);
-	assert_int_equal(db_migrate(db, false), DB_ERROR);
+			 RC_DONE);
+	assert_int_equal(db_migrate(db, false), RC_ERROR);
 	assert_non_null(strstr(db_errmsg(db), "newer than this program"));
-	assert_int_equal(db_schema_version(db, &current, &latest), DB_OK);
+	assert_int_equal(db_schema_version(db, &current, &latest), RC_OK);
 	assert_int_equal(current, latest + 1);
 	db_disconnect(db);
 }
@@ -235,20 +235,20 @@ static void run_formats_and_results(void **state)
 	(void)state;
 	struct db *db = open_db("run.db");
 	assert_int_equal(db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, n BIGINT, s TEXT,"
-				     " u TEXT UNIQUE)"), DB_OK);
+				     " u TEXT UNIQUE)"), RC_OK);
 	struct db_stmt *st = (struct db_stmt *)0x1;
 	/* 'i', 's', 'n'; a NULL for 's' binds NULL */
 	assert_int_equal(db_run(db, &st, "INSERT INTO t (n, s, u) VALUES (?, ?, ?)", "isn",
-				(int64_t)INT64_MAX, "héllo"), DB_DONE);
-	assert_null(st);	/* DB_DONE: nothing left open */
+				(int64_t)INT64_MAX, "héllo"), RC_DONE);
+	assert_null(st);	/* RC_DONE: nothing left open */
 	assert_int_equal(db_changes(db), 1);
 	assert_int_equal(db_run(db, NULL, "INSERT INTO t (n, s, u) VALUES (?, ?, ?)", "iss",
-				(int64_t)-5, (const char *)NULL, "b"), DB_DONE);
+				(int64_t)-5, (const char *)NULL, "b"), RC_DONE);
 	assert_int_equal(db_run(db, NULL, "INSERT INTO t (n, s, u) VALUES (?, ?, ?)", "iss",
-				(int64_t)INT64_MIN, "", "c"), DB_DONE);
+				(int64_t)INT64_MIN, "", "c"), RC_DONE);
 
 	assert_int_equal(db_run(db, &st, "SELECT id, n, s, u FROM t WHERE id = ?", "i",
-				(int64_t)1), DB_ROW);
+				(int64_t)1), RC_ROW);
 	assert_non_null(st);
 	assert_int_equal(db_col_count(st), 4);
 	assert_string_equal(db_col_name(st, 0), "id");
@@ -259,58 +259,58 @@ static void run_formats_and_results(void **state)
 	assert_false(db_col_null(st, 2));
 	assert_true(db_col_null(st, 3));
 	assert_null(db_col_text(st, 3));
-	assert_int_equal(db_step(st), DB_DONE);
+	assert_int_equal(db_step(st), RC_DONE);
 	db_done(st);
 
-	assert_int_equal(db_run(db, &st, "SELECT n, s FROM t WHERE u = ?", "s", "b"), DB_ROW);
+	assert_int_equal(db_run(db, &st, "SELECT n, s FROM t WHERE u = ?", "s", "b"), RC_ROW);
 	assert_int_equal(db_col_int(st, 0), -5);
 	assert_null(db_col_text(st, 1));
 	db_done(st);
-	assert_int_equal(db_run(db, &st, "SELECT n, s FROM t WHERE u = ?", "s", "c"), DB_ROW);
+	assert_int_equal(db_run(db, &st, "SELECT n, s FROM t WHERE u = ?", "s", "c"), RC_ROW);
 	assert_int_equal(db_col_int(st, 0), INT64_MIN);
 	assert_string_equal(db_col_text(st, 1), "");	/* empty string is not NULL */
 	assert_false(db_col_null(st, 1));
 	db_done(st);
 
-	/* no row: DB_DONE and *out NULL */
+	/* no row: RC_DONE and *out NULL */
 	st = (struct db_stmt *)0x1;
-	assert_int_equal(db_run(db, &st, "SELECT n FROM t WHERE u = ?", "s", "zzz"), DB_DONE);
+	assert_int_equal(db_run(db, &st, "SELECT n FROM t WHERE u = ?", "s", "zzz"), RC_DONE);
 	assert_null(st);
 	/* a row but nobody wants it: statement done all the same */
-	assert_int_equal(db_run(db, NULL, "SELECT n FROM t WHERE u = ?", "s", "b"), DB_ROW);
+	assert_int_equal(db_run(db, NULL, "SELECT n FROM t WHERE u = ?", "s", "b"), RC_ROW);
 	/* 'n' binds NULL: "= NULL" matches nothing, IS matches the NULL */
-	assert_int_equal(db_run(db, &st, "SELECT COUNT(*) FROM t WHERE s IS ?", "n"), DB_ROW);
+	assert_int_equal(db_run(db, &st, "SELECT COUNT(*) FROM t WHERE s IS ?", "n"), RC_ROW);
 	assert_int_equal(db_col_int(st, 0), 1);
 	db_done(st);
 
 	/* multi-row iteration with db_step */
-	assert_int_equal(db_run(db, &st, "SELECT id FROM t ORDER BY id", ""), DB_ROW);
+	assert_int_equal(db_run(db, &st, "SELECT id FROM t ORDER BY id", ""), RC_ROW);
 	int rows = 1;
 	int64_t last = db_col_int(st, 0);
 	int rc;
-	while ((rc = db_step(st)) == DB_ROW) {
+	while ((rc = db_step(st)) == RC_ROW) {
 		assert_true(db_col_int(st, 0) > last);
 		last = db_col_int(st, 0);
 		rows++;
 	}
-	assert_int_equal(rc, DB_DONE);
+	assert_int_equal(rc, RC_DONE);
 	db_done(st);
 	assert_int_equal(rows, 3);
 
 	/* db_changes counts the rows of the last write */
-	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'x'", ""), DB_DONE);
+	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'x'", ""), RC_DONE);
 	assert_int_equal(db_changes(db), 3);
-	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'y' WHERE n < 0", ""), DB_DONE);
+	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'y' WHERE n < 0", ""), RC_DONE);
 	assert_int_equal(db_changes(db), 2);
-	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'y' WHERE id = 999", ""), DB_DONE);
+	assert_int_equal(db_run(db, NULL, "UPDATE t SET s = 'y' WHERE id = 999", ""), RC_DONE);
 	assert_int_equal(db_changes(db), 0);
-	assert_int_equal(db_run(db, NULL, "DELETE FROM t WHERE u = ?", "s", "c"), DB_DONE);
+	assert_int_equal(db_run(db, NULL, "DELETE FROM t WHERE u = ?", "s", "c"), RC_DONE);
 	assert_int_equal(db_changes(db), 1);
 
-	/* errors: bad SQL is DB_ERROR / NULL, never a crash */
-	assert_int_equal(db_exec(db, "THIS IS NOT SQL"), DB_ERROR);
+	/* errors: bad SQL is RC_ERROR / NULL, never a crash */
+	assert_int_equal(db_exec(db, "THIS IS NOT SQL"), RC_ERROR);
 	assert_null(db_prepare(db, "SELECT FROM WHERE"));
-	assert_int_equal(db_run(db, &st, "SELECT * FROM no_such_table", ""), DB_ERROR);
+	assert_int_equal(db_run(db, &st, "SELECT * FROM no_such_table", ""), RC_ERROR);
 	assert_null(st);
 	assert_true(strlen(db_errmsg(db)) > 0);
 	/* and the connection is still fine afterwards */
@@ -337,12 +337,12 @@ static void prepare_cache(void **state)
 	db_done(c);
 
 	/* a reused statement starts with no bindings from its last use */
-	assert_int_equal(db_bind_int(a, 1, 41), DB_OK);
-	assert_int_equal(db_step(a), DB_ROW);
+	assert_int_equal(db_bind_int(a, 1, 41), RC_OK);
+	assert_int_equal(db_step(a), RC_ROW);
 	assert_int_equal(db_col_int(a, 0), 42);
 	db_done(a);
 	a = db_prepare(db, sql);
-	assert_int_equal(db_step(a), DB_ROW);
+	assert_int_equal(db_step(a), RC_ROW);
 	assert_true(db_col_null(a, 0));	/* NULL + 1 */
 	db_done(a);
 
@@ -355,7 +355,7 @@ static void prepare_cache(void **state)
 		snprintf(text, sizeof(text), "SELECT %d + 0", i);
 		struct db_stmt *st = db_prepare(db, text);
 		assert_non_null(st);
-		assert_int_equal(db_step(st), DB_ROW);
+		assert_int_equal(db_step(st), RC_ROW);
 		assert_int_equal(db_col_int(st, 0), i);
 		db_done(st);
 	}
@@ -365,13 +365,13 @@ static void prepare_cache(void **state)
 	for (int k = 0; k < 3; k++) {
 		struct db_stmt *st = db_prepare(db, "SELECT 699 + 0");
 		assert_non_null(st);
-		assert_int_equal(db_step(st), DB_ROW);
+		assert_int_equal(db_step(st), RC_ROW);
 		assert_int_equal(db_col_int(st, 0), 699);
 		db_done(st);
 	}
-	/* db_run on an uncached statement leaves it open on DB_ROW; db_done frees it */
+	/* db_run on an uncached statement leaves it open on RC_ROW; db_done frees it */
 	struct db_stmt *st;
-	assert_int_equal(db_run(db, &st, "SELECT ? * 2 AS twice", "i", (int64_t)21), DB_ROW);
+	assert_int_equal(db_run(db, &st, "SELECT ? * 2 AS twice", "i", (int64_t)21), RC_ROW);
 	assert_int_equal(db_col_int(st, 0), 42);
 	db_done(st);
 	db_done(NULL);	/* harmless */
@@ -384,21 +384,21 @@ static void constraint_violations(void **state)
 	struct db *db = open_migrated("constraint.db");
 	const char *ins = "INSERT INTO users (created_at, updated_at, email, name, role)"
 			  " VALUES ('t', 't', ?, ?, 'admin')";
-	assert_int_equal(db_run(db, NULL, ins, "ss", "a@example.com", "A"), DB_DONE);
+	assert_int_equal(db_run(db, NULL, ins, "ss", "a@example.com", "A"), RC_DONE);
 	/* unique */
-	assert_int_equal(db_run(db, NULL, ins, "ss", "a@example.com", "B"), DB_CONSTRAINT);
+	assert_int_equal(db_run(db, NULL, ins, "ss", "a@example.com", "B"), RC_CONSTRAINT);
 	/* not null */
 	assert_int_equal(db_run(db, NULL, ins, "ss", "b@example.com", (const char *)NULL),
-			 DB_CONSTRAINT);
+			 RC_CONSTRAINT);
 	/* foreign key */
 	assert_int_equal(db_run(db, NULL, "INSERT INTO contacts (created_at, updated_at,"
 					  " company_id, first_name, last_name)"
 					  " VALUES ('t', 't', 12345, 'A', 'B')", ""),
-			 DB_CONSTRAINT);
+			 RC_CONSTRAINT);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM users"), 1);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM contacts"), 0);
 	/* the statement that failed is reusable */
-	assert_int_equal(db_run(db, NULL, ins, "ss", "c@example.com", "C"), DB_DONE);
+	assert_int_equal(db_run(db, NULL, ins, "ss", "c@example.com", "C"), RC_DONE);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM users"), 2);
 	db_disconnect(db);
 }
@@ -408,7 +408,7 @@ static void constraint_violations(void **state)
 struct txn_arg {
 	const char *value;
 	int calls;
-	int retries_left;	/* return DB_RETRY this many times first */
+	int retries_left;	/* return RC_RETRY this many times first */
 	int result;		/* what to return after inserting */
 	int64_t seen_before;	/* rows the function saw when it ran */
 	bool outside_txn;	/* set when the function ever ran outside a transaction */
@@ -423,16 +423,16 @@ static int insert_fn(struct db *db, void *p)
 		a->outside_txn = true;
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT COUNT(*) FROM t", "");
-	if (rc != DB_ROW)
+	if (rc != RC_ROW)
 		return rc;
 	a->seen_before = db_col_int(st, 0);
 	db_done(st);
 	rc = db_run(db, NULL, "INSERT INTO t (v) VALUES (?)", "s", a->value);
-	if (rc != DB_DONE)
+	if (rc != RC_DONE)
 		return rc;
 	if (a->retries_left > 0) {
 		a->retries_left--;
-		return DB_RETRY;
+		return RC_RETRY;
 	}
 	return a->result;
 }
@@ -441,14 +441,14 @@ static struct db *open_table(const char *name)
 {
 	struct db *db = open_db(name);
 	assert_int_equal(db_exec(db, "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY,"
-				     " v TEXT UNIQUE)"), DB_OK);
+				     " v TEXT UNIQUE)"), RC_OK);
 	return db;
 }
 
 static int64_t count_value(struct db *db, const char *v)
 {
 	struct db_stmt *st;
-	assert_int_equal(db_run(db, &st, "SELECT COUNT(*) FROM t WHERE v = ?", "s", v), DB_ROW);
+	assert_int_equal(db_run(db, &st, "SELECT COUNT(*) FROM t WHERE v = ?", "s", v), RC_ROW);
 	int64_t n = db_col_int(st, 0);
 	db_done(st);
 	return n;
@@ -458,15 +458,15 @@ static void begin_commit_rollback(void **state)
 {
 	(void)state;
 	struct db *db = open_table("begin.db");
-	assert_int_equal(db_begin(db), DB_OK);
+	assert_int_equal(db_begin(db), RC_OK);
 	assert_true(db_in_txn(db));
-	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('kept')", ""), DB_DONE);
-	assert_int_equal(db_commit(db), DB_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('kept')", ""), RC_DONE);
+	assert_int_equal(db_commit(db), RC_OK);
 	assert_false(db_in_txn(db));
-	assert_int_equal(db_begin(db), DB_OK);
-	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('dropped')", ""), DB_DONE);
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('dropped')", ""), RC_DONE);
 	assert_int_equal(count_value(db, "dropped"), 1);	/* visible inside */
-	assert_int_equal(db_rollback(db), DB_OK);
+	assert_int_equal(db_rollback(db), RC_OK);
 	assert_false(db_in_txn(db));
 	assert_int_equal(count_value(db, "kept"), 1);
 	assert_int_equal(count_value(db, "dropped"), 0);
@@ -477,8 +477,8 @@ static void txn_commits_on_ok(void **state)
 {
 	(void)state;
 	struct db *db = open_table("txn.db");
-	struct txn_arg a = { .value = "committed", .result = DB_OK };
-	assert_int_equal(db_txn(db, insert_fn, &a), DB_OK);
+	struct txn_arg a = { .value = "committed", .result = RC_OK };
+	assert_int_equal(db_txn(db, insert_fn, &a), RC_OK);
 	assert_int_equal(a.calls, 1);
 	assert_false(a.outside_txn);
 	assert_false(db_in_txn(db));
@@ -495,7 +495,7 @@ static void txn_rolls_back_otherwise(void **state)
 {
 	(void)state;
 	struct db *db = open_table("rollback.db");
-	int results[] = { DB_ERROR, DB_CONSTRAINT, 4, 99 };
+	int results[] = { RC_ERROR, RC_CONSTRAINT, 4, 99 };
 	for (size_t i = 0; i < N_ELEMS(results); i++) {
 		struct txn_arg a = { .value = "rolled back", .result = results[i] };
 		assert_int_equal(db_txn(db, insert_fn, &a), results[i]);
@@ -504,10 +504,10 @@ static void txn_rolls_back_otherwise(void **state)
 		assert_int_equal(count_value(db, "rolled back"), 0);
 	}
 	/* a constraint error inside the function rolls back what came before it */
-	struct txn_arg first = { .value = "dup", .result = DB_OK };
-	assert_int_equal(db_txn(db, insert_fn, &first), DB_OK);
-	struct txn_arg dup = { .value = "dup", .result = DB_OK };
-	assert_int_equal(db_txn(db, insert_fn, &dup), DB_CONSTRAINT);
+	struct txn_arg first = { .value = "dup", .result = RC_OK };
+	assert_int_equal(db_txn(db, insert_fn, &first), RC_OK);
+	struct txn_arg dup = { .value = "dup", .result = RC_OK };
+	assert_int_equal(db_txn(db, insert_fn, &dup), RC_CONSTRAINT);
 	assert_int_equal(dup.calls, 1);
 	assert_int_equal(count_value(db, "dup"), 1);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM t"), 1);
@@ -518,8 +518,8 @@ static void txn_retries_on_retry(void **state)
 {
 	(void)state;
 	struct db *db = open_table("retry.db");
-	struct txn_arg a = { .value = "third time", .retries_left = 2, .result = DB_OK };
-	assert_int_equal(db_txn(db, insert_fn, &a), DB_OK);
+	struct txn_arg a = { .value = "third time", .retries_left = 2, .result = RC_OK };
+	assert_int_equal(db_txn(db, insert_fn, &a), RC_OK);
 	assert_int_equal(a.calls, 3);
 	assert_false(a.outside_txn);
 	/* the first two attempts were rolled back: one row, and each attempt saw none */
@@ -527,41 +527,41 @@ static void txn_retries_on_retry(void **state)
 	assert_int_equal(a.seen_before, 0);
 	assert_false(db_in_txn(db));
 
-	/* a function that always loses gives up with DB_RETRY, rolled back, after a bounded number */
-	struct txn_arg loser = { .value = "never", .retries_left = 1000, .result = DB_OK };
-	assert_int_equal(db_txn(db, insert_fn, &loser), DB_RETRY);
+	/* a function that always loses gives up with RC_RETRY, rolled back, after a bounded number */
+	struct txn_arg loser = { .value = "never", .retries_left = 1000, .result = RC_OK };
+	assert_int_equal(db_txn(db, insert_fn, &loser), RC_RETRY);
 	assert_true(loser.calls > 2);
 	assert_true(loser.calls < 100);
 	assert_false(db_in_txn(db));
 	assert_int_equal(count_value(db, "never"), 0);
 
 	/* a function that fails after retrying returns that failure */
-	struct txn_arg later = { .value = "later", .retries_left = 1, .result = DB_ERROR };
-	assert_int_equal(db_txn(db, insert_fn, &later), DB_ERROR);
+	struct txn_arg later = { .value = "later", .retries_left = 1, .result = RC_ERROR };
+	assert_int_equal(db_txn(db, insert_fn, &later), RC_ERROR);
 	assert_int_equal(later.calls, 2);
 	assert_int_equal(count_value(db, "later"), 0);
 	db_disconnect(db);
 }
 
-/* While another connection holds the write lock, a plain begin says DB_RETRY. */
+/* While another connection holds the write lock, a plain begin says RC_RETRY. */
 static void busy_is_retryable(void **state)
 {
 	(void)state;
 	struct db *a = open_table("busy.db");
 	struct db *b = open_table("busy.db");
-	assert_int_equal(db_exec(b, "PRAGMA busy_timeout = 0"), DB_OK);
-	assert_int_equal(db_begin(a), DB_OK);
-	assert_int_equal(db_run(a, NULL, "INSERT INTO t (v) VALUES ('a')", ""), DB_DONE);
-	assert_int_equal(db_begin(b), DB_RETRY);
+	assert_int_equal(db_exec(b, "PRAGMA busy_timeout = 0"), RC_OK);
+	assert_int_equal(db_begin(a), RC_OK);
+	assert_int_equal(db_run(a, NULL, "INSERT INTO t (v) VALUES ('a')", ""), RC_DONE);
+	assert_int_equal(db_begin(b), RC_RETRY);
 	assert_false(db_in_txn(b));
 	/* a write outside a transaction is refused the same way */
-	assert_int_equal(db_run(b, NULL, "INSERT INTO t (v) VALUES ('b')", ""), DB_RETRY);
+	assert_int_equal(db_run(b, NULL, "INSERT INTO t (v) VALUES ('b')", ""), RC_RETRY);
 	/* readers are not blocked (WAL), and do not see uncommitted rows */
 	assert_int_equal(count_value(b, "a"), 0);
-	assert_int_equal(db_commit(a), DB_OK);
+	assert_int_equal(db_commit(a), RC_OK);
 	assert_int_equal(count_value(b, "a"), 1);
-	assert_int_equal(db_begin(b), DB_OK);
-	assert_int_equal(db_commit(b), DB_OK);
+	assert_int_equal(db_begin(b), RC_OK);
+	assert_int_equal(db_commit(b), RC_OK);
 	db_disconnect(a);
 	db_disconnect(b);
 }
@@ -578,7 +578,7 @@ static void *contend(void *p)
 	struct contender *c = p;
 	struct db *db = NULL;
 	char err[512];
-	if (db_connect(c->url, &db, err, sizeof(err)) != DB_OK) {
+	if (db_connect(c->url, &db, err, sizeof(err)) != RC_OK) {
 		c->rc = -100;
 		return NULL;
 	}
@@ -596,20 +596,20 @@ static void txn_waits_for_other_writer(void **state)
 	struct db *first = open_table("contend.db");
 	char url[512];
 	url_for("contend.db", url, sizeof(url));
-	assert_int_equal(db_begin(first), DB_OK);
-	assert_int_equal(db_run(first, NULL, "INSERT INTO t (v) VALUES ('first')", ""), DB_DONE);
+	assert_int_equal(db_begin(first), RC_OK);
+	assert_int_equal(db_run(first, NULL, "INSERT INTO t (v) VALUES ('first')", ""), RC_DONE);
 
-	struct contender c = { .url = url, .arg = { .value = "second", .result = DB_OK } };
+	struct contender c = { .url = url, .arg = { .value = "second", .result = RC_OK } };
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, contend, &c), 0);
 	int64_t hold_from = now_ms();
 	sleep_ms(200);
 	/* still holding: the second cannot have committed yet */
 	int64_t released = now_ms();
-	assert_int_equal(db_commit(first), DB_OK);
+	assert_int_equal(db_commit(first), RC_OK);
 	assert_int_equal(pthread_join(th, NULL), 0);
 
-	assert_int_equal(c.rc, DB_OK);
+	assert_int_equal(c.rc, RC_OK);
 	assert_true(c.arg.calls >= 1);
 	assert_false(c.arg.outside_txn);
 	/* it ran after the first committed: it saw the first row ... */
@@ -621,9 +621,9 @@ static void txn_waits_for_other_writer(void **state)
 	assert_int_equal(count_value(first, "second"), 1);
 	/* ids in commit order */
 	struct db_stmt *st;
-	assert_int_equal(db_run(first, &st, "SELECT v FROM t ORDER BY id", ""), DB_ROW);
+	assert_int_equal(db_run(first, &st, "SELECT v FROM t ORDER BY id", ""), RC_ROW);
 	assert_string_equal(db_col_text(st, 0), "first");
-	assert_int_equal(db_step(st), DB_ROW);
+	assert_int_equal(db_step(st), RC_ROW);
 	assert_string_equal(db_col_text(st, 0), "second");
 	db_done(st);
 	db_disconnect(first);
@@ -635,10 +635,10 @@ static void backup_copies(void **state)
 {
 	(void)state;
 	struct db *db = open_table("backup-src.db");
-	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('saved')", ""), DB_DONE);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('saved')", ""), RC_DONE);
 	char path[512], err[512] = "";
 	snprintf(path, sizeof(path), "%s/backup-copy.db", tmpdir);
-	assert_int_equal(db_backup(db, path, err, sizeof(err)), DB_OK);
+	assert_int_equal(db_backup(db, path, err, sizeof(err)), RC_OK);
 	db_disconnect(db);
 	db = open_db("backup-copy.db");
 	assert_int_equal(count_value(db, "saved"), 1);
@@ -647,7 +647,7 @@ static void backup_copies(void **state)
 	db = open_table("backup-src.db");
 	err[0] = '\0';
 	assert_int_equal(db_backup(db, "/nonexistent-dir-servio/x.db", err, sizeof(err)),
-			 DB_ERROR);
+			 RC_ERROR);
 	assert_true(strlen(err) > 0);
 	db_disconnect(db);
 }
@@ -662,7 +662,7 @@ static int64_t insert_company(struct db *db, const char *name, const char *email
 				 " notes) VALUES ('2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',"
 				 " ?, 'client', ?, ?) RETURNING id",
 			"sss", name, email, notes);
-	assert_int_equal(rc, DB_ROW);
+	assert_int_equal(rc, RC_ROW);
 	int64_t id = db_col_int(st, 0);
 	db_done(st);
 	return id;
@@ -687,14 +687,14 @@ static int search(struct db *db, const char *text, int64_t *first)
 	struct db_stmt *st;
 	int rc = db_run(db, &st, buf_str(&sql), "s", param);
 	buf_release(&sql);
-	if (rc != DB_ROW && rc != DB_DONE)
+	if (rc != RC_ROW && rc != RC_DONE)
 		fail_msg("search for \"%s\" (as %s) failed: %d %s", text, param, rc,
 			 db_errmsg(db));
 	xfree(param);
 	int n = 0;
 	if (first)
 		*first = 0;
-	while (rc == DB_ROW) {
+	while (rc == RC_ROW) {
 		if (n == 0 && first)
 			*first = db_col_int(st, 0);
 		n++;
@@ -702,7 +702,7 @@ static int search(struct db *db, const char *text, int64_t *first)
 	}
 	if (st)
 		db_done(st);
-	assert_int_equal(rc, DB_DONE);
+	assert_int_equal(rc, RC_DONE);
 	return n;
 }
 
@@ -742,13 +742,13 @@ static void fts_finds_companies(void **state)
 	}
 	/* the index follows updates and deletes */
 	assert_int_equal(db_run(db, NULL, "UPDATE companies SET name = 'Initech' WHERE id = ?", "i",
-				acme), DB_DONE);
+				acme), RC_DONE);
 	assert_int_equal(search(db, "acme printing", NULL), 0);
 	assert_int_equal(search(db, "acme", &first), 1);	/* still in the e-mail */
 	assert_int_equal(search(db, "initech", &first), 1);
 	assert_int_equal(first, acme);
 	assert_int_equal(db_run(db, NULL, "DELETE FROM companies WHERE id = ?", "i", globex),
-			 DB_DONE);
+			 RC_DONE);
 	assert_int_equal(search(db, "globex", NULL), 0);
 	assert_int_equal(search(db, "printer", NULL), 0);
 	db_disconnect(db);
@@ -826,7 +826,7 @@ static void *pool_thread(void *p)
 	probe->again = db_pool_get();
 	if (probe->db) {
 		struct db_stmt *st;
-		if (db_run(probe->db, &st, "SELECT COUNT(*) FROM t", "") == DB_ROW) {
+		if (db_run(probe->db, &st, "SELECT COUNT(*) FROM t", "") == RC_ROW) {
 			probe->answer = db_col_int(st, 0);
 			db_done(st);
 		}
@@ -838,7 +838,7 @@ static void pool_per_thread(void **state)
 {
 	(void)state;
 	struct db *setup = open_table("pool.db");
-	assert_int_equal(db_run(setup, NULL, "INSERT INTO t (v) VALUES ('x'), ('y')", ""), DB_DONE);
+	assert_int_equal(db_run(setup, NULL, "INSERT INTO t (v) VALUES ('x'), ('y')", ""), RC_DONE);
 	db_disconnect(setup);
 
 	char url[512];

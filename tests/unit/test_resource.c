@@ -1163,7 +1163,7 @@ static int fx_setup(void **state)
 		return -1;
 	char url[512], err[512];
 	snprintf(url, sizeof(url), "sqlite:%s/engine-%d.db", tmpdir, ++db_counter);
-	if (db_connect(url, &fx->db, err, sizeof(err)) != DB_OK || db_migrate(fx->db, false)) {
+	if (db_connect(url, &fx->db, err, sizeof(err)) != RC_OK || db_migrate(fx->db, false)) {
 		fprintf(stderr, "fixture: %s\n", err);
 		free(fx);
 		return -1;
@@ -1198,7 +1198,7 @@ static int64_t count(struct fx *fx, const char *sql, const char *fmt, ...)
 	else
 		rc = db_run(fx->db, &st, sql, "s", va_arg(ap, const char *));
 	va_end(ap);
-	assert_int_equal(rc, DB_ROW);
+	assert_int_equal(rc, RC_ROW);
 	int64_t n = db_col_int(st, 0);
 	db_done(st);
 	return n;
@@ -1222,14 +1222,14 @@ static json_t *create_ok(struct fx *fx, const struct resource *res, const char *
 	json_t *out = NULL, *errors = NULL;
 	int rc = resource_create(&fx->ctx, res, body, &out, &errors);
 	json_decref(body);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		dump_errors(text, errors);
 	assert_null(errors);
 	assert_non_null(out);
 	return out;
 }
 
-/* Creates and expects RS_INVALID (or the status given); returns the errors. */
+/* Creates and expects RC_INVALID (or the status given); returns the errors. */
 static json_t *create_fails(struct fx *fx, const struct resource *res, const char *text,
 			    int want)
 {
@@ -1256,7 +1256,7 @@ static json_t *update(struct fx *fx, const struct resource *res, int64_t id, con
 		*errors = errs;
 	else
 		json_decref(errs);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		assert_null(out);
 	return out;
 }
@@ -1287,7 +1287,7 @@ static json_t *page(struct fx *fx, const struct resource *res, const char *qs,
 	json_t *data = NULL;
 	*next = "unset";
 	int rc = resource_list(&fx->ctx, res, &q, &data, next);
-	if (rc != RS_OK)
+	if (rc != RC_OK)
 		fail_msg("list %s: status %d", qs, rc);
 	assert_non_null(data);
 	assert_true(json_is_array(data));
@@ -1428,27 +1428,27 @@ static void engine_create_and_get(void **state)
 
 	/* get returns exactly what create returned */
 	json_t *g = NULL;
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RS_OK);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RC_OK);
 	assert_true(json_equal(g, c));
 	json_decref(g);
 	g = (json_t *)0x1;
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, id + 1000, &g), RS_NOT_FOUND);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, id + 1000, &g), RC_NOT_FOUND);
 	assert_ptr_equal(g, (json_t *)0x1);
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, 0, &g), RS_NOT_FOUND);
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, -1, &g), RS_NOT_FOUND);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, 0, &g), RC_NOT_FOUND);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, -1, &g), RC_NOT_FOUND);
 
 	/* one audit entry, with the record as after and no before */
 	struct db_stmt *st;
 	assert_int_equal(db_run(fx->db, &st, "SELECT action, actor, actor_id, before, after,"
 					     " request_id FROM audit_log WHERE record_id = ?",
-				"i", id), DB_ROW);
+				"i", id), RC_ROW);
 	assert_string_equal(db_col_text(st, 0), "create");
 	assert_string_equal(db_col_text(st, 1), "test");
 	assert_true(db_col_null(st, 2));	/* the system: no user id */
 	assert_true(db_col_null(st, 3));
 	json_t *after = parse_json(db_col_text(st, 4));
 	assert_string_equal(db_col_text(st, 5), "req-1");
-	assert_int_equal(db_step(st), DB_DONE);
+	assert_int_equal(db_step(st), RC_DONE);
 	db_done(st);
 	assert_true(json_equal(after, c));
 	json_decref(after);
@@ -1481,7 +1481,7 @@ static void engine_create_invalid(void **state)
 {
 	struct fx *fx = *state;
 	json_t *errors = create_fails(fx, &company_resource,
-				      "{\"nmae\": \"x\", \"kind\": \"alien\"}", RS_INVALID);
+				      "{\"nmae\": \"x\", \"kind\": \"alien\"}", RC_INVALID);
 	assert_non_null(errors);
 	assert_int_equal(json_array_size(errors), 3);
 	assert_non_null(message_for(errors, "nmae"));
@@ -1489,16 +1489,16 @@ static void engine_create_invalid(void **state)
 	assert_non_null(message_for(errors, "name"));
 	json_decref(errors);
 	errors = create_fails(fx, &company_resource, "{\"name\": \"x\", \"kind\": null}",
-			      RS_INVALID);
+			      RC_INVALID);
 	assert_non_null(message_for(errors, "kind"));
 	json_decref(errors);
-	errors = create_fails(fx, &company_resource, "[]", RS_INVALID);
+	errors = create_fails(fx, &company_resource, "[]", RC_INVALID);
 	json_decref(errors);
 	/* nothing was written */
 	assert_int_equal(count(fx, "SELECT COUNT(*) FROM companies", ""), 0);
 	assert_int_equal(count(fx, "SELECT COUNT(*) FROM audit_log", ""), 0);
 	/* the audit log cannot be written through the engine */
-	errors = create_fails(fx, &audit_resource, "{\"action\": \"x\"}", RS_INVALID);
+	errors = create_fails(fx, &audit_resource, "{\"action\": \"x\"}", RC_INVALID);
 	json_decref(errors);
 }
 
@@ -1508,14 +1508,14 @@ static void engine_update(void **state)
 	json_t *c = create_ok(fx, &company_resource, "{\"name\": \"Acme\"}");
 	int64_t id = id_of(c);
 	json_t *u = update(fx, &company_resource, id, "{\"phone\": \"+49 30 1234\"}",
-			   RESOURCE_ANY_VERSION, RS_OK, NULL);
+			   RESOURCE_ANY_VERSION, RC_OK, NULL);
 	assert_int_equal(version_of(u), 2);
 	assert_string_equal(str_of(u, "phone"), "+49 30 1234");
 	assert_string_equal(str_of(u, "name"), "Acme");
 	assert_string_equal(str_of(u, "created_at"), str_of(c, "created_at"));
 	assert_true(strcmp(str_of(u, "updated_at"), str_of(c, "updated_at")) >= 0);
 	json_t *g;
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RS_OK);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RC_OK);
 	assert_true(json_equal(g, u));
 	json_decref(g);
 
@@ -1524,7 +1524,7 @@ static void engine_update(void **state)
 	struct db_stmt *st;
 	assert_int_equal(db_run(fx->db, &st, "SELECT before, after FROM audit_log WHERE"
 					     " record_id = ? AND action = 'update'", "i", id),
-			 DB_ROW);
+			 RC_ROW);
 	json_t *before = parse_json(db_col_text(st, 0));
 	json_t *after = parse_json(db_col_text(st, 1));
 	db_done(st);
@@ -1537,70 +1537,70 @@ static void engine_update(void **state)
 
 	/* a no-op update keeps the version and writes no audit entry */
 	json_t *same = update(fx, &company_resource, id, "{\"phone\": \"+49 30 1234\"}",
-			      RESOURCE_ANY_VERSION, RS_OK, NULL);
+			      RESOURCE_ANY_VERSION, RC_OK, NULL);
 	assert_int_equal(version_of(same), 2);
 	assert_true(json_equal(same, u));
 	json_decref(same);
-	same = update(fx, &company_resource, id, "{}", 2, RS_OK, NULL);
+	same = update(fx, &company_resource, id, "{}", 2, RC_OK, NULL);
 	assert_int_equal(version_of(same), 2);
 	json_decref(same);
 	same = update(fx, &company_resource, id, "{\"kind\": \"client\", \"name\": \"Acme\"}",
-		      RESOURCE_ANY_VERSION, RS_OK, NULL);
+		      RESOURCE_ANY_VERSION, RC_OK, NULL);
 	assert_int_equal(version_of(same), 2);
 	json_decref(same);
 	assert_int_equal(audit_rows(fx, id), 2);
 
 	/* a stale expected version is refused and changes nothing */
-	update(fx, &company_resource, id, "{\"phone\": \"999\"}", 1, RS_STALE, NULL);
-	update(fx, &company_resource, id, "{\"phone\": \"999\"}", 3, RS_STALE, NULL);
+	update(fx, &company_resource, id, "{\"phone\": \"999\"}", 1, RC_STALE, NULL);
+	update(fx, &company_resource, id, "{\"phone\": \"999\"}", 3, RC_STALE, NULL);
 	assert_int_equal(audit_rows(fx, id), 2);
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RS_OK);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RC_OK);
 	assert_int_equal(version_of(g), 2);
 	assert_string_equal(str_of(g, "phone"), "+49 30 1234");
 	json_decref(g);
 	/* the current one works */
 	json_t *v3 = update(fx, &company_resource, id, "{\"phone\": \"999\", \"kind\": \"partner\"}",
-			    2, RS_OK, NULL);
+			    2, RC_OK, NULL);
 	assert_int_equal(version_of(v3), 3);
 	assert_string_equal(str_of(v3, "kind"), "partner");
 	json_decref(v3);
 
 	/* null clears an optional field */
-	json_t *v4 = update(fx, &company_resource, id, "{\"phone\": null}", 3, RS_OK, NULL);
+	json_t *v4 = update(fx, &company_resource, id, "{\"phone\": null}", 3, RC_OK, NULL);
 	assert_true(json_is_null(json_object_get(v4, "phone")));
 	assert_int_equal(version_of(v4), 4);
 	json_decref(v4);
 
 	/* invalid patches: named errors, nothing changes */
 	json_t *errors = NULL;
-	update(fx, &company_resource, id, "{\"name\": null}", RESOURCE_ANY_VERSION, RS_INVALID,
+	update(fx, &company_resource, id, "{\"name\": null}", RESOURCE_ANY_VERSION, RC_INVALID,
 	       &errors);
 	assert_non_null(strstr(message_for(errors, "name"), "cannot be cleared"));
 	json_decref(errors);
-	update(fx, &company_resource, id, "{\"version\": 9}", RESOURCE_ANY_VERSION, RS_INVALID,
+	update(fx, &company_resource, id, "{\"version\": 9}", RESOURCE_ANY_VERSION, RC_INVALID,
 	       &errors);
 	assert_non_null(message_for(errors, "version"));
 	json_decref(errors);
 	update(fx, &company_resource, id, "{\"kind\": \"alien\", \"bogus\": 1}",
-	       RESOURCE_ANY_VERSION, RS_INVALID, &errors);
+	       RESOURCE_ANY_VERSION, RC_INVALID, &errors);
 	assert_int_equal(json_array_size(errors), 2);
 	json_decref(errors);
 	update(fx, &company_resource, id, "{\"referred_by_id\": 424242}", RESOURCE_ANY_VERSION,
-	       RS_INVALID, &errors);
+	       RC_INVALID, &errors);
 	assert_non_null(strstr(message_for(errors, "referred_by_id"),
 			       "refers to no company with id 424242"));
 	json_decref(errors);
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RS_OK);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RC_OK);
 	assert_int_equal(version_of(g), 4);
 	json_decref(g);
 	assert_int_equal(audit_rows(fx, id), 4);
 
 	/* unknown records */
 	update(fx, &company_resource, id + 1000, "{\"phone\": \"1\"}", RESOURCE_ANY_VERSION,
-	       RS_NOT_FOUND, NULL);
-	update(fx, &company_resource, id + 1000, "{}", RESOURCE_ANY_VERSION, RS_NOT_FOUND, NULL);
+	       RC_NOT_FOUND, NULL);
+	update(fx, &company_resource, id + 1000, "{}", RESOURCE_ANY_VERSION, RC_NOT_FOUND, NULL);
 	/* the audit log is not updatable */
-	update(fx, &audit_resource, 1, "{}", RESOURCE_ANY_VERSION, RS_NOT_FOUND, NULL);
+	update(fx, &audit_resource, 1, "{}", RESOURCE_ANY_VERSION, RC_NOT_FOUND, NULL);
 	json_decref(u);
 	json_decref(c);
 }
@@ -1613,11 +1613,11 @@ static void engine_audit_actor_and_list(void **state)
 	fx->actor.request_id = NULL;
 	json_t *c = create_ok(fx, &company_resource, "{\"name\": \"Audited\"}");
 	int64_t id = id_of(c);
-	json_decref(update(fx, &company_resource, id, "{\"phone\": \"1\"}", 1, RS_OK, NULL));
+	json_decref(update(fx, &company_resource, id, "{\"phone\": \"1\"}", 1, RC_OK, NULL));
 	json_t *out = NULL;
-	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 2, true, &out), RS_OK);
+	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 2, true, &out), RC_OK);
 	json_decref(out);
-	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 3, false, &out), RS_OK);
+	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 3, false, &out), RC_OK);
 	json_decref(out);
 
 	char qs[128];
@@ -1656,7 +1656,7 @@ static void engine_archive_restore(void **state)
 	json_t *b = create_ok(fx, &company_resource, "{\"name\": \"Live Co\"}");
 	int64_t id = id_of(a);
 	json_t *out = NULL;
-	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 1, true, &out), RS_OK);
+	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 1, true, &out), RC_OK);
 	assert_true(json_is_string(json_object_get(out, "archived_at")));
 	assert_int_equal(version_of(out), 2);
 	json_decref(out);
@@ -1678,13 +1678,13 @@ static void engine_archive_restore(void **state)
 	json_decref(list);
 	/* still readable by id */
 	json_t *g;
-	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RS_OK);
+	assert_int_equal(resource_get(&fx->ctx, &company_resource, id, &g), RC_OK);
 	assert_false(json_is_null(json_object_get(g, "archived_at")));
 	json_decref(g);
 
 	/* archiving again changes nothing */
 	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, RESOURCE_ANY_VERSION,
-					  true, &out), RS_OK);
+					  true, &out), RC_OK);
 	assert_int_equal(version_of(out), 2);
 	json_decref(out);
 	assert_int_equal(audit_rows(fx, id), 2);
@@ -1692,9 +1692,9 @@ static void engine_archive_restore(void **state)
 	/* restore needs the current version */
 	out = (json_t *)0x1;
 	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 1, false, &out),
-			 RS_STALE);
+			 RC_STALE);
 	assert_ptr_equal(out, (json_t *)0x1);
-	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 2, false, &out), RS_OK);
+	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 2, false, &out), RC_OK);
 	assert_true(json_is_null(json_object_get(out, "archived_at")));
 	assert_int_equal(version_of(out), 3);
 	json_decref(out);
@@ -1705,7 +1705,7 @@ static void engine_archive_restore(void **state)
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	/* restoring a live record changes nothing */
-	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 3, false, &out), RS_OK);
+	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 3, false, &out), RC_OK);
 	assert_int_equal(version_of(out), 3);
 	json_decref(out);
 	assert_int_equal(count(fx, "SELECT COUNT(*) FROM audit_log WHERE record_id = ? AND"
@@ -1713,14 +1713,14 @@ static void engine_archive_restore(void **state)
 
 	out = (json_t *)0x1;
 	assert_int_equal(resource_archive(&fx->ctx, &company_resource, 424242, RESOURCE_ANY_VERSION,
-					  true, &out), RS_NOT_FOUND);
+					  true, &out), RC_NOT_FOUND);
 	assert_int_equal(resource_archive(&fx->ctx, &audit_resource, 1, RESOURCE_ANY_VERSION, true,
-					  &out), RS_NOT_FOUND);
+					  &out), RC_NOT_FOUND);
 	assert_ptr_equal(out, (json_t *)0x1);
 	/* an archived record may still be edited */
-	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 3, true, &out), RS_OK);
+	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id, 3, true, &out), RC_OK);
 	json_decref(out);
-	json_t *u = update(fx, &company_resource, id, "{\"notes\": \"gone\"}", 4, RS_OK, NULL);
+	json_t *u = update(fx, &company_resource, id, "{\"notes\": \"gone\"}", 4, RC_OK, NULL);
 	assert_int_equal(version_of(u), 5);
 	json_decref(u);
 	json_decref(a);
@@ -1733,7 +1733,7 @@ static void engine_references(void **state)
 	char text[512];
 	json_t *errors = create_fails(fx, &contact_resource,
 				      "{\"company_id\": 999999, \"first_name\": \"A\","
-				      " \"last_name\": \"B\"}", RS_INVALID);
+				      " \"last_name\": \"B\"}", RC_INVALID);
 	assert_int_equal(json_array_size(errors), 1);
 	assert_string_equal(message_for(errors, "company_id"),
 			    "refers to no company with id 999999");
@@ -1744,18 +1744,18 @@ static void engine_references(void **state)
 	json_t *gone = create_ok(fx, &company_resource, "{\"name\": \"Gone\"}");
 	json_t *out;
 	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id_of(gone),
-					  RESOURCE_ANY_VERSION, true, &out), RS_OK);
+					  RESOURCE_ANY_VERSION, true, &out), RC_OK);
 	json_decref(out);
 
 	/* a reference to an archived company is refused, on create and on update */
 	snprintf(text, sizeof(text), "{\"company_id\": %lld, \"first_name\": \"A\","
 		 " \"last_name\": \"B\"}", (long long)id_of(gone));
-	errors = create_fails(fx, &contact_resource, text, RS_INVALID);
+	errors = create_fails(fx, &contact_resource, text, RC_INVALID);
 	assert_non_null(strstr(message_for(errors, "company_id"), "archived company"));
 	json_decref(errors);
 	snprintf(text, sizeof(text), "{\"name\": \"Referred\", \"referred_by_id\": %lld}",
 		 (long long)id_of(gone));
-	errors = create_fails(fx, &company_resource, text, RS_INVALID);
+	errors = create_fails(fx, &company_resource, text, RC_INVALID);
 	assert_non_null(strstr(message_for(errors, "referred_by_id"), "archived"));
 	json_decref(errors);
 
@@ -1763,26 +1763,26 @@ static void engine_references(void **state)
 		 " \"last_name\": \"B\"}", (long long)id_of(live));
 	json_t *contact = create_ok(fx, &contact_resource, text);
 	snprintf(text, sizeof(text), "{\"company_id\": %lld}", (long long)id_of(gone));
-	update(fx, &contact_resource, id_of(contact), text, RESOURCE_ANY_VERSION, RS_INVALID,
+	update(fx, &contact_resource, id_of(contact), text, RESOURCE_ANY_VERSION, RC_INVALID,
 	       &errors);
 	assert_non_null(strstr(message_for(errors, "company_id"), "archived"));
 	json_decref(errors);
 	update(fx, &contact_resource, id_of(contact), "{\"company_id\": 777777}",
-	       RESOURCE_ANY_VERSION, RS_INVALID, &errors);
+	       RESOURCE_ANY_VERSION, RC_INVALID, &errors);
 	assert_non_null(strstr(message_for(errors, "company_id"), "777777"));
 	json_decref(errors);
 
 	/* after its company is archived, other edits to the contact still work */
 	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id_of(live),
-					  RESOURCE_ANY_VERSION, true, &out), RS_OK);
+					  RESOURCE_ANY_VERSION, true, &out), RC_OK);
 	json_decref(out);
 	json_t *u = update(fx, &contact_resource, id_of(contact), "{\"title\": \"CEO\"}",
-			   RESOURCE_ANY_VERSION, RS_OK, NULL);
+			   RESOURCE_ANY_VERSION, RC_OK, NULL);
 	assert_string_equal(str_of(u, "title"), "CEO");
 	json_decref(u);
 	/* but naming the archived company again, even unchanged, is a no-op, not an error */
 	snprintf(text, sizeof(text), "{\"company_id\": %lld}", (long long)id_of(live));
-	u = update(fx, &contact_resource, id_of(contact), text, RESOURCE_ANY_VERSION, RS_OK, NULL);
+	u = update(fx, &contact_resource, id_of(contact), text, RESOURCE_ANY_VERSION, RC_OK, NULL);
 	json_decref(u);
 
 	/* assets: the site must belong to the asset's company */
@@ -1794,7 +1794,7 @@ static void engine_references(void **state)
 	assert_string_equal(str_of(site, "timezone"), "Europe/Berlin");
 	snprintf(text, sizeof(text), "{\"company_id\": %lld, \"site_id\": %lld, \"name\": \"P\","
 		 " \"kind\": \"printer\"}", (long long)id_of(c2), (long long)id_of(site));
-	errors = create_fails(fx, &asset_resource, text, RS_INVALID);
+	errors = create_fails(fx, &asset_resource, text, RC_INVALID);
 	assert_non_null(strstr(message_for(errors, "site_id"), "belongs to another company"));
 	json_decref(errors);
 	snprintf(text, sizeof(text), "{\"company_id\": %lld, \"site_id\": %lld, \"name\": \"P\","
@@ -1804,17 +1804,17 @@ static void engine_references(void **state)
 	assert_string_equal(str_of(asset, "warranty_expires_on"), "2028-02-29");
 	/* moving the asset to the other company without moving its site is refused */
 	snprintf(text, sizeof(text), "{\"company_id\": %lld}", (long long)id_of(c2));
-	update(fx, &asset_resource, id_of(asset), text, RESOURCE_ANY_VERSION, RS_INVALID, &errors);
+	update(fx, &asset_resource, id_of(asset), text, RESOURCE_ANY_VERSION, RC_INVALID, &errors);
 	assert_non_null(message_for(errors, "site_id"));
 	json_decref(errors);
 	snprintf(text, sizeof(text), "{\"company_id\": %lld, \"site_id\": null}",
 		 (long long)id_of(c2));
-	u = update(fx, &asset_resource, id_of(asset), text, RESOURCE_ANY_VERSION, RS_OK, NULL);
+	u = update(fx, &asset_resource, id_of(asset), text, RESOURCE_ANY_VERSION, RC_OK, NULL);
 	assert_true(json_is_null(json_object_get(u, "site_id")));
 	json_decref(u);
 	snprintf(text, sizeof(text), "{\"company_id\": %lld, \"site_id\": 555555,"
 		 " \"name\": \"Q\", \"kind\": \"server\"}", (long long)id_of(c1));
-	errors = create_fails(fx, &asset_resource, text, RS_INVALID);
+	errors = create_fails(fx, &asset_resource, text, RC_INVALID);
 	assert_non_null(strstr(message_for(errors, "site_id"), "refers to no site"));
 	json_decref(errors);
 
@@ -1860,7 +1860,7 @@ static void engine_conflicts_and_lists(void **state)
 
 	json_t *errors = create_fails(fx, &user_resource, "{\"email\": \"a@example.com\","
 							  " \"name\": \"B\", \"role\": \"sales\"}",
-				      RS_CONFLICT);
+				      RC_CONFLICT);
 	assert_non_null(errors);
 	assert_int_equal(json_array_size(errors), 1);
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(errors, 0),
@@ -1874,21 +1874,21 @@ static void engine_conflicts_and_lists(void **state)
 	/* left out: the column's default, an empty list */
 	assert_true(json_is_array(json_object_get(u2, "skills")));
 	assert_int_equal(json_array_size(json_object_get(u2, "skills")), 0);
-	update(fx, &user_resource, id_of(u2), "{\"email\": \"a@example.com\"}", 1, RS_CONFLICT,
+	update(fx, &user_resource, id_of(u2), "{\"email\": \"a@example.com\"}", 1, RC_CONFLICT,
 	       &errors);
 	assert_int_equal(json_array_size(errors), 1);
 	json_decref(errors);
 	json_t *g;
-	assert_int_equal(resource_get(&fx->ctx, &user_resource, id_of(u2), &g), RS_OK);
+	assert_int_equal(resource_get(&fx->ctx, &user_resource, id_of(u2), &g), RC_OK);
 	assert_int_equal(version_of(g), 1);
 	assert_string_equal(str_of(g, "email"), "b@example.com");
 	json_decref(g);
 	/* lists replace as a whole; an equal list is no change */
 	json_t *u = update(fx, &user_resource, id_of(u1),
-			   "{\"skills\": [\"printers\", \"networks\"]}", 1, RS_OK, NULL);
+			   "{\"skills\": [\"printers\", \"networks\"]}", 1, RC_OK, NULL);
 	assert_int_equal(version_of(u), 1);
 	json_decref(u);
-	u = update(fx, &user_resource, id_of(u1), "{\"skills\": [\"cctv\"]}", 1, RS_OK, NULL);
+	u = update(fx, &user_resource, id_of(u1), "{\"skills\": [\"cctv\"]}", 1, RC_OK, NULL);
 	assert_int_equal(version_of(u), 2);
 	assert_int_equal(json_array_size(json_object_get(u, "skills")), 1);
 	json_decref(u);
@@ -1930,7 +1930,7 @@ static void make_firm(struct fx *fx, struct firm *firm)
 		snprintf(day, sizeof(day), "2026-01-%02dT00:00:00Z", 1 + (i * 3) % 5);
 		assert_int_equal(db_run(fx->db, NULL, "UPDATE companies SET created_at = ?,"
 						      " updated_at = ? WHERE id = ?", "ssi", day,
-					day, firm->ids[i]), DB_DONE);
+					day, firm->ids[i]), RC_DONE);
 	}
 }
 
@@ -1976,7 +1976,7 @@ static void engine_paging(void **state)
 	json_t *out;
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(resource_archive(&fx->ctx, &company_resource, firm.ids[i],
-						  RESOURCE_ANY_VERSION, true, &out), RS_OK);
+						  RESOURCE_ANY_VERSION, true, &out), RC_OK);
 		json_decref(out);
 	}
 	int pages;
@@ -2017,7 +2017,7 @@ static void insert_between(struct fx *fx, int page_no, void *arg)
 		int64_t id = count(fx, "SELECT id FROM companies WHERE name = 'Company 24'", "");
 		json_t *out;
 		assert_int_equal(resource_archive(&fx->ctx, &company_resource, id,
-						  RESOURCE_ANY_VERSION, true, &out), RS_OK);
+						  RESOURCE_ANY_VERSION, true, &out), RC_OK);
 		json_decref(out);
 		p->archived = id;
 	}
@@ -2240,13 +2240,13 @@ static void engine_search(void **state)
 	/* archived records drop out of search too, and the index follows renames */
 	json_t *out;
 	assert_int_equal(resource_archive(&fx->ctx, &company_resource, id_of(globex),
-					  RESOURCE_ANY_VERSION, true, &out), RS_OK);
+					  RESOURCE_ANY_VERSION, true, &out), RC_OK);
 	json_decref(out);
 	list = list_all(fx, &company_resource, "q=printing");
 	assert_int_equal(json_array_size(list), 1);
 	json_decref(list);
 	json_decref(update(fx, &company_resource, id_of(acme), "{\"name\": \"Initech\"}",
-			   RESOURCE_ANY_VERSION, RS_OK, NULL));
+			   RESOURCE_ANY_VERSION, RC_OK, NULL));
 	list = list_all(fx, &company_resource, "q=acme");
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
@@ -2283,7 +2283,7 @@ static int nested_txn(struct db *db, void *arg)
 	json_decref(a);
 	json_decref(b);
 	assert_true(db_in_txn(db));
-	return n->first_rc == RS_OK && n->second_rc == RS_OK ? DB_OK : DB_ERROR;
+	return n->first_rc == RC_OK && n->second_rc == RC_OK ? RC_OK : RC_ERROR;
 }
 
 static void engine_nested_writes(void **state)
@@ -2292,15 +2292,15 @@ static void engine_nested_writes(void **state)
 	/* the second one breaks a rule the engine checks in the transaction (a dangling
 	   reference): the first, already written, goes with the rollback */
 	struct nested bad = { fx, "{\"name\": \"Nested Two\", \"referred_by_id\": 999999}", -1, -1 };
-	assert_int_equal(db_txn(fx->db, nested_txn, &bad), DB_ERROR);
-	assert_int_equal(bad.first_rc, RS_OK);
-	assert_int_equal(bad.second_rc, RS_INVALID);
+	assert_int_equal(db_txn(fx->db, nested_txn, &bad), RC_ERROR);
+	assert_int_equal(bad.first_rc, RC_OK);
+	assert_int_equal(bad.second_rc, RC_INVALID);
 	assert_false(db_in_txn(fx->db));
 	assert_int_equal(count(fx, "SELECT COUNT(*) FROM companies", ""), 0);
 	assert_int_equal(count(fx, "SELECT COUNT(*) FROM audit_log", ""), 0);
 	/* both valid: one commit writes both, with their audit entries */
 	struct nested good = { fx, "{\"name\": \"Nested Two\"}", -1, -1 };
-	assert_int_equal(db_txn(fx->db, nested_txn, &good), DB_OK);
+	assert_int_equal(db_txn(fx->db, nested_txn, &good), RC_OK);
 	assert_int_equal(count(fx, "SELECT COUNT(*) FROM companies", ""), 2);
 	assert_int_equal(count(fx, "SELECT COUNT(*) FROM audit_log WHERE resource = 'companies'",
 			       ""),

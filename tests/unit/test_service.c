@@ -179,20 +179,20 @@ static int fx_setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 	char url[256], err[256];
 	snprintf(url, sizeof(url), "sqlite:%s/service-%d.db", tmpdir, ++counter);
-	if (!fx || db_connect(url, &fx->db, err, sizeof(err)) != DB_OK ||
-	    db_migrate(fx->db, false) != DB_OK)
+	if (!fx || db_connect(url, &fx->db, err, sizeof(err)) != RC_OK ||
+	    db_migrate(fx->db, false) != RC_OK)
 		return -1;
 	arena_init(&fx->arena);
 	fx->actor = (struct audit_actor){ .label = "test", .role = ROLE_ADMIN };
 	fx->ctx = (struct resource_ctx){ .db = fx->db, .arena = &fx->arena, .actor = &fx->actor };
 	*state = fx;
-	json_t *c = create(fx, &company_resource, "{\"name\": \"Acme\"}", RS_OK);
+	json_t *c = create(fx, &company_resource, "{\"name\": \"Acme\"}", RC_OK);
 	fx->company = json_integer_value(json_object_get(c, "id"));
 	json_decref(c);
 	json_t *u = create(fx, &user_resource,
 			   "{\"email\": \"Tech@Example.com\", \"name\": \"Tech\", \"role\":"
 			   " \"technician\", \"password\": \"a-long-password-1\"}",
-			   RS_OK);
+			   RC_OK);
 	fx->user = json_integer_value(json_object_get(u, "id"));
 	/* the password is hashed into a hidden column, never shown */
 	assert_null(json_object_get(u, "password"));
@@ -215,7 +215,7 @@ static int fx_teardown(void **state)
 static int64_t scalar(struct fx *fx, const char *sql, int64_t arg)
 {
 	struct db_stmt *st;
-	assert_int_equal(db_run(fx->db, &st, sql, "i", arg), DB_ROW);
+	assert_int_equal(db_run(fx->db, &st, sql, "i", arg), RC_ROW);
 	int64_t v = db_col_int(st, 0);
 	db_done(st);
 	return v;
@@ -226,7 +226,7 @@ static json_t *ticket(struct fx *fx, const char *extra)
 	char body[512];
 	snprintf(body, sizeof(body), "{\"subject\": \"Printer\", \"company_id\": %lld%s%s}",
 		 (long long)fx->company, *extra ? ", " : "", extra);
-	return create(fx, &ticket_resource, body, RS_OK);
+	return create(fx, &ticket_resource, body, RC_OK);
 }
 
 static void numbers_history_and_hidden(void **state)
@@ -241,10 +241,10 @@ static void numbers_history_and_hidden(void **state)
 	/* hidden columns are neither shown nor writable */
 	assert_null(json_object_get(a, "sla_warnings"));
 	assert_int_equal(update(fx, &ticket_resource, id, "{\"sla_warnings\": 3}", NULL),
-			 RS_INVALID);
+			 RC_INVALID);
 	/* present adds the sla object */
 	assert_true(json_is_object(json_object_get(a, "sla")));
-	assert_int_equal(update(fx, &ticket_resource, id, "{\"priority\": \"high\"}", NULL), RS_OK);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"priority\": \"high\"}", NULL), RC_OK);
 	assert_int_equal(scalar(fx, "SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ?"
 				    " AND kind = 'priority'", id), 1);
 	json_decref(a);
@@ -258,17 +258,17 @@ static void transitions(void **state)
 	int64_t id = json_integer_value(json_object_get(t, "id"));
 	json_decref(t);
 	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"closed\"}", NULL),
-			 RS_CONFLICT);
+			 RC_CONFLICT);
 	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"resolved\"}", NULL),
-			 RS_INVALID);	/* no resolution */
+			 RC_INVALID);	/* no resolution */
 	json_t *r;
 	assert_int_equal(update(fx, &ticket_resource, id,
-				"{\"status\": \"resolved\", \"resolution\": \"fixed\"}", &r), RS_OK);
+				"{\"status\": \"resolved\", \"resolution\": \"fixed\"}", &r), RC_OK);
 	assert_true(json_is_string(json_object_get(r, "resolved_at")));
 	json_decref(r);
-	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"closed\"}", NULL), RS_OK);
-	assert_int_equal(update(fx, &ticket_resource, id, "{\"subject\": \"x\"}", NULL), RS_CONFLICT);
-	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"in_progress\"}", &r), RS_OK);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"closed\"}", NULL), RC_OK);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"subject\": \"x\"}", NULL), RC_CONFLICT);
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"status\": \"in_progress\"}", &r), RC_OK);
 	assert_true(json_is_null(json_object_get(r, "resolved_at")));
 	assert_true(json_is_null(json_object_get(r, "closed_at")));
 	json_decref(r);
@@ -283,22 +283,22 @@ static void children_belong_to_their_parent(void **state)
 	json_decref(a);
 	json_decref(b);
 	fx->ctx.parent_id = ida;
-	json_t *note = create(fx, &ticket_note_resource, "{\"body\": \"hello\"}", RS_OK);
+	json_t *note = create(fx, &ticket_note_resource, "{\"body\": \"hello\"}", RC_OK);
 	int64_t nid = json_integer_value(json_object_get(note, "id"));
 	assert_int_equal(json_integer_value(json_object_get(note, "ticket_id")), ida);
 	assert_int_equal(json_integer_value(json_object_get(note, "author_id")), fx->user);
 	json_decref(note);
 	json_t *got;
-	assert_int_equal(resource_get(&fx->ctx, &ticket_note_resource, nid, &got), RS_OK);
+	assert_int_equal(resource_get(&fx->ctx, &ticket_note_resource, nid, &got), RC_OK);
 	json_decref(got);
 	/* the same note through the other ticket does not exist */
 	fx->ctx.parent_id = idb;
-	assert_int_equal(resource_get(&fx->ctx, &ticket_note_resource, nid, &got), RS_NOT_FOUND);
+	assert_int_equal(resource_get(&fx->ctx, &ticket_note_resource, nid, &got), RC_NOT_FOUND);
 	assert_int_equal(update(fx, &ticket_note_resource, nid, "{\"body\": \"x\"}", NULL),
-			 RS_NOT_FOUND);
+			 RC_NOT_FOUND);
 	/* nor under a ticket that does not exist */
 	fx->ctx.parent_id = 999999;
-	json_decref(create(fx, &ticket_note_resource, "{\"body\": \"x\"}", RS_NOT_FOUND));
+	json_decref(create(fx, &ticket_note_resource, "{\"body\": \"x\"}", RC_NOT_FOUND));
 	fx->ctx.parent_id = 0;
 }
 
@@ -308,13 +308,13 @@ static void parts_quantities_and_defaults(void **state)
 	json_t *p = create(fx, &product_resource,
 			   "{\"sku\": \"F-1\", \"name\": \"Fuser\", \"kind\": \"equipment\","
 			   " \"unit_cost\": 800, \"unit_price\": 1200}",
-			   RS_OK);
+			   RC_OK);
 	json_t *t = ticket(fx, "");
 	fx->ctx.parent_id = json_integer_value(json_object_get(t, "id"));
 	char body[128];
 	snprintf(body, sizeof(body), "{\"product_id\": %lld, \"quantity\": 2.25}",
 		 (long long)json_integer_value(json_object_get(p, "id")));
-	json_t *part = create(fx, &part_resource, body, RS_OK);
+	json_t *part = create(fx, &part_resource, body, RC_OK);
 	assert_true(json_real_value(json_object_get(part, "quantity")) == 2.25);
 	assert_int_equal(json_integer_value(json_object_get(part, "unit_price")), 1200);
 	assert_int_equal(scalar(fx, "SELECT quantity FROM ticket_parts WHERE id = ?",
@@ -333,7 +333,7 @@ static void parts_quantities_and_defaults(void **state)
 static void search_common_word(void **state)
 {
 	struct fx *fx = *state;
-	assert_int_equal(db_exec(fx->db, "BEGIN"), DB_OK);
+	assert_int_equal(db_exec(fx->db, "BEGIN"), RC_OK);
 	for (int i = 0; i < 2600; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "%s %05d", i % 2 ? "Zebra Printing" : "Other", i);
@@ -342,9 +342,9 @@ static void search_common_word(void **state)
 					" VALUES ('2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', ?,"
 					" 'client')",
 					"s", name),
-				 DB_DONE);
+				 RC_DONE);
 	}
-	assert_int_equal(db_exec(fx->db, "COMMIT"), DB_OK);
+	assert_int_equal(db_exec(fx->db, "COMMIT"), RC_OK);
 	assert_true(db_fts_common(fx->db, "companies", "\"zebra\"*", 1000));
 	assert_false(db_fts_common(fx->db, "companies", "\"zebra\"*", 5000));
 	/* walk every page: 1300 matches in name order, each once */
@@ -359,7 +359,7 @@ static void search_common_word(void **state)
 						      &fx->arena, &err), 0);
 		json_t *data;
 		const char *next;
-		assert_int_equal(resource_list(&fx->ctx, &company_resource, &q, &data, &next), RS_OK);
+		assert_int_equal(resource_list(&fx->ctx, &company_resource, &q, &data, &next), RC_OK);
 		size_t i;
 		json_t *rec;
 		json_array_foreach(data, i, rec) {
