@@ -40,6 +40,13 @@ int api_resource_get(struct http_req *req);
 int api_resource_list(struct http_req *req);
 /* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
 int api_quote_get(struct http_req *req);
+/*
+ * resources.c: POST /{resource}/{id}/{action} for every action of the
+ * resources of the route table that has roles. Returns 0 and a heap table
+ * in *out (lives until exit), or -1 (logged).
+ */
+int api_action_routes(const struct http_route *table, size_t n, struct http_route **out,
+		      size_t *nout);
 
 /*
  * Builds the whole route table once (heap, lives until exit).
@@ -77,10 +84,11 @@ bool api_version_or_reply(struct http_req *req, const char *what, int64_t *versi
 /*
  * Replies a domain result (enum result): rec with its ETag and
  * status on RC_OK, else the problem (404 naming what and id when id is not
- * 0, 422, 409 with the first error, 412). Takes rec and errors. Returns as
- * the http_reply functions; -1 for RC_ERROR (the pipeline replies 500).
+ * 0, 422, 403 or 409 with the first error, 412). rec and errors are
+ * borrowed (the request's). Returns as the http_reply functions; -1 for a
+ * failure of ours (the pipeline replies 500).
  */
-int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, int status,
+int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *errors, int status,
 		     const char *what, int64_t id);
 
 struct resource_ctx;
@@ -88,7 +96,8 @@ struct resource_ctx;
 int64_t api_parse_id(const char *s);
 /*
  * Fills a resource context for this request (connection, arena, the
- * caller as audit actor, now), or replies 503 and returns false.
+ * caller as audit actor with role and address, now, the address the
+ * caller reached us at), or replies 503 and returns false.
  */
 bool api_ctx_or_reply(struct http_req *req, struct resource_ctx *ctx);
 

@@ -34,9 +34,11 @@ static bool strings_or_reply(struct http_req *req, const char *const *allowed,
 		http_reply_problem(req, 400, "body-required", NULL, "a JSON object body is required");
 		return false;
 	}
-	json_t *errors = json_array();
+	json_t *errors = http_json(req, json_array());
 	const char *key;
 	json_t *v;
+	if (!errors)
+		return http_reply_json(req, 500, NULL), false;	/* out of memory: a 500 */
 	json_object_foreach(req->body, key, v) {
 		bool known = false;
 		for (const char *const *a = allowed; *a && !known; a++)
@@ -58,7 +60,6 @@ static bool strings_or_reply(struct http_req *req, const char *const *allowed,
 		http_reply_problem(req, 422, "validation", errors, "the request has invalid fields");
 		return false;
 	}
-	json_decref(errors);
 	return true;
 }
 
@@ -180,11 +181,12 @@ static int login(struct http_req *req)
 	json_t *after = json_pack("{s:I, s:s?}", "session_id", (json_int_t)s.id, "remote_addr",
 				  req->remote_addr);
 	audit_write(db, actor_for(req, id, u.email), "login", "users", id, NULL, after);
-	json_decref(after);
+	json_decref(after);	/* audit_write borrows */
 	set_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
 	sodium_memzero(s.token, sizeof(s.token));
-	return http_reply_json(req, 200, json_pack("{s:o, s:s}", "user", user_json(&u, db),
-						   "csrf_token", s.csrf));
+	return http_reply_json(req, 200, http_json(req, json_pack("{s:o, s:s}", "user",
+								  user_json(&u, db), "csrf_token",
+								  s.csrf)));
 }
 
 static int logout(struct http_req *req)
@@ -205,7 +207,7 @@ static int me(struct http_req *req)
 	struct db *db = api_db_or_reply(req);
 	if (!db)
 		return 0;
-	json_t *body = json_pack("{s:o}", "user", user_json(u, db));
+	json_t *body = http_json(req, json_pack("{s:o}", "user", user_json(u, db)));
 	if (u->csrf_token)
 		json_object_set_new(body, "csrf_token", json_string(u->csrf_token));
 	return http_reply_json(req, 200, body);
@@ -228,8 +230,8 @@ static int totp_begin(struct http_req *req)
 				 "otpauth://totp/Servio:%s?secret=%s&issuer=Servio&algorithm=SHA1"
 				 "&digits=6&period=30",
 				 u->email, secret);
-	return http_reply_json(req, 200, json_pack("{s:s, s:s}", "secret", secret, "otpauth_url",
-						   url ? url : ""));
+	return http_reply_json(req, 200, http_json(req, json_pack("{s:s, s:s}", "secret", secret,
+								  "otpauth_url", url ? url : "")));
 }
 
 static int code_or_reply(struct http_req *req, struct db *db, const struct auth_user *u)
@@ -243,8 +245,8 @@ static int code_or_reply(struct http_req *req, struct db *db, const struct auth_
 	int rc = auth_totp_check(db, u->id, str(req, "code"), time_now());
 	if (rc == 0)
 		http_reply_problem(req, 422, "validation",
-				   json_pack("[{s:s, s:s}]", "field", "code", "message",
-					     "is wrong, expired or already used"),
+				   http_json(req, json_pack("[{s:s, s:s}]", "field", "code", "message",
+							    "is wrong, expired or already used")),
 				   "the authenticator code is wrong, expired or already used");
 	else if (rc == 1)
 		auth_ratelimit_success(db, u->email, NULL);
@@ -265,7 +267,7 @@ static int totp_confirm(struct http_req *req)
 		return rc;
 	if (auth_totp_set_enabled(db, actor_for(req, u->id, u->email), u->id, true) < 0)
 		return -1;
-	return http_reply_json(req, 200, json_pack("{s:b}", "totp_enabled", 1));
+	return http_reply_json(req, 200, http_json(req, json_pack("{s:b}", "totp_enabled", 1)));
 }
 
 static int totp_disable(struct http_req *req)
@@ -308,15 +310,16 @@ static int change_password(struct http_req *req)
 	sodium_memzero(hash, sizeof(hash));
 	if (!ok)
 		return http_reply_problem(req, 422, "validation",
-					  json_pack("[{s:s, s:s}]", "field", "current_password",
-						    "message", "is not your password"),
+					  http_json(req, json_pack("[{s:s, s:s}]", "field",
+								   "current_password", "message",
+								   "is not your password")),
 					  "the current password is wrong");
 	auth_ratelimit_success(db, u->email, req->remote_addr);
 	const char *problem = auth_password_problem(str(req, "new_password"));
 	if (problem)
 		return http_reply_problem(req, 422, "validation",
-					  json_pack("[{s:s, s:s}]", "field", "new_password",
-						    "message", problem),
+					  http_json(req, json_pack("[{s:s, s:s}]", "field",
+								   "new_password", "message", problem)),
 					  "the new password is too weak");
 	if (auth_user_set_password(db, actor_for(req, u->id, u->email), u->id,
 				   str(req, "new_password"), &problem) < 0)
@@ -430,11 +433,12 @@ static int token_new(struct http_req *req)
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
 					  "a JSON object {\"name\": …} is required");
-	json_t *errors = json_array();
+	json_t *errors = http_json(req, json_array());
+	if (!errors)
+		return -1;
 	if (resource_validate(&body_spec, req->body, true, errors))
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the API token has invalid fields");
-	json_decref(errors);
 	json_t *who = json_object_get(req->body, "user_id");
 	int64_t user = json_is_integer(who) ? json_integer_value(who) : u->id;
 	if (user != u->id && !(u->role & ROLE_ADMIN))
@@ -451,7 +455,6 @@ static int token_new(struct http_req *req)
 	if (rc == RC_ROW)
 		db_done(st);
 	if (!active) {
-		errors = json_array();
 		resource_error(errors, "user_id", rc == RC_ROW ? "the user is disabled; a token would not work"
 							       : "refers to no user");
 		return http_reply_problem(req, 422, "validation", errors,
@@ -471,10 +474,12 @@ static int token_new(struct http_req *req)
 	http_set_header(req, "Location", arena_printf(&req->arena, "/api/v1/tokens/%lld",
 						      (long long)id));
 	return http_reply_json(req, 201,
-			       json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s}", "id", (json_int_t)id,
-					 "user_id", (json_int_t)user, "name", name, "expires_at",
-					 expires ? at : NULL, "token", token, "note",
-					 "shown once: send it as \"Authorization: Bearer <token>\""));
+			       http_json(req, json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s}", "id",
+							(json_int_t)id, "user_id", (json_int_t)user,
+							"name", name, "expires_at",
+							expires ? at : NULL, "token", token, "note",
+							"shown once: send it as \"Authorization:"
+							" Bearer <token>\"")));
 }
 
 static int token_delete(struct http_req *req)

@@ -7,12 +7,17 @@
  *   PATCH  /api/v1/<name>/:id          merge-patch update  (If-Match required)
  *   DELETE /api/v1/<name>/:id          archive             (If-Match required)
  *   POST   /api/v1/<name>/:id/restore  undo an archive
+ *   POST   /api/v1/<name>/:id/<action>   an action of the resource's table
  *
- * The route's data is the struct resource. ETags are the record's version.
+ * The route's data is the struct resource (for an action, a struct
+ * api_action naming both). ETags are the record's version. The caller's
+ * role travels in the context: the engine masks fields and owner rows.
  */
 #include "api.h"
 
 #include "auth/auth.h"
+#include "core/alloc.h"
+#include "core/log.h"
 #include "catalog/catalog.h"
 #include "crm/crm.h"
 #include "quotes/quotes.h"
@@ -55,7 +60,10 @@ bool api_ctx_or_reply(struct http_req *req, struct resource_ctx *ctx)
 	actor->label = u ? u->email : "anonymous";
 	actor->request_id = req->id;
 	actor->role = u ? u->role : 0;
+	actor->address = req->remote_addr;
 	ctx->actor = actor;
+	const char *host = http_header(req, "Host");
+	ctx->base_url = arena_printf(&req->arena, "http://%s", host ? host : "localhost:8080");
 	return true;
 }
 
@@ -178,7 +186,6 @@ static bool if_match_or_reply(struct http_req *req, struct resource_ctx *ctx, in
 			return false;
 		}
 		int64_t current = json_integer_value(json_object_get(cur, "version"));
-		json_decref(cur);
 		for (int i = 0; i < n; i++) {
 			if (listed[i] == current) {
 				*version = current;
@@ -218,27 +225,13 @@ static int reply_status(struct http_req *req, int status, json_t *errors, int64_
 						  http_param(req, "id"));
 		return http_reply_problem(req, 404, "not-found", NULL, "no %s with id %lld",
 					  res->singular, (long long)id);
-	case RC_INVALID:
-		return http_reply_problem(req, 422, "validation", errors,
-					  "the %s has invalid fields", res->singular);
-	case RC_CONFLICT: {
-		/* a rule of the domain names its field; a unique constraint does not */
-		json_t *first = json_array_get(errors, 0);
-		const char *field = json_string_value(json_object_get(first, "field"));
-		if (field && *field)
-			return http_reply_problem(req, 409, "conflict", errors, "%s: %s", field,
-						  json_string_value(json_object_get(first, "message")));
-		return http_reply_problem(req, 409, "conflict", errors,
-					  "the %s conflicts with an existing record", res->singular);
-	}
-	case RC_STALE:
-		return http_reply_problem(req, 412, "stale", NULL,
-					  "the %s was changed by someone else; GET it again and "
-					  "retry with its new ETag",
-					  res->singular);
+	case RC_FORBIDDEN:
+		if (!json_array_size(errors))
+			return http_reply_problem(req, 403, "forbidden", NULL,
+						  "your role may change only your own %s", res->name);
+		return api_reply_result(req, status, NULL, errors, 0, res->singular, id);
 	default:
-		json_decref(errors);
-		return -1;
+		return api_reply_result(req, status, NULL, errors, 0, res->singular, id);
 	}
 }
 
@@ -287,7 +280,9 @@ static int res_list(struct http_req *req)
 	struct resource_ctx ctx;
 	struct resource_query q;
 	const char *err;
-	if (resource_query_parse(res, req->query, req->nquery, &q, &req->arena, &err) < 0)
+	const struct auth_user *u = api_user(req);
+	if (resource_query_parse(res, u ? u->role : 0, req->query, req->nquery, &q, &req->arena,
+				 &err) < 0)
 		return http_reply_problem(req, 400, "bad-query", NULL, "%s", err);
 	if (!ctx_or_reply(req, &ctx))
 		return 0;
@@ -301,8 +296,8 @@ static int res_list(struct http_req *req)
 		if (link)
 			http_set_header(req, "Link", link);
 	}
-	return http_reply_json(req, 200, json_pack("{s:o, s:s?}", "data", data, "next_cursor",
-						   next));
+	return http_reply_json(req, 200, http_json(req, json_pack("{s:O, s:s?}", "data", data,
+								  "next_cursor", next)));
 }
 
 static int res_get(struct http_req *req)
@@ -380,6 +375,8 @@ static int archive(struct http_req *req, bool on)
 		return 0;
 	json_t *rec;
 	int rc = resource_archive(&ctx, res_of(req), id, version, on, &rec);
+	if (rc == RC_FORBIDDEN)
+		return reply_status(req, rc, NULL, id);
 	if (rc != RC_OK)
 		return reply_status(req, rc, NULL, id);
 	return reply_record(req, 200, rec);
@@ -393,6 +390,98 @@ static int res_archive(struct http_req *req)
 static int res_restore(struct http_req *req)
 {
 	return archive(req, false);
+}
+
+/* An action route's data: the resource and its action. */
+struct api_action {
+	const struct resource *res;
+	const struct resource_action *action;
+};
+
+/* POST /{resource}/{id}/{action}: the engine applies it; If-Match unless optional. */
+static int res_act(struct http_req *req)
+{
+	const struct api_action *a = req->route->data;
+	struct resource_ctx ctx;
+	int64_t id = api_parse_id(http_param(req, "id")), version = RESOURCE_ANY_VERSION;
+	if (!id)
+		return http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
+					  a->res->singular, http_param(req, "id"));
+	if (!api_no_query_or_reply(req))
+		return 0;
+	bool required = !(a->action->flags & ACTION_IF_MATCH_OPTIONAL);
+	if ((required || http_header(req, "If-Match")) &&
+	    !api_version_or_reply(req, a->res->singular, &version))
+		return 0;
+	if (a->action->body && !req->body)
+		return http_reply_problem(req, 400, "body-required", NULL,
+					  "%s takes a JSON object: see the %s action's fields",
+					  a->action->name, a->action->name);
+	if (!api_ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *rec = NULL, *errors = NULL;
+	int rc = resource_act(&ctx, a->res, a->action, id, req->body, version, &rec, &errors);
+	if (rc != RC_OK)
+		return api_reply_result(req, rc, NULL, errors, 0, a->res->singular, id);
+	if (a->action->flags & ACTION_CREATES) {
+		http_set_header(req, "Location",
+				arena_printf(&req->arena, "/api/v1/%s/%lld", a->res->name,
+					     (long long)json_integer_value(json_object_get(rec, "id"))));
+		return api_reply_result(req, rc, rec, NULL, 201, a->res->singular, id);
+	}
+	return api_reply_result(req, rc, rec, NULL, 200, a->res->singular, id);
+}
+
+int api_action_routes(const struct http_route *table, size_t n, struct http_route **out,
+		      size_t *nout)
+{
+	size_t count = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct http_route *r = &table[i];
+			size_t len = strlen(r->pattern);
+			const struct resource *res = r->data;
+			/* the resource's record route, GET …/:id, names where its actions live */
+			if (strcmp(r->method, "GET") != 0 || len < 4 ||
+			    strcmp(r->pattern + len - 4, "/:id") != 0 || !res ||
+			    (r->handler != res_get && r->handler != api_quote_get))
+				continue;
+			for (const struct resource_action *const *a = res->actions; a && *a; a++) {
+				if (!(*a)->roles)
+					continue;
+				if (pass == 1) {
+					struct api_action *aa = xcalloc(1, sizeof(*aa));
+					size_t plen = len + strlen((*a)->name) + 2;
+					char *pattern = xmalloc(plen);
+					if (!aa || !pattern) {
+						xfree(aa);
+						xfree(pattern);
+						log_error("cannot build the action routes: out of memory");
+						return -1;
+					}
+					snprintf(pattern, plen, "%s/%s", r->pattern, (*a)->name);
+					aa->res = res;
+					aa->action = *a;
+					(*out)[count] = (struct http_route){
+						"POST", pattern, res_act, (*a)->roles,
+						(*a)->flags & ACTION_SECRET_REPLY ? HTTP_SECRET_REPLY : 0,
+						aa
+					};
+				}
+				count++;
+			}
+		}
+		if (pass == 0) {
+			*out = count ? xcalloc(count, sizeof(**out)) : NULL;
+			if (count && !*out) {
+				log_error("cannot build the action routes: out of memory");
+				return -1;
+			}
+			*nout = count;
+			count = 0;
+		}
+	}
+	return 0;
 }
 
 #define WRITERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES | ROLE_BILLING)
@@ -468,6 +557,8 @@ static const struct http_route routes[] = {
 	  &quote_resource },
 	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 	{ "GET", "/api/v1/audit/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
+	{ "GET", "/api/v1/events", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
+	{ "GET", "/api/v1/events/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
 };
 
 const struct api_routes api_resource_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

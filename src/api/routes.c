@@ -38,18 +38,27 @@ int api_route_table(const struct http_route **out, size_t *n)
 	static struct http_route *table;
 	static size_t count;
 	if (!table) {
-		size_t total = 0;
+		struct http_route *actions = NULL;
+		size_t nactions = 0;
+		if (api_action_routes(api_resource_routes.routes, api_resource_routes.n, &actions,
+				      &nactions) < 0)
+			return -1;
+		size_t total = nactions;
 		for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 			total += groups[g]->n;
 		struct http_route *t = xcalloc(total, sizeof(*t));
 		if (!t) {
 			log_error("cannot build the route table: out of memory");
+			xfree(actions);
 			return -1;
 		}
 		size_t k = 0;
 		for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 			for (size_t i = 0; i < groups[g]->n; i++)
 				t[k++] = groups[g]->routes[i];
+		for (size_t i = 0; i < nactions; i++)
+			t[k++] = actions[i];
+		xfree(actions);
 		char err[256];
 		if (http_routes_check(t, total, err, sizeof(err)) < 0) {
 			log_error("route table: %s", err);
@@ -98,15 +107,17 @@ bool api_version_or_reply(struct http_req *req, const char *what, int64_t *versi
 	return false;
 }
 
-int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, int status,
+int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *errors, int status,
 		     const char *what, int64_t id)
 {
 	char etag[32];
 	switch (rc) {
 	case RC_OK:
-		snprintf(etag, sizeof(etag), "\"%lld\"",
-			 (long long)json_integer_value(json_object_get(rec, "version")));
-		http_set_header(req, "ETag", etag);
+		if (json_is_integer(json_object_get(rec, "version"))) {
+			snprintf(etag, sizeof(etag), "\"%lld\"",
+				 (long long)json_integer_value(json_object_get(rec, "version")));
+			http_set_header(req, "ETag", etag);
+		}
 		return http_reply_json(req, status, rec);
 	case RC_NOT_FOUND:
 		if (id)
@@ -116,14 +127,20 @@ int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, 
 	case RC_INVALID:
 		return http_reply_problem(req, 422, "validation", errors, "the %s has invalid fields",
 					  what);
+	case RC_FORBIDDEN:
 	case RC_CONFLICT: {
 		/* a rule of the domain names its field; a unique constraint does not */
+		int code = rc == RC_FORBIDDEN ? 403 : 409;
+		const char *slug = rc == RC_FORBIDDEN ? "forbidden" : "conflict";
 		json_t *first = json_array_get(errors, 0);
 		const char *field = json_string_value(json_object_get(first, "field"));
 		if (!field || !*field)
-			return http_reply_problem(req, 409, "conflict", errors,
-						  "the %s conflicts with an existing record", what);
-		return http_reply_problem(req, 409, "conflict", errors, "%s: %s", field,
+			return http_reply_problem(req, code, slug, errors,
+						  rc == RC_FORBIDDEN
+							  ? "your role may not do this to the %s"
+							  : "the %s conflicts with an existing record",
+						  what);
+		return http_reply_problem(req, code, slug, errors, "%s: %s", field,
 					  json_string_value(json_object_get(first, "message")));
 	}
 	case RC_STALE:
@@ -132,7 +149,6 @@ int api_reply_result(struct http_req *req, int rc, json_t *rec, json_t *errors, 
 					  "retry with its new ETag",
 					  what);
 	default:
-		json_decref(errors);
 		return -1;
 	}
 }

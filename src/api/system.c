@@ -11,16 +11,20 @@ static int healthz(struct http_req *req)
 	struct db *db = db_pool_get();
 	int current = 0, latest = 0;
 	if (!db || db_schema_version(db, &current, &latest) != RC_OK)
-		return http_reply_json(req, 503, json_pack("{s:s, s:s}", "status", "unavailable",
-							   "database", "unreachable"));
+		return http_reply_json(req, 503,
+				       http_json(req, json_pack("{s:s, s:s}", "status", "unavailable",
+								"database", "unreachable")));
 	if (current != latest)
 		return http_reply_json(req, 503,
-				       json_pack("{s:s, s:s, s:i, s:i}", "status", "unavailable",
-						 "database", "schema out of date", "schema_version",
-						 current, "expected_schema_version", latest));
+				       http_json(req, json_pack("{s:s, s:s, s:i, s:i}", "status",
+								"unavailable", "database",
+								"schema out of date", "schema_version",
+								current, "expected_schema_version",
+								latest)));
 	return http_reply_json(req, 200,
-			       json_pack("{s:s, s:s, s:s, s:i}", "status", "ok", "database", "ok",
-					 "version", SERVIO_VERSION, "schema_version", current));
+			       http_json(req, json_pack("{s:s, s:s, s:s, s:i}", "status", "ok",
+							"database", "ok", "version", SERVIO_VERSION,
+							"schema_version", current)));
 }
 
 static int metrics(struct http_req *req)

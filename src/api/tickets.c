@@ -1,8 +1,8 @@
 /*
- * tickets.c - the ticket actions that are not field edits:
+ * tickets.c - what the service desk asks of a ticket besides its fields
+ * (the ticket actions, escalate, merge, resolve, close and reopen, are rows
+ * of its resource table: resources.c gives them their routes):
  *
- *   POST /api/v1/tickets/:id/escalate     up a tier, to a user, or to a vendor or development
- *   POST /api/v1/tickets/:id/merge        {"into_id": N}: this ticket is a duplicate
  *   GET  /api/v1/tickets/:id/candidates   who should take it, ranked, with reasons
  *   GET  /api/v1/tickets/:id/sla          the SLA clocks and the timeline that explains them
  *
@@ -12,8 +12,6 @@
  *   DELETE /api/v1/users/:id/calendar-feed    revoke it
  *   GET    /api/v1/public/calendar/:token     the feed (text/calendar), for calendar programs
  *
- * The escalation and the merge are ticket updates with If-Match, so they
- * follow the status rules and land in the audit log and the history.
  */
 #include "api.h"
 
@@ -39,43 +37,6 @@ static bool ticket_id_or_reply(struct http_req *req, int64_t *id)
 static int reply(struct http_req *req, int rc, json_t *rec, json_t *errors, int64_t id)
 {
 	return api_reply_result(req, rc, rec, errors, 200, "ticket", id);
-}
-
-static int escalate(struct http_req *req)
-{
-	struct resource_ctx ctx;
-	int64_t id, version;
-	if (!ticket_id_or_reply(req, &id))
-		return 0;
-	if (!req->body)
-		return http_reply_problem(req, 400, "body-required", NULL,
-					  "a JSON object {to, reason, …} is required");
-	if (!api_version_or_reply(req, "ticket", &version) || !api_ctx_or_reply(req, &ctx))
-		return 0;
-	json_t *rec = NULL, *errors = NULL;
-	int rc = ticket_escalate(&ctx, id, req->body, version, &rec, &errors);
-	return reply(req, rc, rec, errors, id);
-}
-
-static int merge(struct http_req *req)
-{
-	struct resource_ctx ctx;
-	int64_t id, version;
-	if (!ticket_id_or_reply(req, &id))
-		return 0;
-	json_t *into = json_object_get(req->body, "into_id");
-	if (!json_is_object(req->body) || json_object_size(req->body) != 1 ||
-	    !json_is_integer(into) || json_integer_value(into) < 1) {
-		json_t *errors = json_array();
-		resource_error(errors, "into_id", "is required: the id of the ticket to merge into");
-		return http_reply_problem(req, 422, "validation", errors,
-					  "the body must be {\"into_id\": id}");
-	}
-	if (!api_version_or_reply(req, "ticket", &version) || !api_ctx_or_reply(req, &ctx))
-		return 0;
-	json_t *rec = NULL, *errors = NULL;
-	int rc = ticket_merge(&ctx, id, json_integer_value(into), version, &rec, &errors);
-	return reply(req, rc, rec, errors, id);
 }
 
 static int candidates(struct http_req *req)
@@ -117,15 +78,16 @@ static int feed_new(struct http_req *req)
 	if (resource_get(&ctx, &user_resource, user, &rec) != RC_OK)
 		return http_reply_problem(req, 404, "not-found", NULL, "no user with id %lld",
 					  (long long)user);
-	json_decref(rec);
 	char token[AUTH_TOKEN_LEN];
 	if (feed_create(&ctx, user, token) != RC_OK)
 		return -1;
 	const char *path = arena_printf(&req->arena, "/api/v1/public/calendar/%s.ics", token);
-	return http_reply_json(req, 201, json_pack("{s:I, s:s, s:s}", "user_id", (json_int_t)user,
-						   "path", path, "note",
-						   "shown once: subscribe to this URL (prefixed with the"
-						   " server's address); a new one replaces it"));
+	return http_reply_json(req, 201,
+			       http_json(req, json_pack("{s:I, s:s, s:s}", "user_id",
+							(json_int_t)user, "path", path, "note",
+							"shown once: subscribe to this URL (prefixed"
+							" with the server's address); a new one"
+							" replaces it")));
 }
 
 static int feed_delete(struct http_req *req)
@@ -186,11 +148,7 @@ static int sla(struct http_req *req)
 	return http_reply_json(req, 200, out);
 }
 
-#define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
-
 static const struct http_route routes[] = {
-	{ "POST", "/api/v1/tickets/:id/escalate", escalate, DESK, 0, NULL },
-	{ "POST", "/api/v1/tickets/:id/merge", merge, DESK, 0, NULL },
 	{ "GET", "/api/v1/tickets/:id/candidates", candidates, ROLE_STAFF, 0, NULL },
 	{ "GET", "/api/v1/tickets/:id/sla", sla, ROLE_STAFF, 0, NULL },
 	{ "POST", "/api/v1/users/:id/calendar-feed", feed_new, ROLE_STAFF,

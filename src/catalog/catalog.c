@@ -4,6 +4,8 @@
  */
 #include "catalog.h"
 
+#include "auth/auth.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -28,11 +30,15 @@ static const struct field product_fields[] = {
 	FIELD_ENUM("kind", F_REQUIRED | F_FILTER | F_SORT, product_kinds, NULL),
 	FIELD_TEXT("description", 0, 0, 10000),
 	FIELD_CURRENCY("currency"),
+	/* what the firm pays and charges: the office's business, not a technician's */
 	{ .name = "unit_cost", .type = FT_MONEY, .flags = F_SORT, .min = 0,
-	  .max = 1000000000000, .dflt = "0" },
+	  .max = 1000000000000, .dflt = "0", .hidden_from = ROLE_TECHNICIAN },
 	{ .name = "unit_price", .type = FT_MONEY, .flags = F_REQUIRED | F_SORT, .min = 0,
-	  .max = 1000000000000 },
+	  .max = 1000000000000, .hidden_from = ROLE_TECHNICIAN },
 	FIELD_BOOL("taxable", F_FILTER, "true"),
+	{ .name = "markup_bp", .type = FT_INT, .flags = F_COMPUTED, .min = 0, .max = 0,
+	  .hidden_from = ROLE_TECHNICIAN,
+	  .doc = "(unit_price - unit_cost) / unit_cost in basis points; null without a cost." },
 	FIELD_END
 };
 
@@ -61,13 +67,14 @@ const struct resource product_resource = {
 	.default_sort = "name",
 	.check = currency_check,
 	.present = product_present,
+	.doc = "What the firm sells: equipment, software and services, with cost and price.",
 };
 
 static const struct field work_type_fields[] = {
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
 	FIELD_CURRENCY("currency"),
 	{ .name = "hourly_rate", .type = FT_MONEY, .flags = F_REQUIRED | F_SORT, .min = 0,
-	  .max = 100000000000 },
+	  .max = 100000000000, .hidden_from = ROLE_TECHNICIAN },
 	FIELD_BOOL("billable", F_FILTER, "true"),
 	FIELD_END
 };
@@ -79,4 +86,5 @@ const struct resource work_type_resource = {
 	.fields = work_type_fields,
 	.default_sort = "name",
 	.check = currency_check,
+	.doc = "Kinds of labour and their hourly rates.",
 };

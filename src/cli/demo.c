@@ -74,7 +74,6 @@ static void report(struct demo *d, const char *what, int rc, json_t *errors)
 	fprintf(stderr, "servio demo: cannot %s (status %d)%s%s\n", what, rc, e ? ": " : "",
 		e ? e : "");
 	free(e);
-	json_decref(errors);
 	d->failed = true;
 }
 
@@ -94,9 +93,7 @@ static int64_t make(struct demo *d, const struct resource *res, int64_t parent, 
 		report(d, arena_printf(&d->arena, "create a %s", res->singular), rc, errors);
 		return 0;
 	}
-	int64_t id = json_integer_value(json_object_get(out, "id"));
-	json_decref(out);
-	return id;
+	return json_integer_value(json_object_get(out, "id"));
 }
 
 static void change(struct demo *d, const struct resource *res, int64_t parent, int64_t id,
@@ -111,7 +108,6 @@ static void change(struct demo *d, const struct resource *res, int64_t parent, i
 	json_t *out = NULL, *errors = NULL;
 	int rc = resource_update(&c, res, id, patch, RESOURCE_ANY_VERSION, &out, &errors);
 	json_decref(patch);
-	json_decref(out);
 	if (rc != RC_OK)
 		report(d, arena_printf(&d->arena, "change a %s", res->singular), rc, errors);
 }
@@ -578,23 +574,27 @@ static void sales(struct demo *d, struct ids *x)
 		if (qs[i].answer && strcmp(qs[i].answer, "draft") == 0)
 			continue;
 		struct resource_ctx c = ctx_of(d, 0);
-		char token[AUTH_TOKEN_LEN];
 		json_t *out = NULL, *errors = NULL;
 		int rc = d->failed ? RC_ERROR
-				   : quote_send(&c, q, RESOURCE_ANY_VERSION, token, &out, &errors);
-		json_decref(out);
+				   : resource_act(&c, &quote_resource, &quote_send, q, NULL,
+						  RESOURCE_ANY_VERSION, &out, &errors);
 		if (rc != RC_OK) {
 			report(d, "send a quote", rc, errors);
 			break;
 		}
 		if (!qs[i].answer)
 			continue;
-		struct quote_answer a = { .name = "Alex Nguyen", .reason = "Over this year's budget",
-					  .address = "203.0.113.7" };
+		/* the client answers through the link */
+		static const struct audit_actor client = { .label = "client (quote link)",
+							   .address = "203.0.113.7" };
+		c.actor = &client;
+		bool yes = strcmp(qs[i].answer, "accept") == 0;
+		json_t *body = arena_json(&d->arena,
+					  yes ? json_pack("{s:s}", "name", "Alex Nguyen")
+					      : json_pack("{s:s}", "reason", "Over this year's budget"));
 		out = errors = NULL;
-		rc = strcmp(qs[i].answer, "accept") == 0 ? quote_accept(&c, q, &a, &out, &errors)
-							 : quote_decline(&c, q, &a, &out, &errors);
-		json_decref(out);
+		rc = resource_act(&c, &quote_resource, yes ? &quote_accept : &quote_decline, q, body,
+				  RESOURCE_ANY_VERSION, &out, &errors);
 		if (rc != RC_OK)
 			report(d, "answer a quote", rc, errors);
 	}

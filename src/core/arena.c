@@ -19,14 +19,25 @@ struct arena_chunk {
 	alignas(max_align_t) unsigned char data[];
 };
 
+struct arena_defer {
+	struct arena_defer *next;
+	void (*fn)(void *);
+	void *p;
+};
+
 void arena_init(struct arena *a)
 {
 	a->head = NULL;
+	a->defers = NULL;
 	a->total = 0;
 }
 
 void arena_release(struct arena *a)
 {
+	/* the records live in the chunks: run them all before freeing any */
+	for (struct arena_defer *d = a->defers; d; d = d->next)
+		d->fn(d->p);
+	a->defers = NULL;
 	struct arena_chunk *c = a->head;
 	while (c) {
 		struct arena_chunk *next = c->next;
@@ -69,6 +80,32 @@ void *arena_alloc(struct arena *a, size_t n)
 	c->used += need;
 	a->total += n;
 	return p;
+}
+
+int arena_defer(struct arena *a, void (*fn)(void *), void *p)
+{
+	struct arena_defer *d = arena_alloc(a, sizeof(*d));
+	if (!d) {
+		fn(p);
+		return -1;
+	}
+	d->fn = fn;
+	d->p = p;
+	d->next = a->defers;
+	a->defers = d;
+	return 0;
+}
+
+static void json_release(void *p)
+{
+	json_decref(p);
+}
+
+json_t *arena_json(struct arena *a, json_t *v)
+{
+	if (!v)
+		return NULL;
+	return arena_defer(a, json_release, v) == 0 ? v : NULL;
 }
 
 void *arena_zalloc(struct arena *a, size_t n)

@@ -5,7 +5,6 @@
  */
 #include "crm.h"
 
-#include "db/db.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -31,6 +30,8 @@ const struct resource company_resource = {
 	.fields = company_fields,
 	.searchable = true,
 	.default_sort = "name",
+	.company_field = "id",
+	.doc = "Clients, prospects, referral partners and vendors.",
 };
 
 static const struct field contact_fields[] = {
@@ -53,6 +54,8 @@ const struct resource contact_resource = {
 	.fields = contact_fields,
 	.searchable = true,
 	.default_sort = "last_name",
+	.company_field = "company_id",
+	.doc = "The people of a company the firm deals with.",
 };
 
 static const struct field site_fields[] = {
@@ -77,39 +80,16 @@ const struct resource site_resource = {
 	.fields = site_fields,
 	.searchable = true,
 	.default_sort = "name",
+	.company_field = "company_id",
+	.doc = "A company's locations, where work is done.",
 };
-
-/* An asset's site must be one of the asset's company's sites. */
-static int asset_check(struct resource_ctx *ctx, const json_t *record, json_t *errors)
-{
-	json_t *site = json_object_get(record, "site_id");
-	json_t *company = json_object_get(record, "company_id");
-	if (!json_is_integer(site) || !json_is_integer(company))
-		return RC_OK;
-	struct db_stmt *st;
-	int rc = db_run(ctx->db, &st, "SELECT company_id FROM sites WHERE id = ?", "i",
-			(int64_t)json_integer_value(site));
-	if (rc == RC_DONE)
-		return RC_OK;	/* an unknown site is reported by the reference check */
-	if (rc != RC_ROW)
-		return rc;
-	int64_t owner = db_col_int(st, 0);
-	db_done(st);
-	if (owner != json_integer_value(company)) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "site %lld belongs to another company",
-			 (long long)json_integer_value(site));
-		resource_error(errors, "site_id", msg);
-	}
-	return RC_OK;
-}
 
 static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
 					   "phone", "other", NULL };
 
 static const struct field asset_fields[] = {
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
-	FIELD_REF("site_id", F_FILTER, &site_resource),
+	FIELD_REF("site_id", F_FILTER | F_SAME_COMPANY, &site_resource),
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
 	FIELD_ENUM("kind", F_REQUIRED | F_FILTER | F_SORT, asset_kinds, NULL),
 	FIELD_TEXT("manufacturer", F_FILTER | F_SORT, 1, 100),
@@ -127,5 +107,6 @@ const struct resource asset_resource = {
 	.fields = asset_fields,
 	.searchable = true,
 	.default_sort = "name",
-	.check = asset_check,
+	.company_field = "company_id",
+	.doc = "The client's equipment: workstations, servers, printers, network gear.",
 };

@@ -590,6 +590,26 @@ static const struct migration migrations[] = {
 	  "CREATE INDEX activities_live_created ON activities(created_at, id)"
 	  " WHERE archived_at IS NULL;",
 	  NULL, NULL, { { NULL, NULL } } },
+	/*
+	 * The engine's event outbox: one row per change of a ticket, quote or
+	 * contract, in the change's transaction, for integrations to read in
+	 * order (GET /api/v1/events) and for the webhooks to deliver.
+	 */
+	{ 12, "events",
+	  "CREATE TABLE events ("
+	  " id @ID_PK@,"
+	  " at TEXT NOT NULL,"
+	  " type TEXT NOT NULL,"
+	  " resource TEXT NOT NULL,"
+	  " record_id BIGINT NOT NULL,"
+	  " actor_id BIGINT,"
+	  " actor TEXT NOT NULL,"
+	  " request_id TEXT,"
+	  " data TEXT);"
+	  "CREATE INDEX events_type ON events(type, id);"
+	  "CREATE INDEX events_record ON events(resource, record_id, id);"
+	  "CREATE INDEX events_at ON events(at, id);",
+	  NULL, NULL, { { NULL, NULL } } },
 };
 
 /* Parents before children, so rows copy in an order foreign keys accept. */
@@ -599,7 +619,7 @@ const char *const db_tables[] = {
 	"counters", "user_certifications", "calendars", "sla_policies", "contracts", "products", "work_types", "tickets",
 	"ticket_events", "ticket_notes", "time_entries", "checklist_templates",
 	"ticket_checklist_items", "ticket_parts", "appointments", "calendar_feeds",
-	"recurring_tickets", "settings", "opportunities", "activities", "quotes",
+	"recurring_tickets", "settings", "opportunities", "activities", "quotes", "events",
 	NULL,
 };
 

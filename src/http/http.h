@@ -17,8 +17,10 @@
  * a route for callers without a login says so with HTTP_PUBLIC.
  *
  * Memory: each request owns req->arena, released when the request
- * completes. req->body (jansson) is decref'd by the pipeline. Handlers
- * allocate from the arena and free nothing by hand.
+ * completes, and every JSON value of the request belongs to it: req->body,
+ * the values handlers build (http_json) and those the domains return. It
+ * is their one owner; handlers allocate from the arena and free nothing
+ * by hand.
  */
 #ifndef SERVIO_HTTP_H
 #define SERVIO_HTTP_H
@@ -85,7 +87,7 @@ struct http_req {
 	struct http_kv query[HTTP_MAX_QUERY];
 	int nquery;
 	struct buf raw_body;
-	json_t *body;			/* parsed JSON or NULL when there was no body */
+	json_t *body;			/* parsed JSON (the arena's) or NULL when there was no body */
 
 	/* the caller, set by the authenticate hook */
 	unsigned role;			/* exactly one role bit */
@@ -172,15 +174,21 @@ const char *http_cookie(const struct http_req *req, const char *name);
 /*
  * Replies. Each sets the reply and returns 0, so a handler can
  * "return http_reply_…(…);". A second reply replaces the first.
- * http_reply_json steals the reference to body.
+ * http_reply_json serializes body at once and borrows it (NULL: out of
+ * memory, a 500).
  */
-int http_reply_json(struct http_req *req, int status, json_t *body);
+int http_reply_json(struct http_req *req, int status, const json_t *body);
+/*
+ * Hands a new JSON value over to the request (released with its arena)
+ * and returns it borrowed; NULL when v is NULL or memory runs out.
+ */
+json_t *http_json(struct http_req *req, json_t *v);
 int http_reply_empty(struct http_req *req, int status);
 int http_reply_text(struct http_req *req, int status, const char *content_type,
 		    const char *text, size_t len);
 /*
  * RFC 9457 problem+json: type "urn:servio:problem:<slug>", title from the
- * status, detail formatted. errors (stolen, may be NULL) becomes the
+ * status, detail formatted. errors (borrowed, may be NULL) becomes the
  * "errors" member: [{"field": …, "message": …}].
  */
 int http_reply_problem(struct http_req *req, int status, const char *slug, json_t *errors,

@@ -41,7 +41,12 @@ static int dump_cb(const char *data, size_t size, void *ctx)
 	return buf_add(ctx, data, size);
 }
 
-int http_reply_json(struct http_req *req, int status, json_t *body)
+json_t *http_json(struct http_req *req, json_t *v)
+{
+	return arena_json(&req->arena, v);
+}
+
+int http_reply_json(struct http_req *req, int status, const json_t *body)
 {
 	reply_reset(req);
 	if (!body) {
@@ -50,7 +55,6 @@ int http_reply_json(struct http_req *req, int status, json_t *body)
 		return 0;
 	}
 	int rc = json_dump_callback(body, dump_cb, &req->out, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(body);
 	if (rc < 0 || req->out.failed) {
 		log_error("request %s: cannot serialize the reply", req->id ? req->id : "-");
 		http_reply_oom(req);
@@ -164,17 +168,16 @@ int http_reply_problem(struct http_req *req, int status, const char *slug, json_
 	if (detail && type)
 		p = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
 			      http_status_title(status), "status", status, "detail", detail);
-	if (p && errors && json_object_set_new(p, "errors", errors) < 0) {
+	if (p && errors && json_object_set(p, "errors", errors) < 0) {
 		json_decref(p);
 		p = NULL;
-	} else if (!p) {
-		json_decref(errors);
 	}
 	if (!p) {
 		http_reply_oom(req);
 		return 0;
 	}
 	http_reply_json(req, status, p);
+	json_decref(p);
 	if (req->status == status)
 		req->content_type = "application/problem+json";
 	return 0;

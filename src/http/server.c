@@ -317,7 +317,11 @@ static bool decode_body(struct http_req *req)
 				   "the body must be a JSON object, not %s", kind);
 		return false;
 	}
-	req->body = j;
+	req->body = arena_json(&req->arena, j);
+	if (!req->body) {
+		http_reply_oom(req);
+		return false;
+	}
 	return true;
 }
 
@@ -662,7 +666,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		if (req->method)
 			http_metrics_observe(srv->metrics, req->route, st->is_static, req->method,
 					     status, secs);
-		json_decref(req->body);
 		buf_release(&req->raw_body);
 		buf_release(&req->out);
 		if (req->file_fd >= 0)

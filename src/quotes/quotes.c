@@ -51,12 +51,13 @@ static void date_of(int64_t t, int days, char out[11])
 	out[10] = '\0';
 }
 
-/* The firm's settings (a new reference), or NULL. */
+/* The firm's settings (ctx->arena's), or NULL. */
 static json_t *settings(struct resource_ctx *ctx)
 {
 	json_t *s = NULL;
 	struct resource_ctx c = *ctx;
 	c.parent_id = 0;
+	c.scope_company = 0;
 	return resource_get(&c, &settings_resource, SETTINGS_ID, &s) == RC_OK ? s : NULL;
 }
 
@@ -73,7 +74,7 @@ static const struct field opportunity_fields[] = {
 	FIELD_TEXT("campaign", F_FILTER, 1, 100),
 	FIELD_REF("referral_partner_id", F_FILTER, &company_resource),
 	{ .name = "estimated_value", .type = FT_MONEY, .flags = F_SORT, .min = 0,
-	  .max = 1000000000000 },
+	  .max = 1000000000000, .hidden_from = ROLE_TECHNICIAN },
 	FIELD_CURRENCY("currency"),
 	FIELD_REF("owner_id", F_FILTER, &user_resource),
 	FIELD_DATE("expected_close_on", F_FILTER | F_SORT),
@@ -134,6 +135,8 @@ const struct resource opportunity_resource = {
 	.default_sort = "-created_at",
 	.prepare = opportunity_prepare,
 	.check = currency_check,
+	.company_field = "company_id",
+	.doc = "Work the firm hopes to win, moving through the pipeline's stages.",
 };
 
 /* Activities -------------------------------------------------------------- */
@@ -145,12 +148,14 @@ static const struct field activity_fields[] = {
 	FIELD_ENUM("kind", F_REQUIRED | F_FILTER, activity_kinds, NULL),
 	FIELD_TEXT("subject", F_REQUIRED | F_SORT, 1, 200),
 	FIELD_REF("company_id", F_FILTER, &company_resource),
-	FIELD_REF("contact_id", F_FILTER, &contact_resource),
-	FIELD_REF("opportunity_id", F_FILTER, &opportunity_resource),
+	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
+	FIELD_REF("opportunity_id", F_FILTER | F_SAME_COMPANY, &opportunity_resource),
 	FIELD_REF("owner_id", F_FILTER, &user_resource),
 	FIELD_TIME("due_at", F_FILTER | F_SORT),
 	FIELD_TIME("done_at", F_FILTER | F_SORT),
 	FIELD_TEXT("notes", 0, 0, 50000),
+	{ .name = "overdue", .type = FT_BOOL, .flags = F_COMPUTED,
+	  .doc = "Open and due before now." },
 	FIELD_END
 };
 
@@ -160,28 +165,26 @@ static int activity_prepare(struct resource_ctx *ctx, const json_t *cur, json_t 
 {
 	if (!cur && !has(rec, "owner_id") && ctx->actor->user_id)
 		json_object_set_new(rec, "owner_id", json_integer(ctx->actor->user_id));
+	if (has(rec, "company_id"))
+		return RC_OK;	/* the engine holds the others to it (F_SAME_COMPANY) */
 	static const struct {
-		const char *field, *sql;
+		const char *field;
+		const struct resource *res;
 	} owners[] = {
-		{ "opportunity_id", "SELECT company_id FROM opportunities WHERE id = ?" },
-		{ "contact_id", "SELECT company_id FROM contacts WHERE id = ?" },
+		{ "opportunity_id", &opportunity_resource },
+		{ "contact_id", &contact_resource },
 	};
 	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
 		if (!has(rec, owners[i].field))
 			continue;
-		struct db_stmt *st;
-		int rc = db_run(ctx->db, &st, owners[i].sql, "i", num(rec, owners[i].field));
-		if (rc == RC_DONE)
+		int64_t company;
+		int rc = resource_company_of(ctx, owners[i].res, num(rec, owners[i].field), &company);
+		if (rc == RC_NOT_FOUND)
 			continue;	/* the reference check names it */
-		if (rc != RC_ROW)
+		if (rc != RC_OK)
 			return rc;
-		int64_t company = db_col_int(st, 0);
-		db_done(st);
-		if (!has(rec, "company_id"))
-			json_object_set_new(rec, "company_id", json_integer(company));
-		else if (num(rec, "company_id") != company)
-			resource_error(errors, owners[i].field,
-				       "belongs to another company than the activity's company_id");
+		json_object_set_new(rec, "company_id", json_integer(company));
+		break;
 	}
 	return RC_OK;
 }
@@ -204,6 +207,8 @@ const struct resource activity_resource = {
 	.default_sort = "-created_at",
 	.prepare = activity_prepare,
 	.present = activity_present,
+	.company_field = "company_id",
+	.doc = "Calls, e-mails, meetings, visits and tasks: who does what, by when.",
 };
 
 int activity_follow_ups(struct resource_ctx *ctx, json_t **out)
@@ -225,20 +230,18 @@ int activity_follow_ups(struct resource_ctx *ctx, json_t **out)
 		db_done(st);
 	if (rc != RC_DONE && n < 200)
 		return RC_ERROR;
-	json_t *data = json_array();
+	json_t *data = arena_json(ctx->arena, json_array());
 	for (int i = 0; data && i < n; i++) {
 		json_t *a;
 		rc = resource_get(ctx, &activity_resource, ids[i], &a);
 		if (rc == RC_OK)
-			json_array_append_new(data, a);
-		else if (rc != RC_NOT_FOUND) {
-			json_decref(data);
+			json_array_append(data, a);
+		else if (rc != RC_NOT_FOUND)
 			return RC_ERROR;
-		}
 	}
 	if (!data)
 		return RC_ERROR;
-	*out = json_pack("{s:o}", "data", data);
+	*out = arena_json(ctx->arena, json_pack("{s:O}", "data", data));
 	return *out ? RC_OK : RC_ERROR;
 }
 
@@ -280,8 +283,8 @@ static const struct field quote_fields[] = {
 	FIELD_REF("previous_id", F_READ_ONLY | F_FILTER, &quote_resource),
 	FIELD_REF("superseded_by_id", F_READ_ONLY, &quote_resource),
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
-	FIELD_REF("contact_id", F_FILTER, &contact_resource),
-	FIELD_REF("opportunity_id", F_FILTER, &opportunity_resource),
+	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
+	FIELD_REF("opportunity_id", F_FILTER | F_SAME_COMPANY, &opportunity_resource),
 	FIELD_TEXT("title", F_REQUIRED | F_SORT, 1, 200),
 	FIELD_ENUM("contract_kind", F_FILTER, contract_kinds, "\"time_materials\""),
 	FIELD_ENUM("status", F_READ_ONLY | F_FILTER | F_SORT, quote_statuses, NULL),
@@ -561,61 +564,11 @@ static void set_now(struct resource_ctx *ctx, json_t *rec, const char *field)
 	json_object_set_new(rec, field, json_string(now));
 }
 
-/* The status changes of the actions, checked against the stored quote. */
-static int quote_action(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
-			json_t *errors)
-{
-	const char *a = ctx->action, *status = str(cur, "status");
-	json_t *d = ctx->action_detail ? json_loads(ctx->action_detail, 0, NULL) : NULL;
-	int rc = RC_OK;
-	if (is(a, "send")) {
-		if (!is(status, "draft") && !is(status, "sent")) {
-			resource_error(errors, "status", "only a draft or sent quote can be sent");
-			rc = RC_CONFLICT;
-		} else {
-			check_sendable(ctx, rec, errors);
-			json_object_set_new(rec, "status", json_string("sent"));
-			set_now(ctx, rec, "sent_at");
-			json_object_set(rec, "link_hash", json_object_get(d, "hash"));
-		}
-	} else if (is(a, "accept") || is(a, "decline")) {
-		const char *why = answer_refusal(cur, ctx->now);
-		if (why) {
-			resource_error(errors, "status", why);
-			rc = RC_CONFLICT;
-		} else if (is(a, "accept")) {
-			json_object_set_new(rec, "status", json_string("accepted"));
-			set_now(ctx, rec, "accepted_at");
-			json_object_set(rec, "accepted_name", json_object_get(d, "name"));
-			json_object_set(rec, "accepted_address", json_object_get(d, "address"));
-			json_object_set(rec, "accepted_by_id", json_object_get(d, "user_id"));
-			json_object_set(rec, "contract_id", json_object_get(d, "contract_id"));
-		} else {
-			json_object_set_new(rec, "status", json_string("declined"));
-			set_now(ctx, rec, "declined_at");
-			json_object_set(rec, "decline_reason", json_object_get(d, "reason"));
-		}
-	} else if (is(a, "supersede")) {
-		json_object_set_new(rec, "status", json_string("superseded"));
-		json_object_set(rec, "superseded_by_id", json_object_get(d, "by"));
-	} else if (is(a, "expire")) {
-		if (is(status, "sent")) {
-			json_object_set_new(rec, "status", json_string("expired"));
-			set_now(ctx, rec, "expired_at");
-		}
-	} else {
-		resource_error(errors, "status", "unknown quote action");
-		rc = RC_ERROR;
-	}
-	json_decref(d);
-	return rc;
-}
-
 static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			 json_t *errors)
 {
 	if (cur && ctx->action)
-		return quote_action(ctx, cur, rec, errors);
+		return RC_OK;	/* the action made its change itself */
 	if (cur && !is(str(cur, "status"), "draft")) {
 		resource_error(errors, "status",
 			       "a quote that was sent changes only by a revision: POST"
@@ -635,17 +588,9 @@ static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *re
 			date_of(ctx->now, (int)num(s, "quote_validity_days"), until);
 			json_object_set_new(rec, "valid_until", json_string(until));
 		}
-		json_decref(s);
 		json_object_set_new(rec, "status", json_string("draft"));
-		json_t *d = is(ctx->action, "revise") ? json_loads(ctx->action_detail, 0, NULL)
-						     : NULL;
-		if (d) {
-			/* the next revision of a quote keeps its number */
-			json_object_set(rec, "number", json_object_get(d, "number"));
-			json_object_set(rec, "revision", json_object_get(d, "revision"));
-			json_object_set(rec, "previous_id", json_object_get(d, "previous_id"));
-			json_decref(d);
-		} else {
+		/* a revision comes with its number (a trusted write of revise); a new quote gets one */
+		if (!has(rec, "number")) {
 			int64_t n;
 			int rc = db_next_number(ctx->db, "quotes", &n);
 			if (rc != RC_OK)
@@ -659,58 +604,11 @@ static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *re
 	if (!has(rec, "tax_rate_bp"))
 		json_object_set_new(rec, "tax_rate_bp", json_integer(0));
 	catalog_check_currency(rec, "currency", errors);
-	if (has(rec, "contact_id") || has(rec, "opportunity_id")) {
-		static const struct {
-			const char *field, *sql;
-		} owned[] = {
-			{ "contact_id", "SELECT company_id FROM contacts WHERE id = ?" },
-			{ "opportunity_id", "SELECT company_id FROM opportunities WHERE id = ?" },
-		};
-		for (size_t i = 0; i < 2; i++) {
-			if (!has(rec, owned[i].field))
-				continue;
-			struct db_stmt *st;
-			int rc = db_run(ctx->db, &st, owned[i].sql, "i", num(rec, owned[i].field));
-			if (rc == RC_DONE)
-				continue;
-			if (rc != RC_ROW)
-				return rc;
-			if (db_col_int(st, 0) != num(rec, "company_id"))
-				resource_error(errors, owned[i].field,
-					       "belongs to another company than the quote's company_id");
-			db_done(st);
-		}
-	}
 	int rc = default_qualifications(ctx, rec, errors);
 	return rc == RC_OK ? price_lines(ctx, rec, errors) : rc;
 }
 
-const struct resource quote_resource = {
-	.name = "quotes",
-	.singular = "quote",
-	.table = "quotes",
-	.fields = quote_fields,
-	.searchable = true,
-	.default_sort = "-created_at",
-	.prepare = quote_prepare,
-};
-
 /* Actions ----------------------------------------------------------------- */
-
-/* A write of one action on a quote, in the caller's transaction or its own. */
-static int act(struct resource_ctx *ctx, int64_t id, int64_t version, const char *action,
-	       const char *detail, json_t **out, json_t **errors)
-{
-	struct resource_ctx c = *ctx;
-	c.action = action;
-	c.action_detail = detail;
-	json_t *patch = json_object();
-	int rc = patch ? resource_update(&c, &quote_resource, id, patch, version, out, errors)
-		       : RC_ERROR;
-	json_decref(patch);
-	ctx->now = c.now;
-	return rc;
-}
 
 /* Moves the quote's opportunity to stage (only forward from the stages listed). */
 static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const char *stage,
@@ -719,7 +617,7 @@ static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const
 	if (!has(quote, "opportunity_id"))
 		return RC_OK;
 	struct resource_ctx c = *ctx;
-	c.action = NULL;
+	c.scope_company = 0;
 	json_t *opp;
 	int rc = resource_get(&c, &opportunity_resource, num(quote, "opportunity_id"), &opp);
 	if (rc != RC_OK)
@@ -727,93 +625,48 @@ static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const
 	bool move = false;
 	for (const char *const *f = from; *f; f++)
 		move = move || is(str(opp, "stage"), *f);
-	json_decref(opp);
 	if (!move)
 		return RC_OK;
-	json_t *patch = json_pack("{s:s}", "stage", stage), *after = NULL, *errors = NULL;
-	rc = patch ? resource_update(&c, &opportunity_resource, num(quote, "opportunity_id"),
-				     patch, RESOURCE_ANY_VERSION, &after, &errors)
-		   : RC_ERROR;
-	json_decref(patch);
-	json_decref(after);
-	json_decref(errors);
-	return rc;
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:s}", "stage", stage));
+	json_t *after, *errors = NULL;
+	return patch ? resource_update_trusted(&c, &opportunity_resource,
+					       num(quote, "opportunity_id"), patch, &after, &errors)
+		     : RC_ERROR;
+}
+
+/* Where clients reach this server: the settings' public_url, else the caller's. */
+static const char *public_base(struct resource_ctx *ctx)
+{
+	json_t *s = settings(ctx);
+	const char *u = s ? str(s, "public_url") : NULL;
+	return u ? u : ctx->base_url ? ctx->base_url : "http://localhost:8080";
 }
 
 /*
- * One action in its own transaction: its input, and its results kept for
- * the caller (out, errors, status) across db_txn's retries.
+ * A draft (or an already sent quote, whose old link then stops) becomes
+ * sent with a new secret link; only its hash is stored, and the reply
+ * carries the link once as public_url.
  */
-struct quote_txn {
-	struct resource_ctx *ctx;
-	int64_t id, version;
-	const char *detail;		/* send: the link's hash as JSON */
-	const struct quote_answer *answer;
-	bool accept;
-	json_t *out, *errors;
-	int status;
-};
-
-/* A retry starts from nothing. */
-static void txn_begin(struct quote_txn *t)
+static int send(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		json_t *errors)
 {
-	json_decref(t->out);
-	json_decref(t->errors);
-	t->out = t->errors = NULL;
-}
-
-/* The status as db_txn wants it: commit, roll back, or try again. */
-static int txn_end(struct quote_txn *t)
-{
-	if (t->status == RC_RETRY)
-		return RC_RETRY;
-	return t->status == RC_OK ? RC_OK : RC_ERROR;
-}
-
-static int send_txn(struct db *db, void *arg)
-{
-	struct quote_txn *s = arg;
-	txn_begin(s);
-	s->status = act(s->ctx, s->id, s->version, "send", s->detail, &s->out, &s->errors);
-	if (s->status == RC_OK) {
-		static const char *const from[] = { "new", "qualified", NULL };
-		s->status = move_opportunity(s->ctx, s->out, "quoted", from);
-	}
-	return txn_end(s);
-}
-
-/* Runs fn in a transaction and hands over its results. */
-static int run_txn(struct quote_txn *t, int (*fn)(struct db *, void *), json_t **out,
-		   json_t **errors)
-{
-	int rc = db_txn(t->ctx->db, fn, t);
-	int st = rc == RC_OK ? RC_OK : t->status;
-	if ((st == RC_OK && rc != RC_OK) || st == RC_RETRY)
-		st = RC_ERROR;
-	if (st == RC_OK) {
-		*out = t->out;
-		t->out = NULL;
-	} else if ((st == RC_INVALID || st == RC_CONFLICT) && t->errors) {
-		*errors = t->errors;
-		t->errors = NULL;
-	} else if (st == RC_INVALID || st == RC_CONFLICT) {
-		st = RC_ERROR;
-	}
-	json_decref(t->out);
-	json_decref(t->errors);
-	return st;
-}
-
-int quote_send(struct resource_ctx *ctx, int64_t id, int64_t version, char *token,
-	       json_t **out, json_t **errors)
-{
-	char hash[65];
+	check_sendable(ctx, rec, errors);
+	if (json_array_size(errors))
+		return RC_INVALID;
+	char token[AUTH_TOKEN_LEN], hash[65];
 	auth_random_token(token);
 	auth_sha256_hex(token, hash);
-	struct quote_txn t = { .ctx = ctx, .id = id, .version = version,
-			       .detail = arena_printf(ctx->arena, "{\"hash\":\"%s\"}", hash),
-			       .status = RC_ERROR };
-	return run_txn(&t, send_txn, out, errors);
+	json_object_set_new(rec, "status", json_string("sent"));
+	set_now(ctx, rec, "sent_at");
+	json_object_set_new(rec, "link_hash", json_string(hash));
+	ctx->reply_extra = arena_json(ctx->arena,
+				      json_pack("{s:s}", "public_url",
+						arena_printf(ctx->arena, "%s/q/%s", public_base(ctx),
+							     token)));
+	if (!ctx->reply_extra)
+		return RC_ERROR;
+	static const char *const from[] = { "new", "qualified", NULL };
+	return move_opportunity(ctx, rec, "quoted", from);
 }
 
 /* The members a revision copies; the rest is the server's. */
@@ -823,62 +676,39 @@ static const char *const revised[] = { "company_id", "contact_id", "opportunity_
 				       "qualifications", "technicians", "lines", "tax_rate_bp",
 				       "notes", NULL };
 
-static int revise_txn(struct db *db, void *arg)
+/* A new draft with the quote's content, number and the next revision; this one is superseded. */
+static int revise(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		  json_t *errors)
 {
-	struct quote_txn *r = arg;
-	txn_begin(r);
-	json_t *cur;
-	r->status = resource_get(r->ctx, &quote_resource, r->id, &cur);
-	if (r->status != RC_OK)
-		return r->status == RC_RETRY ? RC_RETRY : RC_ERROR;
-	const char *s = str(cur, "status");
-	if (!is(s, "sent") && !is(s, "declined") && !is(s, "expired")) {
-		r->errors = json_array();
-		resource_error(r->errors, "status",
-			       is(s, "draft") ? "a draft is edited, not revised"
-					      : "only a sent, declined or expired quote can be revised");
-		json_decref(cur);
-		r->status = RC_CONFLICT;
+	json_t *draft = arena_json(ctx->arena, json_object());
+	if (!draft)
 		return RC_ERROR;
-	}
-	/* the newest revision of this number: revising an old one is a mistake */
-	json_t *body = json_object();
 	for (const char *const *m = revised; *m; m++)
 		if (has(cur, *m))
-			json_object_set(body, *m, json_object_get(cur, *m));
+			json_object_set_new(draft, *m, json_deep_copy(json_object_get(cur, *m)));
 	/* amounts are the server's; a lapsed validity starts over */
 	size_t i;
 	json_t *line;
-	json_array_foreach(json_object_get(body, "lines"), i, line)
+	json_array_foreach(json_object_get(draft, "lines"), i, line)
 		json_object_del(line, "amount");
 	char today[11];
-	date_of(r->ctx->now, 0, today);
+	date_of(ctx->now, 0, today);
 	if (strcmp(str(cur, "valid_until"), today) < 0)
-		json_object_del(body, "valid_until");
-	struct resource_ctx c = *r->ctx;
-	c.action = "revise";
-	c.action_detail = arena_printf(c.arena, "{\"number\":\"%s\",\"revision\":%lld,"
-						"\"previous_id\":%lld}",
-				       str(cur, "number"), (long long)num(cur, "revision") + 1,
-				       (long long)r->id);
-	json_decref(cur);
-	r->status = resource_create(&c, &quote_resource, body, &r->out, &r->errors);
-	json_decref(body);
-	if (r->status == RC_OK) {
-		json_t *old = NULL;
-		r->status = act(r->ctx, r->id, RESOURCE_ANY_VERSION, "supersede",
-				arena_printf(c.arena, "{\"by\":%lld}",
-					     (long long)num(r->out, "id")),
-				&old, &r->errors);
-		json_decref(old);
+		json_object_del(draft, "valid_until");
+	json_object_set(draft, "number", json_object_get(cur, "number"));
+	json_object_set_new(draft, "revision", json_integer(num(cur, "revision") + 1));
+	json_object_set_new(draft, "previous_id", json_integer(num(cur, "id")));
+	json_t *made, *errs = NULL;
+	int rc = resource_create_trusted(ctx, &quote_resource, draft, &made, &errs);
+	if (rc != RC_OK) {
+		if (errs)
+			json_array_extend(errors, errs);
+		return rc;
 	}
-	return txn_end(r);
-}
-
-int quote_revise(struct resource_ctx *ctx, int64_t id, json_t **out, json_t **errors)
-{
-	struct quote_txn t = { .ctx = ctx, .id = id, .status = RC_ERROR };
-	return run_txn(&t, revise_txn, out, errors);
+	json_object_set_new(rec, "status", json_string("superseded"));
+	json_object_set_new(rec, "superseded_by_id", json_integer(num(made, "id")));
+	ctx->reply = made;
+	return RC_OK;
 }
 
 /* Conversion ------------------------------------------------------------------ */
@@ -920,19 +750,15 @@ static int coverage_calendar(struct resource_ctx *ctx, const char *coverage, int
 			json_array_append_new(hours, json_pack("{s:i, s:s, s:s}", "weekday",
 							       *d - '0', "start", start, "end", end));
 	}
-	json_t *body = json_pack("{s:s, s:O, s:b, s:o}", "name", cals[k].name, "timezone",
-				 json_object_get(s, "timezone"), "always_open", cals[k].always,
-				 "hours", hours);
-	json_decref(s);
-	struct resource_ctx c = *ctx;
-	c.action = NULL;
+	json_t *body = arena_json(ctx->arena,
+				  json_pack("{s:s, s:O, s:b, s:o}", "name", cals[k].name, "timezone",
+					    json_object_get(s, "timezone"), "always_open",
+					    cals[k].always, "hours", hours));
 	json_t *cal = NULL, *errors = NULL;
-	rc = body ? resource_create(&c, &calendar_resource, body, &cal, &errors) : RC_ERROR;
-	json_decref(body);
-	json_decref(errors);
+	rc = body ? resource_create_trusted(ctx, &calendar_resource, body, &cal, &errors)
+		  : RC_ERROR;
 	if (rc == RC_OK)
 		*id = num(cal, "id");
-	json_decref(cal);
 	return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 }
 
@@ -961,7 +787,7 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 		json_t *t;
 		json_array_foreach(targets, i, t)
 			match = match && num(t, "response_minutes") == minutes;
-		json_decref(targets);
+		json_decref(targets);	/* read and done with here */
 		if (match) {
 			*id = db_col_int(st, 0);
 			db_done(st);
@@ -984,17 +810,14 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 					: is(str(quote, "coverage"), "extended") ? "extended hours"
 										 : "business hours",
 					str(quote, "number"));
-	json_t *body = json_pack("{s:s, s:I, s:o}", "name", name, "calendar_id", (json_int_t)cal,
-				 "targets", targets);
-	struct resource_ctx c = *ctx;
-	c.action = NULL;
+	json_t *body = arena_json(ctx->arena, json_pack("{s:s, s:I, s:o}", "name", name,
+							"calendar_id", (json_int_t)cal,
+							"targets", targets));
 	json_t *pol = NULL, *errors = NULL;
-	rc = body ? resource_create(&c, &sla_policy_resource, body, &pol, &errors) : RC_ERROR;
-	json_decref(body);
-	json_decref(errors);
+	rc = body ? resource_create_trusted(ctx, &sla_policy_resource, body, &pol, &errors)
+		  : RC_ERROR;
 	if (rc == RC_OK)
 		*id = num(pol, "id");
-	json_decref(pol);
 	return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 }
 
@@ -1020,15 +843,18 @@ static int create_contract(struct resource_ctx *ctx, const json_t *quote, int64_
 	char today[11];
 	date_of(ctx->now, 0, today);
 	const char *kind = str(quote, "contract_kind");
-	json_t *body = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "company_id",
-				 (json_int_t)num(quote, "company_id"), "name",
-				 arena_printf(ctx->arena, "%.150s (%s)", str(quote, "title"),
-					      str(quote, "number")),
-				 "kind", kind, "status", "active", "starts_on", today, "currency",
-				 str(quote, "currency"), "notes",
-				 arena_printf(ctx->arena, "From quote %s revision %lld, accepted %s.",
-					      str(quote, "number"), (long long)num(quote, "revision"),
-					      today));
+	json_t *body = arena_json(
+		ctx->arena,
+		json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "company_id",
+			  (json_int_t)num(quote, "company_id"), "name",
+			  arena_printf(ctx->arena, "%.150s (%s)", str(quote, "title"),
+				       str(quote, "number")),
+			  "kind", kind, "status", "active", "starts_on", today, "currency",
+			  str(quote, "currency"), "notes",
+			  arena_printf(ctx->arena, "From quote %s revision %lld, accepted %s.",
+				       str(quote, "number"), (long long)num(quote, "revision"),
+				       today),
+			  "quote_id", (json_int_t)num(quote, "id")));
 	if (!body)
 		return RC_ERROR;
 	if (policy)
@@ -1044,16 +870,10 @@ static int create_contract(struct resource_ctx *ctx, const json_t *quote, int64_
 		json_object_set_new(body, "block_minutes", json_integer(qty * 60 / 1000));
 		json_object_set_new(body, "block_price", json_integer(amount));
 	}
-	struct resource_ctx c = *ctx;
-	c.action = NULL;
 	json_t *contract = NULL, *errors = NULL;
-	int rc = resource_create(&c, &contract_resource, body, &contract, &errors);
-	json_decref(body);
+	int rc = resource_create_trusted(ctx, &contract_resource, body, &contract, &errors);
 	if (rc == RC_OK) {
 		*id = num(contract, "id");
-		rc = db_run(ctx->db, NULL, "UPDATE contracts SET quote_id = ? WHERE id = ?", "ii",
-			    num(quote, "id"), *id);
-		rc = rc == RC_DONE ? RC_OK : rc;
 	} else if (rc == RC_INVALID || rc == RC_CONFLICT) {
 		char *e = json_dumps(errors, JSON_COMPACT);
 		log_error("cannot make the contract of quote %s: %s", str(quote, "number"),
@@ -1061,8 +881,6 @@ static int create_contract(struct resource_ctx *ctx, const json_t *quote, int64_
 		free(e);
 		rc = RC_ERROR;
 	}
-	json_decref(contract);
-	json_decref(errors);
 	return rc;
 }
 
@@ -1081,8 +899,8 @@ static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t 
 			continue;
 		char qty[32];
 		snprintf(qty, sizeof(qty), "%g", json_number_value(json_object_get(line, "quantity")));
-		json_t *body = json_pack(
-			"{s:s, s:s, s:s, s:I, s:I}", "subject",
+		json_t *body = arena_json(ctx->arena, json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:I}", "subject",
 			arena_printf(ctx->arena, "%s%.180s", install ? "Install: " : "",
 				     str(line, "description")),
 			"description",
@@ -1092,94 +910,141 @@ static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t 
 				     str(line, "description")),
 			"kind", install || equipment ? "installation" : "service_request",
 			"company_id", (json_int_t)num(quote, "company_id"), "contract_id",
-			(json_int_t)contract);
+			(json_int_t)contract, "quote_id", (json_int_t)num(quote, "id")));
 		if (!body)
 			return RC_ERROR;
 		if (has(quote, "contact_id"))
 			json_object_set(body, "contact_id", json_object_get(quote, "contact_id"));
-		struct resource_ctx c = *ctx;
-		c.action = NULL;
 		json_t *t = NULL, *errors = NULL;
-		int rc = resource_create(&c, &ticket_resource, body, &t, &errors);
-		json_decref(body);
-		json_decref(errors);
-		if (rc == RC_OK) {
-			rc = db_run(ctx->db, NULL, "UPDATE tickets SET quote_id = ? WHERE id = ?",
-				    "ii", num(quote, "id"), num(t, "id"));
-			rc = rc == RC_DONE ? RC_OK : rc;
-		}
-		json_decref(t);
+		int rc = resource_create_trusted(ctx, &ticket_resource, body, &t, &errors);
 		if (rc != RC_OK)
 			return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 	}
 	return RC_OK;
 }
 
-static int answer_txn(struct db *db, void *arg)
+/*
+ * Acceptance: in the same transaction, the opportunity is won, the
+ * contract made (with an SLA policy whose response target is the promised
+ * response time, made when none matches) and a service order per labour
+ * line and per equipment line to install.
+ */
+static int accept(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		  json_t *errors)
 {
-	struct quote_txn *t = arg;
-	txn_begin(t);
-	json_t *q;
-	t->status = resource_get(t->ctx, &quote_resource, t->id, &q);
-	if (t->status != RC_OK)
-		return t->status == RC_RETRY ? RC_RETRY : RC_ERROR;
-	const char *why = answer_refusal(q, t->ctx->now);
-	int64_t policy = 0, contract = 0;
+	const char *why = answer_refusal(cur, ctx->now);
 	if (why) {
-		t->errors = json_array();
-		resource_error(t->errors, "status", why);
-		t->status = RC_CONFLICT;
-	} else if (t->accept) {
-		t->status = has(q, "response_time_minutes") ? promised_policy(t->ctx, q, &policy)
-							    : RC_OK;
-		if (t->status == RC_OK)
-			t->status = create_contract(t->ctx, q, policy, &contract);
-		if (t->status == RC_OK)
-			t->status = create_orders(t->ctx, q, contract);
-		if (t->status == RC_OK) {
-			static const char *const from[] = { "new", "qualified", "quoted", "lost",
-							    NULL };
-			t->status = move_opportunity(t->ctx, q, "won", from);
-		}
+		resource_error(errors, "status", why);
+		return RC_CONFLICT;
 	}
-	json_decref(q);
-	if (t->status == RC_OK) {
-		json_t *d = t->accept ? json_pack("{s:s, s:s?, s:I}", "name", t->answer->name, "address",
-						  t->answer->address, "contract_id",
-						  (json_int_t)contract)
-				      : json_pack("{s:s}", "reason", t->answer->reason);
-		if (d && t->answer->staff && t->accept)
-			json_object_set_new(d, "user_id", json_integer(t->ctx->actor->user_id));
-		char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
-		json_decref(d);
-		t->status = detail ? act(t->ctx, t->id, RESOURCE_ANY_VERSION,
-					 t->accept ? "accept" : "decline",
-					 arena_strdup(t->ctx->arena, detail), &t->out, &t->errors)
-				   : RC_ERROR;
-		free(detail);
+	int64_t policy = 0, contract = 0;
+	int rc = has(cur, "response_time_minutes") ? promised_policy(ctx, cur, &policy) : RC_OK;
+	if (rc == RC_OK)
+		rc = create_contract(ctx, cur, policy, &contract);
+	if (rc == RC_OK)
+		rc = create_orders(ctx, cur, contract);
+	if (rc == RC_OK) {
+		static const char *const from[] = { "new", "qualified", "quoted", "lost", NULL };
+		rc = move_opportunity(ctx, cur, "won", from);
 	}
-	return txn_end(t);
+	if (rc != RC_OK)
+		return rc;
+	json_object_set_new(rec, "status", json_string("accepted"));
+	set_now(ctx, rec, "accepted_at");
+	json_object_set(rec, "accepted_name", json_object_get(body, "name"));
+	json_object_set_new(rec, "accepted_address",
+			    ctx->actor->address ? json_string(ctx->actor->address) : json_null());
+	json_object_set_new(rec, "accepted_by_id", ctx->actor->user_id
+							   ? json_integer(ctx->actor->user_id)
+							   : json_null());
+	json_object_set_new(rec, "contract_id", json_integer(contract));
+	return RC_OK;
 }
 
-static int answer(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
-		  bool accept, json_t **out, json_t **errors)
+static int decline(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		   json_t *errors)
 {
-	struct quote_txn t = { .ctx = ctx, .id = id, .answer = a, .accept = accept,
-			       .status = RC_ERROR };
-	return run_txn(&t, answer_txn, out, errors);
+	const char *why = answer_refusal(cur, ctx->now);
+	if (why) {
+		resource_error(errors, "status", why);
+		return RC_CONFLICT;
+	}
+	json_object_set_new(rec, "status", json_string("declined"));
+	set_now(ctx, rec, "declined_at");
+	json_object_set(rec, "decline_reason", json_object_get(body, "reason"));
+	return RC_OK;
 }
 
-int quote_accept(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
-		 json_t **out, json_t **errors)
+/* The sales job's: a sent quote past valid_until expires. */
+static int expire(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		  json_t *errors)
 {
-	return answer(ctx, id, a, true, out, errors);
+	json_object_set_new(rec, "status", json_string("expired"));
+	set_now(ctx, rec, "expired_at");
+	return RC_OK;
 }
 
-int quote_decline(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
-		  json_t **out, json_t **errors)
-{
-	return answer(ctx, id, a, false, out, errors);
-}
+static const struct field accept_body[] = {
+	{ .name = "name", .type = FT_TEXT, .flags = F_REQUIRED, .min = 1, .max = 200,
+	  .doc = "The full name of who accepts: the signature." },
+	FIELD_END
+};
+
+static const struct field decline_body[] = {
+	{ .name = "reason", .type = FT_TEXT, .flags = F_REQUIRED, .min = 1, .max = 2000,
+	  .doc = "Why the quote is declined." },
+	FIELD_END
+};
+
+#define SELLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES)
+
+static const char *const sendable[] = { "draft", "sent", NULL };
+static const char *const revisable[] = { "sent", "declined", "expired", NULL };
+static const char *const sent_only[] = { "sent", NULL };
+
+const struct resource_action quote_send = {
+	.name = "send", .from = sendable, .roles = SELLERS, .flags = ACTION_SECRET_REPLY,
+	.event = "sent", .apply = send,
+	.summary = "Send: a new secret link for the client (public_url, shown once)",
+};
+const struct resource_action quote_revise = {
+	.name = "revise", .from = revisable, .roles = SELLERS,
+	.flags = ACTION_CREATES | ACTION_IF_MATCH_OPTIONAL, .event = "revised", .apply = revise,
+	.summary = "A new revision (a draft with the same number); this one is superseded",
+};
+const struct resource_action quote_accept = {
+	.name = "accept", .body = accept_body, .roles = SELLERS,
+	.flags = ACTION_IF_MATCH_OPTIONAL, .event = "accepted", .apply = accept,
+	.summary = "Record the client's acceptance: the contract and service orders are made",
+};
+const struct resource_action quote_decline = {
+	.name = "decline", .body = decline_body, .roles = SELLERS,
+	.flags = ACTION_IF_MATCH_OPTIONAL, .event = "declined", .apply = decline,
+	.summary = "Record the client's refusal",
+};
+static const struct resource_action expire_action = {
+	.name = "expire", .from = sent_only, .event = "expired", .apply = expire,
+};
+
+static const struct resource_action *const quote_actions[] = {
+	&quote_send, &quote_revise, &quote_accept, &quote_decline, &expire_action, NULL
+};
+
+const struct resource quote_resource = {
+	.name = "quotes",
+	.singular = "quote",
+	.table = "quotes",
+	.fields = quote_fields,
+	.searchable = true,
+	.default_sort = "-created_at",
+	.prepare = quote_prepare,
+	.company_field = "company_id",
+	.status_field = "status",
+	.actions = quote_actions,
+	.event = "quote",
+	.doc = "Offers of equipment and labour with their terms, sent to the client by a secret "
+	       "link.",
+};
 
 int quote_by_token(struct resource_ctx *ctx, const char *token, int64_t *id)
 {
@@ -1225,11 +1090,10 @@ int quotes_expire(struct db *db, int64_t now, char *error, size_t errlen)
 		arena_init(&arena);
 		struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor };
 		json_t *out = NULL, *errors = NULL;
-		rc = act(&ctx, ids[i], RESOURCE_ANY_VERSION, "expire", NULL, &out, &errors);
-		json_decref(out);
-		json_decref(errors);
+		rc = resource_act_trusted(&ctx, &quote_resource, &expire_action, ids[i], NULL, &out,
+					  &errors);
 		arena_release(&arena);
-		if (rc == RC_ERROR) {
+		if (rc == RC_ERROR || rc == RC_RETRY) {
 			snprintf(error, errlen, "cannot expire quote %lld: %s", (long long)ids[i],
 				 db_errmsg(db));
 			return -1;
@@ -1274,7 +1138,7 @@ static json_t *rows(struct resource_ctx *ctx, const char *sql, const char *from,
 		json_decref(out);
 		return NULL;
 	}
-	return out;
+	return arena_json(ctx->arena, out);
 }
 
 /* "from" and "to" bound twice each: (? = '' OR col >= ?) AND (? = '' OR col < ?) */
@@ -1306,11 +1170,8 @@ int report_pipeline(struct resource_ctx *ctx, const char *from, const char *to, 
 			      " AND" IN_RANGE("substr(q.sent_at, 1, 10)")
 			      " GROUP BY substr(q.sent_at, 1, 7) ORDER BY period",
 			      from, to, ints);
-	if (!stages_ || !months) {
-		json_decref(stages_);
-		json_decref(months);
+	if (!stages_ || !months)
 		return RC_ERROR;
-	}
 	/* win rate: accepted of those decided, in basis points (null before any) */
 	size_t i;
 	json_t *m;
@@ -1320,8 +1181,8 @@ int report_pipeline(struct resource_ctx *ctx, const char *from, const char *to, 
 				    decided ? json_integer(num(m, "accepted") * 10000 / decided)
 					    : json_null());
 	}
-	*out = json_pack("{s:s?, s:s?, s:o, s:o}", "from", from, "to", to, "stages", stages_,
-			 "win_rate", months);
+	*out = arena_json(ctx->arena, json_pack("{s:s?, s:s?, s:O, s:O}", "from", from, "to", to,
+						"stages", stages_, "win_rate", months));
 	return *out ? RC_OK : RC_ERROR;
 }
 
@@ -1352,13 +1213,10 @@ int report_referrals(struct resource_ctx *ctx, const char *from, const char *to,
 			       " GROUP BY COALESCE(o.source, c.lead_source, 'unknown'), q.currency"
 			       " ORDER BY revenue DESC, source",
 			       from, to, ints);
-	if (!partners || !sources) {
-		json_decref(partners);
-		json_decref(sources);
+	if (!partners || !sources)
 		return RC_ERROR;
-	}
-	*out = json_pack("{s:s?, s:s?, s:o, s:o}", "from", from, "to", to, "partners", partners,
-			 "sources", sources);
+	*out = arena_json(ctx->arena, json_pack("{s:s?, s:s?, s:O, s:O}", "from", from, "to", to,
+						"partners", partners, "sources", sources));
 	return *out ? RC_OK : RC_ERROR;
 }
 

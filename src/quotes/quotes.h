@@ -25,42 +25,28 @@ extern const struct resource activity_resource;		/* /api/v1/activities */
 extern const struct resource quote_resource;		/* /api/v1/quotes */
 
 /*
- * POST /quotes/{id}/send: a draft (or an already sent quote, whose old
- * link then stops) becomes sent with a new secret link; token receives it
- * (AUTH_TOKEN_LEN bytes; only its hash is stored). Results as
- * resource_update (RC_CONFLICT when the status forbids it, RC_INVALID
- * when the quote is not complete enough to send).
+ * The quote actions, rows of quote_resource's action table (their routes
+ * are POST /quotes/{id}/{name}; the public link calls accept and decline
+ * too, as the client):
+ *
+ *   send     a draft (or a sent quote, whose old link then stops) becomes
+ *            sent with a new secret link: the reply's public_url, shown once
+ *   revise   a new draft with the quote's content, number and the next
+ *            revision (the reply, 201); the quote becomes superseded
+ *   accept   {name}: in the same transaction the opportunity is won and the
+ *            contract (with an SLA policy for the promised response time)
+ *            and the service orders are made; 409 for a quote that is not
+ *            open to an answer (accepted, declined, expired, superseded,
+ *            past valid_until)
+ *   decline  {reason}
+ *
+ * Who answers is ctx->actor: a user (staff recording the answer) or the
+ * client's link (user_id 0), with its address.
  */
-int quote_send(struct resource_ctx *ctx, int64_t id, int64_t version, char *token,
-	       json_t **out, json_t **errors);
-
-/*
- * POST /quotes/{id}/revise: a new draft with the quote's content, number
- * and the next revision; the quote becomes superseded. *out is the new
- * draft. RC_CONFLICT unless the quote is sent, declined or expired.
- */
-int quote_revise(struct resource_ctx *ctx, int64_t id, json_t **out, json_t **errors);
-
-/* Who accepts or declines, and from where. */
-struct quote_answer {
-	const char *name;	/* the typed name (accept) */
-	const char *reason;	/* why not (decline) */
-	const char *address;	/* the client's IP address */
-	bool staff;		/* recorded by staff (ctx->actor) rather than through the link */
-};
-
-/*
- * Accepts a sent, unexpired quote and, in the same transaction, marks its
- * opportunity won, creates the contract (with an SLA policy whose response
- * target is the promised response time, made when none matches) and a
- * service order per labour line and per equipment line to install.
- * *out: the accepted quote. RC_CONFLICT for a quote that is not open to
- * an answer (accepted, declined, expired, superseded, past valid_until).
- */
-int quote_accept(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
-		 json_t **out, json_t **errors);
-int quote_decline(struct resource_ctx *ctx, int64_t id, const struct quote_answer *a,
-		  json_t **out, json_t **errors);
+extern const struct resource_action quote_send;
+extern const struct resource_action quote_revise;
+extern const struct resource_action quote_accept;
+extern const struct resource_action quote_decline;
 
 /* The quote a link's token opens: RC_OK with *id, RC_NOT_FOUND, or RC_ERROR. */
 int quote_by_token(struct resource_ctx *ctx, const char *token, int64_t *id);
@@ -73,7 +59,7 @@ int quotes_expire(struct db *db, int64_t now, char *error, size_t errlen);
 
 /*
  * GET /me/follow-ups: the caller's open activities, overdue first (by due
- * time), then those without a due time. *out: {"data": [...]}.
+ * time), then those without a due time. *out: {"data": [...]} (ctx->arena).
  */
 int activity_follow_ups(struct resource_ctx *ctx, json_t **out);
 
@@ -81,6 +67,7 @@ int activity_follow_ups(struct resource_ctx *ctx, json_t **out);
  * Reports over [from, to) (dates, either may be NULL):
  * pipeline: open value by stage, and the quote win rate by month;
  * referrals: revenue won per referral partner and per lead source.
+ * *out belongs to ctx->arena.
  */
 int report_pipeline(struct resource_ctx *ctx, const char *from, const char *to, json_t **out);
 int report_referrals(struct resource_ctx *ctx, const char *from, const char *to, json_t **out);

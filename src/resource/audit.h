@@ -16,6 +16,7 @@ struct audit_actor {
 	const char *label;	/* the user's e-mail, or "cli", "system" */
 	const char *request_id;	/* NULL outside a request */
 	unsigned role;		/* the caller's role bit (auth/auth.h), 0 for the system */
+	const char *address;	/* the caller's network address, NULL outside a request */
 };
 
 /*

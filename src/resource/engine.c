@@ -1,10 +1,18 @@
 /*
- * engine.c - list, get, create, update, archive for any resource table.
+ * engine.c - list, get, create, update, archive and actions for any
+ * resource table, with row scoping, field masks by role, same-company
+ * references and trusted writes (see resource.h for the rules).
  *
  * SQL is assembled from the constant names in the resource tables and
  * every value is bound. Writes run in one transaction (db_txn, retried on
- * contention) together with their audit entry. Records are read back after
- * a write so the reply is exactly what a GET returns.
+ * contention) together with their audit entry and event. Records are read
+ * back after a write so the reply is exactly what a GET returns.
+ *
+ * Inside the engine a record is "raw": every column including the hidden
+ * ones, without computed members. What leaves the engine is "visible":
+ * hidden and write-only columns removed, computed members added by the
+ * resource's present hook, and the fields masked from the caller's role
+ * removed. Every json_t made here belongs to ctx->arena.
  */
 #include "resource.h"
 
@@ -21,6 +29,8 @@
 #define SQL_MAX (64 * 1024)
 /* matches beyond which walking the list order beats sorting them (bench/run.sh) */
 #define FTS_COMMON 2000
+/* how deep company_via may chain (a note's ticket's company is two steps) */
+#define SCOPE_DEPTH 4
 
 static bool int_typed(enum field_type t)
 {
@@ -29,22 +39,40 @@ static bool int_typed(enum field_type t)
 
 static bool is_column(const struct field *f)
 {
-	return !(f->flags & F_WRITE_ONLY);
+	return !(f->flags & (F_WRITE_ONLY | F_COMPUTED));
 }
 
-/* "id, created_at, …, field1, field2" */
-static void select_list(struct buf *sql, const struct resource *res)
+static unsigned role_of(const struct resource_ctx *ctx)
+{
+	return ctx->trusted || !ctx->actor ? 0 : ctx->actor->role;
+}
+
+static json_t *own(struct resource_ctx *ctx, json_t *v)
+{
+	return arena_json(ctx->arena, v);
+}
+
+const struct resource_action *resource_action(const struct resource *res, const char *name)
+{
+	for (const struct resource_action *const *a = res->actions; a && *a; a++)
+		if (strcmp((*a)->name, name) == 0)
+			return *a;
+	return NULL;
+}
+
+/* "id, created_at, …, field1, field2"; hidden columns only when asked. */
+static void select_list(struct buf *sql, const struct resource *res, bool hidden)
 {
 	buf_addstr(sql, "id");
 	if (!res->no_record_columns)
 		buf_addstr(sql, ", created_at, updated_at, version, archived_at");
 	for (const struct field *f = res->fields; f->name; f++)
-		if (is_column(f))
+		if (is_column(f) && (hidden || !(f->flags & F_HIDDEN)))
 			buf_addf(sql, ", %s", f->name);
 }
 
-/* Turns the current row (in select_list order) into a JSON object. */
-static json_t *row_to_json(struct db_stmt *st, const struct resource *res)
+/* The current row (in select_list order) as a raw JSON object. */
+static json_t *row_to_json(struct db_stmt *st, const struct resource *res, bool hidden)
 {
 	json_t *obj = json_object();
 	if (!obj)
@@ -59,11 +87,9 @@ static json_t *row_to_json(struct db_stmt *st, const struct resource *res)
 		json_object_set_new(obj, "archived_at", archived ? json_string(archived) : json_null());
 	}
 	for (const struct field *f = res->fields; f->name; f++) {
-		if (!is_column(f))
+		if (!is_column(f) || (!hidden && f->flags & F_HIDDEN))
 			continue;
 		int c = col++;
-		if (f->flags & F_HIDDEN)
-			continue;
 		json_t *v;
 		if (db_col_null(st, c)) {
 			v = json_null();
@@ -85,9 +111,33 @@ static json_t *row_to_json(struct db_stmt *st, const struct resource *res)
 			return NULL;
 		}
 	}
-	if (res->present)
-		res->present(obj);
 	return obj;
+}
+
+/*
+ * Turns a raw record into what role may see, in place: hidden columns
+ * out, computed members in, masked fields out.
+ */
+static void make_visible(const struct resource *res, unsigned role, json_t *rec)
+{
+	for (const struct field *f = res->fields; f->name; f++)
+		if (f->flags & (F_HIDDEN | F_WRITE_ONLY))
+			json_object_del(rec, f->name);
+	if (res->present)
+		res->present(rec);
+	if (!role)
+		return;
+	for (const struct field *f = res->fields; f->name; f++)
+		if (!resource_field_visible(f, role))
+			json_object_del(rec, f->name);
+}
+
+json_t *resource_visible(struct resource_ctx *ctx, const struct resource *res, const json_t *rec)
+{
+	json_t *copy = own(ctx, json_deep_copy(rec));
+	if (copy)
+		make_visible(res, role_of(ctx), copy);
+	return copy;
 }
 
 /* Binds a JSON value for field f at idx. Values were validated before. */
@@ -131,30 +181,26 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 	}
 }
 
-static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id, json_t **out)
+/* Loads a record by id as raw JSON (arena), whatever its parent or scope. */
+static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id, bool hidden,
+		json_t **out)
 {
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
 	buf_addstr(&sql, "SELECT ");
-	select_list(&sql, res);
+	select_list(&sql, res, hidden);
 	buf_addf(&sql, " FROM %s WHERE id = ?", res->table);
-	if (sql.failed)
-		return RC_ERROR;
-	struct db_stmt *st = db_prepare(ctx->db, buf_str(&sql));
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(ctx->db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
 		return RC_ERROR;
 	db_bind_int(st, 1, id);
 	int rc = db_step(st);
-	if (rc == RC_DONE) {
-		db_done(st);
-		return RC_NOT_FOUND;
-	}
 	if (rc != RC_ROW) {
 		db_done(st);
-		return rc == RC_RETRY ? RC_RETRY : RC_ERROR;
+		return rc == RC_DONE ? RC_NOT_FOUND : rc;
 	}
-	json_t *obj = row_to_json(st, res);
+	json_t *obj = own(ctx, row_to_json(st, res, hidden));
 	db_done(st);
 	if (!obj)
 		return RC_ERROR;
@@ -162,46 +208,121 @@ static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id
 	return RC_OK;
 }
 
-/* A child resource's parent must exist: RC_OK, RC_NOT_FOUND, or an error. */
+/* Scope ------------------------------------------------------------------- */
+
+/*
+ * Appends the condition that restricts res's rows to one company, with
+ * one "?" for its id: "company_id = ?", or through company_via
+ * "ticket_id IN (SELECT id FROM tickets WHERE company_id = ?)". A
+ * resource of no company gets "1 = 0" and no parameter: *binds says.
+ */
+static void scope_sql(const struct resource *res, struct buf *sql, int depth, bool *binds)
+{
+	const struct field *via = res->company_via ? resource_field(res, res->company_via) : NULL;
+	if (res->company_field) {
+		buf_addf(sql, "%s = ?", res->company_field);
+		*binds = true;
+	} else if (via && via->ref && depth < SCOPE_DEPTH) {
+		buf_addf(sql, "%s IN (SELECT id FROM %s WHERE ", via->name, via->ref->table);
+		scope_sql(via->ref, sql, depth + 1, binds);
+		buf_addch(sql, ')');
+	} else {
+		buf_addstr(sql, "1 = 0");
+		*binds = false;
+	}
+}
+
+/* The company of a raw record of res (0 when it has none). */
+static int company_of_rec(struct resource_ctx *ctx, const struct resource *res,
+			  const json_t *rec, int depth, int64_t *company)
+{
+	*company = 0;
+	if (res->company_field) {
+		*company = json_integer_value(json_object_get(rec, res->company_field));
+		return RC_OK;
+	}
+	const struct field *via = res->company_via ? resource_field(res, res->company_via) : NULL;
+	json_t *ref = json_object_get(rec, res->company_via ? res->company_via : "");
+	if (!via || !via->ref || !json_is_integer(ref) || depth >= SCOPE_DEPTH)
+		return RC_OK;
+	json_t *parent;
+	int rc = load(ctx, via->ref, json_integer_value(ref), false, &parent);
+	if (rc == RC_NOT_FOUND)
+		return RC_OK;
+	return rc == RC_OK ? company_of_rec(ctx, via->ref, parent, depth + 1, company) : rc;
+}
+
+int resource_company_of(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+			int64_t *company)
+{
+	json_t *rec;
+	int rc = load(ctx, res, id, false, &rec);
+	return rc == RC_OK ? company_of_rec(ctx, res, rec, 0, company) : rc;
+}
+
+/* Whether a raw record is the caller's to see: in scope (RC_OK) or RC_NOT_FOUND. */
+static int in_scope(struct resource_ctx *ctx, const struct resource *res, const json_t *rec)
+{
+	if (!ctx->scope_company || ctx->trusted)
+		return RC_OK;
+	int64_t company;
+	int rc = company_of_rec(ctx, res, rec, 0, &company);
+	if (rc != RC_OK)
+		return rc;
+	return company == ctx->scope_company ? RC_OK : RC_NOT_FOUND;
+}
+
+/* Parents ----------------------------------------------------------------- */
+
+/* A child resource's parent must exist (and be in scope): RC_OK, RC_NOT_FOUND, or an error. */
 static int parent_exists(struct resource_ctx *ctx, const struct resource *res)
 {
 	if (!res->parent)
 		return RC_OK;
 	if (ctx->parent_id < 1)
 		return RC_NOT_FOUND;
-	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?", res->parent->table);
-	struct db_stmt *st;
-	int rc = db_run(ctx->db, &st, sql, "i", ctx->parent_id);
-	if (rc == RC_ROW) {
-		db_done(st);
-		return RC_OK;
-	}
-	return rc == RC_DONE ? RC_NOT_FOUND : rc == RC_RETRY ? RC_RETRY : RC_ERROR;
+	json_t *parent;
+	int rc = load(ctx, res->parent, ctx->parent_id, false, &parent);
+	return rc == RC_OK ? in_scope(ctx, res->parent, parent) : rc;
 }
 
-/* Loads a record, which for a child resource must belong to ctx->parent_id. */
+/* Loads a raw record the caller may see: of ctx->parent_id for a child, in scope. */
 static int load_owned(struct resource_ctx *ctx, const struct resource *res, int64_t id,
-		      json_t **out)
+		      bool hidden, json_t **out)
 {
 	int rc = parent_exists(ctx, res);
 	if (rc != RC_OK)
 		return rc;
-	rc = load(ctx, res, id, out);
-	if (rc == RC_OK && res->parent &&
-	    json_integer_value(json_object_get(*out, res->parent_field)) != ctx->parent_id) {
-		json_decref(*out);
-		*out = NULL;
+	json_t *rec;
+	rc = load(ctx, res, id, hidden, &rec);
+	if (rc != RC_OK)
+		return rc;
+	if (res->parent &&
+	    json_integer_value(json_object_get(rec, res->parent_field)) != ctx->parent_id)
 		return RC_NOT_FOUND;
+	if (!res->parent) {
+		rc = in_scope(ctx, res, rec);
+		if (rc != RC_OK)
+			return rc;
 	}
-	return rc;
+	*out = rec;
+	return RC_OK;
 }
 
 int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t id, json_t **out)
 {
-	int rc = load_owned(ctx, res, id, out);
-	return rc == RC_RETRY ? RC_ERROR : rc;
+	json_t *rec;
+	int rc = load_owned(ctx, res, id, false, &rec);
+	if (rc == RC_RETRY && !db_in_txn(ctx->db))
+		return RC_ERROR;	/* a read outside a transaction has nothing to retry */
+	if (rc != RC_OK)
+		return rc;
+	make_visible(res, role_of(ctx), rec);
+	*out = rec;
+	return RC_OK;
 }
+
+/* Lists ------------------------------------------------------------------- */
 
 /*
  * The ORDER BY expression: nullable columns sort as '' or the smallest
@@ -234,24 +355,22 @@ static const char *sort_expr(struct arena *arena, const struct resource_query *q
 int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		  const struct resource_query *q, json_t **out, const char **next_cursor)
 {
-	struct buf sql;
-	buf_init(&sql, SQL_MAX);
 	const char *order = sort_expr(ctx->arena, q);
 	bool by_id = strcmp(q->sort_column, "id") == 0;
 	bool sort_int = q->sort_field ? int_typed(q->sort_field->type) ||
 						q->sort_field->type == FT_ENUM
 				      : by_id;
-	char *fts = NULL;
 	if (!order)
 		return RC_ERROR;
 	int prc = parent_exists(ctx, res);
-	if (prc != RC_OK) {
-		buf_release(&sql);
+	if (prc != RC_OK)
 		return prc == RC_RETRY ? RC_ERROR : prc;
-	}
 
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	char *fts = NULL;
 	buf_addstr(&sql, "SELECT ");
-	select_list(&sql, res);
+	select_list(&sql, res, false);
 	if (!by_id)
 		buf_addf(&sql, ", %s", order);
 	buf_addf(&sql, " FROM %s WHERE 1 = 1", res->table);
@@ -263,6 +382,11 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	}
 	if (res->parent)
 		buf_addf(&sql, " AND %s = ?", res->parent_field);
+	bool scope_bind = false, scoped = ctx->scope_company && !ctx->trusted && !res->parent;
+	if (scoped) {
+		buf_addstr(&sql, " AND ");
+		scope_sql(res, &sql, 0, &scope_bind);
+	}
 	for (int i = 0; i < q->nfilters; i++) {
 		const struct resource_filter *flt = &q->filters[i];
 		if (flt->op == FILTER_NONE) {
@@ -285,7 +409,7 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		if (!fts) {
 			/* a search with no words in it matches nothing */
 			buf_release(&sql);
-			*out = json_array();
+			*out = own(ctx, json_array());
 			*next_cursor = NULL;
 			return *out ? RC_OK : RC_ERROR;
 		}
@@ -309,12 +433,7 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		buf_addf(&sql, " ORDER BY id %s LIMIT ?", dir);
 	else
 		buf_addf(&sql, " ORDER BY %s %s, id %s LIMIT ?", order, dir, dir);
-	if (sql.failed) {
-		xfree(fts);
-		return RC_ERROR;
-	}
-
-	struct db_stmt *st = db_prepare(ctx->db, buf_str(&sql));
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(ctx->db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st) {
 		xfree(fts);
@@ -323,6 +442,8 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	int idx = 1;
 	if (res->parent)
 		db_bind_int(st, idx++, ctx->parent_id);
+	if (scope_bind)
+		db_bind_int(st, idx++, ctx->scope_company);
 	for (int i = 0; i < q->nfilters; i++) {
 		const struct resource_filter *flt = &q->filters[i];
 		bool as_int = flt->op == FILTER_IN &&
@@ -353,12 +474,13 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	}
 	db_bind_int(st, idx++, q->limit + 1);
 
-	json_t *data = json_array();
-	int rows = 0, rc;
+	json_t *data = own(ctx, json_array());
+	unsigned role = role_of(ctx);
+	int rows = 0, rc = data ? RC_ROW : RC_ERROR;
 	char *last_value = NULL;
 	int64_t last_id = 0;
 	*next_cursor = NULL;
-	while ((rc = db_step(st)) == RC_ROW) {
+	while (rc == RC_ROW && (rc = db_step(st)) == RC_ROW) {
 		if (rows == q->limit) {
 			const char *sk = q->sort_desc
 				? arena_printf(ctx->arena, "-%s", q->sort_column)
@@ -367,7 +489,9 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 							      by_id ? NULL : last_value, last_id);
 			break;
 		}
-		json_t *obj = row_to_json(st, res);
+		json_t *obj = row_to_json(st, res, false);
+		if (obj)
+			make_visible(res, role, obj);
 		if (!obj || json_array_append_new(data, obj) < 0) {
 			rc = RC_ERROR;
 			break;
@@ -381,48 +505,77 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		rows++;
 	}
 	db_done(st);
-	if (rc != RC_ROW && rc != RC_DONE) {
-		json_decref(data);
+	if (rc != RC_ROW && rc != RC_DONE)
 		return RC_ERROR;
-	}
 	*out = data;
 	return RC_OK;
 }
 
-/* Every reference in body must name a live record of its resource. */
-static int check_refs(struct resource_ctx *ctx, const struct resource *res, const json_t *body,
-		      json_t *errors)
+/* References -------------------------------------------------------------- */
+
+static const char *fmt(struct resource_ctx *ctx, const char *f, const struct field *field,
+		       int64_t id)
 {
+	return arena_printf(ctx->arena, f, field->ref->singular, (long long)id);
+}
+
+/*
+ * The references among names (NULL: every reference of rec) must name live
+ * records the caller may see; F_SAME_COMPANY ones records of rec's own
+ * company. Appends errors; returns RC_OK or a failure.
+ */
+static int check_refs(struct resource_ctx *ctx, const struct resource *res, const json_t *rec,
+		      const json_t *names, json_t *errors)
+{
+	bool company_known = false;
+	int64_t company = 0;
+	/* a record that changes company must not keep another company's contact */
+	const char *owner = res->company_field ? res->company_field : res->company_via;
+	bool moved = names && owner && json_object_get(names, owner);
 	for (const struct field *f = res->fields; f->name; f++) {
-		if (f->type != FT_REF)
+		if (f->type != FT_REF || (names && !json_object_get(names, f->name) &&
+					  !(moved && f->flags & F_SAME_COMPANY)))
 			continue;
-		json_t *v = json_object_get(body, f->name);
+		json_t *v = json_object_get(rec, f->name);
 		if (!v || !json_is_integer(v))
 			continue;
-		char sql[256];
-		snprintf(sql, sizeof(sql), "SELECT archived_at FROM %s WHERE id = ?",
-			 f->ref->table);
-		struct db_stmt *st;
-		int rc = db_run(ctx->db, &st, sql, "i", (int64_t)json_integer_value(v));
-		char msg[160];
-		if (rc == RC_DONE) {
-			snprintf(msg, sizeof(msg), "refers to no %s with id %lld", f->ref->singular,
-				 (long long)json_integer_value(v));
-			resource_error(errors, f->name, msg);
-		} else if (rc == RC_ROW) {
-			bool archived = !db_col_null(st, 0);
-			db_done(st);
-			if (archived) {
-				snprintf(msg, sizeof(msg), "refers to an archived %s",
-					 f->ref->singular);
-				resource_error(errors, f->name, msg);
-			}
-		} else {
-			return rc == RC_RETRY ? RC_RETRY : RC_ERROR;
+		int64_t id = json_integer_value(v);
+		json_t *target;
+		int rc = load(ctx, f->ref, id, false, &target);
+		if (rc == RC_OK && !ctx->trusted && ctx->scope_company &&
+		    (f->ref->company_field || f->ref->company_via))
+			rc = in_scope(ctx, f->ref, target);
+		if (rc == RC_NOT_FOUND) {
+			resource_error(errors, f->name, fmt(ctx, "refers to no %s with id %lld", f, id));
+			continue;
 		}
+		if (rc != RC_OK)
+			return rc;
+		if (!json_is_null(json_object_get(target, "archived_at"))) {
+			resource_error(errors, f->name, fmt(ctx, "refers to an archived %s", f, 0));
+			continue;
+		}
+		if (!(f->flags & F_SAME_COMPANY))
+			continue;
+		if (!company_known) {
+			rc = company_of_rec(ctx, res, rec, 0, &company);
+			if (rc != RC_OK)
+				return rc;
+			company_known = true;
+		}
+		int64_t theirs;
+		rc = company_of_rec(ctx, f->ref, target, 0, &theirs);
+		if (rc != RC_OK)
+			return rc;
+		if (company && theirs != company)
+			resource_error(errors, f->name,
+				       arena_printf(ctx->arena, "refers to a %s that belongs to another company than the %s's",
+						    f->ref->singular, res->singular));
 	}
 	return RC_OK;
 }
+
+/* Writes ------------------------------------------------------------------ */
 
 struct write {
 	struct resource_ctx *ctx;
@@ -431,71 +584,137 @@ struct write {
 	int64_t id;
 	int64_t expect_version;
 	bool archive;
-	/* results */
+	const struct resource_action *action;
+	/* results, written on each attempt */
 	json_t *out;
 	json_t *errors;
-	int status;
 };
 
-static void write_reset(struct write *w)
+/* The owner rule: may the caller write a row owned by owner? */
+static bool owner_ok(struct resource_ctx *ctx, const struct resource *res, const json_t *owner)
 {
-	json_decref(w->out);
+	if (!res->owner_field || ctx->trusted || !ctx->actor || !ctx->actor->role ||
+	    (ctx->actor->role & res->any_owner_roles))
+		return true;
+	return !json_is_integer(owner) || json_integer_value(owner) == ctx->actor->user_id;
+}
+
+static int forbidden_owner(struct write *w)
+{
+	resource_error(w->errors, w->res->owner_field,
+		       arena_printf(w->ctx->arena, "your role may change only your own %s",
+				    w->res->name));
+	return RC_FORBIDDEN;
+}
+
+/* The event outbox: one row per change of a resource that has events. */
+static int emit(struct resource_ctx *ctx, const struct resource *res, const char *verb,
+		int64_t id, const json_t *after)
+{
+	if (!res->event)
+		return RC_OK;
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	char *data = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (after && !data)
+		return RC_ERROR;
+	const struct audit_actor *a = ctx->actor;
+	int rc = db_run(ctx->db, NULL,
+			"INSERT INTO events (at, type, resource, record_id, actor_id, actor,"
+			" request_id, data) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
+			"sssiisss", now, arena_printf(ctx->arena, "%s.%s", res->event, verb),
+			res->name, id, a ? a->user_id : 0, a && a->label ? a->label : "system",
+			a ? a->request_id : NULL, data);
+	free(data);
+	return rc == RC_DONE ? RC_OK : rc;
+}
+
+/* The audit entry and the event of a change, with the records as the system sees them. */
+static int record_change(struct write *w, const char *action, const char *verb,
+			 const json_t *before, const json_t *after)
+{
+	struct resource_ctx sys = *w->ctx;
+	sys.trusted = true;
+	json_t *b = before ? resource_visible(&sys, w->res, before) : NULL;
+	json_t *a = after ? resource_visible(&sys, w->res, after) : NULL;
+	if ((before && !b) || (after && !a))
+		return RC_ERROR;
+	int rc = audit_write(w->ctx->db, w->ctx->actor, action, w->res->name, w->id, b, a);
+	return rc == RC_OK ? emit(w->ctx, w->res, verb, w->id, a) : rc;
+}
+
+/* The reply of a write: the record as the caller sees it (and an action's extras). */
+static int reply(struct write *w, const json_t *raw)
+{
+	struct resource_ctx *ctx = w->ctx;
+	if (w->action && ctx->reply) {
+		w->out = ctx->reply;
+	} else {
+		w->out = resource_visible(ctx, w->res, raw);
+		if (!w->out)
+			return RC_ERROR;
+	}
+	if (w->action && ctx->reply_extra)
+		json_object_update(w->out, ctx->reply_extra);
+	return RC_OK;
+}
+
+/* A fresh attempt: db_txn may run a transaction body several times. */
+static int attempt(struct write *w)
+{
 	w->out = NULL;
-	json_array_clear(w->errors);
-	w->status = RC_OK;
-}
-
-/* Ends a transaction body: RC_OK commits; any status but RC_OK rolls back. */
-static int finish(struct write *w, int status)
-{
-	if (status == RC_RETRY)
-		return RC_RETRY;
-	w->status = status;
-	return status == RC_OK ? RC_OK : RC_ERROR;
-}
-
-static json_t *without_write_only(const struct resource *res, const json_t *rec)
-{
-	json_t *copy = json_deep_copy(rec);
-	for (const struct field *f = res->fields; copy && f->name; f++)
-		if (f->flags & F_WRITE_ONLY)
-			json_object_del(copy, f->name);
-	return copy;
+	w->errors = own(w->ctx, json_array());
+	w->ctx->hook_note = NULL;
+	w->ctx->reply = w->ctx->reply_extra = NULL;
+	return w->errors ? RC_OK : RC_ERROR;
 }
 
 static int create_txn(struct db *db, void *arg)
 {
 	struct write *w = arg;
+	struct resource_ctx *ctx = w->ctx;
 	const struct resource *res = w->res;
-	write_reset(w);
+	int rc = attempt(w);
+	if (rc != RC_OK)
+		return rc;
 
 	/* the record as it will be: the body with defaults filled in */
-	json_t *rec = json_deep_copy(w->body);
+	json_t *rec = own(ctx, json_deep_copy(w->body));
 	if (!rec)
-		return finish(w, RC_ERROR);
+		return RC_ERROR;
 	for (const struct field *f = res->fields; f->name; f++) {
 		if (f->dflt && !json_object_get(rec, f->name))
 			json_object_set_new(rec, f->name, json_loads(f->dflt, JSON_DECODE_ANY, NULL));
 	}
-	int rc = parent_exists(w->ctx, res);
-	if (rc != RC_OK) {
-		json_decref(rec);
-		return finish(w, rc);
-	}
+	rc = parent_exists(ctx, res);
+	if (rc != RC_OK)
+		return rc;
 	if (res->parent)
-		json_object_set_new(rec, res->parent_field, json_integer(w->ctx->parent_id));
-	rc = check_refs(w->ctx, res, rec, w->errors);
-	if (rc == RC_OK && !json_array_size(w->errors) && res->prepare)
-		rc = res->prepare(w->ctx, NULL, rec, w->errors);
-	if (rc == RC_OK && !json_array_size(w->errors) && res->check)
-		rc = res->check(w->ctx, rec, w->errors);
-	if (rc != RC_OK || json_array_size(w->errors)) {
-		json_decref(rec);
-		return finish(w, rc != RC_OK ? rc : RC_INVALID);
+		json_object_set_new(rec, res->parent_field, json_integer(ctx->parent_id));
+	if (res->owner_field && !owner_ok(ctx, res, json_object_get(rec, res->owner_field)))
+		return forbidden_owner(w);
+	if (res->prepare)
+		rc = res->prepare(ctx, NULL, rec, w->errors);
+	if (rc == RC_OK && !json_array_size(w->errors))
+		rc = check_refs(ctx, res, rec, NULL, w->errors);
+	if (rc == RC_OK && !json_array_size(w->errors)) {
+		/* a scoped caller's record is of its company (via references, checked above) */
+		if (res->company_field && ctx->scope_company && !ctx->trusted &&
+		    strcmp(res->company_field, "id") != 0 &&
+		    json_integer_value(json_object_get(rec, res->company_field)) !=
+			    ctx->scope_company)
+			resource_error(w->errors, res->company_field,
+				       arena_printf(ctx->arena, "refers to no company with id %lld",
+						    (long long)json_integer_value(json_object_get(
+							    rec, res->company_field))));
 	}
+	if (rc == RC_OK && !json_array_size(w->errors) && res->check)
+		rc = res->check(ctx, rec, w->errors);
+	if (rc != RC_OK || json_array_size(w->errors))
+		return rc != RC_OK ? rc : RC_INVALID;
 
 	char now[TIME_RFC3339_LEN];
-	time_format(w->ctx->now, now);
+	time_format(ctx->now, now);
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
 	buf_addf(&sql, "INSERT INTO %s (created_at, updated_at, version", res->table);
@@ -509,10 +728,8 @@ static int create_txn(struct db *db, void *arg)
 	buf_addstr(&sql, ") RETURNING id");
 	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
 	buf_release(&sql);
-	if (!st) {
-		json_decref(rec);
-		return finish(w, RC_ERROR);
-	}
+	if (!st)
+		return RC_ERROR;
 	int idx = 1;
 	db_bind_text(st, idx++, now);
 	db_bind_text(st, idx++, now);
@@ -521,217 +738,324 @@ static int create_txn(struct db *db, void *arg)
 		if (is_column(f) && v)
 			bind_value(st, idx++, f, v);
 	}
-	json_decref(rec);
 	rc = db_step(st);
-	int64_t id = rc == RC_ROW ? db_col_int(st, 0) : 0;
+	w->id = rc == RC_ROW ? db_col_int(st, 0) : 0;
 	db_done(st);
 	if (rc == RC_CONSTRAINT) {
 		resource_error(w->errors, "", "conflicts with an existing record");
-		return finish(w, RC_CONFLICT);
+		return RC_CONFLICT;
 	}
 	if (rc != RC_ROW)
-		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
+		return rc;
 
-	rc = load(w->ctx, res, id, &w->out);
+	json_t *after;
+	rc = load(ctx, res, w->id, true, &after);
 	if (rc != RC_OK)
-		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
+		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
 	if (res->after_write) {
-		rc = res->after_write(w->ctx, NULL, w->out);
+		rc = res->after_write(ctx, NULL, after);
 		if (rc != RC_OK)
-			return finish(w, rc);
+			return rc;
 	}
-	json_t *after = without_write_only(res, w->out);
-	rc = audit_write(db, w->ctx->actor, "create", res->name, id, NULL, after);
-	json_decref(after);
-	w->id = id;
-	return finish(w, rc == RC_OK ? RC_OK : rc);
+	rc = record_change(w, "create", "created", NULL, after);
+	return rc == RC_OK ? reply(w, after) : rc;
 }
 
-
-static int run_write(struct resource_ctx *ctx, struct write *w, int (*fn)(struct db *, void *),
-		     json_t **out, json_t **errors)
+/*
+ * Runs a transaction body as its own transaction or inside the caller's,
+ * on a copy of the caller's context: a write inside an action's apply
+ * leaves the action's own state (reply, hook note) alone.
+ */
+static int run_write(struct resource_ctx *caller, struct write *w,
+		     int (*fn)(struct db *, void *), json_t **out, json_t **errors)
 {
-	w->errors = json_array();
-	if (!w->errors)
-		return RC_ERROR;
+	struct resource_ctx copy = *caller;
+	struct resource_ctx *ctx = &copy;
+	w->ctx = ctx;
 	ctx->now = time_now();
-	ctx->hook_note = NULL;
+	caller->now = ctx->now;
 	/*
 	 * Inside a caller's transaction (an action that writes several
 	 * records at once) the write joins it; a lost race is then the
 	 * caller's to retry, whole.
 	 */
-	bool nested = db_in_txn(ctx->db);
-	int rc = nested ? fn(ctx->db, w) : db_txn(ctx->db, fn, w);
-	if (nested && rc == RC_RETRY) {
-		json_decref(w->out);
-		json_decref(w->errors);
-		return RC_RETRY;
-	}
-	if (rc == RC_OK && w->status == RC_OK) {
+	int rc = db_in_txn(ctx->db) ? fn(ctx->db, w) : db_txn(ctx->db, fn, w);
+	if (rc == RC_OK) {
 		*out = w->out;
-		json_decref(w->errors);
 		return RC_OK;
 	}
-	json_decref(w->out);
-	int status = rc == RC_OK || rc == RC_ERROR ? w->status : RC_ERROR;
-	if (status == RC_OK)
-		status = RC_ERROR;	/* the commit failed */
-	if ((status == RC_INVALID || status == RC_CONFLICT) && errors)
+	if (rc == RC_CONSTRAINT) {
+		/* a constraint a hook's own statement ran into */
+		if (!w->errors || !json_array_size(w->errors))
+			resource_error(w->errors, "", "conflicts with an existing record");
+		rc = RC_CONFLICT;
+	}
+	if ((rc == RC_INVALID || rc == RC_CONFLICT || rc == RC_FORBIDDEN) && errors)
 		*errors = w->errors;
-	else
-		json_decref(w->errors);
-	return status;
+	return rc;
 }
 
 int resource_create(struct resource_ctx *ctx, const struct resource *res, const json_t *body,
 		    json_t **out, json_t **errors)
 {
-	json_t *errs = json_array();
+	json_t *errs = own(ctx, json_array());
 	if (!errs)
 		return RC_ERROR;
-	if (resource_validate(res, body, true, errs)) {
+	json_t *filled = NULL;
+	if (ctx->scope_company && !ctx->trusted && res->company_field && json_is_object(body) &&
+	    !json_object_get(body, res->company_field) && strcmp(res->company_field, "id") != 0) {
+		/* a scoped caller's records are of its company without saying so */
+		filled = own(ctx, json_copy((json_t *)body));
+		if (!filled)
+			return RC_ERROR;
+		json_object_set_new(filled, res->company_field, json_integer(ctx->scope_company));
+		body = filled;
+	}
+	if (resource_validate_as(res, body, true, role_of(ctx), ctx->trusted, errs)) {
 		*errors = errs;
 		return RC_INVALID;
 	}
-	json_decref(errs);
-	struct write w = { .ctx = ctx, .res = res, .body = body };
-	return run_write(ctx, &w, create_txn, out, errors);
+	struct resource_ctx c = *ctx;
+	c.action = NULL;
+	struct write w = { .res = res, .body = body };
+	int rc = run_write(&c, &w, create_txn, out, errors);
+	ctx->now = c.now;
+	return rc;
 }
 
-/* Loads the current record for a write and checks the expected version. */
+/* Loads the current raw record for a write and checks the expected version. */
 static int load_current(struct write *w, json_t **cur)
 {
-	int rc = load_owned(w->ctx, w->res, w->id, cur);
+	int rc = load_owned(w->ctx, w->res, w->id, true, cur);
 	if (rc != RC_OK)
 		return rc;
 	if (w->expect_version != RESOURCE_ANY_VERSION && !w->res->no_record_columns &&
-	    json_integer_value(json_object_get(*cur, "version")) != w->expect_version) {
-		json_decref(*cur);
-		*cur = NULL;
+	    json_integer_value(json_object_get(*cur, "version")) != w->expect_version)
 		return RC_STALE;
-	}
 	return RC_OK;
 }
 
-static int update_txn(struct db *db, void *arg)
+static bool in_list(const char *const *list, const char *s)
 {
-	struct write *w = arg;
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+/* "a, b or c" of a NULL-terminated list, in the arena. */
+static const char *joined(struct arena *a, const char *const *list)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	for (const char *const *p = list; p && *p; p++)
+		buf_addf(&b, "%s%s", p == list ? "" : p[1] ? ", " : " or ", *p);
+	const char *s = b.failed ? "" : arena_strdup(a, buf_str(&b));
+	buf_release(&b);
+	return s ? s : "";
+}
+
+/* A status change the transition table does not list: 409 naming the allowed ones. */
+static int check_transition(struct write *w, const json_t *cur, const json_t *rec)
+{
 	const struct resource *res = w->res;
-	write_reset(w);
+	if (!res->status_field || !res->transitions)
+		return RC_OK;
+	const char *from = json_string_value(json_object_get(cur, res->status_field));
+	const char *to = json_string_value(json_object_get(rec, res->status_field));
+	if (!from || !to || strcmp(from, to) == 0)
+		return RC_OK;
+	const char *const *ok = NULL;
+	for (const struct resource_transition *t = res->transitions; t->from; t++)
+		if (strcmp(t->from, from) == 0)
+			ok = t->to;
+	if (in_list(ok, to))
+		return RC_OK;
+	char msg[512];
+	size_t off = (size_t)snprintf(msg, sizeof(msg), "cannot go from %s to %s; allowed:", from,
+				      to);
+	for (const char *const *p = ok; p && *p && off < sizeof(msg); p++)
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %s",
+					p == ok ? "" : ",", *p);
+	resource_error(w->errors, res->status_field, msg);
+	return RC_CONFLICT;
+}
 
-	json_t *cur = NULL;
-	int rc = load_current(w, &cur);
-	if (rc != RC_OK)
-		return finish(w, rc);
-
-	/* merge, and keep only what changes */
-	json_t *rec = json_deep_copy(cur);
-	json_t *changed = json_object();
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)w->body, key, v) {
-		json_t *old = json_object_get(cur, key);
-		if (!old || !json_equal(old, v)) {
-			json_object_set(changed, key, v);
-			json_object_set(rec, key, v);
-		}
-	}
-	/* an action (ctx->action) is its hooks' doing: they run on an empty patch too */
-	if (json_object_size(changed) == 0 && !w->ctx->action) {
-		json_decref(rec);
-		json_decref(changed);
-		w->out = cur;
-		return finish(w, RC_OK);
-	}
-	rc = check_refs(w->ctx, res, changed, w->errors);
-	if (rc == RC_OK && !json_array_size(w->errors) && res->prepare)
-		rc = res->prepare(w->ctx, cur, rec, w->errors);
-	if (rc == RC_OK && !json_array_size(w->errors) && res->check)
-		rc = res->check(w->ctx, rec, w->errors);
-	if (rc != RC_OK || json_array_size(w->errors)) {
-		json_decref(rec);
-		json_decref(cur);
-		json_decref(changed);
-		return finish(w, rc != RC_OK ? rc : RC_INVALID);
-	}
-	/* what is written: every column the patch or the hook changed */
-	json_object_clear(changed);
-	for (const struct field *f = res->fields; f->name; f++) {
-		json_t *nv = json_object_get(rec, f->name);
-		json_t *old = json_object_get(cur, f->name);
-		if (is_column(f) && nv && !(old && json_equal(old, nv)))
-			json_object_set(changed, f->name, nv);
-		else if (!is_column(f) && nv && json_object_get(w->body, f->name))
-			json_object_set(changed, f->name, nv);	/* write-only: for the hooks */
-	}
-	json_decref(rec);
-	if (json_object_size(changed) == 0) {
-		json_decref(changed);
-		w->out = cur;
-		return finish(w, RC_OK);
-	}
-
+/* Writes the columns of changed (a JSON object) to the row; bump: a new version. */
+static int write_columns(struct write *w, const json_t *cur, const json_t *changed, bool bump)
+{
+	const struct resource *res = w->res;
 	char now[TIME_RFC3339_LEN];
 	time_format(w->ctx->now, now);
+	bool record = !res->no_record_columns;
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
-	buf_addf(&sql, "UPDATE %s SET updated_at = ?, version = version + 1", res->table);
+	buf_addf(&sql, "UPDATE %s SET ", res->table);
+	int n = 0;
+	if (record && bump) {
+		buf_addstr(&sql, "updated_at = ?, version = version + 1");
+		n++;
+	}
 	for (const struct field *f = res->fields; f->name; f++)
 		if (is_column(f) && json_object_get(changed, f->name))
-			buf_addf(&sql, ", %s = ?", f->name);
-	buf_addstr(&sql, " WHERE id = ? AND version = ?");
-	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
+			buf_addf(&sql, "%s%s = ?", n++ ? ", " : "", f->name);
+	buf_addstr(&sql, record ? " WHERE id = ? AND version = ?" : " WHERE id = ?");
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(w->ctx->db, buf_str(&sql));
 	buf_release(&sql);
-	if (!st) {
-		json_decref(cur);
-		json_decref(changed);
-		return finish(w, RC_ERROR);
-	}
+	if (!st)
+		return RC_ERROR;
 	int idx = 1;
-	db_bind_text(st, idx++, now);
+	if (record && bump)
+		db_bind_text(st, idx++, now);
 	for (const struct field *f = res->fields; f->name; f++) {
 		json_t *val = json_object_get(changed, f->name);
 		if (is_column(f) && val)
 			bind_value(st, idx++, f, val);
 	}
-	json_decref(changed);
 	db_bind_int(st, idx++, w->id);
-	db_bind_int(st, idx++, json_integer_value(json_object_get(cur, "version")));
-	rc = db_step(st);
+	if (record)
+		db_bind_int(st, idx++, json_integer_value(json_object_get(cur, "version")));
+	int rc = db_step(st);
 	db_done(st);
 	if (rc == RC_CONSTRAINT) {
-		json_decref(cur);
 		resource_error(w->errors, "", "conflicts with an existing record");
-		return finish(w, RC_CONFLICT);
+		return RC_CONFLICT;
 	}
-	if (rc != RC_DONE) {
-		json_decref(cur);
-		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
+	if (rc != RC_DONE)
+		return rc;
+	return db_changes(w->ctx->db) == 1 ? RC_OK : RC_STALE;
+}
+
+/* Whether every member of patch is a hidden column: the server's bookkeeping. */
+static bool bookkeeping(const struct resource *res, const json_t *patch)
+{
+	const char *key;
+	json_t *v;
+	if (!json_object_size(patch))
+		return false;
+	json_object_foreach((json_t *)patch, key, v) {
+		const struct field *f = resource_field(res, key);
+		if (!f || !(f->flags & F_HIDDEN))
+			return false;
 	}
-	if (db_changes(db) != 1) {
-		json_decref(cur);
-		return finish(w, RC_STALE);
-	}
-	rc = load(w->ctx, res, w->id, &w->out);
-	if (rc != RC_OK) {
-		json_decref(cur);
-		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
-	}
-	if (res->after_write) {
-		rc = res->after_write(w->ctx, cur, w->out);
-		if (rc != RC_OK) {
-			json_decref(cur);
-			return finish(w, rc);
+	return true;
+}
+
+static int update_txn(struct db *db, void *arg)
+{
+	struct write *w = arg;
+	struct resource_ctx *ctx = w->ctx;
+	const struct resource *res = w->res;
+	int rc = attempt(w);
+	if (rc != RC_OK)
+		return rc;
+
+	json_t *cur;
+	rc = load_current(w, &cur);
+	if (rc != RC_OK)
+		return rc;
+	if (res->owner_field && !owner_ok(ctx, res, json_object_get(cur, res->owner_field)))
+		return forbidden_owner(w);
+	json_t *rec = own(ctx, json_deep_copy(cur));
+	if (!rec)
+		return RC_ERROR;
+
+	if (w->action) {
+		const char *status = res->status_field
+			? json_string_value(json_object_get(cur, res->status_field)) : NULL;
+		if (w->action->from && !(status && in_list(w->action->from, status))) {
+			resource_error(w->errors, res->status_field ? res->status_field : "",
+				       arena_printf(ctx->arena, "cannot %s a %s that is %s: only one"
+							       " that is %s",
+						    w->action->name, res->singular,
+						    status ? status : "so",
+						    joined(ctx->arena, w->action->from)));
+			return RC_CONFLICT;
 		}
+		ctx->action = w->action;
+		rc = w->action->apply(ctx, cur, rec, w->body, w->errors);
+		if (rc == RC_OK && json_array_size(w->errors))
+			rc = RC_INVALID;
+		if (rc != RC_OK)
+			return rc;
+	} else if (ctx->trusted && bookkeeping(res, w->body)) {
+		/* hidden columns alone: no new version, no hooks, no audit */
+		rc = write_columns(w, cur, w->body, false);
+		if (rc != RC_OK)
+			return rc;
+		return reply(w, cur);
+	} else {
+		const char *key;
+		json_t *v;
+		bool any = false;
+		json_object_foreach((json_t *)w->body, key, v) {
+			json_t *old = json_object_get(cur, key);
+			if (!old || !json_equal(old, v)) {
+				json_object_set(rec, key, v);
+				any = true;
+			}
+		}
+		if (!any)
+			return reply(w, cur);
 	}
-	json_t *before = without_write_only(res, cur);
-	json_t *after = without_write_only(res, w->out);
-	rc = audit_write(db, w->ctx->actor, "update", res->name, w->id, before, after);
-	json_decref(before);
-	json_decref(after);
-	json_decref(cur);
-	return finish(w, rc == RC_OK ? RC_OK : rc);
+	if (res->owner_field && !owner_ok(ctx, res, json_object_get(rec, res->owner_field)))
+		return forbidden_owner(w);
+	rc = check_transition(w, cur, rec);
+	if (rc == RC_OK && res->prepare)
+		rc = res->prepare(ctx, cur, rec, w->errors);
+	/* the references that change (by the patch, the action or a hook) */
+	json_t *changed = own(ctx, json_object());
+	if (!changed)
+		return RC_ERROR;
+	for (const struct field *f = res->fields; f->name; f++) {
+		json_t *nv = json_object_get(rec, f->name), *old = json_object_get(cur, f->name);
+		if (f->type == FT_REF && nv && !(old && json_equal(old, nv)))
+			json_object_set(changed, f->name, nv);
+	}
+	if (rc == RC_OK && !json_array_size(w->errors))
+		rc = check_refs(ctx, res, rec, changed, w->errors);
+	if (rc == RC_OK && !json_array_size(w->errors) && res->check)
+		rc = res->check(ctx, rec, w->errors);
+	if (rc != RC_OK || json_array_size(w->errors))
+		return rc != RC_OK ? rc : RC_INVALID;
+	/* what is written: every column the patch, the action or a hook changed */
+	json_object_clear(changed);
+	bool visible = false;
+	for (const struct field *f = res->fields; f->name; f++) {
+		json_t *nv = json_object_get(rec, f->name);
+		json_t *old = json_object_get(cur, f->name);
+		if (is_column(f) && nv && !(old && json_equal(old, nv))) {
+			json_object_set(changed, f->name, nv);
+			visible = visible || !(f->flags & F_HIDDEN);
+		}
+		if (f->flags & F_WRITE_ONLY && json_object_get(w->body, f->name))
+			visible = true;	/* a password: a change though nobody sees it */
+	}
+	if (!json_object_size(changed) && !w->action)
+		return reply(w, cur);
+	if (json_object_size(changed)) {
+		rc = write_columns(w, cur, changed, visible || w->action);
+		if (rc != RC_OK)
+			return rc;
+	}
+	json_t *after;
+	rc = load(ctx, res, w->id, true, &after);
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	if (res->after_write) {
+		rc = res->after_write(ctx, cur, after);
+		if (rc != RC_OK)
+			return rc;
+	}
+	if (visible || w->action) {
+		const char *name = w->action ? w->action->name : "update";
+		const char *verb = !w->action ? "updated"
+				   : w->action->event ? w->action->event : w->action->name;
+		rc = record_change(w, name, verb, cur, after);
+		if (rc != RC_OK)
+			return rc;
+	}
+	return reply(w, after);
 }
 
 int resource_update(struct resource_ctx *ctx, const struct resource *res, int64_t id,
@@ -739,32 +1063,62 @@ int resource_update(struct resource_ctx *ctx, const struct resource *res, int64_
 {
 	if (res->read_only)
 		return RC_NOT_FOUND;
-	json_t *errs = json_array();
+	json_t *errs = own(ctx, json_array());
 	if (!errs)
 		return RC_ERROR;
-	if (resource_validate(res, patch, false, errs)) {
+	if (resource_validate_as(res, patch, false, role_of(ctx), ctx->trusted, errs)) {
 		*errors = errs;
 		return RC_INVALID;
 	}
-	json_decref(errs);
-	struct write w = { .ctx = ctx, .res = res, .body = patch, .id = id,
-			   .expect_version = expect_version };
+	struct resource_ctx c = *ctx;
+	c.action = NULL;
+	struct write w = { .res = res, .body = patch, .id = id, .expect_version = expect_version };
+	int rc = run_write(&c, &w, update_txn, out, errors);
+	ctx->now = c.now;
+	return rc;
+}
+
+int resource_act(struct resource_ctx *ctx, const struct resource *res,
+		 const struct resource_action *action, int64_t id, const json_t *body,
+		 int64_t expect_version, json_t **out, json_t **errors)
+{
+	json_t *errs = own(ctx, json_array());
+	json_t *empty = own(ctx, json_object());
+	if (!errs || !empty || res->read_only)
+		return res->read_only ? RC_NOT_FOUND : RC_ERROR;
+	if (!body || json_is_null(body))
+		body = empty;
+	if (!action->body && !(json_is_object(body) && json_object_size(body) == 0)) {
+		resource_error(errs, "", arena_printf(ctx->arena, "%s takes no body (or {})",
+						      action->name));
+		*errors = errs;
+		return RC_INVALID;
+	}
+	if (action->body &&
+	    resource_validate_fields(action->body, action->name, body, errs)) {
+		*errors = errs;
+		return RC_INVALID;
+	}
+	struct write w = { .res = res, .body = body, .id = id, .expect_version = expect_version,
+			   .action = action };
 	return run_write(ctx, &w, update_txn, out, errors);
 }
 
 static int archive_txn(struct db *db, void *arg)
 {
 	struct write *w = arg;
-	write_reset(w);
-	json_t *cur = NULL;
-	int rc = load_current(w, &cur);
+	int rc = attempt(w);
 	if (rc != RC_OK)
-		return finish(w, rc);
+		return rc;
+	json_t *cur;
+	rc = load_current(w, &cur);
+	if (rc != RC_OK)
+		return rc;
+	if (w->res->owner_field && !owner_ok(w->ctx, w->res, json_object_get(cur, w->res->owner_field)))
+		return forbidden_owner(w);
 	bool archived = !json_is_null(json_object_get(cur, "archived_at"));
-	if (archived == w->archive) {
-		w->out = cur;	/* already so: nothing to do */
-		return finish(w, RC_OK);
-	}
+	if (archived == w->archive)
+		return reply(w, cur);	/* already so: nothing to do */
 	char now[TIME_RFC3339_LEN];
 	time_format(w->ctx->now, now);
 	char sql[256];
@@ -777,23 +1131,22 @@ static int archive_txn(struct db *db, void *arg)
 		rc = db_run(db, NULL, sql, "ssii", now, now, w->id, version);
 	else
 		rc = db_run(db, NULL, sql, "nsii", now, w->id, version);
-	if (rc != RC_DONE || db_changes(db) != 1) {
-		json_decref(cur);
-		return finish(w, rc == RC_RETRY ? RC_RETRY : rc == RC_DONE ? RC_STALE : RC_ERROR);
+	if (rc != RC_DONE)
+		return rc;
+	if (db_changes(db) != 1)
+		return RC_STALE;
+	json_t *after;
+	rc = load(w->ctx, w->res, w->id, true, &after);
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	if (w->res->after_write) {
+		rc = w->res->after_write(w->ctx, cur, after);
+		if (rc != RC_OK)
+			return rc;
 	}
-	rc = load(w->ctx, w->res, w->id, &w->out);
-	if (rc != RC_OK) {
-		json_decref(cur);
-		return finish(w, rc == RC_RETRY ? RC_RETRY : RC_ERROR);
-	}
-	json_t *before = without_write_only(w->res, cur);
-	json_t *after = without_write_only(w->res, w->out);
-	rc = audit_write(db, w->ctx->actor, w->archive ? "archive" : "restore", w->res->name,
-			 w->id, before, after);
-	json_decref(before);
-	json_decref(after);
-	json_decref(cur);
-	return finish(w, rc == RC_OK ? RC_OK : rc);
+	rc = record_change(w, w->archive ? "archive" : "restore",
+			   w->archive ? "archived" : "restored", cur, after);
+	return rc == RC_OK ? reply(w, after) : rc;
 }
 
 int resource_archive(struct resource_ctx *ctx, const struct resource *res, int64_t id,
@@ -801,7 +1154,78 @@ int resource_archive(struct resource_ctx *ctx, const struct resource *res, int64
 {
 	if (res->read_only || res->no_record_columns)
 		return RC_NOT_FOUND;
-	struct write w = { .ctx = ctx, .res = res, .id = id, .expect_version = expect_version,
+	struct write w = { .res = res, .id = id, .expect_version = expect_version,
 			   .archive = archive };
-	return run_write(ctx, &w, archive_txn, out, NULL);
+	json_t *errors = NULL;
+	return run_write(ctx, &w, archive_txn, out, &errors);
 }
+
+/* Trusted writes ------------------------------------------------------------ */
+
+int resource_create_trusted(struct resource_ctx *ctx, const struct resource *res,
+			    const json_t *body, json_t **out, json_t **errors)
+{
+	struct resource_ctx c = *ctx;
+	c.trusted = true;
+	c.action = NULL;
+	int rc = resource_create(&c, res, body, out, errors);
+	ctx->now = c.now;
+	return rc;
+}
+
+int resource_update_trusted(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+			    const json_t *patch, json_t **out, json_t **errors)
+{
+	struct resource_ctx c = *ctx;
+	c.trusted = true;
+	c.action = NULL;
+	int rc = resource_update(&c, res, id, patch, RESOURCE_ANY_VERSION, out, errors);
+	ctx->now = c.now;
+	return rc;
+}
+
+int resource_act_trusted(struct resource_ctx *ctx, const struct resource *res,
+			 const struct resource_action *action, int64_t id, const json_t *body,
+			 json_t **out, json_t **errors)
+{
+	struct resource_ctx c = *ctx;
+	c.trusted = true;
+	int rc = resource_act(&c, res, action, id, body, RESOURCE_ANY_VERSION, out, errors);
+	ctx->now = c.now;
+	return rc;
+}
+
+/* Events -------------------------------------------------------------------- */
+
+static const struct field event_fields[] = {
+	{ .name = "at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
+	  .doc = "When the change was committed." },
+	{ .name = "type", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1, .max = 100,
+	  .doc = "What happened: ticket.created, ticket.updated, ticket.escalated, quote.sent, "
+		 "quote.accepted, contract.created, …" },
+	{ .name = "resource", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1,
+	  .max = 50, .doc = "The resource changed (tickets, quotes, …)." },
+	{ .name = "record_id", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER, .min = 1,
+	  .max = INT64_MAX, .doc = "The id of the record changed." },
+	{ .name = "actor_id", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER, .min = 1,
+	  .max = INT64_MAX, .doc = "The user who made the change; null for the system or a client." },
+	{ .name = "actor", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 1, .max = 254,
+	  .doc = "Who made the change: a user's e-mail, \"system\", or the client's link." },
+	{ .name = "request_id", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1,
+	  .max = 64, .doc = "The request that made it (X-Request-Id), if any." },
+	{ .name = "data", .type = FT_JSON, .flags = F_READ_ONLY,
+	  .doc = "The record as it was after the change." },
+	FIELD_END
+};
+
+const struct resource event_resource = {
+	.name = "events",
+	.singular = "event",
+	.table = "events",
+	.fields = event_fields,
+	.default_sort = "-id",
+	.read_only = true,
+	.no_record_columns = true,
+	.doc = "The changes to tickets, quotes and contracts, in order, for integrations (and "
+	       "the webhooks that deliver them).",
+};

@@ -226,18 +226,29 @@ static int parse_bound(const char *name, const char *raw, enum field_type type,
 	return 0;
 }
 
-static const struct field *bound_field(const struct resource *res, const char *name,
-				       size_t base_len, const char **column, struct arena *arena)
+/* A field role may filter or sort by: NULL for one it has no right to see. */
+static const struct field *field_for(const struct resource *res, unsigned role, const char *name)
+{
+	const struct field *f = resource_field(res, name);
+	if (f && (f->flags & (F_HIDDEN | F_WRITE_ONLY | F_COMPUTED) ||
+		  !resource_field_visible(f, role)))
+		return NULL;
+	return f;
+}
+
+static const struct field *bound_field(const struct resource *res, unsigned role,
+				       const char *name, size_t base_len, const char **column,
+				       struct arena *arena)
 {
 	char *base = arena_strndup(arena, name, base_len);
 	if (!base)
 		return NULL;
 	*column = base;
-	return resource_field(res, base);
+	return field_for(res, role, base);
 }
 
-int resource_query_parse(const struct resource *res, const struct http_kv *pairs, int n,
-			 struct resource_query *out, struct arena *arena, const char **err)
+int resource_query_parse(const struct resource *res, unsigned role, const struct http_kv *pairs,
+			 int n, struct resource_query *out, struct arena *arena, const char **err)
 {
 	memset(out, 0, sizeof(*out));
 	out->limit = DEFAULT_LIMIT;
@@ -290,7 +301,7 @@ int resource_query_parse(const struct resource *res, const struct http_kv *pairs
 		if (out->nfilters == (int)(sizeof(out->filters) / sizeof(out->filters[0])))
 			return fail(arena, err, "too many filters");
 		struct resource_filter *flt = &out->filters[out->nfilters];
-		const struct field *f = resource_field(res, name);
+		const struct field *f = field_for(res, role, name);
 		if (strcmp(name, "id") == 0 || (f && f->flags & F_FILTER && f->type != FT_JSON &&
 			   f->type != FT_OBJECTS)) {
 			flt->field = f;
@@ -306,7 +317,7 @@ int resource_query_parse(const struct resource *res, const struct http_kv *pairs
 		bool after = len > 6 && strcmp(name + len - 6, "_after") == 0;
 		if (before || after) {
 			const char *column = NULL;
-			f = bound_field(res, name, len - (before ? 7 : 6), &column, arena);
+			f = bound_field(res, role, name, len - (before ? 7 : 6), &column, arena);
 			bool builtin = column && !res->no_record_columns &&
 				       (strcmp(column, "created_at") == 0 ||
 					strcmp(column, "updated_at") == 0);
@@ -328,7 +339,7 @@ int resource_query_parse(const struct resource *res, const struct http_kv *pairs
 	/* sort */
 	bool desc = sort[0] == '-';
 	const char *key = desc ? sort + 1 : sort;
-	const struct field *sf = resource_field(res, key);
+	const struct field *sf = field_for(res, role, key);
 	if (sf && sf->flags & F_SORT) {
 		out->sort_field = sf;
 		out->sort_column = sf->name;

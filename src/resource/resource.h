@@ -5,16 +5,36 @@
  * table of fields, and the engine gives every resource the same behaviour:
  * validation with field-level errors, list with filters, full-text search,
  * sorting and keyset cursor paging, get, create, JSON merge-patch update
- * with optimistic concurrency (version), archive and restore, and an audit
- * entry for every change in the same transaction. Domain code adds only
- * what is particular, as hooks.
+ * with optimistic concurrency (version), archive and restore, actions
+ * (send, escalate: POST /{resource}/{id}/{action}), an audit entry and an
+ * event for every change in the same transaction. Domain code adds only
+ * what is particular, as hooks and action functions.
+ *
+ * Who may see and change what is declared here too and enforced by the
+ * engine on every operation:
+ *
+ *   - row scoping: a resource says how its rows belong to a client company
+ *     (company_field, or company_via a reference); a caller with a scope
+ *     (ctx->scope_company, the client portal) sees and touches only that
+ *     company's rows, and may refer only to records of that company;
+ *   - same-company references (F_SAME_COMPANY): the contact of a ticket is
+ *     one of the ticket's company's contacts, for every caller;
+ *   - field masks by role (hidden_from, read_only_for): a technician never
+ *     reads, filters or sorts by a price, nor writes one;
+ *   - own rows (owner_field): a technician logs and edits only their own
+ *     time.
  *
  * The engine knows no HTTP: it takes JSON and ids and returns JSON and a
- * status. The JSON name of a field is its column name, spelled once here.
- * SQL is assembled only from these constant tables; every value is bound.
+ * result (core/result.h). The JSON name of a field is its column name,
+ * spelled once here. SQL is assembled only from these constant tables;
+ * every value is bound.
  *
  * Every record has id, created_at, updated_at, version and archived_at;
  * the engine manages them and they are read-only.
+ *
+ * Ownership: every json_t the engine hands out (*out, *errors) belongs to
+ * ctx->arena and lives until the arena is released; callers never decref
+ * them. Values passed in (bodies, patches) are borrowed.
  */
 #ifndef SERVIO_RESOURCE_H
 #define SERVIO_RESOURCE_H
@@ -42,23 +62,28 @@ enum field_type {
 	FT_TIME,	/* RFC 3339, stored in UTC */
 	FT_EMAIL,
 	FT_URL,		/* http(s) URL */
-	FT_TIMEZONE,	/* IANA name, checked against the system zone database */
+	FT_TIMEZONE,	/* IANA name, as the calendar library knows them */
 	FT_STRINGS,	/* array of strings, each 1..max characters, at most min items */
 	FT_JSON,	/* any JSON value, stored as text; read-only records (audit) */
 	FT_OBJECTS,	/* array of at most max objects, each checked against items */
 	FT_QUANTITY,	/* a JSON number with at most three decimals, stored in thousandths;
 			   min and max are in thousandths */
+	FT_OBJECT,	/* one object whose members are items: only for F_COMPUTED members */
 	FT__MAX
 };
 
 enum field_flag {
 	F_REQUIRED = 1 << 0,	/* must be given on create, cannot be cleared */
-	F_READ_ONLY = 1 << 1,	/* set by the server only */
+	F_READ_ONLY = 1 << 1,	/* set by the server only (or by a trusted write) */
 	F_FILTER = 1 << 2,	/* list filter: name=a,b; dates/times get _before/_after */
 	F_SORT = 1 << 3,	/* list sort key */
 	F_WRITE_ONLY = 1 << 4,	/* accepted, never returned, not a column: a hook stores it */
-	F_HIDDEN = 1 << 5,	/* a column only hooks see: never accepted, never returned */
+	F_HIDDEN = 1 << 5,	/* a column only the server sees: never accepted, never returned */
 	F_NOT_NULL = 1 << 6,	/* may be left out (a hook fills it in) but never null */
+	/* FT_REF: the record referred to belongs to this record's company */
+	F_SAME_COMPANY = 1 << 7,
+	/* not a column: the present hook adds it to every record read (documented here) */
+	F_COMPUTED = 1 << 8,
 };
 
 struct resource;
@@ -72,10 +97,21 @@ struct field {
 	const struct resource *ref;	/* for FT_REF */
 	const char *dflt;		/* JSON text of the default on create, or NULL */
 	/*
-	 * For FT_OBJECTS: the fields of each item (F_REQUIRED: the item must
-	 * have it; references inside items are not checked for existence).
+	 * For FT_OBJECTS (and FT_OBJECT): the fields of each item (F_REQUIRED:
+	 * the item must have it; references inside items are not checked for
+	 * existence).
 	 */
 	const struct field *items;
+	/*
+	 * Role masks (the role bits of auth/auth.h; the engine only ANDs them
+	 * with the caller's role, ctx->actor->role): hidden_from roles never
+	 * see the field (in records, filters or sort keys) nor write it;
+	 * read_only_for roles see it but may not write it.
+	 */
+	unsigned hidden_from;
+	unsigned read_only_for;
+	/* What the field means, for the API description; may be NULL. */
+	const char *doc;
 };
 
 #define FIELD_TEXT(n, fl, lo, hi) { .name = n, .type = FT_TEXT, .flags = fl, .min = lo, .max = hi }
@@ -95,6 +131,51 @@ struct field {
 #define FIELD_OBJECTS(n, fl, sub, most, d) { .name = n, .type = FT_OBJECTS, .flags = fl, .items = sub, .max = most, .dflt = d }
 #define FIELD_END { .name = NULL }
 
+/* A status change a PATCH (or an action) may make: from one status to any of to. */
+struct resource_transition {
+	const char *from;
+	const char *const to[12];	/* NULL-terminated */
+};
+
+enum action_flag {
+	/* If-Match may be left out (the action checks the state it needs itself) */
+	ACTION_IF_MATCH_OPTIONAL = 1 << 0,
+	/* the reply is a record the action made (ctx->reply): 201 with its Location */
+	ACTION_CREATES = 1 << 1,
+	/* the reply holds a secret (a link's token): never stored for Idempotency-Key */
+	ACTION_SECRET_REPLY = 1 << 2,
+};
+
+/*
+ * A verb that is not a field edit (send, accept, escalate, merge): a row
+ * of the resource's action table. The engine gives it, when roles is not
+ * 0, the route POST /{resource}/{id}/{name}; decodes the body against body
+ * with field-level 422s; checks If-Match, the starting status and the
+ * caller's scope; and runs apply inside the write's transaction (retried
+ * on contention) followed by the resource's own hooks, the write of what
+ * changed, the audit entry and the event "<singular>.<event>".
+ */
+struct resource_action {
+	const char *name;		/* URL segment and audit action: "escalate" */
+	const struct field *body;	/* the body's fields; NULL: no body (or {}) */
+	const char *const *from;	/* statuses it may start from; NULL: any */
+	unsigned roles;			/* who may call it over HTTP; 0: the server's own */
+	unsigned flags;			/* enum action_flag */
+	const char *event;		/* the event's verb: "escalated"; NULL: "<name>" */
+	/*
+	 * cur is the stored record, rec a copy the function changes (read-only
+	 * fields included: the engine writes every column that differs), body
+	 * the decoded body (an empty object when there is none). It may write
+	 * other records through the engine (trusted writes, ctx) and set
+	 * ctx->reply / ctx->reply_extra. Appends {field, message} to errors;
+	 * returns RC_OK, RC_CONFLICT / RC_INVALID with errors, RC_RETRY or
+	 * RC_ERROR.
+	 */
+	int (*apply)(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		     json_t *errors);
+	const char *summary;		/* one line for the API description */
+};
+
 struct resource {
 	const char *name;	/* plural, the URL segment and audit name: "companies" */
 	const char *singular;	/* for messages: "company" */
@@ -109,7 +190,7 @@ struct resource {
 	 * stored record merged with the patch), run inside the write's
 	 * transaction. Append {field, message} to errors; return RC_OK,
 	 * RC_RETRY when a database call lost a race (the transaction is
-	 * retried), or RC_ERROR for a failure of ours. May be NULL.
+	 * retried), RC_CONFLICT with errors, or a failure. May be NULL.
 	 */
 	int (*check)(struct resource_ctx *ctx, const json_t *record, json_t *errors);
 	/*
@@ -124,7 +205,7 @@ struct resource {
 	/*
 	 * Side effects in the same transaction once the row is written
 	 * (history rows, counters): before is NULL on create. Returns RC_OK,
-	 * RC_RETRY or RC_ERROR. May be NULL.
+	 * RC_RETRY or a failure. May be NULL.
 	 */
 	int (*after_write)(struct resource_ctx *ctx, const json_t *before, const json_t *after);
 	/*
@@ -135,24 +216,77 @@ struct resource {
 	 */
 	const struct resource *parent;
 	const char *parent_field;
-	/* Adds computed, read-only members to a record as it is read. May be NULL. */
+	/* Adds computed, read-only members (F_COMPUTED fields) to a record as it is read. */
 	void (*present)(json_t *rec);
+	/*
+	 * How a record belongs to a client company, for row scoping and for
+	 * F_SAME_COMPANY references: company_field is the column holding its
+	 * company's id ("company_id"; "id" for companies themselves), or
+	 * company_via an FT_REF field whose record's company is this record's
+	 * (a note's "ticket_id"). Both NULL: the records belong to no company
+	 * (users, products) and a scoped caller sees none of them.
+	 */
+	const char *company_field;
+	const char *company_via;
+	/*
+	 * Rows that belong to a user (time entries): a caller whose role is
+	 * not in any_owner_roles may create, change, archive and act on only
+	 * rows whose owner_field is their own user id. Reading is not limited.
+	 */
+	const char *owner_field;
+	unsigned any_owner_roles;
+	/*
+	 * The record's life cycle: status_field names its status, and
+	 * transitions (ended by a NULL from) the changes a write may make; a
+	 * change the table does not list is a 409 naming the allowed ones.
+	 * NULL transitions: any value of the field's enum.
+	 */
+	const char *status_field;
+	const struct resource_transition *transitions;
+	/* The verbs that are not field edits; NULL-terminated, or NULL. */
+	const struct resource_action *const *actions;
+	/* Events "<event>.created", "<event>.updated", …: the event name, or NULL for none. */
+	const char *event;
+	/* What the resource is, for the API description; may be NULL. */
+	const char *doc;
 };
 
-/* Called by the engine, so callers share one context. */
+/*
+ * One caller's view of the engine, shared by every operation of a
+ * request (or of one job's unit of work).
+ */
 struct resource_ctx {
 	struct db *db;
-	struct arena *arena;
-	const struct audit_actor *actor;
+	struct arena *arena;	/* owns every json_t the engine returns */
+	const struct audit_actor *actor;	/* actor->role drives the field masks */
 	int64_t parent_id;	/* for child resources, else 0 */
 	int64_t now;		/* set by the engine when a write starts: created_at, updated_at */
-	const char *hook_note;	/* from a prepare hook to its after_write hook (arena) */
 	/*
-	 * Why the caller writes, when it is an action rather than an edit
-	 * ("escalation", "merge"), and its detail (JSON text): hooks record it.
+	 * Row scope: when not 0, only records of this company exist for the
+	 * caller (a client portal contact's company). 0: no scope (staff, the
+	 * system).
 	 */
-	const char *action;
-	const char *action_detail;
+	int64_t scope_company;
+	/*
+	 * A trusted write: the server's own (the domain writing another
+	 * record inside an action, a job): read-only fields may be set, role
+	 * masks and owner rules do not apply. Audited like any write, under
+	 * actor. Never set from a caller's input.
+	 */
+	bool trusted;
+	/* The action being applied, for hooks that must know one is (never its name). */
+	const struct resource_action *action;
+	/* From a prepare hook to its after_write hook (arena). */
+	const char *hook_note;
+	/*
+	 * Set by an action's apply (arena-owned): reply replaces the record
+	 * as the action's result (ACTION_CREATES: the record made); the
+	 * members of reply_extra are added to the reply (a link made once).
+	 */
+	json_t *reply;
+	json_t *reply_extra;
+	/* Where the caller reached the server ("https://psa.example.com"), for links; may be NULL. */
+	const char *base_url;
 };
 
 #define RESOURCE_ANY_VERSION (-1)
@@ -170,15 +304,25 @@ json_t *resource_quantity_json(int64_t thousandths);
 
 /* Looks a field up by JSON name; NULL when the resource has none. */
 const struct field *resource_field(const struct resource *res, const char *name);
+/* Looks an action up by name; NULL when the resource has none. */
+const struct resource_action *resource_action(const struct resource *res, const char *name);
+/* Whether role may see field f (its hidden_from mask; role 0, the system, sees all). */
+bool resource_field_visible(const struct field *f, unsigned role);
 
 /*
  * Validates a body against the field table without touching the database
  * (types, lengths, enums, formats, unknown and read-only fields, required
- * ones when creating, clearing required ones when patching). Appends
- * {field, message} objects to errors. Returns the number of errors.
+ * ones when creating, clearing required ones when patching), as role would
+ * write it (role 0: every writable field; trusted: read-only fields too).
+ * Appends {field, message} objects to errors. Returns the number of errors.
  */
 int resource_validate(const struct resource *res, const json_t *body, bool create,
 		      json_t *errors);
+int resource_validate_as(const struct resource *res, const json_t *body, bool create,
+			 unsigned role, bool trusted, json_t *errors);
+/* Validates an action's body against its fields (all of them writable, F_REQUIRED needed). */
+int resource_validate_fields(const struct field *fields, const char *what, const json_t *body,
+			     json_t *errors);
 
 /* The list query: filters, search, sort and page, parsed from a query string. */
 struct resource_filter {
@@ -205,12 +349,13 @@ struct resource_query {
 };
 
 /*
- * Parses list parameters (already percent-decoded pairs). Unknown names,
- * bad values and foreign cursors are refused: returns 0, or -1 with a
- * message naming the problem in *err (arena string).
+ * Parses list parameters (already percent-decoded pairs) as role may ask
+ * them (a field hidden from role is no filter or sort key; 0: all).
+ * Unknown names, bad values and foreign cursors are refused: returns 0, or
+ * -1 with a message naming the problem in *err (arena string).
  */
-int resource_query_parse(const struct resource *res, const struct http_kv *pairs, int n,
-			 struct resource_query *out, struct arena *arena, const char **err);
+int resource_query_parse(const struct resource *res, unsigned role, const struct http_kv *pairs,
+			 int n, struct resource_query *out, struct arena *arena, const char **err);
 
 /* Cursors: opaque base64url of the sort key, the last row's sort value and id. */
 char *resource_cursor_encode(struct arena *arena, const char *sort_key, const char *value,
@@ -220,9 +365,10 @@ int resource_cursor_decode(struct arena *arena, const char *cursor, const char *
 			   const char **value, int64_t *id);
 
 /*
- * Operations. Each returns an enum result; *out (a new JSON
- * reference the caller owns) is written only on RC_OK, *errors (new
- * reference) only on RC_INVALID or RC_CONFLICT.
+ * Operations. Each returns a result (core/result.h); *out (owned by
+ * ctx->arena) is written only on RC_OK, *errors (owned by ctx->arena)
+ * only on RC_INVALID, RC_CONFLICT or RC_FORBIDDEN. A record outside the
+ * caller's scope is RC_NOT_FOUND, as if it did not exist.
  *
  * A write runs in its own transaction, or inside the caller's when one is
  * open (db_txn): then it may also return RC_RETRY, which the caller's
@@ -239,5 +385,46 @@ int resource_update(struct resource_ctx *ctx, const struct resource *res, int64_
 		    const json_t *patch, int64_t expect_version, json_t **out, json_t **errors);
 int resource_archive(struct resource_ctx *ctx, const struct resource *res, int64_t id,
 		     int64_t expect_version, bool archive, json_t **out);
+/*
+ * Applies an action of res's table to record id with body (NULL: none).
+ * *out is the updated record, or ctx->reply when the action set one, with
+ * the members of ctx->reply_extra added.
+ */
+int resource_act(struct resource_ctx *ctx, const struct resource *res,
+		 const struct resource_action *action, int64_t id, const json_t *body,
+		 int64_t expect_version, json_t **out, json_t **errors);
+
+/*
+ * Trusted writes: the server's own changes inside the caller's
+ * transaction (or one of their own), with read-only fields settable and
+ * no role masks, audited under ctx->actor like any write. For domain code
+ * that must set a read-only field or write another record (an accepted
+ * quote's contract and service orders, a merge moving notes), so that the
+ * audit log and the rows always agree. ctx is not changed.
+ */
+int resource_create_trusted(struct resource_ctx *ctx, const struct resource *res,
+			    const json_t *body, json_t **out, json_t **errors);
+int resource_update_trusted(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+			    const json_t *patch, json_t **out, json_t **errors);
+int resource_act_trusted(struct resource_ctx *ctx, const struct resource *res,
+			 const struct resource_action *action, int64_t id, const json_t *body,
+			 json_t **out, json_t **errors);
+
+/*
+ * A record as the caller may see it: a new arena-owned copy of rec
+ * without the hidden columns and the fields masked from ctx's role.
+ */
+json_t *resource_visible(struct resource_ctx *ctx, const struct resource *res, const json_t *rec);
+
+/*
+ * The company a record belongs to (company_field or company_via, see
+ * struct resource): RC_OK with *company (0 when it belongs to none),
+ * RC_NOT_FOUND, or a failure.
+ */
+int resource_company_of(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+			int64_t *company);
+
+/* Events: the outbox of changes for webhooks (GET /api/v1/events). */
+extern const struct resource event_resource;
 
 #endif

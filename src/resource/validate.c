@@ -83,6 +83,15 @@ static bool has_control(const char *s, bool allow_newlines)
 	return false;
 }
 
+/* Only spaces and tabs (or line breaks): a name nobody can read. */
+static bool blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return false;
+	return true;
+}
+
 static bool email_valid(const char *s)
 {
 	const char *at = strchr(s, '@');
@@ -233,6 +242,10 @@ static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t m
 				snprintf(msg, msglen, "must not contain control characters");
 				return false;
 			}
+			if (f->min >= 1 && blank(s)) {
+				snprintf(msg, msglen, "must not be blank");
+				return false;
+			}
 			return true;
 		}
 		if (f->type == FT_EMAIL && !email_valid(s)) {
@@ -334,6 +347,8 @@ static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t m
 		return true;
 	case FT_OBJECTS:
 		return objects_ok(f, v, msg, msglen);
+	case FT_OBJECT:
+		break;	/* computed members only: never written */
 	case FT_QUANTITY: {
 		int64_t q;
 		if (resource_quantity(v, &q) < 0) {
@@ -354,57 +369,95 @@ static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t m
 	return false;
 }
 
-int resource_validate(const struct resource *res, const json_t *body, bool create,
-		      json_t *errors)
+/* One member of a body: its field's checks, or why it may not be written. */
+static void check_member(const struct resource *res, const char *key, const json_t *v,
+			 bool create, unsigned role, bool trusted, json_t *errors)
+{
+	char msg[512];
+	const struct field *f = resource_field(res, key);
+	if (f && f->flags & (F_HIDDEN | F_COMPUTED) && !(trusted && f->flags & F_HIDDEN))
+		f = f->flags & F_COMPUTED ? f : NULL;
+	if (!f) {
+		if (is_record_column(key))
+			resource_error(errors, key, "is read-only");
+		else {
+			snprintf(msg, sizeof(msg), "is not a field of %s", res->singular);
+			resource_error(errors, key, msg);
+		}
+		return;
+	}
+	if (!resource_field_visible(f, trusted ? 0 : role)) {
+		snprintf(msg, sizeof(msg), "is not a field of %s your role may see or write",
+			 res->singular);
+		resource_error(errors, key, msg);
+		return;
+	}
+	if (((f->flags & (F_READ_ONLY | F_COMPUTED)) && !(trusted && !(f->flags & F_COMPUTED))) ||
+	    res->read_only) {
+		resource_error(errors, key, "is read-only");
+		return;
+	}
+	if (!trusted && (f->read_only_for & role)) {
+		resource_error(errors, key, "is read-only for your role");
+		return;
+	}
+	if (json_is_null(v)) {
+		if (f->flags & F_REQUIRED)
+			resource_error(errors, key, create ? "is required" : "cannot be cleared");
+		else if (f->dflt) {
+			snprintf(msg, sizeof(msg), "cannot be null; leave it out for the default, %s",
+				 f->dflt);
+			resource_error(errors, key, msg);
+		} else if (f->flags & F_NOT_NULL) {
+			resource_error(errors, key,
+				       create ? "cannot be null; leave it out for the default"
+					      : "cannot be null; leave it out to keep it");
+		}
+		return;
+	}
+	if (f->flags & (F_HIDDEN | F_READ_ONLY))
+		return;	/* the server's own value (a trusted write): its code decides */
+	if (!value_ok(f, v, msg, sizeof(msg)))
+		resource_error(errors, key, msg);
+}
+
+bool resource_field_visible(const struct field *f, unsigned role)
+{
+	return !(f->hidden_from & role);
+}
+
+int resource_validate_as(const struct resource *res, const json_t *body, bool create,
+			 unsigned role, bool trusted, json_t *errors)
 {
 	size_t before = json_array_size(errors);
 	const char *key;
 	const json_t *v;
-	char msg[512];
 
 	if (!json_is_object(body)) {
 		resource_error(errors, "", "the body must be a JSON object");
 		return 1;
 	}
-	json_object_foreach((json_t *)body, key, v) {
-		const struct field *f = resource_field(res, key);
-		if (f && f->flags & F_HIDDEN)
-			f = NULL;
-		if (!f) {
-			if (is_record_column(key))
-				resource_error(errors, key, "is read-only");
-			else {
-				snprintf(msg, sizeof(msg), "is not a field of %s", res->singular);
-				resource_error(errors, key, msg);
-			}
-			continue;
-		}
-		if (f->flags & F_READ_ONLY || res->read_only) {
-			resource_error(errors, key, "is read-only");
-			continue;
-		}
-		if (json_is_null(v)) {
-			if (f->flags & F_REQUIRED)
-				resource_error(errors, key, create ? "is required" : "cannot be cleared");
-			else if (f->dflt) {
-				snprintf(msg, sizeof(msg), "cannot be null; leave it out for the "
-							   "default, %s", f->dflt);
-				resource_error(errors, key, msg);
-			} else if (f->flags & F_NOT_NULL) {
-				resource_error(errors, key,
-					       create ? "cannot be null; leave it out for the default"
-						      : "cannot be null; leave it out to keep it");
-			}
-			continue;
-		}
-		if (!value_ok(f, v, msg, sizeof(msg)))
-			resource_error(errors, key, msg);
-	}
+	json_object_foreach((json_t *)body, key, v)
+		check_member(res, key, v, create, role, trusted, errors);
 	if (create) {
 		for (const struct field *f = res->fields; f->name; f++)
-			if (f->flags & F_REQUIRED && !(f->flags & (F_READ_ONLY | F_HIDDEN)) &&
+			if (f->flags & F_REQUIRED &&
+			    !(f->flags & (F_READ_ONLY | F_HIDDEN | F_COMPUTED)) &&
 			    !json_object_get(body, f->name))
 				resource_error(errors, f->name, "is required");
 	}
 	return (int)(json_array_size(errors) - before);
+}
+
+int resource_validate(const struct resource *res, const json_t *body, bool create,
+		      json_t *errors)
+{
+	return resource_validate_as(res, body, create, 0, false, errors);
+}
+
+int resource_validate_fields(const struct field *fields, const char *what, const json_t *body,
+			     json_t *errors)
+{
+	const struct resource as = { .name = what, .singular = what, .fields = fields };
+	return resource_validate_as(&as, body, true, 0, false, errors);
 }

@@ -266,17 +266,16 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 		return rc;
 	json_t *pid = json_object_get(t, "sla_policy_id");
 	if (!json_is_integer(pid)) {
-		*out = json_pack("{s:I, s:n, s:s}", "ticket_id", (json_int_t)id, "policy",
-				 "explanation",
-				 "no SLA policy applies: the ticket's contract has none and no policy "
-				 "is the default");
-		json_decref(t);
+		*out = arena_json(ctx->arena,
+				  json_pack("{s:I, s:n, s:s}", "ticket_id", (json_int_t)id, "policy",
+					    "explanation",
+					    "no SLA policy applies: the ticket's contract has none and"
+					    " no policy is the default"));
 		return *out ? RC_OK : RC_ERROR;
 	}
 	struct policy p;
 	rc = policy_load(ctx->db, json_integer_value(pid), &p);
 	if (rc != RC_OK) {
-		json_decref(t);
 		return rc == RC_NOT_FOUND || rc == RC_RETRY ? RC_ERROR : rc;
 	}
 	struct sla_change *h;
@@ -297,7 +296,7 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 		}
 	}
 	if (rc == RC_OK) {
-		*out = sla_result_to_json(&in, &r, &tl);
+		*out = arena_json(ctx->arena, sla_result_to_json(&in, &r, &tl));
 		json_t *policy = json_object_get(*out, "policy");
 		if (json_is_object(policy)) {
 			/* the JSON's policy names the zone; say which calendar too */
@@ -308,7 +307,6 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 		rc = *out ? RC_OK : RC_ERROR;
 	}
 	policy_release(&p);
-	json_decref(t);
 	return rc == RC_RETRY ? RC_ERROR : rc;
 }
 
@@ -334,16 +332,31 @@ static struct policy *cached_policy(struct db *db, struct policy_cache *c, int64
 
 static const char *const warn_names[] = { "50", "75", "90", "100" };
 
+/* Whether the ticket's status is one of the policy's pause statuses. */
+static bool paused(const struct policy *p, const json_t *t)
+{
+	const char *status = json_string_value(json_object_get(t, "status"));
+	for (size_t i = 0; status && i < p->npauses; i++)
+		if (strcmp(p->pause_list[i], status) == 0)
+			return true;
+	return false;
+}
+
 /*
  * One open ticket: recompute; write the clock members when they changed
- * (a new version: they are visible), and the warnings not fired before
- * (a history entry each; the mask is hidden, so no new version for it).
+ * (a trusted write of the ticket: a new version and an audit entry), and
+ * the warnings not fired before (a history entry each, and the hidden
+ * mask as bookkeeping). A paused ticket's resolution due time moves on
+ * every minute it stays paused: that drift alone is not written (it would
+ * be a version and an audit entry a minute); the next write of the ticket
+ * and GET /tickets/{id}/sla show it, and a breach is written as it happens.
  */
 static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, int *written)
 {
+	static const struct audit_actor sweeper = { .label = "system" };
 	struct arena a;
 	arena_init(&a);
-	struct resource_ctx ctx = { .db = db, .arena = &a };
+	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true };
 	json_t *t = NULL;
 	int rc = resource_get(&ctx, &ticket_resource, id, &t);
 	struct db_stmt *st;
@@ -368,35 +381,33 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 			rc = RC_NOT_FOUND;	/* skipped: nothing to compute with */
 	}
 	if (rc != RC_OK) {
-		json_decref(t);
 		arena_release(&a);
 		return rc == RC_NOT_FOUND ? RC_OK : rc;
 	}
-	json_t *now_rec = json_deep_copy(t);
+	json_t *now_rec = arena_json(&a, json_deep_copy(t));
+	json_t *patch = arena_json(&a, json_object());
+	if (!now_rec || !patch) {
+		arena_release(&a);
+		return RC_ERROR;
+	}
 	apply_result(now_rec, &r);
 	static const char *const members[] = { "response_due_at", "resolution_due_at",
 					       "response_breached", "resolution_breached",
 					       "paused_minutes", NULL };
-	bool changed = false;
 	for (const char *const *m = members; *m; m++)
 		if (!json_equal(json_object_get(t, *m), json_object_get(now_rec, *m)))
-			changed = true;
+			json_object_set(patch, *m, json_object_get(now_rec, *m));
+	bool drift = paused(p, t) && !json_object_get(patch, "response_due_at") &&
+		     !json_object_get(patch, "response_breached") &&
+		     !json_object_get(patch, "resolution_breached");
+	json_t *out, *errors = NULL;
+	if (json_object_size(patch) && !drift) {
+		rc = resource_update_trusted(&ctx, &ticket_resource, id, patch, &out, &errors);
+		(*written)++;
+	}
 	unsigned fresh = sla_warnings_new(&r, fired);
 	char stamp[TIME_RFC3339_LEN];
 	time_format(now, stamp);
-	if (changed) {
-		const char *rd = json_string_value(json_object_get(now_rec, "response_due_at"));
-		const char *sd = json_string_value(json_object_get(now_rec, "resolution_due_at"));
-		rc = db_run(db, NULL,
-			    "UPDATE tickets SET response_due_at = ?, resolution_due_at = ?,"
-			    " response_breached = ?, resolution_breached = ?, paused_minutes = ?,"
-			    " updated_at = ?, version = version + 1 WHERE id = ?",
-			    "ssiiisi", rd, sd,
-			    (int64_t)r.response.breached, (int64_t)r.resolution.breached,
-			    r.paused_minutes, stamp, id);
-		rc = rc == RC_DONE ? RC_OK : rc;
-		(*written)++;
-	}
 	for (int bit = 0; rc == RC_OK && bit < 8; bit++) {
 		if (!(fresh & (1u << bit)))
 			continue;
@@ -411,12 +422,10 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 		rc = rc == RC_DONE ? RC_OK : rc;
 	}
 	if (rc == RC_OK && fresh) {
-		rc = db_run(db, NULL, "UPDATE tickets SET sla_warnings = ? WHERE id = ?", "ii",
-			    (int64_t)(fired | fresh), id);
-		rc = rc == RC_DONE ? RC_OK : rc;
+		json_t *mask = arena_json(&a, json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));
+		rc = mask ? resource_update_trusted(&ctx, &ticket_resource, id, mask, &out, &errors)
+			  : RC_ERROR;
 	}
-	json_decref(now_rec);
-	json_decref(t);
 	arena_release(&a);
 	return rc;
 }

@@ -8,7 +8,6 @@
 
 #include "catalog/catalog.h"
 #include "core/calendar.h"
-#include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
 #include "quotes/quotes.h"
@@ -120,15 +119,33 @@ static int sla_policy_check(struct resource_ctx *ctx, const json_t *rec, json_t 
 /* One default policy: making one the default takes it from the others. */
 static int sla_policy_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
-	if (!json_is_true(json_object_get(after, "is_default")))
+	if (!json_is_true(json_object_get(after, "is_default")) ||
+	    json_is_true(json_object_get(before, "is_default")))
 		return RC_OK;
-	char now[TIME_RFC3339_LEN];
-	time_format(ctx->now, now);
-	int rc = db_run(ctx->db, NULL,
-			"UPDATE sla_policies SET is_default = 0, updated_at = ?, version = version + 1"
-			" WHERE is_default = 1 AND id <> ?",
-			"si", now, (int64_t)json_integer_value(json_object_get(after, "id")));
-	return rc == RC_DONE ? RC_OK : rc;
+	int64_t others[16];
+	int n = 0;
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT id FROM sla_policies WHERE is_default = 1 AND id <> ?",
+			"i", (int64_t)json_integer_value(json_object_get(after, "id")));
+	bool open = rc == RC_ROW;
+	while (rc == RC_ROW) {
+		if (n < 16)
+			others[n++] = db_col_int(st, 0);
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	if (rc != RC_DONE)
+		return rc;
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:b}", "is_default", 0));
+	for (int i = 0; patch && i < n; i++) {
+		json_t *out, *errors = NULL;
+		rc = resource_update_trusted(ctx, &sla_policy_resource, others[i], patch, &out,
+					     &errors);
+		if (rc != RC_OK)
+			return rc == RC_INVALID ? RC_ERROR : rc;
+	}
+	return patch ? RC_OK : RC_ERROR;
 }
 
 const struct resource sla_policy_resource = {
@@ -193,4 +210,7 @@ const struct resource contract_resource = {
 	.fields = contract_fields,
 	.default_sort = "name",
 	.check = contract_check,
+	.company_field = "company_id",
+	.event = "contract",
+	.doc = "The terms a client's work is done and billed under.",
 };

@@ -185,10 +185,8 @@ int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out)
 	struct db_stmt *st = db_prepare(ctx->db,
 					"SELECT id, name, email, skills FROM users WHERE active = 1"
 					" AND archived_at IS NULL AND role = 'technician' ORDER BY name, id");
-	if (!st) {
-		json_decref(ticket);
+	if (!st)
 		return RC_ERROR;
-	}
 	size_t n = 0, cap = 16;
 	struct candidate *c = xcalloc(cap, sizeof(*c));
 	while (c && (rc = db_step(st)) == RC_ROW) {
@@ -227,15 +225,15 @@ int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out)
 			json_object_set_new(c[i].json, "rank", json_integer((json_int_t)i + 1));
 			json_array_append(list, c[i].json);
 		}
-		*out = json_pack("{s:I, s:O, s:O, s:o}", "ticket_id", (json_int_t)id,
-				 "required_skills", skills, "required_certifications", certs,
-				 "candidates", list);
+		*out = arena_json(ctx->arena,
+				  json_pack("{s:I, s:O, s:O, s:o}", "ticket_id", (json_int_t)id,
+					    "required_skills", skills, "required_certifications",
+					    certs, "candidates", list));
 		if (!*out)
 			status = RC_ERROR;
 	}
 	for (size_t i = 0; c && i < n; i++)
 		json_decref(c[i].json);
 	xfree(c);
-	json_decref(ticket);
 	return status == RC_RETRY ? RC_ERROR : status;
 }

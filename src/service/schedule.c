@@ -38,11 +38,13 @@ static const struct field recurring_fields[] = {
 	FIELD_ENUM("kind", 0, ticket_kinds, "\"maintenance\""),
 	FIELD_ENUM("priority", 0, priorities, "\"medium\""),
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
-	FIELD_REF("site_id", F_FILTER, &site_resource),
-	FIELD_REF("asset_id", F_FILTER, &asset_resource),
-	FIELD_REF("contract_id", F_FILTER, &contract_resource),
+	FIELD_REF("site_id", F_FILTER | F_SAME_COMPANY, &site_resource),
+	FIELD_REF("asset_id", F_FILTER | F_SAME_COMPANY, &asset_resource),
+	FIELD_REF("contract_id", F_FILTER | F_SAME_COMPANY, &contract_resource),
 	FIELD_REF("assignee_id", F_FILTER, &user_resource),
 	{ .name = "required_skills", .type = FT_STRINGS, .min = 20, .max = 60, .dflt = "[]" },
+	{ .name = "next_occurrences", .type = FT_STRINGS, .flags = F_COMPUTED, .min = 5, .max = 20,
+	  .doc = "The next five occurrences from now (UTC), to check the rule." },
 	FIELD_END
 };
 
@@ -114,6 +116,8 @@ const struct resource recurring_resource = {
 	.default_sort = "name",
 	.prepare = recurring_prepare,
 	.present = recurring_present,
+	.company_field = "company_id",
+	.doc = "Preventive work on a schedule (an iCalendar RRULE): each occurrence makes a ticket.",
 };
 
 /* The job --------------------------------------------------------------- */
@@ -121,14 +125,13 @@ const struct resource recurring_resource = {
 static const struct audit_actor system_actor = { .label = "system" };
 
 /* Makes the ticket of one due template and moves the template on. */
-static int run_template(struct db *db, json_t *tpl, int64_t now)
+static int run_template(struct resource_ctx *ctx, const json_t *tpl, int64_t now)
 {
-	struct arena arena;
-	arena_init(&arena);
-	struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor };
 	int64_t id = json_integer_value(json_object_get(tpl, "id"));
 	const char *at = str(tpl, "next_run_at");
-	json_t *body = json_object();
+	json_t *body = arena_json(ctx->arena, json_object());
+	if (!body)
+		return -1;
 	static const char *const copied[] = { "subject", "description", "kind", "priority",
 					      "company_id", "site_id", "asset_id", "contract_id",
 					      "assignee_id", "required_skills", NULL };
@@ -138,12 +141,11 @@ static int run_template(struct db *db, json_t *tpl, int64_t now)
 			json_object_set(body, *c, v);
 	}
 	json_object_set_new(body, "channel", json_string("api"));
-	ctx.action = "recurring";
-	ctx.action_detail = arena_printf(&arena, "{\"recurring_id\":%lld,\"at\":\"%s\"}",
-					 (long long)id, at);
+	/* made for one occurrence (unique): a retried run finds it made */
+	json_object_set_new(body, "recurring_id", json_integer(id));
+	json_object_set_new(body, "recurring_at", json_string(at));
 	json_t *ticket = NULL, *errors = NULL;
-	int rc = resource_create(&ctx, &ticket_resource, body, &ticket, &errors);
-	json_decref(body);
+	int rc = resource_create_trusted(ctx, &ticket_resource, body, &ticket, &errors);
 	if (rc == RC_OK)
 		log_info("recurring ticket %lld made %s for %s", (long long)id,
 			 str(ticket, "number"), at);
@@ -156,12 +158,8 @@ static int run_template(struct db *db, json_t *tpl, int64_t now)
 			 why ? why : "");
 		free(why);
 	}
-	json_decref(ticket);
-	json_decref(errors);
-	if (rc != RC_OK && rc != RC_CONFLICT && rc != RC_INVALID) {
-		arena_release(&arena);
+	if (rc != RC_OK && rc != RC_CONFLICT && rc != RC_INVALID)
 		return -1;
-	}
 	/* on to the next occurrence after this one (and after now: no backlog of misses) */
 	int64_t t, next;
 	time_parse(at, &t);
@@ -171,17 +169,19 @@ static int run_template(struct db *db, json_t *tpl, int64_t now)
 	time_format(now, now_at);
 	if (found == 1)
 		time_format(next, next_at);
-	int drc = found == 1
-		? db_run(db, NULL,
-			 "UPDATE recurring_tickets SET next_run_at = ?, last_run_at = ?"
-			 " WHERE id = ? AND next_run_at = ?",
-			 "ssis", next_at, now_at, id, at)
-		: db_run(db, NULL,
-			 "UPDATE recurring_tickets SET next_run_at = NULL, last_run_at = ?"
-			 " WHERE id = ? AND next_run_at = ?",
-			 "sis", now_at, id, at);
-	arena_release(&arena);
-	return drc == RC_DONE ? 0 : -1;
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:s?, s:s}", "next_run_at",
+							 found == 1 ? next_at : NULL,
+							 "last_run_at", now_at));
+	if (!patch)
+		return -1;
+	/* the version read: another worker that moved it on first wins */
+	struct resource_ctx c = *ctx;
+	c.trusted = true;
+	json_t *out;
+	errors = NULL;
+	rc = resource_update(&c, &recurring_resource, id, patch,
+			     json_integer_value(json_object_get(tpl, "version")), &out, &errors);
+	return rc == RC_OK || rc == RC_STALE ? 0 : -1;
 }
 
 enum { BATCH = 500 };
@@ -217,18 +217,15 @@ static int run_recurring(struct db *db, int64_t now, char *error, size_t errlen)
 		snprintf(error, errlen, "cannot read due recurring tickets: %s", db_errmsg(db));
 		return -1;
 	}
-	int rc;
 	for (int i = 0; i < n; i++) {
 		struct arena arena;
 		arena_init(&arena);
 		struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor };
 		json_t *tpl;
-		rc = resource_get(&ctx, &recurring_resource, ids[i], &tpl);
+		int rc = resource_get(&ctx, &recurring_resource, ids[i], &tpl);
+		if (rc == RC_OK)
+			rc = run_template(&ctx, tpl, now);
 		arena_release(&arena);
-		if (rc != RC_OK)
-			continue;
-		rc = run_template(db, tpl, now);
-		json_decref(tpl);
 		if (rc < 0) {
 			snprintf(error, errlen, "recurring ticket %lld: %s", (long long)ids[i],
 				 db_errmsg(db));
@@ -263,29 +260,22 @@ static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
 		snprintf(error, errlen, "cannot read resolved tickets: %s", db_errmsg(db));
 		return -1;
 	}
-	int rc;
-	json_t *patch = json_pack("{s:s}", "status", "closed");
-	for (int i = 0; patch && i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		struct arena arena;
 		arena_init(&arena);
-		struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor,
-					    .action = "autoclose",
-					    .action_detail = arena_printf(&arena, "{\"after_days\":%ld}",
-									  days) };
+		struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &system_actor };
+		json_t *body = arena_json(&arena, json_pack("{s:I}", "after_days", (json_int_t)days));
 		json_t *out = NULL, *errors = NULL;
-		rc = resource_update(&ctx, &ticket_resource, ids[i], patch, RESOURCE_ANY_VERSION,
-				     &out, &errors);
-		json_decref(out);
-		json_decref(errors);
+		int rc = body ? resource_act_trusted(&ctx, &ticket_resource, &ticket_autoclose, ids[i],
+						     body, &out, &errors)
+			      : RC_ERROR;
 		arena_release(&arena);
-		if (rc == RC_ERROR) {
-			json_decref(patch);
+		if (rc == RC_ERROR || rc == RC_RETRY) {
 			snprintf(error, errlen, "cannot close ticket %lld: %s", (long long)ids[i],
 				 db_errmsg(db));
 			return -1;
 		}
 	}
-	json_decref(patch);
 	return 0;
 }
 

@@ -31,35 +31,24 @@ extern const char *const ticket_statuses[];
 extern const char *const ticket_kinds[];
 
 /*
- * POST /tickets/{id}/escalate: body {to: tier|user|vendor|development,
- * tier?, user_id?, reference?, reason}. Moves the ticket to escalated (and
- * up a tier, to the user, or records the external reference) as one
- * update with If-Match version; the history keeps the escalation with its
- * reason. Results as resource_update.
+ * The ticket actions are rows of ticket_resource's action table
+ * (escalate, merge, resolve, close, reopen: POST /tickets/{id}/{action});
+ * this one is the server's own: the service desk job closes a resolved
+ * ticket nobody answered, body {after_days}.
  */
-int ticket_escalate(struct resource_ctx *ctx, int64_t id, const json_t *body, int64_t version,
-		    json_t **out, json_t **errors);
-
-/*
- * POST /tickets/{id}/merge: the ticket is a duplicate of into (same
- * company, open): it is cancelled with merged_into_id set, and its notes,
- * time and parts move to into. Results as resource_update; an unusable
- * into is RC_INVALID naming into_id.
- */
-int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t version,
-		 json_t **out, json_t **errors);
+extern const struct resource_action ticket_autoclose;
 
 /*
  * GET /tickets/{id}/candidates: active technicians ranked for the ticket
  * by required skills, valid certifications, open workload and booked time
- * in the next working day, each with the reasons. *out: new reference.
+ * in the next working day, each with the reasons. *out: owned by ctx->arena.
  */
 int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out);
 
 /*
  * GET /tickets/{id}/sla: the policy, both clocks as of now and the
  * timeline of counted, skipped and paused intervals that explains the due
- * times (see sla.h for the shape). *out: new reference, on RC_OK.
+ * times (see sla.h for the shape). *out (ctx->arena), on RC_OK.
  */
 int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out);
 

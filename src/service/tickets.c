@@ -35,6 +35,17 @@ static const char *const channels[] = { "phone", "email", "portal", "chat", "api
 					"monitoring", "onsite", NULL };
 static const char *const priorities[] = { "critical", "high", "medium", "low", NULL };
 
+/* The members of the computed "sla" object (for the description only). */
+static const struct field sla_members[] = {
+	FIELD_INT("policy_id", 0, 1, 0),
+	FIELD_TIME("response_due_at", 0),
+	FIELD_TIME("resolution_due_at", 0),
+	FIELD_BOOL("response_breached", F_REQUIRED, NULL),
+	FIELD_BOOL("resolution_breached", F_REQUIRED, NULL),
+	FIELD_INT("paused_minutes", F_REQUIRED, 0, 0),
+	FIELD_END
+};
+
 static const struct field ticket_fields[] = {
 	FIELD_TEXT("number", F_READ_ONLY | F_FILTER | F_SORT, 1, 20),
 	FIELD_TEXT("subject", F_REQUIRED | F_SORT, 1, 200),
@@ -44,10 +55,10 @@ static const struct field ticket_fields[] = {
 	FIELD_ENUM("priority", F_FILTER | F_SORT, priorities, "\"medium\""),
 	FIELD_ENUM("status", F_FILTER | F_SORT, ticket_statuses, "\"new\""),
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
-	FIELD_REF("contact_id", F_FILTER, &contact_resource),
-	FIELD_REF("site_id", F_FILTER, &site_resource),
-	FIELD_REF("asset_id", F_FILTER, &asset_resource),
-	FIELD_REF("contract_id", F_FILTER, &contract_resource),
+	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
+	FIELD_REF("site_id", F_FILTER | F_SAME_COMPANY, &site_resource),
+	FIELD_REF("asset_id", F_FILTER | F_SAME_COMPANY, &asset_resource),
+	FIELD_REF("contract_id", F_FILTER | F_SAME_COMPANY, &contract_resource),
 	FIELD_REF("assignee_id", F_FILTER, &user_resource),
 	{ .name = "tier", .type = FT_INT, .flags = F_FILTER | F_SORT, .min = 1, .max = 3,
 	  .dflt = "1" },
@@ -77,14 +88,15 @@ static const struct field ticket_fields[] = {
 	/* write-only: why a manager assigns someone whose certification is missing or expired */
 	FIELD_TEXT("assignment_override_reason", F_WRITE_ONLY, 1, 1000),
 	{ .name = "sla_warnings", .type = FT_INT, .flags = F_HIDDEN },
+	/* the notes' text, for full-text search (the server's bookkeeping) */
+	{ .name = "notes_text", .type = FT_TEXT, .flags = F_HIDDEN },
+	{ .name = "sla", .type = FT_OBJECT, .flags = F_COMPUTED, .items = sla_members,
+	  .doc = "The SLA members together, as DESIGN.md names them." },
 	FIELD_END
 };
 
 /* Allowed status changes; reopening is resolved/closed/cancelled -> in_progress or new. */
-static const struct {
-	const char *from;
-	const char *const to[9];
-} transitions[] = {
+static const struct resource_transition transitions[] = {
 	{ "new", { "assigned", "in_progress", "waiting_customer", "waiting_parts", "escalated",
 		   "resolved", "cancelled", NULL } },
 	{ "assigned", { "new", "in_progress", "waiting_customer", "waiting_parts", "escalated",
@@ -100,15 +112,13 @@ static const struct {
 	{ "resolved", { "closed", "in_progress", NULL } },
 	{ "closed", { "in_progress", NULL } },
 	{ "cancelled", { "new", "in_progress", NULL } },
+	{ NULL, { NULL } }
 };
 
-static const char *const *allowed_from(const char *status)
-{
-	for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++)
-		if (strcmp(transitions[i].from, status) == 0)
-			return transitions[i].to;
-	return NULL;
-}
+/* The statuses of work still to do. */
+static const char *const open_statuses[] = { "new", "assigned", "in_progress",
+					     "waiting_customer", "waiting_parts", "escalated",
+					     NULL };
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -140,58 +150,6 @@ static int next_number(struct resource_ctx *ctx, char out[16])
 		return rc;
 	snprintf(out, 16, "T-%06lld", (long long)n);
 	return RC_OK;
-}
-
-/* Sites, assets, contacts and contracts of a ticket belong to its company. */
-static int check_ownership(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
-{
-	static const struct {
-		const char *field, *table, *what;
-	} owned[] = {
-		{ "contact_id", "contacts", "contact" },
-		{ "site_id", "sites", "site" },
-		{ "asset_id", "assets", "asset" },
-		{ "contract_id", "contracts", "contract" },
-	};
-	int64_t company = json_integer_value(json_object_get(rec, "company_id"));
-	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
-		json_t *v = json_object_get(rec, owned[i].field);
-		if (!json_is_integer(v))
-			continue;
-		char sql[96];
-		snprintf(sql, sizeof(sql), "SELECT company_id FROM %s WHERE id = ?", owned[i].table);
-		struct db_stmt *st;
-		int rc = db_run(ctx->db, &st, sql, "i", (int64_t)json_integer_value(v));
-		if (rc == RC_DONE)
-			continue;	/* reported by the reference check */
-		if (rc != RC_ROW)
-			return rc;
-		int64_t owner = db_col_int(st, 0);
-		db_done(st);
-		if (owner != company) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "belongs to another company than the ticket's %s",
-				 "company_id");
-			resource_error(errors, owned[i].field, msg);
-		}
-	}
-	return RC_OK;
-}
-
-/* Refuses a status change the table does not allow: 409 naming the allowed ones. */
-static int check_transition(const char *from, const char *to, json_t *errors)
-{
-	const char *const *ok = allowed_from(from);
-	if (in_list(ok, to))
-		return RC_OK;
-	char msg[512];
-	size_t off = (size_t)snprintf(msg, sizeof(msg), "cannot go from %s to %s; allowed:", from,
-				      to);
-	for (const char *const *p = ok; p && *p && off < sizeof(msg); p++)
-		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s %s",
-					p == ok ? "" : ",", *p);
-	resource_error(errors, "status", msg);
-	return RC_CONFLICT;
 }
 
 static void set_time(json_t *rec, const char *name, int64_t t)
@@ -306,13 +264,6 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		if (rc != RC_OK)
 			return rc;
 		json_object_set_new(rec, "number", json_string(number));
-		if (ctx->action && strcmp(ctx->action, "recurring") == 0) {
-			/* made by a recurring template, for one occurrence (unique) */
-			json_t *d = json_loads(ctx->action_detail, 0, NULL);
-			json_object_set(rec, "recurring_id", json_object_get(d, "recurring_id"));
-			json_object_set(rec, "recurring_at", json_object_get(d, "at"));
-			json_decref(d);
-		}
 		if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
 			json_object_set_new(rec, "status", json_string("assigned"));
 		/* the old status string went with the replaced value */
@@ -337,11 +288,6 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 					return RC_CONFLICT;
 				}
 			}
-		}
-		if (strcmp(from, to) != 0) {
-			int rc = check_transition(from, to, errors);
-			if (rc != RC_OK)
-				return rc;
 		}
 		/* giving a new ticket an assignee assigns it */
 		if (strcmp(from, "new") == 0 && strcmp(to, "new") == 0 &&
@@ -382,9 +328,7 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		}
 		set_time(rec, "resolved_at", ctx->now);
 	}
-	int rc = check_ownership(ctx, rec, errors);
-	if (rc != RC_OK || json_array_size(errors))
-		return rc;
+	int rc;
 	if (json_is_integer(json_object_get(rec, "assignee_id")) &&
 	    (!cur || !same(cur, rec, "assignee_id") ||
 	     !same(cur, rec, "required_certifications"))) {
@@ -430,8 +374,6 @@ static const char *event_value(struct resource_ctx *ctx, const json_t *rec, cons
 	return NULL;
 }
 
-static int record_action(struct resource_ctx *ctx, int64_t id);
-
 static int ticket_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
 	int64_t id = json_integer_value(json_object_get(after, "id"));
@@ -441,9 +383,6 @@ static int ticket_after(struct resource_ctx *ctx, const json_t *before, const js
 		if (rc != RC_OK)
 			return rc;
 	}
-	int arc = record_action(ctx, id);
-	if (arc != RC_OK)
-		return arc;
 	if (!before) {
 		int rc = add_event(ctx, id, "created", NULL, str(after, "status"), NULL);
 		if (rc == RC_OK)
@@ -485,6 +424,270 @@ static void ticket_present(json_t *rec)
 	json_object_set_new(rec, "sla", sla ? sla : json_null());
 }
 
+/* Actions ----------------------------------------------------------------- */
+
+static const char *const escalation_targets[] = { "tier", "user", "vendor", "development",
+						  NULL };
+
+static const struct field escalate_body[] = {
+	{ .name = "to", .type = FT_ENUM, .flags = F_REQUIRED, .enum_values = escalation_targets,
+	  .doc = "Up a tier, to a user, or out to a vendor or development (as a bug)." },
+	{ .name = "tier", .type = FT_INT, .min = 1, .max = 3,
+	  .doc = "With to tier: the tier to go to (default the next one)." },
+	{ .name = "user_id", .type = FT_REF, .ref = &user_resource,
+	  .doc = "With to user: who takes it over." },
+	{ .name = "reference", .type = FT_TEXT, .min = 1, .max = 200,
+	  .doc = "With to vendor or development: their case or bug id." },
+	{ .name = "reason", .type = FT_TEXT, .flags = F_REQUIRED, .min = 1, .max = 2000,
+	  .doc = "Why: kept in the history." },
+	FIELD_END
+};
+
+/* The body as history detail text (keys sorted, so it reads the same each time). */
+static const char *detail_of(struct resource_ctx *ctx, const json_t *body)
+{
+	char *d = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	const char *s = d ? arena_strdup(ctx->arena, d) : NULL;
+	free(d);
+	return s;
+}
+
+static int64_t id_of(const json_t *rec)
+{
+	return json_integer_value(json_object_get(rec, "id"));
+}
+
+/* Up a tier, to a user, or out to a vendor or development; the history keeps why. */
+static int escalate(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		    json_t *errors)
+{
+	const char *to = str(body, "to");
+	if (strcmp(to, "user") == 0) {
+		if (!json_is_integer(json_object_get(body, "user_id")))
+			resource_error(errors, "user_id", "is required to escalate to a user");
+		else
+			json_object_set(rec, "assignee_id", json_object_get(body, "user_id"));
+	} else if (strcmp(to, "vendor") == 0 || strcmp(to, "development") == 0) {
+		if (!json_is_string(json_object_get(body, "reference")))
+			resource_error(errors, "reference",
+				       "is required: the vendor's case or the development bug id");
+		else
+			json_object_set(rec, "external_reference", json_object_get(body, "reference"));
+	} else {
+		json_int_t tier = json_integer_value(json_object_get(cur, "tier"));
+		json_t *want = json_object_get(body, "tier");
+		json_int_t next = json_is_integer(want) ? json_integer_value(want) : tier + 1;
+		if (next <= tier || next > 3)
+			resource_error(errors, "tier", tier >= 3 ? "the ticket is at the top tier (3)"
+							       : "must be above the ticket's tier");
+		else
+			json_object_set_new(rec, "tier", json_integer(next));
+	}
+	if (json_array_size(errors))
+		return RC_INVALID;
+	json_object_set_new(rec, "status", json_string("escalated"));
+	return add_event(ctx, id_of(cur), "escalation", NULL, NULL, detail_of(ctx, body));
+}
+
+static const struct field merge_body[] = {
+	{ .name = "into_id", .type = FT_REF, .flags = F_REQUIRED, .ref = &ticket_resource,
+	  .doc = "The open ticket of the same company this one duplicates." },
+	FIELD_END
+};
+
+/* Moves every row of a child resource that query selects from ticket from to ticket to. */
+static int move_rows(struct resource_ctx *ctx, const struct resource *res, const char *sql,
+		     int64_t from, int64_t to, json_t *errors)
+{
+	int64_t ids[500];
+	int n = 0;
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, sql, "i", from);
+	bool open = rc == RC_ROW;
+	while (rc == RC_ROW && n < 500) {
+		ids[n++] = db_col_int(st, 0);
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	if (rc == RC_ROW) {
+		resource_error(errors, "into_id", "the ticket has too many notes to merge (500)");
+		return RC_CONFLICT;
+	}
+	if (rc != RC_DONE)
+		return rc;
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:I}", "ticket_id", (json_int_t)to));
+	if (!patch)
+		return RC_ERROR;
+	struct resource_ctx c = *ctx;
+	c.parent_id = res->parent ? from : 0;
+	for (int i = 0; i < n; i++) {
+		json_t *out, *why = NULL;
+		rc = resource_update_trusted(&c, res, ids[i], patch, &out, &why);
+		if (rc != RC_OK) {
+			if (why)
+				json_array_extend(errors, why);
+			return rc;
+		}
+	}
+	return RC_OK;
+}
+
+/*
+ * The ticket is a duplicate of into_id (same company, open): it is
+ * cancelled with merged_into_id set, and its notes, uninvoiced time and
+ * parts move to the ticket it joins (each move audited).
+ */
+static int merge(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		 json_t *errors)
+{
+	int64_t id = id_of(cur), into = json_integer_value(json_object_get(body, "into_id"));
+	json_t *b;
+	int rc = id == into ? RC_OK : resource_get(ctx, &ticket_resource, into, &b);
+	const char *problem = NULL;
+	if (rc == RC_NOT_FOUND)
+		problem = "refers to no ticket";
+	else if (rc != RC_OK)
+		return rc;
+	else if (id == into)
+		problem = "a ticket cannot be merged into itself";
+	else if (!same(cur, b, "company_id"))
+		problem = "is a ticket of another company";
+	else if (!in_list(open_statuses, str(b, "status")) && strcmp(str(b, "status"), "resolved"))
+		problem = "is closed or cancelled; merge into an open ticket";
+	else if (!json_is_null(json_object_get(cur, "merged_into_id")))
+		problem = "this ticket is already merged";
+	if (problem) {
+		resource_error(errors, "into_id", problem);
+		return RC_INVALID;
+	}
+	static const struct {
+		const struct resource *res;
+		const char *sql;
+	} moves[] = {
+		{ &ticket_note_resource, "SELECT id FROM ticket_notes WHERE ticket_id = ? ORDER BY id" },
+		{ &time_entry_resource, "SELECT id FROM time_entries WHERE ticket_id = ?"
+					" AND invoice_id IS NULL ORDER BY id" },
+		{ &part_resource, "SELECT id FROM ticket_parts WHERE ticket_id = ?"
+				  " AND invoice_id IS NULL ORDER BY id" },
+	};
+	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		rc = move_rows(ctx, moves[i].res, moves[i].sql, id, into, errors);
+		if (rc != RC_OK)
+			return rc;
+	}
+	/* the search text of the ticket it joins takes this one's notes along */
+	struct db_stmt *st;
+	rc = db_run(ctx->db, &st, "SELECT a.notes_text, b.notes_text FROM tickets a, tickets b"
+				  " WHERE a.id = ? AND b.id = ?",
+		    "ii", id, into);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
+	const char *text = arena_printf(ctx->arena, "%s\n%s", db_col_text(st, 1),
+					db_col_text(st, 0));
+	db_done(st);
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:s}", "notes_text", text ? text : ""));
+	json_t *out, *errs = NULL;
+	rc = patch ? resource_update_trusted(ctx, &ticket_resource, into, patch, &out, &errs)
+		   : RC_ERROR;
+	if (rc != RC_OK)
+		return rc;
+	json_object_set_new(rec, "status", json_string("cancelled"));
+	json_object_set_new(rec, "merged_into_id", json_integer(into));
+	const char *sid = arena_printf(ctx->arena, "%lld", (long long)id);
+	const char *tid = arena_printf(ctx->arena, "%lld", (long long)into);
+	rc = add_event(ctx, id, "merged_into", NULL, tid, NULL);
+	return rc == RC_OK ? add_event(ctx, into, "merged_from", NULL, sid, NULL) : rc;
+}
+
+static const struct field resolve_body[] = {
+	{ .name = "resolution", .type = FT_TEXT, .flags = F_REQUIRED, .min = 1, .max = 50000,
+	  .doc = "What was done." },
+	FIELD_END
+};
+
+static int resolve(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		   json_t *errors)
+{
+	json_object_set_new(rec, "status", json_string("resolved"));
+	json_object_set(rec, "resolution", json_object_get(body, "resolution"));
+	return RC_OK;
+}
+
+static int close_ticket(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			const json_t *body, json_t *errors)
+{
+	json_object_set_new(rec, "status", json_string("closed"));
+	return RC_OK;
+}
+
+static const struct field reopen_body[] = {
+	{ .name = "reason", .type = FT_TEXT, .min = 1, .max = 2000,
+	  .doc = "Why the work is not done: kept in the history." },
+	FIELD_END
+};
+
+static int reopen(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		  json_t *errors)
+{
+	json_object_set_new(rec, "status", json_string("in_progress"));
+	return json_object_size(body) ? add_event(ctx, id_of(cur), "reopen", NULL, NULL,
+						  detail_of(ctx, body))
+				      : RC_OK;
+}
+
+static const struct field autoclose_body[] = {
+	FIELD_INT("after_days", F_REQUIRED, 1, 3650),
+	FIELD_END
+};
+
+/* The service desk job's: a resolved ticket nobody answered closes itself. */
+static int autoclose(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+		     const json_t *body, json_t *errors)
+{
+	json_object_set_new(rec, "status", json_string("closed"));
+	return add_event(ctx, id_of(cur), "autoclose", NULL, NULL, detail_of(ctx, body));
+}
+
+#define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
+
+static const char *const resolved_only[] = { "resolved", NULL };
+static const char *const finished[] = { "resolved", "closed", "cancelled", NULL };
+
+static const struct resource_action escalate_action = {
+	.name = "escalate", .body = escalate_body, .from = open_statuses, .roles = DESK,
+	.event = "escalated", .apply = escalate,
+	.summary = "Escalate: up a tier, to a user, or to a vendor or development",
+};
+static const struct resource_action merge_action = {
+	.name = "merge", .body = merge_body, .roles = DESK, .event = "merged", .apply = merge,
+	.summary = "Merge a duplicate into another ticket of the same company",
+};
+static const struct resource_action resolve_action = {
+	.name = "resolve", .body = resolve_body, .from = open_statuses, .roles = DESK,
+	.event = "resolved", .apply = resolve,
+	.summary = "Resolve: say what was done (required checklist items must be done)",
+};
+static const struct resource_action close_action = {
+	.name = "close", .from = resolved_only, .roles = DESK, .event = "closed",
+	.apply = close_ticket, .summary = "Close a resolved ticket",
+};
+static const struct resource_action reopen_action = {
+	.name = "reopen", .body = reopen_body, .from = finished, .roles = DESK,
+	.event = "reopened", .apply = reopen,
+	.summary = "Reopen a resolved, closed or cancelled ticket (back to in_progress)",
+};
+
+const struct resource_action ticket_autoclose = {
+	.name = "autoclose", .body = autoclose_body, .from = resolved_only, .event = "closed",
+	.apply = autoclose,
+};
+
+static const struct resource_action *const ticket_actions[] = {
+	&escalate_action, &merge_action, &resolve_action, &close_action, &reopen_action,
+	&ticket_autoclose, NULL
+};
+
 const struct resource ticket_resource = {
 	.name = "tickets",
 	.singular = "ticket",
@@ -495,6 +698,12 @@ const struct resource ticket_resource = {
 	.prepare = ticket_prepare,
 	.after_write = ticket_after,
 	.present = ticket_present,
+	.company_field = "company_id",
+	.status_field = "status",
+	.transitions = transitions,
+	.actions = ticket_actions,
+	.event = "ticket",
+	.doc = "Service orders: the work a client asked for, with SLA clocks.",
 };
 
 /* Notes ----------------------------------------------------------------- */
@@ -507,7 +716,7 @@ static const struct field note_fields[] = {
 	FIELD_ENUM("visibility", F_FILTER, visibilities, "\"internal\""),
 	FIELD_REF("author_id", F_READ_ONLY | F_FILTER, &user_resource),
 	/* the client contact whose words the note records: a client reply */
-	FIELD_REF("contact_id", F_FILTER, &contact_resource),
+	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
 	FIELD_END
 };
 
@@ -536,45 +745,74 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		resource_error(errors, "ticket_id", "the ticket is closed; reopen it to add notes");
 		return RC_CONFLICT;
 	}
-	json_t *contact = json_object_get(rec, "contact_id");
-	if (json_is_integer(contact)) {
-		struct db_stmt *st;
-		rc = db_run(ctx->db, &st,
-			    "SELECT 1 FROM contacts c JOIN tickets t ON t.company_id = c.company_id"
-			    " WHERE c.id = ? AND t.id = ?",
-			    "ii", (int64_t)json_integer_value(contact), ctx->parent_id);
-		if (rc == RC_ROW)
-			db_done(st);
-		else if (rc == RC_DONE)
-			resource_error(errors, "contact_id",
-				       "is not a contact of the ticket's company");
-		else
-			return rc;
-	}
 	if (!cur) {
 		json_object_set_new(rec, "author_id", ctx->actor->user_id
 							      ? json_integer(ctx->actor->user_id)
 							      : json_null());
-	} else if (json_integer_value(json_object_get(cur, "author_id")) != ctx->actor->user_id) {
+	} else if (!ctx->trusted &&
+		   json_integer_value(json_object_get(cur, "author_id")) != ctx->actor->user_id) {
 		resource_error(errors, "body", "only its author may edit a note");
 		return RC_CONFLICT;
 	}
 	return RC_OK;
 }
 
+/* A bookkeeping write of a ticket's search text (no version, no audit). */
+static int set_notes_text(struct resource_ctx *ctx, int64_t ticket, const char *text)
+{
+	struct resource_ctx c = *ctx;
+	c.parent_id = 0;
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:s}", "notes_text", text));
+	json_t *out, *errors = NULL;
+	return patch ? resource_update_trusted(&c, &ticket_resource, ticket, patch, &out, &errors)
+		     : RC_ERROR;
+}
+
+/* The search text of a ticket from its live notes, after one was edited or archived. */
+static int reindex_notes(struct resource_ctx *ctx, int64_t ticket)
+{
+	struct db_stmt *st;
+	struct buf b;
+	buf_init(&b, 16 * 1024 * 1024);
+	int rc = db_run(ctx->db, &st, "SELECT body FROM ticket_notes WHERE ticket_id = ?"
+				      " AND archived_at IS NULL ORDER BY id",
+			"i", ticket);
+	bool open = rc == RC_ROW;
+	while (rc == RC_ROW) {
+		buf_addf(&b, "\n%s", db_col_text(st, 0));
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	const char *text = b.failed ? NULL : arena_strdup(ctx->arena, buf_str(&b));
+	buf_release(&b);
+	if (rc != RC_DONE)
+		return rc;
+	return text ? set_notes_text(ctx, ticket, text) : RC_ERROR;
+}
+
 /*
  * A note joins the ticket's search text, and the first public note by
- * staff is the first response (the clock is then recomputed).
+ * staff is the first response (the ticket's write recomputes its clock).
  */
 static int note_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
-	if (before)
-		return RC_OK;
-	int64_t ticket = ctx->parent_id;
-	int rc = db_run(ctx->db, NULL,
-			"UPDATE tickets SET notes_text = notes_text || ? || ? WHERE id = ?", "ssi",
-			"\n", str(after, "body"), ticket);
-	if (rc != RC_DONE)
+	int64_t ticket = json_integer_value(json_object_get(after, "ticket_id"));
+	if (before) {
+		bool moved = !same(before, after, "ticket_id");
+		if (moved || (same(before, after, "body") && same(before, after, "archived_at")))
+			return RC_OK;	/* a merge moves the text itself */
+		return reindex_notes(ctx, ticket);
+	}
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT notes_text FROM tickets WHERE id = ?", "i", ticket);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
+	const char *text = arena_printf(ctx->arena, "%s\n%s", db_col_text(st, 0),
+					str(after, "body"));
+	db_done(st);
+	rc = text ? set_notes_text(ctx, ticket, text) : RC_ERROR;
+	if (rc != RC_OK)
 		return rc;
 	/* a client's words are no response by staff */
 	if (strcmp(str(after, "visibility"), "public") != 0 || !ctx->actor->user_id ||
@@ -586,38 +824,23 @@ static int note_after(struct resource_ctx *ctx, const json_t *before, const json
 		       NULL);
 	if (rc != RC_OK)
 		return rc;
-	/* the response clock stops here: recompute it as the ticket's own write would */
-	json_t *t;
-	struct resource_ctx tctx = *ctx;
-	tctx.parent_id = 0;
-	rc = resource_get(&tctx, &ticket_resource, ticket, &t);
-	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
-	if (!json_is_null(json_object_get(t, "first_responded_at"))) {
-		json_decref(t);
+	rc = db_run(ctx->db, &st, "SELECT first_responded_at FROM tickets WHERE id = ?", "i",
+		    ticket);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
+	bool responded = !db_col_null(st, 0);
+	db_done(st);
+	if (responded)
 		return RC_OK;
-	}
-	json_t *rec = json_deep_copy(t);
-	set_time(rec, "first_responded_at", ctx->now);
-	rc = rec ? ticket_sla_update(ctx, t, rec) : RC_ERROR;
-	if (rc == RC_OK) {
-		char now[TIME_RFC3339_LEN];
-		time_format(ctx->now, now);
-		rc = db_run(ctx->db, NULL,
-			    "UPDATE tickets SET first_responded_at = ?, response_due_at = ?,"
-			    " resolution_due_at = ?, response_breached = ?, resolution_breached = ?,"
-			    " paused_minutes = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-			    "sssiiisi", str(rec, "first_responded_at"), str(rec, "response_due_at"),
-			    str(rec, "resolution_due_at"),
-			    (int64_t)json_is_true(json_object_get(rec, "response_breached")),
-			    (int64_t)json_is_true(json_object_get(rec, "resolution_breached")),
-			    (int64_t)json_integer_value(json_object_get(rec, "paused_minutes")), now,
-			    ticket);
-		rc = rc == RC_DONE ? RC_OK : rc;
-	}
-	json_decref(rec);
-	json_decref(t);
-	return rc;
+	/* the response clock stops here */
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	struct resource_ctx c = *ctx;
+	c.parent_id = 0;
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:s}", "first_responded_at", now));
+	json_t *out, *errors = NULL;
+	return patch ? resource_update_trusted(&c, &ticket_resource, ticket, patch, &out, &errors)
+		     : RC_ERROR;
 }
 
 const struct resource ticket_note_resource = {
@@ -630,12 +853,16 @@ const struct resource ticket_note_resource = {
 	.after_write = note_after,
 	.parent = &ticket_resource,
 	.parent_field = "ticket_id",
+	.company_via = "ticket_id",
+	.event = "ticket.note",
+	.doc = "What was said on a ticket: internal notes, public replies, the client's words.",
 };
 
 /* Time entries ------------------------------------------------------------ */
 
 static const struct field time_entry_fields[] = {
 	FIELD_REF("ticket_id", F_REQUIRED | F_FILTER, &ticket_resource),
+	/* a technician logs only their own; managers anyone's */
 	FIELD_REF("user_id", F_FILTER | F_NOT_NULL, &user_resource),
 	FIELD_REF("work_type_id", F_REQUIRED | F_FILTER, &work_type_resource),
 	FIELD_TIME("started_at", F_FILTER | F_SORT | F_NOT_NULL),
@@ -696,6 +923,10 @@ const struct resource time_entry_resource = {
 	.fields = time_entry_fields,
 	.default_sort = "-started_at",
 	.prepare = time_entry_prepare,
+	.company_via = "ticket_id",
+	.owner_field = "user_id",
+	.any_owner_roles = ROLE_ADMIN | ROLE_MANAGER,
+	.doc = "Time worked on tickets.",
 };
 
 /* History ----------------------------------------------------------------- */
@@ -721,157 +952,7 @@ const struct resource ticket_event_resource = {
 	.no_record_columns = true,
 	.parent = &ticket_resource,
 	.parent_field = "ticket_id",
+	.company_via = "ticket_id",
+	.doc = "What happened to a ticket, in order: the history its SLA clocks are computed from.",
 };
 
-/* Actions ----------------------------------------------------------------- */
-
-/*
- * The action's side of ticket_after: the history entry and, for a merge,
- * moving the duplicate's notes, time and parts to the ticket it joins.
- */
-static int record_action(struct resource_ctx *ctx, int64_t id)
-{
-	if (!ctx->action)
-		return RC_OK;
-	if (strcmp(ctx->action, "merge") != 0)
-		return add_event(ctx, id, ctx->action, NULL, NULL, ctx->action_detail);
-	json_t *d = json_loads(ctx->action_detail, 0, NULL);
-	int64_t into = json_integer_value(json_object_get(d, "into_id"));
-	json_decref(d);
-	static const char *const moves[] = {
-		"UPDATE ticket_notes SET ticket_id = ? WHERE ticket_id = ?",
-		"UPDATE time_entries SET ticket_id = ? WHERE ticket_id = ?",
-		"UPDATE ticket_parts SET ticket_id = ? WHERE ticket_id = ?",
-	};
-	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
-		int rc = db_run(ctx->db, NULL, moves[i], "ii", into, id);
-		if (rc != RC_DONE)
-			return rc;
-	}
-	int rc = db_run(ctx->db, NULL,
-			"UPDATE tickets SET notes_text = notes_text || ? ||"
-			" (SELECT notes_text FROM tickets WHERE id = ?) WHERE id = ?",
-			"sii", "\n", id, into);
-	if (rc == RC_DONE)
-		rc = db_run(ctx->db, NULL,
-			    "UPDATE tickets SET merged_into_id = ?, version = version + 1 WHERE id = ?",
-			    "ii", into, id);
-	if (rc != RC_DONE)
-		return rc;
-	const char *sid = arena_printf(ctx->arena, "%lld", (long long)id);
-	const char *tid = arena_printf(ctx->arena, "%lld", (long long)into);
-	rc = add_event(ctx, id, "merged_into", NULL, tid, NULL);
-	return rc == RC_OK ? add_event(ctx, into, "merged_from", NULL, sid, NULL) : rc;
-}
-
-static const char *const escalation_targets[] = { "tier", "user", "vendor", "development",
-						  NULL };
-
-int ticket_escalate(struct resource_ctx *ctx, int64_t id, const json_t *body, int64_t version,
-		    json_t **out, json_t **errors)
-{
-	static const struct field fields[] = {
-		FIELD_ENUM("to", F_REQUIRED, escalation_targets, NULL),
-		FIELD_INT("tier", 0, 1, 3),
-		FIELD_REF("user_id", 0, &user_resource),
-		FIELD_TEXT("reference", 0, 1, 200),
-		FIELD_TEXT("reason", F_REQUIRED, 1, 2000),
-		FIELD_END
-	};
-	static const struct resource escalation = { .name = "escalations",
-						    .singular = "escalation", .fields = fields };
-	json_t *errs = json_array();
-	if (!errs)
-		return RC_ERROR;
-	resource_validate(&escalation, body, true, errs);
-	const char *to = json_string_value(json_object_get(body, "to"));
-	json_t *patch = json_object();
-	if (to && strcmp(to, "user") == 0) {
-		if (!json_is_integer(json_object_get(body, "user_id")))
-			resource_error(errs, "user_id", "is required to escalate to a user");
-		else
-			json_object_set(patch, "assignee_id", json_object_get(body, "user_id"));
-	} else if (to && (strcmp(to, "vendor") == 0 || strcmp(to, "development") == 0)) {
-		if (!json_is_string(json_object_get(body, "reference")))
-			resource_error(errs, "reference",
-				       "is required: the vendor's case or the development bug id");
-		else
-			json_object_set(patch, "external_reference",
-					json_object_get(body, "reference"));
-	}
-	json_t *cur = NULL;
-	int rc = json_array_size(errs) ? RC_INVALID : resource_get(ctx, &ticket_resource, id, &cur);
-	if (rc == RC_OK && to && strcmp(to, "tier") == 0) {
-		json_int_t tier = json_integer_value(json_object_get(cur, "tier"));
-		json_t *want = json_object_get(body, "tier");
-		json_int_t next = json_is_integer(want) ? json_integer_value(want) : tier + 1;
-		if (next <= tier || next > 3) {
-			resource_error(errs, "tier", tier >= 3 ? "the ticket is at the top tier (3)"
-							       : "must be above the ticket's tier");
-			rc = RC_INVALID;
-		} else {
-			json_object_set_new(patch, "tier", json_integer(next));
-		}
-	}
-	json_decref(cur);
-	if (rc != RC_OK) {
-		json_decref(patch);
-		if (rc == RC_INVALID)
-			*errors = errs;
-		else
-			json_decref(errs);
-		return rc;
-	}
-	json_decref(errs);
-	json_object_set_new(patch, "status", json_string("escalated"));
-	char *detail = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	ctx->action = "escalation";
-	ctx->action_detail = detail ? arena_strdup(ctx->arena, detail) : NULL;
-	free(detail);
-	rc = resource_update(ctx, &ticket_resource, id, patch, version, out, errors);
-	json_decref(patch);
-	return rc;
-}
-
-int ticket_merge(struct resource_ctx *ctx, int64_t id, int64_t into, int64_t version,
-		 json_t **out, json_t **errors)
-{
-	json_t *a = NULL, *b = NULL;
-	int rc = resource_get(ctx, &ticket_resource, id, &a);
-	if (rc == RC_OK)
-		rc = resource_get(ctx, &ticket_resource, into, &b);
-	const char *problem = NULL;
-	if (rc == RC_NOT_FOUND && a)
-		problem = "refers to no ticket";
-	else if (rc == RC_OK && id == into)
-		problem = "a ticket cannot be merged into itself";
-	else if (rc == RC_OK && !same(a, b, "company_id"))
-		problem = "is a ticket of another company";
-	else if (rc == RC_OK && (strcmp(str(b, "status"), "closed") == 0 ||
-				 strcmp(str(b, "status"), "cancelled") == 0))
-		problem = "is closed or cancelled; merge into an open ticket";
-	else if (rc == RC_OK && !json_is_null(json_object_get(a, "merged_into_id")))
-		problem = "this ticket is already merged";
-	json_decref(a);
-	json_decref(b);
-	if (problem) {
-		*errors = json_array();
-		resource_error(*errors, "into_id", problem);
-		return RC_INVALID;
-	}
-	if (rc != RC_OK)
-		return rc;
-	ctx->action = "merge";
-	ctx->action_detail = arena_printf(ctx->arena, "{\"into_id\":%lld}", (long long)into);
-	json_t *patch = json_pack("{s:s}", "status", "cancelled");
-	rc = patch ? resource_update(ctx, &ticket_resource, id, patch, version, out, errors)
-		   : RC_ERROR;
-	json_decref(patch);
-	if (rc == RC_OK) {
-		/* the reply shows merged_into_id, which the action's hook set */
-		json_decref(*out);
-		ctx->action = NULL;
-		rc = resource_get(ctx, &ticket_resource, id, out);
-	}
-	return rc;
-}

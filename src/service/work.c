@@ -59,40 +59,35 @@ int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, co
 		return RC_ERROR;
 	db_bind_text(st, 1, kind);
 	/* read all first: one statement at a time on a connection */
-	json_t *all = json_array();
-	int rc;
-	while ((rc = db_step(st)) == RC_ROW) {
+	json_t *all = arena_json(ctx->arena, json_array());
+	int rc = all ? RC_ROW : RC_ERROR;
+	while (rc == RC_ROW && (rc = db_step(st)) == RC_ROW) {
 		json_t *items = json_loads(db_col_text(st, 1), 0, NULL);
 		json_array_append_new(all, json_pack("{s:I, s:o*}", "template", db_col_int(st, 0),
 						     "items", items));
 	}
 	db_done(st);
-	if (rc != RC_DONE) {
-		json_decref(all);
+	if (rc != RC_DONE)
 		return rc;
-	}
-	char now[TIME_RFC3339_LEN];
-	time_format(ctx->now, now);
+	struct resource_ctx c = *ctx;
+	c.parent_id = ticket;
 	int position = 0;
 	size_t i, j;
 	json_t *t, *item;
 	json_array_foreach(all, i, t) {
 		json_array_foreach(json_object_get(t, "items"), j, item) {
-			rc = db_run(ctx->db, NULL,
-				    "INSERT INTO ticket_checklist_items (created_at, updated_at, ticket_id,"
-				    " label, required, position, template_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				    "ssisiii", now, now, ticket,
-				    json_string_value(json_object_get(item, "label")),
-				    (int64_t)json_is_true(json_object_get(item, "required")),
-				    (int64_t)++position,
-				    (int64_t)json_integer_value(json_object_get(t, "template")));
-			if (rc != RC_DONE) {
-				json_decref(all);
-				return rc;
-			}
+			json_t *body = arena_json(ctx->arena, json_pack(
+				"{s:O, s:b, s:i, s:O}", "label", json_object_get(item, "label"),
+				"required", json_is_true(json_object_get(item, "required")),
+				"position", ++position, "template_id", json_object_get(t, "template")));
+			json_t *out, *errors = NULL;
+			rc = body ? resource_create_trusted(&c, &checklist_item_resource, body, &out,
+							    &errors)
+				  : RC_ERROR;
+			if (rc != RC_OK)
+				return rc == RC_INVALID ? RC_ERROR : rc;
 		}
 	}
-	json_decref(all);
 	return RC_OK;
 }
 
@@ -190,6 +185,8 @@ const struct resource checklist_item_resource = {
 	.prepare = item_prepare,
 	.parent = &ticket_resource,
 	.parent_field = "ticket_id",
+	.company_via = "ticket_id",
+	.doc = "A ticket's checklist: steps to do, some required before it can be resolved.",
 };
 
 /* Parts ------------------------------------------------------------------ */
@@ -198,8 +195,11 @@ static const struct field part_fields[] = {
 	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
 	FIELD_REF("product_id", F_REQUIRED | F_FILTER, &product_resource),
 	FIELD_QUANTITY("quantity", 0, 1, 1000000000, "1"),
-	{ .name = "unit_cost", .type = FT_MONEY, .min = 0, .max = 1000000000000 },
-	{ .name = "unit_price", .type = FT_MONEY, .min = 0, .max = 1000000000000 },
+	/* prices are the office's: a technician neither sees nor sets them */
+	{ .name = "unit_cost", .type = FT_MONEY, .min = 0, .max = 1000000000000,
+	  .hidden_from = ROLE_TECHNICIAN, .doc = "Default the product's unit_cost." },
+	{ .name = "unit_price", .type = FT_MONEY, .min = 0, .max = 1000000000000,
+	  .hidden_from = ROLE_TECHNICIAN, .doc = "Default the product's unit_price." },
 	FIELD_TEXT("serial_number", F_FILTER, 1, 100),
 	FIELD_BOOL("billable", F_FILTER, "true"),
 	FIELD_INT("invoice_id", F_READ_ONLY | F_FILTER, 0, 0),
@@ -241,6 +241,8 @@ const struct resource part_resource = {
 	.prepare = part_prepare,
 	.parent = &ticket_resource,
 	.parent_field = "ticket_id",
+	.company_via = "ticket_id",
+	.doc = "Parts used on a ticket, from the catalog.",
 };
 
 /* Appointments ------------------------------------------------------------ */
@@ -326,4 +328,6 @@ const struct resource appointment_resource = {
 	.fields = appointment_fields,
 	.default_sort = "starts_at",
 	.prepare = appointment_prepare,
+	.company_via = "ticket_id",
+	.doc = "A technician's time booked, at a site or for a ticket.",
 };

@@ -296,7 +296,7 @@ static void test_reply_problem(void **state)
 	(void)state;
 	struct http_req req;
 	req_init(&req);
-	json_t *errors = json_pack("[{s:s, s:s}]", "field", "name", "message", "is required");
+	json_t *errors = http_json(&req, json_pack("[{s:s, s:s}]", "field", "name", "message", "is required"));
 	http_reply_problem(&req, 422, "validation", errors, "%d field is wrong: \"%s\"", 1,
 			   "caf\xe9");
 	assert_int_equal(req.status, 422);
@@ -319,7 +319,7 @@ static void test_reply_problem(void **state)
 
 	/* a second reply replaces the first; headers stay */
 	http_set_header(&req, "Location", "/x/1");
-	http_reply_json(&req, 201, json_pack("{s:i}", "id", 1));
+	http_reply_json(&req, 201, http_json(&req, json_pack("{s:i}", "id", 1)));
 	assert_int_equal(req.status, 201);
 	assert_string_equal(req.content_type, "application/json");
 	assert_string_equal(buf_str(&req.out), "{\"id\":1}");
@@ -365,20 +365,21 @@ static void test_reply_out_of_memory(void **state)
 static int h_echo_param(struct http_req *req)
 {
 	const char *q = http_query(req, "q");
-	return http_reply_json(req, 200, json_pack("{s:s, s:s?, s:s}", "name",
-						   http_param(req, "name"), "q", q, "method",
-						   req->method));
+	return http_reply_json(req, 200, http_json(req, json_pack("{s:s, s:s?, s:s}", "name",
+								  http_param(req, "name"), "q", q,
+								  "method", req->method)));
 }
 
 static int h_echo_body(struct http_req *req)
 {
-	json_t *b = req->body ? json_incref(req->body) : json_object();
+	json_t *b = req->body ? req->body : http_json(req, json_object());
 	return http_reply_json(req, 200, b);
 }
 
 static int h_private(struct http_req *req)
 {
-	return http_reply_json(req, 200, json_pack("{s:I}", "user", (json_int_t)req->user_id));
+	return http_reply_json(req, 200,
+			       http_json(req, json_pack("{s:I}", "user", (json_int_t)req->user_id)));
 }
 
 static int h_fail(struct http_req *req)
