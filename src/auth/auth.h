@@ -23,6 +23,19 @@ extern const struct resource certification_resource;
 /* /api/v1/tokens: API tokens to list (read-only; see auth_token_create). */
 extern const struct resource api_token_resource;
 
+/*
+ * The server's own changes to a user (actions of user_resource with no
+ * route): set_password {password}, disable, totp_begin {secret},
+ * totp_enable, totp_disable. Each is a trusted write with its audit entry
+ * named after it; the secrets are hidden columns the audit never shows.
+ */
+struct resource_action;
+extern const struct resource_action user_act_password;
+extern const struct resource_action user_act_disable;
+extern const struct resource_action user_act_totp_begin;
+extern const struct resource_action user_act_totp_enable;
+extern const struct resource_action user_act_totp_disable;
+
 enum role {
 	ROLE_ADMIN = 1u << 0,
 	ROLE_MANAGER = 1u << 1,
@@ -86,6 +99,13 @@ int auth_user_set_password(struct db *db, const struct audit_actor *actor, int64
 			   const char *password, const char **problem);
 /* Disables the user and ends all their sessions. */
 int auth_user_disable(struct db *db, const struct audit_actor *actor, int64_t id);
+/*
+ * Applies one of the user actions above to user id as actor, in its own
+ * transaction; takes body (a new reference: {} for none). 0 or -1.
+ */
+struct json_t;
+int auth_user_act(struct db *db, const struct audit_actor *actor,
+		  const struct resource_action *action, int64_t id, struct json_t *body);
 /* Looks a user up by e-mail: 1 found (id set), 0 not found, -1 error. */
 int auth_user_find(struct db *db, const char *email, int64_t *id);
 /* Fills u (strings in the arena) for an active user: 1, 0 inactive/absent, -1 error. */

@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "resource/resource.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ static const struct field user_fields[] = {
 	{ .name = "password", .type = FT_TEXT, .flags = F_REQUIRED | F_WRITE_ONLY, .min = 1,
 	  .max = 512 },
 	{ .name = "password_hash", .type = FT_TEXT, .flags = F_HIDDEN },
+	{ .name = "totp_secret", .type = FT_TEXT, .flags = F_HIDDEN },
+	{ .name = "totp_last_step", .type = FT_INT, .flags = F_HIDDEN },
 	FIELD_END
 };
 
@@ -73,6 +76,87 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	return RC_OK;
 }
 
+/* The server's own changes to a user: each a trusted action, audited under its name. */
+
+static const struct field password_body[] = {
+	FIELD_TEXT("password", F_REQUIRED, 1, 512),
+	FIELD_END
+};
+
+static int set_password(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			const json_t *body, json_t *errors)
+{
+	const char *pw = json_string_value(json_object_get(body, "password"));
+	const char *problem = auth_password_problem(pw);
+	if (problem) {
+		resource_error(errors, "password", problem);
+		return RC_INVALID;
+	}
+	char hash[AUTH_HASH_MAX];
+	if (auth_password_hash(pw, hash) < 0)
+		return RC_ERROR;
+	json_object_set_new(rec, "password_hash", json_string(hash));
+	sodium_memzero(hash, sizeof(hash));
+	return RC_OK;
+}
+
+static int disable(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		   json_t *errors)
+{
+	json_object_set_new(rec, "active", json_false());
+	return RC_OK;	/* user_prepare ends the sessions */
+}
+
+static const struct field secret_body[] = {
+	FIELD_TEXT("secret", F_REQUIRED, 16, 128),
+	FIELD_END
+};
+
+/* A new secret, not yet enabled: the user confirms a code first. */
+static int totp_begin(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+		      const json_t *body, json_t *errors)
+{
+	json_object_set(rec, "totp_secret", json_object_get(body, "secret"));
+	json_object_set_new(rec, "totp_enabled", json_false());
+	json_object_set_new(rec, "totp_last_step", json_integer(0));
+	return RC_OK;
+}
+
+static int totp_enable(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+		       const json_t *body, json_t *errors)
+{
+	if (!json_is_string(json_object_get(cur, "totp_secret"))) {
+		resource_error(errors, "totp_enabled", "no authenticator secret to enable");
+		return RC_CONFLICT;
+	}
+	json_object_set_new(rec, "totp_enabled", json_true());
+	return RC_OK;
+}
+
+static int totp_disable(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			const json_t *body, json_t *errors)
+{
+	json_object_set_new(rec, "totp_enabled", json_false());
+	json_object_set_new(rec, "totp_secret", json_null());
+	return RC_OK;
+}
+
+const struct resource_action user_act_password = { .name = "password", .body = password_body,
+						     .event = "password_changed",
+						     .apply = set_password };
+const struct resource_action user_act_disable = { .name = "disable", .event = "disabled",
+					      .apply = disable };
+const struct resource_action user_act_totp_begin = { .name = "totp_begin", .body = secret_body,
+						 .apply = totp_begin };
+const struct resource_action user_act_totp_enable = { .name = "totp_enable", .apply = totp_enable };
+const struct resource_action user_act_totp_disable = { .name = "totp_disable",
+						   .apply = totp_disable };
+
+static const struct resource_action *const user_actions[] = {
+	&user_act_password, &user_act_disable, &user_act_totp_begin, &user_act_totp_enable, &user_act_totp_disable,
+	NULL
+};
+
 const struct resource user_resource = {
 	.name = "users",
 	.singular = "user",
@@ -80,6 +164,8 @@ const struct resource user_resource = {
 	.fields = user_fields,
 	.default_sort = "name",
 	.prepare = user_prepare,
+	.actions = user_actions,
+	.doc = "The firm's staff: who signs in, with which role and skills.",
 };
 
 static const struct field certification_fields[] = {

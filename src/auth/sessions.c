@@ -294,50 +294,6 @@ int auth_ratelimit_success(struct db *db, const char *email, const char *addr)
 	return 0;
 }
 
-struct totp_write {
-	const struct audit_actor *actor;
-	int64_t user_id;
-	const char *secret;	/* begin: the new secret; NULL to enable or disable */
-	bool enabled;
-};
-
-static int totp_txn(struct db *db, void *arg)
-{
-	struct totp_write *w = arg;
-	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
-	int rc;
-	const char *action;
-	if (w->secret) {
-		action = "totp_begin";
-		rc = db_run(db, NULL,
-			    "UPDATE users SET totp_secret = ?, totp_enabled = 0, totp_last_step = 0,"
-			    " updated_at = ?, version = version + 1 WHERE id = ?",
-			    "ssi", w->secret, now, w->user_id);
-	} else if (w->enabled) {
-		action = "totp_enable";
-		rc = db_run(db, NULL,
-			    "UPDATE users SET totp_enabled = 1, updated_at = ?,"
-			    " version = version + 1 WHERE id = ?",
-			    "si", now, w->user_id);
-	} else {
-		action = "totp_disable";
-		rc = db_run(db, NULL,
-			    "UPDATE users SET totp_enabled = 0, totp_secret = NULL,"
-			    " updated_at = ?, version = version + 1 WHERE id = ?",
-			    "si", now, w->user_id);
-	}
-	if (rc != RC_DONE)
-		return rc;
-	if (db_changes(db) != 1)
-		return RC_ERROR;	/* no such user */
-	/* the audit entry says what happened, never the secret */
-	json_t *after = json_pack("{s:b}", "totp_enabled", w->enabled && !w->secret);
-	rc = audit_write(db, w->actor, action, "users", w->user_id, NULL, after);
-	json_decref(after);
-	return rc;
-}
-
 int auth_totp_begin(struct db *db, const struct audit_actor *actor, int64_t user_id,
 		    char *secret_out, size_t len)
 {
@@ -355,8 +311,8 @@ int auth_totp_begin(struct db *db, const struct audit_actor *actor, int64_t user
 	memcpy(secret_out, b32, b32len);
 	secret_out[b32len] = '\0';
 	free(b32);
-	struct totp_write w = { .actor = actor, .user_id = user_id, .secret = secret_out };
-	return db_txn(db, totp_txn, &w) == RC_OK ? 0 : -1;
+	return auth_user_act(db, actor, &user_act_totp_begin, user_id,
+			     json_pack("{s:s}", "secret", secret_out));
 }
 
 bool auth_totp_valid(const char *secret_b32, const char *code, int64_t now, int64_t *step)
@@ -411,6 +367,6 @@ int auth_totp_check(struct db *db, int64_t user_id, const char *code, int64_t no
 int auth_totp_set_enabled(struct db *db, const struct audit_actor *actor, int64_t user_id,
 			  bool enabled)
 {
-	struct totp_write w = { .actor = actor, .user_id = user_id, .enabled = enabled };
-	return db_txn(db, totp_txn, &w) == RC_OK ? 0 : -1;
+	return auth_user_act(db, actor, enabled ? &user_act_totp_enable : &user_act_totp_disable,
+			     user_id, json_object());
 }

@@ -10,6 +10,7 @@
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "resource/audit.h"
+#include "resource/resource.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -144,73 +145,41 @@ bool auth_email_normalize(const char *in, char *out, size_t outlen)
 	       !strstr(domain, "..");
 }
 
-/* The user as the audit log shows it: no password hash, no TOTP secret. */
-static json_t *user_json(struct db *db, int64_t id)
+/*
+ * One write of the users table through the engine, as actor, in its own
+ * transaction (audited there: secrets are hidden columns the audit never
+ * sees). action NULL: create from body; else the user action on id.
+ * Returns the engine's result; *problem names a refusal for the caller.
+ */
+static int user_write(struct db *db, const struct audit_actor *actor,
+		      const struct resource_action *action, int64_t id, json_t *body,
+		      int64_t *made, const char **problem)
 {
-	struct db_stmt *st;
-	if (db_run(db, &st,
-		   "SELECT id, email, name, role, active, skills, totp_enabled, created_at,"
-		   " updated_at, version, archived_at FROM users WHERE id = ?",
-		   "i", id) != RC_ROW)
-		return NULL;
-	json_t *skills = json_loads(db_col_text(st, 5), 0, NULL);
-	const char *archived = db_col_text(st, 10);
-	json_t *u = json_pack("{s:I, s:s, s:s, s:s, s:b, s:o, s:b, s:s, s:s, s:I, s:o}", "id",
-			      (json_int_t)db_col_int(st, 0), "email", db_col_text(st, 1), "name",
-			      db_col_text(st, 2), "role", db_col_text(st, 3), "active",
-			      (int)db_col_int(st, 4), "skills", skills ? skills : json_array(),
-			      "totp_enabled", (int)db_col_int(st, 6), "created_at",
-			      db_col_text(st, 7), "updated_at", db_col_text(st, 8), "version",
-			      (json_int_t)db_col_int(st, 9), "archived_at",
-			      archived ? json_string(archived) : json_null());
-	db_done(st);
-	return u;
-}
-
-struct user_write {
-	const struct audit_actor *actor;
-	const char *email, *name, *hash, *role;
-	int64_t id;
-	const char *action;	/* "create", "update", "disable" */
-	const char *sql;	/* for updates: one statement binding (hash?, now, id) */
-	const char *problem;
-};
-
-static int audit_user(struct db *db, const struct audit_actor *actor, const char *action,
-		      int64_t id, json_t *before)
-{
-	json_t *after = user_json(db, id);
-	int rc = after ? audit_write(db, actor, action, "users", id, before, after) : RC_ERROR;
-	json_decref(after);
+	struct arena arena;
+	arena_init(&arena);
+	struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = actor };
+	json_t *out = NULL, *errors = NULL;
+	int rc = !body ? RC_ERROR
+	       : action ? resource_act_trusted(&ctx, &user_resource, action, id, body, &out, &errors)
+			: resource_create_trusted(&ctx, &user_resource, body, &out, &errors);
+	json_decref(body);
+	if (rc == RC_OK && made)
+		*made = json_integer_value(json_object_get(out, "id"));
+	if (rc == RC_CONFLICT && !action)
+		*problem = "a user with this e-mail exists";
+	else if (rc == RC_NOT_FOUND)
+		*problem = "no such user";
+	else if (rc == RC_INVALID || rc == RC_CONFLICT)
+		*problem = "the user's fields were refused";
+	arena_release(&arena);
 	return rc;
-}
-
-static int create_txn(struct db *db, void *arg)
-{
-	struct user_write *w = arg;
-	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
-	struct db_stmt *st;
-	int rc = db_run(db, &st,
-			"INSERT INTO users (created_at, updated_at, email, name, role, password_hash)"
-			" VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			"ssssss", now, now, w->email, w->name, w->role, w->hash);
-	if (rc == RC_CONSTRAINT) {
-		w->problem = "a user with this e-mail exists";
-		return RC_CONSTRAINT;
-	}
-	if (rc != RC_ROW)
-		return rc;
-	w->id = db_col_int(st, 0);
-	db_done(st);
-	return audit_user(db, w->actor, "create", w->id, NULL);
 }
 
 int auth_user_create(struct db *db, const struct audit_actor *actor, const char *email,
 		     const char *name, unsigned role, const char *password, int64_t *id,
 		     const char **problem)
 {
-	char norm[256], hash[AUTH_HASH_MAX];
+	char norm[256];
 	*problem = NULL;
 	if (!auth_email_normalize(email, norm, sizeof(norm))) {
 		*problem = "the e-mail address is not valid";
@@ -226,71 +195,34 @@ int auth_user_create(struct db *db, const struct audit_actor *actor, const char 
 	}
 	if ((*problem = auth_password_problem(password)))
 		return -1;
-	if (auth_password_hash(password, hash) < 0) {
-		*problem = "out of memory";
-		return -1;
-	}
-	struct user_write w = { .actor = actor, .email = norm, .name = name, .hash = hash,
-				.role = role_name(role) };
-	int rc = db_txn(db, create_txn, &w);
-	sodium_memzero(hash, sizeof(hash));
-	if (rc != RC_OK) {
-		*problem = w.problem;
-		return -1;
-	}
-	*id = w.id;
-	return 0;
-}
-
-static int update_txn(struct db *db, void *arg)
-{
-	struct user_write *w = arg;
-	json_t *before = user_json(db, w->id);
-	if (!before) {
-		w->problem = "no such user";
-		return RC_ERROR;
-	}
-	char now[TIME_RFC3339_LEN];
-	time_format(time_now(), now);
-	int rc = w->hash ? db_run(db, NULL, w->sql, "ssi", w->hash, now, w->id)
-			 : db_run(db, NULL, w->sql, "si", now, w->id);
-	if (rc == RC_DONE)
-		rc = audit_user(db, w->actor, w->action, w->id, before);
-	json_decref(before);
-	if (rc == RC_DONE)
-		rc = RC_OK;
-	if (rc == RC_OK && strcmp(w->action, "disable") == 0)
-		rc = db_run(db, NULL, "DELETE FROM sessions WHERE user_id = ?", "i", w->id) == RC_DONE
-			     ? RC_OK
-			     : RC_ERROR;
-	return rc;
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "email", norm, "name", name, "role",
+				 role_name(role), "password", password);
+	return user_write(db, actor, NULL, 0, body, id, problem) == RC_OK ? 0 : -1;
 }
 
 int auth_user_set_password(struct db *db, const struct audit_actor *actor, int64_t id,
 			   const char *password, const char **problem)
 {
-	char hash[AUTH_HASH_MAX];
 	if ((*problem = auth_password_problem(password)))
 		return -1;
-	if (auth_password_hash(password, hash) < 0) {
-		*problem = "out of memory";
-		return -1;
-	}
-	struct user_write w = { .actor = actor, .id = id, .hash = hash, .action = "password",
-				.sql = "UPDATE users SET password_hash = ?, updated_at = ?,"
-				       " version = version + 1 WHERE id = ?" };
-	int rc = db_txn(db, update_txn, &w);
-	sodium_memzero(hash, sizeof(hash));
-	*problem = w.problem;
-	return rc == RC_OK ? 0 : -1;
+	json_t *body = json_pack("{s:s}", "password", password);
+	return user_write(db, actor, &user_act_password, id, body, NULL, problem) == RC_OK ? 0
+											: -1;
 }
 
 int auth_user_disable(struct db *db, const struct audit_actor *actor, int64_t id)
 {
-	struct user_write w = { .actor = actor, .id = id, .action = "disable",
-				.sql = "UPDATE users SET active = 0, updated_at = ?,"
-				       " version = version + 1 WHERE id = ?" };
-	return db_txn(db, update_txn, &w) == RC_OK ? 0 : -1;
+	const char *problem = NULL;
+	return user_write(db, actor, &user_act_disable, id, json_object(), NULL, &problem) == RC_OK
+		       ? 0
+		       : -1;
+}
+
+int auth_user_act(struct db *db, const struct audit_actor *actor,
+		  const struct resource_action *action, int64_t id, json_t *body)
+{
+	const char *problem = NULL;
+	return user_write(db, actor, action, id, body, NULL, &problem) == RC_OK ? 0 : -1;
 }
 
 int auth_user_find(struct db *db, const char *email, int64_t *id)

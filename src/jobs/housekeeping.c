@@ -1,8 +1,9 @@
 /*
  * housekeeping.c - the hourly job that deletes what has expired: sessions
  * past their expiry, idempotency keys older than a day, login-failure
- * windows that have closed, and finished jobs older than thirty days (a day
- * for the minutely service-desk and SLA runs).
+ * windows that have closed, finished jobs older than thirty days (a day
+ * for the minutely service-desk and SLA runs), and events older than thirty
+ * days (an integration that has not read them in a month reads the records).
  * Each delete is its own statement so a long one holds no lock for long.
  */
 #include "jobs.h"
@@ -33,8 +34,11 @@ enum job_result housekeeping_run(struct db *db, const json_t *payload, char *err
 		/* the service desk runs every minute: a day of its runs is plenty to inspect */
 		{ "minutely runs", "DELETE FROM jobs WHERE kind IN ('service-desk', 'sla')"
 				   " AND state = 'done' AND finished_at < ?" },
+		{ "events", "DELETE FROM events WHERE at < ?" },
 	};
-	const char *const bounds[] = { t_now, t_day, t_hour, t_month, t_day };
+	const char *const bounds[] = { t_now, t_day, t_hour, t_month, t_day, t_month };
+	_Static_assert(sizeof(bounds) / sizeof(bounds[0]) == sizeof(steps) / sizeof(steps[0]),
+		       "a bound for each step");
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		int rc = db_run(db, NULL, steps[i].sql, "s", bounds[i]);
 		if (rc != RC_DONE) {

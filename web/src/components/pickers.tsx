@@ -205,7 +205,7 @@ export function ProductPicker(p: { value: number | null; onValue: (id: number | 
       kind="products"
       query={{ sort: "name" }}
       display={(x) => x.name}
-      meta={(x) => `${x.sku} · ${money(x.unit_price, x.currency)}`}
+      meta={(x) => (x.unit_price === undefined ? x.sku : `${x.sku} · ${money(x.unit_price, x.currency)}`)}
       noneText="No products match"
     />
   );

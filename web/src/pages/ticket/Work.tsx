@@ -296,6 +296,8 @@ export function PartsPanel({ ticket }: { ticket: Ticket }) {
   const [removing, setRemoving] = useState<Part | null>(null);
   const closed = ticket.status === "closed";
   const actions = !closed && (can("parts.edit") || can("parts.archive"));
+  /* prices are the office's: the API leaves them out for a technician */
+  const priced = (parts.data ?? []).some((p) => p.unit_price !== undefined);
 
   async function add(e: Event) {
     e.preventDefault();
@@ -326,7 +328,7 @@ export function PartsPanel({ ticket }: { ticket: Ticket }) {
               <tr>
                 <th scope="col">Product</th>
                 <th scope="col" class="num">Qty</th>
-                <th scope="col" class="num">Unit price</th>
+                {priced && <th scope="col" class="num">Unit price</th>}
                 <th scope="col">Serial number</th>
                 {actions && (
                   <th scope="col">
@@ -342,9 +344,11 @@ export function PartsPanel({ ticket }: { ticket: Ticket }) {
                     <ProductName id={p.product_id} /> {!p.billable && <Badge tone="gray">Non-billable</Badge>}
                   </td>
                   <td class="num">{p.quantity}</td>
-                  <td class="num">
-                    <PartPrice part={p} />
-                  </td>
+                  {priced && (
+                    <td class="num">
+                      <PartPrice part={p} />
+                    </td>
+                  )}
                   <td class="mono">{p.serial_number ?? ""}</td>
                   {actions && (
                     <td class="right nowrap">
@@ -382,7 +386,7 @@ export function PartsPanel({ ticket }: { ticket: Ticket }) {
             <TextField label="Serial number" name="serial_number" value={f.values.serial_number} onValue={(x) => f.set("serial_number", x)} error={f.errors.serial_number} />
           </div>
           <div class="row-between">
-            <span class="small muted">{product ? `${product.name}: ${money(product.unit_price, product.currency)} each` : "Price comes from the catalog."}</span>
+            <span class="small muted">{product && product.unit_price !== undefined ? `${product.name}: ${money(product.unit_price, product.currency)} each` : "Price comes from the catalog."}</span>
             <Button type="submit" variant="primary" busy={f.busy}>
               Add part
             </Button>
@@ -442,7 +446,7 @@ function PartDialog({ part, ticketId, onClose, onDone, onStale }: { part: Part; 
   const d = minorDigits(currency);
   const init = {
     quantity: String(part.quantity),
-    unit_price: (part.unit_price / 10 ** d).toFixed(d),
+    unit_price: part.unit_price === undefined ? "" : (part.unit_price / 10 ** d).toFixed(d),
     serial_number: part.serial_number ?? "",
     billable: part.billable,
   };
@@ -477,7 +481,9 @@ function PartDialog({ part, ticketId, onClose, onDone, onStale }: { part: Part; 
     >
       <div class="form-grid">
         <TextField label="Quantity" name="quantity" type="number" inputMode="decimal" min={0.001} step={0.001} value={v.quantity} onValue={(x) => f.set("quantity", x)} error={f.errors.quantity} required hint="Up to three decimals" />
-        <TextField label={`Unit price (${currency})`} name="unit_price" inputMode="decimal" value={v.unit_price} onValue={(x) => f.set("unit_price", x)} error={f.errors.unit_price} hint={product ? `Catalog price: ${money(product.unit_price, currency)}` : undefined} />
+        {part.unit_price !== undefined && (
+          <TextField label={`Unit price (${currency})`} name="unit_price" inputMode="decimal" value={v.unit_price} onValue={(x) => f.set("unit_price", x)} error={f.errors.unit_price} hint={product ? `Catalog price: ${money(product.unit_price, currency)}` : undefined} />
+        )}
         <div class="span-2">
           <TextField label="Serial number" name="serial_number" value={v.serial_number} onValue={(x) => f.set("serial_number", x)} error={f.errors.serial_number} />
         </div>
