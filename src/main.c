@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/conf.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -21,7 +22,12 @@
 static int cmd_version(struct conf *c, int argc, char **argv)
 {
 	(void)c, (void)argc, (void)argv;
+#ifdef SERVIO_TEST_HOOKS
+	/* the API tests tell the two builds apart by this */
+	printf("servio %s (test build)\n", SERVIO_VERSION);
+#else
 	printf("servio %s\n", SERVIO_VERSION);
+#endif
 	return 0;
 }
 
@@ -141,6 +147,14 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_INFO;
 	log_level_parse(conf.log_level, &level);
 	log_set_level(level);
+#ifdef SERVIO_TEST_HOOKS
+	/* a worker or a CLI command shares the clock of the test server it runs beside */
+	if (time_offset_from_env(err, sizeof(err)) < 0) {
+		fprintf(stderr, "servio: %s\n", err);
+		xfree(rest);
+		return 2;
+	}
+#endif
 	int rc = cmd->run(&conf, nrest, rest);
 	xfree(rest);
 	return rc;

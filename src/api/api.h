@@ -32,6 +32,7 @@ extern const struct api_routes api_resource_routes;	/* resources.c: companies â€
 extern const struct api_routes api_system_routes;	/* system.c: healthz, metrics */
 extern const struct api_routes api_ticket_routes;	/* tickets.c: escalate, merge, â€¦ */
 extern const struct api_routes api_sales_routes;	/* sales.c: quote actions, link, reports */
+extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
 bool api_no_query_or_reply(struct http_req *req);

@@ -31,6 +31,7 @@ static const struct api_routes *const groups[] = {
 	&api_resource_routes,
 	&api_ticket_routes,
 	&api_sales_routes,
+	&api_test_routes,
 };
 
 int api_route_table(const struct http_route **out, size_t *n)

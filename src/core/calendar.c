@@ -139,36 +139,120 @@ static int cmp_i64(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-static int open_zone(struct calendar *cal, const char *tz, char *err, size_t errlen)
+/*
+ * Ids ICU knows that are not IANA names, so calendar_zone_valid refuses
+ * them: the three-letter ids of Java 1.1 (IST is India to ICU but Israel
+ * or Ireland to many a reader), and the names IANA dropped long ago. ICU
+ * keeps them frozen for compatibility and adds none.
+ */
+static const char *const not_iana[] = {
+	"ACT", "AET", "AGT", "ART", "AST", "BET", "BST", "CAT", "CNT", "CST", "CTT", "EAT", "ECT",
+	"IET", "IST", "JST", "MIT", "NET", "NST", "PLT", "PNT", "PRT", "PST", "SST", "VST",
+	"Canada/East-Saskatchewan", "US/Pacific-New",
+};
+
+/* Printable ASCII without spaces, 1 to CALENDAR_TZ_MAX - 1 bytes. */
+static bool zone_name_shaped(const char *name)
 {
-	if (!tz || !*tz)
-		return fail(err, errlen, "time zone is missing");
-	size_t n = strlen(tz);
-	bool printable = n < CALENDAR_TZ_MAX;
-	for (size_t i = 0; printable && i < n; i++)
-		printable = tz[i] > ' ' && tz[i] < 0x7f;
-	if (!printable)
-		return fail(err, errlen, "unknown time zone \"%.*s\"", 40, tz);
+	size_t n = name ? strnlen(name, CALENDAR_TZ_MAX) : 0;
+	if (n == 0 || n >= CALENDAR_TZ_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+bool calendar_zone_valid(const char *name)
+{
+	if (!zone_name_shaped(name) || strncmp(name, "SystemV/", 8) == 0)
+		return false;
+	for (size_t i = 0; i < sizeof(not_iana) / sizeof(not_iana[0]); i++)
+		if (strcmp(name, not_iana[i]) == 0)
+			return false;
 	UChar id[CALENDAR_TZ_MAX], canon[2 * CALENDAR_TZ_MAX];
-	u_uastrncpy(id, tz, CALENDAR_TZ_MAX);
+	u_uastrncpy(id, name, CALENDAR_TZ_MAX);
 	UBool system = 0;
 	UErrorCode st = U_ZERO_ERROR;
-	ucal_getCanonicalTimeZoneID(id, (int32_t)n, canon, 2 * CALENDAR_TZ_MAX, &system, &st);
-	if (U_FAILURE(st) || !system)
-		return fail(err, errlen, "unknown time zone \"%s\"", tz);
-	st = U_ZERO_ERROR;
-	UCalendar *uc = ucal_open(id, (int32_t)n, "en_US_POSIX", UCAL_GREGORIAN, &st);
+	int32_t len = ucal_getCanonicalTimeZoneID(id, (int32_t)strlen(name), canon,
+						  2 * CALENDAR_TZ_MAX, &system, &st);
+	if (U_FAILURE(st) || !system || len <= 0 || len >= 2 * CALENDAR_TZ_MAX)
+		return false;	/* custom ids ("GMT+05:00") are not system ids */
+	/* the zones that stand for no zone at all */
+	char c[2 * CALENDAR_TZ_MAX];
+	u_austrncpy(c, canon, (int32_t)sizeof(c) - 1);
+	c[len] = '\0';
+	return strcmp(c, "Etc/Unknown") != 0 && strcmp(c, "Factory") != 0;
+}
+
+/* An ICU calendar on zone tz, or NULL with a message. */
+static UCalendar *zone_open(const char *tz, char *err, size_t errlen)
+{
+	if (!tz || !*tz) {
+		fail(err, errlen, "time zone is missing");
+		return NULL;
+	}
+	if (!calendar_zone_valid(tz)) {
+		if (zone_name_shaped(tz))
+			fail(err, errlen, "unknown time zone \"%s\"", tz);
+		else
+			fail(err, errlen, "unknown time zone \"%.*s\"", 40, tz);
+		return NULL;
+	}
+	UChar id[CALENDAR_TZ_MAX];
+	u_uastrncpy(id, tz, CALENDAR_TZ_MAX);
+	UErrorCode st = U_ZERO_ERROR;
+	UCalendar *uc = ucal_open(id, (int32_t)strlen(tz), "en_US_POSIX", UCAL_GREGORIAN, &st);
 	if (U_FAILURE(st) || !uc) {
 		if (uc)
 			ucal_close(uc);
-		return fail(err, errlen, "cannot open time zone \"%s\": %s", tz, u_errorName(st));
+		fail(err, errlen, "cannot open time zone \"%s\": %s", tz, u_errorName(st));
+		return NULL;
 	}
+	return uc;
+}
+
+static int open_zone(struct calendar *cal, const char *tz, char *err, size_t errlen)
+{
+	UCalendar *uc = zone_open(tz, err, errlen);
+	if (!uc)
+		return -1;
 	/* The first instant the wall clock shows a time or later (see calendar.h). */
 	ucal_setAttribute(uc, UCAL_LENIENT, 1);
 	ucal_setAttribute(uc, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
 	ucal_setAttribute(uc, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
 	cal->ucal = uc;
-	memcpy(cal->tz, tz, n + 1);
+	memcpy(cal->tz, tz, strlen(tz) + 1);
+	return 0;
+}
+
+/* ---- a zone alone ---- */
+
+int calendar_zone_init(struct calendar_zone *z, const char *tz, char *err, size_t errlen)
+{
+	z->ucal = zone_open(tz, err, errlen);
+	return z->ucal ? 0 : -1;
+}
+
+void calendar_zone_release(struct calendar_zone *z)
+{
+	if (z->ucal)
+		ucal_close(z->ucal);
+	z->ucal = NULL;
+}
+
+int calendar_zone_local(struct calendar_zone *z, int64_t t, int64_t *local)
+{
+	if (!in_range(t))
+		return -1;
+	UErrorCode st = U_ZERO_ERROR;
+	ucal_setMillis(z->ucal, (UDate)t * 1000.0, &st);
+	int32_t zone = ucal_get(z->ucal, UCAL_ZONE_OFFSET, &st);
+	int32_t dst = ucal_get(z->ucal, UCAL_DST_OFFSET, &st);
+	if (U_FAILURE(st))
+		return -1;
+	/* zone offsets are whole seconds (ICU keeps them in milliseconds) */
+	*local = t + ((int64_t)zone + dst) / 1000;
 	return 0;
 }
 

@@ -59,6 +59,48 @@
 #define CALENDAR_MAX_TIME	253402300799LL	/* 9999-12-31T23:59:59Z */
 #define CALENDAR_MAX_MINUTES	((int64_t)CALENDAR_HORIZON_DAYS * 1440)
 
+/*
+ * Whether name is a time zone Servio takes: an IANA zone name ICU knows,
+ * spelled exactly ("Europe/Berlin", "UTC"; not "europe/berlin"). Links
+ * such as "US/Eastern" or "Asia/Calcutta" are IANA names too and are
+ * taken (ICU computes them as the zone they point to). Refused: NULL, ""
+ * and names of CALENDAR_TZ_MAX bytes or more; offsets that are not zones
+ * ("GMT+5", "GMT+05:00", which know no DST; "Etc/GMT+5" is an IANA zone
+ * and is taken); the placeholders for no zone ("Etc/Unknown", "Factory");
+ * and the ids ICU keeps that IANA has not ("IST", "PST" and the other
+ * three-letter ids of old Java, "SystemV/..."). Every part of Servio that
+ * computes with a zone does so through ICU, so a zone this accepts is one
+ * they all know. Thread-safe.
+ */
+bool calendar_zone_valid(const char *name);
+
+/*
+ * A time zone alone, for reading the wall clock at an instant (recurrence
+ * rules, service/ical.c). Like a struct calendar, it owns an ICU UCalendar
+ * that every query mutates: one thread at a time.
+ */
+struct calendar_zone {
+	void *ucal;
+};
+
+/*
+ * Opens tz, a name calendar_zone_valid takes. Returns 0, or -1 with a
+ * message as calendar_init's ("unknown time zone \"Mars/Olympus\"") and
+ * z left released.
+ */
+int calendar_zone_init(struct calendar_zone *z, const char *tz, char *err, size_t errlen);
+
+/* Frees what z owns; z may be released twice or after a failed init. */
+void calendar_zone_release(struct calendar_zone *z);
+
+/*
+ * The zone's wall clock at instant t, as seconds since 1970-01-01T00:00
+ * on that wall clock (t plus the zone's UTC offset at t). Returns 0 and
+ * sets *local, or -1 when t lies outside CALENDAR_MIN_TIME ..
+ * CALENDAR_MAX_TIME (or ICU fails).
+ */
+int calendar_zone_local(struct calendar_zone *z, int64_t t, int64_t *local);
+
 /* What a stretch of real time is. */
 enum calendar_kind {
 	CALENDAR_COUNTED,	/* working time: the minutes count */
@@ -101,7 +143,7 @@ struct calendar {
 };
 
 /*
- * Makes a calendar. tz is an IANA zone name ICU knows ("Europe/Berlin",
+ * Makes a calendar. tz is a zone calendar_zone_valid takes ("Europe/Berlin",
  * "UTC"); hours is ignored when always_open; holidays are "YYYY-MM-DD"
  * strings (duplicates are fine). A calendar without hours that is not
  * always open is valid but has no working time (calendar_add_minutes

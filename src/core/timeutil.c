@@ -1,28 +1,73 @@
 /*
- * timeutil.c - RFC 3339 timestamps in UTC without the C library's time
- * zone state (timegm and friends are not thread-safe with TZ changes).
+ * timeutil.c - the clock, and RFC 3339 timestamps in UTC without the C
+ * library's time zone state (timegm and friends are not thread-safe with
+ * TZ changes).
  */
 #include "timeutil.h"
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Set only by single-threaded commands (servio demo), before any thread starts. */
-static int64_t pretend;
+/* Set by single-threaded commands (servio demo); atomic all the same, as it costs nothing. */
+static _Atomic int64_t pretend;
+
+#ifdef SERVIO_TEST_HOOKS
+/* Read by every thread on every time_now(), set by a test through the API. */
+static _Atomic int64_t clock_offset;
+
+int time_offset_set(int64_t seconds)
+{
+	if (seconds < -TIME_OFFSET_MAX || seconds > TIME_OFFSET_MAX)
+		return -1;
+	atomic_store(&clock_offset, seconds);
+	return 0;
+}
+
+int64_t time_offset(void)
+{
+	return atomic_load(&clock_offset);
+}
+
+int time_offset_from_env(char *err, size_t errlen)
+{
+	const char *v = getenv(TIME_OFFSET_ENV);
+	if (!v || !*v)
+		return 0;
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	bool starts_well = (*v >= '0' && *v <= '9') || *v == '-' || *v == '+';
+	if (!starts_well || errno || *end || end == v || n < -TIME_OFFSET_MAX ||
+	    n > TIME_OFFSET_MAX) {
+		snprintf(err, errlen, "%s must be whole seconds within %lld either way, not \"%.40s\"",
+			 TIME_OFFSET_ENV, TIME_OFFSET_MAX, v);
+		return -1;
+	}
+	return time_offset_set((int64_t)n);
+}
+#endif
 
 void time_pretend(int64_t t)
 {
-	pretend = t;
+	atomic_store(&pretend, t);
 }
 
 int64_t time_now(void)
 {
-	if (pretend)
-		return pretend;
+	int64_t p = atomic_load(&pretend);
+	if (p)
+		return p;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+#ifdef SERVIO_TEST_HOOKS
+	return (int64_t)ts.tv_sec + atomic_load(&clock_offset);
+#else
 	return (int64_t)ts.tv_sec;
+#endif
 }
 
 int64_t time_mono_ns(void)

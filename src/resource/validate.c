@@ -5,6 +5,7 @@
  */
 #include "resource.h"
 
+#include "core/calendar.h"
 #include "core/timeutil.h"
 
 #include <math.h>
@@ -132,28 +133,8 @@ static bool url_valid(const char *s)
 
 static bool timezone_valid(const char *s)
 {
-	if (!*s || strlen(s) > 64 || s[0] == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//") ||
-	    strstr(s, ".."))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '+' ||
-		      *p == '/'))
-			return false;
-	/*
-	 * The system's zone database decides which names exist: a zone is a
-	 * file there that starts with the TZif magic (leapseconds, tzdata.zi
-	 * and the like are not zones).
-	 */
-	char path[128];
-	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", s);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return false;
-	char magic[4];
-	bool ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
-	fclose(f);
-	return ok;
+	/* ICU computes with zones (core/calendar.c), so ICU says which names exist */
+	return calendar_zone_valid(s);
 }
 
 static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t msglen);

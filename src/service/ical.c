@@ -14,24 +14,26 @@
  * period with RFC 5545's table, and every loop ends at the horizon. The
  * tests compare the expansion with libical's where libical is right.
  *
- * libical supplies the zone data: UTC to local time, which is unambiguous.
- * Local to UTC is done here so that a time in the spring gap and a
- * repeated autumn time come out as RFC 5545 says.
+ * ICU supplies the zone data, through core/calendar.h like every other
+ * zone computation of Servio (and calendar_zone_valid is what FT_TIMEZONE
+ * validation takes): UTC to local time, which is unambiguous. Local to UTC
+ * is done here so that a time in the spring gap and a repeated autumn time
+ * come out as RFC 5545 says. Each expansion opens its own zone, so nothing
+ * is shared between threads.
  *
- * The feed is written by hand: it needs no libical state (so no lock), its
- * folding is ours to get right, and the tests parse it back with libical.
+ * The feed is written by hand: its folding is ours to get right, and the
+ * tests parse it back with libical.
  */
 #include "service/ical.h"
 
+#include "core/calendar.h"
 #include "core/timeutil.h"
 
-#include <libical/ical.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define YEAR_MIN	1970
 #define YEAR_MAX	2500
@@ -39,20 +41,12 @@
 #define TZ_NAME_MAX	64
 #define YDAYS		367	/* index 1 to 366 */
 
-static pthread_once_t ical_once = PTHREAD_ONCE_INIT;
-/* Held around every call into libical (see ical.h, "Threads"). */
-static pthread_mutex_t ical_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void ical_setup(void)
-{
-	icalerror_set_errors_are_fatal(0);
-	(void)icaltimezone_get_utc_timezone();
-	(void)icaltimezone_get_builtin_timezones();
-}
-
 void ical_init(void)
 {
-	pthread_once(&ical_once, ical_setup);
+	/* ICU reads its zone data on the first zone opened (a few ms): do that now */
+	struct calendar_zone z;
+	if (calendar_zone_init(&z, "UTC", NULL, 0) == 0)
+		calendar_zone_release(&z);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -500,7 +494,10 @@ static int start_parse(const char *s, struct start *st, char *err, size_t errlen
 	return 0;
 }
 
-/* The shape of a zone name; libical is not handed paths like "../x". */
+/*
+ * The shape of a zone name, to tell "not a zone name at all" from "a name
+ * ICU does not know" in messages.
+ */
 static bool tz_name_ok(const char *s)
 {
 	size_t n = s ? strnlen(s, TZ_NAME_MAX + 1) : 0;
@@ -515,14 +512,6 @@ static bool tz_name_ok(const char *s)
 	return true;
 }
 
-/* The caller holds ical_lock. NULL when the system has no such zone. */
-static icaltimezone *zone_get(const char *tz)
-{
-	if (strcmp(tz, "UTC") == 0)
-		return icaltimezone_get_utc_timezone();
-	return icaltimezone_get_builtin_timezone(tz);
-}
-
 int ical_start_check(const char *dtstart_local, const char *tz, char *err, size_t errlen)
 {
 	struct start st;
@@ -530,28 +519,20 @@ int ical_start_check(const char *dtstart_local, const char *tz, char *err, size_
 		return -1;
 	if (!tz_name_ok(tz))
 		return fail(err, errlen, "time zone must be an IANA name like Europe/Berlin");
-	ical_init();
-	pthread_mutex_lock(&ical_lock);
-	icaltimezone *z = zone_get(tz);
-	pthread_mutex_unlock(&ical_lock);
-	if (!z)
+	if (!calendar_zone_valid(tz))
 		return fail(err, errlen, "unknown time zone \"%s\"", tz);
 	return 0;
 }
 
-/*
- * ---- local time and UTC ----
- * A zone once loaded stays where it is until libical is shut down, as
- * every libical program relies on; only the calls into it need the lock.
- */
+/* ---- local time and UTC ---- */
 
-static int64_t utc_to_local(icaltimezone *z, int64_t t)
+/* Local seconds of instant t; expand keeps t within 1970 to 2501, which ICU covers. */
+static int64_t utc_to_local(struct calendar_zone *z, int64_t t)
 {
-	pthread_mutex_lock(&ical_lock);
-	struct icaltimetype lt = icaltime_from_timet_with_zone((time_t)t, 0, z);
-	pthread_mutex_unlock(&ical_lock);
-	return day_number(lt.year, lt.month, lt.day) * DAY + lt.hour * 3600 + lt.minute * 60 +
-	       lt.second;
+	int64_t l;
+	if (calendar_zone_local(z, t, &l) < 0)
+		abort();	/* t out of CALENDAR_MIN_TIME..CALENDAR_MAX_TIME: a bug here */
+	return l;
 }
 
 /*
@@ -561,7 +542,7 @@ static int64_t utc_to_local(icaltimezone *z, int64_t t)
  * the earlier instant), one neither gives is in a gap (take the offset
  * before it, so 02:30 becomes 03:30 summer time).
  */
-static int64_t local_to_utc(icaltimezone *z, int64_t l)
+static int64_t local_to_utc(struct calendar_zone *z, int64_t l)
 {
 	int64_t before = utc_to_local(z, l - DAY) - (l - DAY);
 	int64_t after = utc_to_local(z, l + DAY) - (l + DAY);
@@ -681,36 +662,24 @@ static int64_t period_at(const struct rule *r, const struct day *s, int64_t n)
 #define LOCAL_MAX	(day_number(YEAR_MAX, 12, 31) * DAY + DAY - 1)
 
 /*
- * Writes the occurrences t with from <= t < to (at most max) to out and
- * their number to *n. Returns 0 or -1 (bad input). Bounded: periods are
- * walked from the start (COUNT) or from just before from, up to the
- * horizon, and each period is at most a year of days.
+ * Writes the occurrences t with from <= t < to (at most max) of rule r
+ * from start st in zone z to out, and their number to *n. Bounded:
+ * periods are walked from the start (COUNT) or from just before from, up
+ * to the horizon, and each period is at most a year of days.
  */
-static int expand(const char *rrule, const char *dtstart_local, const char *tz, int64_t from,
-		  int64_t to, int64_t *out, size_t max, size_t *n)
+static void expand_in(const struct rule *r, const struct start *st, struct calendar_zone *z,
+		      int64_t from, int64_t to, int64_t *out, size_t max, size_t *n)
 {
-	struct rule r;
-	struct start st;
-	*n = 0;
-	if (rule_parse(rrule, &r, NULL, 0) || start_parse(dtstart_local, &st, NULL, 0) ||
-	    !tz_name_ok(tz))
-		return -1;
-	ical_init();
-	pthread_mutex_lock(&ical_lock);
-	icaltimezone *z = zone_get(tz);
-	pthread_mutex_unlock(&ical_lock);
-	if (!z)
-		return -1;
 	if (max == 0 || from >= to || from > LOCAL_MAX + DAY)
-		return 0;
+		return;
 
 	struct day s;
-	day_of(day_number(st.year, st.month, st.day), &s);
-	const int64_t tod = st.hour * 3600 + st.minute * 60;
+	day_of(day_number(st->year, st->month, st->day), &s);
+	const int64_t tod = st->hour * 3600 + st->minute * 60;
 	const int64_t start_l = s.n * DAY + tod;
 	const int64_t start_utc = local_to_utc(z, start_l);
 	if (to <= start_utc - DAY)
-		return 0;	/* every occurrence is on or after the start's day */
+		return;	/* every occurrence is on or after the start's day */
 	/* from in local seconds, never before the start (and so in range) */
 	const int64_t from_l = from > start_utc ? utc_to_local(z, from) : start_l;
 
@@ -718,20 +687,20 @@ static int expand(const char *rrule, const char *dtstart_local, const char *tz, 
 	int64_t horizon = from_l + (int64_t)ICAL_HORIZON_YEARS * 36524 * DAY / 100;
 	if (to <= LOCAL_MAX + DAY && utc_to_local(z, to) + DAY < horizon)
 		horizon = utc_to_local(z, to) + DAY;
-	if (r.until_kind == UNTIL_LOCAL && r.until < horizon)
-		horizon = r.until;
-	if (r.until_kind == UNTIL_UTC && r.until + DAY < horizon)
-		horizon = r.until + DAY;	/* the exact test is in UTC below */
+	if (r->until_kind == UNTIL_LOCAL && r->until < horizon)
+		horizon = r->until;
+	if (r->until_kind == UNTIL_UTC && r->until + DAY < horizon)
+		horizon = r->until + DAY;	/* the exact test is in UTC below */
 	if (horizon > LOCAL_MAX)
 		horizon = LOCAL_MAX;
 	const int64_t last_day = floor_div(horizon, DAY);
 
 	/* with COUNT every occurrence from the start counts; else skip ahead */
-	int64_t k = r.count ? 0 : period_at(&r, &s, floor_div(from_l, DAY) - 2);
+	int64_t k = r->count ? 0 : period_at(r, &s, floor_div(from_l, DAY) - 2);
 	int counted = 0;
 	for (;; k++) {
 		int64_t first, last;
-		period_days(&r, &s, k, &first, &last);
+		period_days(r, &s, k, &first, &last);
 		if (first > last_day)
 			break;
 		int64_t set[YDAYS];
@@ -739,31 +708,46 @@ static int expand(const char *rrule, const char *dtstart_local, const char *tz, 
 		for (int64_t dn = first; dn <= last; dn++) {
 			struct day d;
 			day_of(dn, &d);
-			if (day_selected(&r, &st, s.wday, &d))
+			if (day_selected(r, st, s.wday, &d))
 				set[size++] = dn;
 		}
 		int kept = 0;
 		for (int i = 0; i < size; i++)
-			if (!r.value[P_BYSETPOS] || r.setpos_pos[i + 1] || r.setpos_neg[size - i])
+			if (!r->value[P_BYSETPOS] || r->setpos_pos[i + 1] || r->setpos_neg[size - i])
 				set[kept++] = set[i];
 		for (int i = 0; i < kept; i++) {
 			int64_t l = set[i] * DAY + tod;
 			if (l < start_l)
 				continue;	/* before the start: not an occurrence */
-			if ((r.count && ++counted > r.count) || l > horizon)
-				return 0;
+			if ((r->count && ++counted > r->count) || l > horizon)
+				return;
 			if (l < from_l - 2 * DAY)
 				continue;	/* surely before from, whatever the offset */
 			int64_t t = local_to_utc(z, l);
-			if ((r.until_kind == UNTIL_UTC && t > r.until) || t >= to)
-				return 0;
+			if ((r->until_kind == UNTIL_UTC && t > r->until) || t >= to)
+				return;
 			if (t < from)
 				continue;
 			out[(*n)++] = t;
 			if (*n == max)
-				return 0;
+				return;
 		}
 	}
+}
+
+/* Checks the input, opens the zone and expands (see expand_in); 0, or -1 for bad input. */
+static int expand(const char *rrule, const char *dtstart_local, const char *tz, int64_t from,
+		  int64_t to, int64_t *out, size_t max, size_t *n)
+{
+	struct rule r;
+	struct start st;
+	struct calendar_zone z;
+	*n = 0;
+	if (rule_parse(rrule, &r, NULL, 0) || start_parse(dtstart_local, &st, NULL, 0) ||
+	    calendar_zone_init(&z, tz, NULL, 0))
+		return -1;
+	expand_in(&r, &st, &z, from, to, out, max, n);
+	calendar_zone_release(&z);
 	return 0;
 }
 

@@ -5,7 +5,9 @@
  * to. Pure functions: no database, no HTTP.
  *
  * Recurrence. A template has an RRULE (RFC 5545, "FREQ=MONTHLY;BYDAY=1MO"),
- * a local start "YYYY-MM-DDTHH:MM" and an IANA zone ("Europe/Berlin").
+ * a local start "YYYY-MM-DDTHH:MM" and an IANA zone ("Europe/Berlin"), one
+ * calendar_zone_valid takes (core/calendar.h: ICU's zone data, as for the
+ * SLA calendars).
  * Occurrences are computed on the wall clock of that zone: 09:00 stays
  * 09:00 local across DST changes, so its UTC instant moves. A local time
  * that does not exist (in the spring gap) is read with the offset before
@@ -31,15 +33,10 @@
  * occurrences ends within milliseconds ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6"
  * returns 0, it does not spin).
  *
- * Threads. The zone data comes from libical, which keeps global state
- * (its zone cache, filled lazily, with known races on first load; the
- * errors-are-fatal switch). Every call into libical here holds one module
- * mutex, so all functions may be called from any thread; ical_feed_render
- * and ical_rrule_check do not touch libical and take no lock. Call
- * ical_init() once at start-up, before threads exist: it loads libical's
- * zone table then rather than in the first request (the functions would
- * do it themselves, once, otherwise). Nothing else in Servio may call
- * libical while threads run, or it must take the same care.
+ * Threads. Every function may be called from any thread: each expansion
+ * opens its own zone (ICU's zone data is shared by ICU, safely), and
+ * nothing here keeps state between calls. libical is not used here; the
+ * tests use it to check the expansion and to parse the feed back.
  */
 #ifndef SERVIO_SERVICE_ICAL_H
 #define SERVIO_SERVICE_ICAL_H
@@ -54,7 +51,11 @@
 #define ICAL_HORIZON_YEARS	50
 #define ICAL_ERR_LEN		160	/* room for any message below */
 
-/* Sets libical up (errors not fatal, zone table loaded). Idempotent. */
+/*
+ * Optional, at start-up: has ICU load its zone data now (a few
+ * milliseconds) rather than in the first request that expands a rule.
+ * Idempotent; every function works without it.
+ */
 void ical_init(void);
 
 /*
@@ -70,8 +71,8 @@ int ical_rrule_check(const char *rrule, char *err, size_t errlen);
 
 /*
  * Validates a template's start: dtstart_local "YYYY-MM-DDTHH:MM" (a real
- * date, years 1970 to 2500) and tz, an IANA zone name the system knows, or
- * "UTC". Returns 0, or -1 with a message as above.
+ * date, years 1970 to 2500) and tz, a zone calendar_zone_valid takes
+ * ("Europe/Berlin", "UTC"). Returns 0, or -1 with a message as above.
  */
 int ical_start_check(const char *dtstart_local, const char *tz, char *err, size_t errlen);
 

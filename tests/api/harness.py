@@ -16,8 +16,18 @@ exits with status 0 (graceful shutdown).
 
 Tests start one server per test class (ServerTestCase does it in
 setUpClass), never one per test. Standard library only.
+
+Time. A test that needs time to pass (a session to idle out, a rate-limit
+window to close, a TOTP step to begin) moves the server's clock rather
+than sleeping: srv.move_clock(seconds) or srv.set_clock(offset) through
+the admin-only POST /api/v1/test/clock, which only a test build has
+(TEST_BUILD; "servio version" says "(test build)"); decorate such tests
+with @needs_test_build. Every servio process the Server starts afterwards
+(a restart, run_cli, a worker) gets the same offset through
+SERVIO_TEST_CLOCK_OFFSET.
 """
 
+import calendar
 import http.client
 import json
 import os
@@ -50,7 +60,9 @@ STOP_TIMEOUT = 30
 _CONF_VARS = ("SERVIO_DATA_DIR", "SERVIO_LISTEN", "SERVIO_DATABASE_URL", "SERVIO_LOG_LEVEL",
               "SERVIO_WEB_ROOT", "SERVIO_THREADS", "SERVIO_MAX_BODY",
               "SERVIO_SESSION_IDLE_MINUTES", "SERVIO_SESSION_MAX_HOURS",
-              "SERVIO_ADMIN_EMAIL", "SERVIO_ADMIN_PASSWORD")
+              "SERVIO_ADMIN_EMAIL", "SERVIO_ADMIN_PASSWORD", "SERVIO_TEST_CLOCK_OFFSET")
+CLOCK_ENV = "SERVIO_TEST_CLOCK_OFFSET"
+CLOCK_PATH = "/api/v1/test/clock"
 
 INDEX_HTML = ("<!doctype html><html><head><title>Servio test UI</title></head>"
               "<body><div id=\"app\">servio-test-index</div></body></html>\n")
@@ -67,6 +79,27 @@ def base_env(extra=None):
             else:
                 env[k] = v
     return env
+
+
+def _is_test_build():
+    """Whether BIN is a test build (SERVIO_TEST_HOOKS): it can move its clock."""
+    if not os.access(BIN, os.X_OK):
+        return False  # Server.start says what is missing
+    r = subprocess.run([BIN, "version"], capture_output=True, text=True, env=base_env(),
+                       stdin=subprocess.DEVNULL, timeout=60)
+    return r.returncode == 0 and "(test build)" in r.stdout
+
+
+TEST_BUILD = _is_test_build()
+
+# For tests that move the server's clock: a release build has no clock route.
+needs_test_build = unittest.skipUnless(
+    TEST_BUILD, "needs a test build of servio (SERVIO_TEST_HOOKS) to move its clock")
+
+
+def parse_time(text):
+    """RFC 3339 UTC as servio writes it ("2026-11-22T14:05:00Z") -> Unix seconds."""
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 # --- PostgreSQL: a fresh database per server, stdlib only ----------------------------
@@ -300,6 +333,7 @@ class Server:
         self._listening = threading.Event()
         self._drain = None
         self._admin_token = None
+        self.clock_offset = 0       # what the last set_clock set
 
     # lifecycle
 
@@ -350,7 +384,8 @@ class Server:
         self.log = []
         self._listening.clear()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, env=base_env(self.extra_env))
+                                     stderr=subprocess.PIPE,
+                                     env=base_env(self._with_clock(self.extra_env)))
         self._drain = threading.Thread(target=self._drain_stderr, args=(self.proc,),
                                        daemon=True)
         self._drain.start()
@@ -428,6 +463,44 @@ class Server:
                                      (self.proc.returncode, self.log_text()))
         self._spawn()
 
+    # the clock (test builds only)
+
+    def _with_clock(self, env):
+        """env plus the clock offset, so a process started now shares the server's time."""
+        if not self.clock_offset:
+            return env
+        return dict({CLOCK_ENV: str(self.clock_offset)}, **(env or {}))
+
+    def clock(self):
+        """The server's clock: {"now": RFC 3339, "offset_seconds": N}."""
+        status, _, body = self.admin().get(CLOCK_PATH)
+        if status != 200:
+            raise AssertionError("GET %s: %s %r (a test build?)" % (CLOCK_PATH, status, body))
+        return body
+
+    def now(self):
+        """The server's time_now() in Unix seconds."""
+        return parse_time(self.clock()["now"])
+
+    def set_clock(self, offset=None, now=None):
+        """
+        Sets the server's clock to run offset seconds ahead of the real time
+        (behind when negative), or to read now (an RFC 3339 string) at this
+        moment. Returns the server's time afterwards in Unix seconds.
+        """
+        body = {"offset_seconds": offset} if now is None else {"now": now}
+        status, _, reply = self.admin().post(CLOCK_PATH, body)
+        if status != 200:
+            raise AssertionError("POST %s %r: %s %r%s" % (
+                CLOCK_PATH, body, status, reply,
+                "" if TEST_BUILD else " (%s is not a test build)" % BIN))
+        self.clock_offset = reply["offset_seconds"]
+        return parse_time(reply["now"])
+
+    def move_clock(self, seconds):
+        """Moves the server's clock on by seconds; returns its time afterwards."""
+        return self.set_clock(self.clock()["offset_seconds"] + seconds)
+
     def execute(self, sql):
         """Runs one statement on the server's database (to set up what HTTP cannot: the past)."""
         if self.database_url:
@@ -450,11 +523,14 @@ class Server:
         return args
 
     def run_cli(self, *args, env=None, input=None, timeout=60):
-        """Runs "servio ARGS --data-dir DIR"; returns the CompletedProcess (text)."""
+        """
+        Runs "servio ARGS --data-dir DIR" (on the server's clock); returns the
+        CompletedProcess (text).
+        """
         cmd = [BIN] + list(args) + self.conf_args()
         kw = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
-        return subprocess.run(cmd, capture_output=True, text=True, env=base_env(env),
-                              timeout=timeout, **kw)
+        return subprocess.run(cmd, capture_output=True, text=True,
+                              env=base_env(self._with_clock(env)), timeout=timeout, **kw)
 
     def add_user(self, email, role, password, name=None):
         r = self.run_cli("user", "add", "--email", email, "--name", name or email.split("@")[0],

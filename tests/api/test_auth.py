@@ -6,9 +6,10 @@ of it all (never a password or a hash).
 
 Each area has its own server (they start in a fraction of a second), so the
 failed logins of one never count against the 20-per-address limit of
-another. The idle-expiry check needs more than a minute of wall time: its
-server starts in setUpModule and its class runs last, so the wait overlaps
-the other tests.
+another. Nothing waits for time to pass: the idle-expiry check and the
+TOTP tests (which need a fresh 30-second step) move the server's clock
+instead (a test build's POST /api/v1/test/clock, see harness.py), so they
+are skipped on a release build.
 """
 
 import base64
@@ -22,7 +23,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, Client, Server, ServerTestCase,
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, Client, ServerTestCase, needs_test_build,
                      problem_fields, unique)
 
 LOGIN = "/api/v1/auth/login"
@@ -50,14 +51,17 @@ def totp(secret, counter=None, at=None):
     return hotp(b32decode(secret), counter)
 
 
-def fresh_counter(margin=10):
-    """The current 30-second step, with at least margin seconds of it left."""
-    now = time.time()
+def fresh_counter(server, margin=10):
+    """
+    The server's current 30-second step, with at least margin seconds of it
+    left: when fewer are left, the server's clock moves on to the start of
+    the next step rather than the test waiting for it.
+    """
+    now = server.now()
     left = 30 - now % 30
-    if left < margin:
-        time.sleep(left + 0.3)
-        now = time.time()
-    return int(now // 30)
+    if left <= margin:  # <=: the server's now is whole seconds, its fraction unknown
+        now = server.move_clock(left)
+    return now // 30
 
 
 def wrong_code(secret, counter):
@@ -537,6 +541,7 @@ class RoleTest(AuthCase):
 
 # --- TOTP ----------------------------------------------------------------------------
 
+@needs_test_build
 class TotpTest(AuthCase):
 
     def begin(self, client, email):
@@ -558,7 +563,7 @@ class TotpTest(AuthCase):
         email, password = self.new_user("technician", prefix="totp")
         s, _ = self.login(email, password)
         secret = self.begin(s, email)
-        c = fresh_counter()
+        c = fresh_counter(self.server)
         bad = wrong_code(secret, c)
         # confirming checks the code
         for code in (bad, "12345", "1234567", "abcdef", ""):
@@ -626,7 +631,7 @@ class TotpTest(AuthCase):
         # beginning again before confirming starts over with a new secret
         secret2 = self.begin(t, email)
         self.assertNotEqual(secret, secret2)
-        c = fresh_counter()
+        c = fresh_counter(self.server)
         self.assertProblem(t.post("/api/v1/me/totp/confirm", {"code": totp(secret, c)}), 422,
                            field="code", what="the code of the replaced secret")
         self.assertStatus(t.post("/api/v1/me/totp/confirm", {"code": totp(secret2, c - 1)}),
@@ -644,7 +649,7 @@ class TotpTest(AuthCase):
         email, password = self.new_user("sales", prefix="totpreplay")
         t = self.server.client(self.server.token_for(email))
         secret = self.begin(t, email)
-        c = fresh_counter()
+        c = fresh_counter(self.server)
         self.assertStatus(t.post("/api/v1/me/totp/confirm", {"code": totp(secret, c - 1)}), 200)
         code = totp(secret, c)
         self.login(email, password, totp=code)
@@ -722,6 +727,7 @@ class AuditTest(AuthCase):
         after = self.audit_entries("resource=users&action=login&record_id=%d" % uid)
         self.assertEqual(len(after), 1)
 
+    @needs_test_build
     def test_no_secrets_anywhere(self):
         email, password = self.new_user("manager", prefix="secretive")
         s, login = self.login(email, password)
@@ -731,7 +737,7 @@ class AuditTest(AuthCase):
         self.assertEqual(s.post("/api/v1/me/password", {"current_password": password,
                                                          "new_password": new})[0], 204)
         secret = self.assertStatus(t.post("/api/v1/me/totp"), 200)["secret"]
-        c = fresh_counter()
+        c = fresh_counter(self.server)
         self.assertStatus(t.post("/api/v1/me/totp/confirm", {"code": totp(secret, c - 1)}), 200)
         self.assertEqual(t.request("DELETE", "/api/v1/me/totp",
                                    {"code": totp(secret, c)})[0], 204)
@@ -756,66 +762,33 @@ class AuditTest(AuthCase):
         self.assertNotRegex(text, r"\$argon2", "the audit log holds a password hash")
 
 
-# --- idle expiry (runs last; its server started with the module) ---------------------
+# --- idle expiry ---------------------------------------------------------------------
 
-IDLE = {}
-
-
-def setUpModule():
-    srv = Server(env={"SERVIO_SESSION_IDLE_MINUTES": "1"})
-    srv.start()
-    try:
-        srv.add_user("idle@example.com", "technician", "Idle-password-1")
-        IDLE["server"] = srv
-        IDLE["start"] = time.monotonic()
-        IDLE["unused"] = srv.session("idle@example.com", "Idle-password-1")
-        IDLE["used"] = srv.session("idle@example.com", "Idle-password-1")
-        IDLE["token"] = srv.client(srv.token_for("idle@example.com"))
-        IDLE["touch"] = []
-
-        def touch():
-            try:
-                IDLE["touch"].append(IDLE["used"].get(ME)[0])
-            except Exception as e:  # reported by the test
-                IDLE["touch"].append(repr(e))
-
-        IDLE["timer"] = threading.Timer(35, touch)
-        IDLE["timer"].daemon = True
-        IDLE["timer"].start()
-    except BaseException:
-        srv.stop(check=False)
-        raise
-
-
-def tearDownModule():
-    timer = IDLE.get("timer")
-    if timer:
-        timer.cancel()
-    srv = IDLE.pop("server", None)
-    if srv:
-        srv.stop(check=True)
-
-
-class ZIdleExpiryTest(unittest.TestCase):
+@needs_test_build
+class IdleExpiryTest(AuthCase):
     """SERVIO_SESSION_IDLE_MINUTES=1: a session unused for over a minute ends."""
 
+    server_env = {"SERVIO_SESSION_IDLE_MINUTES": "1"}
+
     def test_idle_session_expires(self):
-        srv = IDLE["server"]
-        IDLE["timer"].join(max(0.0, 40 - (time.monotonic() - IDLE["start"])))
-        self.assertEqual(IDLE["touch"], [200], "the session used after 35 s")
-        wait = 66 - (time.monotonic() - IDLE["start"])
-        if wait > 0:
-            time.sleep(wait)
-        resp = IDLE["unused"].get(ME)
+        srv = self.server
+        srv.add_user("idle@example.com", "technician", "Idle-password-1")
+        unused = srv.session("idle@example.com", "Idle-password-1")
+        used = srv.session("idle@example.com", "Idle-password-1")
+        token = srv.client(srv.token_for("idle@example.com"))
+        srv.move_clock(35)
+        self.assertEqual(used.get(ME)[0], 200, "the session used after 35 s")
+        srv.move_clock(31)
+        resp = unused.get(ME)
         self.assertEqual(resp[0], 401, "a session unused for 66 s with a 1-minute idle "
                          "limit: %r\n%s" % (resp, srv.log_text(20)))
         self.assertEqual(resp[2].get("type", "")[-len("unauthenticated"):], "unauthenticated")
-        self.assertEqual(IDLE["token"].get(ME)[0], 200, "API tokens do not idle out")
+        self.assertEqual(token.get(ME)[0], 200, "API tokens do not idle out")
         # a fresh login works again
         fresh = srv.session("idle@example.com", "Idle-password-1")
         self.assertEqual(fresh.get(ME)[0], 200)
         # the session used at 35 s has been idle for 31 s only
-        resp = IDLE["used"].get(ME)
+        resp = used.get(ME)
         self.assertEqual(resp[0], 200, "a session last used 31 s ago must still be valid with "
                          "a 1-minute idle limit (use must slide the idle expiry): %r" % (resp,))
 

@@ -7,7 +7,10 @@ offender:
 
   * every route of the server is an operation of docs/openapi.yaml
     (":id" in a pattern is "{id}" in the document);
-  * every operation of the document is a route of the server;
+  * every operation of the document is a route of the server, except that
+    an operation marked "x-test-build-only: true" is absent from a release
+    build (and must be absent there); a test build (SERVIO_TEST_HOOKS,
+    "servio version" says "(test build)") must have it;
   * each operation's x-roles are the route's roles ("public" is [public]);
   * every operation has an operationId (unique), a summary and a 2xx
     response;
@@ -24,6 +27,8 @@ import os
 import re
 import subprocess
 import unittest
+
+from harness import TEST_BUILD
 
 SOURCE_DIR = os.environ.get("SERVIO_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -212,6 +217,12 @@ def documented_operations(outline):
     return ops, problems
 
 
+def only_in_test_builds(op):
+    """Whether an operation exists only in test builds (x-test-build-only: true)."""
+    mark = op.child("x-test-build-only")
+    return mark is not None and mark.value == "true"
+
+
 def server_routes():
     """{(METHOD, path with {param}): [roles]} from "servio routes"."""
     env = {k: v for k, v in os.environ.items() if k not in _CONF_VARS}
@@ -265,8 +276,30 @@ class OpenApiTest(unittest.TestCase):
 
     def test_every_documented_operation_exists(self):
         extra = ["%s %s (line %d)" % (k[0], k[1], op.lineno)
-                 for k, op in self.ops.items() if k not in self.routes]
-        self.fail_with("operations in docs/openapi.yaml the server does not have", extra)
+                 for k, op in self.ops.items()
+                 if k not in self.routes and (TEST_BUILD or not only_in_test_builds(op))]
+        self.fail_with("operations in docs/openapi.yaml the %s does not have"
+                       % ("test build" if TEST_BUILD else "server"), extra)
+
+    def test_test_build_only_operations(self):
+        """Test hooks are marked, and a release build has none of them."""
+        problems = []
+        for (method, path), op in self.ops.items():
+            where = "%s %s (line %d)" % (method, path, op.lineno)
+            mark = op.child("x-test-build-only")
+            if mark is not None and mark.value != "true":
+                problems.append("%s: x-test-build-only is %r; write true or leave it out"
+                                % (where, mark.value))
+            if path.startswith("/api/v1/test/") and not only_in_test_builds(op):
+                problems.append("%s: a test route without x-test-build-only: true" % where)
+            if only_in_test_builds(op) and not TEST_BUILD and (method, path) in self.routes:
+                problems.append("%s: a release build has this test-build-only route" % where)
+        for method, path in self.routes:
+            if path.startswith("/api/v1/test/") and not TEST_BUILD:
+                problems.append("%s %s: a release build has a test route" % (method, path))
+        self.fail_with("test-build-only operations", problems)
+        self.assertTrue(any(only_in_test_builds(op) for op in self.ops.values()),
+                        "no operation is marked x-test-build-only: is the reader broken?")
 
     def test_roles_match(self):
         wrong = []

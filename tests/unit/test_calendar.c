@@ -1,7 +1,9 @@
 /*
  * test_calendar.c - src/core/calendar: working-time arithmetic on weekly
  * hours, holidays and 24x7 calendars, DST changes in Europe and America,
- * half-hour zones, the interval walker, parsing and validation. Expected
+ * half-hour zones, the interval walker, parsing and validation, which zone
+ * names are taken (calendar_zone_valid) and a zone's wall clock alone
+ * (struct calendar_zone). Expected
  * instants are written in local time with their offset, as a person
  * reading a wall clock in that zone would see them.
  */
@@ -246,6 +248,124 @@ static void init_out_of_memory(void **state)
 		}
 		assert_string_equal(err, "out of memory");
 	}
+}
+
+/* ---- zone names ---- */
+
+static void zone_names_taken(void **state)
+{
+	(void)state;
+	static const char *const ok[] = {
+		"Europe/Berlin", "America/New_York", "America/Argentina/Buenos_Aires",
+		"Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham",
+		"America/St_Johns", "UTC", "Etc/UTC", "Etc/GMT", "GMT",
+		"Etc/GMT+5", "Etc/GMT-14", "EST5EDT", "CET",
+		/* links (tzdata's "backward" file) are IANA names too: ICU computes their target */
+		"US/Eastern", "Asia/Calcutta", "Europe/Kiev", "Universal", "Zulu", "GB",
+		"America/Argentina/ComodRivadavia",
+	};
+	for (size_t i = 0; i < N_ELEMS(ok); i++)
+		if (!calendar_zone_valid(ok[i]))
+			fail_msg("\"%s\" refused", ok[i]);
+}
+
+static void zone_names_refused(void **state)
+{
+	(void)state;
+	char long_name[CALENDAR_TZ_MAX + 8];
+	memset(long_name, 'A', sizeof(long_name) - 1);
+	memcpy(long_name, "Europe/", 7);
+	long_name[sizeof(long_name) - 1] = '\0';
+	static const char *const bad[] = {
+		"", "Mars/Olympus_Mons", "Europe", "Europe/",
+		/* spelled otherwise */
+		"europe/berlin", "EUROPE/BERLIN", " Europe/Berlin", "Europe/Berlin ",
+		"Europe/Berlin\n", "Europe//Berlin", "Europe/Berlin/", "Europe\\Berlin",
+		/* offsets are not zones: ICU's custom ids */
+		"GMT+5", "GMT+05:00", "GMT-0130", "UTC+1", "+01:00", "Etc/GMT+13",
+		/* the placeholders for no zone */
+		"Etc/Unknown", "Unknown", "Factory",
+		/* ids ICU has and IANA has not */
+		"IST", "PST", "CST", "AET", "BST", "SystemV/AST4", "SystemV/PST8PDT",
+		"US/Pacific-New", "Canada/East-Saskatchewan",
+		/* files of /usr/share/zoneinfo that are not names */
+		"posix/Europe/Berlin", "right/UTC", "localtime", "posixrules", "../zoneinfo/UTC",
+		"/usr/share/zoneinfo/UTC", "zone.tab",
+	};
+	for (size_t i = 0; i < N_ELEMS(bad); i++)
+		if (calendar_zone_valid(bad[i]))
+			fail_msg("\"%s\" taken", bad[i]);
+	assert_false(calendar_zone_valid(NULL));
+	assert_false(calendar_zone_valid(long_name));
+	/* one byte shorter is looked up (and unknown) */
+	long_name[CALENDAR_TZ_MAX - 1] = '\0';
+	assert_false(calendar_zone_valid(long_name));
+	/* a calendar takes what calendar_zone_valid takes, and nothing else */
+	struct calendar cal;
+	char err[CALENDAR_ERR_LEN];
+	assert_int_equal(calendar_init(&cal, "IST", true, NULL, 0, NULL, 0, err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown time zone \"IST\"");
+	assert_int_equal(calendar_init(&cal, "Etc/Unknown", true, NULL, 0, NULL, 0, err,
+				       sizeof(err)), -1);
+	assert_int_equal(calendar_init(&cal, "US/Eastern", true, NULL, 0, NULL, 0, err,
+				       sizeof(err)), 0);
+	calendar_release(&cal);
+}
+
+/* A zone alone: the wall clock at an instant, as service/ical reads it. */
+static void zone_wall_clock(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *tz, *at;
+		int64_t offset;	/* seconds east of UTC */
+	} cases[] = {
+		{ "Europe/Berlin", "2026-03-29T00:59:59Z", 3600 },
+		{ "Europe/Berlin", "2026-03-29T01:00:00Z", 7200 },	/* DST begins */
+		{ "Europe/Berlin", "2026-10-25T00:59:59Z", 7200 },
+		{ "Europe/Berlin", "2026-10-25T01:00:00Z", 3600 },	/* and ends */
+		{ "Europe/Berlin", "2400-06-02T07:00:00Z", 7200 },	/* rules go on */
+		{ "America/New_York", "2026-03-08T06:59:59Z", -18000 },
+		{ "America/New_York", "2026-03-08T07:00:00Z", -14400 },
+		{ "US/Eastern", "2026-07-01T12:00:00Z", -14400 },	/* a link is its target */
+		{ "Australia/Sydney", "2026-01-15T00:00:00Z", 39600 },
+		{ "Australia/Sydney", "2026-07-15T00:00:00Z", 36000 },
+		{ "Asia/Kolkata", "2026-07-15T00:00:00Z", 19800 },
+		{ "Asia/Kathmandu", "2026-07-15T00:00:00Z", 20700 },
+		{ "Pacific/Chatham", "2026-01-15T00:00:00Z", 49500 },
+		{ "Africa/Monrovia", "1970-06-01T00:00:00Z", -2670 },	/* -00:44:30 until 1972 */
+		{ "UTC", "1970-01-01T00:00:00Z", 0 },
+		{ "Etc/GMT+5", "2026-07-01T00:00:00Z", -18000 },	/* POSIX sign: west */
+	};
+	for (size_t i = 0; i < N_ELEMS(cases); i++) {
+		struct calendar_zone z;
+		char err[CALENDAR_ERR_LEN];
+		if (calendar_zone_init(&z, cases[i].tz, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", cases[i].tz, err);
+		int64_t t = T(cases[i].at), local = 0;
+		assert_int_equal(calendar_zone_local(&z, t, &local), 0);
+		if (local - t != cases[i].offset)
+			fail_msg("%s at %s: offset %lld, want %lld", cases[i].tz, cases[i].at,
+				 (long long)(local - t), (long long)cases[i].offset);
+		calendar_zone_release(&z);
+		calendar_zone_release(&z);	/* twice is fine */
+	}
+	struct calendar_zone z;
+	char err[CALENDAR_ERR_LEN];
+	assert_int_equal(calendar_zone_init(&z, "PST", err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown time zone \"PST\"");
+	assert_null(z.ucal);
+	calendar_zone_release(&z);
+	assert_int_equal(calendar_zone_init(&z, NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "time zone is missing");
+	assert_int_equal(calendar_zone_init(&z, "UTC", NULL, 0), 0);
+	int64_t local = 7;
+	assert_int_equal(calendar_zone_local(&z, CALENDAR_MIN_TIME - 1, &local), -1);
+	assert_int_equal(calendar_zone_local(&z, CALENDAR_MAX_TIME + 1, &local), -1);
+	assert_int_equal(local, 7);	/* untouched */
+	assert_int_equal(calendar_zone_local(&z, CALENDAR_MAX_TIME, &local), 0);
+	assert_int_equal(local, CALENDAR_MAX_TIME);
+	calendar_zone_release(&z);
 }
 
 /* ---- adding minutes on weekly hours ---- */
@@ -791,6 +911,9 @@ int main(void)
 		cmocka_unit_test(init_refuses_bad_input),
 		cmocka_unit_test(init_from_json),
 		cmocka_unit_test(init_out_of_memory),
+		cmocka_unit_test(zone_names_taken),
+		cmocka_unit_test(zone_names_refused),
+		cmocka_unit_test(zone_wall_clock),
 		cmocka_unit_test(same_day),
 		cmocka_unit_test(overnight),
 		cmocka_unit_test(start_at_closing_time),

@@ -1,7 +1,8 @@
 /*
  * test_core.c - src/core: the capped string builder, the arena, allocation
- * failure injection, UTC timestamps and dates, UTF-8 validation, log
- * levels and the configuration (defaults, environment, flags, checks).
+ * failure injection, UTC timestamps and dates, the clock (and, in test
+ * builds, its offset), UTF-8 validation, log levels and the configuration
+ * (defaults, environment, flags, checks).
  */
 #include "core/alloc.h"
 #include "core/arena.h"
@@ -14,6 +15,7 @@
 #include <jansson.h>
 #include <stdalign.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <cmocka.h>
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -799,6 +803,138 @@ static void time_now_is_sane(void **state)
 	assert_true(b >= a);
 }
 
+#ifdef SERVIO_TEST_HOOKS
+/* time_now() minus the real clock, in whole seconds (one more when a second turns between). */
+static int64_t ahead(void)
+{
+	int64_t before = (int64_t)time(NULL);
+	return time_now() - before;
+}
+
+static void assert_ahead(int64_t want)
+{
+	int64_t got = ahead();
+	if (got < want - 1 || got > want + 1)
+		fail_msg("time_now() is %lld s off the real clock, want %lld", (long long)got,
+			 (long long)want);
+}
+
+static void clock_offset(void **state)
+{
+	(void)state;
+	assert_int_equal(time_offset(), 0);
+	assert_ahead(0);
+	assert_int_equal(time_offset_set(3600), 0);
+	assert_int_equal(time_offset(), 3600);
+	assert_ahead(3600);
+	assert_int_equal(time_offset_set(-86400 * 30), 0);
+	assert_ahead(-86400 * 30);
+	/* a century either way, not more; a refusal leaves the offset alone */
+	assert_int_equal(time_offset_set(TIME_OFFSET_MAX), 0);
+	assert_int_equal(time_offset_set(-TIME_OFFSET_MAX), 0);
+	assert_int_equal(time_offset_set(TIME_OFFSET_MAX + 1), -1);
+	assert_int_equal(time_offset_set(-TIME_OFFSET_MAX - 1), -1);
+	assert_int_equal(time_offset_set(INT64_MIN), -1);
+	assert_int_equal(time_offset(), -TIME_OFFSET_MAX);
+	assert_int_equal(time_offset_set(0), 0);
+	assert_ahead(0);
+}
+
+static void clock_offset_and_pretend(void **state)
+{
+	(void)state;
+	/* servio demo's pretended time wins over the offset, and the offset comes back after */
+	assert_int_equal(time_offset_set(600), 0);
+	time_pretend(1700000000);
+	assert_int_equal(time_now(), 1700000000);
+	time_pretend(0);
+	assert_ahead(600);
+	assert_int_equal(time_offset_set(0), 0);
+}
+
+static void clock_offset_from_env(void **state)
+{
+	(void)state;
+	char err[160];
+	unsetenv(TIME_OFFSET_ENV);
+	assert_int_equal(time_offset_from_env(err, sizeof(err)), 0);
+	assert_int_equal(time_offset(), 0);
+	static const struct {
+		const char *value;
+		int64_t offset;
+	} good[] = {
+		{ "120", 120 }, { "-86400", -86400 }, { "+5", 5 }, { "0", 0 },
+		{ "3162240000", TIME_OFFSET_MAX }, { "-3162240000", -TIME_OFFSET_MAX },
+	};
+	for (size_t i = 0; i < N_ELEMS(good); i++) {
+		setenv(TIME_OFFSET_ENV, good[i].value, 1);
+		if (time_offset_from_env(err, sizeof(err)) != 0)
+			fail_msg("%s refused: %s", good[i].value, err);
+		assert_int_equal(time_offset(), good[i].offset);
+	}
+	assert_int_equal(time_offset_set(42), 0);
+	/* empty is absent: the offset stays */
+	setenv(TIME_OFFSET_ENV, "", 1);
+	assert_int_equal(time_offset_from_env(err, sizeof(err)), 0);
+	assert_int_equal(time_offset(), 42);
+	static const char *const bad[] = {
+		"abc", "12x", " 5", "5 ", "1e3", "1.5", "-", "+", "3162240001", "-3162240001",
+		"99999999999999999999",
+	};
+	for (size_t i = 0; i < N_ELEMS(bad); i++) {
+		setenv(TIME_OFFSET_ENV, bad[i], 1);
+		err[0] = '\0';
+		if (time_offset_from_env(err, sizeof(err)) != -1)
+			fail_msg("\"%s\" accepted", bad[i]);
+		assert_non_null(strstr(err, TIME_OFFSET_ENV));
+		assert_int_equal(time_offset(), 42);
+	}
+	unsetenv(TIME_OFFSET_ENV);
+	assert_int_equal(time_offset_set(0), 0);
+}
+
+struct clock_reader {
+	atomic_int *stop;
+	int bad;
+};
+
+/* Every time_now() is the real clock or the real clock plus the one offset used. */
+static void *read_clock(void *arg)
+{
+	struct clock_reader *r = arg;
+	for (int i = 0; i < 1000000; i++) {
+		int64_t off = ahead();
+		if (!(off >= -1 && off <= 1) && !(off >= 999999 && off <= 1000001))
+			r->bad++;
+		if (atomic_load(r->stop))
+			break;
+	}
+	return NULL;
+}
+
+static void clock_offset_across_threads(void **state)
+{
+	(void)state;
+	atomic_int stop = 0;
+	struct clock_reader r[4];
+	pthread_t th[4];
+	for (size_t i = 0; i < N_ELEMS(r); i++) {
+		r[i] = (struct clock_reader){ .stop = &stop };
+		assert_int_equal(pthread_create(&th[i], NULL, read_clock, &r[i]), 0);
+	}
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(time_offset_set(i % 2 ? 1000000 : 0), 0);
+	atomic_store(&stop, 1);
+	for (size_t i = 0; i < N_ELEMS(r); i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(r[i].bad, 0);
+	}
+	/* the threads see the last setting */
+	assert_int_equal(time_offset_set(0), 0);
+	assert_ahead(0);
+}
+#endif
+
 /* ---- UTF-8 ---- */
 
 static void utf8(void **state)
@@ -1247,6 +1383,12 @@ int main(void)
 		cmocka_unit_test(time_parse_refuses),
 		cmocka_unit_test(dates),
 		cmocka_unit_test(time_now_is_sane),
+#ifdef SERVIO_TEST_HOOKS
+		cmocka_unit_test(clock_offset),
+		cmocka_unit_test(clock_offset_and_pretend),
+		cmocka_unit_test(clock_offset_from_env),
+		cmocka_unit_test(clock_offset_across_threads),
+#endif
 		cmocka_unit_test(utf8),
 		cmocka_unit_test(log_levels),
 		cmocka_unit_test_setup_teardown(conf_defaults, clear_env, clear_env),

@@ -4,12 +4,15 @@
  * DST changes in Berlin, New York and Sydney, the DST gap and the repeated
  * hour, COUNT and UNTIL, rules without occurrences, agreement with
  * libical's icalrecur_iterator where libical is right and the cases where
- * it is not, concurrent callers) and the technicians' calendar feed,
+ * it is not, zones as core/calendar knows them (ICU's data, where
+ * libical's zones were wrong; the same names taken), concurrent callers)
+ * and the technicians' calendar feed,
  * parsed back with libical to prove it is valid, plus its folding, line
  * ends, escaping and failure paths.
  */
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/timeutil.h"
 #include "core/utf8.h"
 #include "service/ical.h"
@@ -506,6 +509,49 @@ static void where_libical_is_wrong(void **state)
 }
 
 /*
+ * Zones come from ICU (core/calendar.h), as the SLA calendars' do: the
+ * transitions libical 3.0's zones got wrong (historic ones, and rules
+ * past 2037) come out right, and the names taken are calendar_zone_valid's.
+ */
+static void zones_as_the_calendars_know_them(void **state)
+{
+	(void)state;
+	/* BST ended on 1977-10-23: 09:00 that day is GMT (libical: 08:00Z) */
+	expect_next("FREQ=DAILY", "1977-10-01T09:00", "Europe/London", "1977-10-22T12:00:00Z",
+		    "1977-10-23T09:00:00Z");
+	/* Soviet summer time ended on 1982-10-01: Moscow is +03 again (libical: 05:00Z) */
+	expect_next("FREQ=DAILY", "1982-09-01T09:00", "Europe/Moscow", "1982-09-30T12:00:00Z",
+		    "1982-10-01T06:00:00Z");
+	/* Chatham's DST begins on the last Sunday of September, 2040-09-30: +13:45
+	 * (libical stops applying the rule and says +12:45, 20:15Z) */
+	expect_next("FREQ=MONTHLY;BYMONTHDAY=-1", "2040-01-31T09:00", "Pacific/Chatham",
+		    "2040-09-01T00:00:00Z", "2040-09-29T19:15:00Z");
+	/* a link expands as its zone */
+	int64_t a[16], b[16];
+	assert_int_equal(ical_occurrences("FREQ=WEEKLY;BYDAY=MO", "2026-01-05T09:00", "US/Eastern",
+					  0, INT64_MAX, a, N_ELEMS(a)), N_ELEMS(a));
+	assert_int_equal(ical_occurrences("FREQ=WEEKLY;BYDAY=MO", "2026-01-05T09:00",
+					  "America/New_York", 0, INT64_MAX, b, N_ELEMS(b)),
+			 N_ELEMS(b));
+	assert_memory_equal(a, b, sizeof(a));
+	/* a start is checked against the names the validation of FT_TIMEZONE takes */
+	static const char *const names[] = {
+		"Europe/Berlin", "UTC", "US/Eastern", "Asia/Calcutta", "Etc/GMT+5", "IST", "PST",
+		"GMT+5", "Etc/Unknown", "Factory", "SystemV/AST4", "posix/Europe/Berlin",
+		"localtime", "Mars/Olympus_Mons",
+	};
+	for (size_t i = 0; i < N_ELEMS(names); i++) {
+		char err[ICAL_ERR_LEN];
+		int64_t next;
+		bool valid = calendar_zone_valid(names[i]);
+		if ((ical_start_check("2026-01-05T09:00", names[i], err, sizeof(err)) == 0) != valid)
+			fail_msg("%s: ical_start_check and calendar_zone_valid disagree", names[i]);
+		if ((ical_next("FREQ=DAILY", "2026-01-05T09:00", names[i], 0, &next) == 1) != valid)
+			fail_msg("%s: ical_next and calendar_zone_valid disagree", names[i]);
+	}
+}
+
+/*
  * Where libical 3.0 is right, the expansion agrees with its
  * icalrecur_iterator (run on floating times, so UTC here).
  */
@@ -595,8 +641,8 @@ static void invalid_input_is_an_error(void **state)
 }
 
 /*
- * Several threads at once, all loading the same zones for the first time
- * (libical's lazy cache), get what one thread alone gets afterwards.
+ * Several threads at once, each opening the same zones (ICU loads their
+ * data on first use), get what one thread alone gets afterwards.
  */
 static const char *const thread_zones[] = {
 	"Asia/Kolkata", "America/Sao_Paulo", "Pacific/Auckland", "Europe/London",
@@ -997,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(dst_gap_and_repeated_hour),
 		cmocka_unit_test(no_occurrences_end_quickly),
 		cmocka_unit_test(where_libical_is_wrong),
+		cmocka_unit_test(zones_as_the_calendars_know_them),
 		cmocka_unit_test(agrees_with_libical),
 		cmocka_unit_test(invalid_input_is_an_error),
 		cmocka_unit_test(concurrent_callers),
