@@ -28,8 +28,9 @@ static int clock_reply(struct http_req *req)
 {
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
-	return http_reply_json(req, 200, json_pack("{s:s, s:I}", "now", now, "offset_seconds",
-						   (json_int_t)time_offset()));
+	return http_reply_json(req, 200,
+			       http_json(req, json_pack("{s:s, s:I}", "now", now, "offset_seconds",
+							(json_int_t)time_offset())));
 }
 
 static int clock_get(struct http_req *req)
@@ -51,7 +52,7 @@ static int offset_or_reply(struct http_req *req, int64_t *offset)
 					  "a JSON object body is required: {\"offset_seconds\": N}"
 					  " or {\"now\": \"2026-11-22T14:05:00Z\"}"),
 		       1;
-	json_t *errors = json_array();
+	json_t *errors = http_json(req, json_array());
 	if (!errors)
 		return -1;
 	const char *key;
@@ -89,7 +90,6 @@ static int offset_or_reply(struct http_req *req, int64_t *offset)
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the clock setting is invalid"),
 		       1;
-	json_decref(errors);
 	return 0;
 }
 

@@ -221,7 +221,9 @@ struct jobs_worker {
 static void *worker_main(void *arg)
 {
 	struct jobs_worker *w = arg;
-	int64_t last_schedule = 0;
+	/* a wait, not business time: the monotonic clock (a test may move time_now back) */
+	int64_t last_schedule_ns = 0;
+	bool scheduled = false;
 	log_info("job worker %s started", w->id);
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
@@ -232,10 +234,12 @@ static void *worker_main(void *arg)
 		struct db *db = db_pool_get();
 		int ran = 0;
 		if (db) {
-			int64_t now = time_now();
-			if (now - last_schedule >= 60) {
-				if (jobs_schedule_periodic(db, now) == RC_OK)
-					last_schedule = now;
+			int64_t now = time_now(), mono = time_mono_ns();
+			if (!scheduled || mono - last_schedule_ns >= 60 * INT64_C(1000000000)) {
+				if (jobs_schedule_periodic(db, now) == RC_OK) {
+					last_schedule_ns = mono;
+					scheduled = true;
+				}
 			}
 			ran = jobs_run_one(db, w->id, now);
 		}

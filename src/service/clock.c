@@ -494,7 +494,7 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 enum job_result sla_sweep_run(struct db *db, const json_t *payload, char *error, size_t errlen)
 {
 	int64_t tickets, written;
-	int64_t t0 = time_now();
+	int64_t t0 = time_now(), started = time_mono_ns();
 	/*
 	 * A sweep that took longer than its minute finds the next one due:
 	 * that one will do the work, so this one steps aside rather than let
@@ -516,7 +516,7 @@ enum job_result sla_sweep_run(struct db *db, const json_t *payload, char *error,
 	}
 	if (sla_sweep(db, time_now(), &tickets, &written, error, errlen) < 0)
 		return JOB_RETRY;
-	log_info("SLA sweep: %lld open tickets, %lld changed, %lld s", (long long)tickets,
-		 (long long)written, (long long)(time_now() - t0));
+	log_info("SLA sweep: %lld open tickets, %lld changed, %.1f s", (long long)tickets,
+		 (long long)written, (double)(time_mono_ns() - started) / 1e9);
 	return JOB_DONE;
 }

@@ -8,7 +8,7 @@ entries, including the bad input a real client sends.
 import re
 import unittest
 
-from harness import ServerTestCase, unique
+from harness import ServerTestCase, needs_test_build, unique
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 TECH_PASSWORD = "Tech-Pass-For-Tests-0nly-91!"
@@ -658,11 +658,10 @@ class TestSchedule(ServiceCase):
         again = self.admin.get("/api/v1/tickets?recurring_id=%d" % tpl["id"])[2]["data"]
         self.assertEqual(len(again), 1)
 
+    @needs_test_build
     def test_resolved_tickets_close_by_themselves(self):
         t = self.ticket()
-        self.patch("tickets/%d" % t["id"], {"status": "resolved", "resolution": "fixed"})
-        fresh = self.ticket()
-        self.patch("tickets/%d" % fresh["id"], {"status": "resolved", "resolution": "fixed"})
+        resolved = self.patch("tickets/%d" % t["id"], {"status": "resolved", "resolution": "fixed"})
         # staff writing after the resolution does not hold a ticket open...
         self.create("tickets/%d/notes" % t["id"], {
             "body": "Let us know if it comes back", "visibility": "public"})
@@ -674,15 +673,19 @@ class TestSchedule(ServiceCase):
         self.create("tickets/%d/notes" % replied["id"], {
             "body": "Client: it broke again", "visibility": "public",
             "contact_id": contact["id"]})
-        for old in (t, replied):
-            self.server.execute("UPDATE tickets SET resolved_at = '2020-01-01T00:00:00Z'"
-                                " WHERE id = %d" % old["id"])
-        self.run_service_desk()
+        # a week and a day later (the default is 7 days), one more is resolved today
+        self.server.move_clock(8 * 24 * 3600)
+        try:
+            fresh = self.ticket()
+            self.patch("tickets/%d" % fresh["id"], {"status": "resolved", "resolution": "fixed"})
+            self.run_service_desk()
+        finally:
+            self.server.set_clock(0)
         closed = self.wait_for(lambda: (lambda x: x if x["status"] == "closed" else None)(
             self.admin.get("/api/v1/tickets/%d" % t["id"])[2]), "the auto-close")
         self.assertRegex(closed["closed_at"], RFC3339)
         # closing keeps when it was resolved
-        self.assertEqual(closed["resolved_at"], "2020-01-01T00:00:00Z")
+        self.assertEqual(closed["resolved_at"], resolved["resolved_at"])
         history = self.admin.get("/api/v1/tickets/%d/history?kind=autoclose" % t["id"])[2]
         self.assertEqual(len(history["data"]), 1)
         self.assertEqual(self.admin.get("/api/v1/tickets/%d" % fresh["id"])[2]["status"],
@@ -768,6 +771,7 @@ class TestClocks(ServiceCase):
         self.assertIn("counted", kinds)
         self.assertEqual(sla["policy"]["timezone"], "Europe/Berlin")
 
+    @needs_test_build
     def test_breach_and_warnings_without_a_write(self):
         cal = self.create("calendars", {"name": unique("24x7 "), "timezone": "UTC",
                                         "always_open": True})
@@ -780,15 +784,14 @@ class TestClocks(ServiceCase):
             "starts_on": "2026-01-01", "sla_policy_id": policy["id"]})
         t = self.ticket(contract_id=contract["id"], priority="critical")
         self.assertFalse(t["sla"]["response_breached"])
-        import datetime
-        past = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=2))
-        stamp = past.strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.server.execute("UPDATE tickets SET created_at = '%s' WHERE id = %d" % (stamp, t["id"]))
-        self.server.execute("UPDATE ticket_events SET at = '%s' WHERE ticket_id = %d"
-                            % (stamp, t["id"]))
-        for _ in range(2):  # the second run fires nothing new
-            r = self.server.run_cli("worker", "--run", "sla")
-            self.assertEqual(r.returncode, 0, r.stderr)
+        # two hours pass with no write; the sweep finds the breach
+        self.server.move_clock(2 * 3600)
+        try:
+            for _ in range(2):  # the second run fires nothing new
+                r = self.server.run_cli("worker", "--run", "sla")
+                self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            self.server.set_clock(0)
         t = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
         self.assertTrue(t["sla"]["response_breached"])
         self.assertFalse(t["sla"]["resolution_breached"])
