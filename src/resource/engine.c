@@ -232,6 +232,37 @@ static void scope_sql(const struct resource *res, struct buf *sql, int depth, bo
 	}
 }
 
+/*
+ * What the engine asks of a record it only refers to, in one small query:
+ * whether it exists, whether it is archived, and (through company_via, as
+ * deep as it goes) the company it belongs to (0 for none). RC_OK,
+ * RC_NOT_FOUND or a failure.
+ */
+static int probe(struct resource_ctx *ctx, const struct resource *res, int64_t id, int depth,
+		 bool *archived, int64_t *company)
+{
+	const struct field *via = res->company_via ? resource_field(res, res->company_via) : NULL;
+	const char *col = res->company_field ? res->company_field
+			  : via && via->ref && depth < SCOPE_DEPTH ? via->name : NULL;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT %s, %s FROM %s WHERE id = ?",
+		 res->no_record_columns ? "NULL" : "archived_at", col ? col : "NULL", res->table);
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, sql, "i", id);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_NOT_FOUND : rc;
+	if (archived)
+		*archived = !db_col_null(st, 0);
+	bool known = !db_col_null(st, 1);
+	int64_t v = known ? db_col_int(st, 1) : 0;
+	db_done(st);
+	*company = res->company_field ? v : 0;
+	if (res->company_field || !known || !col)
+		return RC_OK;
+	rc = probe(ctx, via->ref, v, depth + 1, NULL, company);
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
+}
+
 /* The company of a raw record of res (0 when it has none). */
 static int company_of_rec(struct resource_ctx *ctx, const struct resource *res,
 			  const json_t *rec, int depth, int64_t *company)
@@ -245,19 +276,14 @@ static int company_of_rec(struct resource_ctx *ctx, const struct resource *res,
 	json_t *ref = json_object_get(rec, res->company_via ? res->company_via : "");
 	if (!via || !via->ref || !json_is_integer(ref) || depth >= SCOPE_DEPTH)
 		return RC_OK;
-	json_t *parent;
-	int rc = load(ctx, via->ref, json_integer_value(ref), false, &parent);
-	if (rc == RC_NOT_FOUND)
-		return RC_OK;
-	return rc == RC_OK ? company_of_rec(ctx, via->ref, parent, depth + 1, company) : rc;
+	int rc = probe(ctx, via->ref, json_integer_value(ref), depth + 1, NULL, company);
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
 int resource_company_of(struct resource_ctx *ctx, const struct resource *res, int64_t id,
 			int64_t *company)
 {
-	json_t *rec;
-	int rc = load(ctx, res, id, false, &rec);
-	return rc == RC_OK ? company_of_rec(ctx, res, rec, 0, company) : rc;
+	return probe(ctx, res, id, 0, NULL, company);
 }
 
 /* Whether a raw record is the caller's to see: in scope (RC_OK) or RC_NOT_FOUND. */
@@ -281,9 +307,11 @@ static int parent_exists(struct resource_ctx *ctx, const struct resource *res)
 		return RC_OK;
 	if (ctx->parent_id < 1)
 		return RC_NOT_FOUND;
-	json_t *parent;
-	int rc = load(ctx, res->parent, ctx->parent_id, false, &parent);
-	return rc == RC_OK ? in_scope(ctx, res->parent, parent) : rc;
+	int64_t company;
+	int rc = probe(ctx, res->parent, ctx->parent_id, 0, NULL, &company);
+	if (rc != RC_OK || !ctx->scope_company || ctx->trusted)
+		return rc;
+	return company == ctx->scope_company ? RC_OK : RC_NOT_FOUND;
 }
 
 /* Loads a raw record the caller may see: of ctx->parent_id for a child, in scope. */
@@ -539,19 +567,19 @@ static int check_refs(struct resource_ctx *ctx, const struct resource *res, cons
 		json_t *v = json_object_get(rec, f->name);
 		if (!v || !json_is_integer(v))
 			continue;
-		int64_t id = json_integer_value(v);
-		json_t *target;
-		int rc = load(ctx, f->ref, id, false, &target);
+		int64_t id = json_integer_value(v), theirs;
+		bool archived;
+		int rc = probe(ctx, f->ref, id, 0, &archived, &theirs);
 		if (rc == RC_OK && !ctx->trusted && ctx->scope_company &&
-		    (f->ref->company_field || f->ref->company_via))
-			rc = in_scope(ctx, f->ref, target);
+		    (f->ref->company_field || f->ref->company_via) && theirs != ctx->scope_company)
+			rc = RC_NOT_FOUND;	/* another company's record does not exist for them */
 		if (rc == RC_NOT_FOUND) {
 			resource_error(errors, f->name, fmt(ctx, "refers to no %s with id %lld", f, id));
 			continue;
 		}
 		if (rc != RC_OK)
 			return rc;
-		if (!json_is_null(json_object_get(target, "archived_at"))) {
+		if (archived) {
 			resource_error(errors, f->name, fmt(ctx, "refers to an archived %s", f, 0));
 			continue;
 		}
@@ -563,10 +591,6 @@ static int check_refs(struct resource_ctx *ctx, const struct resource *res, cons
 				return rc;
 			company_known = true;
 		}
-		int64_t theirs;
-		rc = company_of_rec(ctx, f->ref, target, 0, &theirs);
-		if (rc != RC_OK)
-			return rc;
 		if (company && theirs != company)
 			resource_error(errors, f->name,
 				       arena_printf(ctx->arena, "refers to a %s that belongs to another company than the %s's",
