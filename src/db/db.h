@@ -159,10 +159,27 @@ int db_next_number(struct db *db, const char *counter, int64_t *value);
 /* The counters, NULL-terminated: "tickets". */
 extern const char *const db_counters[];
 
-/* Schema. Applies pending migrations in one transaction each; on failure
- * db_errmsg() says why. */
+/*
+ * Schema: the migrations in src/db/migrations/, embedded at build time.
+ * Applies the pending ones in order, one transaction each; several servers
+ * may run it at once. A file whose markers do not read stops it before any
+ * migration runs. On failure db_errmsg() says why (the failed migration
+ * left nothing behind; those before it stay applied).
+ */
 int db_migrate(struct db *db, bool verbose);
 /* Current schema version and the newest this program knows. */
 int db_schema_version(struct db *db, int *current, int *latest);
+/*
+ * The SQL one migration file runs as on dialect ("sqlite" or "postgres"),
+ * by the markers of src/db/migrations/README.md: the lines of its "-- @all"
+ * sections and of that dialect's, with @ID_PK@ replaced by the dialect's
+ * primary key type and each "-- @fts" line expanded into the dialect's
+ * full-text index. Appends to out, which must be empty, and leaves it
+ * empty when the file has only comments for that dialect. Returns RC_OK,
+ * or RC_ERROR with a message naming the line in err (out then holds a part
+ * to throw away).
+ */
+int db_migration_sql(const char *dialect, const char *text, struct buf *out, char *err,
+		     size_t errlen);
 
 #endif
