@@ -140,8 +140,19 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
  */
 int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *rows);
 
-/* Every table of the schema, parents before children; NULL-terminated. */
-extern const char *const db_tables[];
+/*
+ * The tables of the schema, read from the database: ours only (not SQLite's
+ * own, the full-text index tables, or tables a PostgreSQL extension owns),
+ * parents before children by their foreign keys and otherwise by name.
+ * Where tables refer to each other in a circle, so that no order puts
+ * every parent first, the circle's table that waits for the fewest others
+ * comes first. On RC_OK *tables is a NULL-terminated heap array of heap
+ * strings that the caller frees with db_table_list_free(); on failure
+ * *tables is not written and db_errmsg() says why.
+ */
+int db_table_list(struct db *db, char ***tables);
+/* Frees a list from db_table_list() and its strings; NULL is fine. */
+void db_table_list_free(char **tables);
 
 /* Per-thread connections. Set the URL once before threads start. */
 void db_pool_init(const char *url);

@@ -47,17 +47,6 @@ static const struct migration migrations[] = {
 
 static const size_t nmigrations = sizeof(migrations) / sizeof(migrations[0]);
 
-/* Parents before children, so rows copy in an order foreign keys accept. */
-const char *const db_tables[] = {
-	"schema_migrations", "users", "sessions", "api_tokens", "login_failures",
-	"idempotency_keys", "audit_log", "companies", "contacts", "sites", "assets", "jobs",
-	"counters", "user_certifications", "calendars", "sla_policies", "contracts", "products", "work_types", "tickets",
-	"ticket_events", "ticket_notes", "time_entries", "checklist_templates",
-	"ticket_checklist_items", "ticket_parts", "appointments", "calendar_feeds",
-	"recurring_tickets", "settings", "opportunities", "activities", "quotes",
-	NULL,
-};
-
 struct fts_index {
 	char table[64];
 	char columns[1024];	/* comma-separated, no spaces */

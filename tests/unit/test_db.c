@@ -1,9 +1,9 @@
 /*
  * test_db.c - the portable database layer (src/db/db.h) on SQLite files in
  * a temporary directory: connections, migrations and the markers of their
- * files, statements and their cache, constraint errors, transactions and
- * their retry under a second writer, full-text search against hostile
- * input, and the per-thread pool.
+ * files, the table list read from the schema, statements and their cache,
+ * constraint errors, transactions and their retry under a second writer,
+ * full-text search against hostile input, and the per-thread pool.
  */
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -183,9 +183,12 @@ static void migrate_creates_schema(void **state)
 				    " OR (version = 3 AND name = 'list indexes')"), 2);
 	/* a migration with nothing for SQLite (the PostgreSQL sequence) is recorded all the same */
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = 7"), 1);
-	/* every table the program knows is there and empty but for the migrations
+	/* every table of the schema is there and empty but for the migrations
 	   and the firm's one settings record */
-	for (const char *const *t = db_tables; *t; t++) {
+	char **tables = NULL;
+	assert_int_equal(db_table_list(db, &tables), RC_OK);
+	size_t ntables = 0;
+	for (char **t = tables; *t; t++, ntables++) {
 		char sql[256];
 		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", *t);
 		int64_t n = scalar(db, sql);
@@ -194,6 +197,10 @@ static void migrate_creates_schema(void **state)
 		else if (strcmp(*t, "schema_migrations") != 0)
 			assert_int_equal(n, 0);
 	}
+	/* the list holds our tables, not SQLite's or the full-text index's */
+	assert_int_equal(ntables, scalar(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+					     " AND name NOT LIKE 'sqlite%' AND name NOT LIKE '%_fts%'"));
+	db_table_list_free(tables);
 	/* the full-text index of companies exists */
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM companies_fts"), 0);
 
@@ -430,6 +437,124 @@ static void migration_malformed_markers(void **state)
 	assert_int_equal(db_migration_sql("mysql", "SELECT 1;\n", &b, err, sizeof(err)), RC_ERROR);
 	assert_non_null(strstr(err, "mysql"));
 	buf_release(&b);
+}
+
+/* ---- the table list ---- */
+
+static long position(char **tables, const char *name)
+{
+	for (long i = 0; tables[i]; i++)
+		if (strcmp(tables[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static void table_list_order(void **state)
+{
+	(void)state;
+	/* names in the opposite order of the references, a self-reference, a
+	   cycle, and tables that are not ours (sqlite_sequence, FTS5, a view) */
+	struct db *db = open_db("order.db");
+	assert_int_equal(db_exec(db,
+		"CREATE TABLE a_child (id INTEGER PRIMARY KEY, m BIGINT REFERENCES m_middle(id),"
+		" z BIGINT REFERENCES z_root(id));"
+		"CREATE TABLE m_middle (id INTEGER PRIMARY KEY, z BIGINT REFERENCES z_root(id),"
+		" up BIGINT REFERENCES m_middle(id));"
+		"CREATE TABLE z_root (id INTEGER PRIMARY KEY);"
+		"CREATE TABLE b_free (id INTEGER PRIMARY KEY AUTOINCREMENT);"
+		"CREATE TABLE q_one (id INTEGER PRIMARY KEY, r BIGINT REFERENCES r_two(id));"
+		"CREATE TABLE r_two (id INTEGER PRIMARY KEY, q BIGINT REFERENCES q_one(id));"
+		"CREATE TABLE s_after (id INTEGER PRIMARY KEY, r BIGINT REFERENCES r_two(id));"
+		"CREATE VIRTUAL TABLE c_fts USING fts5(x);"
+		"CREATE VIEW v AS SELECT id FROM z_root;"
+		"INSERT INTO b_free DEFAULT VALUES;"), RC_OK);
+	char **tables = (char **)0x1;
+	assert_int_equal(db_table_list(db, &tables), RC_OK);
+	const char *want[] = { "b_free", "z_root", "m_middle", "a_child", "q_one", "r_two",
+			       "s_after" };
+	size_t n = 0;
+	for (; tables[n]; n++)
+		if (n >= N_ELEMS(want) || strcmp(tables[n], want[n]) != 0)
+			fail_msg("table %zu is %s, want %s", n, tables[n],
+				 n < N_ELEMS(want) ? want[n] : "none");
+	assert_int_equal(n, N_ELEMS(want));
+	db_table_list_free(tables);
+	db_table_list_free(NULL);	/* harmless */
+
+	/* out of memory anywhere in it is an error, never a crash or a leak */
+	for (long k = 0; k < 24; k++) {
+		tables = (char **)0x1;
+		alloc_fail_after(k);
+		int rc = db_table_list(db, &tables);
+		alloc_fail_after(-1);
+		if (rc == RC_OK) {
+			assert_int_equal(position(tables, "s_after"), 6);
+			db_table_list_free(tables);
+		} else {
+			assert_int_equal(rc, RC_ERROR);
+			assert_ptr_equal(tables, (char **)0x1);
+		}
+	}
+	db_disconnect(db);
+	/* an empty database has no tables */
+	db = open_db("order-empty.db");
+	assert_int_equal(db_table_list(db, &tables), RC_OK);
+	assert_null(tables[0]);
+	db_table_list_free(tables);
+	db_disconnect(db);
+}
+
+/* On the real schema no table comes before one it refers to, unless they refer in a circle. */
+static void table_list_parents_first(void **state)
+{
+	(void)state;
+	struct db *db = open_migrated("parents.db");
+	char **tables;
+	assert_int_equal(db_table_list(db, &tables), RC_OK);
+	size_t n = 0;
+	while (tables[n])
+		n++;
+	assert_true(n >= 30);
+	/* reaches[a * n + b]: a refers to b, directly or through others */
+	bool *reaches = xcalloc(n * n, sizeof(*reaches));
+	assert_non_null(reaches);
+	size_t edges = 0;
+	for (size_t c = 0; c < n; c++) {
+		struct db_stmt *st;
+		int rc = db_run(db, &st, "SELECT \"table\" FROM pragma_foreign_key_list(?)", "s",
+				tables[c]);
+		while (rc == RC_ROW) {
+			long p = position(tables, db_col_text(st, 0));
+			assert_true(p >= 0);	/* a parent is in the list too */
+			reaches[c * n + (size_t)p] = true;
+			edges++;
+			rc = db_step(st);
+		}
+		assert_int_equal(rc, RC_DONE);
+		if (st)
+			db_done(st);
+	}
+	assert_true(edges >= 40);
+	for (size_t k = 0; k < n; k++)
+		for (size_t a = 0; a < n; a++)
+			for (size_t b = 0; b < n; b++)
+				if (reaches[a * n + k] && reaches[k * n + b])
+					reaches[a * n + b] = true;
+	for (size_t c = 0; c < n; c++) {
+		for (size_t p = c + 1; p < n; p++) {
+			/* child c comes before parent p: only inside a cycle */
+			if (reaches[c * n + p] && !reaches[p * n + c])
+				fail_msg("%s comes before %s, which it refers to", tables[c], tables[p]);
+		}
+	}
+	/* the circle there is: contracts and quotes refer to each other */
+	long contracts = position(tables, "contracts"), quotes = position(tables, "quotes");
+	assert_true(contracts >= 0 && quotes >= 0);
+	assert_true(position(tables, "companies") < contracts);
+	assert_true(quotes < position(tables, "tickets"));
+	xfree(reaches);
+	db_table_list_free(tables);
+	db_disconnect(db);
 }
 
 /* ---- statements ---- */
@@ -1093,6 +1218,8 @@ int main(void)
 		cmocka_unit_test(migration_sections),
 		cmocka_unit_test(migration_fts),
 		cmocka_unit_test(migration_malformed_markers),
+		cmocka_unit_test(table_list_order),
+		cmocka_unit_test(table_list_parents_first),
 		cmocka_unit_test(run_formats_and_results),
 		cmocka_unit_test(prepare_cache),
 		cmocka_unit_test(constraint_violations),
