@@ -6,6 +6,10 @@
  * Values travel as text, which both backends read back into their column
  * types; self-referencing foreign keys (companies.referred_by_id) are
  * fine because rows are copied in id order within one transaction.
+ *
+ * Which tables there are, and in which order they copy, is read from the
+ * schema itself (db_table_list): a table a migration adds is copied and
+ * checked without anyone listing it here.
  */
 #include "driver.h"
 
@@ -14,12 +18,163 @@
 #include "core/buf.h"
 #include "core/log.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* From db.c: the driver of a connection. */
 const struct db_driver *db_driver_of(const struct db *db);
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		xfree(names[i]);
+	xfree(names);
+}
+
+/*
+ * The names sql returns (one column) as a heap array of n heap strings:
+ * *out and *count are written on RC_OK only.
+ */
+static int read_names(struct db *db, const char *sql, char ***out, size_t *count)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct db_stmt *st;
+	int rc = db_run(db, &st, sql, "");
+	while (rc == RC_ROW) {
+		if (n == cap) {
+			char **more = xrealloc(names, (cap ? cap * 2 : 64) * sizeof(*names));
+			if (!more)
+				break;
+			names = more;
+			cap = cap ? cap * 2 : 64;
+		}
+		const char *name = db_col_text(st, 0);
+		names[n] = xstrdup(name ? name : "");
+		if (!names[n])
+			break;
+		n++;
+		rc = db_step(st);
+	}
+	if (st)
+		db_done(st);
+	if (rc == RC_ROW)
+		db_fail(db, "cannot list the tables: out of memory");
+	if (rc != RC_DONE) {
+		free_names(names, n);
+		return rc < 0 ? rc : RC_ERROR;
+	}
+	*out = names;
+	*count = n;
+	return RC_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The index of name in the sorted names, or -1. */
+static long find_name(char **names, size_t n, const char *name)
+{
+	char **hit = name && n ? bsearch(&name, names, n, sizeof(*names), by_name) : NULL;
+	return hit ? (long)(hit - names) : -1;
+}
+
+/*
+ * The order: repeatedly the first table by name whose parents are all
+ * placed. When none is, tables refer to each other in a circle (contracts
+ * and quotes do): then the one of a circle, waiting only for tables of its
+ * circle, with the fewest of them. A table's references to itself do not
+ * count. refers[c * n + p]: c refers to p; reach, placed: scratch of n * n
+ * and n flags.
+ */
+static void order_tables(char **names, size_t n, const bool *refers, bool *reach, bool *placed,
+			 char **order)
+{
+	/* reach[a * n + b]: a refers to b, directly or through others */
+	memcpy(reach, refers, n * n * sizeof(*reach));
+	for (size_t k = 0; k < n; k++)
+		for (size_t a = 0; a < n; a++)
+			for (size_t b = 0; a != k && reach[a * n + k] && b < n; b++)
+				reach[a * n + b] = reach[a * n + b] || reach[k * n + b];
+	memset(placed, 0, n * sizeof(*placed));
+	for (size_t k = 0; k < n; k++) {
+		size_t best = n, best_waits = n + 1;
+		for (size_t c = 0; c < n && best_waits; c++) {
+			if (placed[c])
+				continue;
+			size_t waits = 0;
+			bool in_circle = true;
+			for (size_t p = 0; p < n; p++) {
+				if (p == c || placed[p] || !refers[c * n + p])
+					continue;
+				waits++;
+				in_circle = in_circle && reach[p * n + c];
+			}
+			if (in_circle && waits < best_waits) {
+				best = c;
+				best_waits = waits;
+			}
+		}
+		assert(best < n);	/* stuck tables always hold a circle */
+		placed[best] = true;
+		order[k] = names[best];
+	}
+	order[n] = NULL;
+}
+
+int db_table_list(struct db *db, char ***tables)
+{
+	const struct db_driver *drv = db_driver_of(db);
+	char **names;
+	size_t n;
+	int rc = read_names(db, drv->tables_sql, &names, &n);
+	if (rc != RC_OK)
+		return rc;
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
+	/* n * n "refers" flags, n * n "reach" and n "placed" */
+	bool *flags = xcalloc(2 * n * n + n + 1, sizeof(*flags));
+	char **order = xcalloc(n + 1, sizeof(*order));
+	struct db_stmt *st = NULL;
+	if (flags && order) {
+		rc = db_run(db, &st, drv->foreign_keys_sql, "");
+	} else {
+		db_fail(db, "cannot list the tables: out of memory");
+		rc = RC_ERROR;
+	}
+	while (rc == RC_ROW) {
+		long c = find_name(names, n, db_col_text(st, 0));
+		long p = find_name(names, n, db_col_text(st, 1));
+		if (c >= 0 && p >= 0)
+			flags[(size_t)c * n + (size_t)p] = true;
+		rc = db_step(st);
+	}
+	if (st)
+		db_done(st);
+	if (rc != RC_DONE) {
+		xfree(flags);
+		xfree(order);
+		free_names(names, n);
+		return rc < 0 ? rc : RC_ERROR;
+	}
+	order_tables(names, n, flags, flags + n * n, flags + 2 * n * n, order);
+	xfree(flags);
+	xfree(names);	/* the strings live on in order */
+	*tables = order;
+	return RC_OK;
+}
+
+void db_table_list_free(char **tables)
+{
+	for (char **t = tables; t && *t; t++)
+		xfree(*t);
+	xfree(tables);
+}
 
 /* The key order of a table: id, or version for schema_migrations, or the primary key. */
 static const char *order_of(const char *table)
@@ -222,6 +377,7 @@ static int counters_sql(struct db *db, const char *fmt)
 
 struct copy_ctx {
 	struct db *from;
+	char **tables;		/* db_table_list of the source */
 	bool verbose;
 	char *err;
 	size_t errlen;
@@ -253,7 +409,7 @@ static int copy_all(struct db *to, void *arg)
 		if (rc0 != RC_OK)
 			return rc0;
 	}
-	for (const char *const *t = db_tables; *t; t++) {
+	for (char **t = c->tables; *t; t++) {
 		int64_t rows;
 		int rc = copy_table(c->from, to, *t, &rows);
 		if (rc != RC_OK) {
@@ -268,19 +424,10 @@ static int copy_all(struct db *to, void *arg)
 	return rc;
 }
 
-int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errlen)
+/* db_copy once both sides are at the same version and tables lists the source's. */
+static int copy_checked(struct db *from, struct db *to, char **tables, bool verbose, char *err,
+			size_t errlen)
 {
-	int from_v, to_v, latest;
-	if (db_schema_version(from, &from_v, &latest) != RC_OK ||
-	    db_schema_version(to, &to_v, &latest) != RC_OK) {
-		snprintf(err, errlen, "cannot read the schema versions");
-		return RC_ERROR;
-	}
-	if (from_v != latest || to_v != latest) {
-		snprintf(err, errlen, "both databases must be migrated to version %d (source %d, "
-				      "target %d)", latest, from_v, to_v);
-		return RC_ERROR;
-	}
 	/*
 	 * Where numbers come from sequences, their positions go into the
 	 * counters table first, so the table copies (and checksums) like the
@@ -290,8 +437,12 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 		snprintf(err, errlen, "cannot read the number sequences: %s", db_errmsg(from));
 		return RC_ERROR;
 	}
-	/* the target must be empty but for what its migrations put there */
-	for (const char *const *t = db_tables; *t; t++) {
+	/* the target must be empty but for what its migrations put there; the
+	 * message names every table that is not ("servio init" leaves a user
+	 * and the audit entry of making them) */
+	struct buf full;
+	buf_init(&full, 0);
+	for (char **t = tables; *t; t++) {
 		if (is_seeded(*t))
 			continue;
 		char sql[128];
@@ -299,18 +450,23 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 		struct db_stmt *st;
 		if (db_run(to, &st, sql, "") != RC_ROW) {
 			snprintf(err, errlen, "cannot count %s in the target: %s", *t, db_errmsg(to));
+			buf_release(&full);
 			return RC_ERROR;
 		}
 		int64_t n = db_col_int(st, 0);
 		db_done(st);
-		if (n) {
-			snprintf(err, errlen, "the target is not empty: %s has %lld rows", *t,
-				 (long long)n);
-			return RC_ERROR;
-		}
+		if (n)
+			buf_addf(&full, "%s%s has %lld rows", full.len ? ", " : "", *t, (long long)n);
 	}
+	if (full.len || full.failed) {
+		snprintf(err, errlen, "the target is not empty: %s",
+			 full.failed ? "(out of memory listing the tables)" : buf_str(&full));
+		buf_release(&full);
+		return RC_ERROR;
+	}
+	buf_release(&full);
 	err[0] = '\0';
-	struct copy_ctx ctx = { from, verbose, err, errlen };
+	struct copy_ctx ctx = { from, tables, verbose, err, errlen };
 	if (db_txn(to, copy_all, &ctx) != RC_OK) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot copy: %s", db_errmsg(to));
@@ -322,7 +478,7 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 		snprintf(err, errlen, "copied, but cannot analyze the target: %s", db_errmsg(to));
 		return RC_ERROR;
 	}
-	for (const char *const *t = db_tables; *t; t++) {
+	for (char **t = tables; *t; t++) {
 		char a[65], b[65];
 		int64_t ra, rb;
 		if (db_table_checksum(from, *t, a, &ra) != RC_OK ||
@@ -340,4 +496,28 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
 			printf("%-18s %10lld rows  sha256 %s\n", *t, (long long)ra, a);
 	}
 	return RC_OK;
+}
+
+int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errlen)
+{
+	int from_v, to_v, latest;
+	if (db_schema_version(from, &from_v, &latest) != RC_OK ||
+	    db_schema_version(to, &to_v, &latest) != RC_OK) {
+		snprintf(err, errlen, "cannot read the schema versions");
+		return RC_ERROR;
+	}
+	if (from_v != latest || to_v != latest) {
+		snprintf(err, errlen, "both databases must be migrated to version %d (source %d, "
+				      "target %d)", latest, from_v, to_v);
+		return RC_ERROR;
+	}
+	/* the same version: the source's tables are the target's */
+	char **tables;
+	if (db_table_list(from, &tables) != RC_OK) {
+		snprintf(err, errlen, "cannot list the tables of the source: %s", db_errmsg(from));
+		return RC_ERROR;
+	}
+	int rc = copy_checked(from, to, tables, verbose, err, errlen);
+	db_table_list_free(tables);
+	return rc;
 }

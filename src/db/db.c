@@ -479,10 +479,3 @@ const struct db_driver *db_driver_of(const struct db *db)
 {
 	return db->drv;
 }
-
-/* For migrate.c: the driver's primary-key type. */
-const char *db_id_pk_type(const struct db *db);
-const char *db_id_pk_type(const struct db *db)
-{
-	return db->drv->id_pk;
-}

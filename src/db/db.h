@@ -140,8 +140,19 @@ int db_copy(struct db *from, struct db *to, bool verbose, char *err, size_t errl
  */
 int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *rows);
 
-/* Every table of the schema, parents before children; NULL-terminated. */
-extern const char *const db_tables[];
+/*
+ * The tables of the schema, read from the database: ours only (not SQLite's
+ * own, the full-text index tables, or tables a PostgreSQL extension owns),
+ * parents before children by their foreign keys and otherwise by name.
+ * Where tables refer to each other in a circle, so that no order puts
+ * every parent first, the circle's table that waits for the fewest others
+ * comes first. On RC_OK *tables is a NULL-terminated heap array of heap
+ * strings that the caller frees with db_table_list_free(); on failure
+ * *tables is not written and db_errmsg() says why.
+ */
+int db_table_list(struct db *db, char ***tables);
+/* Frees a list from db_table_list() and its strings; NULL is fine. */
+void db_table_list_free(char **tables);
 
 /* Per-thread connections. Set the URL once before threads start. */
 void db_pool_init(const char *url);
@@ -159,10 +170,27 @@ int db_next_number(struct db *db, const char *counter, int64_t *value);
 /* The counters, NULL-terminated: "tickets". */
 extern const char *const db_counters[];
 
-/* Schema. Applies pending migrations in one transaction each; on failure
- * db_errmsg() says why. */
+/*
+ * Schema: the migrations in src/db/migrations/, embedded at build time.
+ * Applies the pending ones in order, one transaction each; several servers
+ * may run it at once. A file whose markers do not read stops it before any
+ * migration runs. On failure db_errmsg() says why (the failed migration
+ * left nothing behind; those before it stay applied).
+ */
 int db_migrate(struct db *db, bool verbose);
 /* Current schema version and the newest this program knows. */
 int db_schema_version(struct db *db, int *current, int *latest);
+/*
+ * The SQL one migration file runs as on dialect ("sqlite" or "postgres"),
+ * by the markers of src/db/migrations/README.md: the lines of its "-- @all"
+ * sections and of that dialect's, with @ID_PK@ replaced by the dialect's
+ * primary key type and each "-- @fts" line expanded into the dialect's
+ * full-text index. Appends to out, which must be empty, and leaves it
+ * empty when the file has only comments for that dialect. Returns RC_OK,
+ * or RC_ERROR with a message naming the line in err (out then holds a part
+ * to throw away).
+ */
+int db_migration_sql(const char *dialect, const char *text, struct buf *out, char *err,
+		     size_t errlen);
 
 #endif

@@ -41,6 +41,13 @@ struct db_driver {
 	const char *skip_locked;
 	/* Taken around all of db_migrate to serialize migrators, or NULL. */
 	const char *migrate_lock_sql, *migrate_unlock_sql;
+	/*
+	 * The schema, for db_table_list: tables_sql gives the names of our
+	 * tables (no internal, full-text index or extension tables), one a
+	 * row; foreign_keys_sql the (child, parent) table of every foreign key.
+	 */
+	const char *tables_sql;
+	const char *foreign_keys_sql;
 	/* Run first in db_copy's transaction so rows may refer forward. */
 	const char *defer_constraints_sql;
 	/* A failed COMMIT has already ended the transaction (no ROLLBACK after). */

@@ -366,6 +366,16 @@ const struct db_driver db_pg_driver = {
 			  " COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)",
 	.migrate_lock_sql = "SELECT pg_advisory_lock(7355608)",
 	.migrate_unlock_sql = "SELECT pg_advisory_unlock(7355608)",
+	/* the tables in the schema the migrations create them in, but not an extension's */
+	.tables_sql = "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+		      " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+		      " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid ="
+		      " 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')",
+	.foreign_keys_sql = "SELECT c.relname, p.relname FROM pg_constraint k"
+			    " JOIN pg_class c ON c.oid = k.conrelid"
+			    " JOIN pg_class p ON p.oid = k.confrelid"
+			    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+			    " WHERE k.contype = 'f' AND n.nspname = current_schema()",
 	.defer_constraints_sql = "SET CONSTRAINTS ALL DEFERRED",
 	.commit_failure_ends_txn = true,
 	.skip_locked = " FOR UPDATE SKIP LOCKED",

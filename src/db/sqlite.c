@@ -250,6 +250,12 @@ const struct db_driver db_sqlite_driver = {
 	.reset = sq_reset,
 	.changes = sq_changes,
 	.backup = sq_backup,
+	/* table_list tells the FTS5 tables ("virtual") and their "shadow" tables apart */
+	.tables_sql = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"
+		      " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+	.foreign_keys_sql = "SELECT t.name, f.\"table\" FROM pragma_table_list t,"
+			    " pragma_foreign_key_list(t.name) f WHERE t.schema = 'main'"
+			    " AND t.type = 'table'",
 	.defer_constraints_sql = "PRAGMA defer_foreign_keys = ON",
 	.skip_locked = "",
 	.begin_sql = "BEGIN IMMEDIATE",

@@ -42,13 +42,15 @@ from harness import BACKEND, BIN, Client, Server, base_env, unique
 
 PG = BACKEND == "postgres"
 
-# db_tables in src/db/migrate.c, parents first; a new table must show up in the copy too
+# the schema's tables (db_table_list reads them from the database); a new table must
+# show up in the copy too
 TABLES = ["schema_migrations", "users", "sessions", "api_tokens", "login_failures",
           "idempotency_keys", "audit_log", "companies", "contacts", "sites", "assets", "jobs",
           "counters", "user_certifications", "calendars", "sla_policies", "contracts",
           "products", "work_types", "tickets", "ticket_events", "ticket_notes", "time_entries",
           "checklist_templates", "ticket_checklist_items", "ticket_parts", "appointments",
-          "calendar_feeds"]
+          "calendar_feeds", "recurring_tickets", "settings", "opportunities", "activities",
+          "quotes", "events"]
 KEYS = {"schema_migrations": "version", "login_failures": "scope, key", "counters": "name"}
 ID_TABLES = [t for t in TABLES if t not in KEYS]
 # the tables the served copy must number on after the copied rows
@@ -427,6 +429,15 @@ class CopyRoundTripTest(unittest.TestCase):
         create("tickets/%d/notes" % ticket["id"], {"body": "Wir kümmern uns", "visibility": "public"})
         create("time-entries", {"ticket_id": ticket["id"], "work_type_id": work["id"],
                                 "minutes": 30})
+        # an accepted quote and the contract it made refer to each other
+        quote = create("quotes", {"company_id": client["id"], "title": "Neues Netz",
+                                  "lines": [{"kind": "labor", "work_type_id": work["id"],
+                                             "quantity": 2}]})
+        _, headers, _ = admin.get("/api/v1/quotes/%d" % quote["id"])
+        made(admin.post("/api/v1/quotes/%d/send" % quote["id"],
+                        headers={"If-Match": headers["etag"]}), "send a quote")
+        made(admin.post("/api/v1/quotes/%d/accept" % quote["id"], {"name": "Kunde"}),
+             "accept a quote")
         me = admin.get("/api/v1/me")[2]["user"]
         create("users/%d/certifications" % me["id"], {"name": "Elektrofachkraft",
                                                       "expires_on": "2028-01-31"})
