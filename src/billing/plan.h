@@ -98,6 +98,12 @@ struct bill_entry {
 	int64_t minutes;
 	const char *ticket_number;	/* "T-000123", for the description */
 	const char *user_name;
+	/*
+	 * The day (days) started_at falls on in the firm's time zone, which
+	 * decides whether the entry is inside its contract's term; 0: the
+	 * UTC day of started_at.
+	 */
+	int64_t worked_on;
 };
 
 struct bill_part {
@@ -145,6 +151,27 @@ struct bill_source {
 	int64_t id;
 };
 
+/*
+ * A planned line. The amount is the rule's, rounded once, and is not
+ * recomputed from quantity x unit_price: time lines bill billed_minutes x
+ * unit_price (an hourly rate) / 60, their quantity being the billed hours
+ * rounded to thousandths; fee and addition lines show the whole month in
+ * quantity x unit_price and bill the prorated part in amount (the
+ * explanation gives the days); block_draw lines and the line showing
+ * work covered by a managed fee have unit_price 0 and amount 0.
+ *
+ * Taxable: managed fees always (a fee is a service charge, not labour);
+ * time, block_draw, block_overage and block_purchase lines (prepaid
+ * labour) when bill_firm.labor_taxable; additions and parts by their own
+ * flag.
+ *
+ * What the run records so that the next run bills nothing twice: the
+ * sources of type time_entry and part are invoiced (covered work is a
+ * source of its fee line or of a zero managed_fee line); the month of a
+ * managed_fee or addition line goes into months_billed; a block_purchase
+ * line sets block_purchase_billed; block_drawn_minutes is the sum of
+ * billed_minutes of the contract's block_draw lines.
+ */
 struct bill_line {
 	const char *description;
 	int64_t quantity;		/* thousandths: hours for time, months for fees, count */
@@ -178,6 +205,28 @@ struct bill_plan {
  * Plans the run: one invoice per company and currency that has anything
  * to bill. Returns 0, or -1 with a message in err (an amount too large,
  * a contract or company referred to but not given, out of memory).
+ *
+ * Where DESIGN.md leaves a choice, the plan makes it so:
+ * - a contract's months are those whose part (from starts_on in the
+ *   first) begins inside the period; each bills the managed fee (when
+ *   monthly_fee > 0) and the additions, which bill on a contract of any
+ *   kind; an addition counted by asset_kind takes its quantity from
+ *   nassets, and one whose quantity is 0 makes no line;
+ * - work a managed fee covers is shown on the contract's first fee line
+ *   of this run (however many months it bills), else on one zero
+ *   managed_fee line of its own (month 0);
+ * - the block is bought by the run whose period holds starts_on, not by
+ *   a later one;
+ * - under a contract every line is in the contract's currency, so a
+ *   price from a work type or product in another currency (a time entry
+ *   the contract has no rate for, a part) is refused, not converted;
+ * - refused as impossible: a negative minute count, rate, price,
+ *   quantity or fee; an increment below 1; a date outside the years 1 to
+ *   9999; work whose contract is another company's; an id given twice.
+ *
+ * Lines are in reading order: fees and additions (by contract, month),
+ * block purchases, time in the order worked (started_at, then id; a
+ * split entry's draw before its overage), parts by id.
  */
 int bill_plan(const struct bill_input *in, struct arena *arena, struct bill_plan *out,
 	      char *err, size_t errlen);
@@ -190,6 +239,14 @@ int bill_plan(const struct bill_input *in, struct arena *arena, struct bill_plan
  * bill_prorate: round(fee x covered_days / days_in_month); -1 on overflow.
  * bill_days_in_month: 28..31 for the month holding day.
  * bill_month_start: the first day of the month holding day.
+ *
+ * Impossible inputs are refused like an overflow: bill_round_minutes
+ * returns -1 for negative minutes, an increment below 1, a negative
+ * minimum or a result beyond int64_t; bill_time_amount and bill_prorate
+ * return -1 (writing nothing) for a negative input, and bill_prorate for
+ * days_in_month < 1 or covered_days beyond it. The day functions take
+ * days of the years 1 to 9999 (what bill_plan accepts); outside them
+ * bill_days_in_month returns 0 and bill_month_start returns day.
  */
 int64_t bill_round_minutes(int64_t minutes, int increment, int minimum);
 int bill_time_amount(int64_t billed_minutes, int64_t hourly_rate, int64_t *amount);
