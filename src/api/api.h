@@ -32,6 +32,7 @@ extern const struct api_routes api_resource_routes;	/* resources.c: companies â€
 extern const struct api_routes api_system_routes;	/* system.c: healthz, metrics */
 extern const struct api_routes api_ticket_routes;	/* tickets.c: escalate, merge, â€¦ */
 extern const struct api_routes api_sales_routes;	/* sales.c: quote actions, link, reports */
+extern const struct api_routes api_billing_routes;	/* billing.c: runs, balances, approvals */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
@@ -91,6 +92,12 @@ bool api_version_or_reply(struct http_req *req, const char *what, int64_t *versi
  */
 int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *errors, int status,
 		     const char *what, int64_t id);
+
+/*
+ * ?from=YYYY-MM-DD&to=YYYY-MM-DD, both optional, from before to, nothing
+ * else (the reports): sets both (NULL when absent) or replies 400.
+ */
+bool api_period_or_reply(struct http_req *req, const char **from, const char **to);
 
 struct resource_ctx;
 /* "123" -> 123; 0 for anything but a positive id in digits (no sign, no zero). */

@@ -16,6 +16,7 @@
 #include "api.h"
 
 #include "auth/auth.h"
+#include "billing/billing.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "catalog/catalog.h"
@@ -392,6 +393,26 @@ static int res_restore(struct http_req *req)
 	return archive(req, false);
 }
 
+/* DELETE /invoices/:id discards a draft (what it billed bills again); an issued one is voided. */
+static int invoice_discard(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id;
+	if (!id_or_reply(req, &id) || !api_no_query_or_reply(req) || !ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *inv;
+	int rc = resource_get(&ctx, &invoice_resource, id, &inv);
+	if (rc != RC_OK)
+		return reply_status(req, rc, NULL, id);
+	const char *status = json_string_value(json_object_get(inv, "status"));
+	if (strcmp(status, "draft") != 0)
+		return http_reply_problem(req, 409, "conflict", NULL,
+					  "an %s invoice is not discarded: void it (POST"
+					  " /api/v1/invoices/%lld/void) or make a credit note",
+					  status, (long long)id);
+	return archive(req, true);
+}
+
 /* An action route's data: the resource and its action. */
 struct api_action {
 	const struct resource *res;
@@ -443,8 +464,7 @@ int api_action_routes(const struct http_route *table, size_t n, struct http_rout
 			const struct resource *res = r->data;
 			/* the resource's record route, GET …/:id, names where its actions live */
 			if (strcmp(r->method, "GET") != 0 || len < 4 ||
-			    strcmp(r->pattern + len - 4, "/:id") != 0 || !res ||
-			    (r->handler != res_get && r->handler != api_quote_get))
+			    strcmp(r->pattern + len - 4, "/:id") != 0 || !res)
 				continue;
 			for (const struct resource_action *const *a = res->actions; a && *a; a++) {
 				if (!(*a)->roles)
@@ -515,6 +535,7 @@ int api_action_routes(const struct http_route *table, size_t n, struct http_rout
 #define COMMERCIAL (ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES | ROLE_BILLING)
 #define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
 #define SELLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES)
+#define BILLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_BILLING)
 
 static const struct http_route routes[] = {
 	RESOURCE_ROUTES("companies", company_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
@@ -557,6 +578,18 @@ static const struct http_route routes[] = {
 	  &quote_resource },
 	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 	{ "GET", "/api/v1/audit/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
+	/* getting paid: drafts are edited and discarded; issued invoices only act */
+	{ "GET", "/api/v1/invoices", res_list, COMMERCIAL, 0, &invoice_resource },
+	{ "POST", "/api/v1/invoices", res_create, BILLERS, 0, &invoice_resource },
+	{ "GET", "/api/v1/invoices/:id", res_get, COMMERCIAL, 0, &invoice_resource },
+	{ "PATCH", "/api/v1/invoices/:id", res_update, BILLERS, 0, &invoice_resource },
+	{ "DELETE", "/api/v1/invoices/:id", invoice_discard, BILLERS, HTTP_RAW_BODY,
+	  &invoice_resource },
+	CHILD_ROUTES("invoices/:id/payments", payment_resource, COMMERCIAL, BILLERS, BILLERS),
+	{ "GET", "/api/v1/credit-notes", res_list, COMMERCIAL, 0, &credit_note_resource },
+	{ "GET", "/api/v1/credit-notes/:id", res_get, COMMERCIAL, 0, &credit_note_resource },
+	{ "GET", "/api/v1/invoice-runs", res_list, BILLERS, 0, &invoice_run_resource },
+	{ "GET", "/api/v1/invoice-runs/:id", res_get, BILLERS, 0, &invoice_run_resource },
 	{ "GET", "/api/v1/events", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
 	{ "GET", "/api/v1/events/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
 };

@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/timeutil.h"
 #include "db/db.h"
 #include "resource/resource.h"
 
@@ -31,6 +32,7 @@ static const struct api_routes *const groups[] = {
 	&api_resource_routes,
 	&api_ticket_routes,
 	&api_sales_routes,
+	&api_billing_routes,
 	&api_test_routes,
 };
 
@@ -153,3 +155,28 @@ int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *er
 		return -1;
 	}
 }
+
+bool api_period_or_reply(struct http_req *req, const char **from, const char **to)
+{
+	*from = *to = NULL;
+	for (int i = 0; i < req->nquery; i++) {
+		const char *n = req->query[i].name, *v = req->query[i].value;
+		const char **slot = strcmp(n, "from") == 0 ? from : strcmp(n, "to") == 0 ? to : NULL;
+		if (!slot)
+			return http_reply_problem(req, 400, "bad-query", NULL,
+						  "unknown query parameter \"%s\": this report takes"
+						  " from and to",
+						  n),
+			       false;
+		if (!date_valid(v))
+			return http_reply_problem(req, 400, "bad-query", NULL,
+						  "%s must be a date YYYY-MM-DD", n),
+			       false;
+		*slot = v;
+	}
+	if (*from && *to && strcmp(*from, *to) >= 0)
+		return http_reply_problem(req, 400, "bad-query", NULL, "from must be before to"),
+		       false;
+	return true;
+}
+

@@ -287,36 +287,11 @@ static int follow_ups(struct http_req *req)
 	return activity_follow_ups(&ctx, &out) == RC_OK ? http_reply_json(req, 200, out) : -1;
 }
 
-/* ?from=YYYY-MM-DD&to=YYYY-MM-DD, both optional; nothing else. */
-static bool period_or_reply(struct http_req *req, const char **from, const char **to)
-{
-	*from = *to = NULL;
-	for (int i = 0; i < req->nquery; i++) {
-		const char *n = req->query[i].name, *v = req->query[i].value;
-		const char **slot = strcmp(n, "from") == 0 ? from : strcmp(n, "to") == 0 ? to : NULL;
-		if (!slot)
-			return http_reply_problem(req, 400, "bad-query", NULL,
-						  "unknown query parameter \"%s\": this report takes"
-						  " from and to",
-						  n),
-			       false;
-		if (!date_valid(v))
-			return http_reply_problem(req, 400, "bad-query", NULL,
-						  "%s must be a date YYYY-MM-DD", n),
-			       false;
-		*slot = v;
-	}
-	if (*from && *to && strcmp(*from, *to) >= 0)
-		return http_reply_problem(req, 400, "bad-query", NULL, "from must be before to"),
-		       false;
-	return true;
-}
-
 static int report(struct http_req *req, bool pipeline)
 {
 	struct resource_ctx ctx;
 	const char *from, *to;
-	if (!period_or_reply(req, &from, &to) || !api_ctx_or_reply(req, &ctx))
+	if (!api_period_or_reply(req, &from, &to) || !api_ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *out;
 	int rc = pipeline ? report_pipeline(&ctx, from, to, &out)

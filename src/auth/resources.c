@@ -8,6 +8,7 @@
 
 #include "db/db.h"
 #include "resource/resource.h"
+#include "service/service.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -25,6 +26,14 @@ static const struct field user_fields[] = {
 	FIELD_BOOL("totp_enabled", F_READ_ONLY, NULL),
 	{ .name = "password", .type = FT_TEXT, .flags = F_REQUIRED | F_WRITE_ONLY, .min = 1,
 	  .max = 512 },
+	/* what an hour of the user's costs the firm: managers' business alone */
+	{ .name = "cost_rate", .type = FT_MONEY, .min = 0, .max = 100000000000,
+	  .hidden_from = ROLE_TECHNICIAN | ROLE_SALES | ROLE_BILLING,
+	  .doc = "What an hour of the user's time costs the firm (for profitability); seen by "
+		 "managers and admins only." },
+	{ .name = "calendar_id", .type = FT_REF, .ref = &calendar_resource, .flags = F_FILTER,
+	  .doc = "The user's working hours (for utilisation); default the default SLA policy's "
+		 "calendar." },
 	{ .name = "password_hash", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "totp_secret", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "totp_last_step", .type = FT_INT, .flags = F_HIDDEN },

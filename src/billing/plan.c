@@ -745,8 +745,12 @@ static int plan_months(struct plan *p, struct cstate *cs)
 static int plan_block_purchase(struct plan *p, const struct bill_contract *c)
 {
 	char name[32];
-	if (c->kind != BILL_BLOCK_HOURS || c->block_purchase_billed ||
-	    c->starts_on < p->in->from || c->starts_on > p->in->to)
+	/*
+	 * The first run whose period reaches starts_on bills it; a run that
+	 * comes later (the contract was entered after its start's run) still
+	 * does, once: a block nobody bills is money lost.
+	 */
+	if (c->kind != BILL_BLOCK_HOURS || c->block_purchase_billed || c->starts_on > p->in->to)
 		return 0;
 	struct pline *pl = line_new(p, c->company_id, c->currency, G_PURCHASE, c->id, 0, 0);
 	if (!pl)

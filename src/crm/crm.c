@@ -20,6 +20,10 @@ static const struct field company_fields[] = {
 	FIELD_REF("referred_by_id", F_FILTER, &company_resource),
 	FIELD_TEXT("lead_source", F_FILTER | F_SORT, 1, 100),
 	FIELD_TEXT("notes", 0, 0, 10000),
+	{ .name = "tax_rate_bp", .type = FT_INT, .min = 0, .max = 10000,
+	  .doc = "The company's own tax rate on invoices (basis points); default the firm's." },
+	{ .name = "payment_terms_days", .type = FT_INT, .min = 0, .max = 365,
+	  .doc = "Days the company has to pay an invoice; default the firm's." },
 	FIELD_END
 };
 

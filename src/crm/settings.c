@@ -28,6 +28,16 @@ static const struct field settings_fields[] = {
 	FIELD_INT("quote_validity_days", F_NOT_NULL, 1, 3650),
 	/* base64 of a PNG; 512 KiB of image at most */
 	FIELD_TEXT("logo_png", 0, 1, 700000),
+	{ .name = "billing_increment_minutes", .type = FT_INT, .flags = F_NOT_NULL, .min = 1,
+	  .max = 1440, .doc = "Work under no contract bills in steps of this many minutes." },
+	{ .name = "minimum_minutes", .type = FT_INT, .flags = F_NOT_NULL, .min = 0, .max = 1440,
+	  .doc = "Work under no contract bills at least this long." },
+	{ .name = "labor_taxable", .type = FT_BOOL, .flags = F_NOT_NULL,
+	  .doc = "Labour lines of invoices are taxed." },
+	{ .name = "payment_terms_days", .type = FT_INT, .flags = F_NOT_NULL, .min = 0, .max = 365,
+	  .doc = "Days to pay an invoice, unless the company says otherwise." },
+	{ .name = "time_approval", .type = FT_BOOL, .flags = F_NOT_NULL,
+	  .doc = "Only time a manager approved bills." },
 	FIELD_END
 };
 

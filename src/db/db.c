@@ -388,6 +388,20 @@ int db_next_number(struct db *db, const char *counter, int64_t *value)
 	return RC_OK;
 }
 
+int db_next_gapless(struct db *db, const char *counter, int64_t *value)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name)"
+			" DO UPDATE SET value = counters.value + 1 RETURNING value",
+			"s", counter);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
+	*value = db_col_int(st, 0);
+	db_done(st);
+	return RC_OK;
+}
+
 int db_fts_where_common(struct db *db, const char *table, struct buf *sql)
 {
 	if (db->drv->fts_where_common)

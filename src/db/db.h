@@ -167,6 +167,13 @@ void db_pool_release(void);
  * one up). Callable inside a transaction. Returns RC_OK or a failure.
  */
 int db_next_number(struct db *db, const char *counter, int64_t *value);
+/*
+ * Numbers that must have no gaps (invoices, credit notes): the counter's
+ * next value in the caller's transaction, from a row of the counters table
+ * that the transaction holds until it ends (so a rollback gives the number
+ * back and concurrent callers wait or retry). Returns RC_OK or a failure.
+ */
+int db_next_gapless(struct db *db, const char *counter, int64_t *value);
 /* The counters, NULL-terminated: "tickets". */
 extern const char *const db_counters[];
 

@@ -99,7 +99,8 @@ static json_t *row_to_json(struct db_stmt *st, const struct resource *res, bool 
 			v = resource_quantity_json(db_col_int(st, c));
 		} else if (int_typed(f->type)) {
 			v = json_integer(db_col_int(st, c));
-		} else if (f->type == FT_STRINGS || f->type == FT_JSON || f->type == FT_OBJECTS) {
+		} else if (f->type == FT_STRINGS || f->type == FT_JSON || f->type == FT_OBJECTS ||
+			   f->type == FT_IDS) {
 			v = json_loads(db_col_text(st, c), JSON_DECODE_ANY, NULL);
 			if (!v)
 				v = json_null();
@@ -168,7 +169,8 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 	}
 	case FT_STRINGS:
 	case FT_JSON:
-	case FT_OBJECTS: {
+	case FT_OBJECTS:
+	case FT_IDS: {
 		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (!s)
 			return RC_ERROR;
@@ -651,6 +653,14 @@ static int emit(struct resource_ctx *ctx, const struct resource *res, const char
 			a ? a->request_id : NULL, data);
 	free(data);
 	return rc == RC_DONE ? RC_OK : rc;
+}
+
+int resource_event(struct resource_ctx *ctx, const struct resource *res, const char *verb,
+		   int64_t id, const json_t *data)
+{
+	if (!ctx->now)
+		ctx->now = time_now();
+	return emit(ctx, res, verb, id, data);
 }
 
 /* The audit entry and the event of a change, with the records as the system sees them. */

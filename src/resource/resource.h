@@ -69,6 +69,7 @@ enum field_type {
 	FT_QUANTITY,	/* a JSON number with at most three decimals, stored in thousandths;
 			   min and max are in thousandths */
 	FT_OBJECT,	/* one object whose members are items: only for F_COMPUTED members */
+	FT_IDS,		/* array of at most max distinct ids of ref (not checked for existence) */
 	FT__MAX
 };
 
@@ -129,6 +130,7 @@ struct field {
 #define FIELD_QUANTITY(n, fl, lo, hi, d) { .name = n, .type = FT_QUANTITY, .flags = fl, .min = lo, .max = hi, .dflt = d }
 #define FIELD_JSON(n, fl) { .name = n, .type = FT_JSON, .flags = fl }
 #define FIELD_OBJECTS(n, fl, sub, most, d) { .name = n, .type = FT_OBJECTS, .flags = fl, .items = sub, .max = most, .dflt = d }
+#define FIELD_IDS(n, fl, res, most) { .name = n, .type = FT_IDS, .flags = fl, .ref = res, .max = most, .dflt = "[]" }
 #define FIELD_END { .name = NULL }
 
 /* A status change a PATCH (or an action) may make: from one status to any of to. */
@@ -423,6 +425,14 @@ json_t *resource_visible(struct resource_ctx *ctx, const struct resource *res, c
  */
 int resource_company_of(struct resource_ctx *ctx, const struct resource *res, int64_t id,
 			int64_t *company);
+
+/*
+ * An event of the server's own that is no write of a record (a warning
+ * reached): "<res->event>.<verb>" about record id with data (borrowed, may
+ * be NULL), in the caller's transaction. RC_OK or a failure.
+ */
+int resource_event(struct resource_ctx *ctx, const struct resource *res, const char *verb,
+		   int64_t id, const json_t *data);
 
 /* Events: the outbox of changes for webhooks (GET /api/v1/events). */
 extern const struct resource event_resource;

@@ -171,6 +171,9 @@ static bool objects_ok(const struct field *f, const json_t *v, char *msg, size_t
 				snprintf(msg, msglen, "[%zu].%.60s: is not a field of an item", i, key);
 				return false;
 			}
+			/* the server's members of an item are replaced whatever was sent */
+			if (it->flags & F_READ_ONLY)
+				continue;
 			/* an item's member is there or left out, never null */
 			if (json_is_null(val) || !value_ok(it, val, sub, sizeof(sub))) {
 				snprintf(msg, msglen, "[%zu].%s: %s", i, key,
@@ -330,6 +333,28 @@ static bool value_ok(const struct field *f, const json_t *v, char *msg, size_t m
 		return objects_ok(f, v, msg, msglen);
 	case FT_OBJECT:
 		break;	/* computed members only: never written */
+	case FT_IDS: {
+		if (!json_is_array(v) || (int64_t)json_array_size(v) > f->max) {
+			snprintf(msg, msglen, "must be an array of at most %lld ids", (long long)f->max);
+			return false;
+		}
+		size_t i;
+		const json_t *item;
+		json_array_foreach(v, i, item) {
+			if (!json_is_integer(item) || json_integer_value(item) < 1) {
+				snprintf(msg, msglen, "[%zu]: must be a positive id", i);
+				return false;
+			}
+			for (size_t j = 0; j < i; j++) {
+				if (json_integer_value(json_array_get(v, j)) == json_integer_value(item)) {
+					snprintf(msg, msglen, "must not repeat %lld",
+						 (long long)json_integer_value(item));
+					return false;
+				}
+			}
+		}
+		return true;
+	}
 	case FT_QUANTITY: {
 		int64_t q;
 		if (resource_quantity(v, &q) < 0) {

@@ -6,6 +6,7 @@
  */
 #include "service.h"
 
+#include "billing/billing.h"
 #include "catalog/catalog.h"
 #include "core/calendar.h"
 #include "crm/crm.h"
@@ -161,6 +162,27 @@ const struct resource sla_policy_resource = {
 static const char *const contract_kinds[] = { "time_materials", "managed", "block_hours", NULL };
 static const char *const contract_statuses[] = { "draft", "active", "suspended", "ended", NULL };
 
+static const struct field rate_item[] = {
+	FIELD_REF("work_type_id", F_REQUIRED, &work_type_resource),
+	{ .name = "hourly_rate", .type = FT_MONEY, .flags = F_REQUIRED, .min = 0,
+	  .max = 100000000000 },
+	FIELD_END
+};
+
+static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
+					   "phone", "other", NULL };
+
+static const struct field addition_item[] = {
+	FIELD_REF("product_id", 0, &product_resource),
+	FIELD_TEXT("description", F_REQUIRED, 1, 200),
+	{ .name = "unit_price", .type = FT_MONEY, .flags = F_REQUIRED, .min = 0,
+	  .max = 100000000000 },
+	FIELD_QUANTITY("quantity", 0, 1, 1000000000, NULL),
+	FIELD_ENUM("asset_kind", 0, asset_kinds, NULL),
+	FIELD_BOOL("taxable", 0, NULL),
+	FIELD_END
+};
+
 static const struct field contract_fields[] = {
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
@@ -181,6 +203,21 @@ static const struct field contract_fields[] = {
 	FIELD_TEXT("notes", 0, 0, 10000),
 	/* the accepted quote the contract came from */
 	FIELD_REF("quote_id", F_READ_ONLY | F_FILTER, &quote_resource),
+	{ .name = "rates", .type = FT_OBJECTS, .items = rate_item, .max = 100, .dflt = "[]",
+	  .doc = "Hourly rates of this contract by work type, instead of the work type's own." },
+	{ .name = "covered_work_type_ids", .type = FT_IDS, .ref = &work_type_resource, .max = 100,
+	  .dflt = "[]",
+	  .doc = "Managed services: the work types the monthly fee covers (none listed: all)." },
+	FIELD_BOOL("parts_covered", 0, "false"),
+	{ .name = "additions", .type = FT_OBJECTS, .items = addition_item, .max = 50,
+	  .dflt = "[]",
+	  .doc = "Billed monthly with the fee: a fixed quantity, or one per active asset of "
+		 "asset_kind (per device)." },
+	{ .name = "carried_minutes", .type = FT_INT, .flags = F_READ_ONLY, .min = 0, .max = 0,
+	  .doc = "Block minutes carried over from the contract this one renewed (rollover)." },
+	FIELD_REF("renewed_from_id", F_READ_ONLY | F_FILTER, &contract_resource),
+	FIELD_REF("renewed_by_id", F_READ_ONLY, &contract_resource),
+	{ .name = "block_warnings", .type = FT_INT, .flags = F_HIDDEN },
 	FIELD_END
 };
 
@@ -200,8 +237,62 @@ static int contract_check(struct resource_ctx *ctx, const json_t *rec, json_t *e
 		if (!json_is_integer(json_object_get(rec, "block_price")))
 			resource_error(errors, "block_price", "is required for a block hours contract");
 	}
+	size_t i, j;
+	json_t *a, *b;
+	json_t *rates = json_object_get(rec, "rates");
+	json_array_foreach(rates, i, a) {
+		for (j = 0; j < i; j++) {
+			b = json_array_get(rates, j);
+			if (json_equal(json_object_get(a, "work_type_id"), json_object_get(b, "work_type_id"))) {
+				resource_error(errors, "rates", "has two rates for one work type");
+				return RC_OK;
+			}
+		}
+	}
+	json_array_foreach(json_object_get(rec, "additions"), i, a)
+		if (json_object_get(a, "asset_kind") && json_object_get(a, "quantity")) {
+			resource_error(errors, "additions",
+				       "an addition counted per asset_kind takes no quantity");
+			return RC_OK;
+		}
+	if (json_array_size(json_object_get(rec, "covered_work_type_ids")) &&
+	    (!kind || strcmp(kind, "managed") != 0))
+		resource_error(errors, "covered_work_type_ids", "only a managed contract covers work");
+	/* the ids inside the lists name live work types and products */
+	static const struct {
+		const char *field, *member, *sql, *what;
+	} refs[] = {
+		{ "rates", "work_type_id", "SELECT archived_at FROM work_types WHERE id = ?",
+		  "work type" },
+		{ "additions", "product_id", "SELECT archived_at FROM products WHERE id = ?",
+		  "product" },
+		{ "covered_work_type_ids", NULL, "SELECT archived_at FROM work_types WHERE id = ?",
+		  "work type" },
+	};
+	for (size_t r = 0; r < sizeof(refs) / sizeof(refs[0]); r++) {
+		json_array_foreach(json_object_get(rec, refs[r].field), i, a) {
+			json_t *id = refs[r].member ? json_object_get(a, refs[r].member) : a;
+			if (!json_is_integer(id))
+				continue;
+			struct db_stmt *st;
+			int rc = db_run(ctx->db, &st, refs[r].sql, "i", (int64_t)json_integer_value(id));
+			if (rc == RC_ROW) {
+				bool archived = !db_col_null(st, 0);
+				db_done(st);
+				if (!archived)
+					continue;
+			} else if (rc != RC_DONE) {
+				return rc;
+			}
+			resource_error(errors, refs[r].field,
+				       arena_printf(ctx->arena, "[%zu]: refers to no live %s with id %lld",
+						    i, refs[r].what, (long long)json_integer_value(id)));
+		}
+	}
 	return RC_OK;
 }
+
+static const struct resource_action *const contract_actions[] = { &contract_renew, NULL };
 
 const struct resource contract_resource = {
 	.name = "contracts",
@@ -210,6 +301,8 @@ const struct resource contract_resource = {
 	.fields = contract_fields,
 	.default_sort = "name",
 	.check = contract_check,
+	.actions = contract_actions,
+	.status_field = "status",
 	.company_field = "company_id",
 	.event = "contract",
 	.doc = "The terms a client's work is done and billed under.",

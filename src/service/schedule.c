@@ -2,7 +2,7 @@
  * schedule.c - the service desk's clockwork: recurring ticket templates
  * (preventive work on an iCalendar RRULE such as "the first Monday of each
  * month") and the periodic job that turns due templates into tickets and
- * closes tickets resolved long enough ago.
+ * closes tickets resolved long enough ago, and records block-hour warnings.
  *
  * A template's next occurrence is stored (next_run_at). The job creates
  * the ticket for it and then moves next_run_at on; a ticket remembers its
@@ -12,6 +12,7 @@
 #include "service.h"
 
 #include "auth/auth.h"
+#include "billing/billing.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
@@ -283,7 +284,8 @@ enum job_result service_desk_run(struct db *db, const json_t *payload, char *err
 				 size_t errlen)
 {
 	int64_t now = time_now();
-	if (run_recurring(db, now, error, errlen) < 0 || run_autoclose(db, now, error, errlen) < 0)
+	if (run_recurring(db, now, error, errlen) < 0 || run_autoclose(db, now, error, errlen) < 0 ||
+	    billing_block_warnings(db, error, errlen) < 0)
 		return JOB_RETRY;
 	return JOB_DONE;
 }

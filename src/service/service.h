@@ -37,6 +37,9 @@ extern const char *const ticket_kinds[];
  * ticket nobody answered, body {after_days}.
  */
 extern const struct resource_action ticket_autoclose;
+/* Time entry actions: approve and unapprove (POST /time-entries/{id}/approve). */
+extern const struct resource_action time_approve;
+extern const struct resource_action time_unapprove;
 
 /*
  * GET /tickets/{id}/candidates: active technicians ranked for the ticket

@@ -159,6 +159,31 @@ static void set_time(json_t *rec, const char *name, int64_t t)
 	json_object_set_new(rec, name, json_string(s));
 }
 
+/*
+ * A new ticket whose contract is not said works under its company's
+ * contract when the company has exactly one active contract today; with
+ * none or several, nobody guesses.
+ */
+static int only_contract(struct resource_ctx *ctx, json_t *rec)
+{
+	char today[TIME_RFC3339_LEN];
+	time_format(ctx->now, today);
+	today[10] = '\0';
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st,
+			"SELECT MIN(id), COUNT(*) FROM contracts WHERE company_id = ?"
+			" AND status = 'active' AND archived_at IS NULL AND starts_on <= ?"
+			" AND (ends_on IS NULL OR ends_on >= ?)",
+			"iss", (int64_t)json_integer_value(json_object_get(rec, "company_id")), today,
+			today);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_OK : rc;
+	if (db_col_int(st, 1) == 1)
+		json_object_set_new(rec, "contract_id", json_integer(db_col_int(st, 0)));
+	db_done(st);
+	return RC_OK;
+}
+
 /* The SLA policy: the contract's, else the default one (or none). */
 static int resolve_policy(struct resource_ctx *ctx, json_t *rec)
 {
@@ -264,6 +289,11 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		if (rc != RC_OK)
 			return rc;
 		json_object_set_new(rec, "number", json_string(number));
+		if (!json_object_get(rec, "contract_id")) {
+			rc = only_contract(ctx, rec);
+			if (rc != RC_OK)
+				return rc;
+		}
 		if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
 			json_object_set_new(rec, "status", json_string("assigned"));
 		/* the old status string went with the replaced value */
@@ -860,24 +890,45 @@ const struct resource ticket_note_resource = {
 
 /* Time entries ------------------------------------------------------------ */
 
+static const char *const time_kinds[] = { "ticket", "travel", "admin", "training", NULL };
+
 static const struct field time_entry_fields[] = {
-	FIELD_REF("ticket_id", F_REQUIRED | F_FILTER, &ticket_resource),
+	{ .name = "ticket_id", .type = FT_REF, .ref = &ticket_resource, .flags = F_FILTER,
+	  .doc = "The ticket worked on; required for kind ticket, none for the other kinds." },
 	/* a technician logs only their own; managers anyone's */
 	FIELD_REF("user_id", F_FILTER | F_NOT_NULL, &user_resource),
-	FIELD_REF("work_type_id", F_REQUIRED | F_FILTER, &work_type_resource),
+	{ .name = "work_type_id", .type = FT_REF, .ref = &work_type_resource, .flags = F_FILTER,
+	  .doc = "Required for kind ticket: it sets the rate (and whether it bills)." },
 	FIELD_TIME("started_at", F_FILTER | F_SORT | F_NOT_NULL),
 	FIELD_INT("minutes", F_REQUIRED, 1, 1440),
-	FIELD_BOOL("billable", F_FILTER, NULL),
+	{ .name = "billable", .type = FT_BOOL, .flags = F_FILTER,
+	  .doc = "Default the work type's; time not on a ticket never bills." },
 	FIELD_TEXT("notes", 0, 0, 10000),
+	{ .name = "kind", .type = FT_ENUM, .flags = F_FILTER, .enum_values = time_kinds,
+	  .dflt = "\"ticket\"",
+	  .doc = "ticket (work on a ticket), or time that counts for utilisation but never "
+		 "bills: travel, admin, training." },
 	FIELD_INT("invoice_id", F_READ_ONLY | F_FILTER, 0, 0),
+	{ .name = "approved_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "When a manager approved it (settings time_approval: only approved time bills)." },
+	FIELD_REF("approved_by_id", F_READ_ONLY | F_FILTER, &user_resource),
 	FIELD_END
 };
 
 static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			      json_t *errors)
 {
-	if (cur && !json_is_null(json_object_get(cur, "invoice_id"))) {
+	/* what an invoice billed or a manager approved does not change (the server's
+	   own writes, releasing or approving it, do) */
+	if (cur && !ctx->trusted && !ctx->action &&
+	    !json_is_null(json_object_get(cur, "invoice_id"))) {
 		resource_error(errors, "invoice_id", "the entry is invoiced and cannot change");
+		return RC_CONFLICT;
+	}
+	if (cur && !ctx->trusted && !ctx->action &&
+	    !json_is_null(json_object_get(cur, "approved_at"))) {
+		resource_error(errors, "approved_at", "the entry is approved: a manager takes the"
+						      " approval back (unapprove) before it changes");
 		return RC_CONFLICT;
 	}
 	if (!cur) {
@@ -892,6 +943,24 @@ static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_
 			set_time(rec, "started_at", ctx->now - 60 * json_integer_value(
 							      json_object_get(rec, "minutes")));
 	}
+	bool on_ticket = strcmp(str(rec, "kind"), "ticket") == 0;
+	if (!on_ticket) {
+		if (json_is_integer(json_object_get(rec, "ticket_id")))
+			resource_error(errors, "ticket_id",
+				       arena_printf(ctx->arena, "%s time is not on a ticket",
+						    str(rec, "kind")));
+		if (json_is_true(json_object_get(rec, "billable")) &&
+		    (!cur || !json_is_true(json_object_get(cur, "billable"))))
+			resource_error(errors, "billable", "time not on a ticket never bills");
+		json_object_set_new(rec, "billable", json_false());
+		return RC_OK;
+	}
+	if (!json_is_integer(json_object_get(rec, "ticket_id")))
+		resource_error(errors, "ticket_id", "is required for time on a ticket");
+	if (!json_is_integer(json_object_get(rec, "work_type_id")))
+		resource_error(errors, "work_type_id", "is required for time on a ticket");
+	if (json_array_size(errors))
+		return RC_OK;
 	if (!json_is_boolean(json_object_get(rec, "billable"))) {
 		/* the work type decides unless the entry says */
 		struct db_stmt *st;
@@ -904,6 +973,8 @@ static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_
 			return rc;
 		}
 	}
+	if (ctx->trusted || ctx->action)
+		return RC_OK;	/* releasing, approving or moving: not the technician logging */
 	int rc;
 	const char *status = ticket_status(ctx, json_integer_value(json_object_get(rec, "ticket_id")),
 					   &rc);
@@ -916,6 +987,42 @@ static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_
 	return RC_OK;
 }
 
+static int approve(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
+		   json_t *errors)
+{
+	if (!json_is_null(json_object_get(cur, "approved_at")))
+		return RC_OK;	/* approved already: nothing to do */
+	set_time(rec, "approved_at", ctx->now);
+	json_object_set_new(rec, "approved_by_id", ctx->actor->user_id
+						       ? json_integer(ctx->actor->user_id)
+						       : json_null());
+	return RC_OK;
+}
+
+static int unapprove(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+		     const json_t *body, json_t *errors)
+{
+	if (!json_is_null(json_object_get(cur, "invoice_id"))) {
+		resource_error(errors, "invoice_id", "the entry is invoiced: its approval stands");
+		return RC_CONFLICT;
+	}
+	json_object_set_new(rec, "approved_at", json_null());
+	json_object_set_new(rec, "approved_by_id", json_null());
+	return RC_OK;
+}
+
+const struct resource_action time_approve = {
+	.name = "approve", .roles = ROLE_ADMIN | ROLE_MANAGER, .event = "approved",
+	.apply = approve, .summary = "Approve the time (with settings time_approval, only approved time bills)",
+};
+const struct resource_action time_unapprove = {
+	.name = "unapprove", .roles = ROLE_ADMIN | ROLE_MANAGER, .event = "unapproved",
+	.apply = unapprove, .summary = "Take an approval back (until the time is invoiced)",
+};
+
+static const struct resource_action *const time_entry_actions[] = { &time_approve,
+								   &time_unapprove, NULL };
+
 const struct resource time_entry_resource = {
 	.name = "time-entries",
 	.singular = "time entry",
@@ -926,7 +1033,9 @@ const struct resource time_entry_resource = {
 	.company_via = "ticket_id",
 	.owner_field = "user_id",
 	.any_owner_roles = ROLE_ADMIN | ROLE_MANAGER,
-	.doc = "Time worked on tickets.",
+	.actions = time_entry_actions,
+	.doc = "Time worked: on tickets (billed by the contract's rules), and travel, admin and "
+	       "training time that counts for utilisation only.",
 };
 
 /* History ----------------------------------------------------------------- */

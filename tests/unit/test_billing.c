@@ -1119,7 +1119,7 @@ static void zero_minutes_on_a_block_still_make_a_line(void **state)
 	assert_int_equal(only(&pl)->lines[0].amount, 0);
 }
 
-static void block_purchase_billed_once_by_the_run_holding_its_start(void **state)
+static void block_purchase_billed_once_by_the_first_run_reaching_its_start(void **state)
 {
 	(void)state;
 	struct bill_input in = input();
@@ -1129,13 +1129,13 @@ static void block_purchase_billed_once_by_the_run_holding_its_start(void **state
 	in.ncontracts = 1;
 	struct bill_plan pl = plan(&in);
 	assert_int_equal(pl.ninvoices, 0);
-	/* a later run, its start not in the period: not billed there either */
+	/* a later run, its start before the period, and the block not billed yet: it is now */
 	c.block_purchase_billed = false;
 	in.from = day(2027, 1, 1);
 	in.to = day(2027, 1, 31);
 	pl = plan(&in);
-	assert_int_equal(pl.ninvoices, 0);
-	/* nor by an earlier one */
+	assert_int_equal(only(&pl)->lines[0].rule, RULE_BLOCK_PURCHASE);
+	/* never by an earlier one */
 	in.from = day(2026, 11, 1);
 	in.to = day(2026, 11, 30);
 	pl = plan(&in);
@@ -1673,7 +1673,7 @@ int main(void)
 		cmocka_unit_test(overage_without_an_overage_rate_is_at_the_entrys_rate),
 		cmocka_unit_test(block_is_drawn_in_the_order_worked),
 		cmocka_unit_test(zero_minutes_on_a_block_still_make_a_line),
-		cmocka_unit_test(block_purchase_billed_once_by_the_run_holding_its_start),
+		cmocka_unit_test(block_purchase_billed_once_by_the_first_run_reaching_its_start),
 		cmocka_unit_test(additions_fixed_and_per_device),
 		cmocka_unit_test(additions_prorated_with_the_fee),
 		cmocka_unit_test(additions_bill_monthly_on_any_contract),
