@@ -266,8 +266,8 @@ static void body(struct doc *d, void *arg)
 
 /* ---- the entry point ---- */
 
-int quote_pdf_render(const json_t *quote, const json_t *company,
-		     const struct quote_pdf_firm *firm, struct buf *out, char *err, size_t errlen)
+int quote_pdf_render(const json_t *quote, const json_t *company, const struct doc_firm *firm,
+		     struct buf *out, char *err, size_t errlen)
 {
 	if (!json_is_object(quote)) {
 		if (err && errlen)
@@ -291,14 +291,7 @@ int quote_pdf_render(const json_t *quote, const json_t *company,
 	else
 		snprintf(ident, sizeof(ident), "%s", q.number);
 
-	struct doc_firm letterhead = { 0 };
-	if (firm)
-		letterhead = (struct doc_firm){
-			.name = firm->name, .address = firm->address, .phone = firm->phone,
-			.email = firm->email, .website = firm->website,
-			.logo_png = firm->logo_png, .logo_len = firm->logo_len,
-		};
-	struct doc_info info = { .firm = &letterhead, .title = title, .ident = ident };
+	struct doc_info info = { .firm = firm, .title = title, .ident = ident };
 	return doc_render(&info, body, &q, out, err, errlen);
 }
 

@@ -163,7 +163,7 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
-static const struct quote_pdf_firm letterhead = {
+static const struct doc_firm letterhead = {
 	.name = "Northwind IT Services",
 	.address = "1200 Harbor Boulevard, Suite 400\nSpringfield, IL 62701",
 	.phone = "+1 217 555 0100",
@@ -199,7 +199,7 @@ static void renders_small_quote(void **state)
 	(void)state;
 	struct buf png, out;
 	make_png(&png);
-	struct quote_pdf_firm firm = letterhead;
+	struct doc_firm firm = letterhead;
 	firm.logo_png = (const unsigned char *)png.data;
 	firm.logo_len = png.len;
 	json_t *quote = parse(small_quote);
@@ -410,7 +410,7 @@ static void renders_bare_quote(void **state)
 {
 	(void)state;
 	static const unsigned char garbage[] = "\x89PNG\r\n\x1a\nthis is not really a png at all";
-	struct quote_pdf_firm firm = { .logo_png = garbage, .logo_len = sizeof(garbage) };
+	struct doc_firm firm = { .logo_png = garbage, .logo_len = sizeof(garbage) };
 	json_t *quote = parse("{\"number\": \"Q-000007\"}");
 	struct buf out;
 	char err[128] = "";
@@ -502,7 +502,7 @@ static void bad_logos_are_skipped(void **state)
 		{ (const unsigned char *)png.data, 0 },
 	};
 	for (size_t i = 0; i < sizeof(logos) / sizeof(logos[0]); i++) {
-		struct quote_pdf_firm firm = letterhead;
+		struct doc_firm firm = letterhead;
 		firm.logo_png = logos[i].data;
 		firm.logo_len = logos[i].len;
 		buf_init(&out, 0);
