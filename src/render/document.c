@@ -226,7 +226,12 @@ static void fill(struct doc *p, double x, double y, double w, double h, double r
 
 static void table_head(struct doc *p);
 
-/* The stamp ("VOID") large and pale across the page, under what comes after it. */
+/*
+ * The stamp ("VOID") large and pale across the page, under what comes
+ * after it. It is drawn as outlines, not text: rotated letters would be
+ * read by text extractors and screen readers into the middle of the lines
+ * around them, so the document says it in words elsewhere.
+ */
 static void stamp(struct doc *p)
 {
 	const char *s = p->info->stamp;
@@ -235,13 +240,18 @@ static void stamp(struct doc *p)
 	PangoLayout *l = text_new(p, ST_STAMP, s, 0, PANGO_ALIGN_LEFT);
 	int w, h;
 	pango_layout_get_size(l, &w, &h);
+	/* a longer word is made smaller to stay on the page */
+	double fit = w > 0 ? 0.7 * hypot(PAGE_W, PAGE_H) / pango_units_to_double(w) : 1;
 	cairo_save(p->cr);
 	cairo_translate(p->cr, PAGE_W / 2, PAGE_H / 2);
-	cairo_rotate(p->cr, -atan2(PAGE_H, PAGE_W) / 1.5);
+	cairo_rotate(p->cr, -atan2(PAGE_H, PAGE_W) / 1.5);	/* rising, about 36 degrees */
+	if (fit < 1)
+		cairo_scale(p->cr, fit, fit);
 	cairo_set_source_rgba(p->cr, styles[ST_STAMP].r, styles[ST_STAMP].g, styles[ST_STAMP].b,
 			      0.16);
 	cairo_move_to(p->cr, -pango_units_to_double(w) / 2, -pango_units_to_double(h) / 2);
-	pango_cairo_show_layout(p->cr, l);
+	pango_cairo_layout_path(p->cr, l);
+	cairo_fill(p->cr);
 	cairo_restore(p->cr);
 	g_object_unref(l);
 }

@@ -44,7 +44,8 @@ struct doc_info {
 	const struct doc_firm *firm;	/* letterhead and footer; NULL: none */
 	const char *title;		/* the PDF's title metadata: "Quote Q-000045" */
 	const char *ident;		/* the footer's: "Q-000045 rev 2" */
-	const char *stamp;		/* large and pale across every page: "VOID" */
+	const char *stamp;		/* large and pale across every page: "VOID" (as
+					   outlines: not in the text, say it there too) */
 };
 
 /* One pass of a rendering, given to the body; opaque. */
