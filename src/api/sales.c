@@ -77,7 +77,7 @@ static int reply_pdf(struct http_req *req, struct resource_ctx *ctx, json_t *quo
 		     json_integer_value(json_object_get(quote, "company_id")), &company);
 	if (resource_get(ctx, &settings_resource, SETTINGS_ID, &s) != RC_OK)
 		return -1;
-	struct quote_pdf_firm firm = {
+	struct doc_firm firm = {
 		.name = json_string_value(json_object_get(s, "firm_name")),
 		.address = json_string_value(json_object_get(s, "address")),
 		.phone = json_string_value(json_object_get(s, "phone")),

@@ -2,26 +2,18 @@
  * pdf.h - a quote as a clean, paginated PDF (cairo + pango).
  *
  * The renderer knows no database and no HTTP: it takes the quote as the
- * API returns it and the firm's letterhead, and writes PDF bytes.
+ * API returns it and the firm's letterhead, and writes PDF bytes. The
+ * layout is the firm's document layout, shared with invoices
+ * (render/document.h); what is particular to quotes is here.
  */
 #ifndef SERVIO_QUOTES_PDF_H
 #define SERVIO_QUOTES_PDF_H
 
 #include "core/buf.h"
+#include "render/document.h"
 
 #include <jansson.h>
 #include <stddef.h>
-
-/* The firm's letterhead, from the settings. Any member may be NULL. */
-struct quote_pdf_firm {
-	const char *name;
-	const char *address;		/* may hold newlines */
-	const char *phone;
-	const char *email;
-	const char *website;
-	const unsigned char *logo_png;	/* PNG bytes, or NULL */
-	size_t logo_len;
-};
 
 /*
  * Renders quote (a JSON object as GET /api/v1/quotes/{id} returns it:
@@ -34,7 +26,7 @@ struct quote_pdf_firm {
  * (may be NULL). The member "version" is the record's edit counter and is
  * not printed. Absent, null or mistyped members are left out; a logo that
  * is not a readable PNG is left out. Money is printed as the quote gives
- * it, never recomputed (except a line without an amount).
+ * it, never recomputed (except a line without an amount). All borrowed.
  *
  * Appends the PDF to out and returns 0, or returns -1 with a lowercase
  * message in err ("pdf larger than the buffer cap", "cannot render the
@@ -43,14 +35,13 @@ struct quote_pdf_firm {
  * at once; nothing is kept between calls but pango's and fontconfig's
  * font caches.
  */
-int quote_pdf_render(const json_t *quote, const json_t *company,
-		     const struct quote_pdf_firm *firm, struct buf *out, char *err, size_t errlen);
+int quote_pdf_render(const json_t *quote, const json_t *company, const struct doc_firm *firm,
+		     struct buf *out, char *err, size_t errlen);
 
 /*
- * Releases the process-wide font caches (pango's font map of the calling
- * thread, then fontconfig) so a leak checker sees none of them at exit.
- * Optional; call once, at exit, after every thread that rendered has
- * finished (their own font maps go with them). Never needed for correctness.
+ * doc_cleanup(), under the name the server has always called at exit:
+ * releases the font caches every document shares. Optional, once, at
+ * exit, after every rendering thread has finished.
  */
 void quote_pdf_cleanup(void);
 
