@@ -42,6 +42,23 @@ int api_resource_get(struct http_req *req);
 int api_resource_list(struct http_req *req);
 /* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
 int api_quote_get(struct http_req *req);
+/* billing.c: GET /invoices/:id, or its PDF for /invoices/:id.pdf. */
+int api_invoice_get(struct http_req *req);
+
+/*
+ * documents.c: the id of a ":id" that ends in ".pdf" (0 when the rest is
+ * not an id), or -1 when it does not end so (the record's JSON is asked).
+ */
+int64_t api_pdf_id(const struct http_req *req);
+/* Renders doc (borrowed) with the firm's letterhead and replies it as filename. */
+struct doc_firm;
+struct buf;
+typedef int (*api_pdf_render)(const json_t *doc, const json_t *company,
+			      const struct doc_firm *firm, struct buf *out, char *err,
+			      size_t errlen);
+struct resource_ctx;
+int api_reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *doc,
+		  api_pdf_render render, const char *filename);
 /*
  * resources.c: POST /{resource}/{id}/{action} for every action of the
  * resources of the route table that has roles. Returns 0 and a heap table

@@ -1,5 +1,5 @@
 /*
- * billing.c - getting paid over HTTP (the invoice, payment and credit note
+ * billing.c - getting paid over HTTP (GET /invoices/:id.pdf is the invoice's document) (the invoice, payment and credit note
  * records are resource routes in resources.c; their actions, issue, void,
  * credit, renew, approve, are generated from the action tables):
  *
@@ -18,6 +18,7 @@
 
 #include "auth/auth.h"
 #include "billing/billing.h"
+#include "billing/pdf.h"
 #include "core/timeutil.h"
 #include "resource/resource.h"
 
@@ -208,6 +209,42 @@ static int export_h(struct http_req *req)
 			arena_printf(&req->arena, "attachment; filename=\"%s\"", name));
 	http_set_header(req, "Cache-Control", "no-store");
 	return http_reply_text(req, 200, type, text, len);
+}
+
+/* GET /invoices/:id, and /invoices/:id.pdf for the document (with its payments). */
+int api_invoice_get(struct http_req *req)
+{
+	int64_t id = api_pdf_id(req);
+	if (id < 0)
+		return api_resource_get(req);
+	struct resource_ctx ctx;
+	if (!api_no_query_or_reply(req))
+		return 0;
+	if (!id)
+		return http_reply_problem(req, 404, "not-found", NULL, "no invoice with id \"%s\"",
+					  http_param(req, "id"));
+	if (!api_ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *inv;
+	int rc = resource_get(&ctx, &invoice_resource, id, &inv);
+	if (rc != RC_OK)
+		return api_reply_result(req, rc, NULL, NULL, 200, "invoice", id);
+	struct resource_query q;
+	const char *err;
+	json_t *payments;
+	const char *next;
+	struct resource_ctx on = ctx;
+	on.parent_id = id;
+	if (resource_query_parse(&payment_resource, 0, NULL, 0, &q, &req->arena, &err) < 0)
+		return -1;
+	q.limit = 200;
+	if (resource_list(&on, &payment_resource, &q, &payments, &next) == RC_OK)
+		json_object_set(inv, "payments", payments);
+	const char *number = json_string_value(json_object_get(inv, "number"));
+	return api_reply_pdf(req, &ctx, inv, invoice_pdf_render,
+			     number ? arena_printf(&req->arena, "%s.pdf", number)
+				    : arena_printf(&req->arena, "draft-invoice-%lld.pdf",
+						   (long long)id));
 }
 
 #define BILLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_BILLING)

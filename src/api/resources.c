@@ -581,7 +581,8 @@ static const struct http_route routes[] = {
 	/* getting paid: drafts are edited and discarded; issued invoices only act */
 	{ "GET", "/api/v1/invoices", res_list, COMMERCIAL, 0, &invoice_resource },
 	{ "POST", "/api/v1/invoices", res_create, BILLERS, 0, &invoice_resource },
-	{ "GET", "/api/v1/invoices/:id", res_get, COMMERCIAL, 0, &invoice_resource },
+	/* GET /invoices/:id also answers /invoices/:id.pdf */
+	{ "GET", "/api/v1/invoices/:id", api_invoice_get, COMMERCIAL, 0, &invoice_resource },
 	{ "PATCH", "/api/v1/invoices/:id", res_update, BILLERS, 0, &invoice_resource },
 	{ "DELETE", "/api/v1/invoices/:id", invoice_discard, BILLERS, HTTP_RAW_BODY,
 	  &invoice_resource },

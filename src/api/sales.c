@@ -70,68 +70,27 @@ static int settings_patch(struct http_req *req)
 /* Quotes ------------------------------------------------------------------ */
 
 /* Renders a quote's PDF and replies it. */
-static int reply_pdf(struct http_req *req, struct resource_ctx *ctx, json_t *quote)
+static int reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *quote)
 {
-	json_t *company = NULL, *s = NULL;
-	resource_get(ctx, &company_resource,
-		     json_integer_value(json_object_get(quote, "company_id")), &company);
-	if (resource_get(ctx, &settings_resource, SETTINGS_ID, &s) != RC_OK)
-		return -1;
-	struct doc_firm firm = {
-		.name = json_string_value(json_object_get(s, "firm_name")),
-		.address = json_string_value(json_object_get(s, "address")),
-		.phone = json_string_value(json_object_get(s, "phone")),
-		.email = json_string_value(json_object_get(s, "email")),
-		.website = json_string_value(json_object_get(s, "website")),
-	};
-	unsigned char *logo = NULL;
-	if (settings_logo(s, &logo, &firm.logo_len) == 0)
-		firm.logo_png = logo;
-	struct buf out;
-	buf_init(&out, 32u * 1024 * 1024);
-	char err[256];
-	int rc = quote_pdf_render(quote, company, &firm, &out, err, sizeof(err));
-	const char *number = arena_strdup(&req->arena,
-					  json_string_value(json_object_get(quote, "number")));
-	const char *disposition = arena_printf(
-		&req->arena, "inline; filename=\"%s-rev%lld.pdf\"", number ? number : "quote",
-		(long long)json_integer_value(json_object_get(quote, "revision")));
-	xfree(logo);
-	if (rc < 0) {
-		buf_release(&out);
-		log_error("request %s: cannot render the pdf of quote %s: %s", req->id,
-			  number ? number : "?", err);
-		return -1;
-	}
-	http_set_header(req, "Content-Disposition", disposition);
-	/* a document, no page: it may only be framed by our own UI's preview */
-	http_set_header(req, "X-Frame-Options", "SAMEORIGIN");
-	http_set_header(req, "Content-Security-Policy",
-			"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'");
-	rc = http_reply_text(req, 200, "application/pdf", buf_str(&out), out.len);
-	buf_release(&out);
-	return rc;
+	const char *number = json_string_value(json_object_get(quote, "number"));
+	return api_reply_pdf(req, ctx, quote, quote_pdf_render,
+			     arena_printf(&req->arena, "%s-rev%lld.pdf", number ? number : "quote",
+					  (long long)json_integer_value(
+						  json_object_get(quote, "revision"))));
 }
 
 /* GET /quotes/:id, and /quotes/:id.pdf for the document. */
 static int quote_get(struct http_req *req)
 {
-	const char *p = http_param(req, "id");
-	size_t n = p ? strlen(p) : 0;
-	if (n <= 4 || strcmp(p + n - 4, ".pdf") != 0)
+	int64_t id = api_pdf_id(req);
+	if (id < 0)
 		return api_resource_get(req);
-	char digits[24];
-	int64_t id = 0;
-	if (n - 4 < sizeof(digits)) {
-		memcpy(digits, p, n - 4);
-		digits[n - 4] = '\0';
-		id = api_parse_id(digits);
-	}
 	struct resource_ctx ctx;
 	if (!api_no_query_or_reply(req))
 		return 0;
 	if (!id)
-		return http_reply_problem(req, 404, "not-found", NULL, "no quote with id \"%s\"", p);
+		return http_reply_problem(req, 404, "not-found", NULL, "no quote with id \"%s\"",
+					  http_param(req, "id"));
 	if (!api_ctx_or_reply(req, &ctx))
 		return 0;
 	json_t *q;

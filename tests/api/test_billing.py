@@ -140,6 +140,13 @@ class TestTimeAndMaterials(BillingCase):
         self.assertEqual(issued["status"], "issued")
         self.assertEqual(issued["due_on"] > issued["issued_on"], True)
         self.assertProblem(self.act("invoices/%d/issue" % made["id"], expect=None), 409)
+        # its document: every line's explanation on it
+        status, headers, pdf = self.admin.get("/api/v1/invoices/%d.pdf" % made["id"])
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "application/pdf")
+        self.assertIn(issued["number"], headers["content-disposition"])
+        self.assertProblem(self.admin.get("/api/v1/invoices/99999999.pdf"), 404)
+        self.assertProblem(self.tech.get("/api/v1/invoices/%d.pdf" % made["id"]), 403)
         etag = self.admin.get("/api/v1/invoices/%d" % made["id"])[1]["etag"]
         self.assertProblem(self.admin.patch("/api/v1/invoices/%d" % made["id"],
                                             {"notes": "changed"}, headers={"If-Match": etag}),
