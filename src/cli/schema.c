@@ -72,7 +72,8 @@ struct named {
 	char name[NAME_LEN];
 	const struct field *members;	/* objects */
 	bool computed;
-	const char *doc;		/* the first field's that names it */
+	const char *doc;		/* enums: the doc of the first field that names it */
+	char about[256];		/* objects: whose they are ("One of the lines of a quote.") */
 };
 
 struct gen {
@@ -194,12 +195,12 @@ static bool name_taken(const struct gen *g, const char *name)
 
 /*
  * Names the enums and objects of a field table for owner ("Ticket",
- * "QuoteLine", "TicketEscalate"), depth first. Returns 0, or -1 when a
- * name is taken by another schema, a table is longer than MAX_MEMBERS or
- * the table of names is full (logged).
+ * "QuoteLine", "TicketEscalate") in whose ("a ticket": whose records they are),
+ * depth first. Returns 0, or -1 when a name is taken by another schema, a
+ * table is longer than MAX_MEMBERS or the table of names is full (logged).
  */
-static int name_fields(struct gen *g, const char *owner, const struct field *fields,
-		       bool computed)
+static int name_fields(struct gen *g, const char *owner, const char *whose,
+		       const struct field *fields, bool computed)
 {
 	int count = 0;
 	while (fields[count].name)
@@ -239,8 +240,13 @@ static int name_fields(struct gen *g, const char *owner, const struct field *fie
 		nm->members = f->items;
 		nm->computed = computed || f->flags & F_COMPUTED;
 		nm->doc = f->doc;
+		snprintf(nm->about, sizeof(nm->about), "%s `%s` of %s.",
+			 f->type == FT_OBJECTS ? "One of the" : "The", f->name, whose);
 		g->nnamed++;
-		if (nm->kind == NAMED_OBJECT && name_fields(g, nm->name, f->items, nm->computed) < 0)
+		char mine[NAME_LEN + 8];
+		snprintf(mine, sizeof(mine), "a `%s`", nm->name);
+		if (nm->kind == NAMED_OBJECT &&
+		    name_fields(g, nm->name, mine, f->items, nm->computed) < 0)
 			return -1;
 	}
 	return 0;
@@ -295,13 +301,18 @@ static int collect(struct gen *g)
 	for (int i = 0; i < g->nres; i++) {
 		struct gen_resource *gr = &g->res[i];
 		gr->first_named = g->nnamed;
-		if (name_fields(g, gr->type, gr->res->fields, false) < 0)
+		char whose[NAME_LEN + 8];
+		snprintf(whose, sizeof(whose), "%s %s", article(gr->res->singular), gr->res->singular);
+		if (name_fields(g, gr->type, whose, gr->res->fields, false) < 0)
 			return -1;
 		for (int k = 0; k < gr->nactions; k++) {
 			char owner[NAME_LEN];
 			snprintf(owner, sizeof(owner), "%s", gr->type);
 			pascal(owner, sizeof(owner), gr->actions[k]->name);
-			if (gr->actions[k]->body && name_fields(g, owner, gr->actions[k]->body, false) < 0)
+			char body[NAME_LEN + 32];
+			snprintf(body, sizeof(body), "the body of %s", owner);
+			if (gr->actions[k]->body &&
+			    name_fields(g, owner, body, gr->actions[k]->body, false) < 0)
 				return -1;
 		}
 		gr->end_named = g->nnamed;
@@ -713,8 +724,7 @@ static void emit_named(struct gen *g, const struct named *nm)
 		return;
 	}
 	line(g, 3, "type: object");
-	if (nm->doc)
-		text(g, 3, "description", nm->doc);
+	text(g, 3, "description", nm->about);
 	const char *req[MAX_MEMBERS];
 	int n = 0;
 	for (const struct field *f = nm->members; f->name; f++)
@@ -1166,7 +1176,9 @@ static void ts_member(struct gen *g, const struct gen_resource *gr, const struct
 static void ts_named(struct gen *g, const struct named *nm)
 {
 	buf_addch(&g->out, '\n');
-	if (nm->doc)
+	if (nm->kind == NAMED_OBJECT)
+		ts_comment(g, 0, nm->about);
+	else if (nm->doc)
 		ts_comment(g, 0, nm->doc);
 	if (nm->kind == NAMED_ENUM) {
 		buf_addf(&g->out, "export const %sValues = [", nm->name);

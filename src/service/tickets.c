@@ -978,9 +978,10 @@ static const struct field event_fields[] = {
 	  .doc = "The ticket (from the path)." },
 	FIELD_TIME("at", F_READ_ONLY | F_FILTER | F_SORT),
 	{ .name = "kind", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1, .max = 40,
-	  .doc = "What happened: `created`, `escalation`, `public_note`, `merged_into`, "
-		 "`merged_from`, `reopen`, `autoclose`, `assignment_override`, a change of "
-		 "status, …" },
+	  .doc = "What happened: `created`; a change of `status`, `priority`, `kind`, `tier`, "
+		 "`assignee` or `contract` (from_value, to_value); `escalation`, `reopen`, "
+		 "`autoclose` (the request in detail); `merged_into`, `merged_from`, "
+		 "`public_note`, `assignment_override`, `sla_warning`." },
 	FIELD_TEXT("from_value", F_READ_ONLY, 0, 0),
 	FIELD_TEXT("to_value", F_READ_ONLY, 0, 0),
 	FIELD_REF("actor_id", F_READ_ONLY | F_FILTER, &user_resource),
