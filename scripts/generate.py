@@ -94,7 +94,7 @@ def main():
             servio(program, "typescript"),
         os.path.join(SOURCE_DIR, "web", "src", "lib", "roles.gen.ts"): servio(program, "roles"),
     }
-    stale = []
+    stale, written = [], 0
     for path, text in files.items():
         try:
             with open(path, encoding="utf-8") as f:
@@ -113,13 +113,14 @@ def main():
         else:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
+            written += 1
             print("generate: wrote %s" % name)
     if stale:
         print("\ngenerate: %s differ%s from what %s makes from the tables: run \"make generate\""
               " and commit the result" % (", ".join(stale), "s" if len(stale) == 1 else "",
                                           program))
         return 1
-    if check:
+    if check or not written:
         print("generate: the generated files are current")
     return 0
 

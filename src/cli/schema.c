@@ -265,9 +265,7 @@ static struct gen_resource *resource_of(struct gen *g, const struct resource *re
 	memset(gr, 0, sizeof(*gr));
 	gr->res = res;
 	pascal(gr->type, sizeof(gr->type), res->singular);
-	char word[NAME_LEN];
-	pluralize(word, sizeof(word), gr->type);
-	snprintf(gr->types, sizeof(gr->types), "%s", word);
+	pluralize(gr->types, sizeof(gr->types), gr->type);
 	pluralize(gr->plural, sizeof(gr->plural), res->singular);
 	return gr;
 }
@@ -545,7 +543,12 @@ static void thousandths(struct gen *g, int64_t v)
 
 /* OpenAPI: one field ----------------------------------------------------- */
 
-/* The characters the engine refuses in text (line breaks and tabs allowed in long text). */
+/*
+ * The engine's checks of text (value_ok in resource/validate.c) as a
+ * pattern: no control characters, but line breaks and tabs in text longer
+ * than 200 characters; not only blanks when at least one character is
+ * needed. Kept in step with validate.c by hand.
+ */
 static const char *text_pattern(const struct field *f)
 {
 	bool blanks = f->min >= 1;	/* "must not be blank" */
@@ -681,7 +684,8 @@ static void field_schema(struct gen *g, int depth, const struct gen_resource *gr
 		break;
 	case FT_JSON:
 	case FT__MAX:
-		break;		/* any JSON value */
+		line(g, depth, "type: [object, array, string, number, boolean, 'null']");
+		break;
 	}
 	if (f->dflt && where != IN_RECORD && where != IN_COMPUTED)
 		line(g, depth, "default: %s", f->dflt);
@@ -703,12 +707,7 @@ static void property(struct gen *g, int depth, const struct gen_resource *gr,
 		     const struct field *f, enum place where)
 {
 	line(g, depth, "%s:", f->name);
-	size_t before = g->out.len;
 	field_schema(g, depth + 1, gr, f, where);
-	if (g->out.len == before) {	/* any JSON value: the empty schema */
-		g->out.len -= 1;	/* the newline after the key */
-		buf_addstr(&g->out, " {}\n");
-	}
 }
 
 /* OpenAPI: schemas ------------------------------------------------------- */
