@@ -15,7 +15,9 @@ offender:
   * every list operation (one that takes an XSort parameter) names all the
     parameters generated for its resource (XFilter..., XQ, XSort: "servio
     schema openapi" makes them from the field table), so a new filter field
-    cannot be left out of the route's documentation.
+    cannot be left out of the route's documentation, and for records with
+    the engine's record columns (X is a Record) archived and the
+    created_at/updated_at bounds.
 
 No server is started and no database is needed. Standard library only: the
 YAML is read by a small line-based reader that relies on the document's
@@ -334,6 +336,7 @@ class OpenApiTest(unittest.TestCase):
         components = self.outline.root.child("components")
         section = components.child("parameters") if components else None
         defined = [c.key for c in section.children] if section else []
+        schemas = components.child("schemas") if components else None
         prefix = "#/components/parameters/"
         problems, lists = [], 0
         for (method, path), op in sorted(self.ops.items()):
@@ -348,6 +351,11 @@ class OpenApiTest(unittest.TestCase):
             wanted = [d for d in defined
                       if d.startswith(kind + "Filter") or d in (kind + "Q", kind + "Sort")]
             wanted += ["FilterId", "Limit", "Cursor"]
+            # records with the engine's record columns also take archived= and their bounds
+            record = schemas.child(kind + "Members") or schemas.child(kind) if schemas else None
+            if record is not None and "#/components/schemas/Record" in self.refs_under(record):
+                wanted += ["CreatedAtBefore", "CreatedAtAfter", "UpdatedAtBefore",
+                           "UpdatedAtAfter", "Archived"]
             missing = [w for w in wanted if w not in named]
             if missing:
                 problems.append("%s %s (line %d) lacks %s" % (method, path, op.lineno,
