@@ -6,7 +6,7 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DATA_DIR ?= var
 
-.PHONY: all deps build run test test-deps fuzz bench clean web
+.PHONY: all deps build run test test-deps fuzz bench clean web generate
 
 all: build
 
@@ -33,6 +33,14 @@ fuzz: test-deps
 	@CC=clang cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DSERVIO_SANITIZE=ON >/dev/null
 	@cmake --build build-test -j $(JOBS)
 	@for f in build-test/fuzz_*; do echo "== $$f"; $$f -max_total_time=60 tests/fuzz/corpus/$$(basename $$f | sed 's/^fuzz_//') || exit 1; done
+
+# What is generated from the route and resource tables (servio schema): the
+# generated blocks of docs/openapi.yaml and web/src/lib/*.gen.ts. The test
+# lint.generated fails while they differ from what the tables make.
+generate: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j $(JOBS) --target servio
+	@scripts/generate.py build/servio
 
 bench: build
 	@scripts/deps.sh bench

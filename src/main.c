@@ -46,6 +46,7 @@ static const struct command {
 	{ "copy", cmd_copy, "copy the whole database to another (SQLite <-> PostgreSQL)" },
 	{ "demo", cmd_demo, "load a demo firm into an empty database" },
 	{ "routes", cmd_routes, "list the HTTP routes with the roles allowed" },
+	{ "schema", cmd_schema, "print the API's records as OpenAPI or TypeScript (make generate)" },
 	{ "version", cmd_version, "print the version" },
 };
 

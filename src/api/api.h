@@ -67,6 +67,17 @@ int api_reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *
 int api_action_routes(const struct http_route *table, size_t n, struct http_route **out,
 		      size_t *nout);
 
+struct resource;
+struct resource_action;
+/*
+ * resources.c: the resource a route serves through the engine (the
+ * generic list, get, create, patch, archive and restore handlers, and the
+ * action routes), or NULL for a route with a handler of its own. *action
+ * is the action of an action route, else NULL. For "servio schema".
+ */
+const struct resource *api_route_resource(const struct http_route *r,
+					   const struct resource_action **action);
+
 /*
  * Builds the whole route table once (heap, lives until exit).
  * Returns 0, or -1 when a group is malformed (logged).

@@ -453,6 +453,25 @@ static int res_act(struct http_req *req)
 	return api_reply_result(req, rc, rec, NULL, 200, a->res->singular, id);
 }
 
+const struct resource *api_route_resource(const struct http_route *r,
+					   const struct resource_action **action)
+{
+	static const http_handler generic[] = {
+		res_list, res_create, res_get, res_update, res_archive, res_restore,
+		api_resource_get, api_resource_list, api_quote_get,
+	};
+	*action = NULL;
+	if (r->handler == res_act) {
+		const struct api_action *a = r->data;
+		*action = a->action;
+		return a->res;
+	}
+	for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++)
+		if (r->handler == generic[i])
+			return r->data;
+	return NULL;
+}
+
 int api_action_routes(const struct http_route *table, size_t n, struct http_route **out,
 		      size_t *nout)
 {

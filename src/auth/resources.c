@@ -18,14 +18,21 @@ static const char *const staff_roles[] = { "admin", "manager", "technician", "sa
 					   "billing", NULL };
 
 static const struct field user_fields[] = {
-	FIELD_EMAIL("email", F_REQUIRED | F_FILTER | F_SORT),
+	{ .name = "email", .type = FT_EMAIL, .flags = F_REQUIRED | F_FILTER | F_SORT, .max = 254,
+	  .doc = "Unique, stored in lower case." },
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
-	FIELD_ENUM("role", F_REQUIRED | F_FILTER | F_SORT, staff_roles, NULL),
-	FIELD_BOOL("active", F_FILTER, "true"),
-	{ .name = "skills", .type = FT_STRINGS, .min = 50, .max = 60, .dflt = "[]" },
-	FIELD_BOOL("totp_enabled", F_READ_ONLY, NULL),
+	{ .name = "role", .type = FT_ENUM, .flags = F_REQUIRED | F_FILTER | F_SORT,
+	  .enum_values = staff_roles, .doc = "You cannot change your own role." },
+	{ .name = "active", .type = FT_BOOL, .flags = F_FILTER, .dflt = "true",
+	  .doc = "Deactivating ends the user's sessions; you cannot deactivate yourself." },
+	{ .name = "skills", .type = FT_STRINGS, .min = 50, .max = 60, .dflt = "[]",
+	  .doc = "What the user can do, for dispatch (for example `wifi`, `printers`)." },
+	{ .name = "totp_enabled", .type = FT_BOOL, .flags = F_READ_ONLY,
+	  .doc = "Whether the user signs in with a second factor." },
 	{ .name = "password", .type = FT_TEXT, .flags = F_REQUIRED | F_WRITE_ONLY, .min = 1,
-	  .max = 512 },
+	  .max = 512,
+	  .doc = "At least 10 characters (at most 512 bytes). Changing it ends the user's "
+		 "sessions." },
 	/* what an hour of the user's costs the firm: managers' business alone */
 	{ .name = "cost_rate", .type = FT_MONEY, .min = 0, .max = 100000000000,
 	  .hidden_from = ROLE_TECHNICIAN | ROLE_SALES | ROLE_BILLING,
@@ -174,16 +181,18 @@ const struct resource user_resource = {
 	.default_sort = "name",
 	.prepare = user_prepare,
 	.actions = user_actions,
-	.doc = "The firm's staff: who signs in, with which role and skills.",
+	.doc = "Staff users: who signs in, with which role.",
 };
 
 static const struct field certification_fields[] = {
-	FIELD_REF("user_id", F_READ_ONLY | F_FILTER, &user_resource),
+	{ .name = "user_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &user_resource, .doc = "The user (from the path)." },
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
 	FIELD_TEXT("issuer", F_FILTER, 1, 200),
 	FIELD_TEXT("number", 0, 1, 100),
 	FIELD_DATE("issued_on", F_SORT),
-	FIELD_DATE("expires_on", F_FILTER | F_SORT),
+	{ .name = "expires_on", .type = FT_DATE, .flags = F_FILTER | F_SORT,
+	  .doc = "Not before `issued_on`." },
 	FIELD_END
 };
 
@@ -205,6 +214,8 @@ const struct resource certification_resource = {
 	.check = certification_check,
 	.parent = &user_resource,
 	.parent_field = "user_id",
+	.doc = "A user's certifications, with expiry dates: dispatch checks them against a "
+	       "ticket's `required_certifications`.",
 };
 
 /*
@@ -213,14 +224,20 @@ const struct resource certification_resource = {
  * auth_token_revoke.
  */
 static const struct field token_fields[] = {
-	FIELD_REF("user_id", F_READ_ONLY | F_FILTER, &user_resource),
-	FIELD_TEXT("name", F_READ_ONLY | F_FILTER | F_SORT, 1, 100),
+	{ .name = "user_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &user_resource, .doc = "The user the token acts as." },
+	{ .name = "name", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER | F_SORT, .min = 1,
+	  .max = 100, .doc = "What it is for." },
 	/* the first characters after "svo_", to tell tokens apart */
-	FIELD_TEXT("prefix", F_READ_ONLY, 1, 20),
+	{ .name = "prefix", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 1, .max = 20,
+	  .doc = "The first characters after `svo_`, to tell tokens apart." },
 	FIELD_TIME("created_at", F_READ_ONLY | F_FILTER | F_SORT),
-	FIELD_TIME("last_used_at", F_READ_ONLY | F_SORT),
-	FIELD_TIME("expires_at", F_READ_ONLY | F_FILTER),
-	FIELD_TIME("revoked_at", F_READ_ONLY | F_FILTER),
+	{ .name = "last_used_at", .type = FT_TIME, .flags = F_READ_ONLY | F_SORT,
+	  .doc = "When it was last used; null before its first use." },
+	{ .name = "expires_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "When it stops working by itself; null: never." },
+	{ .name = "revoked_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "When it was revoked; null while it works." },
 	FIELD_END
 };
 
@@ -232,4 +249,5 @@ const struct resource api_token_resource = {
 	.default_sort = "-id",
 	.read_only = true,
 	.no_record_columns = true,
+	.doc = "API tokens, never with their secret or its hash.",
 };

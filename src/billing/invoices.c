@@ -454,7 +454,7 @@ static int issue(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const
 		resource_error(errors, "lines", "an invoice needs at least one line to be issued");
 		return RC_CONFLICT;
 	}
-	int64_t n, days;
+	int64_t n = 0, days = 0;
 	int rc = terms_days(ctx, cur, &days);
 	if (rc == RC_OK)
 		rc = db_next_gapless(ctx->db, "invoices", &n);

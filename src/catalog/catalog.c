@@ -25,16 +25,19 @@ void catalog_check_currency(const json_t *rec, const char *field, json_t *errors
 static const char *const product_kinds[] = { "equipment", "software", "service", NULL };
 
 static const struct field product_fields[] = {
-	FIELD_TEXT("sku", F_REQUIRED | F_FILTER | F_SORT, 1, 64),
+	{ .name = "sku", .type = FT_TEXT, .flags = F_REQUIRED | F_FILTER | F_SORT, .min = 1,
+	  .max = 64, .doc = "Unique." },
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
 	FIELD_ENUM("kind", F_REQUIRED | F_FILTER | F_SORT, product_kinds, NULL),
 	FIELD_TEXT("description", 0, 0, 10000),
 	FIELD_CURRENCY("currency"),
 	/* what the firm pays and charges: the office's business, not a technician's */
-	{ .name = "unit_cost", .type = FT_MONEY, .flags = F_SORT, .min = 0,
-	  .max = 1000000000000, .dflt = "0", .hidden_from = ROLE_TECHNICIAN },
+	{ .name = "unit_cost", .type = FT_MONEY, .flags = F_SORT, .min = 0, .max = 1000000000000,
+	  .dflt = "0", .hidden_from = ROLE_TECHNICIAN,
+	  .doc = "What the firm pays, in minor units of `currency`." },
 	{ .name = "unit_price", .type = FT_MONEY, .flags = F_REQUIRED | F_SORT, .min = 0,
-	  .max = 1000000000000, .hidden_from = ROLE_TECHNICIAN },
+	  .max = 1000000000000, .hidden_from = ROLE_TECHNICIAN,
+	  .doc = "What the firm charges, in minor units of `currency`." },
 	FIELD_BOOL("taxable", F_FILTER, "true"),
 	{ .name = "markup_bp", .type = FT_INT, .flags = F_COMPUTED, .min = 0, .max = 0,
 	  .hidden_from = ROLE_TECHNICIAN,
@@ -67,15 +70,19 @@ const struct resource product_resource = {
 	.default_sort = "name",
 	.check = currency_check,
 	.present = product_present,
-	.doc = "What the firm sells: equipment, software and services, with cost and price.",
+	.doc = "What the firm sells: equipment, software and services, with cost and price. `q` "
+	       "searches `sku`, `name` and `description`.",
 };
 
 static const struct field work_type_fields[] = {
-	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
+	{ .name = "name", .type = FT_TEXT, .flags = F_REQUIRED | F_FILTER | F_SORT, .min = 1,
+	  .max = 100, .doc = "Unique." },
 	FIELD_CURRENCY("currency"),
 	{ .name = "hourly_rate", .type = FT_MONEY, .flags = F_REQUIRED | F_SORT, .min = 0,
-	  .max = 100000000000, .hidden_from = ROLE_TECHNICIAN },
-	FIELD_BOOL("billable", F_FILTER, "true"),
+	  .max = 100000000000, .hidden_from = ROLE_TECHNICIAN,
+	  .doc = "In minor units of `currency` per hour." },
+	{ .name = "billable", .type = FT_BOOL, .flags = F_FILTER, .dflt = "true",
+	  .doc = "Time of this type is billable unless the entry says otherwise." },
 	FIELD_END
 };
 

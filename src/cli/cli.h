@@ -16,6 +16,7 @@ int cmd_migrate(struct conf *c, int argc, char **argv);
 int cmd_user(struct conf *c, int argc, char **argv);	/* user add|list|passwd|disable */
 int cmd_token(struct conf *c, int argc, char **argv);	/* token create|list|revoke */
 int cmd_routes(struct conf *c, int argc, char **argv);	/* prints METHOD PATTERN ROLES */
+int cmd_schema(struct conf *c, int argc, char **argv);	/* schema openapi|typescript|roles */
 int cmd_copy(struct conf *c, int argc, char **argv);	/* copy --to URL */
 int cmd_backup(struct conf *c, int argc, char **argv);	/* backup --to FILE */
 int cmd_demo(struct conf *c, int argc, char **argv);	/* demo [--password P] */

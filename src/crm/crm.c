@@ -17,8 +17,10 @@ static const struct field company_fields[] = {
 	FIELD_TEXT("phone", 0, 1, 50),
 	FIELD_EMAIL("email", F_FILTER),
 	FIELD_URL("website", 0),
-	FIELD_REF("referred_by_id", F_FILTER, &company_resource),
-	FIELD_TEXT("lead_source", F_FILTER | F_SORT, 1, 100),
+	{ .name = "referred_by_id", .type = FT_REF, .flags = F_FILTER, .ref = &company_resource,
+	  .doc = "The company (typically a partner) that referred this one." },
+	{ .name = "lead_source", .type = FT_TEXT, .flags = F_FILTER | F_SORT, .min = 1, .max = 100,
+	  .doc = "Where the lead came from (free text)." },
 	FIELD_TEXT("notes", 0, 0, 10000),
 	{ .name = "tax_rate_bp", .type = FT_INT, .min = 0, .max = 10000,
 	  .doc = "The company's own tax rate on invoices (basis points); default the firm's." },
@@ -35,7 +37,8 @@ const struct resource company_resource = {
 	.searchable = true,
 	.default_sort = "name",
 	.company_field = "id",
-	.doc = "Clients, prospects, referral partners and vendors.",
+	.doc = "Clients, prospects, referral partners and vendors. `q` searches `name`, `email`, "
+	       "`website`, `phone` and `notes`.",
 };
 
 static const struct field contact_fields[] = {
@@ -45,8 +48,9 @@ static const struct field contact_fields[] = {
 	FIELD_EMAIL("email", F_FILTER | F_SORT),
 	FIELD_TEXT("phone", 0, 1, 50),
 	FIELD_TEXT("mobile", 0, 1, 50),
-	FIELD_TEXT("title", 0, 1, 100),
-	FIELD_BOOL("portal_access", F_FILTER, "false"),
+	{ .name = "title", .type = FT_TEXT, .min = 1, .max = 100, .doc = "Job title." },
+	{ .name = "portal_access", .type = FT_BOOL, .flags = F_FILTER, .dflt = "false",
+	  .doc = "May sign in to the client portal." },
 	FIELD_TEXT("notes", 0, 0, 10000),
 	FIELD_END
 };
@@ -59,7 +63,8 @@ const struct resource contact_resource = {
 	.searchable = true,
 	.default_sort = "last_name",
 	.company_field = "company_id",
-	.doc = "The people of a company the firm deals with.",
+	.doc = "The people of a company the firm deals with. `q` searches `first_name`, "
+	       "`last_name`, `email`, `phone`, `mobile` and `title`.",
 };
 
 static const struct field site_fields[] = {
@@ -68,9 +73,12 @@ static const struct field site_fields[] = {
 	FIELD_TEXT("address_line1", 0, 1, 200),
 	FIELD_TEXT("address_line2", 0, 1, 200),
 	FIELD_TEXT("city", F_FILTER | F_SORT, 1, 100),
-	FIELD_TEXT("region", F_FILTER, 1, 100),
+	{ .name = "region", .type = FT_TEXT, .flags = F_FILTER, .min = 1, .max = 100,
+	  .doc = "State, province or county." },
 	FIELD_TEXT("postal_code", F_FILTER, 1, 20),
-	FIELD_TEXT("country", F_FILTER, 2, 2),
+	{ .name = "country", .type = FT_TEXT, .flags = F_FILTER, .min = 2, .max = 2,
+	  .doc = "Two characters, by convention an ISO 3166-1 alpha-2 code (not checked against "
+		 "the list)." },
 	FIELD_TIMEZONE("timezone", 0),
 	FIELD_TEXT("phone", 0, 1, 50),
 	FIELD_TEXT("notes", 0, 0, 10000),
@@ -85,7 +93,8 @@ const struct resource site_resource = {
 	.searchable = true,
 	.default_sort = "name",
 	.company_field = "company_id",
-	.doc = "A company's locations, where work is done.",
+	.doc = "A company's locations, where work is done. `q` searches `name`, `address_line1`, "
+	       "`city` and `postal_code`.",
 };
 
 static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
@@ -99,7 +108,8 @@ static const struct field asset_fields[] = {
 	FIELD_TEXT("manufacturer", F_FILTER | F_SORT, 1, 100),
 	FIELD_TEXT("model", F_FILTER, 1, 100),
 	FIELD_TEXT("serial_number", F_FILTER, 1, 100),
-	FIELD_DATE("warranty_expires_on", F_FILTER | F_SORT),
+	{ .name = "warranty_expires_on", .type = FT_DATE, .flags = F_FILTER | F_SORT,
+	  .doc = "The last day of the warranty." },
 	FIELD_TEXT("notes", 0, 0, 10000),
 	FIELD_END
 };
@@ -112,5 +122,6 @@ const struct resource asset_resource = {
 	.searchable = true,
 	.default_sort = "name",
 	.company_field = "company_id",
-	.doc = "The client's equipment: workstations, servers, printers, network gear.",
+	.doc = "The client's equipment: workstations, servers, printers, network gear. `q` "
+	       "searches `name`, `manufacturer`, `model` and `serial_number`.",
 };

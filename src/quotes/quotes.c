@@ -66,20 +66,36 @@ static json_t *settings(struct resource_ctx *ctx)
 static const char *const stages[] = { "new", "qualified", "quoted", "won", "lost", NULL };
 
 static const struct field opportunity_fields[] = {
-	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
+	{ .name = "company_id", .type = FT_REF, .flags = F_REQUIRED | F_FILTER,
+	  .ref = &company_resource, .doc = "The company the deal is with." },
 	FIELD_TEXT("title", F_REQUIRED | F_SORT, 1, 200),
-	FIELD_ENUM("stage", F_FILTER | F_SORT, stages, "\"new\""),
+	{ .name = "stage", .type = FT_ENUM, .flags = F_FILTER | F_SORT, .enum_values = stages,
+	  .dflt = "\"new\"",
+	  .doc = "Any stage may follow any other; `lost` needs `lost_reason`. Moving into `won` "
+		 "or `lost` sets `closed_at`; moving back to an open stage clears it. Sending a "
+		 "quote moves the opportunity from `new` or `qualified` to `quoted`, accepting "
+		 "one to `won`." },
 	/* the lead source: "referral", "web", "trade show", … */
-	FIELD_TEXT("source", F_FILTER, 1, 100),
-	FIELD_TEXT("campaign", F_FILTER, 1, 100),
-	FIELD_REF("referral_partner_id", F_FILTER, &company_resource),
+	{ .name = "source", .type = FT_TEXT, .flags = F_FILTER, .min = 1, .max = 100,
+	  .doc = "The lead source (`referral`, `web`, `trade show`, …), free text; the "
+		 "referrals report groups by it." },
+	{ .name = "campaign", .type = FT_TEXT, .flags = F_FILTER, .min = 1, .max = 100,
+	  .doc = "The marketing campaign, free text." },
+	{ .name = "referral_partner_id", .type = FT_REF, .flags = F_FILTER,
+	  .ref = &company_resource,
+	  .doc = "A company of kind `partner` that referred the deal (422 otherwise)." },
 	{ .name = "estimated_value", .type = FT_MONEY, .flags = F_SORT, .min = 0,
-	  .max = 1000000000000, .hidden_from = ROLE_TECHNICIAN },
+	  .max = 1000000000000, .hidden_from = ROLE_TECHNICIAN,
+	  .doc = "The expected value, in minor units of `currency`." },
 	FIELD_CURRENCY("currency"),
-	FIELD_REF("owner_id", F_FILTER, &user_resource),
-	FIELD_DATE("expected_close_on", F_FILTER | F_SORT),
-	FIELD_TEXT("lost_reason", 0, 1, 2000),
-	FIELD_TIME("closed_at", F_READ_ONLY | F_FILTER | F_SORT),
+	{ .name = "owner_id", .type = FT_REF, .flags = F_FILTER, .ref = &user_resource,
+	  .doc = "The user responsible; defaults to the caller on create." },
+	{ .name = "expected_close_on", .type = FT_DATE, .flags = F_FILTER | F_SORT,
+	  .doc = "When the deal is expected to close." },
+	{ .name = "lost_reason", .type = FT_TEXT, .min = 1, .max = 2000,
+	  .doc = "Why the deal was lost; required while `stage` is `lost`." },
+	{ .name = "closed_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
+	  .doc = "When the deal was won or lost; null while it is open." },
 	FIELD_TEXT("notes", 0, 0, 50000),
 	FIELD_END
 };
@@ -136,7 +152,8 @@ const struct resource opportunity_resource = {
 	.prepare = opportunity_prepare,
 	.check = currency_check,
 	.company_field = "company_id",
-	.doc = "Work the firm hopes to win, moving through the pipeline's stages.",
+	.doc = "Work the firm hopes to win, moving through the pipeline's stages. `q` searches "
+	       "`title`, `source`, `campaign` and `notes`.",
 };
 
 /* Activities -------------------------------------------------------------- */
@@ -147,15 +164,22 @@ static const char *const activity_kinds[] = { "call", "email", "meeting", "visit
 static const struct field activity_fields[] = {
 	FIELD_ENUM("kind", F_REQUIRED | F_FILTER, activity_kinds, NULL),
 	FIELD_TEXT("subject", F_REQUIRED | F_SORT, 1, 200),
-	FIELD_REF("company_id", F_FILTER, &company_resource),
-	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
-	FIELD_REF("opportunity_id", F_FILTER | F_SAME_COMPANY, &opportunity_resource),
-	FIELD_REF("owner_id", F_FILTER, &user_resource),
-	FIELD_TIME("due_at", F_FILTER | F_SORT),
-	FIELD_TIME("done_at", F_FILTER | F_SORT),
+	{ .name = "company_id", .type = FT_REF, .flags = F_FILTER, .ref = &company_resource,
+	  .doc = "Filled in from the opportunity (else the contact) when left out; when given, "
+		 "the contact and the opportunity must be of this company (422 naming them)." },
+	{ .name = "contact_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
+	  .ref = &contact_resource, .doc = "The contact the activity is with." },
+	{ .name = "opportunity_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
+	  .ref = &opportunity_resource, .doc = "The opportunity it is about." },
+	{ .name = "owner_id", .type = FT_REF, .flags = F_FILTER, .ref = &user_resource,
+	  .doc = "The user who does it (their follow-ups); defaults to the caller on create." },
+	{ .name = "due_at", .type = FT_TIME, .flags = F_FILTER | F_SORT, .doc = "When it is due." },
+	{ .name = "done_at", .type = FT_TIME, .flags = F_FILTER | F_SORT,
+	  .doc = "When it was done; null while it is open." },
 	FIELD_TEXT("notes", 0, 0, 50000),
 	{ .name = "overdue", .type = FT_BOOL, .flags = F_COMPUTED,
-	  .doc = "Open and due before now." },
+	  .doc = "Open (no `done_at`) and `due_at` before now: computed as the record is read, "
+		 "so no filter or sort key." },
 	FIELD_END
 };
 
@@ -255,65 +279,139 @@ static const char *const coverages[] = { "business_hours", "extended", "24x7", N
 static const char *const line_kinds[] = { "equipment", "labor", "service", NULL };
 
 static const struct field line_item[] = {
-	FIELD_ENUM("kind", F_REQUIRED, line_kinds, NULL),
-	FIELD_REF("product_id", 0, &product_resource),
-	FIELD_REF("work_type_id", 0, &work_type_resource),
-	FIELD_TEXT("description", 0, 1, 2000),
+	{ .name = "kind", .type = FT_ENUM, .flags = F_REQUIRED, .enum_values = line_kinds,
+	  .doc = "`labor` lines become service orders on acceptance; `service` lines are a "
+		 "managed contract's monthly fee." },
+	{ .name = "product_id", .type = FT_REF, .ref = &product_resource,
+	  .doc = "A live product; only on `equipment` and `service` lines (422 on a labour "
+		 "line)." },
+	{ .name = "work_type_id", .type = FT_REF, .ref = &work_type_resource,
+	  .doc = "A live work type; only on `labor` lines (422 on others)." },
+	{ .name = "description", .type = FT_TEXT, .min = 1, .max = 2000,
+	  .doc = "Defaults to the product's or work type's name; required without one." },
 	/* hours for labour; 0.001 .. 1,000,000 */
-	FIELD_QUANTITY("quantity", 0, 1, 1000000000, NULL),
-	{ .name = "unit_price", .type = FT_MONEY, .min = 0, .max = 1000000000000 },
-	FIELD_INT("discount_bp", 0, 0, 10000),
-	FIELD_BOOL("taxable", 0, NULL),
+	{ .name = "quantity", .type = FT_QUANTITY, .min = 1, .max = 1000000000,
+	  .doc = "Hours for labour; defaults to 1." },
+	{ .name = "unit_price", .type = FT_MONEY, .min = 0, .max = 1000000000000,
+	  .doc = "In minor units of the quote's currency; defaults to the catalog's price, "
+		 "required without a product or work type." },
+	{ .name = "discount_bp", .type = FT_INT, .min = 0, .max = 10000,
+	  .doc = "A discount on the line, in basis points; defaults to 0." },
+	{ .name = "taxable", .type = FT_BOOL,
+	  .doc = "Whether `tax_rate_bp` applies; defaults to the product's `taxable`, else "
+		 "false for labour and true for the others." },
 	/* equipment to install: acceptance makes an installation order for it */
-	FIELD_BOOL("install", 0, NULL),
+	{ .name = "install", .type = FT_BOOL,
+	  .doc = "Only on `equipment` lines (422 on others): `true` makes acceptance create an "
+		 "installation order for it." },
 	/* computed; a value sent is replaced */
 	{ .name = "amount", .type = FT_MONEY, .flags = F_READ_ONLY, .min = -1000000000000000,
-	  .max = 1000000000000000 },
+	  .max = 1000000000000000,
+	  .doc = "round(quantity × unit_price × (10000 − discount_bp) / 10000), half away from "
+		 "zero, once per line. Computed on every write; a value sent is replaced." },
 	FIELD_END
 };
 
 static const struct field technician_item[] = {
-	FIELD_REF("user_id", F_REQUIRED, &user_resource),
+	{ .name = "user_id", .type = FT_REF, .flags = F_REQUIRED, .ref = &user_resource,
+	  .doc = "An active user who will do the work." },
 	FIELD_END
 };
 
 static const struct field quote_fields[] = {
-	FIELD_TEXT("number", F_READ_ONLY | F_FILTER | F_SORT, 1, 20),
-	FIELD_INT("revision", F_READ_ONLY | F_FILTER | F_SORT, 1, 0),
-	FIELD_REF("previous_id", F_READ_ONLY | F_FILTER, &quote_resource),
-	FIELD_REF("superseded_by_id", F_READ_ONLY, &quote_resource),
-	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
-	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
-	FIELD_REF("opportunity_id", F_FILTER | F_SAME_COMPANY, &opportunity_resource),
+	{ .name = "number", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER | F_SORT, .min = 1,
+	  .max = 20, .doc = "`Q-000042`, assigned on create and shared by every revision." },
+	{ .name = "revision", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER | F_SORT, .min = 1,
+	  .max = 0, .doc = "1 for a new quote, one more for each revision." },
+	{ .name = "previous_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &quote_resource, .doc = "The quote this revision was made from." },
+	{ .name = "superseded_by_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &quote_resource,
+	  .doc = "The revision that superseded this quote." },
+	{ .name = "company_id", .type = FT_REF, .flags = F_REQUIRED | F_FILTER,
+	  .ref = &company_resource, .doc = "The client company." },
+	{ .name = "contact_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
+	  .ref = &contact_resource,
+	  .doc = "Service orders made on acceptance are for this contact." },
+	{ .name = "opportunity_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
+	  .ref = &opportunity_resource,
+	  .doc = "Sending moves it to `quoted`, acceptance to `won`." },
 	FIELD_TEXT("title", F_REQUIRED | F_SORT, 1, 200),
-	FIELD_ENUM("contract_kind", F_FILTER, contract_kinds, "\"time_materials\""),
-	FIELD_ENUM("status", F_READ_ONLY | F_FILTER | F_SORT, quote_statuses, NULL),
-	FIELD_DATE("valid_until", F_FILTER | F_SORT | F_NOT_NULL),
-	{ .name = "currency", .type = FT_TEXT, .flags = F_FILTER | F_NOT_NULL, .min = 3, .max = 3 },
-	FIELD_INT("response_time_minutes", 0, 1, 525600),
-	FIELD_ENUM("coverage", F_FILTER, coverages, "\"business_hours\""),
-	FIELD_INT("warranty_days", 0, 0, 36500),
-	FIELD_TEXT("qualifications", 0, 0, 10000),
-	FIELD_OBJECTS("technicians", 0, technician_item, 20, "[]"),
-	FIELD_OBJECTS("lines", 0, line_item, 500, "[]"),
-	FIELD_INT("tax_rate_bp", F_NOT_NULL, 0, 10000),
+	{ .name = "contract_kind", .type = FT_ENUM, .flags = F_FILTER,
+	  .enum_values = contract_kinds, .dflt = "\"time_materials\"",
+	  .doc = "The contract acceptance creates. A `managed` quote is sent only with a "
+		 "`service` line (the monthly fee), a `block_hours` quote only with a `labor` "
+		 "line (the hours bought)." },
+	{ .name = "status", .type = FT_ENUM, .flags = F_READ_ONLY | F_FILTER | F_SORT,
+	  .enum_values = quote_statuses,
+	  .doc = "`draft` on create; changed only by the actions (send, revise, accept, "
+		 "decline) and expiry." },
+	{ .name = "valid_until", .type = FT_DATE, .flags = F_FILTER | F_SORT | F_NOT_NULL,
+	  .doc = "The last day the client may accept (UTC). Defaults to today + the settings' "
+		 "`quote_validity_days`. A quote is not sent with a past date (422); a sent "
+		 "quote past it can no longer be answered and the `sales` job marks it "
+		 "`expired`." },
+	{ .name = "currency", .type = FT_TEXT, .flags = F_FILTER | F_NOT_NULL, .min = 3, .max = 3,
+	  .doc = "An ISO 4217 code; defaults to the settings' `currency`. Lines priced from the "
+		 "catalog must be in it." },
+	{ .name = "response_time_minutes", .type = FT_INT, .min = 1, .max = 525600,
+	  .doc = "The promised response time; on acceptance the contract gets an SLA policy "
+		 "with this response target on the `coverage` calendar." },
+	{ .name = "coverage", .type = FT_ENUM, .flags = F_FILTER, .enum_values = coverages,
+	  .dflt = "\"business_hours\"",
+	  .doc = "When the promised response time counts: `business_hours` (Monday to Friday "
+		 "08:00–17:00), `extended` (Monday to Saturday 07:00–20:00) or `24x7`, in the "
+		 "firm's time zone." },
+	{ .name = "warranty_days", .type = FT_INT, .min = 0, .max = 36500,
+	  .doc = "The warranty promised on the work, in days." },
+	{ .name = "qualifications", .type = FT_TEXT, .min = 0, .max = 10000,
+	  .doc = "The qualifications promised, shown to the client. When null and `technicians` "
+		 "is not empty, it is filled from the technicians' valid certifications, one "
+		 "line per technician: `Ana Lopez: CompTIA A+ (CompTIA, valid until "
+		 "2027-05-01); …` (`no current certifications` when there are none); each "
+		 "technician must then be an active user (422 naming `technicians`)." },
+	{ .name = "technicians", .type = FT_OBJECTS, .max = 20, .dflt = "[]",
+	  .items = technician_item, .doc = "The technicians proposed; replaced whole by a patch." },
+	{ .name = "lines", .type = FT_OBJECTS, .max = 500, .dflt = "[]", .items = line_item,
+	  .doc = "The lines, in order; replaced whole by a patch. At least one is needed to "
+		 "send.\nA line priced from the catalog names a live product (`equipment` and "
+		 "`service` lines) or work type (`labor` lines), in the quote's currency; what "
+		 "it leaves out is taken from there: `description` (the name), `unit_price` "
+		 "(the product's unit price or the work type's hourly rate) and `taxable` (the "
+		 "product's; labour is not taxed). A line without a catalog reference must give "
+		 "`description` and `unit_price`. Errors name the member `lines` with the place "
+		 "(`[2].unit_price: is required without a product`)." },
+	{ .name = "tax_rate_bp", .type = FT_INT, .flags = F_NOT_NULL, .min = 0, .max = 10000,
+	  .doc = "The tax rate on taxable lines, in basis points; defaults to the settings' "
+		 "`tax_rate_bp`." },
 	{ .name = "subtotal", .type = FT_MONEY, .flags = F_READ_ONLY | F_SORT,
-	  .min = -1000000000000000, .max = 1000000000000000 },
+	  .min = -1000000000000000, .max = 1000000000000000,
+	  .doc = "The sum of the line amounts." },
 	{ .name = "tax", .type = FT_MONEY, .flags = F_READ_ONLY, .min = -1000000000000000,
-	  .max = 1000000000000000 },
+	  .max = 1000000000000000,
+	  .doc = "round(sum of the taxable line amounts × `tax_rate_bp` / 10000), half away "
+		 "from zero." },
 	{ .name = "total", .type = FT_MONEY, .flags = F_READ_ONLY | F_SORT,
-	  .min = -1000000000000000, .max = 1000000000000000 },
-	FIELD_TEXT("notes", 0, 0, 50000),
-	FIELD_TIME("sent_at", F_READ_ONLY | F_FILTER | F_SORT),
+	  .min = -1000000000000000, .max = 1000000000000000, .doc = "`subtotal` + `tax`." },
+	{ .name = "notes", .type = FT_TEXT, .min = 0, .max = 50000,
+	  .doc = "Free text shown to the client (on the link and the PDF)." },
+	{ .name = "sent_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
+	  .doc = "When it was last sent." },
 	{ .name = "link_hash", .type = FT_TEXT, .flags = F_HIDDEN, .min = 64, .max = 64 },
 	FIELD_TIME("accepted_at", F_READ_ONLY | F_FILTER | F_SORT),
-	FIELD_TEXT("accepted_name", F_READ_ONLY, 0, 0),
-	FIELD_TEXT("accepted_address", F_READ_ONLY, 0, 0),
-	FIELD_REF("accepted_by_id", F_READ_ONLY, &user_resource),
+	{ .name = "accepted_name", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0, .max = 0,
+	  .doc = "The name typed by whoever accepted (the signature)." },
+	{ .name = "accepted_address", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0, .max = 0,
+	  .doc = "The IP address the acceptance came from." },
+	{ .name = "accepted_by_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &user_resource,
+	  .doc = "The user who recorded the acceptance; null when the client accepted through "
+		 "the link." },
 	FIELD_TIME("declined_at", F_READ_ONLY | F_FILTER),
-	FIELD_TEXT("decline_reason", F_READ_ONLY, 0, 0),
-	FIELD_TIME("expired_at", F_READ_ONLY | F_FILTER),
-	FIELD_REF("contract_id", F_READ_ONLY | F_FILTER, &contract_resource),
+	{ .name = "decline_reason", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0, .max = 0,
+	  .doc = "Why the client declined." },
+	{ .name = "expired_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "When the `sales` job marked the sent quote expired." },
+	{ .name = "contract_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &contract_resource, .doc = "The contract acceptance created." },
 	FIELD_END
 };
 
@@ -1043,7 +1141,15 @@ const struct resource quote_resource = {
 	.actions = quote_actions,
 	.event = "quote",
 	.doc = "Offers of equipment and labour with their terms, sent to the client by a secret "
-	       "link.",
+	       "link. `status` moves `draft` → `sent` (send) → `accepted`, `declined` or "
+	       "`expired`; `sent`, `declined` and `expired` quotes may be revised, which makes a "
+	       "new `draft` with the same `number` and the next `revision` and leaves this one "
+	       "`superseded`. Only a draft is edited. `version` is the record's edit counter (its "
+	       "ETag); `revision` is the quote's version as clients see it. The secret link is "
+	       "never part of the record. `q` searches `number`, `title` and `notes`.\nTotals are "
+	       "computed on every write, never taken from the client: `subtotal` = the sum of the "
+	       "line amounts, `tax` = round(sum of the taxable line amounts × `tax_rate_bp` / "
+	       "10000), half away from zero, `total` = `subtotal` + `tax`.",
 };
 
 int quote_by_token(struct resource_ctx *ctx, const char *token, int64_t *id)

@@ -37,15 +37,31 @@ int audit_write(struct db *db, const struct audit_actor *actor, const char *acti
 }
 
 static const struct field audit_fields[] = {
-	FIELD_TIME("at", F_READ_ONLY | F_FILTER | F_SORT),
-	FIELD_INT("actor_id", F_READ_ONLY | F_FILTER, 1, INT64_MAX),
-	FIELD_TEXT("actor", F_READ_ONLY | F_FILTER, 1, 254),
-	FIELD_TEXT("action", F_READ_ONLY | F_FILTER, 1, 50),
-	FIELD_TEXT("resource", F_READ_ONLY | F_FILTER, 1, 50),
-	FIELD_INT("record_id", F_READ_ONLY | F_FILTER, 0, INT64_MAX),
-	FIELD_JSON("before", F_READ_ONLY),
-	FIELD_JSON("after", F_READ_ONLY),
-	FIELD_TEXT("request_id", F_READ_ONLY | F_FILTER, 1, 64),
+	{ .name = "at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT, .doc = "When." },
+	{ .name = "actor_id", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER, .min = 1,
+	  .max = INT64_MAX,
+	  .doc = "The user who made the change; null for the command line or the system." },
+	{ .name = "actor", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1, .max = 254,
+	  .doc = "The user's e-mail, or `cli`, `system`." },
+	{ .name = "action", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1, .max = 50,
+	  .doc = "`create`, `update`, `archive`, `restore` (records); an action's name (`send`, "
+		 "`escalate`, …); `login`, `disable`, `totp_enable`, `totp_disable` (users); "
+		 "`revoke` (API tokens); more as features arrive." },
+	{ .name = "resource", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1,
+	  .max = 50,
+	  .doc = "The resource's name (`companies`, `contacts`, `sites`, `assets`, `users`, "
+		 "`api_tokens`, …)." },
+	{ .name = "record_id", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER, .min = 0,
+	  .max = INT64_MAX, .doc = "The changed record's id." },
+	{ .name = "before", .type = FT_JSON, .flags = F_READ_ONLY,
+	  .doc = "The record before the change (any JSON, usually an object); null for a create." },
+	{ .name = "after", .type = FT_JSON, .flags = F_READ_ONLY,
+	  .doc = "The record after the change (any JSON, usually an object); null when there is "
+		 "none." },
+	{ .name = "request_id", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1,
+	  .max = 64,
+	  .doc = "The `X-Request-Id` of the request that made the change; null outside a "
+		 "request." },
 	FIELD_END
 };
 
@@ -57,4 +73,6 @@ const struct resource audit_resource = {
 	.default_sort = "-id",
 	.read_only = true,
 	.no_record_columns = true,
+	.doc = "One change: who, when, what, before and after, written in the same transaction as "
+	       "the change. Read-only; secrets never appear in it.",
 };

@@ -1260,6 +1260,7 @@ const struct resource event_resource = {
 	.default_sort = "-id",
 	.read_only = true,
 	.no_record_columns = true,
-	.doc = "The changes to tickets, quotes and contracts, in order, for integrations (and "
-	       "the webhooks that deliver them).",
+	.doc = "The changes to tickets, notes, quotes and contracts, in order, each with the "
+	       "record as it was after it, for integrations (and the webhooks that deliver them). "
+	       "Written in the same transaction as the change.",
 };

@@ -17,18 +17,27 @@
 #include <string.h>
 
 static const struct field hours_item[] = {
-	FIELD_INT("weekday", F_REQUIRED, 1, 7),
-	FIELD_TEXT("start", F_REQUIRED, 5, 5),
-	FIELD_TEXT("end", F_REQUIRED, 5, 5),
+	{ .name = "weekday", .type = FT_INT, .flags = F_REQUIRED, .min = 1, .max = 7,
+	  .doc = "1 = Monday … 7 = Sunday." },
+	{ .name = "start", .type = FT_TEXT, .flags = F_REQUIRED, .min = 5, .max = 5,
+	  .doc = "Local time, `HH:MM`." },
+	{ .name = "end", .type = FT_TEXT, .flags = F_REQUIRED, .min = 5, .max = 5,
+	  .doc = "Local time, `HH:MM`, after `start`." },
 	FIELD_END
 };
 
 static const struct field calendar_fields[] = {
-	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
-	FIELD_TIMEZONE("timezone", F_REQUIRED | F_FILTER),
-	FIELD_BOOL("always_open", F_FILTER, "false"),
-	FIELD_OBJECTS("hours", 0, hours_item, 70, "[]"),
-	FIELD_STRINGS("holidays", 0, 1000, 10),
+	{ .name = "name", .type = FT_TEXT, .flags = F_REQUIRED | F_FILTER | F_SORT, .min = 1,
+	  .max = 100, .doc = "Unique." },
+	{ .name = "timezone", .type = FT_TIMEZONE, .flags = F_REQUIRED | F_FILTER, .max = 64,
+	  .doc = "The zone of the hours and holidays." },
+	{ .name = "always_open", .type = FT_BOOL, .flags = F_FILTER, .dflt = "false",
+	  .doc = "24x7: every minute counts." },
+	{ .name = "hours", .type = FT_OBJECTS, .max = 70, .dflt = "[]", .items = hours_item,
+	  .doc = "Weekly working hours in local time; the ranges of a day must not overlap; "
+		 "required unless `always_open`." },
+	{ .name = "holidays", .type = FT_STRINGS, .min = 1000, .max = 10,
+	  .doc = "Whole local days off, `YYYY-MM-DD`." },
 	FIELD_END
 };
 
@@ -61,24 +70,35 @@ const struct resource calendar_resource = {
 	.fields = calendar_fields,
 	.default_sort = "name",
 	.check = calendar_check,
+	.doc = "Working hours and holidays: the business time SLA clocks count.",
 };
 
 static const char *const priorities[] = { "critical", "high", "medium", "low", NULL };
 
 static const struct field target_item[] = {
 	FIELD_ENUM("priority", F_REQUIRED, priorities, NULL),
-	FIELD_INT("response_minutes", 0, 0, 525600),
-	FIELD_INT("resolution_minutes", 0, 0, 5256000),
+	{ .name = "response_minutes", .type = FT_INT, .min = 0, .max = 525600,
+	  .doc = "Business minutes of the policy's calendar to the first response; left out: no "
+		 "response target." },
+	{ .name = "resolution_minutes", .type = FT_INT, .min = 0, .max = 5256000,
+	  .doc = "Business minutes of the policy's calendar to the resolution; left out: no "
+		 "resolution target." },
 	FIELD_END
 };
 
 static const struct field sla_policy_fields[] = {
-	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
+	{ .name = "name", .type = FT_TEXT, .flags = F_REQUIRED | F_FILTER | F_SORT, .min = 1,
+	  .max = 100, .doc = "Unique." },
 	FIELD_REF("calendar_id", F_REQUIRED | F_FILTER, &calendar_resource),
-	FIELD_OBJECTS("targets", 0, target_item, 4, "[]"),
+	{ .name = "targets", .type = FT_OBJECTS, .max = 4, .dflt = "[]", .items = target_item,
+	  .doc = "At most one target per priority." },
 	{ .name = "pause_statuses", .type = FT_STRINGS, .min = 8, .max = 40,
-	  .dflt = "[\"waiting_customer\"]" },
-	FIELD_BOOL("is_default", F_FILTER, "false"),
+	  .dflt = "[\"waiting_customer\"]",
+	  .doc = "Ticket statuses that stop the resolution clock: any of `waiting_customer`, "
+		 "`waiting_parts`, `escalated` and `assigned`." },
+	{ .name = "is_default", .type = FT_BOOL, .flags = F_FILTER, .dflt = "false",
+	  .doc = "The policy of tickets without a contract policy; making one the default takes "
+		 "it from the others." },
 	FIELD_END
 };
 
@@ -157,6 +177,7 @@ const struct resource sla_policy_resource = {
 	.default_sort = "name",
 	.check = sla_policy_check,
 	.after_write = sla_policy_after,
+	.doc = "SLA targets per priority, counted in a calendar's business time.",
 };
 
 static const char *const contract_kinds[] = { "time_materials", "managed", "block_hours", NULL };
@@ -189,12 +210,17 @@ static const struct field contract_fields[] = {
 	FIELD_ENUM("kind", F_REQUIRED | F_FILTER | F_SORT, contract_kinds, NULL),
 	FIELD_ENUM("status", F_FILTER | F_SORT, contract_statuses, "\"active\""),
 	FIELD_DATE("starts_on", F_REQUIRED | F_FILTER | F_SORT),
-	FIELD_DATE("ends_on", F_FILTER | F_SORT),
-	FIELD_REF("sla_policy_id", F_FILTER, &sla_policy_resource),
+	{ .name = "ends_on", .type = FT_DATE, .flags = F_FILTER | F_SORT,
+	  .doc = "Not before `starts_on`." },
+	{ .name = "sla_policy_id", .type = FT_REF, .flags = F_FILTER, .ref = &sla_policy_resource,
+	  .doc = "The SLA policy of the contract's tickets." },
 	FIELD_CURRENCY("currency"),
-	{ .name = "monthly_fee", .type = FT_MONEY, .min = 0, .max = 100000000000 },
-	FIELD_INT("block_minutes", 0, 1, 10000000),
-	{ .name = "block_price", .type = FT_MONEY, .min = 0, .max = 100000000000 },
+	{ .name = "monthly_fee", .type = FT_MONEY, .min = 0, .max = 100000000000,
+	  .doc = "Required for `managed` contracts." },
+	{ .name = "block_minutes", .type = FT_INT, .min = 1, .max = 10000000,
+	  .doc = "Required for `block_hours` contracts." },
+	{ .name = "block_price", .type = FT_MONEY, .min = 0, .max = 100000000000,
+	  .doc = "Required for `block_hours` contracts." },
 	{ .name = "overage_rate", .type = FT_MONEY, .min = 0, .max = 100000000000 },
 	{ .name = "billing_increment_minutes", .type = FT_INT, .min = 1, .max = 1440,
 	  .dflt = "15" },
@@ -202,7 +228,10 @@ static const struct field contract_fields[] = {
 	FIELD_BOOL("rollover", 0, "false"),
 	FIELD_TEXT("notes", 0, 0, 10000),
 	/* the accepted quote the contract came from */
-	FIELD_REF("quote_id", F_READ_ONLY | F_FILTER, &quote_resource),
+	{ .name = "quote_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &quote_resource,
+	  .doc = "The accepted quote the contract came from (set by the acceptance); null for "
+		 "contracts made otherwise." },
 	{ .name = "rates", .type = FT_OBJECTS, .items = rate_item, .max = 100, .dflt = "[]",
 	  .doc = "Hourly rates of this contract by work type, instead of the work type's own." },
 	{ .name = "covered_work_type_ids", .type = FT_IDS, .ref = &work_type_resource, .max = 100,

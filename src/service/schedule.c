@@ -28,13 +28,21 @@ static const char *const priorities[] = { "critical", "high", "medium", "low", N
 
 static const struct field recurring_fields[] = {
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
-	FIELD_TEXT("rrule", F_REQUIRED, 1, ICAL_RRULE_MAX),
-	FIELD_TEXT("starts_local", F_REQUIRED, 16, 16),
-	FIELD_TIMEZONE("timezone", F_REQUIRED),
+	{ .name = "rrule", .type = FT_TEXT, .flags = F_REQUIRED, .min = 1, .max = ICAL_RRULE_MAX,
+	  .doc = "An RFC 5545 RRULE without `RRULE:` (FREQ of DAILY or longer; no BYHOUR or "
+		 "BYMINUTE), for example `FREQ=MONTHLY;BYDAY=1MO`." },
+	{ .name = "starts_local", .type = FT_TEXT, .flags = F_REQUIRED, .min = 16, .max = 16,
+	  .doc = "The first local date and time (`YYYY-MM-DDTHH:MM`); the time of day of every "
+		 "ticket." },
+	{ .name = "timezone", .type = FT_TIMEZONE, .flags = F_REQUIRED, .max = 64,
+	  .doc = "The zone of `starts_local`." },
 	FIELD_BOOL("active", F_FILTER, "true"),
-	FIELD_TIME("next_run_at", F_READ_ONLY | F_FILTER | F_SORT),
-	FIELD_TIME("last_run_at", F_READ_ONLY),
-	FIELD_TEXT("subject", F_REQUIRED, 1, 200),
+	{ .name = "next_run_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
+	  .doc = "When the next ticket is made; null when the rule has ended." },
+	{ .name = "last_run_at", .type = FT_TIME, .flags = F_READ_ONLY,
+	  .doc = "When the last ticket was made; null before the first." },
+	{ .name = "subject", .type = FT_TEXT, .flags = F_REQUIRED, .min = 1, .max = 200,
+	  .doc = "Of the tickets made." },
 	FIELD_TEXT("description", 0, 0, 50000),
 	FIELD_ENUM("kind", 0, ticket_kinds, "\"maintenance\""),
 	FIELD_ENUM("priority", 0, priorities, "\"medium\""),
@@ -118,7 +126,8 @@ const struct resource recurring_resource = {
 	.prepare = recurring_prepare,
 	.present = recurring_present,
 	.company_field = "company_id",
-	.doc = "Preventive work on a schedule (an iCalendar RRULE): each occurrence makes a ticket.",
+	.doc = "Preventive work on a schedule (an iCalendar RRULE): each occurrence makes a "
+	       "ticket, once, through the job worker.",
 };
 
 /* The job --------------------------------------------------------------- */

@@ -47,46 +47,72 @@ static const struct field sla_members[] = {
 };
 
 static const struct field ticket_fields[] = {
-	FIELD_TEXT("number", F_READ_ONLY | F_FILTER | F_SORT, 1, 20),
+	{ .name = "number", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER | F_SORT, .min = 1,
+	  .max = 20, .doc = "`T-000123`, assigned on create." },
 	FIELD_TEXT("subject", F_REQUIRED | F_SORT, 1, 200),
 	FIELD_TEXT("description", 0, 0, 50000),
 	FIELD_ENUM("kind", F_FILTER | F_SORT, ticket_kinds, "\"incident\""),
 	FIELD_ENUM("channel", F_FILTER, channels, "\"api\""),
-	FIELD_ENUM("priority", F_FILTER | F_SORT, priorities, "\"medium\""),
-	FIELD_ENUM("status", F_FILTER | F_SORT, ticket_statuses, "\"new\""),
+	{ .name = "priority", .type = FT_ENUM, .flags = F_FILTER | F_SORT,
+	  .enum_values = priorities, .dflt = "\"medium\"", .doc = "A change recomputes the SLA." },
+	{ .name = "status", .type = FT_ENUM, .flags = F_FILTER | F_SORT,
+	  .enum_values = ticket_statuses, .dflt = "\"new\"",
+	  .doc = "Changes follow the allowed transitions (409 naming them); `resolved` needs "
+		 "`resolution`; closed tickets change only by reopening (status `in_progress`)." },
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
 	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
 	FIELD_REF("site_id", F_FILTER | F_SAME_COMPANY, &site_resource),
 	FIELD_REF("asset_id", F_FILTER | F_SAME_COMPANY, &asset_resource),
-	FIELD_REF("contract_id", F_FILTER | F_SAME_COMPANY, &contract_resource),
-	FIELD_REF("assignee_id", F_FILTER, &user_resource),
+	{ .name = "contract_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
+	  .ref = &contract_resource, .doc = "Its SLA policy applies." },
+	{ .name = "assignee_id", .type = FT_REF, .flags = F_FILTER, .ref = &user_resource,
+	  .doc = "Assigning a new ticket makes it `assigned`." },
 	{ .name = "tier", .type = FT_INT, .flags = F_FILTER | F_SORT, .min = 1, .max = 3,
 	  .dflt = "1" },
 	{ .name = "required_skills", .type = FT_STRINGS, .min = 20, .max = 60, .dflt = "[]" },
 	/* certification names the assignee must hold, unexpired */
 	{ .name = "required_certifications", .type = FT_STRINGS, .min = 10, .max = 200,
-	  .dflt = "[]" },
-	FIELD_TEXT("resolution", 0, 0, 50000),
-	FIELD_TIME("first_responded_at", F_READ_ONLY | F_FILTER),
+	  .dflt = "[]", .doc = "Certification names the assignee must hold, unexpired." },
+	{ .name = "resolution", .type = FT_TEXT, .min = 0, .max = 50000,
+	  .doc = "What was done; required to resolve." },
+	{ .name = "first_responded_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "The first public note by staff or the first change to `in_progress`." },
 	FIELD_TIME("resolved_at", F_READ_ONLY | F_FILTER | F_SORT),
 	FIELD_TIME("closed_at", F_READ_ONLY | F_FILTER),
-	FIELD_REF("sla_policy_id", F_READ_ONLY | F_FILTER, &sla_policy_resource),
-	FIELD_TIME("response_due_at", F_READ_ONLY | F_FILTER | F_SORT),
-	FIELD_TIME("resolution_due_at", F_READ_ONLY | F_FILTER | F_SORT),
+	{ .name = "sla_policy_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &sla_policy_resource,
+	  .doc = "The contract's policy, else the default policy; null when there is neither "
+		 "(no due times then)." },
+	{ .name = "response_due_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
+	  .doc = "Null when no policy applies or it has no response target for the priority." },
+	{ .name = "resolution_due_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
+	  .doc = "Null when no policy applies or it has no resolution target for the priority." },
 	FIELD_BOOL("response_breached", F_READ_ONLY | F_FILTER, NULL),
 	FIELD_BOOL("resolution_breached", F_READ_ONLY | F_FILTER, NULL),
 	FIELD_INT("paused_minutes", F_READ_ONLY, 0, 0),
-	FIELD_REF("merged_into_id", F_READ_ONLY | F_FILTER, &ticket_resource),
-	FIELD_TIME("follow_up_at", F_FILTER | F_SORT),
+	{ .name = "merged_into_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &ticket_resource,
+	  .doc = "Set when this ticket was merged into another as a duplicate." },
+	{ .name = "follow_up_at", .type = FT_TIME, .flags = F_FILTER | F_SORT,
+	  .doc = "When to follow up (with `follow_up_user_id` and `follow_up_note`)." },
 	FIELD_REF("follow_up_user_id", F_FILTER, &user_resource),
 	FIELD_TEXT("follow_up_note", 0, 1, 1000),
-	FIELD_INT("recurring_id", F_READ_ONLY | F_FILTER, 0, 0),
-	FIELD_TIME("recurring_at", F_READ_ONLY | F_FILTER),
-	FIELD_TEXT("external_reference", F_FILTER, 1, 200),
+	{ .name = "recurring_id", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER, .min = 0,
+	  .max = 0, .doc = "The recurring ticket that made it." },
+	{ .name = "recurring_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "The occurrence it was made for." },
+	{ .name = "external_reference", .type = FT_TEXT, .flags = F_FILTER, .min = 1, .max = 200,
+	  .doc = "A vendor case or development bug id (set by escalation)." },
 	/* the accepted quote the order came from */
-	FIELD_REF("quote_id", F_READ_ONLY | F_FILTER, &quote_resource),
+	{ .name = "quote_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &quote_resource,
+	  .doc = "The accepted quote the service order came from (set by the acceptance); null "
+		 "for tickets made otherwise." },
 	/* write-only: why a manager assigns someone whose certification is missing or expired */
-	FIELD_TEXT("assignment_override_reason", F_WRITE_ONLY, 1, 1000),
+	{ .name = "assignment_override_reason", .type = FT_TEXT, .flags = F_WRITE_ONLY, .min = 1,
+	  .max = 1000,
+	  .doc = "A manager's reason to assign someone whose required certification is missing "
+		 "or expired; kept in the history." },
 	{ .name = "sla_warnings", .type = FT_INT, .flags = F_HIDDEN },
 	/* the notes' text, for full-text search (the server's bookkeeping) */
 	{ .name = "notes_text", .type = FT_TEXT, .flags = F_HIDDEN },
@@ -733,7 +759,8 @@ const struct resource ticket_resource = {
 	.transitions = transitions,
 	.actions = ticket_actions,
 	.event = "ticket",
-	.doc = "Service orders: the work a client asked for, with SLA clocks.",
+	.doc = "Service orders: the work a client asked for, with SLA clocks. `q` searches "
+	       "`number`, `subject`, `description` and the notes.",
 };
 
 /* Notes ----------------------------------------------------------------- */
@@ -741,12 +768,21 @@ const struct resource ticket_resource = {
 static const char *const visibilities[] = { "internal", "public", NULL };
 
 static const struct field note_fields[] = {
-	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	{ .name = "ticket_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &ticket_resource,
+	  .doc = "The ticket (from the path)." },
 	FIELD_TEXT("body", F_REQUIRED, 1, 50000),
-	FIELD_ENUM("visibility", F_FILTER, visibilities, "\"internal\""),
-	FIELD_REF("author_id", F_READ_ONLY | F_FILTER, &user_resource),
+	{ .name = "visibility", .type = FT_ENUM, .flags = F_FILTER, .enum_values = visibilities,
+	  .dflt = "\"internal\"", .doc = "The first public note by staff is the first response." },
+	{ .name = "author_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
+	  .ref = &user_resource,
+	  .doc = "The user who wrote it (null when no user did: the command line, a job); only "
+		 "the author edits a note." },
 	/* the client contact whose words the note records: a client reply */
-	FIELD_REF("contact_id", F_FILTER | F_SAME_COMPANY, &contact_resource),
+	{ .name = "contact_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
+	  .ref = &contact_resource,
+	  .doc = "The contact of the ticket's company whose words the note records (a call, a "
+		 "reply). Such a note is no first response, and one made after the resolution "
+		 "keeps the ticket from closing by itself." },
 	FIELD_END
 };
 
@@ -885,7 +921,8 @@ const struct resource ticket_note_resource = {
 	.parent_field = "ticket_id",
 	.company_via = "ticket_id",
 	.event = "ticket.note",
-	.doc = "What was said on a ticket: internal notes, public replies, the client's words.",
+	.doc = "What was said on a ticket: internal notes, public replies, the client's words. "
+	       "None may be added while the ticket is closed.",
 };
 
 /* Time entries ------------------------------------------------------------ */
@@ -894,21 +931,25 @@ static const char *const time_kinds[] = { "ticket", "travel", "admin", "training
 
 static const struct field time_entry_fields[] = {
 	{ .name = "ticket_id", .type = FT_REF, .ref = &ticket_resource, .flags = F_FILTER,
-	  .doc = "The ticket worked on; required for kind ticket, none for the other kinds." },
+	  .doc = "The ticket worked on (not a closed one); required for kind ticket, none for "
+		 "the other kinds." },
 	/* a technician logs only their own; managers anyone's */
-	FIELD_REF("user_id", F_FILTER | F_NOT_NULL, &user_resource),
+	{ .name = "user_id", .type = FT_REF, .flags = F_FILTER | F_NOT_NULL, .ref = &user_resource,
+	  .doc = "Default: the caller. A technician logs and edits only their own time." },
 	{ .name = "work_type_id", .type = FT_REF, .ref = &work_type_resource, .flags = F_FILTER,
 	  .doc = "Required for kind ticket: it sets the rate (and whether it bills)." },
-	FIELD_TIME("started_at", F_FILTER | F_SORT | F_NOT_NULL),
+	{ .name = "started_at", .type = FT_TIME, .flags = F_FILTER | F_SORT | F_NOT_NULL,
+	  .doc = "Default: now minus the minutes." },
 	FIELD_INT("minutes", F_REQUIRED, 1, 1440),
 	{ .name = "billable", .type = FT_BOOL, .flags = F_FILTER,
-	  .doc = "Default the work type's; time not on a ticket never bills." },
+	  .doc = "Default: the work type's; time not on a ticket never bills." },
 	FIELD_TEXT("notes", 0, 0, 10000),
 	{ .name = "kind", .type = FT_ENUM, .flags = F_FILTER, .enum_values = time_kinds,
 	  .dflt = "\"ticket\"",
 	  .doc = "ticket (work on a ticket), or time that counts for utilisation but never "
 		 "bills: travel, admin, training." },
-	FIELD_INT("invoice_id", F_READ_ONLY | F_FILTER, 0, 0),
+	{ .name = "invoice_id", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER, .min = 0,
+	  .max = 0, .doc = "Set when invoiced (null until then); the entry then cannot change." },
 	{ .name = "approved_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
 	  .doc = "When a manager approved it (settings time_approval: only approved time bills)." },
 	FIELD_REF("approved_by_id", F_READ_ONLY | F_FILTER, &user_resource),
@@ -1041,13 +1082,19 @@ const struct resource time_entry_resource = {
 /* History ----------------------------------------------------------------- */
 
 static const struct field event_fields[] = {
-	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	{ .name = "ticket_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &ticket_resource,
+	  .doc = "The ticket (from the path)." },
 	FIELD_TIME("at", F_READ_ONLY | F_FILTER | F_SORT),
-	FIELD_TEXT("kind", F_READ_ONLY | F_FILTER, 1, 40),
+	{ .name = "kind", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .min = 1, .max = 40,
+	  .doc = "What happened: `created`; a change of `status`, `priority`, `kind`, `tier`, "
+		 "`assignee` or `contract` (from_value, to_value); `escalation`, `reopen`, "
+		 "`autoclose` (the request in detail); `merged_into`, `merged_from`, "
+		 "`public_note`, `assignment_override`, `sla_warning`." },
 	FIELD_TEXT("from_value", F_READ_ONLY, 0, 0),
 	FIELD_TEXT("to_value", F_READ_ONLY, 0, 0),
 	FIELD_REF("actor_id", F_READ_ONLY | F_FILTER, &user_resource),
-	FIELD_TEXT("detail", F_READ_ONLY, 0, 0),
+	{ .name = "detail", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0, .max = 0,
+	  .doc = "The escalation request (JSON text), an override's reason, …" },
 	FIELD_END
 };
 

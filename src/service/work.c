@@ -23,14 +23,17 @@
 
 static const struct field template_item[] = {
 	FIELD_TEXT("label", F_REQUIRED, 1, 200),
-	FIELD_BOOL("required", 0, NULL),
+	{ .name = "required", .type = FT_BOOL, .doc = "The items made from it are required." },
 	FIELD_END
 };
 
 static const struct field template_fields[] = {
-	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 100),
-	FIELD_ENUM("ticket_kind", F_REQUIRED | F_FILTER | F_SORT, ticket_kinds, NULL),
-	FIELD_OBJECTS("items", F_REQUIRED, template_item, 100, NULL),
+	{ .name = "name", .type = FT_TEXT, .flags = F_REQUIRED | F_FILTER | F_SORT, .min = 1,
+	  .max = 100, .doc = "Unique." },
+	{ .name = "ticket_kind", .type = FT_ENUM, .flags = F_REQUIRED | F_FILTER | F_SORT,
+	  .enum_values = ticket_kinds, .doc = "New tickets of this kind get its items." },
+	{ .name = "items", .type = FT_OBJECTS, .flags = F_REQUIRED, .max = 100,
+	  .items = template_item, .doc = "At least one." },
 	FIELD_END
 };
 
@@ -48,6 +51,7 @@ const struct resource checklist_template_resource = {
 	.fields = template_fields,
 	.default_sort = "name",
 	.check = template_check,
+	.doc = "Checklists added to new tickets by kind.",
 };
 
 int ticket_checklist_from_templates(struct resource_ctx *ctx, int64_t ticket, const char *kind)
@@ -119,14 +123,24 @@ int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const c
 /* Ticket checklist items ------------------------------------------------- */
 
 static const struct field item_fields[] = {
-	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	{ .name = "ticket_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &ticket_resource,
+	  .doc = "The ticket (from the path)." },
 	FIELD_TEXT("label", F_REQUIRED, 1, 200),
-	FIELD_BOOL("required", F_FILTER, "false"),
-	FIELD_BOOL("done", F_FILTER, "false"),
-	FIELD_REF("done_by", F_READ_ONLY, &user_resource),
-	FIELD_TIME("done_at", F_READ_ONLY),
-	FIELD_INT("position", F_SORT | F_NOT_NULL, 0, 10000),
-	FIELD_REF("template_id", F_READ_ONLY, &checklist_template_resource),
+	{ .name = "required", .type = FT_BOOL, .flags = F_FILTER, .dflt = "false",
+	  .doc = "A ticket cannot be resolved while a required item is open; template items "
+		 "stay required." },
+	{ .name = "done", .type = FT_BOOL, .flags = F_FILTER, .dflt = "false",
+	  .doc = "Ticking sets `done_by` and `done_at`." },
+	{ .name = "done_by", .type = FT_REF, .flags = F_READ_ONLY, .ref = &user_resource,
+	  .doc = "Who ticked it; null while it is open, or when no user did (the command line, "
+		 "a job)." },
+	{ .name = "done_at", .type = FT_TIME, .flags = F_READ_ONLY,
+	  .doc = "When it was ticked; null while it is open." },
+	{ .name = "position", .type = FT_INT, .flags = F_SORT | F_NOT_NULL, .min = 0, .max = 10000,
+	  .doc = "The order of the checklist." },
+	{ .name = "template_id", .type = FT_REF, .flags = F_READ_ONLY,
+	  .ref = &checklist_template_resource,
+	  .doc = "The checklist template it came from; null for an item added by hand." },
 	FIELD_END
 };
 
@@ -186,13 +200,15 @@ const struct resource checklist_item_resource = {
 	.parent = &ticket_resource,
 	.parent_field = "ticket_id",
 	.company_via = "ticket_id",
-	.doc = "A ticket's checklist: steps to do, some required before it can be resolved.",
+	.doc = "A ticket's checklist: steps to do, some required before it can be resolved. "
+	       "Unchangeable while the ticket is closed.",
 };
 
 /* Parts ------------------------------------------------------------------ */
 
 static const struct field part_fields[] = {
-	FIELD_REF("ticket_id", F_READ_ONLY, &ticket_resource),
+	{ .name = "ticket_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &ticket_resource,
+	  .doc = "The ticket (from the path)." },
 	FIELD_REF("product_id", F_REQUIRED | F_FILTER, &product_resource),
 	FIELD_QUANTITY("quantity", 0, 1, 1000000000, "1"),
 	/* prices are the office's: a technician neither sees nor sets them */
@@ -254,15 +270,19 @@ static const char *const appointment_statuses[] = { "scheduled", "confirmed", "d
 
 static const struct field appointment_fields[] = {
 	FIELD_REF("ticket_id", F_FILTER, &ticket_resource),
-	FIELD_REF("user_id", F_REQUIRED | F_FILTER, &user_resource),
+	{ .name = "user_id", .type = FT_REF, .flags = F_REQUIRED | F_FILTER, .ref = &user_resource,
+	  .doc = "The technician." },
 	FIELD_TIME("starts_at", F_REQUIRED | F_FILTER | F_SORT),
-	FIELD_TIME("ends_at", F_REQUIRED | F_FILTER | F_SORT),
+	{ .name = "ends_at", .type = FT_TIME, .flags = F_REQUIRED | F_FILTER | F_SORT,
+	  .doc = "After `starts_at`, at most 14 days later." },
 	FIELD_REF("site_id", F_FILTER, &site_resource),
 	FIELD_ENUM("status", F_FILTER, appointment_statuses, "\"scheduled\""),
 	FIELD_TEXT("title", 0, 1, 200),
 	FIELD_TEXT("notes", 0, 0, 10000),
 	/* write-only: book even though it overlaps another appointment */
-	FIELD_BOOL("allow_overlap", F_WRITE_ONLY, NULL),
+	{ .name = "allow_overlap", .type = FT_BOOL, .flags = F_WRITE_ONLY,
+	  .doc = "Book even though the technician has an overlapping appointment (else 409 "
+		 "naming it)." },
 	FIELD_END
 };
 

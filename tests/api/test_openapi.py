@@ -14,7 +14,13 @@ offender:
   * each operation's x-roles are the route's roles ("public" is [public]);
   * every operation has an operationId (unique), a summary and a 2xx
     response;
-  * every "$ref" names a component that exists.
+  * every "$ref" names a component that exists;
+  * every list operation (one that takes an XSort parameter) names all the
+    parameters generated for its resource (XFilter..., XQ, XSort: "servio
+    schema openapi" makes them from the field table), so a new filter field
+    cannot be left out of the route's documentation, and for records with
+    the engine's record columns (X is a Record) archived and the
+    created_at/updated_at bounds.
 
 No server is started and no database is needed. Standard library only: the
 YAML is read by a small line-based reader that relies on the document's
@@ -342,6 +348,53 @@ class OpenApiTest(unittest.TestCase):
                 problems.append("operationId %s is used %d times: %s"
                                 % (op_id, len(where), "; ".join(where)))
         self.fail_with("incomplete operations in docs/openapi.yaml", problems)
+
+    def refs_under(self, node):
+        """The $ref targets on the lines of node and of what is nested under it."""
+        later = [n.lineno for n in self.all_nodes()
+                 if n.lineno > node.lineno and n.indent <= node.indent]
+        end = min(later) if later else float("inf")
+        return [target for lineno, target in self.outline.refs if node.lineno <= lineno < end]
+
+    def all_nodes(self):
+        if not hasattr(self, "_nodes"):
+            self._nodes, todo = [], [self.outline.root]
+            while todo:
+                n = todo.pop()
+                self._nodes.extend(n.children)
+                todo.extend(n.children)
+        return self._nodes
+
+    def test_lists_take_their_generated_parameters(self):
+        components = self.outline.root.child("components")
+        section = components.child("parameters") if components else None
+        defined = [c.key for c in section.children] if section else []
+        schemas = components.child("schemas") if components else None
+        prefix = "#/components/parameters/"
+        problems, lists = [], 0
+        for (method, path), op in sorted(self.ops.items()):
+            params = op.child("parameters")
+            named = [r[len(prefix):] for r in self.refs_under(params) if r.startswith(prefix)] \
+                if params else []
+            sorts = [n for n in named if n.endswith("Sort")]
+            if method != "GET" or not sorts:
+                continue
+            lists += 1
+            kind = sorts[0][:-len("Sort")]
+            wanted = [d for d in defined
+                      if d.startswith(kind + "Filter") or d in (kind + "Q", kind + "Sort")]
+            wanted += ["FilterId", "Limit", "Cursor"]
+            # records with the engine's record columns also take archived= and their bounds
+            record = schemas.child(kind + "Members") or schemas.child(kind) if schemas else None
+            if record is not None and "#/components/schemas/Record" in self.refs_under(record):
+                wanted += ["CreatedAtBefore", "CreatedAtAfter", "UpdatedAtBefore",
+                           "UpdatedAtAfter", "Archived"]
+            missing = [w for w in wanted if w not in named]
+            if missing:
+                problems.append("%s %s (line %d) lacks %s" % (method, path, op.lineno,
+                                                             ", ".join(missing)))
+        self.fail_with("list operations without all of their resource's parameters", problems)
+        self.assertGreater(lists, 20, "fewer list operations than expected: is the reader broken?")
 
     def test_refs_resolve(self):
         components = self.outline.root.child("components")

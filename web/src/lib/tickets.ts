@@ -1,23 +1,13 @@
 /*
- * tickets.ts - what the UI knows about service orders: the enum values and
- * their labels, the allowed status changes (a copy of the table in
- * src/service/tickets.c, so the UI offers only what the API accepts; the
- * API's 409 names the allowed ones should they ever differ) and how urgent
- * a ticket's SLA is.
+ * tickets.ts - what the UI knows about service orders: the enum values (the
+ * generated records') and their labels, the allowed status changes (a copy
+ * of the table in src/service/tickets.c, so the UI offers only what the API
+ * accepts; the API's 409 names the allowed ones should they ever differ) and
+ * how urgent a ticket's SLA is.
  */
-import type { Ticket } from "./types";
+import { TicketChannelValues, TicketKindValues, TicketPriorityValues, TicketStatusValues, type Ticket } from "./types";
 
-export const STATUSES = [
-  "new",
-  "assigned",
-  "in_progress",
-  "waiting_customer",
-  "waiting_parts",
-  "escalated",
-  "resolved",
-  "closed",
-  "cancelled",
-] as const;
+export const STATUSES = TicketStatusValues;
 
 export const OPEN_STATUSES = ["new", "assigned", "in_progress", "waiting_customer", "waiting_parts", "escalated"];
 
@@ -33,10 +23,10 @@ export const STATUS_LABELS: Record<string, string> = {
   cancelled: "Cancelled",
 };
 
-export const PRIORITIES = ["critical", "high", "medium", "low"] as const;
+export const PRIORITIES = TicketPriorityValues;
 export const PRIORITY_LABELS: Record<string, string> = { critical: "Critical", high: "High", medium: "Medium", low: "Low" };
 
-export const KINDS = ["incident", "service_request", "installation", "repair", "maintenance"] as const;
+export const KINDS = TicketKindValues;
 export const KIND_LABELS: Record<string, string> = {
   incident: "Incident",
   service_request: "Service request",
@@ -45,7 +35,7 @@ export const KIND_LABELS: Record<string, string> = {
   maintenance: "Maintenance",
 };
 
-export const CHANNELS = ["phone", "email", "portal", "chat", "api", "monitoring", "onsite"] as const;
+export const CHANNELS = TicketChannelValues;
 export const CHANNEL_LABELS: Record<string, string> = {
   phone: "Phone",
   email: "E-mail",

@@ -15,7 +15,7 @@ import { remember } from "../lib/lookup";
 import { navigate } from "../lib/router";
 import { can } from "../lib/session";
 import { OPEN_STATUSES } from "../lib/tickets";
-import type { Asset, Company, Contact, Contract, Site, Ticket } from "../lib/types";
+import { AssetKindValues, type Asset, type Company, type Contact, type Contract, type Site, type Ticket } from "../lib/types";
 import { CompanySales } from "./sales/CompanySales";
 
 const KINDS = [
@@ -26,7 +26,7 @@ const KINDS = [
 ];
 const KIND_TONE: Record<string, string> = { client: "blue", prospect: "violet", partner: "green", vendor: "gray" };
 
-const ASSET_KINDS = ["workstation", "server", "printer", "network", "phone", "other"].map((k) => ({ value: k, label: label(k) }));
+const ASSET_KINDS = AssetKindValues.map((k) => ({ value: k, label: label(k) }));
 
 export const COMPANY_FIELDS: FieldSpec[] = [
   { name: "name", label: "Name", required: true, span: true },

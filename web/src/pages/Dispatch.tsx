@@ -15,7 +15,7 @@ import { addDays, day, fromLocalInput, iso, startOfDay, time, timeRange, toLocal
 import { useForm, useLoad, useTitle } from "../lib/hooks";
 import { useRecord, users } from "../lib/lookup";
 import { can, type Me } from "../lib/session";
-import type { Appointment, Ticket, User } from "../lib/types";
+import { AppointmentStatusValues, type Appointment, type Ticket, type User } from "../lib/types";
 
 function monday(d: Date): Date {
   const s = startOfDay(d);
@@ -378,7 +378,7 @@ export function AppointmentDialog({ appt, userId, day: d, readOnly, onClose, onD
               label="Status"
               value={v.status}
               onValue={(x) => f.set("status", x as Appointment["status"])}
-              options={["scheduled", "confirmed", "done", "cancelled"].map((s) => ({ value: s, label: s[0].toUpperCase() + s.slice(1) }))}
+              options={AppointmentStatusValues.map((s) => ({ value: s, label: s[0].toUpperCase() + s.slice(1) }))}
               error={f.errors.status}
             />
             <div class="span-2">

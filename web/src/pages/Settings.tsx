@@ -16,7 +16,7 @@ import { useForm, useLoad, useTitle } from "../lib/hooks";
 import { slaPolicies, users as usersCache, workTypes as workTypesCache } from "../lib/lookup";
 import { can, type Capability, type Me } from "../lib/session";
 import { KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "../lib/tickets";
-import type { Calendar, Certification, ChecklistTemplate, SlaPolicy, User, WorkType } from "../lib/types";
+import { UserRoleValues, type Calendar, type Certification, type ChecklistTemplate, type SlaPolicy, type TicketKind, type User, type WorkType } from "../lib/types";
 import { AuditSection } from "./settings/Audit";
 import { RecurringSection } from "./settings/Recurring";
 import { AllTokensSection } from "./Tokens";
@@ -67,7 +67,7 @@ export function SettingsPage({ section, user }: { section: string; user: Me }) {
 }
 
 const ROLE_TONE: Record<string, string> = { admin: "red", manager: "violet", technician: "blue", sales: "green", billing: "amber" };
-const ROLES = ["admin", "manager", "technician", "sales", "billing"].map((r) => ({ value: r, label: r[0].toUpperCase() + r.slice(1) }));
+const ROLES = UserRoleValues.map((r) => ({ value: r, label: r[0].toUpperCase() + r.slice(1) }));
 
 /* Users ---------------------------------------------------------------------------- */
 
@@ -401,7 +401,7 @@ function CalendarsSection() {
                 <td class="cell-title">{c.name}</td>
                 <td>{hoursSummary(c)}</td>
                 <td class="mono">{c.timezone}</td>
-                <td>{c.holidays.length ? `${c.holidays.length} (next: ${date(c.holidays.filter((h) => h >= new Date().toISOString().slice(0, 10)).sort()[0] ?? null)})` : <span class="muted">None</span>}</td>
+                <td>{c.holidays?.length ? `${c.holidays.length} (next: ${date(c.holidays.filter((h) => h >= new Date().toISOString().slice(0, 10)).sort()[0] ?? null)})` : <span class="muted">None</span>}</td>
                 <td class="right">
                   {edit && (
                     <button type="button" class="link-btn" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
@@ -772,7 +772,7 @@ function TemplateDialog({ tpl, onClose, onDone }: { tpl: ChecklistTemplate | nul
     >
       <div class="form-grid">
         <TextField label="Name" value={v.name} onValue={(x) => f.set("name", x)} error={f.errors.name} required />
-        <SelectField label="For service orders of kind" value={v.ticket_kind} onValue={(x) => f.set("ticket_kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.ticket_kind} />
+        <SelectField label="For service orders of kind" value={v.ticket_kind} onValue={(x) => f.set("ticket_kind", x as TicketKind)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.ticket_kind} />
       </div>
       <fieldset class="fieldset">
         <legend>Items</legend>

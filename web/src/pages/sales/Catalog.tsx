@@ -186,8 +186,8 @@ function Products({ user }: { user: Me }) {
                     </td>
                     <td class="num nowrap hide-sm">{p.unit_cost ? money(p.unit_cost, p.currency) : <span class="muted">—</span>}</td>
                     <td class="num nowrap">{money(p.unit_price, p.currency)}</td>
-                    <td class={`num nowrap ${markupTone(p.markup_bp)}`} title={p.markup_bp === null ? "No cost recorded" : "(price − cost) / cost"}>
-                      {p.markup_bp === null ? "—" : bp(p.markup_bp)}
+                    <td class={`num nowrap ${markupTone(p.markup_bp ?? null)}`} title={p.markup_bp == null ? "No cost recorded" : "(price − cost) / cost"}>
+                      {p.markup_bp == null ? "—" : bp(p.markup_bp)}
                     </td>
                     <td class="hide-sm">{p.taxable ? "Taxed" : <span class="muted">Not taxed</span>}</td>
                     {edit && (

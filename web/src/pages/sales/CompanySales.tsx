@@ -86,7 +86,7 @@ export function CompanySales({ companyId }: { companyId: number }) {
                       <a href={`/quotes/${q.id}`}>
                         <span class="ticket-no">
                           {q.number}
-                          {q.revision > 1 ? ` r${q.revision}` : ""}
+                          {(q.revision ?? 1) > 1 ? ` r${q.revision}` : ""}
                         </span>{" "}
                         {q.title}
                       </a>

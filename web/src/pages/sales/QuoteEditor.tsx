@@ -536,7 +536,7 @@ export function QuoteEditor({ id, user }: { id: number | null; user: Me }) {
           quote ? (
             <>
               <span class="quote-no">{quote.number}</span>
-              {quote.revision > 1 && <span class="muted"> rev. {quote.revision}</span>} {quote.title}
+              {(quote.revision ?? 1) > 1 && <span class="muted"> rev. {quote.revision}</span>} {quote.title}
             </>
           ) : (
             "New quote"
@@ -1141,7 +1141,7 @@ function Revisions({ quote }: { quote: Quote }) {
           <li key={r.id}>
             <a href={`/quotes/${r.id}`} class={`rev ${r.id === quote.id ? "is-current" : ""}`} aria-current={r.id === quote.id ? "page" : undefined}>
               <span class="rev-no">rev. {r.revision}</span>
-              <span class={`rev-status rev-${r.status}`}>{QUOTE_STATUS_LABELS[r.status]}</span>
+              <span class={`rev-status rev-${r.status}`}>{r.status ? QUOTE_STATUS_LABELS[r.status] : "—"}</span>
               <span class="rev-total small">{money(r.total, r.currency)}</span>
             </a>
           </li>

@@ -226,7 +226,7 @@ export function QuotesPage({ user }: { user: Me }) {
                         <a href={`/quotes/${x.id}`} class="cell-title">
                           <span class="ticket-no">
                             {x.number}
-                            {x.revision > 1 ? ` r${x.revision}` : ""}
+                            {(x.revision ?? 1) > 1 ? ` r${x.revision}` : ""}
                           </span>{" "}
                           {x.title}
                         </a>

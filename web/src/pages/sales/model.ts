@@ -1,55 +1,40 @@
 /*
- * model.ts - the sales records as the API returns them (docs/openapi.yaml),
- * their labels and colours, and the document arithmetic of quotes done
+ * model.ts - the sales records' labels and colours (the records themselves
+ * are generated from the server's tables: records.gen.ts), the firm's
+ * settings and the sales reports as the API returns them, and the document
+ * arithmetic of quotes done
  * exactly as the server does it (DESIGN.md, "Data conventions"): quantities
  * in thousandths, money in integer minor units, one rounding half away from
  * zero per line and one for the tax, in BigInt so nothing is ever a float.
  */
 import { minorDigits } from "../../lib/format";
-import type { Rec } from "../../lib/types";
+import {
+  ActivityKindValues,
+  OpportunityStageValues,
+  QuoteStatusValues,
+  type ActivityKind,
+  type OpportunityStage,
+  type Quote,
+  type QuoteContractKind,
+  type QuoteCoverage,
+  type QuoteLineKind,
+  type QuoteStatus,
+  type Rec,
+} from "../../lib/types";
 
-export type Stage = "new" | "qualified" | "quoted" | "won" | "lost";
-export const STAGES: Stage[] = ["new", "qualified", "quoted", "won", "lost"];
+export type { Activity, ActivityKind, Opportunity, Product as ProductRec, Quote, QuoteLine, QuoteStatus } from "../../lib/types";
+
+export type Stage = OpportunityStage;
+export const STAGES: Stage[] = [...OpportunityStageValues];
 export const OPEN_STAGES: Stage[] = ["new", "qualified", "quoted"];
 export const STAGE_LABELS: Record<Stage, string> = { new: "New", qualified: "Qualified", quoted: "Quoted", won: "Won", lost: "Lost" };
 export const STAGE_TONE: Record<Stage, string> = { new: "blue", qualified: "indigo", quoted: "violet", won: "green", lost: "gray" };
 
-export interface Opportunity extends Rec {
-  company_id: number;
-  title: string;
-  stage: Stage;
-  source: string | null;
-  campaign: string | null;
-  referral_partner_id: number | null;
-  estimated_value: number | null;
-  currency: string;
-  owner_id: number | null;
-  expected_close_on: string | null;
-  lost_reason: string | null;
-  closed_at: string | null;
-  notes: string | null;
-}
-
-export type ActivityKind = "call" | "email" | "meeting" | "visit" | "task";
-export const ACTIVITY_KINDS: ActivityKind[] = ["call", "email", "meeting", "visit", "task"];
+export const ACTIVITY_KINDS: ActivityKind[] = [...ActivityKindValues];
 export const ACTIVITY_LABELS: Record<ActivityKind, string> = { call: "Call", email: "E-mail", meeting: "Meeting", visit: "Visit", task: "Task" };
 export const ACTIVITY_ICON: Record<ActivityKind, string> = { call: "☎", email: "✉", meeting: "◷", visit: "⌂", task: "✓" };
 
-export interface Activity extends Rec {
-  kind: ActivityKind;
-  subject: string;
-  company_id: number | null;
-  contact_id: number | null;
-  opportunity_id: number | null;
-  owner_id: number | null;
-  due_at: string | null;
-  done_at: string | null;
-  notes: string | null;
-  overdue: boolean;
-}
-
-export type QuoteStatus = "draft" | "sent" | "accepted" | "declined" | "expired" | "superseded";
-export const QUOTE_STATUSES: QuoteStatus[] = ["draft", "sent", "accepted", "declined", "expired", "superseded"];
+export const QUOTE_STATUSES: QuoteStatus[] = [...QuoteStatusValues];
 export const QUOTE_STATUS_LABELS: Record<QuoteStatus, string> = {
   draft: "Draft",
   sent: "Sent",
@@ -67,69 +52,21 @@ export const QUOTE_STATUS_TONE: Record<QuoteStatus, string> = {
   superseded: "gray",
 };
 
-export type LineKind = "equipment" | "labor" | "service";
+export type LineKind = QuoteLineKind;
 export const LINE_LABELS: Record<LineKind, string> = { equipment: "Equipment", labor: "Labour", service: "Service" };
 
-export interface QuoteLine {
-  kind: LineKind;
-  product_id?: number | null;
-  work_type_id?: number | null;
-  description: string;
-  quantity: number;
-  unit_price: number;
-  discount_bp: number;
-  taxable: boolean;
-  install?: boolean | null;
-  amount?: number;
-}
-
-export type ContractKind = "time_materials" | "managed" | "block_hours";
+export type ContractKind = QuoteContractKind;
 export const CONTRACT_KINDS: { value: ContractKind; label: string }[] = [
   { value: "time_materials", label: "Time & materials" },
   { value: "managed", label: "Managed services" },
   { value: "block_hours", label: "Block hours" },
 ];
-export type Coverage = "business_hours" | "extended" | "24x7";
+export type Coverage = QuoteCoverage;
 export const COVERAGES: { value: Coverage; label: string }[] = [
   { value: "business_hours", label: "Business hours (Mon–Fri 08–17)" },
   { value: "extended", label: "Extended (Mon–Sat 07–20)" },
   { value: "24x7", label: "24 × 7" },
 ];
-
-export interface Quote extends Rec {
-  number: string;
-  revision: number;
-  previous_id: number | null;
-  superseded_by_id: number | null;
-  company_id: number;
-  contact_id: number | null;
-  opportunity_id: number | null;
-  title: string;
-  contract_kind: ContractKind;
-  status: QuoteStatus;
-  valid_until: string | null;
-  currency: string;
-  response_time_minutes: number | null;
-  coverage: Coverage;
-  warranty_days: number | null;
-  qualifications: string | null;
-  technicians: { user_id: number }[];
-  lines: QuoteLine[];
-  tax_rate_bp: number;
-  subtotal: number;
-  tax: number;
-  total: number;
-  notes: string | null;
-  sent_at: string | null;
-  accepted_at: string | null;
-  accepted_name: string | null;
-  accepted_address: string | null;
-  accepted_by_id: number | null;
-  declined_at: string | null;
-  decline_reason: string | null;
-  expired_at: string | null;
-  contract_id: number | null;
-}
 
 export interface SentQuote extends Quote {
   public_url: string;
@@ -156,18 +93,6 @@ export interface ReferralsReport {
   to: string | null;
   partners: { partner_id: number; name: string; currency: string; won: number; revenue: number }[];
   sources: { source: string; currency: string; won: number; revenue: number }[];
-}
-
-export interface ProductRec extends Rec {
-  sku: string;
-  name: string;
-  kind: "equipment" | "software" | "service";
-  description: string | null;
-  currency: string;
-  unit_cost: number;
-  unit_price: number;
-  taxable: boolean;
-  markup_bp: number | null;
 }
 
 /* Exact numbers typed by people ------------------------------------------------------ */
@@ -288,7 +213,7 @@ export function splitMinutes(m: number | null): { value: string; unit: TimeUnit 
 /* Small helpers ---------------------------------------------------------------------- */
 
 /** Sums by currency: "$12,500.00 + €3,000.00". */
-export function sumByCurrency(items: { currency: string; value: number | null }[]): Map<string, number> {
+export function sumByCurrency(items: { currency: string; value?: number | null }[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const i of items) m.set(i.currency, (m.get(i.currency) ?? 0) + (i.value ?? 0));
   return m;

@@ -40,7 +40,8 @@ export function StageBadge({ stage }: { stage: Stage }) {
   );
 }
 
-export function QuoteStatusBadge({ status }: { status: QuoteStatus }) {
+export function QuoteStatusBadge({ status }: { status: QuoteStatus | null }) {
+  if (!status) return <span class="muted">—</span>;
   return (
     <Badge tone={QUOTE_STATUS_TONE[status] ?? "neutral"} dot>
       {QUOTE_STATUS_LABELS[status] ?? status}

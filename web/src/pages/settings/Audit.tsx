@@ -232,7 +232,7 @@ function Summary({ e }: { e: AuditEntry }) {
 }
 
 function Actor({ e }: { e: AuditEntry }) {
-  if (e.actor_id) return <UserName id={e.actor_id} empty={e.actor} />;
+  if (e.actor_id) return <UserName id={e.actor_id} empty={e.actor ?? undefined} />;
   return <>{e.actor === "cli" ? "Command line" : e.actor === "system" ? "System (jobs)" : e.actor}</>;
 }
 
@@ -292,7 +292,7 @@ function Diff({ e, onRequest }: { e: AuditEntry; onRequest: (id: string) => void
     <div class="audit-detail">
       {body}
       <div class="small muted audit-meta">
-        Entry #{e.id} · {new Date(e.at).toLocaleString()} · by {e.actor}
+        Entry #{e.id} · {e.at && new Date(e.at).toLocaleString()} · by {e.actor}
         {e.request_id && (
           <>
             {" · request "}
@@ -456,7 +456,7 @@ export function AuditSection() {
                         toggle(e.id);
                       }}
                     >
-                      <td class="nowrap col-when" title={new Date(e.at).toLocaleString()}>
+                      <td class="nowrap col-when" title={e.at ? new Date(e.at).toLocaleString() : undefined}>
                         <div>{dateTime(e.at)}</div>
                         <div class="cell-sub">{relative(e.at)}</div>
                       </td>
@@ -464,8 +464,8 @@ export function AuditSection() {
                         <Actor e={e} />
                       </td>
                       <td class="col-what">
-                        <Badge tone={ACTION_TONE[e.action] ?? "neutral"}>{ACTION_LABEL[e.action] ?? e.action}</Badge>{" "}
-                        <span class="small">{RESOURCE_LABEL[e.resource] ?? e.resource}</span>
+                        <Badge tone={ACTION_TONE[e.action ?? ""] ?? "neutral"}>{ACTION_LABEL[e.action ?? ""] ?? e.action}</Badge>{" "}
+                        <span class="small">{RESOURCE_LABEL[e.resource ?? ""] ?? e.resource}</span>
                       </td>
                       <td class="col-record">
                         {href ? <a href={href}>{recordName(e)}</a> : e.resource === "users" && e.record_id && recordName(e).startsWith("#") ? <UserName id={e.record_id} empty="—" /> : recordName(e)}

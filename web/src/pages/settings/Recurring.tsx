@@ -17,7 +17,7 @@ import { useForm, usePaged } from "../../lib/hooks";
 import { describe, normalize, presetOf, PRESETS } from "../../lib/rrule";
 import { can } from "../../lib/session";
 import { KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS } from "../../lib/tickets";
-import type { RecurringTicket } from "../../lib/types";
+import type { RecurringTicket, RecurringTicketPriority, TicketKind } from "../../lib/types";
 import { useCompanyRelated } from "../TicketNew";
 
 /** "Every month on the first Monday at 09:00 (America/Chicago)" */
@@ -298,7 +298,7 @@ function RecurringDialog({ rec, onClose, onDone }: { rec: RecurringTicket | null
           />
           <TextField label="Time zone" name="timezone" value={v.timezone} onValue={(x) => f.set("timezone", x)} error={f.errors.timezone} required hint="IANA name, e.g. America/Chicago" />
         </div>
-        {rec && rec.active && rec.next_occurrences.length > 0 && (
+        {rec && rec.active && rec.next_occurrences && rec.next_occurrences.length > 0 && (
           <div class="small next-runs">
             <span class="muted">Next tickets as saved:</span>{" "}
             {rec.next_occurrences.map((t, i) => (
@@ -321,8 +321,8 @@ function RecurringDialog({ rec, onClose, onDone }: { rec: RecurringTicket | null
           <div class="span-2">
             <TextArea label="Description" name="description" value={v.description} onValue={(x) => f.set("description", x)} error={f.errors.description} rows={3} placeholder="What to check, where the checklist is…" />
           </div>
-          <SelectField label="Kind" name="kind" value={v.kind} onValue={(x) => f.set("kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
-          <SelectField label="Priority" name="priority" value={v.priority} onValue={(x) => f.set("priority", x)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} />
+          <SelectField label="Kind" name="kind" value={v.kind} onValue={(x) => f.set("kind", x as TicketKind)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
+          <SelectField label="Priority" name="priority" value={v.priority} onValue={(x) => f.set("priority", x as RecurringTicketPriority)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} />
           <SelectField label="Site" name="site_id" value={v.site_id} onValue={(x) => f.set("site_id", x)} options={opt(rel.sites, (s) => s.name)} placeholder={v.company_id ? "No site" : "Choose the client first"} disabled={!v.company_id} error={f.errors.site_id} />
           <SelectField label="Asset" name="asset_id" value={v.asset_id} onValue={(x) => f.set("asset_id", x)} options={opt(rel.assets, (a) => a.name)} placeholder={v.company_id ? "No asset" : "Choose the client first"} disabled={!v.company_id} error={f.errors.asset_id} />
           {can("contracts.view") && (

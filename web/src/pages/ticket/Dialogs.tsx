@@ -10,7 +10,7 @@ import { useForm, useLoad } from "../../lib/hooks";
 import { useRecord } from "../../lib/lookup";
 import { can } from "../../lib/session";
 import { CHANNEL_LABELS, CHANNELS, KIND_LABELS, KINDS, OPEN_STATUSES, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "../../lib/tickets";
-import type { Candidate, ChecklistItem, Ticket } from "../../lib/types";
+import type { Candidate, ChecklistItem, Ticket, TicketChannel, TicketKind, TicketPriority } from "../../lib/types";
 import { useCompanyRelated } from "../TicketNew";
 
 type Done = (t: Ticket) => void;
@@ -313,9 +313,9 @@ export function EditDialog({ ticket, onClose, onDone }: { ticket: Ticket; onClos
         <div class="span-2">
           <TextArea label="Description" value={v.description} onValue={(x) => f.set("description", x)} error={f.errors.description} rows={4} />
         </div>
-        <SelectField label="Priority" value={v.priority} onValue={(x) => f.set("priority", x)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} hint="A change recomputes the SLA." />
-        <SelectField label="Kind" value={v.kind} onValue={(x) => f.set("kind", x)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
-        <SelectField label="Channel" value={v.channel} onValue={(x) => f.set("channel", x)} options={CHANNELS.map((k) => ({ value: k, label: CHANNEL_LABELS[k] }))} error={f.errors.channel} />
+        <SelectField label="Priority" value={v.priority} onValue={(x) => f.set("priority", x as TicketPriority)} options={PRIORITIES.map((k) => ({ value: k, label: PRIORITY_LABELS[k] }))} error={f.errors.priority} hint="A change recomputes the SLA." />
+        <SelectField label="Kind" value={v.kind} onValue={(x) => f.set("kind", x as TicketKind)} options={KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))} error={f.errors.kind} />
+        <SelectField label="Channel" value={v.channel} onValue={(x) => f.set("channel", x as TicketChannel)} options={CHANNELS.map((k) => ({ value: k, label: CHANNEL_LABELS[k] }))} error={f.errors.channel} />
         <SelectField label="Contact" value={v.contact_id} onValue={(x) => f.set("contact_id", x)} options={opt(rel.contacts, (c) => `${c.first_name} ${c.last_name}`)} placeholder="No contact" error={f.errors.contact_id} />
         <SelectField label="Site" value={v.site_id} onValue={(x) => f.set("site_id", x)} options={opt(rel.sites, (s) => s.name)} placeholder="No site" error={f.errors.site_id} />
         <SelectField label="Asset" value={v.asset_id} onValue={(x) => f.set("asset_id", x)} options={opt(rel.assets, (a) => a.name)} placeholder="No asset" error={f.errors.asset_id} />

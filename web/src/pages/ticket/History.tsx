@@ -6,9 +6,9 @@ import { dateTime, relative } from "../../lib/format";
 import { useLoad } from "../../lib/hooks";
 import { userName, users } from "../../lib/lookup";
 import { KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS } from "../../lib/tickets";
-import type { HistoryEvent, Ticket, User } from "../../lib/types";
+import type { HistoryEntry, Ticket, User } from "../../lib/types";
 
-function describe(e: HistoryEvent, staff: User[] | null): string {
+function describe(e: HistoryEntry, staff: User[] | null): string {
   const st = (v: string | null) => (v ? STATUS_LABELS[v] ?? v : "—");
   const who = (v: string | null) => (v ? userName(staff, Number(v)) : "nobody");
   switch (e.kind) {
@@ -43,15 +43,17 @@ function describe(e: HistoryEvent, staff: User[] | null): string {
       return `Merged into ticket #${e.to_value}`;
     case "merged_from":
       return `Ticket #${e.to_value} merged into this one`;
-    default:
-      if (/^sla_/.test(e.kind) || e.kind.includes("warning") || e.kind.includes("breach"))
-        return `SLA: ${e.kind.replace(/_/g, " ")}${e.to_value ? ` ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
-      return `${e.kind.replace(/_/g, " ")}${e.to_value ? `: ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
+    default: {
+      const kind = e.kind ?? "";
+      if (/^sla_/.test(kind) || kind.includes("warning") || kind.includes("breach"))
+        return `SLA: ${kind.replace(/_/g, " ")}${e.to_value ? ` ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
+      return `${kind.replace(/_/g, " ")}${e.to_value ? `: ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
+    }
   }
 }
 
 export function HistoryPanel({ ticket }: { ticket: Ticket }) {
-  const h = useLoad(() => listAll<HistoryEvent>(`/tickets/${ticket.id}/history`, {}, 2000), [ticket.id, ticket.version]);
+  const h = useLoad(() => listAll<HistoryEntry>(`/tickets/${ticket.id}/history`, {}, 2000), [ticket.id, ticket.version]);
   const staff = users.use();
   if (h.error) return <ErrorState message={h.error} onRetry={h.reload} />;
   if (!h.data) return <Loading rows={3} />;
@@ -76,7 +78,7 @@ export function HistoryPanel({ ticket }: { ticket: Ticket }) {
               )}
             </div>
             <div class="small muted">
-              {e.actor_id ? userName(staff, e.actor_id) : "System"} · <time dateTime={e.at} title={dateTime(e.at)}>{relative(e.at)}</time>
+              {e.actor_id ? userName(staff, e.actor_id) : "System"} · <time dateTime={e.at ?? undefined} title={dateTime(e.at)}>{relative(e.at)}</time>
             </div>
           </div>
         </li>

@@ -233,7 +233,7 @@ function TimeEntryDialog({ entry, onClose, onDone, onStale }: { entry: TimeEntry
     work_type_id: String(entry.work_type_id),
     minutes: String(entry.minutes),
     started_at: toLocalInput(new Date(entry.started_at)),
-    billable: entry.billable,
+    billable: entry.billable ?? false,
     notes: entry.notes ?? "",
   };
   const f = useForm(init);
@@ -446,7 +446,7 @@ function PartDialog({ part, ticketId, onClose, onDone, onStale }: { part: Part; 
   const d = minorDigits(currency);
   const init = {
     quantity: String(part.quantity),
-    unit_price: part.unit_price === undefined ? "" : (part.unit_price / 10 ** d).toFixed(d),
+    unit_price: part.unit_price == null ? "" : (part.unit_price / 10 ** d).toFixed(d),
     serial_number: part.serial_number ?? "",
     billable: part.billable,
   };
