@@ -6,10 +6,14 @@ test_openapi.py checks the document's routes and roles against the route
 table; this test checks its response schemas against real replies. "servio
 demo" fills a fresh database with a realistic firm; then every GET route
 that answers JSON is fetched - the routes without path parameters (lists
-paged to the end, /me, /settings, reports, audit ...) and every route with
-:id/:item parameters, filled with ids taken from the lists (child routes
-such as /tickets/{id}/notes and /tickets/{id}/sla for every ticket) - and
-each body is validated against the 200 response schema the document gives
+paged to the end, /me, /settings, audit ..., and the reports with their
+default period and with one that holds all of the demo's data) and every
+route with :id/:item parameters, filled with ids taken from the lists
+(child routes such as /tickets/{id}/notes and /tickets/{id}/sla for every
+ticket; a route only some records have, a contract's block balance, for
+those, while another record must answer an error status the document
+gives) - and each body is validated against the 200 response schema the
+document gives
 for that operation, with $refs resolved within the document (JSON Schema
 Draft 2020-12, as OpenAPI 3.1 uses, with the formats date, date-time, email
 and uri checked). The demo's staff sign in and read /me and their
@@ -17,7 +21,8 @@ follow-ups; a few records are archived first (lists are read with
 archived=all) and a ticket is made to need certifications, so those shapes
 are seen too; a sent quote's public page is read as its visitor (no
 credentials) sees it. Every GET route of "servio routes" is either
-validated or documented as not JSON (metrics, iCalendar feed, PDF).
+validated or documented as not JSON (metrics, iCalendar feed, PDF,
+accounting exports): the content types are the document's.
 
 Where the document says "unevaluatedProperties: false", a member the server
 returns but the schema does not name is a failure: the document must name
@@ -540,16 +545,33 @@ class OpenApiResponsesTest(ServerTestCase):
         return [r for r in self.get_routes()
                 if "{" in r[1] and "{token}" not in r[1] and self.json_route(r)]
 
+    def report_periods(self, route):
+        """
+        Queries that give a report a period, besides its default (which is
+        fetched too): for the parameters the document gives the route
+        (from and to; as_of), a period that holds all of the demo's data.
+        """
+        today = datetime.date.today()
+        early, late = today.replace(year=today.year - 3), today.replace(year=today.year + 1)
+        queries = []
+        if self.has_parameter(route, "from") and self.has_parameter(route, "to"):
+            queries.append("?" + urllib.parse.urlencode({"from": early.isoformat(),
+                                                         "to": late.isoformat()}))
+        if self.has_parameter(route, "as_of"):
+            queries.append("?" + urllib.parse.urlencode({"as_of": late.isoformat()}))
+        return queries
+
     def test_routes_without_parameters(self):
         """Lists (every page), /me, /settings, /me/follow-ups, reports, audit, /healthz."""
         for route in self.routes_without_parameters():
             path = route[1]
             if self.is_list(route):
                 self.walk_list(self.admin, route, path)
-            else:
-                body = self.fetch(self.admin, path)
+                continue
+            for query in [""] + self.report_periods(route):
+                body = self.fetch(self.admin, path + query)
                 if body is not None:
-                    self.validate(route, "GET " + path, body)
+                    self.validate(route, "GET " + path + query, body)
         # the demo's staff, signed in with a cookie session (/me then has a
         # csrf_token), each see their own follow-ups
         per_user = [r for r in self.routes_without_parameters()
@@ -569,6 +591,11 @@ class OpenApiResponsesTest(ServerTestCase):
                     self.validate(route, "GET %s as %s" % (route[1], email), body)
         self.report("GET routes without parameters",
                     minimum=len(self.routes_without_parameters()))
+
+    # child routes that only some records have: {id} is filled with the
+    # records whose member has the value; one other record is asked too, and
+    # must answer with an error status the document gives the route
+    ONLY_FOR = {API + "/contracts/{id}/balance": ("kind", "block_hours")}
 
     def test_routes_with_ids(self):
         """Every GET route with :id/:item, filled with real ids from the lists."""
@@ -595,6 +622,13 @@ class OpenApiResponsesTest(ServerTestCase):
             template = route[1]
             head, _, tail = template.partition("/{id}")
             parents = ids(head)
+            if template in self.ONLY_FOR:
+                member, value = self.ONLY_FOR[template]
+                others = [r["id"] for r in records(head) if r.get(member) != value]
+                parents = [r["id"] for r in records(head)
+                           if r.get(member) == value and isinstance(r.get("id"), int)]
+                if others:
+                    self.check_refused(route, "%s/%d%s" % (head, others[0], tail))
             if not parents:
                 self.record("GET " + template, route, "(ids)",
                             "no ids: GET %s gave no records to fill {id} with" % head)
@@ -619,6 +653,20 @@ class OpenApiResponsesTest(ServerTestCase):
                             "no request of this route was validated (no records to fill "
                             "its parameters?)")
         self.report("GET routes with ids", minimum=len(routes))
+
+    def check_refused(self, route, path):
+        """GETs path, which must answer a (problem) status the document gives the route."""
+        status, headers, body = self.admin.get(path)
+        responses = (self.schemas.operation(*route) or {}).get("responses") or {}
+        documented = {str(k) for k in responses}
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if status < 400 or str(status) not in documented:
+            self.record("GET " + path, route, "(status)",
+                        "expected an error status the document gives (%s), got %s: %r"
+                        % (", ".join(sorted(documented)), status, body))
+        elif ctype != "application/problem+json":
+            self.record("GET " + path, route, "(content-type)",
+                        "an error must be application/problem+json, not %r" % ctype)
 
     def check_get(self, route, path):
         body = self.fetch(self.admin, path)
