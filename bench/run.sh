@@ -88,6 +88,7 @@ python3 bench/gen.py "$tmp/data/servio.db" 10000 100000
 TICKETS=${TICKETS:-100000}
 export TICKETS
 python3 bench/gen_tickets.py "$tmp/data/servio.db" "$TICKETS"
+python3 bench/gen_billing.py "$tmp/data/servio.db"
 TOKEN=$("$BIN" token create --data-dir "$tmp/data" --email bench@example.com --name bench 2>/dev/null)
 export TOKEN
 echo
@@ -131,6 +132,30 @@ mem="$mem| SQLite, 1 process | $idle | $(kib "$spid" VmHWM) |
 "
 kill "$spid"; wait "$spid" 2>/dev/null || true
 
+# invoice_run LABEL ARGS...: a fresh server bills October 2026: the dry run,
+# the real run (drafts), the same run again (nothing is billed twice); each
+# row with what it made, its seconds and the server's peak memory after it
+runs=""
+invoice_run() {
+	label=$1; shift
+	serve "billing" "$@"
+	runs="$runs| $label, idle | | | | $(kib "$spid" VmRSS) |
+"
+	for what in "dry run" "real run" "again"; do
+		dry=false; [ "$what" = "dry run" ] && dry=true
+		t0=$(date +%s.%N)
+		curl -sf -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+			-d "{\"from\": \"2026-10-01\", \"to\": \"2026-10-31\", \"dry_run\": $dry}" \
+			"http://127.0.0.1:$sport/api/v1/invoice-runs" >"$tmp/run.json"
+		t1=$(date +%s.%N)
+		made=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["invoices"]; print("%d | %d" % (len(r), sum(len(i["lines"]) for i in r)))' "$tmp/run.json")
+		runs="$runs| $label, $what | $made | $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') | $(kib "$spid" VmHWM) |
+"
+	done
+	kill "$spid"; wait "$spid" 2>/dev/null || true
+}
+invoice_run SQLite
+
 # nginx: the static ceiling on one port, the proxy to one and to two
 # PostgreSQL servers on two more (the upstreams are filled in below)
 mkdir -p "$tmp/www"
@@ -160,6 +185,7 @@ if [ -n "$pg" ]; then
 | PostgreSQL, process B | $(kib "$pb" VmRSS) now | $(kib "$pb" VmHWM) |
 "
 fi
+[ -z "$pg" ] || invoice_run PostgreSQL --database-url "$pg" --no-migrate
 TOKEN= BENCH_PATH="/company.json" row "nginx, static file" "the same company JSON" "http://127.0.0.1:$np" bench/path.lua
 
 echo
@@ -168,6 +194,13 @@ echo
 echo "| run | open tickets | changed | seconds |"
 echo "| --- | ---: | ---: | ---: |"
 printf "%s" "$sweep"
+
+echo
+echo "## A month's invoice run (POST /api/v1/invoice-runs, October 2026)"
+echo
+echo "| run | invoices | lines | seconds | server peak resident (KiB) |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+printf "%s" "$runs"
 
 echo
 echo "## Server memory (KiB)"

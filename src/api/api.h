@@ -20,6 +20,8 @@
 struct conf;
 struct auth_user;
 struct db;
+struct resource;
+struct resource_ctx;
 
 struct api_routes {
 	const struct http_route *routes;
@@ -46,10 +48,14 @@ int api_quote_get(struct http_req *req);
 int api_invoice_get(struct http_req *req);
 
 /*
- * documents.c: the id of a ":id" that ends in ".pdf" (0 when the rest is
- * not an id), or -1 when it does not end so (the record's JSON is asked).
+ * documents.c: the start of a record's GET route that also answers
+ * "/{resource}/:id.pdf". Without ".pdf" it replies the record's JSON and
+ * returns 0 with *doc NULL; with it, the record the caller may see is in
+ * *doc (the request's) with *ctx and *id set, and it returns 1; after a
+ * problem it has replied and returns 0, or -1 for a failure of ours.
  */
-int64_t api_pdf_id(const struct http_req *req);
+int api_pdf_record(struct http_req *req, const struct resource *res, struct resource_ctx *ctx,
+		   int64_t *id, json_t **doc);
 /* Renders doc (borrowed) with the firm's letterhead and replies it as filename. */
 struct doc_firm;
 struct buf;

@@ -214,21 +214,12 @@ static int export_h(struct http_req *req)
 /* GET /invoices/:id, and /invoices/:id.pdf for the document (with its payments). */
 int api_invoice_get(struct http_req *req)
 {
-	int64_t id = api_pdf_id(req);
-	if (id < 0)
-		return api_resource_get(req);
 	struct resource_ctx ctx;
-	if (!api_no_query_or_reply(req))
-		return 0;
-	if (!id)
-		return http_reply_problem(req, 404, "not-found", NULL, "no invoice with id \"%s\"",
-					  http_param(req, "id"));
-	if (!api_ctx_or_reply(req, &ctx))
-		return 0;
+	int64_t id;
 	json_t *inv;
-	int rc = resource_get(&ctx, &invoice_resource, id, &inv);
-	if (rc != RC_OK)
-		return api_reply_result(req, rc, NULL, NULL, 200, "invoice", id);
+	int rc = api_pdf_record(req, &invoice_resource, &ctx, &id, &inv);
+	if (rc != 1)
+		return rc;
 	struct resource_query q;
 	const char *err;
 	json_t *payments;

@@ -16,7 +16,8 @@
 
 #define PDF_MAX (32u * 1024 * 1024)
 
-int64_t api_pdf_id(const struct http_req *req)
+/* The id of a ":id" that ends in ".pdf" (0 when the rest is not an id), or -1. */
+static int64_t pdf_id(const struct http_req *req)
 {
 	const char *p = http_param(req, "id");
 	size_t n = p ? strlen(p) : 0;
@@ -28,6 +29,26 @@ int64_t api_pdf_id(const struct http_req *req)
 	memcpy(digits, p, n - 4);
 	digits[n - 4] = '\0';
 	return api_parse_id(digits);
+}
+
+int api_pdf_record(struct http_req *req, const struct resource *res, struct resource_ctx *ctx,
+		   int64_t *id, json_t **doc)
+{
+	*doc = NULL;
+	*id = pdf_id(req);
+	if (*id < 0)
+		return api_resource_get(req);
+	if (!api_no_query_or_reply(req))
+		return 0;
+	if (!*id)
+		return http_reply_problem(req, 404, "not-found", NULL, "no %s with id \"%s\"",
+					  res->singular, http_param(req, "id"));
+	if (!api_ctx_or_reply(req, ctx))
+		return 0;
+	int rc = resource_get(ctx, res, *id, doc);
+	if (rc != RC_OK)
+		return api_reply_result(req, rc, NULL, NULL, 200, res->singular, *id);
+	return 1;
 }
 
 int api_reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *doc,

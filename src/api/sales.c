@@ -82,23 +82,12 @@ static int reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_
 /* GET /quotes/:id, and /quotes/:id.pdf for the document. */
 static int quote_get(struct http_req *req)
 {
-	int64_t id = api_pdf_id(req);
-	if (id < 0)
-		return api_resource_get(req);
 	struct resource_ctx ctx;
-	if (!api_no_query_or_reply(req))
-		return 0;
-	if (!id)
-		return http_reply_problem(req, 404, "not-found", NULL, "no quote with id \"%s\"",
-					  http_param(req, "id"));
-	if (!api_ctx_or_reply(req, &ctx))
-		return 0;
+	int64_t id;
 	json_t *q;
-	int rc = resource_get(&ctx, &quote_resource, id, &q);
-	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? http_reply_problem(req, 404, "not-found", NULL,
-							       "no quote with id %lld", (long long)id)
-					  : -1;
+	int rc = api_pdf_record(req, &quote_resource, &ctx, &id, &q);
+	if (rc != 1)
+		return rc;
 	return reply_pdf(req, &ctx, q);
 }
 

@@ -35,15 +35,6 @@ static int64_t num(const json_t *rec, const char *name)
 	return json_integer_value(json_object_get(rec, name));
 }
 
-static int64_t day_of(const char *date)
-{
-	int64_t t = 0;
-	char s[24];
-	snprintf(s, sizeof(s), "%.10sT00:00:00Z", date);
-	time_parse(s, &t);
-	return t / 86400;
-}
-
 static void date_of(int64_t day, char out[11])
 {
 	char s[TIME_RFC3339_LEN];
@@ -172,12 +163,12 @@ static int renew(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const
 	char today[11], start[11], end[11];
 	billing_today(ctx, today);
 	const char *ends = str(cur, "ends_on");
-	int64_t starts_day = ends ? day_of(ends) + 1 : day_of(today);
+	int64_t starts_day = ends ? date_day(ends) + 1 : date_day(today);
 	date_of(starts_day, start);
 	json_object_set_new(next, "starts_on", json_string(start));
 	if (ends) {
 		/* as long as this term */
-		date_of(starts_day + (day_of(ends) - day_of(str(cur, "starts_on"))), end);
+		date_of(starts_day + (date_day(ends) - date_day(str(cur, "starts_on"))), end);
 		json_object_set_new(next, "ends_on", json_string(end));
 	}
 	json_object_set_new(next, "status", json_string("active"));
@@ -320,7 +311,7 @@ int time_approve_week(struct resource_ctx *ctx, int64_t user, const char *week_o
 		return RC_INVALID;
 	}
 	/* Monday to Sunday (1970-01-01 was a Thursday) */
-	int64_t day = day_of(week_of), monday = day - ((day + 3) % 7);
+	int64_t day = date_day(week_of), monday = day - ((day + 3) % 7);
 	char from[24], to[24], d[11];
 	date_of(monday, d);
 	snprintf(from, sizeof(from), "%sT00:00:00Z", d);

@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/money.h"
+#include "core/result.h"
 #include "core/timeutil.h"
 
 #include <assert.h>
@@ -104,21 +105,6 @@ struct invoice {
 
 /* Money is within what the resources accept, so no sum or negation overflows. */
 #define MONEY_MAX 1000000000000000LL
-
-/* Writes the message (when there is room for one) and returns -1. */
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* True when code is an ISO 4217 currency in use, as ICU knows them. */
 static bool currency_known(const char *code)
@@ -217,24 +203,24 @@ static int read_line(const json_t *l, struct line *line, const char *number, siz
 		     char *err, size_t errlen)
 {
 	if (!json_is_object(l))
-		return fail(err, errlen, "%s line %zu: must be an object", number, n);
+		return fail_with(err, errlen, "%s line %zu: must be an object", number, n);
 	line->description = get_str(l, "description");
 	if (!line->description)
-		return fail(err, errlen, "%s line %zu: description must be a string", number, n);
+		return fail_with(err, errlen, "%s line %zu: description must be a string", number, n);
 	int64_t q, price;
 	if (read_quantity(json_object_get(l, "quantity"), &q) < 0)
-		return fail(err, errlen,
+		return fail_with(err, errlen,
 			    "%s line %zu: quantity must be a number with at most three decimals",
 			    number, n);
 	if (get_money(l, "unit_price", &price) < 0)
-		return fail(err, errlen, "%s line %zu: unit_price must be an integer of minor units",
+		return fail_with(err, errlen, "%s line %zu: unit_price must be an integer of minor units",
 			    number, n);
 	if (get_money(l, "amount", &line->amount) < 0)
-		return fail(err, errlen, "%s line %zu: amount must be an integer of minor units",
+		return fail_with(err, errlen, "%s line %zu: amount must be an integer of minor units",
 			    number, n);
 	const json_t *taxable = json_object_get(l, "taxable");
 	if (!json_is_boolean(taxable))
-		return fail(err, errlen, "%s line %zu: taxable must be true or false", number, n);
+		return fail_with(err, errlen, "%s line %zu: taxable must be true or false", number, n);
 	line->taxed = json_is_true(taxable);
 	/*
 	 * The products compute quantity x price themselves; where that is not
@@ -344,91 +330,91 @@ static int read_invoice(const json_t *v, size_t i, struct invoice *inv, char *er
 {
 	memset(inv, 0, sizeof(*inv));
 	if (!json_is_object(v))
-		return fail(err, errlen, "invoice %zu: must be an object", i + 1);
+		return fail_with(err, errlen, "invoice %zu: must be an object", i + 1);
 	inv->number = get_str(v, "number");
 	if (!inv->number || !*inv->number)
-		return fail(err, errlen, "invoice %zu: number must be a non-empty string", i + 1);
+		return fail_with(err, errlen, "invoice %zu: number must be a non-empty string", i + 1);
 	const char *no = inv->number;
 	inv->status = get_str(v, "status");
 	if (!inv->status)
-		return fail(err, errlen, "%s: status must be \"issued\" or \"paid\"", no);
+		return fail_with(err, errlen, "%s: status must be \"issued\" or \"paid\"", no);
 	if (strcmp(inv->status, "issued") != 0 && strcmp(inv->status, "paid") != 0)
-		return fail(err, errlen, "%s: status \"%s\" is not issued or paid", no, inv->status);
+		return fail_with(err, errlen, "%s: status \"%s\" is not issued or paid", no, inv->status);
 	inv->issued_on = get_str(v, "issued_on");
 	if (!inv->issued_on || !date_valid(inv->issued_on))
-		return fail(err, errlen, "%s: issued_on must be a date YYYY-MM-DD", no);
+		return fail_with(err, errlen, "%s: issued_on must be a date YYYY-MM-DD", no);
 	inv->due_on = get_str(v, "due_on");
 	if (!inv->due_on || !date_valid(inv->due_on))
-		return fail(err, errlen, "%s: due_on must be a date YYYY-MM-DD", no);
+		return fail_with(err, errlen, "%s: due_on must be a date YYYY-MM-DD", no);
 	inv->currency = get_str(v, "currency");
 	if (!inv->currency)
-		return fail(err, errlen, "%s: currency must be a string", no);
+		return fail_with(err, errlen, "%s: currency must be a string", no);
 	if (!currency_known(inv->currency))
-		return fail(err, errlen, "%s: currency \"%s\" is not an ISO 4217 code in use", no,
+		return fail_with(err, errlen, "%s: currency \"%s\" is not an ISO 4217 code in use", no,
 			    inv->currency);
 	inv->exponent = money_exponent(inv->currency);
 	if (get_int(v, "tax_rate_bp", &inv->rate_bp) < 0 || inv->rate_bp < 0 ||
 	    inv->rate_bp > 10000)
-		return fail(err, errlen, "%s: tax_rate_bp must be an integer from 0 to 10000", no);
+		return fail_with(err, errlen, "%s: tax_rate_bp must be an integer from 0 to 10000", no);
 	if (get_money(v, "subtotal", &inv->subtotal) < 0)
-		return fail(err, errlen, "%s: subtotal must be an integer of minor units", no);
+		return fail_with(err, errlen, "%s: subtotal must be an integer of minor units", no);
 	if (get_money(v, "tax", &inv->tax) < 0)
-		return fail(err, errlen, "%s: tax must be an integer of minor units", no);
+		return fail_with(err, errlen, "%s: tax must be an integer of minor units", no);
 	if (get_money(v, "total", &inv->total) < 0)
-		return fail(err, errlen, "%s: total must be an integer of minor units", no);
+		return fail_with(err, errlen, "%s: total must be an integer of minor units", no);
 
 	const json_t *company = json_object_get(v, "company");
 	if (!json_is_object(company))
-		return fail(err, errlen, "%s: company must be an object", no);
+		return fail_with(err, errlen, "%s: company must be an object", no);
 	inv->name = get_str(company, "name");
 	if (!inv->name || !*inv->name)
-		return fail(err, errlen, "%s: company name must be a non-empty string", no);
+		return fail_with(err, errlen, "%s: company name must be a non-empty string", no);
 	if (get_opt_str(company, "email", &inv->email) < 0)
-		return fail(err, errlen, "%s: company email must be a string or null", no);
+		return fail_with(err, errlen, "%s: company email must be a string or null", no);
 	const json_t *addr = json_object_get(company, "address");
 	if (addr && !json_is_null(addr) && !json_is_object(addr))
-		return fail(err, errlen, "%s: company address must be an object", no);
+		return fail_with(err, errlen, "%s: company address must be an object", no);
 	for (int a = 0; a < ADDR__MAX; a++)
 		if (get_opt_str(addr, addr_keys[a], &inv->addr[a]) < 0)
-			return fail(err, errlen, "%s: company address %s must be a string", no,
+			return fail_with(err, errlen, "%s: company address %s must be a string", no,
 				    addr_keys[a]);
 
 	const json_t *lines = json_object_get(v, "lines");
 	if (!json_is_array(lines) || json_array_size(lines) == 0)
-		return fail(err, errlen, "%s: lines must be a non-empty array", no);
+		return fail_with(err, errlen, "%s: lines must be a non-empty array", no);
 	inv->nlines = json_array_size(lines);
 	inv->lines = xcalloc(inv->nlines, sizeof(*inv->lines));
 	if (!inv->lines)
-		return fail(err, errlen, "out of memory");
+		return fail_with(err, errlen, "out of memory");
 	int64_t sum = 0, total;
 	for (size_t l = 0; l < inv->nlines; l++) {
 		if (read_line(json_array_get(lines, l), &inv->lines[l], no, l + 1, err, errlen) < 0)
 			goto bad;
 		if (__builtin_add_overflow(sum, inv->lines[l].amount, &sum)) {
-			fail(err, errlen, "%s: the line amounts overflow", no);
+			fail_with(err, errlen, "%s: the line amounts overflow", no);
 			goto bad;
 		}
 		/* taxed: what the product applies a tax rate to */
 		inv->lines[l].taxed = inv->lines[l].taxed && inv->rate_bp > 0;
 	}
 	if (sum != inv->subtotal) {
-		fail(err, errlen, "%s: subtotal %" PRId64 " is not the sum of the lines, %" PRId64,
+		fail_with(err, errlen, "%s: subtotal %" PRId64 " is not the sum of the lines, %" PRId64,
 		     no, inv->subtotal, sum);
 		goto bad;
 	}
 	if (__builtin_add_overflow(inv->subtotal, inv->tax, &total) || total != inv->total) {
-		fail(err, errlen, "%s: total %" PRId64 " is not subtotal + tax", no, inv->total);
+		fail_with(err, errlen, "%s: total %" PRId64 " is not subtotal + tax", no, inv->total);
 		goto bad;
 	}
 	int rc = spread_tax(inv);
 	if (rc == -1)
-		fail(err, errlen, "%s: tax %" PRId64 " but no taxable amount at a rate above 0", no,
+		fail_with(err, errlen, "%s: tax %" PRId64 " but no taxable amount at a rate above 0", no,
 		     inv->tax);
 	else if (rc == -3)
-		fail(err, errlen, "%s: tax %" PRId64 " cannot be spread over the taxable lines", no,
+		fail_with(err, errlen, "%s: tax %" PRId64 " cannot be spread over the taxable lines", no,
 		     inv->tax);
 	else if (rc < 0 || names(inv) < 0)
-		rc = fail(err, errlen, "out of memory");
+		rc = fail_with(err, errlen, "out of memory");
 	if (rc < 0)
 		goto bad;
 	return 0;
@@ -452,14 +438,14 @@ static int check_unique(struct invoice *inv, size_t n, char *err, size_t errlen)
 		return 0;
 	struct invoice **by = xcalloc(n, sizeof(*by));
 	if (!by)
-		return fail(err, errlen, "out of memory");
+		return fail_with(err, errlen, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		by[i] = &inv[i];
 	qsort(by, n, sizeof(*by), cmp_number);
 	int rc = 0;
 	for (size_t i = 1; i < n && rc == 0; i++)
 		if (strcmp(by[i - 1]->number, by[i]->number) == 0)
-			rc = fail(err, errlen, "%s: the number appears twice", by[i]->number);
+			rc = fail_with(err, errlen, "%s: the number appears twice", by[i]->number);
 	xfree(by);
 	return rc;
 }
@@ -903,16 +889,16 @@ int export_invoices(const json_t *invoices, enum export_format format,
 		    size_t errlen)
 {
 	if ((unsigned)format >= EXPORT_FORMAT__MAX)
-		return fail(err, errlen, "unknown export format %d", (int)format);
+		return fail_with(err, errlen, "unknown export format %d", (int)format);
 	if (!json_is_array(invoices))
-		return fail(err, errlen, "invoices must be an array");
+		return fail_with(err, errlen, "invoices must be an array");
 	struct export_options o;
 	resolve(options, format, &o);
 
 	size_t n = json_array_size(invoices), done = 0;
 	struct invoice *inv = xcalloc(n, sizeof(*inv));
 	if (!inv)
-		return fail(err, errlen, "out of memory");
+		return fail_with(err, errlen, "out of memory");
 	int rc = 0;
 	for (; done < n; done++) {
 		rc = read_invoice(json_array_get(invoices, done), done, &inv[done], err, errlen);
@@ -925,7 +911,7 @@ int export_invoices(const json_t *invoices, enum export_format format,
 	/* IIF has no currency column: the amounts land in the company's own */
 	for (size_t i = 1; format == EXPORT_IIF && i < n; i++) {
 		if (strcmp(inv[i].currency, inv[0].currency) != 0) {
-			rc = fail(err, errlen,
+			rc = fail_with(err, errlen,
 				  "%s: IIF has no currency, export %s and %s invoices apart",
 				  inv[i].number, inv[0].currency, inv[i].currency);
 			goto out;
@@ -943,7 +929,7 @@ int export_invoices(const json_t *invoices, enum export_format format,
 		break;
 	}
 	if (out->failed)
-		rc = fail(err, errlen, "out of memory or export too large");
+		rc = fail_with(err, errlen, "out of memory or export too large");
 out:
 	for (size_t i = 0; i < done; i++)
 		invoice_release(&inv[i]);

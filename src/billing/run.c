@@ -43,16 +43,6 @@ static int64_t num(const json_t *rec, const char *name)
 	return json_integer_value(json_object_get(rec, name));
 }
 
-/* Days since 1970-01-01 of "YYYY-MM-DD" (a valid date). */
-static int64_t day_of(const char *date)
-{
-	int64_t t = 0;
-	char s[24];
-	snprintf(s, sizeof(s), "%.10sT00:00:00Z", date);
-	time_parse(s, &t);
-	return t / 86400;
-}
-
 /* "YYYY-MM-DD" of a day, in the arena. */
 static const char *date_of(struct arena *a, int64_t day)
 {
@@ -249,7 +239,7 @@ static int contract_history(struct load *l, struct bill_contract *c, const char 
 				months = m;
 				cap = c2;
 			}
-			months[n++] = day_of(db_col_text(st, 1));
+			months[n++] = date_day(db_col_text(st, 1));
 		}
 		rc = db_step(st);
 	}
@@ -361,8 +351,8 @@ static int load_contracts(struct load *l)
 	size_t cap_text = 0;
 	while ((rc = db_step(st)) == RC_ROW) {
 		int64_t id = db_col_int(st, 0);
-		int64_t starts = day_of(db_col_text(st, 5));
-		int64_t ends = db_col_null(st, 6) ? 0 : day_of(db_col_text(st, 6));
+		int64_t starts = date_day(db_col_text(st, 5));
+		int64_t ends = db_col_null(st, 6) ? 0 : date_day(db_col_text(st, 6));
 		const char *status = db_col_text(st, 18);
 		bool billing = (strcmp(status, "active") == 0 || strcmp(status, "ended") == 0) &&
 			       starts <= l->in.to && (!ends || ends >= l->in.from);
@@ -593,11 +583,11 @@ static int run_txn(struct db *db, void *arg)
 	if (rc != RC_OK || !r->errors)
 		return rc == RC_OK ? RC_ERROR : rc;
 	struct load l = { .ctx = ctx, .company = r->company };
-	l.in.from = day_of(r->from);
-	l.in.to = day_of(r->to);
+	l.in.from = date_day(r->from);
+	l.in.to = date_day(r->to);
 	char today[11];
 	billing_today(ctx, today);
-	l.in.today = day_of(today);
+	l.in.today = date_day(today);
 	l.in.firm.increment_minutes = (int)num(s, "billing_increment_minutes");
 	l.in.firm.minimum_minutes = (int)num(s, "minimum_minutes");
 	l.in.firm.labor_taxable = json_is_true(json_object_get(s, "labor_taxable"));
@@ -718,7 +708,7 @@ int invoice_run(struct resource_ctx *ctx, const char *from, const char *to, int6
 		resource_error(errs, "to", "is required: a date YYYY-MM-DD");
 	if (!json_array_size(errs) && strcmp(to, from) < 0)
 		resource_error(errs, "to", "must not be before from");
-	if (!json_array_size(errs) && day_of(to) - day_of(from) >= MAX_SPAN_DAYS)
+	if (!json_array_size(errs) && date_day(to) - date_day(from) >= MAX_SPAN_DAYS)
 		resource_error(errs, "to", "a run covers at most 366 days");
 	if (json_array_size(errs)) {
 		*errors = errs;

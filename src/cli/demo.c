@@ -6,7 +6,9 @@
  * assets and contracts, three weeks of service orders with notes, time,
  * parts and checklists, this week's appointments, and an open pipeline
  * with activities and quotes (one accepted, which made its contract and
- * orders).
+ * orders), and two months billed: a month of work under every contract
+ * kind, each month's invoice run, invoices issued, paid (one in part, one
+ * overdue, one corrected by a credit note) and one draft left to review.
  *
  * Everything goes through the resource engine and the domain actions, as
  * the API would, so every rule, history entry and audit record is real.
@@ -17,6 +19,7 @@
 #include "cli.h"
 
 #include "auth/auth.h"
+#include "billing/billing.h"
 #include "catalog/catalog.h"
 #include "core/arena.h"
 #include "core/conf.h"
@@ -361,9 +364,24 @@ static void clients(struct demo *d, struct ids *x)
 		if (i % 3 == 0) {
 			json_object_set_new(c, "monthly_fee", json_integer(150000 + 25000 * (int)(i % 4)));
 			json_object_set_new(c, "sla_policy_id", json_integer(x->premium));
+			/* remote support is in the fee; each workstation is monitored */
+			json_object_set_new(c, "covered_work_type_ids", json_pack("[I]", (json_int_t)x->remote));
+			json_object_set_new(c, "additions",
+					    json_pack("[{s:s, s:I, s:i, s:s}]", "description",
+						      "Monitoring and patching, per workstation",
+						      "product_id", (json_int_t)x->products[6],
+						      "unit_price", 2500, "asset_kind", "workstation"));
 		} else if (i % 3 == 1) {
 			json_object_set_new(c, "block_minutes", json_integer(1200));
 			json_object_set_new(c, "block_price", json_integer(190000));
+			json_object_set_new(c, "overage_rate", json_integer(11000));
+			json_object_set_new(c, "rollover", json_true());
+		} else if (i == 2) {
+			/* a loyal client's on-site rate, with a half-hour minimum */
+			json_object_set_new(c, "rates", json_pack("[{s:I, s:i}]", "work_type_id",
+								  (json_int_t)x->onsite, "hourly_rate",
+								  11000));
+			json_object_set_new(c, "minimum_minutes", json_integer(30));
 		}
 		x->contracts[i] = make(d, &contract_resource, 0, c);
 	}
@@ -371,6 +389,26 @@ static void clients(struct demo *d, struct ids *x)
 			   json_pack("{s:s, s:s, s:s, s:I}", "name", "Westfield Medical Center",
 				     "kind", "prospect", "lead_source", "referral", "referred_by_id",
 				     (json_int_t)x->partner));
+}
+
+/* The checklist's required items of ticket t, ticked by the technician. */
+static void tick_required(struct demo *d, int64_t t)
+{
+	struct db_stmt *st;
+	int64_t items[16];
+	int k = 0;
+	int rc = db_run(d->db, &st, "SELECT id FROM ticket_checklist_items WHERE ticket_id = ?"
+				    " AND required = 1 ORDER BY id",
+			"i", t);
+	bool open = rc == RC_ROW;
+	while (rc == RC_ROW && k < 16) {
+		items[k++] = db_col_int(st, 0);
+		rc = db_step(st);
+	}
+	if (open)
+		db_done(st);
+	for (int i = 0; i < k; i++)
+		change(d, &checklist_item_resource, t, items[i], json_pack("{s:b}", "done", 1));
 }
 
 /* Three weeks of service orders, each lived through at its own times. */
@@ -440,23 +478,7 @@ static void tickets(struct demo *d, struct ids *x)
 				       json_pack("{s:s}", "status", "waiting_customer"));
 			continue;
 		}
-		/* the checklist's required items, ticked by the technician */
-		struct db_stmt *st;
-		int64_t items[16];
-		int k = 0;
-		int rc = db_run(d->db, &st, "SELECT id FROM ticket_checklist_items WHERE ticket_id = ?"
-					    " AND required = 1 ORDER BY id",
-				"i", t);
-		bool open = rc == RC_ROW;
-		while (rc == RC_ROW && k < 16) {
-			items[k++] = db_col_int(st, 0);
-			rc = db_step(st);
-		}
-		if (open)
-			db_done(st);
-		for (int i = 0; i < k; i++)
-			change(d, &checklist_item_resource, t, items[i],
-			       json_pack("{s:b}", "done", 1));
+		tick_required(d, t);
 		at(d, day > 0 ? day - 1 : 0, 9 + (int)pick(d, 6), 30);
 		change(d, &ticket_resource, 0, t,
 		       json_pack("{s:s, s:s}", "status", "resolved", "resolution",
@@ -600,6 +622,181 @@ static void sales(struct demo *d, struct ids *x)
 	}
 }
 
+/* Getting paid ------------------------------------------------------------- */
+
+/* How many days before today day `day` (1-28) of the month `months` before this one is. */
+static int days_back(struct demo *d, int months, int day)
+{
+	char t[TIME_RFC3339_LEN];
+	time_format(d->today, t);
+	int y = atoi(t), m = atoi(t + 5) - months;
+	while (m < 1) {
+		m += 12;
+		y--;
+	}
+	return (int)(d->today / 86400 - days_from_civil(y, (unsigned)m, (unsigned)day));
+}
+
+/* A service order of client c worked `back` days ago, resolved and closed. */
+static void worked(struct demo *d, struct ids *x, size_t c, int back)
+{
+	static const size_t billable[] = { 0, 1, 2, 3, 4, 6, 7, 8, 10, 11 };
+	size_t p = billable[pick(d, sizeof(billable) / sizeof(billable[0]))];
+	int64_t who = tech(d);
+	int hour = 8 + (int)pick(d, 6);
+	at(d, back, hour, 5);
+	as(d, staff[0].id);
+	int64_t t = make(d, &ticket_resource, 0,
+			 json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "subject",
+				   problems[p].subject, "kind", problems[p].kind, "priority",
+				   "medium", "channel", "phone", "company_id",
+				   (json_int_t)x->clients[c], "contact_id",
+				   (json_int_t)x->contacts[c], "site_id", (json_int_t)x->sites[c],
+				   "contract_id", (json_int_t)x->contracts[c], "assignee_id",
+				   (json_int_t)who, "status", "assigned"));
+	as(d, who);
+	at(d, back, hour, 40);
+	change(d, &ticket_resource, 0, t, json_pack("{s:s}", "status", "in_progress"));
+	make(d, &time_entry_resource, 0,
+	     json_pack("{s:I, s:I, s:I, s:s, s:i, s:s}", "ticket_id", (json_int_t)t, "user_id",
+		       (json_int_t)who, "work_type_id",
+		       (json_int_t)(pick(d, 3) ? x->remote : x->onsite), "started_at",
+		       time_str(d, -back, hour, 40), "minutes", 15 * (3 + (int)pick(d, 10)),
+		       "notes", "Diagnosed, fixed and tested with the client"));
+	if (strcmp(problems[p].kind, "repair") == 0)
+		make(d, &part_resource, t,
+		     json_pack("{s:I, s:i}", "product_id",
+			       (json_int_t)x->products[strcmp(problems[p].skill, "printers") == 0 ? 4
+												   : 3],
+			       "quantity", 1));
+	tick_required(d, t);
+	at(d, back, hour + 3, 0);
+	change(d, &ticket_resource, 0, t,
+	       json_pack("{s:s, s:s}", "status", "resolved", "resolution",
+			 "Fixed and tested with the client."));
+	as(d, 0);
+	at(d, back > 3 ? back - 3 : 0, 7, 0);
+	change(d, &ticket_resource, 0, t, json_pack("{s:s}", "status", "closed"));
+}
+
+static json_t *act(struct demo *d, const char *action, int64_t invoice, json_t *body)
+{
+	json_t *out = NULL, *errors = NULL;
+	if (d->failed) {
+		json_decref(body);
+		return NULL;
+	}
+	struct resource_ctx c = ctx_of(d, 0);
+	int rc = resource_act(&c, &invoice_resource, resource_action(&invoice_resource, action),
+			      invoice, arena_json(&d->arena, body), RESOURCE_ANY_VERSION, &out,
+			      &errors);
+	if (rc != RC_OK) {
+		report(d, arena_printf(&d->arena, "%s an invoice", action), rc, errors);
+		return NULL;
+	}
+	return out;
+}
+
+static void pay(struct demo *d, int64_t invoice, json_int_t amount, int back, const char *method)
+{
+	at(d, back, 10, 0);
+	make(d, &payment_resource, invoice,
+	     json_pack("{s:I, s:s, s:s, s:s}", "amount", amount, "received_on", date_str(d, -back),
+		       "method", method, "reference",
+		       arena_printf(&d->arena, "REM-%06u", pick(d, 999999))));
+}
+
+/*
+ * The run of the month `months` before this one, made on the 1st of the
+ * next month by the billing clerk; every draft is issued but the one of
+ * client `keep_draft` (-1: none). Returns the invoices issued.
+ */
+static json_t *run_month(struct demo *d, int months, int keep_draft, struct ids *x)
+{
+	int start = days_back(d, months, 1), next = days_back(d, months - 1, 1);
+	at(d, next, 9, 0);
+	as(d, staff[NSTAFF - 1].id);
+	struct resource_ctx c = ctx_of(d, 0);
+	json_t *out = NULL, *errors = NULL;
+	int rc = d->failed ? RC_ERROR
+			   : invoice_run(&c, date_str(d, -start), date_str(d, -next - 1), 0, false,
+					 &out, &errors);
+	if (rc != RC_OK) {
+		report(d, "run the month's invoices", rc, errors);
+		return NULL;
+	}
+	json_t *issued = arena_json(&d->arena, json_array()), *inv;
+	size_t i;
+	at(d, next, 9, 30);
+	json_array_foreach(json_object_get(out, "invoices"), i, inv) {
+		int64_t company = json_integer_value(json_object_get(inv, "company_id"));
+		if (keep_draft >= 0 && company == x->clients[keep_draft])
+			continue;
+		json_t *done = act(d, "issue", json_integer_value(json_object_get(inv, "id")), NULL);
+		if (done)
+			json_array_append(issued, done);
+	}
+	return issued;
+}
+
+/*
+ * Two months billed: the month before last issued and paid but for one
+ * client, now overdue; last month issued on the 1st (one draft left for
+ * review), about half paid, one in part, one corrected by a credit note.
+ * Last month also has a month of work under every contract kind, some
+ * travel, and the technicians' cost rates and calendars for the reports.
+ */
+static void billing(struct demo *d, struct ids *x)
+{
+	for (size_t i = 0; i < NSTAFF; i++)
+		change(d, &user_resource, 0, staff[i].id,
+		       json_pack("{s:i, s:I}", "cost_rate", 3800 + 400 * (int)(i % 4),
+				 "calendar_id", (json_int_t)x->calendar));
+	for (size_t c = 0; c < NCLIENTS && !d->failed; c++) {
+		worked(d, x, c, days_back(d, 1, 3 + (int)(c * 2) % 20));
+		worked(d, x, c, days_back(d, 1, 12 + (int)pick(d, 14)));
+	}
+	for (int k = 1; k <= NTECH; k++) {
+		int back = days_back(d, 1, 5 + 3 * k);
+		as(d, staff[k].id);
+		at(d, back, 16, 0);
+		make(d, &time_entry_resource, 0,
+		     json_pack("{s:s, s:I, s:s, s:i, s:s}", "kind", k % 2 ? "travel" : "training",
+			       "user_id", (json_int_t)staff[k].id, "started_at",
+			       time_str(d, -back, 16, 0), "minutes", 45 + 15 * k, "notes",
+			       k % 2 ? "Drive between client sites" : "Vendor certification course"));
+	}
+	json_t *older = run_month(d, 2, -1, x), *inv;
+	size_t i;
+	int paid_back = days_back(d, 1, 1) - 18;
+	json_array_foreach(older, i, inv)
+		if (i != 1)
+			pay(d, json_integer_value(json_object_get(inv, "id")),
+			    json_integer_value(json_object_get(inv, "balance")),
+			    paid_back > 0 ? paid_back - (int)(i % 5) : 0,
+			    i % 3 ? "bank_transfer" : "check");
+	json_t *recent = run_month(d, 1, 5, x);
+	int back = days_back(d, 0, 1);
+	json_array_foreach(recent, i, inv) {
+		int64_t id = json_integer_value(json_object_get(inv, "id"));
+		json_int_t balance = json_integer_value(json_object_get(inv, "balance"));
+		if (i == 0) {
+			as(d, staff[NSTAFF - 1].id);
+			at(d, back, 11, 0);
+			act(d, "credit", id,
+			    json_pack("{s:i, s:b, s:s}", "amount", 5000, "taxable", 0, "reason",
+				      "Goodwill: the second visit was needed because of our error"));
+			pay(d, id, balance - 5000, back > 3 ? back - 3 : 0, "card");
+		} else if (i == 2) {
+			pay(d, id, balance / 2, back > 4 ? back - 4 : 0, "bank_transfer");
+		} else if (i % 2) {
+			int on = back - 2 - (int)(i % 3);
+			pay(d, id, balance, on > 0 ? on : 0, "direct_debit");
+		}
+	}
+	time_pretend(0);
+}
+
 static bool empty(struct db *db)
 {
 	struct db_stmt *st;
@@ -622,7 +819,8 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 			       "settings, calendars, SLA policies, eight staff with skills and\n"
 			       "certifications, a catalog, twelve clients with contacts, sites,\n"
 			       "assets and contracts, three weeks of service orders, this week's\n"
-			       "appointments, and a pipeline with activities and quotes.\n"
+			       "appointments, a pipeline with activities and quotes, and the\n"
+			       "last two months invoiced, issued and mostly paid.\n"
 			       "The staff sign in as NAME@northwind.example with PASSWORD (or\n"
 			       "SERVIO_DEMO_PASSWORD, or a generated one, printed).\n");
 			return 0;
@@ -671,6 +869,7 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	tickets(&d, &x);
 	schedule(&d, &x);
 	sales(&d, &x);
+	billing(&d, &x);
 	time_pretend(0);
 	arena_release(&d.arena);
 	db_disconnect(db);

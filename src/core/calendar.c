@@ -9,6 +9,7 @@
 #include "calendar.h"
 
 #include "alloc.h"
+#include "result.h"
 #include "timeutil.h"
 
 #include <stdarg.h>
@@ -38,20 +39,6 @@ const char *calendar_kind_name(enum calendar_kind kind)
 	return (unsigned)kind < CALENDAR_KIND__MAX ? kind_names[kind] : "?";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Rounds up to a whole minute (floor division keeps negatives right). */
 static int64_t ceil_minute(int64_t t)
 {
@@ -64,20 +51,6 @@ static int64_t ceil_minute(int64_t t)
 static bool in_range(int64_t t)
 {
 	return t >= CALENDAR_MIN_TIME && t <= CALENDAR_MAX_TIME;
-}
-
-/* Howard Hinnant's civil_from_days (timeutil.c keeps its copy static). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 /* 1 = Monday .. 7 = Sunday; 1970-01-01 was a Thursday. */
@@ -104,7 +77,7 @@ int calendar_parse_hhmm(const char *s, int *minute, char *err, size_t errlen)
 	int h, m;
 	if (!s || strlen(s) != 5 || s[2] != ':' || two_digits(s, &h) || two_digits(s + 3, &m) ||
 	    h > 24 || m > 59 || (h == 24 && m != 0))
-		return fail(err, errlen, "time of day must be HH:MM from 00:00 to 24:00");
+		return fail_with(err, errlen, "time of day must be HH:MM from 00:00 to 24:00");
 	*minute = h * 60 + m;
 	return 0;
 }
@@ -112,7 +85,7 @@ int calendar_parse_hhmm(const char *s, int *minute, char *err, size_t errlen)
 int calendar_parse_date(const char *s, int64_t *day, char *err, size_t errlen)
 {
 	if (!s || !date_valid(s))
-		return fail(err, errlen, "date must be a real date as YYYY-MM-DD");
+		return fail_with(err, errlen, "date must be a real date as YYYY-MM-DD");
 	unsigned y = 0;
 	for (int i = 0; i < 4; i++)
 		y = y * 10 + (unsigned)(s[i] - '0');
@@ -189,14 +162,14 @@ bool calendar_zone_valid(const char *name)
 static UCalendar *zone_open(const char *tz, char *err, size_t errlen)
 {
 	if (!tz || !*tz) {
-		fail(err, errlen, "time zone is missing");
+		fail_with(err, errlen, "time zone is missing");
 		return NULL;
 	}
 	if (!calendar_zone_valid(tz)) {
 		if (zone_name_shaped(tz))
-			fail(err, errlen, "unknown time zone \"%s\"", tz);
+			fail_with(err, errlen, "unknown time zone \"%s\"", tz);
 		else
-			fail(err, errlen, "unknown time zone \"%.*s\"", 40, tz);
+			fail_with(err, errlen, "unknown time zone \"%.*s\"", 40, tz);
 		return NULL;
 	}
 	UChar id[CALENDAR_TZ_MAX];
@@ -206,7 +179,7 @@ static UCalendar *zone_open(const char *tz, char *err, size_t errlen)
 	if (U_FAILURE(st) || !uc) {
 		if (uc)
 			ucal_close(uc);
-		fail(err, errlen, "cannot open time zone \"%s\": %s", tz, u_errorName(st));
+		fail_with(err, errlen, "cannot open time zone \"%s\": %s", tz, u_errorName(st));
 		return NULL;
 	}
 	return uc;
@@ -262,23 +235,23 @@ static int set_hours(struct calendar *cal, const struct calendar_hours *hours, s
 	for (size_t i = 0; i < nhours; i++) {
 		const struct calendar_hours *h = &hours[i];
 		if (h->weekday < 1 || h->weekday > 7)
-			return fail(err, errlen, "hours[%zu]: weekday must be 1 (Monday) to 7 (Sunday)",
+			return fail_with(err, errlen, "hours[%zu]: weekday must be 1 (Monday) to 7 (Sunday)",
 				    i);
 		if (h->start < 0 || h->end > 1440 || h->start >= h->end)
-			return fail(err, errlen,
+			return fail_with(err, errlen,
 				    "hours[%zu]: start and end must be 00:00 to 24:00, start before end",
 				    i);
 		for (size_t j = 0; j < i; j++) {
 			const struct calendar_hours *o = &hours[j];
 			if (o->weekday == h->weekday && h->start < o->end && o->start < h->end)
-				return fail(err, errlen, "hours[%zu]: overlaps hours[%zu] on weekday %d",
+				return fail_with(err, errlen, "hours[%zu]: overlaps hours[%zu] on weekday %d",
 					    i, j, h->weekday);
 		}
 	}
 	if (nhours) {
 		cal->hours = xmalloc(nhours * sizeof(*cal->hours));
 		if (!cal->hours)
-			return fail(err, errlen, "out of memory");
+			return fail_with(err, errlen, "out of memory");
 		memcpy(cal->hours, hours, nhours * sizeof(*cal->hours));
 		qsort(cal->hours, nhours, sizeof(*cal->hours), cmp_hours);
 	}
@@ -297,7 +270,7 @@ static int set_hours(struct calendar *cal, const struct calendar_hours *hours, s
 	cal->pieces_cap = 2 * most + 1;
 	cal->pieces = xmalloc(cal->pieces_cap * sizeof(*cal->pieces));
 	if (!cal->pieces)
-		return fail(err, errlen, "out of memory");
+		return fail_with(err, errlen, "out of memory");
 	return 0;
 }
 
@@ -308,10 +281,10 @@ static int set_holidays(struct calendar *cal, const char *const *holidays, size_
 		return 0;
 	cal->holidays = xmalloc(n * sizeof(*cal->holidays));
 	if (!cal->holidays)
-		return fail(err, errlen, "out of memory");
+		return fail_with(err, errlen, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		if (calendar_parse_date(holidays[i], &cal->holidays[i], NULL, 0))
-			return fail(err, errlen, "holidays[%zu]: \"%.12s\" is not a date as YYYY-MM-DD",
+			return fail_with(err, errlen, "holidays[%zu]: \"%.12s\" is not a date as YYYY-MM-DD",
 				    i, holidays[i] ? holidays[i] : "");
 	}
 	qsort(cal->holidays, n, sizeof(*cal->holidays), cmp_i64);
@@ -344,13 +317,13 @@ int calendar_init_json(struct calendar *cal, const char *tz, bool always_open,
 {
 	memset(cal, 0, sizeof(*cal));
 	if ((hours && !json_is_array(hours)) || (holidays && !json_is_array(holidays)))
-		return fail(err, errlen, "hours and holidays must be arrays");
+		return fail_with(err, errlen, "hours and holidays must be arrays");
 	size_t nh = json_array_size(hours), nd = json_array_size(holidays);
 	struct calendar_hours *h = xmalloc((nh ? nh : 1) * sizeof(*h));
 	const char **d = xmalloc((nd ? nd : 1) * sizeof(*d));
 	int rc = -1;
 	if (!h || !d) {
-		fail(err, errlen, "out of memory");
+		fail_with(err, errlen, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < nh; i++) {
@@ -358,7 +331,7 @@ int calendar_init_json(struct calendar *cal, const char *tz, bool always_open,
 		const json_t *wd = json_object_get(o, "weekday");
 		char sub[CALENDAR_ERR_LEN];
 		if (!json_is_integer(wd) || json_integer_value(wd) < 1 || json_integer_value(wd) > 7) {
-			fail(err, errlen, "hours[%zu]: weekday must be 1 (Monday) to 7 (Sunday)", i);
+			fail_with(err, errlen, "hours[%zu]: weekday must be 1 (Monday) to 7 (Sunday)", i);
 			goto out;
 		}
 		h[i].weekday = (int)json_integer_value(wd);
@@ -366,14 +339,14 @@ int calendar_init_json(struct calendar *cal, const char *tz, bool always_open,
 					sub, sizeof(sub)) ||
 		    calendar_parse_hhmm(json_string_value(json_object_get(o, "end")), &h[i].end, sub,
 					sizeof(sub))) {
-			fail(err, errlen, "hours[%zu]: %s", i, sub);
+			fail_with(err, errlen, "hours[%zu]: %s", i, sub);
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < nd; i++) {
 		d[i] = json_string_value(json_array_get(holidays, i));
 		if (!d[i]) {
-			fail(err, errlen, "holidays[%zu]: must be a date as YYYY-MM-DD", i);
+			fail_with(err, errlen, "holidays[%zu]: must be a date as YYYY-MM-DD", i);
 			goto out;
 		}
 	}
@@ -511,7 +484,7 @@ int calendar_interval_at(struct calendar *cal, int64_t t, int64_t until,
 			 struct calendar_interval *iv, char *err, size_t errlen)
 {
 	if (!in_range(t) || until <= t)
-		return fail(err, errlen, "time out of range");
+		return fail_with(err, errlen, "time out of range");
 	if (until > CALENDAR_MAX_TIME + 1)
 		until = CALENDAR_MAX_TIME + 1;
 	if (cal->always_open && !cal->nholidays) {
@@ -519,7 +492,7 @@ int calendar_interval_at(struct calendar *cal, int64_t t, int64_t until,
 		return 0;
 	}
 	if (load_day_of(cal, t))
-		return fail(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
+		return fail_with(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
 	size_t i = 0;
 	while (cal->pieces[i].end <= t)
 		i++;
@@ -528,7 +501,7 @@ int calendar_interval_at(struct calendar *cal, int64_t t, int64_t until,
 	while (end < until) {
 		if (++i == cal->npieces) {
 			if (load_day(cal, cal->day + 1))
-				return fail(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
+				return fail_with(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
 			i = 0;
 		}
 		if (cal->pieces[i].kind != kind)
@@ -545,15 +518,15 @@ int calendar_add_minutes(struct calendar *cal, int64_t start, int64_t minutes, i
 			 char *err, size_t errlen)
 {
 	if (!in_range(start))
-		return fail(err, errlen, "time out of range");
+		return fail_with(err, errlen, "time out of range");
 	if (minutes < 0 || minutes > CALENDAR_MAX_MINUTES)
-		return fail(err, errlen, "minutes must be 0 to %lld", (long long)CALENDAR_MAX_MINUTES);
+		return fail_with(err, errlen, "minutes must be 0 to %lld", (long long)CALENDAR_MAX_MINUTES);
 	if (!cal->always_open && !cal->nhours)
-		return fail(err, errlen, "calendar has no working hours");
+		return fail_with(err, errlen, "calendar has no working hours");
 	int64_t t = ceil_minute(start), rem = minutes * 60, last = t;
 	for (;;) {
 		if (t - start > HORIZON_SECONDS)
-			return fail(err, errlen, "due time is more than %d years away",
+			return fail_with(err, errlen, "due time is more than %d years away",
 				    CALENDAR_HORIZON_DAYS / 365);
 		struct calendar_interval iv;
 		if (calendar_interval_at(cal, t, t + STEP_SECONDS, &iv, err, errlen))
@@ -566,7 +539,7 @@ int calendar_add_minutes(struct calendar *cal, int64_t start, int64_t minutes, i
 			rem -= iv.end - t;
 			last = iv.end;
 		} else if (iv.end - last > IDLE_SECONDS) {
-			return fail(err, errlen, "calendar has no working time for %d years",
+			return fail_with(err, errlen, "calendar has no working time for %d years",
 				    CALENDAR_IDLE_DAYS / 365);
 		}
 		t = iv.end;
@@ -577,11 +550,11 @@ int calendar_minutes_between(struct calendar *cal, int64_t a, int64_t b, int64_t
 			     char *err, size_t errlen)
 {
 	if (!in_range(a) || !in_range(b))
-		return fail(err, errlen, "time out of range");
+		return fail_with(err, errlen, "time out of range");
 	a = ceil_minute(a);
 	b = ceil_minute(b);
 	if (b - a > HORIZON_SECONDS)
-		return fail(err, errlen, "span is more than %d years", CALENDAR_HORIZON_DAYS / 365);
+		return fail_with(err, errlen, "span is more than %d years", CALENDAR_HORIZON_DAYS / 365);
 	int64_t secs = 0;
 	for (int64_t t = a; t < b;) {
 		struct calendar_interval iv;
@@ -601,9 +574,9 @@ int calendar_walk(struct calendar *cal, int64_t a, int64_t b, calendar_walk_fn f
 	if (b <= a)
 		return 0;
 	if (!in_range(a) || !in_range(b))
-		return fail(err, errlen, "time out of range");
+		return fail_with(err, errlen, "time out of range");
 	if (b - a > HORIZON_SECONDS)
-		return fail(err, errlen, "span is more than %d years", CALENDAR_HORIZON_DAYS / 365);
+		return fail_with(err, errlen, "span is more than %d years", CALENDAR_HORIZON_DAYS / 365);
 	struct calendar_interval pending = { 0, 0, CALENDAR_COUNTED };
 	bool have = false;
 	for (int64_t t = a; t < b;) {

@@ -13,6 +13,8 @@
 #ifndef SERVIO_CORE_RESULT_H
 #define SERVIO_CORE_RESULT_H
 
+#include <stddef.h>
+
 enum result {
 	RC_OK = 0,
 	RC_ROW = 1,		/* a statement step produced a row */
@@ -26,5 +28,13 @@ enum result {
 	RC_RETRY = -2,		/* lost a race (busy, serialization, deadlock): try again */
 	RC_CONSTRAINT = -3,	/* a unique, foreign key or check constraint refused it */
 };
+
+/*
+ * For the pure modules that say what is wrong in a caller's buffer
+ * (calendars, SLA clocks, recurrences, exports): writes the message into
+ * err (when errlen > 0) and returns -1, so a check reads
+ * "return fail_with(err, errlen, "...", ...);".
+ */
+int fail_with(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

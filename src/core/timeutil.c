@@ -88,7 +88,12 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+int64_t date_day(const char *date)
+{
+	return days_from_civil(atoi(date), (unsigned)atoi(date + 5), (unsigned)atoi(date + 8));
+}
+
+void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;

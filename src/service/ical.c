@@ -27,6 +27,7 @@
 #include "service/ical.h"
 
 #include "core/calendar.h"
+#include "core/result.h"
 #include "core/timeutil.h"
 
 #include <stdarg.h>
@@ -47,20 +48,6 @@ void ical_init(void)
 	struct calendar_zone z;
 	if (calendar_zone_init(&z, "UTC", NULL, 0) == 0)
 		calendar_zone_release(&z);
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }
 
 /* ---- calendar arithmetic on days since 1970-01-01 ---- */
@@ -210,7 +197,7 @@ static int each_item(struct rule *r, enum part p,
 		const char *comma = memchr(s, ',', (size_t)(end - s));
 		const char *stop = comma ? comma : end;
 		if (stop == s)
-			return fail(err, errlen, "%s has an empty value", part_names[p]);
+			return fail_with(err, errlen, "%s has an empty value", part_names[p]);
 		if (item(r, s, (size_t)(stop - s), err, errlen))
 			return -1;
 		if (!comma)
@@ -224,18 +211,18 @@ static int item_byday(struct rule *r, const char *s, size_t n, char *err, size_t
 	int shown = (int)(n > 16 ? 16 : n);
 	int wd = n >= 2 ? weekday_index(s + n - 2, 2) : -1;
 	if (wd < 0)
-		return fail(err, errlen, "BYDAY: \"%.*s\" is not a weekday (MO to SU, \"1MO\", \"-1FR\")",
+		return fail_with(err, errlen, "BYDAY: \"%.*s\" is not a weekday (MO to SU, \"1MO\", \"-1FR\")",
 			    shown, s);
 	if (n == 2) {
 		r->wday_every |= (uint8_t)(1u << wd);
 		return 0;
 	}
 	if (r->freq != F_MONTHLY && r->freq != F_YEARLY)
-		return fail(err, errlen, "BYDAY: a position (\"%.*s\") needs FREQ=MONTHLY or YEARLY",
+		return fail_with(err, errlen, "BYDAY: a position (\"%.*s\") needs FREQ=MONTHLY or YEARLY",
 			    shown, s);
 	long limit = r->freq == F_MONTHLY ? 5 : 53, pos;
 	if (!span_int(s, n - 2, true, -limit, limit, &pos) || pos == 0)
-		return fail(err, errlen, "BYDAY: the position in \"%.*s\" must be 1 to %ld or -1 to -%ld",
+		return fail_with(err, errlen, "BYDAY: the position in \"%.*s\" must be 1 to %ld or -1 to -%ld",
 			    shown, s, limit, limit);
 	if (pos > 0)
 		r->wday_pos[wd] |= UINT64_C(1) << pos;
@@ -249,7 +236,7 @@ static int item_bymonthday(struct rule *r, const char *s, size_t n, char *err, s
 {
 	long v;
 	if (!span_int(s, n, true, -31, 31, &v) || v == 0)
-		return fail(err, errlen, "BYMONTHDAY must be 1 to 31 or -1 to -31");
+		return fail_with(err, errlen, "BYMONTHDAY must be 1 to 31 or -1 to -31");
 	if (v > 0)
 		r->mday_pos |= UINT32_C(1) << v;
 	else
@@ -261,7 +248,7 @@ static int item_byyearday(struct rule *r, const char *s, size_t n, char *err, si
 {
 	long v;
 	if (!span_int(s, n, true, -366, 366, &v) || v == 0)
-		return fail(err, errlen, "BYYEARDAY must be 1 to 366 or -1 to -366");
+		return fail_with(err, errlen, "BYYEARDAY must be 1 to 366 or -1 to -366");
 	if (v > 0)
 		r->yday_pos[v] = true;
 	else
@@ -273,7 +260,7 @@ static int item_bymonth(struct rule *r, const char *s, size_t n, char *err, size
 {
 	long v;
 	if (!span_int(s, n, false, 1, 12, &v))
-		return fail(err, errlen, "BYMONTH must be 1 to 12");
+		return fail_with(err, errlen, "BYMONTH must be 1 to 12");
 	r->months |= 1u << v;
 	return 0;
 }
@@ -282,7 +269,7 @@ static int item_bysetpos(struct rule *r, const char *s, size_t n, char *err, siz
 {
 	long v;
 	if (!span_int(s, n, true, -366, 366, &v) || v == 0)
-		return fail(err, errlen, "BYSETPOS must be 1 to 366 or -1 to -366");
+		return fail_with(err, errlen, "BYSETPOS must be 1 to 366 or -1 to -366");
 	if (v > 0)
 		r->setpos_pos[v] = true;
 	else
@@ -320,38 +307,38 @@ static int rule_parse(const char *rrule, struct rule *r, char *err, size_t errle
 	memset(r, 0, sizeof(*r));
 	r->interval = 1;
 	if (!rrule || !*rrule)
-		return fail(err, errlen, "rule is empty");
+		return fail_with(err, errlen, "rule is empty");
 	size_t len = strnlen(rrule, ICAL_RRULE_MAX + 1);
 	if (len > ICAL_RRULE_MAX)
-		return fail(err, errlen, "rule is longer than %d characters", ICAL_RRULE_MAX);
+		return fail_with(err, errlen, "rule is longer than %d characters", ICAL_RRULE_MAX);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)rrule[i];
 		if (c == '\r' || c == '\n')
-			return fail(err, errlen, "rule contains a line break");
+			return fail_with(err, errlen, "rule contains a line break");
 		if (c < 0x20 || c == 0x7f)
-			return fail(err, errlen, "rule contains a control character");
+			return fail_with(err, errlen, "rule contains a control character");
 		if (c >= 0x80)
-			return fail(err, errlen, "rule contains a character that is not ASCII");
+			return fail_with(err, errlen, "rule contains a character that is not ASCII");
 		if (c == ' ')
-			return fail(err, errlen, "rule contains a space");
+			return fail_with(err, errlen, "rule contains a space");
 		/* names and values are case-insensitive (RFC 5545) */
 		r->text[i] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
 	}
 	r->text[len] = '\0';
 	if (strncmp(r->text, "RRULE:", 6) == 0)
-		return fail(err, errlen, "write the rule without \"RRULE:\"");
+		return fail_with(err, errlen, "write the rule without \"RRULE:\"");
 
 	const char *s = r->text, *end = r->text + len;
 	for (;;) {
 		const char *semi = memchr(s, ';', (size_t)(end - s));
 		const char *stop = semi ? semi : end;
 		if (stop == s)
-			return fail(err, errlen, "rule has an empty part (two ';' or one at an end)");
+			return fail_with(err, errlen, "rule has an empty part (two ';' or one at an end)");
 		const char *eq = memchr(s, '=', (size_t)(stop - s));
 		size_t nlen = (size_t)((eq ? eq : stop) - s);
 		int shown = (int)(nlen > 20 ? 20 : nlen);
 		if (!eq)
-			return fail(err, errlen, "rule part \"%.*s\" has no value", shown, s);
+			return fail_with(err, errlen, "rule part \"%.*s\" has no value", shown, s);
 		int p = -1;
 		for (int i = 0; i < P__MAX; i++)
 			if (span_is(s, nlen, part_names[i]))
@@ -360,55 +347,55 @@ static int rule_parse(const char *rrule, struct rule *r, char *err, size_t errle
 			size_t nrefused = sizeof(refused_parts) / sizeof(refused_parts[0]);
 			for (size_t i = 0; i < nrefused; i++)
 				if (span_is(s, nlen, refused_parts[i].name))
-					return fail(err, errlen, "%s", refused_parts[i].why);
-			return fail(err, errlen, "unknown rule part \"%.*s\"", shown, s);
+					return fail_with(err, errlen, "%s", refused_parts[i].why);
+			return fail_with(err, errlen, "unknown rule part \"%.*s\"", shown, s);
 		}
 		if (r->value[p])
-			return fail(err, errlen, "%s is given twice", part_names[p]);
+			return fail_with(err, errlen, "%s is given twice", part_names[p]);
 		r->value[p] = eq + 1;
 		r->vlen[p] = (size_t)(stop - eq - 1);
 		if (r->vlen[p] == 0)
-			return fail(err, errlen, "%s has an empty value", part_names[p]);
+			return fail_with(err, errlen, "%s has an empty value", part_names[p]);
 		if (!semi)
 			break;
 		s = semi + 1;
 	}
 
 	if (!r->value[P_FREQ])
-		return fail(err, errlen, "FREQ is missing");
+		return fail_with(err, errlen, "FREQ is missing");
 	const char *fv = r->value[P_FREQ];
 	size_t fn = r->vlen[P_FREQ];
 	if (span_is(fv, fn, "SECONDLY") || span_is(fv, fn, "MINUTELY") || span_is(fv, fn, "HOURLY"))
-		return fail(err, errlen, "FREQ=%.*s is too frequent: the shortest is DAILY", (int)fn, fv);
+		return fail_with(err, errlen, "FREQ=%.*s is too frequent: the shortest is DAILY", (int)fn, fv);
 	int freq = -1;
 	for (int i = 0; i < F__MAX; i++)
 		if (span_is(fv, fn, freq_names[i]))
 			freq = i;
 	if (freq < 0)
-		return fail(err, errlen, "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY");
+		return fail_with(err, errlen, "FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY");
 	r->freq = (enum freq)freq;
 
 	long v;
 	if (r->value[P_INTERVAL]) {
 		if (!span_int(r->value[P_INTERVAL], r->vlen[P_INTERVAL], false, 1, 1000, &v))
-			return fail(err, errlen, "INTERVAL must be a whole number from 1 to 1000");
+			return fail_with(err, errlen, "INTERVAL must be a whole number from 1 to 1000");
 		r->interval = (int)v;
 	}
 	if (r->value[P_COUNT]) {
 		if (!span_int(r->value[P_COUNT], r->vlen[P_COUNT], false, 1, ICAL_COUNT_MAX, &v))
-			return fail(err, errlen, "COUNT must be a whole number from 1 to %d",
+			return fail_with(err, errlen, "COUNT must be a whole number from 1 to %d",
 				    ICAL_COUNT_MAX);
 		r->count = (int)v;
 	}
 	if (r->value[P_COUNT] && r->value[P_UNTIL])
-		return fail(err, errlen, "COUNT and UNTIL cannot both be given");
+		return fail_with(err, errlen, "COUNT and UNTIL cannot both be given");
 	if (r->value[P_UNTIL] && !until_parse(r, r->value[P_UNTIL], r->vlen[P_UNTIL]))
-		return fail(err, errlen,
+		return fail_with(err, errlen,
 			    "UNTIL must be a date or time from 1970 to 2500 like 20271231 or 20271231T170000Z");
 	if (r->value[P_WKST]) {
 		r->wkst = weekday_index(r->value[P_WKST], r->vlen[P_WKST]);
 		if (r->wkst < 0)
-			return fail(err, errlen, "WKST must be a weekday (MO to SU)");
+			return fail_with(err, errlen, "WKST must be a weekday (MO to SU)");
 	}
 	if ((r->value[P_BYDAY] && each_item(r, P_BYDAY, item_byday, err, errlen)) ||
 	    (r->value[P_BYMONTHDAY] && each_item(r, P_BYMONTHDAY, item_bymonthday, err, errlen)) ||
@@ -419,23 +406,23 @@ static int rule_parse(const char *rrule, struct rule *r, char *err, size_t errle
 
 	/* combinations RFC 5545 forbids, or leaves to interpretation */
 	if (r->value[P_BYMONTHDAY] && r->freq == F_WEEKLY)
-		return fail(err, errlen, "BYMONTHDAY cannot be used with FREQ=WEEKLY");
+		return fail_with(err, errlen, "BYMONTHDAY cannot be used with FREQ=WEEKLY");
 	if (r->value[P_BYMONTHDAY] && r->freq == F_YEARLY && !r->value[P_BYMONTH])
-		return fail(err, errlen,
+		return fail_with(err, errlen,
 			    "BYMONTHDAY with FREQ=YEARLY needs BYMONTH (or use FREQ=MONTHLY)");
 	if (r->value[P_BYYEARDAY] && r->freq != F_YEARLY)
-		return fail(err, errlen, "BYYEARDAY needs FREQ=YEARLY");
+		return fail_with(err, errlen, "BYYEARDAY needs FREQ=YEARLY");
 	if (r->value[P_BYYEARDAY] && (r->value[P_BYMONTH] || r->value[P_BYMONTHDAY]))
-		return fail(err, errlen, "BYYEARDAY cannot be combined with BYMONTH or BYMONTHDAY");
+		return fail_with(err, errlen, "BYYEARDAY cannot be combined with BYMONTH or BYMONTHDAY");
 	if (r->byday_positions && (r->value[P_BYMONTHDAY] || r->value[P_BYYEARDAY]))
-		return fail(err, errlen,
+		return fail_with(err, errlen,
 			    "BYDAY positions (\"1MO\") cannot be combined with BYMONTHDAY or BYYEARDAY");
 	if (r->value[P_BYSETPOS]) {
 		if (r->freq == F_DAILY)
-			return fail(err, errlen, "BYSETPOS needs FREQ=WEEKLY, MONTHLY or YEARLY");
+			return fail_with(err, errlen, "BYSETPOS needs FREQ=WEEKLY, MONTHLY or YEARLY");
 		if (!r->value[P_BYDAY] && !r->value[P_BYMONTHDAY] && !r->value[P_BYYEARDAY] &&
 		    !r->value[P_BYMONTH])
-			return fail(err, errlen, "BYSETPOS needs another BY part to choose from");
+			return fail_with(err, errlen, "BYSETPOS needs another BY part to choose from");
 	}
 	return 0;
 }
@@ -462,7 +449,7 @@ int ical_rrule_check(const char *rrule, char *err, size_t errlen)
 	if (rule_parse(rrule, &r, err, errlen))
 		return -1;
 	if (monthdays_impossible(&r))
-		return fail(err, errlen, "rule has no occurrences: no BYMONTHDAY falls in BYMONTH");
+		return fail_with(err, errlen, "rule has no occurrences: no BYMONTHDAY falls in BYMONTH");
 	return 0;
 }
 
@@ -475,17 +462,17 @@ struct start {
 static int start_parse(const char *s, struct start *st, char *err, size_t errlen)
 {
 	if (!s || strlen(s) != 16 || s[10] != 'T' || s[13] != ':')
-		return fail(err, errlen, "start must look like 2026-12-07T09:00");
+		return fail_with(err, errlen, "start must look like 2026-12-07T09:00");
 	char date[11];
 	memcpy(date, s, 10);
 	date[10] = '\0';
 	long y, h, mi;
 	if (!date_valid(date) || !span_int(s, 4, false, 0, 9999, &y))
-		return fail(err, errlen, "start is not a real date");
+		return fail_with(err, errlen, "start is not a real date");
 	if (y < YEAR_MIN || y > YEAR_MAX)
-		return fail(err, errlen, "start must be in the years %d to %d", YEAR_MIN, YEAR_MAX);
+		return fail_with(err, errlen, "start must be in the years %d to %d", YEAR_MIN, YEAR_MAX);
 	if (!span_int(s + 11, 2, false, 0, 23, &h) || !span_int(s + 14, 2, false, 0, 59, &mi))
-		return fail(err, errlen, "start has no valid time of day (00:00 to 23:59)");
+		return fail_with(err, errlen, "start has no valid time of day (00:00 to 23:59)");
 	st->year = (int)y;
 	st->month = (s[5] - '0') * 10 + (s[6] - '0');
 	st->day = (s[8] - '0') * 10 + (s[9] - '0');
@@ -518,9 +505,9 @@ int ical_start_check(const char *dtstart_local, const char *tz, char *err, size_
 	if (start_parse(dtstart_local, &st, err, errlen))
 		return -1;
 	if (!tz_name_ok(tz))
-		return fail(err, errlen, "time zone must be an IANA name like Europe/Berlin");
+		return fail_with(err, errlen, "time zone must be an IANA name like Europe/Berlin");
 	if (!calendar_zone_valid(tz))
-		return fail(err, errlen, "unknown time zone \"%s\"", tz);
+		return fail_with(err, errlen, "unknown time zone \"%s\"", tz);
 	return 0;
 }
 

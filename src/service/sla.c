@@ -8,6 +8,7 @@
 #include "sla.h"
 
 #include "core/alloc.h"
+#include "core/result.h"
 #include "core/timeutil.h"
 
 #include <limits.h>
@@ -29,20 +30,6 @@ _Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == SLA_KIND__MAX,
 const char *sla_kind_name(enum sla_kind kind)
 {
 	return (unsigned)kind < SLA_KIND__MAX ? kind_names[kind] : "?";
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }
 
 static int64_t ceil_minute(int64_t t)
@@ -123,25 +110,25 @@ static int prepare(struct ctx *c, const struct sla_input *in, char *err, size_t 
 	memset(c, 0, sizeof(*c));
 	c->in = in;
 	if (!in->cal || !in->cal->ucal)
-		return fail(err, errlen, "calendar is missing");
+		return fail_with(err, errlen, "calendar is missing");
 	if (!valid_target(in->response_minutes) || !valid_target(in->resolution_minutes))
-		return fail(err, errlen, "targets must be 0 to %lld minutes",
+		return fail_with(err, errlen, "targets must be 0 to %lld minutes",
 			    (long long)CALENDAR_MAX_MINUTES);
 	if (!in_range(in->created_at) || !in_range(in->now))
-		return fail(err, errlen, "time out of range");
+		return fail_with(err, errlen, "time out of range");
 	if (in->nhistory && !in->history)
-		return fail(err, errlen, "history is missing");
+		return fail_with(err, errlen, "history is missing");
 	for (size_t i = 0; i < in->nhistory; i++) {
 		if (!in->history[i].status)
-			return fail(err, errlen, "history[%zu]: status is missing", i);
+			return fail_with(err, errlen, "history[%zu]: status is missing", i);
 		if (!in_range(in->history[i].at))
-			return fail(err, errlen, "history[%zu]: time out of range", i);
+			return fail_with(err, errlen, "history[%zu]: time out of range", i);
 		if (i && in->history[i].at < in->history[i - 1].at)
-			return fail(err, errlen, "history[%zu]: not in time order", i);
+			return fail_with(err, errlen, "history[%zu]: not in time order", i);
 	}
 	if ((in->first_responded_at != SLA_NONE && !in_range(in->first_responded_at)) ||
 	    (in->resolved_at != SLA_NONE && !in_range(in->resolved_at)))
-		return fail(err, errlen, "time out of range");
+		return fail_with(err, errlen, "time out of range");
 
 	c->start = ceil_minute(in->created_at);
 	c->now = max64(ceil_minute(in->now), c->start);
@@ -225,7 +212,7 @@ static int walk(struct ctx *c, int64_t a, int64_t b, bool idle_check, piece_fn f
 		if (iv.kind == CALENDAR_COUNTED)
 			last_counted = iv.end;
 		else if (idle_check && iv.end - last_counted > IDLE_SECONDS)
-			return fail(err, errlen, "calendar has no working time for %d years",
+			return fail_with(err, errlen, "calendar has no working time for %d years",
 				    CALENDAR_IDLE_DAYS / 365);
 		for (int64_t s = t; s < iv.end;) {
 			const char *status;
@@ -323,14 +310,14 @@ int sla_compute(const struct sla_input *in, struct sla_result *out, char *err, s
 		res->has_target = true;
 		res->target_minutes = in->resolution_minutes;
 		if (!in->cal->always_open && !in->cal->nhours)
-			return fail(err, errlen, "calendar has no working hours");
+			return fail_with(err, errlen, "calendar has no working hours");
 		struct due_walk w = { .rem = in->resolution_minutes * 60 };
 		int64_t end = min64(c.start + HORIZON_SECONDS, CALENDAR_MAX_TIME);
 		int rc = walk(&c, c.start, end, true, due_piece, &w, err, errlen);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
-			return fail(err, errlen, "due time is more than %d years away",
+			return fail_with(err, errlen, "due time is more than %d years away",
 				    CALENDAR_HORIZON_DAYS / 365);
 		res->due_at = w.due;
 		r.paused_minutes = w.paused / 60;
@@ -444,12 +431,12 @@ int sla_timeline(struct arena *a, const struct sla_input *in, const struct sla_r
 	int rc = walk(&c, c.start, end, false, tl_piece, &b, err, errlen);
 	if (rc < 0 || b.oom) {
 		xfree(b.items);
-		return rc < 0 ? -1 : fail(err, errlen, "out of memory");
+		return rc < 0 ? -1 : fail_with(err, errlen, "out of memory");
 	}
 	struct sla_interval *items = arena_alloc(a, b.n * sizeof(*items));
 	if (!items) {
 		xfree(b.items);
-		return fail(err, errlen, "out of memory");
+		return fail_with(err, errlen, "out of memory");
 	}
 	if (b.n)
 		memcpy(items, b.items, b.n * sizeof(*items));

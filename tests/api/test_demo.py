@@ -47,6 +47,33 @@ class DemoTest(ServerTestCase):
         dana = [u for u in users if u["email"] == "dana@northwind.example"][0]
         certs = admin.get("/api/v1/users/%d/certifications" % dana["id"])[2]["data"]
         self.assertTrue(certs and certs[0]["expires_on"] < tickets[0]["created_at"][:10])
+        # two months billed: invoices under every contract kind, issued and paid, one
+        # left in draft, one paid in part, a credit note; nothing of it billed twice
+        invoices = admin.get("/api/v1/invoices?limit=100")[2]["data"]
+        self.assertTrue({"draft", "issued", "paid"} <= {i["status"] for i in invoices})
+        months = {i["period_from"][:7] for i in invoices}
+        self.assertEqual(len(months), 2, months)
+        rules = {line["rule"] for i in invoices for line in i["lines"]}
+        self.assertTrue({"managed_fee", "addition", "block_purchase", "block_draw", "time",
+                         "part"} <= rules, rules)
+        billed_kinds = set()
+        contracts = {c["id"]: c for c in admin.get("/api/v1/contracts?limit=100")[2]["data"]}
+        for i in invoices:
+            for line in i["lines"]:
+                if line["contract_id"] in contracts:
+                    billed_kinds.add(contracts[line["contract_id"]]["kind"])
+        self.assertEqual(billed_kinds, {"managed", "block_hours", "time_materials"})
+        self.assertTrue(all(line["explanation"] for i in invoices for line in i["lines"]))
+        numbers = sorted(i["number"] for i in invoices if i["number"])
+        self.assertEqual(numbers, ["INV-%06d" % n for n in range(1, len(numbers) + 1)])
+        self.assertTrue(any(0 < i["paid"] < i["total"] for i in invoices))
+        notes = admin.get("/api/v1/credit-notes")[2]["data"]
+        self.assertEqual([n["number"] for n in notes], ["CN-000001"])
+        dry = admin.post("/api/v1/invoice-runs", {"from": min(months) + "-01",
+                                                  "to": max(i["period_to"] for i in invoices),
+                                                  "dry_run": True})
+        self.assertEqual(dry[0], 200, dry)
+        self.assertEqual(dry[2]["invoices"], [])
         # the demo loads only into a fresh database
         again = self.server.run_cli("demo", "--password", DEMO_PASSWORD)
         self.assertEqual(again.returncode, 1)
