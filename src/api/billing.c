@@ -1,7 +1,9 @@
 /*
- * billing.c - getting paid over HTTP (GET /invoices/:id.pdf is the invoice's document) (the invoice, payment and credit note
- * records are resource routes in resources.c; their actions, issue, void,
- * credit, renew, approve, are generated from the action tables):
+ * billing.c - getting paid over HTTP: the routes that are not records.
+ * Invoices, payments and credit notes are resource routes (resources.c),
+ * their actions (issue, void, credit, renew, approve) come from the action
+ * tables, and GET /invoices/:id.pdf is the invoice's document
+ * (api_invoice_get, here).
  *
  *   POST /api/v1/invoice-runs                  {from, to, company_id?, dry_run?}
  *   GET  /api/v1/contracts/:id/balance         a block's hours, drawn and left

@@ -57,8 +57,16 @@ int api_reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *
 	json_t *company = NULL, *s = NULL;
 	struct resource_ctx sys = *ctx;
 	sys.trusted = true;
-	resource_get(ctx, &company_resource, json_integer_value(json_object_get(doc, "company_id")),
-		     &company);
+	int64_t company_id = json_integer_value(json_object_get(doc, "company_id"));
+	json_t *site = NULL;
+	/* the client's block: the company's name and the address of its first site */
+	if (resource_get(ctx, &company_resource, company_id, &company) == RC_OK &&
+	    company_postal_site(ctx, company_id, &site) == RC_OK && site) {
+		static const char *const fields[] = { "address_line1", "address_line2", "city",
+						      "region", "postal_code", "country", NULL };
+		for (const char *const *f = fields; *f; f++)
+			json_object_set(company, *f, json_object_get(site, *f));
+	}
 	if (resource_get(&sys, &settings_resource, SETTINGS_ID, &s) != RC_OK)
 		return -1;
 	struct doc_firm firm = {

@@ -374,12 +374,10 @@ static int archive(struct http_req *req, bool on)
 	if (!id_or_reply(req, &id) || !api_no_query_or_reply(req) || !ctx_or_reply(req, &ctx) ||
 	    !if_match_or_reply(req, &ctx, id, on, &version))
 		return 0;
-	json_t *rec;
-	int rc = resource_archive(&ctx, res_of(req), id, version, on, &rec);
-	if (rc == RC_FORBIDDEN)
-		return reply_status(req, rc, NULL, id);
+	json_t *rec, *errors = NULL;
+	int rc = resource_archive(&ctx, res_of(req), id, version, on, &rec, &errors);
 	if (rc != RC_OK)
-		return reply_status(req, rc, NULL, id);
+		return reply_status(req, rc, errors, id);
 	return reply_record(req, 200, rec);
 }
 
@@ -445,8 +443,9 @@ static int res_act(struct http_req *req)
 	if (rc != RC_OK)
 		return api_reply_result(req, rc, NULL, errors, 0, a->res->singular, id);
 	if (a->action->flags & ACTION_CREATES) {
+		const struct resource *made = a->action->creates ? a->action->creates : a->res;
 		http_set_header(req, "Location",
-				arena_printf(&req->arena, "/api/v1/%s/%lld", a->res->name,
+				arena_printf(&req->arena, "/api/v1/%s/%lld", made->name,
 					     (long long)json_integer_value(json_object_get(rec, "id"))));
 		return api_reply_result(req, rc, rec, NULL, 201, a->res->singular, id);
 	}

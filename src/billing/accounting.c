@@ -60,11 +60,24 @@ int invoices_export(struct resource_ctx *ctx, const char *format, const char *fr
 			rc = resource_get(ctx, &company_resource,
 					  json_integer_value(json_object_get(inv, "company_id")),
 					  &company);
+		json_t *site = NULL;
+		if (rc == RC_OK)
+			rc = company_postal_site(
+				ctx, json_integer_value(json_object_get(inv, "company_id")), &site);
 		if (rc != RC_OK)
 			return rc;
-		json_object_set_new(inv, "company", json_pack("{s:O, s:O}", "name",
-							      json_object_get(company, "name"), "email",
-							      json_object_get(company, "email")));
+		json_t *bill_to = json_pack("{s:O, s:O}", "name", json_object_get(company, "name"),
+					    "email", json_object_get(company, "email"));
+		if (site && bill_to)
+			json_object_set_new(bill_to, "address",
+					    json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "line1",
+						      json_object_get(site, "address_line1"), "line2",
+						      json_object_get(site, "address_line2"), "city",
+						      json_object_get(site, "city"), "region",
+						      json_object_get(site, "region"), "postal_code",
+						      json_object_get(site, "postal_code"), "country",
+						      json_object_get(site, "country")));
+		json_object_set_new(inv, "company", bill_to);
 		json_array_append(invoices, inv);
 	}
 	struct buf out;

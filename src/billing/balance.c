@@ -306,6 +306,13 @@ int time_approve_week(struct resource_ctx *ctx, int64_t user, const char *week_o
 		resource_error(errs, "user_id", "is required: the technician whose week it is");
 	if (!week_of || !date_valid(week_of))
 		resource_error(errs, "week_of", "is required: a date YYYY-MM-DD in the week");
+	json_t *who;
+	int found = user > 0 ? resource_get(ctx, &user_resource, user, &who) : RC_OK;
+	if (found == RC_NOT_FOUND)
+		resource_error(errs, "user_id",
+			       arena_printf(ctx->arena, "no user with id %lld", (long long)user));
+	else if (found != RC_OK)
+		return found;
 	if (json_array_size(errs)) {
 		*errors = errs;
 		return RC_INVALID;

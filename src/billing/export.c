@@ -22,8 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicode/ucurr.h>
-#include <unicode/uenum.h>
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -105,26 +103,6 @@ struct invoice {
 
 /* Money is within what the resources accept, so no sum or negation overflows. */
 #define MONEY_MAX 1000000000000000LL
-
-/* True when code is an ISO 4217 currency in use, as ICU knows them. */
-static bool currency_known(const char *code)
-{
-	for (int i = 0; i < 3; i++)
-		if (code[i] < 'A' || code[i] > 'Z')
-			return false;
-	if (code[3] != '\0')
-		return false;
-	UErrorCode status = U_ZERO_ERROR;
-	UEnumeration *all = ucurr_openISOCurrencies(UCURR_COMMON | UCURR_NON_DEPRECATED, &status);
-	if (U_FAILURE(status))
-		return false;
-	bool found = false;
-	const char *c;
-	while (!found && (c = uenum_next(all, NULL, &status)) != NULL && U_SUCCESS(status))
-		found = strcmp(c, code) == 0;
-	uenum_close(all);
-	return found;
-}
 
 /* An integer member; 0, or -1 when absent or not an integer. */
 static int get_int(const json_t *obj, const char *key, int64_t *out)
@@ -349,7 +327,7 @@ static int read_invoice(const json_t *v, size_t i, struct invoice *inv, char *er
 	inv->currency = get_str(v, "currency");
 	if (!inv->currency)
 		return fail_with(err, errlen, "%s: currency must be a string", no);
-	if (!currency_known(inv->currency))
+	if (!money_currency_known(inv->currency))
 		return fail_with(err, errlen, "%s: currency \"%s\" is not an ISO 4217 code in use", no,
 			    inv->currency);
 	inv->exponent = money_exponent(inv->currency);

@@ -22,6 +22,7 @@
 #include "plan.h"
 
 #include "auth/auth.h"
+#include "catalog/catalog.h"
 #include "core/money.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
@@ -67,7 +68,8 @@ static const struct field line_item[] = {
 	  .doc = "Hours for time, months for fees, a count for the rest." },
 	{ .name = "unit_price", .type = FT_MONEY, MONEY_RANGE },
 	{ .name = "amount", .type = FT_MONEY, .flags = F_READ_ONLY, MONEY_RANGE,
-	  .doc = "round(quantity x unit_price), computed." },
+	  .doc = "Computed: round(quantity x unit_price) for a manual line; for a run's line what "
+		 "its rule billed (a prorated fee, time at its rate), as its explanation says." },
 	{ .name = "taxable", .type = FT_BOOL },
 	{ .name = "contract_id", .type = FT_INT, .flags = F_READ_ONLY, .min = 1,
 	  .max = INT64_MAX },
@@ -204,8 +206,6 @@ static int price_lines(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			json_object_set_new(out, "sources", json_array());
 			json_object_set_new(out, "billed_minutes", json_integer(0));
 			json_object_set_new(out, "explanation", json_string(""));
-			json_object_set_new(out, "contract_id", json_null());
-			json_object_set_new(out, "month", json_null());
 		}
 		if (!json_is_string(json_object_get(out, "description")))
 			resource_error(errors, "lines",
@@ -350,9 +350,7 @@ static int invoice_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *
 		for (const char *const *m = (const char *const[]){ "paid", "credited", NULL }; *m; m++)
 			json_object_set_new(rec, *m, json_integer(0));
 	}
-	const char *c = str(rec, "currency");
-	if (!c || strlen(c) != 3 || money_exponent(c) < 0)
-		resource_error(errors, "currency", "must be an ISO 4217 code such as USD or EUR");
+	catalog_check_currency(rec, "currency", errors);
 	if (cur && !json_equal(json_object_get(cur, "currency"), json_object_get(rec, "currency")) &&
 	    json_array_size(json_object_get(cur, "lines")))
 		resource_error(errors, "currency", "a draft with lines keeps its currency");
@@ -604,6 +602,7 @@ static const struct resource_action void_action = {
 static const struct resource_action credit_action = {
 	.name = "credit", .body = credit_body, .from = issued_or_paid, .roles = BILLERS,
 	.flags = ACTION_CREATES | ACTION_IF_MATCH_OPTIONAL, .event = "credited", .apply = credit,
+	.creates = &credit_note_resource,
 	.summary = "A credit note (CN-000001) against an issued invoice",
 };
 static const struct resource_action settle_action = {
@@ -677,6 +676,37 @@ static int payment_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *
 	return RC_OK;
 }
 
+/*
+ * A payment removed (archived) and then restored counts again: it must
+ * still fit the balance, and the invoice must still take payments.
+ */
+static int payment_archive_check(struct resource_ctx *ctx, const json_t *cur, bool archive,
+				 json_t *errors)
+{
+	if (archive)
+		return RC_OK;
+	json_t *inv;
+	struct resource_ctx c = *ctx;
+	c.parent_id = 0;
+	int rc = resource_get(&c, &invoice_resource, ctx->parent_id, &inv);
+	if (rc != RC_OK)
+		return rc;
+	if (!is(str(inv, "status"), "issued") && !is(str(inv, "status"), "paid")) {
+		resource_error(errors, "invoice_id",
+			       arena_printf(ctx->arena, "a %s invoice takes no payments",
+					    str(inv, "status")));
+		return RC_CONFLICT;
+	}
+	if (num(cur, "amount") > num(inv, "balance")) {
+		resource_error(errors, "amount",
+			       arena_printf(ctx->arena, "is more than the balance of %lld: restored,"
+							" it would overpay the invoice",
+					    (long long)num(inv, "balance")));
+		return RC_CONFLICT;
+	}
+	return RC_OK;
+}
+
 /* The invoice's paid, balance and status follow its payments. */
 static int payment_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
@@ -695,6 +725,7 @@ const struct resource payment_resource = {
 	.default_sort = "received_on",
 	.prepare = payment_prepare,
 	.after_write = payment_after,
+	.archive_check = payment_archive_check,
 	.parent = &invoice_resource,
 	.parent_field = "invoice_id",
 	.company_via = "invoice_id",

@@ -399,14 +399,26 @@ int report_ar_ageing(struct resource_ctx *ctx, const char *as_of, json_t **out)
 	char today[11];
 	billing_today(ctx, today);
 	const char *day = as_of ? as_of : today;
-	struct db_stmt *st = db_prepare(ctx->db,
-					"SELECT i.company_id, c.name, i.currency, i.id, i.number, i.due_on,"
-					" i.balance FROM invoices i JOIN companies c ON c.id = i.company_id"
-					" WHERE i.status = 'issued' AND i.balance > 0 AND i.issued_on <= ?"
-					" ORDER BY c.name, i.company_id, i.currency, i.due_on, i.id");
+	/*
+	 * As the books stood at the end of that day: invoices issued by then
+	 * and not yet voided, less the payments received and the credit notes
+	 * issued by then (for today, each invoice's balance).
+	 */
+	struct db_stmt *st = db_prepare(
+		ctx->db,
+		"SELECT i.company_id, c.name, i.currency, i.id, i.number, i.due_on, i.total"
+		" - COALESCE((SELECT SUM(p.amount) FROM invoice_payments p WHERE p.invoice_id = i.id"
+		" AND p.archived_at IS NULL AND p.received_on <= ?), 0)"
+		" - COALESCE((SELECT SUM(n.total) FROM credit_notes n WHERE n.invoice_id = i.id"
+		" AND n.issued_on <= ?), 0)"
+		" FROM invoices i JOIN companies c ON c.id = i.company_id"
+		" WHERE i.issued_on <= ? AND (i.status IN ('issued', 'paid')"
+		" OR (i.status = 'void' AND substr(i.voided_at, 1, 10) > ?))"
+		" ORDER BY c.name, i.company_id, i.currency, i.due_on, i.id");
 	if (!st)
 		return RC_ERROR;
-	db_bind_text(st, 1, day);
+	for (int k = 1; k <= 4; k++)
+		db_bind_text(st, k, day);
 	static const char *const buckets[] = { "current", "days_1_30", "days_31_60", "days_61_90",
 					       "days_over_90" };
 	json_t *companies = arena_json(ctx->arena, json_array());
@@ -423,6 +435,8 @@ int report_ar_ageing(struct resource_ctx *ctx, const char *as_of, json_t **out)
 		int64_t late = (now_t - due_t) / 86400;
 		int k = late <= 0 ? 0 : late <= 30 ? 1 : late <= 60 ? 2 : late <= 90 ? 3 : 4;
 		int64_t amount = db_col_int(st, 6);
+		if (amount <= 0)
+			continue;
 		if (!cur || num(cur, "company_id") != db_col_int(st, 0) ||
 		    !is(str(cur, "currency"), db_col_text(st, 2))) {
 			cur = json_pack("{s:I, s:s, s:s, s:I, s:[]}", "company_id", db_col_int(st, 0),

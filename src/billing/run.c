@@ -473,10 +473,11 @@ static json_t *line_json(struct arena *a, const struct bill_line *ln)
 			      "sources", sources ? sources : json_array());
 	if (!j)
 		return NULL;
-	json_object_set_new(j, "contract_id",
-			    ln->contract_id ? json_integer(ln->contract_id) : json_null());
-	json_object_set_new(j, "month", ln->month ? json_string(date_of(a, ln->month))
-						  : json_null());
+	/* an item leaves out what it does not have (the engine's rule for stored arrays) */
+	if (ln->contract_id)
+		json_object_set_new(j, "contract_id", json_integer(ln->contract_id));
+	if (ln->month)
+		json_object_set_new(j, "month", json_string(date_of(a, ln->month)));
 	return j;
 }
 

@@ -5,6 +5,7 @@
 #include "catalog.h"
 
 #include "auth/auth.h"
+#include "core/money.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,14 +13,8 @@
 void catalog_check_currency(const json_t *rec, const char *field, json_t *errors)
 {
 	const char *c = json_string_value(json_object_get(rec, field));
-	if (!c)
-		return;
-	for (int i = 0; i < 3; i++) {
-		if (c[i] < 'A' || c[i] > 'Z') {
-			resource_error(errors, field, "must be an ISO 4217 code such as USD or EUR");
-			return;
-		}
-	}
+	if (c && !money_currency_known(c))
+		resource_error(errors, field, "must be an ISO 4217 code in use, such as USD or EUR");
 }
 
 static const char *const product_kinds[] = { "equipment", "software", "service", NULL };

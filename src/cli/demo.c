@@ -627,14 +627,12 @@ static void sales(struct demo *d, struct ids *x)
 /* How many days before today day `day` (1-28) of the month `months` before this one is. */
 static int days_back(struct demo *d, int months, int day)
 {
-	char t[TIME_RFC3339_LEN];
-	time_format(d->today, t);
-	int y = atoi(t), m = atoi(t + 5) - months;
-	while (m < 1) {
-		m += 12;
-		y--;
-	}
-	return (int)(d->today / 86400 - days_from_civil(y, (unsigned)m, (unsigned)day));
+	int64_t y;
+	unsigned m, dd;
+	civil_from_days(d->today / 86400, &y, &m, &dd);
+	int64_t month = y * 12 + (m - 1) - months;
+	return (int)(d->today / 86400 - days_from_civil(month / 12, (unsigned)(month % 12) + 1,
+							(unsigned)day));
 }
 
 /* A service order of client c worked `back` days ago, resolved and closed. */

@@ -6,6 +6,27 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unicode/ucurr.h>
+#include <unicode/uenum.h>
+
+bool money_currency_known(const char *code)
+{
+	for (int i = 0; i < 3; i++)
+		if (code[i] < 'A' || code[i] > 'Z')
+			return false;
+	if (code[3] != '\0')
+		return false;
+	UErrorCode status = U_ZERO_ERROR;
+	UEnumeration *all = ucurr_openISOCurrencies(UCURR_COMMON | UCURR_NON_DEPRECATED, &status);
+	if (U_FAILURE(status))
+		return false;
+	bool found = false;
+	const char *c;
+	while (!found && (c = uenum_next(all, NULL, &status)) != NULL && U_SUCCESS(status))
+		found = strcmp(c, code) == 0;
+	uenum_close(all);
+	return found;
+}
 
 __int128 money_div_round(__int128 num, int64_t den)
 {

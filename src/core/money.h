@@ -16,6 +16,7 @@
 #define SERVIO_CORE_MONEY_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* num / den rounded half away from zero; den > 0. */
@@ -31,6 +32,9 @@ int money_line_amount(int64_t quantity_thousandths, int64_t unit_price, int64_t 
 
 /* round(base x rate_bp / 10000). Returns 0 and writes *out, or -1 on overflow. */
 int money_apply_bp(int64_t base, int64_t rate_bp, int64_t *out);
+
+/* True when code is an ISO 4217 currency in use ("USD"), as ICU knows them. */
+bool money_currency_known(const char *code);
 
 /* Digits after the decimal point of an ISO 4217 currency: 2, or 0 (JPY), 3 (KWD). */
 int money_exponent(const char *currency);

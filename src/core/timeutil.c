@@ -88,11 +88,6 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-int64_t date_day(const char *date)
-{
-	return days_from_civil(atoi(date), (unsigned)atoi(date + 5), (unsigned)atoi(date + 8));
-}
-
 void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
@@ -158,6 +153,14 @@ static int parse_date(const char *s, int *y, int *m, int *d)
 	if (*m < 1 || *m > 12 || *d < 1 || *d > month_days(*y, *m))
 		return -1;
 	return 0;
+}
+
+int64_t date_day(const char *date)
+{
+	int y, m, d;
+	if (parse_date(date, &y, &m, &d))
+		return 0;
+	return days_from_civil(y, (unsigned)m, (unsigned)d);
 }
 
 bool date_valid(const char *s)

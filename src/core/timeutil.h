@@ -71,7 +71,7 @@ bool date_valid(const char *s);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
-/* Days since 1970-01-01 of "YYYY-MM-DD" (a date date_valid() accepts). */
+/* Days since 1970-01-01 of "YYYY-MM-DD" (0 when it is not a date). */
 int64_t date_day(const char *date);
 /* Its inverse: the date of day z since 1970-01-01 (Howard Hinnant's algorithms). */
 void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);

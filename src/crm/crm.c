@@ -5,6 +5,8 @@
  */
 #include "crm.h"
 
+#include "db/db.h"
+
 
 #include <stddef.h>
 #include <stdio.h>
@@ -96,6 +98,27 @@ const struct resource site_resource = {
 	.doc = "A company's locations, where work is done. `q` searches `name`, `address_line1`, "
 	       "`city` and `postal_code`.",
 };
+
+int company_postal_site(struct resource_ctx *ctx, int64_t company_id, json_t **site)
+{
+	*site = NULL;
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT id FROM sites WHERE company_id = ? AND archived_at IS NULL"
+				      " AND address_line1 IS NOT NULL ORDER BY id LIMIT 1",
+			"i", company_id);
+	if (rc == RC_DONE)
+		return RC_OK;
+	if (rc != RC_ROW)
+		return rc;
+	int64_t id = db_col_int(st, 0);
+	db_done(st);
+	rc = resource_get(ctx, &site_resource, id, site);
+	if (rc == RC_NOT_FOUND) {
+		*site = NULL;
+		return RC_OK;
+	}
+	return rc;
+}
 
 static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
 					   "phone", "other", NULL };

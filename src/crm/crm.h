@@ -22,4 +22,12 @@ extern const struct resource settings_resource;
  */
 int settings_logo(const json_t *settings, unsigned char **png, size_t *len);
 
+/*
+ * A company's postal address for its documents (invoices, quotes,
+ * exports): its first site (by id) that has an address line. *site is that
+ * site's record (ctx->arena's), or NULL when none has one. Returns RC_OK
+ * or a failure.
+ */
+int company_postal_site(struct resource_ctx *ctx, int64_t company_id, json_t **site);
+
 #endif

@@ -999,9 +999,11 @@ static int update_txn(struct db *db, void *arg)
 			? json_string_value(json_object_get(cur, res->status_field)) : NULL;
 		if (w->action->from && !(status && in_list(w->action->from, status))) {
 			resource_error(w->errors, res->status_field ? res->status_field : "",
-				       arena_printf(ctx->arena, "cannot %s a %s that is %s: only one"
+				       arena_printf(ctx->arena, "cannot %s %s %s that is %s: only one"
 							       " that is %s",
-						    w->action->name, res->singular,
+						    w->action->name,
+						    strchr("aeiou", res->singular[0]) ? "an" : "a",
+						    res->singular,
 						    status ? status : "so",
 						    joined(ctx->arena, w->action->from)));
 			return RC_CONFLICT;
@@ -1153,6 +1155,11 @@ static int archive_txn(struct db *db, void *arg)
 	bool archived = !json_is_null(json_object_get(cur, "archived_at"));
 	if (archived == w->archive)
 		return reply(w, cur);	/* already so: nothing to do */
+	if (w->res->archive_check) {
+		rc = w->res->archive_check(w->ctx, cur, w->archive, w->errors);
+		if (rc != RC_OK)
+			return rc;
+	}
 	char now[TIME_RFC3339_LEN];
 	time_format(w->ctx->now, now);
 	char sql[256];
@@ -1184,14 +1191,13 @@ static int archive_txn(struct db *db, void *arg)
 }
 
 int resource_archive(struct resource_ctx *ctx, const struct resource *res, int64_t id,
-		     int64_t expect_version, bool archive, json_t **out)
+		     int64_t expect_version, bool archive, json_t **out, json_t **errors)
 {
 	if (res->read_only || res->no_record_columns)
 		return RC_NOT_FOUND;
 	struct write w = { .res = res, .id = id, .expect_version = expect_version,
 			   .archive = archive };
-	json_t *errors = NULL;
-	return run_write(ctx, &w, archive_txn, out, &errors);
+	return run_write(ctx, &w, archive_txn, out, errors);
 }
 
 /* Trusted writes ------------------------------------------------------------ */

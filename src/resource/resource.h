@@ -176,6 +176,8 @@ struct resource_action {
 	int (*apply)(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
 		     json_t *errors);
 	const char *summary;		/* one line for the API description */
+	/* ACTION_CREATES: the resource of the record made (NULL: the action's own) */
+	const struct resource *creates;
 };
 
 struct resource {
@@ -210,6 +212,14 @@ struct resource {
 	 * RC_RETRY or a failure. May be NULL.
 	 */
 	int (*after_write)(struct resource_ctx *ctx, const json_t *before, const json_t *after);
+	/*
+	 * Rules on archiving (archive true) or restoring the stored record
+	 * cur, in the write's transaction before the row changes (a payment
+	 * restored must still fit its invoice's balance). Same results as
+	 * check. May be NULL.
+	 */
+	int (*archive_check)(struct resource_ctx *ctx, const json_t *cur, bool archive,
+			     json_t *errors);
 	/*
 	 * A child resource's records belong to one record of parent (the
 	 * notes of a ticket): parent_field holds its id. Every operation then
@@ -385,8 +395,9 @@ int resource_create(struct resource_ctx *ctx, const struct resource *res, const 
 /* expect_version: the If-Match version, or RESOURCE_ANY_VERSION. */
 int resource_update(struct resource_ctx *ctx, const struct resource *res, int64_t id,
 		    const json_t *patch, int64_t expect_version, json_t **out, json_t **errors);
+/* Archives (archive true) or restores record id; errors as resource_update's. */
 int resource_archive(struct resource_ctx *ctx, const struct resource *res, int64_t id,
-		     int64_t expect_version, bool archive, json_t **out);
+		     int64_t expect_version, bool archive, json_t **out, json_t **errors);
 /*
  * Applies an action of res's table to record id with body (NULL: none).
  * *out is the updated record, or ctx->reply when the action set one, with

@@ -956,6 +956,19 @@ static const struct field time_entry_fields[] = {
 	FIELD_END
 };
 
+/* Invoiced time stays on its invoice: removing it would change what was billed. */
+static int time_entry_archive_check(struct resource_ctx *ctx, const json_t *cur, bool archive,
+				    json_t *errors)
+{
+	(void)archive;
+	if (!ctx->trusted && !json_is_null(json_object_get(cur, "invoice_id"))) {
+		resource_error(errors, "invoice_id", "the entry is invoiced and cannot be removed"
+						     " or restored");
+		return RC_CONFLICT;
+	}
+	return RC_OK;
+}
+
 static int time_entry_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			      json_t *errors)
 {
@@ -1071,6 +1084,7 @@ const struct resource time_entry_resource = {
 	.fields = time_entry_fields,
 	.default_sort = "-started_at",
 	.prepare = time_entry_prepare,
+	.archive_check = time_entry_archive_check,
 	.company_via = "ticket_id",
 	.owner_field = "user_id",
 	.any_owner_roles = ROLE_ADMIN | ROLE_MANAGER,

@@ -222,6 +222,19 @@ static const struct field part_fields[] = {
 	FIELD_END
 };
 
+/* An invoiced part stays on its invoice. */
+static int part_archive_check(struct resource_ctx *ctx, const json_t *cur, bool archive,
+			      json_t *errors)
+{
+	(void)archive;
+	if (!ctx->trusted && !json_is_null(json_object_get(cur, "invoice_id"))) {
+		resource_error(errors, "invoice_id", "the part is invoiced and cannot be removed"
+						     " or restored");
+		return RC_CONFLICT;
+	}
+	return RC_OK;
+}
+
 /* Cost and price come from the product unless the part says otherwise. */
 static int part_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors)
 {
@@ -257,6 +270,7 @@ const struct resource part_resource = {
 	.fields = part_fields,
 	.default_sort = "created_at",
 	.prepare = part_prepare,
+	.archive_check = part_archive_check,
 	.parent = &ticket_resource,
 	.parent_field = "ticket_id",
 	.company_via = "ticket_id",

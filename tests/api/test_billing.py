@@ -19,6 +19,7 @@ test_billing.py - getting paid, through HTTP, on SQLite and PostgreSQL:
 
 import json
 import threading
+import time
 import unittest
 
 from harness import ServerTestCase, needs_test_build, problem_fields, unique
@@ -402,9 +403,11 @@ class TestInvoiceLife(BillingCase):
     def test_credit_notes_correct_an_issued_invoice(self):
         c, wt, t, entries, inv = self.drafted()
         self.act("invoices/%d/issue" % inv["id"])
-        note = self.assertStatus(self.admin.post("/api/v1/invoices/%d/credit" % inv["id"], {
-            "amount": 2000, "taxable": False, "reason": "goodwill"}), 201)
+        made = self.admin.post("/api/v1/invoices/%d/credit" % inv["id"], {
+            "amount": 2000, "taxable": False, "reason": "goodwill"})
+        note = self.assertStatus(made, 201)
         self.assertRegex(note["number"], r"^CN-\d{6}$")
+        self.assertEqual(made[1]["location"], "/api/v1/credit-notes/%d" % note["id"])
         after = self.get("invoices/%d" % inv["id"])
         self.assertEqual((after["credited"], after["balance"]), (2000, 12000 - 2000))
         self.assertProblem(self.admin.post("/api/v1/invoices/%d/credit" % inv["id"], {
@@ -418,6 +421,10 @@ class TestInvoiceLife(BillingCase):
         import csv
         import io
         c, wt, t, entries, inv = self.drafted()
+        # the bill-to address is the company's first site with an address
+        self.create("sites", {"company_id": c["id"], "name": "Head office",
+                              "address_line1": "12 Mill Lane", "city": "Springfield",
+                              "region": "IL", "postal_code": "62701", "country": "US"})
         issued = self.act("invoices/%d/issue" % inv["id"])
         period = "from=%s&to=2099-01-01" % issued["issued_on"]
         status, headers, body = self.admin.request(
@@ -436,6 +443,8 @@ class TestInvoiceLife(BillingCase):
         rows = [r for r in csv.DictReader(io.StringIO(text))
                 if r["*InvoiceNumber"] == issued["number"]]
         self.assertEqual([r["*UnitAmount"] for r in rows], ["60.00", "60.00"])
+        self.assertEqual((rows[0]["POAddressLine1"], rows[0]["POCity"], rows[0]["POPostalCode"]),
+                         ("12 Mill Lane", "Springfield", "62701"))
         status, _, body = self.admin.request(
             "GET", "/api/v1/exports/invoices?format=iif&" + period, raw=None)
         text = body if isinstance(body, str) else body.decode("cp1252")
@@ -575,6 +584,35 @@ class TestReportsAndBadInput(BillingCase):
                            422, "company_id")
         self.assertProblem(self.tech.post("/api/v1/invoice-runs", PERIOD), 403)
 
+    def test_bad_invoices_payments_and_approvals(self):
+        c = self.company()
+        self.assertProblem(self.admin.post("/api/v1/invoices", {"company_id": c["id"],
+                                                                "currency": "XYZ"}),
+                           422, "currency")
+        self.assertProblem(self.admin.post("/api/v1/time-entries/approve-week", {
+            "user_id": 999999, "week_of": "2026-11-02"}), 422, "user_id")
+        # a payment removed, the balance paid, then the first restored: an overpayment
+        wt = self.work_type(6000)
+        t = self.ticket(c)
+        self.entry(t, wt, 60, "2026-11-09T09:00:00Z")
+        inv = self.invoice_run(c)["invoices"][0]
+        self.act("invoices/%d/issue" % inv["id"])
+        pay = "invoices/%d/payments" % inv["id"]
+        first = self.create(pay, {"amount": 1000, "received_on": "2026-12-01"})
+        gone = self.assertStatus(self.admin.delete(
+            "/api/v1/%s/%d" % (pay, first["id"]), headers={"If-Match": '"%d"' % first["version"]}),
+            200)
+        self.create(pay, {"amount": 6000, "received_on": "2026-12-02"})
+        self.assertProblem(self.admin.post("/api/v1/%s/%d/restore" % (pay, first["id"]),
+                                           headers={"If-Match": '"%d"' % gone["version"]}),
+                           409, "amount")
+        self.assertEqual(self.get("invoices/%d" % inv["id"])["balance"], 0)
+        # what an invoice billed is not removed from under it
+        entry = self.admin.get("/api/v1/time-entries?ticket_id=%d" % t["id"])[2]["data"][0]
+        self.assertProblem(self.admin.delete("/api/v1/time-entries/%d" % entry["id"],
+                                             headers={"If-Match": '"%d"' % entry["version"]}),
+                           409, "invoice_id")
+
     @needs_test_build
     def test_ageing_and_profitability(self):
         c = self.company(payment_terms_days=14)
@@ -584,7 +622,7 @@ class TestReportsAndBadInput(BillingCase):
         inv = self.invoice_run(c)["invoices"][0]
         issued = self.act("invoices/%d/issue" % inv["id"])
         # 14 + 40 days later the invoice is 40 days past due
-        self.server.move_clock(54 * 86400)
+        moved = self.server.move_clock(54 * 86400)
         try:
             late = self.get("invoices/%d" % inv["id"])
             self.assertTrue(late["overdue"])
@@ -592,6 +630,18 @@ class TestReportsAndBadInput(BillingCase):
             mine = [r for r in ageing["companies"] if r["company_id"] == c["id"]][0]
             self.assertEqual((mine["days_31_60"], mine["total"]), (12000, 12000))
             self.assertEqual(mine["invoices"][0]["number"], issued["number"])
+            # paid in part 60 days on; the report as of before the payment still has it whole
+            paid_on = time.strftime("%Y-%m-%d", time.gmtime(moved))
+            self.create("invoices/%d/payments" % inv["id"], {"amount": 5000,
+                                                             "received_on": paid_on})
+            now = self.get("reports/ar-ageing")
+            mine = [r for r in now["companies"] if r["company_id"] == c["id"]][0]
+            self.assertEqual(mine["total"], 7000)
+            before = self.get("reports/ar-ageing?as_of=%s" % issued["due_on"])
+            mine = [r for r in before["companies"] if r["company_id"] == c["id"]][0]
+            self.assertEqual((mine["current"], mine["total"]), (12000, 12000))
+            earlier = self.get("reports/ar-ageing?as_of=2000-01-01")
+            self.assertFalse([r for r in earlier["companies"] if r["company_id"] == c["id"]])
         finally:
             self.server.set_clock(0)
         month = issued["issued_on"][:7]

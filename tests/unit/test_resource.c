@@ -87,7 +87,8 @@ static int t_update(struct resource_ctx *ctx, const struct resource *res, int64_
 static int t_archive(struct resource_ctx *ctx, const struct resource *res, int64_t id,
 		     int64_t version, bool archive, json_t **out)
 {
-	int rc = resource_archive(ctx, res, id, version, archive, out);
+	json_t *errors = NULL;
+	int rc = resource_archive(ctx, res, id, version, archive, out, &errors);
 	if (rc == RC_OK)
 		json_incref(*out);
 	return rc;

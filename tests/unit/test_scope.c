@@ -197,7 +197,7 @@ static void another_companys_records_do_not_exist(void **state)
 	assert_int_equal(resource_update(&fx->client, &ticket_resource, fx->ticket_b, patch,
 					 RESOURCE_ANY_VERSION, &out, &errors), RC_NOT_FOUND);
 	assert_int_equal(resource_archive(&fx->client, &contact_resource, fx->contact_b,
-					  RESOURCE_ANY_VERSION, true, &out), RC_NOT_FOUND);
+					  RESOURCE_ANY_VERSION, true, &out, &errors), RC_NOT_FOUND);
 	const struct resource_action *resolve = resource_action(&ticket_resource, "resolve");
 	assert_non_null(resolve);
 	json_t *why = arena_json(&fx->arena, body_of("{\"resolution\": \"done\"}"));

@@ -981,7 +981,11 @@ export interface InvoiceLine {
   /** Hours for time, months for fees, a count for the rest. */
   quantity?: number;
   unit_price?: number;
-  /** round(quantity x unit_price), computed. */
+  /**
+   * Computed: round(quantity x unit_price) for a manual line; for a run's line
+   * what its rule billed (a prorated fee, time at its rate), as its explanation
+   * says.
+   */
   amount?: number;
   taxable?: boolean;
   contract_id?: number;
