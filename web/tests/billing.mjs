@@ -238,6 +238,19 @@ export function billingTests(ctx) {
         assert(fx.block.block_minutes === 600 && fx.block.block_price === 100000 && fx.block.overage_rate === 15000 && fx.block.ends_on === null, `the block's terms are saved: ${JSON.stringify(fx.block)}`);
         assert(fx.block.starts_on === fx.period.from && fx.block.currency === "USD", "its start and currency");
 
+        // the time & materials contract gets a second rate override in the edit dialog
+        await page.getByRole("table", { name: "Contracts" }).getByRole("row", { name: /Break-fix/ }).getByRole("button", { name: "Edit" }).click();
+        const e = page.getByRole("dialog", { name: "Edit Break-fix" });
+        assert((await e.getByLabel(/^Hourly rate \(USD\), rate 1/).inputValue()) === "140.00", "the existing rate is in the form");
+        await e.getByRole("button", { name: "+ Rate" }).click();
+        await e.getByLabel("Work type, rate 2").selectOption({ label: "Remote helpdesk · $120.00/h" });
+        await e.getByLabel(/^Hourly rate \(USD\), rate 2/).fill("110.00");
+        await e.getByRole("button", { name: "Save changes" }).click();
+        await e.waitFor({ state: "detached" });
+        const tm = await api("GET", `/contracts/${fx.tm.id}`);
+        assert(JSON.stringify(tm.rates) === JSON.stringify([{ work_type_id: fx.repair.id, hourly_rate: 14000 }, { work_type_id: fx.helpdesk.id, hourly_rate: 11000 }]), `both rates are saved: ${JSON.stringify(tm.rates)}`);
+        assert(tm.version === fx.tm.version + 1 && tm.name === "Break-fix", "only the rates changed");
+
         await logTime();
         await link.click();
         await page.getByRole("heading", { name: "Migration hours" }).waitFor();
@@ -355,6 +368,21 @@ export function billingTests(ctx) {
         await d.getByRole("button", { name: "Add line" }).click();
         await d.waitFor({ state: "detached" });
         await lines.getByText("Travel, flat rate").waitFor();
+        // a line added by mistake is removed again
+        await page.getByRole("button", { name: "+ Manual line" }).click();
+        const w = page.getByRole("dialog", { name: "Add a manual line" });
+        await w.getByLabel("Description").fill("Wrong line");
+        await w.getByLabel(/^Unit price/).fill("1.00");
+        await w.getByRole("button", { name: "Add line" }).click();
+        await w.waitFor({ state: "detached" });
+        await lines.getByRole("row", { name: /Wrong line/ }).getByRole("button", { name: /^Remove line/ }).click();
+        await page.getByRole("dialog", { name: "Remove this line?" }).getByRole("button", { name: "Remove line" }).click();
+        await lines.getByText("Wrong line").waitFor({ state: "detached" });
+        // an entry split over the block and beyond it is one piece of work: its two lines go together
+        await lines.getByRole("row", { name: /beyond the block of 10:00/ }).getByRole("button", { name: /^Remove line/ }).click();
+        const both = page.getByRole("dialog", { name: "Remove these 2 lines?" });
+        assert((await both.locator("li").count()) === 2 && (await text(both.locator("li").first())).includes("(block hours)"), `the drawn part goes with the overage: ${await text(both)}`);
+        await both.getByRole("button", { name: "Cancel" }).click();
         const withLine = await api("GET", `/invoices/${fx.invoice.id}`);
         assert(withLine.total === fx.invoice.total + 9000 && withLine.lines.at(-1).rule === "manual", `the line is on the draft: ${withLine.total}`);
         assert((await text(page.locator("[data-total]"))) === usd(withLine.total), "the total on screen is the server's");
@@ -476,6 +504,46 @@ export function billingTests(ctx) {
           const r = [...document.querySelectorAll("table[aria-label='Ageing by client'] tbody tr.ageing-row")].find((x) => x.textContent.includes("Pine Street Dental"));
           return r && r.querySelectorAll("td")[2]?.textContent.trim() === amount;
         }, usd(lp.days_31_60));
+      },
+    },
+    {
+      name: "billing: a credit note takes money off an invoice; a void invoice keeps its number and its work bills again",
+      async fn() {
+        await page.goto(`${server.url}/invoices/${fx.pineInvoice.id}`);
+        await page.getByRole("heading", { name: new RegExp(fx.pineInvoice.number) }).waitFor();
+        await page.getByRole("button", { name: "Credit note" }).click();
+        const d = page.getByRole("dialog", { name: /^Credit note against/ });
+        await d.getByLabel(/^Amount before tax/).fill("12.50");
+        await d.getByLabel("Reason").fill("Goodwill: the visit was late");
+        await d.getByRole("button", { name: "Issue credit note" }).click();
+        await d.waitFor({ state: "detached" });
+        const credited = await api("GET", `/invoices/${fx.pineInvoice.id}`);
+        const notes = (await api("GET", `/credit-notes?invoice_id=${fx.pineInvoice.id}`)).data;
+        assert(notes.length === 1 && /^CN-\d{6}$/.test(notes[0].number) && credited.credited === notes[0].total && credited.balance === credited.total - notes[0].total, `the credit note is taken off: ${JSON.stringify(notes)}`);
+        await page.getByRole("table", { name: "Credit notes" }).getByText(notes[0].number).waitFor();
+        await page.locator("[data-balance]").getByText(usd(credited.balance)).waitFor();
+        assert(!(await page.getByRole("button", { name: "Void", exact: true }).count()), "an invoice with a credit note is not voided");
+
+        // another client's invoice, made and issued through the API, voided in the browser
+        const willow = await api("POST", "/companies", { name: "Willow Kennels", kind: "client" });
+        const t = await api("POST", "/tickets", { subject: "Door badge reader", company_id: willow.id });
+        const entry = await api("POST", "/time-entries", { ticket_id: t.id, work_type_id: fx.repair.id, minutes: 30, started_at: `${addDays(fx.period.from, 2)}T10:00:00Z`, user_id: fx.tech.id });
+        const run = await api("POST", "/invoice-runs", { from: fx.period.from, to: fx.period.to, company_id: willow.id });
+        const issued = await act(`/invoices/${run.invoices[0].id}/issue`);
+        await page.goto(`${server.url}/invoices/${issued.id}`);
+        await page.getByRole("button", { name: "Void", exact: true }).click();
+        const v = page.getByRole("dialog", { name: /^Void/ });
+        await v.getByRole("button", { name: "Void invoice" }).click();
+        await v.locator(".field-error").waitFor(); // the API refuses an empty reason: its word is beside the field
+        await v.getByLabel("Reason").fill("Billed to the wrong client");
+        await v.getByRole("button", { name: "Void invoice" }).click();
+        await v.waitFor({ state: "detached" });
+        await page.getByText(/^Void since/).waitFor();
+        const voided = await api("GET", `/invoices/${issued.id}`);
+        assert(voided.status === "void" && voided.number === issued.number, "void, with its number kept");
+        assert((await api("GET", `/time-entries/${entry.id}`)).invoice_id === null, "its time is billable again");
+        const again = await api("POST", "/invoice-runs", { from: fx.period.from, to: fx.period.to, company_id: willow.id, dry_run: true });
+        assert(again.invoices.length === 1, "the next run bills it again");
       },
     },
     {

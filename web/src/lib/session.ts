@@ -101,9 +101,9 @@ export function can(cap: Capability, role?: Role): boolean {
   return !!r && (caps[cap] as Role[]).includes(r);
 }
 
-/** The billing reports page: for those who may read its revenue, profit or utilisation reports. */
+/** The billing reports page: for those who may read one of its reports (each part shows by its own route). */
 export function canBillingReports(role?: Role): boolean {
-  return can("reports.profitability", role) || can("reports.utilisation", role) || can("reports.revenue", role);
+  return can("reports.profitability", role) || can("reports.utilisation", role) || can("reports.revenue", role) || can("reports.block_burn", role);
 }
 
 export function currentUser(): Me | null {

@@ -45,6 +45,18 @@ function keep(l: InvoiceLine): Record<string, unknown> {
   return { id: l.id, description: l.description, quantity: l.quantity, unit_price: l.unit_price, taxable: l.taxable };
 }
 
+/**
+ * A line with the lines that bill the same time entry or part (an entry
+ * half in a block is a drawn line and an overage line): removing one frees
+ * the entry whole, so they go together.
+ */
+function withSharedWork(lines: InvoiceLine[], line: InvoiceLine): InvoiceLine[] {
+  const work = (l: InvoiceLine) => (l.sources ?? []).filter((s) => s.type === "time_entry" || s.type === "part").map((s) => `${s.type}:${s.id}`);
+  const mine = new Set(work(line));
+  if (!mine.size) return [line];
+  return lines.filter((l) => l.id === line.id || work(l).some((k) => mine.has(k)));
+}
+
 export function InvoicePage({ id, user }: { id: number; user: Me }) {
   const invoice = useLoad((signal) => api.get<Invoice>(`/invoices/${id}`, undefined, signal), [id]);
   const inv = invoice.data;
@@ -137,7 +149,7 @@ export function InvoicePage({ id, user }: { id: number; user: Me }) {
               actions={
                 edit
                   ? (l) => (
-                      <span class="row inv-line-actions">
+                      <span class="row">
                         {l.rule === "manual" && (
                           <button type="button" class="link-btn" aria-label={`Edit line ${l.id}`} onClick={() => setDoing({ kind: "line", line: l })}>
                             Edit
@@ -313,22 +325,32 @@ export function InvoicePage({ id, user }: { id: number; user: Me }) {
           }}
         />
       )}
-      {doing?.kind === "remove" && (
-        <Confirm
-          title="Remove this line?"
-          description={doing.line.rule === "manual" ? undefined : "The work, fee or part it billed becomes billable again: the next run bills it."}
-          confirmLabel="Remove line"
-          onClose={() => setDoing(null)}
-          onConfirm={async () => {
-            const x = await patchLines(inv.lines.filter((l) => l.id !== doing.line.id).map(keep));
-            done(x, "Line removed");
-          }}
-        >
-          <p>
-            <strong>{doing.line.description}</strong> — {money(doing.line.amount ?? 0, inv.currency)}
-          </p>
-        </Confirm>
-      )}
+      {doing?.kind === "remove" &&
+        (() => {
+          const gone = withSharedWork(inv.lines, doing.line);
+          return (
+            <Confirm
+              title={gone.length > 1 ? `Remove these ${gone.length} lines?` : "Remove this line?"}
+              description={doing.line.rule === "manual" ? undefined : "The work, fee or part it billed becomes billable again: the next run bills it."}
+              confirmLabel={gone.length > 1 ? `Remove ${gone.length} lines` : "Remove line"}
+              onClose={() => setDoing(null)}
+              onConfirm={async () => {
+                const ids = new Set(gone.map((l) => l.id));
+                const x = await patchLines(inv.lines.filter((l) => !ids.has(l.id)).map(keep));
+                done(x, gone.length > 1 ? `${gone.length} lines removed` : "Line removed");
+              }}
+            >
+              {gone.length > 1 && <p>The time entry or part it bills is split over more than one line (drawn from the block and beyond it). Freeing it frees it whole, so its lines go together; the next run bills it again.</p>}
+              <ul class="plain-list">
+                {gone.map((l) => (
+                  <li key={l.id}>
+                    <strong>{l.description}</strong> — {money(l.amount ?? 0, inv.currency)}
+                  </li>
+                ))}
+              </ul>
+            </Confirm>
+          );
+        })()}
       {doing?.kind === "discard" && (
         <Confirm
           title="Discard this draft?"

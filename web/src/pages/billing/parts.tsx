@@ -162,8 +162,8 @@ function quantity(l: InvoiceLine): string {
 }
 
 /**
- * An invoice's lines. actions(line, index) renders a last cell (draft
- * editing); without it there is none.
+ * An invoice's lines. actions(line, index) renders under a line's
+ * description (a draft's Edit and Remove), where a narrow column has room.
  */
 export function LinesTable({ invoice, label, actions }: { invoice: PlannedInvoice; label: string; actions?: (l: InvoiceLine, i: number) => ComponentChildren }) {
   const tickets = useEntryTickets(invoice.lines);
@@ -186,17 +186,12 @@ export function LinesTable({ invoice, label, actions }: { invoice: PlannedInvoic
             <th scope="col" class="num">
               Amount
             </th>
-            {actions && (
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            )}
           </tr>
         </thead>
         <tbody>
           {invoice.lines.length === 0 && (
             <tr>
-              <td colSpan={actions ? 6 : 5} class="muted small">
+              <td colSpan={5} class="muted small">
                 No lines.
               </td>
             </tr>
@@ -218,6 +213,7 @@ export function LinesTable({ invoice, label, actions }: { invoice: PlannedInvoic
                 </div>
                 {l.explanation && <div class="inv-line-why">{l.explanation}</div>}
                 <Sources line={l} tickets={tickets} />
+                {actions && <div class="inv-line-act">{actions(l, i)}</div>}
               </td>
               <td class="hide-sm">
                 <RuleBadge rule={l.rule} />
@@ -225,7 +221,6 @@ export function LinesTable({ invoice, label, actions }: { invoice: PlannedInvoic
               <td class="num nowrap inv-line-qty">{quantity(l)}</td>
               <td class="num nowrap hide-sm">{money(l.unit_price ?? 0, cur)}</td>
               <td class="num nowrap inv-line-amount">{money(l.amount ?? 0, cur)}</td>
-              {actions && <td class="right nowrap inv-line-act">{actions(l, i)}</td>}
             </tr>
           ))}
         </tbody>
