@@ -235,7 +235,7 @@ function Made({ reply }: { reply: RunReply }) {
                   <CompanyName id={inv.company_id} />
                 </a>
                 <InvoiceStatusBadge invoice={inv} />
-                <span class="small muted">{inv.lines.length} lines</span>
+                <span class="small muted">{inv.lines.length === 1 ? "1 line" : `${inv.lines.length} lines`}</span>
                 <span class="num">{money(inv.total, inv.currency)}</span>
               </li>
             ))}
