@@ -7,7 +7,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { Shell } from "./components/layout";
 import { Empty, LinkButton, Toaster } from "./components/ui";
 import { match, navigate, useLocation } from "./lib/router";
-import { can, session, type Me } from "./lib/session";
+import { can, canBillingReports, session, type Me } from "./lib/session";
 import { installShortcuts } from "./lib/shortcuts";
 import { useStore } from "./lib/store";
 import { CompanyPage, CompaniesPage } from "./pages/Clients";
@@ -20,6 +20,13 @@ import { AccountTokensPage } from "./pages/Tokens";
 import { TicketDetail } from "./pages/TicketDetail";
 import { TicketNew } from "./pages/TicketNew";
 import { TicketsPage } from "./pages/Tickets";
+import { AgeingPage } from "./pages/billing/Ageing";
+import { ContractPage } from "./pages/billing/Contracts";
+import { InvoicePage } from "./pages/billing/InvoiceDetail";
+import { InvoicesPage } from "./pages/billing/Invoices";
+import { BillingReportsPage } from "./pages/billing/Reports";
+import { RunPage } from "./pages/billing/Run";
+import { TimesheetsPage } from "./pages/billing/Timesheets";
 import { ActivitiesPage } from "./pages/sales/Activities";
 import { CatalogPage } from "./pages/sales/Catalog";
 import { PipelinePage } from "./pages/sales/Pipeline";
@@ -45,6 +52,13 @@ function Routes({ user }: { user: Me }) {
   if (path === "/quotes" && can("quotes.view", user.role)) return <QuotesPage user={user} />;
   if (path === "/quotes/new" && can("quotes.edit", user.role)) return <QuoteEditor id={null} user={user} key="new" />;
   if ((m = match("/quotes/:id", path)) && /^\d+$/.test(m.id) && can("quotes.view", user.role)) return <QuoteEditor id={Number(m.id)} user={user} key={m.id} />;
+  if ((m = match("/contracts/:id", path)) && /^\d+$/.test(m.id) && can("contracts.view", user.role)) return <ContractPage id={Number(m.id)} user={user} key={m.id} />;
+  if (path === "/billing/run" && can("invoices.run", user.role)) return <RunPage user={user} />;
+  if (path === "/invoices" && can("invoices.view", user.role)) return <InvoicesPage user={user} />;
+  if ((m = match("/invoices/:id", path)) && /^\d+$/.test(m.id) && can("invoices.view", user.role)) return <InvoicePage id={Number(m.id)} user={user} key={m.id} />;
+  if (path === "/billing/ageing" && can("reports.ageing", user.role)) return <AgeingPage />;
+  if (path === "/billing/reports" && canBillingReports(user.role)) return <BillingReportsPage user={user} />;
+  if (path === "/timesheets" && can("time.approve", user.role)) return <TimesheetsPage user={user} />;
   return (
     <Empty title="Page not found" icon="?" action={<LinkButton href="/">Go to the dashboard</LinkButton>}>
       There is nothing at {path}.

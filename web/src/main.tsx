@@ -8,6 +8,7 @@ import "./styles/components.css";
 import "./styles/layout.css";
 import "./styles/pages.css";
 import "./styles/sales.css";
+import "./styles/billing.css";
 
 render(<App />, document.getElementById("app")!);
 

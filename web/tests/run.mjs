@@ -993,6 +993,12 @@ const tests = [
         ["/settings/recurring", () => phone.getByRole("table", { name: "Recurring tickets" }).waitFor()],
         ["/account/api-tokens", () => phone.getByRole("heading", { name: "Your API tokens" }).waitFor()],
         [`/tickets/${fx.mergedInto.id}`, () => phone.getByRole("form", { name: "Add a note" }).waitFor()],
+        // the billing screens, empty (tests/billing.mjs checks them full)
+        ["/billing/run", () => phone.getByRole("button", { name: "Preview the run" }).waitFor()],
+        ["/invoices", () => phone.getByText("No invoices yet").waitFor()],
+        ["/billing/ageing", () => phone.getByText("Nothing is owed").waitFor()],
+        ["/billing/reports", () => phone.getByRole("heading", { name: "Profitability per client" }).waitFor()],
+        [`/timesheets?user_id=${fx.tech.id}`, () => phone.getByRole("heading", { name: "Timesheets", level: 1 }).waitFor()],
       ]) {
         await phone.goto(server.url + path);
         await ready();
@@ -1012,6 +1018,12 @@ const tests = [
 if (existsSync(new URL("./sales.mjs", import.meta.url))) {
   const { salesTests } = await import("./sales.mjs");
   tests.push(...salesTests({ server, browser, shots, newPage, signIn, shot, text, pageErrors }));
+}
+
+// The billing screens' tests (tests/billing.mjs): a full month, run, issued, paid and exported.
+if (existsSync(new URL("./billing.mjs", import.meta.url))) {
+  const { billingTests } = await import("./billing.mjs");
+  tests.push(...billingTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
 let result = { passed: 0, failed: 0 };

@@ -6,7 +6,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { navigate, useLocation } from "../lib/router";
-import { can, signOut, type Me } from "../lib/session";
+import { can, canBillingReports, signOut, type Me } from "../lib/session";
 import { helpOpen, SHORTCUTS } from "../lib/shortcuts";
 import { useStore } from "../lib/store";
 import { Avatar, Dialog, LinkButton, Menu } from "./ui";
@@ -30,6 +30,11 @@ function Icon({ name }: { name: string }) {
     quotes: "M6 3h9l4 4v14H6zM14 3v5h5M9 12h7M9 16h7",
     activities: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM8 12l3 3 5-6",
     catalog: "M4 8l8-4 8 4-8 4zM4 8v8l8 4 8-4V8M12 12v8",
+    run: "M5 4h14v16H5zM9 9l6 3-6 3z",
+    invoices: "M6 3h12v18l-3-2-3 2-3-2-3 2zM9 8h6M9 12h6M9 16h3",
+    ageing: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 7v5l3 3",
+    chart: "M4 20h16M6 16v-5M11 16V6M16 16v-8",
+    timesheet: "M4 5h16v15H4zM4 9h16M9 13h6M9 16h4M8 3v4M16 3v4",
     settings: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v3M12 19v3M2 12h3M19 12h3M5 5l2 2M17 17l2 2M5 19l2-2M17 7l2-2",
   };
   return (
@@ -56,6 +61,11 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
     { href: "/quotes", label: "Quotes", icon: "quotes", group: "Sales", show: can("quotes.view", user.role), match: (p) => p.startsWith("/quotes") },
     { href: "/activities", label: "Activities", icon: "activities", group: "Sales", show: true, match: (p) => p.startsWith("/activities") },
     { href: "/catalog", label: "Catalog", icon: "catalog", group: "Sales", show: true, match: (p) => p.startsWith("/catalog") },
+    { href: "/billing/run", label: "Invoice run", icon: "run", group: "Billing", show: can("invoices.run", user.role), match: (p) => p.startsWith("/billing/run") },
+    { href: "/invoices", label: "Invoices", icon: "invoices", group: "Billing", show: can("invoices.view", user.role), match: (p) => p.startsWith("/invoices") },
+    { href: "/billing/ageing", label: "AR ageing", icon: "ageing", group: "Billing", show: can("reports.ageing", user.role), match: (p) => p.startsWith("/billing/ageing") },
+    { href: "/billing/reports", label: "Billing reports", icon: "chart", group: "Billing", show: canBillingReports(user.role), match: (p) => p.startsWith("/billing/reports") },
+    { href: "/timesheets", label: "Timesheets", icon: "timesheet", group: "Billing", show: can("time.approve", user.role), match: (p) => p.startsWith("/timesheets") },
     { href: "/settings", label: "Settings", icon: "settings", show: can("settings.view", user.role), match: (p) => p.startsWith("/settings") },
   ];
 

@@ -71,6 +71,27 @@ const caps = {
   "tokens.own": rolesOf("POST /api/v1/tokens"),
   /* everyone's tokens: reading another user's token is the admins' */
   "tokens.all": rolesOf("GET /api/v1/tokens/:id"),
+  /* getting paid */
+  "contracts.edit": rolesOf("PATCH /api/v1/contracts/:id"),
+  "contracts.create": rolesOf("POST /api/v1/contracts"),
+  "contracts.renew": rolesOf("POST /api/v1/contracts/:id/renew"),
+  "invoices.view": rolesOf("GET /api/v1/invoices"),
+  "invoices.edit": rolesOf("PATCH /api/v1/invoices/:id"),
+  "invoices.discard": rolesOf("DELETE /api/v1/invoices/:id"),
+  "invoices.run": rolesOf("POST /api/v1/invoice-runs"),
+  "invoices.issue": rolesOf("POST /api/v1/invoices/:id/issue"),
+  "invoices.void": rolesOf("POST /api/v1/invoices/:id/void"),
+  "invoices.credit": rolesOf("POST /api/v1/invoices/:id/credit"),
+  "payments.add": rolesOf("POST /api/v1/invoices/:id/payments"),
+  "payments.remove": rolesOf("DELETE /api/v1/invoices/:id/payments/:item"),
+  "invoices.export": rolesOf("GET /api/v1/exports/invoices"),
+  "reports.profitability": rolesOf("GET /api/v1/reports/profitability"),
+  "reports.utilisation": rolesOf("GET /api/v1/reports/utilisation"),
+  "reports.block_burn": rolesOf("GET /api/v1/reports/block-burn"),
+  "reports.revenue": rolesOf("GET /api/v1/reports/revenue-by-kind"),
+  "reports.ageing": rolesOf("GET /api/v1/reports/ar-ageing"),
+  "time.approve": rolesOf("POST /api/v1/time-entries/approve-week"),
+  "time.unapprove": rolesOf("POST /api/v1/time-entries/:id/unapprove"),
 } satisfies Record<string, Role[]>;
 
 export type Capability = keyof typeof caps;
@@ -78,6 +99,11 @@ export type Capability = keyof typeof caps;
 export function can(cap: Capability, role?: Role): boolean {
   const r = role ?? currentUser()?.role;
   return !!r && (caps[cap] as Role[]).includes(r);
+}
+
+/** The billing reports page: for those who may read one of its reports (each part shows by its own route). */
+export function canBillingReports(role?: Role): boolean {
+  return can("reports.profitability", role) || can("reports.utilisation", role) || can("reports.revenue", role) || can("reports.block_burn", role);
 }
 
 export function currentUser(): Me | null {

@@ -9,13 +9,14 @@ import { SiteName } from "../components/names";
 import { RecordDialog, type FieldSpec } from "../components/recordform";
 import { Badge, Button, Card, DefList, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TabPanel, Tabs, toast } from "../components/ui";
 import { api, errorMessage, listAll, type ListPage, type Query } from "../lib/api";
-import { date, label, money, relative } from "../lib/format";
+import { date, label, relative } from "../lib/format";
 import { useDebounced, useLoad, useTitle } from "../lib/hooks";
 import { remember } from "../lib/lookup";
 import { navigate } from "../lib/router";
 import { can } from "../lib/session";
 import { OPEN_STATUSES } from "../lib/tickets";
 import { AssetKindValues, type Asset, type Company, type Contact, type Contract, type Site, type Ticket } from "../lib/types";
+import { ContractDialog, ContractKindBadge, contractPrice, ContractStatusBadge } from "./billing/Contracts";
 import { CompanySales } from "./sales/CompanySales";
 
 const KINDS = [
@@ -236,6 +237,7 @@ type Editing =
   | { kind: "contact"; rec?: Contact }
   | { kind: "site"; rec?: Site }
   | { kind: "asset"; rec?: Asset }
+  | { kind: "contract"; rec?: Contract }
   | { kind: "archive" };
 
 function useList<T>(path: string, query: Query, deps: unknown[]) {
@@ -373,14 +375,18 @@ export function CompanyPage({ id }: { id: number }) {
               <SubList
                 state={contracts}
                 noun="contract"
-                head={["Name", "Kind", "Status", "Term", "Fee"]}
+                onAdd={can("contracts.create") ? () => setEditing({ kind: "contract" }) : undefined}
+                head={["Name", "Kind", "Status", "Term", "Price"]}
                 row={(x: Contract) => [
-                  <strong>{x.name}</strong>,
-                  label(x.kind),
-                  <Badge tone={x.status === "active" ? "green" : "gray"}>{label(x.status)}</Badge>,
+                  <a href={`/contracts/${x.id}`} class="cell-title">
+                    {x.name}
+                  </a>,
+                  <ContractKindBadge kind={x.kind} />,
+                  <ContractStatusBadge status={x.status} />,
                   `${date(x.starts_on)} – ${x.ends_on ? date(x.ends_on) : "open"}`,
-                  x.kind === "managed" ? `${money(x.monthly_fee, x.currency)}/mo` : x.kind === "block_hours" ? `${money(x.block_price, x.currency)} for ${Math.round((x.block_minutes ?? 0) / 60)} h` : "Time & materials",
+                  contractPrice(x),
                 ]}
+                onEdit={can("contracts.edit") ? (x) => setEditing({ kind: "contract", rec: x }) : undefined}
               />
             )}
           </TabPanel>
@@ -488,6 +494,19 @@ export function CompanyPage({ id }: { id: number }) {
           }}
         />
       )}
+      {editing?.kind === "contract" && (
+        <ContractDialog
+          record={editing.rec}
+          companyId={c.id}
+          onClose={() => setEditing(null)}
+          onDone={(x) => {
+            contracts.reload();
+            setEditing(null);
+            setTab("contracts");
+            toast(editing.rec ? "Contract saved" : `Contract ${x.name} created`);
+          }}
+        />
+      )}
       {editing?.kind === "archive" && (
         <Dialog
           title={`Archive ${c.name}?`}
@@ -527,7 +546,7 @@ function SubList<T extends { id: number }>({ state, noun, head, row, onAdd, onEd
   if (state.data.length === 0)
     return (
       <Empty title={`No ${noun}s yet`} action={add}>
-        {noun === "contract" ? "Contracts are made from accepted quotes or by sales." : undefined}
+        {noun === "contract" ? "Contracts are made from accepted quotes, or here." : undefined}
       </Empty>
     );
   return (

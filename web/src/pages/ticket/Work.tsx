@@ -30,7 +30,7 @@ export function TimePanel({ ticket, onCount }: { ticket: Ticket; onCount?: (n: n
   const [editing, setEditing] = useState<TimeEntry | null>(null);
   const [removing, setRemoving] = useState<TimeEntry | null>(null);
   const actions = !closed && (can("time.edit") || can("time.archive"));
-  const typeName = (id: number) => types?.find((t) => t.id === id)?.name ?? `#${id}`;
+  const typeName = (id: number | null) => (id === null ? "—" : (types?.find((t) => t.id === id)?.name ?? `#${id}`));
 
   async function log(e: Event) {
     e.preventDefault();
