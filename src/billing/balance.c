@@ -16,6 +16,7 @@
 #include "plan.h"
 
 #include "auth/auth.h"
+#include "core/calendar.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
@@ -56,25 +57,36 @@ static int block_of(struct resource_ctx *ctx, const json_t *c, struct block *b, 
 {
 	memset(b, 0, sizeof(*b));
 	b->block = num(c, "block_minutes") + num(c, "carried_minutes");
+	/* the term's days are the firm's, as the invoice run counts them */
 	const char *ends = str(c, "ends_on");
-	char until[24] = "9999-12-31T23:59:59Z";
+	char from[TIME_RFC3339_LEN], until[TIME_RFC3339_LEN] = "9999-12-31T23:59:59Z";
+	int64_t t0, t1;
+	struct calendar_zone z;
+	int rc = billing_zone(ctx, &z);
+	if (rc != RC_OK)
+		return rc;
+	rc = calendar_zone_day_start(&z, date_day(str(c, "starts_on")), &t0) < 0 ||
+		     (ends && calendar_zone_day_start(&z, date_day(ends) + 1, &t1) < 0)
+		     ? RC_ERROR
+		     : RC_OK;
+	calendar_zone_release(&z);
+	if (rc != RC_OK)
+		return rc;
+	time_format(t0, from);
 	if (ends)
-		snprintf(until, sizeof(until), "%sT23:59:59Z", ends);
+		time_format(t1, until);
 	struct db_stmt *st = db_prepare(
 		ctx->db,
-		"SELECT e.id, e.started_at, e.minutes, e.invoice_id, t.number, e.user_id"
+		"SELECT e.id, e.started_at, e.minutes, e.invoice_id, t.number, e.user_id, t.id"
 		" FROM time_entries e JOIN tickets t ON t.id = e.ticket_id"
 		" WHERE t.contract_id = ? AND e.billable = 1 AND e.kind = 'ticket'"
-		" AND e.archived_at IS NULL AND e.started_at >= ? AND e.started_at <= ?"
+		" AND e.archived_at IS NULL AND e.started_at >= ? AND e.started_at < ?"
 		" ORDER BY e.started_at, e.id");
 	if (!st)
 		return RC_ERROR;
-	char from[24];
-	snprintf(from, sizeof(from), "%sT00:00:00Z", str(c, "starts_on"));
 	db_bind_int(st, 1, num(c, "id"));
 	db_bind_text(st, 2, from);
 	db_bind_text(st, 3, until);
-	int rc;
 	while ((rc = db_step(st)) == RC_ROW) {
 		int64_t billed = bill_round_minutes(db_col_int(st, 2),
 						    (int)num(c, "billing_increment_minutes"),
@@ -86,9 +98,10 @@ static int block_of(struct resource_ctx *ctx, const json_t *c, struct block *b, 
 		b->used += billed;
 		if (!entries)
 			continue;
-		json_t *e = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+		json_t *e = json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
 				      (json_int_t)db_col_int(st, 0), "started_at",
-				      db_col_text(st, 1), "ticket_number", db_col_text(st, 4),
+				      db_col_text(st, 1), "ticket_id", (json_int_t)db_col_int(st, 6),
+				      "ticket_number", db_col_text(st, 4),
 				      "user_id", (json_int_t)db_col_int(st, 5), "minutes",
 				      (json_int_t)db_col_int(st, 2), "billed_minutes",
 				      (json_int_t)billed, "drawn_minutes", (json_int_t)drawn,
@@ -317,13 +330,22 @@ int time_approve_week(struct resource_ctx *ctx, int64_t user, const char *week_o
 		*errors = errs;
 		return RC_INVALID;
 	}
-	/* Monday to Sunday (1970-01-01 was a Thursday) */
-	int64_t day = date_day(week_of), monday = day - ((day + 3) % 7);
-	char from[24], to[24], d[11];
-	date_of(monday, d);
-	snprintf(from, sizeof(from), "%sT00:00:00Z", d);
-	date_of(monday + 7, d);
-	snprintf(to, sizeof(to), "%sT00:00:00Z", d);
+	/* Monday to Sunday (1970-01-01 was a Thursday), the firm's days */
+	int64_t day = date_day(week_of), monday = day - ((day + 3) % 7), t0, t1;
+	struct calendar_zone z;
+	int zrc = billing_zone(ctx, &z);
+	if (zrc != RC_OK)
+		return zrc;
+	zrc = calendar_zone_day_start(&z, monday, &t0) < 0 ||
+			      calendar_zone_day_start(&z, monday + 7, &t1) < 0
+		      ? RC_ERROR
+		      : RC_OK;
+	calendar_zone_release(&z);
+	if (zrc != RC_OK)
+		return zrc;
+	char from[TIME_RFC3339_LEN], to[TIME_RFC3339_LEN];
+	time_format(t0, from);
+	time_format(t1, to);
 	struct db_stmt *st = db_prepare(ctx->db,
 					"SELECT id FROM time_entries WHERE user_id = ? AND started_at >= ?"
 					" AND started_at < ? AND archived_at IS NULL AND invoice_id IS NULL"

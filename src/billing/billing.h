@@ -67,7 +67,8 @@ int time_approve_week(struct resource_ctx *ctx, int64_t user, const char *week_o
 
 /*
  * GET /exports/invoices?format=&from=&to=: the issued invoices (issued_on
- * in [from, to]) as the accounting product's import file. *text and
+ * from `from` up to the day before `to`, as the reports count periods) as
+ * the accounting product's import file. *text and
  * *content_type are arena strings.
  */
 int invoices_export(struct resource_ctx *ctx, const char *format, const char *from,
@@ -97,5 +98,9 @@ int report_ar_ageing(struct resource_ctx *ctx, const char *as_of, json_t **out);
 
 /* The firm's date today (its time zone), "YYYY-MM-DD", in out. */
 void billing_today(struct resource_ctx *ctx, char out[11]);
+
+/* Opens the firm's time zone (settings); RC_OK (release z after) or a failure. */
+struct calendar_zone;
+int billing_zone(struct resource_ctx *ctx, struct calendar_zone *z);
 
 #endif

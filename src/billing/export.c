@@ -188,14 +188,14 @@ static int read_line(const json_t *l, struct line *line, const char *number, siz
 	int64_t q, price;
 	if (read_quantity(json_object_get(l, "quantity"), &q) < 0)
 		return fail_with(err, errlen,
-			    "%s line %zu: quantity must be a number with at most three decimals",
-			    number, n);
+				 "%s line %zu: quantity must be a number with at most three decimals",
+				 number, n);
 	if (get_money(l, "unit_price", &price) < 0)
 		return fail_with(err, errlen, "%s line %zu: unit_price must be an integer of minor units",
-			    number, n);
+				 number, n);
 	if (get_money(l, "amount", &line->amount) < 0)
 		return fail_with(err, errlen, "%s line %zu: amount must be an integer of minor units",
-			    number, n);
+				 number, n);
 	const json_t *taxable = json_object_get(l, "taxable");
 	if (!json_is_boolean(taxable))
 		return fail_with(err, errlen, "%s line %zu: taxable must be true or false", number, n);
@@ -329,7 +329,7 @@ static int read_invoice(const json_t *v, size_t i, struct invoice *inv, char *er
 		return fail_with(err, errlen, "%s: currency must be a string", no);
 	if (!money_currency_known(inv->currency))
 		return fail_with(err, errlen, "%s: currency \"%s\" is not an ISO 4217 code in use", no,
-			    inv->currency);
+				 inv->currency);
 	inv->exponent = money_exponent(inv->currency);
 	if (get_int(v, "tax_rate_bp", &inv->rate_bp) < 0 || inv->rate_bp < 0 ||
 	    inv->rate_bp > 10000)
@@ -355,7 +355,7 @@ static int read_invoice(const json_t *v, size_t i, struct invoice *inv, char *er
 	for (int a = 0; a < ADDR__MAX; a++)
 		if (get_opt_str(addr, addr_keys[a], &inv->addr[a]) < 0)
 			return fail_with(err, errlen, "%s: company address %s must be a string", no,
-				    addr_keys[a]);
+					 addr_keys[a]);
 
 	const json_t *lines = json_object_get(v, "lines");
 	if (!json_is_array(lines) || json_array_size(lines) == 0)
@@ -377,7 +377,7 @@ static int read_invoice(const json_t *v, size_t i, struct invoice *inv, char *er
 	}
 	if (sum != inv->subtotal) {
 		fail_with(err, errlen, "%s: subtotal %" PRId64 " is not the sum of the lines, %" PRId64,
-		     no, inv->subtotal, sum);
+			  no, inv->subtotal, sum);
 		goto bad;
 	}
 	if (__builtin_add_overflow(inv->subtotal, inv->tax, &total) || total != inv->total) {
@@ -387,10 +387,10 @@ static int read_invoice(const json_t *v, size_t i, struct invoice *inv, char *er
 	int rc = spread_tax(inv);
 	if (rc == -1)
 		fail_with(err, errlen, "%s: tax %" PRId64 " but no taxable amount at a rate above 0", no,
-		     inv->tax);
+			  inv->tax);
 	else if (rc == -3)
 		fail_with(err, errlen, "%s: tax %" PRId64 " cannot be spread over the taxable lines", no,
-		     inv->tax);
+			  inv->tax);
 	else if (rc < 0 || names(inv) < 0)
 		rc = fail_with(err, errlen, "out of memory");
 	if (rc < 0)
@@ -890,8 +890,8 @@ int export_invoices(const json_t *invoices, enum export_format format,
 	for (size_t i = 1; format == EXPORT_IIF && i < n; i++) {
 		if (strcmp(inv[i].currency, inv[0].currency) != 0) {
 			rc = fail_with(err, errlen,
-				  "%s: IIF has no currency, export %s and %s invoices apart",
-				  inv[i].number, inv[0].currency, inv[i].currency);
+				       "%s: IIF has no currency, export %s and %s invoices apart",
+				       inv[i].number, inv[0].currency, inv[i].currency);
 			goto out;
 		}
 	}

@@ -23,6 +23,8 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "core/calendar.h"
+#include "core/log.h"
 #include "core/money.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
@@ -134,10 +136,34 @@ static json_t *settings(struct resource_ctx *ctx)
 	return resource_get(&c, &settings_resource, SETTINGS_ID, &s) == RC_OK ? s : NULL;
 }
 
+int billing_zone(struct resource_ctx *ctx, struct calendar_zone *z)
+{
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT timezone FROM settings WHERE id = ?", "i",
+			(int64_t)SETTINGS_ID);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
+	char tz[128], err[CALENDAR_ERR_LEN];
+	snprintf(tz, sizeof(tz), "%s", db_col_text(st, 0) ? db_col_text(st, 0) : "UTC");
+	db_done(st);
+	if (calendar_zone_init(z, tz, err, sizeof(err)) < 0) {
+		log_error("billing: the firm's time zone: %s", err);
+		return RC_ERROR;
+	}
+	return RC_OK;
+}
+
 void billing_today(struct resource_ctx *ctx, char out[11])
 {
+	int64_t now = ctx->now ? ctx->now : time_now(), local = now;
+	struct calendar_zone z;
+	if (billing_zone(ctx, &z) == RC_OK) {
+		if (calendar_zone_local(&z, now, &local) < 0)
+			local = now;
+		calendar_zone_release(&z);
+	}
 	char s[TIME_RFC3339_LEN];
-	time_format(ctx->now ? ctx->now : time_now(), s);
+	time_format(local, s);
 	memcpy(out, s, 10);
 	out[10] = '\0';
 }
@@ -259,12 +285,52 @@ static bool has_line(const json_t *lines, int64_t id)
 	return false;
 }
 
+/* True when a line of lines bills the source {type, id}. */
+static bool source_kept(const json_t *lines, const char *type, int64_t id)
+{
+	size_t i, k;
+	json_t *line, *src;
+	json_array_foreach(lines, i, line)
+		json_array_foreach(json_object_get(line, "sources"), k, src)
+			if (is(str(src, "type"), type) && num(src, "id") == id)
+				return true;
+	return false;
+}
+
+/* The row of billed_periods a fee, addition or block purchase line holds. */
+static const char *period_kind(const json_t *line)
+{
+	const char *rule = str(line, "rule");
+	return is(rule, "block_purchase")			  ? "block_purchase"
+	       : is(rule, "managed_fee") || is(rule, "addition") ? "month"
+								  : NULL;
+}
+
+/* True when a line of lines holds the same contract's period as line. */
+static bool period_kept(const json_t *lines, const json_t *line)
+{
+	size_t i;
+	json_t *other;
+	json_array_foreach(lines, i, other)
+		if (is(period_kind(other), period_kind(line)) &&
+		    num(other, "contract_id") == num(line, "contract_id") &&
+		    json_equal(json_object_get(other, "month") ? json_object_get(other, "month")
+							       : json_null(),
+			       json_object_get(line, "month") ? json_object_get(line, "month")
+							      : json_null()))
+			return true;
+	return false;
+}
+
 /*
  * Frees what a line billed: its time entries and parts are uninvoiced
  * again (trusted writes, audited), its month of a contract is billed
- * again by the next run.
+ * again by the next run; but not what a line of kept (the lines the
+ * invoice keeps, NULL: none) still bills, such as the other half of an
+ * entry split over a block's end, or the month a kept fee line holds.
  */
-static int release_line(struct resource_ctx *ctx, int64_t invoice, const json_t *line)
+static int release_line(struct resource_ctx *ctx, int64_t invoice, const json_t *line,
+			const json_t *kept)
 {
 	json_t *clear = arena_json(ctx->arena, json_pack("{s:n}", "invoice_id"));
 	if (!clear)
@@ -276,6 +342,8 @@ static int release_line(struct resource_ctx *ctx, int64_t invoice, const json_t 
 		int64_t id = num(src, "id");
 		json_t *out, *errors = NULL;
 		int rc = RC_OK;
+		if (source_kept(kept, type, id))
+			continue;
 		if (is(type, "time_entry")) {
 			rc = resource_update_trusted(ctx, &time_entry_resource, id, clear, &out, &errors);
 		} else if (is(type, "part")) {
@@ -298,13 +366,12 @@ static int release_line(struct resource_ctx *ctx, int64_t invoice, const json_t 
 		if (rc != RC_OK)
 			return rc;
 	}
-	const char *rule = str(line, "rule");
-	if (is(rule, "managed_fee") || is(rule, "addition") || is(rule, "block_purchase")) {
+	const char *kind = period_kind(line);
+	if (kind && !period_kept(kept, line)) {
 		int rc = db_run(ctx->db, NULL,
 				"DELETE FROM billed_periods WHERE invoice_id = ? AND contract_id = ?"
 				" AND kind = ? AND month = ?",
-				"iiss", invoice, num(line, "contract_id"),
-				is(rule, "block_purchase") ? "block_purchase" : "month",
+				"iiss", invoice, num(line, "contract_id"), kind,
 				str(line, "month") ? str(line, "month") : "");
 		if (rc != RC_DONE)
 			return rc;
@@ -403,9 +470,10 @@ static int invoice_after(struct resource_ctx *ctx, const json_t *before, const j
 	json_t *line;
 	if (before && is(str(before, "status"), "draft")) {
 		json_array_foreach(json_object_get(before, "lines"), i, line) {
-			if (!discarded && has_line(json_object_get(after, "lines"), num(line, "id")))
+			json_t *kept = discarded ? NULL : json_object_get(after, "lines");
+			if (has_line(kept, num(line, "id")))
 				continue;
-			int rc = release_line(ctx, id, line);
+			int rc = release_line(ctx, id, line, kept);
 			if (rc != RC_OK)
 				return rc;
 		}
@@ -493,7 +561,7 @@ static int void_invoice(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	size_t i;
 	json_t *line;
 	json_array_foreach(json_object_get(cur, "lines"), i, line) {
-		int rc = release_line(ctx, num(cur, "id"), line);
+		int rc = release_line(ctx, num(cur, "id"), line, NULL);
 		if (rc != RC_OK)
 			return rc;
 	}
@@ -667,10 +735,11 @@ static int payment_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *
 		return RC_CONFLICT;
 	}
 	if (!cur && num(rec, "amount") > num(inv, "balance")) {
+		char due[MONEY_TEXT_LEN];
+		money_format(num(inv, "balance"), str(inv, "currency"), due);
 		resource_error(errors, "amount",
-			       arena_printf(ctx->arena, "is more than the balance of %lld: an"
-							" overpayment is refused",
-					    (long long)num(inv, "balance")));
+			       arena_printf(ctx->arena, "is more than the balance of %s: an"
+							" overpayment is refused", due));
 		return RC_INVALID;
 	}
 	return RC_OK;
@@ -698,10 +767,11 @@ static int payment_archive_check(struct resource_ctx *ctx, const json_t *cur, bo
 		return RC_CONFLICT;
 	}
 	if (num(cur, "amount") > num(inv, "balance")) {
+		char due[MONEY_TEXT_LEN];
+		money_format(num(inv, "balance"), str(inv, "currency"), due);
 		resource_error(errors, "amount",
-			       arena_printf(ctx->arena, "is more than the balance of %lld: restored,"
-							" it would overpay the invoice",
-					    (long long)num(inv, "balance")));
+			       arena_printf(ctx->arena, "is more than the balance of %s: restored,"
+							" it would overpay the invoice", due));
 		return RC_CONFLICT;
 	}
 	return RC_OK;

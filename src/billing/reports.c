@@ -131,7 +131,7 @@ int report_profitability(struct resource_ctx *ctx, const char *from, const char 
 			       from, to, ints);
 	json_t *credits = rows(ctx,
 			       "SELECT company_id, substr(issued_on, 1, 7) AS month, currency,"
-			       " SUM(total) AS amount FROM credit_notes WHERE" IN_RANGE("issued_on")
+			       " SUM(amount) AS amount FROM credit_notes WHERE" IN_RANGE("issued_on")
 			       " GROUP BY company_id, substr(issued_on, 1, 7), currency",
 			       from, to, ints);
 	/* costs in minor units of the firm's currency: minutes x hourly cost / 60, once per group */
@@ -323,6 +323,8 @@ int report_block_burn(struct resource_ctx *ctx, const char *from, const char *to
 		" e.minutes FROM contracts c LEFT JOIN tickets t ON t.contract_id = c.id"
 		" LEFT JOIN time_entries e ON e.ticket_id = t.id AND e.billable = 1"
 		" AND e.archived_at IS NULL AND e.kind = 'ticket'"
+		" AND substr(e.started_at, 1, 10) >= c.starts_on"
+		" AND (c.ends_on IS NULL OR substr(e.started_at, 1, 10) <= c.ends_on)"
 		" AND (? = '' OR substr(e.started_at, 1, 10) >= ?)"
 		" AND (? = '' OR substr(e.started_at, 1, 10) < ?)"
 		" WHERE c.kind = 'block_hours' AND c.archived_at IS NULL"

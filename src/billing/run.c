@@ -51,23 +51,6 @@ static const char *date_of(struct arena *a, int64_t day)
 	return arena_strndup(a, s, 10);
 }
 
-/*
- * The instant local midnight of day begins in zone z: t with t + offset(t)
- * = midnight, found in two steps (an offset changes at most once a day).
- */
-static int day_start(struct calendar_zone *z, int64_t day, int64_t *t)
-{
-	int64_t wall = day * 86400, local;
-	int64_t guess = wall;
-	for (int i = 0; i < 3; i++) {
-		if (calendar_zone_local(z, guess, &local) < 0)
-			return -1;
-		guess = wall - (local - guess);
-	}
-	*t = guess;
-	return 0;
-}
-
 /* The run's inputs, loaded into arena arrays. */
 struct load {
 	struct resource_ctx *ctx;
@@ -539,11 +522,14 @@ static int mark_sources(struct resource_ctx *ctx, int64_t invoice, const struct 
 					   : NULL;
 		if (!kind || !ln->contract_id || (ln->rule == RULE_MANAGED_FEE && !ln->month))
 			continue;
-		char month[11];
+		/* a month's first day; '' for the block, bought once */
+		char month[11] = "";
 		char t[TIME_RFC3339_LEN];
-		time_format(ln->month * 86400, t);
-		memcpy(month, t, 10);
-		month[10] = '\0';
+		if (ln->month) {
+			time_format(ln->month * 86400, t);
+			memcpy(month, t, 10);
+			month[10] = '\0';
+		}
 		/* a fee and its additions share the month: one row */
 		int rc = db_run(ctx->db, NULL,
 				"INSERT INTO billed_periods (contract_id, kind, month, invoice_id)"
@@ -599,7 +585,8 @@ static int run_txn(struct db *db, void *arg)
 	int64_t t0, t1;
 	if (calendar_zone_init(&z, str(s, "timezone"), err, sizeof(err)) < 0)
 		return RC_ERROR;
-	if (day_start(&z, l.in.from, &t0) < 0 || day_start(&z, l.in.to + 1, &t1) < 0) {
+	if (calendar_zone_day_start(&z, l.in.from, &t0) < 0 ||
+	    calendar_zone_day_start(&z, l.in.to + 1, &t1) < 0) {
 		calendar_zone_release(&z);
 		return RC_ERROR;
 	}

@@ -229,6 +229,20 @@ int calendar_zone_local(struct calendar_zone *z, int64_t t, int64_t *local)
 	return 0;
 }
 
+/* t with t + offset(t) = midnight, in three steps (an offset changes at most once a day) */
+int calendar_zone_day_start(struct calendar_zone *z, int64_t day, int64_t *t)
+{
+	int64_t wall = day * 86400, local;
+	int64_t guess = wall;
+	for (int i = 0; i < 3; i++) {
+		if (calendar_zone_local(z, guess, &local) < 0)
+			return -1;
+		guess = wall - (local - guess);
+	}
+	*t = guess;
+	return 0;
+}
+
 static int set_hours(struct calendar *cal, const struct calendar_hours *hours, size_t nhours,
 		     char *err, size_t errlen)
 {
@@ -236,16 +250,16 @@ static int set_hours(struct calendar *cal, const struct calendar_hours *hours, s
 		const struct calendar_hours *h = &hours[i];
 		if (h->weekday < 1 || h->weekday > 7)
 			return fail_with(err, errlen, "hours[%zu]: weekday must be 1 (Monday) to 7 (Sunday)",
-				    i);
+					 i);
 		if (h->start < 0 || h->end > 1440 || h->start >= h->end)
 			return fail_with(err, errlen,
-				    "hours[%zu]: start and end must be 00:00 to 24:00, start before end",
-				    i);
+					 "hours[%zu]: start and end must be 00:00 to 24:00, start before end",
+					 i);
 		for (size_t j = 0; j < i; j++) {
 			const struct calendar_hours *o = &hours[j];
 			if (o->weekday == h->weekday && h->start < o->end && o->start < h->end)
 				return fail_with(err, errlen, "hours[%zu]: overlaps hours[%zu] on weekday %d",
-					    i, j, h->weekday);
+						 i, j, h->weekday);
 		}
 	}
 	if (nhours) {
@@ -285,7 +299,7 @@ static int set_holidays(struct calendar *cal, const char *const *holidays, size_
 	for (size_t i = 0; i < n; i++) {
 		if (calendar_parse_date(holidays[i], &cal->holidays[i], NULL, 0))
 			return fail_with(err, errlen, "holidays[%zu]: \"%.12s\" is not a date as YYYY-MM-DD",
-				    i, holidays[i] ? holidays[i] : "");
+					 i, holidays[i] ? holidays[i] : "");
 	}
 	qsort(cal->holidays, n, sizeof(*cal->holidays), cmp_i64);
 	size_t k = 0;
@@ -527,7 +541,7 @@ int calendar_add_minutes(struct calendar *cal, int64_t start, int64_t minutes, i
 	for (;;) {
 		if (t - start > HORIZON_SECONDS)
 			return fail_with(err, errlen, "due time is more than %d years away",
-				    CALENDAR_HORIZON_DAYS / 365);
+					 CALENDAR_HORIZON_DAYS / 365);
 		struct calendar_interval iv;
 		if (calendar_interval_at(cal, t, t + STEP_SECONDS, &iv, err, errlen))
 			return -1;
@@ -540,7 +554,7 @@ int calendar_add_minutes(struct calendar *cal, int64_t start, int64_t minutes, i
 			last = iv.end;
 		} else if (iv.end - last > IDLE_SECONDS) {
 			return fail_with(err, errlen, "calendar has no working time for %d years",
-				    CALENDAR_IDLE_DAYS / 365);
+					 CALENDAR_IDLE_DAYS / 365);
 		}
 		t = iv.end;
 	}

@@ -101,6 +101,13 @@ void calendar_zone_release(struct calendar_zone *z);
  */
 int calendar_zone_local(struct calendar_zone *z, int64_t t, int64_t *local);
 
+/*
+ * The instant the local day `day` (days since 1970-01-01) begins in zone
+ * z: the t whose wall clock reads that day's midnight. Returns 0 and sets
+ * *t, or -1 as calendar_zone_local.
+ */
+int calendar_zone_day_start(struct calendar_zone *z, int64_t day, int64_t *t);
+
 /* What a stretch of real time is. */
 enum calendar_kind {
 	CALENDAR_COUNTED,	/* working time: the minutes count */

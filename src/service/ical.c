@@ -212,18 +212,18 @@ static int item_byday(struct rule *r, const char *s, size_t n, char *err, size_t
 	int wd = n >= 2 ? weekday_index(s + n - 2, 2) : -1;
 	if (wd < 0)
 		return fail_with(err, errlen, "BYDAY: \"%.*s\" is not a weekday (MO to SU, \"1MO\", \"-1FR\")",
-			    shown, s);
+				 shown, s);
 	if (n == 2) {
 		r->wday_every |= (uint8_t)(1u << wd);
 		return 0;
 	}
 	if (r->freq != F_MONTHLY && r->freq != F_YEARLY)
 		return fail_with(err, errlen, "BYDAY: a position (\"%.*s\") needs FREQ=MONTHLY or YEARLY",
-			    shown, s);
+				 shown, s);
 	long limit = r->freq == F_MONTHLY ? 5 : 53, pos;
 	if (!span_int(s, n - 2, true, -limit, limit, &pos) || pos == 0)
 		return fail_with(err, errlen, "BYDAY: the position in \"%.*s\" must be 1 to %ld or -1 to -%ld",
-			    shown, s, limit, limit);
+				 shown, s, limit, limit);
 	if (pos > 0)
 		r->wday_pos[wd] |= UINT64_C(1) << pos;
 	else
@@ -384,14 +384,14 @@ static int rule_parse(const char *rrule, struct rule *r, char *err, size_t errle
 	if (r->value[P_COUNT]) {
 		if (!span_int(r->value[P_COUNT], r->vlen[P_COUNT], false, 1, ICAL_COUNT_MAX, &v))
 			return fail_with(err, errlen, "COUNT must be a whole number from 1 to %d",
-				    ICAL_COUNT_MAX);
+					 ICAL_COUNT_MAX);
 		r->count = (int)v;
 	}
 	if (r->value[P_COUNT] && r->value[P_UNTIL])
 		return fail_with(err, errlen, "COUNT and UNTIL cannot both be given");
 	if (r->value[P_UNTIL] && !until_parse(r, r->value[P_UNTIL], r->vlen[P_UNTIL]))
 		return fail_with(err, errlen,
-			    "UNTIL must be a date or time from 1970 to 2500 like 20271231 or 20271231T170000Z");
+				 "UNTIL must be a date or time from 1970 to 2500 like 20271231 or 20271231T170000Z");
 	if (r->value[P_WKST]) {
 		r->wkst = weekday_index(r->value[P_WKST], r->vlen[P_WKST]);
 		if (r->wkst < 0)
@@ -409,14 +409,14 @@ static int rule_parse(const char *rrule, struct rule *r, char *err, size_t errle
 		return fail_with(err, errlen, "BYMONTHDAY cannot be used with FREQ=WEEKLY");
 	if (r->value[P_BYMONTHDAY] && r->freq == F_YEARLY && !r->value[P_BYMONTH])
 		return fail_with(err, errlen,
-			    "BYMONTHDAY with FREQ=YEARLY needs BYMONTH (or use FREQ=MONTHLY)");
+				 "BYMONTHDAY with FREQ=YEARLY needs BYMONTH (or use FREQ=MONTHLY)");
 	if (r->value[P_BYYEARDAY] && r->freq != F_YEARLY)
 		return fail_with(err, errlen, "BYYEARDAY needs FREQ=YEARLY");
 	if (r->value[P_BYYEARDAY] && (r->value[P_BYMONTH] || r->value[P_BYMONTHDAY]))
 		return fail_with(err, errlen, "BYYEARDAY cannot be combined with BYMONTH or BYMONTHDAY");
 	if (r->byday_positions && (r->value[P_BYMONTHDAY] || r->value[P_BYYEARDAY]))
 		return fail_with(err, errlen,
-			    "BYDAY positions (\"1MO\") cannot be combined with BYMONTHDAY or BYYEARDAY");
+				 "BYDAY positions (\"1MO\") cannot be combined with BYMONTHDAY or BYYEARDAY");
 	if (r->value[P_BYSETPOS]) {
 		if (r->freq == F_DAILY)
 			return fail_with(err, errlen, "BYSETPOS needs FREQ=WEEKLY, MONTHLY or YEARLY");

@@ -113,7 +113,7 @@ static int prepare(struct ctx *c, const struct sla_input *in, char *err, size_t 
 		return fail_with(err, errlen, "calendar is missing");
 	if (!valid_target(in->response_minutes) || !valid_target(in->resolution_minutes))
 		return fail_with(err, errlen, "targets must be 0 to %lld minutes",
-			    (long long)CALENDAR_MAX_MINUTES);
+				 (long long)CALENDAR_MAX_MINUTES);
 	if (!in_range(in->created_at) || !in_range(in->now))
 		return fail_with(err, errlen, "time out of range");
 	if (in->nhistory && !in->history)
@@ -213,7 +213,7 @@ static int walk(struct ctx *c, int64_t a, int64_t b, bool idle_check, piece_fn f
 			last_counted = iv.end;
 		else if (idle_check && iv.end - last_counted > IDLE_SECONDS)
 			return fail_with(err, errlen, "calendar has no working time for %d years",
-				    CALENDAR_IDLE_DAYS / 365);
+					 CALENDAR_IDLE_DAYS / 365);
 		for (int64_t s = t; s < iv.end;) {
 			const char *status;
 			enum seg st = state_at(c, s, &status);
@@ -318,7 +318,7 @@ int sla_compute(const struct sla_input *in, struct sla_result *out, char *err, s
 			return -1;
 		if (rc == 0)
 			return fail_with(err, errlen, "due time is more than %d years away",
-				    CALENDAR_HORIZON_DAYS / 365);
+					 CALENDAR_HORIZON_DAYS / 365);
 		res->due_at = w.due;
 		r.paused_minutes = w.paused / 60;
 		r.stopped_minutes = w.stopped / 60;

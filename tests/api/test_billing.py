@@ -269,6 +269,25 @@ class TestManagedAndBlock(BillingCase):
         # the split entry is the source of both its lines
         self.assertEqual(draws[-1]["sources"], over[0]["sources"])
         self.assertEqual(inv["total"], 100000 + 7500)
+        # dropping the overage (a write-off) keeps the entry billed by its drawn half,
+        # and dropping the block purchase keeps the block bought: nothing bills twice
+        path = "/api/v1/invoices/%d" % inv["id"]
+        kept = [{"id": l["id"]} for l in inv["lines"]
+                if l["rule"] not in ("block_overage", "block_purchase")]
+        etag = self.admin.get(path)[1]["etag"]
+        edited = self.assertStatus(self.admin.patch(path, {"lines": kept},
+                                                    headers={"If-Match": etag}), 200)
+        self.assertEqual(edited["total"], 0)
+        split = over[0]["sources"][0]["id"]
+        self.assertEqual(self.get("time-entries/%d" % split)["invoice_id"], inv["id"])
+        again = self.invoice_run(c)["invoices"]
+        self.assertEqual([l["rule"] for i in again for l in i["lines"]], ["block_purchase"])
+        etag = self.admin.get(path)[1]["etag"]
+        self.assertStatus(self.admin.delete(path, headers={"If-Match": etag}), 200)
+        self.admin.delete("/api/v1/invoices/%d" % again[0]["id"], headers={
+            "If-Match": self.admin.get("/api/v1/invoices/%d" % again[0]["id"])[1]["etag"]})
+        inv = self.invoice_run(c)["invoices"][0]
+        self.assertEqual(inv["total"], 100000 + 7500)
         # the block is bought once
         self.entry(t, wt, 15, "2026-11-20T08:00:00Z")
         inv2 = self.invoice_run(c)["invoices"][0]
