@@ -78,8 +78,9 @@ int invoices_export(struct resource_ctx *ctx, const char *format, const char *fr
 /*
  * Reports over [from, to] (dates; either may be NULL), *out owned by the
  * arena:
- *   profitability: revenue (issued invoices), labour cost (minutes worked
- *     x cost rate) and parts cost per client, per contract and per month;
+ *   profitability: revenue (issued invoices, in their month of service)
+ *     less credit notes, labour cost (minutes worked x cost rate) and parts
+ *     cost per client, per contract and per month;
  *   utilisation: per technician, billable minutes / working minutes of
  *     their calendar;
  *   block_burn: per block-hours contract and month, minutes drawn;

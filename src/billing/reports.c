@@ -121,19 +121,27 @@ int report_profitability(struct resource_ctx *ctx, const char *from, const char 
 			 json_t **out)
 {
 	static const char *const ints[] = { "company_id", "contract_id", "amount", "cost", NULL };
+	/*
+	 * Revenue counts in the month of service, as the cost does: an
+	 * invoice's period (a run's month), else its issue date for one made
+	 * by hand; a credit note in the month of the invoice it corrects.
+	 */
+#define SERVED "COALESCE(i.period_from, i.issued_on)"
 	json_t *revenue = rows(ctx,
-			       "SELECT i.company_id, l.contract_id, substr(i.issued_on, 1, 7) AS month,"
+			       "SELECT i.company_id, l.contract_id, substr(" SERVED ", 1, 7) AS month,"
 			       " i.currency, SUM(l.amount) AS amount FROM invoice_lines l"
 			       " JOIN invoices i ON i.id = l.invoice_id"
-			       " WHERE i.status IN ('issued', 'paid') AND" IN_RANGE("i.issued_on")
-			       " GROUP BY i.company_id, l.contract_id, substr(i.issued_on, 1, 7),"
+			       " WHERE i.status IN ('issued', 'paid') AND" IN_RANGE(SERVED)
+			       " GROUP BY i.company_id, l.contract_id, substr(" SERVED ", 1, 7),"
 			       " i.currency",
 			       from, to, ints);
 	json_t *credits = rows(ctx,
-			       "SELECT company_id, substr(issued_on, 1, 7) AS month, currency,"
-			       " SUM(amount) AS amount FROM credit_notes WHERE" IN_RANGE("issued_on")
-			       " GROUP BY company_id, substr(issued_on, 1, 7), currency",
+			       "SELECT n.company_id, substr(" SERVED ", 1, 7) AS month, n.currency,"
+			       " SUM(n.amount) AS amount FROM credit_notes n"
+			       " JOIN invoices i ON i.id = n.invoice_id WHERE" IN_RANGE(SERVED)
+			       " GROUP BY n.company_id, substr(" SERVED ", 1, 7), n.currency",
 			       from, to, ints);
+#undef SERVED
 	/* costs in minor units of the firm's currency: minutes x hourly cost / 60, once per group */
 	json_t *labour = rows(ctx,
 			      "SELECT t.company_id, t.contract_id, substr(e.started_at, 1, 7) AS month,"

@@ -663,10 +663,12 @@ class TestReportsAndBadInput(BillingCase):
             self.assertFalse([r for r in earlier["companies"] if r["company_id"] == c["id"]])
         finally:
             self.server.set_clock(0)
-        month = issued["issued_on"][:7]
-        prof = self.get("reports/profitability?from=%s-01&to=2099-01-01" % month)
+        # revenue counts in the month served (the run's November), where its cost is
+        prof = self.get("reports/profitability?from=2026-11-01&to=2026-12-01")
         rows = [r for r in prof["clients"] if r["company_id"] == c["id"]]
         self.assertEqual(rows[0]["revenue"], 12000)
+        months = [m for m in prof["months"] if m["month"] == "2026-11"]
+        self.assertGreaterEqual(months[0]["revenue"], 12000)
         kinds = self.get("reports/revenue-by-kind")["rows"]
         self.assertTrue(any(r["kind"] == "none" and r["revenue"] >= 12000 for r in kinds))
         util = self.get("reports/utilisation?from=2026-11-01&to=2026-12-01")

@@ -296,7 +296,7 @@ function ProfitChart({ report, months, currency }: { report: ProfitabilityReport
       <Legend series={series} />
       <MonthBars months={months} series={series} value={v} currency={currency} />
       <figcaption class="small muted">
-        In {currency}, by the month invoices were issued and work was done.{others.length ? ` Amounts in ${others.join(", ")} are in the tables below.` : ""}
+        In {currency}, by the month of service: the month an invoice bills, and the month work was done.{others.length ? ` Amounts in ${others.join(", ")} are in the tables below.` : ""}
       </figcaption>
       <details class="chart-numbers">
         <summary>The numbers</summary>
