@@ -484,6 +484,33 @@ static json_t *invoice_json(struct load *l, const struct bill_invoice *inv)
 				       (json_int_t)inv->tax, "total", (json_int_t)inv->total));
 }
 
+static int mark_sources(struct resource_ctx *ctx, int64_t invoice, const struct bill_invoice *inv);
+
+/* Writes one planned invoice as a draft and marks what it bills; a copy of it joins out. */
+static int write_draft(struct resource_ctx *ctx, const json_t *draft, const struct bill_invoice *inv,
+		       json_t *out)
+{
+	json_t *made, *errs = NULL;
+	int rc = resource_create_trusted(ctx, &invoice_resource, draft, &made, &errs);
+	if (rc != RC_OK) {
+		char *e = errs ? json_dumps(errs, JSON_COMPACT) : NULL;
+		log_error("invoice run: cannot write the draft of company %lld: %s",
+			  (long long)inv->company_id, e ? e : "");
+		free(e);
+		return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
+	}
+	if (num(made, "total") != inv->total) {
+		log_error("invoice run: the draft of company %lld totals %lld, the plan %lld",
+			  (long long)inv->company_id, (long long)num(made, "total"),
+			  (long long)inv->total);
+		return RC_ERROR;
+	}
+	rc = mark_sources(ctx, num(made, "id"), inv);
+	if (rc != RC_OK)
+		return rc;
+	return json_array_append_new(out, json_deep_copy(made)) == 0 ? RC_OK : RC_ERROR;
+}
+
 /* Marks what a written invoice bills: its work, its months, its block. */
 static int mark_sources(struct resource_ctx *ctx, int64_t invoice, const struct bill_invoice *inv)
 {
@@ -650,25 +677,21 @@ static int run_txn(struct db *db, void *arg)
 		json_object_del(draft, "subtotal");
 		json_object_del(draft, "tax");
 		json_object_del(draft, "total");
-		json_t *made, *errs = NULL;
-		rc = resource_create_trusted(ctx, &invoice_resource, draft, &made, &errs);
-		if (rc != RC_OK) {
-			char *e = errs ? json_dumps(errs, JSON_COMPACT) : NULL;
-			log_error("invoice run: cannot write the draft of company %lld: %s",
-				  (long long)inv->company_id, e ? e : "");
-			free(e);
-			return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
-		}
-		if (num(made, "total") != inv->total) {
-			log_error("invoice run: the draft of company %lld totals %lld, the plan %lld",
-				  (long long)inv->company_id, (long long)num(made, "total"),
-				  (long long)inv->total);
-			return RC_ERROR;
-		}
-		rc = mark_sources(ctx, num(made, "id"), inv);
+		/*
+		 * Each draft is written with an arena of its own, released once
+		 * the draft is in the reply: what the engine made on the way (the
+		 * records read back, audit and event bodies) does not pile up over
+		 * thousands of invoices.
+		 */
+		struct arena scratch;
+		arena_init(&scratch);
+		struct resource_ctx each = *ctx;
+		each.arena = &scratch;
+		rc = write_draft(&each, draft, inv, invoices);
+		ctx->now = each.now;
+		arena_release(&scratch);
 		if (rc != RC_OK)
 			return rc;
-		json_array_append(invoices, made);
 	}
 	if (run) {
 		json_t *patch = arena_json(a, json_pack("{s:O}", "summary", summary)), *errs = NULL;
