@@ -714,8 +714,12 @@ static const struct field payment_fields[] = {
 	FIELD_END
 };
 
-static int payment_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
-			   json_t *errors)
+/*
+ * Whether a payment of amount may count on its invoice (ctx->parent_id):
+ * the invoice takes payments (issued or paid) and amount fits its balance.
+ * Returns RC_OK, or with errors RC_CONFLICT, or too_much for an overpayment.
+ */
+static int payment_fits(struct resource_ctx *ctx, int64_t amount, int too_much, json_t *errors)
 {
 	json_t *inv;
 	struct resource_ctx c = *ctx;
@@ -729,20 +733,26 @@ static int payment_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *
 					    str(inv, "status")));
 		return RC_CONFLICT;
 	}
-	if (cur && !json_equal(json_object_get(cur, "amount"), json_object_get(rec, "amount"))) {
-		resource_error(errors, "amount", "a recorded payment's amount does not change:"
-						 " remove it and record it again");
-		return RC_CONFLICT;
-	}
-	if (!cur && num(rec, "amount") > num(inv, "balance")) {
+	if (amount > num(inv, "balance")) {
 		char due[MONEY_TEXT_LEN];
 		money_format(num(inv, "balance"), str(inv, "currency"), due);
 		resource_error(errors, "amount",
 			       arena_printf(ctx->arena, "is more than the balance of %s: an"
 							" overpayment is refused", due));
-		return RC_INVALID;
+		return too_much;
 	}
 	return RC_OK;
+}
+
+static int payment_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			   json_t *errors)
+{
+	if (cur && !json_equal(json_object_get(cur, "amount"), json_object_get(rec, "amount"))) {
+		resource_error(errors, "amount", "a recorded payment's amount does not change:"
+						 " remove it and record it again");
+		return RC_CONFLICT;
+	}
+	return payment_fits(ctx, cur ? 0 : num(rec, "amount"), RC_INVALID, errors);
 }
 
 /*
@@ -752,29 +762,7 @@ static int payment_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *
 static int payment_archive_check(struct resource_ctx *ctx, const json_t *cur, bool archive,
 				 json_t *errors)
 {
-	if (archive)
-		return RC_OK;
-	json_t *inv;
-	struct resource_ctx c = *ctx;
-	c.parent_id = 0;
-	int rc = resource_get(&c, &invoice_resource, ctx->parent_id, &inv);
-	if (rc != RC_OK)
-		return rc;
-	if (!is(str(inv, "status"), "issued") && !is(str(inv, "status"), "paid")) {
-		resource_error(errors, "invoice_id",
-			       arena_printf(ctx->arena, "a %s invoice takes no payments",
-					    str(inv, "status")));
-		return RC_CONFLICT;
-	}
-	if (num(cur, "amount") > num(inv, "balance")) {
-		char due[MONEY_TEXT_LEN];
-		money_format(num(inv, "balance"), str(inv, "currency"), due);
-		resource_error(errors, "amount",
-			       arena_printf(ctx->arena, "is more than the balance of %s: restored,"
-							" it would overpay the invoice", due));
-		return RC_CONFLICT;
-	}
-	return RC_OK;
+	return archive ? RC_OK : payment_fits(ctx, num(cur, "amount"), RC_CONFLICT, errors);
 }
 
 /* The invoice's paid, balance and status follow its payments. */
