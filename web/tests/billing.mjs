@@ -434,7 +434,10 @@ export function billingTests(ctx) {
         await page.locator(".page-sub .badge", { hasText: "Paid" }).waitFor();
         inv = await api("GET", `/invoices/${fx.invoice.id}`);
         assert(inv.status === "paid" && inv.balance === 0 && inv.paid === inv.total, "paid in full");
-        assert((await page.getByRole("table", { name: "Payments" }).locator("tbody tr").count()) === 2, "both payments are listed");
+        // the payments reload after the invoice does: wait for the second row, then count
+        const payRows = page.getByRole("table", { name: "Payments" }).locator("tbody tr");
+        await payRows.nth(1).waitFor();
+        assert((await payRows.count()) === 2, "both payments are listed");
         await tallShot(page, "billing-invoice-paid");
       },
     },

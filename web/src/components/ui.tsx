@@ -387,14 +387,16 @@ export function FormDialog({ title, description, onClose, wide, onSubmit, busy, 
 }
 
 /**
- * Asks before something that cannot simply be undone (revoke, remove). The
- * action runs on confirm; its error shows in the dialog, which stays open.
+ * Asks before something that cannot simply be undone (revoke, remove,
+ * issue). The action runs on confirm; its error shows in the dialog, which
+ * stays open. A destructive action is "danger" (the default).
  */
-export function Confirm({ title, description, confirmLabel, cancelLabel = "Cancel", onConfirm, onClose, children }: {
+export function Confirm({ title, description, confirmLabel, cancelLabel = "Cancel", variant = "danger", onConfirm, onClose, children }: {
   title: string;
   description?: string;
   confirmLabel: string;
   cancelLabel?: string;
+  variant?: ButtonProps["variant"];
   onConfirm: () => Promise<void>;
   onClose: () => void;
   children?: ComponentChildren;
@@ -419,7 +421,7 @@ export function Confirm({ title, description, confirmLabel, cancelLabel = "Cance
       footer={
         <>
           <Button onClick={onClose}>{cancelLabel}</Button>
-          <Button variant="danger" busy={busy} onClick={go}>
+          <Button variant={variant} busy={busy} onClick={go}>
             {confirmLabel}
           </Button>
         </>

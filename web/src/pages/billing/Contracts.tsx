@@ -15,8 +15,8 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { CompanyName, UserName } from "../../components/names";
 import { CompanyPicker, ProductPicker } from "../../components/pickers";
-import { Alert, Badge, Button, Card, Checkbox, DefList, Dialog, Empty, ErrorState, FormDialog, Loading, PageHeader, SelectField, TextArea, TextField, toast } from "../../components/ui";
-import { api, ApiError, errorMessage, request } from "../../lib/api";
+import { Alert, Badge, Button, Card, Checkbox, Confirm, DefList, Empty, ErrorState, FormDialog, Loading, PageHeader, SelectField, TextArea, TextField, toast } from "../../components/ui";
+import { api, ApiError, request } from "../../lib/api";
 import { date, dateTime, label, money } from "../../lib/format";
 import { useForm, useLoad, useTitle } from "../../lib/hooks";
 import { remember, slaPolicies, workTypes } from "../../lib/lookup";
@@ -788,51 +788,28 @@ function BalanceView({ contract, balance }: { contract: Contract; balance: Block
 }
 
 function RenewDialog({ contract, balance, onClose }: { contract: Contract; balance: BlockBalance | null; onClose: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const starts = contract.ends_on ? addDays(contract.ends_on, 1) : null;
   const carry = contract.kind === "block_hours" && contract.rollover && balance ? balance.remaining_minutes : 0;
   async function renew() {
-    setBusy(true);
-    setError(null);
-    try {
-      const next = (await request<Contract>("POST", `/contracts/${contract.id}/renew`, { body: {}, version: contract.version })).data;
-      remember("contracts", next);
-      toast(`Renewed: ${next.name} from ${date(next.starts_on)}`);
-      navigate(`/contracts/${next.id}`);
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
+    const next = (await request<Contract>("POST", `/contracts/${contract.id}/renew`, { body: {}, version: contract.version })).data;
+    remember("contracts", next);
+    toast(`Renewed: ${next.name} from ${date(next.starts_on)}`);
+    navigate(`/contracts/${next.id}`);
   }
   return (
-    <Dialog
-      title={`Renew ${contract.name}?`}
-      onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" busy={busy} onClick={renew}>
-            Renew contract
-          </Button>
-        </>
-      }
-    >
-      <div class="stack">
-        {error && <Alert>{error}</Alert>}
-        <p>
-          A new contract with the same terms starts {starts ? <strong>{date(starts)}</strong> : <strong>today</strong>}
-          {contract.ends_on ? ", for as long as this term" : ""}; this one ends{contract.ends_on ? ` on ${date(contract.ends_on)}` : " the day before"}.
-        </p>
-        {contract.kind === "block_hours" &&
-          (contract.rollover ? (
-            <p>
-              The unused <strong>{hm(carry)} h</strong> of the block roll over into the new term.
-            </p>
-          ) : (
-            <p class="muted">The block's unused hours do not roll over (the contract says so).</p>
-          ))}
-      </div>
-    </Dialog>
+    <Confirm title={`Renew ${contract.name}?`} confirmLabel="Renew contract" variant="primary" onConfirm={renew} onClose={onClose}>
+      <p>
+        A new contract with the same terms starts {starts ? <strong>{date(starts)}</strong> : <strong>today</strong>}
+        {contract.ends_on ? ", for as long as this term" : ""}; this one ends{contract.ends_on ? ` on ${date(contract.ends_on)}` : " the day before"}.
+      </p>
+      {contract.kind === "block_hours" &&
+        (contract.rollover ? (
+          <p>
+            The unused <strong>{hm(carry)} h</strong> of the block roll over into the new term.
+          </p>
+        ) : (
+          <p class="muted">The block's unused hours do not roll over (the contract says so).</p>
+        ))}
+    </Confirm>
   );
 }

@@ -16,8 +16,8 @@
  */
 import { useState } from "preact/hooks";
 import { CompanyName } from "../../components/names";
-import { Alert, Badge, Button, Card, Checkbox, Confirm, DefList, Dialog, ErrorState, FormDialog, Loading, PageHeader, SelectField, TextArea, TextField, toast } from "../../components/ui";
-import { api, ApiError, errorMessage, listAll, request } from "../../lib/api";
+import { Alert, Badge, Button, Card, Checkbox, Confirm, DefList, ErrorState, FormDialog, Loading, PageHeader, SelectField, TextArea, TextField, toast } from "../../components/ui";
+import { api, ApiError, listAll, request } from "../../lib/api";
 import { bp, date, dateTime, money } from "../../lib/format";
 import { useForm, useLoad, useTitle } from "../../lib/hooks";
 import { navigate } from "../../lib/router";
@@ -414,42 +414,19 @@ function StatusNote({ invoice }: { invoice: Invoice }) {
 
 function IssueDialog({ invoice, onClose, onDone }: { invoice: Invoice; onClose: () => void; onDone: (x: Invoice) => void }) {
   const settings = useBillingSettings();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   async function issue() {
-    setBusy(true);
-    setError(null);
-    try {
-      onDone((await request<Invoice>("POST", `/invoices/${invoice.id}/issue`, { body: {}, version: invoice.version })).data);
-    } catch (e) {
-      setError(errorMessage(e));
-      setBusy(false);
-    }
+    onDone((await request<Invoice>("POST", `/invoices/${invoice.id}/issue`, { body: {}, version: invoice.version })).data);
   }
   const days = invoice.payment_terms_days ?? null;
   return (
-    <Dialog
-      title="Issue this invoice?"
-      onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" busy={busy} onClick={issue}>
-            Issue invoice
-          </Button>
-        </>
-      }
-    >
-      <div class="stack">
-        {error && <Alert>{error}</Alert>}
-        <p>
-          It gets the next invoice number and today's date, due{" "}
-          {days !== null ? `in ${days} days` : settings ? `by the client's terms (the firm's are ${settings.payment_terms_days} days)` : "by the client's terms"}. For{" "}
-          <strong>{money(invoice.total, invoice.currency)}</strong>.
-        </p>
-        <p class="muted small">An issued invoice, and the time and parts on it, no longer change. Corrections are credit notes.</p>
-      </div>
-    </Dialog>
+    <Confirm title="Issue this invoice?" confirmLabel="Issue invoice" variant="primary" onConfirm={issue} onClose={onClose}>
+      <p>
+        It gets the next invoice number and today's date, due{" "}
+        {days !== null ? `in ${days} days` : settings ? `by the client's terms (the firm's are ${settings.payment_terms_days} days)` : "by the client's terms"}. For{" "}
+        <strong>{money(invoice.total, invoice.currency)}</strong>.
+      </p>
+      <p class="muted small">An issued invoice, and the time and parts on it, no longer change. Corrections are credit notes.</p>
+    </Confirm>
   );
 }
 
