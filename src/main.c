@@ -12,6 +12,7 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "mail/mail.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -45,6 +46,7 @@ static const struct command {
 	{ "backup", cmd_backup, "write a consistent copy of a live SQLite database" },
 	{ "copy", cmd_copy, "copy the whole database to another (SQLite <-> PostgreSQL)" },
 	{ "demo", cmd_demo, "load a demo firm into an empty database" },
+	{ "mail-in", cmd_mail_in, "take one e-mail message from standard input (an MTA pipe)" },
 	{ "routes", cmd_routes, "list the HTTP routes with the roles allowed" },
 	{ "schema", cmd_schema, "print the API's records as OpenAPI or TypeScript (make generate)" },
 	{ "version", cmd_version, "print the version" },
@@ -156,6 +158,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 #endif
+	mail_startup();
 	int rc = cmd->run(&conf, nrest, rest);
 	xfree(rest);
 	return rc;

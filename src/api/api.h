@@ -9,6 +9,7 @@
 #ifndef SERVIO_API_H
 #define SERVIO_API_H
 
+#include "crm/crm.h"
 #include "http/http.h"
 
 #include <jansson.h>
@@ -34,6 +35,7 @@ extern const struct api_routes api_resource_routes;	/* resources.c: companies â€
 extern const struct api_routes api_system_routes;	/* system.c: healthz, metrics */
 extern const struct api_routes api_ticket_routes;	/* tickets.c: escalate, merge, â€¦ */
 extern const struct api_routes api_sales_routes;	/* sales.c: quote actions, link, reports */
+extern const struct api_routes api_mail_routes;		/* mail.c: delivery logs, a test message */
 extern const struct api_routes api_billing_routes;	/* billing.c: runs, balances, approvals */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
@@ -57,11 +59,7 @@ int api_invoice_get(struct http_req *req);
 int api_pdf_record(struct http_req *req, const struct resource *res, struct resource_ctx *ctx,
 		   int64_t *id, json_t **doc);
 /* Renders doc (borrowed) with the firm's letterhead and replies it as filename. */
-struct doc_firm;
-struct buf;
-typedef int (*api_pdf_render)(const json_t *doc, const json_t *company,
-			      const struct doc_firm *firm, struct buf *out, char *err,
-			      size_t errlen);
+typedef document_renderer api_pdf_render;
 struct resource_ctx;
 int api_reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *doc,
 		  api_pdf_render render, const char *filename);

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "catalog/catalog.h"
 #include "crm/crm.h"
+#include "mail/mail.h"
 #include "quotes/quotes.h"
 #include "core/timeutil.h"
 #include "resource/resource.h"
@@ -611,6 +612,16 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/v1/invoice-runs/:id", res_get, BILLERS, 0, &invoice_run_resource },
 	{ "GET", "/api/v1/events", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
 	{ "GET", "/api/v1/events/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
+	/* mail: what came in (and triage), what went out, and its templates */
+	{ "GET", "/api/v1/inbound-messages", res_list, MANAGERS, 0, &inbound_message_resource },
+	{ "GET", "/api/v1/inbound-messages/:id", res_get, MANAGERS, 0, &inbound_message_resource },
+	{ "GET", "/api/v1/outbound-messages", res_list, ROLE_STAFF, 0, &outbound_message_resource },
+	{ "GET", "/api/v1/outbound-messages/:id", res_get, ROLE_STAFF, 0,
+	  &outbound_message_resource },
+	{ "GET", "/api/v1/mail-templates", res_list, MANAGERS, 0, &mail_template_resource },
+	{ "GET", "/api/v1/mail-templates/:id", res_get, MANAGERS, 0, &mail_template_resource },
+	{ "PATCH", "/api/v1/mail-templates/:id", res_update, ROLE_ADMIN, 0,
+	  &mail_template_resource },
 };
 
 const struct api_routes api_resource_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -20,6 +20,7 @@ int cmd_schema(struct conf *c, int argc, char **argv);	/* schema openapi|typescr
 int cmd_copy(struct conf *c, int argc, char **argv);	/* copy --to URL */
 int cmd_backup(struct conf *c, int argc, char **argv);	/* backup --to FILE */
 int cmd_demo(struct conf *c, int argc, char **argv);	/* demo [--password P] */
+int cmd_mail_in(struct conf *c, int argc, char **argv);	/* mail-in < message */
 
 /* Opens the configured database and applies migrations; NULL on failure (said). */
 struct db *cli_open_db(struct conf *c);

@@ -26,6 +26,7 @@
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
+#include "mail/mail.h"
 #include "quotes/quotes.h"
 #include "resource/resource.h"
 #include "service/service.h"
@@ -215,6 +216,11 @@ static void settings_and_terms(struct demo *d, struct ids *x)
 			 "email", "service@northwind.example", "website",
 			 "https://northwind.example", "timezone", "America/Chicago", "tax_rate_bp",
 			 825));
+	/* mail as the firm sent it while the demo's weeks passed (see mail()) */
+	change(d, &settings_resource, 0, SETTINGS_ID,
+	       json_pack("{s:s, s:s, s:i, s:s}", "mail_from", "service@northwind.example",
+			 "smtp_host", "smtp.northwind.example", "smtp_port", 587, "smtp_security",
+			 "starttls"));
 	json_t *hours = json_array();
 	for (int day = 1; day <= 5; day++)
 		json_array_append_new(hours, json_pack("{s:i, s:s, s:s}", "weekday", day, "start",
@@ -795,6 +801,86 @@ static void billing(struct demo *d, struct ids *x)
 	time_pretend(0);
 }
 
+/* One message in, as the mail server's pipe would give it. */
+static void mail_in(struct demo *d, int days, int hour, const char *raw)
+{
+	if (d->failed)
+		return;
+	at(d, days, hour, (int)pick(d, 60));
+	struct mail_taken t;
+	if (mail_take(d->db, &d->arena, raw, strlen(raw), "pipe", &t) != RC_OK)
+		report(d, "take a demo e-mail", RC_ERROR, NULL);
+}
+
+/*
+ * Mail: clients writing in (a new order, a reply, an out-of-office, a
+ * stranger held for triage, a newsletter, a bounce), and the record of
+ * what the firm's server accepted: the demo has no mail server, so the
+ * messages its weeks queued are recorded as taken by the firm's, and
+ * outgoing mail is switched off for the demo firm (no smtp_host).
+ */
+static void mail(struct demo *d, struct ids *x)
+{
+	/* mail from a client's domain opens tickets for it */
+	change(d, &company_resource, 0, x->clients[1],
+	       json_pack("{s:s}", "email_domain", "client1.example"));
+	mail_in(d, 3, 9, arena_printf(&d->arena,
+		"From: Facilities <facilities@client1.example>\r\nTo: service@northwind.example\r\n"
+		"Subject: Badge reader at the back door\r\nMessage-ID: <demo-1@client1.example>\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+		"Hello,\r\n\r\nthe badge reader at the back door stopped working this morning;\r\n"
+		"nobody can get in from the car park.\r\n\r\nThanks,\r\nFacilities\r\n"));
+	mail_in(d, 2, 14, arena_printf(&d->arena,
+		"From: Facilities <facilities@client1.example>\r\nTo: service@northwind.example\r\n"
+		"Subject: Re: Badge reader at the back door\r\n"
+		"Message-ID: <demo-2@client1.example>\r\nIn-Reply-To: <demo-1@client1.example>\r\n"
+		"References: <demo-1@client1.example>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		"\r\nIt is the reader by the loading dock, not the main one.\r\n\r\n"
+		"On Mon, Facilities wrote:\r\n> the badge reader at the back door stopped\r\n"));
+	mail_in(d, 2, 15, "From: Out of office <facilities@client1.example>\r\n"
+		"To: service@northwind.example\r\nSubject: Automatic reply: Badge reader\r\n"
+		"Auto-Submitted: auto-replied\r\nMessage-ID: <demo-3@client1.example>\r\n\r\n"
+		"I am out of the office until Monday.\r\n");
+	mail_in(d, 1, 10, "From: \"Dana Whitfield\" <dana@whitfield-law.example>\r\n"
+		"To: service@northwind.example\r\nSubject: Do you support small law offices?\r\n"
+		"Message-ID: <demo-4@whitfield-law.example>\r\n\r\n"
+		"We are five people with two printers and a file server. Could you look after us?\r\n");
+	mail_in(d, 1, 11, "From: Printer Weekly <news@printerweekly.example>\r\n"
+		"To: service@northwind.example\r\nSubject: This week in toner\r\n"
+		"Precedence: bulk\r\nMessage-ID: <demo-5@printerweekly.example>\r\n\r\nNews.\r\n");
+	/* what the firm sent: recorded as its mail server took it */
+	struct db_stmt *st = db_prepare(d->db, "SELECT id, created_at FROM outbound_messages"
+					" WHERE status = 'queued' ORDER BY id");
+	int64_t ids[512];
+	char at_[512][TIME_RFC3339_LEN];
+	size_t n = 0;
+	while (st && n < 512 && db_step(st) == RC_ROW) {
+		ids[n] = db_col_int(st, 0);
+		snprintf(at_[n], sizeof(at_[n]), "%s", db_col_text(st, 1));
+		n++;
+	}
+	if (st)
+		db_done(st);
+	for (size_t i = 0; i < n && !d->failed; i++) {
+		int64_t t;
+		time_parse(at_[i], &t);
+		time_pretend(t + 2);
+		struct resource_ctx c = ctx_of(d, 0);
+		json_t *patch = json_pack("{s:s, s:i, s:s}", "status", "sent", "attempts", 1,
+					  "sent_at", at_[i]);
+		int rc = patch ? mail_record_attempt(&c, ids[i], true,
+						     "accepted by smtp.northwind.example "
+						     "(demo data: no mail left this machine)",
+						     patch)
+			       : RC_ERROR;
+		json_decref(patch);
+		if (rc != RC_OK)
+			report(d, "record a demo message as sent", rc, NULL);
+	}
+	/* the demo firm sends nothing for real */
+	change(d, &settings_resource, 0, SETTINGS_ID, json_pack("{s:n}", "smtp_host"));
+}
+
 static bool empty(struct db *db)
 {
 	struct db_stmt *st;
@@ -868,6 +954,7 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	schedule(&d, &x);
 	sales(&d, &x);
 	billing(&d, &x);
+	mail(&d, &x);
 	time_pretend(0);
 	arena_release(&d.arena);
 	db_disconnect(db);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const company_kinds[] = { "client", "prospect", "partner", "vendor", NULL };
 
@@ -28,8 +29,27 @@ static const struct field company_fields[] = {
 	  .doc = "The company's own tax rate on invoices (basis points); default the firm's." },
 	{ .name = "payment_terms_days", .type = FT_INT, .min = 0, .max = 365,
 	  .doc = "Days the company has to pay an invoice; default the firm's." },
+	{ .name = "email_domain", .type = FT_TEXT, .flags = F_FILTER, .min = 3, .max = 200,
+	  .doc = "Mail from this domain (\"example.com\") opens tickets for this company when "
+		 "its sender is none of its contacts." },
 	FIELD_END
 };
+
+/* An e-mail domain: lower-case labels of letters, digits and hyphens, with a dot. */
+static int company_check(struct resource_ctx *ctx, const json_t *rec, json_t *errors)
+{
+	const char *d = json_string_value(json_object_get(rec, "email_domain"));
+	if (!d)
+		return RC_OK;
+	bool ok = strchr(d, '.') && d[0] != '.' && d[0] != '-' && d[strlen(d) - 1] != '.';
+	for (const char *p = d; ok && *p; p++)
+		ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		     (*p == '.' && p[1] != '.');
+	if (!ok)
+		resource_error(errors, "email_domain",
+			       "must be a lower-case domain such as \"example.com\" (no @)");
+	return RC_OK;
+}
 
 const struct resource company_resource = {
 	.name = "companies",
@@ -39,6 +59,7 @@ const struct resource company_resource = {
 	.searchable = true,
 	.default_sort = "name",
 	.company_field = "id",
+	.check = company_check,
 	.doc = "Clients, prospects, referral partners and vendors. `q` searches `name`, `email`, "
 	       "`website`, `phone` and `notes`.",
 };
@@ -54,8 +75,23 @@ static const struct field contact_fields[] = {
 	{ .name = "portal_access", .type = FT_BOOL, .flags = F_FILTER, .dflt = "false",
 	  .doc = "May sign in to the client portal." },
 	FIELD_TEXT("notes", 0, 0, 10000),
+	{ .name = "email_bounced_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "When mail to `email` bounced: no more mail goes to it until it changes." },
+	{ .name = "email_bounce_reason", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0,
+	  .max = 2000, .doc = "What the receiving mail server said." },
 	FIELD_END
 };
+
+/* A new address is worth trying again: its bounce is forgotten. */
+static int contact_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
+			   json_t *errors)
+{
+	if (cur && !json_equal(json_object_get(cur, "email"), json_object_get(rec, "email"))) {
+		json_object_set_new(rec, "email_bounced_at", json_null());
+		json_object_set_new(rec, "email_bounce_reason", json_null());
+	}
+	return RC_OK;
+}
 
 const struct resource contact_resource = {
 	.name = "contacts",
@@ -65,6 +101,7 @@ const struct resource contact_resource = {
 	.searchable = true,
 	.default_sort = "last_name",
 	.company_field = "company_id",
+	.prepare = contact_prepare,
 	.doc = "The people of a company the firm deals with. `q` searches `first_name`, "
 	       "`last_name`, `email`, `phone`, `mobile` and `title`.",
 };

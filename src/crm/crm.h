@@ -21,6 +21,8 @@ extern const struct resource settings_resource;
  * NULL and 0 when there is none. Returns -1 when it is not a base64 PNG.
  */
 int settings_logo(const json_t *settings, unsigned char **png, size_t *len);
+/* A write-only secret of the settings ("smtp_password", "imap_password"), arena-owned; NULL when unset. */
+const char *settings_secret(struct resource_ctx *ctx, const char *name);
 
 /*
  * A company's postal address for its documents (invoices, quotes,
@@ -29,5 +31,19 @@ int settings_logo(const json_t *settings, unsigned char **png, size_t *len);
  * or a failure.
  */
 int company_postal_site(struct resource_ctx *ctx, int64_t company_id, json_t **site);
+
+/*
+ * A document (quote, invoice: borrowed) as a PDF in out, rendered by
+ * render with the firm's letterhead from the settings and the client's
+ * name and postal address. out is initialised here; the caller releases
+ * it. Returns 0, or -1 with a message in err (out released).
+ */
+struct doc_firm;
+struct buf;
+typedef int (*document_renderer)(const json_t *doc, const json_t *company,
+				 const struct doc_firm *firm, struct buf *out, char *err,
+				 size_t errlen);
+int document_pdf(struct resource_ctx *ctx, const json_t *doc, document_renderer render,
+		 struct buf *out, char *err, size_t errlen);
 
 #endif

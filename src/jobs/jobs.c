@@ -24,7 +24,11 @@ static const struct job_kind housekeeping = { "housekeeping", housekeeping_run, 
 static const struct job_kind service_desk = { "service-desk", service_desk_run, 3 };
 static const struct job_kind sla = { "sla", sla_sweep_run, 3 };
 static const struct job_kind sales = { "sales", sales_run, 3 };
-const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, &sales, NULL };
+/* mail-send counts its own tries (outbound_messages.attempts) and gives up itself */
+static const struct job_kind mail_send = { "mail-send", mail_send_run, 100 };
+static const struct job_kind mail_poll = { "mail-poll", mail_poll_run, 3 };
+const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, &sales,
+					     &mail_send, &mail_poll, NULL };
 
 static const struct job_kind *kind_find(const char *name)
 {
@@ -207,7 +211,12 @@ int jobs_schedule_periodic(struct db *db, int64_t now)
 		return rc;
 	/* breaches and warnings happen as time passes, not only on writes */
 	snprintf(key, sizeof(key), "sla:%s", at);
-	return jobs_enqueue(db, "sla", NULL, minute, key, NULL);
+	rc = jobs_enqueue(db, "sla", NULL, minute, key, NULL);
+	if (rc != RC_OK)
+		return rc;
+	/* the IMAP mailbox, when the settings name one */
+	snprintf(key, sizeof(key), "mail-poll:%s", at);
+	return jobs_enqueue(db, "mail-poll", NULL, minute, key, NULL);
 }
 
 struct jobs_worker {

@@ -52,6 +52,9 @@ enum job_result service_desk_run(struct db *db, const json_t *payload, char *err
 				 size_t errlen);
 /* Sales (quotes/quotes.c): sent quotes past their validity become expired. */
 enum job_result sales_run(struct db *db, const json_t *payload, char *error, size_t errlen);
+/* E-mail (mail/): send one queued message {id}; poll the IMAP mailbox of the settings. */
+enum job_result mail_send_run(struct db *db, const json_t *payload, char *error, size_t errlen);
+enum job_result mail_poll_run(struct db *db, const json_t *payload, char *error, size_t errlen);
 
 /*
  * Queues a job to run at run_at (Unix seconds; 0 = now). unique_key may

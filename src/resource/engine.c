@@ -634,6 +634,18 @@ static int forbidden_owner(struct write *w)
 }
 
 /* The event outbox: one row per change of a resource that has events. */
+static resource_observer observers[8];
+static size_t nobservers;
+
+void resource_observe(resource_observer fn)
+{
+	for (size_t i = 0; i < nobservers; i++)
+		if (observers[i] == fn)
+			return;
+	if (nobservers < sizeof(observers) / sizeof(observers[0]))
+		observers[nobservers++] = fn;
+}
+
 static int emit(struct resource_ctx *ctx, const struct resource *res, const char *verb,
 		int64_t id, const json_t *after)
 {
@@ -645,14 +657,27 @@ static int emit(struct resource_ctx *ctx, const struct resource *res, const char
 	if (after && !data)
 		return RC_ERROR;
 	const struct audit_actor *a = ctx->actor;
+	const char *type = arena_printf(ctx->arena, "%s.%s", res->event, verb);
+	if (!type) {
+		free(data);
+		return RC_ERROR;
+	}
 	int rc = db_run(ctx->db, NULL,
 			"INSERT INTO events (at, type, resource, record_id, actor_id, actor,"
 			" request_id, data) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
-			"sssiisss", now, arena_printf(ctx->arena, "%s.%s", res->event, verb),
-			res->name, id, a ? a->user_id : 0, a && a->label ? a->label : "system",
-			a ? a->request_id : NULL, data);
+			"sssiisss", now, type, res->name, id, a ? a->user_id : 0,
+			a && a->label ? a->label : "system", a ? a->request_id : NULL, data);
 	free(data);
-	return rc == RC_DONE ? RC_OK : rc;
+	if (rc != RC_DONE)
+		return rc;
+	for (size_t i = 0; i < nobservers; i++) {
+		/* a copy: an observer reads the action's reply (a link made once), changes nothing */
+		struct resource_ctx c = *ctx;
+		rc = observers[i](&c, type, res, id, after);
+		if (rc != RC_OK)
+			return rc;
+	}
+	return RC_OK;
 }
 
 int resource_event(struct resource_ctx *ctx, const struct resource *res, const char *verb,

@@ -445,6 +445,19 @@ int resource_company_of(struct resource_ctx *ctx, const struct resource *res, in
 int resource_event(struct resource_ctx *ctx, const struct resource *res, const char *verb,
 		   int64_t id, const json_t *data);
 
+/*
+ * An observer of events: called for each event as it is written, inside
+ * its transaction, with the type ("ticket.note.created"), the resource and
+ * record, and the record as the system sees it (borrowed). It may write
+ * through the engine (the mail module queues the client's mail so: sent
+ * exactly when the change commits). Returns RC_OK, RC_RETRY or a failure,
+ * which fails the write.
+ */
+typedef int (*resource_observer)(struct resource_ctx *ctx, const char *type,
+				 const struct resource *res, int64_t id, const json_t *data);
+/* Adds an observer, once, at start-up before any write; at most 8. */
+void resource_observe(resource_observer fn);
+
 /* Events: the outbox of changes for webhooks (GET /api/v1/events). */
 extern const struct resource event_resource;
 

@@ -37,6 +37,8 @@ extern const char *const ticket_kinds[];
  * ticket nobody answered, body {after_days}.
  */
 extern const struct resource_action ticket_autoclose;
+/* Reopen (a client's mail to a resolved ticket reopens it): body {reason}. */
+extern const struct resource_action ticket_reopen;
 /* Time entry actions: approve and unapprove (POST /time-entries/{id}/approve). */
 extern const struct resource_action time_approve;
 extern const struct resource_action time_unapprove;

@@ -728,7 +728,7 @@ static const struct resource_action close_action = {
 	.name = "close", .from = resolved_only, .roles = DESK, .event = "closed",
 	.apply = close_ticket, .summary = "Close a resolved ticket",
 };
-static const struct resource_action reopen_action = {
+const struct resource_action ticket_reopen = {
 	.name = "reopen", .body = reopen_body, .from = finished, .roles = DESK,
 	.event = "reopened", .apply = reopen,
 	.summary = "Reopen a resolved, closed or cancelled ticket (back to in_progress)",
@@ -740,7 +740,7 @@ const struct resource_action ticket_autoclose = {
 };
 
 static const struct resource_action *const ticket_actions[] = {
-	&escalate_action, &merge_action, &resolve_action, &close_action, &reopen_action,
+	&escalate_action, &merge_action, &resolve_action, &close_action, &ticket_reopen,
 	&ticket_autoclose, NULL
 };
 

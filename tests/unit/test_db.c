@@ -183,8 +183,8 @@ static void migrate_creates_schema(void **state)
 				    " OR (version = 3 AND name = 'list indexes')"), 2);
 	/* a migration with nothing for SQLite (the PostgreSQL sequence) is recorded all the same */
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = 7"), 1);
-	/* every table of the schema is there and empty but for the migrations
-	   and the firm's one settings record */
+	/* every table of the schema is there and empty but for the migrations,
+	   the firm's one settings record and the default mail templates */
 	char **tables = NULL;
 	assert_int_equal(db_table_list(db, &tables), RC_OK);
 	size_t ntables = 0;
@@ -194,6 +194,8 @@ static void migrate_creates_schema(void **state)
 		int64_t n = scalar(db, sql);
 		if (strcmp(*t, "settings") == 0)
 			assert_int_equal(n, 1);
+		else if (strcmp(*t, "mail_templates") == 0)
+			assert_int_equal(n, 5);
 		else if (strcmp(*t, "schema_migrations") != 0)
 			assert_int_equal(n, 0);
 	}

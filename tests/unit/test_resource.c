@@ -1474,13 +1474,13 @@ static void engine_create_and_get(void **state)
 	assert_string_equal(str_of(c, "kind"), "client");	/* the default */
 	assert_string_equal(str_of(c, "email"), "info@acme.example");
 	const char *nulls[] = { "phone", "website", "referred_by_id", "lead_source", "notes",
-				"tax_rate_bp", "payment_terms_days", "archived_at" };
+				"tax_rate_bp", "payment_terms_days", "email_domain", "archived_at" };
 	for (size_t i = 0; i < N_ELEMS(nulls); i++)
 		if (!json_is_null(json_object_get(c, nulls[i])))
 			fail_msg("%s is not null", nulls[i]);
 	assert_int_equal(version_of(c), 1);
 	/* exactly the record columns and the fields */
-	assert_int_equal(json_object_size(c), 5 + 10);
+	assert_int_equal(json_object_size(c), 5 + 11);
 	int64_t t;
 	assert_int_equal(strlen(str_of(c, "created_at")), 20);
 	assert_int_equal(time_parse(str_of(c, "created_at"), &t), 0);

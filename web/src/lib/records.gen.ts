@@ -58,6 +58,11 @@ export interface Company extends Rec {
   tax_rate_bp: number | null;
   /** Days the company has to pay an invoice; default the firm's. */
   payment_terms_days: number | null;
+  /**
+   * Mail from this domain ("example.com") opens tickets for this company when
+   * its sender is none of its contacts.
+   */
+  email_domain: string | null;
 }
 
 /**
@@ -76,6 +81,10 @@ export interface Contact extends Rec {
   /** May sign in to the client portal. */
   portal_access: boolean;
   notes: string | null;
+  /** When mail to `email` bounced: no more mail goes to it until it changes. */
+  email_bounced_at: string | null;
+  /** What the receiving mail server said. */
+  email_bounce_reason: string | null;
 }
 
 /**
@@ -1128,4 +1137,140 @@ export interface Event {
   request_id: string | null;
   /** The record as it was after the change. */
   data: unknown;
+}
+
+/** `pipe` (servio mail-in from the mail server) or `imap` (the poller). */
+export const InboundMessageViaValues = ["pipe", "imap"] as const;
+export type InboundMessageVia = (typeof InboundMessageViaValues)[number];
+
+/**
+ * What became of it: `ticket` (opened one), `reply` (a note on one), `triage`
+ * (held for staff), `auto_reply`, `bounce`, `duplicate`, `rejected`.
+ */
+export const InboundMessageOutcomeValues = ["ticket", "reply", "triage", "auto_reply", "bounce", "duplicate", "rejected"] as const;
+export type InboundMessageOutcome = (typeof InboundMessageOutcomeValues)[number];
+
+/** For held messages: `open` until staff `assign` or `discard` it. */
+export const InboundMessageTriageValues = ["open", "assigned", "discarded"] as const;
+export type InboundMessageTriage = (typeof InboundMessageTriageValues)[number];
+
+/**
+ * Every message that came in by mail, with what became of it (`outcome`) and
+ * why (`reason`). Held messages (`triage: open`) wait for staff to `assign` or
+ * `discard` them.
+ */
+export interface InboundMessage extends Rec {
+  /** When it reached us. */
+  received_at: string | null;
+  /** `pipe` (servio mail-in from the mail server) or `imap` (the poller). */
+  via: InboundMessageVia | null;
+  /** Its Message-ID, without the angle brackets. */
+  message_id: string | null;
+  in_reply_to: string | null;
+  /** The sender's address, lower case. */
+  from_address: string | null;
+  from_name: string | null;
+  to_address: string | null;
+  subject: string | null;
+  /** Its Date header. */
+  sent_at: string | null;
+  /** Bytes as received. */
+  size: number | null;
+  /** How many files it carried. */
+  attachments: number | null;
+  /** The sender's own words: as text, quoted history trimmed. */
+  body: string | null;
+  /**
+   * What became of it: `ticket` (opened one), `reply` (a note on one), `triage`
+   * (held for staff), `auto_reply`, `bounce`, `duplicate`, `rejected`.
+   */
+  outcome: InboundMessageOutcome | null;
+  /** Why, in a sentence. */
+  reason: string | null;
+  /** The ticket it opened or went to. */
+  ticket_id: number | null;
+  /** The note it made on that ticket. */
+  note_id: number | null;
+  /** The contact who sent it, when known. */
+  contact_id: number | null;
+  company_id: number | null;
+  /** For held messages: `open` until staff `assign` or `discard` it. */
+  triage: InboundMessageTriage | null;
+  handled_by_id: number | null;
+  handled_at: string | null;
+}
+
+/** Open a ticket from a held message (or add it to a ticket as the client's note) */
+export interface InboundMessageAssign {
+  /** The company to open a ticket for (unless ticket_id). */
+  company_id?: number | null;
+  /** The contact it is from (of that company). */
+  contact_id?: number | null;
+  /** Add it to this ticket as the client's note instead of opening one. */
+  ticket_id?: number | null;
+  /** Make the sender a contact of the company (from its name and address). */
+  add_contact?: boolean | null;
+}
+
+/** The event it was made for. */
+export const OutboundMessageTemplateValues = ["ticket_received", "note_public", "ticket_resolved", "quote_sent", "invoice_issued"] as const;
+export type OutboundMessageTemplate = (typeof OutboundMessageTemplateValues)[number];
+
+/**
+ * `queued` (waiting or retrying), `sent` (the SMTP server took it), `failed`
+ * (for good), `bounced` (a delivery report came back).
+ */
+export const OutboundMessageStatusValues = ["queued", "sent", "failed", "bounced"] as const;
+export type OutboundMessageStatus = (typeof OutboundMessageStatusValues)[number];
+
+/**
+ * Every message we send, with its delivery state; `GET
+ * /outbound-messages/{id}/attempts` has each try.
+ */
+export interface OutboundMessage extends Rec {
+  /** The event it was made for. */
+  template: OutboundMessageTemplate | null;
+  /** Sent by the system (Auto-Submitted: auto-generated), not written by a person. */
+  automatic: boolean | null;
+  ticket_id: number | null;
+  /** The public note it carries. */
+  note_id: number | null;
+  quote_id: number | null;
+  invoice_id: number | null;
+  contact_id: number | null;
+  to_address: string | null;
+  to_name: string | null;
+  subject: string | null;
+  body: string | null;
+  /** Our Message-ID, without the angle brackets. */
+  message_id: string | null;
+  in_reply_to: string | null;
+  /** Its References header: the thread it belongs to. */
+  references_ids: string | null;
+  /**
+   * `queued` (waiting or retrying), `sent` (the SMTP server took it), `failed`
+   * (for good), `bounced` (a delivery report came back).
+   */
+  status: OutboundMessageStatus | null;
+  attempts: number | null;
+  last_error: string | null;
+  sent_at: string | null;
+}
+
+/** The text of the mail each event sends, in the firm's name. */
+export interface MailTemplate extends Rec {
+  /** The event whose mail this is. */
+  event: OutboundMessageTemplate | null;
+  /** When it is sent, and to whom. */
+  description: string | null;
+  /** One line; {{name}} placeholders. Ticket mail always carries its [T-000123] tag. */
+  subject: string;
+  /**
+   * Plain text; {{name}} placeholders: firm_name, firm_phone, firm_email,
+   * firm_website, contact_name, and the event's own (ticket_number,
+   * ticket_subject, note_body, author_name, resolution, quote_number,
+   * quote_title, quote_total, quote_valid_until, quote_url, invoice_number,
+   * invoice_total, invoice_balance, invoice_due_on).
+   */
+  body: string;
 }

@@ -173,6 +173,13 @@ export const routeRoles = {
   "GET /api/v1/invoice-runs/:id": ["admin", "manager", "billing"],
   "GET /api/v1/events": ["admin", "manager"],
   "GET /api/v1/events/:id": ["admin", "manager"],
+  "GET /api/v1/inbound-messages": ["admin", "manager"],
+  "GET /api/v1/inbound-messages/:id": ["admin", "manager"],
+  "GET /api/v1/outbound-messages": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/outbound-messages/:id": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/mail-templates": ["admin", "manager"],
+  "GET /api/v1/mail-templates/:id": ["admin", "manager"],
+  "PATCH /api/v1/mail-templates/:id": ["admin"],
   "GET /api/v1/tickets/:id/candidates": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/tickets/:id/sla": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/users/:id/calendar-feed": ["admin", "manager", "technician", "sales", "billing"],
@@ -196,6 +203,8 @@ export const routeRoles = {
   "GET /api/v1/reports/revenue-by-kind": ["admin", "manager", "billing"],
   "GET /api/v1/reports/ar-ageing": ["admin", "manager", "billing"],
   "GET /api/v1/exports/invoices": ["admin", "manager", "billing"],
+  "GET /api/v1/outbound-messages/:id/attempts": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/settings/mail-test": ["admin"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -211,6 +220,9 @@ export const routeRoles = {
   "POST /api/v1/invoices/:id/issue": ["admin", "manager", "billing"],
   "POST /api/v1/invoices/:id/void": ["admin", "manager", "billing"],
   "POST /api/v1/invoices/:id/credit": ["admin", "manager", "billing"],
+  "POST /api/v1/inbound-messages/:id/assign": ["admin", "manager"],
+  "POST /api/v1/inbound-messages/:id/discard": ["admin", "manager"],
+  "POST /api/v1/outbound-messages/:id/retry": ["admin", "manager"],
 } as const satisfies Record<string, readonly RouteRole[]>;
 
 export type Route = keyof typeof routeRoles;
@@ -338,6 +350,18 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Event: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  InboundMessage: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  OutboundMessage: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  MailTemplate: {
     hiddenFrom: {},
     readOnlyFor: {},
   },
