@@ -196,6 +196,9 @@ export const routeRoles = {
   "GET /api/v1/reports/revenue-by-kind": ["admin", "manager", "billing"],
   "GET /api/v1/reports/ar-ageing": ["admin", "manager", "billing"],
   "GET /api/v1/exports/invoices": ["admin", "manager", "billing"],
+  "GET /api/v1/alerts": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/alerts": ["admin", "manager", "technician", "sales"],
+  "GET /api/v1/alerts/:id": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -338,6 +341,10 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Event: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  Alert: {
     hiddenFrom: {},
     readOnlyFor: {},
   },
