@@ -34,14 +34,16 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const alert_severities[] = { "critical", "high", "warning", "info", NULL };
+const char *const alert_severities[5] = { "critical", "high", "warning", "info", NULL };
 static const char *const alert_statuses[] = { "firing", "resolved", NULL };
 static const char *const alert_states[] = { "open", "closed", NULL };
-static const char *const outcomes[] = { "opened", "appended", "resolved", "cleared", "ignored",
-					NULL };
+enum outcome { OPENED, APPENDED, RESOLVED, CLEARED, IGNORED, OUTCOME__MAX };
+static const char *const outcomes[] = { "opened", "appended", "resolved", "cleared", "ignored" };
+_Static_assert(sizeof(outcomes) / sizeof(outcomes[0]) == OUTCOME__MAX, "one name per outcome");
 
-/* Ticket priorities from the most urgent, as alert_severities map to them. */
+/* Ticket priorities from the most urgent: the one of alert_severities[i] is priorities[i]. */
 static const char *const priorities[] = { "critical", "high", "medium", "low", NULL };
+_Static_assert(sizeof(priorities) == sizeof(alert_severities), "one priority per severity");
 
 const char *alert_priority(const char *severity)
 {
@@ -209,10 +211,8 @@ struct intake {
 	const char *at;		/* occurred_at, else now */
 	json_t *out;
 	json_t *errors;
-	int outcome;		/* index into outcomes */
+	enum outcome outcome;
 };
-
-enum { OPENED, APPENDED, RESOLVED, CLEARED, IGNORED };
 
 /*
  * Looks an asset up by column (serial_number or name) among the live
@@ -257,9 +257,7 @@ static int find_asset(struct intake *in, const char *column, const char *value, 
 		return rc;
 	if (several) {
 		resource_error(in->errors, field,
-			       arena_printf(in->ctx->arena,
-					    "matches assets of several companies; say which with"
-					    " company_id"));
+			       "matches assets of several companies; say which with company_id");
 		return RC_INVALID;
 	}
 	return RC_OK;
@@ -666,28 +664,22 @@ int alert_intake(struct resource_ctx *ctx, const json_t *body, json_t **out, jso
 		*errors = errs;
 		return RC_INVALID;
 	}
-	char now[TIME_RFC3339_LEN];
-	time_format(ctx->now, now);
-	struct intake in = { .ctx = ctx, .body = body, .errors = errs };
-	in.at = str(body, "occurred_at") ? str(body, "occurred_at") : arena_strdup(ctx->arena, now);
+	/* the time as the server writes times (an offset given is turned into UTC) */
+	int64_t t = ctx->now;
+	if (str(body, "occurred_at") && time_parse(str(body, "occurred_at"), &t) != 0)
+		return RC_ERROR;	/* validated above */
+	char at[TIME_RFC3339_LEN];
+	time_format(t, at);
+	struct intake in = { .ctx = ctx, .body = body, .errors = errs,
+			     .at = arena_strdup(ctx->arena, at) };
 	if (!in.at)
 		return RC_ERROR;
-	int rc;
-	/*
-	 * A unique violation that the database did not report as a
-	 * serialization failure still means another delivery opened the
-	 * alert first: run again, to append.
-	 */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		rc = db_txn(ctx->db, intake_txn, &in);
-		if (rc != RC_CONSTRAINT)
-			break;
-	}
+	int rc = db_txn(ctx->db, intake_txn, &in);
 	if (rc != RC_OK) {
 		json_decref(in.out);
 		if (rc == RC_INVALID || rc == RC_CONFLICT || rc == RC_FORBIDDEN)
 			*errors = errs;
-		return rc == RC_CONSTRAINT || rc == RC_RETRY ? RC_ERROR : rc;
+		return rc == RC_RETRY || rc == RC_CONSTRAINT ? RC_ERROR : rc;
 	}
 	json_t *reply = arena_json(ctx->arena, in.out);
 	if (!reply)

@@ -89,7 +89,7 @@ int feed_render(struct resource_ctx *ctx, const char *token, struct buf *out);
 int alert_intake(struct resource_ctx *ctx, const json_t *body, json_t **out, json_t **errors);
 
 /* Alert severities, most urgent first: critical, high, warning, info; NULL-terminated. */
-extern const char *const alert_severities[];
+extern const char *const alert_severities[5];
 /* The ticket priority of a severity: critical, high, medium, low; NULL for no severity. */
 const char *alert_priority(const char *severity);
 /* Whether priority a is more urgent than b (critical > high > medium > low > anything else). */

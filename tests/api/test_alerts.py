@@ -60,7 +60,7 @@ class TestLifecycle(AlertCase):
 
     def test_first_firing_opens_a_ticket(self):
         r = self.alert(201, severity="critical", body="C: has 2 GB free",
-                       occurred_at="2026-11-22T14:05:00Z")
+                       occurred_at="2026-11-22T15:05:00.250+01:00")
         self.assertEqual(r["outcome"], "opened")
         t = r["ticket"]
         self.assertEqual(r["ticket_id"], t["id"])
