@@ -34,6 +34,7 @@ static const struct api_routes *const groups[] = {
 	&api_sales_routes,
 	&api_billing_routes,
 	&api_mail_routes,
+	&api_alert_routes,
 	&api_test_routes,
 };
 

@@ -8,7 +8,8 @@
  * with activities and quotes (one accepted, which made its contract and
  * orders), and two months billed: a month of work under every contract
  * kind, each month's invoice run, invoices issued, paid (one in part, one
- * overdue, one corrected by a credit note) and one draft left to review.
+ * overdue, one corrected by a credit note) and one draft left to review;
+ * and two monitoring alerts taken as an RMM tool posts them.
  *
  * Everything goes through the resource engine and the domain actions, as
  * the API would, so every rule, history entry and audit record is real.
@@ -893,6 +894,49 @@ static bool empty(struct db *db)
 	return none;
 }
 
+/*
+ * Monitoring (the intake's own path, as an RMM tool would post): one alert
+ * still open with its repeats, one cleared by its source before anyone
+ * touched it. Last, so the generator's sequence before it stays the same.
+ */
+static void alert(struct demo *d, json_t *body)
+{
+	if (d->failed || !body) {
+		json_decref(body);
+		d->failed = true;
+		return;
+	}
+	struct resource_ctx c = ctx_of(d, 0);
+	json_t *out = NULL, *errors = NULL;
+	int rc = alert_intake(&c, body, &out, &errors);
+	json_decref(body);
+	if (rc != RC_OK)
+		report(d, "take a monitoring alert", rc, errors);
+}
+
+static void monitoring(struct demo *d, struct ids *x)
+{
+	as(d, staff[0].id);
+	static const int hours[][2] = { { 2, 23 }, { 1, 2 }, { 1, 5 }, { 1, 9 } };
+	for (size_t i = 0; i < sizeof(hours) / sizeof(hours[0]); i++) {
+		at(d, hours[i][0], hours[i][1], 40);
+		alert(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "source", "rmm",
+				   "key", "disk-c:server-02", "status", "firing", "severity",
+				   i < 2 ? "warning" : "high", "subject",
+				   "server-02: disk C: over 90 % full", "body",
+				   "C: has 9 GB free of 120 GB; it grew 4 GB in the last day.", "asset",
+				   "server-02", "company_id", (json_int_t)x->clients[0]));
+	}
+	at(d, 1, 14, 5);
+	alert(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:I}", "source", "zabbix", "key",
+			   "trigger:18234", "status", "firing", "severity", "critical", "subject",
+			   "network-04: uplink down", "asset", "name", "network-04", "company_id",
+			   (json_int_t)x->clients[1]));
+	at(d, 1, 14, 19);
+	alert(d, json_pack("{s:s, s:s, s:s, s:s}", "source", "zabbix", "key", "trigger:18234",
+			   "status", "resolved", "body", "Uplink up again after 14 minutes."));
+}
+
 int cmd_demo(struct conf *c, int argc, char **argv)
 {
 	const char *password = NULL;
@@ -904,7 +948,8 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 			       "certifications, a catalog, twelve clients with contacts, sites,\n"
 			       "assets and contracts, three weeks of service orders, this week's\n"
 			       "appointments, a pipeline with activities and quotes, and the\n"
-			       "last two months invoiced, issued and mostly paid.\n"
+			       "last two months invoiced, issued and mostly paid, and two\n"
+			       "monitoring alerts (one open with repeats, one cleared).\n"
 			       "The staff sign in as NAME@northwind.example with PASSWORD (or\n"
 			       "SERVIO_DEMO_PASSWORD, or a generated one, printed).\n");
 			return 0;
@@ -954,6 +999,7 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	schedule(&d, &x);
 	sales(&d, &x);
 	billing(&d, &x);
+	monitoring(&d, &x);
 	mail(&d, &x);
 	time_pretend(0);
 	arena_release(&d.arena);

@@ -157,8 +157,8 @@ int company_postal_site(struct resource_ctx *ctx, int64_t company_id, json_t **s
 	return rc;
 }
 
-static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
-					   "phone", "other", NULL };
+const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
+				    "phone", "other", NULL };
 
 static const struct field asset_fields[] = {
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),

@@ -12,6 +12,8 @@ extern const struct resource company_resource;
 extern const struct resource contact_resource;
 extern const struct resource site_resource;
 extern const struct resource asset_resource;
+/* Asset kinds: workstation, server, printer, network, phone, other; NULL-terminated. */
+extern const char *const asset_kinds[];
 /* The firm's own settings: one record, id 1 (settings.c). */
 extern const struct resource settings_resource;
 #define SETTINGS_ID 1

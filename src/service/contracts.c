@@ -190,9 +190,6 @@ static const struct field rate_item[] = {
 	FIELD_END
 };
 
-static const char *const asset_kinds[] = { "workstation", "server", "printer", "network",
-					   "phone", "other", NULL };
-
 static const struct field addition_item[] = {
 	FIELD_REF("product_id", 0, &product_resource),
 	FIELD_TEXT("description", F_REQUIRED, 1, 200),

@@ -22,4 +22,14 @@ int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const c
  */
 int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec);
 
+/* tickets.c: the resolve action ({resolution}), for the alert intake's trusted writes. */
+extern const struct resource_action ticket_resolve;
+
+/*
+ * alerts.c: the ticket was resolved, closed or cancelled: its open alert
+ * row (if any) is closed, so the alert's next firing opens a new ticket.
+ * In the ticket write's transaction. RC_OK or a failure.
+ */
+int alert_ticket_finished(struct resource_ctx *ctx, int64_t ticket);
+
 #endif

@@ -24,6 +24,7 @@ extern const struct resource checklist_item_resource;	/* /api/v1/tickets/{id}/ch
 extern const struct resource part_resource;		/* /api/v1/tickets/{id}/parts */
 extern const struct resource appointment_resource;	/* /api/v1/appointments */
 extern const struct resource recurring_resource;	/* /api/v1/recurring-tickets */
+extern const struct resource alert_resource;		/* /api/v1/alerts (alerts.c) */
 
 /* Ticket statuses in the order people think of them; NULL-terminated. */
 extern const char *const ticket_statuses[];
@@ -78,5 +79,39 @@ int feed_create(struct resource_ctx *ctx, int64_t user, char *token);
 int feed_revoke(struct resource_ctx *ctx, int64_t user);
 struct buf;
 int feed_render(struct resource_ctx *ctx, const char *token, struct buf *out);
+
+/*
+ * Monitoring intake (alerts.c): POST /api/v1/alerts. Validates body (422
+ * errors naming the member: "asset.kind"), then in one transaction
+ * (retried when another delivery of the alert won a race) opens, appends
+ * to, resolves or notes the clear on the alert's ticket. *out (ctx->arena)
+ * on RC_OK: {outcome: opened|appended|resolved|cleared|ignored, ticket_id,
+ * alert, ticket}; *errors (ctx->arena) on RC_INVALID or RC_CONFLICT.
+ */
+int alert_intake(struct resource_ctx *ctx, const json_t *body, json_t **out, json_t **errors);
+
+/* Alert severities, most urgent first: critical, high, warning, info; NULL-terminated. */
+extern const char *const alert_severities[5];
+/* The ticket priority of a severity: critical, high, medium, low; NULL for no severity. */
+const char *alert_priority(const char *severity);
+/* Whether priority a is more urgent than b (critical > high > medium > low > anything else). */
+bool alert_priority_higher(const char *a, const char *b);
+
+/* What has been done on an alert's ticket. */
+struct alert_work {
+	const char *status;	/* the ticket's */
+	bool assigned;		/* it has an assignee */
+	int64_t time_entries;	/* live time entries on it */
+	int64_t parts;		/* live parts used on it */
+	int64_t notes;		/* its live notes, all of them */
+	int64_t own_notes;	/* of those, the ones the alert intake wrote */
+};
+/*
+ * Whether someone has worked the ticket, so that the alert's clear must
+ * not resolve it: its status is no longer new (assigned, started, waiting,
+ * escalated), or it has an assignee, a time entry, a part, or a note the
+ * intake did not write (public or internal, by anyone).
+ */
+bool alert_worked(const struct alert_work *w);
 
 #endif

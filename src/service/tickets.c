@@ -458,6 +458,10 @@ static int ticket_after(struct resource_ctx *ctx, const json_t *before, const js
 		if (rc != RC_OK)
 			return rc;
 	}
+	/* a finished ticket takes no more of its alert's repeats */
+	if (!same(before, after, "status") && in_list(open_statuses, str(before, "status")) &&
+	    !in_list(open_statuses, str(after, "status")))
+		return alert_ticket_finished(ctx, id);
 	return RC_OK;
 }
 
@@ -719,7 +723,7 @@ static const struct resource_action merge_action = {
 	.name = "merge", .body = merge_body, .roles = DESK, .event = "merged", .apply = merge,
 	.summary = "Merge a duplicate into another ticket of the same company",
 };
-static const struct resource_action resolve_action = {
+const struct resource_action ticket_resolve = {
 	.name = "resolve", .body = resolve_body, .from = open_statuses, .roles = DESK,
 	.event = "resolved", .apply = resolve,
 	.summary = "Resolve: say what was done (required checklist items must be done)",
@@ -740,7 +744,7 @@ const struct resource_action ticket_autoclose = {
 };
 
 static const struct resource_action *const ticket_actions[] = {
-	&escalate_action, &merge_action, &resolve_action, &close_action, &ticket_reopen,
+	&escalate_action, &merge_action, &ticket_resolve, &close_action, &ticket_reopen,
 	&ticket_autoclose, NULL
 };
 

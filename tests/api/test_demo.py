@@ -37,6 +37,15 @@ class DemoTest(ServerTestCase):
         orders = admin.get("/api/v1/tickets?quote_id=%d" % accepted["id"])[2]["data"]
         self.assertGreaterEqual(len(orders), 1)
         self.assertGreater(len(admin.get("/api/v1/appointments?limit=100")[2]["data"]), 5)
+        # monitoring: one alert open with its repeats, one cleared before anyone worked it
+        alerts = {a["source"]: a for a in admin.get("/api/v1/alerts")[2]["data"]}
+        self.assertEqual((alerts["rmm"]["state"], alerts["rmm"]["count"]), ("open", 4))
+        self.assertEqual(admin.get("/api/v1/tickets/%d" % alerts["rmm"]["ticket_id"])[2]
+                         ["priority"], "high")
+        self.assertEqual((alerts["zabbix"]["state"], alerts["zabbix"]["last_status"]),
+                         ("closed", "resolved"))
+        self.assertEqual(admin.get("/api/v1/tickets/%d" % alerts["zabbix"]["ticket_id"])[2]
+                         ["status"], "resolved")
         # the demo staff sign in
         tech = self.server.client()
         tech.login("ana@northwind.example", DEMO_PASSWORD)

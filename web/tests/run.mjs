@@ -1012,6 +1012,27 @@ const tests = [
       await phone.context().close();
     },
   },
+  {
+    name: "a monitoring alert's order shows the alert, and the list filters by channel",
+    async fn() {
+      const alert = { source: "rmm", key: "disk-c:FS01", status: "firing", severity: "high", subject: "FS01: disk C: 95 % full", asset: { name: "FS01", kind: "server" }, company_id: fx.acme.id };
+      const first = await server.api("POST", "/alerts", alert);
+      await server.api("POST", "/alerts", { ...alert, body: "still filling" });
+      const p = await newPage();
+      await signIn(p);
+      await p.goto(server.url + "/tickets");
+      await p.getByRole("link", { name: "From monitoring" }).click();
+      await p.getByText("Channel: Monitoring").waitFor();
+      await p.getByRole("link", { name: /FS01: disk C: 95 % full/ }).first().click();
+      const card = p.locator("#alert");
+      await card.waitFor();
+      assert((await text(card)).includes("2 times"), `the card counts the firings: ${await text(card)}`);
+      assert((await text(card)).includes("disk-c:FS01") && (await text(card)).includes("Firing"), "the card shows the key and that it is firing");
+      await shot(p, "ticket-alert");
+      assert(new URL(p.url()).pathname === `/tickets/${first.ticket_id}`, "on the alert's order");
+      await p.context().close();
+    },
+  },
 ];
 
 // The sales screens' tests (tests/sales.mjs) run after these, on the same server and browser.

@@ -286,12 +286,9 @@ export interface ContractAddition {
   description: string;
   unit_price: number;
   quantity?: number;
-  asset_kind?: ContractAdditionAssetKind;
+  asset_kind?: AssetKind;
   taxable?: boolean;
 }
-
-export const ContractAdditionAssetKindValues = ["workstation", "server", "printer", "network", "phone", "other"] as const;
-export type ContractAdditionAssetKind = (typeof ContractAdditionAssetKindValues)[number];
 
 /** The terms a client's work is done and billed under. */
 export interface Contract extends Rec {
@@ -1273,4 +1270,56 @@ export interface MailTemplate extends Rec {
    * invoice_total, invoice_balance, invoice_due_on).
    */
   body: string;
+}
+
+/**
+ * `open` while its ticket is open: repeats append to it; `closed` once the
+ * ticket was resolved, closed or cancelled: the next firing opens a new one.
+ */
+export const AlertStateValues = ["open", "closed"] as const;
+export type AlertState = (typeof AlertStateValues)[number];
+
+/** What the source said last: firing or resolved. */
+export const AlertLastStatusValues = ["firing", "resolved"] as const;
+export type AlertLastStatus = (typeof AlertLastStatusValues)[number];
+
+/** The severity of the last firing. */
+export const AlertSeverityValues = ["critical", "high", "warning", "info"] as const;
+export type AlertSeverity = (typeof AlertSeverityValues)[number];
+
+/**
+ * Alerts from monitoring and RMM tools, one row per episode of an alert
+ * (source, key) with the ticket it opened. Written only by `POST
+ * /api/v1/alerts`.
+ */
+export interface Alert extends Rec {
+  /** The monitoring tool that sent the alert (`zabbix`). */
+  source: string | null;
+  /** The alert's identity at its source (a trigger id, a fingerprint). */
+  key: string | null;
+  /**
+   * `open` while its ticket is open: repeats append to it; `closed` once the
+   * ticket was resolved, closed or cancelled: the next firing opens a new one.
+   */
+  state: AlertState | null;
+  /** What the source said last: firing or resolved. */
+  last_status: AlertLastStatus | null;
+  /** The severity of the last firing. */
+  severity: AlertSeverity | null;
+  /** The subject of the last firing. */
+  subject: string | null;
+  /** How many times it fired in this episode (the first firing is 1). */
+  count: number | null;
+  /** When it first fired (the firing's `occurred_at`, else its arrival). */
+  first_at: string | null;
+  /** When it last fired. */
+  last_at: string | null;
+  /** When the source last said resolved (null while it has not). */
+  cleared_at: string | null;
+  /** When the row closed (its ticket was resolved, closed or cancelled). */
+  closed_at: string | null;
+  /** The ticket the alert opened. */
+  ticket_id: number | null;
+  company_id: number | null;
+  asset_id: number | null;
 }

@@ -205,6 +205,9 @@ export const routeRoles = {
   "GET /api/v1/exports/invoices": ["admin", "manager", "billing"],
   "GET /api/v1/outbound-messages/:id/attempts": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/settings/mail-test": ["admin"],
+  "GET /api/v1/alerts": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/alerts": ["admin", "manager", "technician", "sales"],
+  "GET /api/v1/alerts/:id": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -362,6 +365,10 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   MailTemplate: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  Alert: {
     hiddenFrom: {},
     readOnlyFor: {},
   },

@@ -16,6 +16,7 @@ import { CHANNEL_LABELS, isOpen, KIND_LABELS, STATUS_LABELS, TRANSITIONS, transi
 import type { Appointment, ChecklistItem, Contract, Ticket } from "../lib/types";
 import { AppointmentDialog } from "./Dispatch";
 import { ChecklistPanel } from "./ticket/Checklist";
+import { AlertCard } from "./ticket/Alert";
 import { AssignDialog, EditDialog, EscalateDialog, MergeDialog, ResolveDialog } from "./ticket/Dialogs";
 import { HistoryPanel } from "./ticket/History";
 import { NotesPanel } from "./ticket/Notes";
@@ -226,6 +227,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
         </div>
 
         <aside class="detail-side" aria-label="Service order facts">
+          {ticket.channel === "monitoring" && <AlertCard ticket={ticket} />}
           <Card title="SLA">
             <SlaPanel ticket={ticket} />
           </Card>

@@ -12,12 +12,12 @@ import { CompanyName, UserName } from "../components/names";
 import { CompanyPicker } from "../components/pickers";
 import { Button, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TextField, toast } from "../components/ui";
 import { api, errorMessage, type Query } from "../lib/api";
-import { relative } from "../lib/format";
+import { label, relative } from "../lib/format";
 import { useDebounced, useTitle } from "../lib/hooks";
 import { remember, useRecord, users } from "../lib/lookup";
 import { navigate, useLocation } from "../lib/router";
 import { can, type Me } from "../lib/session";
-import { OPEN_STATUSES, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS, STATUSES } from "../lib/tickets";
+import { CHANNEL_LABELS, OPEN_STATUSES, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS, STATUSES } from "../lib/tickets";
 import type { Ticket } from "../lib/types";
 import { loadViews, saveViews, type SavedView } from "../lib/views";
 
@@ -40,6 +40,7 @@ interface Filters {
   assignee: string;
   company: number | null;
   quote: number | null;
+  channel: string;
   q: string;
   sort: string;
   breached: boolean;
@@ -54,6 +55,7 @@ function readFilters(search: string): Filters {
     assignee: p.get("assignee_id") || "",
     company: p.get("company_id") ? Number(p.get("company_id")) : null,
     quote: Number(p.get("quote_id")) || null,
+    channel: p.get("channel") || "",
     q: p.get("q") || "",
     sort: p.get("sort") || "-created_at",
     breached: p.get("resolution_breached") === "true",
@@ -68,6 +70,7 @@ function writeFilters(f: Filters): string {
   if (f.assignee) p.set("assignee_id", f.assignee);
   if (f.company) p.set("company_id", String(f.company));
   if (f.quote) p.set("quote_id", String(f.quote));
+  if (f.channel) p.set("channel", f.channel);
   if (f.q) p.set("q", f.q);
   if (f.sort !== "-created_at") p.set("sort", f.sort);
   if (f.breached) p.set("resolution_breached", "true");
@@ -82,6 +85,7 @@ function apiQuery(f: Filters, me: Me): Query {
     assignee_id: f.assignee === "me" ? me.id : f.assignee || undefined,
     company_id: f.company ?? undefined,
     quote_id: f.quote ?? undefined,
+    channel: f.channel || undefined,
     q: f.q.trim() || undefined,
     sort: f.sort,
     resolution_breached: f.breached ? "true" : undefined,
@@ -160,10 +164,11 @@ export function TicketsPage({ user }: { user: Me }) {
     { name: "My open", query: "?assignee_id=me" },
     { name: "Unassigned", query: "?assignee_id=none&sort=created_at" },
     { name: "Breached", query: "?sort=resolution_due_at&resolution_breached=true" },
+    { name: "From monitoring", query: "?channel=monitoring" },
     { name: "All", query: "?status=" },
   ];
   const filtered =
-    filters.priority.length > 0 || !!filters.assignee || !!filters.company || !!filters.quote || !!filters.q || filters.breached ||
+    filters.priority.length > 0 || !!filters.assignee || !!filters.company || !!filters.quote || !!filters.channel || !!filters.q || filters.breached ||
     current.includes("status=");
 
   function saveView(name: string) {
@@ -284,6 +289,14 @@ export function TicketsPage({ user }: { user: Me }) {
           </div>
           </div>
           {filters.quote && <QuoteChip id={filters.quote} onRemove={() => update({ quote: null })} />}
+          {filters.channel && (
+            <span class="chip is-active filter-chip">
+              <span>Channel: {label(filters.channel, CHANNEL_LABELS)}</span>
+              <button type="button" class="chip-x" aria-label="Remove the filter: channel" onClick={() => update({ channel: "" })}>
+                ✕
+              </button>
+            </span>
+          )}
           {filtered && (
             <button type="button" class="link-btn" onClick={() => navigate("/tickets", { replace: true })}>
               Clear filters
