@@ -383,7 +383,7 @@ class TestRulesAndHistory(AttachmentCase):
         self.assertEqual([e["type"] for e in events], ["attachment.created"])
 
 
-class TestBackup(AttachmentCase):
+class TestBackupAndCopy(AttachmentCase):
 
     def test_backup_copies_the_files(self):
         if os.environ.get("SERVIO_TEST_BACKEND", "sqlite") != "sqlite":
@@ -399,6 +399,24 @@ class TestBackup(AttachmentCase):
         with open(copy, "rb") as f:
             self.assertEqual(f.read(), data)
         self.assertIn("attachment", proc.stdout)
+
+    def test_copy_checks_the_files_are_there(self):
+        t = self.ticket()
+        data = b"named by a copied row " + secrets.token_bytes(8)
+        att = self.assertStatus(self.upload(t["id"], [("file", "c.txt", "text/plain", data)]),
+                                201)["data"][0]
+        target = "sqlite:" + os.path.join(self.server.dir, "copy-%s.db" % secrets.token_hex(4))
+        proc = self.server.run_cli("copy", "--to", target, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertRegex(proc.stdout, r"\d+ attachment files in .*, all present")
+        # a store without the file: the copy says so and fails
+        os.remove(os.path.join(self.server.dir, "attachments", att["sha256"][:2],
+                               att["sha256"][2:]))
+        target = "sqlite:" + os.path.join(self.server.dir, "copy-%s.db" % secrets.token_hex(4))
+        proc = self.server.run_cli("copy", "--to", target, timeout=300)
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertIn("1 of the", proc.stderr)
+        self.assertIn(att["sha256"][2:], proc.stderr)
 
 
 if __name__ == "__main__":
