@@ -30,6 +30,7 @@
 
 /* Files in one upload, and the bytes of the whole request (the parts' headers around them). */
 #define UPLOAD_MAX_FILES 20
+#define UPLOAD_MAX_PARTS 64	/* parts of any kind; more files than UPLOAD_MAX_FILES is a 413 */
 const size_t api_upload_max_body = 2u * ATTACHMENT_MAX_BYTES + 1024u * 1024;
 
 static bool ticket_or_reply(struct http_req *req, struct resource_ctx *ctx, int64_t *id)
@@ -78,7 +79,7 @@ static int upload(struct http_req *req)
 		return http_reply_problem(req, 400, "malformed-multipart", NULL, "%s", err);
 	struct http_part *parts;
 	int n = http_multipart_parse(req->raw_body.data, req->raw_body.len, boundary, &req->arena,
-				     UPLOAD_MAX_FILES + 1, &parts, &err);
+				     UPLOAD_MAX_PARTS, &parts, &err);
 	if (n < 0)
 		return http_reply_problem(req, 400, "malformed-multipart", NULL, "%s", err);
 

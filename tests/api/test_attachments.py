@@ -238,6 +238,13 @@ class TestRefusals(AttachmentCase):
                      "Content-Length": str(200 * 1024 * 1024)})
         self.assertEqual(status, 413, body)
 
+    def test_at_most_twenty_files_an_upload(self):
+        t = self.ticket()
+        files = [("file", "f%02d.txt" % i, "text/plain", b"%d" % i) for i in range(21)]
+        body = self.assertProblem(self.upload(t["id"], files), 413)
+        self.assertIn("20 files", body["detail"])
+        self.assertStatus(self.upload(t["id"], files[:20]), 201)
+
     def test_types_outside_the_allow_list(self):
         t = self.ticket()
         for name, ctype, data, field in [
