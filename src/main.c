@@ -9,6 +9,7 @@
  */
 #include "cli/cli.h"
 #include "core/alloc.h"
+#include "core/blob.h"
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -144,6 +145,12 @@ int main(int argc, char **argv)
 			wants_help = true;
 	if (!wants_help && conf_validate(&conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "servio: invalid configuration: %s\n", err);
+		xfree(rest);
+		return 2;
+	}
+	/* where attachments are kept, for every command that serves or copies them */
+	if (!wants_help && blob_set_root(conf.data_dir) < 0) {
+		fprintf(stderr, "servio: invalid configuration: data directory path is too long\n");
 		xfree(rest);
 		return 2;
 	}

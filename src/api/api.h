@@ -38,6 +38,7 @@ extern const struct api_routes api_sales_routes;	/* sales.c: quote actions, link
 extern const struct api_routes api_mail_routes;		/* mail.c: delivery logs, a test message */
 extern const struct api_routes api_billing_routes;	/* billing.c: runs, balances, approvals */
 extern const struct api_routes api_alert_routes;	/* alerts.c: monitoring intake */
+extern const struct api_routes api_attachment_routes;	/* attachments.c: upload, download */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
@@ -104,6 +105,8 @@ struct api_settings {
 	int secure_cookies;		/* set the Secure attribute (behind TLS) */
 };
 extern struct api_settings api_settings;
+/* attachments.c: the bytes an upload request may have (the server's max_upload). */
+extern const size_t api_upload_max_body;
 
 /* This thread's database connection, or a 503 reply and NULL. */
 struct db *api_db_or_reply(struct http_req *req);

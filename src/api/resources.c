@@ -25,6 +25,7 @@
 #include "quotes/quotes.h"
 #include "core/timeutil.h"
 #include "resource/resource.h"
+#include "service/attachments.h"
 #include "service/service.h"
 
 #include <stdio.h>
@@ -610,6 +611,13 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/v1/credit-notes/:id", res_get, COMMERCIAL, 0, &credit_note_resource },
 	{ "GET", "/api/v1/invoice-runs", res_list, BILLERS, 0, &invoice_run_resource },
 	{ "GET", "/api/v1/invoice-runs/:id", res_get, BILLERS, 0, &invoice_run_resource },
+	/* files on tickets: made by an upload (attachments.c); a technician archives their own */
+	{ "GET", "/api/v1/attachments", res_list, ROLE_STAFF, 0, &attachment_resource },
+	{ "GET", "/api/v1/attachments/:id", res_get, ROLE_STAFF, 0, &attachment_resource },
+	{ "DELETE", "/api/v1/attachments/:id", res_archive, DESK, HTTP_RAW_BODY,
+	  &attachment_resource },
+	{ "POST", "/api/v1/attachments/:id/restore", res_restore, DESK, HTTP_RAW_BODY,
+	  &attachment_resource },
 	{ "GET", "/api/v1/events", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
 	{ "GET", "/api/v1/events/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
 	/* mail: what came in (and triage), what went out, and its templates */

@@ -4,7 +4,7 @@
  * settings, calendars and SLA policies, staff with skills and
  * certifications (one expired), a catalog, clients with contacts, sites,
  * assets and contracts, three weeks of service orders with notes, time,
- * parts and checklists, this week's appointments, and an open pipeline
+ * parts, checklists and attachments (a log file, a screenshot), this week's appointments, and an open pipeline
  * with activities and quotes (one accepted, which made its contract and
  * orders), and two months billed: a month of work under every contract
  * kind, each month's invoice run, invoices issued, paid (one in part, one
@@ -23,6 +23,7 @@
 #include "billing/billing.h"
 #include "catalog/catalog.h"
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/conf.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
@@ -30,8 +31,10 @@
 #include "mail/mail.h"
 #include "quotes/quotes.h"
 #include "resource/resource.h"
+#include "service/attachments.h"
 #include "service/service.h"
 
+#include <cairo.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +102,75 @@ static int64_t make(struct demo *d, const struct resource *res, int64_t parent, 
 		return 0;
 	}
 	return json_integer_value(json_object_get(out, "id"));
+}
+
+/* The bytes of a PNG written by cairo, appended to a buf. */
+static cairo_status_t png_out(void *closure, const unsigned char *data, unsigned int len)
+{
+	return buf_add(closure, data, len) < 0 ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
+}
+
+/* A small "screenshot": a window with an error dialog, as a client would send. */
+static int demo_screenshot(struct buf *out)
+{
+	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 320, 200);
+	cairo_t *cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 0.92, 0.93, 0.95);
+	cairo_paint(cr);
+	cairo_set_source_rgb(cr, 0.20, 0.33, 0.60);
+	cairo_rectangle(cr, 0, 0, 320, 24);
+	cairo_fill(cr);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_rectangle(cr, 60, 60, 200, 90);
+	cairo_fill(cr);
+	cairo_set_source_rgb(cr, 0.80, 0.15, 0.15);
+	cairo_arc(cr, 90, 105, 16, 0, 6.2832);
+	cairo_fill(cr);
+	cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+	for (int i = 0; i < 3; i++) {
+		cairo_rectangle(cr, 120, 88 + 14 * i, 120 - 30 * i, 6);
+		cairo_fill(cr);
+	}
+	cairo_destroy(cr);
+	cairo_status_t st = cairo_surface_write_to_png_stream(s, png_out, out);
+	cairo_surface_destroy(s);
+	return st == CAIRO_STATUS_SUCCESS && !out->failed ? 0 : -1;
+}
+
+/* A log file on the diagnosing note, and on some tickets the client's screenshot. */
+static void attach_demo_files(struct demo *d, int64_t ticket, int64_t note, bool screenshot)
+{
+	if (d->failed)
+		return;
+	struct resource_ctx c = ctx_of(d, 0);
+	static const char log_text[] =
+		"2024-05-02 08:14:07 INFO  service started\n"
+		"2024-05-02 08:14:09 WARN  spooler queue 12 jobs behind\n"
+		"2024-05-02 08:15:31 ERROR device not responding (timeout 30 s)\n"
+		"2024-05-02 08:16:02 INFO  device reset by technician\n"
+		"2024-05-02 08:16:05 INFO  queue drained\n";
+	int64_t id;
+	json_t *errors = NULL;
+	int rc = attachment_store(&c, ticket, note, 0, "diagnostics.log", "text/plain", log_text,
+				  sizeof(log_text) - 1, &id, &errors);
+	if (rc != RC_OK) {
+		report(d, "attach a log file", rc, errors);
+		return;
+	}
+	if (!screenshot)
+		return;
+	struct buf png;
+	buf_init(&png, 0);
+	if (demo_screenshot(&png) < 0) {
+		buf_release(&png);
+		report(d, "draw a screenshot", RC_ERROR, NULL);
+		return;
+	}
+	rc = attachment_store(&c, ticket, 0, 0, "error screen.png", "image/png", png.data, png.len,
+			      &id, &errors);
+	buf_release(&png);
+	if (rc != RC_OK)
+		report(d, "attach a screenshot", rc, errors);
 }
 
 static void change(struct demo *d, const struct resource *res, int64_t parent, int64_t id,
@@ -463,8 +535,11 @@ static void tickets(struct demo *d, struct ids *x)
 			       "update you within the hour.",
 			       "visibility", "public"));
 		change(d, &ticket_resource, 0, t, json_pack("{s:s}", "status", "in_progress"));
-		make(d, &ticket_note_resource, t,
-		     json_pack("{s:s}", "body", "Checked the logs and the device; cause found."));
+		int64_t note = make(d, &ticket_note_resource, t,
+				    json_pack("{s:s}", "body",
+					      "Checked the logs and the device; cause found."));
+		if (n % 4 == 1)
+			attach_demo_files(d, t, note, n % 8 == 1);
 		make(d, &time_entry_resource, 0,
 		     json_pack("{s:I, s:I, s:I, s:s, s:i, s:s}", "ticket_id", (json_int_t)t,
 			       "user_id", (json_int_t)who, "work_type_id",

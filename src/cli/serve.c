@@ -265,6 +265,7 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 		.port = c->listen_port,
 		.threads = c->threads,
 		.max_body = c->max_body,
+		.max_upload = api_upload_max_body,
 		.max_url = 8192,
 		.web_root = web_root,
 		.connection_timeout = 60,

@@ -6,8 +6,8 @@
  * routes and a set of hooks; the pipeline does everything that is the same
  * for every request, in this order:
  *
- *   URL length limit (414) -> body size limit (413) -> route match
- *   (404 / 405 with Allow) -> Content-Type (415) -> JSON parse once (400)
+ *   URL length limit (414) -> route match -> body size limit, max_upload
+ *   for an HTTP_UPLOAD route, else max_body (413) -> 404 / 405 with Allow -> Content-Type (415) -> JSON parse once (400)
  *   -> hooks.authenticate unless the route is HTTP_PUBLIC (401 / 403)
  *   -> role check against the route (403) -> hooks.before (idempotency)
  *   -> handler -> hooks.after -> security headers, request id, access log,
@@ -50,6 +50,7 @@ typedef int (*http_handler)(struct http_req *req);
 enum http_route_flag {
 	HTTP_RAW_BODY = 1 << 0,	/* do not require or parse a JSON body */
 	HTTP_SECRET_REPLY = 1 << 1,	/* the reply holds a secret: never store it (idempotency) */
+	HTTP_UPLOAD = 1 << 2,	/* takes bodies up to the config's max_upload, not max_body */
 };
 
 struct http_route {
@@ -100,7 +101,7 @@ struct http_req {
 	const char *content_type;
 	struct buf out;
 	struct http_reply_header *headers;
-	int file_fd;			/* static files: reply from this fd instead of out */
+	int file_fd;			/* static files, downloads: reply from this fd, not out */
 	uint64_t file_size;
 
 	/* for the access log and metrics */
@@ -128,6 +129,7 @@ struct http_config {
 	uint16_t port;			/* 0 picks a free port */
 	unsigned threads;
 	size_t max_body;		/* bytes */
+	size_t max_upload;		/* bytes, for HTTP_UPLOAD routes (file uploads) */
 	size_t max_url;			/* bytes, path plus query */
 	const char *web_root;		/* static files, or NULL */
 	unsigned connection_timeout;	/* seconds of idle keep-alive */
@@ -193,6 +195,13 @@ int http_reply_text(struct http_req *req, int status, const char *content_type,
  */
 int http_reply_problem(struct http_req *req, int status, const char *slug, json_t *errors,
 		       const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Replies the contents of an open file (a download): fd is the request's
+ * from now on (sent by libmicrohttpd, or closed when the request ends),
+ * size its length in bytes.
+ */
+int http_reply_file(struct http_req *req, int status, const char *content_type, int fd,
+		    uint64_t size);
 /* Adds a reply header; name and value are copied into the arena. */
 void http_set_header(struct http_req *req, const char *name, const char *value);
 

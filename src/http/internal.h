@@ -27,7 +27,7 @@ struct http_server {
 	struct http_hooks hooks;
 	char *listen_addr;			/* heap copy */
 	uint16_t port;				/* the real one, after bind */
-	size_t max_body, max_url;
+	size_t max_body, max_upload, max_url;
 	int web_root_fd;			/* open directory, or -1: no static files */
 	atomic_uint in_flight;			/* requests between URI log and completion */
 	atomic_uint_fast64_t next_id;		/* request id counter */

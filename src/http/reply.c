@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 const char http_oom_body[] =
 	"{\"type\":\"urn:servio:problem:internal-error\",\"title\":\"Internal Server Error\","
@@ -83,6 +84,23 @@ int http_reply_text(struct http_req *req, int status, const char *content_type,
 	}
 	req->status = status;
 	req->content_type = ct;
+	return 0;
+}
+
+int http_reply_file(struct http_req *req, int status, const char *content_type, int fd,
+		    uint64_t size)
+{
+	reply_reset(req);
+	if (req->file_fd >= 0)
+		close(req->file_fd);
+	req->file_fd = fd;
+	req->file_size = size;
+	req->content_type = content_type ? arena_strdup(&req->arena, content_type) : NULL;
+	if (content_type && !req->content_type) {
+		http_reply_oom(req);
+		return 0;
+	}
+	req->status = status;
 	return 0;
 }
 

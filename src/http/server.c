@@ -43,6 +43,7 @@ struct conn_state {
 	bool replied;		/* a response is queued */
 	bool is_static;		/* no route: a file from the web root */
 	uint64_t bytes;		/* body bytes of the response, for the access log */
+	size_t max_body;	/* the matched route's body limit, or the server's */
 };
 
 static const char csp[] =
@@ -150,7 +151,7 @@ static enum MHD_Result queue_reply(struct conn_state *st)
 
 	if (req->status == 0)
 		internal_error(req, "no reply was set");
-	if (st->is_static && req->file_fd >= 0 && req->status == 200) {
+	if (req->file_fd >= 0 && req->status == 200) {
 		if (req->file_size == 0) {
 			close(req->file_fd);
 			req->file_fd = -1;
@@ -457,25 +458,28 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 		return MHD_YES;
 	}
 
+	/* route */
+	bool path_matched;
+	req->route = http_route_match(srv->routes, srv->nroutes, method, path, &req->arena,
+				      req->params, &req->nparams, &path_matched);
+	st->max_body = req->route && req->route->flags & HTTP_UPLOAD ? srv->max_upload : srv->max_body;
+	buf_init(&req->raw_body, st->max_body + 1);	/* empty still: its cap follows the route's */
+
 	/* 413 before reading a byte of the body */
 	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl) {
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
-		if (errno == ERANGE || (end != cl && n > srv->max_body)) {
+		if (errno == ERANGE || (end != cl && n > st->max_body)) {
 			req->too_large = true;
 			http_reply_problem(req, 413, "body-too-large", NULL,
-					   "the body is larger than %zu bytes", srv->max_body);
+					   "the body is larger than %zu bytes", st->max_body);
 			st->decided = true;
 			return queue_reply(st);
 		}
 	}
 
-	/* route */
-	bool path_matched;
-	req->route = http_route_match(srv->routes, srv->nroutes, method, path, &req->arena,
-				      req->params, &req->nparams, &path_matched);
 	if (!req->route) {
 		if (req->nparams < 0) {
 			req->nparams = 0;
@@ -515,18 +519,17 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 	return MHD_YES;
 }
 
-/* A piece of body: kept for a route, dropped otherwise, capped at max_body. */
-static void take_body(struct http_server *srv, struct conn_state *st, const char *data,
-		      size_t n)
+/* A piece of body: kept for a route, dropped otherwise, capped at the route's max_body. */
+static void take_body(struct conn_state *st, const char *data, size_t n)
 {
 	struct http_req *req = &st->req;
 	if (st->decided || st->replied || !req->route)
 		return;
-	if (n > srv->max_body || req->raw_body.len > srv->max_body - n) {
+	if (n > st->max_body || req->raw_body.len > st->max_body - n) {
 		req->too_large = true;
 		buf_release(&req->raw_body);
 		http_reply_problem(req, 413, "body-too-large", NULL,
-				   "the body is larger than %zu bytes", srv->max_body);
+				   "the body is larger than %zu bytes", st->max_body);
 		st->decided = true;
 		return;
 	}
@@ -584,7 +587,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return begin(srv, st, method);
 	}
 	if (*upload_data_size) {
-		take_body(srv, st, upload_data, *upload_data_size);
+		take_body(st, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -732,6 +735,8 @@ int http_server_start(struct http_server **out, const struct http_config *config
 	if (hooks)
 		srv->hooks = *hooks;
 	srv->max_body = config->max_body;
+	srv->max_upload = config->max_upload > config->max_body ? config->max_upload
+							       : config->max_body;
 	srv->max_url = config->max_url ? config->max_url : 8192;
 	srv->web_root_fd = -1;
 	atomic_init(&srv->in_flight, 0);

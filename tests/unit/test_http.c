@@ -424,6 +424,7 @@ static const struct http_route live_routes[] = {
 	{ "DELETE", "/api/v1/echo/:name", dummy, ROLE_A, 0, NULL },
 	{ "POST", "/api/v1/echo", h_echo_body, HTTP_PUBLIC, 0, NULL },
 	{ "POST", "/api/v1/raw", h_raw, HTTP_PUBLIC, HTTP_RAW_BODY, NULL },
+	{ "POST", "/api/v1/upload", h_raw, HTTP_PUBLIC, HTTP_RAW_BODY | HTTP_UPLOAD, NULL },
 	{ "GET", "/api/v1/private", h_private, ROLE_A, 0, NULL },
 	{ "GET", "/api/v1/fail", h_fail, HTTP_PUBLIC, 0, NULL },
 	{ "GET", "/api/v1/noreply", h_noreply, HTTP_PUBLIC, 0, NULL },
@@ -609,6 +610,7 @@ static int live_setup(void **state)
 		.port = 0,
 		.threads = 4,
 		.max_body = 1024,
+		.max_upload = 4096,
 		.max_url = 512,
 		.web_root = live.root,
 		.connection_timeout = 10,
@@ -853,6 +855,36 @@ static void test_live_bodies(void **state)
 	resp_free(&r);
 }
 
+/* An HTTP_UPLOAD route takes bodies up to max_upload; every other route keeps max_body. */
+static void test_live_upload_limit(void **state)
+{
+	(void)state;
+	struct resp r;
+	char req[8192];
+	char body[3000];
+	memset(body, 'u', sizeof(body));
+	for (int route = 0; route < 2; route++) {
+		int n = snprintf(req, sizeof(req), "POST /api/v1/%s HTTP/1.1\r\nHost: x\r\n"
+				 "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+				 "Connection: close\r\n\r\n", route ? "raw" : "upload", sizeof(body));
+		memcpy(req + n, body, sizeof(body));
+		assert_int_equal(exchange_n(live.port, req, (size_t)n + sizeof(body), &r), 0);
+		if (route == 0) {
+			assert_int_equal(r.status, 200);
+			assert_int_equal(r.body_len, sizeof(body));
+		} else {
+			expect_problem(&r, 413, "body-too-large");
+			assert_non_null(strstr(r.body, "1024 bytes"));
+		}
+		resp_free(&r);
+	}
+	assert_int_equal(exchange("POST /api/v1/upload HTTP/1.1\r\nHost: x\r\n"
+				  "Content-Type: text/plain\r\nContent-Length: 4097\r\n\r\n", &r), 0);
+	expect_problem(&r, 413, "body-too-large");
+	assert_non_null(strstr(r.body, "4096 bytes"));
+	resp_free(&r);
+}
+
 static void test_live_auth(void **state)
 {
 	(void)state;
@@ -1071,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_live_auth),
 		cmocka_unit_test(test_live_out_of_memory),
 		cmocka_unit_test(test_live_static),
+		cmocka_unit_test(test_live_upload_limit),
 		cmocka_unit_test(test_live_metrics),
 		cmocka_unit_test(test_live_graceful_stop),
 	};

@@ -1047,6 +1047,12 @@ if (existsSync(new URL("./billing.mjs", import.meta.url))) {
   tests.push(...billingTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// The files of a service order (tests/attachments.mjs): upload, preview, download, notes, roles.
+if (existsSync(new URL("./attachments.mjs", import.meta.url))) {
+  const { attachmentsTests } = await import("./attachments.mjs");
+  tests.push(...attachmentsTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();

@@ -106,8 +106,10 @@ function unsafe(method: string): boolean {
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Reply<T>> {
   const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
-  let body: string | undefined;
-  if (opts.body !== undefined) {
+  let body: string | FormData | undefined;
+  if (opts.body instanceof FormData) {
+    body = opts.body; // multipart/form-data: the browser sets the type and its boundary
+  } else if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(opts.body);
   }
@@ -170,6 +172,10 @@ export const api = {
   },
   async patch<T>(path: string, body: unknown, version: number | string): Promise<T> {
     return (await request<T>("PATCH", path, { body, version })).data;
+  },
+  /** POST of a multipart/form-data body (file uploads). */
+  async upload<T>(path: string, form: FormData): Promise<T> {
+    return (await request<T>("POST", path, { body: form })).data;
   },
   /** DELETE with If-Match from the record's version (API tokens have none: leave it out). */
   async del(path: string, version?: number | string): Promise<void> {

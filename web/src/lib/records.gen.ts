@@ -1109,6 +1109,30 @@ export interface InvoiceRun extends Rec {
 }
 
 /**
+ * Files on a ticket or one of its notes: staff uploads (POST
+ * /tickets/{id}/attachments, multipart/form-data) and a client's mail. The
+ * bytes are served by GET /attachments/{id}/content.
+ */
+export interface Attachment extends Rec {
+  /** The ticket the file is on. */
+  ticket_id: number;
+  /** The note of the ticket the file came with (null: the ticket's own). */
+  note_id: number | null;
+  /** The file's name as sent, cleaned: no path, no control characters. */
+  filename: string;
+  /** The type it is kept and served as, one of the allow-list. */
+  content_type: string;
+  /** Bytes. */
+  size: number;
+  /** SHA-256 of the content, lower-case hex: its name in the store and the download's ETag. */
+  sha256: string;
+  /** The user who uploaded it (null for a client's mail). */
+  uploaded_by_id: number | null;
+  /** The client contact who sent it (mail, portal), or null. */
+  contact_id: number | null;
+}
+
+/**
  * The changes to tickets, notes, quotes and contracts, in order, each with the
  * record as it was after it, for integrations (and the webhooks that deliver
  * them). Written in the same transaction as the change.

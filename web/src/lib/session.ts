@@ -40,6 +40,8 @@ const caps = {
   "tickets.create": rolesOf("POST /api/v1/tickets"),
   "tickets.edit": rolesOf("PATCH /api/v1/tickets/:id"),
   "notes.add": rolesOf("POST /api/v1/tickets/:id/notes"),
+  "attachments.add": rolesOf("POST /api/v1/tickets/:id/attachments"),
+  "attachments.archive": rolesOf("DELETE /api/v1/attachments/:id"),
   "checklist.edit": rolesOf("PATCH /api/v1/tickets/:id/checklist/:item"),
   "tickets.escalate": rolesOf("POST /api/v1/tickets/:id/escalate"),
   "time.log": rolesOf("POST /api/v1/time-entries"),

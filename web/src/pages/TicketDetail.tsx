@@ -1,6 +1,6 @@
 /*
  * TicketDetail.tsx - one service order: its fields, status changes limited
- * to the allowed transitions, notes, time, parts, checklist, SLA clock with
+ * to the allowed transitions, notes, attachments, time, parts, checklist, SLA clock with
  * its explanation, escalation, assignment from ranked candidates, history.
  */
 import { useState } from "preact/hooks";
@@ -13,8 +13,9 @@ import { useLoad, useTitle } from "../lib/hooks";
 import { remember, useRecord } from "../lib/lookup";
 import { can, type Me } from "../lib/session";
 import { CHANNEL_LABELS, isOpen, KIND_LABELS, STATUS_LABELS, TRANSITIONS, transitionLabel } from "../lib/tickets";
-import type { Appointment, ChecklistItem, Contract, Ticket } from "../lib/types";
+import type { Appointment, Attachment, ChecklistItem, Contract, Ticket } from "../lib/types";
 import { AppointmentDialog } from "./Dispatch";
+import { AttachmentsCard } from "./ticket/Attachments";
 import { ChecklistPanel } from "./ticket/Checklist";
 import { AlertCard } from "./ticket/Alert";
 import { AssignDialog, EditDialog, EscalateDialog, MergeDialog, ResolveDialog } from "./ticket/Dialogs";
@@ -89,6 +90,7 @@ function VisitsCard({ ticket }: { ticket: Ticket }) {
 export function TicketDetail({ id, user }: { id: number; user: Me }) {
   const t = useLoad((signal) => api.get<Ticket>(`/tickets/${id}`, undefined, signal), [id]);
   const checklist = useLoad(() => listAll<ChecklistItem>(`/tickets/${id}/checklist`, { sort: "position" }, 500), [id]);
+  const files = useLoad(() => listAll<Attachment>(`/tickets/${id}/attachments`, { sort: "created_at" }, 500), [id]);
   const [open, setOpen] = useState<Open>(null);
   const [tab, setTab] = useState("notes");
   const [busy, setBusy] = useState(false);
@@ -205,6 +207,8 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
             )}
           </Card>
 
+          <AttachmentsCard ticket={ticket} files={files} />
+
           <section class="card">
             <Tabs
               label="Work on this service order"
@@ -218,7 +222,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
               ]}
             />
             <TabPanel id={tab} key={ticket.merged_into_id ?? 0}>
-              {tab === "notes" && <NotesPanel ticket={ticket} onChange={t.reload} />}
+              {tab === "notes" && <NotesPanel ticket={ticket} onChange={t.reload} files={files} />}
               {tab === "time" && <TimePanel ticket={ticket} />}
               {tab === "parts" && <PartsPanel ticket={ticket} />}
               {tab === "history" && <HistoryPanel ticket={ticket} />}

@@ -4,15 +4,19 @@
  * and words), and the composer with its three modes: an internal note, a
  * public reply, or "Client said" — what a contact of the ticket's company
  * said on the phone or wrote (contact_id; no first response by staff).
+ * A note may carry files (uploaded with its note_id once it is made),
+ * shown under it.
  */
 import { UserName } from "../../components/names";
 import { Alert, Avatar, Badge, Button, Empty, ErrorState, Loading, SelectField, TextArea } from "../../components/ui";
+import { useRef, useState } from "preact/hooks";
 import { api, listAll } from "../../lib/api";
 import { dateTime, relative } from "../../lib/format";
-import { useForm, useLoad } from "../../lib/hooks";
+import { useForm, useLoad, type Loaded } from "../../lib/hooks";
 import { remember, useRecord, userName, users } from "../../lib/lookup";
 import { can } from "../../lib/session";
-import type { Contact, Note, Ticket, User } from "../../lib/types";
+import type { Attachment, Contact, Note, Ticket, User } from "../../lib/types";
+import { AttachmentChips, fileSize, PreviewDialog, uploadFiles } from "./Attachments";
 
 type Mode = "internal" | "public" | "client";
 
@@ -35,7 +39,7 @@ function contactName(c: Contact | null | undefined): string {
 }
 
 /** One note of the timeline; the client's words under the contact's name. */
-function NoteItem({ n, staff }: { n: Note; staff: User[] | null }) {
+function NoteItem({ n, staff, files, onPreview }: { n: Note; staff: User[] | null; files: Attachment[]; onPreview: (a: Attachment) => void }) {
   const contact = useRecord<Contact>("contacts", n.contact_id);
   const author = n.author_id ? userName(staff, n.author_id) : "System";
   if (n.contact_id) {
@@ -58,6 +62,7 @@ function NoteItem({ n, staff }: { n: Note; staff: User[] | null }) {
             </time>
           </div>
           <div class="note-body pre">{n.body}</div>
+          <AttachmentChips files={files} onPreview={onPreview} />
           <div class="note-foot">Recorded by {n.author_id ? <UserName id={n.author_id} /> : "the system"}</div>
         </div>
       </li>
@@ -85,6 +90,7 @@ function NoteItem({ n, staff }: { n: Note; staff: User[] | null }) {
           </time>
         </div>
         <div class="note-body pre">{n.body}</div>
+        <AttachmentChips files={files} onPreview={onPreview} />
       </div>
     </li>
   );
@@ -107,7 +113,10 @@ function EyeIcon() {
   );
 }
 
-export function NotesPanel({ ticket, onChange }: { ticket: Ticket; onChange: () => void }) {
+export function NotesPanel({ ticket, onChange, files }: { ticket: Ticket; onChange: () => void; files: Loaded<Attachment[]> }) {
+  const picker = useRef<HTMLInputElement>(null);
+  const [chosen, setChosen] = useState<File[]>([]);
+  const [preview, setPreview] = useState<Attachment | null>(null);
   const notes = useLoad(() => listAll<Note>(`/tickets/${ticket.id}/notes`, { sort: "created_at" }, 2000), [ticket.id]);
   const staff = users.use();
   const f = useForm({ body: "", mode: "internal" as Mode, contact_id: ticket.contact_id ? String(ticket.contact_id) : "" });
@@ -130,15 +139,26 @@ export function NotesPanel({ ticket, onChange }: { ticket: Ticket; onChange: () 
       f.setErrors({ contact_id: "Choose who said it" });
       return;
     }
+    let made: Note | null = null;
     const ok = await f.submit(async (v) => {
       const body: Record<string, unknown> = { body: v.body, visibility: v.mode === "internal" ? "internal" : "public" };
       if (v.mode === "client") body.contact_id = Number(v.contact_id);
-      await api.post<Note>(`/tickets/${ticket.id}/notes`, body);
+      made = await api.post<Note>(`/tickets/${ticket.id}/notes`, body);
     });
     if (ok) {
       f.setAll({ ...f.values, body: "" });
       notes.reload();
       onChange();
+    }
+    if (ok && made && chosen.length) {
+      try {
+        await uploadFiles(ticket.id, chosen, (made as Note).id);
+        setChosen([]);
+        if (picker.current) picker.current.value = "";
+      } catch (err) {
+        f.setErrors({ files: `The note is saved, but its files are not: ${(err as Error).message}` });
+      }
+      files.reload();
     }
   }
 
@@ -165,7 +185,7 @@ export function NotesPanel({ ticket, onChange }: { ticket: Ticket; onChange: () 
       ) : (
         <ol class="timeline" aria-label="Notes">
           {notes.data!.map((n) => (
-            <NoteItem key={n.id} n={n} staff={staff} />
+            <NoteItem key={n.id} n={n} staff={staff} files={(files.data ?? []).filter((a) => a.note_id === n.id)} onPreview={setPreview} />
           ))}
         </ol>
       )}
@@ -198,6 +218,27 @@ export function NotesPanel({ ticket, onChange }: { ticket: Ticket; onChange: () 
             </div>
           )}
           <TextArea label="Note" hideLabel name="note" value={f.values.body} onValue={(x) => f.set("body", x)} error={f.errors.body} rows={3} placeholder={placeholder} />
+          {can("attachments.add") && (
+            <div class="composer-files">
+              <input
+                ref={picker}
+                type="file"
+                multiple
+                class="sr-only"
+                aria-label="Files for this note"
+                onChange={(e) => setChosen(Array.from((e.target as HTMLInputElement).files ?? []))}
+              />
+              <Button size="sm" variant="ghost" onClick={() => picker.current?.click()}>
+                Attach files…
+              </Button>
+              {chosen.length > 0 && (
+                <span class="small muted" data-testid="note-files">
+                  {chosen.map((c) => `${c.name} (${fileSize(c.size)})`).join(", ")}
+                </span>
+              )}
+              {f.errors.files && <span class="field-error">{f.errors.files}</span>}
+            </div>
+          )}
           <div class="row-between">
             <span class="small muted">{help}</span>
             <Button type="submit" variant="primary" busy={f.busy} disabled={!f.values.body.trim()}>
@@ -207,6 +248,7 @@ export function NotesPanel({ ticket, onChange }: { ticket: Ticket; onChange: () 
         </form>
       )}
       {closed && <p class="muted small">The ticket is closed; reopen it to add notes.</p>}
+      {preview && <PreviewDialog a={preview} onClose={() => setPreview(null)} />}
     </div>
   );
 }
