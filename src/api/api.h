@@ -35,6 +35,7 @@ extern const struct api_routes api_system_routes;	/* system.c: healthz, metrics 
 extern const struct api_routes api_ticket_routes;	/* tickets.c: escalate, merge, … */
 extern const struct api_routes api_sales_routes;	/* sales.c: quote actions, link, reports */
 extern const struct api_routes api_billing_routes;	/* billing.c: runs, balances, approvals */
+extern const struct api_routes api_webhook_routes;	/* webhooks.c: a delivery's replay */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */

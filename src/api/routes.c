@@ -33,6 +33,7 @@ static const struct api_routes *const groups[] = {
 	&api_ticket_routes,
 	&api_sales_routes,
 	&api_billing_routes,
+	&api_webhook_routes,
 	&api_test_routes,
 };
 

@@ -433,6 +433,11 @@ const char *db_skip_locked(const struct db *db)
 	return db->drv->skip_locked;
 }
 
+const char *db_txid_ended(const struct db *db)
+{
+	return db->drv->txid_ended;
+}
+
 /* The pool: one connection per thread. */
 
 static char *pool_url;

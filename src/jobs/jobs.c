@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "webhooks/webhooks.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -24,7 +25,9 @@ static const struct job_kind housekeeping = { "housekeeping", housekeeping_run, 
 static const struct job_kind service_desk = { "service-desk", service_desk_run, 3 };
 static const struct job_kind sla = { "sla", sla_sweep_run, 3 };
 static const struct job_kind sales = { "sales", sales_run, 3 };
-const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, &sales, NULL };
+static const struct job_kind webhooks = { "webhooks", webhooks_run, 3 };
+const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, &sales,
+					     &webhooks, NULL };
 
 static const struct job_kind *kind_find(const char *name)
 {
@@ -242,6 +245,9 @@ static void *worker_main(void *arg)
 				}
 			}
 			ran = jobs_run_one(db, w->id, now);
+			/* webhooks go out within the poll interval, between jobs */
+			if (ran == 0 && webhooks_pump(db, now) > 0)
+				ran = 1;
 		}
 		if (ran == 1)
 			continue;	/* there may be more due */

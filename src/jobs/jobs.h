@@ -52,6 +52,8 @@ enum job_result service_desk_run(struct db *db, const json_t *payload, char *err
 				 size_t errlen);
 /* Sales (quotes/quotes.c): sent quotes past their validity become expired. */
 enum job_result sales_run(struct db *db, const json_t *payload, char *error, size_t errlen);
+/* In webhooks/dispatch.c: events fanned out to the webhooks, deliveries due sent. */
+enum job_result webhooks_run(struct db *db, const json_t *payload, char *error, size_t errlen);
 
 /*
  * Queues a job to run at run_at (Unix seconds; 0 = now). unique_key may
