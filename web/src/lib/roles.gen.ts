@@ -173,6 +173,14 @@ export const routeRoles = {
   "GET /api/v1/invoice-runs/:id": ["admin", "manager", "billing"],
   "GET /api/v1/events": ["admin", "manager"],
   "GET /api/v1/events/:id": ["admin", "manager"],
+  "GET /api/v1/webhooks": ["admin"],
+  "POST /api/v1/webhooks": ["admin"],
+  "GET /api/v1/webhooks/:id": ["admin"],
+  "PATCH /api/v1/webhooks/:id": ["admin"],
+  "DELETE /api/v1/webhooks/:id": ["admin"],
+  "POST /api/v1/webhooks/:id/restore": ["admin"],
+  "GET /api/v1/webhooks/:id/deliveries": ["admin"],
+  "GET /api/v1/webhooks/:id/deliveries/:item": ["admin"],
   "GET /api/v1/tickets/:id/candidates": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/tickets/:id/sla": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/users/:id/calendar-feed": ["admin", "manager", "technician", "sales", "billing"],
@@ -196,6 +204,7 @@ export const routeRoles = {
   "GET /api/v1/reports/revenue-by-kind": ["admin", "manager", "billing"],
   "GET /api/v1/reports/ar-ageing": ["admin", "manager", "billing"],
   "GET /api/v1/exports/invoices": ["admin", "manager", "billing"],
+  "POST /api/v1/webhooks/:id/deliveries/:item/replay": ["admin"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -211,6 +220,8 @@ export const routeRoles = {
   "POST /api/v1/invoices/:id/issue": ["admin", "manager", "billing"],
   "POST /api/v1/invoices/:id/void": ["admin", "manager", "billing"],
   "POST /api/v1/invoices/:id/credit": ["admin", "manager", "billing"],
+  "POST /api/v1/webhooks/:id/rotate-secret": ["admin"],
+  "POST /api/v1/webhooks/:id/test": ["admin"],
 } as const satisfies Record<string, readonly RouteRole[]>;
 
 export type Route = keyof typeof routeRoles;
@@ -338,6 +349,14 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Event: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  Webhook: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  WebhookDelivery: {
     hiddenFrom: {},
     readOnlyFor: {},
   },
