@@ -9,6 +9,7 @@ import "./styles/layout.css";
 import "./styles/pages.css";
 import "./styles/sales.css";
 import "./styles/billing.css";
+import "./styles/webhooks.css";
 
 render(<App />, document.getElementById("app")!);
 
