@@ -129,6 +129,12 @@ const char *db_skip_locked(const struct db *db);
  * always true.
  */
 const char *db_txid_ended(const struct db *db);
+/*
+ * The SQL expression of the current transaction's txid, as a txid column's
+ * default writes it ("0" on SQLite). A txid above it came from another
+ * database (servio copy): see webhooks/dispatch.c.
+ */
+const char *db_txid_now(const struct db *db);
 
 /*
  * A consistent online backup of the whole database into a new file at

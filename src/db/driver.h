@@ -41,6 +41,8 @@ struct db_driver {
 	const char *skip_locked;
 	/* A condition true of the rows whose txid column names an ended transaction (db_txid_ended). */
 	const char *txid_ended;
+	/* The expression of the current transaction's txid (db_txid_now). */
+	const char *txid_now;
 	/* Taken around all of db_migrate to serialize migrators, or NULL. */
 	const char *migrate_lock_sql, *migrate_unlock_sql;
 	/*

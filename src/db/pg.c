@@ -380,6 +380,7 @@ const struct db_driver db_pg_driver = {
 	.commit_failure_ends_txn = true,
 	.skip_locked = " FOR UPDATE SKIP LOCKED",
 	.txid_ended = "txid < pg_snapshot_xmin(pg_current_snapshot())",
+	.txid_now = "pg_current_xact_id()",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 	.next_number_sql = "SELECT nextval('counter_%s')",
 	.counters_save_sql = "INSERT INTO counters (name, value) SELECT '%s', CASE WHEN is_called"

@@ -32,6 +32,7 @@
 #include "resource/resource.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -198,7 +199,7 @@ static int fanout_txn(struct db *db, void *arg)
 			rc = db_run(db, NULL,
 				    "INSERT INTO webhook_deliveries (webhook_id, event_id, msg_id, type,"
 				    " payload, status, attempts, next_attempt_at, created_at, updated_at)"
-				    " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+				    " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
 				    "iissssss", h->id, e->id, msg, e->type, payload, now, now, now);
 			rc = rc == RC_DONE ? RC_OK : rc;
 		}
@@ -211,6 +212,56 @@ static int fanout_txn(struct db *db, void *arg)
 	}
 	f->events = rc == RC_OK ? n : 0;
 	rows_free(rows, n);
+	return rc;
+}
+
+/*
+ * Makes the cursor row if there is none, and mends txids that came from
+ * another database: servio copy carries events and the cursor over as
+ * they were, and txids of another PostgreSQL cluster (or of one copied to
+ * SQLite) would sort the new events before the copied ones, where the
+ * cursor never looks. A txid above the current transaction's is such a
+ * one: it becomes 0, as for every event SQLite writes, and the copied
+ * events not fanned out yet are read from the cursor's event id on (a
+ * delivery made twice is refused by the unique index). Once a process.
+ */
+static int cursor_txn(struct db *db, void *arg)
+{
+	(void)arg;
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT 1 FROM webhook_cursor WHERE id = 1", "");
+	if (rc == RC_ROW)
+		db_done(st);
+	else if (rc == RC_DONE)
+		rc = db_run(db, NULL, "INSERT INTO webhook_cursor (id, txid, event_id)"
+				      " VALUES (1, '0', 0)", "");
+	if (rc != RC_ROW && rc != RC_DONE)
+		return rc;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "UPDATE events SET txid = '0' WHERE txid > %s",
+		 db_txid_now(db));
+	rc = db_run(db, NULL, sql, "");
+	if (rc != RC_DONE)
+		return rc;
+	if (db_changes(db) > 0)
+		log_warn("webhooks: %lld events carry the transaction ids of another database"
+			 " (a copy): they now sort first", (long long)db_changes(db));
+	snprintf(sql, sizeof(sql), "UPDATE webhook_cursor SET txid = '0' WHERE txid > %s",
+		 db_txid_now(db));
+	rc = db_run(db, NULL, sql, "");
+	return rc == RC_DONE ? RC_OK : rc;
+}
+
+static int cursor_ready(struct db *db)
+{
+	static _Atomic bool ready;
+	if (ready)
+		return RC_OK;
+	int rc = db_txn(db, cursor_txn, NULL);
+	if (rc == RC_CONSTRAINT)
+		rc = RC_OK;	/* another worker made the row first */
+	if (rc == RC_OK)
+		ready = true;
 	return rc;
 }
 
@@ -236,6 +287,8 @@ static int events_waiting(struct db *db)
 /* Events fanned out, or -1. */
 static int fan_out(struct db *db, int64_t now)
 {
+	if (cursor_ready(db) != RC_OK)
+		return -1;
 	int waiting = events_waiting(db);
 	if (waiting <= 0)
 		return waiting;
@@ -449,9 +502,8 @@ static int disable(struct db *db, const struct outcome *oc, const char *at)
 	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
-static int outcome_txn(struct db *db, void *arg)
+static int outcome_write(struct db *db, const struct outcome *oc)
 {
-	const struct outcome *oc = arg;
 	const struct attempt_result *res = oc->res;
 	char at[TIME_RFC3339_LEN], next[TIME_RFC3339_LEN];
 	time_format(oc->now, at);
@@ -489,6 +541,26 @@ static int outcome_txn(struct db *db, void *arg)
 	return RC_OK;
 }
 
+struct outcomes {
+	struct claim *c;
+	struct attempt_result *res;
+	int64_t *at;
+	int n;
+};
+
+/* The outcomes of a batch, in one transaction (a crash before it: the batch is sent again). */
+static int outcomes_txn(struct db *db, void *arg)
+{
+	const struct outcomes *w = arg;
+	for (int i = 0; i < w->n; i++) {
+		struct outcome oc = { .o = &w->c->out[i], .res = &w->res[i], .now = w->at[i] };
+		int rc = outcome_write(db, &oc);
+		if (rc != RC_OK)
+			return rc;
+	}
+	return RC_OK;
+}
+
 /* Deliveries sent, or -1. */
 static int send_due(struct db *db, int64_t now)
 {
@@ -516,24 +588,37 @@ static int send_due(struct db *db, int64_t now)
 			rc = RC_ERROR;
 		}
 	}
+	struct attempt_result *res = rc == RC_OK && c->n ? xcalloc((size_t)c->n, sizeof(*res)) : NULL;
+	int64_t sent_at[SEND_BATCH];
+	if (rc == RC_OK && c->n && !res)
+		rc = RC_ERROR;
 	int64_t start = time_mono_ns();
 	int i;
 	for (i = 0; rc == RC_OK && i < c->n; i++) {
 		/* a slow endpoint must not hold the worker from its other jobs for long */
 		if (time_mono_ns() - start > SEND_BUDGET_SECONDS * INT64_C(1000000000))
 			break;
-		struct attempt_result res;
-		int64_t t = time_now();
-		send_one(curl, &c->out[i], t, &res);
-		if (res.error[0])
+		sent_at[i] = time_now();
+		send_one(curl, &c->out[i], sent_at[i], &res[i]);
+		if (res[i].error[0])
 			log_info("webhook %lld delivery %lld: %s", (long long)c->out[i].webhook,
-				 (long long)c->out[i].id, res.error);
-		struct outcome oc = { .o = &c->out[i], .res = &res, .now = t };
-		rc = db_txn(db, outcome_txn, &oc);
+				 (long long)c->out[i].id, res[i].error);
+		/* one 410 disables the webhook once: the rest of the batch knows */
+		if (res[i].status == 410)
+			for (int k = i + 1; k < c->n; k++)
+				if (c->out[k].webhook == c->out[i].webhook)
+					c->out[k].active = false;
 		sent++;
 	}
 	if (curl)
 		curl_easy_cleanup(curl);
+	if (sent) {
+		struct outcomes w = { .c = c, .res = res, .at = sent_at, .n = sent };
+		int r = db_txn(db, outcomes_txn, &w);
+		if (rc == RC_OK)
+			rc = r;
+	}
+	xfree(res);
 	/* the rest of the batch goes back to the queue now, not when its lease ends */
 	for (; rc == RC_OK && i < c->n; i++) {
 		int r = db_run(db, NULL, "UPDATE webhook_deliveries SET locked_until = NULL"
@@ -557,11 +642,12 @@ int webhooks_pump(struct db *db, int64_t now)
 	return events + sent;
 }
 
-/* The job: fan out and send until nothing is due (a bounded number of rounds). */
+/* The job: fan out and send until nothing is due (for ten minutes at most). */
 enum job_result webhooks_run(struct db *db, const json_t *payload, char *error, size_t errlen)
 {
 	(void)payload;
-	for (int round = 0; round < 100; round++) {
+	int64_t start = time_mono_ns();
+	while (time_mono_ns() - start < 600 * INT64_C(1000000000)) {
 		int n = webhooks_pump(db, time_now());
 		if (n < 0) {
 			snprintf(error, errlen, "webhooks: database error: %s", db_errmsg(db));

@@ -49,13 +49,22 @@ CREATE INDEX webhook_deliveries_list ON webhook_deliveries(webhook_id, id);
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at, id);
 
 -- The dispatcher's cursor in the outbox: the last event fanned out, in
--- commit order (txid, id). One row.
+-- commit order (txid, id). One row, made by the dispatcher when it first
+-- runs (so that a new database's tables are all empty, as servio copy
+-- wants them).
+-- @sqlite
 CREATE TABLE webhook_cursor (
 	id BIGINT PRIMARY KEY,
 	txid BIGINT NOT NULL,
 	event_id BIGINT NOT NULL
 );
-INSERT INTO webhook_cursor (id, txid, event_id) VALUES (1, 0, 0);
+-- @postgres
+CREATE TABLE webhook_cursor (
+	id BIGINT PRIMARY KEY,
+	txid xid8 NOT NULL,
+	event_id BIGINT NOT NULL
+);
+-- @all
 
 -- Which transaction wrote an event. On PostgreSQL ids are taken when a row
 -- is inserted but become visible when its transaction commits, so a reader
