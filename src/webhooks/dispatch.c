@@ -417,6 +417,46 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return r->read > READ_MAX ? 0 : n;	/* enough of it: stop reading */
 }
 
+/*
+ * The excerpt as text the log can hold: an answer's bytes may be anything,
+ * and the first WEBHOOK_EXCERPT_MAX of them may end inside a character.
+ * Bytes that do not make UTF-8, and control characters but tab and line
+ * ends, become '?', in place; a character cut at the end is dropped.
+ */
+static void excerpt_clean(char *s, size_t n)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = p[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+			   : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		if (len == 1) {
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+				p[i] = '?';
+			i++;
+			continue;
+		}
+		bool ok = len > 0 && i + len <= n;
+		for (size_t k = 1; ok && k < len; k++)
+			ok = (p[i + k] & 0xC0) == 0x80;
+		if (ok && len == 3)
+			ok = !(c == 0xE0 && p[i + 1] < 0xA0) && !(c == 0xED && p[i + 1] >= 0xA0);
+		if (ok && len == 4)
+			ok = !(c == 0xF0 && p[i + 1] < 0x90) && !(c == 0xF4 && p[i + 1] >= 0x90);
+		if (!ok && len > 0 && i + len > n) {
+			p[i] = '\0';	/* cut off at the end */
+			return;
+		}
+		if (!ok) {
+			p[i++] = '?';
+			continue;
+		}
+		i += len;
+	}
+	p[n] = '\0';
+}
+
 struct attempt_result {
 	long status;		/* 0: no HTTP answer */
 	char error[256];
@@ -469,6 +509,8 @@ static void send_one(CURL *curl, const struct outgoing *o, int64_t now, struct a
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res->body);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode cc = curl_easy_perform(curl);
+	excerpt_clean(res->body.excerpt, res->body.kept);
+	res->body.kept = strlen(res->body.excerpt);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && res->status))
 		snprintf(res->error, sizeof(res->error), "%s", errbuf[0] ? errbuf

@@ -34,6 +34,7 @@ class Receiver:
     def __init__(self):
         self.requests = []
         self.answers = []          # statuses to answer, in turn; then 200
+        self.bodies = []           # bodies to answer with, in turn
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
         receiver = self
@@ -50,8 +51,11 @@ class Receiver:
                         "headers": {k.lower(): v for k, v in self.headers.items()},
                         "body": body})
                     status = receiver.answers.pop(0) if receiver.answers else 200
+                    body = receiver.bodies.pop(0) if receiver.bodies else None
                     receiver.arrived.notify_all()
                 reply = b'{"ok": true}' if status < 300 else b"no thanks " * 300
+                if body is not None:
+                    reply = body
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
@@ -337,6 +341,17 @@ class TestDelivery(WebhookCase):
         d = self.deliveries(h["id"])[0]
         self.assertEqual((d["status"], d["attempts"], d["last_status"]), ("delivered", 3, 200))
         self.assertIsNone(d["last_error"])
+
+    def test_an_answer_of_any_bytes(self):
+        h = self.hook(["ticket.created"])
+        self.receiver.answer(500)
+        self.receiver.bodies.append(b"\xff\xfe\x00ok caf\xc3\xa9 \xe2\x82")
+        self.ticket()
+        self.dispatch()
+        d = self.deliveries(h["id"])[0]
+        # bytes that are not UTF-8 and control characters are '?'; a character cut off goes
+        self.assertEqual(d["response_excerpt"], "???ok caf\u00e9 ")
+        self.assertEqual(d["last_status"], 500)
 
     @needs_test_build
     def test_gives_up_after_a_day(self):
