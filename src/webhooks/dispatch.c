@@ -417,13 +417,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return r->read > READ_MAX ? 0 : n;	/* enough of it: stop reading */
 }
 
-/*
- * The excerpt as text the log can hold: an answer's bytes may be anything,
- * and the first WEBHOOK_EXCERPT_MAX of them may end inside a character.
- * Bytes that do not make UTF-8, and control characters but tab and line
- * ends, become '?', in place; a character cut at the end is dropped.
- */
-static void excerpt_clean(char *s, size_t n)
+void webhook_excerpt_clean(char *s, size_t n)
 {
 	unsigned char *p = (unsigned char *)s;
 	size_t i = 0;
@@ -509,7 +503,7 @@ static void send_one(CURL *curl, const struct outgoing *o, int64_t now, struct a
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &res->body);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode cc = curl_easy_perform(curl);
-	excerpt_clean(res->body.excerpt, res->body.kept);
+	webhook_excerpt_clean(res->body.excerpt, res->body.kept);
 	res->body.kept = strlen(res->body.excerpt);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
 	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && res->status))

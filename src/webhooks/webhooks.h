@@ -40,6 +40,16 @@ extern const int webhook_retry_delays[];
 #define WEBHOOK_EXCERPT_MAX 1024
 
 /*
+ * The start of an answer as text the log can hold: its bytes may be
+ * anything, and a cut may end inside a character. s holds n bytes and has
+ * room for n + 1; in place, bytes that do not make UTF-8 and control
+ * characters but tab and line ends become '?', a character cut off at the
+ * end is dropped, and s is NUL-terminated. Afterwards s is valid UTF-8
+ * (core/utf8.h's utf8_valid).
+ */
+void webhook_excerpt_clean(char *s, size_t n);
+
+/*
  * Whether pattern is one a webhook may subscribe to: "*", a known event
  * type ("ticket.updated"), or a known family followed by ".*"
  * ("ticket.*", which also covers "ticket.note.created").
