@@ -27,6 +27,7 @@
 #include "resource/resource.h"
 #include "service/attachments.h"
 #include "service/service.h"
+#include "webhooks/webhooks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -630,6 +631,19 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/v1/mail-templates/:id", res_get, MANAGERS, 0, &mail_template_resource },
 	{ "PATCH", "/api/v1/mail-templates/:id", res_update, ROLE_ADMIN, 0,
 	  &mail_template_resource },
+	/* webhooks: admins only (a URL may hold a token); create and rotate show the secret */
+	{ "GET", "/api/v1/webhooks", res_list, ROLE_ADMIN, 0, &webhook_resource },
+	{ "POST", "/api/v1/webhooks", res_create, ROLE_ADMIN, HTTP_SECRET_REPLY, &webhook_resource },
+	{ "GET", "/api/v1/webhooks/:id", res_get, ROLE_ADMIN, 0, &webhook_resource },
+	{ "PATCH", "/api/v1/webhooks/:id", res_update, ROLE_ADMIN, 0, &webhook_resource },
+	{ "DELETE", "/api/v1/webhooks/:id", res_archive, ROLE_ADMIN, HTTP_RAW_BODY,
+	  &webhook_resource },
+	{ "POST", "/api/v1/webhooks/:id/restore", res_restore, ROLE_ADMIN, HTTP_RAW_BODY,
+	  &webhook_resource },
+	{ "GET", "/api/v1/webhooks/:id/deliveries", res_list, ROLE_ADMIN, 0,
+	  &webhook_delivery_resource },
+	{ "GET", "/api/v1/webhooks/:id/deliveries/:item", res_get, ROLE_ADMIN, 0,
+	  &webhook_delivery_resource },
 };
 
 const struct api_routes api_resource_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -433,6 +433,16 @@ const char *db_skip_locked(const struct db *db)
 	return db->drv->skip_locked;
 }
 
+const char *db_txid_ended(const struct db *db)
+{
+	return db->drv->txid_ended;
+}
+
+const char *db_txid_now(const struct db *db)
+{
+	return db->drv->txid_now;
+}
+
 /* The pool: one connection per thread. */
 
 static char *pool_url;

@@ -120,6 +120,23 @@ char *db_fts_query(struct db *db, const char *text);
 const char *db_skip_locked(const struct db *db);
 
 /*
+ * Reading an outbox in commit order. A table whose txid column defaults to
+ * the writing transaction (events, see migration 0014: pg_current_xact_id()
+ * on PostgreSQL, 0 on SQLite) is read in (txid, id) order; this is a WHERE
+ * condition true only of rows whose transaction has ended, so that no row
+ * can still appear before the last one read. PostgreSQL: txid below the
+ * snapshot's xmin; SQLite, whose writers commit one at a time in id order:
+ * always true.
+ */
+const char *db_txid_ended(const struct db *db);
+/*
+ * The SQL expression of the current transaction's txid, as a txid column's
+ * default writes it ("0" on SQLite). A txid above it came from another
+ * database (servio copy): see webhooks/dispatch.c.
+ */
+const char *db_txid_now(const struct db *db);
+
+/*
  * A consistent online backup of the whole database into a new file at
  * path, while others go on writing (SQLite). Returns RC_OK, or RC_ERROR
  * with a message in err (PostgreSQL: use pg_dump).

@@ -39,6 +39,10 @@ struct db_driver {
 	const char *after_copy_sql;
 	/* Suffix for a SELECT that claims rows other workers skip ("" if writers serialize). */
 	const char *skip_locked;
+	/* A condition true of the rows whose txid column names an ended transaction (db_txid_ended). */
+	const char *txid_ended;
+	/* The expression of the current transaction's txid (db_txid_now). */
+	const char *txid_now;
 	/* Taken around all of db_migrate to serialize migrators, or NULL. */
 	const char *migrate_lock_sql, *migrate_unlock_sql;
 	/*

@@ -258,6 +258,8 @@ const struct db_driver db_sqlite_driver = {
 			    " AND t.type = 'table'",
 	.defer_constraints_sql = "PRAGMA defer_foreign_keys = ON",
 	.skip_locked = "",
+	.txid_ended = "1 = 1",
+	.txid_now = "0",
 	.begin_sql = "BEGIN IMMEDIATE",
 	.next_number_sql = "INSERT INTO counters (name, value) VALUES ('%s', 1) ON CONFLICT (name)"
 			   " DO UPDATE SET value = counters.value + 1 RETURNING value",

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "webhooks/webhooks.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -27,8 +28,9 @@ static const struct job_kind sales = { "sales", sales_run, 3 };
 /* mail-send counts its own tries (outbound_messages.attempts) and gives up itself */
 static const struct job_kind mail_send = { "mail-send", mail_send_run, 100 };
 static const struct job_kind mail_poll = { "mail-poll", mail_poll_run, 3 };
+static const struct job_kind webhooks = { "webhooks", webhooks_run, 3 };
 const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, &sales,
-					     &mail_send, &mail_poll, NULL };
+					     &mail_send, &mail_poll, &webhooks, NULL };
 
 static const struct job_kind *kind_find(const char *name)
 {
@@ -251,6 +253,9 @@ static void *worker_main(void *arg)
 				}
 			}
 			ran = jobs_run_one(db, w->id, now);
+			/* webhooks go out within the poll interval, between jobs */
+			if (ran == 0 && webhooks_pump(db, now) > 0)
+				ran = 1;
 		}
 		if (ran == 1)
 			continue;	/* there may be more due */

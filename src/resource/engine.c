@@ -713,7 +713,7 @@ static int reply(struct write *w, const json_t *raw)
 		if (!w->out)
 			return RC_ERROR;
 	}
-	if (w->action && ctx->reply_extra)
+	if (ctx->reply_extra)
 		json_object_update(w->out, ctx->reply_extra);
 	return RC_OK;
 }

@@ -294,6 +294,8 @@ struct resource_ctx {
 	 * Set by an action's apply (arena-owned): reply replaces the record
 	 * as the action's result (ACTION_CREATES: the record made); the
 	 * members of reply_extra are added to the reply (a link made once).
+	 * A create's prepare hook may set reply_extra too (a webhook's
+	 * secret, shown once).
 	 */
 	json_t *reply;
 	json_t *reply_extra;

@@ -319,9 +319,25 @@ class OpenApiResponsesTest(ServerTestCase):
             cls.sent_quote = cls.send_a_quote()
             cls.archived = cls.archive_some()
             cls.needs_certifications()
+            cls.add_a_webhook()
         except BaseException:
             cls.server.stop(check=False)
             raise
+
+    @classmethod
+    def add_a_webhook(cls):
+        """A webhook (the demo has none) to a port nobody listens on, and a test delivery."""
+        status, _, hook = cls.admin.post(API + "/webhooks", {
+            "url": "http://127.0.0.1:9/hook", "events": ["ticket.*", "invoice.paid"],
+            "description": "the firm's intranet board"})
+        if status != 201:
+            raise AssertionError("POST /webhooks: %s %r" % (status, hook))
+        status, _, body = cls.admin.post(API + "/webhooks/%d/test" % hook["id"])
+        if status != 200:
+            raise AssertionError("POST /webhooks/%d/test: %s %r" % (hook["id"], status, body))
+        r = cls.server.run_cli("worker", "--run", "webhooks")
+        if r.returncode != 0:
+            raise AssertionError("servio worker --run webhooks failed:\n%s" % r.stderr)
 
     @classmethod
     def send_a_quote(cls):

@@ -10,6 +10,7 @@ import "./styles/pages.css";
 import "./styles/sales.css";
 import "./styles/billing.css";
 import "./styles/attachments.css";
+import "./styles/webhooks.css";
 
 render(<App />, document.getElementById("app")!);
 

@@ -1052,6 +1052,11 @@ if (existsSync(new URL("./attachments.mjs", import.meta.url))) {
   const { attachmentsTests } = await import("./attachments.mjs");
   tests.push(...attachmentsTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
+// Settings → Webhooks (tests/webhooks.mjs): made, signed, logged, switched off by a 410, replayed, rotated.
+if (existsSync(new URL("./webhooks.mjs", import.meta.url))) {
+  const { webhookTests } = await import("./webhooks.mjs");
+  tests.push(...webhookTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
 
 let result = { passed: 0, failed: 0 };
 try {

@@ -1297,6 +1297,94 @@ export interface MailTemplate extends Rec {
 }
 
 /**
+ * Endpoints that receive the events (Standard Webhooks: signed, retried with
+ * backoff for about a day, disabled by 410 Gone). Admins only.
+ */
+export interface Webhook extends Rec {
+  /**
+   * Where the events are POSTed: an http:// or https:// URL without a user name
+   * or password. Any host the server can reach, the firm's intranet included
+   * (see docs/WEBHOOKS.md on who may point it where). Redirects are not
+   * followed.
+   */
+  url: string;
+  /**
+   * The events sent: "*" for all, an event type ("ticket.updated"), or a family
+   * ("ticket.*", which includes ticket.note.*). At least one.
+   */
+  events: string[];
+  /** What the endpoint is for. */
+  description: string | null;
+  /**
+   * Whether events are sent to it. The server sets it false when the endpoint
+   * answers 410 Gone; setting it true again clears disabled_reason.
+   */
+  active: boolean;
+  /** Why the server disabled it, or null. */
+  disabled_reason: string | null;
+  /**
+   * The signing secret (Standard Webhooks: "whsec_" and base64): whole only in
+   * the reply of the create and of rotate-secret, else masked ("whsec_AbCd…").
+   */
+  secret: string | null;
+  /**
+   * Until when the secret replaced by the last rotation still signs beside the
+   * new one (each request then carries two signatures), or null.
+   */
+  previous_secret_expires_at: string | null;
+}
+
+/**
+ * pending (not sent yet, or to be retried at next_attempt_at), delivered (a
+ * 2xx), failed (410 Gone, or no 2xx after the last retry).
+ */
+export const WebhookDeliveryStatusValues = ["pending", "delivered", "failed"] as const;
+export type WebhookDeliveryStatus = (typeof WebhookDeliveryStatusValues)[number];
+
+/**
+ * The log of a webhook's messages, newest first: each event sent, test and
+ * replay, with its attempts and the endpoint's last answer.
+ */
+export interface WebhookDelivery {
+  id: number;
+  /** The webhook it goes to. */
+  webhook_id: number;
+  /** The event it carries (GET /api/v1/events/{id}); null for a test. */
+  event_id: number | null;
+  /** The delivery this one sends again, or null. */
+  replay_of_id: number | null;
+  /** The webhook-id header: the same on every attempt and replay. */
+  msg_id: string | null;
+  /** The event type (webhook.test for a test). */
+  type: string | null;
+  /**
+   * pending (not sent yet, or to be retried at next_attempt_at), delivered (a
+   * 2xx), failed (410 Gone, or no 2xx after the last retry).
+   */
+  status: WebhookDeliveryStatus | null;
+  /** Requests made so far. */
+  attempts: number | null;
+  /** The HTTP status of the last attempt, or null (none yet, or no answer). */
+  last_status: number | null;
+  /** What went wrong on the last attempt, or null. */
+  last_error: string | null;
+  /** The start of the last response's body (1 KiB at most). */
+  response_excerpt: string | null;
+  /** When it is (next) sent, while pending. */
+  next_attempt_at: string | null;
+  /** When it was last sent. */
+  last_attempt_at: string | null;
+  /** When the endpoint took it (a 2xx). */
+  delivered_at: string | null;
+  /** The body sent: {type, timestamp, data}. */
+  payload: unknown;
+  /** When it was queued. */
+  created_at: string | null;
+  /** When it last changed. */
+  updated_at: string | null;
+}
+
+/**
  * `open` while its ticket is open: repeats append to it; `closed` once the
  * ticket was resolved, closed or cancelled: the next firing opens a new one.
  */

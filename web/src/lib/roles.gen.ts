@@ -184,6 +184,14 @@ export const routeRoles = {
   "GET /api/v1/mail-templates": ["admin", "manager"],
   "GET /api/v1/mail-templates/:id": ["admin", "manager"],
   "PATCH /api/v1/mail-templates/:id": ["admin"],
+  "GET /api/v1/webhooks": ["admin"],
+  "POST /api/v1/webhooks": ["admin"],
+  "GET /api/v1/webhooks/:id": ["admin"],
+  "PATCH /api/v1/webhooks/:id": ["admin"],
+  "DELETE /api/v1/webhooks/:id": ["admin"],
+  "POST /api/v1/webhooks/:id/restore": ["admin"],
+  "GET /api/v1/webhooks/:id/deliveries": ["admin"],
+  "GET /api/v1/webhooks/:id/deliveries/:item": ["admin"],
   "GET /api/v1/tickets/:id/candidates": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/tickets/:id/sla": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/users/:id/calendar-feed": ["admin", "manager", "technician", "sales", "billing"],
@@ -215,6 +223,7 @@ export const routeRoles = {
   "POST /api/v1/tickets/:id/attachments": ["admin", "manager", "technician", "sales"],
   "GET /api/v1/tickets/:id/attachments": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/attachments/:id/content": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/webhooks/:id/deliveries/:item/replay": ["admin"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -233,6 +242,8 @@ export const routeRoles = {
   "POST /api/v1/inbound-messages/:id/assign": ["admin", "manager"],
   "POST /api/v1/inbound-messages/:id/discard": ["admin", "manager"],
   "POST /api/v1/outbound-messages/:id/retry": ["admin", "manager"],
+  "POST /api/v1/webhooks/:id/rotate-secret": ["admin"],
+  "POST /api/v1/webhooks/:id/test": ["admin"],
 } as const satisfies Record<string, readonly RouteRole[]>;
 
 export type Route = keyof typeof routeRoles;
@@ -376,6 +387,14 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   MailTemplate: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  Webhook: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  WebhookDelivery: {
     hiddenFrom: {},
     readOnlyFor: {},
   },

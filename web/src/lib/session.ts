@@ -73,6 +73,7 @@ const caps = {
   "tokens.own": rolesOf("POST /api/v1/tokens"),
   /* everyone's tokens: reading another user's token is the admins' */
   "tokens.all": rolesOf("GET /api/v1/tokens/:id"),
+  "webhooks.manage": rolesOf("POST /api/v1/webhooks"),
   /* getting paid */
   "contracts.edit": rolesOf("PATCH /api/v1/contracts/:id"),
   "contracts.create": rolesOf("POST /api/v1/contracts"),

@@ -3,7 +3,8 @@
  * certifications per user, calendars and holidays, SLA policies, work
  * types, checklist templates, recurring tickets (settings/Recurring.tsx),
  * the audit log (settings/Audit.tsx) and, for admins, everyone's API
- * tokens (Tokens.tsx; each user manages their own from the account menu).
+ * tokens (Tokens.tsx; each user manages their own from the account menu)
+ * and the webhooks (settings/Webhooks.tsx).
  * What a role may change follows the route table: only admins edit users;
  * managers edit the rest.
  */
@@ -19,6 +20,7 @@ import { KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "
 import { UserRoleValues, type Calendar, type Certification, type ChecklistTemplate, type SlaPolicy, type TicketKind, type User, type WorkType } from "../lib/types";
 import { AuditSection } from "./settings/Audit";
 import { RecurringSection } from "./settings/Recurring";
+import { WebhooksSection } from "./settings/Webhooks";
 import { AllTokensSection } from "./Tokens";
 
 const SECTIONS: { id: string; label: string; show?: Capability }[] = [
@@ -30,6 +32,7 @@ const SECTIONS: { id: string; label: string; show?: Capability }[] = [
   { id: "recurring", label: "Recurring tickets" },
   { id: "audit", label: "Audit log", show: "audit.view" },
   { id: "api-tokens", label: "API tokens", show: "tokens.all" },
+  { id: "webhooks", label: "Webhooks", show: "webhooks.manage" },
 ];
 
 export function SettingsPage({ section, user }: { section: string; user: Me }) {
@@ -60,6 +63,7 @@ export function SettingsPage({ section, user }: { section: string; user: Me }) {
           {current.id === "recurring" && <RecurringSection />}
           {current.id === "audit" && <AuditSection />}
           {current.id === "api-tokens" && <AllTokensSection me={user} />}
+          {current.id === "webhooks" && <WebhooksSection />}
         </div>
       </div>
     </div>
