@@ -3,12 +3,15 @@
  * messages and the templates are resource routes (resources.c), triage's
  * assign and discard and a message's retry come from the action tables.
  *
+ *   GET  /api/v1/inbound-messages/:id/raw         the message as it came (message/rfc822)
  *   GET  /api/v1/outbound-messages/:id/attempts   each try to hand it to the SMTP server
  *   POST /api/v1/settings/mail-test {to}          send a test message now, and say how it went
  */
 #include "api.h"
 
 #include "auth/auth.h"
+#include "core/blob.h"
+#include "core/buf.h"
 #include "db/db.h"
 #include "mail/mail.h"
 #include "resource/resource.h"
@@ -39,6 +42,39 @@ static int attempts_h(struct http_req *req)
 	if (rc != RC_DONE)
 		return -1;
 	return http_reply_json(req, 200, http_json(req, json_pack("{s:O}", "data", data)));
+}
+
+static int raw_h(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	if (!api_no_query_or_reply(req) || !api_ctx_or_reply(req, &ctx))
+		return 0;
+	int64_t id = api_parse_id(http_param(req, "id"));
+	json_t *msg;
+	int rc = id > 0 ? resource_get(&ctx, &inbound_message_resource, id, &msg) : RC_NOT_FOUND;
+	if (rc != RC_OK)
+		return api_reply_result(req, rc, NULL, NULL, 200, "inbound message", id);
+	const char *hash = json_string_value(json_object_get(msg, "raw_sha256"));
+	struct buf raw;
+	buf_init(&raw, MAIL_MAX_BYTES);
+	rc = hash ? blob_read(hash, &raw) : RC_NOT_FOUND;
+	if (rc == RC_NOT_FOUND) {
+		buf_release(&raw);
+		return http_reply_problem(req, 404, "not-found", NULL,
+					  "inbound message %lld was not kept as it came (%s)",
+					  (long long)id, hash ? "its file is missing" : "it was too large or empty");
+	}
+	if (rc != RC_OK) {
+		buf_release(&raw);
+		return -1;
+	}
+	http_set_header(req, "Content-Disposition",
+			arena_printf(&req->arena, "attachment; filename=\"inbound-%lld.eml\"",
+				     (long long)id));
+	http_set_header(req, "X-Content-Type-Options", "nosniff");
+	rc = http_reply_text(req, 200, "message/rfc822", raw.data ? raw.data : "", raw.len);
+	buf_release(&raw);
+	return rc;
 }
 
 static int mail_test_h(struct http_req *req)
@@ -72,6 +108,8 @@ static int mail_test_h(struct http_req *req)
 }
 
 static const struct http_route routes[] = {
+	{ "GET", "/api/v1/inbound-messages/:id/raw", raw_h, ROLE_ADMIN | ROLE_MANAGER, 0,
+	  &inbound_message_resource },
 	{ "GET", "/api/v1/outbound-messages/:id/attempts", attempts_h, ROLE_STAFF, 0,
 	  &outbound_message_resource },
 	{ "POST", "/api/v1/settings/mail-test", mail_test_h, ROLE_ADMIN, 0, NULL },

@@ -25,12 +25,14 @@
 #include "auth/auth.h"
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "core/blob.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
 #include "resource/audit.h"
+#include "service/attachments.h"
 #include "service/service.h"
 
 #include <stdio.h>
@@ -78,6 +80,9 @@ static const struct field inbound_fields[] = {
 	{ .name = "triage", .type = FT_ENUM, .flags = F_READ_ONLY | F_FILTER,
 	  .enum_values = triage_states,
 	  .doc = "For held messages: `open` until staff `assign` or `discard` it." },
+	{ .name = "raw_sha256", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 64,
+	  .doc = "The message as received is kept under this hash: "
+		 "`GET /inbound-messages/{id}/raw`." },
 	{ .name = "handled_by_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &user_resource },
 	{ .name = "handled_at", .type = FT_TIME, .flags = F_READ_ONLY },
 	FIELD_END
@@ -184,6 +189,7 @@ static int belongs(struct db *db, const char *address, int64_t company, int64_t 
 
 struct take {
 	struct arena *a;
+	const char *raw_sha256;		/* where the message as received is kept, or NULL */
 	const struct mail_msg *m;	/* NULL when it could not be parsed */
 	const char *invalid;		/* why it is no message, when so */
 	size_t size;
@@ -306,6 +312,42 @@ static const char *errors_text(struct take *t, const json_t *errors)
 			    str(e, "message") ? str(e, "message") : "");
 }
 
+/*
+ * The message's files on the ticket (and note) it made: each kept that the
+ * attachment rules allow; the others named in the reason, never a reason
+ * to lose the message. Appends to *reason (arena).
+ */
+static int keep_files(struct resource_ctx *ctx, const struct mail_msg *m, int64_t ticket,
+		      int64_t note, int64_t contact, const char **reason)
+{
+	if (!m || m->nattachments == 0)
+		return RC_OK;
+	struct resource_ctx c = *ctx;
+	c.parent_id = 0;
+	size_t kept = 0;
+	const char *refused = "";
+	for (size_t i = 0; i < m->nattachments; i++) {
+		const struct mail_attachment *f = &m->attachments[i];
+		const char *name = f->filename ? f->filename : "attachment";
+		int64_t id;
+		json_t *errors = NULL;
+		int rc = attachment_store(&c, ticket, note, contact, name, f->content_type, f->data,
+					  f->len, &id, &errors);
+		if (rc == RC_OK) {
+			kept++;
+			continue;
+		}
+		if (rc != RC_INVALID)
+			return rc;
+		const json_t *e = json_array_get(errors, 0);
+		refused = arena_printf(ctx->arena, "%s%s%s (%s)", refused, *refused ? ", " : "",
+				       name, e && str(e, "message") ? str(e, "message") : "refused");
+	}
+	*reason = arena_printf(ctx->arena, "%s; %zu file%s kept%s%s", *reason, kept,
+			       kept == 1 ? "" : "s", *refused ? "; refused: " : "", refused);
+	return RC_OK;
+}
+
 /* The ticket a reply goes to: one merged away goes to the one it was merged into. */
 static int follow_merges(struct take *t, int64_t id, json_t **ticket)
 {
@@ -354,8 +396,11 @@ static int take_reply(struct take *t, int64_t id, const char *how)
 		if (rc != RC_OK)
 			return rc;
 		set_id(t->row, "ticket_id", made);
-		set_outcome(t, "ticket", arena_printf(t->a, "%s, which is %s: a follow-up ticket "
-					 "was opened", how, status));
+		const char *reason = arena_printf(t->a, "%s, which is %s: a follow-up ticket was "
+						  "opened", how, status);
+		if ((rc = keep_files(&t->ctx, t->m, made, 0, contact, &reason)) != RC_OK)
+			return rc;
+		set_outcome(t, "ticket", reason);
 		return RC_OK;
 	}
 	int64_t note;
@@ -370,11 +415,14 @@ static int take_reply(struct take *t, int64_t id, const char *how)
 		return rc;
 	set_id(t->row, "ticket_id", num(ticket, "id"));
 	set_id(t->row, "note_id", note);
-	set_outcome(t, "reply", arena_printf(t->a, "%s%s%s", how,
-					     id != num(ticket, "id")
-						     ? arena_printf(t->a, " (merged into %s)", number)
-						     : "",
-					     reopened ? "; it was resolved and is reopened" : ""));
+	const char *reason = arena_printf(t->a, "%s%s%s", how,
+					  id != num(ticket, "id")
+						  ? arena_printf(t->a, " (merged into %s)", number)
+						  : "",
+					  reopened ? "; it was resolved and is reopened" : "");
+	if ((rc = keep_files(&t->ctx, t->m, num(ticket, "id"), note, contact, &reason)) != RC_OK)
+		return rc;
+	set_outcome(t, "reply", reason);
 	return RC_OK;
 }
 
@@ -451,7 +499,10 @@ static int take_new(struct take *t)
 	if (rc != RC_OK)
 		return rc;
 	set_id(t->row, "ticket_id", ticket);
-	set_outcome(t, "ticket", arena_printf(t->a, "a new conversation; %s", how));
+	const char *reason = arena_printf(t->a, "a new conversation; %s", how);
+	if ((rc = keep_files(&t->ctx, t->m, ticket, 0, contact, &reason)) != RC_OK)
+		return rc;
+	set_outcome(t, "ticket", reason);
 	return RC_OK;
 }
 
@@ -674,6 +725,8 @@ static int take_txn(struct db *db, void *arg)
 	json_object_set_new(row, "received_at", json_string(received));
 	json_object_set_new(row, "via", json_string(t->via));
 	json_object_set_new(row, "size", json_integer((json_int_t)t->size));
+	if (t->raw_sha256)
+		json_object_set_new(row, "raw_sha256", json_string(t->raw_sha256));
 	if (m) {
 		if (m->message_id)
 			json_object_set_new(row, "message_id",
@@ -741,6 +794,13 @@ int mail_take(struct db *db, struct arena *a, const char *raw, size_t len, const
 			t.invalid = arena_printf(a, "%s", why);
 		else
 			return rc;
+	}
+	/* the message as it came, first: whatever it becomes, the original is kept */
+	char hash[65];
+	if (raw && len > 0 && len <= MAIL_MAX_BYTES) {
+		if (blob_put(raw, len, hash) != RC_OK)
+			return RC_ERROR;
+		t.raw_sha256 = hash;
 	}
 	int rc = db_txn(db, take_txn, &t);
 	if (rc != RC_OK)
@@ -826,8 +886,8 @@ static int assign(struct resource_ctx *ctx, const json_t *cur, json_t *rec, cons
 			return rc;
 		contact = num(made, "id");
 	}
+	int64_t note = 0;
 	if (tk) {
-		int64_t note;
 		bool reopened;
 		rc = add_reply(&t, tk, contact, &note, &reopened, &errs);
 		if (rc == RC_OK)
@@ -841,6 +901,23 @@ static int assign(struct resource_ctx *ctx, const json_t *cur, json_t *rec, cons
 	}
 	if (rc != RC_OK)
 		return rc;
+	/* its files, from the message as it came */
+	const char *raw_hash = str(cur, "raw_sha256");
+	if (raw_hash && num(cur, "attachments") > 0) {
+		struct buf raw;
+		buf_init(&raw, MAIL_MAX_BYTES);
+		struct mail_msg full;
+		const char *why, *reason = "";
+		rc = blob_read(raw_hash, &raw);
+		if (rc == RC_OK && mail_parse(ctx->arena, raw.data ? raw.data : "", raw.len, &full,
+					      &why) == RC_OK)
+			rc = keep_files(&t.ctx, &full, ticket, note, contact, &reason);
+		else if (rc == RC_NOT_FOUND)
+			rc = RC_OK;	/* the original is gone (a copy without files): text only */
+		buf_release(&raw);
+		if (rc != RC_OK)
+			return rc;
+	}
 	char at[TIME_RFC3339_LEN];
 	time_format(ctx->now, at);
 	set_id(rec, "ticket_id", ticket);

@@ -373,7 +373,8 @@ static const char *bare_id(struct arena *a, const char *id)
 	size_t n = strlen(s);
 	if (n && s[n - 1] == '>')
 		s[n - 1] = '\0';
-	if (!*s || strlen(s) > 500)
+	/* a msg-id is id-left@id-right: no brackets, blanks or controls inside */
+	if (!*s || strlen(s) > 500 || strpbrk(s, "<> \t\n\"(),;:\\[]"))
 		return NULL;
 	return s;
 }

@@ -16,6 +16,7 @@ and PostgreSQL:
     test message from the settings; and the bad input a real client sends.
 """
 
+import base64
 import re
 import subprocess
 import tempfile
@@ -321,6 +322,43 @@ class MailCase(ServerTestCase):
                                    ctype="text/plain"))
         self.assertEqual(self.get("tickets/%d" % got["ticket_id"])["description"],
                          "Smart \u201cquotes\u201d here")
+
+    def test_files_are_kept_and_the_original_too(self):
+        co = self.company()
+        addr = unique("att") + "@client.example"
+        self.contact(co, addr)
+        png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
+        raw = ("From: %s\r\nTo: support@firm.example\r\nSubject: Screenshot\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"Z\"\r\n\r\n"
+               "--Z\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the screen.\r\n"
+               "--Z\r\nContent-Type: image/png\r\nContent-Disposition: attachment; "
+               "filename=\"screen.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+               "--Z\r\nContent-Type: application/x-msdownload\r\nContent-Disposition: attachment; "
+               "filename=\"fix.exe\"\r\n\r\nMZ\r\n--Z--\r\n") % (addr, png)
+        got = self.mail_in(raw.encode())
+        self.assertEqual(got["outcome"], "ticket")
+        self.assertEqual(got["attachments"], 2)
+        self.assertIn("1 file kept", got["reason"])
+        self.assertIn("refused: fix.exe", got["reason"])
+        files = self.get("tickets/%d/attachments" % got["ticket_id"])["data"]
+        self.assertEqual([f["filename"] for f in files], ["screen.png"])
+        self.assertEqual(files[0]["content_type"], "image/png")
+        # the original, byte for byte
+        status, headers, body = self.admin.request("GET", "/api/v1/inbound-messages/%d/raw"
+                                                   % got["id"])
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "message/rfc822")
+        self.assertIn("attachment", headers["content-disposition"])
+        self.assertEqual(headers["x-content-type-options"], "nosniff")
+        self.assertEqual(body if isinstance(body, bytes) else body.encode(), raw.encode())
+        self.assertProblem(self.tech.get("/api/v1/inbound-messages/%d/raw" % got["id"]), 403)
+        # a held message's files reach the ticket it is assigned to
+        held = self.mail_in(raw.replace(addr, "stranger@nowhere.example").encode())
+        self.assertEqual(held["outcome"], "triage")
+        r = self.assertStatus(self.admin.post("/api/v1/inbound-messages/%d/assign" % held["id"],
+                                              {"company_id": co["id"]}), 200)
+        files = self.get("tickets/%d/attachments" % r["ticket_id"])["data"]
+        self.assertEqual([f["filename"] for f in files], ["screen.png"])
 
     # mail in: what never opens a ticket
 

@@ -1217,6 +1217,8 @@ export interface InboundMessage extends Rec {
   company_id: number | null;
   /** For held messages: `open` until staff `assign` or `discard` it. */
   triage: InboundMessageTriage | null;
+  /** The message as received is kept under this hash: `GET /inbound-messages/{id}/raw`. */
+  raw_sha256: string | null;
   handled_by_id: number | null;
   handled_at: string | null;
 }

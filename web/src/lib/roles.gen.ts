@@ -215,6 +215,7 @@ export const routeRoles = {
   "GET /api/v1/reports/revenue-by-kind": ["admin", "manager", "billing"],
   "GET /api/v1/reports/ar-ageing": ["admin", "manager", "billing"],
   "GET /api/v1/exports/invoices": ["admin", "manager", "billing"],
+  "GET /api/v1/inbound-messages/:id/raw": ["admin", "manager"],
   "GET /api/v1/outbound-messages/:id/attempts": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/settings/mail-test": ["admin"],
   "GET /api/v1/alerts": ["admin", "manager", "technician", "sales", "billing"],
