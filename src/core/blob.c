@@ -16,12 +16,28 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* A path into out (n bytes); -1 (logged) when it does not fit. */
+__attribute__((format(printf, 3, 4)))
+static int path_printf(char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(out, n, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= n) {
+		log_error("a path is too long for the attachment store (%d bytes)", k);
+		return -1;
+	}
+	return 0;
+}
 
 static char root[PATH_MAX];
 
@@ -106,18 +122,21 @@ int blob_put(const void *data, size_t len, char sha256_hex[65])
 	blob_hash(data, len, hex);
 	if (blob_path_in(root, hex, path, sizeof(path)) < 0)
 		return RC_ERROR;
-	snprintf(dir, sizeof(dir), "%s/%.2s", root, hex);
+	if (path_printf(dir, sizeof(dir), "%s/%.2s", root, hex) < 0)
+		return RC_ERROR;
 	struct stat st;
 	if (stat(path, &st) == 0) {
 		memcpy(sha256_hex, hex, 65);	/* the same bytes are there: nothing to write */
 		return RC_OK;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/tmp", root);
+	if (path_printf(tmp, sizeof(tmp), "%s/tmp", root) < 0)
+		return RC_ERROR;
 	if (make_dir(root) < 0 || make_dir(tmp) < 0 || make_dir(dir) < 0) {
 		log_error("cannot create the attachment directory \"%s\": %s", dir, strerror(errno));
 		return RC_ERROR;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/tmp/%.16s.XXXXXX", root, hex);
+	if (path_printf(tmp, sizeof(tmp), "%s/tmp/%.16s.XXXXXX", root, hex) < 0)
+		return RC_ERROR;
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
 		log_error("cannot create a file in \"%s/tmp\": %s", root, strerror(errno));
@@ -270,8 +289,11 @@ int blob_copy_all(const char *dest, uint64_t *files, uint64_t *bytes, char *err,
 		if (!hex_name(d->d_name, 2))
 			continue;	/* ".", "..", tmp */
 		char from_dir[PATH_MAX], to_dir[PATH_MAX];
-		snprintf(from_dir, sizeof(from_dir), "%s/%s", root, d->d_name);
-		snprintf(to_dir, sizeof(to_dir), "%s/%s", dest, d->d_name);
+		if (path_printf(from_dir, sizeof(from_dir), "%s/%s", root, d->d_name) < 0 ||
+		    path_printf(to_dir, sizeof(to_dir), "%s/%s", dest, d->d_name) < 0) {
+			rc = fail_with(err, errlen, "a path under \"%s\" is too long", dest);
+			break;
+		}
 		DIR *sub = opendir(from_dir);
 		if (!sub || make_dir(to_dir) < 0) {
 			rc = fail_with(err, errlen, "cannot copy \"%s\": %s", from_dir,
@@ -285,9 +307,10 @@ int blob_copy_all(const char *dest, uint64_t *files, uint64_t *bytes, char *err,
 			if (!hex_name(f->d_name, 62))
 				continue;
 			char from[PATH_MAX], to[PATH_MAX];
-			snprintf(from, sizeof(from), "%s/%s", from_dir, f->d_name);
-			snprintf(to, sizeof(to), "%s/%s", to_dir, f->d_name);
-			if (copy_file(from, to, bytes) < 0)
+			if (path_printf(from, sizeof(from), "%s/%s", from_dir, f->d_name) < 0 ||
+			    path_printf(to, sizeof(to), "%s/%s", to_dir, f->d_name) < 0)
+				rc = fail_with(err, errlen, "a path under \"%s\" is too long", dest);
+			else if (copy_file(from, to, bytes) < 0)
 				rc = fail_with(err, errlen, "cannot copy \"%s\" to \"%s\": %s", from,
 					       to, strerror(errno));
 			else

@@ -584,14 +584,14 @@ static int attach_document(struct resource_ctx *ctx, const json_t *msg, GMimeMul
 {
 	const struct resource *res = num(msg, "quote_id") ? &quote_resource : &invoice_resource;
 	int64_t id = num(msg, "quote_id") ? num(msg, "quote_id") : num(msg, "invoice_id");
-	document_renderer render = res == &quote_resource ? quote_pdf_render : invoice_pdf_render;
+	document_renderer renderer = res == &quote_resource ? quote_pdf_render : invoice_pdf_render;
 	json_t *doc;
 	if (resource_get(ctx, res, id, &doc) != RC_OK) {
 		snprintf(err, errlen, "cannot read the %s to attach", res->singular);
 		return -1;
 	}
 	struct buf pdf;
-	if (document_pdf(ctx, doc, render, &pdf, err, errlen) < 0)
+	if (document_pdf(ctx, doc, renderer, &pdf, err, errlen) < 0)
 		return -1;
 	GMimePart *part = g_mime_part_new_with_type("application", "pdf");
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(pdf.data, pdf.len);
