@@ -204,7 +204,14 @@ function ServersForm({ settings, onSaved, onStale }: { settings: MailSettings; o
 
         <div class="form-actions">
           {dirty && (
-            <Button onClick={() => f.setAll(before)} disabled={f.busy}>
+            <Button
+              onClick={() => {
+                f.setAll(before);
+                f.setErrors({});
+                f.setFormError(null);
+              }}
+              disabled={f.busy}
+            >
               Undo changes
             </Button>
           )}
