@@ -97,7 +97,7 @@ function BouncedAlert({ contact }: { contact: Contact }) {
   return (
     <Alert tone="warning" title="Mail to this address bounced">
       On {date(contact.email_bounced_at)} the receiving server refused mail to {contact.email}
-      {contact.email_bounce_reason ? <>: <span class="mono small">{contact.email_bounce_reason}</span></> : "."} Nothing more is sent to it until the address changes.
+      {contact.email_bounce_reason ? <>: <span class="mono small">{contact.email_bounce_reason}</span>.</> : "."} Nothing more is sent to it until the address changes.
     </Alert>
   );
 }

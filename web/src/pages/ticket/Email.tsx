@@ -62,7 +62,7 @@ export function EmailPanel({ ticket }: { ticket: Ticket }) {
       {contact?.email_bounced_at && (
         <Alert tone="warning" title={`Mail to ${contact.email} bounced`}>
           Since {dateTime(contact.email_bounced_at)} nothing is sent to {contact.first_name} {contact.last_name}
-          {contact.email_bounce_reason ? <>: <span class="mono small">{contact.email_bounce_reason}</span></> : "."} Correct the address on the client's page to send again.
+          {contact.email_bounce_reason ? <>: <span class="mono small">{contact.email_bounce_reason}</span>.</> : "."} Correct the address on the client's page to send again.
         </Alert>
       )}
       {thread.error ? (
@@ -97,7 +97,7 @@ export function EmailPanel({ ticket }: { ticket: Ticket }) {
 function InItem({ m }: { m: InboundMessage }) {
   const who = m.from_name || m.from_address || "The client";
   return (
-    <li class="note note-client mail-in" aria-label={`Received from ${sender(m)}`}>
+    <li class={`note note-client mail-in mail-in-${m.outcome}`} aria-label={`Received from ${sender(m)}`}>
       <div class="note-avatar">
         <Avatar name={who} size="sm" />
       </div>
