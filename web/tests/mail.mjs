@@ -19,7 +19,7 @@
  *     event does not know beside the field, and saves a good one;
  *   - a technician sees the sent mail of a service order (the inbound log
  *     is not theirs: no error, the client's words as recorded) and no
- *     Mail area; the company form has the e-mail domain; phone layouts.
+ *     Mail area; the company form has the mail domain; phone layouts.
  *
  * Screenshots: mail-triage, mail-assign, mail-inbound, mail-outbound,
  * ticket-email, mail-attempts, settings-mail, mail-template-error,
@@ -394,13 +394,13 @@ export function mailTests(ctx) {
       },
     },
     {
-      name: "mail: the company form has the e-mail domain; a bounced contact is called out",
+      name: "mail: the company form has the mail domain; a bounced contact is called out",
       fn: async () => {
         const page = fx.page;
         await page.goto(server.url + `/clients/${fx.globex.id}`);
         await page.getByRole("button", { name: "Edit", exact: true }).click();
         const dialog = page.getByRole("dialog", { name: /^Edit Globex/ });
-        await dialog.getByLabel("E-mail domain").fill("globex.example");
+        await dialog.getByLabel("Mail domain").fill("globex.example");
         await dialog.getByText("opens service orders for this company").waitFor();
         await dialog.getByRole("button", { name: "Save" }).click();
         await dialog.waitFor({ state: "detached" });

@@ -35,7 +35,7 @@ export const COMPANY_FIELDS: FieldSpec[] = [
   { name: "lead_source", label: "Lead source", placeholder: "Referral, website, trade show…" },
   { name: "phone", label: "Phone", type: "tel" },
   { name: "email", label: "E-mail", type: "email" },
-  { name: "email_domain", label: "E-mail domain", placeholder: "example.com", hint: "Mail from anyone at this domain opens service orders for this company, even from people not yet contacts. Leave empty for shared domains (gmail.com…)." },
+  { name: "email_domain", label: "Mail domain", placeholder: "example.com", hint: "Mail from anyone at this domain opens service orders for this company, even from people not yet contacts. Leave empty for shared domains (gmail.com…)." },
   { name: "website", label: "Website", type: "url", placeholder: "https://", span: true },
   { name: "notes", label: "Notes", type: "textarea" },
 ];
@@ -428,7 +428,7 @@ export function CompanyPage({ id }: { id: number }) {
                 ["Kind", label(c.kind)],
                 ["Phone", c.phone],
                 ["E-mail", c.email],
-                ["E-mail domain", c.email_domain],
+                ["Mail domain", c.email_domain],
                 ["Website", c.website],
                 ["Lead source", c.lead_source],
                 ["Client since", date(c.created_at)],
