@@ -496,7 +496,7 @@ export function OutboundTable({ rows, onOpen, onRetry, showTicket }: { rows: Out
             <td class="col-actions">
               <div class="mail-actions">
                 <button type="button" class="link-btn" onClick={() => onOpen(m)} aria-label={`Delivery log of “${m.subject ?? ""}” to ${m.to_address}`}>
-                  {m.attempts ?? 0} {m.attempts === 1 ? "try" : "tries"}
+                  Log · {m.attempts ?? 0} {m.attempts === 1 ? "try" : "tries"}
                 </button>
                 {onRetry && canRetry(m) && (
                   <button type="button" class="link-btn" disabled={busy === m.id} onClick={() => retry(m)} aria-label={`Send “${m.subject ?? ""}” to ${m.to_address} again`}>
