@@ -14,6 +14,7 @@ import { CompanyPage, CompaniesPage } from "./pages/Clients";
 import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
 import { PublicQuote } from "./pages/PublicQuote";
+import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
 import { AccountTokensPage } from "./pages/Tokens";
@@ -45,6 +46,8 @@ function Routes({ user }: { user: Me }) {
   if (path === "/dispatch") return <DispatchPage user={user} />;
   if (path === "/settings" && can("settings.view", user.role)) return <SettingsPage section="users" user={user} />;
   if ((m = match("/settings/:section", path)) && can("settings.view", user.role)) return <SettingsPage section={m.section} user={user} />;
+  if (path === "/mail" && can("mail.inbound", user.role)) return <MailPage section="triage" user={user} />;
+  if ((m = match("/mail/:section", path)) && can("mail.inbound", user.role)) return <MailPage section={m.section} user={user} />;
   if (path === "/account/api-tokens") return <AccountTokensPage user={user} />;
   if (path === "/pipeline") return <PipelinePage user={user} />;
   if (path === "/activities") return <ActivitiesPage user={user} />;

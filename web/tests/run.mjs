@@ -1058,6 +1058,12 @@ if (existsSync(new URL("./webhooks.mjs", import.meta.url))) {
   tests.push(...webhookTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// E-mail (tests/mail.mjs): triage, the received and sent logs, a ticket's thread, Settings → Mail, templates.
+if (existsSync(new URL("./mail.mjs", import.meta.url))) {
+  const { mailTests } = await import("./mail.mjs");
+  tests.push(...mailTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();

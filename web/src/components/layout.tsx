@@ -35,6 +35,7 @@ function Icon({ name }: { name: string }) {
     ageing: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 7v5l3 3",
     chart: "M4 20h16M6 16v-5M11 16V6M16 16v-8",
     timesheet: "M4 5h16v15H4zM4 9h16M9 13h6M9 16h4M8 3v4M16 3v4",
+    mail: "M3 6h18v12H3zM3 7l9 6 9-6",
     settings: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v3M12 19v3M2 12h3M19 12h3M5 5l2 2M17 17l2 2M5 19l2-2M17 7l2-2",
   };
   return (
@@ -66,6 +67,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
     { href: "/billing/ageing", label: "AR ageing", icon: "ageing", group: "Billing", show: can("reports.ageing", user.role), match: (p) => p.startsWith("/billing/ageing") },
     { href: "/billing/reports", label: "Billing reports", icon: "chart", group: "Billing", show: canBillingReports(user.role), match: (p) => p.startsWith("/billing/reports") },
     { href: "/timesheets", label: "Timesheets", icon: "timesheet", group: "Billing", show: can("time.approve", user.role), match: (p) => p.startsWith("/timesheets") },
+    { href: "/mail", label: "Mail", icon: "mail", show: can("mail.inbound", user.role), match: (p) => p.startsWith("/mail") },
     { href: "/settings", label: "Settings", icon: "settings", show: can("settings.view", user.role), match: (p) => p.startsWith("/settings") },
   ];
 

@@ -95,6 +95,15 @@ const caps = {
   "reports.ageing": rolesOf("GET /api/v1/reports/ar-ageing"),
   "time.approve": rolesOf("POST /api/v1/time-entries/approve-week"),
   "time.unapprove": rolesOf("POST /api/v1/time-entries/:id/unapprove"),
+  /* e-mail: the inbound log and triage, the outbound log, templates, the servers */
+  "mail.inbound": rolesOf("GET /api/v1/inbound-messages"),
+  "mail.triage": rolesOf("POST /api/v1/inbound-messages/:id/assign"),
+  "mail.outbound": rolesOf("GET /api/v1/outbound-messages"),
+  "mail.retry": rolesOf("POST /api/v1/outbound-messages/:id/retry"),
+  "mail.templates": rolesOf("GET /api/v1/mail-templates"),
+  "mail.templates.edit": rolesOf("PATCH /api/v1/mail-templates/:id"),
+  "mail.settings": rolesOf("PATCH /api/v1/settings"),
+  "mail.test": rolesOf("POST /api/v1/settings/mail-test"),
 } satisfies Record<string, Role[]>;
 
 export type Capability = keyof typeof caps;

@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
 import { SiteName } from "../components/names";
 import { RecordDialog, type FieldSpec } from "../components/recordform";
-import { Badge, Button, Card, DefList, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TabPanel, Tabs, toast } from "../components/ui";
+import { Alert, Badge, Button, Card, DefList, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TabPanel, Tabs, toast } from "../components/ui";
 import { api, errorMessage, listAll, type ListPage, type Query } from "../lib/api";
 import { date, label, relative } from "../lib/format";
 import { useDebounced, useLoad, useTitle } from "../lib/hooks";
@@ -35,6 +35,7 @@ export const COMPANY_FIELDS: FieldSpec[] = [
   { name: "lead_source", label: "Lead source", placeholder: "Referral, website, trade show…" },
   { name: "phone", label: "Phone", type: "tel" },
   { name: "email", label: "E-mail", type: "email" },
+  { name: "email_domain", label: "Mail domain", placeholder: "example.com", hint: "Mail from anyone at this domain opens service orders for this company, even from people not yet contacts. Leave empty for shared domains (gmail.com…)." },
   { name: "website", label: "Website", type: "url", placeholder: "https://", span: true },
   { name: "notes", label: "Notes", type: "textarea" },
 ];
@@ -77,6 +78,29 @@ function assetFields(sites: Site[]): FieldSpec[] {
 }
 
 /* The companies list ------------------------------------------------------------ */
+
+/** Under a contact's address: mail to it bounced, and why. */
+function BouncedNote({ contact }: { contact: Contact }) {
+  if (!contact.email_bounced_at) return null;
+  return (
+    <div class="bounced-note" title={contact.email_bounce_reason ?? undefined}>
+      <Badge tone="red">Mail bounced</Badge>{" "}
+      <span class="small">
+        {date(contact.email_bounced_at)}
+        {contact.email_bounce_reason ? `: ${contact.email_bounce_reason}` : ""}
+      </span>
+    </div>
+  );
+}
+
+function BouncedAlert({ contact }: { contact: Contact }) {
+  return (
+    <Alert tone="warning" title="Mail to this address bounced">
+      On {date(contact.email_bounced_at)} the receiving server refused mail to {contact.email}
+      {contact.email_bounce_reason ? <>: <span class="mono small">{contact.email_bounce_reason}</span>.</> : "."} Nothing more is sent to it until the address changes.
+    </Alert>
+  );
+}
 
 export function CompaniesPage() {
   useTitle("Clients");
@@ -335,7 +359,12 @@ export function CompanyPage({ id }: { id: number }) {
                     {x.first_name} {x.last_name}
                   </strong>,
                   x.title,
-                  x.email && <a href={`mailto:${x.email}`} data-native>{x.email}</a>,
+                  x.email && (
+                    <>
+                      <a href={`mailto:${x.email}`} data-native>{x.email}</a>
+                      <BouncedNote contact={x} />
+                    </>
+                  ),
                   x.phone ?? x.mobile,
                   x.portal_access ? <Badge tone="green-soft">Portal</Badge> : null,
                 ]}
@@ -399,6 +428,7 @@ export function CompanyPage({ id }: { id: number }) {
                 ["Kind", label(c.kind)],
                 ["Phone", c.phone],
                 ["E-mail", c.email],
+                ["Mail domain", c.email_domain],
                 ["Website", c.website],
                 ["Lead source", c.lead_source],
                 ["Client since", date(c.created_at)],
@@ -421,6 +451,7 @@ export function CompanyPage({ id }: { id: number }) {
                     </strong>
                     {p.title && <span class="muted small"> · {p.title}</span>}
                     <div class="small">{[p.email, p.phone ?? p.mobile].filter(Boolean).join(" · ")}</div>
+                    <BouncedNote contact={p} />
                   </li>
                 ))}
               </ul>
@@ -458,7 +489,9 @@ export function CompanyPage({ id }: { id: number }) {
             setTab("contacts");
             toast(editing.rec ? "Contact saved" : "Contact added");
           }}
-        />
+        >
+          {editing.rec?.email_bounced_at && <BouncedAlert contact={editing.rec} />}
+        </RecordDialog>
       )}
       {editing?.kind === "site" && (
         <RecordDialog<Site>

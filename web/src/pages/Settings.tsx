@@ -4,7 +4,8 @@
  * types, checklist templates, recurring tickets (settings/Recurring.tsx),
  * the audit log (settings/Audit.tsx) and, for admins, everyone's API
  * tokens (Tokens.tsx; each user manages their own from the account menu)
- * and the webhooks (settings/Webhooks.tsx).
+ * and the webhooks (settings/Webhooks.tsx); mail servers and templates
+ * (settings/Mail.tsx).
  * What a role may change follows the route table: only admins edit users;
  * managers edit the rest.
  */
@@ -19,6 +20,7 @@ import { can, type Capability, type Me } from "../lib/session";
 import { KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "../lib/tickets";
 import { UserRoleValues, type Calendar, type Certification, type ChecklistTemplate, type SlaPolicy, type TicketKind, type User, type WorkType } from "../lib/types";
 import { AuditSection } from "./settings/Audit";
+import { MailSettingsSection } from "./settings/Mail";
 import { RecurringSection } from "./settings/Recurring";
 import { WebhooksSection } from "./settings/Webhooks";
 import { AllTokensSection } from "./Tokens";
@@ -33,6 +35,7 @@ const SECTIONS: { id: string; label: string; show?: Capability }[] = [
   { id: "audit", label: "Audit log", show: "audit.view" },
   { id: "api-tokens", label: "API tokens", show: "tokens.all" },
   { id: "webhooks", label: "Webhooks", show: "webhooks.manage" },
+  { id: "mail", label: "Mail", show: "mail.templates" },
 ];
 
 export function SettingsPage({ section, user }: { section: string; user: Me }) {
@@ -64,6 +67,7 @@ export function SettingsPage({ section, user }: { section: string; user: Me }) {
           {current.id === "audit" && <AuditSection />}
           {current.id === "api-tokens" && <AllTokensSection me={user} />}
           {current.id === "webhooks" && <WebhooksSection />}
+          {current.id === "mail" && <MailSettingsSection />}
         </div>
       </div>
     </div>

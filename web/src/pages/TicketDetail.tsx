@@ -1,6 +1,6 @@
 /*
  * TicketDetail.tsx - one service order: its fields, status changes limited
- * to the allowed transitions, notes, attachments, time, parts, checklist, SLA clock with
+ * to the allowed transitions, notes, the e-mail thread, attachments, time, parts, checklist, SLA clock with
  * its explanation, escalation, assignment from ranked candidates, history.
  */
 import { useState } from "preact/hooks";
@@ -19,6 +19,7 @@ import { AttachmentsCard } from "./ticket/Attachments";
 import { ChecklistPanel } from "./ticket/Checklist";
 import { AlertCard } from "./ticket/Alert";
 import { AssignDialog, EditDialog, EscalateDialog, MergeDialog, ResolveDialog } from "./ticket/Dialogs";
+import { EmailPanel } from "./ticket/Email";
 import { HistoryPanel } from "./ticket/History";
 import { NotesPanel } from "./ticket/Notes";
 import { SlaPanel } from "./ticket/Sla";
@@ -216,6 +217,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
               onChange={setTab}
               tabs={[
                 { id: "notes", label: "Notes" },
+                { id: "email", label: "E-mail" },
                 { id: "time", label: "Time" },
                 { id: "parts", label: "Parts" },
                 { id: "history", label: "History" },
@@ -223,6 +225,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
             />
             <TabPanel id={tab} key={ticket.merged_into_id ?? 0}>
               {tab === "notes" && <NotesPanel ticket={ticket} onChange={t.reload} files={files} />}
+              {tab === "email" && <EmailPanel ticket={ticket} />}
               {tab === "time" && <TimePanel ticket={ticket} />}
               {tab === "parts" && <PartsPanel ticket={ticket} />}
               {tab === "history" && <HistoryPanel ticket={ticket} />}
