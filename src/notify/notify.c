@@ -25,9 +25,10 @@ const char *const notify_kinds[] = { "assigned", "client_replied", "sla_warning"
 				     "quote_accepted", "negative_rating", NULL };
 
 static const struct field notification_fields[] = {
-	{ .name = "user_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &user_resource,
+	{ .name = "user_id", .type = FT_REF, .flags = F_READ_ONLY | F_NOT_NULL,
+	  .ref = &user_resource,
 	  .doc = "Whom it is for: always the caller." },
-	{ .name = "kind", .type = FT_ENUM, .flags = F_READ_ONLY | F_FILTER,
+	{ .name = "kind", .type = FT_ENUM, .flags = F_READ_ONLY | F_FILTER | F_NOT_NULL,
 	  .enum_values = notify_kinds,
 	  .doc = "`assigned` (a service order is yours now), `client_replied` (the client wrote "
 		 "on one), `sla_warning` (75, 90 or 100 % of an SLA target used), "
@@ -36,15 +37,15 @@ static const struct field notification_fields[] = {
 	  .ref = &ticket_resource, .doc = "The service order it is about, if any." },
 	{ .name = "quote_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
 	  .ref = &quote_resource, .doc = "The quote it is about, if any." },
-	{ .name = "title", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 1, .max = 300,
+	{ .name = "title", .type = FT_TEXT, .flags = F_READ_ONLY | F_NOT_NULL, .min = 1, .max = 300,
 	  .doc = "One line: what happened." },
 	{ .name = "body", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 2000,
 	  .doc = "More: the ticket's subject, the start of the client's words." },
-	{ .name = "link", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 200,
+	{ .name = "link", .type = FT_TEXT, .flags = F_READ_ONLY | F_NOT_NULL, .max = 200,
 	  .doc = "Where it is in the UI (`/tickets/42`, `/quotes/7`)." },
-	{ .name = "emailed", .type = FT_BOOL, .flags = F_READ_ONLY,
+	{ .name = "emailed", .type = FT_BOOL, .flags = F_READ_ONLY | F_NOT_NULL,
 	  .doc = "Whether a mail was queued for it too (the user chose the kind)." },
-	{ .name = "read", .type = FT_BOOL, .flags = F_READ_ONLY | F_FILTER, .dflt = "false",
+	{ .name = "read", .type = FT_BOOL, .flags = F_READ_ONLY | F_FILTER | F_NOT_NULL, .dflt = "false",
 	  .doc = "Whether the user has read it; `read=false` lists the unread." },
 	{ .name = "read_at", .type = FT_TIME, .flags = F_READ_ONLY,
 	  .doc = "When it was marked read; null while unread." },

@@ -13,6 +13,7 @@ import { useStore } from "./lib/store";
 import { CompanyPage, CompaniesPage } from "./pages/Clients";
 import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
+import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -46,6 +47,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/settings" && can("settings.view", user.role)) return <SettingsPage section="users" user={user} />;
   if ((m = match("/settings/:section", path)) && can("settings.view", user.role)) return <SettingsPage section={m.section} user={user} />;
   if (path === "/account/api-tokens") return <AccountTokensPage user={user} />;
+  if (path === "/account/notifications") return <AccountNotificationsPage />;
   if (path === "/pipeline") return <PipelinePage user={user} />;
   if (path === "/activities") return <ActivitiesPage user={user} />;
   if (path === "/catalog") return <CatalogPage user={user} />;

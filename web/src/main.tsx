@@ -11,6 +11,7 @@ import "./styles/sales.css";
 import "./styles/billing.css";
 import "./styles/attachments.css";
 import "./styles/webhooks.css";
+import "./styles/notifications.css";
 
 render(<App />, document.getElementById("app")!);
 

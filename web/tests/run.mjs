@@ -1057,6 +1057,11 @@ if (existsSync(new URL("./webhooks.mjs", import.meta.url))) {
   const { webhookTests } = await import("./webhooks.mjs");
   tests.push(...webhookTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
+// Staff notifications (tests/notifications.mjs): the bell, the panel, mark read, e-mail choices.
+if (existsSync(new URL("./notifications.mjs", import.meta.url))) {
+  const { notificationTests } = await import("./notifications.mjs");
+  tests.push(...notificationTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
 
 let result = { passed: 0, failed: 0 };
 try {

@@ -1454,25 +1454,25 @@ export type NotificationKind = (typeof NotificationKindValues)[number];
 /** What happened that is yours to act on; each user reads only their own. */
 export interface Notification extends Rec {
   /** Whom it is for: always the caller. */
-  user_id: number | null;
+  user_id: number;
   /**
    * `assigned` (a service order is yours now), `client_replied` (the client
    * wrote on one), `sla_warning` (75, 90 or 100 % of an SLA target used),
    * `quote_accepted`, `negative_rating` (a survey answered with 1 or 2).
    */
-  kind: NotificationKind | null;
+  kind: NotificationKind;
   /** The service order it is about, if any. */
   ticket_id: number | null;
   /** The quote it is about, if any. */
   quote_id: number | null;
   /** One line: what happened. */
-  title: string | null;
+  title: string;
   /** More: the ticket's subject, the start of the client's words. */
   body: string | null;
   /** Where it is in the UI (`/tickets/42`, `/quotes/7`). */
-  link: string | null;
+  link: string;
   /** Whether a mail was queued for it too (the user chose the kind). */
-  emailed: boolean | null;
+  emailed: boolean;
   /** Whether the user has read it; `read=false` lists the unread. */
   read: boolean;
   /** When it was marked read; null while unread. */
