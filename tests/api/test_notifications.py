@@ -9,9 +9,10 @@ server); the unread count, marking one and all read; every user sees and
 changes only their own; and the bad input a real client sends.
 """
 
+import subprocess
 import unittest
 
-from harness import ServerTestCase, needs_test_build, unique
+from harness import BIN, ServerTestCase, base_env, needs_test_build, unique
 from mailservers import SmtpSink
 
 PASSWORD = "Notify-Tests-Pass-For-Users-7!"
@@ -51,6 +52,7 @@ class NotifyCase(ServerTestCase):
             "email": unique("cy") + "@client.example"})
         assert status == 201, contact
         cls.contact_id = contact["id"]
+        cls.contact_email = contact["email"]
 
     @classmethod
     def tearDownClass(cls):
@@ -168,6 +170,22 @@ class TestEvents(NotifyCase):
         self.assertEqual(len(self.about(self.manager, ticket_id=u["id"],
                                         kind="client_replied")), 1)
         self.assertEqual(self.about(self.tech, ticket_id=u["id"]), [])
+
+    def test_a_client_reply_by_mail_notifies_the_assignee(self):
+        t = self.ticket(assignee_id=self.uid("tech"), contact_id=self.contact_id)
+        raw = ("From: Cy Client <%s>\r\nTo: support@firm.example\r\n"
+               "Subject: Re: [%s] %s\r\nMessage-ID: <%s@client.example>\r\n"
+               "Date: Sun, 06 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+               "Still jamming, see the photo.\r\n"
+               % (self.contact_email, t["number"], t["subject"], unique("m"))).encode()
+        r = subprocess.run([BIN, "mail-in"] + self.server.conf_args(), input=raw,
+                           capture_output=True, env=base_env(self.server._with_clock(None)),
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, (r.stdout + r.stderr).decode(errors="replace"))
+        got = self.about(self.tech, ticket_id=t["id"], kind="client_replied")
+        self.assertEqual(len(got), 1, got)
+        self.assertEqual(got[0]["body"], "Still jamming, see the photo.")
 
     @needs_test_build
     def test_sla_warnings_at_75_90_and_100_percent(self):
