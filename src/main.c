@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "mail/mail.h"
+#include "notify/notify.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
 	}
 #endif
 	mail_startup();
+	notify_startup();
 	int rc = cmd->run(&conf, nrest, rest);
 	xfree(rest);
 	return rc;

@@ -246,7 +246,7 @@ static int reply_record(struct http_req *req, int status, json_t *record)
 }
 
 /* Rebuilds the request's query with a new cursor, for the Link header. */
-static const char *next_link(struct http_req *req, const char *cursor)
+const char *api_next_link(struct http_req *req, const char *cursor)
 {
 	struct buf b;
 	buf_init(&b, 16 * 1024);
@@ -296,7 +296,7 @@ static int res_list(struct http_req *req)
 	if (rc != RC_OK)
 		return reply_status(req, rc, NULL, 0);
 	if (next) {
-		const char *link = next_link(req, next);
+		const char *link = api_next_link(req, next);
 		if (link)
 			http_set_header(req, "Link", link);
 	}
@@ -460,7 +460,7 @@ const struct resource *api_route_resource(const struct http_route *r,
 {
 	static const http_handler generic[] = {
 		res_list, res_create, res_get, res_update, res_archive, res_restore,
-		api_resource_get, api_resource_list, api_quote_get,
+		api_resource_get, api_resource_list, api_quote_get, api_notification_list,
 	};
 	*action = NULL;
 	if (r->handler == res_act) {

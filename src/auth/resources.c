@@ -41,6 +41,11 @@ static const struct field user_fields[] = {
 	{ .name = "calendar_id", .type = FT_REF, .ref = &calendar_resource, .flags = F_FILTER,
 	  .doc = "The user's working hours (for utilisation); default the default SLA policy's "
 		 "calendar." },
+	{ .name = "notify_email", .type = FT_STRINGS, .flags = F_READ_ONLY, .min = 10, .max = 40,
+	  .dflt = "[\"assigned\",\"client_replied\",\"sla_warning\",\"quote_accepted\","
+		  "\"negative_rating\"]",
+	  .doc = "The kinds of notification the user has sent by e-mail too; each user sets "
+		 "their own (`PATCH /api/v1/me/notification-settings`)." },
 	{ .name = "password_hash", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "totp_secret", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "totp_last_step", .type = FT_INT, .flags = F_HIDDEN },

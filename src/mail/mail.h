@@ -141,6 +141,16 @@ extern const struct resource mail_template_resource;
 void mail_observe(void);
 
 /*
+ * Queues a mail to a member of staff (a notification, src/notify/): the
+ * template (a "notify_…" one) rendered with vars (borrowed; the firm's
+ * placeholders are added to it), automatic, in the caller's transaction.
+ * Nothing is queued when outgoing mail is not set up. RC_OK with *queued
+ * saying whether it was, or a failure.
+ */
+int mail_queue_staff(struct resource_ctx *ctx, const char *template, const char *to_address,
+		     const char *to_name, json_t *vars, bool *queued);
+
+/*
  * Our Message-ID of a ticket's thread (its first message when mail opened
  * it), without <>; arena-owned.
  */

@@ -51,7 +51,9 @@
 #define MAX_ATTEMPTS 30	/* with the queue's backoff (to an hour apart): about a day */
 
 static const char *const templates[] = { "ticket_received", "note_public", "ticket_resolved",
-					 "quote_sent", "invoice_issued", NULL };
+					 "quote_sent", "invoice_issued", "notify_assigned",
+					 "notify_client_replied", "notify_sla", "notify_quote_accepted",
+					 NULL };
 static const char *const statuses[] = { "queued", "sent", "failed", "bounced", NULL };
 
 static const char *str(const json_t *o, const char *k)
@@ -76,6 +78,15 @@ static const struct {
 	{ "ticket_resolved", "ticket_number ticket_subject resolution" },
 	{ "quote_sent", "quote_number quote_title quote_total quote_valid_until quote_url" },
 	{ "invoice_issued", "invoice_number invoice_total invoice_balance invoice_due_on" },
+	/* to staff (src/notify/) */
+	{ "notify_assigned", "user_name actor_name ticket_number ticket_subject ticket_priority "
+			     "company_name link" },
+	{ "notify_client_replied", "user_name client_name ticket_number ticket_subject note_body "
+				   "link" },
+	{ "notify_sla", "user_name ticket_number ticket_subject company_name sla_percent sla_clock "
+			"sla_due_at link" },
+	{ "notify_quote_accepted", "user_name accepted_name quote_number quote_title quote_total "
+				   "company_name link" },
 };
 static const char common_names[] = "firm_name firm_phone firm_email firm_website contact_name";
 
@@ -167,7 +178,8 @@ static const struct field template_fields[] = {
 		 "firm_website, contact_name, and the event's own (ticket_number, ticket_subject, "
 		 "note_body, author_name, resolution, quote_number, quote_title, quote_total, "
 		 "quote_valid_until, quote_url, invoice_number, invoice_total, invoice_balance, "
-		 "invoice_due_on)." },
+		 "invoice_due_on; to staff: user_name, actor_name, client_name, ticket_priority, "
+		 "company_name, sla_percent, sla_clock, sla_due_at, accepted_name, link)." },
 	FIELD_END
 };
 
@@ -332,7 +344,7 @@ static int queue(struct resource_ctx *ctx, const json_t *settings, struct draft 
 	randombytes_buf(rnd, sizeof(rnd));
 	char hex[17];
 	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-	const char *kind = d->ticket_id ? "t" : d->quote_id ? "q" : "i";
+	const char *kind = d->ticket_id ? "t" : d->quote_id ? "q" : d->invoice_id ? "i" : "n";
 	int64_t of = d->ticket_id ? d->ticket_id : d->quote_id ? d->quote_id : d->invoice_id;
 	const char *message_id = arena_printf(ctx->arena, "servio.%s%lld.%s@%s", kind,
 					      (long long)of, hex, domain);
@@ -546,6 +558,29 @@ static int observe(struct resource_ctx *ctx, const char *type, const struct reso
 	return ticket_mail(&sys, settings, ticket_created ? "ticket_received" : "ticket_resolved",
 			   true, ticket, NULL);
 	(void)res;
+}
+
+int mail_queue_staff(struct resource_ctx *ctx, const char *template, const char *to_address,
+		     const char *to_name, json_t *vars, bool *queued)
+{
+	*queued = false;
+	struct resource_ctx sys = *ctx;
+	sys.parent_id = 0;
+	sys.trusted = true;
+	sys.scope_company = 0;
+	json_t *settings;
+	int rc = resource_get(&sys, &settings_resource, SETTINGS_ID, &settings);
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	if (!str(settings, "smtp_host") || !str(settings, "mail_from"))
+		return RC_OK;	/* outgoing mail is not set up */
+	/* no ticket or quote on the row: it is not the client's thread, and carries no PDF */
+	struct draft d = { .template = template, .automatic = true, .to_address = to_address,
+			   .to_name = to_name, .vars = vars };
+	common_vars(vars, settings, NULL);
+	rc = queue(&sys, settings, &d);
+	*queued = rc == RC_OK;
+	return rc;
 }
 
 void mail_observe(void)

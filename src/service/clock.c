@@ -331,6 +331,7 @@ static struct policy *cached_policy(struct db *db, struct policy_cache *c, int64
 }
 
 static const char *const warn_names[] = { "50", "75", "90", "100" };
+static const int warn_percents[] = { 50, 75, 90, 100 };
 
 /* Whether the ticket's status is one of the policy's pause statuses. */
 static bool paused(const struct policy *p, const json_t *t)
@@ -420,6 +421,15 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
 			    "issss", id, stamp, clock, pct, detail);
 		rc = rc == RC_DONE ? RC_OK : rc;
+		/* "ticket.sla_warning" for the event outbox and its observers (notifications) */
+		json_t *data = rc == RC_OK ? arena_json(&a, json_pack(
+			"{s:s, s:i, s:O?}", "clock", clock, "percent", warn_percents[bit % 4],
+			"due_at", json_object_get(now_rec, bit < SLA_WARN_RESOLUTION_SHIFT
+							     ? "response_due_at"
+							     : "resolution_due_at"))) : NULL;
+		if (rc == RC_OK)
+			rc = data ? resource_event(&ctx, &ticket_resource, "sla_warning", id, data)
+				  : RC_ERROR;
 	}
 	if (rc == RC_OK && fresh) {
 		json_t *mask = arena_json(&a, json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));

@@ -430,12 +430,36 @@ static const char *event_value(struct resource_ctx *ctx, const json_t *rec, cons
 	return NULL;
 }
 
+/*
+ * "ticket.assigned": the ticket as the system sees it, and whom it had
+ * before (previous_assignee_id), for whoever must hear that it is theirs
+ * now (the notifications). Only here are both known.
+ */
+static int assigned_event(struct resource_ctx *ctx, int64_t id, const json_t *before,
+			  const json_t *after)
+{
+	struct resource_ctx sys = *ctx;
+	sys.trusted = true;
+	json_t *data = resource_visible(&sys, &ticket_resource, after);
+	if (!data)
+		return RC_ERROR;
+	json_t *prev = before ? json_object_get(before, "assignee_id") : NULL;
+	json_object_set(data, "previous_assignee_id", json_is_integer(prev) ? prev : json_null());
+	return resource_event(ctx, &ticket_resource, "assigned", id, data);
+}
+
 static int ticket_after(struct resource_ctx *ctx, const json_t *before, const json_t *after)
 {
 	int64_t id = json_integer_value(json_object_get(after, "id"));
 	if (ctx->hook_note) {
 		int rc = add_event(ctx, id, "assignment_override", NULL,
 				   event_value(ctx, after, "assignee_id"), ctx->hook_note);
+		if (rc != RC_OK)
+			return rc;
+	}
+	if (json_is_integer(json_object_get(after, "assignee_id")) &&
+	    (!before || !same(before, after, "assignee_id"))) {
+		int rc = assigned_event(ctx, id, before, after);
 		if (rc != RC_OK)
 			return rc;
 	}

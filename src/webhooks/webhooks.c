@@ -40,7 +40,8 @@ static const struct resource *const event_sources[] = {
 
 /* Events of the server's own that are no write (resource_event). */
 static const char *const other_types[] = {
-	"contract.block_80_percent", "contract.block_used_up", NULL,
+	"contract.block_80_percent", "contract.block_used_up", "ticket.assigned",
+	"ticket.sla_warning", NULL,
 };
 
 static const char *const write_verbs[] = { "created", "updated", "archived", "restored", NULL };

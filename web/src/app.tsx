@@ -13,6 +13,7 @@ import { useStore } from "./lib/store";
 import { CompanyPage, CompaniesPage } from "./pages/Clients";
 import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
+import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
 import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
@@ -49,6 +50,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/mail" && can("mail.inbound", user.role)) return <MailPage section="triage" user={user} />;
   if ((m = match("/mail/:section", path)) && can("mail.inbound", user.role)) return <MailPage section={m.section} user={user} />;
   if (path === "/account/api-tokens") return <AccountTokensPage user={user} />;
+  if (path === "/account/notifications") return <AccountNotificationsPage />;
   if (path === "/pipeline") return <PipelinePage user={user} />;
   if (path === "/activities") return <ActivitiesPage user={user} />;
   if (path === "/catalog") return <CatalogPage user={user} />;

@@ -12,6 +12,7 @@ import "./styles/billing.css";
 import "./styles/attachments.css";
 import "./styles/webhooks.css";
 import "./styles/mail.css";
+import "./styles/notifications.css";
 
 render(<App />, document.getElementById("app")!);
 

@@ -1057,6 +1057,11 @@ if (existsSync(new URL("./webhooks.mjs", import.meta.url))) {
   const { webhookTests } = await import("./webhooks.mjs");
   tests.push(...webhookTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
+// Staff notifications (tests/notifications.mjs): the bell, the panel, mark read, e-mail choices.
+if (existsSync(new URL("./notifications.mjs", import.meta.url))) {
+  const { notificationTests } = await import("./notifications.mjs");
+  tests.push(...notificationTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
 
 // E-mail (tests/mail.mjs): triage, the received and sent logs, a ticket's thread, Settings → Mail, templates.
 if (existsSync(new URL("./mail.mjs", import.meta.url))) {

@@ -9,6 +9,7 @@ import { navigate, useLocation } from "../lib/router";
 import { can, canBillingReports, signOut, type Me } from "../lib/session";
 import { helpOpen, SHORTCUTS } from "../lib/shortcuts";
 import { useStore } from "../lib/store";
+import { NotificationBell } from "./notifications";
 import { Avatar, Dialog, LinkButton, Menu } from "./ui";
 
 interface NavItem {
@@ -152,6 +153,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
                 <span class="sr-only show-sm-only">New service order</span>
               </LinkButton>
             )}
+            <NotificationBell />
             <Menu
               variant="ghost"
               align="right"
@@ -166,6 +168,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
                 </span>
               }
               items={[
+                { label: "Notifications", onSelect: () => navigate("/account/notifications") },
                 { label: "API tokens", onSelect: () => navigate("/account/api-tokens") },
                 { label: "Sign out", onSelect: () => void signOut() },
               ]}

@@ -151,6 +151,11 @@ export interface User extends Rec {
   cost_rate?: number | null;
   /** The user's working hours (for utilisation); default the default SLA policy's calendar. */
   calendar_id: number | null;
+  /**
+   * The kinds of notification the user has sent by e-mail too; each user sets
+   * their own (`PATCH /api/v1/me/notification-settings`).
+   */
+  notify_email: string[];
 }
 
 /**
@@ -1236,7 +1241,7 @@ export interface InboundMessageAssign {
 }
 
 /** The event it was made for. */
-export const OutboundMessageTemplateValues = ["ticket_received", "note_public", "ticket_resolved", "quote_sent", "invoice_issued"] as const;
+export const OutboundMessageTemplateValues = ["ticket_received", "note_public", "ticket_resolved", "quote_sent", "invoice_issued", "notify_assigned", "notify_client_replied", "notify_sla", "notify_quote_accepted"] as const;
 export type OutboundMessageTemplate = (typeof OutboundMessageTemplateValues)[number];
 
 /**
@@ -1293,7 +1298,9 @@ export interface MailTemplate extends Rec {
    * firm_website, contact_name, and the event's own (ticket_number,
    * ticket_subject, note_body, author_name, resolution, quote_number,
    * quote_title, quote_total, quote_valid_until, quote_url, invoice_number,
-   * invoice_total, invoice_balance, invoice_due_on).
+   * invoice_total, invoice_balance, invoice_due_on; to staff: user_name,
+   * actor_name, client_name, ticket_priority, company_name, sla_percent,
+   * sla_clock, sla_due_at, accepted_name, link).
    */
   body: string;
 }
@@ -1436,4 +1443,40 @@ export interface Alert extends Rec {
   ticket_id: number | null;
   company_id: number | null;
   asset_id: number | null;
+}
+
+/**
+ * `assigned` (a service order is yours now), `client_replied` (the client
+ * wrote on one), `sla_warning` (75, 90 or 100 % of an SLA target used),
+ * `quote_accepted`, `negative_rating` (a survey answered with 1 or 2).
+ */
+export const NotificationKindValues = ["assigned", "client_replied", "sla_warning", "quote_accepted", "negative_rating"] as const;
+export type NotificationKind = (typeof NotificationKindValues)[number];
+
+/** What happened that is yours to act on; each user reads only their own. */
+export interface Notification extends Rec {
+  /** Whom it is for: always the caller. */
+  user_id: number;
+  /**
+   * `assigned` (a service order is yours now), `client_replied` (the client
+   * wrote on one), `sla_warning` (75, 90 or 100 % of an SLA target used),
+   * `quote_accepted`, `negative_rating` (a survey answered with 1 or 2).
+   */
+  kind: NotificationKind;
+  /** The service order it is about, if any. */
+  ticket_id: number | null;
+  /** The quote it is about, if any. */
+  quote_id: number | null;
+  /** One line: what happened. */
+  title: string;
+  /** More: the ticket's subject, the start of the client's words. */
+  body: string | null;
+  /** Where it is in the UI (`/tickets/42`, `/quotes/7`). */
+  link: string;
+  /** Whether a mail was queued for it too (the user chose the kind). */
+  emailed: boolean;
+  /** Whether the user has read it; `read=false` lists the unread. */
+  read: boolean;
+  /** When it was marked read; null while unread. */
+  read_at: string | null;
 }

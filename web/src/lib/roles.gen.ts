@@ -225,6 +225,12 @@ export const routeRoles = {
   "GET /api/v1/tickets/:id/attachments": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/attachments/:id/content": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/webhooks/:id/deliveries/:item/replay": ["admin"],
+  "GET /api/v1/me/notifications": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/me/notifications/count": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/me/notifications/:id/read": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/me/notifications/read-all": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
+  "PATCH /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -400,6 +406,10 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Alert: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  Notification: {
     hiddenFrom: {},
     readOnlyFor: {},
   },

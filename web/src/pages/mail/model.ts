@@ -49,6 +49,10 @@ export const EVENT_LABELS: Record<OutboundMessageTemplate, string> = {
   ticket_resolved: "Service order resolved",
   quote_sent: "Quote sent",
   invoice_issued: "Invoice issued",
+  notify_assigned: "To staff: assigned to you",
+  notify_client_replied: "To staff: the client replied",
+  notify_sla: "To staff: SLA warning",
+  notify_quote_accepted: "To staff: quote accepted",
 };
 
 const COMMON = ["firm_name", "firm_phone", "firm_email", "firm_website", "contact_name"];
@@ -60,6 +64,10 @@ export const PLACEHOLDERS: Record<OutboundMessageTemplate, string[]> = {
   ticket_resolved: [...COMMON, "ticket_number", "ticket_subject", "resolution"],
   quote_sent: [...COMMON, "quote_number", "quote_title", "quote_total", "quote_valid_until", "quote_url"],
   invoice_issued: [...COMMON, "invoice_number", "invoice_total", "invoice_balance", "invoice_due_on"],
+  notify_assigned: [...COMMON, "user_name", "actor_name", "ticket_number", "ticket_subject", "ticket_priority", "company_name", "link"],
+  notify_client_replied: [...COMMON, "user_name", "client_name", "ticket_number", "ticket_subject", "note_body", "link"],
+  notify_sla: [...COMMON, "user_name", "ticket_number", "ticket_subject", "company_name", "sla_percent", "sla_clock", "sla_due_at", "link"],
+  notify_quote_accepted: [...COMMON, "user_name", "accepted_name", "quote_number", "quote_title", "quote_total", "company_name", "link"],
 };
 
 /** Made-up values for the preview. */
@@ -83,6 +91,16 @@ export const SAMPLES: Record<string, string> = {
   invoice_total: "$1,250.00",
   invoice_balance: "$1,250.00",
   invoice_due_on: "Jan 15, 2027",
+  user_name: "Tina Torres",
+  actor_name: "Mark Manager",
+  ticket_priority: "high",
+  company_name: "Acme Printing",
+  link: "https://psa.fixit.example/tickets/123",
+  client_name: "Jane Miller",
+  sla_percent: "90",
+  sla_clock: "resolution",
+  sla_due_at: "Dec 7, 2026 14:00",
+  accepted_name: "Jane Miller",
 };
 
 /** The text with each known {{name}} replaced by its sample; unknown ones stay as written. */
