@@ -28,6 +28,7 @@ SERVIO_TEST_CLOCK_OFFSET.
 """
 
 import calendar
+import contextlib
 import http.client
 import json
 import os
@@ -451,6 +452,25 @@ class Server:
             self.dir = None
         if problem and check:
             raise AssertionError(problem + ":\n" + log)
+
+    @contextlib.contextmanager
+    def stopped(self):
+        """
+        The server stopped (gracefully, checked; its data kept) for the with
+        block, then serving the same data again: for what must not run
+        beside a live server (servio copy: its worker writes every second).
+        """
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(STOP_TIMEOUT)
+            self._drain.join(10)
+            if self.proc.returncode != 0:
+                raise AssertionError("servio serve exited with status %d:\n%s" %
+                                     (self.proc.returncode, self.log_text()))
+        try:
+            yield self
+        finally:
+            self._spawn()
 
     def restart(self):
         """Stops (gracefully, checked) and serves the same data again."""

@@ -413,14 +413,17 @@ class TestBackupAndCopy(AttachmentCase):
         att = self.assertStatus(self.upload(t["id"], [("file", "c.txt", "text/plain", data)]),
                                 201)["data"][0]
         target = "sqlite:" + os.path.join(self.server.dir, "copy-%s.db" % secrets.token_hex(4))
-        proc = self.server.run_cli("copy", "--to", target, timeout=300)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertRegex(proc.stdout, r"\d+ attachment files in .*, all present")
-        # a store without the file: the copy says so and fails
-        os.remove(os.path.join(self.server.dir, "attachments", att["sha256"][:2],
-                               att["sha256"][2:]))
-        target = "sqlite:" + os.path.join(self.server.dir, "copy-%s.db" % secrets.token_hex(4))
-        proc = self.server.run_cli("copy", "--to", target, timeout=300)
+        # a copy is of a database no server is writing (the worker writes every second)
+        with self.server.stopped():
+            proc = self.server.run_cli("copy", "--to", target, timeout=300)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertRegex(proc.stdout, r"\d+ attachment files in .*, all present")
+            # a store without the file: the copy says so and fails
+            os.remove(os.path.join(self.server.dir, "attachments", att["sha256"][:2],
+                                   att["sha256"][2:]))
+            target = "sqlite:" + os.path.join(self.server.dir,
+                                              "copy-%s.db" % secrets.token_hex(4))
+            proc = self.server.run_cli("copy", "--to", target, timeout=300)
         self.assertEqual(proc.returncode, 1, proc.stdout)
         self.assertIn("1 of the", proc.stderr)
         self.assertIn(att["sha256"][2:], proc.stderr)
