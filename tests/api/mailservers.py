@@ -24,6 +24,7 @@ import threading
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 def free_port():
@@ -53,15 +54,27 @@ class _Handler:
 
 
 class SmtpSink:
-    """A real SMTP server keeping what it is given (sink.messages)."""
+    """
+    A real SMTP server keeping what it is given (sink.messages). With
+    login=(user, password) it requires AUTH (PLAIN or LOGIN; over plain text,
+    as a test may) and records each attempt in sink.logins.
+    """
 
-    def __init__(self):
+    def __init__(self, login=None):
         self.messages = []
         self.refuse = set()
         self.tempfail = False
+        self.logins = []
         self.lock = threading.Lock()
         self.port = free_port()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        kw = {}
+        if login:
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                got = (auth_data.login.decode(), auth_data.password.decode())
+                self.logins.append((mechanism, got))
+                return AuthResult(success=got == login)
+            kw = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **kw)
 
     def start(self):
         self.controller.start()

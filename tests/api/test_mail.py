@@ -17,6 +17,7 @@ and PostgreSQL:
 """
 
 import base64
+import json
 import re
 import subprocess
 import tempfile
@@ -637,6 +638,37 @@ class MailCase(ServerTestCase):
         self.assertProblem(self.admin.post("/api/v1/settings/mail-test", {"to": "nope"}), 422, "to")
         self.assertProblem(self.manager.post("/api/v1/settings/mail-test",
                                              {"to": "it@firm.example"}), 403)
+
+    def test_smtp_auth_with_the_saved_password(self):
+        sink = SmtpSink(login=("mailer", "s3cret-Pass")).start()
+        self.addCleanup(sink.stop)
+        status, headers, _ = self.admin.get("/api/v1/settings")
+        self.assertStatus(self.admin.patch("/api/v1/settings", {
+            "smtp_port": sink.port, "smtp_username": "mailer", "smtp_password": "wrong"},
+            headers={"If-Match": headers["etag"]}), 200)
+        try:
+            r = self.assertStatus(self.admin.post("/api/v1/settings/mail-test",
+                                                  {"to": "it@firm.example"}), 200)
+            self.assertFalse(r["sent"])
+            self.assertTrue(r["detail"])
+            self.assertEqual(sink.messages, [])
+            status, headers, _ = self.admin.get("/api/v1/settings")
+            self.assertStatus(self.admin.patch("/api/v1/settings", {"smtp_password": "s3cret-Pass"},
+                                               headers={"If-Match": headers["etag"]}), 200)
+            r = self.assertStatus(self.admin.post("/api/v1/settings/mail-test",
+                                                  {"to": "it@firm.example"}), 200)
+            self.assertTrue(r["sent"], r)
+            self.assertEqual(sink.logins[-1][1], ("mailer", "s3cret-Pass"))
+            self.assertEqual(len(sink.messages), 1)
+            # the password is never shown, nor in the audit log
+            self.assertNotIn("smtp_password", self.get("settings"))
+            audit = self.get("audit?resource=settings")["data"]
+            self.assertNotIn("s3cret-Pass", json.dumps(audit))
+        finally:
+            status, headers, _ = self.admin.get("/api/v1/settings")
+            self.admin.patch("/api/v1/settings", {"smtp_port": self.smtp.port,
+                                                  "smtp_username": None, "smtp_password": None},
+                             headers={"If-Match": headers["etag"]})
 
     def test_company_email_domain_is_checked(self):
         for bad in ("Example.com", "@example.com", "example", "a..b.com", "-x.com"):
