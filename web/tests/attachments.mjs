@@ -24,10 +24,9 @@
  *                                     tests.push(...attachmentsTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { deflateSync } from "node:zlib";
-import { assert, launchBrowser, runTests, screenshotDir, Server, ADMIN_EMAIL, ADMIN_PASSWORD } from "./harness.mjs";
+import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server } from "./harness.mjs";
 
 /* CRC-32 for PNG chunks. */
 function crc32(buf) {
@@ -78,31 +77,7 @@ export function attachmentsTests(ctx) {
   const fx = {};
   let page;
 
-  const newPage =
-    ctx.newPage ??
-    (async (viewport = { width: 1360, height: 900 }) => {
-      const c = await browser.newContext({ viewport, locale: "en-US", timezoneId: "UTC" });
-      c.setDefaultTimeout(20000);
-      const p = await c.newPage();
-      p.on("pageerror", (e) => pageErrors.push(`${p.url()}: ${e.message}`));
-      return p;
-    });
-  async function signIn(p, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-    await p.goto(server.url + "/signin");
-    await p.getByLabel("E-mail").fill(email);
-    await p.getByLabel("Password").fill(password);
-    await p.getByRole("button", { name: "Sign in" }).click();
-    await p.waitForURL((u) => !u.pathname.startsWith("/signin"));
-    await p.locator("main h1").first().waitFor();
-  }
-  const shot =
-    ctx.shot ??
-    (async (p, name, opts = {}) => {
-      await p.waitForTimeout(150);
-      await p.evaluate(() => document.body.classList.add("hide-toasts"));
-      await p.screenshot({ path: join(shots, name + ".png"), ...opts });
-      await p.evaluate(() => document.body.classList.remove("hide-toasts"));
-    });
+  const { newPage, signIn, shot } = pageTools(ctx, shots, pageErrors);
   const api = (m, p, b, h) => server.api(m, p, b, h);
 
   async function fixtures() {

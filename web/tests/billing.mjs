@@ -40,7 +40,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, runTests, screenshotDir, Server, ADMIN_EMAIL, ADMIN_PASSWORD } from "./harness.mjs";
+import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server } from "./harness.mjs";
 
 /** "$1,234.50" for minor units, as the UI formats USD in en-US. */
 function usd(minor) {
@@ -100,31 +100,7 @@ export function billingTests(ctx) {
   const fx = {};
   let page;
 
-  const newPage =
-    ctx.newPage ??
-    (async (viewport = { width: 1360, height: 900 }) => {
-      const c = await browser.newContext({ viewport, locale: "en-US", timezoneId: "UTC" });
-      c.setDefaultTimeout(20000);
-      const p = await c.newPage();
-      p.on("pageerror", (e) => pageErrors.push(`${p.url()}: ${e.message}`));
-      return p;
-    });
-  async function signIn(p, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-    await p.goto(server.url + "/signin");
-    await p.getByLabel("E-mail").fill(email);
-    await p.getByLabel("Password").fill(password);
-    await p.getByRole("button", { name: "Sign in" }).click();
-    await p.waitForURL((u) => !u.pathname.startsWith("/signin"));
-    await p.locator("main h1").first().waitFor();
-  }
-  const shot =
-    ctx.shot ??
-    (async (p, name, opts = {}) => {
-      await p.waitForTimeout(150);
-      await p.evaluate(() => document.body.classList.add("hide-toasts"));
-      await p.screenshot({ path: join(shots, name + ".png"), ...opts });
-      await p.evaluate(() => document.body.classList.remove("hide-toasts"));
-    });
+  const { newPage, signIn, shot } = pageTools(ctx, shots, pageErrors);
   /** The whole page in a window as tall as it (a full-page picture would repeat the fixed bars). */
   async function tallShot(p, name) {
     const vp = p.viewportSize();

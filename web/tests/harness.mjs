@@ -188,6 +188,41 @@ export function totp(secretB32, t = Date.now()) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, "0");
 }
 
+/**
+ * The page helpers every scenario file uses: run.mjs's own when it passes
+ * them in ctx, else made here (a file run alone): a new page that records
+ * page errors, signing in through the form, a screenshot without toasts.
+ */
+export function pageTools(ctx, shots, pageErrors) {
+  const { server, browser } = ctx;
+  const newPage =
+    ctx.newPage ??
+    (async (viewport = { width: 1360, height: 900 }) => {
+      const c = await browser.newContext({ viewport, locale: "en-US", timezoneId: "UTC" });
+      c.setDefaultTimeout(20000);
+      const p = await c.newPage();
+      p.on("pageerror", (e) => pageErrors.push(`${p.url()}: ${e.message}`));
+      return p;
+    });
+  async function signIn(p, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
+    await p.goto(server.url + "/signin");
+    await p.getByLabel("E-mail").fill(email);
+    await p.getByLabel("Password").fill(password);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.waitForURL((u) => !u.pathname.startsWith("/signin"));
+    await p.locator("main h1").first().waitFor();
+  }
+  const shot =
+    ctx.shot ??
+    (async (p, name, opts = {}) => {
+      await p.waitForTimeout(150);
+      await p.evaluate(() => document.body.classList.add("hide-toasts"));
+      await p.screenshot({ path: join(shots, name + ".png"), ...opts });
+      await p.evaluate(() => document.body.classList.remove("hide-toasts"));
+    });
+  return { newPage, signIn, shot };
+}
+
 export function assert(cond, message) {
   if (!cond) throw new Error("assertion failed: " + message);
 }

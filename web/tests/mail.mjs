@@ -34,7 +34,7 @@ import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, runTests, screenshotDir, Server, ADMIN_EMAIL, ADMIN_PASSWORD, BIN } from "./harness.mjs";
+import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server, BIN } from "./harness.mjs";
 
 /** An SMTP server on 127.0.0.1 that keeps what it is given and refuses "refuse…" recipients with 550. */
 async function startSmtp() {
@@ -91,7 +91,7 @@ async function startSmtp() {
           say("221 bye");
           sock.end();
           return;
-        } else say("502 5.5.2 not implemented");
+        } else say("500 5.5.2 command unrecognized");
       }
     });
   });
@@ -125,31 +125,7 @@ export function mailTests(ctx) {
   const pageErrors = ctx.pageErrors ?? [];
   const fx = {};
 
-  const newPage =
-    ctx.newPage ??
-    (async (viewport = { width: 1360, height: 900 }) => {
-      const c = await browser.newContext({ viewport, locale: "en-US", timezoneId: "UTC" });
-      c.setDefaultTimeout(20000);
-      const p = await c.newPage();
-      p.on("pageerror", (e) => pageErrors.push(`${p.url()}: ${e.message}`));
-      return p;
-    });
-  async function signIn(p, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
-    await p.goto(server.url + "/signin");
-    await p.getByLabel("E-mail").fill(email);
-    await p.getByLabel("Password").fill(password);
-    await p.getByRole("button", { name: "Sign in" }).click();
-    await p.waitForURL((u) => !u.pathname.startsWith("/signin"));
-    await p.locator("main h1").first().waitFor();
-  }
-  const shot =
-    ctx.shot ??
-    (async (p, name, opts = {}) => {
-      await p.waitForTimeout(150);
-      await p.evaluate(() => document.body.classList.add("hide-toasts"));
-      await p.screenshot({ path: join(shots, name + ".png"), ...opts });
-      await p.evaluate(() => document.body.classList.remove("hide-toasts"));
-    });
+  const { newPage, signIn, shot } = pageTools(ctx, shots, pageErrors);
   const text = ctx.text ?? (async (l) => (await l.innerText()).replace(/\s+/g, " ").trim());
   const api = (m, p, b, h) => server.api(m, p, b, h);
 

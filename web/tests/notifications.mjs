@@ -20,9 +20,8 @@
  *   from run.mjs:                     import { notificationTests } from "./notifications.mjs";
  *                                     tests.push(...notificationTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
-import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, runTests, screenshotDir, Server } from "./harness.mjs";
+import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server } from "./harness.mjs";
 
 const NORA_EMAIL = "nora.notify@example.com";
 const NORA_PASSWORD = "Nora-Notify-Password-42";
@@ -33,31 +32,7 @@ export function notificationTests(ctx) {
   const pageErrors = ctx.pageErrors ?? [];
   const fx = {};
 
-  const newPage =
-    ctx.newPage ??
-    (async (viewport = { width: 1360, height: 900 }) => {
-      const c = await browser.newContext({ viewport, locale: "en-US", timezoneId: "UTC" });
-      c.setDefaultTimeout(20000);
-      const p = await c.newPage();
-      p.on("pageerror", (e) => pageErrors.push(`${p.url()}: ${e.message}`));
-      return p;
-    });
-  async function signIn(p, email, password) {
-    await p.goto(server.url + "/signin");
-    await p.getByLabel("E-mail").fill(email);
-    await p.getByLabel("Password").fill(password);
-    await p.getByRole("button", { name: "Sign in" }).click();
-    await p.waitForURL((u) => !u.pathname.startsWith("/signin"));
-    await p.locator("main h1").first().waitFor();
-  }
-  const shot =
-    ctx.shot ??
-    (async (p, name, opts = {}) => {
-      await p.waitForTimeout(150);
-      await p.evaluate(() => document.body.classList.add("hide-toasts"));
-      await p.screenshot({ path: join(shots, name + ".png"), ...opts });
-      await p.evaluate(() => document.body.classList.remove("hide-toasts"));
-    });
+  const { newPage, signIn, shot } = pageTools(ctx, shots, pageErrors);
   const api = (m, p, b, h) => server.api(m, p, b, h);
   const asNora = (m, p, b) => api(m, p, b, { token: fx.noraToken });
   const assign = (subject) => api("POST", "/tickets", { subject, company_id: fx.company.id, assignee_id: fx.nora.id });
