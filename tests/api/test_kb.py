@@ -185,6 +185,35 @@ class TestArticles(KbCase):
         self.assertProblem(self.admin.get("/api/v1/tickets/999999/similar-articles"), 404)
 
 
+class TestAuditAndEvents(KbCase):
+
+    def test_every_change_is_audited_and_an_event(self):
+        a = self.article(self.tech, title="Audited article")
+        path = "/api/v1/kb/articles/%d" % a["id"]
+        self.patch(path, {"body": "Second text."}, client=self.tech)
+        audit = self.assertStatus(self.admin.get(
+            "/api/v1/audit?resource=kb/articles&record_id=%d&sort=at" % a["id"]), 200)["data"]
+        self.assertEqual([e["action"] for e in audit], ["create", "update"])
+        self.assertEqual(audit[0]["actor_id"], self.users["technician"]["id"])
+        t = self.ticket()
+        link = self.assertStatus(self.tech.post("/api/v1/tickets/%d/kb-links" % t["id"],
+                                                {"article_id": a["id"]}), 201)
+        types = [e["type"] for e in self.admin.get(
+            "/api/v1/events?limit=200&sort=-id")[2]["data"]
+            if e["record_id"] in (a["id"], link["id"])
+            and e["type"].startswith(("kb_article.", "kb_link."))]
+        self.assertIn("kb_article.created", types)
+        self.assertIn("kb_link.created", types)
+        # the count is written through the engine too: an audited update of the article
+        audit = self.admin.get("/api/v1/audit?resource=kb/articles&record_id=%d&sort=at"
+                               % a["id"])[2]["data"]
+        self.assertEqual(audit[-1]["after"]["ticket_count"], 1)
+        # webhooks may subscribe to the knowledge base's events
+        hook = self.admin.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/hook",
+                                                    "events": ["kb_article.*", "kb_link.created"]})
+        self.assertStatus(hook, 201)
+
+
 class TestSearch(KbCase):
 
     def test_q_tags_and_visibility(self):

@@ -13,7 +13,7 @@
  *     articles"; "Link" moves it to the linked articles (the API agrees),
  *     the article counts one service order solved, "Unlink" undoes it.
  *
- * Screenshots: kb-editor, kb-list, kb-ticket.
+ * Screenshots: kb-editor, kb-article, kb-list, kb-ticket.
  *
  * Two ways to run it:
  *   node tests/kb.mjs      on its own (a fresh servio, like run.mjs)
@@ -83,6 +83,7 @@ export function kbTests(ctx) {
         assert((await page.locator(".kb-html script, .kb-html img").count()) === 0, "no script or img on the article page");
         assert(await page.evaluate(() => window.kbPwned === undefined), "nothing the author typed ran");
         assert(!fx.dialogs, "no dialog was opened by the article");
+        await shot(page, "kb-article");
       },
     },
     {
