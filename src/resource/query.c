@@ -105,7 +105,6 @@ static bool sortable_builtin(const char *name)
 	       strcmp(name, "updated_at") == 0;
 }
 
-/* Splits "a,b,c" into validated arena strings for field f (NULL: an id list). */
 /*
  * An FT_STRINGS filter value as the LIKE pattern (escape '!') that finds
  * it as an item of the stored JSON array: tag -> %"tag"%. In ASCII lower
@@ -135,6 +134,7 @@ static char *strings_pattern(struct arena *arena, const char *v)
 	return out;
 }
 
+/* Splits "a,b,c" into validated arena strings for field f (NULL: an id list). */
 static int parse_values(const struct resource *res, const struct field *f, const char *name,
 			const char *raw, struct resource_filter *flt, struct arena *arena,
 			const char **err)
@@ -212,6 +212,8 @@ static int parse_values(const struct resource *res, const struct field *f, const
 			break;
 		}
 		case FT_STRINGS:
+			if (!utf8_valid(v))
+				return fail(arena, err, "filter \"%s\" must be UTF-8 text", name);
 			v = strings_pattern(arena, v);
 			if (!v)
 				return fail(arena, err, "out of memory");

@@ -239,6 +239,8 @@ class TestSearch(KbCase):
         self.assertIn(d["id"], ids("tags=50%25_off"))
         self.assertNotIn(d["id"], ids("tags=50%25"))
         self.assertEqual(ids("q=%22%27*%28+OR+NEAR"), [])
+        self.assertProblem(self.admin.get("/api/v1/kb/articles?tags=%FF"), 400)
+        self.assertProblem(self.admin.get("/api/v1/kb/articles?tags="), 400)
 
 
 class TestLinksAndSimilar(KbCase):
