@@ -42,6 +42,7 @@ extern const struct api_routes api_attachment_routes;	/* attachments.c: upload, 
 extern const struct api_routes api_webhook_routes;	/* webhooks.c: a delivery's replay */
 extern const struct api_routes api_notification_routes;	/* notifications.c: the caller's own */
 extern const struct api_routes api_portal_routes;	/* portal.c: the client portal */
+extern const struct api_routes api_kb_routes;		/* kb.c: preview, similar articles */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "catalog/catalog.h"
 #include "crm/crm.h"
+#include "kb/kb.h"
 #include "mail/mail.h"
 #include "quotes/quotes.h"
 #include "core/timeutil.h"
@@ -647,6 +648,21 @@ static const struct http_route routes[] = {
 	  &webhook_delivery_resource },
 	{ "GET", "/api/v1/webhooks/:id/deliveries/:item", res_get, ROLE_ADMIN, 0,
 	  &webhook_delivery_resource },
+	/* the knowledge base (src/kb/): the desk writes; revisions are kept by the engine's hooks */
+	RESOURCE_ROUTES("kb/articles", kb_article_resource, ROLE_STAFF,
+			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, MANAGERS),
+	{ "GET", "/api/v1/kb/articles/:id/revisions", res_list, ROLE_STAFF, 0,
+	  &kb_revision_resource },
+	{ "GET", "/api/v1/kb/articles/:id/revisions/:item", res_get, ROLE_STAFF, 0,
+	  &kb_revision_resource },
+	{ "GET", "/api/v1/tickets/:id/kb-links", res_list, ROLE_STAFF, 0, &kb_link_resource },
+	{ "POST", "/api/v1/tickets/:id/kb-links", res_create, ROLE_ADMIN | ROLE_MANAGER |
+	  ROLE_TECHNICIAN, 0, &kb_link_resource },
+	{ "GET", "/api/v1/tickets/:id/kb-links/:item", res_get, ROLE_STAFF, 0, &kb_link_resource },
+	{ "DELETE", "/api/v1/tickets/:id/kb-links/:item", res_archive, ROLE_ADMIN | ROLE_MANAGER |
+	  ROLE_TECHNICIAN, HTTP_RAW_BODY, &kb_link_resource },
+	{ "POST", "/api/v1/tickets/:id/kb-links/:item/restore", res_restore, ROLE_ADMIN |
+	  ROLE_MANAGER | ROLE_TECHNICIAN, HTTP_RAW_BODY, &kb_link_resource },
 };
 
 const struct api_routes api_resource_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

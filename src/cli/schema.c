@@ -958,6 +958,10 @@ static void emit_filter(struct gen *g, const struct gen_resource *gr, const stru
 		snprintf(d, sizeof(d), "%s whose `%s` is any of these times (to the second).", who,
 			 f->name);
 		break;
+	case FT_STRINGS:
+		snprintf(d, sizeof(d), "%s whose `%s` hold any of these (ASCII case ignored).",
+			 who, f->name);
+		break;
 	default:
 		snprintf(d, sizeof(d), "%s whose `%s` is exactly any of these.", who, f->name);
 		break;

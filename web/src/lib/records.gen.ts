@@ -1429,6 +1429,84 @@ export interface WebhookDelivery {
   updated_at: string | null;
 }
 
+/** `internal`: staff only; `portal`: also the client portal's contacts. */
+export const KnowledgeBaseArticleVisibilityValues = ["internal", "portal"] as const;
+export type KnowledgeBaseArticleVisibility = (typeof KnowledgeBaseArticleVisibilityValues)[number];
+
+/**
+ * The knowledge base: how-tos and fixes in Markdown, for the staff
+ * (`internal`) or also the client portal (`portal`); full-text search with q=
+ * over title, body and tags.
+ */
+export interface KnowledgeBaseArticle extends Rec {
+  /** What the article answers: "Reinstall a printer driver". */
+  title: string;
+  /** The article in Markdown (CommonMark), at most 200,000 bytes. */
+  body: string;
+  /** `internal`: staff only; `portal`: also the client portal's contacts. */
+  visibility: KnowledgeBaseArticleVisibility;
+  /**
+   * Kept in lower case without surrounding spaces; the filter `tags=a,b` lists
+   * articles with any of them.
+   */
+  tags: string[];
+  /**
+   * The body rendered as HTML, sanitised: no raw HTML, scripts, event handlers,
+   * nor links or images other than relative or http(s) (links also mailto, tel).
+   */
+  html: string | null;
+  /**
+   * 1, raised by every edit of title, body, visibility or tags (the version
+   * replaced is kept: /kb/articles/{id}/revisions).
+   */
+  revision?: number | null;
+  /** Who wrote it first. */
+  author_id?: number | null;
+  /** Who wrote this revision. */
+  edited_by_id?: number | null;
+  /** When this revision was written. */
+  edited_at: string | null;
+  /** How many tickets it solved: its live links (/tickets/{id}/kb-links). */
+  ticket_count?: number;
+}
+
+/**
+ * The versions of an article that edits replaced, newest first: what it was,
+ * who wrote it when, who replaced it when.
+ */
+export interface ArticleRevision {
+  id: number;
+  /** The article (from the path). */
+  article_id: number;
+  /** The article's revision this was. */
+  revision: number | null;
+  title: string | null;
+  body: string | null;
+  visibility: KnowledgeBaseArticleVisibility | null;
+  tags: string[] | null;
+  /** The body as HTML, sanitised as the article's. */
+  html: string | null;
+  /** Who wrote this revision. */
+  edited_by_id?: number | null;
+  edited_at: string | null;
+  /** Who replaced it with the next revision. */
+  replaced_by_id?: number | null;
+  replaced_at: string | null;
+}
+
+/**
+ * The knowledge-base articles that solved a ticket. Unlinking archives the
+ * link (DELETE); the article's ticket_count follows.
+ */
+export interface KnowledgeBaseLink extends Rec {
+  /** The ticket (from the path). */
+  ticket_id: number;
+  /** The article that solved it (a live one). */
+  article_id: number;
+  /** Who linked them. */
+  linked_by_id?: number | null;
+}
+
 /**
  * `open` while its ticket is open: repeats append to it; `closed` once the
  * ticket was resolved, closed or cancelled: the next firing opens a new one.
