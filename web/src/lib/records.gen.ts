@@ -1393,6 +1393,114 @@ export interface WebhookDelivery {
   updated_at: string | null;
 }
 
+/** One of the `items` of a qa template. */
+export interface QaTemplateItem {
+  label: string;
+  /** How much the item counts: the points a review may give it (1..100). */
+  weight: number;
+  /** What the reviewer looks for. */
+  guidance?: string;
+}
+
+/** Checklists for quality reviews: weighted items a reviewer scores. */
+export interface QaTemplate extends Rec {
+  name: string;
+  description: string | null;
+  /** The checklist, in order; at least one item. */
+  items: QaTemplateItem[];
+  /** Inactive templates are kept for the reviews made with them, and offered no more. */
+  active: boolean;
+  /** The template drawn reviews start with; at most one (making another the default moves it). */
+  is_default: boolean;
+}
+
+/**
+ * The weekly random draws of service orders to review, one per technician and
+ * week, made once by the worker.
+ */
+export interface QaDraw extends Rec {
+  /** The technician. */
+  user_id: number;
+  /** The Monday of the week drawn (the firm's time zone). */
+  week_start: string;
+  /**
+   * The random seed (64 bits in hex): the draw is reproducible from it and the
+   * ids of the tickets finished (see docs/QUALITY.md).
+   */
+  seed: string;
+  /** The sample rate when drawn. */
+  rate_bp: number;
+  /** Tickets the technician finished in the week. */
+  closed_count: number;
+  /** Reviews made. */
+  drawn_count: number;
+  drawn_at: string;
+}
+
+/** `pending`, then `done` (POST …/complete) or `skipped` (POST …/skip). */
+export const QaReviewStatusValues = ["pending", "done", "skipped"] as const;
+export type QaReviewStatus = (typeof QaReviewStatusValues)[number];
+
+/** One of the `answers` of a qa review. */
+export interface QaReviewAnswer {
+  /** The index of the template's item, from 0. */
+  item: number;
+  /** 0 up to the item's weight. */
+  points: number;
+  comment?: string;
+}
+
+/**
+ * Quality reviews of finished service orders: drawn at random each week
+ * (qa-draws) or made by a manager; a technician reads only their own.
+ */
+export interface QaReview extends Rec {
+  /** The service order reviewed. */
+  ticket_id: number;
+  /** Who did the work: the ticket's assignee when the review was made. */
+  technician_id: number;
+  /**
+   * The manager who takes (or took) the review; null until one does. Never the
+   * technician reviewed.
+   */
+  reviewer_id: number | null;
+  /** The checklist; drawn reviews start with the default template. */
+  template_id: number | null;
+  /** `pending`, then `done` (POST …/complete) or `skipped` (POST …/skip). */
+  status: QaReviewStatus;
+  /** One per item of the checklist, set by complete. */
+  answers: QaReviewAnswer[] | null;
+  /** The template's items as they were when completed. */
+  checklist: QaTemplateItem[] | null;
+  /** round(100 × points given ÷ weights summed), 0..100; null until done. */
+  score: number | null;
+  notes: string | null;
+  /**
+   * The Monday of the week the work was finished (of the review's making for an
+   * unfinished ticket).
+   */
+  week_start: string;
+  /** The draw that picked it; null: made by hand. */
+  draw_id: number | null;
+  /** When it was completed or skipped. */
+  completed_at: string | null;
+}
+
+/** Complete a review: answer every item of the checklist; the score is computed */
+export interface QaReviewComplete {
+  /** One per item of the template: {item, points 0..weight, comment?}. */
+  answers: QaReviewAnswer[];
+  notes?: string | null;
+  /** Another checklist than the review's. */
+  template_id?: number | null;
+}
+
+/** Skip a review (nothing to judge: say why in notes) */
+export interface QaReviewSkip {
+  /** Why it is not reviewed (kept as the review's notes). */
+  notes?: string | null;
+}
+
 /**
  * `open` while its ticket is open: repeats append to it; `closed` once the
  * ticket was resolved, closed or cancelled: the next firing opens a new one.

@@ -192,6 +192,20 @@ export const routeRoles = {
   "POST /api/v1/webhooks/:id/restore": ["admin"],
   "GET /api/v1/webhooks/:id/deliveries": ["admin"],
   "GET /api/v1/webhooks/:id/deliveries/:item": ["admin"],
+  "GET /api/v1/qa-templates": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/qa-templates": ["admin", "manager"],
+  "GET /api/v1/qa-templates/:id": ["admin", "manager", "technician", "sales", "billing"],
+  "PATCH /api/v1/qa-templates/:id": ["admin", "manager"],
+  "DELETE /api/v1/qa-templates/:id": ["admin", "manager"],
+  "POST /api/v1/qa-templates/:id/restore": ["admin", "manager"],
+  "GET /api/v1/qa-draws": ["admin", "manager"],
+  "GET /api/v1/qa-draws/:id": ["admin", "manager"],
+  "GET /api/v1/qa-reviews": ["admin", "manager", "technician"],
+  "POST /api/v1/qa-reviews": ["admin", "manager"],
+  "GET /api/v1/qa-reviews/:id": ["admin", "manager", "technician"],
+  "PATCH /api/v1/qa-reviews/:id": ["admin", "manager"],
+  "DELETE /api/v1/qa-reviews/:id": ["admin", "manager"],
+  "POST /api/v1/qa-reviews/:id/restore": ["admin", "manager"],
   "GET /api/v1/tickets/:id/candidates": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/tickets/:id/sla": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/users/:id/calendar-feed": ["admin", "manager", "technician", "sales", "billing"],
@@ -231,6 +245,7 @@ export const routeRoles = {
   "POST /api/v1/me/notifications/read-all": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
   "PATCH /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/reports/qa": ["admin", "manager"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -251,6 +266,8 @@ export const routeRoles = {
   "POST /api/v1/outbound-messages/:id/retry": ["admin", "manager"],
   "POST /api/v1/webhooks/:id/rotate-secret": ["admin"],
   "POST /api/v1/webhooks/:id/test": ["admin"],
+  "POST /api/v1/qa-reviews/:id/complete": ["admin", "manager"],
+  "POST /api/v1/qa-reviews/:id/skip": ["admin", "manager"],
 } as const satisfies Record<string, readonly RouteRole[]>;
 
 export type Route = keyof typeof routeRoles;
@@ -402,6 +419,18 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   WebhookDelivery: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  QaTemplate: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  QaDraw: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  QaReview: {
     hiddenFrom: {},
     readOnlyFor: {},
   },
