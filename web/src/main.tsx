@@ -13,6 +13,7 @@ import "./styles/attachments.css";
 import "./styles/webhooks.css";
 import "./styles/mail.css";
 import "./styles/notifications.css";
+import "./styles/quality.css";
 
 render(<App />, document.getElementById("app")!);
 
