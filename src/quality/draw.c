@@ -301,7 +301,7 @@ static int draw_week(struct db *db, const char *week, int64_t t0, int64_t t1, in
 int qa_draw(struct db *db, int64_t now, int64_t *drawn, char *error, size_t errlen)
 {
 	char tz[64], err[200];
-	int64_t rate, made = 0;
+	int64_t rate = 0, made = 0;
 	if (drawn)
 		*drawn = 0;
 	if (read_settings(db, tz, &rate) != RC_OK) {

@@ -250,11 +250,44 @@ static int default_template(struct resource_ctx *ctx, int64_t *id)
  * template the default. Only one live review of a ticket that is not
  * skipped.
  */
+static bool changed(const json_t *a, const json_t *b, const char *name)
+{
+	json_t *x = json_object_get(a, name), *y = json_object_get(b, name);
+	bool xn = !x || json_is_null(x), yn = !y || json_is_null(y);
+	return xn != yn || (!xn && !json_equal(x, y));
+}
+
+/*
+ * A review stays about its ticket; once done or skipped only its notes
+ * change (a score's template and reviewer are history).
+ */
+static int review_settled(struct resource_ctx *ctx, const json_t *cur, const json_t *rec,
+			  json_t *errors)
+{
+	if (changed(cur, rec, "ticket_id")) {
+		resource_error(errors, "ticket_id",
+			       "a review stays about its service order: make a new review");
+		return RC_CONFLICT;
+	}
+	if (ctx->action || strcmp(str(cur, "status"), "pending") == 0)
+		return RC_OK;
+	static const char *const fixed[] = { "template_id", "reviewer_id", NULL };
+	for (const char *const *f = fixed; *f; f++) {
+		if (changed(cur, rec, *f)) {
+			resource_error(errors, *f,
+				       arena_printf(ctx->arena, "the review is %s: only its notes "
+							    "change", str(cur, "status")));
+			return RC_CONFLICT;
+		}
+	}
+	return RC_OK;
+}
+
 static int review_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			  json_t *errors)
 {
 	if (cur)
-		return RC_OK;
+		return review_settled(ctx, cur, rec, errors);
 	int64_t ticket = num(rec, "ticket_id");
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st,

@@ -240,6 +240,17 @@ class QualityReviewCase(ServerTestCase):
         # done is done
         self.assertProblem(self.act(review["id"], "complete", body), 409)
         self.assertProblem(self.act(review["id"], "skip", {}), 409)
+        # a done review keeps its template and reviewer; it stays about its ticket
+        path = "/api/v1/qa-reviews/%d" % review["id"]
+        self.assertProblem(self.c("manager").patch(path, {"template_id": None},
+                                                   headers={"If-Match": "*"}), 409, "template_id")
+        self.assertProblem(self.c("manager").patch(path, {"reviewer_id": self.uid("manager2")},
+                                                   headers={"If-Match": "*"}), 409, "reviewer_id")
+        self.assertProblem(self.c("manager").patch(path, {"ticket_id": self.tech1_tickets[1]},
+                                                   headers={"If-Match": "*"}), 409, "ticket_id")
+        fixed = self.assertStatus(self.c("manager").patch(path, {"notes": "Spoke with them."},
+                                                          headers={"If-Match": "*"}), 200)
+        self.assertEqual((fixed["notes"], fixed["score"]), ("Spoke with them.", 75))
         # the score is the server's
         self.assertProblem(self.c("manager").patch("/api/v1/qa-reviews/%d" % review["id"],
                                                    {"score": 100},
