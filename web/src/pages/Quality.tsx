@@ -555,9 +555,7 @@ function Report() {
           <tbody>
             {rep.data.totals.map((t) => (
               <tr key={t.technician_id}>
-                <th scope="row" class="cell-title">
-                  {t.technician_name}
-                </th>
+                <td class="cell-title">{t.technician_name}</td>
                 <td class="num">{t.done}</td>
                 <td class="num">{t.pending}</td>
                 <td class="num">
