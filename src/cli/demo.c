@@ -32,6 +32,7 @@
 #include "db/db.h"
 #include "kb/kb.h"
 #include "mail/mail.h"
+#include "quality/quality.h"
 #include "quotes/quotes.h"
 #include "resource/resource.h"
 #include "service/attachments.h"
@@ -1204,6 +1205,80 @@ static void portal(struct demo *d, struct ids *x, const char *password)
 	}
 }
 
+/* Quality reviews: the weekly draws of the last weeks; the older ones reviewed, one skipped. */
+static void quality(struct demo *d)
+{
+	if (d->failed)
+		return;
+	time_pretend(0);
+	char error[256];
+	int64_t drawn;
+	if (qa_draw(d->db, time_now(), &drawn, error, sizeof(error)) < 0) {
+		fprintf(stderr, "servio demo: cannot draw the quality reviews: %s\n", error);
+		d->failed = true;
+		return;
+	}
+	struct db_stmt *st;
+	int64_t ids[200], latest = 0;
+	char weeks[200][11];
+	int n = 0;
+	int rc = db_run(d->db, &st,
+			"SELECT id, week_start FROM qa_reviews WHERE status = 'pending'"
+			" ORDER BY week_start, id",
+			"");
+	while (rc == RC_ROW && n < 200) {
+		ids[n] = db_col_int(st, 0);
+		snprintf(weeks[n], sizeof(weeks[n]), "%s", db_col_text(st, 1));
+		latest = date_day(weeks[n]);
+		n++;
+		rc = db_step(st);
+	}
+	if (rc == RC_ROW)
+		db_done(st);
+	/* the weights of the default template (the migration's) */
+	static const int weights[] = { 20, 20, 15, 20, 15, 10 };
+	static const char *const notes[] = {
+		"Clear notes and a confirmed fix; good work.",
+		"Fixed well, but the client heard nothing for a day: post public updates.",
+		"Time entries lacked notes; otherwise solid.",
+		"Textbook: diagnosis, updates, confirmation and a KB article.",
+	};
+	as(d, staff[0].id);
+	for (int i = 0; i < n && !d->failed; i++) {
+		int64_t week = date_day(weeks[i]);
+		if (week >= latest)
+			continue;	/* last week's draw waits in the queue */
+		/* reviewed on the Tuesday after the week, mid-morning */
+		time_pretend((week + 8) * 86400 + 16 * 3600 + i * 60);
+		struct resource_ctx c = ctx_of(d, 0);
+		json_t *out = NULL, *errors = NULL;
+		if (i % 7 == 3) {
+			json_t *body = json_pack("{s:s}", "notes",
+						 "Duplicate of a ticket reviewed last week.");
+			rc = resource_act(&c, &qa_review_resource, &qa_review_skip, ids[i], body,
+					  RESOURCE_ANY_VERSION, &out, &errors);
+			json_decref(body);
+		} else {
+			json_t *answers = json_array();
+			for (int k = 0; k < 6; k++) {
+				unsigned roll = pick(d, 5);
+				int points = roll == 0 ? weights[k] / 2 : roll == 1 ? weights[k] * 3 / 4
+										    : weights[k];
+				json_array_append_new(answers, json_pack("{s:i, s:i}", "item", k, "points",
+									 points));
+			}
+			json_t *body = json_pack("{s:o, s:s}", "answers", answers, "notes",
+						 notes[pick(d, 4)]);
+			rc = resource_act(&c, &qa_review_resource, &qa_review_complete, ids[i], body,
+					  RESOURCE_ANY_VERSION, &out, &errors);
+			json_decref(body);
+		}
+		if (rc != RC_OK)
+			report(d, "review a service order", rc, errors);
+	}
+	time_pretend(0);
+}
+
 int cmd_demo(struct conf *c, int argc, char **argv)
 {
 	const char *password = NULL;
@@ -1215,8 +1290,9 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 			       "certifications, a catalog, twelve clients with contacts, sites,\n"
 			       "assets and contracts, three weeks of service orders, this week's\n"
 			       "appointments, a pipeline with activities and quotes, and the\n"
-			       "last two months invoiced, issued and mostly paid, and two\n"
-			       "monitoring alerts (one open with repeats, one cleared).\n"
+			       "last two months invoiced, issued and mostly paid, two\n"
+			       "monitoring alerts (one open with repeats, one cleared), and the\n"
+			       "weekly quality draws (older weeks reviewed, last week's pending).\n"
 			       "The staff sign in as NAME@northwind.example with PASSWORD (or\n"
 			       "SERVIO_DEMO_PASSWORD, or a generated one, printed).\n");
 			return 0;
@@ -1270,6 +1346,7 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	billing(&d, &x);
 	monitoring(&d, &x);
 	mail(&d, &x);
+	quality(&d);
 	time_pretend(0);
 	arena_release(&d.arena);
 	db_disconnect(db);

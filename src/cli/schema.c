@@ -1223,8 +1223,9 @@ static void ts_record(struct gen *g, const struct gen_resource *gr)
 	}
 	for (const struct field *f = res->fields; f->name; f++)
 		if (visible(f))
+			/* the staff UI's types: a member only the portal misses is always there */
 			ts_member(g, gr, f, writable(gr, f) ? IN_FIELDS : IN_RECORD,
-				  f->hidden_from != 0);
+				  (f->hidden_from & ROLE_STAFF) != 0);
 	buf_addstr(&g->out, "}\n");
 }
 

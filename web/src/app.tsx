@@ -15,6 +15,7 @@ import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
 import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
+import { QualityPage, QualityReviewPage } from "./pages/Quality";
 import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -71,6 +72,8 @@ function Routes({ user }: { user: Me }) {
   if (path === "/billing/ageing" && can("reports.ageing", user.role)) return <AgeingPage />;
   if (path === "/billing/reports" && canBillingReports(user.role)) return <BillingReportsPage user={user} />;
   if (path === "/timesheets" && can("time.approve", user.role)) return <TimesheetsPage user={user} />;
+  if (path === "/quality" && can("qa.review", user.role)) return <QualityPage user={user} />;
+  if ((m = match("/quality/:id", path)) && /^\d+$/.test(m.id) && can("qa.review", user.role)) return <QualityReviewPage id={Number(m.id)} user={user} key={m.id} />;
   return (
     <Empty title="Page not found" icon="?" action={<LinkButton href="/">Go to the dashboard</LinkButton>}>
       There is nothing at {path}.

@@ -14,6 +14,7 @@ import "./styles/webhooks.css";
 import "./styles/mail.css";
 import "./styles/notifications.css";
 import "./styles/kb.css";
+import "./styles/quality.css";
 
 render(<App />, document.getElementById("app")!);
 

@@ -1074,6 +1074,11 @@ if (existsSync(new URL("./mail.mjs", import.meta.url))) {
   const { mailTests } = await import("./mail.mjs");
   tests.push(...mailTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
+// Quality reviews (tests/qa.mjs): the queue, a review scored and kept, the report, the rate and checklists.
+if (existsSync(new URL("./qa.mjs", import.meta.url))) {
+  const { qaTests } = await import("./qa.mjs");
+  tests.push(...qaTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
 
 let result = { passed: 0, failed: 0 };
 try {

@@ -210,6 +210,20 @@ export const routeRoles = {
   "GET /api/v1/tickets/:id/kb-links/:item": ["admin", "manager", "technician", "sales", "billing"],
   "DELETE /api/v1/tickets/:id/kb-links/:item": ["admin", "manager", "technician"],
   "POST /api/v1/tickets/:id/kb-links/:item/restore": ["admin", "manager", "technician"],
+  "GET /api/v1/qa-templates": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/qa-templates": ["admin", "manager"],
+  "GET /api/v1/qa-templates/:id": ["admin", "manager", "technician", "sales", "billing"],
+  "PATCH /api/v1/qa-templates/:id": ["admin", "manager"],
+  "DELETE /api/v1/qa-templates/:id": ["admin", "manager"],
+  "POST /api/v1/qa-templates/:id/restore": ["admin", "manager"],
+  "GET /api/v1/qa-draws": ["admin", "manager"],
+  "GET /api/v1/qa-draws/:id": ["admin", "manager"],
+  "GET /api/v1/qa-reviews": ["admin", "manager", "technician"],
+  "POST /api/v1/qa-reviews": ["admin", "manager"],
+  "GET /api/v1/qa-reviews/:id": ["admin", "manager", "technician"],
+  "PATCH /api/v1/qa-reviews/:id": ["admin", "manager"],
+  "DELETE /api/v1/qa-reviews/:id": ["admin", "manager"],
+  "POST /api/v1/qa-reviews/:id/restore": ["admin", "manager"],
   "GET /api/v1/tickets/:id/candidates": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/tickets/:id/sla": ["admin", "manager", "technician", "sales", "billing"],
   "POST /api/v1/users/:id/calendar-feed": ["admin", "manager", "technician", "sales", "billing"],
@@ -282,6 +296,7 @@ export const routeRoles = {
   "POST /api/v1/kb/preview": ["admin", "manager", "technician"],
   "GET /api/v1/kb/articles/:id/tickets": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/tickets/:id/similar-articles": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/reports/qa": ["admin", "manager"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -302,6 +317,8 @@ export const routeRoles = {
   "POST /api/v1/outbound-messages/:id/retry": ["admin", "manager"],
   "POST /api/v1/webhooks/:id/rotate-secret": ["admin"],
   "POST /api/v1/webhooks/:id/test": ["admin"],
+  "POST /api/v1/qa-reviews/:id/complete": ["admin", "manager"],
+  "POST /api/v1/qa-reviews/:id/skip": ["admin", "manager"],
 } as const satisfies Record<string, readonly RouteRole[]>;
 
 export type Route = keyof typeof routeRoles;
@@ -466,6 +483,18 @@ export const fieldMasks = {
   },
   KnowledgeBaseLink: {
     hiddenFrom: { linked_by_id: ["portal"] },
+    readOnlyFor: {},
+  },
+  QaTemplate: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  QaDraw: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  QaReview: {
+    hiddenFrom: {},
     readOnlyFor: {},
   },
   Alert: {

@@ -107,6 +107,10 @@ const caps = {
   "mail.templates.edit": rolesOf("PATCH /api/v1/mail-templates/:id"),
   "mail.settings": rolesOf("PATCH /api/v1/settings"),
   "mail.test": rolesOf("POST /api/v1/settings/mail-test"),
+  /* quality reviews: the queue and reviews, the checklists, the rate (settings) */
+  "qa.review": rolesOf("POST /api/v1/qa-reviews/:id/complete"),
+  "qa.templates.edit": rolesOf("POST /api/v1/qa-templates"),
+  "qa.settings": rolesOf("PATCH /api/v1/settings"),
 } satisfies Record<string, Role[]>;
 
 export type Capability = keyof typeof caps;
