@@ -231,6 +231,7 @@ export const routeRoles = {
   "POST /api/v1/me/notifications/read-all": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
   "PATCH /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/reports/quality": ["admin", "manager"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
