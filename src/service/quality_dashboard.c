@@ -237,7 +237,8 @@ static json_t *query(struct resource_ctx *ctx, const char *sql, const char *cons
 /* "YYYY-MM" of month index m (year * 12 + month - 1) into out[8]. */
 static void month_name(int64_t m, char out[8])
 {
-	snprintf(out, 8, "%04d-%02d", (int)(m / 12), (int)(m % 12) + 1);
+	/* dates are years 0000-9999 (date_valid), which the modulo says to the compiler too */
+	snprintf(out, 8, "%04u-%02u", (unsigned)(m / 12) % 10000u, (unsigned)(m % 12) % 12u + 1u);
 }
 
 /* The month index of a date (already valid). */
@@ -252,7 +253,7 @@ static int64_t month_of_day(int64_t day)
 /* "YYYY-MM-01" of month index m into out[11]. */
 static void month_first(int64_t m, char out[11])
 {
-	snprintf(out, 11, "%04d-%02d-01", (int)(m / 12), (int)(m % 12) + 1);
+	snprintf(out, 11, "%04u-%02u-01", (unsigned)(m / 12) % 10000u, (unsigned)(m % 12) % 12u + 1u);
 }
 
 int quality_period(int64_t now, const char *from, const char *to, char from_out[11],
@@ -264,10 +265,14 @@ int quality_period(int64_t now, const char *from, const char *to, char from_out[
 		snprintf(to_out, 11, "%s", to);
 	else
 		month_first(last + 1, to_out);
-	if (from)
+	if (from) {
 		snprintf(from_out, 11, "%s", from);
-	else
+	} else if (last < 11) {
+		*problem = "the period must begin in the year 0000 or later";
+		return RC_INVALID;
+	} else {
 		month_first(last - 11, from_out);
+	}
 	if (strcmp(from_out, to_out) >= 0) {
 		*problem = "from must be before to";
 		return RC_INVALID;

@@ -297,7 +297,7 @@ class TestQualityDashboard(ServerTestCase):
         for query in ("?from=2026-02-30", "?from=2026-03-01&to=2026-02-01",
                       "?from=2026-03-01&to=2026-03-01", "?from=2027-01-01",
                       "?from=2000-01-01&to=2026-01-01", "?from=1.1.2026", "?x=1",
-                      "?company_id=abc", "?company_id=0", "?company_id=-3", "?limit=5"):
+                      "?company_id=abc", "?company_id=0", "?to=0000-03-01", "?company_id=-3", "?limit=5"):
             self.assertProblem(self.admin.get(PATH + query), 400, what=query)
         self.assertProblem(self.admin.get(PATH + "?company_id=99999999"), 404)
 
