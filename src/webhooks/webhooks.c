@@ -430,7 +430,7 @@ static int replay_txn(struct db *db, void *arg)
 	db_done(st);
 	if (!msg || !type || !payload)
 		return RC_ERROR;
-	int64_t id;
+	int64_t id = 0;	/* set on RC_OK; gcc cannot see that through queue_delivery */
 	rc = queue_delivery(r->ctx, r->webhook, event, r->delivery, msg, type, payload, &id);
 	if (rc != RC_OK)
 		return rc;
