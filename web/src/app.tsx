@@ -15,7 +15,7 @@ import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
 import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
-import { QualityPage } from "./pages/Quality";
+import { QualityRoute } from "./pages/QualityRoute";
 import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -46,7 +46,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/clients") return <CompaniesPage />;
   if ((m = match("/clients/:id", path))) return <CompanyPage id={Number(m.id)} key={m.id} />;
   if (path === "/dispatch") return <DispatchPage user={user} />;
-  if (path === "/quality" && can("reports.quality", user.role)) return <QualityPage />;
+  if (path === "/quality" && can("reports.quality", user.role)) return <QualityRoute />;
   if (path === "/settings" && can("settings.view", user.role)) return <SettingsPage section="users" user={user} />;
   if ((m = match("/settings/:section", path)) && can("settings.view", user.role)) return <SettingsPage section={m.section} user={user} />;
   if (path === "/mail" && can("mail.inbound", user.role)) return <MailPage section="triage" user={user} />;
