@@ -302,5 +302,32 @@ class TestQualityDashboard(ServerTestCase):
         self.assertProblem(self.admin.get(PATH + "?company_id=99999999"), 404)
 
 
+class TestTopClients(ServerTestCase):
+    """sla_by_client holds the 20 clients with most SLA tickets, ties by name."""
+
+    def test_twenty_clients_most_tickets_first(self):
+        cal = self.assertStatus(self.admin.post("/api/v1/calendars", {
+            "name": "24x7", "timezone": "UTC", "always_open": True}), 201)
+        self.assertStatus(self.admin.post("/api/v1/sla-policies", {
+            "name": "Default", "calendar_id": cal["id"], "is_default": True,
+            "targets": [{"priority": "medium", "response_minutes": 600,
+                         "resolution_minutes": 6000}]}), 201)
+        ids = []
+        for i in range(22):
+            c = self.assertStatus(self.admin.post("/api/v1/companies",
+                                                  {"name": "Client %02d" % i}), 201)
+            ids.append(c["id"])
+            for _ in range(2 if i < 5 else 1):
+                t = self.assertStatus(self.admin.post("/api/v1/tickets", {
+                    "subject": "Printer", "company_id": c["id"]}), 201)
+                self.assertStatus(self.admin.post(
+                    "/api/v1/tickets/%d/resolve" % t["id"], {"resolution": "Fixed"},
+                    headers={"If-Match": "*"}), 200)
+        r = self.assertStatus(self.admin.get(PATH), 200)
+        self.assertEqual([c["company_id"] for c in r["sla_by_client"]], ids[:20])
+        self.assertEqual([c["resolution_total"] for c in r["sla_by_client"]], [2] * 5 + [1] * 15)
+        self.assertEqual(r["sla"]["resolution_total"], 27)
+
+
 if __name__ == "__main__":
     unittest.main()
