@@ -1080,6 +1080,12 @@ if (existsSync(new URL("./qa.mjs", import.meta.url))) {
   tests.push(...qaTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// The quality dashboard (tests/quality.mjs): charts, figures and their tables for one client; roles.
+if (existsSync(new URL("./quality.mjs", import.meta.url))) {
+  const { qualityTests } = await import("./quality.mjs");
+  tests.push(...qualityTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();
