@@ -41,6 +41,7 @@ extern const struct api_routes api_alert_routes;	/* alerts.c: monitoring intake 
 extern const struct api_routes api_attachment_routes;	/* attachments.c: upload, download */
 extern const struct api_routes api_webhook_routes;	/* webhooks.c: a delivery's replay */
 extern const struct api_routes api_notification_routes;	/* notifications.c: the caller's own */
+extern const struct api_routes api_survey_routes;	/* surveys.c: surveys, their link, CSAT */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
@@ -52,6 +53,9 @@ int api_resource_list(struct http_req *req);
 const char *api_next_link(struct http_req *req, const char *cursor);
 /* notifications.c: GET /me/notifications, a list of the engine's (for "servio schema"). */
 int api_notification_list(struct http_req *req);
+/* surveys.c: GET /surveys and /surveys/:id, the engine's with each url (for "servio schema"). */
+int api_survey_list(struct http_req *req);
+int api_survey_get(struct http_req *req);
 /* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
 int api_quote_get(struct http_req *req);
 /* billing.c: GET /invoices/:id, or its PDF for /invoices/:id.pdf. */
