@@ -6,7 +6,7 @@
  *   GET  /api/v1/surveys/:id              one
  *   GET  /api/v1/public/surveys/:token    the survey behind a link (no login; reads only)
  *   POST /api/v1/public/surveys/:token    {rating, comment?}: answer or change it
- *   GET  /api/v1/reports/csat             ?group=technician|client|month&from=&to=
+ *   GET  /api/v1/reports/csat             ?group=technician (default)|client|month&from=&to=
  *
  * A GET never changes a survey: mail scanners follow links.
  */
@@ -165,7 +165,9 @@ static int csat(struct http_req *req)
 			req->query[n++] = req->query[i];
 	}
 	req->nquery = n;
-	if (!group || (strcmp(group, "technician") != 0 && strcmp(group, "client") != 0 &&
+	if (!group)
+		group = "technician";
+	if ((strcmp(group, "technician") != 0 && strcmp(group, "client") != 0 &&
 		       strcmp(group, "month") != 0))
 		return http_reply_problem(req, 400, "bad-query", NULL,
 					  "group must be technician, client or month");

@@ -542,6 +542,7 @@ class OpenApiResponsesTest(ServerTestCase):
         """Each GET route is validated here, or the document gives it no JSON body."""
         covered = set(self.routes_without_parameters()) | set(self.routes_with_ids())
         covered.add(("GET", API + "/public/quotes/{token}"))
+        covered.add(("GET", API + "/public/surveys/{token}"))
         missed = []
         for route in self.get_routes():
             if route in covered:
@@ -712,6 +713,22 @@ class OpenApiResponsesTest(ServerTestCase):
         if body is not None:
             self.validate(route, "GET %s/public/quotes/<token>" % API, body)
         self.report("the public quote page", minimum=2)
+
+    def test_public_survey_page(self):
+        """A demo survey's link (its url), read without credentials, answered and unanswered."""
+        route = ("GET", API + "/public/surveys/{token}")
+        self.assertIn(route, self.routes)
+        for answered in ("true", "false"):
+            status, _, page = self.admin.get(API + "/surveys?limit=1&answered=" + answered)
+            self.assertEqual(status, 200, page)
+            self.assertTrue(page["data"], "the demo has no survey answered=%s" % answered)
+            m = re.search(r"/s/([^/?#]+)$", page["data"][0]["url"])
+            self.assertIsNotNone(m, page["data"][0]["url"])
+            request = "GET %s/public/surveys/<token> (answered=%s)" % (API, answered)
+            body = self.fetch(self.server.client(), API + "/public/surveys/" + m.group(1), request)
+            if body is not None:
+                self.validate(route, request, body)
+        self.report("the public survey page", minimum=2)
 
 
 if __name__ == "__main__":

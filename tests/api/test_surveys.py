@@ -439,7 +439,8 @@ class TestReport(ServerTestCase):
         empty = report("group=client&from=2020-01-01&to=2020-02-01")
         self.assertEqual(empty["rows"], [])
         self.assertIsNone(empty["total"]["average_rating"])
-        for bad in ("", "group=week", "group=month&from=2026-13-01", "group=month&x=1",
+        self.assertEqual(report("from=2026-03-01&to=2026-05-01"), tech)
+        for bad in ("group=", "group=week", "group=month&from=2026-13-01", "group=month&x=1",
                     "group=month&from=2026-05-01&to=2026-03-01"):
             self.assertProblem(self.admin.get("/api/v1/reports/csat?" + bad), 400, what=bad)
 

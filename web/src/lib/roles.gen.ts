@@ -231,6 +231,11 @@ export const routeRoles = {
   "POST /api/v1/me/notifications/read-all": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
   "PATCH /api/v1/me/notification-settings": ["admin", "manager", "technician", "sales", "billing"],
+  "GET /api/v1/surveys": ["admin", "manager", "technician"],
+  "GET /api/v1/surveys/:id": ["admin", "manager", "technician"],
+  "GET /api/v1/public/surveys/:token": ["public"],
+  "POST /api/v1/public/surveys/:token": ["public"],
+  "GET /api/v1/reports/csat": ["admin", "manager"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -283,7 +288,7 @@ export const fieldMasks = {
   },
   User: {
     hiddenFrom: { cost_rate: ["technician", "sales", "billing"] },
-    readOnlyFor: {},
+    readOnlyFor: { manager_id: ["technician", "sales", "billing"] },
   },
   Certification: {
     hiddenFrom: {},
@@ -410,6 +415,10 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Notification: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  Survey: {
     hiddenFrom: {},
     readOnlyFor: {},
   },
