@@ -1,6 +1,6 @@
 /*
  * app.tsx - which screen a path shows. /q/:token (a client's quote link)
- * needs no session; every other screen waits for the session check and
+ * and /s/:token (a survey link) need no session; every other screen waits for the session check and
  * sends a signed-out visitor to /signin?next=….
  */
 import { useEffect, useRef } from "preact/hooks";
@@ -15,6 +15,8 @@ import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
 import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
+import { PublicSurvey } from "./pages/PublicSurvey";
+import { SurveysPage } from "./pages/quality/Surveys";
 import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -64,6 +66,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/billing/ageing" && can("reports.ageing", user.role)) return <AgeingPage />;
   if (path === "/billing/reports" && canBillingReports(user.role)) return <BillingReportsPage user={user} />;
   if (path === "/timesheets" && can("time.approve", user.role)) return <TimesheetsPage user={user} />;
+  if (path === "/surveys" && can("surveys.view", user.role)) return <SurveysPage user={user} />;
   return (
     <Empty title="Page not found" icon="?" action={<LinkButton href="/">Go to the dashboard</LinkButton>}>
       There is nothing at {path}.
@@ -104,6 +107,14 @@ export function App() {
     return (
       <>
         <PublicQuote token={pub.token} />
+        <Toaster />
+      </>
+    );
+  const survey = match("/s/:token", loc.path);
+  if (survey)
+    return (
+      <>
+        <PublicSurvey token={survey.token} search={loc.search} />
         <Toaster />
       </>
     );

@@ -13,8 +13,9 @@ import "./styles/attachments.css";
 import "./styles/webhooks.css";
 import "./styles/mail.css";
 import "./styles/notifications.css";
+import "./styles/surveys.css";
 
 render(<App />, document.getElementById("app")!);
 
-if (!window.location.pathname.startsWith("/q/"))
+if (!window.location.pathname.startsWith("/q/") && !window.location.pathname.startsWith("/s/"))
   restore().catch(() => session.set({ state: "signed-out", notice: "The server cannot be reached right now." }));

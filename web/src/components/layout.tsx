@@ -37,6 +37,7 @@ function Icon({ name }: { name: string }) {
     chart: "M4 20h16M6 16v-5M11 16V6M16 16v-8",
     timesheet: "M4 5h16v15H4zM4 9h16M9 13h6M9 16h4M8 3v4M16 3v4",
     mail: "M3 6h18v12H3zM3 7l9 6 9-6",
+    star: "M12 3l2.8 5.7 6.2.9-4.5 4.4 1 6.2L12 17.3 6.5 20.2l1-6.2L3 9.6l6.2-.9z",
     settings: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v3M12 19v3M2 12h3M19 12h3M5 5l2 2M17 17l2 2M5 19l2-2M17 7l2-2",
   };
   return (
@@ -68,6 +69,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
     { href: "/billing/ageing", label: "AR ageing", icon: "ageing", group: "Billing", show: can("reports.ageing", user.role), match: (p) => p.startsWith("/billing/ageing") },
     { href: "/billing/reports", label: "Billing reports", icon: "chart", group: "Billing", show: canBillingReports(user.role), match: (p) => p.startsWith("/billing/reports") },
     { href: "/timesheets", label: "Timesheets", icon: "timesheet", group: "Billing", show: can("time.approve", user.role), match: (p) => p.startsWith("/timesheets") },
+    { href: "/surveys", label: "Surveys", icon: "star", show: can("surveys.view", user.role), match: (p) => p.startsWith("/surveys") },
     { href: "/mail", label: "Mail", icon: "mail", show: can("mail.inbound", user.role), match: (p) => p.startsWith("/mail") },
     { href: "/settings", label: "Settings", icon: "settings", show: can("settings.view", user.role), match: (p) => p.startsWith("/settings") },
   ];
