@@ -259,7 +259,7 @@ static struct resource_ctx system_ctx(const struct resource_ctx *ctx)
 int survey_ensure(struct resource_ctx *ctx, const json_t *ticket, json_t **out)
 {
 	struct resource_ctx sys = system_ctx(ctx);
-	int64_t ticket_id = num(ticket, "id"), id;
+	int64_t ticket_id = num(ticket, "id"), id = 0;
 	int rc = survey_of(&sys, ticket_id, &id);
 	if (rc == RC_OK)
 		return resource_get(&sys, &survey_resource, id, out);
@@ -476,7 +476,7 @@ static int answer(struct resource_ctx *ctx, const json_t *cur, json_t *rec, cons
 int survey_answer_ticket(struct resource_ctx *ctx, int64_t ticket_id, int rating,
 			 const char *comment, json_t *errors)
 {
-	int64_t id;
+	int64_t id = 0;
 	int rc = survey_of(ctx, ticket_id, &id);
 	if (rc != RC_OK)
 		return rc;
@@ -504,7 +504,7 @@ int survey_answer_ticket(struct resource_ctx *ctx, int64_t ticket_id, int rating
 int survey_public_view(struct resource_ctx *ctx, int64_t ticket_id, json_t **out)
 {
 	struct resource_ctx sys = system_ctx(ctx);
-	int64_t id;
+	int64_t id = 0;
 	int rc = survey_of(&sys, ticket_id, &id);
 	json_t *survey, *ticket, *settings, *contact = NULL;
 	if (rc != RC_OK || (rc = resource_get(&sys, &survey_resource, id, &survey)) != RC_OK ||

@@ -431,7 +431,7 @@ static int replay_txn(struct db *db, void *arg)
 	db_done(st);
 	if (!msg || !type || !payload)
 		return RC_ERROR;
-	int64_t id;
+	int64_t id = 0;
 	rc = queue_delivery(r->ctx, r->webhook, event, r->delivery, msg, type, payload, &id);
 	if (rc != RC_OK)
 		return rc;
