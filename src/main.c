@@ -15,6 +15,7 @@
 #include "core/timeutil.h"
 #include "mail/mail.h"
 #include "notify/notify.h"
+#include "quality/surveys.h"
 
 #include <sodium.h>
 #include <stdbool.h>
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
 #endif
 	mail_startup();
 	notify_startup();
+	survey_startup();
 	int rc = cmd->run(&conf, nrest, rest);
 	xfree(rest);
 	return rc;

@@ -45,6 +45,7 @@ extern const struct api_routes api_portal_routes;	/* portal.c: the client portal
 extern const struct api_routes api_kb_routes;		/* kb.c: preview, similar articles */
 extern const struct api_routes api_quality_routes;	/* quality.c: qa reviews' reads, report */
 extern const struct api_routes api_quality_dashboard_routes; /* quality_dashboard.c */
+extern const struct api_routes api_survey_routes;	/* surveys.c: surveys, their link, CSAT */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
@@ -59,6 +60,9 @@ int api_notification_list(struct http_req *req);
 /* quality.c: GET /qa-reviews[/:id], the engine's list and get (a technician's own only). */
 int api_qa_review_list(struct http_req *req);
 int api_qa_review_get(struct http_req *req);
+/* surveys.c: GET /surveys and /surveys/:id, the engine's with each url (for "servio schema"). */
+int api_survey_list(struct http_req *req);
+int api_survey_get(struct http_req *req);
 /* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
 int api_quote_get(struct http_req *req);
 /* sales.c: a quote as its client sees it (the request's): the document, never our notes. */

@@ -33,6 +33,7 @@
 #include "db/db.h"
 #include "kb/kb.h"
 #include "mail/mail.h"
+#include "quality/surveys.h"
 #include "quotes/quotes.h"
 #include "resource/audit.h"
 #include "resource/resource.h"
@@ -943,6 +944,63 @@ static int article(struct http_req *req)
 	return api_reply_result(req, RC_OK, a, NULL, 200, "article", id);
 }
 
+/* The client's rating of a resolved ticket (its satisfaction survey) -------- */
+
+static int survey_reply(struct http_req *req, struct resource_ctx *ctx, int64_t id, int status)
+{
+	json_t *view;
+	int rc = survey_public_view(ctx, id, &view);
+	if (rc == RC_NOT_FOUND)
+		return http_reply_problem(req, 404, "not-found", NULL,
+					  "ticket %lld has no survey: it is asked once it is resolved",
+					  (long long)id);
+	if (rc != RC_OK)
+		return -1;
+	return http_reply_json(req, status, view);
+}
+
+static int survey_get(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id;
+	json_t *ticket;
+	if (!api_no_query_or_reply(req) || !ticket_or_reply(req, &ctx, &id, &ticket))
+		return 0;
+	return survey_reply(req, &ctx, id, 200);
+}
+
+/* {rating 1..5, comment?}: the same rules as the survey's link (changeable for 7 days) */
+static int rate(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id;
+	json_t *ticket;
+	if (!api_no_query_or_reply(req))
+		return 0;
+	if (!req->body)
+		return http_reply_problem(req, 400, "body-required", NULL,
+					  "a JSON object {\"rating\": 1…5} is required");
+	json_t *errors = http_json(req, json_array());
+	int rating;
+	const char *comment;
+	if (!errors)
+		return -1;
+	if (survey_decode_answer(req->body, &rating, &comment, errors))
+		return http_reply_problem(req, 422, "validation", errors,
+					  "the rating has invalid fields");
+	if (!ticket_or_reply(req, &ctx, &id, &ticket))
+		return 0;
+	int rc = survey_answer_ticket(&ctx, id, rating, comment, errors);
+	if (rc == RC_NOT_FOUND)
+		return http_reply_problem(req, 409, "conflict",
+					  http_json(req, json_pack("[{s:s, s:s}]", "field", "ticket",
+								   "message", "is not resolved yet")),
+					  "%s can be rated once it is resolved", str(ticket, "number"));
+	if (rc != RC_OK)
+		return api_reply_result(req, rc, NULL, errors, 0, "ticket", id);
+	return survey_reply(req, &ctx, id, 200);
+}
+
 /* Contracts and the money owed --------------------------------------------- */
 
 /* The company's active contracts, a block-hours one with what is left of its block. */
@@ -1037,6 +1095,8 @@ static const struct http_route routes[] = {
 	{ "POST", "/api/v1/portal/tickets/:id/notes", note_new, PORTAL, 0, NULL },
 	{ "POST", "/api/v1/portal/tickets/:id/confirm", confirm, PORTAL, 0, NULL },
 	{ "POST", "/api/v1/portal/tickets/:id/reopen", reopen, PORTAL, 0, NULL },
+	{ "GET", "/api/v1/portal/tickets/:id/survey", survey_get, PORTAL, 0, NULL },
+	{ "POST", "/api/v1/portal/tickets/:id/rate", rate, PORTAL, 0, NULL },
 	{ "GET", "/api/v1/portal/assets", api_resource_list, PORTAL, 0, &asset_resource },
 	{ "GET", "/api/v1/portal/assets/:id", api_resource_get, PORTAL, 0, &asset_resource },
 	{ "GET", "/api/v1/portal/sites", api_resource_list, PORTAL, 0, &site_resource },

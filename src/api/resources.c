@@ -467,6 +467,7 @@ const struct resource *api_route_resource(const struct http_route *r,
 		res_list, res_create, res_get, res_update, res_archive, res_restore,
 		api_resource_get, api_resource_list, api_quote_get, api_notification_list,
 		api_qa_review_list, api_qa_review_get,
+		api_survey_list, api_survey_get,
 	};
 	*action = NULL;
 	if (r->handler == res_act) {

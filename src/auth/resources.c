@@ -44,6 +44,10 @@ static const struct field user_fields[] = {
 	{ .name = "calendar_id", .type = FT_REF, .ref = &calendar_resource, .flags = F_FILTER,
 	  .doc = "The user's working hours (for utilisation); default the default SLA policy's "
 		 "calendar." },
+	{ .name = "manager_id", .type = FT_REF, .ref = &user_resource, .flags = F_FILTER,
+	  .read_only_for = ROLE_TECHNICIAN | ROLE_SALES | ROLE_BILLING,
+	  .doc = "Whom the user reports to: told of a bad satisfaction rating on their work "
+		 "(every manager when unset)." },
 	{ .name = "notify_email", .type = FT_STRINGS, .flags = F_READ_ONLY, .min = 10, .max = 40,
 	  .dflt = "[\"assigned\",\"client_replied\",\"sla_warning\",\"quote_accepted\","
 		  "\"negative_rating\"]",

@@ -33,6 +33,7 @@
 #include "kb/kb.h"
 #include "mail/mail.h"
 #include "quality/quality.h"
+#include "quality/surveys.h"
 #include "quotes/quotes.h"
 #include "resource/resource.h"
 #include "service/attachments.h"
@@ -351,6 +352,10 @@ static void people(struct demo *d, const char *password)
 		}
 		change(d, &user_resource, 0, staff[i].id,
 		       json_pack("{s:o}", "skills", json_loads(staff[i].skills, 0, NULL)));
+		/* the technicians report to the services manager (a bad rating tells her) */
+		if (staff[i].role == ROLE_TECHNICIAN)
+			change(d, &user_resource, 0, staff[i].id,
+			       json_pack("{s:I}", "manager_id", (json_int_t)staff[0].id));
 		if (staff[i].cert)
 			make(d, &certification_resource, staff[i].id,
 			     json_pack("{s:s, s:s, s:s}", "name", staff[i].cert, "issuer",
@@ -739,6 +744,55 @@ static void knowledge_base(struct demo *d)
 			make(d, &kb_link_resource, tickets[k],
 			     json_pack("{s:I}", "article_id", (json_int_t)ids[i]));
 	}
+}
+
+/*
+ * The clients' answers to the surveys the resolutions made: most 4 or 5,
+ * some never answered, two bad ones (a follow-up each for the manager).
+ */
+static void surveys(struct demo *d)
+{
+	static const struct {
+		int rating;
+		const char *comment;
+	} answers[] = {
+		{ 5, "Quick and friendly, thank you!" }, { 4, NULL }, { 5, NULL },
+		{ 2, "Took three visits and the printer still jams now and then." },
+		{ 5, "Fixed before lunch." }, { 0, NULL }, { 4, "Good, but the first call waited." },
+		{ 5, NULL }, { 1, "Nobody told us the network would be down all morning." },
+		{ 4, NULL }, { 0, NULL }, { 5, "Great as always." },
+	};
+	int64_t ids[200], sent[200];
+	int n = 0;
+	struct db_stmt *st;
+	int rc = db_run(d->db, &st, "SELECT ticket_id, sent_at FROM surveys ORDER BY id", "");
+	while (rc == RC_ROW && n < 200) {
+		ids[n] = db_col_int(st, 0);
+		if (time_parse(db_col_text(st, 1), &sent[n]) == 0)
+			n++;
+		rc = db_step(st);
+	}
+	if (rc == RC_ROW)
+		db_done(st);
+	else if (rc != RC_DONE)
+		d->failed = true;
+	int64_t now = time_now();
+	for (int i = 0; i < n && !d->failed; i++) {
+		size_t k = (size_t)i % (sizeof(answers) / sizeof(answers[0]));
+		if (!answers[k].rating)
+			continue;
+		/* no pick(): the rest of the firm stays as it was */
+		int64_t t = sent[i] + 3600 * (2 + (int64_t)(i % 20));
+		time_pretend(t < now ? t : now);
+		as(d, 0);
+		struct resource_ctx c = ctx_of(d, 0);
+		json_t *errors = json_array();
+		rc = survey_answer_ticket(&c, ids[i], answers[k].rating, answers[k].comment, errors);
+		if (rc != RC_OK)
+			report(d, "answer a survey", rc, errors);
+		json_decref(errors);
+	}
+	time_pretend(0);
 }
 
 static void schedule(struct demo *d, struct ids *x)
@@ -1305,7 +1359,8 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 			       "Loads a small demo firm into an empty database (after servio init):\n"
 			       "settings, calendars, SLA policies, eight staff with skills and\n"
 			       "certifications, a catalog, twelve clients with contacts, sites,\n"
-			       "assets and contracts, three weeks of service orders, this week's\n"
+			       "assets and contracts, three weeks of service orders (the resolved\n"
+			       "ones with their clients' satisfaction surveys), this week's\n"
 			       "appointments, a pipeline with activities and quotes, and the\n"
 			       "last two months invoiced, issued and mostly paid, two\n"
 			       "monitoring alerts (one open with repeats, one cleared), and the\n"
@@ -1358,6 +1413,7 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	portal(&d, &x, password);
 	tickets(&d, &x);
 	knowledge_base(&d);
+	surveys(&d);
 	schedule(&d, &x);
 	sales(&d, &x);
 	billing(&d, &x);

@@ -5,7 +5,7 @@
  * own transaction:
  *   ticket.created   (channel email or portal)  ticket_received  automatic
  *   ticket.note.created (public, by staff)       note_public      written by a person
- *   ticket.resolved (or its status patched)      ticket_resolved  automatic
+ *   ticket.resolved (or its status patched)      ticket_resolved  automatic, with the survey
  *   quote.sent                                   quote_sent       with the PDF and the link
  *   invoice.issued                               invoice_issued   with the PDF
  * and, when outgoing mail is set up (settings: smtp_host and mail_from),
@@ -37,6 +37,7 @@
 #include "db/db.h"
 #include "jobs/jobs.h"
 #include "quotes/pdf.h"
+#include "quality/surveys.h"
 #include "quotes/quotes.h"
 #include "resource/audit.h"
 #include "service/service.h"
@@ -53,7 +54,8 @@
 static const char *const templates[] = { "ticket_received", "note_public", "ticket_resolved",
 					 "quote_sent", "invoice_issued", "portal_invitation",
 					 "portal_reset", "notify_assigned", "notify_client_replied",
-					 "notify_sla", "notify_quote_accepted", NULL };
+					 "notify_sla", "notify_quote_accepted", "notify_negative_rating",
+					 NULL };
 static const char *const statuses[] = { "queued", "sent", "failed", "bounced", NULL };
 
 static const char *str(const json_t *o, const char *k)
@@ -75,7 +77,7 @@ static const struct {
 } placeholders[] = {
 	{ "ticket_received", "ticket_number ticket_subject" },
 	{ "note_public", "ticket_number ticket_subject note_body author_name" },
-	{ "ticket_resolved", "ticket_number ticket_subject resolution" },
+	{ "ticket_resolved", "ticket_number ticket_subject resolution survey_url survey_ratings" },
 	{ "quote_sent", "quote_number quote_title quote_total quote_valid_until quote_url" },
 	{ "invoice_issued", "invoice_number invoice_total invoice_balance invoice_due_on" },
 	{ "portal_invitation", "invite_url login_email inviter_name" },
@@ -89,6 +91,8 @@ static const struct {
 			"sla_due_at link" },
 	{ "notify_quote_accepted", "user_name accepted_name quote_number quote_title quote_total "
 				   "company_name link" },
+	{ "notify_negative_rating", "user_name client_name rating survey_comment ticket_number "
+				    "ticket_subject ticket_priority company_name link" },
 };
 static const char common_names[] = "firm_name firm_phone firm_email firm_website contact_name";
 
@@ -178,10 +182,12 @@ static const struct field template_fields[] = {
 	{ .name = "body", .type = FT_TEXT, .flags = F_REQUIRED, .min = 1, .max = 20000,
 	  .doc = "Plain text; {{name}} placeholders: firm_name, firm_phone, firm_email, "
 		 "firm_website, contact_name, and the event's own (ticket_number, ticket_subject, "
-		 "note_body, author_name, resolution, quote_number, quote_title, quote_total, "
+		 "note_body, author_name, resolution, survey_url, survey_ratings, quote_number, "
+		 "quote_title, quote_total, "
 		 "quote_valid_until, quote_url, invoice_number, invoice_total, invoice_balance, "
 		 "invoice_due_on; to staff: user_name, actor_name, client_name, ticket_priority, "
-		 "company_name, sla_percent, sla_clock, sla_due_at, accepted_name, link)." },
+		 "company_name, sla_percent, sla_clock, sla_due_at, accepted_name, rating, "
+		 "survey_comment, link)." },
 	FIELD_END
 };
 
@@ -442,6 +448,31 @@ static int ticket_recipient(struct resource_ctx *ctx, const json_t *ticket, stru
 	return rc == RC_DONE ? RC_OK : rc;
 }
 
+/* The survey's link and a line per rating, each its one click (src/quality/surveys.c). */
+static int survey_vars(struct resource_ctx *ctx, const json_t *ticket, json_t *vars)
+{
+	static const char *const words[] = { "", "Very poor", "Poor", "Fair", "Good",
+					     "Excellent" };
+	json_t *survey;
+	int rc = survey_ensure(ctx, ticket, &survey);
+	if (rc != RC_OK)
+		return rc;
+	const char *url = survey_url(ctx, survey);
+	if (!url)
+		return RC_ERROR;
+	struct buf b;
+	buf_init(&b, 16 * 1024);
+	for (int r = 5; r >= 1; r--)
+		buf_addf(&b, "  %d - %s: %s?rating=%d\n", r, words[r], url, r);
+	const char *ratings = b.failed ? NULL : arena_strdup(ctx->arena, buf_str(&b));
+	buf_release(&b);
+	if (!ratings)
+		return RC_ERROR;
+	json_object_set_new(vars, "survey_url", json_string(url));
+	json_object_set_new(vars, "survey_ratings", json_string(ratings));
+	return RC_OK;
+}
+
 static int ticket_mail(struct resource_ctx *ctx, const json_t *settings, const char *template,
 		       bool automatic, const json_t *ticket, const json_t *note)
 {
@@ -458,6 +489,11 @@ static int ticket_mail(struct resource_ctx *ctx, const json_t *settings, const c
 	json_object_set(d.vars, "ticket_number", json_object_get(ticket, "number"));
 	json_object_set(d.vars, "ticket_subject", json_object_get(ticket, "subject"));
 	json_object_set(d.vars, "resolution", json_object_get(ticket, "resolution"));
+	if (strcmp(template, "ticket_resolved") == 0) {
+		rc = survey_vars(ctx, ticket, d.vars);
+		if (rc != RC_OK)
+			return rc;
+	}
 	if (note) {
 		d.note_id = num(note, "id");
 		json_object_set(d.vars, "note_body", json_object_get(note, "body"));

@@ -350,6 +350,38 @@ static int on_quote_accepted(struct resource_ctx *ctx, const json_t *quote, stru
 	return tell_all(ctx, &n, r);
 }
 
+int notify_negative_rating(struct resource_ctx *ctx, const json_t *ticket, int rating,
+			   const char *client, const char *comment, const int64_t *users, int n)
+{
+	struct resource_ctx sys = *ctx;
+	sys.parent_id = 0;
+	sys.trusted = true;
+	sys.scope_company = 0;
+	struct recipients r = { .n = 0, .actor = ctx->actor ? ctx->actor->user_id : 0 };
+	for (int i = 0; i < n; i++)
+		add(&r, users[i]);
+	if (!r.n)
+		return RC_OK;
+	json_t *vars = ticket_vars(&sys, ticket);
+	if (!vars)
+		return RC_ERROR;
+	const char *rated = arena_printf(sys.arena, "%d", rating);
+	json_object_set_new(vars, "client_name", json_string(client));
+	json_object_set_new(vars, "rating", json_string(rated));
+	json_object_set_new(vars, "survey_comment", json_string(comment ? comment : ""));
+	struct notice no = {
+		.kind = "negative_rating", .template = "notify_negative_rating",
+		.ticket_id = num(ticket, "id"),
+		.title = arena_printf(sys.arena, "%s rated %d/5 by %s", str(ticket, "number"), rating,
+				      client),
+		.body = comment && *comment ? mail_truncate(sys.arena, comment, 500)
+					    : str(ticket, "subject"),
+		.link = arena_printf(sys.arena, "/tickets/%lld", (long long)num(ticket, "id")),
+		.vars = vars,
+	};
+	return tell_all(&sys, &no, &r);
+}
+
 static int observe(struct resource_ctx *ctx, const char *type, const struct resource *res,
 		   int64_t id, const json_t *data)
 {

@@ -13,7 +13,9 @@
  *   quote.accepted                   the quote's author, the     quote_accepted
  *                                      opportunity's owner, the
  *                                      managers
- *   (surveys, later)                 the managers                negative_rating
+ *   a survey answered 1 or 2         the assignee's manager,     negative_rating
+ *     (notify_negative_rating,         else the managers
+ *     src/quality/surveys.c)
  *
  * Each recipient gets a notifications row (the bell in the UI), and a mail
  * (through the outgoing mail queue, src/mail/outbound.c) when the kind is
@@ -40,6 +42,14 @@ extern const struct resource notification_resource;
 
 /* Registers the observer, once, at start-up before any write. */
 void notify_startup(void);
+
+/*
+ * A survey of ticket answered with rating 1 or 2 by client (a name), with
+ * comment (may be NULL): tells users[0..n) (the survey module chose them),
+ * in the caller's transaction. RC_OK or a failure.
+ */
+int notify_negative_rating(struct resource_ctx *ctx, const json_t *ticket, int rating,
+			   const char *client, const char *comment, const int64_t *users, int n);
 
 /* The number of user's unread notifications in *n. RC_OK or a failure. */
 int notify_unread(struct resource_ctx *ctx, int64_t user, int64_t *n);

@@ -345,9 +345,11 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 				 (strcmp(from, "closed") == 0 || strcmp(from, "resolved") == 0 ||
 				  strcmp(from, "cancelled") == 0);
 		if (strcmp(from, "closed") == 0) {
-			/* nothing but the status may change while closed */
+			/* nothing but the status (and a follow-up, which comes after the
+			   work: a survey's bad rating) may change while closed */
 			for (const struct field *f = ticket_fields; f->name; f++) {
 				if (strcmp(f->name, "status") != 0 && !(f->flags & F_READ_ONLY) &&
+				    strncmp(f->name, "follow_up_", 10) != 0 &&
 				    !same(cur, rec, f->name)) {
 					resource_error(errors, f->name,
 						       "a closed ticket is read-only; reopen it first"
@@ -1143,7 +1145,9 @@ static const struct field event_fields[] = {
 	  .doc = "What happened: `created`; a change of `status`, `priority`, `kind`, `tier`, "
 		 "`assignee` or `contract` (from_value, to_value); `escalation`, `reopen`, "
 		 "`autoclose` (the request in detail); `merged_into`, `merged_from`, "
-		 "`public_note`, `assignment_override`, `sla_warning`." },
+		 "`public_note`, `assignment_override`, `sla_warning`; `survey_answered` (the "
+		 "rating from_value -> to_value), `negative_rating` (the follow-up opened, in "
+		 "detail)." },
 	FIELD_TEXT("from_value", F_READ_ONLY, 0, 0),
 	FIELD_TEXT("to_value", F_READ_ONLY, 0, 0),
 	FIELD_REF("actor_id", F_READ_ONLY | F_FILTER, &user_resource),

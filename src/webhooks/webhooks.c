@@ -17,6 +17,7 @@
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "kb/kb.h"
+#include "quality/surveys.h"
 #include "quotes/quotes.h"
 #include "resource/resource.h"
 #include "service/service.h"
@@ -36,7 +37,8 @@ const int webhook_retry_delays[WEBHOOK_ATTEMPTS - 1] = {
 static const struct resource *const event_sources[] = {
 	&ticket_resource, &ticket_note_resource, &time_entry_resource, &part_resource,
 	&appointment_resource, &quote_resource, &contract_resource, &invoice_resource,
-	&payment_resource, &credit_note_resource, &kb_article_resource, &kb_link_resource, NULL,
+	&payment_resource, &credit_note_resource, &kb_article_resource, &kb_link_resource,
+	&survey_resource, NULL,
 };
 
 /* Events of the server's own that are no write (resource_event). */

@@ -557,6 +557,7 @@ class OpenApiResponsesTest(ServerTestCase):
         covered = set(self.routes_without_parameters()) | set(self.routes_with_ids())
         covered.add(("GET", API + "/public/quotes/{token}"))
         covered.add(("GET", API + "/portal/auth/invitation/{token}"))
+        covered.add(("GET", API + "/public/surveys/{token}"))
         missed = []
         for route in self.get_routes():
             if route in covered:
@@ -626,7 +627,9 @@ class OpenApiResponsesTest(ServerTestCase):
     # child routes that only some records have: {id} is filled with the
     # records whose member has the value; one other record is asked too, and
     # must answer with an error status the document gives the route
-    ONLY_FOR = {API + "/contracts/{id}/balance": ("kind", "block_hours")}
+    ONLY_FOR = {API + "/contracts/{id}/balance": ("kind", "block_hours"),
+                # a survey is asked when a ticket is resolved (the demo closes them)
+                API + "/portal/tickets/{id}/survey": ("status", "closed")}
 
     def test_routes_with_ids(self):
         """Every GET route with :id/:item, filled with real ids from the lists."""
@@ -746,6 +749,22 @@ class OpenApiResponsesTest(ServerTestCase):
         if body is not None:
             self.validate(route, "GET %s/public/quotes/<token>" % API, body)
         self.report("the public quote page", minimum=2)
+
+    def test_public_survey_page(self):
+        """A demo survey's link (its url), read without credentials, answered and unanswered."""
+        route = ("GET", API + "/public/surveys/{token}")
+        self.assertIn(route, self.routes)
+        for answered in ("true", "false"):
+            status, _, page = self.admin.get(API + "/surveys?limit=1&answered=" + answered)
+            self.assertEqual(status, 200, page)
+            self.assertTrue(page["data"], "the demo has no survey answered=%s" % answered)
+            m = re.search(r"/s/([^/?#]+)$", page["data"][0]["url"])
+            self.assertIsNotNone(m, page["data"][0]["url"])
+            request = "GET %s/public/surveys/<token> (answered=%s)" % (API, answered)
+            body = self.fetch(self.server.client(), API + "/public/surveys/" + m.group(1), request)
+            if body is not None:
+                self.validate(route, request, body)
+        self.report("the public survey page", minimum=2)
 
 
 if __name__ == "__main__":

@@ -326,6 +326,9 @@ class TestRecords(PortalCase):
                            "visibility")
         # confirm only a resolved ticket
         self.assertProblem(self.c.post("/api/v1/portal/tickets/%d/confirm" % tid), 409)
+        self.assertProblem(self.c.post("/api/v1/portal/tickets/%d/rate" % tid, {"rating": 4}),
+                           409)
+        self.assertProblem(self.c.get("/api/v1/portal/tickets/%d/survey" % tid), 404)
         self.assertStatus(self.admin.post("/api/v1/tickets/%d/resolve" % tid,
                                           {"resolution": "Replaced the router."},
                                           headers={"If-Match": "*"}), 200)
@@ -335,6 +338,18 @@ class TestRecords(PortalCase):
         self.assertStatus(self.admin.post("/api/v1/tickets/%d/resolve" % tid,
                                           {"resolution": "Firmware updated."},
                                           headers={"If-Match": "*"}), 200)
+        # the client rates it: the survey the resolution made
+        self.assertProblem(self.c.post("/api/v1/portal/tickets/%d/rate" % tid, {"rating": 7}),
+                           422, "rating")
+        self.assertProblem(self.c.post("/api/v1/portal/tickets/%d/rate" % tid, {"rating": "5"}),
+                           422, "rating")
+        rated = self.assertStatus(self.c.post("/api/v1/portal/tickets/%d/rate" % tid, {
+            "rating": 5, "comment": "Quick and friendly."}), 200)
+        self.assertEqual(rated["rating"], 5)
+        got = self.assertStatus(self.c.get("/api/v1/portal/tickets/%d/survey" % tid), 200)
+        self.assertEqual(got["comment"], "Quick and friendly.")
+        staff = self.assertStatus(self.admin.get("/api/v1/surveys?ticket_id=%d" % tid), 200)
+        self.assertEqual(staff["data"][0]["rating"], 5)
         closed = self.assertStatus(self.c.post("/api/v1/portal/tickets/%d/confirm" % tid), 200)
         self.assertEqual(closed["status"], "closed")
         # a reply to a closed ticket is refused with what to do instead

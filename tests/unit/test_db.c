@@ -196,7 +196,7 @@ static void migrate_creates_schema(void **state)
 		if (strcmp(*t, "settings") == 0)
 			assert_int_equal(n, 1);
 		else if (strcmp(*t, "mail_templates") == 0)
-			assert_int_equal(n, 11);
+			assert_int_equal(n, 12);
 		else if (strcmp(*t, "qa_templates") == 0)
 			assert_int_equal(n, 1);
 		else if (strcmp(*t, "schema_migrations") != 0)

@@ -1,6 +1,6 @@
 /*
  * app.tsx - which screen a path shows. /q/:token (a client's quote link)
- * needs no session; every other screen waits for the session check and
+ * and /s/:token (a survey link) need no session; every other screen waits for the session check and
  * sends a signed-out visitor to /signin?next=….
  */
 import { useEffect, useRef } from "preact/hooks";
@@ -17,6 +17,8 @@ import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
 import { QualityPage, QualityReviewPage } from "./pages/Quality";
 import { QualityRoute } from "./pages/QualityRoute";
+import { PublicSurvey } from "./pages/PublicSurvey";
+import { SurveysPage } from "./pages/quality/Surveys";
 import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -76,6 +78,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/timesheets" && can("time.approve", user.role)) return <TimesheetsPage user={user} />;
   if (path === "/quality" && can("qa.review", user.role)) return <QualityPage user={user} />;
   if ((m = match("/quality/:id", path)) && /^\d+$/.test(m.id) && can("qa.review", user.role)) return <QualityReviewPage id={Number(m.id)} user={user} key={m.id} />;
+  if (path === "/surveys" && can("surveys.view", user.role)) return <SurveysPage user={user} />;
   return (
     <Empty title="Page not found" icon="?" action={<LinkButton href="/">Go to the dashboard</LinkButton>}>
       There is nothing at {path}.
@@ -116,6 +119,14 @@ export function App() {
     return (
       <>
         <PublicQuote token={pub.token} />
+        <Toaster />
+      </>
+    );
+  const survey = match("/s/:token", loc.path);
+  if (survey)
+    return (
+      <>
+        <PublicSurvey token={survey.token} search={loc.search} />
         <Toaster />
       </>
     );

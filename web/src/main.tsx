@@ -15,8 +15,9 @@ import "./styles/mail.css";
 import "./styles/notifications.css";
 import "./styles/kb.css";
 import "./styles/quality.css";
+import "./styles/surveys.css";
 
 render(<App />, document.getElementById("app")!);
 
-if (!window.location.pathname.startsWith("/q/"))
+if (!window.location.pathname.startsWith("/q/") && !window.location.pathname.startsWith("/s/"))
   restore().catch(() => session.set({ state: "signed-out", notice: "The server cannot be reached right now." }));

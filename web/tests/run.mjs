@@ -1062,6 +1062,11 @@ if (existsSync(new URL("./notifications.mjs", import.meta.url))) {
   const { notificationTests } = await import("./notifications.mjs");
   tests.push(...notificationTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
+// Satisfaction surveys (tests/surveys.mjs): the client's one-click link confirmed, the Surveys page, CSAT.
+if (existsSync(new URL("./surveys.mjs", import.meta.url))) {
+  const { surveyTests } = await import("./surveys.mjs");
+  tests.push(...surveyTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
 
 // The knowledge base (tests/kb.mjs): an article with its preview, searched, edited, suggested on a ticket and linked.
 if (existsSync(new URL("./kb.mjs", import.meta.url))) {

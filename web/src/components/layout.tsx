@@ -39,6 +39,7 @@ function Icon({ name }: { name: string }) {
     timesheet: "M4 5h16v15H4zM4 9h16M9 13h6M9 16h4M8 3v4M16 3v4",
     mail: "M3 6h18v12H3zM3 7l9 6 9-6",
     kb: "M4 4h6a2 2 0 0 1 2 2v14a2 2 0 0 0-2-2H4zM20 4h-6a2 2 0 0 0-2 2v14a2 2 0 0 1 2-2h6z",
+    star: "M12 3l2.8 5.7 6.2.9-4.5 4.4 1 6.2L12 17.3 6.5 20.2l1-6.2L3 9.6l6.2-.9z",
     settings: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v3M12 19v3M2 12h3M19 12h3M5 5l2 2M17 17l2 2M5 19l2-2M17 7l2-2",
   };
   return (
@@ -73,6 +74,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
     { href: "/billing/reports", label: "Billing reports", icon: "chart", group: "Billing", show: canBillingReports(user.role), match: (p) => p.startsWith("/billing/reports") },
     { href: "/timesheets", label: "Timesheets", icon: "timesheet", group: "Billing", show: can("time.approve", user.role), match: (p) => p.startsWith("/timesheets") },
     { href: "/quality", label: "Quality reviews", icon: "quality", show: can("qa.review", user.role), match: (p) => p.startsWith("/quality") && p !== "/quality/dashboard" },
+    { href: "/surveys", label: "Surveys", icon: "star", show: can("surveys.view", user.role), match: (p) => p.startsWith("/surveys") },
     { href: "/mail", label: "Mail", icon: "mail", show: can("mail.inbound", user.role), match: (p) => p.startsWith("/mail") },
     { href: "/settings", label: "Settings", icon: "settings", show: can("settings.view", user.role), match: (p) => p.startsWith("/settings") },
   ];

@@ -179,6 +179,11 @@ export interface User extends Rec {
   /** The user's working hours (for utilisation); default the default SLA policy's calendar. */
   calendar_id: number | null;
   /**
+   * Whom the user reports to: told of a bad satisfaction rating on their work
+   * (every manager when unset).
+   */
+  manager_id: number | null;
+  /**
    * The kinds of notification the user has sent by e-mail too; each user sets
    * their own (`PATCH /api/v1/me/notification-settings`).
    */
@@ -616,7 +621,9 @@ export interface HistoryEntry {
    * What happened: `created`; a change of `status`, `priority`, `kind`, `tier`,
    * `assignee` or `contract` (from_value, to_value); `escalation`, `reopen`,
    * `autoclose` (the request in detail); `merged_into`, `merged_from`,
-   * `public_note`, `assignment_override`, `sla_warning`.
+   * `public_note`, `assignment_override`, `sla_warning`; `survey_answered` (the
+   * rating from_value -> to_value), `negative_rating` (the follow-up opened, in
+   * detail).
    */
   kind: string | null;
   from_value: string | null;
@@ -1273,7 +1280,7 @@ export interface InboundMessageAssign {
 }
 
 /** The event it was made for. */
-export const OutboundMessageTemplateValues = ["ticket_received", "note_public", "ticket_resolved", "quote_sent", "invoice_issued", "portal_invitation", "portal_reset", "notify_assigned", "notify_client_replied", "notify_sla", "notify_quote_accepted"] as const;
+export const OutboundMessageTemplateValues = ["ticket_received", "note_public", "ticket_resolved", "quote_sent", "invoice_issued", "portal_invitation", "portal_reset", "notify_assigned", "notify_client_replied", "notify_sla", "notify_quote_accepted", "notify_negative_rating"] as const;
 export type OutboundMessageTemplate = (typeof OutboundMessageTemplateValues)[number];
 
 /**
@@ -1332,11 +1339,12 @@ export interface MailTemplate extends Rec {
   /**
    * Plain text; {{name}} placeholders: firm_name, firm_phone, firm_email,
    * firm_website, contact_name, and the event's own (ticket_number,
-   * ticket_subject, note_body, author_name, resolution, quote_number,
-   * quote_title, quote_total, quote_valid_until, quote_url, invoice_number,
-   * invoice_total, invoice_balance, invoice_due_on; to staff: user_name,
-   * actor_name, client_name, ticket_priority, company_name, sla_percent,
-   * sla_clock, sla_due_at, accepted_name, link).
+   * ticket_subject, note_body, author_name, resolution, survey_url,
+   * survey_ratings, quote_number, quote_title, quote_total, quote_valid_until,
+   * quote_url, invoice_number, invoice_total, invoice_balance, invoice_due_on;
+   * to staff: user_name, actor_name, client_name, ticket_priority, company_name,
+   * sla_percent, sla_clock, sla_due_at, accepted_name, rating, survey_comment,
+   * link).
    */
   body: string;
 }
@@ -1701,4 +1709,40 @@ export interface Notification extends Rec {
   read: boolean;
   /** When it was marked read; null while unread. */
   read_at: string | null;
+}
+
+/**
+ * Satisfaction surveys: one per resolved service order, made when it is
+ * resolved and answered by the client through its link (`url`) or the portal
+ * with a `rating` of 1 to 5 and an optional `comment`; an answer may be
+ * changed for 7 days. Read-only: nobody makes or edits one by hand.
+ */
+export interface Survey extends Rec {
+  /** The service order it asks about (one survey each). */
+  ticket_id: number;
+  /** The ticket's client. */
+  company_id: number;
+  /** The ticket's contact, whom it was sent to. */
+  contact_id: number | null;
+  /** Who had the ticket when it was (last) resolved; null when nobody. */
+  technician_id: number | null;
+  /** When the ticket was (last) resolved, which made or sent the survey again. */
+  sent_at: string;
+  /** Whether the client has answered. */
+  answered: boolean;
+  /** 1 (very poor) to 5 (excellent); null until answered. */
+  rating: number | null;
+  /** The client's words, if any. */
+  comment: string | null;
+  /** When the answer was given (or last changed). */
+  answered_at: string | null;
+  /** The first answer: it may be changed for 7 days after it. */
+  first_answered_at: string | null;
+  /** The manager a rating of 1 or 2 opened a follow-up for. */
+  alerted_user_id: number | null;
+  /**
+   * The client's link, to pass on another way: settings `public_url` +
+   * `/s/<token>`, or `/s/<token>` when `public_url` is unset.
+   */
+  url: string | null;
 }

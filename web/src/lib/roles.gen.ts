@@ -282,6 +282,8 @@ export const routeRoles = {
   "POST /api/v1/portal/tickets/:id/notes": ["portal"],
   "POST /api/v1/portal/tickets/:id/confirm": ["portal"],
   "POST /api/v1/portal/tickets/:id/reopen": ["portal"],
+  "GET /api/v1/portal/tickets/:id/survey": ["portal"],
+  "POST /api/v1/portal/tickets/:id/rate": ["portal"],
   "GET /api/v1/portal/assets": ["portal"],
   "GET /api/v1/portal/assets/:id": ["portal"],
   "GET /api/v1/portal/sites": ["portal"],
@@ -300,6 +302,11 @@ export const routeRoles = {
   "GET /api/v1/tickets/:id/similar-articles": ["admin", "manager", "technician", "sales", "billing"],
   "GET /api/v1/reports/qa": ["admin", "manager"],
   "GET /api/v1/reports/quality": ["admin", "manager"],
+  "GET /api/v1/surveys": ["admin", "manager", "technician"],
+  "GET /api/v1/surveys/:id": ["admin", "manager", "technician"],
+  "GET /api/v1/public/surveys/:token": ["public"],
+  "POST /api/v1/public/surveys/:token": ["public"],
+  "GET /api/v1/reports/csat": ["admin", "manager"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -354,7 +361,7 @@ export const fieldMasks = {
   },
   User: {
     hiddenFrom: { cost_rate: ["technician", "sales", "billing"] },
-    readOnlyFor: {},
+    readOnlyFor: { manager_id: ["technician", "sales", "billing"] },
   },
   Certification: {
     hiddenFrom: {},
@@ -505,6 +512,10 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Notification: {
+    hiddenFrom: {},
+    readOnlyFor: {},
+  },
+  Survey: {
     hiddenFrom: {},
     readOnlyFor: {},
   },

@@ -63,6 +63,8 @@ const caps = {
   "quotes.edit": rolesOf("POST /api/v1/quotes"),
   "reports.sales": rolesOf("GET /api/v1/reports/pipeline"),
   "reports.quality": rolesOf("GET /api/v1/reports/quality"),
+  "surveys.view": rolesOf("GET /api/v1/surveys"),
+  "reports.csat": rolesOf("GET /api/v1/reports/csat"),
   "worktypes.edit": rolesOf("POST /api/v1/work-types"),
   "tickets.merge": rolesOf("POST /api/v1/tickets/:id/merge"),
   "time.edit": rolesOf("PATCH /api/v1/time-entries/:id"),

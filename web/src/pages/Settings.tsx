@@ -92,6 +92,14 @@ function UsersSection({ me }: { me: Me }) {
     { name: "email", label: "E-mail", type: "email", required: true },
     { name: "role", label: "Role", type: "select", options: ROLES, required: true, hint: "Decides what the user may see and change." },
     { name: "skills", label: "Skills", type: "list", placeholder: "printers, wifi, firewalls", hint: "Comma-separated; used to rank technicians." },
+    {
+      name: "manager_id",
+      label: "Reports to",
+      type: "select",
+      none: "Nobody (every manager)",
+      options: (list.data ?? []).filter((u) => (u.role === "manager" || u.role === "admin") && u.active && !u.archived_at).map((u) => ({ value: String(u.id), label: u.name })),
+      hint: "Told of a satisfaction rating of 1 or 2 on this user's work.",
+    },
     { name: "password", label: "Password", type: "password", createOnly: true, required: true, hint: "At least 10 characters." },
     { name: "active", label: "Active (may sign in)", type: "checkbox", span: true },
   ];

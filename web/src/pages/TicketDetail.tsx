@@ -18,6 +18,7 @@ import { AppointmentDialog } from "./Dispatch";
 import { AttachmentsCard } from "./ticket/Attachments";
 import { ChecklistPanel } from "./ticket/Checklist";
 import { AlertCard } from "./ticket/Alert";
+import { SurveyCard } from "./quality/Surveys";
 import { AssignDialog, EditDialog, EscalateDialog, MergeDialog, ResolveDialog } from "./ticket/Dialogs";
 import { EmailPanel } from "./ticket/Email";
 import { HistoryPanel } from "./ticket/History";
@@ -241,6 +242,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
           </Card>
           <VisitsCard ticket={ticket} />
           <KbCard ticket={ticket} />
+          {!!ticket.resolved_at && can("surveys.view", user.role) && <SurveyCard ticketId={ticket.id} version={ticket.version} />}
           <Card title="Checklist" id="checklist">
             <ChecklistPanel ticket={ticket} items={checklist} />
           </Card>

@@ -55,6 +55,7 @@ export const EVENT_LABELS: Record<OutboundMessageTemplate, string> = {
   notify_client_replied: "To staff: the client replied",
   notify_sla: "To staff: SLA warning",
   notify_quote_accepted: "To staff: quote accepted",
+  notify_negative_rating: "To staff: a low satisfaction rating",
 };
 
 const COMMON = ["firm_name", "firm_phone", "firm_email", "firm_website", "contact_name"];
@@ -63,7 +64,7 @@ const COMMON = ["firm_name", "firm_phone", "firm_email", "firm_website", "contac
 export const PLACEHOLDERS: Record<OutboundMessageTemplate, string[]> = {
   ticket_received: [...COMMON, "ticket_number", "ticket_subject"],
   note_public: [...COMMON, "ticket_number", "ticket_subject", "note_body", "author_name"],
-  ticket_resolved: [...COMMON, "ticket_number", "ticket_subject", "resolution"],
+  ticket_resolved: [...COMMON, "ticket_number", "ticket_subject", "resolution", "survey_url", "survey_ratings"],
   quote_sent: [...COMMON, "quote_number", "quote_title", "quote_total", "quote_valid_until", "quote_url"],
   invoice_issued: [...COMMON, "invoice_number", "invoice_total", "invoice_balance", "invoice_due_on"],
   portal_invitation: [...COMMON, "invite_url", "login_email", "inviter_name"],
@@ -72,6 +73,7 @@ export const PLACEHOLDERS: Record<OutboundMessageTemplate, string[]> = {
   notify_client_replied: [...COMMON, "user_name", "client_name", "ticket_number", "ticket_subject", "note_body", "link"],
   notify_sla: [...COMMON, "user_name", "ticket_number", "ticket_subject", "company_name", "sla_percent", "sla_clock", "sla_due_at", "link"],
   notify_quote_accepted: [...COMMON, "user_name", "accepted_name", "quote_number", "quote_title", "quote_total", "company_name", "link"],
+  notify_negative_rating: [...COMMON, "user_name", "client_name", "rating", "survey_comment", "ticket_number", "ticket_subject", "ticket_priority", "company_name", "link"],
 };
 
 /** Made-up values for the preview. */
@@ -109,6 +111,11 @@ export const SAMPLES: Record<string, string> = {
   sla_clock: "resolution",
   sla_due_at: "Dec 7, 2026 14:00",
   accepted_name: "Jane Miller",
+  survey_url: "https://psa.fixit.example/s/abc123",
+  survey_ratings:
+    "  5 - Excellent: https://psa.fixit.example/s/abc123?rating=5\n  4 - Good: https://psa.fixit.example/s/abc123?rating=4\n  3 - Fair: https://psa.fixit.example/s/abc123?rating=3\n  2 - Poor: https://psa.fixit.example/s/abc123?rating=2\n  1 - Very poor: https://psa.fixit.example/s/abc123?rating=1\n",
+  rating: "2",
+  survey_comment: "Took three visits and it still jams.",
 };
 
 /** The text with each known {{name}} replaced by its sample; unknown ones stay as written. */
