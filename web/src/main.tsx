@@ -14,7 +14,12 @@ import "./styles/webhooks.css";
 import "./styles/mail.css";
 import "./styles/notifications.css";
 
-render(<App />, document.getElementById("app")!);
-
-if (!window.location.pathname.startsWith("/q/"))
-  restore().catch(() => session.set({ state: "signed-out", notice: "The server cannot be reached right now." }));
+const path = window.location.pathname;
+if (path === "/portal" || path.startsWith("/portal/")) {
+  // the client portal: its own app, sign-in and session (src/portal/)
+  void import("./portal/main");
+} else {
+  render(<App />, document.getElementById("app")!);
+  if (!path.startsWith("/q/"))
+    restore().catch(() => session.set({ state: "signed-out", notice: "The server cannot be reached right now." }));
+}
