@@ -1069,6 +1069,12 @@ if (existsSync(new URL("./mail.mjs", import.meta.url))) {
   tests.push(...mailTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// The client portal (tests/portal.mjs): invited, a ticket opened with help articles suggested, replied, confirmed and rated.
+if (existsSync(new URL("./portal.mjs", import.meta.url))) {
+  const { portalTests } = await import("./portal.mjs");
+  tests.push(...portalTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();

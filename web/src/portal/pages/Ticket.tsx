@@ -174,8 +174,11 @@ function Rating({ ticket, survey }: { ticket: PortalTicket; survey: Loaded<Surve
     return (
       <section class="portal-box" aria-labelledby="rate-h">
         <h2 id="rate-h">Your rating</h2>
-        <p class="portal-stars-read" aria-label={`${s.rating} of 5 stars`}>
-          <span aria-hidden="true">{"★".repeat(s.rating) + "☆".repeat(5 - s.rating)}</span> {STARS[s.rating - 1]}
+        <p class="portal-stars-read">
+          <span role="img" aria-label={`${s.rating} of 5 stars`}>
+            {"★".repeat(s.rating) + "☆".repeat(5 - s.rating)}
+          </span>{" "}
+          {STARS[s.rating - 1]}
         </p>
         {s.comment && <p class="pre">{s.comment}</p>}
         <p class="small muted">Rated {dateTime(s.answered_at)}.</p>
