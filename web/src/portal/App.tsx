@@ -55,6 +55,9 @@ function Shell({ contact, children }: { contact: Contact; children: ComponentChi
           <a href={homeOf(contact.portal_role)} class="portal-home" aria-label="Home">
             <Brand />
           </a>
+          <a href="/portal/account" class="portal-bar-account" aria-current={current("/portal/account") ? "page" : undefined}>
+            {contact.first_name} {contact.last_name}
+          </a>
           <button type="button" class="portal-menu-btn" aria-expanded={open ? "true" : "false"} aria-controls="portal-nav" onClick={() => setOpen(!open)}>
             <span aria-hidden="true">☰ </span>Menu
           </button>
@@ -70,7 +73,7 @@ function Shell({ contact, children }: { contact: Contact; children: ComponentChi
             ))}
             <li class="portal-nav-account">
               <a href="/portal/account" aria-current={current("/portal/account") ? "page" : undefined}>
-                {contact.first_name} · Account
+                Account
               </a>
             </li>
           </ul>

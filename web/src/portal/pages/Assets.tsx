@@ -57,7 +57,7 @@ export function AssetsPage() {
               </li>
             ))}
           </ul>
-          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} noun="assets shown" />
+          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} />
         </>
       )}
     </>

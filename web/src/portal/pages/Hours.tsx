@@ -4,7 +4,7 @@
  * contracts are listed by name and period.
  */
 import { Empty, ErrorState, Loading } from "../../components/ui";
-import { date, minutes } from "../../lib/format";
+import { date, label, minutes } from "../../lib/format";
 import { useLoad } from "../../lib/hooks";
 import { papi } from "../api";
 import type { PortalContract } from "../types";
@@ -44,7 +44,7 @@ export function HoursPage() {
               <li key={k.id} class="portal-card portal-hours">
                 <span class="portal-card-top">
                   <span class="portal-card-title">{k.name}</span>
-                  <span class="muted small">{k.status}</span>
+                  <span class="muted small">{label(k.status)}</span>
                 </span>
                 <span class="portal-hours-left">
                   <strong>{hours(left)}</strong> left{total > 0 ? ` of ${hours(total)}` : ""}

@@ -70,7 +70,7 @@ export function InvoicesPage() {
               </li>
             ))}
           </ul>
-          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} noun="invoices shown" />
+          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} />
         </>
       )}
     </>

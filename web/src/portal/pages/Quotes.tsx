@@ -44,7 +44,7 @@ export function QuotesPage() {
               </li>
             ))}
           </ul>
-          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} noun="quotes shown" />
+          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} />
         </>
       )}
     </>

@@ -24,7 +24,7 @@ function Conversation({ ticket, notes }: { ticket: PortalTicket; notes: PortalNo
     <ol class="portal-thread" aria-label="Conversation">
       <li class="portal-msg is-client">
         <div class="portal-msg-head">
-          <strong>You</strong> <span class="muted small">{dateTime(ticket.created_at)}</span>
+          <strong>Your request</strong> <span class="muted small">{dateTime(ticket.created_at)}</span>
         </div>
         <div class="pre">{ticket.description || ticket.subject}</div>
       </li>

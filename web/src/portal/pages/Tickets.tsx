@@ -82,7 +82,7 @@ export function TicketsPage() {
               </li>
             ))}
           </ul>
-          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} noun="tickets shown" />
+          <ListFoot count={list.rows.length} hasMore={list.hasMore} busy={list.more} onMore={list.loadMore} />
         </>
       )}
     </>
