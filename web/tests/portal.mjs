@@ -19,6 +19,9 @@
  *     closed) and rates it 5 with a comment, which stays after a reload;
  *   - signed out, the sign-in page carries the firm's name; a wrong
  *     password is refused, the right one signs in again;
+ *   - on the account page two-factor sign-in is turned on (a wrong code
+ *     refused first), signing in then asks for the code, and it is
+ *     turned off again;
  *   - no page scrolls sideways at 375 px; screenshots at phone and
  *     desktop size.
  *
@@ -33,7 +36,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { deflateSync } from "node:zlib";
-import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server } from "./harness.mjs";
+import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server, totp } from "./harness.mjs";
 
 const CLIENT_EMAIL = "pat.client@harbor.example";
 const CLIENT_PASSWORD = "Harbor-Portal-Password-77";
@@ -293,6 +296,42 @@ export function portalTests(ctx) {
         const box = await d.locator("main").boundingBox();
         assert(box && box.width <= 760 && Math.abs(box.x + box.width / 2 - 1360 / 2) < 2, `the column is centred: ${JSON.stringify(box)}`);
         await shot(d, "portal-desktop-ticket", { fullPage: true });
+        fx.desktop = d;
+      },
+    },
+    {
+      name: "portal: two-factor on from the account page; signing in then asks for the code; off again",
+      fn: async () => {
+        const d = fx.desktop;
+        await d.getByRole("link", { name: "Pat Client" }).click();
+        await d.getByRole("heading", { name: "Account" }).waitFor();
+        await d.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+        const on = d.getByRole("form", { name: "Turn on two-factor sign-in" });
+        const secret = (await on.locator(".portal-secret").innerText()).replace(/\s+/g, "");
+        assert(/^[A-Z2-7]{16,}$/.test(secret), `the key is shown in base32: ${secret}`);
+        assert((await on.getByRole("link", { name: "open the key in your authenticator app" }).getAttribute("href")).startsWith("otpauth://totp/"), "the key opens in an authenticator app");
+        await on.getByLabel("Code from the app").fill("000000" === totp(secret) ? "111111" : "000000");
+        await on.getByRole("button", { name: "Turn on" }).click();
+        await on.getByRole("alert").first().waitFor();
+        // the previous step's code (the server accepts one step either way), so the current one is unused for the sign-in
+        await on.getByLabel("Code from the app").fill(totp(secret, Date.now() - 30000));
+        await on.getByRole("button", { name: "Turn on" }).click();
+        await d.getByText("On.", { exact: false }).waitFor();
+        await d.getByRole("button", { name: "Sign out" }).click();
+        await d.waitForURL((u) => u.pathname === "/portal/signin");
+        await d.getByLabel("E-mail").fill(CLIENT_EMAIL);
+        await d.getByLabel("Password").fill(CLIENT_PASSWORD);
+        await d.getByRole("button", { name: "Sign in" }).click();
+        await d.getByRole("heading", { name: "Two-factor sign-in" }).waitFor();
+        await d.getByLabel("Authenticator code").fill(totp(secret));
+        await d.getByRole("button", { name: "Verify and sign in" }).click();
+        await d.waitForURL((u) => u.pathname === "/portal/tickets");
+        await d.goto(server.url + "/portal/account");
+        await d.getByRole("button", { name: "Turn off two-factor sign-in" }).click();
+        const off = d.getByRole("form", { name: "Turn off two-factor sign-in" });
+        await off.getByLabel("Code from the app").fill(totp(secret, Date.now() + 30000));
+        await off.getByRole("button", { name: "Turn off" }).click();
+        await d.getByRole("button", { name: "Turn on two-factor sign-in" }).waitFor();
         await d.context().close();
       },
     },
