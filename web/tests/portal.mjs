@@ -316,7 +316,7 @@ export function portalTests(ctx) {
         // the previous step's code (the server accepts one step either way), so the current one is unused for the sign-in
         await on.getByLabel("Code from the app").fill(totp(secret, Date.now() - 30000));
         await on.getByRole("button", { name: "Turn on" }).click();
-        await d.getByText("On.", { exact: false }).waitFor();
+        await d.getByRole("button", { name: "Turn off two-factor sign-in" }).waitFor();
         await d.getByRole("button", { name: "Sign out" }).click();
         await d.waitForURL((u) => u.pathname === "/portal/signin");
         await d.getByLabel("E-mail").fill(CLIENT_EMAIL);
