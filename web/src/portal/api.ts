@@ -54,6 +54,9 @@ export const papi = {
   async post<T>(path: string, body?: unknown): Promise<T> {
     return (await request<T>("POST", P + path, { body: body ?? {} })).data;
   },
+  async del<T>(path: string, body?: unknown): Promise<T> {
+    return (await request<T>("DELETE", P + path, { body })).data;
+  },
   /** POST of a multipart/form-data body (file uploads). */
   async upload<T>(path: string, form: FormData): Promise<T> {
     return (await request<T>("POST", P + path, { body: form })).data;
@@ -66,7 +69,7 @@ export const papi = {
 
 /** Where a file of the ticket is downloaded (a plain link: the cookie goes with it). */
 export function downloadUrl(attachmentId: number): string {
-  return `/api/v1${P}/attachments/${attachmentId}/download`;
+  return `/api/v1${P}/attachments/${attachmentId}/content`;
 }
 
 /** A PDF of a quote or an invoice. */

@@ -35,12 +35,29 @@ export interface Survey {
   changeable_until: string | null;
 }
 
-export type PortalQuote = Quote;
+/** The client's view of a quote: the document's members, never our notes on the deal. */
+export type PortalQuote = Pick<
+  Quote,
+  "id" | "number" | "revision" | "status" | "title" | "currency" | "valid_until" | "created_at" | "sent_at" | "lines" | "subtotal" | "tax_rate_bp" | "tax" | "total" | "notes" | "accepted_at" | "accepted_name" | "declined_at"
+> & { can_respond: boolean; pdf_url: string };
 export type PortalInvoice = Invoice;
-export type PortalContract = Contract & { block_minutes_remaining?: number | null };
+/** What is left of a block-hours contract's block. */
+export interface BlockBalance {
+  block_minutes: number;
+  carried_minutes?: number | null;
+  used_minutes: number;
+  remaining_minutes: number;
+  overage_minutes?: number;
+  used_percent?: number;
+  lapses_on?: string | null;
+  rollover?: boolean;
+}
+
+export type PortalContract = Contract & { block?: BlockBalance };
 export type PortalAsset = Asset;
 export type PortalSite = Site;
 
+/** What is owed in one currency (the issued invoices' balances). */
 export interface Balance {
   currency: string;
   balance: number;

@@ -1,5 +1,6 @@
 /*
- * Account.tsx - who is signed in, two-factor sign-in (turn on: a secret
+ * Account.tsx - who is signed in, changing the password (the current one
+ * first), two-factor sign-in (turn on: a secret
  * for the authenticator app, as text and as an otpauth: link that a phone
  * opens in its app, then a code to confirm; turn off: a current code), and
  * signing out.
@@ -38,7 +39,7 @@ function TwoFactor({ contact }: { contact: Contact }) {
     setBusy(true);
     setError(null);
     try {
-      setSetup(await papi.post<TotpBegin>("/auth/totp/begin"));
+      setSetup(await papi.post<TotpBegin>("/auth/totp"));
       form.setAll({ code: "" });
     } catch (e) {
       setError(errorMessage(e));
@@ -54,7 +55,8 @@ function TwoFactor({ contact }: { contact: Contact }) {
       return;
     }
     const ok = await form.submit(async (v) => {
-      await papi.post(`/auth/totp/${what}`, { code: v.code.trim() });
+      if (what === "enable") await papi.post("/auth/totp/confirm", { code: v.code.trim() });
+      else await papi.del("/auth/totp", { code: v.code.trim() });
     });
     if (!ok) return;
     updateContact((c) => ({ ...c, totp_enabled: what === "enable" }));
@@ -125,6 +127,44 @@ function TwoFactor({ contact }: { contact: Contact }) {
   );
 }
 
+function ChangePassword({ contact }: { contact: Contact }) {
+  const form = useForm({ current_password: "", new_password: "", confirm: "" });
+  const v = form.values;
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    if (v.new_password !== v.confirm) {
+      form.setErrors({ confirm: "The two passwords are not the same." });
+      return;
+    }
+    const ok = await form.submit(async () => {
+      await papi.post("/auth/password", { current_password: v.current_password, new_password: v.new_password });
+    });
+    if (ok) {
+      form.setAll({ current_password: "", new_password: "", confirm: "" });
+      toast("Your password is changed.");
+    }
+  }
+
+  return (
+    <section class="portal-box" aria-labelledby="pw-h">
+      <h2 id="pw-h">Password</h2>
+      <form class="stack" onSubmit={submit} noValidate aria-label="Change your password">
+        {form.formError && <Alert tone="error">{form.formError}</Alert>}
+        <input type="email" name="username" autoComplete="username" value={contact.email} hidden readOnly />
+        <TextField label="Current password" type="password" name="current_password" autoComplete="current-password" value={v.current_password} onValue={(x) => form.set("current_password", x)} error={form.errors.current_password} required />
+        <TextField label="New password" type="password" name="new_password" autoComplete="new-password" value={v.new_password} onValue={(x) => form.set("new_password", x)} error={form.errors.new_password} hint="At least 12 characters." required />
+        <TextField label="Repeat the new password" type="password" name="confirm" autoComplete="new-password" value={v.confirm} onValue={(x) => form.set("confirm", x)} error={form.errors.confirm} required />
+        <div class="portal-actions">
+          <Button type="submit" busy={form.busy} disabled={!v.current_password || !v.new_password}>
+            Change password
+          </Button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
 export function AccountPage({ contact }: { contact: Contact }) {
   usePortalTitle("Account");
   return (
@@ -140,6 +180,7 @@ export function AccountPage({ contact }: { contact: Contact }) {
           ]}
         />
       </section>
+      <ChangePassword contact={contact} />
       <TwoFactor contact={contact} />
       <div class="portal-actions">
         <Button onClick={() => portalSignOut()}>Sign out</Button>

@@ -1,7 +1,8 @@
 /*
- * Hours.tsx - "Hours left": the company's block-hour contracts with the
- * minutes still in each block (and of how many), as a bar; other
- * contracts are listed by name and period.
+ * Hours.tsx - "Hours left": the company's active block-hour contracts
+ * with the minutes still in each block (of how many, carried-over minutes
+ * included), as a bar; other active contracts are listed by name and
+ * period.
  */
 import { Empty, ErrorState, Loading } from "../../components/ui";
 import { date, label, minutes } from "../../lib/format";
@@ -37,8 +38,8 @@ export function HoursPage() {
       ) : (
         <ul class="portal-cards" aria-label="Blocks of hours">
           {blocks.map((k) => {
-            const left = k.block_minutes_remaining ?? 0;
-            const total = (k.block_minutes ?? 0) + (k.carried_minutes ?? 0);
+            const left = k.block?.remaining_minutes ?? 0;
+            const total = (k.block?.block_minutes ?? k.block_minutes ?? 0) + (k.block?.carried_minutes ?? k.carried_minutes ?? 0);
             const pct = total > 0 ? Math.max(0, Math.min(100, (left / total) * 100)) : 0;
             return (
               <li key={k.id} class="portal-card portal-hours">
@@ -54,9 +55,11 @@ export function HoursPage() {
                     <span class={`portal-meter-bar ${pct < 20 ? "is-low" : ""}`} style={{ width: `${pct}%` }} />
                   </span>
                 )}
+                {(k.block?.overage_minutes ?? 0) > 0 && <span class="portal-card-meta">{hours(k.block!.overage_minutes!)} beyond the block, billed at the overage rate</span>}
                 <span class="portal-card-meta">
                   From {date(k.starts_on)}
                   {k.ends_on ? ` to ${date(k.ends_on)}` : ""}
+                  {k.block?.lapses_on ? ` · unused hours lapse on ${date(k.block.lapses_on)}` : ""}
                 </span>
               </li>
             );

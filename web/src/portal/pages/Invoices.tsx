@@ -10,26 +10,36 @@ import { papi, pdfUrl } from "../api";
 import type { Balance, PortalInvoice } from "../types";
 import { DocStatus, PageHead, usePortalTitle } from "../ui";
 
+/** What is owed, one row per currency (none: nothing is owed). */
 function BalanceCard() {
-  const b = useLoad((signal) => papi.get<Balance>("/balance", undefined, signal), []);
+  const b = useLoad((signal) => papi.get<{ data: Balance[] }>("/balance", undefined, signal).then((r) => r.data), []);
   if (b.error) return <Alert tone="error">{b.error}</Alert>;
   if (!b.data) return <Loading rows={1} label="Loading the balance…" />;
-  const d = b.data;
+  if (!b.data.length)
+    return (
+      <p class="portal-paid" role="status">
+        Nothing to pay: every invoice is paid.
+      </p>
+    );
   return (
-    <dl class="portal-balance" aria-label="Balance">
-      <div>
-        <dt>Balance due</dt>
-        <dd>{money(d.balance, d.currency)}</dd>
-      </div>
-      <div class={d.overdue > 0 ? "is-overdue" : ""}>
-        <dt>Overdue</dt>
-        <dd>{money(d.overdue, d.currency)}</dd>
-      </div>
-      <div>
-        <dt>Open invoices</dt>
-        <dd>{d.invoices_open}</dd>
-      </div>
-    </dl>
+    <>
+      {b.data.map((d) => (
+        <dl class="portal-balance" aria-label={b.data!.length > 1 ? `Balance in ${d.currency}` : "Balance"} key={d.currency}>
+          <div>
+            <dt>Balance due</dt>
+            <dd>{money(d.balance, d.currency)}</dd>
+          </div>
+          <div class={d.overdue > 0 ? "is-overdue" : ""}>
+            <dt>Overdue</dt>
+            <dd>{money(d.overdue, d.currency)}</dd>
+          </div>
+          <div>
+            <dt>Open invoices</dt>
+            <dd>{d.invoices_open}</dd>
+          </div>
+        </dl>
+      ))}
+    </>
   );
 }
 

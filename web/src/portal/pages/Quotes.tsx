@@ -38,7 +38,7 @@ export function QuotesPage() {
                   <span class="portal-card-title">{q.title}</span>
                   <span class="portal-card-meta">
                     <strong>{money(q.total, q.currency)}</strong>
-                    {q.status === "sent" && q.valid_until ? ` · valid until ${date(q.valid_until)}` : ""}
+                    {q.can_respond && q.valid_until ? ` · valid until ${date(q.valid_until)}` : ""}
                   </span>
                 </a>
               </li>
@@ -143,10 +143,10 @@ export function QuotePage({ id }: { id: number }) {
       </dl>
       {d.notes && <p class="pre portal-notes">{d.notes}</p>}
       <div class="portal-actions">
-        <a class="btn btn-secondary btn-md" href={pdfUrl("quotes", d.id)} target="_blank" rel="noopener" data-native>
+        <a class="btn btn-secondary btn-md" href={d.pdf_url || pdfUrl("quotes", d.id)} target="_blank" rel="noopener" data-native>
           Download PDF
         </a>
-        {d.status === "sent" && mode === "read" && (
+        {d.can_respond && mode === "read" && (
           <>
             <Button variant="primary" onClick={() => setMode("accept")}>
               Accept quote
@@ -157,7 +157,7 @@ export function QuotePage({ id }: { id: number }) {
           </>
         )}
       </div>
-      {d.status === "sent" && mode === "accept" && (
+      {d.can_respond && mode === "accept" && (
         <form class="portal-box stack" onSubmit={doAccept} noValidate aria-label="Accept the quote">
           <h2>Accept quote {d.number}</h2>
           <p class="small">
@@ -173,7 +173,7 @@ export function QuotePage({ id }: { id: number }) {
           </div>
         </form>
       )}
-      {d.status === "sent" && mode === "decline" && (
+      {d.can_respond && mode === "decline" && (
         <form class="portal-box stack" onSubmit={doDecline} noValidate aria-label="Decline the quote">
           <h2>Decline quote {d.number}</h2>
           {decline.formError && <Alert>{decline.formError}</Alert>}
