@@ -222,7 +222,7 @@ export function portalTests(ctx) {
       name: "portal: staff resolve, the client confirms and rates it 5 with a comment",
       fn: async () => {
         const p = fx.phone;
-        await api("POST", `/tickets/${fx.ticketId}/resolve`, { resolution: "Replaced the pickup roller and cleaned the paper path." });
+        await api("POST", `/tickets/${fx.ticketId}/resolve`, { resolution: "Replaced the pickup roller and cleaned the paper path." }, { "If-Match": "*" });
         await p.reload();
         await p.getByRole("heading", { name: "We think this is solved" }).waitFor();
         await p.getByText("Replaced the pickup roller").waitFor();

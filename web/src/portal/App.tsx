@@ -11,7 +11,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { Empty, LinkButton, Toaster } from "../components/ui";
 import { match, navigate, useLocation } from "../lib/router";
 import { useStore } from "../lib/store";
-import { homeOf, portalSession, sees, type Contact } from "./api";
+import { homeOf, nextOr, portalSession, sees, type Contact } from "./api";
 import { AccountPage } from "./pages/Account";
 import { ArticlePage, ArticlesPage } from "./pages/Articles";
 import { AssetsPage } from "./pages/Assets";
@@ -174,8 +174,10 @@ export function PortalApp() {
     );
   }
 
+  // signed in on the sign-in page (just now, or from a bookmark): on to ?next= or home
   if (path === "/portal" || path === "/portal/signin" || !path.startsWith("/portal/")) {
-    queueMicrotask(() => navigate(homeOf(s.contact.portal_role), { replace: true }));
+    const to = path === "/portal/signin" ? nextOr(loc.search, homeOf(s.contact.portal_role)) : homeOf(s.contact.portal_role);
+    queueMicrotask(() => navigate(to, { replace: true }));
     return null;
   }
 

@@ -135,6 +135,12 @@ export function sees(role: PortalRole, area: "technical" | "billing"): boolean {
   return role === "admin" || role === area;
 }
 
+/** Where to go after signing in: the ?next= of the sign-in page when it is a portal page, else home. */
+export function nextOr(search: string, home: string): string {
+  const next = new URLSearchParams(search).get("next");
+  return next && next.startsWith("/portal/") && !next.startsWith("//") ? next : home;
+}
+
 /** The first page after sign-in for the role. */
 export function homeOf(role: PortalRole): string {
   return sees(role, "technical") ? "/portal/tickets" : "/portal/invoices";

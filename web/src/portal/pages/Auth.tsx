@@ -39,11 +39,6 @@ function loginError(err: unknown): string {
   return errorMessage(err);
 }
 
-function nextPath(fallback: string): string {
-  const next = new URLSearchParams(window.location.search).get("next");
-  return next && next.startsWith("/portal/") && !next.startsWith("//") ? next : fallback;
-}
-
 export function SignInPage({ notice }: { notice?: string }) {
   usePortalTitle("Sign in");
   const [step, setStep] = useState<"password" | "totp">("password");
@@ -54,8 +49,8 @@ export function SignInPage({ notice }: { notice?: string }) {
     e.preventDefault();
     await form.submit(async () => {
       try {
-        const c = await portalSignIn(v.email.trim(), v.password, step === "totp" ? v.totp.trim() : undefined);
-        navigate(nextPath(homeOf(c.portal_role)), { replace: true });
+        // signed in: the app moves on from the sign-in page (to ?next= or home)
+        await portalSignIn(v.email.trim(), v.password, step === "totp" ? v.totp.trim() : undefined);
       } catch (err) {
         if (err instanceof ApiError && (err.kind === "totp-required" || err.kind.endsWith("totp-required"))) {
           setStep("totp");

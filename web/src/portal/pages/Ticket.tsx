@@ -226,7 +226,7 @@ function Rating({ ticket, survey }: { ticket: PortalTicket; survey: Loaded<Surve
 
 export function TicketPage({ id }: { id: number }) {
   const ticket = useLoad((signal) => papi.get<PortalTicket>(`/tickets/${id}`, undefined, signal), [id]);
-  const notes = useLoad((signal) => papi.list<PortalNote>(`/tickets/${id}/notes`, { limit: 200 }, signal).then((r) => r.data), [id]);
+  const notes = useLoad((signal) => papi.list<PortalNote>(`/tickets/${id}/notes`, undefined, signal).then((r) => r.data), [id]);
   const files = useLoad((signal) => papi.list<PortalAttachment>(`/tickets/${id}/attachments`, { limit: 200 }, signal).then((r) => r.data), [id]);
   const survey = useLoad(
     (signal) =>
