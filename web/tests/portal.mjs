@@ -22,12 +22,16 @@
  *   - on the account page two-factor sign-in is turned on (a wrong code
  *     refused first), signing in then asks for the code, and it is
  *     turned off again;
+ *   - a `billing` contact lands on Invoices with the balance due, opens
+ *     an invoice and its PDF, sees the hours left of a block, accepts a
+ *     quote by typing her name (an empty name refused first), and has no
+ *     tickets;
  *   - no page scrolls sideways at 375 px; screenshots at phone and
  *     desktop size.
  *
  * Screenshots: portal-activate, portal-tickets, portal-new-ticket,
  * portal-ticket-reply, portal-rated, portal-signin, portal-desktop-ticket,
- * portal-desktop-tickets.
+ * portal-desktop-tickets, portal-invoices, portal-quote-accepted.
  *
  * Two ways to run it:
  *   node tests/portal.mjs             on its own (a fresh servio, like run.mjs)
@@ -333,6 +337,83 @@ export function portalTests(ctx) {
         await off.getByRole("button", { name: "Turn off" }).click();
         await d.getByRole("button", { name: "Turn on two-factor sign-in" }).waitFor();
         await d.context().close();
+      },
+    },
+    {
+      name: "portal: a billing contact sees what is owed and the hours left, and accepts a quote",
+      fn: async () => {
+        const co = await api("POST", "/companies", { name: "Seaside Optics", kind: "client" });
+        const now = new Date();
+        const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 10);
+        const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0)).toISOString().slice(0, 10);
+        await api("POST", "/contracts", { company_id: co.id, name: "Support block 20 h", kind: "block_hours", starts_on: from, block_minutes: 1200, block_price: 180000 });
+        await api("POST", "/invoice-runs", { from, to, company_id: co.id });
+        const draft = (await api("GET", `/invoices?company_id=${co.id}&status=draft`)).data[0];
+        const inv = await api("POST", `/invoices/${draft.id}/issue`, {}, { "If-Match": `"${draft.version}"` });
+        const q = await api("POST", "/quotes", {
+          company_id: co.id,
+          title: "Two lens edgers for the lab",
+          contract_kind: "time_materials",
+          valid_until: new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10),
+          tax_rate_bp: 0,
+          lines: [{ kind: "equipment", description: "Lens edger LE-900", quantity: 2, unit_price: 450000, taxable: false }],
+        });
+        await api("POST", `/quotes/${q.id}/send`, {}, { "If-Match": `"${q.version}"` });
+        const bea = await api("POST", "/contacts", { company_id: co.id, first_name: "Bea", last_name: "Billing", email: "bea.billing@seaside.example", portal_access: true, portal_role: "billing" });
+        const invite = await api("POST", `/contacts/${bea.id}/invite`, {});
+
+        const p = await newPage(PHONE);
+        await p.goto(invite.invite_url);
+        await p.getByLabel("New password").fill(CLIENT_PASSWORD);
+        await p.getByLabel("Repeat the password").fill(CLIENT_PASSWORD);
+        await p.getByRole("button", { name: "Activate and sign in" }).click();
+        await p.waitForURL((u) => u.pathname === "/portal/invoices");
+        const balance = p.getByRole("definition").filter({ hasText: "$" }).first();
+        await balance.waitFor();
+        assert((await text(p.locator(".portal-balance"))).includes("Balance due $1,800.00"), `the balance due: ${await text(p.locator(".portal-balance"))}`);
+        await p.getByRole("button", { name: "Menu" }).click();
+        const nav = p.getByRole("navigation", { name: "Portal" });
+        await nav.getByRole("link", { name: "Hours left" }).waitFor();
+        assert((await nav.getByRole("link", { name: "My tickets" }).count()) === 0, "no tickets for a billing contact");
+        await p.getByRole("button", { name: "Menu" }).click();
+        await noSideScroll(p, "the invoices");
+        await shot(p, "portal-invoices");
+
+        await p.getByRole("list", { name: "Invoices" }).getByRole("link", { name: new RegExp(inv.number) }).click();
+        await p.getByRole("heading", { name: `Invoice ${inv.number}` }).waitFor();
+        assert((await text(p.locator(".portal-totals .is-total"))) === "Balance due $1,800.00", "the invoice's balance");
+        const pdf = await p.getByRole("link", { name: "Download PDF" }).getAttribute("href");
+        const got = await p.evaluate(async (href) => {
+          const r = await fetch(href);
+          return { status: r.status, type: r.headers.get("Content-Type"), head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)) };
+        }, pdf);
+        assert(got.status === 200 && got.type.startsWith("application/pdf") && got.head === "%PDF-", `the PDF link gives the PDF: ${JSON.stringify(got)}`);
+
+        await p.goto(server.url + "/portal/hours");
+        const block = p.getByRole("list", { name: "Blocks of hours" }).getByRole("listitem").first();
+        await block.getByText("Support block 20 h").waitFor();
+        assert((await text(block)).includes("20 h left of 20 h"), `the hours left: ${await text(block)}`);
+        await noSideScroll(p, "hours left");
+
+        await p.goto(server.url + "/portal/quotes");
+        await p.getByRole("list", { name: "Quotes" }).getByRole("link", { name: /Two lens edgers for the lab/ }).click();
+        await p.getByRole("heading", { name: "Two lens edgers for the lab" }).waitFor();
+        assert((await text(p.locator(".portal-totals .is-total"))) === "Total $9,000.00", "the quote's total");
+        await p.getByRole("button", { name: "Accept quote" }).click();
+        const form = p.getByRole("form", { name: "Accept the quote" });
+        await form.getByRole("button", { name: "Accept and sign" }).click();
+        await p.waitForFunction(() => document.querySelector("input[name=name]")?.getAttribute("aria-invalid") === "true");
+        await form.getByLabel("Your full name").fill("Bea Billing");
+        await form.getByRole("button", { name: "Accept and sign" }).click();
+        await p.getByText("Accepted by Bea Billing").waitFor();
+        const accepted = await api("GET", `/quotes/${q.id}`);
+        assert(accepted.status === "accepted" && accepted.accepted_name === "Bea Billing", "the quote is accepted in her name");
+        await noSideScroll(p, "the quote");
+        await shot(p, "portal-quote-accepted", { fullPage: true });
+
+        await p.goto(server.url + "/portal/tickets");
+        await p.getByText("Page not found").waitFor();
+        await p.context().close();
       },
     },
   ];

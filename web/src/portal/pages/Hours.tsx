@@ -23,7 +23,7 @@ function hours(m: number): string {
 
 export function HoursPage() {
   usePortalTitle("Hours left");
-  const c = useLoad((signal) => papi.list<PortalContract>("/contracts", { limit: 200 }, signal).then((r) => r.data), []);
+  const c = useLoad((signal) => papi.list<PortalContract>("/contracts", undefined, signal).then((r) => r.data), []);
   if (c.error) return <ErrorState message={c.error} onRetry={c.reload} />;
   if (!c.data) return <Loading rows={3} label="Loading your contracts…" />;
   const blocks = c.data.filter((k) => k.kind === "block_hours");
