@@ -25,7 +25,7 @@ export function ArticlesPage() {
   const loc = useLocation();
   const [q, setQ] = useState(new URLSearchParams(loc.search).get("q") ?? "");
   const words = useDebounced(q.trim(), 300);
-  const found = useLoad((signal) => papi.get<{ data: Article[] }>("/kb/articles", { q: words, limit: 50 }, signal).then((r) => r.data), [words]);
+  const found = useLoad((signal) => papi.get<{ data: Article[] }>("/kb/articles", { q: words }, signal).then((r) => r.data), [words]);
 
   function onInput(v: string) {
     setQ(v);

@@ -98,7 +98,7 @@ export function QuotePage({ id }: { id: number }) {
       <PageHead title={d.title || `Quote ${d.number}`} back={{ href: "/portal/quotes", label: "Quotes" }}>
         <p class="portal-ticket-meta">
           <span class="mono">{d.number}</span> <DocStatus status={d.status} />
-          {d.valid_until && <span class="muted small"> valid until {date(d.valid_until)}</span>}
+          {d.can_respond && d.valid_until && <span class="muted small"> valid until {date(d.valid_until)}</span>}
         </p>
       </PageHead>
       {d.status === "accepted" && (

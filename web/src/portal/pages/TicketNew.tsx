@@ -18,7 +18,7 @@ import { PageHead, PRIORITY_TEXT, usePortalTitle } from "../ui";
 function Suggestions({ subject }: { subject: string }) {
   const q = useDebounced(subject.trim(), 350);
   const found = useLoad(
-    (signal) => (q.length >= 3 ? papi.get<{ data: Article[] }>("/kb/articles", { q, limit: 5 }, signal).then((r) => r.data.slice(0, 5)) : Promise.resolve([] as Article[])),
+    (signal) => (q.length >= 3 ? papi.get<{ data: Article[] }>("/kb/articles", { q }, signal).then((r) => r.data.slice(0, 5)) : Promise.resolve([] as Article[])),
     [q],
   );
   const list = found.data ?? [];
