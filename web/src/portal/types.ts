@@ -28,11 +28,14 @@ export interface PortalAttachment {
   note_id?: number | null;
 }
 
+/** A ticket's satisfaction survey (src/quality/surveys.c); unanswered, rating is null. */
 export interface Survey {
-  rating: number;
+  rating: number | null;
   comment: string | null;
-  answered_at: string;
-  changeable_until: string | null;
+  answered_at: string | null;
+  first_answered_at?: string | null;
+  /** Until when the answer may be changed; else 7 days from the first answer. */
+  changeable_until?: string | null;
 }
 
 /** The client's view of a quote: the document's members, never our notes on the deal. */

@@ -148,10 +148,12 @@ function ResolvedActions({ ticket, onDone }: { ticket: PortalTicket; onDone: () 
 const STARS = ["Very poor", "Poor", "Fair", "Good", "Excellent"];
 
 function Rating({ ticket, survey }: { ticket: PortalTicket; survey: Loaded<Survey | null> }) {
-  const s = survey.data ?? null;
+  // an unanswered survey is no rating yet
+  const s = survey.data && survey.data.rating ? { ...survey.data, rating: survey.data.rating } : null;
   const [editing, setEditing] = useState(false);
   const form = useForm({ rating: s?.rating ?? 0, comment: s?.comment ?? "" });
-  const canChange = !s || !s.changeable_until || new Date(s.changeable_until).getTime() > Date.now();
+  const until = s?.changeable_until ?? (s?.first_answered_at ? new Date(s.first_answered_at).getTime() + 7 * 86400000 : null);
+  const canChange = !s || until === null || new Date(until).getTime() > Date.now();
   const v = form.values;
 
   async function submit(e: Event) {
@@ -161,12 +163,12 @@ function Rating({ ticket, survey }: { ticket: PortalTicket; survey: Loaded<Surve
       return;
     }
     const ok = await form.submit(async () => {
-      const saved = await papi.post<Survey>(`/tickets/${ticket.id}/rate`, { rating: v.rating, comment: v.comment.trim() || undefined });
-      survey.set(saved);
+      await papi.post(`/tickets/${ticket.id}/rate`, { rating: v.rating, comment: v.comment.trim() || undefined });
     });
     if (ok) {
       setEditing(false);
       toast("Thank you for your rating.");
+      survey.reload(); // what the server kept
     }
   }
 
