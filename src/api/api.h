@@ -41,6 +41,7 @@ extern const struct api_routes api_alert_routes;	/* alerts.c: monitoring intake 
 extern const struct api_routes api_attachment_routes;	/* attachments.c: upload, download */
 extern const struct api_routes api_webhook_routes;	/* webhooks.c: a delivery's replay */
 extern const struct api_routes api_notification_routes;	/* notifications.c: the caller's own */
+extern const struct api_routes api_portal_routes;	/* portal.c: the client portal */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
@@ -54,6 +55,10 @@ const char *api_next_link(struct http_req *req, const char *cursor);
 int api_notification_list(struct http_req *req);
 /* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
 int api_quote_get(struct http_req *req);
+/* sales.c: a quote as its client sees it (the request's): the document, never our notes. */
+json_t *api_quote_client_view(struct http_req *req, const json_t *q);
+/* sales.c: replies the quote's PDF. */
+int api_quote_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *quote);
 /* billing.c: GET /invoices/:id, or its PDF for /invoices/:id.pdf. */
 int api_invoice_get(struct http_req *req);
 
@@ -95,6 +100,26 @@ const struct resource *api_route_resource(const struct http_route *r,
  * Returns 0, or -1 when a group is malformed (logged).
  */
 int api_route_table(const struct http_route **out, size_t *n);
+
+/* auth.c: whether path is one of the client portal's (/api/v1/portal/…). */
+bool api_portal_path(const char *path);
+/* portal.c: whether a portal contact of portal_role may call path. */
+bool api_portal_allows(const char *portal_role, const char *path);
+/*
+ * auth.c: checks that the body is an object of string members, all in
+ * allowed, with every name of required present and non-empty; replies
+ * 400/422 and returns false otherwise.
+ */
+bool api_strings_or_reply(struct http_req *req, const char *const *allowed,
+			  const char *const *required);
+/* auth.c: sets (or, with "" and 0, clears) the session cookie of the route's side (staff, portal). */
+void api_session_cookie(struct http_req *req, const char *value, long max_age);
+/*
+ * auth.c: counts a sign-in attempt against the account (and address):
+ * 0 when it may go on, > 0 after replying 429, -1 on error.
+ */
+int api_login_limit_or_reply(struct http_req *req, struct db *db, const char *email,
+			     const char *addr);
 
 /* The pipeline hooks. */
 extern const struct http_hooks api_hooks;

@@ -18,6 +18,7 @@
 #include "auth/auth.h"
 #include "core/blob.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "http/multipart.h"
 #include "resource/resource.h"
 #include "service/attachments.h"
@@ -50,6 +51,27 @@ static bool ticket_or_reply(struct http_req *req, struct resource_ctx *ctx, int6
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Whether a client sees an attachment: one on the ticket itself or on a
+ * public note, never one on the firm's internal notes. 1, 0, or -1.
+ */
+static int client_sees(struct resource_ctx *ctx, const json_t *rec)
+{
+	json_t *note = json_object_get(rec, "note_id");
+	if (!json_is_integer(note))
+		return 1;
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st, "SELECT visibility FROM ticket_notes WHERE id = ?", "i",
+			(int64_t)json_integer_value(note));
+	if (rc == RC_DONE)
+		return 0;
+	if (rc != RC_ROW)
+		return -1;
+	bool shown = strcmp(db_col_text(st, 0), "public") == 0;
+	db_done(st);
+	return shown;
 }
 
 /* The decimal id of a form field, or 0. */
@@ -124,12 +146,20 @@ static int upload(struct http_req *req)
 		resource_error(errors, "file", "is required: one or more file parts");
 	if (json_array_size(errors))
 		return api_reply_result(req, RC_INVALID, NULL, errors, 0, "upload", 0);
+	/* a client's files are theirs, on the ticket (notes are the firm's to arrange) */
+	const struct auth_user *u = api_user(req);
+	bool client = u->role == ROLE_PORTAL;
+	if (client && note) {
+		resource_error(errors, "note_id", "the portal attaches files to the ticket itself");
+		return api_reply_result(req, RC_INVALID, NULL, errors, 0, "upload", 0);
+	}
 	if (!ticket_or_reply(req, &ctx, &ticket))
 		return 0;
 
 	int64_t ids[UPLOAD_MAX_FILES + 1];
 	json_t *errs = NULL;
-	int rc = attachment_store_all(&ctx, ticket, note, files, nfiles, ids, &errs);
+	int rc = attachment_store_all(&ctx, ticket, note, client ? u->contact_id : 0, files,
+				      nfiles, ids, &errs);
 	if (rc != RC_OK)
 		return api_reply_result(req, rc, NULL, errs, 0,
 					rc == RC_INVALID ? "upload" : "ticket", ticket);
@@ -143,7 +173,7 @@ static int upload(struct http_req *req)
 			return -1;
 		json_array_append(items, rec);
 	}
-	if (nfiles == 1)
+	if (nfiles == 1 && !client)
 		http_set_header(req, "Location", arena_printf(&req->arena, "/api/v1/attachments/%lld",
 							      (long long)ids[0]));
 	return http_reply_json(req, 201, http_json(req, json_pack("{s:O}", "data", items)));
@@ -176,6 +206,19 @@ static int list(struct http_req *req)
 	int rc = resource_list(&ctx, &attachment_resource, &q, &data, &next);
 	if (rc != RC_OK)
 		return api_reply_result(req, rc, NULL, NULL, 0, "ticket", ticket);
+	if (u && u->role == ROLE_PORTAL) {
+		json_t *shown = http_json(req, json_array());
+		size_t i;
+		json_t *rec;
+		json_array_foreach(data, i, rec) {
+			int seen = client_sees(&ctx, rec);
+			if (seen < 0)
+				return -1;
+			if (seen)
+				json_array_append(shown, rec);
+		}
+		data = shown;
+	}
 	return http_reply_json(req, 200, http_json(req, json_pack("{s:O, s:s?}", "data", data,
 								  "next_cursor", next)));
 }
@@ -244,6 +287,13 @@ static int content(struct http_req *req)
 		return http_reply_problem(req, 404, "not-found", NULL,
 					  "attachment %lld is archived: restore it to download it",
 					  (long long)id);
+	const struct auth_user *u = api_user(req);
+	if (rc == RC_OK && u->role == ROLE_PORTAL) {
+		int seen = client_sees(&ctx, rec);
+		if (seen < 0)
+			return -1;
+		rc = seen ? RC_OK : RC_NOT_FOUND;
+	}
 	if (rc != RC_OK)
 		return api_reply_result(req, rc, NULL, NULL, 0, "attachment", id);
 	const char *type = json_string_value(json_object_get(rec, "content_type"));
@@ -283,6 +333,11 @@ static const struct http_route routes[] = {
 	  NULL },
 	{ "GET", "/api/v1/tickets/:id/attachments", list, ROLE_STAFF, 0, NULL },
 	{ "GET", "/api/v1/attachments/:id/content", content, ROLE_STAFF, 0, NULL },
+	/* the client's, in the portal: their tickets' files but those of internal notes */
+	{ "POST", "/api/v1/portal/tickets/:id/attachments", upload, ROLE_PORTAL,
+	  HTTP_RAW_BODY | HTTP_UPLOAD, NULL },
+	{ "GET", "/api/v1/portal/tickets/:id/attachments", list, ROLE_PORTAL, 0, NULL },
+	{ "GET", "/api/v1/portal/attachments/:id/content", content, ROLE_PORTAL, 0, NULL },
 };
 
 const struct api_routes api_attachment_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -21,14 +21,22 @@
 #include <strings.h>
 
 #define COOKIE "servio_session"
+/* the portal's own cookie: a client's session never rides on a staff route, nor the reverse */
+#define PORTAL_COOKIE "servio_portal"
+#define PORTAL_PREFIX "/api/v1/portal/"
+
+bool api_portal_path(const char *path)
+{
+	return path && strncmp(path, PORTAL_PREFIX, strlen(PORTAL_PREFIX)) == 0;
+}
 
 /*
  * Checks that the body is an object whose members are all in allowed and
  * strings, and that every name in required is present and non-empty.
  * Replies 400/422 and returns false otherwise.
  */
-static bool strings_or_reply(struct http_req *req, const char *const *allowed,
-			     const char *const *required)
+bool api_strings_or_reply(struct http_req *req, const char *const *allowed,
+			  const char *const *required)
 {
 	if (!req->body) {
 		http_reply_problem(req, 400, "body-required", NULL, "a JSON object body is required");
@@ -92,17 +100,18 @@ static json_t *user_json(const struct auth_user *u, struct db *db)
 			 skills ? skills : json_array(), "totp_enabled", u->totp_enabled);
 }
 
-static void set_cookie(struct http_req *req, const char *value, long max_age)
+void api_session_cookie(struct http_req *req, const char *value, long max_age)
 {
 	char cookie[256];
-	snprintf(cookie, sizeof(cookie), COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%ld%s",
-		 value, max_age, api_settings.secure_cookies ? "; Secure" : "");
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%ld%s",
+		 api_portal_path(req->path) ? PORTAL_COOKIE : COOKIE, value, max_age,
+		 api_settings.secure_cookies ? "; Secure" : "");
 	http_set_header(req, "Set-Cookie", cookie);
 }
 
 /* Counts an attempt against the account (and address); replies 429 when over. */
-static int limit_or_reply(struct http_req *req, struct db *db, const char *email,
-			  const char *addr)
+int api_login_limit_or_reply(struct http_req *req, struct db *db, const char *email,
+			     const char *addr)
 {
 	int wait = auth_ratelimit_attempt(db, email, addr, time_now());
 	if (wait > 0) {
@@ -119,7 +128,7 @@ static int login(struct http_req *req)
 {
 	static const char *const allowed[] = { "email", "password", "totp", NULL };
 	static const char *const required[] = { "email", "password", NULL };
-	if (!strings_or_reply(req, allowed, required))
+	if (!api_strings_or_reply(req, allowed, required))
 		return 0;
 	struct db *db = api_db_or_reply(req);
 	if (!db)
@@ -130,7 +139,7 @@ static int login(struct http_req *req)
 		snprintf(email, sizeof(email), "%.200s", str(req, "email"));
 
 	/* counted before the password is checked, so parallel guesses cannot slip past */
-	int wait = limit_or_reply(req, db, email, req->remote_addr);
+	int wait = api_login_limit_or_reply(req, db, email, req->remote_addr);
 	if (wait != 0)
 		return wait < 0 ? -1 : 0;
 
@@ -182,7 +191,7 @@ static int login(struct http_req *req)
 				  req->remote_addr);
 	audit_write(db, actor_for(req, id, u.email), "login", "users", id, NULL, after);
 	json_decref(after);	/* audit_write borrows */
-	set_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
+	api_session_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
 	sodium_memzero(s.token, sizeof(s.token));
 	return http_reply_json(req, 200, http_json(req, json_pack("{s:o, s:s}", "user",
 								  user_json(&u, db), "csrf_token",
@@ -197,7 +206,7 @@ static int logout(struct http_req *req)
 		return 0;
 	if (u->session_id && auth_session_delete(db, u->session_id) < 0)
 		return -1;
-	set_cookie(req, "", 0);
+	api_session_cookie(req, "", 0);
 	return http_reply_empty(req, 204);
 }
 
@@ -237,9 +246,9 @@ static int totp_begin(struct http_req *req)
 static int code_or_reply(struct http_req *req, struct db *db, const struct auth_user *u)
 {
 	static const char *const allowed[] = { "code", NULL };
-	if (!strings_or_reply(req, allowed, allowed))
+	if (!api_strings_or_reply(req, allowed, allowed))
 		return 0;
-	int wait = limit_or_reply(req, db, u->email, NULL);
+	int wait = api_login_limit_or_reply(req, db, u->email, NULL);
 	if (wait != 0)
 		return wait < 0 ? -1 : 0;
 	int rc = auth_totp_check(db, u->id, str(req, "code"), time_now());
@@ -290,14 +299,14 @@ static int totp_disable(struct http_req *req)
 static int change_password(struct http_req *req)
 {
 	static const char *const fields[] = { "current_password", "new_password", NULL };
-	if (!strings_or_reply(req, fields, fields))
+	if (!api_strings_or_reply(req, fields, fields))
 		return 0;
 	const struct auth_user *u = api_user(req);
 	struct db *db = api_db_or_reply(req);
 	if (!db)
 		return 0;
 	/* the same limit as sign-in: a stolen session must not become a password oracle */
-	int wait = limit_or_reply(req, db, u->email, req->remote_addr);
+	int wait = api_login_limit_or_reply(req, db, u->email, req->remote_addr);
 	if (wait != 0)
 		return wait < 0 ? -1 : 0;
 	struct db_stmt *st;
@@ -359,7 +368,8 @@ int api_authenticate(struct http_req *req)
 		rc = auth_token_lookup(db, &req->arena, token, now, u);
 		req->via_session = false;
 	} else {
-		const char *cookie = http_cookie(req, COOKIE);
+		const char *cookie = http_cookie(req, api_portal_path(req->path) ? PORTAL_COOKIE
+										  : COOKIE);
 		rc = cookie ? auth_session_lookup(db, &req->arena, cookie,
 						  api_settings.session_idle_minutes,
 						  api_settings.session_max_hours, now, u)
@@ -373,6 +383,18 @@ int api_authenticate(struct http_req *req)
 		http_reply_problem(req, 401, "unauthenticated", NULL,
 				   authz ? "the API token is unknown, revoked or expired"
 					 : "sign in first: the session is missing or has expired");
+		return 1;
+	}
+	/* a portal login works on the portal's routes alone, and only by its session */
+	if (u->role == ROLE_PORTAL && (!req->via_session || !api_portal_path(req->path))) {
+		http_reply_problem(req, 403, "forbidden", NULL,
+				   "a client portal sign-in can use only /api/v1/portal/ routes");
+		return 1;
+	}
+	if (u->role == ROLE_PORTAL && !api_portal_allows(u->portal_role, req->path)) {
+		http_reply_problem(req, 403, "forbidden", NULL,
+				   "your portal role (%s) does not include this; ask your "
+				   "company's portal admin", u->portal_role);
 		return 1;
 	}
 	if (req->via_session && !safe_method(req->method)) {
@@ -517,12 +539,19 @@ static const struct http_route routes[] = {
 	{ "POST", "/api/v1/tokens", token_new, ROLE_STAFF, HTTP_SECRET_REPLY, NULL },
 	{ "DELETE", "/api/v1/tokens/:id", token_delete, ROLE_STAFF, HTTP_RAW_BODY, NULL },
 	{ "POST", "/api/v1/auth/login", login, HTTP_PUBLIC, HTTP_SECRET_REPLY, NULL },
-	{ "POST", "/api/v1/auth/logout", logout, ROLE_ANYONE, HTTP_RAW_BODY, NULL },
-	{ "GET", "/api/v1/me", me, ROLE_ANYONE, 0, NULL },
+	{ "POST", "/api/v1/auth/logout", logout, ROLE_STAFF, HTTP_RAW_BODY, NULL },
+	{ "GET", "/api/v1/me", me, ROLE_STAFF, 0, NULL },
 	{ "POST", "/api/v1/me/totp", totp_begin, ROLE_STAFF, HTTP_RAW_BODY | HTTP_SECRET_REPLY, NULL },
 	{ "POST", "/api/v1/me/totp/confirm", totp_confirm, ROLE_STAFF, 0, NULL },
 	{ "DELETE", "/api/v1/me/totp", totp_disable, ROLE_STAFF, 0, NULL },
 	{ "POST", "/api/v1/me/password", change_password, ROLE_STAFF, 0, NULL },
+	/* the portal's own: the same rules for a client contact's login (see portal.c) */
+	{ "POST", "/api/v1/portal/auth/logout", logout, ROLE_PORTAL, HTTP_RAW_BODY, NULL },
+	{ "POST", "/api/v1/portal/auth/totp", totp_begin, ROLE_PORTAL,
+	  HTTP_RAW_BODY | HTTP_SECRET_REPLY, NULL },
+	{ "POST", "/api/v1/portal/auth/totp/confirm", totp_confirm, ROLE_PORTAL, 0, NULL },
+	{ "DELETE", "/api/v1/portal/auth/totp", totp_disable, ROLE_PORTAL, 0, NULL },
+	{ "POST", "/api/v1/portal/auth/password", change_password, ROLE_PORTAL, 0, NULL },
 };
 
 const struct api_routes api_auth_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

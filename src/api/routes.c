@@ -38,6 +38,7 @@ static const struct api_routes *const groups[] = {
 	&api_attachment_routes,
 	&api_webhook_routes,
 	&api_notification_routes,
+	&api_portal_routes,
 	&api_test_routes,
 };
 

@@ -70,7 +70,7 @@ static int settings_patch(struct http_req *req)
 /* Quotes ------------------------------------------------------------------ */
 
 /* Renders a quote's PDF and replies it. */
-static int reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *quote)
+int api_quote_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *quote)
 {
 	const char *number = json_string_value(json_object_get(quote, "number"));
 	return api_reply_pdf(req, ctx, quote, quote_pdf_render,
@@ -88,7 +88,7 @@ static int quote_get(struct http_req *req)
 	int rc = api_pdf_record(req, &quote_resource, &ctx, &id, &q);
 	if (rc != 1)
 		return rc;
-	return reply_pdf(req, &ctx, q);
+	return api_quote_pdf(req, &ctx, q);
 }
 
 /* The members a client sees: the document, never our notes on the deal. */
@@ -100,7 +100,7 @@ static const char *const public_members[] = {
 };
 
 /* The client's view of a quote (the request's). */
-static json_t *public_view(struct http_req *req, const json_t *q)
+json_t *api_quote_client_view(struct http_req *req, const json_t *q)
 {
 	json_t *doc = http_json(req, json_object());
 	for (const char *const *m = public_members; doc && *m; m++) {
@@ -157,7 +157,7 @@ static int public_get(struct http_req *req)
 		     &company);
 	resource_get(&ctx, &settings_resource, SETTINGS_ID, &s);
 	bool open = quote_open_to_answer(q, ctx.now);
-	json_t *doc = public_view(req, q);
+	json_t *doc = api_quote_client_view(req, q);
 	json_t *firm = http_json(req, json_object());
 	if (!doc || !firm)
 		return -1;
@@ -188,11 +188,11 @@ static int public_pdf(struct http_req *req)
 	if (resource_get(&ctx, &quote_resource, id, &q) != RC_OK)
 		return -1;
 	/* the client's copy carries none of our internal members */
-	json_t *doc = public_view(req, q);
+	json_t *doc = api_quote_client_view(req, q);
 	if (!doc)
 		return -1;
 	json_object_set(doc, "company_id", json_object_get(q, "company_id"));
-	return reply_pdf(req, &ctx, doc);
+	return api_quote_pdf(req, &ctx, doc);
 }
 
 /* The client answers through the link: the same actions as staff, as the client. */
@@ -210,7 +210,7 @@ static int public_answer(struct http_req *req, const struct resource_action *act
 	int rc = resource_act(&ctx, &quote_resource, action, id, req->body, RESOURCE_ANY_VERSION,
 			      &q, &errors);
 	if (rc == RC_OK)
-		return http_reply_json(req, 200, public_view(req, q));
+		return http_reply_json(req, 200, api_quote_client_view(req, q));
 	return reply(req, rc, NULL, errors, 200, "quote");
 }
 

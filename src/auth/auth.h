@@ -63,6 +63,10 @@ struct auth_user {
 	int64_t session_id;		/* 0 when authenticated by an API token */
 	const char *csrf_token;		/* the session's, NULL for tokens */
 	int64_t token_id;		/* 0 when authenticated by a session */
+	/* a portal login (role ROLE_PORTAL): the contact, their company and portal_role */
+	int64_t contact_id;
+	int64_t company_id;
+	const char *portal_role;	/* "technical", "billing" or "admin" */
 };
 
 struct audit_actor;
@@ -110,6 +114,39 @@ int auth_user_act(struct db *db, const struct audit_actor *actor,
 int auth_user_find(struct db *db, const char *email, int64_t *id);
 /* Fills u (strings in the arena) for an active user: 1, 0 inactive/absent, -1 error. */
 int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_user *u);
+
+/*
+ * The client portal's logins (portal.c): a contact with portal_access
+ * signs in as a users row of role "portal" tied to the contact, which the
+ * staff's /users never show. An invitation or a password reset is a
+ * one-time link (the secret kept hashed): invitations live 7 days, resets
+ * one hour; a new link of a kind ends the older ones.
+ */
+enum portal_link { PORTAL_INVITE, PORTAL_RESET };
+/*
+ * Makes (or finds) the contact's portal login, refreshing its e-mail and
+ * name from the contact, and a new invitation link for it: token_out gets
+ * the secret, *expires_at its end. The caller's transaction or none.
+ * Returns RC_OK; RC_CONFLICT / RC_INVALID with *problem (no portal
+ * access, no address, the address is another login's); or a failure.
+ */
+struct resource_ctx;
+int auth_portal_invite(struct resource_ctx *ctx, int64_t contact_id,
+		       char token_out[AUTH_TOKEN_LEN], int64_t *expires_at, int64_t *user_id,
+		       const char **problem);
+/* A new reset link for a portal login (token_out, *expires_at). RC_OK or a failure. */
+int auth_portal_reset_link(struct resource_ctx *ctx, int64_t user_id,
+			   char token_out[AUTH_TOKEN_LEN], int64_t *expires_at);
+/*
+ * The portal login a live, unused link of kind is for: 1 (*user_id,
+ * *link_id set), 0 when unknown, used or expired, -1 on error.
+ */
+int auth_portal_link_find(struct db *db, enum portal_link kind, const char *token, int64_t now,
+			  int64_t *user_id, int64_t *link_id);
+/* Marks a link used (once: 1; 0 when it already was), -1 on error. */
+int auth_portal_link_use(struct db *db, int64_t link_id, int64_t now);
+/* The portal login of an e-mail address (active, contact with access): 1, 0, -1. */
+int auth_portal_find(struct db *db, const char *email, int64_t *user_id);
 
 /* Sessions, in the database so any server can serve any request. */
 struct auth_session_new {

@@ -6,6 +6,7 @@
  */
 #include "auth.h"
 
+#include "crm/crm.h"
 #include "db/db.h"
 #include "resource/resource.h"
 #include "service/service.h"
@@ -15,14 +16,16 @@
 #include <string.h>
 
 static const char *const staff_roles[] = { "admin", "manager", "technician", "sales",
-					   "billing", NULL };
+					   "billing", "portal", NULL };
 
 static const struct field user_fields[] = {
 	{ .name = "email", .type = FT_EMAIL, .flags = F_REQUIRED | F_FILTER | F_SORT, .max = 254,
 	  .doc = "Unique, stored in lower case." },
 	FIELD_TEXT("name", F_REQUIRED | F_FILTER | F_SORT, 1, 200),
 	{ .name = "role", .type = FT_ENUM, .flags = F_REQUIRED | F_FILTER | F_SORT,
-	  .enum_values = staff_roles, .doc = "You cannot change your own role." },
+	  .enum_values = staff_roles,
+	  .doc = "You cannot change your own role. `portal` is a client contact's portal login, "
+		 "which the server makes (`POST /contacts/{id}/invite`) and this list never shows." },
 	{ .name = "active", .type = FT_BOOL, .flags = F_FILTER, .dflt = "true",
 	  .doc = "Deactivating ends the user's sessions; you cannot deactivate yourself." },
 	{ .name = "skills", .type = FT_STRINGS, .min = 50, .max = 60, .dflt = "[]",
@@ -46,6 +49,8 @@ static const struct field user_fields[] = {
 		  "\"negative_rating\"]",
 	  .doc = "The kinds of notification the user has sent by e-mail too; each user sets "
 		 "their own (`PATCH /api/v1/me/notification-settings`)." },
+	{ .name = "contact_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &contact_resource,
+	  .doc = "The contact of a portal login; always null here (staff only)." },
 	{ .name = "password_hash", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "totp_secret", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "totp_last_step", .type = FT_INT, .flags = F_HIDDEN },
@@ -59,6 +64,14 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	char norm[256];
 	if (email && auth_email_normalize(email, norm, sizeof(norm)))
 		json_object_set_new(rec, "email", json_string(norm));
+	/* portal logins are the server's to make (auth_portal_invite), never a role to give */
+	const char *role = json_string_value(json_object_get(rec, "role"));
+	if (!ctx->trusted && role && strcmp(role, "portal") == 0 &&
+	    (!cur || !json_equal(json_object_get(cur, "role"), json_object_get(rec, "role")))) {
+		resource_error(errors, "role", "portal logins are made by inviting a contact "
+					       "(POST /api/v1/contacts/{id}/invite)");
+		return RC_OK;
+	}
 	const char *pw = json_string_value(json_object_get(rec, "password"));
 	bool ends_sessions = false;
 	if (pw) {
@@ -186,6 +199,7 @@ const struct resource user_resource = {
 	.default_sort = "name",
 	.prepare = user_prepare,
 	.actions = user_actions,
+	.rows = "contact_id IS NULL",
 	.doc = "Staff users: who signs in, with which role.",
 };
 

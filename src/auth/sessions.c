@@ -238,6 +238,7 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
  * Counts one attempt on a counter and returns the count in the current
  * window (a closed window starts again at 1) and when the window ends.
  */
+/* A window that starts after now (the clock was set back) starts again. */
 static int64_t count_attempt(struct db *db, const char *scope, const char *key, int64_t now,
 			     int64_t *window_end)
 {
@@ -248,12 +249,14 @@ static int64_t count_attempt(struct db *db, const char *scope, const char *key, 
 	int rc = db_run(db, &st,
 			"INSERT INTO login_failures (scope, key, window_start, count)"
 			" VALUES (?, ?, ?, 1) ON CONFLICT (scope, key) DO UPDATE SET"
-			" count = CASE WHEN login_failures.window_start <= ? THEN 1"
+			" count = CASE WHEN login_failures.window_start <= ?"
+			" OR login_failures.window_start > ? THEN 1"
 			" ELSE login_failures.count + 1 END,"
-			" window_start = CASE WHEN login_failures.window_start <= ? THEN ?"
+			" window_start = CASE WHEN login_failures.window_start <= ?"
+			" OR login_failures.window_start > ? THEN ?"
 			" ELSE login_failures.window_start END"
 			" RETURNING count, window_start",
-			"ssssss", scope, key, t_now, t_old, t_old, t_now);
+			"ssssssss", scope, key, t_now, t_old, t_now, t_old, t_now, t_now);
 	if (rc != RC_ROW)
 		return -1;
 	int64_t count = db_col_int(st, 0), start = now;

@@ -245,7 +245,7 @@ int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_u
 {
 	struct db_stmt *st;
 	int rc = db_run(db, &st,
-			"SELECT email, name, role, totp_enabled FROM users"
+			"SELECT email, name, role, totp_enabled, contact_id FROM users"
 			" WHERE id = ? AND active = 1 AND archived_at IS NULL",
 			"i", id);
 	if (rc == RC_DONE)
@@ -258,8 +258,27 @@ int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_u
 	u->name = arena_strdup(arena, db_col_text(st, 1));
 	u->role = role_parse(db_col_text(st, 2));
 	u->totp_enabled = db_col_int(st, 3) != 0;
+	u->contact_id = db_col_null(st, 4) ? 0 : db_col_int(st, 4);
 	db_done(st);
 	if (!u->email || !u->name || !u->role)
 		return -1;
-	return 1;
+	if (u->role != ROLE_PORTAL)
+		return u->contact_id ? 0 : 1;
+	/* a portal login lives as long as its contact keeps access, an address and a live company */
+	if (!u->contact_id)
+		return 0;
+	rc = db_run(db, &st,
+		    "SELECT c.company_id, c.portal_role FROM contacts c"
+		    " JOIN companies co ON co.id = c.company_id"
+		    " WHERE c.id = ? AND c.portal_access = 1 AND c.archived_at IS NULL"
+		    " AND c.email IS NOT NULL AND co.archived_at IS NULL",
+		    "i", u->contact_id);
+	if (rc == RC_DONE)
+		return 0;
+	if (rc != RC_ROW)
+		return -1;
+	u->company_id = db_col_int(st, 0);
+	u->portal_role = arena_strdup(arena, db_col_text(st, 1));
+	db_done(st);
+	return u->portal_role ? 1 : -1;
 }

@@ -1012,6 +1012,49 @@ static void monitoring(struct demo *d, struct ids *x)
 			   "status", "resolved", "body", "Uplink up again after 14 minutes."));
 }
 
+/*
+ * Two clients' office managers use the portal: the first client's as its
+ * portal admin, the second's for billing; both signed up (their password
+ * the staff's), so the portal can be tried at once.
+ */
+static const char *const portal_roles[] = { "admin", "billing" };
+static char portal_emails[2][256];
+
+static void portal(struct demo *d, struct ids *x, const char *password)
+{
+	for (size_t i = 0; i < 2 && !d->failed; i++) {
+		change(d, &contact_resource, 0, x->contacts[i],
+		       json_pack("{s:b, s:s}", "portal_access", 1, "portal_role", portal_roles[i]));
+		struct resource_ctx c = ctx_of(d, 0);
+		char token[AUTH_TOKEN_LEN];
+		int64_t expires, login;
+		const char *problem = NULL;
+		int rc = auth_portal_invite(&c, x->contacts[i], token, &expires, &login, &problem);
+		sodium_memzero(token, sizeof(token));
+		if (rc != RC_OK ||
+		    auth_user_set_password(d->db, &d->actor, login, password, &problem) != 0) {
+			report(d, arena_printf(&d->arena, "give contact %lld a portal login%s%s",
+					       (long long)x->contacts[i], problem ? ": " : "",
+					       problem ? problem : ""),
+			       rc, NULL);
+			d->failed = true;
+			return;
+		}
+		char at[TIME_RFC3339_LEN];
+		time_format(time_now(), at);
+		json_t *patch = arena_json(&d->arena, json_pack("{s:s}", "portal_activated_at", at));
+		json_t *out = NULL, *errors = NULL;
+		rc = resource_update_trusted(&c, &contact_resource, x->contacts[i], patch, &out,
+					     &errors);
+		if (rc != RC_OK) {
+			report(d, "mark a portal login activated", rc, errors);
+			return;
+		}
+		snprintf(portal_emails[i], sizeof(portal_emails[i]), "%s",
+			 json_string_value(json_object_get(out, "email")));
+	}
+}
+
 int cmd_demo(struct conf *c, int argc, char **argv)
 {
 	const char *password = NULL;
@@ -1070,6 +1113,7 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	people(&d, password);
 	catalog(&d, &x);
 	clients(&d, &x);
+	portal(&d, &x, password);
 	tickets(&d, &x);
 	schedule(&d, &x);
 	sales(&d, &x);
@@ -1085,5 +1129,8 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	printf("staff sign in with password %s as:\n", password);
 	for (size_t i = 0; i < NSTAFF; i++)
 		printf("  %-26s %s\n", staff[i].email, role_name(staff[i].role));
+	printf("clients sign in to the portal (/portal) with the same password as:\n");
+	for (size_t i = 0; i < 2; i++)
+		printf("  %-26s portal %s\n", portal_emails[i], portal_roles[i]);
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include "crm.h"
 
+#include "auth/auth.h"
 #include "db/db.h"
 
 
@@ -64,6 +65,8 @@ const struct resource company_resource = {
 	       "`website`, `phone` and `notes`.",
 };
 
+static const char *const portal_roles[] = { "technical", "billing", "admin", NULL };
+
 static const struct field contact_fields[] = {
 	FIELD_REF("company_id", F_REQUIRED | F_FILTER, &company_resource),
 	FIELD_TEXT("first_name", F_REQUIRED | F_SORT, 1, 100),
@@ -73,7 +76,16 @@ static const struct field contact_fields[] = {
 	FIELD_TEXT("mobile", 0, 1, 50),
 	{ .name = "title", .type = FT_TEXT, .min = 1, .max = 100, .doc = "Job title." },
 	{ .name = "portal_access", .type = FT_BOOL, .flags = F_FILTER, .dflt = "false",
-	  .doc = "May sign in to the client portal." },
+	  .doc = "May sign in to the client portal (after an invitation, `POST "
+		 "/contacts/{id}/invite`); turning it off ends their portal sign-in at once." },
+	{ .name = "portal_role", .type = FT_ENUM, .flags = F_FILTER, .enum_values = portal_roles,
+	  .dflt = "\"technical\"",
+	  .doc = "What the contact sees in the portal: `technical` tickets, assets and help "
+		 "articles; `billing` quotes, invoices and hours left; `admin` both." },
+	{ .name = "portal_invited_at", .type = FT_TIME, .flags = F_READ_ONLY,
+	  .doc = "When the contact was last invited to the portal." },
+	{ .name = "portal_activated_at", .type = FT_TIME, .flags = F_READ_ONLY,
+	  .doc = "When the contact first set their portal password." },
 	FIELD_TEXT("notes", 0, 0, 10000),
 	{ .name = "email_bounced_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
 	  .doc = "When mail to `email` bounced: no more mail goes to it until it changes." },
@@ -82,15 +94,55 @@ static const struct field contact_fields[] = {
 	FIELD_END
 };
 
-/* A new address is worth trying again: its bounce is forgotten. */
+/*
+ * A new address is worth trying again: its bounce is forgotten. A contact
+ * with a portal login signs in with their address, so the login follows
+ * it (and their name); an address another login has is refused.
+ */
 static int contact_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			   json_t *errors)
 {
-	if (cur && !json_equal(json_object_get(cur, "email"), json_object_get(rec, "email"))) {
+	if (!cur)
+		return RC_OK;
+	const json_t *email = json_object_get(rec, "email");
+	bool moved = !json_equal(json_object_get(cur, "email"), email);
+	if (moved) {
 		json_object_set_new(rec, "email_bounced_at", json_null());
 		json_object_set_new(rec, "email_bounce_reason", json_null());
 	}
-	return RC_OK;
+	bool renamed = !json_equal(json_object_get(cur, "first_name"),
+				   json_object_get(rec, "first_name")) ||
+		       !json_equal(json_object_get(cur, "last_name"), json_object_get(rec, "last_name"));
+	if (!json_is_string(email) || (!moved && !renamed))
+		return RC_OK;
+	struct db_stmt *st;
+	int64_t contact = json_integer_value(json_object_get(cur, "id"));
+	int rc = db_run(ctx->db, &st, "SELECT id FROM users WHERE contact_id = ?", "i", contact);
+	if (rc == RC_DONE)
+		return RC_OK;
+	if (rc != RC_ROW)
+		return rc;
+	int64_t login = db_col_int(st, 0);
+	db_done(st);
+	char norm[256];
+	if (!auth_email_normalize(json_string_value(email), norm, sizeof(norm)))
+		return RC_OK;	/* the engine refuses the address itself */
+	rc = db_run(ctx->db, &st, "SELECT id FROM users WHERE email = ? AND id <> ?", "si", norm,
+		    login);
+	if (rc == RC_ROW) {
+		db_done(st);
+		resource_error(errors, "email", "is another user's or portal login's address");
+		return RC_CONFLICT;
+	}
+	if (rc != RC_DONE)
+		return rc;
+	const char *name = arena_printf(ctx->arena, "%.100s %.99s",
+					json_string_value(json_object_get(rec, "first_name")),
+					json_string_value(json_object_get(rec, "last_name")));
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:s, s:s?}", "email", norm, "name", name));
+	json_t *out, *errs = NULL;
+	rc = patch ? resource_update_trusted(ctx, &user_resource, login, patch, &out, &errs) : RC_ERROR;
+	return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 }
 
 const struct resource contact_resource = {

@@ -151,6 +151,15 @@ int mail_queue_staff(struct resource_ctx *ctx, const char *template, const char 
 		     const char *to_name, json_t *vars, bool *queued);
 
 /*
+ * Queues a mail to a client contact outside a ticket's thread (a portal
+ * invitation, a password reset) at to_address: like mail_queue_staff, with
+ * the contact's placeholders; the value of the placeholder secret (or
+ * NULL) is sent but shown hidden wherever staff read the mail. Nothing
+ * goes to a bounced address.
+ */
+int mail_queue_contact(struct resource_ctx *ctx, const char *template, int64_t contact_id,
+		       const char *to_address, json_t *vars, const char *secret, bool *queued);
+/*
  * Our Message-ID of a ticket's thread (its first message when mail opened
  * it), without <>; arena-owned.
  */

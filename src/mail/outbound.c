@@ -51,9 +51,9 @@
 #define MAX_ATTEMPTS 30	/* with the queue's backoff (to an hour apart): about a day */
 
 static const char *const templates[] = { "ticket_received", "note_public", "ticket_resolved",
-					 "quote_sent", "invoice_issued", "notify_assigned",
-					 "notify_client_replied", "notify_sla", "notify_quote_accepted",
-					 NULL };
+					 "quote_sent", "invoice_issued", "portal_invitation",
+					 "portal_reset", "notify_assigned", "notify_client_replied",
+					 "notify_sla", "notify_quote_accepted", NULL };
 static const char *const statuses[] = { "queued", "sent", "failed", "bounced", NULL };
 
 static const char *str(const json_t *o, const char *k)
@@ -78,6 +78,8 @@ static const struct {
 	{ "ticket_resolved", "ticket_number ticket_subject resolution" },
 	{ "quote_sent", "quote_number quote_title quote_total quote_valid_until quote_url" },
 	{ "invoice_issued", "invoice_number invoice_total invoice_balance invoice_due_on" },
+	{ "portal_invitation", "invite_url login_email inviter_name" },
+	{ "portal_reset", "reset_url" },
 	/* to staff (src/notify/) */
 	{ "notify_assigned", "user_name actor_name ticket_number ticket_subject ticket_priority "
 			     "company_name link" },
@@ -213,7 +215,11 @@ static const struct field outbound_fields[] = {
 	{ .name = "to_address", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .max = 254 },
 	{ .name = "to_name", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 1000 },
 	{ .name = "subject", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 2000 },
-	{ .name = "body", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 200000 },
+	{ .name = "body", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 200000,
+	  .doc = "The text sent; a one-time link it carries (a portal invitation, a password "
+		 "reset) is shown hidden." },
+	/* the text as sent when body shows a secret hidden; the sender's alone */
+	{ .name = "secret_body", .type = FT_TEXT, .flags = F_HIDDEN, .max = 200000 },
 	{ .name = "message_id", .type = FT_TEXT, .flags = F_READ_ONLY | F_FILTER, .max = 1000,
 	  .doc = "Our Message-ID, without the angle brackets." },
 	{ .name = "in_reply_to", .type = FT_TEXT, .flags = F_READ_ONLY, .max = 1000 },
@@ -307,7 +313,11 @@ struct draft {
 	int64_t ticket_id, note_id, quote_id, invoice_id, contact_id;
 	const char *to_address, *to_name;
 	json_t *vars;
+	/* the placeholder whose value is a secret (a one-time link), or NULL */
+	const char *secret;
 };
+
+#define SECRET_SHOWN "(a one-time link: in the message itself, never shown here)"
 
 /* The firm's and the contact's placeholders. */
 static void common_vars(json_t *vars, const json_t *settings, const json_t *contact)
@@ -339,6 +349,15 @@ static int queue(struct resource_ctx *ctx, const json_t *settings, struct draft 
 	const char *body = render(ctx->arena, body_tpl, d->vars);
 	if (!subject || !body)
 		return RC_ERROR;
+	/* a secret is sent, never kept where staff read the mail */
+	const char *secret_body = NULL;
+	if (d->secret) {
+		secret_body = body;
+		json_t *shown = arena_json(ctx->arena, json_deep_copy(d->vars));
+		if (!shown || json_object_set_new(shown, d->secret, json_string(SECRET_SHOWN)) ||
+		    !(body = render(ctx->arena, body_tpl, shown)))
+			return RC_ERROR;
+	}
 	const char *domain = our_domain(settings);
 	unsigned char rnd[8];
 	randombytes_buf(rnd, sizeof(rnd));
@@ -356,6 +375,8 @@ static int queue(struct resource_ctx *ctx, const json_t *settings, struct draft 
 		return RC_ERROR;
 	if (d->to_name)
 		json_object_set_new(row, "to_name", json_string(d->to_name));
+	if (secret_body)
+		json_object_set_new(row, "secret_body", json_string(secret_body));
 	static const char *const refs[] = { "ticket_id", "note_id", "quote_id", "invoice_id",
 					    "contact_id" };
 	int64_t ids[] = { d->ticket_id, d->note_id, d->quote_id, d->invoice_id, d->contact_id };
@@ -578,6 +599,36 @@ int mail_queue_staff(struct resource_ctx *ctx, const char *template, const char 
 	struct draft d = { .template = template, .automatic = true, .to_address = to_address,
 			   .to_name = to_name, .vars = vars };
 	common_vars(vars, settings, NULL);
+	rc = queue(&sys, settings, &d);
+	*queued = rc == RC_OK;
+	return rc;
+}
+
+int mail_queue_contact(struct resource_ctx *ctx, const char *template, int64_t contact_id,
+		       const char *to_address, json_t *vars, const char *secret, bool *queued)
+{
+	*queued = false;
+	struct resource_ctx sys = *ctx;
+	sys.parent_id = 0;
+	sys.trusted = true;
+	sys.scope_company = 0;
+	json_t *settings, *contact;
+	int rc = resource_get(&sys, &settings_resource, SETTINGS_ID, &settings);
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	if (!str(settings, "smtp_host") || !str(settings, "mail_from"))
+		return RC_OK;	/* outgoing mail is not set up */
+	rc = resource_get(&sys, &contact_resource, contact_id, &contact);
+	if (rc != RC_OK)
+		return rc;
+	if (json_is_string(json_object_get(contact, "email_bounced_at")))
+		return RC_OK;	/* nothing goes to a bounced address */
+	const char *name = arena_printf(ctx->arena, "%s %s", str(contact, "first_name"),
+					str(contact, "last_name"));
+	struct draft d = { .template = template, .automatic = true, .to_address = to_address,
+			   .to_name = name, .vars = vars, .contact_id = contact_id,
+			   .secret = secret };
+	common_vars(vars, settings, contact);
 	rc = queue(&sys, settings, &d);
 	*queued = rc == RC_OK;
 	return rc;
@@ -807,6 +858,17 @@ enum job_result mail_send_run(struct db *db, const json_t *payload, char *error,
 	}
 	if (strcmp(str(msg, "status"), "queued") != 0)
 		goto out;	/* sent meanwhile, or given up */
+	struct db_stmt *st;
+	rc = db_run(db, &st, "SELECT secret_body FROM outbound_messages WHERE id = ?", "i", id);
+	if (rc != RC_ROW) {
+		snprintf(error, errlen, "cannot read outbound message %lld: %s", (long long)id,
+			 db_errmsg(db));
+		result = JOB_RETRY;
+		goto out;
+	}
+	if (!db_col_null(st, 0))
+		json_object_set_new(msg, "body", json_string(db_col_text(st, 0)));
+	db_done(st);
 	int64_t ticket = num(msg, "ticket_id");
 	if (ticket) {
 		/* a ticket's thread: its first message, and the client's latest we answer */

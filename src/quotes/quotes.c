@@ -404,7 +404,7 @@ static const struct field quote_fields[] = {
 	  .doc = "The IP address the acceptance came from." },
 	{ .name = "accepted_by_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &user_resource,
 	  .doc = "The user who recorded the acceptance; null when the client accepted through "
-		 "the link." },
+		 "the link or the portal." },
 	FIELD_TIME("declined_at", F_READ_ONLY | F_FILTER),
 	{ .name = "decline_reason", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0, .max = 0,
 	  .doc = "Why the client declined." },
@@ -1052,9 +1052,10 @@ static int accept(struct resource_ctx *ctx, const json_t *cur, json_t *rec, cons
 	json_object_set(rec, "accepted_name", json_object_get(body, "name"));
 	json_object_set_new(rec, "accepted_address",
 			    ctx->actor->address ? json_string(ctx->actor->address) : json_null());
-	json_object_set_new(rec, "accepted_by_id", ctx->actor->user_id
-							   ? json_integer(ctx->actor->user_id)
-							   : json_null());
+	/* the client accepting (the link, the portal) is no user of ours */
+	bool staff = ctx->actor->user_id && ctx->actor->role != ROLE_PORTAL;
+	json_object_set_new(rec, "accepted_by_id", staff ? json_integer(ctx->actor->user_id)
+							 : json_null());
 	json_object_set_new(rec, "contract_id", json_integer(contract));
 	return RC_OK;
 }

@@ -192,6 +192,8 @@ static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id
 	buf_addstr(&sql, "SELECT ");
 	select_list(&sql, res, hidden);
 	buf_addf(&sql, " FROM %s WHERE id = ?", res->table);
+	if (res->rows && !ctx->trusted)
+		buf_addf(&sql, " AND (%s)", res->rows);
 	struct db_stmt *st = sql.failed ? NULL : db_prepare(ctx->db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
@@ -246,9 +248,11 @@ static int probe(struct resource_ctx *ctx, const struct resource *res, int64_t i
 	const struct field *via = res->company_via ? resource_field(res, res->company_via) : NULL;
 	const char *col = res->company_field ? res->company_field
 			  : via && via->ref && depth < SCOPE_DEPTH ? via->name : NULL;
-	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT %s, %s FROM %s WHERE id = ?",
-		 res->no_record_columns ? "NULL" : "archived_at", col ? col : "NULL", res->table);
+	char sql[512];
+	bool rows = res->rows && !ctx->trusted;
+	snprintf(sql, sizeof(sql), "SELECT %s, %s FROM %s WHERE id = ?%s%s%s",
+		 res->no_record_columns ? "NULL" : "archived_at", col ? col : "NULL", res->table,
+		 rows ? " AND (" : "", rows ? res->rows : "", rows ? ")" : "");
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, sql, "i", id);
 	if (rc != RC_ROW)
@@ -412,6 +416,8 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	}
 	if (res->parent)
 		buf_addf(&sql, " AND %s = ?", res->parent_field);
+	if (res->rows && !ctx->trusted)
+		buf_addf(&sql, " AND (%s)", res->rows);
 	bool scope_bind = false, scoped = ctx->scope_company && !ctx->trusted && !res->parent;
 	if (scoped) {
 		buf_addstr(&sql, " AND ");

@@ -241,6 +241,13 @@ struct resource {
 	const char *company_field;
 	const char *company_via;
 	/*
+	 * The rows of the table that are this resource's, as a constant SQL
+	 * condition ("contact_id IS NULL": the users that are staff), or NULL
+	 * for all. Lists, reads, writes and references of callers see only
+	 * those; the server's trusted writes see every row.
+	 */
+	const char *rows;
+	/*
 	 * Rows that belong to a user (time entries): a caller whose role is
 	 * not in any_owner_roles may create, change, archive and act on only
 	 * rows whose owner_field is their own user id. Reading is not limited.

@@ -401,7 +401,7 @@ int attachment_store(struct resource_ctx *ctx, int64_t ticket_id, int64_t note_i
 
 struct store_all {
 	struct resource_ctx *ctx;
-	int64_t ticket_id, note_id;
+	int64_t ticket_id, note_id, contact_id;
 	const struct attachment_file *files;
 	size_t n;
 	int64_t *ids;
@@ -415,7 +415,7 @@ static int store_all_txn(struct db *db, void *arg)
 	for (size_t i = 0; i < w->n; i++) {
 		const struct attachment_file *f = &w->files[i];
 		json_t *errors = NULL;
-		int rc = attachment_store(w->ctx, w->ticket_id, w->note_id, 0, f->filename,
+		int rc = attachment_store(w->ctx, w->ticket_id, w->note_id, w->contact_id, f->filename,
 					  f->content_type, f->data, f->len, &w->ids[i], &errors);
 		if (rc == RC_INVALID || rc == RC_CONFLICT) {
 			size_t k;
@@ -440,9 +440,9 @@ static int store_all_txn(struct db *db, void *arg)
 }
 
 int attachment_store_all(struct resource_ctx *ctx, int64_t ticket_id, int64_t note_id,
-			 const struct attachment_file *files, size_t n, int64_t *ids,
-			 json_t **errors)
+			 int64_t contact_id, const struct attachment_file *files, size_t n,
+			 int64_t *ids, json_t **errors)
 {
-	struct store_all w = { ctx, ticket_id, note_id, files, n, ids, errors };
+	struct store_all w = { ctx, ticket_id, note_id, contact_id, files, n, ids, errors };
 	return db_in_txn(ctx->db) ? store_all_txn(ctx->db, &w) : db_txn(ctx->db, store_all_txn, &w);
 }

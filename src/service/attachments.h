@@ -64,8 +64,8 @@ struct attachment_file {
  * RC_OK with ids[0..n-1], or as attachment_store.
  */
 int attachment_store_all(struct resource_ctx *ctx, int64_t ticket_id, int64_t note_id,
-			 const struct attachment_file *files, size_t n, int64_t *ids,
-			 json_t **errors);
+			 int64_t contact_id, const struct attachment_file *files, size_t n,
+			 int64_t *ids, json_t **errors);
 
 /*
  * The name a file is kept under: the last part of a path, control and

@@ -38,6 +38,8 @@ extern const char *const ticket_kinds[];
  * ticket nobody answered, body {after_days}.
  */
 extern const struct resource_action ticket_autoclose;
+/* Close a resolved ticket (a client confirming it in the portal): no body. */
+extern const struct resource_action ticket_close;
 /* Reopen (a client's mail to a resolved ticket reopens it): body {reason}. */
 extern const struct resource_action ticket_reopen;
 /* Time entry actions: approve and unapprove (POST /time-entries/{id}/approve). */

@@ -66,13 +66,15 @@ static const struct field ticket_fields[] = {
 	{ .name = "contract_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
 	  .ref = &contract_resource, .doc = "Its SLA policy applies." },
 	{ .name = "assignee_id", .type = FT_REF, .flags = F_FILTER, .ref = &user_resource,
-	  .doc = "Assigning a new ticket makes it `assigned`." },
+	  .doc = "Assigning a new ticket makes it `assigned`.", .hidden_from = ROLE_PORTAL },
 	{ .name = "tier", .type = FT_INT, .flags = F_FILTER | F_SORT, .min = 1, .max = 3,
-	  .dflt = "1" },
-	{ .name = "required_skills", .type = FT_STRINGS, .min = 20, .max = 60, .dflt = "[]" },
+	  .dflt = "1", .hidden_from = ROLE_PORTAL },
+	{ .name = "required_skills", .type = FT_STRINGS, .min = 20, .max = 60, .dflt = "[]",
+	  .hidden_from = ROLE_PORTAL },
 	/* certification names the assignee must hold, unexpired */
 	{ .name = "required_certifications", .type = FT_STRINGS, .min = 10, .max = 200,
-	  .dflt = "[]", .doc = "Certification names the assignee must hold, unexpired." },
+	  .dflt = "[]", .doc = "Certification names the assignee must hold, unexpired.",
+	  .hidden_from = ROLE_PORTAL },
 	{ .name = "resolution", .type = FT_TEXT, .min = 0, .max = 50000,
 	  .doc = "What was done; required to resolve." },
 	{ .name = "first_responded_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
@@ -82,27 +84,36 @@ static const struct field ticket_fields[] = {
 	{ .name = "sla_policy_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
 	  .ref = &sla_policy_resource,
 	  .doc = "The contract's policy, else the default policy; null when there is neither "
-		 "(no due times then)." },
+		 "(no due times then).", .hidden_from = ROLE_PORTAL },
 	{ .name = "response_due_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
-	  .doc = "Null when no policy applies or it has no response target for the priority." },
+	  .doc = "Null when no policy applies or it has no response target for the priority.",
+	  .hidden_from = ROLE_PORTAL },
 	{ .name = "resolution_due_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
-	  .doc = "Null when no policy applies or it has no resolution target for the priority." },
-	FIELD_BOOL("response_breached", F_READ_ONLY | F_FILTER, NULL),
-	FIELD_BOOL("resolution_breached", F_READ_ONLY | F_FILTER, NULL),
-	FIELD_INT("paused_minutes", F_READ_ONLY, 0, 0),
+	  .doc = "Null when no policy applies or it has no resolution target for the priority.",
+	  .hidden_from = ROLE_PORTAL },
+	{ .name = "response_breached", .type = FT_BOOL, .flags = F_READ_ONLY | F_FILTER,
+	  .hidden_from = ROLE_PORTAL },
+	{ .name = "resolution_breached", .type = FT_BOOL, .flags = F_READ_ONLY | F_FILTER,
+	  .hidden_from = ROLE_PORTAL },
+	{ .name = "paused_minutes", .type = FT_INT, .flags = F_READ_ONLY,
+	  .hidden_from = ROLE_PORTAL },
 	{ .name = "merged_into_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
 	  .ref = &ticket_resource,
 	  .doc = "Set when this ticket was merged into another as a duplicate." },
 	{ .name = "follow_up_at", .type = FT_TIME, .flags = F_FILTER | F_SORT,
-	  .doc = "When to follow up (with `follow_up_user_id` and `follow_up_note`)." },
-	FIELD_REF("follow_up_user_id", F_FILTER, &user_resource),
-	FIELD_TEXT("follow_up_note", 0, 1, 1000),
+	  .doc = "When to follow up (with `follow_up_user_id` and `follow_up_note`).",
+	  .hidden_from = ROLE_PORTAL },
+	{ .name = "follow_up_user_id", .type = FT_REF, .flags = F_FILTER, .ref = &user_resource,
+	  .hidden_from = ROLE_PORTAL },
+	{ .name = "follow_up_note", .type = FT_TEXT, .min = 1, .max = 1000,
+	  .hidden_from = ROLE_PORTAL },
 	{ .name = "recurring_id", .type = FT_INT, .flags = F_READ_ONLY | F_FILTER, .min = 0,
-	  .max = 0, .doc = "The recurring ticket that made it." },
+	  .max = 0, .doc = "The recurring ticket that made it.", .hidden_from = ROLE_PORTAL },
 	{ .name = "recurring_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
-	  .doc = "The occurrence it was made for." },
+	  .doc = "The occurrence it was made for.", .hidden_from = ROLE_PORTAL },
 	{ .name = "external_reference", .type = FT_TEXT, .flags = F_FILTER, .min = 1, .max = 200,
-	  .doc = "A vendor case or development bug id (set by escalation)." },
+	  .doc = "A vendor case or development bug id (set by escalation).",
+	  .hidden_from = ROLE_PORTAL },
 	/* the accepted quote the order came from */
 	{ .name = "quote_id", .type = FT_REF, .flags = F_READ_ONLY | F_FILTER,
 	  .ref = &quote_resource,
@@ -117,7 +128,7 @@ static const struct field ticket_fields[] = {
 	/* the notes' text, for full-text search (the server's bookkeeping) */
 	{ .name = "notes_text", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "sla", .type = FT_OBJECT, .flags = F_COMPUTED, .items = sla_members,
-	  .doc = "The SLA members together, as DESIGN.md names them." },
+	  .doc = "The SLA members together, as DESIGN.md names them.", .hidden_from = ROLE_PORTAL },
 	FIELD_END
 };
 
@@ -752,7 +763,7 @@ const struct resource_action ticket_resolve = {
 	.event = "resolved", .apply = resolve,
 	.summary = "Resolve: say what was done (required checklist items must be done)",
 };
-static const struct resource_action close_action = {
+const struct resource_action ticket_close = {
 	.name = "close", .from = resolved_only, .roles = DESK, .event = "closed",
 	.apply = close_ticket, .summary = "Close a resolved ticket",
 };
@@ -768,7 +779,7 @@ const struct resource_action ticket_autoclose = {
 };
 
 static const struct resource_action *const ticket_actions[] = {
-	&escalate_action, &merge_action, &ticket_resolve, &close_action, &ticket_reopen,
+	&escalate_action, &merge_action, &ticket_resolve, &ticket_close, &ticket_reopen,
 	&ticket_autoclose, NULL
 };
 
@@ -840,9 +851,10 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		return RC_CONFLICT;
 	}
 	if (!cur) {
-		json_object_set_new(rec, "author_id", ctx->actor->user_id
-							      ? json_integer(ctx->actor->user_id)
-							      : json_null());
+		/* a client's words in the portal are theirs (contact_id), no staff user's */
+		bool staff = ctx->actor->user_id && ctx->actor->role != ROLE_PORTAL;
+		json_object_set_new(rec, "author_id", staff ? json_integer(ctx->actor->user_id)
+							    : json_null());
 	} else if (!ctx->trusted &&
 		   json_integer_value(json_object_get(cur, "author_id")) != ctx->actor->user_id) {
 		resource_error(errors, "body", "only its author may edit a note");

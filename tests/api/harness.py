@@ -184,6 +184,7 @@ class Client:
         self.token = token
         self.session = None
         self.csrf = None
+        self.cookie = "servio_session"
 
     def login(self, email, password, expect=200):
         status, headers, body = self.request(
@@ -200,6 +201,29 @@ class Client:
             self.token = None
         return status, headers, body
 
+    def portal_login(self, email, password, totp=None, expect=200):
+        """Signs in to the client portal: the session rides in servio_portal."""
+        body = {"email": email, "password": password}
+        if totp is not None:
+            body["totp"] = totp
+        status, headers, reply = self.request("POST", "/api/v1/portal/auth/login", body)
+        if expect is not None and status != expect:
+            raise AssertionError("portal login of %s: expected %s, got %s %r" %
+                                 (email, expect, status, reply))
+        if status == 200:
+            self.adopt_portal_session(headers, reply)
+        return status, headers, reply
+
+    def adopt_portal_session(self, headers, reply):
+        """Takes the portal session a reply (login, activate) set."""
+        m = re.search(r"servio_portal=([^;,\s]+)", headers.get("set-cookie", ""))
+        if not m:
+            raise AssertionError("no servio_portal cookie: %r" % headers)
+        self.session = m.group(1)
+        self.cookie = "servio_portal"
+        self.csrf = reply.get("csrf_token") if isinstance(reply, dict) else None
+        self.token = None
+
     def request(self, method, path, body=None, headers=None, raw=None, timeout=60):
         """
         Sends one request on a new connection. body is encoded as JSON;
@@ -212,7 +236,7 @@ class Client:
         if self.token:
             hdrs["Authorization"] = "Bearer " + self.token
         if self.session:
-            hdrs["Cookie"] = "servio_session=" + self.session
+            hdrs["Cookie"] = self.cookie + "=" + self.session
             if method not in ("GET", "HEAD", "OPTIONS") and self.csrf:
                 hdrs["X-CSRF-Token"] = self.csrf
         data = None

@@ -320,9 +320,23 @@ class OpenApiResponsesTest(ServerTestCase):
             cls.archived = cls.archive_some()
             cls.needs_certifications()
             cls.add_a_webhook()
+            cls.portal = cls.portal_client()
         except BaseException:
             cls.server.stop(check=False)
             raise
+
+    @classmethod
+    def portal_client(cls):
+        """The demo's portal admin (a client contact), signed in to the portal."""
+        status, _, body = cls.admin.get(API + "/contacts?portal_access=true&portal_role=admin")
+        assert status == 200 and body["data"], body
+        client = cls.server.client()
+        client.portal_login(body["data"][0]["email"], DEMO_PASSWORD)
+        return client
+
+    def client_for(self, path):
+        """Who reads a route: the portal's routes its contact, the others the admin."""
+        return self.portal if path.startswith(API + "/portal/") else self.admin
 
     @classmethod
     def add_a_webhook(cls):
@@ -542,6 +556,7 @@ class OpenApiResponsesTest(ServerTestCase):
         """Each GET route is validated here, or the document gives it no JSON body."""
         covered = set(self.routes_without_parameters()) | set(self.routes_with_ids())
         covered.add(("GET", API + "/public/quotes/{token}"))
+        covered.add(("GET", API + "/portal/auth/invitation/{token}"))
         missed = []
         for route in self.get_routes():
             if route in covered:
@@ -582,10 +597,10 @@ class OpenApiResponsesTest(ServerTestCase):
         for route in self.routes_without_parameters():
             path = route[1]
             if self.is_list(route):
-                self.walk_list(self.admin, route, path)
+                self.walk_list(self.client_for(path), route, path)
                 continue
             for query in [""] + self.report_periods(route):
-                body = self.fetch(self.admin, path + query)
+                body = self.fetch(self.client_for(path), path + query)
                 if body is not None:
                     self.validate(route, "GET " + path + query, body)
         # the demo's staff, signed in with a cookie session (/me then has a
@@ -621,7 +636,7 @@ class OpenApiResponsesTest(ServerTestCase):
         def records(path):
             if path not in lists:
                 route = ("GET", re.sub(r"/[0-9]+(?=/|$)", "/{id}", path, count=1))
-                lists[path] = self.walk_list(self.admin, route, path) \
+                lists[path] = self.walk_list(self.client_for(path), route, path) \
                     if route in self.routes and self.is_list(route) else []
             return lists[path]
 
@@ -672,7 +687,7 @@ class OpenApiResponsesTest(ServerTestCase):
 
     def check_refused(self, route, path):
         """GETs path, which must answer a (problem) status the document gives the route."""
-        status, headers, body = self.admin.get(path)
+        status, headers, body = self.client_for(path).get(path)
         responses = (self.schemas.operation(*route) or {}).get("responses") or {}
         documented = {str(k) for k in responses}
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -685,7 +700,7 @@ class OpenApiResponsesTest(ServerTestCase):
                         "an error must be application/problem+json, not %r" % ctype)
 
     def check_get(self, route, path):
-        body = self.fetch(self.admin, path)
+        body = self.fetch(self.client_for(path), path)
         if body is not None:
             self.validate(route, "GET " + path, body)
 
@@ -697,6 +712,25 @@ class OpenApiResponsesTest(ServerTestCase):
                 continue
             self.validate(route, request, body)
         self.report("archiving", minimum=len(self.ARCHIVE))
+
+    def test_portal_invitation(self):
+        """An invitation's page, as the invited contact opens it (no credentials)."""
+        status, _, body = self.admin.get(API + "/contacts?portal_access=false&limit=1")
+        self.assertEqual(status, 200, body)
+        contact = body["data"][0]
+        status, headers, _ = self.admin.get(API + "/contacts/%d" % contact["id"])
+        self.admin.patch(API + "/contacts/%d" % contact["id"], {"portal_access": True},
+                         headers={"If-Match": headers["etag"]})
+        status, _, made = self.admin.post(API + "/contacts/%d/invite" % contact["id"])
+        self.assertEqual(status, 200, made)
+        self.validate(("POST", API + "/contacts/{id}/invite"), "POST /contacts/{id}/invite", made)
+        token = made["invite_url"].rsplit("/", 1)[1]
+        route = ("GET", API + "/portal/auth/invitation/{token}")
+        body = self.fetch(self.server.client(), API + "/portal/auth/invitation/" + token,
+                          "GET %s/portal/auth/invitation/<token>" % API)
+        if body is not None:
+            self.validate(route, "GET %s/portal/auth/invitation/<token>" % API, body)
+        self.report("the portal invitation", minimum=2)
 
     def test_public_quote_page(self):
         """A sent quote's secret link, read without credentials."""

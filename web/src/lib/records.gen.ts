@@ -66,6 +66,13 @@ export interface Company extends Rec {
 }
 
 /**
+ * What the contact sees in the portal: `technical` tickets, assets and help
+ * articles; `billing` quotes, invoices and hours left; `admin` both.
+ */
+export const ContactPortalRoleValues = ["technical", "billing", "admin"] as const;
+export type ContactPortalRole = (typeof ContactPortalRoleValues)[number];
+
+/**
  * The people of a company the firm deals with. `q` searches `first_name`,
  * `last_name`, `email`, `phone`, `mobile` and `title`.
  */
@@ -78,8 +85,20 @@ export interface Contact extends Rec {
   mobile: string | null;
   /** Job title. */
   title: string | null;
-  /** May sign in to the client portal. */
+  /**
+   * May sign in to the client portal (after an invitation, `POST
+   * /contacts/{id}/invite`); turning it off ends their portal sign-in at once.
+   */
   portal_access: boolean;
+  /**
+   * What the contact sees in the portal: `technical` tickets, assets and help
+   * articles; `billing` quotes, invoices and hours left; `admin` both.
+   */
+  portal_role: ContactPortalRole;
+  /** When the contact was last invited to the portal. */
+  portal_invited_at: string | null;
+  /** When the contact first set their portal password. */
+  portal_activated_at: string | null;
   notes: string | null;
   /** When mail to `email` bounced: no more mail goes to it until it changes. */
   email_bounced_at: string | null;
@@ -127,8 +146,12 @@ export interface Asset extends Rec {
   notes: string | null;
 }
 
-/** You cannot change your own role. */
-export const UserRoleValues = ["admin", "manager", "technician", "sales", "billing"] as const;
+/**
+ * You cannot change your own role. `portal` is a client contact's portal
+ * login, which the server makes (`POST /contacts/{id}/invite`) and this list
+ * never shows.
+ */
+export const UserRoleValues = ["admin", "manager", "technician", "sales", "billing", "portal"] as const;
 export type UserRole = (typeof UserRoleValues)[number];
 
 /** Staff users: who signs in, with which role. */
@@ -136,7 +159,11 @@ export interface User extends Rec {
   /** Unique, stored in lower case. */
   email: string;
   name: string;
-  /** You cannot change your own role. */
+  /**
+   * You cannot change your own role. `portal` is a client contact's portal
+   * login, which the server makes (`POST /contacts/{id}/invite`) and this list
+   * never shows.
+   */
   role: UserRole;
   /** Deactivating ends the user's sessions; you cannot deactivate yourself. */
   active: boolean;
@@ -156,6 +183,8 @@ export interface User extends Rec {
    * their own (`PATCH /api/v1/me/notification-settings`).
    */
   notify_email: string[];
+  /** The contact of a portal login; always null here (staff only). */
+  contact_id: number | null;
 }
 
 /**
@@ -398,11 +427,11 @@ export interface Ticket extends Rec {
   /** Its SLA policy applies. */
   contract_id: number | null;
   /** Assigning a new ticket makes it `assigned`. */
-  assignee_id: number | null;
-  tier: number;
-  required_skills: string[];
+  assignee_id?: number | null;
+  tier?: number;
+  required_skills?: string[];
   /** Certification names the assignee must hold, unexpired. */
-  required_certifications: string[];
+  required_certifications?: string[];
   /** What was done; required to resolve. */
   resolution: string | null;
   /** The first public note by staff or the first change to `in_progress`. */
@@ -413,33 +442,33 @@ export interface Ticket extends Rec {
    * The contract's policy, else the default policy; null when there is neither
    * (no due times then).
    */
-  sla_policy_id: number | null;
+  sla_policy_id?: number | null;
   /** Null when no policy applies or it has no response target for the priority. */
-  response_due_at: string | null;
+  response_due_at?: string | null;
   /** Null when no policy applies or it has no resolution target for the priority. */
-  resolution_due_at: string | null;
-  response_breached: boolean | null;
-  resolution_breached: boolean | null;
-  paused_minutes: number | null;
+  resolution_due_at?: string | null;
+  response_breached?: boolean | null;
+  resolution_breached?: boolean | null;
+  paused_minutes?: number | null;
   /** Set when this ticket was merged into another as a duplicate. */
   merged_into_id: number | null;
   /** When to follow up (with `follow_up_user_id` and `follow_up_note`). */
-  follow_up_at: string | null;
-  follow_up_user_id: number | null;
-  follow_up_note: string | null;
+  follow_up_at?: string | null;
+  follow_up_user_id?: number | null;
+  follow_up_note?: string | null;
   /** The recurring ticket that made it. */
-  recurring_id: number | null;
+  recurring_id?: number | null;
   /** The occurrence it was made for. */
-  recurring_at: string | null;
+  recurring_at?: string | null;
   /** A vendor case or development bug id (set by escalation). */
-  external_reference: string | null;
+  external_reference?: string | null;
   /**
    * The accepted quote the service order came from (set by the acceptance); null
    * for tickets made otherwise.
    */
   quote_id: number | null;
   /** The SLA members together, as DESIGN.md names them. */
-  sla: TicketSla | null;
+  sla?: TicketSla | null;
 }
 
 /** Escalate: up a tier, to a user, or to a vendor or development */
@@ -924,7 +953,10 @@ export interface Quote extends Rec {
   accepted_name: string | null;
   /** The IP address the acceptance came from. */
   accepted_address: string | null;
-  /** The user who recorded the acceptance; null when the client accepted through the link. */
+  /**
+   * The user who recorded the acceptance; null when the client accepted through
+   * the link or the portal.
+   */
   accepted_by_id: number | null;
   declined_at: string | null;
   /** Why the client declined. */
@@ -1241,7 +1273,7 @@ export interface InboundMessageAssign {
 }
 
 /** The event it was made for. */
-export const OutboundMessageTemplateValues = ["ticket_received", "note_public", "ticket_resolved", "quote_sent", "invoice_issued", "notify_assigned", "notify_client_replied", "notify_sla", "notify_quote_accepted"] as const;
+export const OutboundMessageTemplateValues = ["ticket_received", "note_public", "ticket_resolved", "quote_sent", "invoice_issued", "portal_invitation", "portal_reset", "notify_assigned", "notify_client_replied", "notify_sla", "notify_quote_accepted"] as const;
 export type OutboundMessageTemplate = (typeof OutboundMessageTemplateValues)[number];
 
 /**
@@ -1269,6 +1301,10 @@ export interface OutboundMessage extends Rec {
   to_address: string | null;
   to_name: string | null;
   subject: string | null;
+  /**
+   * The text sent; a one-time link it carries (a portal invitation, a password
+   * reset) is shown hidden.
+   */
   body: string | null;
   /** Our Message-ID, without the angle brackets. */
   message_id: string | null;
