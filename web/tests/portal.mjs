@@ -1,8 +1,8 @@
 /*
  * portal.mjs - the browser tests of the client portal (/portal). Fixtures
  * through the staff API: the firm's name, public address and logo (a real
- * PNG), a client company with a site and an asset, a help article for
- * clients and one for staff only, and a contact with portal access. Then:
+ * PNG), a client company with a site and an asset, and a contact with
+ * portal access. Then:
  *
  *   - staff invite the contact; the client opens the invitation link on a
  *     phone (375 px), sees the firm's name and logo, chooses a password
@@ -10,15 +10,17 @@
  *     My tickets, signed in; the navigation of a `technical` contact has
  *     tickets, assets and help articles and no invoices;
  *   - opening a ticket, the subject typed shows the matching help article
- *     before anything is sent (the staff-only one never), readable in
- *     place; the ticket is sent with a file: the API has it from the
- *     portal, for the contact, with the file;
+ *     (made for clients; one for staff only never shows) before anything
+ *     is sent, readable in place; Help articles finds and shows it;
+ *   - a ticket is sent with its site, device and a file: the API has it
+ *     from the portal, for the contact, with the file;
  *   - staff reply publicly (and write an internal note) through the API:
  *     the client sees the reply and not the internal note, and answers;
  *   - staff resolve through the API: the client confirms (the ticket is
- *     closed) and rates it 5 with a comment, which stays after a reload;
+ *     closed), then rates it 5 with a comment, which stays after a reload;
  *   - signed out, the sign-in page carries the firm's name; a wrong
- *     password is refused, the right one signs in again;
+ *     password is refused, the right one signs in again (and goes back to
+ *     the page asked for); the same at desktop size, a centred column;
  *   - on the account page two-factor sign-in is turned on (a wrong code
  *     refused first), signing in then asks for the code, and it is
  *     turned off again;
@@ -26,21 +28,28 @@
  *     an invoice and its PDF, sees the hours left of a block, accepts a
  *     quote by typing her name (an empty name refused first), and has no
  *     tickets;
- *   - no page scrolls sideways at 375 px; screenshots at phone and
- *     desktop size.
+ *   - no page scrolls sideways at 375 px.
  *
- * Screenshots: portal-activate, portal-tickets, portal-new-ticket,
- * portal-ticket-reply, portal-rated, portal-signin, portal-desktop-ticket,
- * portal-desktop-tickets, portal-invoices, portal-quote-accepted.
+ * The help-article and rating tests need routes that come with the
+ * knowledge base and the surveys (/api/v1/portal/kb/articles,
+ * /api/v1/portal/tickets/{id}/rate): while docs/openapi.yaml lacks them
+ * they are left out with a "# SKIP" line saying so.
+ *
+ * Screenshots: portal-activate, portal-tickets, portal-new-ticket-articles,
+ * portal-new-ticket, portal-ticket-reply, portal-rated, portal-signin,
+ * portal-desktop-tickets, portal-desktop-ticket, portal-invoices,
+ * portal-quote-accepted.
  *
  * Two ways to run it:
  *   node tests/portal.mjs             on its own (a fresh servio, like run.mjs)
  *   from run.mjs:                     import { portalTests } from "./portal.mjs";
  *                                     tests.push(...portalTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { deflateSync } from "node:zlib";
-import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server, totp } from "./harness.mjs";
+import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server, SOURCE, totp } from "./harness.mjs";
 
 const CLIENT_EMAIL = "pat.client@harbor.example";
 const CLIENT_PASSWORD = "Harbor-Portal-Password-77";
@@ -78,6 +87,17 @@ function logoPng(w = 96, h = 96) {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
 }
 
+/*
+ * The paths docs/openapi.yaml (the server's API) has. A test that needs a
+ * route the API does not have yet (the portal's help articles and rating
+ * come from the knowledge-base and survey work) is left out with a SKIP
+ * line naming it, and runs once the route is there.
+ */
+function apiPaths() {
+  const spec = readFileSync(join(SOURCE, "docs", "openapi.yaml"), "utf8");
+  return new Set([...spec.matchAll(/^  (\/api\/v1\/\S+):$/gm)].map((m) => m[1]));
+}
+
 export function portalTests(ctx) {
   const { server } = ctx;
   const shots = ctx.shots ?? screenshotDir();
@@ -92,7 +112,7 @@ export function portalTests(ctx) {
     assert(o <= 1, `${where} does not scroll sideways at ${p.viewportSize().width} px: ${o}px`);
   }
 
-  return [
+  const tests = [
     {
       name: "portal: the invited client sets a password on a phone and lands on My tickets",
       fn: async () => {
@@ -108,18 +128,6 @@ export function portalTests(ctx) {
         fx.company = await api("POST", "/companies", { name: "Harbor Freight Dental", kind: "client" });
         fx.site = await api("POST", "/sites", { company_id: fx.company.id, name: "Harbor main office", city: "Portland" });
         fx.asset = await api("POST", "/assets", { company_id: fx.company.id, site_id: fx.site.id, name: "Front desk printer", kind: "printer", serial_number: "HP-4471" });
-        fx.article = await api("POST", "/kb/articles", {
-          title: "Clearing a paper jam on the front desk printer",
-          body: "# Paper jam\n\nOpen the **rear door**, pull the sheet out slowly with both hands, close the door.",
-          tags: ["printer"],
-          visibility: "portal",
-        });
-        fx.internal = await api("POST", "/kb/articles", {
-          title: "Printer jam: reset the service counter (staff only)",
-          body: "Enter the service menu with the staff PIN.",
-          tags: ["printer"],
-          visibility: "internal",
-        });
         fx.contact = await api("POST", "/contacts", {
           company_id: fx.company.id,
           first_name: "Pat",
@@ -168,9 +176,23 @@ export function portalTests(ctx) {
       },
     },
     {
-      name: "portal: opening a ticket, the subject finds the help article first; sent with a file",
+      name: "portal: typing a ticket's subject shows the matching help article before sending; Help articles finds it",
+      needs: ["/api/v1/kb/articles", "/api/v1/portal/kb/articles"],
       fn: async () => {
+        fx.article = await api("POST", "/kb/articles", {
+          title: "Clearing a paper jam on the front desk printer",
+          body: "# Paper jam\n\nOpen the **rear door**, pull the sheet out slowly with both hands, close the door.",
+          tags: ["printer"],
+          visibility: "portal",
+        });
+        fx.internal = await api("POST", "/kb/articles", {
+          title: "Printer jam: reset the service counter (staff only)",
+          body: "Enter the service menu with the staff PIN.",
+          tags: ["printer"],
+          visibility: "internal",
+        });
         const p = fx.phone;
+        await p.goto(server.url + "/portal/tickets");
         await p.getByRole("link", { name: "Open a ticket" }).first().click();
         await p.getByRole("heading", { name: "Open a ticket" }).waitFor();
         await p.getByLabel("Subject").fill("Printer paper jam");
@@ -181,6 +203,24 @@ export function portalTests(ctx) {
         await suggest.getByText(fx.article.title).click();
         await suggest.getByText("pull the sheet out slowly").waitFor();
         assert((await suggest.locator("strong", { hasText: "rear door" }).count()) === 1, "the article's html is shown");
+        await noSideScroll(p, "the new ticket form with an article open");
+        await shot(p, "portal-new-ticket-articles", { fullPage: true });
+        await p.goto(server.url + "/portal/articles");
+        await p.getByRole("link", { name: new RegExp(fx.article.title) }).click();
+        await p.getByRole("heading", { name: fx.article.title }).waitFor();
+        await p.getByText("pull the sheet out slowly").waitFor();
+        await noSideScroll(p, "an article");
+        await p.goto(server.url + "/portal/tickets");
+        await p.getByRole("heading", { name: "My tickets" }).waitFor();
+      },
+    },
+    {
+      name: "portal: a ticket opened on the phone, with its site, device and a file",
+      fn: async () => {
+        const p = fx.phone;
+        await p.getByRole("link", { name: "Open a ticket" }).first().click();
+        await p.getByRole("heading", { name: "Open a ticket" }).waitFor();
+        await p.getByLabel("Subject").fill("Printer paper jam");
         await p.getByLabel("What happened?").fill("The front desk printer jams on every second page since this morning. I tried the article, it jams again.");
         await p.getByLabel("How urgent is it?").selectOption("high");
         await p.getByLabel("Where? (optional)").selectOption({ label: "Harbor main office" });
@@ -223,7 +263,7 @@ export function portalTests(ctx) {
       },
     },
     {
-      name: "portal: staff resolve, the client confirms and rates it 5 with a comment",
+      name: "portal: staff resolve, the client confirms: the ticket is closed",
       fn: async () => {
         const p = fx.phone;
         await api("POST", `/tickets/${fx.ticketId}/resolve`, { resolution: "Replaced the pickup roller and cleaned the paper path." }, { "If-Match": "*" });
@@ -235,6 +275,21 @@ export function portalTests(ctx) {
         await p.locator(".portal-ticket-meta").getByText("Closed").waitFor();
         assert((await api("GET", `/tickets/${fx.ticketId}`)).status === "closed", "confirming closed the ticket");
 
+        await p.goto(server.url + "/portal/tickets?status=closed");
+        await p.getByRole("list", { name: "Tickets" }).getByText("Printer paper jam").waitFor();
+        await p.goto(server.url + "/portal/assets");
+        await p.getByText("Front desk printer").waitFor();
+        await noSideScroll(p, "the assets");
+        await p.goto(server.url + `/portal/tickets/${fx.ticketId}`);
+        await p.getByRole("heading", { name: "Printer paper jam" }).waitFor();
+      },
+    },
+    {
+      name: "portal: the client rates the closed ticket 5 with a comment, kept after a reload",
+      needs: ["/api/v1/portal/tickets/{id}/rate"],
+      fn: async () => {
+        const p = fx.phone;
+        await p.goto(server.url + `/portal/tickets/${fx.ticketId}`);
         const rate = p.getByRole("form", { name: "Rate the service" });
         await rate.getByRole("radio", { name: /^5 stars/ }).check();
         await rate.getByLabel("Comment (optional)").fill("Fast and friendly, thank you!");
@@ -249,15 +304,6 @@ export function portalTests(ctx) {
         await noSideScroll(p, "the rated ticket");
         await shot(p, "portal-rated", { fullPage: true });
 
-        await p.goto(server.url + "/portal/tickets?status=closed");
-        await p.getByRole("list", { name: "Tickets" }).getByText("Printer paper jam").waitFor();
-        await p.goto(server.url + "/portal/articles");
-        await p.getByRole("link", { name: new RegExp(fx.article.title) }).click();
-        await p.getByRole("heading", { name: fx.article.title }).waitFor();
-        await noSideScroll(p, "an article");
-        await p.goto(server.url + "/portal/assets");
-        await p.getByText("Front desk printer").waitFor();
-        await noSideScroll(p, "the assets");
       },
     },
     {
@@ -296,7 +342,7 @@ export function portalTests(ctx) {
         await d.getByRole("list", { name: "Tickets" }).getByText("Printer paper jam").waitFor();
         await shot(d, "portal-desktop-tickets");
         await d.goto(server.url + `/portal/tickets/${fx.ticketId}`);
-        await d.getByRole("heading", { name: "Your rating" }).waitFor();
+        await d.getByRole("list", { name: "Conversation" }).getByText("someone will be at the front desk").waitFor();
         const box = await d.locator("main").boundingBox();
         assert(box && box.width <= 760 && Math.abs(box.x + box.width / 2 - 1360 / 2) < 2, `the column is centred: ${JSON.stringify(box)}`);
         await shot(d, "portal-desktop-ticket", { fullPage: true });
@@ -417,6 +463,12 @@ export function portalTests(ctx) {
       },
     },
   ];
+  const paths = apiPaths();
+  return tests.filter((t) => {
+    const missing = (t.needs ?? []).filter((n) => !paths.has(n));
+    if (missing.length) console.log(`ok - ${t.name} # SKIP the API has no ${missing.join(", ")} yet`);
+    return !missing.length;
+  });
 }
 
 /* On its own: a fresh server and browser, these tests, a summary line. */
