@@ -42,6 +42,8 @@ extern const struct api_routes api_attachment_routes;	/* attachments.c: upload, 
 extern const struct api_routes api_webhook_routes;	/* webhooks.c: a delivery's replay */
 extern const struct api_routes api_notification_routes;	/* notifications.c: the caller's own */
 extern const struct api_routes api_portal_routes;	/* portal.c: the client portal */
+extern const struct api_routes api_kb_routes;		/* kb.c: preview, similar articles */
+extern const struct api_routes api_quality_routes;	/* quality.c: qa reviews' reads, report */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
@@ -53,6 +55,9 @@ int api_resource_list(struct http_req *req);
 const char *api_next_link(struct http_req *req, const char *cursor);
 /* notifications.c: GET /me/notifications, a list of the engine's (for "servio schema"). */
 int api_notification_list(struct http_req *req);
+/* quality.c: GET /qa-reviews[/:id], the engine's list and get (a technician's own only). */
+int api_qa_review_list(struct http_req *req);
+int api_qa_review_get(struct http_req *req);
 /* sales.c: GET /quotes/:id, or its PDF for /quotes/:id.pdf. */
 int api_quote_get(struct http_req *req);
 /* sales.c: a quote as its client sees it (the request's): the document, never our notes. */

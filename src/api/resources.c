@@ -21,7 +21,9 @@
 #include "core/log.h"
 #include "catalog/catalog.h"
 #include "crm/crm.h"
+#include "kb/kb.h"
 #include "mail/mail.h"
+#include "quality/quality.h"
 #include "quotes/quotes.h"
 #include "core/timeutil.h"
 #include "resource/resource.h"
@@ -464,6 +466,7 @@ const struct resource *api_route_resource(const struct http_route *r,
 	static const http_handler generic[] = {
 		res_list, res_create, res_get, res_update, res_archive, res_restore,
 		api_resource_get, api_resource_list, api_quote_get, api_notification_list,
+		api_qa_review_list, api_qa_review_get,
 	};
 	*action = NULL;
 	if (r->handler == res_act) {
@@ -560,6 +563,7 @@ int api_action_routes(const struct http_route *table, size_t n, struct http_rout
 #define DESK (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN | ROLE_SALES)
 #define SELLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES)
 #define BILLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_BILLING)
+#define QA_READERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN)
 
 static const struct http_route routes[] = {
 	RESOURCE_ROUTES("companies", company_resource, ROLE_STAFF, WRITERS, ARCHIVERS),
@@ -647,6 +651,33 @@ static const struct http_route routes[] = {
 	  &webhook_delivery_resource },
 	{ "GET", "/api/v1/webhooks/:id/deliveries/:item", res_get, ROLE_ADMIN, 0,
 	  &webhook_delivery_resource },
+	/* the knowledge base (src/kb/): the desk writes; revisions are kept by the engine's hooks */
+	RESOURCE_ROUTES("kb/articles", kb_article_resource, ROLE_STAFF,
+			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, MANAGERS),
+	{ "GET", "/api/v1/kb/articles/:id/revisions", res_list, ROLE_STAFF, 0,
+	  &kb_revision_resource },
+	{ "GET", "/api/v1/kb/articles/:id/revisions/:item", res_get, ROLE_STAFF, 0,
+	  &kb_revision_resource },
+	{ "GET", "/api/v1/tickets/:id/kb-links", res_list, ROLE_STAFF, 0, &kb_link_resource },
+	{ "POST", "/api/v1/tickets/:id/kb-links", res_create, ROLE_ADMIN | ROLE_MANAGER |
+	  ROLE_TECHNICIAN, 0, &kb_link_resource },
+	{ "GET", "/api/v1/tickets/:id/kb-links/:item", res_get, ROLE_STAFF, 0, &kb_link_resource },
+	{ "DELETE", "/api/v1/tickets/:id/kb-links/:item", res_archive, ROLE_ADMIN | ROLE_MANAGER |
+	  ROLE_TECHNICIAN, HTTP_RAW_BODY, &kb_link_resource },
+	{ "POST", "/api/v1/tickets/:id/kb-links/:item/restore", res_restore, ROLE_ADMIN |
+	  ROLE_MANAGER | ROLE_TECHNICIAN, HTTP_RAW_BODY, &kb_link_resource },
+	/* quality reviews: managers review; a technician reads their own (quality.c) */
+	RESOURCE_ROUTES("qa-templates", qa_template_resource, ROLE_STAFF, MANAGERS, MANAGERS),
+	{ "GET", "/api/v1/qa-draws", res_list, MANAGERS, 0, &qa_draw_resource },
+	{ "GET", "/api/v1/qa-draws/:id", res_get, MANAGERS, 0, &qa_draw_resource },
+	{ "GET", "/api/v1/qa-reviews", api_qa_review_list, QA_READERS, 0, &qa_review_resource },
+	{ "POST", "/api/v1/qa-reviews", res_create, MANAGERS, 0, &qa_review_resource },
+	{ "GET", "/api/v1/qa-reviews/:id", api_qa_review_get, QA_READERS, 0, &qa_review_resource },
+	{ "PATCH", "/api/v1/qa-reviews/:id", res_update, MANAGERS, 0, &qa_review_resource },
+	{ "DELETE", "/api/v1/qa-reviews/:id", res_archive, MANAGERS, HTTP_RAW_BODY,
+	  &qa_review_resource },
+	{ "POST", "/api/v1/qa-reviews/:id/restore", res_restore, MANAGERS, HTTP_RAW_BODY,
+	  &qa_review_resource },
 };
 
 const struct api_routes api_resource_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

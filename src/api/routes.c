@@ -39,6 +39,8 @@ static const struct api_routes *const groups[] = {
 	&api_webhook_routes,
 	&api_notification_routes,
 	&api_portal_routes,
+	&api_kb_routes,
+	&api_quality_routes,
 	&api_test_routes,
 };
 

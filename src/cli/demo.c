@@ -9,7 +9,9 @@
  * orders), and two months billed: a month of work under every contract
  * kind, each month's invoice run, invoices issued, paid (one in part, one
  * overdue, one corrected by a credit note) and one draft left to review;
- * and two monitoring alerts taken as an RMM tool posts them.
+ * two monitoring alerts taken as an RMM tool posts them; and a knowledge
+ * base of a dozen how-tos (some for the client portal, some edited since,
+ * some linked to the service orders they solved).
  *
  * Everything goes through the resource engine and the domain actions, as
  * the API would, so every rule, history entry and audit record is real.
@@ -28,7 +30,9 @@
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
+#include "kb/kb.h"
 #include "mail/mail.h"
+#include "quality/quality.h"
 #include "quotes/quotes.h"
 #include "resource/resource.h"
 #include "service/attachments.h"
@@ -574,6 +578,152 @@ static void tickets(struct demo *d, struct ids *x)
 	time_pretend(0);
 }
 
+/* The knowledge base ----------------------------------------------------------- */
+
+static const struct {
+	const char *title, *visibility, *tags;	/* tags: JSON array */
+	const char *body;
+	const char *solves;	/* the subject of the demo's orders it solved, or NULL */
+	const char *edit;	/* a later, better body (a second revision), or NULL */
+} articles[] = {
+	{ "Printer jams on every job: clear the path and reinstall the driver", "portal",
+	  "[\"printers\",\"drivers\"]",
+	  "## When to use this\n\nThe printer jams or stops on every job although the paper tray is full.\n\n"
+	  "## Steps\n\n1. Switch the printer off and open **every** door; remove torn paper.\n"
+	  "2. Check the pickup rollers: worn rollers are glossy. Order the roller kit for the model.\n"
+	  "3. On the PC, open *Settings > Bluetooth & devices > Printers*, remove the printer.\n"
+	  "4. Install the vendor's current driver (not the one Windows offers), then add the printer again.\n"
+	  "5. Print a test page and a 20-page job.\n\n"
+	  "> If the jam comes back within a week, the fuser may be worn: book an on-site repair.\n",
+	  "Printer on 2nd floor jams on every job", NULL },
+	{ "Reinstall a printer driver on Windows", "portal", "[\"printers\",\"drivers\",\"windows\"]",
+	  "1. Open *Print Management* (`printmanagement.msc`).\n"
+	  "2. Under **Drivers**, remove the printer's driver package.\n"
+	  "3. Download the newest driver from the vendor's site, e.g. "
+	  "[HP support](https://support.hp.com/drivers).\n"
+	  "4. Add the printer again by IP address, not by discovery.\n",
+	  NULL, NULL },
+	{ "Scan to e-mail stopped working", "internal", "[\"printers\",\"email\",\"smtp\"]",
+	  "Most multifunction printers send with SMTP AUTH. When the mailbox password changed or "
+	  "basic authentication was turned off, scanning to e-mail stops.\n\n"
+	  "- Check the printer's SMTP log (web interface, *Network > E-mail*).\n"
+	  "- Use the client's SMTP relay (port 587, STARTTLS) with the scanner's own account.\n"
+	  "- Send a test scan to yourself.\n",
+	  "Scanner does not send to e-mail", NULL },
+	{ "Set up the VPN client on a new laptop", "portal", "[\"vpn\",\"remote-work\"]",
+	  "You need your company account and the authenticator app.\n\n"
+	  "1. Install the VPN client from the company portal.\n"
+	  "2. Import the connection profile your IT contact sent you.\n"
+	  "3. Connect and approve the sign-in in the authenticator app.\n\n"
+	  "If it says *certificate expired*, call us: the gateway's certificate must be renewed.\n",
+	  NULL,
+	  "You need your company account and the authenticator app.\n\n"
+	  "1. Install the VPN client from the company portal.\n"
+	  "2. Import the connection profile your IT contact sent you (`.ovpn` file).\n"
+	  "3. Connect and approve the sign-in in the authenticator app.\n"
+	  "4. Check that you can open the file share.\n\n"
+	  "If it says *certificate expired*, call us: the gateway's certificate must be renewed.\n" },
+	{ "VPN is slow for remote staff", "internal", "[\"vpn\",\"networking\",\"performance\"]",
+	  "Usual causes, in order:\n\n1. Full tunnel sends video calls through the office line: "
+	  "use split tunnelling for the meeting service.\n"
+	  "2. The gateway's CPU is at 100 % (check the firewall dashboard).\n"
+	  "3. MTU problems on the user's home router: lower the tunnel MTU to 1380.\n",
+	  "VPN slow for remote staff", NULL },
+	{ "Password reset procedure", "internal", "[\"accounts\",\"security\",\"passwords\"]",
+	  "**Never** reset a password on the strength of an e-mail alone.\n\n"
+	  "1. Call the user back on the number in the client's directory.\n"
+	  "2. Ask the client's named approver when the user is not known to you.\n"
+	  "3. Set a temporary password and *require a change at next sign-in*.\n"
+	  "4. Note in the ticket who approved it.\n",
+	  NULL,
+	  "**Never** reset a password on the strength of an e-mail or a call alone.\n\n"
+	  "1. Call the user back on the number in the client's directory.\n"
+	  "2. Ask the client's named approver when the user is not known to you.\n"
+	  "3. Set a temporary password and *require a change at next sign-in*.\n"
+	  "4. Check that multi-factor sign-in is still registered to the user's own phone.\n"
+	  "5. Note in the ticket who approved it.\n" },
+	{ "Outlook keeps asking for the password: repair the profile", "portal",
+	  "[\"outlook\",\"email\",\"windows\"]",
+	  "1. Close Outlook. Open *Control Panel > Mail > Show Profiles*.\n"
+	  "2. Add a new profile, sign in with your company account.\n"
+	  "3. Choose *Always use this profile* and start Outlook.\n"
+	  "4. When it works, remove the old profile.\n\n"
+	  "Also remove old entries for the mailbox in *Credential Manager*.\n",
+	  "Outlook keeps asking for the password", NULL },
+	{ "Wi-Fi drops in meeting rooms", "internal", "[\"wifi\",\"networking\"]",
+	  "Check the access point's channel plan: two APs on the same 5 GHz channel in "
+	  "neighbouring rooms make clients roam constantly.\n\n"
+	  "- Lower transmit power on the meeting room APs.\n"
+	  "- Turn on band steering.\n"
+	  "- Update the controller's firmware.\n",
+	  "Wi-Fi drops in the conference room", NULL },
+	{ "New starter checklist", "internal", "[\"onboarding\",\"accounts\",\"windows\"]",
+	  "- Create the account and licence it.\n- Enrol the laptop in device management.\n"
+	  "- Install the standard apps and the VPN client.\n- Add the user to the right groups "
+	  "and shared mailboxes.\n- Hand over with a 15-minute walkthrough.\n",
+	  "New starter needs a laptop and accounts", NULL },
+	{ "When the nightly backup fails", "internal", "[\"backup\",\"linux\",\"servers\"]",
+	  "1. Read the job log: `journalctl -u backup --since yesterday`.\n"
+	  "2. Full target disk? Prune old snapshots per the client's retention.\n"
+	  "3. Run the job by hand and watch it finish.\n"
+	  "4. Test a restore of one file before you close the ticket.\n",
+	  "Server backup failed last night", NULL },
+	{ "Replace a UPS battery safely", "internal", "[\"ups\",\"electrical\",\"servers\"]",
+	  "Put the UPS in bypass first; servers stay on mains while you work. Wear gloves: "
+	  "old batteries may leak.\n\nAfter the swap, run a self-test and reset the battery date.\n",
+	  "Replace UPS battery in the server room", NULL },
+	{ "How to reach the service desk", "portal", "[\"support\",\"contact\"]",
+	  "- Portal: open a ticket any time.\n- E-mail: service@northwind.example\n"
+	  "- Phone: +1 217 555 0100 (8:00-17:00, Mon-Fri)\n\n"
+	  "For an outage, **call**: e-mail is read in order of arrival.\n",
+	  NULL, NULL },
+};
+
+/* A dozen articles, two edited since, linked to the orders they solved. */
+static void knowledge_base(struct demo *d)
+{
+	int64_t ids[sizeof(articles) / sizeof(articles[0])];
+	for (size_t i = 0; i < sizeof(articles) / sizeof(articles[0]) && !d->failed; i++) {
+		at(d, 40 - (int)i, 10, 0);
+		as(d, staff[i % (NTECH + 1)].id);
+		json_t *tags = json_loads(articles[i].tags, 0, NULL);
+		ids[i] = make(d, &kb_article_resource, 0,
+			      json_pack("{s:s, s:s, s:s, s:o}", "title", articles[i].title, "body",
+					articles[i].body, "visibility", articles[i].visibility,
+					"tags", tags ? tags : json_array()));
+	}
+	for (size_t i = 0; i < sizeof(articles) / sizeof(articles[0]) && !d->failed; i++) {
+		if (!articles[i].edit)
+			continue;
+		at(d, 12, 15, 0);
+		as(d, staff[0].id);
+		change(d, &kb_article_resource, 0, ids[i],
+		       json_pack("{s:s}", "body", articles[i].edit));
+	}
+	time_pretend(0);
+	for (size_t i = 0; i < sizeof(articles) / sizeof(articles[0]) && !d->failed; i++) {
+		if (!articles[i].solves)
+			continue;
+		struct db_stmt *st;
+		int64_t tickets[2];
+		int n = 0;
+		int rc = db_run(d->db, &st, "SELECT id FROM tickets WHERE subject = ? AND status IN"
+					    " ('resolved', 'closed') ORDER BY id LIMIT 2",
+				"s", articles[i].solves);
+		bool open = rc == RC_ROW;
+		while (rc == RC_ROW && n < 2) {
+			tickets[n++] = db_col_int(st, 0);
+			rc = db_step(st);
+		}
+		if (open)
+			db_done(st);
+		as(d, staff[1].id);
+		for (int k = 0; k < n; k++)
+			make(d, &kb_link_resource, tickets[k],
+			     json_pack("{s:I}", "article_id", (json_int_t)ids[i]));
+	}
+}
+
 static void schedule(struct demo *d, struct ids *x)
 {
 	/* this week: each technician has visits; the dispatcher sees the board */
@@ -1055,6 +1205,80 @@ static void portal(struct demo *d, struct ids *x, const char *password)
 	}
 }
 
+/* Quality reviews: the weekly draws of the last weeks; the older ones reviewed, one skipped. */
+static void quality(struct demo *d)
+{
+	if (d->failed)
+		return;
+	time_pretend(0);
+	char error[256];
+	int64_t drawn;
+	if (qa_draw(d->db, time_now(), &drawn, error, sizeof(error)) < 0) {
+		fprintf(stderr, "servio demo: cannot draw the quality reviews: %s\n", error);
+		d->failed = true;
+		return;
+	}
+	struct db_stmt *st;
+	int64_t ids[200], latest = 0;
+	char weeks[200][11];
+	int n = 0;
+	int rc = db_run(d->db, &st,
+			"SELECT id, week_start FROM qa_reviews WHERE status = 'pending'"
+			" ORDER BY week_start, id",
+			"");
+	while (rc == RC_ROW && n < 200) {
+		ids[n] = db_col_int(st, 0);
+		snprintf(weeks[n], sizeof(weeks[n]), "%s", db_col_text(st, 1));
+		latest = date_day(weeks[n]);
+		n++;
+		rc = db_step(st);
+	}
+	if (rc == RC_ROW)
+		db_done(st);
+	/* the weights of the default template (the migration's) */
+	static const int weights[] = { 20, 20, 15, 20, 15, 10 };
+	static const char *const notes[] = {
+		"Clear notes and a confirmed fix; good work.",
+		"Fixed well, but the client heard nothing for a day: post public updates.",
+		"Time entries lacked notes; otherwise solid.",
+		"Textbook: diagnosis, updates, confirmation and a KB article.",
+	};
+	as(d, staff[0].id);
+	for (int i = 0; i < n && !d->failed; i++) {
+		int64_t week = date_day(weeks[i]);
+		if (week >= latest)
+			continue;	/* last week's draw waits in the queue */
+		/* reviewed on the Tuesday after the week, mid-morning */
+		time_pretend((week + 8) * 86400 + 16 * 3600 + i * 60);
+		struct resource_ctx c = ctx_of(d, 0);
+		json_t *out = NULL, *errors = NULL;
+		if (i % 7 == 3) {
+			json_t *body = json_pack("{s:s}", "notes",
+						 "Duplicate of a ticket reviewed last week.");
+			rc = resource_act(&c, &qa_review_resource, &qa_review_skip, ids[i], body,
+					  RESOURCE_ANY_VERSION, &out, &errors);
+			json_decref(body);
+		} else {
+			json_t *answers = json_array();
+			for (int k = 0; k < 6; k++) {
+				unsigned roll = pick(d, 5);
+				int points = roll == 0 ? weights[k] / 2 : roll == 1 ? weights[k] * 3 / 4
+										    : weights[k];
+				json_array_append_new(answers, json_pack("{s:i, s:i}", "item", k, "points",
+									 points));
+			}
+			json_t *body = json_pack("{s:o, s:s}", "answers", answers, "notes",
+						 notes[pick(d, 4)]);
+			rc = resource_act(&c, &qa_review_resource, &qa_review_complete, ids[i], body,
+					  RESOURCE_ANY_VERSION, &out, &errors);
+			json_decref(body);
+		}
+		if (rc != RC_OK)
+			report(d, "review a service order", rc, errors);
+	}
+	time_pretend(0);
+}
+
 int cmd_demo(struct conf *c, int argc, char **argv)
 {
 	const char *password = NULL;
@@ -1066,8 +1290,9 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 			       "certifications, a catalog, twelve clients with contacts, sites,\n"
 			       "assets and contracts, three weeks of service orders, this week's\n"
 			       "appointments, a pipeline with activities and quotes, and the\n"
-			       "last two months invoiced, issued and mostly paid, and two\n"
-			       "monitoring alerts (one open with repeats, one cleared).\n"
+			       "last two months invoiced, issued and mostly paid, two\n"
+			       "monitoring alerts (one open with repeats, one cleared), and the\n"
+			       "weekly quality draws (older weeks reviewed, last week's pending).\n"
 			       "The staff sign in as NAME@northwind.example with PASSWORD (or\n"
 			       "SERVIO_DEMO_PASSWORD, or a generated one, printed).\n");
 			return 0;
@@ -1115,11 +1340,13 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	clients(&d, &x);
 	portal(&d, &x, password);
 	tickets(&d, &x);
+	knowledge_base(&d);
 	schedule(&d, &x);
 	sales(&d, &x);
 	billing(&d, &x);
 	monitoring(&d, &x);
 	mail(&d, &x);
+	quality(&d);
 	time_pretend(0);
 	arena_release(&d.arena);
 	db_disconnect(db);

@@ -958,6 +958,10 @@ static void emit_filter(struct gen *g, const struct gen_resource *gr, const stru
 		snprintf(d, sizeof(d), "%s whose `%s` is any of these times (to the second).", who,
 			 f->name);
 		break;
+	case FT_STRINGS:
+		snprintf(d, sizeof(d), "%s whose `%s` hold any of these (ASCII case ignored).",
+			 who, f->name);
+		break;
 	default:
 		snprintf(d, sizeof(d), "%s whose `%s` is exactly any of these.", who, f->name);
 		break;
@@ -1219,8 +1223,9 @@ static void ts_record(struct gen *g, const struct gen_resource *gr)
 	}
 	for (const struct field *f = res->fields; f->name; f++)
 		if (visible(f))
+			/* the staff UI's types: a member only the portal misses is always there */
 			ts_member(g, gr, f, writable(gr, f) ? IN_FIELDS : IN_RECORD,
-				  f->hidden_from != 0);
+				  (f->hidden_from & ROLE_STAFF) != 0);
 	buf_addstr(&g->out, "}\n");
 }
 

@@ -177,8 +177,9 @@ int cmd_worker(struct conf *c, int argc, char **argv)
 		       "in hand.\n\n"
 		       "--run KIND runs that kind of job once, now, and exits (for operators,\n"
 		       "and for scripts): housekeeping, or service-desk (recurring tickets\n"
-		       "due, resolved tickets to close), or webhooks (events fanned out and\n"
-		       "every delivery due sent, until none is left).\n"))
+		       "due, resolved tickets to close), qa-draw (the weekly quality draw),\n"
+		       "or webhooks (events fanned out and every delivery due sent, until\n"
+		       "none is left).\n"))
 		return 0;
 	if (argc == 2 && strcmp(argv[0], "--run") == 0)
 		return run_kind_now(c, argv[1]);

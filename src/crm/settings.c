@@ -78,6 +78,10 @@ static const struct field settings_fields[] = {
 	  .hidden_from = NOT_ADMIN,
 	  .doc = "Messages one sender may send in an hour before the rest are held for triage "
 		 "instead of opening tickets (0: no limit)." },
+	{ .name = "qa_sample_rate_bp", .type = FT_INT, .flags = F_NOT_NULL, .min = 0, .max = 10000,
+	  .doc = "The share of each technician's finished service orders drawn every week for a "
+		 "quality review, in basis points (1000 = 10 %, at least one); 0 turns the draw "
+		 "off." },
 	FIELD_END
 };
 

@@ -428,6 +428,16 @@ char *db_fts_query(struct db *db, const char *text)
 	return db->drv->fts_query(text);
 }
 
+char *db_fts_any_query(struct db *db, const char *text)
+{
+	return db->drv->fts_any_query(text);
+}
+
+int db_fts_ranked(struct db *db, const char *table, struct buf *sql)
+{
+	return db->drv->fts_ranked(table, sql);
+}
+
 const char *db_skip_locked(const struct db *db)
 {
 	return db->drv->skip_locked;

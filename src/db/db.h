@@ -111,6 +111,16 @@ int db_fts_where_common(struct db *db, const char *table, struct buf *sql);
  */
 bool db_fts_common(struct db *db, const char *table, const char *fts, int64_t many);
 char *db_fts_query(struct db *db, const char *text);
+/*
+ * "More like this": db_fts_any_query joins the words of text as
+ * alternatives, any of which may match (heap string, caller xfree()s;
+ * NULL when there are no words), and db_fts_ranked appends to sql a
+ * subquery "(SELECT id, score ...)" over table's matching rows with one
+ * "?" for that parameter; a higher score is a better match (bm25 on
+ * SQLite, ts_rank on PostgreSQL). Alias it and join it to the table.
+ */
+char *db_fts_any_query(struct db *db, const char *text);
+int db_fts_ranked(struct db *db, const char *table, struct buf *sql);
 
 /*
  * The clause that makes "SELECT … LIMIT n" claim rows that concurrent

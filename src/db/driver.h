@@ -77,6 +77,9 @@ struct db_driver {
 	/* SQL counting matches up to a LIMIT ? (params: query, limit), or NULL. */
 	const char *fts_count_sql;	/* %s: the table */
 	char *(*fts_query)(const char *text);
+	/* "More like this" (db_fts_ranked): words as alternatives, and the ranked ids. */
+	char *(*fts_any_query)(const char *text);
+	int (*fts_ranked)(const char *table, struct buf *sql);
 };
 
 /*

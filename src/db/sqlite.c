@@ -192,6 +192,19 @@ static char *sq_fts_query(const char *text)
 	return db_fts_join(text, "\"", "\"*", " ");
 }
 
+/* Any of the words, whole: printer driver -> "printer" OR "driver" */
+static char *sq_fts_any_query(const char *text)
+{
+	return db_fts_join(text, "\"", "\"", " OR ");
+}
+
+/* bm25() is lower for a better match: its negation is the score */
+static int sq_fts_ranked(const char *table, struct buf *sql)
+{
+	return buf_addf(sql, "(SELECT rowid AS id, -bm25(%s_fts) AS score FROM %s_fts"
+			     " WHERE %s_fts MATCH ?)", table, table, table);
+}
+
 /* The online backup API: a consistent copy while other connections write. */
 static int sq_backup(void *conn, const char *path, char *err, size_t errlen)
 {
@@ -267,4 +280,6 @@ const struct db_driver db_sqlite_driver = {
 	.fts_where_common = sq_fts_where_common,
 	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? LIMIT ?)",
 	.fts_query = sq_fts_query,
+	.fts_any_query = sq_fts_any_query,
+	.fts_ranked = sq_fts_ranked,
 };

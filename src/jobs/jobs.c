@@ -29,8 +29,9 @@ static const struct job_kind sales = { "sales", sales_run, 3 };
 static const struct job_kind mail_send = { "mail-send", mail_send_run, 100 };
 static const struct job_kind mail_poll = { "mail-poll", mail_poll_run, 3 };
 static const struct job_kind webhooks = { "webhooks", webhooks_run, 3 };
+static const struct job_kind qa_draw = { "qa-draw", qa_draw_run, 3 };
 const struct job_kind *const job_kinds[] = { &housekeeping, &service_desk, &sla, &sales,
-					     &mail_send, &mail_poll, &webhooks, NULL };
+					     &mail_send, &mail_poll, &webhooks, &qa_draw, NULL };
 
 static const struct job_kind *kind_find(const char *name)
 {
@@ -202,6 +203,11 @@ int jobs_schedule_periodic(struct db *db, int64_t now)
 	/* quotes expire by the day: hourly is soon enough */
 	snprintf(key, sizeof(key), "sales:%s", at);
 	rc = jobs_enqueue(db, "sales", NULL, hour, key, NULL);
+	if (rc != RC_OK)
+		return rc;
+	/* the weekly quality draw: hourly finds an ended week soon enough */
+	snprintf(key, sizeof(key), "qa-draw:%s", at);
+	rc = jobs_enqueue(db, "qa-draw", NULL, hour, key, NULL);
 	if (rc != RC_OK)
 		return rc;
 	/* the service desk every minute: recurring tickets are due to the minute */

@@ -57,6 +57,8 @@ enum job_result mail_send_run(struct db *db, const json_t *payload, char *error,
 enum job_result mail_poll_run(struct db *db, const json_t *payload, char *error, size_t errlen);
 /* In webhooks/dispatch.c: events fanned out to the webhooks, deliveries due sent. */
 enum job_result webhooks_run(struct db *db, const json_t *payload, char *error, size_t errlen);
+/* In quality/draw.c: the weekly random draw of finished service orders to review. */
+enum job_result qa_draw_run(struct db *db, const json_t *payload, char *error, size_t errlen);
 
 /*
  * Queues a job to run at run_at (Unix seconds; 0 = now). unique_key may

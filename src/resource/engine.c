@@ -431,6 +431,12 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 			buf_addf(&sql, " AND %s < ?", flt->column);
 		} else if (flt->op == FILTER_AFTER) {
 			buf_addf(&sql, " AND %s > ?", flt->column);
+		} else if (flt->field && flt->field->type == FT_STRINGS) {
+			/* any of the items (the values are LIKE patterns, see query.c) */
+			for (int v = 0; v < flt->nvalues; v++)
+				buf_addf(&sql, "%s%s LIKE ? ESCAPE '!'", v ? " OR " : " AND (",
+					 flt->column);
+			buf_addch(&sql, ')');
 		} else if (flt->nvalues == 1) {
 			buf_addf(&sql, " AND %s = ?", flt->column);
 		} else {

@@ -105,6 +105,35 @@ static bool sortable_builtin(const char *name)
 	       strcmp(name, "updated_at") == 0;
 }
 
+/*
+ * An FT_STRINGS filter value as the LIKE pattern (escape '!') that finds
+ * it as an item of the stored JSON array: tag -> %"tag"%. In ASCII lower
+ * case, as SQLite's LIKE compares anyway: the items are kept so.
+ */
+static char *strings_pattern(struct arena *arena, const char *v)
+{
+	json_t *s = json_string(v);
+	char *item = s ? json_dumps(s, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	json_decref(s);
+	if (!item)
+		return NULL;
+	size_t n = strlen(item);
+	char *out = arena_alloc(arena, 2 * n + 3);
+	if (out) {
+		char *o = out;
+		*o++ = '%';
+		for (const char *p = item; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '!')
+				*o++ = '!';
+			*o++ = *p >= 'A' && *p <= 'Z' ? (char)(*p | 0x20) : *p;
+		}
+		*o++ = '%';
+		*o = '\0';
+	}
+	free(item);
+	return out;
+}
+
 /* Splits "a,b,c" into validated arena strings for field f (NULL: an id list). */
 static int parse_values(const struct resource *res, const struct field *f, const char *name,
 			const char *raw, struct resource_filter *flt, struct arena *arena,
@@ -182,6 +211,13 @@ static int parse_values(const struct resource *res, const struct field *f, const
 			time_format(t, v);
 			break;
 		}
+		case FT_STRINGS:
+			if (!utf8_valid(v))
+				return fail(arena, err, "filter \"%s\" must be UTF-8 text", name);
+			v = strings_pattern(arena, v);
+			if (!v)
+				return fail(arena, err, "out of memory");
+			break;
 		default:
 			break;
 		}

@@ -76,7 +76,12 @@ enum field_type {
 enum field_flag {
 	F_REQUIRED = 1 << 0,	/* must be given on create, cannot be cleared */
 	F_READ_ONLY = 1 << 1,	/* set by the server only (or by a trusted write) */
-	F_FILTER = 1 << 2,	/* list filter: name=a,b; dates/times get _before/_after */
+	/*
+	 * list filter: name=a,b; dates/times get _before/_after; FT_STRINGS:
+	 * records holding any of the items (compared in ASCII lower case:
+	 * keep such items in lower case)
+	 */
+	F_FILTER = 1 << 2,
 	F_SORT = 1 << 3,	/* list sort key */
 	F_WRITE_ONLY = 1 << 4,	/* accepted, never returned, not a column: a hook stores it */
 	F_HIDDEN = 1 << 5,	/* a column only the server sees: never accepted, never returned */

@@ -16,6 +16,7 @@
 #include "billing/billing.h"
 #include "core/timeutil.h"
 #include "db/db.h"
+#include "kb/kb.h"
 #include "quotes/quotes.h"
 #include "resource/resource.h"
 #include "service/service.h"
@@ -35,7 +36,7 @@ const int webhook_retry_delays[WEBHOOK_ATTEMPTS - 1] = {
 static const struct resource *const event_sources[] = {
 	&ticket_resource, &ticket_note_resource, &time_entry_resource, &part_resource,
 	&appointment_resource, &quote_resource, &contract_resource, &invoice_resource,
-	&payment_resource, &credit_note_resource, NULL,
+	&payment_resource, &credit_note_resource, &kb_article_resource, &kb_link_resource, NULL,
 };
 
 /* Events of the server's own that are no write (resource_event). */
@@ -430,7 +431,7 @@ static int replay_txn(struct db *db, void *arg)
 	db_done(st);
 	if (!msg || !type || !payload)
 		return RC_ERROR;
-	int64_t id;
+	int64_t id = 0;	/* written on RC_OK; gcc -O2 cannot see it (-Wmaybe-uninitialized) */
 	rc = queue_delivery(r->ctx, r->webhook, event, r->delivery, msg, type, payload, &id);
 	if (rc != RC_OK)
 		return rc;

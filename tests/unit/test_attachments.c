@@ -35,7 +35,8 @@ static void name_is(const char *in, const char *want)
 	const char *got = attachment_clean_name(&a, in, &why);
 	if (!want) {
 		if (got) {
-			fprintf(stderr, "name \"%s\" kept as \"%s\", wanted refused\n", in, got);
+			fprintf(stderr, "name \"%s\" kept as \"%s\", wanted refused\n",
+				in ? in : "(null)", got);
 			fail();
 		}
 		assert_non_null(why);

@@ -184,8 +184,8 @@ static void migrate_creates_schema(void **state)
 	/* a migration with nothing for SQLite (the PostgreSQL sequence) is recorded all the same */
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = 7"), 1);
 	/* every table of the schema is there and empty but for the migrations,
-	   the firm's one settings record and the default mail templates (seven
-	   to clients, four to staff) */
+	   the firm's one settings record, the default mail templates (seven
+	   to clients, four to staff) and the default quality review checklist */
 	char **tables = NULL;
 	assert_int_equal(db_table_list(db, &tables), RC_OK);
 	size_t ntables = 0;
@@ -197,6 +197,8 @@ static void migrate_creates_schema(void **state)
 			assert_int_equal(n, 1);
 		else if (strcmp(*t, "mail_templates") == 0)
 			assert_int_equal(n, 11);
+		else if (strcmp(*t, "qa_templates") == 0)
+			assert_int_equal(n, 1);
 		else if (strcmp(*t, "schema_migrations") != 0)
 			assert_int_equal(n, 0);
 	}

@@ -15,6 +15,7 @@ import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
 import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
+import { QualityPage, QualityReviewPage } from "./pages/Quality";
 import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -22,6 +23,9 @@ import { AccountTokensPage } from "./pages/Tokens";
 import { TicketDetail } from "./pages/TicketDetail";
 import { TicketNew } from "./pages/TicketNew";
 import { TicketsPage } from "./pages/Tickets";
+import { ArticlePage } from "./pages/kb/Article";
+import { ArticleEditorPage } from "./pages/kb/Editor";
+import { KnowledgeBasePage } from "./pages/kb/KnowledgeBase";
 import { AgeingPage } from "./pages/billing/Ageing";
 import { ContractPage } from "./pages/billing/Contracts";
 import { InvoicePage } from "./pages/billing/InvoiceDetail";
@@ -45,6 +49,10 @@ function Routes({ user }: { user: Me }) {
   if (path === "/clients") return <CompaniesPage />;
   if ((m = match("/clients/:id", path))) return <CompanyPage id={Number(m.id)} key={m.id} />;
   if (path === "/dispatch") return <DispatchPage user={user} />;
+  if (path === "/kb") return <KnowledgeBasePage />;
+  if (path === "/kb/new" && can("kb.edit", user.role)) return <ArticleEditorPage id={null} key="new" />;
+  if ((m = match("/kb/:id", path)) && /^\d+$/.test(m.id)) return <ArticlePage id={Number(m.id)} key={m.id} />;
+  if ((m = match("/kb/:id/edit", path)) && /^\d+$/.test(m.id) && can("kb.edit", user.role)) return <ArticleEditorPage id={Number(m.id)} key={m.id + "-edit"} />;
   if (path === "/settings" && can("settings.view", user.role)) return <SettingsPage section="users" user={user} />;
   if ((m = match("/settings/:section", path)) && can("settings.view", user.role)) return <SettingsPage section={m.section} user={user} />;
   if (path === "/mail" && can("mail.inbound", user.role)) return <MailPage section="triage" user={user} />;
@@ -64,6 +72,8 @@ function Routes({ user }: { user: Me }) {
   if (path === "/billing/ageing" && can("reports.ageing", user.role)) return <AgeingPage />;
   if (path === "/billing/reports" && canBillingReports(user.role)) return <BillingReportsPage user={user} />;
   if (path === "/timesheets" && can("time.approve", user.role)) return <TimesheetsPage user={user} />;
+  if (path === "/quality" && can("qa.review", user.role)) return <QualityPage user={user} />;
+  if ((m = match("/quality/:id", path)) && /^\d+$/.test(m.id) && can("qa.review", user.role)) return <QualityReviewPage id={Number(m.id)} user={user} key={m.id} />;
   return (
     <Empty title="Page not found" icon="?" action={<LinkButton href="/">Go to the dashboard</LinkButton>}>
       There is nothing at {path}.

@@ -13,6 +13,8 @@ import "./styles/attachments.css";
 import "./styles/webhooks.css";
 import "./styles/mail.css";
 import "./styles/notifications.css";
+import "./styles/kb.css";
+import "./styles/quality.css";
 
 const path = window.location.pathname;
 if (path === "/portal" || path.startsWith("/portal/")) {

@@ -1063,10 +1063,21 @@ if (existsSync(new URL("./notifications.mjs", import.meta.url))) {
   tests.push(...notificationTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// The knowledge base (tests/kb.mjs): an article with its preview, searched, edited, suggested on a ticket and linked.
+if (existsSync(new URL("./kb.mjs", import.meta.url))) {
+  const { kbTests } = await import("./kb.mjs");
+  tests.push(...kbTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 // E-mail (tests/mail.mjs): triage, the received and sent logs, a ticket's thread, Settings → Mail, templates.
 if (existsSync(new URL("./mail.mjs", import.meta.url))) {
   const { mailTests } = await import("./mail.mjs");
   tests.push(...mailTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+// Quality reviews (tests/qa.mjs): the queue, a review scored and kept, the report, the rate and checklists.
+if (existsSync(new URL("./qa.mjs", import.meta.url))) {
+  const { qaTests } = await import("./qa.mjs");
+  tests.push(...qaTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
 // The client portal (tests/portal.mjs): invited, a ticket opened with help articles suggested, replied, confirmed and rated.

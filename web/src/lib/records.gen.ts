@@ -427,11 +427,11 @@ export interface Ticket extends Rec {
   /** Its SLA policy applies. */
   contract_id: number | null;
   /** Assigning a new ticket makes it `assigned`. */
-  assignee_id?: number | null;
-  tier?: number;
-  required_skills?: string[];
+  assignee_id: number | null;
+  tier: number;
+  required_skills: string[];
   /** Certification names the assignee must hold, unexpired. */
-  required_certifications?: string[];
+  required_certifications: string[];
   /** What was done; required to resolve. */
   resolution: string | null;
   /** The first public note by staff or the first change to `in_progress`. */
@@ -442,33 +442,33 @@ export interface Ticket extends Rec {
    * The contract's policy, else the default policy; null when there is neither
    * (no due times then).
    */
-  sla_policy_id?: number | null;
+  sla_policy_id: number | null;
   /** Null when no policy applies or it has no response target for the priority. */
-  response_due_at?: string | null;
+  response_due_at: string | null;
   /** Null when no policy applies or it has no resolution target for the priority. */
-  resolution_due_at?: string | null;
-  response_breached?: boolean | null;
-  resolution_breached?: boolean | null;
-  paused_minutes?: number | null;
+  resolution_due_at: string | null;
+  response_breached: boolean | null;
+  resolution_breached: boolean | null;
+  paused_minutes: number | null;
   /** Set when this ticket was merged into another as a duplicate. */
   merged_into_id: number | null;
   /** When to follow up (with `follow_up_user_id` and `follow_up_note`). */
-  follow_up_at?: string | null;
-  follow_up_user_id?: number | null;
-  follow_up_note?: string | null;
+  follow_up_at: string | null;
+  follow_up_user_id: number | null;
+  follow_up_note: string | null;
   /** The recurring ticket that made it. */
-  recurring_id?: number | null;
+  recurring_id: number | null;
   /** The occurrence it was made for. */
-  recurring_at?: string | null;
+  recurring_at: string | null;
   /** A vendor case or development bug id (set by escalation). */
-  external_reference?: string | null;
+  external_reference: string | null;
   /**
    * The accepted quote the service order came from (set by the acceptance); null
    * for tickets made otherwise.
    */
   quote_id: number | null;
   /** The SLA members together, as DESIGN.md names them. */
-  sla?: TicketSla | null;
+  sla: TicketSla | null;
 }
 
 /** Escalate: up a tier, to a user, or to a vendor or development */
@@ -1427,6 +1427,192 @@ export interface WebhookDelivery {
   created_at: string | null;
   /** When it last changed. */
   updated_at: string | null;
+}
+
+/** `internal`: staff only; `portal`: also the client portal's contacts. */
+export const KnowledgeBaseArticleVisibilityValues = ["internal", "portal"] as const;
+export type KnowledgeBaseArticleVisibility = (typeof KnowledgeBaseArticleVisibilityValues)[number];
+
+/**
+ * The knowledge base: how-tos and fixes in Markdown, for the staff
+ * (`internal`) or also the client portal (`portal`); full-text search with q=
+ * over title, body and tags.
+ */
+export interface KnowledgeBaseArticle extends Rec {
+  /** What the article answers: "Reinstall a printer driver". */
+  title: string;
+  /** The article in Markdown (CommonMark), at most 200,000 bytes. */
+  body: string;
+  /** `internal`: staff only; `portal`: also the client portal's contacts. */
+  visibility: KnowledgeBaseArticleVisibility;
+  /**
+   * Kept in lower case without surrounding spaces; the filter `tags=a,b` lists
+   * articles with any of them.
+   */
+  tags: string[];
+  /**
+   * The body rendered as HTML, sanitised: no raw HTML, scripts, event handlers,
+   * nor links or images other than relative or http(s) (links also mailto, tel).
+   */
+  html: string | null;
+  /**
+   * 1, raised by every edit of title, body, visibility or tags (the version
+   * replaced is kept: /kb/articles/{id}/revisions).
+   */
+  revision: number | null;
+  /** Who wrote it first. */
+  author_id: number | null;
+  /** Who wrote this revision. */
+  edited_by_id: number | null;
+  /** When this revision was written. */
+  edited_at: string | null;
+  /** How many tickets it solved: its live links (/tickets/{id}/kb-links). */
+  ticket_count: number;
+}
+
+/**
+ * The versions of an article that edits replaced, newest first: what it was,
+ * who wrote it when, who replaced it when.
+ */
+export interface ArticleRevision {
+  id: number;
+  /** The article (from the path). */
+  article_id: number;
+  /** The article's revision this was. */
+  revision: number | null;
+  title: string | null;
+  body: string | null;
+  visibility: KnowledgeBaseArticleVisibility | null;
+  tags: string[] | null;
+  /** The body as HTML, sanitised as the article's. */
+  html: string | null;
+  /** Who wrote this revision. */
+  edited_by_id: number | null;
+  edited_at: string | null;
+  /** Who replaced it with the next revision. */
+  replaced_by_id: number | null;
+  replaced_at: string | null;
+}
+
+/**
+ * The knowledge-base articles that solved a ticket. Unlinking archives the
+ * link (DELETE); the article's ticket_count follows.
+ */
+export interface KnowledgeBaseLink extends Rec {
+  /** The ticket (from the path). */
+  ticket_id: number;
+  /** The article that solved it (a live one). */
+  article_id: number;
+  /** Who linked them. */
+  linked_by_id: number | null;
+}
+
+/** One of the `items` of a qa template. */
+export interface QaTemplateItem {
+  label: string;
+  /** How much the item counts: the points a review may give it (1..100). */
+  weight: number;
+  /** What the reviewer looks for. */
+  guidance?: string;
+}
+
+/** Checklists for quality reviews: weighted items a reviewer scores. */
+export interface QaTemplate extends Rec {
+  name: string;
+  description: string | null;
+  /** The checklist, in order; at least one item. */
+  items: QaTemplateItem[];
+  /** Inactive templates are kept for the reviews made with them, and offered no more. */
+  active: boolean;
+  /** The template drawn reviews start with; at most one (making another the default moves it). */
+  is_default: boolean;
+}
+
+/**
+ * The weekly random draws of service orders to review, one per technician and
+ * week, made once by the worker.
+ */
+export interface QaDraw extends Rec {
+  /** The technician. */
+  user_id: number;
+  /** The Monday of the week drawn (the firm's time zone). */
+  week_start: string;
+  /**
+   * The random seed (64 bits in hex): the draw is reproducible from it and the
+   * ids of the tickets finished (see docs/QUALITY.md).
+   */
+  seed: string;
+  /** The sample rate when drawn. */
+  rate_bp: number;
+  /** Tickets the technician finished in the week. */
+  closed_count: number;
+  /** Reviews made. */
+  drawn_count: number;
+  drawn_at: string;
+}
+
+/** `pending`, then `done` (POST …/complete) or `skipped` (POST …/skip). */
+export const QaReviewStatusValues = ["pending", "done", "skipped"] as const;
+export type QaReviewStatus = (typeof QaReviewStatusValues)[number];
+
+/** One of the `answers` of a qa review. */
+export interface QaReviewAnswer {
+  /** The index of the template's item, from 0. */
+  item: number;
+  /** 0 up to the item's weight. */
+  points: number;
+  comment?: string;
+}
+
+/**
+ * Quality reviews of finished service orders: drawn at random each week
+ * (qa-draws) or made by a manager; a technician reads only their own.
+ */
+export interface QaReview extends Rec {
+  /** The service order reviewed. */
+  ticket_id: number;
+  /** Who did the work: the ticket's assignee when the review was made. */
+  technician_id: number;
+  /**
+   * The manager who takes (or took) the review; null until one does. Never the
+   * technician reviewed.
+   */
+  reviewer_id: number | null;
+  /** The checklist; drawn reviews start with the default template. */
+  template_id: number | null;
+  /** `pending`, then `done` (POST …/complete) or `skipped` (POST …/skip). */
+  status: QaReviewStatus;
+  /** One per item of the checklist, set by complete. */
+  answers: QaReviewAnswer[] | null;
+  /** The template's items as they were when completed. */
+  checklist: QaTemplateItem[] | null;
+  /** round(100 × points given ÷ weights summed), 0..100; null until done. */
+  score: number | null;
+  notes: string | null;
+  /**
+   * The Monday of the week the work was finished (of the review's making for an
+   * unfinished ticket).
+   */
+  week_start: string;
+  /** The draw that picked it; null: made by hand. */
+  draw_id: number | null;
+  /** When it was completed or skipped. */
+  completed_at: string | null;
+}
+
+/** Complete a review: answer every item of the checklist; the score is computed */
+export interface QaReviewComplete {
+  /** One per item of the template: {item, points 0..weight, comment?}. */
+  answers: QaReviewAnswer[];
+  notes?: string | null;
+  /** Another checklist than the review's. */
+  template_id?: number | null;
+}
+
+/** Skip a review (nothing to judge: say why in notes) */
+export interface QaReviewSkip {
+  /** Why it is not reviewed (kept as the review's notes). */
+  notes?: string | null;
 }
 
 /**

@@ -74,6 +74,9 @@ const caps = {
   /* everyone's tokens: reading another user's token is the admins' */
   "tokens.all": rolesOf("GET /api/v1/tokens/:id"),
   "webhooks.manage": rolesOf("POST /api/v1/webhooks"),
+  "kb.edit": rolesOf("POST /api/v1/kb/articles"),
+  "kb.archive": rolesOf("DELETE /api/v1/kb/articles/:id"),
+  "kb.link": rolesOf("POST /api/v1/tickets/:id/kb-links"),
   /* getting paid */
   "contracts.edit": rolesOf("PATCH /api/v1/contracts/:id"),
   "contracts.create": rolesOf("POST /api/v1/contracts"),
@@ -104,6 +107,10 @@ const caps = {
   "mail.templates.edit": rolesOf("PATCH /api/v1/mail-templates/:id"),
   "mail.settings": rolesOf("PATCH /api/v1/settings"),
   "mail.test": rolesOf("POST /api/v1/settings/mail-test"),
+  /* quality reviews: the queue and reviews, the checklists, the rate (settings) */
+  "qa.review": rolesOf("POST /api/v1/qa-reviews/:id/complete"),
+  "qa.templates.edit": rolesOf("POST /api/v1/qa-templates"),
+  "qa.settings": rolesOf("PATCH /api/v1/settings"),
 } satisfies Record<string, Role[]>;
 
 export type Capability = keyof typeof caps;

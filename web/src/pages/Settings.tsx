@@ -21,6 +21,7 @@ import { KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "
 import { UserRoleValues, type Calendar, type Certification, type ChecklistTemplate, type SlaPolicy, type TicketKind, type User, type WorkType } from "../lib/types";
 import { AuditSection } from "./settings/Audit";
 import { MailSettingsSection } from "./settings/Mail";
+import { QualitySettingsSection } from "./settings/Quality";
 import { RecurringSection } from "./settings/Recurring";
 import { WebhooksSection } from "./settings/Webhooks";
 import { AllTokensSection } from "./Tokens";
@@ -36,6 +37,7 @@ const SECTIONS: { id: string; label: string; show?: Capability }[] = [
   { id: "api-tokens", label: "API tokens", show: "tokens.all" },
   { id: "webhooks", label: "Webhooks", show: "webhooks.manage" },
   { id: "mail", label: "Mail", show: "mail.templates" },
+  { id: "quality", label: "Quality reviews", show: "qa.templates.edit" },
 ];
 
 export function SettingsPage({ section, user }: { section: string; user: Me }) {
@@ -68,6 +70,7 @@ export function SettingsPage({ section, user }: { section: string; user: Me }) {
           {current.id === "api-tokens" && <AllTokensSection me={user} />}
           {current.id === "webhooks" && <WebhooksSection />}
           {current.id === "mail" && <MailSettingsSection />}
+          {current.id === "quality" && <QualitySettingsSection />}
         </div>
       </div>
     </div>

@@ -21,6 +21,7 @@ import { AlertCard } from "./ticket/Alert";
 import { AssignDialog, EditDialog, EscalateDialog, MergeDialog, ResolveDialog } from "./ticket/Dialogs";
 import { EmailPanel } from "./ticket/Email";
 import { HistoryPanel } from "./ticket/History";
+import { KbCard } from "./ticket/Kb";
 import { NotesPanel } from "./ticket/Notes";
 import { SlaPanel } from "./ticket/Sla";
 import { PartsPanel, TimePanel } from "./ticket/Work";
@@ -239,6 +240,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
             <SlaPanel ticket={ticket} />
           </Card>
           <VisitsCard ticket={ticket} />
+          <KbCard ticket={ticket} />
           <Card title="Checklist" id="checklist">
             <ChecklistPanel ticket={ticket} items={checklist} />
           </Card>
