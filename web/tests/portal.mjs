@@ -145,7 +145,7 @@ export function portalTests(ctx) {
         fx.phone = p;
         await p.goto(invite.invite_url);
         await p.getByRole("heading", { name: "Welcome, Pat" }).waitFor();
-        assert((await text(p.locator(".portal-auth-card"))).includes("Harborview IT"), "the firm's name brands the page");
+        await p.locator(".portal-auth-card .portal-firm").getByText("Harborview IT").waitFor(); // the firm's name brands the page
         const logo = p.locator(".portal-auth-card img.portal-logo");
         await logo.waitFor();
         assert(await logo.evaluate((img) => img.complete && img.naturalWidth === 96), "the firm's logo has loaded from the server");
@@ -315,7 +315,7 @@ export function portalTests(ctx) {
         await p.getByRole("button", { name: "Sign out" }).click();
         await p.waitForURL((u) => u.pathname === "/portal/signin");
         await p.getByRole("heading", { name: "Sign in to your client portal" }).waitFor();
-        assert((await text(p.locator(".portal-auth-card"))).includes("Harborview IT"), "the firm's name on the sign-in page");
+        await p.locator(".portal-auth-card .portal-firm").getByText("Harborview IT").waitFor(); // the firm's name on the sign-in page
         await p.goto(server.url + `/portal/tickets/${fx.ticketId}`);
         await p.waitForURL((u) => u.pathname === "/portal/signin" && u.search.includes("next="));
         await p.getByLabel("E-mail").fill(CLIENT_EMAIL);
