@@ -44,6 +44,7 @@ extern const struct api_routes api_notification_routes;	/* notifications.c: the 
 extern const struct api_routes api_portal_routes;	/* portal.c: the client portal */
 extern const struct api_routes api_kb_routes;		/* kb.c: preview, similar articles */
 extern const struct api_routes api_quality_routes;	/* quality.c: qa reviews' reads, report */
+extern const struct api_routes api_quality_dashboard_routes; /* quality_dashboard.c */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 
 /* resources.c: a 400 naming the first query parameter of a route that takes none. */
@@ -170,6 +171,9 @@ int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *er
  * else (the reports): sets both (NULL when absent) or replies 400.
  */
 bool api_period_or_reply(struct http_req *req, const char **from, const char **to);
+/* The same with one more parameter named extra, its value in *extra_value (NULL when absent). */
+bool api_period_and_or_reply(struct http_req *req, const char **from, const char **to,
+			     const char *extra, const char **extra_value);
 
 struct resource_ctx;
 /* "123" -> 123; 0 for anything but a positive id in digits (no sign, no zero). */

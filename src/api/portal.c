@@ -31,6 +31,7 @@
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
+#include "kb/kb.h"
 #include "mail/mail.h"
 #include "quotes/quotes.h"
 #include "resource/audit.h"
@@ -721,21 +722,21 @@ static bool listed(const char *const *values, const char *v, size_t len)
  * values (a status filter asking for others is a 400; none is all of
  * them), each through view when not NULL. Replies; 0, or -1.
  */
-static int list_only(struct http_req *req, const struct resource *res, const char *const *values,
-		     json_t *(*view)(struct http_req *, const json_t *))
+static int list_only(struct http_req *req, const struct resource *res, const char *field,
+		     const char *const *values, json_t *(*view)(struct http_req *, const json_t *))
 {
 	struct http_kv pairs[HTTP_MAX_QUERY + 1];
 	int n = 0;
 	bool given = false;
 	for (int i = 0; i < req->nquery; i++) {
 		const struct http_kv *kv = &req->query[i];
-		if (strcmp(kv->name, "status") == 0) {
+		if (strcmp(kv->name, field) == 0) {
 			for (const char *p = kv->value; *p;) {
 				size_t len = strcspn(p, ",");
 				if (!listed(values, p, len))
 					return http_reply_problem(req, 400, "bad-query", NULL,
-								  "status \"%.*s\" is not shown in "
-								  "the portal", (int)len, p);
+								  "%s \"%.*s\" is not shown in "
+								  "the portal", field, (int)len, p);
 				p += len;
 				p += *p == ',';
 			}
@@ -751,7 +752,7 @@ static int list_only(struct http_req *req, const struct resource *res, const cha
 		for (const char *const *v = values; *v; v++)
 			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
 				 v == values ? "" : ",", *v);
-		pairs[n++] = (struct http_kv){ "status", arena_strdup(&req->arena, all) };
+		pairs[n++] = (struct http_kv){ field, arena_strdup(&req->arena, all) };
 	}
 	struct resource_query q;
 	const char *err;
@@ -760,6 +761,8 @@ static int list_only(struct http_req *req, const struct resource *res, const cha
 	struct resource_ctx ctx;
 	if (!api_ctx_or_reply(req, &ctx))
 		return 0;
+	if (!res->company_field && !res->company_via)
+		ctx.scope_company = 0;	/* no company's (help articles): the filter decides */
 	json_t *data;
 	const char *next = NULL;
 	int rc = resource_list(&ctx, res, &q, &data, &next);
@@ -787,8 +790,8 @@ static int list_only(struct http_req *req, const struct resource *res, const cha
  * it (its status one of values); 0 after replying 404.
  */
 static bool record_or_reply(struct http_req *req, const struct resource *res,
-			    const char *const *values, struct resource_ctx *ctx, int64_t *id,
-			    bool *pdf, json_t **rec)
+			    const char *field, const char *const *values, struct resource_ctx *ctx,
+			    int64_t *id, bool *pdf, json_t **rec)
 {
 	const char *p = http_param(req, "id");
 	size_t n = p ? strlen(p) : 0;
@@ -810,8 +813,10 @@ static bool record_or_reply(struct http_req *req, const struct resource *res,
 	}
 	if (!api_ctx_or_reply(req, ctx))
 		return false;
+	if (!res->company_field && !res->company_via)
+		ctx->scope_company = 0;	/* no company's (help articles): the field decides */
 	int rc = resource_get(ctx, res, *id, rec);
-	const char *status = rc == RC_OK ? str(*rec, "status") : NULL;
+	const char *status = rc == RC_OK ? str(*rec, field) : NULL;
 	if (rc == RC_OK && (!status || !listed(values, status, strlen(status))))
 		rc = RC_NOT_FOUND;
 	if (rc != RC_OK) {
@@ -839,7 +844,7 @@ static json_t *quote_view(struct http_req *req, const json_t *q)
 
 static int quotes(struct http_req *req)
 {
-	return list_only(req, &quote_resource, client_quotes, quote_view);
+	return list_only(req, &quote_resource, "status", client_quotes, quote_view);
 }
 
 static int quote(struct http_req *req)
@@ -848,7 +853,7 @@ static int quote(struct http_req *req)
 	int64_t id;
 	bool pdf;
 	json_t *q;
-	if (!record_or_reply(req, &quote_resource, client_quotes, &ctx, &id, &pdf, &q))
+	if (!record_or_reply(req, &quote_resource, "status", client_quotes, &ctx, &id, &pdf, &q))
 		return 0;
 	json_t *doc = quote_view(req, q);
 	if (!doc)
@@ -870,7 +875,7 @@ static int quote_answer(struct http_req *req, const struct resource_action *acti
 		return http_reply_problem(req, 400, "body-required", NULL,
 					  "a JSON body {\"%s\": …} is required",
 					  action == &quote_accept ? "name" : "reason");
-	if (!record_or_reply(req, &quote_resource, client_quotes, &ctx, &id, &pdf, &q))
+	if (!record_or_reply(req, &quote_resource, "status", client_quotes, &ctx, &id, &pdf, &q))
 		return 0;
 	if (pdf)
 		return http_reply_problem(req, 404, "not-found", NULL, "no such route");
@@ -900,7 +905,7 @@ static int quote_decline_h(struct http_req *req)
 
 static int invoices(struct http_req *req)
 {
-	return list_only(req, &invoice_resource, client_invoices, NULL);
+	return list_only(req, &invoice_resource, "status", client_invoices, NULL);
 }
 
 static int invoice(struct http_req *req)
@@ -909,9 +914,33 @@ static int invoice(struct http_req *req)
 	int64_t id;
 	bool pdf;
 	json_t *inv;
-	if (!record_or_reply(req, &invoice_resource, client_invoices, &ctx, &id, &pdf, &inv))
+	if (!record_or_reply(req, &invoice_resource, "status", client_invoices, &ctx, &id, &pdf, &inv))
 		return 0;
 	return api_invoice_get(req);	/* the record or its PDF, as the engine shows it to us */
+}
+
+/* Help articles: those the firm shows in the portal ------------------------ */
+
+static const char *const portal_visible[] = { "portal", NULL };
+
+static int articles(struct http_req *req)
+{
+	return list_only(req, &kb_article_resource, "visibility", portal_visible, NULL);
+}
+
+static int article(struct http_req *req)
+{
+	struct resource_ctx ctx;
+	int64_t id;
+	bool pdf;
+	json_t *a;
+	if (!record_or_reply(req, &kb_article_resource, "visibility", portal_visible, &ctx, &id,
+			     &pdf, &a))
+		return 0;
+	if (pdf)
+		return http_reply_problem(req, 404, "not-found", NULL, "no help article with id "
+					  "\"%s\"", http_param(req, "id"));
+	return api_reply_result(req, RC_OK, a, NULL, 200, "article", id);
 }
 
 /* Contracts and the money owed --------------------------------------------- */
@@ -1011,6 +1040,8 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/v1/portal/assets", api_resource_list, PORTAL, 0, &asset_resource },
 	{ "GET", "/api/v1/portal/assets/:id", api_resource_get, PORTAL, 0, &asset_resource },
 	{ "GET", "/api/v1/portal/sites", api_resource_list, PORTAL, 0, &site_resource },
+	{ "GET", "/api/v1/portal/kb/articles", articles, PORTAL, 0, NULL },
+	{ "GET", "/api/v1/portal/kb/articles/:id", article, PORTAL, 0, NULL },
 	{ "GET", "/api/v1/portal/quotes", quotes, PORTAL, 0, NULL },
 	{ "GET", "/api/v1/portal/quotes/:id", quote, PORTAL, 0, NULL },
 	{ "POST", "/api/v1/portal/quotes/:id/accept", quote_accept_h, PORTAL, 0, NULL },

@@ -41,6 +41,7 @@ static const struct api_routes *const groups[] = {
 	&api_portal_routes,
 	&api_kb_routes,
 	&api_quality_routes,
+	&api_quality_dashboard_routes,
 	&api_test_routes,
 };
 
@@ -166,15 +167,27 @@ int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *er
 
 bool api_period_or_reply(struct http_req *req, const char **from, const char **to)
 {
+	return api_period_and_or_reply(req, from, to, NULL, NULL);
+}
+
+bool api_period_and_or_reply(struct http_req *req, const char **from, const char **to,
+			     const char *extra, const char **extra_value)
+{
 	*from = *to = NULL;
+	if (extra)
+		*extra_value = NULL;
 	for (int i = 0; i < req->nquery; i++) {
 		const char *n = req->query[i].name, *v = req->query[i].value;
+		if (extra && strcmp(n, extra) == 0) {
+			*extra_value = v;
+			continue;
+		}
 		const char **slot = strcmp(n, "from") == 0 ? from : strcmp(n, "to") == 0 ? to : NULL;
 		if (!slot)
 			return http_reply_problem(req, 400, "bad-query", NULL,
 						  "unknown query parameter \"%s\": this report takes"
-						  " from and to",
-						  n),
+						  " from and to%s%s",
+						  n, extra ? " and " : "", extra ? extra : ""),
 			       false;
 		if (!date_valid(v))
 			return http_reply_problem(req, 400, "bad-query", NULL,
@@ -187,4 +200,3 @@ bool api_period_or_reply(struct http_req *req, const char **from, const char **t
 		       false;
 	return true;
 }
-

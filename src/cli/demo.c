@@ -564,11 +564,28 @@ static void tickets(struct demo *d, struct ids *x)
 				       json_pack("{s:s}", "status", "waiting_customer"));
 			continue;
 		}
+		/* some needed the client first (no first-contact resolution) */
+		if (n % 6 == 4 && day > 1) {
+			at(d, day, hour + 1, 40);
+			change(d, &ticket_resource, 0, t,
+			       json_pack("{s:s}", "status", "waiting_customer"));
+			at(d, day, hour + 2, 30);
+			change(d, &ticket_resource, 0, t, json_pack("{s:s}", "status", "in_progress"));
+		}
 		tick_required(d, t);
 		at(d, day > 0 ? day - 1 : 0, 9 + (int)pick(d, 6), 30);
 		change(d, &ticket_resource, 0, t,
 		       json_pack("{s:s, s:s}", "status", "resolved", "resolution",
 				 "Fixed and tested with the client."));
+		/* and a few came back: reopened the next day, resolved again (the reopen rate) */
+		if (n % 8 == 2 && day > 3) {
+			at(d, day - 2, 10, 0);
+			change(d, &ticket_resource, 0, t, json_pack("{s:s}", "status", "in_progress"));
+			at(d, day - 2, 15, 0);
+			change(d, &ticket_resource, 0, t,
+			       json_pack("{s:s, s:s}", "status", "resolved", "resolution",
+					 "Fixed again: the cause was the cable, replaced."));
+		}
 		if (stage == 4 && day > 8) {
 			at(d, day - 8, 10, 0);
 			as(d, 0);

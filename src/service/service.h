@@ -61,6 +61,22 @@ int ticket_candidates(struct resource_ctx *ctx, int64_t id, json_t **out);
 int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out);
 
 /*
+ * The quality dashboard (quality_dashboard.c, docs/QUALITY.md): SLA
+ * compliance by month and by client, first-contact resolution, reopen
+ * rate (each by month) over the dates [from, to), and the open backlog by
+ * age and priority as of ctx->now; company (0: all) narrows every part.
+ * quality_period first fills the period's defaults (the 12 calendar
+ * months up to the one holding now, or the day before to) into from_out
+ * and to_out, or returns RC_INVALID with *problem saying why (from not
+ * before to, more than 120 months). quality_dashboard: RC_OK and *out
+ * (ctx->arena), RC_NOT_FOUND for an unknown company, or a failure.
+ */
+int quality_period(int64_t now, const char *from, const char *to, char from_out[11],
+		   char to_out[11], const char **problem);
+int quality_dashboard(struct resource_ctx *ctx, const char *from, const char *to,
+		      int64_t company, json_t **out);
+
+/*
  * Recomputes the clocks of every open ticket with a policy as of now:
  * writes breaches that happened without a write and fires the 50/75/90/100
  * % warnings not fired before (a history entry each). *tickets: how many

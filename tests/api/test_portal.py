@@ -346,6 +346,27 @@ class TestRecords(PortalCase):
         listed = self.assertStatus(self.c.get("/api/v1/portal/tickets"), 200)["data"]
         self.assertEqual({t["company_id"] for t in listed}, {self.co["id"]})
 
+    def test_help_articles(self):
+        shown = self.create("kb/articles", {"title": "Reset your VPN token " + unique(),
+                                            "body": "1. Open the **app**.", "visibility": "portal",
+                                            "tags": ["vpn"]})
+        inner = self.create("kb/articles", {"title": "Firewall admin password " + unique(),
+                                            "body": "Ask Morgan.", "visibility": "internal"})
+        listed = self.assertStatus(self.c.get("/api/v1/portal/kb/articles?limit=200"), 200)["data"]
+        ids = [a["id"] for a in listed]
+        self.assertIn(shown["id"], ids)
+        self.assertNotIn(inner["id"], ids)
+        self.assertEqual({a["visibility"] for a in listed}, {"portal"})
+        found = self.assertStatus(self.c.get("/api/v1/portal/kb/articles?q=vpn"), 200)["data"]
+        self.assertIn(shown["id"], [a["id"] for a in found])
+        one = self.assertStatus(self.c.get("/api/v1/portal/kb/articles/%d" % shown["id"]), 200)
+        self.assertIn("<strong>app</strong>", one["html"])
+        self.assertNotIn("author_id", one)
+        self.assertProblem(self.c.get("/api/v1/portal/kb/articles/%d" % inner["id"]), 404)
+        self.assertProblem(self.c.get("/api/v1/portal/kb/articles?visibility=internal"), 400)
+        billing = self.portal(self.contact(self.co, role="billing"))
+        self.assertProblem(billing.get("/api/v1/portal/kb/articles"), 403)
+
     def test_attachments(self):
         t = self.ticket(self.co, contact_id=self.me["id"])
         boundary = "XyZ" + unique()
@@ -485,6 +506,8 @@ class TestNoLeaks(PortalCase):
         ids["assets"] = self.create("assets", {"company_id": theirs["id"], "name": "PC",
                                                "kind": "workstation"})["id"]
         ids["sites"] = self.create("sites", {"company_id": theirs["id"], "name": "S"})["id"]
+        ids["articles"] = self.create("kb/articles", {"title": "Internal only", "body": "x",
+                                                      "visibility": "internal"})["id"]
         ids["contracts"] = self.create("contracts", {
             "company_id": theirs["id"], "name": "Block", "kind": "block_hours",
             "starts_on": "2026-01-01", "block_minutes": 60, "block_price": 100})["id"]

@@ -16,6 +16,7 @@ import { DispatchPage } from "./pages/Dispatch";
 import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
 import { QualityPage, QualityReviewPage } from "./pages/Quality";
+import { QualityRoute } from "./pages/QualityRoute";
 import { MailPage } from "./pages/mail/Mail";
 import { SettingsPage } from "./pages/Settings";
 import { SignIn } from "./pages/SignIn";
@@ -53,6 +54,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/kb/new" && can("kb.edit", user.role)) return <ArticleEditorPage id={null} key="new" />;
   if ((m = match("/kb/:id", path)) && /^\d+$/.test(m.id)) return <ArticlePage id={Number(m.id)} key={m.id} />;
   if ((m = match("/kb/:id/edit", path)) && /^\d+$/.test(m.id) && can("kb.edit", user.role)) return <ArticleEditorPage id={Number(m.id)} key={m.id + "-edit"} />;
+  if (path === "/quality/dashboard" && can("reports.quality", user.role)) return <QualityRoute />;
   if (path === "/settings" && can("settings.view", user.role)) return <SettingsPage section="users" user={user} />;
   if ((m = match("/settings/:section", path)) && can("settings.view", user.role)) return <SettingsPage section={m.section} user={user} />;
   if (path === "/mail" && can("mail.inbound", user.role)) return <MailPage section="triage" user={user} />;

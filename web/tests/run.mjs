@@ -1080,6 +1080,12 @@ if (existsSync(new URL("./qa.mjs", import.meta.url))) {
   tests.push(...qaTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// The quality dashboard (tests/quality.mjs): charts, figures and their tables for one client; roles.
+if (existsSync(new URL("./quality.mjs", import.meta.url))) {
+  const { qualityTests } = await import("./quality.mjs");
+  tests.push(...qualityTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 // The client portal (tests/portal.mjs): invited, a ticket opened with help articles suggested, replied, confirmed and rated.
 if (existsSync(new URL("./portal.mjs", import.meta.url))) {
   const { portalTests } = await import("./portal.mjs");

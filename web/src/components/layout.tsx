@@ -35,10 +35,10 @@ function Icon({ name }: { name: string }) {
     invoices: "M6 3h12v18l-3-2-3 2-3-2-3 2zM9 8h6M9 12h6M9 16h3",
     ageing: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 7v5l3 3",
     chart: "M4 20h16M6 16v-5M11 16V6M16 16v-8",
+    quality: "M12 3l7 3v6c0 4.5-3 7.5-7 9-4-1.5-7-4.5-7-9V6zM9 12l2 2 4-4",
     timesheet: "M4 5h16v15H4zM4 9h16M9 13h6M9 16h4M8 3v4M16 3v4",
     mail: "M3 6h18v12H3zM3 7l9 6 9-6",
     kb: "M4 4h6a2 2 0 0 1 2 2v14a2 2 0 0 0-2-2H4zM20 4h-6a2 2 0 0 0-2 2v14a2 2 0 0 1 2-2h6z",
-    quality: "M12 3l7 3v5c0 4.5-3 8.5-7 10-4-1.5-7-5.5-7-10V6zM9 12l2 2 4-4",
     settings: "M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8zM12 2v3M12 19v3M2 12h3M19 12h3M5 5l2 2M17 17l2 2M5 19l2-2M17 7l2-2",
   };
   return (
@@ -62,6 +62,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
     { href: "/dispatch", label: "Dispatch", icon: "dispatch", show: true, match: (p) => p.startsWith("/dispatch") },
     { href: "/clients", label: "Clients", icon: "clients", show: true, match: (p) => p.startsWith("/clients") },
     { href: "/kb", label: "Knowledge base", icon: "kb", show: true, match: (p) => p.startsWith("/kb") },
+    { href: "/quality/dashboard", label: "Quality dashboard", icon: "chart", show: can("reports.quality", user.role), match: (p) => p === "/quality/dashboard" },
     { href: "/pipeline", label: "Pipeline", icon: "pipeline", group: "Sales", show: can("opportunities.edit", user.role) || can("reports.sales", user.role), match: (p) => p.startsWith("/pipeline") },
     { href: "/quotes", label: "Quotes", icon: "quotes", group: "Sales", show: can("quotes.view", user.role), match: (p) => p.startsWith("/quotes") },
     { href: "/activities", label: "Activities", icon: "activities", group: "Sales", show: true, match: (p) => p.startsWith("/activities") },
@@ -71,7 +72,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
     { href: "/billing/ageing", label: "AR ageing", icon: "ageing", group: "Billing", show: can("reports.ageing", user.role), match: (p) => p.startsWith("/billing/ageing") },
     { href: "/billing/reports", label: "Billing reports", icon: "chart", group: "Billing", show: canBillingReports(user.role), match: (p) => p.startsWith("/billing/reports") },
     { href: "/timesheets", label: "Timesheets", icon: "timesheet", group: "Billing", show: can("time.approve", user.role), match: (p) => p.startsWith("/timesheets") },
-    { href: "/quality", label: "Quality reviews", icon: "quality", show: can("qa.review", user.role), match: (p) => p.startsWith("/quality") },
+    { href: "/quality", label: "Quality reviews", icon: "quality", show: can("qa.review", user.role), match: (p) => p.startsWith("/quality") && p !== "/quality/dashboard" },
     { href: "/mail", label: "Mail", icon: "mail", show: can("mail.inbound", user.role), match: (p) => p.startsWith("/mail") },
     { href: "/settings", label: "Settings", icon: "settings", show: can("settings.view", user.role), match: (p) => p.startsWith("/settings") },
   ];

@@ -62,6 +62,7 @@ const caps = {
   "quotes.view": rolesOf("GET /api/v1/quotes"),
   "quotes.edit": rolesOf("POST /api/v1/quotes"),
   "reports.sales": rolesOf("GET /api/v1/reports/pipeline"),
+  "reports.quality": rolesOf("GET /api/v1/reports/quality"),
   "worktypes.edit": rolesOf("POST /api/v1/work-types"),
   "tickets.merge": rolesOf("POST /api/v1/tickets/:id/merge"),
   "time.edit": rolesOf("PATCH /api/v1/time-entries/:id"),
@@ -107,6 +108,8 @@ const caps = {
   "mail.templates.edit": rolesOf("PATCH /api/v1/mail-templates/:id"),
   "mail.settings": rolesOf("PATCH /api/v1/settings"),
   "mail.test": rolesOf("POST /api/v1/settings/mail-test"),
+  /* the client portal: inviting a contact */
+  "portal.invite": rolesOf("POST /api/v1/contacts/:id/invite"),
   /* quality reviews: the queue and reviews, the checklists, the rate (settings) */
   "qa.review": rolesOf("POST /api/v1/qa-reviews/:id/complete"),
   "qa.templates.edit": rolesOf("POST /api/v1/qa-templates"),

@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
 import { SiteName } from "../components/names";
 import { RecordDialog, type FieldSpec } from "../components/recordform";
-import { Alert, Badge, Button, Card, DefList, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TabPanel, Tabs, toast } from "../components/ui";
+import { Alert, Badge, Button, Card, CopyField, DefList, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TabPanel, Tabs, toast } from "../components/ui";
 import { api, errorMessage, listAll, type ListPage, type Query } from "../lib/api";
 import { date, label, relative } from "../lib/format";
 import { useDebounced, useLoad, useTitle } from "../lib/hooks";
@@ -48,8 +48,68 @@ const CONTACT_FIELDS: FieldSpec[] = [
   { name: "phone", label: "Phone", type: "tel" },
   { name: "mobile", label: "Mobile", type: "tel" },
   { name: "portal_access", label: "May sign in to the client portal", type: "checkbox", span: true },
+  {
+    name: "portal_role",
+    label: "In the portal",
+    type: "select",
+    options: [
+      { value: "technical", label: "Technical: service orders, assets, help articles" },
+      { value: "billing", label: "Billing: quotes, invoices, hours left" },
+      { value: "admin", label: "Admin: everything" },
+    ],
+  },
   { name: "notes", label: "Notes", type: "textarea" },
 ];
+
+interface Invitation {
+  contact_id: number;
+  invite_url: string;
+  expires_at: string;
+  email_queued: boolean;
+}
+
+/** Invites a contact to the portal and shows the link once (to pass on when mail is not set up). */
+function InviteButton({ contact, onDone }: { contact: Contact; onDone: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [made, setMade] = useState<Invitation | null>(null);
+  const invite = async () => {
+    setBusy(true);
+    try {
+      setMade(await api.post<Invitation>(`/contacts/${contact.id}/invite`));
+      onDone();
+    } catch (e) {
+      toast(errorMessage(e), "error");
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Button size="sm" busy={busy} onClick={invite} aria-label={`Invite ${contact.first_name} ${contact.last_name} to the portal`}>
+        {contact.portal_invited_at ? "Invite again" : "Invite"}
+      </Button>
+      {made && (
+        <Dialog
+          title={`${contact.first_name} ${contact.last_name} is invited`}
+          onClose={() => setMade(null)}
+          footer={
+            <Button variant="primary" onClick={() => setMade(null)}>
+              Done
+            </Button>
+          }
+        >
+          <p>
+            {made.email_queued
+              ? `The invitation is on its way to ${contact.email}. `
+              : "Outgoing mail is not set up (or the address bounced): pass this link on yourself. "}
+            It works once, until {date(made.expires_at)}; a new invitation ends this one.
+          </p>
+          <CopyField label="Invitation link" value={made.invite_url} />
+        </Dialog>
+      )}
+    </>
+  );
+}
 
 const SITE_FIELDS: FieldSpec[] = [
   { name: "name", label: "Name", required: true, placeholder: "Head office" },
@@ -366,7 +426,14 @@ export function CompanyPage({ id }: { id: number }) {
                     </>
                   ),
                   x.phone ?? x.mobile,
-                  x.portal_access ? <Badge tone="green-soft">Portal</Badge> : null,
+                  x.portal_access ? (
+                    <span class="row">
+                      <Badge tone="green-soft" title={x.portal_activated_at ? `Signed up ${date(x.portal_activated_at)}` : x.portal_invited_at ? `Invited ${date(x.portal_invited_at)}` : "Not invited yet"}>
+                        Portal{x.portal_activated_at ? "" : x.portal_invited_at ? " · invited" : ""}
+                      </Badge>
+                      {x.email && can("portal.invite") && <InviteButton contact={x} onDone={() => contacts.reload()} />}
+                    </span>
+                  ) : null,
                 ]}
                 onEdit={edit ? (x) => setEditing({ kind: "contact", rec: x }) : undefined}
               />
