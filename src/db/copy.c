@@ -384,7 +384,8 @@ struct copy_ctx {
 };
 
 /* Tables a migration fills: the source's rows replace the target's. */
-static const char *const seeded[] = { "schema_migrations", "settings", "mail_templates", NULL };
+static const char *const seeded[] = { "schema_migrations", "settings", "mail_templates",
+				     "qa_templates", NULL };
 
 static bool is_seeded(const char *table)
 {

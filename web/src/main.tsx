@@ -17,7 +17,12 @@ import "./styles/kb.css";
 import "./styles/quality.css";
 import "./styles/surveys.css";
 
-render(<App />, document.getElementById("app")!);
-
-if (!window.location.pathname.startsWith("/q/") && !window.location.pathname.startsWith("/s/"))
-  restore().catch(() => session.set({ state: "signed-out", notice: "The server cannot be reached right now." }));
+const path = window.location.pathname;
+if (path === "/portal" || path.startsWith("/portal/")) {
+  // the client portal: its own app, sign-in and session (src/portal/)
+  void import("./portal/main");
+} else {
+  render(<App />, document.getElementById("app")!);
+  if (!path.startsWith("/q/") && !path.startsWith("/s/"))
+    restore().catch(() => session.set({ state: "signed-out", notice: "The server cannot be reached right now." }));
+}

@@ -319,7 +319,7 @@ const tests = [
       const fu = await mk("Check the backup job after the patch", "medium");
       await server.api("PATCH", `/tickets/${fu.id}`, { follow_up_at: isoIn(-90), follow_up_user_id: fx.me.id, follow_up_note: "Call the office manager" }, { "If-Match": '"1"' });
       await server.api("POST", "/appointments", { user_id: fx.me.id, starts_at: isoIn(-10), ends_at: isoIn(50), title: "Site survey at Acme" });
-      await page.getByRole("link", { name: "Dashboard" }).click();
+      await page.getByRole("link", { name: "Dashboard", exact: true }).click();
       await page.getByRole("heading", { name: "Dashboard" }).waitFor();
       const mine = page.getByRole("region", { name: "My open service orders" });
       await mine.getByText("Server down at the branch office").waitFor();
@@ -1089,6 +1089,12 @@ if (existsSync(new URL("./qa.mjs", import.meta.url))) {
 if (existsSync(new URL("./quality.mjs", import.meta.url))) {
   const { qualityTests } = await import("./quality.mjs");
   tests.push(...qualityTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
+// The client portal (tests/portal.mjs): invited, a ticket opened with help articles suggested, replied, confirmed and rated.
+if (existsSync(new URL("./portal.mjs", import.meta.url))) {
+  const { portalTests } = await import("./portal.mjs");
+  tests.push(...portalTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
 let result = { passed: 0, failed: 0 };

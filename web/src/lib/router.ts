@@ -32,6 +32,10 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
 
 window.addEventListener("popstate", () => location.set(current()));
 
+function isPortal(path: string): boolean {
+  return path === "/portal" || path.startsWith("/portal/");
+}
+
 document.addEventListener("click", (ev) => {
   if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
   const a = (ev.target as Element | null)?.closest?.("a");
@@ -40,6 +44,8 @@ document.addEventListener("click", (ev) => {
   if (!href || href.startsWith("#")) return;
   const url = new URL(href, window.location.href);
   if (url.origin !== window.location.origin || url.pathname.startsWith("/api/")) return;
+  // the client portal and the staff app are two apps: crossing over loads the page
+  if (isPortal(url.pathname) !== isPortal(window.location.pathname)) return;
   ev.preventDefault();
   navigate(url.pathname + url.search);
 });
