@@ -98,6 +98,8 @@ static const char *const sla_columns[] = { "resolution_total", "resolution_met",
 	" AND p.kind = 'public_note') <= 1"
 
 static const char *const fcr_columns[] = { "resolved", "first_contact", NULL };
+static const char *const csat_columns[] = { "answered", "satisfied", "rating_points", NULL };
+static const char *const qa_columns[] = { "reviewed", "score_points", NULL };
 static const char *const reopen_columns[] = { "resolved", "reopened", NULL };
 
 static const struct series series[] = {
@@ -132,6 +134,35 @@ static const struct series series[] = {
 	  " WHERE r.kind = 'status' AND r.to_value = 'resolved' AND t.archived_at IS NULL AND"
 	  PERIOD("r.at") COMPANY " GROUP BY substr(r.at, 1, 7)",
 	  reopen_columns, { { "rate_bp", "reopened", "resolved", 10000 } } },
+	/*
+	 * csat: satisfaction surveys answered in the month (answered_at, the
+	 * latest answer), of tickets of the company; satisfied: rated 4 or 5.
+	 * csat_bp the satisfied share, average_rating in hundredths (433: 4.33).
+	 */
+	{ "csat",
+	  "SELECT substr(s.answered_at, 1, 7) AS month, COUNT(*) AS answered,"
+	  " SUM(CASE WHEN s.rating >= 4 THEN 1 ELSE 0 END) AS satisfied,"
+	  " SUM(s.rating) AS rating_points"
+	  " FROM surveys s JOIN tickets t ON t.id = s.ticket_id"
+	  " WHERE s.archived_at IS NULL AND t.archived_at IS NULL AND s.answered_at IS NOT NULL"
+	  " AND s.rating IS NOT NULL AND" PERIOD("s.answered_at") COMPANY
+	  " GROUP BY substr(s.answered_at, 1, 7)",
+	  csat_columns,
+	  { { "csat_bp", "satisfied", "answered", 10000 },
+	    { "average_rating", "rating_points", "answered", 100 } } },
+	/*
+	 * qa_scores: quality reviews completed (status done) in the month, of
+	 * tickets of the company; average_score in hundredths of a point
+	 * (7550: 75.5 of 100).
+	 */
+	{ "qa_scores",
+	  "SELECT substr(q.completed_at, 1, 7) AS month, COUNT(*) AS reviewed,"
+	  " SUM(q.score) AS score_points"
+	  " FROM qa_reviews q JOIN tickets t ON t.id = q.ticket_id"
+	  " WHERE q.archived_at IS NULL AND t.archived_at IS NULL AND q.status = 'done'"
+	  " AND q.score IS NOT NULL AND" PERIOD("q.completed_at") COMPANY
+	  " GROUP BY substr(q.completed_at, 1, 7)",
+	  qa_columns, { { "average_score", "score_points", "reviewed", 100 } } },
 };
 
 /* sla_by_client: the sla series per company over the period, the most SLA tickets first. */

@@ -331,3 +331,65 @@ class TestTopClients(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestSatisfactionAndReviews(ServerTestCase):
+    """csat and qa_scores: the surveys answered and the reviews completed, by month."""
+
+    def test_csat_and_review_scores(self):
+        import datetime
+        import re
+        tech = unique("tech") + "@firm.example"
+        self.server.add_user(tech, "technician", PASSWORD)
+        tech_id = self.server.client(self.server.token_for(tech)).get("/api/v1/me")[2]["user"]["id"]
+        c = self.assertStatus(self.admin.post("/api/v1/companies", {"name": unique("C ")}), 201)
+        person = self.assertStatus(self.admin.post("/api/v1/contacts", {
+            "company_id": c["id"], "first_name": "Cy", "last_name": "Client",
+            "email": unique("cy") + "@client.example"}), 201)
+        tickets = []
+        for _ in range(3):
+            t = self.assertStatus(self.admin.post("/api/v1/tickets", {
+                "subject": "Printer", "company_id": c["id"], "contact_id": person["id"],
+                "assignee_id": tech_id}), 201)
+            self.assertStatus(self.admin.post("/api/v1/tickets/%d/resolve" % t["id"],
+                                              {"resolution": "Fixed"},
+                                              headers={"If-Match": "*"}), 200)
+            tickets.append(t["id"])
+        # two answers (5 and 2), one survey left unanswered
+        for tid, rating in zip(tickets, (5, 2)):
+            s = self.assertStatus(self.admin.get("/api/v1/surveys?ticket_id=%d" % tid), 200)
+            token = re.search(r"/s/([^/?]+)$", s["data"][0]["url"]).group(1)
+            self.assertStatus(self.server.client().post("/api/v1/public/surveys/" + token,
+                                                        {"rating": rating}), 200)
+        # two reviews: full points (100) and 75 of 100
+        tpl = self.assertStatus(self.admin.get("/api/v1/qa-templates?is_default=true"),
+                                200)["data"][0]
+        weights = [item["weight"] for item in tpl["items"]]
+        for tid, points in zip(tickets, (weights, [w * 3 // 4 for w in weights])):
+            review = self.assertStatus(self.admin.post("/api/v1/qa-reviews",
+                                                       {"ticket_id": tid}), 201)
+            answers = [{"item": i, "points": p} for i, p in enumerate(points)]
+            self.assertStatus(self.admin.post("/api/v1/qa-reviews/%d/complete" % review["id"],
+                                              {"answers": answers},
+                                              headers={"If-Match": "*"}), 200)
+        scores = [self.assertStatus(self.admin.get("/api/v1/qa-reviews?ticket_id=%d" % tid),
+                                    200)["data"][0]["score"] for tid in tickets[:2]]
+        r = self.assertStatus(self.admin.get(PATH + "?company_id=%d" % c["id"]), 200)
+        self.assertEqual(r["csat"], {"answered": 2, "satisfied": 1, "rating_points": 7,
+                                     "csat_bp": 5000, "average_rating": 350})
+        total = sum(scores)
+        self.assertEqual(r["qa_scores"], {"reviewed": 2, "score_points": total,
+                                          "average_score": (2 * 100 * total + 2) // 4})
+        month = datetime.datetime.fromtimestamp(self.server.now(),
+                                                datetime.timezone.utc).strftime("%Y-%m")
+        this = [m for m in r["csat_by_month"] if m["month"] == month]
+        self.assertEqual(this[0]["answered"], 2)
+        self.assertEqual([m for m in r["qa_scores_by_month"] if m["month"] == month][0]
+                         ["reviewed"], 2)
+        self.assertEqual(sum(m["answered"] for m in r["csat_by_month"]), 2)
+        # another client's numbers are not these
+        other = self.assertStatus(self.admin.post("/api/v1/companies", {"name": unique("O ")}), 201)
+        r = self.assertStatus(self.admin.get(PATH + "?company_id=%d" % other["id"]), 200)
+        self.assertEqual(r["csat"]["answered"], 0)
+        self.assertIsNone(r["csat"]["csat_bp"])
+        self.assertIsNone(r["qa_scores"]["average_score"])

@@ -44,6 +44,22 @@ interface Reopens extends Rate {
   reopened: number;
 }
 
+interface Csat {
+  answered: number;
+  satisfied: number;
+  rating_points: number;
+  csat_bp: number | null;
+  /** hundredths: 433 is 4.33 */
+  average_rating: number | null;
+}
+
+interface QaScores {
+  reviewed: number;
+  score_points: number;
+  /** hundredths of a point: 7550 is 75.5 */
+  average_score: number | null;
+}
+
 type Month<T> = T & { month: string };
 
 interface BacklogCounts {
@@ -67,6 +83,10 @@ export interface QualityReport {
   first_contact_resolution_by_month: Month<FirstContact>[];
   reopen_rate: Reopens;
   reopen_rate_by_month: Month<Reopens>[];
+  csat: Csat;
+  csat_by_month: Month<Csat>[];
+  qa_scores: QaScores;
+  qa_scores_by_month: Month<QaScores>[];
   backlog_by_age: {
     as_of: string;
     buckets: (BacklogCounts & { bucket: string; min_days: number; max_days: number | null })[];
@@ -85,6 +105,8 @@ const COLORS = {
   response: "#0ea5e9",
   fcr: "#16733c",
   reopen: "#c4231c",
+  csat: "#7c3aed",
+  qa: "#0f766e",
   critical: "#c4231c",
   high: "#e07016",
   medium: "#2451d6",
@@ -124,7 +146,7 @@ export function QualityDashboardPage() {
     <div class="quality-page">
       <PageHeader
         title="Quality dashboard"
-        subtitle="SLA compliance, first-contact resolution, reopens and the open backlog. Months are UTC."
+        subtitle="SLA compliance, first-contact resolution, reopens, client satisfaction, review scores and the open backlog. Months are UTC."
         actions={
           <div class="quality-filters">
             <div class="filter-select">
@@ -177,6 +199,8 @@ function Dashboard({ r }: { r: QualityReport }) {
         <Figure label="Response SLA met" value={bp(r.sla.response_compliance_bp)} sub={`${r.sla.response_met} of ${r.sla.response_total} answered in time`} tone={tone(r.sla.response_compliance_bp)} />
         <Figure label="First-contact resolution" value={bp(fcr.rate_bp)} sub={`${fcr.first_contact} of ${fcr.resolved} resolved`} />
         <Figure label="Reopen rate" value={bp(reopen.rate_bp)} sub={`${reopen.reopened} of ${reopen.resolved} resolutions`} />
+        <Figure label="Satisfied clients (CSAT)" value={bp(r.csat.csat_bp)} sub={`${r.csat.satisfied} of ${r.csat.answered} rated 4 or 5${r.csat.average_rating === null ? "" : `, average ${(r.csat.average_rating / 100).toFixed(2)}`}`} />
+        <Figure label="Quality review score" value={r.qa_scores.average_score === null ? "–" : (r.qa_scores.average_score / 100).toFixed(1)} sub={`${r.qa_scores.reviewed} reviews done`} />
         <Figure label="Open backlog" value={count(r.backlog_by_age.totals.total)} sub={`${r.backlog_by_age.buckets.find((b) => b.bucket === "gt_30d")?.total ?? 0} older than 30 days`} />
       </div>
 
@@ -211,6 +235,33 @@ function Dashboard({ r }: { r: QualityReport }) {
         </Card>
         <Card title="Reopen rate" class="report-card">
           <RateTrend label="Reopen rate by month" months={months} values={r.reopen_rate_by_month.map((m) => m.rate_bp)} color={COLORS.reopen} note="Resolutions of the month that a later change reopened." />
+        </Card>
+      </div>
+
+      <div class="report-grid-2">
+        <Card title="Client satisfaction" class="report-card">
+          <RateTrend
+            label="CSAT by month"
+            months={months}
+            values={r.csat_by_month.map((m) => m.csat_bp)}
+            color={COLORS.csat}
+            note="Share of the month's survey answers rated 4 or 5 (of 5)."
+          />
+        </Card>
+        <Card title="Quality review scores" class="report-card">
+          <Chart
+            label="Average quality review score by month"
+            kind="line"
+            categoryHead="Month"
+            categories={months}
+            categoryLabel={monthLabel}
+            series={[{ label: "Average score", color: COLORS.qa, values: r.qa_scores_by_month.map((m) => m.average_score) }]}
+            format={(v) => (v === null ? "–" : (v / 100).toFixed(1))}
+            scale={0.01}
+            yRange={[0, 100]}
+            height={150}
+          />
+          <p class="small muted">Reviews completed in the month, scored 0–100 against their checklist.</p>
         </Card>
       </div>
 
