@@ -125,6 +125,16 @@ bool api_strings_or_reply(struct http_req *req, const char *const *allowed,
 /* auth.c: sets (or, with "" and 0, clears) the session cookie of the route's side (staff, portal). */
 void api_session_cookie(struct http_req *req, const char *value, long max_age);
 /*
+ * auth.c: checks a sign-in's body {email, password, totp?} as the login
+ * routes take it: counted against the account and address first, the same
+ * time spent for unknown addresses, a staff user (portal false) or a
+ * portal login (true) alone, the TOTP code when the account has one. 1
+ * with *u filled; 0 after replying (400, 401, 422, 429); -1 on error.
+ */
+struct auth_user;
+int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
+			     struct auth_user *u);
+/*
  * auth.c: counts a sign-in attempt against the account (and address):
  * 0 when it may go on, > 0 after replying 429, -1 on error.
  */

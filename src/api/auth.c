@@ -124,16 +124,13 @@ int api_login_limit_or_reply(struct http_req *req, struct db *db, const char *em
 	return wait;
 }
 
-static int login(struct http_req *req)
+int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
+			     struct auth_user *u)
 {
 	static const char *const allowed[] = { "email", "password", "totp", NULL };
 	static const char *const required[] = { "email", "password", NULL };
 	if (!api_strings_or_reply(req, allowed, required))
 		return 0;
-	struct db *db = api_db_or_reply(req);
-	if (!db)
-		return 0;
-	int64_t now = time_now();
 	char email[256];
 	if (!auth_email_normalize(str(req, "email"), email, sizeof(email)))
 		snprintf(email, sizeof(email), "%.200s", str(req, "email"));
@@ -160,20 +157,20 @@ static int login(struct http_req *req)
 	}
 	bool ok = auth_password_verify_or_dummy(hash, str(req, "password"));
 	sodium_memzero(hash, sizeof(hash));
-	struct auth_user u;
-	rc = ok && active ? auth_user_load(db, &req->arena, id, &u) : 0;
+	/* a portal login (which also ends when its contact loses access) signs in to the portal alone */
+	rc = ok && active ? auth_user_load(db, &req->arena, id, u) : 0;
 	if (rc < 0)
 		return -1;
-	if (rc == 0 || u.role == ROLE_PORTAL)
+	if (rc == 0 || (u->role == ROLE_PORTAL) != portal)
 		return http_reply_problem(req, 401, "invalid-credentials", NULL,
 					  "invalid email or password");
-	if (u.totp_enabled) {
+	if (u->totp_enabled) {
 		const char *code = str(req, "totp");
 		if (!code || !*code)
 			return http_reply_problem(req, 401, "totp-required", NULL,
 						  "this account needs the 6-digit code from its "
 						  "authenticator app in \"totp\"");
-		rc = auth_totp_check(db, id, code, now);
+		rc = auth_totp_check(db, id, code, time_now());
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
@@ -181,15 +178,26 @@ static int login(struct http_req *req)
 						  "the authenticator code is wrong, expired or "
 						  "already used");
 	}
-
-	struct auth_session_new s;
-	if (auth_session_create(db, id, req->remote_addr, api_settings.session_idle_minutes,
-				api_settings.session_max_hours, now, &s) < 0)
-		return -1;
 	auth_ratelimit_success(db, email, req->remote_addr);
+	return 1;
+}
+
+static int login(struct http_req *req)
+{
+	struct db *db = api_db_or_reply(req);
+	if (!db)
+		return 0;
+	struct auth_user u;
+	int rc = api_credentials_or_reply(req, db, false, &u);
+	if (rc <= 0)
+		return rc;
+	struct auth_session_new s;
+	if (auth_session_create(db, u.id, req->remote_addr, api_settings.session_idle_minutes,
+				api_settings.session_max_hours, time_now(), &s) < 0)
+		return -1;
 	json_t *after = json_pack("{s:I, s:s?}", "session_id", (json_int_t)s.id, "remote_addr",
 				  req->remote_addr);
-	audit_write(db, actor_for(req, id, u.email), "login", "users", id, NULL, after);
+	audit_write(db, actor_for(req, u.id, u.email), "login", "users", u.id, NULL, after);
 	json_decref(after);	/* audit_write borrows */
 	api_session_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
 	sodium_memzero(s.token, sizeof(s.token));

@@ -262,59 +262,12 @@ static int firm_logo(struct http_req *req)
 
 static int login(struct http_req *req)
 {
-	static const char *const allowed[] = { "email", "password", "totp", NULL };
-	static const char *const required[] = { "email", "password", NULL };
-	if (!api_strings_or_reply(req, allowed, required))
-		return 0;
 	struct db *db = api_db_or_reply(req);
 	if (!db)
 		return 0;
-	char email[256];
-	if (!auth_email_normalize(str(req->body, "email"), email, sizeof(email)))
-		snprintf(email, sizeof(email), "%.200s", str(req->body, "email"));
-	int wait = api_login_limit_or_reply(req, db, email, req->remote_addr);
-	if (wait != 0)
-		return wait < 0 ? -1 : 0;
-	/* unknown addresses cost the same time as known ones: no account probing */
-	struct db_stmt *st;
-	char hash[AUTH_HASH_MAX] = "";
-	int64_t id = 0;
-	int rc = db_run(db, &st,
-			"SELECT id, password_hash FROM users WHERE email = ? AND role = 'portal'"
-			" AND active = 1",
-			"s", email);
-	if (rc == RC_ROW) {
-		id = db_col_int(st, 0);
-		snprintf(hash, sizeof(hash), "%s", db_col_text(st, 1) ? db_col_text(st, 1) : "");
-		db_done(st);
-	} else if (rc != RC_DONE) {
-		return -1;
-	}
-	bool ok = auth_password_verify_or_dummy(hash, str(req->body, "password"));
-	sodium_memzero(hash, sizeof(hash));
 	struct auth_user u;
-	rc = ok ? auth_user_load(db, &req->arena, id, &u) : 0;
-	if (rc < 0)
-		return -1;
-	if (rc == 0 || u.role != ROLE_PORTAL)
-		return http_reply_problem(req, 401, "invalid-credentials", NULL,
-					  "invalid email or password");
-	if (u.totp_enabled) {
-		const char *code = str(req->body, "totp");
-		if (!code || !*code)
-			return http_reply_problem(req, 401, "totp-required", NULL,
-						  "this account needs the 6-digit code from its "
-						  "authenticator app in \"totp\"");
-		rc = auth_totp_check(db, id, code, time_now());
-		if (rc < 0)
-			return -1;
-		if (rc == 0)
-			return http_reply_problem(req, 401, "invalid-totp", NULL,
-						  "the authenticator code is wrong, expired or "
-						  "already used");
-	}
-	auth_ratelimit_success(db, email, req->remote_addr);
-	return sign_in(req, db, &u, 200);
+	int rc = api_credentials_or_reply(req, db, true, &u);
+	return rc <= 0 ? rc : sign_in(req, db, &u, 200);
 }
 
 /*

@@ -17,7 +17,7 @@ import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -250,4 +250,43 @@ export async function runTests(tests, ctx, { onFail } = {}) {
     }
   }
   return { passed, failed };
+}
+
+/*
+ * A scenario file run on its own (node tests/x.mjs): when moduleUrl is the
+ * program, a fresh server and browser, makeTests({server, browser,
+ * pageErrors, shots}) run, script errors on the pages and sanitizer
+ * reports in the server's log counted as failures, a summary line, and the
+ * exit status. Imported by run.mjs, it does nothing.
+ */
+export async function runAlone(moduleUrl, makeTests) {
+  if (moduleUrl !== pathToFileURL(process.argv[1] ?? "").href) return;
+  const server = await new Server().start();
+  const browser = await launchBrowser();
+  const pageErrors = [];
+  const shots = screenshotDir();
+  let result = { passed: 0, failed: 0 };
+  try {
+    result = await runTests(makeTests({ server, browser, pageErrors, shots }), {});
+  } catch (e) {
+    console.log("not ok - setup: " + (e.stack || e));
+    result.failed++;
+  } finally {
+    await browser.close().catch(() => undefined);
+    await server.stop();
+  }
+  if (pageErrors.length) {
+    console.log("not ok - the pages threw no script errors");
+    for (const e of pageErrors) console.log("    " + e);
+    result.failed++;
+  }
+  const san = server.sanitizerLines();
+  if (san.length) {
+    console.log("not ok - the server log has no sanitizer reports");
+    for (const l of san) console.log("    " + l);
+    result.failed++;
+  }
+  console.log(`screenshots: ${shots}`);
+  console.log(`${result.passed} passed, ${result.failed} failed`);
+  process.exit(result.failed ? 1 : 0);
 }

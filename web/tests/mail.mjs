@@ -33,8 +33,7 @@
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server, BIN } from "./harness.mjs";
+import { assert, BIN, pageTools, runAlone, screenshotDir } from "./harness.mjs";
 
 /** An SMTP server on 127.0.0.1 that keeps what it is given and refuses "refuse…" recipients with 550. */
 async function startSmtp() {
@@ -440,33 +439,4 @@ export function mailTests(ctx) {
 }
 
 /* On its own: a fresh server and browser, these tests, a summary line. */
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const server = await new Server().start();
-  const browser = await launchBrowser();
-  const pageErrors = [];
-  const shots = screenshotDir();
-  let result = { passed: 0, failed: 0 };
-  try {
-    result = await runTests(mailTests({ server, browser, pageErrors, shots }), {});
-  } catch (e) {
-    console.log("not ok - setup: " + (e.stack || e));
-    result.failed++;
-  } finally {
-    await browser.close().catch(() => undefined);
-    await server.stop();
-  }
-  if (pageErrors.length) {
-    console.log("not ok - the pages threw no script errors");
-    for (const e of pageErrors) console.log("    " + e);
-    result.failed++;
-  }
-  const san = server.sanitizerLines();
-  if (san.length) {
-    console.log("not ok - the server log has no sanitizer reports");
-    for (const l of san) console.log("    " + l);
-    result.failed++;
-  }
-  console.log(`screenshots: ${shots}`);
-  console.log(`${result.passed} passed, ${result.failed} failed`);
-  process.exit(result.failed ? 1 : 0);
-}
+await runAlone(import.meta.url, mailTests);

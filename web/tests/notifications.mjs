@@ -20,8 +20,7 @@
  *   from run.mjs:                     import { notificationTests } from "./notifications.mjs";
  *                                     tests.push(...notificationTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
-import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server } from "./harness.mjs";
+import { assert, pageTools, runAlone, screenshotDir } from "./harness.mjs";
 
 const NORA_EMAIL = "nora.notify@example.com";
 const NORA_PASSWORD = "Nora-Notify-Password-42";
@@ -117,27 +116,4 @@ export function notificationTests(ctx) {
 }
 
 /* On its own: a fresh server and browser, these tests, a summary line. */
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const server = await new Server().start();
-  const browser = await launchBrowser();
-  const pageErrors = [];
-  const shots = screenshotDir();
-  let result = { passed: 0, failed: 0 };
-  try {
-    result = await runTests(notificationTests({ server, browser, pageErrors, shots }), {});
-  } catch (e) {
-    console.log("not ok - setup: " + (e.stack || e));
-    result.failed++;
-  } finally {
-    await browser.close().catch(() => undefined);
-    await server.stop();
-  }
-  if (pageErrors.length) {
-    console.log("not ok - the pages threw no script errors");
-    for (const e of pageErrors) console.log("    " + e);
-    result.failed++;
-  }
-  console.log(`screenshots: ${shots}`);
-  console.log(`${result.passed} passed, ${result.failed} failed`);
-  process.exit(result.failed ? 1 : 0);
-}
+await runAlone(import.meta.url, notificationTests);

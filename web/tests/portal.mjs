@@ -40,9 +40,8 @@
  *   from run.mjs:                     import { portalTests } from "./portal.mjs";
  *                                     tests.push(...portalTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
-import { pathToFileURL } from "node:url";
 import { deflateSync } from "node:zlib";
-import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server, totp } from "./harness.mjs";
+import { assert, pageTools, runAlone, screenshotDir, totp } from "./harness.mjs";
 
 const CLIENT_EMAIL = "pat.client@harbor.example";
 const CLIENT_PASSWORD = "Harbor-Portal-Password-77";
@@ -447,27 +446,4 @@ export function portalTests(ctx) {
 }
 
 /* On its own: a fresh server and browser, these tests, a summary line. */
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const server = await new Server().start();
-  const browser = await launchBrowser();
-  const pageErrors = [];
-  const shots = screenshotDir();
-  let result = { passed: 0, failed: 0 };
-  try {
-    result = await runTests(portalTests({ server, browser, pageErrors, shots }), {});
-  } catch (e) {
-    console.log("not ok - setup: " + (e.stack || e));
-    result.failed++;
-  } finally {
-    await browser.close().catch(() => undefined);
-    await server.stop();
-  }
-  if (pageErrors.length) {
-    console.log("not ok - the pages threw no script errors");
-    for (const e of pageErrors) console.log("    " + e);
-    result.failed++;
-  }
-  console.log(`screenshots: ${shots}`);
-  console.log(`${result.passed} passed, ${result.failed} failed`);
-  process.exit(result.failed ? 1 : 0);
-}
+await runAlone(import.meta.url, portalTests);

@@ -23,8 +23,7 @@
  *   from run.mjs:               import { qualityTests } from "./quality.mjs";
  *                               tests.push(...qualityTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
-import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server } from "./harness.mjs";
+import { assert, pageTools, runAlone, screenshotDir } from "./harness.mjs";
 
 const MANAGER_EMAIL = "quinn.quality@example.com";
 const MANAGER_PASSWORD = "Quinn-Quality-Password-42";
@@ -132,27 +131,4 @@ export function qualityTests(ctx) {
 }
 
 /* On its own: a fresh server and browser, these tests, a summary line. */
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const server = await new Server().start();
-  const browser = await launchBrowser();
-  const pageErrors = [];
-  const shots = screenshotDir();
-  let result = { passed: 0, failed: 0 };
-  try {
-    result = await runTests(qualityTests({ server, browser, pageErrors, shots }), {});
-  } catch (e) {
-    console.log("not ok - setup: " + (e.stack || e));
-    result.failed++;
-  } finally {
-    await browser.close().catch(() => undefined);
-    await server.stop();
-  }
-  if (pageErrors.length) {
-    console.log("not ok - the pages threw no script errors");
-    for (const e of pageErrors) console.log("    " + e);
-    result.failed++;
-  }
-  console.log(`screenshots: ${shots}`);
-  console.log(`${result.passed} passed, ${result.failed} failed`);
-  process.exit(result.failed ? 1 : 0);
-}
+await runAlone(import.meta.url, qualityTests);

@@ -16,8 +16,7 @@
  * Every helper in the context is optional; missing ones are made here.
  */
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, runTests, screenshotDir, Server, ADMIN_EMAIL, ADMIN_PASSWORD } from "./harness.mjs";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, assert, runAlone, screenshotDir } from "./harness.mjs";
 
 /** "$1,234.50" for minor units, as the UI formats USD in en-US. */
 function usd(minor) {
@@ -296,27 +295,4 @@ export function salesTests(ctx) {
 }
 
 /* On its own: a fresh server and browser, these tests, a summary line. */
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const server = await new Server().start();
-  const browser = await launchBrowser();
-  const pageErrors = [];
-  const shots = screenshotDir();
-  let result = { passed: 0, failed: 0 };
-  try {
-    result = await runTests(salesTests({ server, browser, pageErrors, shots }), {});
-  } catch (e) {
-    console.log("not ok - setup: " + (e.stack || e));
-    result.failed++;
-  } finally {
-    await browser.close().catch(() => undefined);
-    await server.stop();
-  }
-  if (pageErrors.length) {
-    console.log("not ok - the pages threw no script errors");
-    for (const e of pageErrors) console.log("    " + e);
-    result.failed++;
-  }
-  console.log(`screenshots: ${shots}`);
-  console.log(`${result.passed} passed, ${result.failed} failed`);
-  process.exit(result.failed ? 1 : 0);
-}
+await runAlone(import.meta.url, salesTests);

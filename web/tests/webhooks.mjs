@@ -26,8 +26,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
-import { pathToFileURL } from "node:url";
-import { assert, launchBrowser, pageTools, runTests, screenshotDir, Server } from "./harness.mjs";
+import { assert, pageTools, runAlone, screenshotDir } from "./harness.mjs";
 
 /** A receiver on 127.0.0.1: records each POST, answers the queued statuses, then 200. */
 async function startReceiver() {
@@ -206,27 +205,4 @@ export function webhookTests(ctx) {
 }
 
 /* On its own: a fresh server and browser, these tests, a summary line. */
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const server = await new Server().start();
-  const browser = await launchBrowser();
-  const pageErrors = [];
-  const shots = screenshotDir();
-  let result = { passed: 0, failed: 0 };
-  try {
-    result = await runTests(webhookTests({ server, browser, pageErrors, shots }), {});
-  } catch (e) {
-    console.log("not ok - setup: " + (e.stack || e));
-    result.failed++;
-  } finally {
-    await browser.close().catch(() => undefined);
-    await server.stop();
-  }
-  if (pageErrors.length) {
-    console.log("not ok - the pages threw no script errors");
-    for (const e of pageErrors) console.log("    " + e);
-    result.failed++;
-  }
-  console.log(`screenshots: ${shots}`);
-  console.log(`${result.passed} passed, ${result.failed} failed`);
-  process.exit(result.failed ? 1 : 0);
-}
+await runAlone(import.meta.url, webhookTests);
