@@ -53,6 +53,13 @@ bool api_no_query_or_reply(struct http_req *req);
 /* resources.c: the generic GET of one record and of a list (the route's data is its resource). */
 int api_resource_get(struct http_req *req);
 int api_resource_list(struct http_req *req);
+/*
+ * resources.c: the generic list of res for the caller, limited to the
+ * rows whose owner column (when not NULL) is the caller's user id, each
+ * page passed to present (when not NULL: members added to every record).
+ */
+int api_list_owned(struct http_req *req, const struct resource *res, const char *owner,
+		   int (*present)(struct resource_ctx *ctx, json_t *list));
 /* resources.c: the Link header's value for a list's next page (cursor), or NULL. */
 const char *api_next_link(struct http_req *req, const char *cursor);
 /* notifications.c: GET /me/notifications, a list of the engine's (for "servio schema"). */

@@ -24,39 +24,8 @@ static bool own_only(const struct auth_user *u)
 
 int api_qa_review_list(struct http_req *req)
 {
-	const struct auth_user *u = api_user(req);
-	struct resource_query q;
-	const char *err;
-	if (resource_query_parse(&qa_review_resource, u->role, req->query, req->nquery, &q,
-				 &req->arena, &err) < 0)
-		return http_reply_problem(req, 400, "bad-query", NULL, "%s", err);
-	if (own_only(u)) {
-		if (q.nfilters == (int)(sizeof(q.filters) / sizeof(q.filters[0])))
-			return http_reply_problem(req, 400, "bad-query", NULL, "too many filters");
-		const char **mine = arena_alloc(&req->arena, sizeof(*mine));
-		if (!mine)
-			return -1;
-		*mine = arena_printf(&req->arena, "%lld", (long long)u->id);
-		q.filters[q.nfilters++] = (struct resource_filter){
-			.field = resource_field(&qa_review_resource, "technician_id"),
-			.column = "technician_id", .op = FILTER_IN, .values = mine, .nvalues = 1,
-		};
-	}
-	struct resource_ctx ctx;
-	if (!api_ctx_or_reply(req, &ctx))
-		return 0;
-	json_t *data;
-	const char *next = NULL;
-	int rc = resource_list(&ctx, &qa_review_resource, &q, &data, &next);
-	if (rc != RC_OK)
-		return api_reply_result(req, rc, NULL, NULL, 200, "qa review", 0);
-	if (next) {
-		const char *link = api_next_link(req, next);
-		if (link)
-			http_set_header(req, "Link", link);
-	}
-	return http_reply_json(req, 200, http_json(req, json_pack("{s:O, s:s?}", "data", data,
-								  "next_cursor", next)));
+	return api_list_owned(req, &qa_review_resource, own_only(api_user(req)) ? "technician_id" : NULL,
+			      NULL);
 }
 
 int api_qa_review_get(struct http_req *req)

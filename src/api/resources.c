@@ -332,6 +332,45 @@ int api_resource_list(struct http_req *req)
 	return res_list(req);
 }
 
+int api_list_owned(struct http_req *req, const struct resource *res, const char *owner,
+		   int (*present)(struct resource_ctx *ctx, json_t *list))
+{
+	const struct auth_user *u = api_user(req);
+	struct resource_query q;
+	const char *err;
+	if (resource_query_parse(res, u->role, req->query, req->nquery, &q, &req->arena, &err) < 0)
+		return http_reply_problem(req, 400, "bad-query", NULL, "%s", err);
+	if (owner) {
+		if (q.nfilters == (int)(sizeof(q.filters) / sizeof(q.filters[0])))
+			return http_reply_problem(req, 400, "bad-query", NULL, "too many filters");
+		const char **mine = arena_alloc(&req->arena, sizeof(*mine));
+		if (!mine)
+			return -1;
+		*mine = arena_printf(&req->arena, "%lld", (long long)u->id);
+		q.filters[q.nfilters++] = (struct resource_filter){
+			.field = resource_field(res, owner), .column = owner, .op = FILTER_IN,
+			.values = mine, .nvalues = 1,
+		};
+	}
+	struct resource_ctx ctx;
+	if (!api_ctx_or_reply(req, &ctx))
+		return 0;
+	json_t *data;
+	const char *next = NULL;
+	int rc = resource_list(&ctx, res, &q, &data, &next);
+	if (rc == RC_OK && present)
+		rc = present(&ctx, data);
+	if (rc != RC_OK)
+		return api_reply_result(req, rc, NULL, NULL, 200, res->singular, 0);
+	if (next) {
+		const char *link = api_next_link(req, next);
+		if (link)
+			http_set_header(req, "Link", link);
+	}
+	return http_reply_json(req, 200, http_json(req, json_pack("{s:O, s:s?}", "data", data,
+								  "next_cursor", next)));
+}
+
 static int res_create(struct http_req *req)
 {
 	const struct resource *res = res_of(req);
