@@ -46,6 +46,21 @@ static void escape(struct buf *b, const char *s)
 	buf_addstr(b, run);
 }
 
+/* ` name="value"` (escaped); nothing when value is NULL. */
+static void attr(struct buf *b, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	buf_addf(b, " %s=\"", name);
+	escape(b, value);
+	buf_addch(b, '"');
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
 static bool ascii_alpha(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -220,32 +235,21 @@ static void node_html(struct buf *b, cmark_iter *it, cmark_node *n, bool enter)
 			buf_addstr(b, "</a>");
 			break;
 		}
-		buf_addstr(b, "<a href=\"");
-		escape(b, url);
-		buf_addch(b, '"');
-		const char *title = cmark_node_get_title(n);
-		if (title && *title) {
-			buf_addstr(b, " title=\"");
-			escape(b, title);
-			buf_addch(b, '"');
-		}
+		buf_addstr(b, "<a");
+		attr(b, "href", url ? url : "");
+		attr(b, "title", nonempty(cmark_node_get_title(n)));
 		buf_addstr(b, " rel=\"nofollow noopener noreferrer\">");
 		break;
 	}
 	case CMARK_NODE_IMAGE: {
 		const char *url = cmark_node_get_url(n);
 		if (kb_url_allowed(url, true)) {
-			buf_addstr(b, "<img src=\"");
-			escape(b, url);
-			buf_addstr(b, "\" alt=\"");
+			buf_addstr(b, "<img");
+			attr(b, "src", url ? url : "");
+			buf_addstr(b, " alt=\"");
 			plain_children(b, n);
 			buf_addch(b, '"');
-			const char *title = cmark_node_get_title(n);
-			if (title && *title) {
-				buf_addstr(b, " title=\"");
-				escape(b, title);
-				buf_addch(b, '"');
-			}
+			attr(b, "title", nonempty(cmark_node_get_title(n)));
 			buf_addstr(b, " loading=\"lazy\">");
 		} else {
 			plain_children(b, n);

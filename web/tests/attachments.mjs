@@ -24,49 +24,14 @@
  *                                     tests.push(...attachmentsTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
 import { readFileSync } from "node:fs";
-import { deflateSync } from "node:zlib";
-import { assert, pageTools, runAlone, screenshotDir } from "./harness.mjs";
-
-/* CRC-32 for PNG chunks. */
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
+import { assert, pageTools, png, runAlone, screenshotDir } from "./harness.mjs";
 
 /** A real w x h PNG: a blue bar over a grey body with a red dot, like a screenshot. */
 function screenshotPng(w = 240, h = 160) {
-  const rows = [];
-  for (let y = 0; y < h; y++) {
-    const row = Buffer.alloc(1 + w * 3);
-    for (let x = 0; x < w; x++) {
-      const dot = (x - 60) ** 2 + (y - 90) ** 2 < 15 ** 2;
-      const [r, g, b] = y < 20 ? [51, 84, 153] : dot ? [204, 38, 38] : [235, 237, 242];
-      row.set([r, g, b], 1 + x * 3);
-    }
-    rows.push(row);
-  }
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(Buffer.concat(rows))),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
+  return png(w, h, (x, y) => {
+    const dot = (x - 60) ** 2 + (y - 90) ** 2 < 15 ** 2;
+    return y < 20 ? [51, 84, 153] : dot ? [204, 38, 38] : [235, 237, 242];
+  });
 }
 
 export function attachmentsTests(ctx) {

@@ -40,43 +40,15 @@
  *   from run.mjs:                     import { portalTests } from "./portal.mjs";
  *                                     tests.push(...portalTests({ server, browser, shots, newPage, shot, text, pageErrors }));
  */
-import { deflateSync } from "node:zlib";
-import { assert, pageTools, runAlone, screenshotDir, totp } from "./harness.mjs";
+import { assert, pageTools, png, runAlone, screenshotDir, totp } from "./harness.mjs";
 
 const CLIENT_EMAIL = "pat.client@harbor.example";
 const CLIENT_PASSWORD = "Harbor-Portal-Password-77";
 const PHONE = { width: 375, height: 812 };
 
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
-
 /** A real PNG logo: a teal square with a white bar. */
 function logoPng(w = 96, h = 96) {
-  const rows = [];
-  for (let y = 0; y < h; y++) {
-    const row = Buffer.alloc(1 + w * 3);
-    for (let x = 0; x < w; x++) row.set(y > 40 && y < 56 && x > 16 && x < 80 ? [255, 255, 255] : [0, 128, 128], 1 + x * 3);
-    rows.push(row);
-  }
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
+  return png(w, h, (x, y) => (y > 40 && y < 56 && x > 16 && x < 80 ? [255, 255, 255] : [0, 128, 128]));
 }
 
 export function portalTests(ctx) {
