@@ -160,9 +160,19 @@ void api_idempotency_after(struct http_req *req);
 struct api_settings {
 	unsigned session_idle_minutes;
 	unsigned session_max_hours;
-	int secure_cookies;		/* set the Secure attribute (behind TLS) */
+	int https;			/* SERVIO_HTTPS: -1 auto, 0 off, 1 on */
 };
 extern struct api_settings api_settings;
+
+/*
+ * Whether clients reach this server over https: SERVIO_HTTPS when on or
+ * off; else (auto) a trusted proxy's X-Forwarded-Proto, or a public_url
+ * that starts with https:// (read at most every few seconds). Cookies get
+ * Secure and replies HSTS when it is true.
+ */
+bool api_https(struct http_req *req);
+/* hooks.after: HSTS over https, then the idempotency record. */
+void api_after(struct http_req *req);
 /* attachments.c: the bytes an upload request may have (the server's max_upload). */
 extern const size_t api_upload_max_body;
 

@@ -105,7 +105,7 @@ void api_session_cookie(struct http_req *req, const char *value, long max_age)
 	char cookie[256];
 	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%ld%s",
 		 api_portal_path(req->path) ? PORTAL_COOKIE : COOKIE, value, max_age,
-		 api_settings.secure_cookies ? "; Secure" : "");
+		 api_https(req) ? "; Secure" : "");
 	http_set_header(req, "Set-Cookie", cookie);
 }
 

@@ -18,13 +18,49 @@
 struct api_settings api_settings = {
 	.session_idle_minutes = 120,
 	.session_max_hours = 24 * 7,
+	.https = -1,
 };
 
 const struct http_hooks api_hooks = {
 	.authenticate = api_authenticate,
 	.before = api_idempotency_before,
-	.after = api_idempotency_after,
+	.after = api_after,
 };
+
+/* public_url's scheme, remembered for a few seconds: 1 https, 0 not, -1 unknown yet */
+static _Atomic int public_https = -1;
+static _Atomic int64_t public_https_read_ns;
+
+bool api_https(struct http_req *req)
+{
+	if (api_settings.https >= 0)
+		return api_settings.https;
+	if (req->forwarded_https)
+		return true;
+	int64_t now = time_mono_ns();
+	if (public_https < 0 || now - public_https_read_ns > 5 * 1000000000ll) {
+		struct db *db = db_pool_get();
+		struct db_stmt *st;
+		if (db && db_run(db, &st, "SELECT public_url FROM settings WHERE id = 1", "") == RC_ROW) {
+			const char *url = db_col_text(st, 0);
+			public_https = url && strncmp(url, "https://", 8) == 0;
+			db_done(st);
+			public_https_read_ns = now;
+		}
+	}
+	return public_https == 1;
+}
+
+void api_after(struct http_req *req)
+{
+	/* a new public_url counts at once here (other servers read it within seconds) */
+	if (req->route && strcmp(req->route->pattern, "/api/v1/settings") == 0 &&
+	    strcmp(req->method, "GET") && req->status < 300)
+		public_https = -1;
+	if (api_https(req))
+		http_set_header(req, "Strict-Transport-Security", "max-age=31536000");
+	api_idempotency_after(req);
+}
 
 static const struct api_routes *const groups[] = {
 	&api_system_routes,

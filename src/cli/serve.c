@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 static bool is_sqlite(const char *url)
@@ -120,6 +121,26 @@ int cmd_routes(struct conf *c, int argc, char **argv)
 }
 
 /* Blocks the stop signals in every thread to come; the caller sigwait()s. */
+/*
+ * Room for the connections we allow: the soft limit on open files raised
+ * towards the hard one (a default 1024 would run out before 1000
+ * connections plus the database, logs and files being served).
+ */
+static void raise_open_files(unsigned connections)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = (rlim_t)connections * 2 + 256;
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		log_warn("open files are limited to %llu: fewer than %u connections may fit; "
+			 "raise the limit (ulimit -n) or lower SERVIO_MAX_CONNECTIONS",
+			 (unsigned long long)rl.rlim_cur, connections);
+}
+
 static void block_stop_signals(sigset_t *stop)
 {
 	sigemptyset(stop);
@@ -246,6 +267,7 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	ical_init();	/* libical's zone table, before any thread */
 	api_settings.session_idle_minutes = c->session_idle_minutes;
 	api_settings.session_max_hours = c->session_max_hours;
+	api_settings.https = c->https;
 
 	const char *web_root = c->web_root;
 	struct stat st;
@@ -271,7 +293,11 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 		.max_url = 8192,
 		.web_root = web_root,
 		.connection_timeout = 60,
+		.trusted_proxies = c->trusted_proxies,
+		.max_connections = c->max_connections,
+		.max_connections_per_addr = c->max_connections_per_addr,
 	};
+	raise_open_files(c->max_connections);
 	struct http_server *srv;
 	if (http_server_start(&srv, &hc, routes, nroutes, &api_hooks) < 0)
 		return 1;

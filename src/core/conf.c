@@ -55,6 +55,10 @@ void conf_init(struct conf *c)
 	c->max_body = 1024 * 1024;
 	c->session_idle_minutes = 120;
 	c->session_max_hours = 24 * 7;
+	c->trusted_proxies = env_or("SERVIO_TRUSTED_PROXIES", NULL);
+	c->max_connections = 1000;
+	c->max_connections_per_addr = 64;
+	c->https = -1;
 }
 
 /* Numbers from the environment are checked in conf_validate, flags at once. */
@@ -136,6 +140,24 @@ int conf_validate(struct conf *c, char *err, size_t errlen)
 		return -1;
 	if (rc > 0)
 		c->session_max_hours = (unsigned)v;
+
+	if ((rc = env_uint("SERVIO_MAX_CONNECTIONS", 1, 100000, &v, err, errlen)) < 0)
+		return -1;
+	if (rc > 0)
+		c->max_connections = (unsigned)v;
+	if ((rc = env_uint("SERVIO_MAX_CONNECTIONS_PER_ADDRESS", 1, 100000, &v, err, errlen)) < 0)
+		return -1;
+	if (rc > 0)
+		c->max_connections_per_addr = (unsigned)v;
+	const char *https = env_or("SERVIO_HTTPS", "auto");
+	if (strcmp(https, "auto") == 0) {
+		c->https = -1;
+	} else if (strcmp(https, "on") == 0 || strcmp(https, "off") == 0) {
+		c->https = strcmp(https, "on") == 0;
+	} else {
+		snprintf(err, errlen, "SERVIO_HTTPS must be auto, on or off, not \"%s\"", https);
+		return -1;
+	}
 
 	enum log_level level;
 	if (log_level_parse(c->log_level, &level) < 0) {

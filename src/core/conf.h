@@ -24,6 +24,10 @@ struct conf {
 	size_t max_body;		/* SERVIO_MAX_BODY, --max-body (bytes) */
 	unsigned session_idle_minutes;	/* SERVIO_SESSION_IDLE_MINUTES */
 	unsigned session_max_hours;	/* SERVIO_SESSION_MAX_HOURS */
+	const char *trusted_proxies;	/* SERVIO_TRUSTED_PROXIES: "10.0.0.1, 10.1.0.0/16" */
+	unsigned max_connections;	/* SERVIO_MAX_CONNECTIONS (1000) */
+	unsigned max_connections_per_addr; /* SERVIO_MAX_CONNECTIONS_PER_ADDRESS (64) */
+	int https;			/* SERVIO_HTTPS: -1 auto (public_url's scheme), 0 off, 1 on */
 
 	bool threads_from_flag, max_body_from_flag;
 

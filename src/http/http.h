@@ -81,7 +81,8 @@ struct http_req {
 	const char *path;		/* percent-decoded, no query string */
 	const char *raw_uri;
 	const char *id;			/* request id, also sent as X-Request-Id */
-	const char *remote_addr;
+	const char *remote_addr;	/* the client: behind trusted proxies, their X-Forwarded-For */
+	bool forwarded_https;		/* a trusted proxy says the client spoke https */
 	const struct http_route *route;
 	struct http_kv params[HTTP_MAX_PARAMS];
 	int nparams;
@@ -133,6 +134,9 @@ struct http_config {
 	size_t max_url;			/* bytes, path plus query */
 	const char *web_root;		/* static files, or NULL */
 	unsigned connection_timeout;	/* seconds of idle keep-alive */
+	const char *trusted_proxies;	/* "10.0.0.1, 192.168.0.0/16": whose X-Forwarded-For counts */
+	unsigned max_connections;	/* open at once, in all (0: 1000) */
+	unsigned max_connections_per_addr; /* open at once from one address (0: 64) */
 };
 
 /*

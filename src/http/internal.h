@@ -20,6 +20,40 @@
 struct MHD_Daemon;
 struct http_metrics;
 
+/* An IPv4 or IPv6 address; IPv4 as ::ffff:a.b.c.d. */
+struct http_addr {
+	unsigned char bytes[16];
+};
+
+/* An address and a prefix length (bits of the 16-byte form). */
+struct http_net {
+	struct http_addr addr;
+	unsigned bits;
+};
+
+#define HTTP_MAX_TRUSTED 32
+
+/*
+ * Parses "10.0.0.1, 192.168.0.0/16, ::1" into out. Returns 0 with *count
+ * set, or -1 with a message naming the bad item.
+ */
+int http_nets_parse(const char *list, struct http_net *out, size_t max, size_t *count,
+		    char *err, size_t errlen);
+bool http_nets_contain(const struct http_net *nets, size_t n, const struct http_addr *a);
+bool http_addr_from_text(const char *text, struct http_addr *out);
+void http_addr_text(const struct http_addr *a, char *out, size_t n);
+
+/*
+ * The client of a request from peer: the peer itself unless it is a
+ * trusted proxy, else the rightmost address of X-Forwarded-For (all its
+ * lines joined with ",") that is not a trusted proxy.
+ */
+struct http_addr http_client_behind(const struct http_net *trusted, size_t ntrusted,
+				    const struct http_addr *peer, const char *forwarded_for);
+
+/* Open connections, in all and per peer address (see server.c). */
+struct http_conns;
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	const struct http_route *routes;	/* the caller's table; outlives us */
@@ -33,6 +67,10 @@ struct http_server {
 	atomic_uint_fast64_t next_id;		/* request id counter */
 	uint64_t id_key;			/* random, mixed into every request id */
 	struct http_metrics *metrics;
+	struct http_net trusted[HTTP_MAX_TRUSTED];	/* proxies whose X-Forwarded-For we believe */
+	size_t ntrusted;
+	unsigned max_conns, max_conns_per_addr;		/* over these: 503 */
+	struct http_conns *conns;
 };
 
 /* The body sent when not even a problem reply could be built. */

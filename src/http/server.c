@@ -11,10 +11,13 @@
  * comes last, even when the client went away: it writes the access log and
  * the metrics and frees everything the request owned.
  *
- * Only the 414 and 413 replies go out before the body is read (libmicrohttpd
- * then closes the connection instead of reading a body we refuse). Any other
- * early decision (404, 405, 400 for a bad path) waits for the end of the
- * body, which is read and dropped, so the connection stays usable.
+ * Some replies go out before the body is read, and libmicrohttpd then
+ * closes the connection instead of reading a body we refuse: 503 for a
+ * connection past a limit, 400/501 for an unsound framing, 414, 413, and
+ * 401/403 when the refused body is large or chunked. Any other early
+ * decision (404, 405, 400 for a bad path, a 401/403 with a small body)
+ * waits for the end of the body, which is read and dropped unparsed, so
+ * the connection stays usable.
  */
 #include "internal.h"
 
@@ -24,6 +27,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -335,32 +339,43 @@ static void check_replied(struct http_req *req, const char *who)
 	}
 }
 
+/*
+ * Who is asking, and may they: for a non-public route, before a byte of the
+ * body is read, so a stranger's body is never kept or parsed and a bad one
+ * cannot tell him the route exists. Returns true to go on.
+ */
+static bool authorize(struct http_server *srv, struct http_req *req)
+{
+	const struct http_route *r = req->route;
+	if (r->roles & HTTP_PUBLIC)
+		return true;
+	if (!srv->hooks.authenticate) {
+		internal_error(req, "a non-public route but no authenticate hook");
+		return false;
+	}
+	int rc = srv->hooks.authenticate(req);
+	if (rc < 0) {
+		internal_error(req, "authentication failed");
+		return false;
+	}
+	if (rc > 0) {
+		check_replied(req, "the authenticate hook");
+		return false;
+	}
+	if (!(r->roles & req->role)) {
+		http_reply_problem(req, 403, "forbidden", NULL, "your role may not %s %s",
+				   r->method, r->pattern);
+		return false;
+	}
+	return true;
+}
+
 /* Everything from the body to hooks.after, for a matched route. */
 static void run_route(struct http_server *srv, struct http_req *req)
 {
 	const struct http_route *r = req->route;
 	if (!decode_body(req))
 		return;
-	if (!(r->roles & HTTP_PUBLIC)) {
-		if (!srv->hooks.authenticate) {
-			internal_error(req, "a non-public route but no authenticate hook");
-			return;
-		}
-		int rc = srv->hooks.authenticate(req);
-		if (rc < 0) {
-			internal_error(req, "authentication failed");
-			return;
-		}
-		if (rc > 0) {
-			check_replied(req, "the authenticate hook");
-			return;
-		}
-		if (!(r->roles & req->role)) {
-			http_reply_problem(req, 403, "forbidden", NULL,
-					   "your role may not %s %s", r->method, r->pattern);
-			return;
-		}
-	}
 	if (srv->hooks.before) {
 		int rc = srv->hooks.before(req);
 		if (rc < 0) {
@@ -381,40 +396,329 @@ static void run_route(struct http_server *srv, struct http_req *req)
 		srv->hooks.after(req);
 }
 
-static void set_remote_addr(struct http_req *req)
+/* --- who the client is ------------------------------------------------------- */
+
+static bool sockaddr_addr(const struct sockaddr *sa, struct http_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!sa)
+		return false;
+	if (sa->sa_family == AF_INET) {
+		out->bytes[10] = out->bytes[11] = 0xff;
+		memcpy(out->bytes + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(out->bytes, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+static bool peer_addr(struct MHD_Connection *conn, struct http_addr *out)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return sockaddr_addr(ci ? ci->client_addr : NULL, out);
+}
+
+/* Every line of a repeated header, joined with ", " in the order sent. */
+struct joined {
+	const char *name;
+	struct arena *arena;
+	char *text;
+	int count;
+};
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct joined *j = cls;
+	(void)kind;
+	if (strcasecmp(key, j->name) != 0)
+		return MHD_YES;
+	j->count++;
+	j->text = j->text ? arena_printf(j->arena, "%s, %s", j->text, value ? value : "")
+			  : arena_strdup(j->arena, value ? value : "");
+	return MHD_YES;
+}
+
+static const char *joined_header(struct http_req *req, const char *name, int *count)
+{
+	struct joined j = { name, &req->arena, NULL, 0 };
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, join_header, &j);
+	if (count)
+		*count = j.count;
+	return j.text;
+}
+
+static void set_remote_addr(struct http_server *srv, struct http_req *req)
+{
+	struct http_addr peer, client;
 	char text[INET6_ADDRSTRLEN] = "";
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-				  text, sizeof(text));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6,
-				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-				  text, sizeof(text));
+	if (peer_addr(req->conn, &peer)) {
+		bool proxy = srv->ntrusted && http_nets_contain(srv->trusted, srv->ntrusted, &peer);
+		client = proxy ? http_client_behind(srv->trusted, srv->ntrusted, &peer,
+						    joined_header(req, "X-Forwarded-For", NULL))
+			       : peer;
+		http_addr_text(&client, text, sizeof(text));
+		if (proxy) {
+			/* the last proxy's word: the rightmost value */
+			const char *proto = joined_header(req, "X-Forwarded-Proto", NULL);
+			const char *last = proto ? strrchr(proto, ',') : NULL;
+			last = last ? last + 1 : proto;
+			while (last && (*last == ' ' || *last == '\t'))
+				last++;
+			req->forwarded_https = last && strncasecmp(last, "https", 5) == 0 &&
+					       strspn(last + 5, " \t") == strlen(last + 5);
+		}
 	}
 	req->remote_addr = arena_strdup(&req->arena, text);
+}
+
+/* --- open connections: in all and per address ----------------------------------- */
+
+/*
+ * Every connection is counted when libmicrohttpd starts it and uncounted
+ * when it closes. A connection that starts over a limit is still accepted
+ * and its first request answered 503 at once, so a client learns why; a
+ * few more past the limit (CONN_SLACK) are refused at accept, so an idle
+ * flood from one address cannot hold more than its share of sockets.
+ * Trusted proxies carry many clients and have no per-address limit.
+ */
+#define CONN_SLACK 16
+
+struct conn_count {
+	struct http_addr addr;
+	unsigned n;
+};
+
+struct http_conns {
+	pthread_mutex_t lock;
+	unsigned total;
+	struct conn_count *per;		/* distinct addresses with open connections */
+	size_t nper, cap;
+};
+
+/* What a connection carries (its socket context). */
+struct conn_note {
+	struct http_addr addr;
+	bool over;			/* started over a limit: answer 503 */
+};
+
+static struct conn_count *conns_find(struct http_conns *c, const struct http_addr *a)
+{
+	for (size_t i = 0; i < c->nper; i++)
+		if (memcmp(c->per[i].addr.bytes, a->bytes, 16) == 0)
+			return &c->per[i];
+	return NULL;
+}
+
+static bool trusted_peer(const struct http_server *srv, const struct http_addr *a)
+{
+	return srv->ntrusted && http_nets_contain(srv->trusted, srv->ntrusted, a);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *srv = cls;
+	struct http_addr a;
+	(void)len;
+	if (!sockaddr_addr(sa, &a))
+		return MHD_YES;
+	struct http_conns *c = srv->conns;
+	pthread_mutex_lock(&c->lock);
+	const struct conn_count *e = conns_find(c, &a);
+	bool refuse = c->total >= srv->max_conns + CONN_SLACK ||
+		      (e && e->n >= srv->max_conns_per_addr + CONN_SLACK && !trusted_peer(srv, &a));
+	pthread_mutex_unlock(&c->lock);
+	if (refuse) {
+		char text[INET6_ADDRSTRLEN];
+		http_addr_text(&a, text, sizeof(text));
+		log_warn("refused a connection from %s: too many open connections", text);
+	}
+	return refuse ? MHD_NO : MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct http_conns *c = srv->conns;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn_note *note = xcalloc(1, sizeof(*note));
+		*socket_context = note;
+		if (!note || !peer_addr(conn, &note->addr)) {
+			xfree(note);
+			*socket_context = NULL;
+			return;
+		}
+		pthread_mutex_lock(&c->lock);
+		struct conn_count *e = conns_find(c, &note->addr);
+		if (!e && c->nper == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 64;
+			struct conn_count *grown = xrealloc(c->per, cap * sizeof(*grown));
+			if (grown) {
+				c->per = grown;
+				c->cap = cap;
+			}
+		}
+		if (!e && c->nper < c->cap) {
+			e = &c->per[c->nper++];
+			e->addr = note->addr;
+			e->n = 0;
+		}
+		if (!e) {	/* out of memory: count it in all only */
+			c->total++;
+			note->over = c->total > srv->max_conns;
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+		c->total++;
+		e->n++;
+		note->over = c->total > srv->max_conns ||
+			     (e->n > srv->max_conns_per_addr && !trusted_peer(srv, &note->addr));
+		pthread_mutex_unlock(&c->lock);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct conn_note *note = *socket_context;
+		*socket_context = NULL;
+		if (!note)
+			return;
+		pthread_mutex_lock(&c->lock);
+		c->total--;
+		struct conn_count *e = conns_find(c, &note->addr);
+		if (e && --e->n == 0)
+			*e = c->per[--c->nper];
+		pthread_mutex_unlock(&c->lock);
+		xfree(note);
+	}
+}
+
+static void conns_free(struct http_conns *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	xfree(c->per);
+	xfree(c);
+}
+
+static bool connection_over_limit(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const struct conn_note *note = ci ? ci->socket_context : NULL;
+	return note && note->over;
+}
+
+/* --- framing ----------------------------------------------------------------------- */
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Framings a proxy and we might read differently, refused before anything
+ * else and answered at once (libmicrohttpd then closes the connection):
+ * no Host or two, a Content-Length that is not one number, a transfer
+ * coding other than plain "chunked", and both at once. Returns true when
+ * the request is framed soundly.
+ */
+static bool framing_ok(struct http_req *req, const char *version)
+{
+	int hosts;
+	joined_header(req, MHD_HTTP_HEADER_HOST, &hosts);
+	if (hosts > 1 || (hosts == 0 && version && strcmp(version, "HTTP/1.0") != 0)) {
+		http_reply_problem(req, 400, "bad-host", NULL,
+				   hosts ? "the request has more than one Host header"
+					 : "an HTTP/1.1 request must have a Host header");
+		return false;
+	}
+	int lengths;
+	const char *cl = joined_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH, &lengths);
+	if (cl) {
+		/* "5", or "5, 5" from repeats: every value the same number */
+		const char *first = NULL;
+		size_t first_len = 0;
+		for (const char *p = cl; *p;) {
+			const char *v = p;
+			size_t n = strcspn(p, ",");
+			p += n;
+			if (*p == ',')
+				p++;
+			trim(&v, &n);
+			if (!all_digits(v, n) || (first && (n != first_len || memcmp(v, first, n)))) {
+				http_reply_problem(req, 400, "bad-content-length", NULL,
+						   "Content-Length must be one decimal number, "
+						   "not \"%s\"", cl);
+				return false;
+			}
+			first = v;
+			first_len = n;
+		}
+	}
+	int codings;
+	const char *te = joined_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING, &codings);
+	if (te) {
+		const char *v = te;
+		size_t n = strlen(v);
+		trim(&v, &n);
+		if (cl) {
+			http_reply_problem(req, 400, "bad-framing", NULL,
+					   "a request must not have both Content-Length and "
+					   "Transfer-Encoding");
+			return false;
+		}
+		if (codings > 1 || !token_eq(v, n, "chunked")) {
+			http_reply_problem(req, 501, "transfer-coding", NULL,
+					   "the only transfer coding understood is a single "
+					   "\"chunked\", not \"%s\"", te);
+			return false;
+		}
+	}
+	return true;
 }
 
 /*
  * The first access-handler call: headers are in, no body yet. Runs the
  * steps that need no body. Returns MHD_YES/MHD_NO for libmicrohttpd.
  */
-static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, const char *method)
+static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, const char *method,
+			    const char *version)
 {
 	struct http_req *req = &st->req;
 	req->method = arena_strdup(&req->arena, method);
 	if (!req->method)
 		return MHD_NO;
-	set_remote_addr(req);
+	set_remote_addr(srv, req);
 	const char *client_id = http_header(req, "X-Request-Id");
 	if (client_id && request_id_valid(client_id)) {
 		const char *id = arena_strdup(&req->arena, client_id);
 		if (id)
 			req->id = id;
+	}
+
+	/* 503: this connection opened past a limit; say so and close it */
+	if (connection_over_limit(req->conn)) {
+		http_set_header(req, "Retry-After", "5");
+		http_set_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+		http_reply_problem(req, 503, "too-many-connections", NULL,
+				   "too many connections are open, from your address or in all; "
+				   "close some, or try again shortly");
+		st->decided = true;
+		return queue_reply(st);
+	}
+
+	/* 400/501: framings that could be read two ways */
+	if (!framing_ok(req, version)) {
+		st->decided = true;
+		return queue_reply(st);
 	}
 
 	/* 414 */
@@ -516,6 +820,15 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 		return MHD_YES;
 	}
 	req->nquery = nq;
+
+	/* 401/403 before the body: a refused body is dropped unread, or not even received */
+	if (req->route && !authorize(srv, req)) {
+		st->decided = true;
+		bool big = http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+			   (cl && strtoull(cl, NULL, 10) > 64 * 1024);
+		if (big)
+			return queue_reply(st);
+	}
 	return MHD_YES;
 }
 
@@ -572,8 +885,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_server *srv = cls;
 	struct conn_state *st = *con_cls;
 	(void)url;
-	(void)version;
-	(void)method;
 	if (!st || st == &oom_request) {
 		/* the URI log callback ran out of memory */
 		*upload_data_size = 0;
@@ -584,7 +895,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (!st->started) {
 		st->started = true;
-		return begin(srv, st, method);
+		return begin(srv, st, method, version);
 	}
 	if (*upload_data_size) {
 		take_body(st, upload_data, *upload_data_size);
@@ -739,12 +1050,24 @@ int http_server_start(struct http_server **out, const struct http_config *config
 							       : config->max_body;
 	srv->max_url = config->max_url ? config->max_url : 8192;
 	srv->web_root_fd = -1;
+	srv->max_conns = config->max_connections ? config->max_connections : 1000;
+	srv->max_conns_per_addr = config->max_connections_per_addr
+					  ? config->max_connections_per_addr : 64;
+	if (http_nets_parse(config->trusted_proxies, srv->trusted, HTTP_MAX_TRUSTED,
+			    &srv->ntrusted, err, sizeof(err)) < 0) {
+		log_error("SERVIO_TRUSTED_PROXIES: %s", err);
+		xfree(srv);
+		return -1;
+	}
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->next_id, 0);
 	srv->id_key = random_key();
 	srv->listen_addr = xstrdup(host);
 	srv->metrics = http_metrics_new(routes, nroutes);
-	if (!srv->listen_addr || !srv->metrics) {
+	srv->conns = xcalloc(1, sizeof(*srv->conns));
+	if (srv->conns)
+		pthread_mutex_init(&srv->conns->lock, NULL);
+	if (!srv->listen_addr || !srv->metrics || !srv->conns) {
 		log_error("cannot start the HTTP server: out of memory");
 		goto fail;
 	}
@@ -763,6 +1086,8 @@ int http_server_start(struct http_server **out, const struct http_config *config
 		{ MHD_OPTION_SOCK_ADDR, 0, sa },
 		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv },
+		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(srv->max_conns + CONN_SLACK), NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)config->connection_timeout, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL },
 		/* libmicrohttpd warns about a pool of one; leave it out then */
@@ -770,7 +1095,7 @@ int http_server_start(struct http_server **out, const struct http_config *config
 		  NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	srv->daemon = MHD_start_daemon(flags, config->port, NULL, NULL, on_request, srv,
+	srv->daemon = MHD_start_daemon(flags, config->port, on_accept, srv, on_request, srv,
 				       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error("cannot listen on %s%s%s:%u: %s", flags & MHD_USE_IPv6 ? "[" : "", host,
@@ -787,6 +1112,7 @@ int http_server_start(struct http_server **out, const struct http_config *config
 	return 0;
 
 fail:
+	conns_free(srv->conns);
 	http_metrics_free(srv->metrics);
 	if (srv->web_root_fd >= 0)
 		close(srv->web_root_fd);
@@ -816,6 +1142,7 @@ void http_server_stop(struct http_server *srv, unsigned grace_seconds)
 	MHD_stop_daemon(srv->daemon);
 	if (lsock != MHD_INVALID_SOCKET)
 		close(lsock);
+	conns_free(srv->conns);
 	http_metrics_free(srv->metrics);
 	if (srv->web_root_fd >= 0)
 		close(srv->web_root_fd);

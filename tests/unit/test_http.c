@@ -357,6 +357,75 @@ static void test_reply_out_of_memory(void **state)
 	req_release(&req);
 }
 
+/* --- trusted proxies and the client behind them ------------------------------------ */
+
+static struct http_addr A(const char *text)
+{
+	struct http_addr a;
+	assert_true(http_addr_from_text(text, &a));
+	return a;
+}
+
+static const char *behind(const struct http_net *nets, size_t n, const char *peer,
+			  const char *xff, char *out)
+{
+	struct http_addr p = A(peer);
+	struct http_addr c = http_client_behind(nets, n, &p, xff);
+	http_addr_text(&c, out, INET6_ADDRSTRLEN);
+	return out;
+}
+
+static void test_trusted_proxies(void **state)
+{
+	(void)state;
+	struct http_net nets[HTTP_MAX_TRUSTED];
+	size_t n;
+	char err[256], out[INET6_ADDRSTRLEN];
+	assert_int_equal(http_nets_parse(" 127.0.0.1 , 10.0.0.0/8,fd00::/8,, ", nets,
+					 HTTP_MAX_TRUSTED, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	struct http_addr a = A("10.200.3.4");
+	assert_true(http_nets_contain(nets, n, &a));
+	a = A("11.0.0.1");
+	assert_false(http_nets_contain(nets, n, &a));
+	a = A("fd12::1");
+	assert_true(http_nets_contain(nets, n, &a));
+	a = A("::ffff:127.0.0.1");	/* a mapped address is the IPv4 one */
+	assert_true(http_nets_contain(nets, n, &a));
+	a = A("127.0.0.2");
+	assert_false(http_nets_contain(nets, n, &a));
+
+	/* the bad ones are named */
+	const char *bad[] = { "10.0.0.1/33", "localhost", "10.0.0.0/", "10.0.0.0/8x", "::1/129" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(http_nets_parse(bad[i], nets, HTTP_MAX_TRUSTED, &n, err,
+						 sizeof(err)), -1);
+	assert_int_equal(http_nets_parse("1.2.3.4, 5.6.7.8", nets, 1, &n, err, sizeof(err)), -1);
+	assert_int_equal(http_nets_parse(NULL, nets, HTTP_MAX_TRUSTED, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(http_nets_parse("127.0.0.1, 10.0.0.0/8", nets, HTTP_MAX_TRUSTED, &n, err,
+					 sizeof(err)), 0);
+	/* an untrusted peer is the client, whatever it says */
+	assert_string_equal(behind(nets, n, "192.0.2.1", "203.0.113.5", out), "192.0.2.1");
+	/* through the proxy: the rightmost address that is not a trusted proxy */
+	assert_string_equal(behind(nets, n, "127.0.0.1", "203.0.113.5", out), "203.0.113.5");
+	assert_string_equal(behind(nets, n, "127.0.0.1", "6.6.6.6, 203.0.113.5", out),
+			    "203.0.113.5");
+	assert_string_equal(behind(nets, n, "127.0.0.1", "203.0.113.5 ,10.1.1.1", out),
+			    "203.0.113.5");
+	assert_string_equal(behind(nets, n, "127.0.0.1", "2001:db8::7", out), "2001:db8::7");
+	/* all hops trusted: the leftmost */
+	assert_string_equal(behind(nets, n, "127.0.0.1", "10.9.9.9, 10.1.1.1", out), "10.9.9.9");
+	/* unreadable hops: the last one read */
+	assert_string_equal(behind(nets, n, "127.0.0.1", "junk", out), "127.0.0.1");
+	assert_string_equal(behind(nets, n, "127.0.0.1", "203.0.113.5, junk, 10.1.1.1", out),
+			    "10.1.1.1");
+	assert_string_equal(behind(nets, n, "127.0.0.1", "", out), "127.0.0.1");
+	assert_string_equal(behind(nets, n, "127.0.0.1", ",,", out), "127.0.0.1");
+	assert_string_equal(behind(nets, n, "127.0.0.1", NULL, out), "127.0.0.1");
+}
+
 /* --- a live server ---------------------------------------------------------------- */
 
 #define ROLE_A 1u
@@ -1088,6 +1157,7 @@ int main(void)
 	alloc_install_json();
 	const struct CMUnitTest unit[] = {
 		cmocka_unit_test(test_routes_check_ok),
+		cmocka_unit_test(test_trusted_proxies),
 		cmocka_unit_test(test_routes_check_refuses),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_query),
