@@ -50,6 +50,8 @@ static const struct command {
 	{ "copy", cmd_copy, "copy the whole database to another (SQLite <-> PostgreSQL)" },
 	{ "demo", cmd_demo, "load a demo firm into an empty database" },
 	{ "mail-in", cmd_mail_in, "take one e-mail message from standard input (an MTA pipe)" },
+	{ "import", cmd_import, "import companies, contacts, sites, assets or products from CSV" },
+	{ "export", cmd_export, "write companies, contacts, sites, assets or products as CSV" },
 	{ "routes", cmd_routes, "list the HTTP routes with the roles allowed" },
 	{ "schema", cmd_schema, "print the API's records as OpenAPI or TypeScript (make generate)" },
 	{ "version", cmd_version, "print the version" },

@@ -79,6 +79,7 @@ static const struct api_routes *const groups[] = {
 	&api_quality_routes,
 	&api_quality_dashboard_routes,
 	&api_survey_routes,
+	&api_transfer_routes,
 	&api_test_routes,
 };
 

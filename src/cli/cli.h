@@ -21,6 +21,8 @@ int cmd_copy(struct conf *c, int argc, char **argv);	/* copy --to URL */
 int cmd_backup(struct conf *c, int argc, char **argv);	/* backup --to FILE */
 int cmd_demo(struct conf *c, int argc, char **argv);	/* demo [--password P] */
 int cmd_mail_in(struct conf *c, int argc, char **argv);	/* mail-in < message */
+int cmd_import(struct conf *c, int argc, char **argv);	/* import KIND FILE [--dry-run] */
+int cmd_export(struct conf *c, int argc, char **argv);	/* export KIND */
 
 /* Opens the configured database and applies migrations; NULL on failure (said). */
 struct db *cli_open_db(struct conf *c);

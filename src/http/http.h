@@ -6,12 +6,15 @@
  * routes and a set of hooks; the pipeline does everything that is the same
  * for every request, in this order:
  *
- *   URL length limit (414) -> route match -> body size limit, max_upload
- *   for an HTTP_UPLOAD route, else max_body (413) -> 404 / 405 with Allow -> Content-Type (415) -> JSON parse once (400)
+ *   connection limits (503) -> framing: Host, Content-Length,
+ *   Transfer-Encoding (400 / 501) -> URL length limit (414) -> route match
+ *   -> body size limit, max_upload for an HTTP_UPLOAD route, else max_body
+ *   (413) -> 404 / 405 with Allow -> query string (400)
  *   -> hooks.authenticate unless the route is HTTP_PUBLIC (401 / 403)
- *   -> role check against the route (403) -> hooks.before (idempotency)
- *   -> handler -> hooks.after -> security headers, request id, access log,
- *   metrics.
+ *   -> role check against the route (403), all before the body is read
+ *   -> the body -> Content-Type (415) -> JSON parse once (400)
+ *   -> hooks.before (idempotency) -> handler -> hooks.after -> security
+ *   headers, request id, access log, metrics.
  *
  * Deny by default: a route whose roles are 0 cannot be registered;
  * a route for callers without a login says so with HTTP_PUBLIC.
