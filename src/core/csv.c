@@ -13,22 +13,34 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The separator the header line uses most outside quotes: , ; or tab. */
+/*
+ * The separator the header line uses most outside quotes: , ; or tab. A
+ * quote opens a quoted field only at a field's start (as the reader has
+ * it), so 12" monitor does not hide the rest of the line.
+ */
 static char detect_sep(const char *p, const char *end)
 {
 	size_t comma = 0, semi = 0, tab = 0;
-	bool quoted = false;
+	bool quoted = false, at_start = true;
 	for (; p < end; p++) {
-		if (*p == '"')
-			quoted = !quoted;
-		else if (!quoted && (*p == '\n' || *p == '\r'))
+		if (quoted) {
+			if (*p == '"' && p + 1 < end && p[1] == '"')
+				p++;
+			else if (*p == '"')
+				quoted = false;
+			continue;
+		}
+		if (*p == '"' && at_start) {
+			quoted = true;
+			at_start = false;
+			continue;
+		}
+		if (*p == '\n' || *p == '\r')
 			break;
-		else if (!quoted && *p == ',')
-			comma++;
-		else if (!quoted && *p == ';')
-			semi++;
-		else if (!quoted && *p == '\t')
-			tab++;
+		comma += *p == ',';
+		semi += *p == ';';
+		tab += *p == '\t';
+		at_start = *p == ',' || *p == ';' || *p == '\t';
 	}
 	if (semi > comma && semi >= tab)
 		return ';';
@@ -76,7 +88,10 @@ int csv_parse(struct arena *arena, const char *text, size_t len, struct csv *out
 	if (memchr(p, '\0', (size_t)(end - p)))
 		FAIL("the file holds a NUL byte: is it a spreadsheet's own format rather than CSV?");
 	memset(out, 0, sizeof(*out));
-	out->sep = detect_sep(p, end);
+	const char *first = p;
+	while (first < end && (*first == '\n' || *first == '\r'))
+		first++;
+	out->sep = detect_sep(first, end);
 	struct growing rows = { NULL, 0, 0, sizeof(struct csv_row) };
 	int line = 1;
 	while (p < end) {
@@ -159,8 +174,9 @@ void csv_field(struct buf *b, const char *text, char sep, bool neutralize)
 	if (formula && (s[0] == '-' || s[0] == '+'))
 		/* -12.50 and +1 (555) 010-0100 are a number and a phone, not formulas */
 		formula = n == 1 || s[1 + strspn(s + 1, "0123456789 .,()-/")] != '\0';
-	bool quote = formula || strchr(s, sep) || strchr(s, '"') || strchr(s, '\n') ||
-		     strchr(s, '\r') || (n && (s[0] == ' ' || s[n - 1] == ' '));
+	/* any separator a reader might detect, not only ours, is quoted */
+	bool quote = formula || strchr(s, sep) || strpbrk(s, ",;\t\"\r\n") ||
+		     (n && (s[0] == ' ' || s[n - 1] == ' '));
 	if (!quote) {
 		buf_add(b, s, n);
 		return;

@@ -41,8 +41,8 @@ int csv_parse(struct arena *arena, const char *text, size_t len, struct csv *out
 	      size_t errlen);
 
 /*
- * Appends one field to b, quoted when it has to be (a separator, a quote,
- * a line break, leading or trailing space). A field a spreadsheet would
+ * Appends one field to b, quoted when it has to be (any of , ; or tab, a
+ * quote, a line break, leading or trailing space). A field a spreadsheet would
  * take for a formula (starting with = + - @, a tab or a carriage return)
  * gets a leading apostrophe when neutralize is true, so an exported name
  * cannot run in the spreadsheet that opens it; numbers are left alone.

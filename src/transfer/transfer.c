@@ -567,6 +567,7 @@ int transfer_import(struct resource_ctx *ctx, const char *kind, const char *text
 	}
 	if (json_array_size(problems))
 		return RC_INVALID;
+	im.created = im.updated = 0;	/* the check wrote nothing */
 	if (!dry_run) {
 		int rc = db_txn(ctx->db, write_all, &im);
 		if (rc != RC_OK)

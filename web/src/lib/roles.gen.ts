@@ -307,6 +307,8 @@ export const routeRoles = {
   "GET /api/v1/public/surveys/:token": ["public"],
   "POST /api/v1/public/surveys/:token": ["public"],
   "GET /api/v1/reports/csat": ["admin", "manager"],
+  "POST /api/v1/imports/:kind": ["admin", "manager"],
+  "GET /api/v1/exports/:kind": ["admin", "manager"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
