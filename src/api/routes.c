@@ -20,10 +20,55 @@ struct api_settings api_settings = {
 	.session_max_hours = 24 * 7,
 };
 
+/*
+ * A request during which an allocation failed answers 500, whatever its
+ * handler said: an absorbed failure (a JSON member that could not be set)
+ * can turn into a wrong 4xx or a reply with something missing, and is
+ * never the client's fault. Counted from the first hook on this thread;
+ * the request is known by its address and start time (an address alone
+ * comes back with the next request).
+ */
+static _Thread_local const struct http_req *marked_req;
+static _Thread_local int64_t marked_ns;
+static _Thread_local unsigned long marked_failures;
+
+static void mark(const struct http_req *req)
+{
+	if (marked_req == req && marked_ns == req->started_ns)
+		return;
+	marked_req = req;
+	marked_ns = req->started_ns;
+	marked_failures = alloc_failures();
+}
+
+static int hook_authenticate(struct http_req *req)
+{
+	mark(req);
+	return api_authenticate(req);
+}
+
+static int hook_before(struct http_req *req)
+{
+	mark(req);
+	return api_idempotency_before(req);
+}
+
+static void hook_after(struct http_req *req)
+{
+	if (marked_req == req && marked_ns == req->started_ns &&
+	    alloc_failures() != marked_failures && req->status < 500) {
+		log_error("request %s: out of memory on its way: 500 instead of %d", req->id,
+			  req->status);
+		http_reply_problem(req, 500, "internal-error", NULL,
+				   "internal error (request id %s)", req->id);
+	}
+	api_idempotency_after(req);
+}
+
 const struct http_hooks api_hooks = {
-	.authenticate = api_authenticate,
-	.before = api_idempotency_before,
-	.after = api_idempotency_after,
+	.authenticate = hook_authenticate,
+	.before = hook_before,
+	.after = hook_after,
 };
 
 static const struct api_routes *const groups[] = {
