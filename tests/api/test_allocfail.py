@@ -35,6 +35,7 @@ SERVIO_ALLOCFAIL_MAX_RUNS (default 60) bounds the runs per request and mode.
 """
 
 import os
+import re
 import socket
 import sqlite3
 import struct
@@ -252,6 +253,33 @@ class AllocFailSweep(ServerTestCase):
                 self.assertEqual(again[0], 200, again)
 
         self.sweep({"name": "login", "make": make, "auth": {}, "after": after,
+                    "watch": lambda: self.sql("SELECT count(*) FROM sessions"),
+                    "changed": lambda n: n + 1})
+
+    def test_portal_login(self):
+        status, headers, _ = self.admin.get("/api/v1/settings")
+        status, _, reply = self.admin.patch("/api/v1/settings", {
+            "public_url": "https://psa.firm.example"}, headers={"If-Match": headers["etag"]})
+        self.assertEqual(status, 200, reply)
+        email = unique("cy") + "@client.example"
+        contact = self.create("contacts", {
+            "company_id": self.company()["id"], "first_name": "Cy", "last_name": "Client",
+            "email": email, "portal_access": True, "portal_role": "admin"})
+        status, _, made = self.admin.post("/api/v1/contacts/%d/invite" % contact["id"])
+        self.assertEqual(status, 200, made)
+        token = re.search(r"/portal/activate/([A-Za-z0-9_-]{43})", made["invite_url"]).group(1)
+        body = {"email": email, "password": "Quiet-lantern-47-river"}
+        status, _, reply = self.conn.request("POST", "/api/v1/portal/auth/activate",
+                                             {"token": token, "password": body["password"]})
+        self.assertEqual(status, 200, reply)
+
+        def after(status):
+            if status >= 500:  # as for staff (test_login)
+                again = self.conn.request("POST", "/api/v1/portal/auth/login", body)
+                self.assertEqual(again[0], 200, again)
+
+        self.sweep({"name": "portal login", "auth": {}, "after": after,
+                    "make": lambda: ("POST", "/api/v1/portal/auth/login", body, None),
                     "watch": lambda: self.sql("SELECT count(*) FROM sessions"),
                     "changed": lambda n: n + 1})
 
