@@ -20,9 +20,9 @@
  * parse) is the HTTP layer's, whose failures tests/unit/test_http.c
  * injects. GET /api/v1/test/alloc tells how many allocations the last
  * armed request asked for and how many were refused (anyone may ask: it
- * tells counts only). The sweep sends one
- * request at a time on one connection: between a request's reply and its
- * completion the thread is still armed.
+ * tells counts only). The sweep sends one request at a time on one
+ * connection: between a request's reply and its completion the thread is
+ * still armed.
  */
 #include "api.h"
 
