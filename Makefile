@@ -29,10 +29,14 @@ test: test-deps web
 	@cmake --build build-test -j $(JOBS)
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
+# Every libFuzzer harness (tests/fuzz/fuzz_*.c) for FUZZ_SECONDS each, one
+# after the other; scripts/fuzz.sh prints executions and findings per harness.
+FUZZ_SECONDS ?= 60
+
 fuzz: test-deps
 	@CC=clang cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DSERVIO_SANITIZE=ON >/dev/null
-	@cmake --build build-test -j $(JOBS)
-	@for f in build-test/fuzz_*; do echo "== $$f"; $$f -max_total_time=60 tests/fuzz/corpus/$$(basename $$f | sed 's/^fuzz_//') || exit 1; done
+	@cmake --build build-test -j $(JOBS) --target $$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$$//')
+	@scripts/fuzz.sh build-test $(FUZZ_SECONDS)
 
 # What is generated from the route and resource tables (servio schema): the
 # generated blocks of docs/openapi.yaml and web/src/lib/*.gen.ts. The test

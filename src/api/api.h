@@ -156,6 +156,16 @@ int api_authenticate(struct http_req *req);
 /* In idempotency.c: Idempotency-Key on POST (hooks.before / hooks.after). */
 int api_idempotency_before(struct http_req *req);
 void api_idempotency_after(struct http_req *req);
+/*
+ * In testing.c, test builds only: the allocation-failure sweep's switch.
+ * A request with "X-Servio-Fail-Alloc: N" (or "N once") has its
+ * allocations counted on its thread from the first of these hooks on to
+ * the release of its arena, the Nth failing (and every later one unless
+ * "once"); GET /api/v1/test/alloc reports the count. The two wrap the
+ * hooks above: authenticate for a non-public route, before for every one.
+ */
+int api_test_authenticate(struct http_req *req);
+int api_test_before(struct http_req *req);
 
 /* Settings the API reads at run time, set once by "servio serve". */
 struct api_settings {

@@ -182,6 +182,30 @@ int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
 	return 1;
 }
 
+/* A sign-in's session and its audit entry: both or neither (db_txn). */
+struct login_txn {
+	struct http_req *req;
+	const struct auth_user *u;
+	struct auth_session_new *s;
+};
+
+static int login_write(struct db *db, void *arg)
+{
+	struct login_txn *t = arg;
+	if (auth_session_create(db, t->u->id, t->req->remote_addr,
+				api_settings.session_idle_minutes, api_settings.session_max_hours,
+				time_now(), t->s) < 0)
+		return RC_ERROR;
+	json_t *after = json_pack("{s:I, s:s?}", "session_id", (json_int_t)t->s->id,
+				  "remote_addr", t->req->remote_addr);
+	if (!after)
+		return RC_ERROR;
+	int rc = audit_write(db, actor_for(t->req, t->u->id, t->u->email), "login", "users",
+			     t->u->id, NULL, after);
+	json_decref(after);	/* audit_write borrows */
+	return rc;
+}
+
 static int login(struct http_req *req)
 {
 	struct db *db = api_db_or_reply(req);
@@ -192,13 +216,9 @@ static int login(struct http_req *req)
 	if (rc <= 0)
 		return rc;
 	struct auth_session_new s;
-	if (auth_session_create(db, u.id, req->remote_addr, api_settings.session_idle_minutes,
-				api_settings.session_max_hours, time_now(), &s) < 0)
+	struct login_txn t = { req, &u, &s };
+	if (db_txn(db, login_write, &t) != RC_OK)
 		return -1;
-	json_t *after = json_pack("{s:I, s:s?}", "session_id", (json_int_t)s.id, "remote_addr",
-				  req->remote_addr);
-	audit_write(db, actor_for(req, u.id, u.email), "login", "users", u.id, NULL, after);
-	json_decref(after);	/* audit_write borrows */
 	api_session_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
 	sodium_memzero(s.token, sizeof(s.token));
 	return http_reply_json(req, 200, http_json(req, json_pack("{s:o, s:s}", "user",

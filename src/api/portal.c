@@ -133,19 +133,38 @@ static json_t *contact_json(struct http_req *req, struct db *db, const struct au
 	return c;
 }
 
+/* A portal sign-in's session and its audit entry: both or neither (db_txn). */
+struct sign_in_txn {
+	struct http_req *req;
+	const struct auth_user *u;
+	struct auth_session_new *s;
+};
+
+static int sign_in_write(struct db *db, void *arg)
+{
+	struct sign_in_txn *t = arg;
+	if (auth_session_create(db, t->u->id, t->req->remote_addr,
+				api_settings.session_idle_minutes, api_settings.session_max_hours,
+				time_now(), t->s) < 0)
+		return RC_ERROR;
+	json_t *after = json_pack("{s:I, s:s?, s:I}", "session_id", (json_int_t)t->s->id,
+				  "remote_addr", t->req->remote_addr, "contact_id",
+				  (json_int_t)t->u->contact_id);
+	if (!after)
+		return RC_ERROR;
+	int rc = audit_write(db, actor_for(t->req, t->u->id, t->u->email), "login", "users",
+			     t->u->id, NULL, after);
+	json_decref(after);
+	return rc;
+}
+
 /* Signs the portal login in: a session, its cookie, the audit entry, the reply. */
 static int sign_in(struct http_req *req, struct db *db, const struct auth_user *u, int status)
 {
 	struct auth_session_new s;
-	int64_t now = time_now();
-	if (auth_session_create(db, u->id, req->remote_addr, api_settings.session_idle_minutes,
-				api_settings.session_max_hours, now, &s) < 0)
+	struct sign_in_txn t = { req, u, &s };
+	if (db_txn(db, sign_in_write, &t) != RC_OK)
 		return -1;
-	json_t *after = json_pack("{s:I, s:s?, s:I}", "session_id", (json_int_t)s.id,
-				  "remote_addr", req->remote_addr, "contact_id",
-				  (json_int_t)u->contact_id);
-	audit_write(db, actor_for(req, u->id, u->email), "login", "users", u->id, NULL, after);
-	json_decref(after);
 	api_session_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
 	sodium_memzero(s.token, sizeof(s.token));
 	json_t *c = contact_json(req, db, u);

@@ -21,10 +21,63 @@ struct api_settings api_settings = {
 	.https = -1,
 };
 
+/*
+ * A request during which an allocation failed answers 500, whatever its
+ * handler said: an absorbed failure (a JSON member that could not be set)
+ * can turn into a wrong 4xx or a reply with something missing, and is
+ * never the client's fault. Counted from the first hook on this thread;
+ * the request is known by its address and start time (an address alone
+ * comes back with the next request).
+ */
+static _Thread_local const struct http_req *marked_req;
+static _Thread_local int64_t marked_ns;
+static _Thread_local unsigned long marked_failures;
+
+static void mark(const struct http_req *req)
+{
+	if (marked_req == req && marked_ns == req->started_ns)
+		return;
+	marked_req = req;
+	marked_ns = req->started_ns;
+	marked_failures = alloc_failures();
+}
+
+static int hook_authenticate(struct http_req *req)
+{
+	mark(req);
+#ifdef SERVIO_TEST_HOOKS
+	return api_test_authenticate(req);
+#else
+	return api_authenticate(req);
+#endif
+}
+
+static int hook_before(struct http_req *req)
+{
+	mark(req);
+#ifdef SERVIO_TEST_HOOKS
+	return api_test_before(req);
+#else
+	return api_idempotency_before(req);
+#endif
+}
+
+static void hook_after(struct http_req *req)
+{
+	if (marked_req == req && marked_ns == req->started_ns &&
+	    alloc_failures() != marked_failures && req->status < 500) {
+		log_error("request %s: out of memory on its way: 500 instead of %d", req->id,
+			  req->status);
+		http_reply_problem(req, 500, "internal-error", NULL,
+				   "internal error (request id %s)", req->id);
+	}
+	api_after(req);
+}
+
 const struct http_hooks api_hooks = {
-	.authenticate = api_authenticate,
-	.before = api_idempotency_before,
-	.after = api_after,
+	.authenticate = hook_authenticate,
+	.before = hook_before,
+	.after = hook_after,
 };
 
 /* public_url's scheme, remembered for a few seconds: 1 https, 0 not, -1 unknown yet */

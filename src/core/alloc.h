@@ -12,6 +12,7 @@
 #ifndef SERVIO_CORE_ALLOC_H
 #define SERVIO_CORE_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void *xmalloc(size_t n);
@@ -22,8 +23,32 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 void xfree(void *p);
 
+/*
+ * How many allocations this thread has been refused since it started, by
+ * the system or by injection. An allocation failure that a caller absorbed
+ * (a JSON member that could not be set, a note left off) leaves no other
+ * trace, so work that must be whole compares this before and after: a
+ * transaction (db_txn) rolls back, a request answers 500.
+ */
+unsigned long alloc_failures(void);
+
 /* Fault injection for tests: n >= 0 arms, n < 0 disarms. Thread-global. */
 void alloc_fail_after(long n);
+
+/*
+ * Fault injection for one thread (a request being served, while other
+ * threads go on): from now on this thread's allocations are counted, and
+ * the nth of them (1-based; 0 fails none, so a run only counts) returns
+ * NULL, and with sticky every later one too. Arming again starts over.
+ */
+void alloc_thread_arm(long nth, bool sticky);
+/* Whether this thread is armed (counting). */
+bool alloc_thread_armed(void);
+/*
+ * Stops counting on this thread. *count gets how many allocations were
+ * asked for since alloc_thread_arm, *refused how many were refused.
+ */
+void alloc_thread_disarm(long *count, long *refused);
 
 /* Routes jansson's allocations through the wrappers. Call once at start. */
 void alloc_install_json(void);

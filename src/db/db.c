@@ -326,7 +326,13 @@ int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
 		rc = db_begin(db);
 		if (rc != RC_OK)
 			continue;
+		/* an allocation failure fn absorbed may have left its work partial */
+		unsigned long failures = alloc_failures();
 		rc = fn(db, arg);
+		if (rc == RC_OK && alloc_failures() != failures) {
+			log_error("transaction rolled back: out of memory on its way");
+			rc = RC_ERROR;
+		}
 		if (rc == RC_OK)
 			rc = db_commit(db);
 		else

@@ -85,7 +85,9 @@ bool db_in_txn(const struct db *db);
  * Runs fn inside a transaction, retrying the whole of it (with jittered
  * backoff, up to a limit) while fn or the commit returns RC_RETRY.
  * fn returns RC_OK to commit, anything else to roll back; that value is
- * returned.
+ * returned. An allocation refused on this thread while fn ran
+ * (alloc_failures) rolls back too, with RC_ERROR, even when fn absorbed it:
+ * a write is whole or not made.
  */
 int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg);
 

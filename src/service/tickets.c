@@ -314,6 +314,8 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 {
 	const char *to = str(rec, "status");
 	ctx->hook_note = NULL;
+	if (!to)
+		return RC_ERROR;	/* the default status could not be set: out of memory */
 	if (!cur) {
 		if (strcmp(to, "new") != 0 && strcmp(to, "assigned") != 0 &&
 		    strcmp(to, "in_progress") != 0) {
@@ -335,6 +337,8 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 			json_object_set_new(rec, "status", json_string("assigned"));
 		/* the old status string went with the replaced value */
 		to = str(rec, "status");
+		if (!to)
+			return RC_ERROR;
 		if (strcmp(to, "in_progress") == 0)
 			set_time(rec, "first_responded_at", ctx->now);
 	} else {

@@ -46,6 +46,8 @@ import time
 import unittest
 import urllib.parse
 
+import allocfail
+
 SOURCE_DIR = os.environ.get("SERVIO_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BIN = os.environ.get("SERVIO_BIN") or os.path.join(SOURCE_DIR, "build", "servio")
@@ -251,6 +253,8 @@ class Client:
                 del hdrs[existing]
             if v is not None:
                 hdrs[k] = v
+        if allocfail.REPLAY:  # SERVIO_ALLOCFAIL_REPLAY: the sweep replays the suite's GETs
+            allocfail.replay(self.port, method, path, hdrs, data)
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             try:
