@@ -81,6 +81,14 @@ bool api_portal_allows(const char *portal_role, const char *path)
 	return false;
 }
 
+const char *api_portal_area(size_t i, const char **roles)
+{
+	if (i >= sizeof(areas) / sizeof(areas[0]))
+		return NULL;
+	*roles = areas[i].roles;
+	return areas[i].prefix;
+}
+
 static const char *str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
