@@ -39,9 +39,11 @@ Nothing here is destructive before its time: the refusals are asked first
 (they must change nothing), then the portal's other-company ids, then the
 allowed GETs, then the allowed writes, with bodies of {}: a PATCH with
 If-Match: * (an empty merge patch changes nothing but reaches the engine),
-the others without If-Match (so most stop at 422/428); a session that a write ended (sign-out) is signed in
-again and the request asked once more. Every violation is collected and
-listed at the end, with a summary of routes x callers checked.
+the others without If-Match (so most stop at 422/428); a session that a
+write ended (sign-out) is signed in again and the request asked once more.
+A staff caller's "/users/:id" is their own, and so are their notifications
+(a ticket is assigned to each). Every violation is collected and listed at
+the end, with a summary of routes x callers checked.
 """
 
 import collections
@@ -124,14 +126,15 @@ class TestAuthorization(PortalCase):
         self.violations.append("%s %s as %s: %s, got %s%s"
                                % (method, path, caller.name, why, status, text[:160]))
 
-    def list_of(self, path):
-        """The records of a staff list as the admin sees them (its first page)."""
-        if path not in self.lists:
-            status, _, body = self.admin.get(path + "?limit=%d" % PAGE)
+    def list_of(self, path, who=None):
+        """The records of a staff list as the admin (or who) sees them (its first page)."""
+        key = (who.name, path) if who else path
+        if key not in self.lists:
+            status, _, body = (who.client if who else self.admin).get(path + "?limit=%d" % PAGE)
             data = body.get("data") if status == 200 and isinstance(body, dict) else None
-            self.lists[path] = [r for r in data or [] if isinstance(r, dict)
-                                and isinstance(r.get("id"), int)]
-        return self.lists[path]
+            self.lists[key] = [r for r in data or [] if isinstance(r, dict)
+                               and isinstance(r.get("id"), int)]
+        return self.lists[key]
 
     def company_of(self, record):
         """The client company a record belongs to, through company_id or a parent's."""
@@ -145,18 +148,22 @@ class TestAuthorization(PortalCase):
                         return p["company_id"]
         return None
 
-    def candidates(self, prefix, company, me=None):
+    def candidates(self, prefix, company, who=None):
         """Ids for the parameter after prefix: the company's records first, then any."""
-        if me and staff_path(prefix) == API + "/users":
-            return [me]         # a user's own calendar feed, certifications, ...
-        records = self.list_of(staff_path(prefix))
+        if who and staff_path(prefix) == API + "/users":
+            # their own first (a calendar feed), then the others (whose certifications)
+            return [who.user_id] + [r["id"] for r in self.list_of(API + "/users")
+                                    if r["id"] != who.user_id]
+        # the caller's own (notifications): listed as the caller
+        records = self.list_of(prefix, who) if who and prefix.startswith(API + "/me/") \
+            else self.list_of(staff_path(prefix))
         mine = [r["id"] for r in records if self.company_of(r) == company]
         if company is not None and self.strict:
             return mine
         free = [r["id"] for r in records if self.company_of(r) is None]
         return mine + free + [r["id"] for r in records if r["id"] not in mine + free]
 
-    def fill(self, pattern, company, pick=0, me=None):
+    def fill(self, pattern, company, pick=0, who=None):
         """The pattern with real ids (the pick-th candidate of the last one), or None."""
         path = ""
         params = re.findall(r":[a-z_]+", pattern)
@@ -167,7 +174,7 @@ class TestAuthorization(PortalCase):
             if param == ":token":
                 path += "x" * 43
                 continue
-            ids = self.candidates(path.rstrip("/"), company, me)
+            ids = self.candidates(path.rstrip("/"), company, who)
             if n == len(params) - 1:
                 if len(ids) <= pick:
                     return None
@@ -283,6 +290,10 @@ class TestAuthorization(PortalCase):
                 return c
             c = login()
             callers.append(Caller(role, "staff", role, c, login, user["id"]))
+            # a ticket assigned to them: a notification of their own
+            ticket = self.list_of(API + "/tickets")[len(callers)]
+            self.admin.patch(API + "/tickets/%d" % ticket["id"], {"assignee_id": user["id"]},
+                             headers={"If-Match": "*"})
             made = self.assertStatus(c.post(API + "/tokens", {"name": "authz"}), 201, "token")
             bearer = Client(self.server.port, token=made["token"])
             bearer.keep_alive = True
@@ -458,8 +469,13 @@ class TestAuthorization(PortalCase):
                 if caller.kind == "token" or not allowed(caller, method, pattern, roles):
                     continue
                 path = planned
-                if caller.user_id and "/users/:id" in pattern:
-                    path = self.fill(pattern, a["id"], me=caller.user_id) or planned
+                if caller.user_id and ("/users/:id" in pattern or pattern.startswith(API + "/me/")):
+                    path = self.fill(pattern, a["id"], who=caller)
+                    if path is None:
+                        path = planned
+                        unfilled.append("%s %s (%s's own)" % (method, pattern, caller.name))
+                    elif "%s %s" % (method, pattern) in unfilled:
+                        unfilled.remove("%s %s" % (method, pattern))
                 # an empty merge patch changes nothing: it goes as far as the engine
                 status, _, reply = self.call(caller, method, path, headers={"If-Match": "*"}
                                              if method == "PATCH" else None)
