@@ -124,6 +124,12 @@ bool api_portal_path(const char *path);
 /* portal.c: whether a portal contact of portal_role may call path. */
 bool api_portal_allows(const char *portal_role, const char *path);
 /*
+ * portal.c: the i-th area of the portal (a path prefix) and, in *roles,
+ * the portal roles that reach it ("technical admin"); NULL past the last.
+ * For "servio schema roles".
+ */
+const char *api_portal_area(size_t i, const char **roles);
+/*
  * auth.c: checks that the body is an object of string members, all in
  * allowed, with every name of required present and non-empty; replies
  * 400/422 and returns false otherwise.

@@ -89,7 +89,8 @@ static int upload(struct http_req *req)
 {
 	struct resource_ctx ctx;
 	int64_t ticket;
-	if (!api_no_query_or_reply(req))
+	/* the ticket first: one the caller may not see is a 404 whatever the body holds */
+	if (!api_no_query_or_reply(req) || !ticket_or_reply(req, &ctx, &ticket))
 		return 0;
 	const char *ct = http_header(req, "Content-Type");
 	const char *boundary, *err;
@@ -153,8 +154,6 @@ static int upload(struct http_req *req)
 		resource_error(errors, "note_id", "the portal attaches files to the ticket itself");
 		return api_reply_result(req, RC_INVALID, NULL, errors, 0, "upload", 0);
 	}
-	if (!ticket_or_reply(req, &ctx, &ticket))
-		return 0;
 
 	int64_t ids[UPLOAD_MAX_FILES + 1];
 	json_t *errs = NULL;

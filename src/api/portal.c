@@ -81,6 +81,14 @@ bool api_portal_allows(const char *portal_role, const char *path)
 	return false;
 }
 
+const char *api_portal_area(size_t i, const char **roles)
+{
+	if (i >= sizeof(areas) / sizeof(areas[0]))
+		return NULL;
+	*roles = areas[i].roles;
+	return areas[i].prefix;
+}
+
 static const char *str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
@@ -603,7 +611,8 @@ static int note_new(struct http_req *req)
 	struct resource_ctx ctx;
 	int64_t id;
 	json_t *ticket;
-	if (!api_no_query_or_reply(req))
+	/* the ticket first: another company's is a 404 whatever the body holds */
+	if (!api_no_query_or_reply(req) || !ticket_or_reply(req, &ctx, &id, &ticket))
 		return 0;
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
@@ -614,8 +623,6 @@ static int note_new(struct http_req *req)
 	if (resource_validate(&spec, req->body, true, errors))
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the reply has invalid fields");
-	if (!ticket_or_reply(req, &ctx, &id, &ticket))
-		return 0;
 	const char *status = str(ticket, "status");
 	if (strcmp(status, "closed") == 0 || strcmp(status, "cancelled") == 0)
 		return http_reply_problem(req, 409, "conflict",
@@ -947,7 +954,8 @@ static int rate(struct http_req *req)
 	struct resource_ctx ctx;
 	int64_t id;
 	json_t *ticket;
-	if (!api_no_query_or_reply(req))
+	/* the ticket first: another company's is a 404 whatever the body holds */
+	if (!api_no_query_or_reply(req) || !ticket_or_reply(req, &ctx, &id, &ticket))
 		return 0;
 	if (!req->body)
 		return http_reply_problem(req, 400, "body-required", NULL,
@@ -960,8 +968,6 @@ static int rate(struct http_req *req)
 	if (survey_decode_answer(req->body, &rating, &comment, errors))
 		return http_reply_problem(req, 422, "validation", errors,
 					  "the rating has invalid fields");
-	if (!ticket_or_reply(req, &ctx, &id, &ticket))
-		return 0;
 	int rc = survey_answer_ticket(&ctx, id, rating, comment, errors);
 	if (rc == RC_NOT_FOUND)
 		return http_reply_problem(req, 409, "conflict",

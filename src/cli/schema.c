@@ -11,7 +11,10 @@
  *                              their items and the action bodies as
  *                              TypeScript interfaces, enums as unions
  *   servio schema roles        web/src/lib/roles.gen.ts: the roles of every
- *                              route, and the field masks by role
+ *                              route, the field masks by role, the own rows,
+ *                              and the portal roles with the areas each
+ *                              reaches (tests/api/test_authorization.py
+ *                              checks the server against all of it)
  *
  * The resources are those the route table serves through the engine
  * (api_route_resource), in the table's order. Names follow the resource's
@@ -34,6 +37,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "crm/crm.h"
 #include "resource/resource.h"
 
 #include <stdarg.h>
@@ -1346,7 +1350,63 @@ static int emit_roles(struct gen *g)
 		   "} as const satisfies Record<string, {\n"
 		   "  hiddenFrom: Record<string, readonly RouteRole[]>;\n"
 		   "  readOnlyFor: Record<string, readonly RouteRole[]>;\n"
-		   "}>;\n");
+		   "}>;\n"
+		   "\n"
+		   "/**\n"
+		   " * Per record type with own rows, the field naming the user a row belongs\n"
+		   " * to and the roles that may change anyone's; the other roles create,\n"
+		   " * change, archive and act on their own rows only (403).\n"
+		   " */\n"
+		   "export const ownerRows = {\n");
+	for (int i = 0; i < g->nres; i++) {
+		const struct gen_resource *gr = &g->res[i];
+		if (!gr->res->owner_field)
+			continue;
+		char roles[256];
+		role_names(gr->res->any_owner_roles, ", ", "\"", roles, sizeof(roles));
+		line(g, 1, "%s: { field: \"%s\", anyOwner: [%s] },", gr->type, gr->res->owner_field,
+		     roles);
+	}
+	buf_addstr(&g->out,
+		   "} as const satisfies Record<string, {\n"
+		   "  field: string;\n"
+		   "  anyOwner: readonly RouteRole[];\n"
+		   "}>;\n"
+		   "\n"
+		   "/** The roles of a client portal contact (a contact's portal_role). */\n"
+		   "export const portalRoles = [");
+	const char *const *values = NULL;
+	for (const struct field *f = contact_resource.fields; f->name; f++)
+		if (strcmp(f->name, "portal_role") == 0)
+			values = f->enum_values;
+	if (!values) {
+		log_error("schema: contacts have no portal_role");
+		return -1;
+	}
+	for (int i = 0; values[i]; i++)
+		buf_addf(&g->out, "%s\"%s\"", i ? ", " : "", values[i]);
+	buf_addstr(&g->out, "] as const;\n"
+		   "\n"
+		   "export type PortalRole = (typeof portalRoles)[number];\n"
+		   "\n"
+		   "/**\n"
+		   " * The areas of the portal's routes (path prefixes) and the portal roles\n"
+		   " * that reach each; a portal route in no area, nobody.\n"
+		   " */\n"
+		   "export const portalAreas = {\n");
+	const char *roles;
+	for (size_t i = 0; api_portal_area(i, &roles); i++) {
+		indent(g, 1);
+		buf_addf(&g->out, "\"%s\": [", api_portal_area(i, &roles));
+		for (const char *p = roles; *p;) {
+			size_t len = strcspn(p, " ");
+			buf_addf(&g->out, "%s\"%.*s\"", p == roles ? "" : ", ", (int)len, p);
+			p += len;
+			p += *p == ' ';
+		}
+		buf_addstr(&g->out, "],\n");
+	}
+	buf_addstr(&g->out, "} as const satisfies Record<string, readonly PortalRole[]>;\n");
 	return 0;
 }
 

@@ -187,6 +187,8 @@ class Client:
         self.session = None
         self.csrf = None
         self.cookie = "servio_session"
+        self.keep_alive = False     # True: one connection for every request (see request)
+        self._conn = None
 
     def login(self, email, password, expect=200):
         status, headers, body = self.request(
@@ -255,24 +257,55 @@ class Client:
                 hdrs[k] = v
         if allocfail.REPLAY:  # SERVIO_ALLOCFAIL_REPLAY: the sweep replays the suite's GETs
             allocfail.replay(self.port, method, path, hdrs, data)
+        if self.keep_alive:
+            return self._request_kept(method, path, data, hdrs, timeout)
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             try:
                 conn.request(method, path, body=data, headers=hdrs)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the server may answer (413) before reading the whole body
-            resp = conn.getresponse()
-            payload = resp.read()
-            out = {}
-            for k, v in resp.getheaders():
-                k = k.lower()
-                if k in out:
-                    out[k] += ("\n" if k == "set-cookie" else ", ") + v
-                else:
-                    out[k] = v
-            return resp.status, out, decode_body(out, payload)
+            return self._response(conn)
         finally:
             conn.close()
+
+    def _request_kept(self, method, path, data, hdrs, timeout):
+        """One request on the kept connection; a connection the server closed is opened again."""
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+            try:
+                self._conn.request(method, path, body=data, headers=hdrs)
+                reply = self._response(self._conn)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
+                    http.client.CannotSendRequest, http.client.ResponseNotReady):
+                self.close()
+                if attempt == 2:
+                    raise
+                continue
+            if reply[1].get("connection", "").lower() == "close":
+                self.close()
+            return reply
+
+    def close(self):
+        """Closes the kept connection (if any)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @staticmethod
+    def _response(conn):
+        """Reads one response: (status, headers with lower-cased names, decoded body)."""
+        resp = conn.getresponse()
+        payload = resp.read()
+        out = {}
+        for k, v in resp.getheaders():
+            k = k.lower()
+            if k in out:
+                out[k] += ("\n" if k == "set-cookie" else ", ") + v
+            else:
+                out[k] = v
+        return resp.status, out, decode_body(out, payload)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -613,6 +646,51 @@ class Server:
         c = Client(self.port)
         c.login(email, password)
         return c
+
+
+def role_schema(program=None):
+    """
+    What `servio schema roles` says about who may do what (web/src/lib/roles.gen.ts):
+    {"routes": [(method, pattern, {roles})] (a public route's roles are {"public"}),
+     "roles": the staff roles, in order,
+     "masks": {record type: {field: {roles it is hidden from}}},
+     "owners": {record type: (owner field, {roles that may change anyone's rows})},
+     "portal_roles": [portal_role, ...],
+     "portal_areas": [(path prefix, {portal roles})]}.
+    """
+    out = subprocess.run([program or BIN, "schema", "roles"], capture_output=True, text=True,
+                         check=True, env=base_env()).stdout
+
+    def block(name):
+        m = re.search(r"^export const %s = (.*?)^\}" % name, out, re.M | re.S)
+        if not m:
+            raise AssertionError("servio schema roles gives no %s:\n%s" % (name, out))
+        return m.group(1)
+
+    def names(text):
+        return re.findall(r'"([a-z_]+)"', text)
+
+    routes = [(m.group(1), m.group(2), set(names(m.group(3))))
+              for m in re.finditer(r'^\s+"([A-Z]+) ([^"]+)": \[([^\]]*)\]', block("routeRoles"),
+                                   re.M)]
+    every = names(re.search(r"^export type RouteRole =(.*);$", out, re.M).group(1))
+    masks = {}
+    for m in re.finditer(r"^  (\w+): \{\n\s+hiddenFrom: \{([^}]*)\}", block("fieldMasks"), re.M):
+        masks[m.group(1)] = {f.group(1): set(names(f.group(2)))
+                             for f in re.finditer(r"(\w+): \[([^\]]*)\]", m.group(2))}
+    owners = {m.group(1): (m.group(2), set(names(m.group(3))))
+              for m in re.finditer(r'^  (\w+): \{ field: "(\w+)", anyOwner: \[([^\]]*)\] \}',
+                                   block("ownerRows"), re.M)}
+    portal_roles = names(re.search(r"^export const portalRoles = \[(.*)\]", out, re.M).group(1))
+    areas = [(m.group(1), set(names(m.group(2))))
+             for m in re.finditer(r'^\s+"([^"]+)": \[([^\]]*)\]', block("portalAreas"), re.M)]
+    return {"routes": routes, "roles": [r for r in every if r not in ("portal", "public")],
+            "masks": masks, "owners": owners, "portal_roles": portal_roles, "portal_areas": areas}
+
+
+def route_table(program=None):
+    """Every route and its roles, from `servio schema roles`: [(method, pattern, {roles})]."""
+    return role_schema(program)["routes"]
 
 
 def find_token(text):

@@ -10,11 +10,11 @@ import hashlib
 import hmac
 import re
 import struct
-import subprocess
 import sys
 import unittest
 
-from harness import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, Client, ServerTestCase, unique
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, BIN, Client, ServerTestCase, route_table,
+                     unique)
 from mailservers import SmtpSink
 
 CLIENT_PASSWORD = "Quiet-lantern-47-river"
@@ -472,14 +472,6 @@ class TestRecords(PortalCase):
         self.assertProblem(billing.get("/api/v1/portal/tickets"), 403)
         self.assertStatus(billing.get("/api/v1/portal/invoices"), 200)
         self.assertStatus(billing.get("/api/v1/portal/auth/me"), 200)
-
-
-def route_table(program):
-    """Every route and its roles, from `servio schema roles`."""
-    out = subprocess.run([program, "schema", "roles"], capture_output=True, text=True,
-                         check=True).stdout
-    return [(m.group(1), m.group(2), set(re.findall(r'"([a-z]+)"', m.group(3))))
-            for m in re.finditer(r'^\s+"([A-Z]+) ([^"]+)": \[([^\]]*)\]', out, re.M)]
 
 
 class TestNoLeaks(PortalCase):

@@ -525,3 +525,38 @@ export const fieldMasks = {
   hiddenFrom: Record<string, readonly RouteRole[]>;
   readOnlyFor: Record<string, readonly RouteRole[]>;
 }>;
+
+/**
+ * Per record type with own rows, the field naming the user a row belongs
+ * to and the roles that may change anyone's; the other roles create,
+ * change, archive and act on their own rows only (403).
+ */
+export const ownerRows = {
+  TimeEntry: { field: "user_id", anyOwner: ["admin", "manager"] },
+  Attachment: { field: "uploaded_by_id", anyOwner: ["admin", "manager"] },
+} as const satisfies Record<string, {
+  field: string;
+  anyOwner: readonly RouteRole[];
+}>;
+
+/** The roles of a client portal contact (a contact's portal_role). */
+export const portalRoles = ["technical", "billing", "admin"] as const;
+
+export type PortalRole = (typeof portalRoles)[number];
+
+/**
+ * The areas of the portal's routes (path prefixes) and the portal roles
+ * that reach each; a portal route in no area, nobody.
+ */
+export const portalAreas = {
+  "/api/v1/portal/auth/": ["technical", "billing", "admin"],
+  "/api/v1/portal/tickets": ["technical", "admin"],
+  "/api/v1/portal/attachments/": ["technical", "admin"],
+  "/api/v1/portal/assets": ["technical", "admin"],
+  "/api/v1/portal/sites": ["technical", "admin"],
+  "/api/v1/portal/kb/": ["technical", "admin"],
+  "/api/v1/portal/quotes": ["billing", "admin"],
+  "/api/v1/portal/invoices": ["billing", "admin"],
+  "/api/v1/portal/balance": ["billing", "admin"],
+  "/api/v1/portal/contracts": ["billing", "admin"],
+} as const satisfies Record<string, readonly PortalRole[]>;
