@@ -300,9 +300,11 @@ static bool decode_body(struct http_req *req)
 		return false;
 	}
 	json_error_t e;
+	unsigned long refused = alloc_failures();
 	json_t *j = json_loadb(req->raw_body.data, req->raw_body.len, JSON_REJECT_DUPLICATES, &e);
 	if (!j) {
-		if (json_error_code(&e) == json_error_out_of_memory) {
+		/* jansson does not always say so when its lexer could not allocate */
+		if (json_error_code(&e) == json_error_out_of_memory || alloc_failures() != refused) {
 			log_error("request %s: cannot parse the body: out of memory", req->id);
 			http_reply_oom(req);
 		} else {
