@@ -137,17 +137,9 @@ static json_t *contact_json(struct http_req *req, struct db *db, const struct au
 static int sign_in(struct http_req *req, struct db *db, const struct auth_user *u, int status)
 {
 	struct auth_session_new s;
-	int64_t now = time_now();
-	if (auth_session_create(db, u->id, req->remote_addr, api_settings.session_idle_minutes,
-				api_settings.session_max_hours, now, &s) < 0)
-		return -1;
-	json_t *after = json_pack("{s:I, s:s?, s:I}", "session_id", (json_int_t)s.id,
-				  "remote_addr", req->remote_addr, "contact_id",
-				  (json_int_t)u->contact_id);
-	audit_write(db, actor_for(req, u->id, u->email), "login", "users", u->id, NULL, after);
-	json_decref(after);
-	api_session_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
-	sodium_memzero(s.token, sizeof(s.token));
+	int rc = api_session_start(req, db, u, &s);
+	if (rc <= 0)
+		return rc;
 	json_t *c = contact_json(req, db, u);
 	if (!c)
 		return -1;

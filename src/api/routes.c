@@ -20,10 +20,38 @@ struct api_settings api_settings = {
 	.session_max_hours = 24 * 7,
 };
 
+int api_reply_full(struct http_req *req)
+{
+	return http_reply_problem(req, 507, "storage-full", NULL,
+				  "the database has no room left to write: nothing was saved; "
+				  "retry once space has been freed");
+}
+
+/*
+ * A request starts with no RC_FULL seen on its thread, so that one the
+ * handler met but could only return as a failure (-1, a 500) is answered
+ * for what it was: 507, the database has no room left to write.
+ */
+static int before(struct http_req *req)
+{
+	db_full_seen_reset();
+	int rc = api_idempotency_before(req);
+	if (rc < 0 && db_full_seen())
+		return api_reply_full(req), 1;
+	return rc;
+}
+
+static void after(struct http_req *req)
+{
+	if (req->status == 500 && db_full_seen())
+		api_reply_full(req);
+	api_idempotency_after(req);
+}
+
 const struct http_hooks api_hooks = {
 	.authenticate = api_authenticate,
-	.before = api_idempotency_before,
-	.after = api_idempotency_after,
+	.before = before,
+	.after = after,
 };
 
 static const struct api_routes *const groups[] = {
@@ -161,6 +189,8 @@ int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *er
 					  "the %s was changed by someone else; GET it again and "
 					  "retry with its new ETag",
 					  what);
+	case RC_FULL:
+		return api_reply_full(req);
 	default:
 		return -1;
 	}

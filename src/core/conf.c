@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const char conf_flags_help[] =
@@ -55,6 +56,7 @@ void conf_init(struct conf *c)
 	c->max_body = 1024 * 1024;
 	c->session_idle_minutes = 120;
 	c->session_max_hours = 24 * 7;
+	c->sqlite_synchronous_full = true;
 }
 
 /* Numbers from the environment are checked in conf_validate, flags at once. */
@@ -136,6 +138,15 @@ int conf_validate(struct conf *c, char *err, size_t errlen)
 		return -1;
 	if (rc > 0)
 		c->session_max_hours = (unsigned)v;
+	const char *sync = getenv("SERVIO_SQLITE_SYNCHRONOUS");
+	if (sync && *sync) {
+		if (strcasecmp(sync, "full") != 0 && strcasecmp(sync, "normal") != 0) {
+			snprintf(err, errlen, "SERVIO_SQLITE_SYNCHRONOUS must be FULL or NORMAL, not \"%s\"",
+				 sync);
+			return -1;
+		}
+		c->sqlite_synchronous_full = strcasecmp(sync, "full") == 0;
+	}
 
 	enum log_level level;
 	if (log_level_parse(c->log_level, &level) < 0) {

@@ -24,6 +24,7 @@ struct conf {
 	size_t max_body;		/* SERVIO_MAX_BODY, --max-body (bytes) */
 	unsigned session_idle_minutes;	/* SERVIO_SESSION_IDLE_MINUTES */
 	unsigned session_max_hours;	/* SERVIO_SESSION_MAX_HOURS */
+	bool sqlite_synchronous_full;	/* SERVIO_SQLITE_SYNCHRONOUS: FULL (true, default) or NORMAL */
 
 	bool threads_from_flag, max_body_from_flag;
 
