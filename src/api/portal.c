@@ -99,19 +99,6 @@ static struct audit_actor *actor_for(struct http_req *req, int64_t user_id, cons
 	return a;
 }
 
-/* Where clients reach the firm: settings public_url, else how this request reached us. */
-static const char *public_base(struct http_req *req, struct resource_ctx *ctx)
-{
-	json_t *s;
-	struct resource_ctx sys = *ctx;
-	sys.trusted = true;
-	sys.scope_company = 0;
-	const char *u = resource_get(&sys, &settings_resource, SETTINGS_ID, &s) == RC_OK
-				? str(s, "public_url")
-				: NULL;
-	return u ? u : ctx->base_url ? ctx->base_url : "http://localhost:8080";
-	(void)req;
-}
 
 /* What a portal contact is, for login, activate and me. */
 static json_t *contact_json(struct http_req *req, struct db *db, const struct auth_user *u)
@@ -164,6 +151,14 @@ static int invite(struct http_req *req)
 	struct resource_ctx ctx;
 	if (!api_ctx_or_reply(req, &ctx))
 		return 0;
+	/* the link is on the firm's address or there is none: never the caller's Host */
+	const char *base = settings_public_url(&ctx);
+	if (!base)
+		return http_reply_problem(req, 409, "conflict",
+					  http_json(req, json_pack("[{s:s, s:s}]", "field", "public_url",
+								   "message", "is not set")),
+					  "public_url is not set: an admin enters the address clients "
+					  "reach Servio at (Settings, public URL) before inviting");
 	if (db_begin(ctx.db) != RC_OK)
 		return -1;
 	char token[AUTH_TOKEN_LEN];
@@ -176,7 +171,7 @@ static int invite(struct http_req *req)
 	const char *url = NULL;
 	bool queued = false;
 	if (rc == RC_OK) {
-		url = arena_printf(&req->arena, "%s/portal/activate/%s", public_base(req, &ctx), token);
+		url = arena_printf(&req->arena, "%s/portal/activate/%s", base, token);
 		const struct auth_user *u = api_user(req);
 		json_t *vars = http_json(req, json_pack("{s:s, s:s, s:s}", "invite_url", url,
 							"login_email", str(contact, "email"),
@@ -411,6 +406,13 @@ static int reset_request(struct http_req *req)
 	int rc = auth_portal_find(ctx.db, email, &user);
 	if (rc < 0)
 		return -1;
+	/* no address to link to: no link (the asker gets the same answer) */
+	const char *base = settings_public_url(&ctx);
+	if (rc == 1 && !base) {
+		log_warn("portal: a password reset was asked for, but public_url is not set: no "
+			 "link sent");
+		rc = 0;
+	}
 	if (rc == 1) {
 		struct auth_user u;
 		rc = auth_user_load(ctx.db, &req->arena, user, &u);
@@ -424,8 +426,8 @@ static int reset_request(struct http_req *req)
 			if (db_begin(ctx.db) != RC_OK)
 				return -1;
 			rc = auth_portal_reset_link(&ctx, u.id, token, &expires);
-			const char *url = arena_printf(&req->arena, "%s/portal/reset/%s",
-						       public_base(req, &ctx), token);
+			const char *url = arena_printf(&req->arena, "%s/portal/reset/%s", base,
+						       token);
 			sodium_memzero(token, sizeof(token));
 			json_t *vars = http_json(req, json_pack("{s:s}", "reset_url", url));
 			if (rc == RC_OK)
