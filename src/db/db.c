@@ -339,10 +339,12 @@ int db_commit(struct db *db)
 	} else {
 		if (rc != RC_RETRY)
 			log_error("cannot commit: %s", db_errmsg(db));
-		if (db->drv->commit_failure_ends_txn)
+		if (db->drv->commit_failure_ends_txn) {
 			db->in_txn = false;
-		else
+			db->changes_seen = db->drv->total_changes(db->conn);	/* not kept */
+		} else {
 			db_rollback(db);
+		}
 	}
 	return rc;
 }
