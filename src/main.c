@@ -13,6 +13,7 @@
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "db/db.h"
 #include "mail/mail.h"
 #include "notify/notify.h"
 #include "quality/surveys.h"
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
 		xfree(rest);
 		return 2;
 	}
+	db_sqlite_synchronous(conf.sqlite_synchronous_full);
 	enum log_level level = LOG_INFO;
 	log_level_parse(conf.log_level, &level);
 	log_set_level(level);

@@ -149,6 +149,16 @@ struct auth_user;
 int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
 			     struct auth_user *u);
 /*
+ * auth.c: signs u in (staff or portal, by the route's side): the session
+ * and its "login" audit entry in one transaction (neither is kept without
+ * the other), then its cookie. 1 with s->csrf and s->id set (s->token is
+ * wiped once in the cookie); 0 after replying (507 when the database has no
+ * room); -1 on a failure of ours (nothing kept).
+ */
+struct auth_session_new;
+int api_session_start(struct http_req *req, struct db *db, const struct auth_user *u,
+		      struct auth_session_new *s);
+/*
  * auth.c: counts a sign-in attempt against the account (and address):
  * 0 when it may go on, > 0 after replying 429, -1 on error.
  */
@@ -205,9 +215,17 @@ const struct auth_user *api_user(const struct http_req *req);
 bool api_version_or_reply(struct http_req *req, const char *what, int64_t *version);
 
 /*
+ * routes.c: the 507 of a write the database had no room for (RC_FULL):
+ * problem storage-full, "the database has no room left to write". Returns 0.
+ * A handler that returns -1 after meeting RC_FULL gets it too (the after
+ * hook), so only a handler that words its own reply needs to call it.
+ */
+int api_reply_full(struct http_req *req);
+
+/*
  * Replies a domain result (enum result): rec with its ETag and
  * status on RC_OK, else the problem (404 naming what and id when id is not
- * 0, 422, 403 or 409 with the first error, 412). rec and errors are
+ * 0, 422, 403 or 409 with the first error, 412, 507 for RC_FULL). rec and errors are
  * borrowed (the request's). Returns as the http_reply functions; -1 for a
  * failure of ours (the pipeline replies 500).
  */

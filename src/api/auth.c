@@ -182,30 +182,6 @@ int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
 	return 1;
 }
 
-/* A sign-in's session and its audit entry: both or neither (db_txn). */
-struct login_txn {
-	struct http_req *req;
-	const struct auth_user *u;
-	struct auth_session_new *s;
-};
-
-static int login_write(struct db *db, void *arg)
-{
-	struct login_txn *t = arg;
-	if (auth_session_create(db, t->u->id, t->req->remote_addr,
-				api_settings.session_idle_minutes, api_settings.session_max_hours,
-				time_now(), t->s) < 0)
-		return RC_ERROR;
-	json_t *after = json_pack("{s:I, s:s?}", "session_id", (json_int_t)t->s->id,
-				  "remote_addr", t->req->remote_addr);
-	if (!after)
-		return RC_ERROR;
-	int rc = audit_write(db, actor_for(t->req, t->u->id, t->u->email), "login", "users",
-			     t->u->id, NULL, after);
-	json_decref(after);	/* audit_write borrows */
-	return rc;
-}
-
 static int login(struct http_req *req)
 {
 	struct db *db = api_db_or_reply(req);
@@ -216,14 +192,57 @@ static int login(struct http_req *req)
 	if (rc <= 0)
 		return rc;
 	struct auth_session_new s;
-	struct login_txn t = { req, &u, &s };
-	if (db_txn(db, login_write, &t) != RC_OK)
-		return -1;
-	api_session_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
-	sodium_memzero(s.token, sizeof(s.token));
+	rc = api_session_start(req, db, &u, &s);
+	if (rc <= 0)
+		return rc;
 	return http_reply_json(req, 200, http_json(req, json_pack("{s:o, s:s}", "user",
 								  user_json(&u, db), "csrf_token",
 								  s.csrf)));
+}
+
+struct session_start {
+	struct http_req *req;
+	const struct auth_user *u;
+	struct auth_session_new *s;
+};
+
+/* The session and its audit entry: one transaction, so neither is kept alone. */
+static int session_start_txn(struct db *db, void *arg)
+{
+	struct session_start *w = arg;
+	const struct auth_user *u = w->u;
+	int rc = auth_session_create(db, u->id, w->req->remote_addr,
+				     api_settings.session_idle_minutes,
+				     api_settings.session_max_hours, time_now(), w->s);
+	if (rc != RC_OK)
+		return rc;
+	json_t *after = http_json(w->req, json_pack("{s:I, s:s?}", "session_id",
+						    (json_int_t)w->s->id, "remote_addr",
+						    w->req->remote_addr));
+	if (!after)
+		return RC_ERROR;
+	if (u->role == ROLE_PORTAL)
+		json_object_set_new(after, "contact_id", json_integer(u->contact_id));
+	struct audit_actor *actor = actor_for(w->req, u->id, u->email);
+	if (!actor)
+		return RC_ERROR;
+	return audit_write(db, actor, "login", "users", u->id, NULL, after);
+}
+
+int api_session_start(struct http_req *req, struct db *db, const struct auth_user *u,
+		      struct auth_session_new *s)
+{
+	struct session_start w = { req, u, s };
+	int rc = db_txn(db, session_start_txn, &w);
+	if (rc != RC_OK) {
+		sodium_memzero(s->token, sizeof(s->token));
+		if (rc == RC_FULL)
+			return api_reply_full(req);
+		return -1;
+	}
+	api_session_cookie(req, s->token, (long)api_settings.session_max_hours * 3600);
+	sodium_memzero(s->token, sizeof(s->token));
+	return 1;
 }
 
 static int logout(struct http_req *req)

@@ -107,19 +107,6 @@ static struct audit_actor *actor_for(struct http_req *req, int64_t user_id, cons
 	return a;
 }
 
-/* Where clients reach the firm: settings public_url, else how this request reached us. */
-static const char *public_base(struct http_req *req, struct resource_ctx *ctx)
-{
-	json_t *s;
-	struct resource_ctx sys = *ctx;
-	sys.trusted = true;
-	sys.scope_company = 0;
-	const char *u = resource_get(&sys, &settings_resource, SETTINGS_ID, &s) == RC_OK
-				? str(s, "public_url")
-				: NULL;
-	return u ? u : ctx->base_url ? ctx->base_url : "http://localhost:8080";
-	(void)req;
-}
 
 /* What a portal contact is, for login, activate and me. */
 static json_t *contact_json(struct http_req *req, struct db *db, const struct auth_user *u)
@@ -141,40 +128,13 @@ static json_t *contact_json(struct http_req *req, struct db *db, const struct au
 	return c;
 }
 
-/* A portal sign-in's session and its audit entry: both or neither (db_txn). */
-struct sign_in_txn {
-	struct http_req *req;
-	const struct auth_user *u;
-	struct auth_session_new *s;
-};
-
-static int sign_in_write(struct db *db, void *arg)
-{
-	struct sign_in_txn *t = arg;
-	if (auth_session_create(db, t->u->id, t->req->remote_addr,
-				api_settings.session_idle_minutes, api_settings.session_max_hours,
-				time_now(), t->s) < 0)
-		return RC_ERROR;
-	json_t *after = json_pack("{s:I, s:s?, s:I}", "session_id", (json_int_t)t->s->id,
-				  "remote_addr", t->req->remote_addr, "contact_id",
-				  (json_int_t)t->u->contact_id);
-	if (!after)
-		return RC_ERROR;
-	int rc = audit_write(db, actor_for(t->req, t->u->id, t->u->email), "login", "users",
-			     t->u->id, NULL, after);
-	json_decref(after);
-	return rc;
-}
-
 /* Signs the portal login in: a session, its cookie, the audit entry, the reply. */
 static int sign_in(struct http_req *req, struct db *db, const struct auth_user *u, int status)
 {
 	struct auth_session_new s;
-	struct sign_in_txn t = { req, u, &s };
-	if (db_txn(db, sign_in_write, &t) != RC_OK)
-		return -1;
-	api_session_cookie(req, s.token, (long)api_settings.session_max_hours * 3600);
-	sodium_memzero(s.token, sizeof(s.token));
+	int rc = api_session_start(req, db, u, &s);
+	if (rc <= 0)
+		return rc;
 	json_t *c = contact_json(req, db, u);
 	if (!c)
 		return -1;
@@ -199,6 +159,14 @@ static int invite(struct http_req *req)
 	struct resource_ctx ctx;
 	if (!api_ctx_or_reply(req, &ctx))
 		return 0;
+	/* the link is on the firm's address or there is none: never the caller's Host */
+	const char *base = settings_public_url(&ctx);
+	if (!base)
+		return http_reply_problem(req, 409, "conflict",
+					  http_json(req, json_pack("[{s:s, s:s}]", "field", "public_url",
+								   "message", "is not set")),
+					  "public_url is not set: an admin enters the address clients "
+					  "reach Servio at (Settings, public URL) before inviting");
 	if (db_begin(ctx.db) != RC_OK)
 		return -1;
 	char token[AUTH_TOKEN_LEN];
@@ -211,7 +179,7 @@ static int invite(struct http_req *req)
 	const char *url = NULL;
 	bool queued = false;
 	if (rc == RC_OK) {
-		url = arena_printf(&req->arena, "%s/portal/activate/%s", public_base(req, &ctx), token);
+		url = arena_printf(&req->arena, "%s/portal/activate/%s", base, token);
 		const struct auth_user *u = api_user(req);
 		json_t *vars = http_json(req, json_pack("{s:s, s:s, s:s}", "invite_url", url,
 							"login_email", str(contact, "email"),
@@ -446,6 +414,13 @@ static int reset_request(struct http_req *req)
 	int rc = auth_portal_find(ctx.db, email, &user);
 	if (rc < 0)
 		return -1;
+	/* no address to link to: no link (the asker gets the same answer) */
+	const char *base = settings_public_url(&ctx);
+	if (rc == 1 && !base) {
+		log_warn("portal: a password reset was asked for, but public_url is not set: no "
+			 "link sent");
+		rc = 0;
+	}
 	if (rc == 1) {
 		struct auth_user u;
 		rc = auth_user_load(ctx.db, &req->arena, user, &u);
@@ -459,8 +434,8 @@ static int reset_request(struct http_req *req)
 			if (db_begin(ctx.db) != RC_OK)
 				return -1;
 			rc = auth_portal_reset_link(&ctx, u.id, token, &expires);
-			const char *url = arena_printf(&req->arena, "%s/portal/reset/%s",
-						       public_base(req, &ctx), token);
+			const char *url = arena_printf(&req->arena, "%s/portal/reset/%s", base,
+						       token);
 			sodium_memzero(token, sizeof(token));
 			json_t *vars = http_json(req, json_pack("{s:s}", "reset_url", url));
 			if (rc == RC_OK)

@@ -71,8 +71,6 @@ bool api_ctx_or_reply(struct http_req *req, struct resource_ctx *ctx)
 	/* a client in the portal: only their company's records exist */
 	if (u && u->role == ROLE_PORTAL)
 		ctx->scope_company = u->company_id ? u->company_id : -1;
-	const char *host = http_header(req, "Host");
-	ctx->base_url = arena_printf(&req->arena, "http://%s", host ? host : "localhost:8080");
 	return true;
 }
 

@@ -21,12 +21,23 @@ struct api_settings api_settings = {
 	.https = -1,
 };
 
+int api_reply_full(struct http_req *req)
+{
+	return http_reply_problem(req, 507, "storage-full", NULL,
+				  "the database has no room left to write: nothing was saved; "
+				  "retry once space has been freed");
+}
+
 /*
- * A request during which an allocation failed answers 500, whatever its
- * handler said: an absorbed failure (a JSON member that could not be set)
- * can turn into a wrong 4xx or a reply with something missing, and is
- * never the client's fault. Counted from the first hook on this thread;
- * the request is known by its address and start time (an address alone
+ * From the first hook on, a request is watched on its thread for two
+ * failures its handler may only be able to return as -1 (a 500) or absorb:
+ *
+ *   - an allocation that failed: the request answers 500, whatever its
+ *     handler said (an absorbed failure, a JSON member that could not be
+ *     set, can turn into a wrong 4xx or a reply with something missing);
+ *   - RC_FULL, the database out of room: a 500 becomes what it was, 507.
+ *
+ * The request is known by its address and start time (an address alone
  * comes back with the next request).
  */
 static _Thread_local const struct http_req *marked_req;
@@ -40,6 +51,7 @@ static void mark(const struct http_req *req)
 	marked_req = req;
 	marked_ns = req->started_ns;
 	marked_failures = alloc_failures();
+	db_full_seen_reset();
 }
 
 static int hook_authenticate(struct http_req *req)
@@ -56,10 +68,13 @@ static int hook_before(struct http_req *req)
 {
 	mark(req);
 #ifdef SERVIO_TEST_HOOKS
-	return api_test_before(req);
+	int rc = api_test_before(req);
 #else
-	return api_idempotency_before(req);
+	int rc = api_idempotency_before(req);
 #endif
+	if (rc < 0 && db_full_seen())
+		return api_reply_full(req), 1;
+	return rc;
 }
 
 static void hook_after(struct http_req *req)
@@ -71,6 +86,8 @@ static void hook_after(struct http_req *req)
 		http_reply_problem(req, 500, "internal-error", NULL,
 				   "internal error (request id %s)", req->id);
 	}
+	if (req->status == 500 && db_full_seen())
+		api_reply_full(req);
 	api_after(req);
 }
 
@@ -251,6 +268,8 @@ int api_reply_result(struct http_req *req, int rc, const json_t *rec, json_t *er
 					  "the %s was changed by someone else; GET it again and "
 					  "retry with its new ETag",
 					  what);
+	case RC_FULL:
+		return api_reply_full(req);
 	default:
 		return -1;
 	}

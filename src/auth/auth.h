@@ -154,6 +154,11 @@ struct auth_session_new {
 	char csrf[AUTH_TOKEN_LEN];
 	int64_t id;
 };
+/*
+ * A new session of user_id: out filled on RC_OK, else a negative result
+ * (RC_FULL: no room to write). Call it in the transaction that audits the
+ * login, so neither is kept without the other.
+ */
 int auth_session_create(struct db *db, int64_t user_id, const char *remote_addr,
 			unsigned idle_minutes, unsigned max_hours, int64_t now,
 			struct auth_session_new *out);

@@ -44,10 +44,10 @@ int auth_session_create(struct db *db, int64_t user_id, const char *remote_addr,
 			" RETURNING id",
 			"sisssss", hash, user_id, out->csrf, t_now, t_now, t_exp, remote_addr);
 	if (rc != RC_ROW)
-		return -1;
+		return rc == RC_DONE ? RC_ERROR : rc;
 	out->id = db_col_int(st, 0);
 	db_done(st);
-	return 0;
+	return RC_OK;
 }
 
 int auth_session_lookup(struct db *db, struct arena *arena, const char *token,

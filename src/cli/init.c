@@ -5,13 +5,22 @@
  *
  * The admin comes from SERVIO_ADMIN_EMAIL / SERVIO_ADMIN_PASSWORD, or is
  * admin@servio.local with a generated password that is printed once.
+ *
+ * The firm's public_url (the start of every link clients are given) is
+ * filled from the listen address while it is unset, so that links work
+ * from the start; a firm behind a proxy or on a domain sets its own in
+ * Settings.
  */
 #include "cli.h"
 
 #include "auth/auth.h"
+#include "core/arena.h"
 #include "core/conf.h"
+#include "core/timeutil.h"
+#include "crm/crm.h"
 #include "db/db.h"
 #include "resource/audit.h"
+#include "resource/resource.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -54,6 +63,47 @@ static void generate_password(char out[21])
 	out[20] = '\0';
 }
 
+/*
+ * public_url from the listen address, when it has none: a loopback or
+ * wildcard address is http://localhost:PORT (http://localhost:8080 by
+ * default). Left unset for port 0 (a free port: no address to know).
+ * Through the engine, audited as the command line. Returns 0, or -1 (said).
+ */
+static int fill_public_url(const struct conf *c, struct db *db)
+{
+	if (c->listen_port == 0)
+		return 0;
+	struct arena arena;
+	arena_init(&arena);
+	struct audit_actor actor = { .label = "cli" };
+	struct resource_ctx ctx = { .db = db, .arena = &arena, .actor = &actor,
+				    .now = time_now(), .trusted = true };
+	int rc = RC_OK;
+	if (!settings_public_url(&ctx)) {
+		const char *h = c->listen_host;
+		bool local = strcmp(h, "127.0.0.1") == 0 || strcmp(h, "0.0.0.0") == 0 ||
+			     strcmp(h, "::") == 0 || strcmp(h, "::1") == 0 || !*h;
+		const char *url = arena_printf(&arena, strchr(h, ':') && !local ? "http://[%s]:%u"
+										 : "http://%s:%u",
+					       local ? "localhost" : h, c->listen_port);
+		json_t *patch = url ? arena_json(&arena, json_pack("{s:s}", "public_url", url))
+				    : NULL;
+		json_t *out, *errors = NULL;
+		rc = patch ? resource_update_trusted(&ctx, &settings_resource, SETTINGS_ID, patch,
+						     &out, &errors)
+			   : RC_ERROR;
+		if (rc == RC_OK)
+			printf("public URL (the start of client links): %s; change it in Settings\n",
+			       url);
+		else
+			fprintf(stderr, "servio: cannot set the public URL: %s\n",
+				rc == RC_INVALID ? "the listen address makes no valid URL"
+						 : db_errmsg(db));
+	}
+	arena_release(&arena);
+	return rc == RC_OK ? 0 : -1;
+}
+
 int cmd_init(struct conf *c, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
@@ -81,6 +131,10 @@ int cmd_init(struct conf *c, int argc, char **argv)
 	}
 	if (db_migrate(db, true) != RC_OK) {
 		fprintf(stderr, "servio: cannot migrate the database: %s\n", db_errmsg(db));
+		db_disconnect(db);
+		return 1;
+	}
+	if (fill_public_url(c, db) < 0) {
 		db_disconnect(db);
 		return 1;
 	}

@@ -148,6 +148,9 @@ static void block_stop_signals(sigset_t *stop)
 	sigaddset(stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file size limit (ulimit -f) a write fails with EFBIG, which the
+	 * database layer answers as "no room" (507), instead of killing us */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 static int wait_for_stop(sigset_t *stop)

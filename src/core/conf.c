@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const char conf_flags_help[] =
@@ -59,6 +60,7 @@ void conf_init(struct conf *c)
 	c->max_connections = 1000;
 	c->max_connections_per_addr = 64;
 	c->https = -1;
+	c->sqlite_synchronous_full = true;
 }
 
 /* Numbers from the environment are checked in conf_validate, flags at once. */
@@ -140,6 +142,15 @@ int conf_validate(struct conf *c, char *err, size_t errlen)
 		return -1;
 	if (rc > 0)
 		c->session_max_hours = (unsigned)v;
+	const char *sync = getenv("SERVIO_SQLITE_SYNCHRONOUS");
+	if (sync && *sync) {
+		if (strcasecmp(sync, "full") != 0 && strcasecmp(sync, "normal") != 0) {
+			snprintf(err, errlen, "SERVIO_SQLITE_SYNCHRONOUS must be FULL or NORMAL, not \"%s\"",
+				 sync);
+			return -1;
+		}
+		c->sqlite_synchronous_full = strcasecmp(sync, "full") == 0;
+	}
 
 	if ((rc = env_uint("SERVIO_MAX_CONNECTIONS", 1, 100000, &v, err, errlen)) < 0)
 		return -1;

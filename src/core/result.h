@@ -27,6 +27,7 @@ enum result {
 	RC_ERROR = -1,		/* a failure of ours, logged */
 	RC_RETRY = -2,		/* lost a race (busy, serialization, deadlock): try again */
 	RC_CONSTRAINT = -3,	/* a unique, foreign key or check constraint refused it */
+	RC_FULL = -4,		/* no room left to write: disk, quota or database full */
 };
 
 /*

@@ -25,6 +25,15 @@ extern const struct resource settings_resource;
 int settings_logo(const json_t *settings, unsigned char **png, size_t *len);
 /* A write-only secret of the settings ("smtp_password", "imap_password"), arena-owned; NULL when unset. */
 const char *settings_secret(struct resource_ctx *ctx, const char *name);
+/*
+ * Where clients reach this server, the start of every link we give out
+ * (quote, portal invitation and reset, survey, notification): the settings'
+ * public_url ("https://psa.example.com", no trailing slash), ctx->arena's;
+ * NULL when it is unset or cannot be read. The only source of a link's
+ * address: a request's Host header never is one (anyone can send any).
+ * "servio init" fills it from the listen address; admins change it.
+ */
+const char *settings_public_url(struct resource_ctx *ctx);
 
 /*
  * A company's postal address for its documents (invoices, quotes,

@@ -200,6 +200,17 @@ int document_pdf(struct resource_ctx *ctx, const json_t *doc, document_renderer 
 	return 0;
 }
 
+const char *settings_public_url(struct resource_ctx *ctx)
+{
+	struct db_stmt *st;
+	if (db_run(ctx->db, &st, "SELECT public_url FROM settings WHERE id = 1", "") != RC_ROW)
+		return NULL;
+	const char *v = db_col_text(st, 0);
+	const char *out = v && *v ? arena_strdup(ctx->arena, v) : NULL;
+	db_done(st);
+	return out;
+}
+
 const char *settings_secret(struct resource_ctx *ctx, const char *name)
 {
 	/* hidden columns never leave the engine: read here */

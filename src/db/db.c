@@ -1,7 +1,7 @@
 /*
  * db.c - the driver-independent half of the database layer: connections,
- * the per-connection statement cache, transactions with retry, and the
- * per-thread pool.
+ * the per-connection statement cache, transactions with retry, the
+ * per-thread pool, and the mark of a database with no room left to write.
  */
 #include "driver.h"
 
@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct db {
 	struct db_stmt *cache[CACHE_SLOTS];
 	size_t cached;
 	bool in_txn;
+	int64_t changes_seen;	/* total_changes when the last write was counted (or BEGIN) */
 	char error[256];	/* the layer's own last error (db_fail), else empty */
 };
 
@@ -84,6 +86,48 @@ void db_disconnect(struct db *db)
 	xfree(db);
 }
 
+/*
+ * Room to write. full: the last write of this process that ended was
+ * refused with RC_FULL (any connection); seen_here: this thread met RC_FULL
+ * since db_full_seen_reset().
+ */
+static atomic_bool full;
+static _Thread_local bool seen_here;
+
+static int noted(int rc)
+{
+	if (rc == RC_FULL) {
+		atomic_store(&full, true);
+		seen_here = true;
+	}
+	return rc;
+}
+
+/* Rows changed and kept since last counted: there was room after all. */
+static void count_write(struct db *db)
+{
+	int64_t total = db->drv->total_changes(db->conn);
+	if (total != db->changes_seen) {
+		db->changes_seen = total;
+		atomic_store(&full, false);
+	}
+}
+
+bool db_full(void)
+{
+	return atomic_load(&full);
+}
+
+bool db_full_seen(void)
+{
+	return seen_here;
+}
+
+void db_full_seen_reset(void)
+{
+	seen_here = false;
+}
+
 const char *db_dialect(const struct db *db)
 {
 	return db->drv->name;
@@ -108,9 +152,11 @@ const char *db_errmsg(struct db *db)
 int db_exec(struct db *db, const char *sql)
 {
 	db->error[0] = '\0';
-	int rc = db->drv->exec(db->conn, sql);
+	int rc = noted(db->drv->exec(db->conn, sql));
 	if (rc < 0 && rc != RC_RETRY)
 		log_error("cannot run sql: %s", db_errmsg(db));
+	else if (rc >= 0 && !db->in_txn)
+		count_write(db);
 	return rc;
 }
 
@@ -145,7 +191,7 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 		log_error("cannot prepare statement: out of memory");
 		return NULL;
 	}
-	if (db->drv->prepare(db->conn, sql, &st->impl) != RC_OK) {
+	if (noted(db->drv->prepare(db->conn, sql, &st->impl)) != RC_OK) {
 		log_error("cannot prepare statement: %s: %s", db_errmsg(db), sql);
 		xfree(st);
 		xfree(copy);
@@ -181,9 +227,11 @@ int db_bind_null(struct db_stmt *st, int idx)
 
 int db_step(struct db_stmt *st)
 {
-	int rc = st->db->drv->step(st->impl);
-	if (rc == RC_ERROR)
+	int rc = noted(st->db->drv->step(st->impl));
+	if (rc == RC_ERROR || rc == RC_FULL)
 		log_error("cannot run statement: %s: %s", db_errmsg(st->db), st->sql);
+	else if (rc >= 0 && !st->db->in_txn)
+		count_write(st->db);
 	return rc;
 }
 
@@ -273,26 +321,30 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 
 int db_begin(struct db *db)
 {
-	int rc = db->drv->exec(db->conn, db->drv->begin_sql);
-	if (rc == RC_OK)
+	int rc = noted(db->drv->exec(db->conn, db->drv->begin_sql));
+	if (rc == RC_OK) {
 		db->in_txn = true;
-	else if (rc != RC_RETRY)
+		db->changes_seen = db->drv->total_changes(db->conn);
+	} else if (rc != RC_RETRY)
 		log_error("cannot begin transaction: %s", db_errmsg(db));
 	return rc;
 }
 
 int db_commit(struct db *db)
 {
-	int rc = db->drv->exec(db->conn, "COMMIT");
+	int rc = noted(db->drv->exec(db->conn, "COMMIT"));
 	if (rc == RC_OK) {
 		db->in_txn = false;
+		count_write(db);
 	} else {
 		if (rc != RC_RETRY)
 			log_error("cannot commit: %s", db_errmsg(db));
-		if (db->drv->commit_failure_ends_txn)
+		if (db->drv->commit_failure_ends_txn) {
 			db->in_txn = false;
-		else
+			db->changes_seen = db->drv->total_changes(db->conn);	/* not kept */
+		} else {
 			db_rollback(db);
+		}
 	}
 	return rc;
 }
@@ -301,6 +353,8 @@ int db_rollback(struct db *db)
 {
 	int rc = db->drv->exec(db->conn, "ROLLBACK");
 	db->in_txn = false;
+	/* what was rolled back was not written */
+	db->changes_seen = db->drv->total_changes(db->conn);
 	return rc;
 }
 
@@ -503,6 +557,20 @@ void db_pool_release(void)
 		pthread_setspecific(pool_key, NULL);
 		db_disconnect(db);
 	}
+}
+
+static int probe_txn(struct db *db, void *arg)
+{
+	int rc = db_run(db, NULL,
+			"INSERT INTO write_probes (id, probed_at) VALUES (1, ?)"
+			" ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+			"s", (const char *)arg);
+	return rc == RC_DONE ? RC_OK : rc < 0 ? rc : RC_ERROR;
+}
+
+int db_write_probe(struct db *db, const char *now)
+{
+	return db_txn(db, probe_txn, (void *)now);
 }
 
 int db_backup(struct db *db, const char *path, char *err, size_t errlen)

@@ -15,10 +15,12 @@
  * every value is bound.
  *
  * Results (core/result.h): RC_OK, RC_ROW or RC_DONE on success, and a
- * negative result on failure: RC_ERROR (logged), RC_CONSTRAINT, or RC_RETRY
- * when the operation lost a race (SQLite busy, PostgreSQL serialization
- * failure or deadlock) and the whole transaction may be tried again;
- * db_txn() does that.
+ * negative result on failure: RC_ERROR (logged), RC_CONSTRAINT, RC_FULL
+ * (logged) when there is no room left to write (SQLite: SQLITE_FULL, or an
+ * I/O error from ENOSPC, EDQUOT or EFBIG; PostgreSQL: SQLSTATE 53100
+ * disk_full), or RC_RETRY when the operation lost a race (SQLite busy,
+ * PostgreSQL serialization failure or deadlock) and the whole transaction
+ * may be tried again; db_txn() does that.
  */
 #ifndef SERVIO_DB_H
 #define SERVIO_DB_H
@@ -182,6 +184,34 @@ int db_table_checksum(struct db *db, const char *table, char hex[65], int64_t *r
 int db_table_list(struct db *db, char ***tables);
 /* Frees a list from db_table_list() and its strings; NULL is fine. */
 void db_table_list_free(char **tables);
+
+/*
+ * Room to write. Any RC_FULL (a statement, BEGIN or COMMIT, on any
+ * connection of the process) marks the database full; a write that is kept
+ * afterwards (a commit, or a statement outside a transaction, that changed
+ * rows) clears the mark. db_full() reads it: what /healthz reports without
+ * writing itself. db_full_seen() says whether this thread met RC_FULL since
+ * its db_full_seen_reset() (the API resets it as each request starts, so a
+ * failure it could not name is answered as "no room" when that was why).
+ */
+bool db_full(void);
+bool db_full_seen(void);
+void db_full_seen_reset(void);
+/*
+ * A real write to learn whether there is room: the one row of write_probes
+ * rewritten and committed (which sets or clears db_full's mark as any write
+ * does). now: the time to write (RFC 3339). RC_OK, RC_FULL or a failure.
+ */
+int db_write_probe(struct db *db, const char *now);
+
+/*
+ * SQLite's durability for the connections opened after the call: full
+ * (the default) makes every commit reach the disk before it is answered;
+ * false is synchronous=NORMAL, faster, and may lose the last commits (not
+ * the database's consistency) when the machine loses power. Call before
+ * any thread opens a connection.
+ */
+void db_sqlite_synchronous(bool full);
 
 /* Per-thread connections. Set the URL once before threads start. */
 void db_pool_init(const char *url);

@@ -33,6 +33,8 @@ struct db_driver {
 	const char *(*col_name)(void *stmt, int col);
 	void (*reset)(void *stmt);
 	int64_t (*changes)(void *conn);
+	/* Rows changed by INSERT/UPDATE/DELETE since the connection opened. */
+	int64_t (*total_changes)(void *conn);
 	/* Online backup to a file; NULL when the backend has its own tools. */
 	int (*backup)(void *conn, const char *path, char *err, size_t errlen);
 	/* SQL run after copying rows into table (to move an identity past them), or NULL. */

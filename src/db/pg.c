@@ -3,7 +3,7 @@
  * $1…$n at prepare time; values travel as text and PostgreSQL infers
  * their types from the statement. Serialization failures (40001) and
  * deadlocks (40P01) are retryable; integrity violations (class 23) are
- * constraint errors. Transactions are SERIALIZABLE, so the same code that
+ * constraint errors; disk_full (53100) is RC_FULL. Transactions are SERIALIZABLE, so the same code that
  * is correct on SQLite (which serializes writers) is correct here.
  *
  * Full-text search uses a generated tsvector column "search_vector" with
@@ -27,6 +27,7 @@ struct pg_conn {
 	char *error;		/* last error message (heap) */
 	unsigned long next_name;
 	int64_t changes;
+	int64_t total_changes;	/* rows INSERTed, UPDATEd or DELETEd since opened */
 };
 
 struct pg_stmt {
@@ -62,6 +63,9 @@ static int map_result(struct pg_conn *pc, PGresult *res)
 		return RC_RETRY;
 	if (state && strncmp(state, "23", 2) == 0)
 		return RC_CONSTRAINT;
+	/* the rest of class 53 (memory, connections, limits) is not want of room */
+	if (state && strcmp(state, "53100") == 0)
+		return RC_FULL;
 	return RC_ERROR;
 }
 
@@ -258,6 +262,10 @@ static int pg_step(void *stmt)
 		st->row = 0;
 		const char *tuples = PQcmdTuples(st->res);
 		st->pc->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+		const char *cmd = PQcmdStatus(st->res);
+		if (cmd && (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+			    strncmp(cmd, "DELETE", 6) == 0 || strncmp(cmd, "MERGE", 5) == 0))
+			st->pc->total_changes += st->pc->changes;
 		if (st->nrows)
 			return RC_ROW;	/* row 0 is current */
 		return RC_DONE;
@@ -312,6 +320,12 @@ static int64_t pg_changes(void *conn)
 {
 	struct pg_conn *pc = conn;
 	return pc->changes;
+}
+
+static int64_t pg_total_changes(void *conn)
+{
+	struct pg_conn *pc = conn;
+	return pc->total_changes;
 }
 
 /*
@@ -375,6 +389,7 @@ const struct db_driver db_pg_driver = {
 	.col_name = pg_col_name,
 	.reset = pg_reset,
 	.changes = pg_changes,
+	.total_changes = pg_total_changes,
 	.after_copy_sql = "SELECT setval(pg_get_serial_sequence('%s', 'id'),"
 			  " COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)",
 	.migrate_lock_sql = "SELECT pg_advisory_lock(7355608)",

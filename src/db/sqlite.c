@@ -1,15 +1,30 @@
 /*
  * sqlite.c - the SQLite driver: WAL, a busy timeout, foreign keys on,
- * FTS5 for full-text search. SQLITE_BUSY and SQLITE_LOCKED are retryable.
+ * FTS5 for full-text search. SQLITE_BUSY and SQLITE_LOCKED are retryable;
+ * SQLITE_FULL, and an I/O error whose cause is a full disk, quota or file
+ * size limit, are RC_FULL.
+ *
+ * Durability: synchronous=FULL by default, so a commit that was answered
+ * survives a power cut (WAL with NORMAL may lose the last commits, though
+ * never the database's consistency); db_sqlite_synchronous() chooses
+ * NORMAL for whoever prefers the speed (SERVIO_SQLITE_SYNCHRONOUS).
  */
 #include "driver.h"
 
 #include "core/alloc.h"
 #include "core/buf.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+
+static bool synchronous_normal;
+
+void db_sqlite_synchronous(bool full)
+{
+	synchronous_normal = !full;
+}
 
 static int map_rc(int rc)
 {
@@ -25,9 +40,31 @@ static int map_rc(int rc)
 		return RC_RETRY;
 	case SQLITE_CONSTRAINT:
 		return RC_CONSTRAINT;
+	case SQLITE_FULL:
+		return RC_FULL;
 	default:
 		return RC_ERROR;
 	}
+}
+
+/*
+ * map_rc, and the I/O errors whose cause is want of room: SQLite answers
+ * ENOSPC on a write with SQLITE_FULL itself, but other calls (fsync,
+ * ftruncate, a file size limit's EFBIG, a quota's EDQUOT) come back as
+ * SQLITE_IOERR_*, with the errno kept on the connection (or, where SQLite
+ * 3.40 keeps none, still in errno: called right after the failed call).
+ */
+static int map_err(sqlite3 *db, int rc)
+{
+	if ((rc & 0xff) == SQLITE_IOERR) {
+		/* the connection's errno when SQLite kept it, else the failed call's (just now) */
+		int e = db ? sqlite3_system_errno(db) : 0;
+		if (!e)
+			e = errno;
+		if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+			return RC_FULL;
+	}
+	return map_rc(rc);
 }
 
 static const char *path_of(const char *url)
@@ -56,10 +93,14 @@ static int sq_open(const char *url, void **out, char *err, size_t errlen)
 	sqlite3_extended_result_codes(db, 1);
 	char *msg = NULL;
 	rc = sqlite3_exec(db,
-			  "PRAGMA journal_mode=WAL;"
-			  "PRAGMA synchronous=NORMAL;"
-			  "PRAGMA foreign_keys=ON;"
-			  "PRAGMA temp_store=MEMORY;",
+			  synchronous_normal ? "PRAGMA journal_mode=WAL;"
+					       "PRAGMA synchronous=NORMAL;"
+					       "PRAGMA foreign_keys=ON;"
+					       "PRAGMA temp_store=MEMORY;"
+					     : "PRAGMA journal_mode=WAL;"
+					       "PRAGMA synchronous=FULL;"
+					       "PRAGMA foreign_keys=ON;"
+					       "PRAGMA temp_store=MEMORY;",
 			  NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up database \"%s\": %s", path,
@@ -84,15 +125,17 @@ static const char *sq_errmsg(void *conn)
 
 static int sq_exec(void *conn, const char *sql)
 {
-	return map_rc(sqlite3_exec(conn, sql, NULL, NULL, NULL));
+	return map_err(conn, sqlite3_exec(conn, sql, NULL, NULL, NULL));
 }
 
 static int sq_prepare(void *conn, const char *sql, void **out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-	if (rc != SQLITE_OK)
-		return map_rc(rc) == RC_RETRY ? RC_RETRY : RC_ERROR;
+	if (rc != SQLITE_OK) {
+		rc = map_err(conn, rc);
+		return rc == RC_RETRY || rc == RC_FULL ? rc : RC_ERROR;
+	}
 	*out = st;
 	return RC_OK;
 }
@@ -121,7 +164,7 @@ static int sq_bind_null(void *st, int idx)
 
 static int sq_step(void *st)
 {
-	return map_rc(sqlite3_step(st));
+	return map_err(sqlite3_db_handle(st), sqlite3_step(st));
 }
 
 static int sq_col_count(void *st)
@@ -158,6 +201,11 @@ static void sq_reset(void *st)
 static int64_t sq_changes(void *conn)
 {
 	return sqlite3_changes64(conn);
+}
+
+static int64_t sq_total_changes(void *conn)
+{
+	return sqlite3_total_changes64(conn);
 }
 
 /*
@@ -262,6 +310,7 @@ const struct db_driver db_sqlite_driver = {
 	.col_name = sq_col_name,
 	.reset = sq_reset,
 	.changes = sq_changes,
+	.total_changes = sq_total_changes,
 	.backup = sq_backup,
 	/* table_list tells the FTS5 tables ("virtual") and their "shadow" tables apart */
 	.tables_sql = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"

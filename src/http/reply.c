@@ -259,6 +259,7 @@ const char *http_status_title(int status)
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 507: return "Insufficient Storage";
 	default: break;
 	}
 	if (status >= 100 && status < 200)

@@ -173,12 +173,10 @@ static int tell(struct resource_ctx *ctx, const struct notice *n, const char *pu
 
 static int tell_all(struct resource_ctx *ctx, const struct notice *n, const struct recipients *r)
 {
-	json_t *settings;
-	int rc = resource_get(ctx, &settings_resource, SETTINGS_ID, &settings);
-	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	const char *base = settings_public_url(ctx);
+	int rc = RC_OK;
 	for (int i = 0; rc == RC_OK && i < r->n; i++)
-		rc = tell(ctx, n, str(settings, "public_url"), r->id[i]);
+		rc = tell(ctx, n, base, r->id[i]);
 	return rc;
 }
 

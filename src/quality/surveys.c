@@ -148,17 +148,6 @@ static void derive_token(const char *key_hex, int64_t ticket_id, char out[AUTH_T
 	sodium_memzero(key, sizeof(key));
 }
 
-static const char *public_url(struct resource_ctx *ctx)
-{
-	struct resource_ctx sys = *ctx;
-	sys.trusted = true;
-	sys.scope_company = 0;
-	json_t *s;
-	return resource_get(&sys, &settings_resource, SETTINGS_ID, &s) == RC_OK
-		       ? str(s, "public_url")
-		       : NULL;
-}
-
 static const char *url_with(struct resource_ctx *ctx, const char *base, const char *key,
 			    int64_t ticket_id)
 {
@@ -173,7 +162,7 @@ const char *survey_url(struct resource_ctx *ctx, const json_t *survey)
 	const char *key = link_key(ctx, false, &rc);
 	if (!key)
 		return NULL;
-	return url_with(ctx, public_url(ctx), key, num(survey, "ticket_id"));
+	return url_with(ctx, settings_public_url(ctx), key, num(survey, "ticket_id"));
 }
 
 int survey_add_urls(struct resource_ctx *ctx, json_t *list)
@@ -184,7 +173,7 @@ int survey_add_urls(struct resource_ctx *ctx, json_t *list)
 	const char *key = link_key(ctx, false, &rc);
 	if (!key)
 		return rc;
-	const char *base = public_url(ctx);
+	const char *base = settings_public_url(ctx);
 	size_t i;
 	json_t *rec;
 	json_array_foreach(list, i, rec) {

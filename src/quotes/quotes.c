@@ -732,14 +732,6 @@ static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const
 		     : RC_ERROR;
 }
 
-/* Where clients reach this server: the settings' public_url, else the caller's. */
-static const char *public_base(struct resource_ctx *ctx)
-{
-	json_t *s = settings(ctx);
-	const char *u = s ? str(s, "public_url") : NULL;
-	return u ? u : ctx->base_url ? ctx->base_url : "http://localhost:8080";
-}
-
 /*
  * A draft (or an already sent quote, whose old link then stops) becomes
  * sent with a new secret link; only its hash is stored, and the reply
@@ -751,6 +743,14 @@ static int send(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const 
 	check_sendable(ctx, rec, errors);
 	if (json_array_size(errors))
 		return RC_INVALID;
+	/* the link is on the firm's address or there is none: never the caller's Host */
+	const char *base = settings_public_url(ctx);
+	if (!base) {
+		resource_error(errors, "public_url",
+			       "is not set: an admin enters the address clients reach Servio at "
+			       "(Settings, public URL) before a quote can be sent");
+		return RC_CONFLICT;
+	}
 	char token[AUTH_TOKEN_LEN], hash[65];
 	auth_random_token(token);
 	auth_sha256_hex(token, hash);
@@ -759,8 +759,7 @@ static int send(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const 
 	json_object_set_new(rec, "link_hash", json_string(hash));
 	ctx->reply_extra = arena_json(ctx->arena,
 				      json_pack("{s:s}", "public_url",
-						arena_printf(ctx->arena, "%s/q/%s", public_base(ctx),
-							     token)));
+						arena_printf(ctx->arena, "%s/q/%s", base, token)));
 	if (!ctx->reply_extra)
 		return RC_ERROR;
 	static const char *const from[] = { "new", "qualified", NULL };

@@ -311,8 +311,6 @@ struct resource_ctx {
 	 */
 	json_t *reply;
 	json_t *reply_extra;
-	/* Where the caller reached the server ("https://psa.example.com"), for links; may be NULL. */
-	const char *base_url;
 };
 
 #define RESOURCE_ANY_VERSION (-1)

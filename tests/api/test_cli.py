@@ -184,6 +184,10 @@ class ConfigTest(unittest.TestCase):
         self.refused(["--listen", "127.0.0.1:0"], env={"SERVIO_MAX_BODY": "-1"},
                      mention=["SERVIO_MAX_BODY"])
 
+    def test_bad_sqlite_synchronous(self):
+        self.refused(["--listen", "127.0.0.1:0"], env={"SERVIO_SQLITE_SYNCHRONOUS": "off"},
+                     mention=["SERVIO_SQLITE_SYNCHRONOUS", "off"])
+
     def test_bad_database_url(self):
         self.refused(["--listen", "127.0.0.1:0", "--database-url", "mysql://x"],
                      mention=["mysql://x"])
@@ -228,6 +232,32 @@ class CommandsTest(ServerTestCase):
         self.assertStatus(self.admin.get("/api/v1/companies/%d" % rec["id"]), 200)
         users = self.cli("user", "list").stdout
         self.assertEqual(users.count(ADMIN_EMAIL), 1, users)
+
+    def test_init_fills_public_url(self):
+        """The start of client links comes from the listen address, and init keeps a firm's own."""
+        s = self.assertStatus(self.admin.get("/api/v1/settings"), 200)
+        self.assertEqual(s["public_url"], "http://localhost:8080", "the default listen address")
+        # a second init with another address changes nothing that is set
+        self.cli("init", "--listen", "10.0.0.5:9000")
+        self.assertEqual(self.assertStatus(self.admin.get("/api/v1/settings"), 200)["public_url"],
+                         "http://localhost:8080")
+        # unset, an init fills it from its listen address (a wildcard is localhost)
+        status, headers, _ = self.admin.get("/api/v1/settings")
+        self.assertStatus(self.admin.patch("/api/v1/settings", {"public_url": None},
+                                           headers={"If-Match": headers["etag"]}), 200)
+        r = self.cli("init", "--listen", "10.0.0.5:9000")
+        self.assertIn("http://10.0.0.5:9000", r.stdout)
+        s = self.assertStatus(self.admin.get("/api/v1/settings"), 200)
+        self.assertEqual(s["public_url"], "http://10.0.0.5:9000")
+        status, headers, _ = self.admin.get("/api/v1/settings")
+        self.assertStatus(self.admin.patch("/api/v1/settings", {"public_url": None},
+                                           headers={"If-Match": headers["etag"]}), 200)
+        self.cli("init", "--listen", "0.0.0.0:8443")
+        s = self.assertStatus(self.admin.get("/api/v1/settings"), 200)
+        self.assertEqual(s["public_url"], "http://localhost:8443")
+        # the change is in the audit log, as the command line's
+        audit = self.assertStatus(self.admin.get("/api/v1/audit?resource=settings"), 200)
+        self.assertTrue(any(e["actor"] == "cli" for e in audit["data"]), audit)
 
     def test_migrate_up_to_date(self):
         r1 = self.cli("migrate")

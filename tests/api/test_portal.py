@@ -91,12 +91,29 @@ class PortalCase(ServerTestCase):
 
 class TestSignIn(PortalCase):
 
+    def test_no_public_url_no_invitation(self):
+        """Without the firm's address there is no link to send: a 409 naming the setting."""
+        person = self.contact(self.company())
+        before = self.assertStatus(self.admin.get("/api/v1/settings"), 200)["public_url"]
+        self.patch("settings", {"public_url": None})
+        try:
+            body = self.assertProblem(self.admin.post(
+                "/api/v1/contacts/%d/invite" % person["id"], headers={"Host": "evil.example"}),
+                409, "public_url")
+            self.assertIn("public_url", body["detail"])
+        finally:
+            self.patch("settings", {"public_url": before})
+        self.assertTrue(self.invite(person)["invite_url"].startswith(before + "/portal/"))
+
     def test_invite_activate_sign_in_and_out(self):
         co = self.company()
         person = self.contact(co, role="technical")
         sent_before = len(self.smtp.messages)
-        made = self.invite(person)
-        self.assertTrue(made["invite_url"].startswith("https://psa.firm.example/portal/activate/"))
+        made = self.assertStatus(self.admin.post(
+            "/api/v1/contacts/%d/invite" % person["id"], headers={"Host": "evil.example"}),
+            200, "invite")
+        self.assertTrue(made["invite_url"].startswith("https://psa.firm.example/portal/activate/"),
+                        "the link is on public_url, never the caller's Host: %s" % made)
         self.assertTrue(made["email_queued"])
         mail = self.smtp.wait_to(person["email"], after=sent_before)
         text = mail.get_body(("plain",)).get_content()

@@ -524,17 +524,31 @@ class TestReportsAndSettings(SalesCase):
                            "tax_rate_bp")
         self.assertProblem(self.patch("settings", {"firm_name": "x"}, client=self.sales,
                                       expect=None), 403)
+        before = s["public_url"]
         s = self.patch("settings", {"firm_name": "Northwind IT", "logo_png": PNG_1X1,
                                     "public_url": "https://portal.example.com",
                                     "quote_validity_days": 14})
         self.assertEqual(s["firm_name"], "Northwind IT")
         q = self.quote(self.company())
         self.assertEqual(q["valid_until"], str(TODAY + datetime.timedelta(days=14)))
-        sent = self.action("quotes/%d/send" % q["id"])
-        self.assertTrue(sent["public_url"].startswith("https://portal.example.com/q/"))
+        # the client's link is on the firm's address, whatever Host the caller sent
+        status, headers, cur = self.admin.get("/api/v1/quotes/%d" % q["id"])
+        sent = self.assertStatus(self.admin.post(
+            "/api/v1/quotes/%d/send" % q["id"], None,
+            headers={"If-Match": headers["etag"], "Host": "evil.example"}), 200)
+        self.assertTrue(sent["public_url"].startswith("https://portal.example.com/q/"), sent)
         status, _, _ = self.admin.request("GET", "/api/v1/quotes/%d.pdf" % q["id"])
         self.assertEqual(status, 200)
+        # with no address set there is no link to give: a 409 naming the setting
         self.patch("settings", {"public_url": None, "quote_validity_days": 30})
+        q2 = self.quote(self.company())
+        body = self.assertProblem(self.action("quotes/%d/send" % q2["id"], expect=None,
+                                              ), 409, "public_url")
+        self.assertIn("public_url", body["detail"])
+        self.assertEqual(self.get("quotes/%d" % q2["id"])["status"], "draft", "nothing sent")
+        self.patch("settings", {"public_url": before})
+        self.assertTrue(self.action("quotes/%d/send" % q2["id"])["public_url"].startswith(
+            before + "/q/"))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
  * test_db.c - the portable database layer (src/db/db.h) on SQLite files in
  * a temporary directory: connections, migrations and the markers of their
  * files, the table list read from the schema, statements and their cache,
- * constraint errors, transactions and their retry under a second writer,
- * full-text search against hostile input, and the per-thread pool.
+ * constraint errors, a full database (RC_FULL and the mark /healthz reads),
+ * transactions and their retry under a second writer, full-text search
+ * against hostile input, the per-thread pool, and SQLite's synchronous
+ * setting.
  */
 #include "core/alloc.h"
 #include "core/buf.h"
@@ -745,6 +747,90 @@ static void constraint_violations(void **state)
 	db_disconnect(db);
 }
 
+/*
+ * A database with no room: SQLite's max_page_count caps the file at the
+ * pages it has, so a write that needs a new page fails as on a full disk
+ * (SQLITE_FULL, the code SQLite gives ENOSPC too). The failure is RC_FULL,
+ * marks the database full (db_full) and this thread (db_full_seen); a read
+ * still works; a rolled-back write does not clear the mark, a kept one does.
+ */
+static void full_database(void **state)
+{
+	(void)state;
+	struct db *db = open_db("full.db");
+	assert_int_equal(db_exec(db, "CREATE TABLE blobs (id INTEGER PRIMARY KEY, b TEXT)"),
+			 RC_OK);
+	const char *ins = "INSERT INTO blobs (b) VALUES (printf('%.*c', 20000, 'x'))";
+	assert_int_equal(db_run(db, NULL, ins, ""), RC_DONE);
+	assert_false(db_full());
+	db_full_seen_reset();
+	assert_int_equal(db_exec(db, "PRAGMA max_page_count = 1"), RC_OK);	/* at least what it has */
+	assert_int_equal(db_run(db, NULL, ins, ""), RC_FULL);
+	assert_true(db_full());
+	assert_true(db_full_seen());
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM blobs"), 1);
+	/* in a transaction, at its statement, and the commit that never came clears nothing */
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, NULL, "DELETE FROM blobs", ""), RC_DONE);
+	assert_int_equal(db_run(db, NULL, ins, ""), RC_DONE);	/* the freed pages serve */
+	assert_int_equal(db_run(db, NULL, ins, ""), RC_FULL);
+	db_rollback(db);	/* SQLite may have rolled it back itself: SQLITE_FULL can */
+	assert_false(db_in_txn(db));
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM blobs"), 1);
+	assert_int_equal(db_run(db, NULL, "SELECT 1", ""), RC_ROW);
+	assert_true(db_full());
+	/* room again: the next write that is kept clears the mark */
+	assert_int_equal(db_exec(db, "PRAGMA max_page_count = 1000000"), RC_OK);
+	assert_int_equal(db_run(db, NULL, ins, ""), RC_DONE);
+	assert_false(db_full());
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM blobs"), 2);
+	db_full_seen_reset();
+	assert_false(db_full_seen());
+	db_disconnect(db);
+}
+
+/*
+ * The probe /healthz runs: a committed one-row write, kept in one row. It
+ * asks whether a small write can be kept: one that is kept clears the
+ * mark a bigger write left (the API test fills the disk for real, where it
+ * fails as well: test_storage_full.py).
+ */
+static void write_probe(void **state)
+{
+	(void)state;
+	struct db *db = open_migrated("probe.db");
+	assert_int_equal(db_write_probe(db, "2026-12-06T10:00:00Z"), RC_OK);
+	assert_int_equal(db_write_probe(db, "2026-12-06T10:00:30Z"), RC_OK);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM write_probes"), 1);
+	assert_false(db_full());
+	assert_int_equal(db_exec(db, "CREATE TABLE filler (b TEXT)"), RC_OK);
+	assert_int_equal(db_exec(db, "PRAGMA max_page_count = 1"), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO filler VALUES (printf('%.*c', 50000, 'x'))",
+				""),
+			 RC_FULL);
+	assert_true(db_full());
+	assert_int_equal(db_write_probe(db, "2026-12-06T10:01:00Z"), RC_OK);
+	assert_false(db_full());
+	db_disconnect(db);
+}
+
+/* synchronous=FULL unless NORMAL was chosen (SERVIO_SQLITE_SYNCHRONOUS) */
+static void sqlite_synchronous(void **state)
+{
+	(void)state;
+	struct db *db = open_db("sync.db");
+	assert_int_equal(scalar(db, "PRAGMA synchronous"), 2);	/* FULL */
+	db_disconnect(db);
+	db_sqlite_synchronous(false);
+	db = open_db("sync.db");
+	assert_int_equal(scalar(db, "PRAGMA synchronous"), 1);	/* NORMAL */
+	db_disconnect(db);
+	db_sqlite_synchronous(true);
+	db = open_db("sync.db");
+	assert_int_equal(scalar(db, "PRAGMA synchronous"), 2);
+	db_disconnect(db);
+}
+
 /* ---- transactions ---- */
 
 struct txn_arg {
@@ -1236,6 +1322,9 @@ int main(void)
 		cmocka_unit_test(run_formats_and_results),
 		cmocka_unit_test(prepare_cache),
 		cmocka_unit_test(constraint_violations),
+		cmocka_unit_test(full_database),
+		cmocka_unit_test(write_probe),
+		cmocka_unit_test(sqlite_synchronous),
 		cmocka_unit_test(begin_commit_rollback),
 		cmocka_unit_test(txn_commits_on_ok),
 		cmocka_unit_test(txn_rolls_back_otherwise),

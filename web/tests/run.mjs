@@ -441,6 +441,26 @@ const tests = [
     },
   },
   {
+    name: "an admin sets the firm's public URL, the start of every client link",
+    async fn() {
+      await page.goto(server.url + "/settings/firm");
+      const form = page.getByRole("form", { name: "Firm profile" });
+      const url = form.getByLabel("Public URL");
+      await url.waitFor();
+      assert((await url.inputValue()) === "http://localhost:8080", "servio init filled it from the listen address");
+      await form.getByText("every link sent to a client starts with it").waitFor();
+      await url.fill("https://psa.brightline.example/");
+      await form.getByRole("button", { name: "Save firm profile" }).click();
+      await form.getByText("must not end with a slash").waitFor();
+      await url.fill("https://psa.brightline.example");
+      await form.getByRole("button", { name: "Save firm profile" }).click();
+      await page.getByText("Firm profile saved").first().waitFor();
+      const s = await server.api("GET", "/settings");
+      assert(s.public_url === "https://psa.brightline.example", `saved: ${s.public_url}`);
+      await server.api("PATCH", "/settings", { public_url: "http://localhost:8080" }, { "If-Match": `"${s.version}"` });
+    },
+  },
+  {
     name: "two-factor sign-in asks for the authenticator code",
     async fn() {
       const email = "sam@example.com";

@@ -41,7 +41,8 @@ export function surveyTests(ctx) {
         await api("POST", `/tickets/${fx.ticket.id}/resolve`, { resolution: "Replaced the thermal head." }, { "If-Match": "*" });
         const s = await survey();
         assert(s && s.url && /\/s\/[A-Za-z0-9_-]{43}$/.test(s.url), `the survey has its link: ${JSON.stringify(s)}`);
-        const link = (s.url.startsWith("/") ? server.url + s.url : s.url) + "?rating=2";
+        // the link is on the firm's public_url (servio init's http://localhost:8080): its path, on this server
+        const link = server.url + new URL(s.url, server.url).pathname + "?rating=2";
         fx.link = link;
         const page = await newPage({ width: 390, height: 844 });
         await page.goto(link);

@@ -109,6 +109,8 @@ const caps = {
   "mail.templates": rolesOf("GET /api/v1/mail-templates"),
   "mail.templates.edit": rolesOf("PATCH /api/v1/mail-templates/:id"),
   "mail.settings": rolesOf("PATCH /api/v1/settings"),
+  /* the firm profile: name, letterhead, the public URL of client links */
+  "firm.edit": rolesOf("PATCH /api/v1/settings"),
   "mail.test": rolesOf("POST /api/v1/settings/mail-test"),
   /* the client portal: inviting a contact */
   "portal.invite": rolesOf("POST /api/v1/contacts/:id/invite"),

@@ -5,7 +5,8 @@
  * the audit log (settings/Audit.tsx) and, for admins, everyone's API
  * tokens (Tokens.tsx; each user manages their own from the account menu)
  * and the webhooks (settings/Webhooks.tsx); mail servers and templates
- * (settings/Mail.tsx).
+ * (settings/Mail.tsx); the firm profile with its public URL, the start of
+ * every client link (settings/Firm.tsx, admins).
  * What a role may change follows the route table: only admins edit users;
  * managers edit the rest.
  */
@@ -20,6 +21,7 @@ import { can, type Capability, type Me } from "../lib/session";
 import { KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS } from "../lib/tickets";
 import { UserRoleValues, type Calendar, type Certification, type ChecklistTemplate, type SlaPolicy, type TicketKind, type User, type WorkType } from "../lib/types";
 import { AuditSection } from "./settings/Audit";
+import { FirmSettingsSection } from "./settings/Firm";
 import { MailSettingsSection } from "./settings/Mail";
 import { QualitySettingsSection } from "./settings/Quality";
 import { RecurringSection } from "./settings/Recurring";
@@ -28,6 +30,7 @@ import { AllTokensSection } from "./Tokens";
 
 const SECTIONS: { id: string; label: string; show?: Capability }[] = [
   { id: "users", label: "Users and roles" },
+  { id: "firm", label: "Firm profile", show: "firm.edit" },
   { id: "work-types", label: "Work types" },
   { id: "calendars", label: "Calendars and holidays" },
   { id: "sla-policies", label: "SLA policies" },
@@ -61,6 +64,7 @@ export function SettingsPage({ section, user }: { section: string; user: Me }) {
         </nav>
         <div class="settings-body">
           {current.id === "users" && <UsersSection me={user} />}
+          {current.id === "firm" && <FirmSettingsSection />}
           {current.id === "work-types" && <WorkTypesSection />}
           {current.id === "calendars" && <CalendarsSection />}
           {current.id === "sla-policies" && <SlaSection />}
