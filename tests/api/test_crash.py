@@ -11,7 +11,10 @@ PostgreSQL:
     DESIGN.md) and the next ones continue the run; ticket numbers are
     unique and a new ticket's is above every earlier one (they come from a
     sequence on PostgreSQL, which may skip values after a crash; DESIGN.md
-    promises no more for them).
+    promises no more for them). Every write carries an Idempotency-Key;
+    the ones a kill cut off are sent again with it afterwards and are then
+    done once: now, or before the kill (409 idempotency-reply-lost), never
+    twice.
   * backups: "servio backup" (SQLite) or pg_dump (PostgreSQL) taken while
     the same load runs, restored as docs/DEPLOY.md says into a new server:
     every write answered before the backup started is there, the numbers
@@ -23,6 +26,7 @@ with every failure; SERVIO_CRASH_SEED=N replays it. Nothing here waits for
 time: the threads wait for each other (counts of answers, restarts).
 """
 
+import collections
 import hashlib
 import http.client
 import os
@@ -34,13 +38,15 @@ import tempfile
 import threading
 import unittest
 
-from harness import BACKEND, Client, Server, pg_tool, unique
+from harness import BACKEND, TEST_BUILD, Client, Server, pg_tool, unique
 from test_attachments import multipart
 
 THREADS = 3
 KILLS = 4
 # how many answered writes between two kills (the kill falls at random within)
 KILL_EVERY = (4, 24)
+# how long a key stays "in progress" after its server died (src/api/idempotency.c)
+IDEMPOTENCY_PENDING_SECONDS = 5 * 60
 # the longest a thread waits for the others (a restart under ASan takes seconds)
 WAIT = 120
 
@@ -68,7 +74,7 @@ class Load:
         self.seed = seed
         self.cond = threading.Condition()
         self.acked = []
-        self.unanswered = 0
+        self.cut = []            # the requests the kills cut off
         self.generation = 0
         self.is_down = False
         self.stopping = False
@@ -144,7 +150,6 @@ class Load:
                     self._invoice(rng, with_credit=rounds % 4 == 1)
             except Unanswered:
                 with self.cond:
-                    self.unanswered += 1
                     back = self.cond.wait_for(
                         lambda: self.generation != gen or self.stopping, WAIT)
                     if not back:
@@ -171,6 +176,24 @@ class Load:
             raise AssertionError("POST %s: %s %r" % (path, status, reply))
         return reply
 
+    def _write(self, path, body=None, raw=None, headers=None, record=None, content=None):
+        """
+        POSTs with a new Idempotency-Key; keeps record(reply) as answered and
+        returns the reply. A request the server dies under is kept in cut
+        (to be sent again with its key) before Unanswered is raised.
+        content names what it writes, to be found once afterwards.
+        """
+        h = dict(headers or {}, **{"Idempotency-Key": unique("crash-")})
+        try:
+            reply = self._post(path, body, raw, h)
+        except Unanswered:
+            with self.cond:
+                self.cut.append({"path": path, "body": body, "raw": raw, "headers": h,
+                                 "record": record, "content": content})
+            raise
+        self._answered(record(reply))
+        return reply
+
     def _answered(self, write):
         with self.cond:
             self.acked.append(write)
@@ -179,38 +202,65 @@ class Load:
     def _ticket(self, rng, with_file):
         subject = unique("Crash ticket ")
         description = "written %s" % unique()
-        t = self._post("/api/v1/tickets", {"subject": subject, "company_id": self.company_id,
-                                           "description": description})
-        self._answered({"kind": "ticket", "id": t["id"], "number": t["number"],
-                        "subject": subject, "description": description})
+        t = self._write("/api/v1/tickets", {"subject": subject, "company_id": self.company_id,
+                                            "description": description},
+                        record=lambda t: {"kind": "ticket", "id": t["id"], "number": t["number"],
+                                          "subject": subject, "description": description},
+                        content=("ticket", subject))
         body = "note %s %d" % (unique(), rng.randrange(10 ** 6))
-        note = self._post("/api/v1/tickets/%d/notes" % t["id"], {"body": body})
-        self._answered({"kind": "note", "id": note["id"], "ticket_id": t["id"], "body": body})
+        self._write("/api/v1/tickets/%d/notes" % t["id"], {"body": body},
+                    record=lambda n: {"kind": "note", "id": n["id"], "ticket_id": t["id"],
+                                      "body": body},
+                    content=("note", t["id"], body))
         if with_file:
             data = ("attachment of %s: %s\n" % (t["number"], unique())).encode() * 50
+            sha = hashlib.sha256(data).hexdigest()
             raw, ctype = multipart([("file", "log.txt", "text/plain", data)])
-            made = self._post("/api/v1/tickets/%d/attachments" % t["id"], raw=raw,
-                              headers={"Content-Type": ctype})
-            self._answered({"kind": "attachment", "id": made["data"][0]["id"],
-                            "sha256": hashlib.sha256(data).hexdigest(), "data": data})
+            self._write("/api/v1/tickets/%d/attachments" % t["id"], raw=raw,
+                        headers={"Content-Type": ctype},
+                        record=lambda a: {"kind": "attachment", "id": a["data"][0]["id"],
+                                          "sha256": sha, "data": data},
+                        content=("attachment", t["id"], sha))
 
     def _invoice(self, rng, with_credit):
         description = unique("Work ")
         price = rng.randrange(1000, 100000)
-        inv = self._post("/api/v1/invoices", {"company_id": self.company_id, "lines": [
+        inv = self._write("/api/v1/invoices", {"company_id": self.company_id, "lines": [
             {"description": description, "quantity": 1, "unit_price": price,
-             "taxable": False}]})
-        self._answered({"kind": "invoice", "id": inv["id"], "description": description,
-                        "total": price})
-        issued = self._post("/api/v1/invoices/%d/issue" % inv["id"],
-                            headers={"If-Match": "*"})
-        self._answered({"kind": "issued", "id": inv["id"], "number": issued["number"]})
+             "taxable": False}]},
+            record=lambda inv: {"kind": "invoice", "id": inv["id"], "description": description,
+                                "total": price},
+            content=("invoice", description))
+        self._write("/api/v1/invoices/%d/issue" % inv["id"], headers={"If-Match": "*"},
+                    record=lambda i: {"kind": "issued", "id": inv["id"], "number": i["number"]},
+                    content=("issued", inv["id"]))
         if with_credit:
             reason = unique("goodwill ")
-            note = self._post("/api/v1/invoices/%d/credit" % inv["id"],
-                              {"amount": 100, "taxable": False, "reason": reason})
-            self._answered({"kind": "credit", "id": note["id"], "number": note["number"],
-                            "invoice_id": inv["id"], "reason": reason})
+            self._write("/api/v1/invoices/%d/credit" % inv["id"],
+                        {"amount": 100, "taxable": False, "reason": reason},
+                        record=lambda n: {"kind": "credit", "id": n["id"], "number": n["number"],
+                                          "invoice_id": inv["id"], "reason": reason},
+                        content=("credit", reason))
+
+    def send_cut_again(self):
+        """
+        Sends every request the kills cut off again, with its key (the load
+        stopped, the pending keys' five minutes past). Each gets its reply
+        now (2xx: kept as answered) or 409 idempotency-reply-lost (it was
+        done before the kill). Returns the contents of the latter.
+        """
+        done_before = []
+        for c in self.cut:
+            status, _, reply = Client(self.srv.port, self.token).request(
+                "POST", c["path"], c["body"], raw=c["raw"], headers=c["headers"])
+            if status in (200, 201):
+                self.acked.append(c["record"](reply))
+            elif status == 409 and reply.get("type", "").endswith("idempotency-reply-lost"):
+                done_before.append(c["content"])
+            else:
+                raise AssertionError("seed %d: POST %s again with its key: %s %r" %
+                                     (self.seed, c["path"], status, reply))
+        return done_before
 
 
 def seed_for_run():
@@ -275,6 +325,32 @@ class CrashCase(unittest.TestCase):
                 self.assertEqual((cn["number"], cn["invoice_id"], cn["reason"], cn["amount"]),
                                  (w["number"], w["invoice_id"], w["reason"], 100), what)
 
+    def assert_once(self, client, done_before, what):
+        """
+        Nothing is there twice: each ticket subject, invoice line, credit-note
+        reason, and each note and attachment of a ticket (the load writes
+        each once); and each write in done_before (contents) is there once.
+        """
+        count = collections.Counter()
+        tickets = self.all_rows(client, "/api/v1/tickets")
+        for t in tickets:
+            count["ticket", t["subject"]] += 1
+            for n in self.all_rows(client, "/api/v1/tickets/%d/notes" % t["id"]):
+                count["note", t["id"], n["body"]] += 1
+            for a in self.all_rows(client, "/api/v1/tickets/%d/attachments" % t["id"]):
+                count["attachment", t["id"], a["sha256"]] += 1
+        for inv in self.all_rows(client, "/api/v1/invoices"):
+            for line in inv["lines"]:
+                count["invoice", line["description"]] += 1
+            if inv["number"]:
+                count["issued", inv["id"]] += 1
+        for cn in self.all_rows(client, "/api/v1/credit-notes"):
+            count["credit", cn["reason"]] += 1
+        self.assertEqual([k for k, n in count.items() if n > 1], [], what + ": written twice")
+        self.assertEqual([c for c in done_before if count[c] != 1], [],
+                         what + ": said done before the kill (409 idempotency-reply-lost), "
+                         "but not there once")
+
     def assert_numbers(self, client, company_id, what):
         """
         Invoice and credit-note numbers are 1..N, each once, and the next of
@@ -333,14 +409,21 @@ class TestKill(CrashCase):
                 load.wait_for(load.count() + KILL_EVERY[0])  # and writes go on
             finally:
                 load.stop()
+            # what the kills cut off, sent again with its Idempotency-Key once
+            # the keys left pending have lapsed: done now or done before, never twice
+            done_before = []
+            if TEST_BUILD:
+                srv.move_clock(IDEMPOTENCY_PENDING_SECONDS + 1)
+                done_before = load.send_cut_again()
             acked = load.snapshot()
             kinds = {w["kind"] for w in acked}
             self.assertEqual(kinds, {"ticket", "note", "attachment", "invoice", "issued",
                                      "credit"}, "seed %d: the load wrote too little" % seed)
             what = "seed %d (%d writes answered, %d cut off by %d kills)" % (
-                seed, len(acked), load.unanswered, KILLS)
+                seed, len(acked), len(load.cut), KILLS)
             admin = srv.admin()
             self.assert_writes_present(admin, acked, what)
+            self.assert_once(admin, done_before, what)
             self.assert_numbers(admin, load.company_id, what)
             # and once more after a graceful restart
             srv.restart()
@@ -373,6 +456,7 @@ class TestBackup(CrashCase):
         self.assert_serves(restored, what)
         admin = restored.admin()
         self.assert_writes_present(admin, before, what)
+        self.assert_once(admin, [], what)
         self.assert_numbers(admin, company_id, what)
 
     @unittest.skipUnless(BACKEND == "sqlite", "servio backup is for SQLite")
