@@ -432,7 +432,24 @@ class TestKill(CrashCase):
             srv.stop()
 
 
+def sqlite_scalar(path, sql):
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
 class TestBackup(CrashCase):
+
+    def assert_sound(self, path):
+        """The SQLite file passes its integrity and foreign-key checks."""
+        con = sqlite3.connect(path, timeout=30)
+        try:
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)], path)
+            self.assertEqual(con.execute("PRAGMA foreign_key_check").fetchall(), [], path)
+        finally:
+            con.close()
 
     def backed_up_under_load(self, srv, backup):
         """
@@ -474,20 +491,31 @@ class TestBackup(CrashCase):
 
             # a self-contained file that passes SQLite's own checks
             self.assertFalse(os.path.exists(path + "-wal"))
-            con = sqlite3.connect(path)
-            try:
-                self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
-                self.assertEqual(con.execute("PRAGMA foreign_key_check").fetchall(), [])
-                self.assertEqual(con.execute("PRAGMA journal_mode").fetchone()[0], "delete")
-            finally:
-                con.close()
+            self.assert_sound(path)
+            self.assertEqual(sqlite_scalar(path, "PRAGMA journal_mode"), "delete")
+            in_backup = sqlite_scalar(path, "SELECT group_concat(number) FROM tickets")
 
-            # restore as docs/DEPLOY.md says: the file as servio.db, the files as attachments/
+            # restore as docs/DEPLOY.md says, into a new data directory
             restored.setup_data()
             shutil.copyfile(path, os.path.join(restored.dir, "servio.db"))
             shutil.copytree(path + ".attachments", os.path.join(restored.dir, "attachments"))
             restored.start()
             self.check_restored(restored, before, company_id)
+
+            # and over the data of the server, crashed (a journal left beside it)
+            srv.kill()
+            for journal in ("servio.db-wal", "servio.db-shm"):
+                if os.path.exists(os.path.join(srv.dir, journal)):
+                    os.remove(os.path.join(srv.dir, journal))
+            shutil.copyfile(path, os.path.join(srv.dir, "servio.db"))
+            shutil.copytree(path + ".attachments", os.path.join(srv.dir, "attachments"),
+                            dirs_exist_ok=True)
+            srv.restart()
+            db = os.path.join(srv.dir, "servio.db")
+            self.assertEqual(sqlite_scalar(db, "SELECT group_concat(number) FROM tickets"),
+                             in_backup, "restored in place: the tickets are the backup's")
+            self.check_restored(srv, before, company_id)
+            self.assert_sound(db)
         finally:
             restored.stop()
             srv.stop()
