@@ -12,7 +12,8 @@ SERVIO_TEST_PG_URL_FILE): "servio init" creates it with an admin, then
 "servio serve" listens on a free port of 127.0.0.1. Its stderr is drained
 by a thread into srv.log so the pipe never fills; the log is shown when
 something goes wrong. stop() sends SIGTERM and checks that the server
-exits with status 0 (graceful shutdown).
+exits with status 0 (graceful shutdown); kill() stops it as a crash would
+(SIGKILL), and restart() serves the same data again.
 
 Tests start one server per test class (ServerTestCase does it in
 setUpClass), never one per test. Standard library only.
