@@ -3,15 +3,19 @@
  * stored response instead of doing the work twice.
  *
  *   first time        record the key as pending, run the handler, store
- *                     the response (or forget the key after a 5xx, so
- *                     the client can try again)
+ *                     the response (or forget the key after a 5xx that
+ *                     wrote nothing, so the client can try again)
  *   same key again    same request: replay the stored response, with
  *                     Idempotent-Replayed: true; different body, method or
  *                     path: 422; first one still running: 409
  *
- * Keys are per user and live 24 hours; a pending key older than five
- * minutes is taken as abandoned (its server died) and reused. The state is
- * in the database, so it holds across several servers.
+ * Keys are per user and live 24 hours. The handler's transactions mark the
+ * key "committed" in the same commit as their work (db_set_commit_mark), so
+ * a server that dies between its commit and storing the response leaves a
+ * key that says the work is done: a retry gets a 409 saying so, never the
+ * work twice. A key still pending after five minutes wrote nothing: its
+ * server died (or failed) before any commit, and the key is reused. The
+ * state is in the database, so it holds across several servers.
  */
 #include "api.h"
 
@@ -102,6 +106,8 @@ int api_idempotency_before(struct http_req *req)
 			s->row_id = db_col_int(st, 0);
 			db_done(st);
 			req->hook_state = s;
+			db_set_commit_mark(db, "UPDATE idempotency_keys SET state = 'committed'"
+					       " WHERE id = ?", s->row_id);
 			return 0;
 		}
 		if (rc != RC_CONSTRAINT)
@@ -140,6 +146,14 @@ int api_idempotency_before(struct http_req *req)
 					   "a request with this Idempotency-Key is still in progress");
 			return 1;
 		}
+		if (strcmp(db_col_text(st, 3), "committed") == 0) {
+			db_done(st);
+			http_reply_problem(req, 409, "idempotency-reply-lost", NULL,
+					   "the request with this Idempotency-Key was carried out, but "
+					   "the server stopped before its reply was kept; look the "
+					   "result up rather than sending the request again");
+			return 1;
+		}
 		replay(req, st);
 		db_done(st);
 		return 1;
@@ -155,9 +169,12 @@ void api_idempotency_after(struct http_req *req)
 	struct db *db = db_pool_get();
 	if (!db)
 		return;
+	db_set_commit_mark(db, NULL, 0);
 	if (req->status >= 500 || req->status == 0) {
-		db_run(db, NULL, "DELETE FROM idempotency_keys WHERE id = ?", "i", s->row_id);
-		return;
+		/* nothing committed: the client may try again; else keep what it got */
+		if (db_run(db, NULL, "DELETE FROM idempotency_keys WHERE id = ? AND state = 'pending'",
+			   "i", s->row_id) == RC_DONE && db_changes(db) == 1)
+			return;
 	}
 	const char *location = NULL, *etag = NULL;
 	for (struct http_reply_header *h = req->headers; h; h = h->next) {

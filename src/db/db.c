@@ -36,6 +36,8 @@ struct db {
 	size_t cached;
 	bool in_txn;
 	int64_t changes_seen;	/* total_changes when the last write was counted (or BEGIN) */
+	const char *commit_mark;	/* db_set_commit_mark: run before each COMMIT */
+	int64_t commit_mark_param;
 	char error[256];	/* the layer's own last error (db_fail), else empty */
 };
 
@@ -330,8 +332,23 @@ int db_begin(struct db *db)
 	return rc;
 }
 
+void db_set_commit_mark(struct db *db, const char *sql, int64_t param)
+{
+	db->commit_mark = sql;
+	db->commit_mark_param = param;
+}
+
 int db_commit(struct db *db)
 {
+	if (db->commit_mark) {
+		int mark = noted(db_run(db, NULL, db->commit_mark, "i", db->commit_mark_param));
+		if (mark < 0) {
+			if (mark != RC_RETRY)
+				log_error("cannot mark the commit: %s", db_errmsg(db));
+			db_rollback(db);
+			return mark;
+		}
+	}
 	int rc = noted(db->drv->exec(db->conn, "COMMIT"));
 	if (rc == RC_OK) {
 		db->in_txn = false;

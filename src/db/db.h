@@ -84,6 +84,15 @@ int db_rollback(struct db *db);
 bool db_in_txn(const struct db *db);
 
 /*
+ * From now on every transaction db_commit ends on this connection runs sql
+ * (one integer parameter, param) just before its COMMIT, so that what sql
+ * writes is committed exactly when some of the caller's work is: a crash
+ * can leave both or neither. A failure of sql rolls the transaction back.
+ * NULL sql stops it. sql must stay valid until then (a literal).
+ */
+void db_set_commit_mark(struct db *db, const char *sql, int64_t param);
+
+/*
  * Runs fn inside a transaction, retrying the whole of it (with jittered
  * backoff, up to a limit) while fn or the commit returns RC_RETRY.
  * fn returns RC_OK to commit, anything else to roll back; that value is

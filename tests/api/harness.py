@@ -12,7 +12,8 @@ SERVIO_TEST_PG_URL_FILE): "servio init" creates it with an admin, then
 "servio serve" listens on a free port of 127.0.0.1. Its stderr is drained
 by a thread into srv.log so the pipe never fills; the log is shown when
 something goes wrong. stop() sends SIGTERM and checks that the server
-exits with status 0 (graceful shutdown).
+exits with status 0 (graceful shutdown); kill() stops it as a crash would
+(SIGKILL), and restart() serves the same data again.
 
 Tests start one server per test class (ServerTestCase does it in
 setUpClass), never one per test. Standard library only.
@@ -169,6 +170,20 @@ def _pg_fresh_database():
     _pg_simple_query(url, "CREATE DATABASE " + name)
     u = urllib.parse.urlparse(url)
     return urllib.parse.urlunparse(u._replace(path="/" + name)), url, name
+
+
+def pg_tool(name):
+    """
+    A PostgreSQL client program (pg_dump, pg_restore, psql) of the version
+    the pg.start fixture runs (scripts/pg-temp.sh takes the newest
+    /usr/lib/postgresql/*/bin), or None.
+    """
+    root = "/usr/lib/postgresql"
+    versions = [d for d in os.listdir(root) if d.isdigit()] if os.path.isdir(root) else []
+    if not versions:
+        return None
+    path = os.path.join(root, max(versions, key=int), "bin", name)
+    return path if os.access(path, os.X_OK) else None
 
 
 # --- HTTP ----------------------------------------------------------------------------
@@ -533,8 +548,25 @@ class Server:
         finally:
             self._spawn()
 
+    def kill(self):
+        """
+        SIGKILL, as a crash would stop it: no shutdown code runs, the data
+        directory and database stay as the moment left them. restart()
+        serves them again. Raises when the killed server had reported a
+        sanitizer error.
+        """
+        if self.proc is None or self.proc.poll() is not None:
+            raise AssertionError("servio serve is not running (status %r):\n%s" % (
+                self.proc and self.proc.returncode, self.log_text()))
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(STOP_TIMEOUT)
+        self._drain.join(10)
+        if any("Sanitizer" in l or "runtime error:" in l for l in self.log):
+            raise AssertionError("servio serve reported a sanitizer error before the kill:\n"
+                                 + self.log_text(400))
+
     def restart(self):
-        """Stops (gracefully, checked) and serves the same data again."""
+        """Stops (gracefully, checked; after kill() at once) and serves the same data again."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(STOP_TIMEOUT)

@@ -901,6 +901,41 @@ static void begin_commit_rollback(void **state)
 	db_disconnect(db);
 }
 
+/* db_set_commit_mark: the mark is written in the commits of the work, and only in them. */
+static void commit_mark_rides_with_the_work(void **state)
+{
+	(void)state;
+	struct db *db = open_table("mark.db");
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('pending')", ""), RC_DONE);
+	int64_t id = scalar(db, "SELECT id FROM t WHERE v = 'pending'");
+	db_set_commit_mark(db, "UPDATE t SET v = 'marked' WHERE id = ?", id);
+	/* a rolled-back transaction leaves no mark */
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('dropped')", ""), RC_DONE);
+	assert_int_equal(db_rollback(db), RC_OK);
+	assert_int_equal(count_value(db, "pending"), 1);
+	/* a committed one commits the mark with it */
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('work')", ""), RC_DONE);
+	assert_int_equal(db_commit(db), RC_OK);
+	assert_int_equal(count_value(db, "marked"), 1);
+	assert_int_equal(count_value(db, "work"), 1);
+	/* a mark that fails takes the work back with it */
+	db_set_commit_mark(db, "UPDATE no_such_table SET v = 'x' WHERE id = ?", id);
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('unmarked')", ""), RC_DONE);
+	assert_true(db_commit(db) < 0);
+	assert_false(db_in_txn(db));
+	assert_int_equal(count_value(db, "unmarked"), 0);
+	/* once cleared, commits are plain again */
+	db_set_commit_mark(db, NULL, 0);
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('plain')", ""), RC_DONE);
+	assert_int_equal(db_commit(db), RC_OK);
+	assert_int_equal(count_value(db, "plain"), 1);
+	db_disconnect(db);
+}
+
 static void txn_commits_on_ok(void **state)
 {
 	(void)state;
@@ -1326,6 +1361,7 @@ int main(void)
 		cmocka_unit_test(write_probe),
 		cmocka_unit_test(sqlite_synchronous),
 		cmocka_unit_test(begin_commit_rollback),
+		cmocka_unit_test(commit_mark_rides_with_the_work),
 		cmocka_unit_test(txn_commits_on_ok),
 		cmocka_unit_test(txn_rolls_back_otherwise),
 		cmocka_unit_test(txn_retries_on_retry),
