@@ -76,10 +76,30 @@ static char *normalized(struct arena *a, const char *header)
 	return p;
 }
 
+/* a and b equal but for underscores: "e_mail" names email, "firstname" first_name */
+static bool same_name(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '_')
+			a++;
+		while (*b == '_')
+			b++;
+		if (*a != *b)
+			return false;
+		if (!*a)
+			return true;
+		a++;
+		b++;
+	}
+}
+
 static const struct field *field_named(const struct resource *res, const char *name)
 {
 	for (const struct field *f = res->fields; f->name; f++)
-		if (strcmp(f->name, name) == 0 && importable(f))
+		if (importable(f) && strcmp(f->name, name) == 0)
+			return f;
+	for (const struct field *f = res->fields; f->name; f++)
+		if (importable(f) && same_name(f->name, name))
 			return f;
 	return NULL;
 }
@@ -107,8 +127,10 @@ static void problem(struct arena *a, json_t *problems, int line, const char *fie
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	(void)a;
-	json_array_append_new(problems, json_pack("{s:i, s:s?, s:s}", "line", line, "field",
-						  field && *field ? field : NULL, "message", msg));
+	json_t *p = json_pack("{s:i, s:s}", "line", line, "message", msg);
+	if (p && field && *field)
+		json_object_set_new(p, "field", json_string(field));
+	json_array_append_new(problems, p);
 }
 
 /* Binds the header row. Returns the number of problems found. */

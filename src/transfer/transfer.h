@@ -3,7 +3,8 @@
  * companies, contacts, sites, assets and products.
  *
  * Columns are the resource's fields (DESIGN.md's names; a header matches
- * case-insensitively, with spaces or hyphens for underscores). A reference
+ * case-insensitively, with spaces, hyphens or nothing for underscores:
+ * "E-mail", "Serial Number"). A reference
  * can be given by id (company_id) or by name (a "company" column holding
  * the company's name; a site by name within the row's company). An "id"
  * column updates that record instead of creating one, so an export edited

@@ -1117,6 +1117,11 @@ if (existsSync(new URL("./portal.mjs", import.meta.url))) {
   tests.push(...portalTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+if (existsSync(new URL("./transfer.mjs", import.meta.url))) {
+  const { transferTests } = await import("./transfer.mjs");
+  tests.push(...transferTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();

@@ -106,9 +106,12 @@ function unsafe(method: string): boolean {
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Reply<T>> {
   const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
-  let body: string | FormData | undefined;
+  let body: string | FormData | Blob | undefined;
   if (opts.body instanceof FormData) {
     body = opts.body; // multipart/form-data: the browser sets the type and its boundary
+  } else if (opts.body instanceof Blob) {
+    headers["Content-Type"] = "text/csv";
+    body = opts.body; // fetch sends a Blob as its bytes
   } else if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(opts.body);
@@ -176,6 +179,10 @@ export const api = {
   /** POST of a multipart/form-data body (file uploads). */
   async upload<T>(path: string, form: FormData): Promise<T> {
     return (await request<T>("POST", path, { body: form })).data;
+  },
+  /** POST of a file as the body itself, as text/csv (an import; .csv may come typed otherwise). */
+  async sendCsv<T>(path: string, file: Blob, query?: Query): Promise<T> {
+    return (await request<T>("POST", path, { body: file, query })).data;
   },
   /** DELETE with If-Match from the record's version (API tokens have none: leave it out). */
   async del(path: string, version?: number | string): Promise<void> {

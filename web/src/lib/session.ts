@@ -111,6 +111,7 @@ const caps = {
   "mail.settings": rolesOf("PATCH /api/v1/settings"),
   /* the firm profile: name, letterhead, the public URL of client links */
   "firm.edit": rolesOf("PATCH /api/v1/settings"),
+  "transfer.run": rolesOf("POST /api/v1/imports/:kind"),
   "mail.test": rolesOf("POST /api/v1/settings/mail-test"),
   /* the client portal: inviting a contact */
   "portal.invite": rolesOf("POST /api/v1/contacts/:id/invite"),

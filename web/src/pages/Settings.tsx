@@ -6,7 +6,8 @@
  * tokens (Tokens.tsx; each user manages their own from the account menu)
  * and the webhooks (settings/Webhooks.tsx); mail servers and templates
  * (settings/Mail.tsx); the firm profile with its public URL, the start of
- * every client link (settings/Firm.tsx, admins).
+ * every client link (settings/Firm.tsx, admins); CSV import and export of
+ * companies, contacts, sites, assets and products (settings/Transfer.tsx).
  * What a role may change follows the route table: only admins edit users;
  * managers edit the rest.
  */
@@ -25,6 +26,7 @@ import { FirmSettingsSection } from "./settings/Firm";
 import { MailSettingsSection } from "./settings/Mail";
 import { QualitySettingsSection } from "./settings/Quality";
 import { RecurringSection } from "./settings/Recurring";
+import { TransferSection } from "./settings/Transfer";
 import { WebhooksSection } from "./settings/Webhooks";
 import { AllTokensSection } from "./Tokens";
 
@@ -41,6 +43,7 @@ const SECTIONS: { id: string; label: string; show?: Capability }[] = [
   { id: "webhooks", label: "Webhooks", show: "webhooks.manage" },
   { id: "mail", label: "Mail", show: "mail.templates" },
   { id: "quality", label: "Quality reviews", show: "qa.templates.edit" },
+  { id: "import", label: "Import and export", show: "transfer.run" },
 ];
 
 export function SettingsPage({ section, user }: { section: string; user: Me }) {
@@ -75,6 +78,7 @@ export function SettingsPage({ section, user }: { section: string; user: Me }) {
           {current.id === "webhooks" && <WebhooksSection />}
           {current.id === "mail" && <MailSettingsSection />}
           {current.id === "quality" && <QualitySettingsSection />}
+          {current.id === "import" && <TransferSection />}
         </div>
       </div>
     </div>
