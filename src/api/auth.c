@@ -24,6 +24,9 @@
 /* the portal's own cookie: a client's session never rides on a staff route, nor the reverse */
 #define PORTAL_COOKIE "servio_portal"
 #define PORTAL_PREFIX "/api/v1/portal/"
+/* known devices (auth/devices.c), sent to the sign-in routes of their side alone */
+#define DEVICE_COOKIE "servio_device"
+#define PORTAL_DEVICE_COOKIE "servio_portal_device"
 
 bool api_portal_path(const char *path)
 {
@@ -109,19 +112,37 @@ void api_session_cookie(struct http_req *req, const char *value, long max_age)
 	http_set_header(req, "Set-Cookie", cookie);
 }
 
-/* Counts an attempt against the account (and address); replies 429 when over. */
-int api_login_limit_or_reply(struct http_req *req, struct db *db, const char *email,
+/* Replies 429 for an attempt that must wait seconds: Retry-After and when, in words. */
+static int reply_throttled(struct http_req *req, int wait)
+{
+	char retry[16], at[TIME_RFC3339_LEN];
+	snprintf(retry, sizeof(retry), "%d", wait);
+	time_format(time_now() + wait, at);
+	http_set_header(req, "Retry-After", retry);
+	http_reply_problem(req, 429, "rate-limited", NULL,
+			   "too many failed attempts: try again in %d second%s (at %s)", wait,
+			   wait == 1 ? "" : "s", at);
+	return wait;
+}
+
+/* Counts an attempt against the key (and address); replies 429 while it must wait. */
+int api_login_limit_or_reply(struct http_req *req, struct db *db, const char *key,
 			     const char *addr)
 {
-	int wait = auth_ratelimit_attempt(db, email, addr, time_now());
-	if (wait > 0) {
-		char retry[16];
-		snprintf(retry, sizeof(retry), "%d", wait);
-		http_set_header(req, "Retry-After", retry);
-		http_reply_problem(req, 429, "rate-limited", NULL,
-				   "too many failed attempts; try again in %d seconds", wait);
-	}
-	return wait;
+	int wait = auth_ratelimit_attempt(db, key, addr, NULL, time_now());
+	return wait > 0 ? reply_throttled(req, wait) : wait;
+}
+
+/* The known-device cookie of the route's side: only the sign-in routes see it. */
+static void device_cookie(struct http_req *req, const char *value)
+{
+	bool portal = api_portal_path(req->path);
+	char cookie[AUTH_DEVICE_MAX + 160];
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=%s; HttpOnly; SameSite=Strict; Max-Age=%ld%s",
+		 portal ? PORTAL_DEVICE_COOKIE : DEVICE_COOKIE, value,
+		 portal ? PORTAL_PREFIX "auth/" : "/api/v1/auth/", (long)AUTH_DEVICE_DAYS * 86400,
+		 api_https(req) ? "; Secure" : "");
+	http_set_header(req, "Set-Cookie", cookie);
 }
 
 int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
@@ -135,15 +156,9 @@ int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
 	if (!auth_email_normalize(str(req, "email"), email, sizeof(email)))
 		snprintf(email, sizeof(email), "%.200s", str(req, "email"));
 
-	/* counted before the password is checked, so parallel guesses cannot slip past */
-	int wait = api_login_limit_or_reply(req, db, email, req->remote_addr);
-	if (wait != 0)
-		return wait < 0 ? -1 : 0;
-
-	/* Unknown users cost the same time as known ones: no account probing. */
 	struct db_stmt *st;
 	char hash[AUTH_HASH_MAX] = "";
-	int64_t id = 0;
+	int64_t id = 0, now = time_now();
 	bool active = false;
 	int rc = db_run(db, &st, "SELECT id, password_hash, active FROM users WHERE email = ?", "s",
 			email);
@@ -155,6 +170,22 @@ int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
 	} else if (rc != RC_DONE) {
 		return -1;
 	}
+	/* a known device of this account is slowed by its own failures alone */
+	char device[AUTH_DEVICE_MAX];
+	rc = auth_device_check(db, http_cookie(req, portal ? PORTAL_DEVICE_COOKIE : DEVICE_COOKIE),
+			       id, now, device);
+	if (rc < 0)
+		return -1;
+	const char *known = rc == 1 ? device : NULL;
+
+	/* counted before the password is checked, so parallel guesses cannot slip past */
+	int wait = auth_ratelimit_attempt(db, email, req->remote_addr, known, now);
+	if (wait != 0) {
+		sodium_memzero(hash, sizeof(hash));
+		return wait < 0 ? -1 : (reply_throttled(req, wait), 0);
+	}
+
+	/* Unknown users cost the same time as known ones: no account probing. */
 	bool ok = auth_password_verify_or_dummy(hash, str(req, "password"));
 	sodium_memzero(hash, sizeof(hash));
 	/* a portal login (which also ends when its contact loses access) signs in to the portal alone */
@@ -170,7 +201,7 @@ int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
 			return http_reply_problem(req, 401, "totp-required", NULL,
 						  "this account needs the 6-digit code from its "
 						  "authenticator app in \"totp\"");
-		rc = auth_totp_check(db, id, code, time_now());
+		rc = auth_totp_check(db, id, code, now);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
@@ -178,7 +209,12 @@ int api_credentials_or_reply(struct http_req *req, struct db *db, bool portal,
 						  "the authenticator code is wrong, expired or "
 						  "already used");
 	}
-	auth_ratelimit_success(db, email, req->remote_addr);
+	if (auth_ratelimit_success(db, email, req->remote_addr, known) < 0)
+		return -1;
+	/* this browser is a known device of the account from now on */
+	if (auth_device_issue(db, id, now, device) < 0)
+		return -1;
+	device_cookie(req, device);
 	return 1;
 }
 
@@ -295,7 +331,20 @@ static int code_or_reply(struct http_req *req, struct db *db, const struct auth_
 	static const char *const allowed[] = { "code", NULL };
 	if (!api_strings_or_reply(req, allowed, allowed))
 		return 0;
-	int wait = api_login_limit_or_reply(req, db, u->email, NULL);
+	/* no 6 digits is no guess: refused without counting */
+	const char *code = str(req, "code");
+	bool digits = strlen(code) == 6;
+	for (const char *p = code; digits && *p; p++)
+		digits = *p >= '0' && *p <= '9';
+	if (!digits)
+		return http_reply_problem(req, 422, "validation",
+					  http_json(req, json_pack("[{s:s, s:s}]", "field", "code",
+								   "message", "must be 6 digits")),
+					  "the authenticator code must be 6 digits");
+	/* its own counter: someone guessing the account's password cannot block enrolment */
+	char key[40];
+	snprintf(key, sizeof(key), "totp:%lld", (long long)u->id);
+	int wait = api_login_limit_or_reply(req, db, key, NULL);
 	if (wait != 0)
 		return wait < 0 ? -1 : 0;
 	int rc = auth_totp_check(db, u->id, str(req, "code"), time_now());
@@ -304,8 +353,8 @@ static int code_or_reply(struct http_req *req, struct db *db, const struct auth_
 				   http_json(req, json_pack("[{s:s, s:s}]", "field", "code", "message",
 							    "is wrong, expired or already used")),
 				   "the authenticator code is wrong, expired or already used");
-	else if (rc == 1)
-		auth_ratelimit_success(db, u->email, NULL);
+	else if (rc == 1 && auth_ratelimit_success(db, key, NULL, NULL) < 0)
+		return -1;
 	return rc;
 }
 
@@ -352,8 +401,14 @@ static int change_password(struct http_req *req)
 	struct db *db = api_db_or_reply(req);
 	if (!db)
 		return 0;
-	/* the same limit as sign-in: a stolen session must not become a password oracle */
-	int wait = api_login_limit_or_reply(req, db, u->email, req->remote_addr);
+	/*
+	 * Slowed like a sign-in, so a stolen session is no password oracle,
+	 * on a counter of its own: guesses at the account's sign-in never
+	 * keep its owner from changing the password.
+	 */
+	char key[40];
+	snprintf(key, sizeof(key), "password:%lld", (long long)u->id);
+	int wait = api_login_limit_or_reply(req, db, key, NULL);
 	if (wait != 0)
 		return wait < 0 ? -1 : 0;
 	struct db_stmt *st;
@@ -370,19 +425,23 @@ static int change_password(struct http_req *req)
 								   "current_password", "message",
 								   "is not your password")),
 					  "the current password is wrong");
-	auth_ratelimit_success(db, u->email, req->remote_addr);
-	const char *problem = auth_password_problem(str(req, "new_password"));
+	if (auth_ratelimit_success(db, key, NULL, NULL) < 0)
+		return -1;
+	const char *problem = auth_password_problem(str(req, "new_password"), u->email, u->name);
 	if (problem)
 		return http_reply_problem(req, 422, "validation",
 					  http_json(req, json_pack("[{s:s, s:s}]", "field",
 								   "new_password", "message", problem)),
-					  "the new password is too weak");
+					  "the new password is refused: %s", problem);
+	/* every other session and every API token of this user ends; this session goes on */
 	if (auth_user_set_password(db, actor_for(req, u->id, u->email), u->id,
-				   str(req, "new_password"), &problem) < 0)
-		return -1;
-	/* every other session of this user ends; this one goes on */
-	if (auth_session_delete_user(db, u->id, u->session_id) < 0)
-		return -1;
+				   str(req, "new_password"), u->session_id, &problem) < 0)
+		return problem ? http_reply_problem(req, 422, "validation",
+						    http_json(req, json_pack("[{s:s, s:s}]", "field",
+									     "new_password", "message",
+									     problem)),
+						    "the new password is refused: %s", problem)
+			       : -1;
 	return http_reply_empty(req, 204);
 }
 

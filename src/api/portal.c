@@ -281,7 +281,7 @@ static int link_or_reply(struct http_req *req, struct db *db, enum portal_link k
 		return wait < 0 ? -1 : 0;
 	int rc = auth_portal_link_find(db, kind, token, time_now(), user_id, link_id);
 	if (rc == 1)
-		auth_ratelimit_success(db, key, req->remote_addr);
+		auth_ratelimit_success(db, key, req->remote_addr, NULL);
 	if (rc == 0)
 		http_reply_problem(req, 404, "not-found", NULL,
 				   kind == PORTAL_INVITE
@@ -333,13 +333,6 @@ static int set_password(struct http_req *req, enum portal_link kind)
 	int rc = link_or_reply(req, db, kind, str(req->body, "token"), &user, &link);
 	if (rc <= 0)
 		return rc;
-	const char *password = str(req->body, "password");
-	const char *problem = auth_password_problem(password);
-	if (problem)
-		return http_reply_problem(req, 422, "validation",
-					  http_json(req, json_pack("[{s:s, s:s}]", "field",
-								   "password", "message", problem)),
-					  "the password is too weak: %s", problem);
 	struct auth_user u;
 	rc = auth_user_load(db, &req->arena, user, &u);
 	if (rc < 0)
@@ -347,6 +340,13 @@ static int set_password(struct http_req *req, enum portal_link kind)
 	if (rc == 0)
 		return http_reply_problem(req, 404, "not-found", NULL,
 					  "the link's contact no longer has portal access");
+	const char *password = str(req->body, "password");
+	const char *problem = auth_password_problem(password, u.email, u.name);
+	if (problem)
+		return http_reply_problem(req, 422, "validation",
+					  http_json(req, json_pack("[{s:s, s:s}]", "field",
+								   "password", "message", problem)),
+					  "the password is refused: %s", problem);
 	/* the link works once, even for two requests at the same moment */
 	rc = auth_portal_link_use(db, link, time_now());
 	if (rc < 0)
@@ -354,7 +354,8 @@ static int set_password(struct http_req *req, enum portal_link kind)
 	if (rc == 0)
 		return http_reply_problem(req, 404, "not-found", NULL,
 					  "the link was used meanwhile");
-	if (auth_user_set_password(db, actor_for(req, u.id, u.email), u.id, password, &problem) <
+	/* every session and API token of the login ends with its old password */
+	if (auth_user_set_password(db, actor_for(req, u.id, u.email), u.id, password, 0, &problem) <
 	    0)
 		return problem ? http_reply_problem(req, 422, "validation", NULL, "%s", problem) : -1;
 	if (kind == PORTAL_INVITE) {

@@ -79,8 +79,14 @@ int auth_password_hash(const char *password, char out[AUTH_HASH_MAX]);
 bool auth_password_verify(const char *hash, const char *password);
 /* Like auth_password_verify, but with no hash it spends the same time and fails. */
 bool auth_password_verify_or_dummy(const char *hash, const char *password);
-/* NULL when the password is acceptable, else what is wrong with it. */
-const char *auth_password_problem(const char *password);
+/*
+ * password_policy.c: NULL when password is acceptable for the user of
+ * email and name (either may be NULL), else what is wrong with it, for
+ * people (a static string): too short once spaces at either end and
+ * invisible characters are left out, only such characters, containing
+ * the e-mail or name, or too easy to guess (zxcvbn score below 3).
+ */
+const char *auth_password_problem(const char *password, const char *email, const char *name);
 
 /* Secrets: 256 random bits as base64url (43 characters). */
 #define AUTH_TOKEN_LEN 44
@@ -99,8 +105,12 @@ bool auth_email_normalize(const char *in, char *out, size_t outlen);
 int auth_user_create(struct db *db, const struct audit_actor *actor, const char *email,
 		     const char *name, unsigned role, const char *password, int64_t *id,
 		     const char **problem);
+/*
+ * A new password ends every session (but keep_session, 0 for none: the
+ * one making its own change) and revokes every API token of the user.
+ */
 int auth_user_set_password(struct db *db, const struct audit_actor *actor, int64_t id,
-			   const char *password, const char **problem);
+			   const char *password, int64_t keep_session, const char **problem);
 /* Disables the user and ends all their sessions. */
 int auth_user_disable(struct db *db, const struct audit_actor *actor, int64_t id);
 /*
@@ -173,6 +183,13 @@ int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
 int auth_session_delete(struct db *db, int64_t session_id);
 /* Ends every session of a user but keep_id (0 for all). */
 int auth_session_delete_user(struct db *db, int64_t user_id, int64_t keep_id);
+/*
+ * After a password change: ends every session of the user but keep_id
+ * (0 for all) and revokes every live API token, each revocation audited
+ * under actor. Inside the caller's transaction; RC_OK or a failure.
+ */
+int auth_revoke_user_credentials(struct db *db, const struct audit_actor *actor,
+				 int64_t user_id, int64_t keep_id);
 
 /* API tokens: "svo_" + 43 characters, stored hashed. */
 #define AUTH_API_TOKEN_LEN (4 + AUTH_TOKEN_LEN)
@@ -185,17 +202,42 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
 		      struct auth_user *u);
 
 /*
- * Sign-in attempts, counted per account and per address in fixed
- * 15-minute windows (5 per account, 20 per address). The attempt is
- * counted before the password is checked, in one statement, so parallel
- * guesses cannot slip past the limit. Returns 0 when the attempt may go
- * on, else the seconds until the window ends (> 0), or -1 on error.
- * addr may be NULL. A successful attempt calls auth_ratelimit_success,
- * which forgets the account's count and takes this attempt off the
- * address's.
+ * Sign-in throttling without lock-out (sessions.c). An attempt is counted
+ * before its password is checked, in one statement, so parallel guesses
+ * cannot slip past. Per account (3 free attempts, forgotten after a quiet
+ * day) and per address (20, forgotten after a quiet hour), each attempt
+ * after the free ones makes the next wait twice as long (1 s, 2 s, 4 s …
+ * at most 15 minutes).
+ * With device (the key auth_device_check gave for a known device of the
+ * account) the attempt is counted on that device's own counter (5 free)
+ * alone: the failures of others never slow the owner's known device.
+ * Returns 0 when the attempt may go on, else the seconds to wait (> 0,
+ * the attempt not counted), or -1 on error. addr and device may be NULL.
+ *
+ * A successful attempt calls auth_ratelimit_success: with device it
+ * forgets that device's count; without, the account's, and it takes the
+ * attempt off the address's count.
  */
-int auth_ratelimit_attempt(struct db *db, const char *email, const char *addr, int64_t now);
-int auth_ratelimit_success(struct db *db, const char *email, const char *addr);
+int auth_ratelimit_attempt(struct db *db, const char *account, const char *addr,
+			   const char *device, int64_t now);
+int auth_ratelimit_success(struct db *db, const char *account, const char *addr,
+			   const char *device);
+
+/*
+ * Known devices (devices.c): a signed cookie value bound to one account,
+ * given after a successful sign-in, that lets its sign-ins be throttled
+ * on their own (above). Valid AUTH_DEVICE_DAYS from its issue.
+ */
+#define AUTH_DEVICE_MAX 128
+#define AUTH_DEVICE_DAYS 365
+/* A new value for user_id into out: 0, or -1 on error (logged by db). */
+int auth_device_issue(struct db *db, int64_t user_id, int64_t now, char out[AUTH_DEVICE_MAX]);
+/*
+ * Whether value (may be NULL) is a valid device cookie of user_id at now:
+ * 1 with key_out set to the device's throttle key, 0 when not, -1 on error.
+ */
+int auth_device_check(struct db *db, const char *value, int64_t user_id, int64_t now,
+		      char key_out[AUTH_DEVICE_MAX]);
 
 /* TOTP (RFC 6238, 30 s steps, 6 digits, ±1 step), secrets base32 in users. */
 /* Starts enrolment: stores a new secret (not yet enabled). out: base32. */

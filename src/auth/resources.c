@@ -34,8 +34,10 @@ static const struct field user_fields[] = {
 	  .doc = "Whether the user signs in with a second factor." },
 	{ .name = "password", .type = FT_TEXT, .flags = F_REQUIRED | F_WRITE_ONLY, .min = 1,
 	  .max = 512,
-	  .doc = "At least 10 characters (at most 512 bytes). Changing it ends the user's "
-		 "sessions." },
+	  .doc = "At least 10 characters not counting spaces at either end or invisible "
+		 "characters (at most 512 bytes), not containing the user's e-mail or name, and "
+		 "not easy to guess (zxcvbn score 3 or more). Changing it ends the user's sessions "
+		 "and revokes their API tokens." },
 	/* what an hour of the user's costs the firm: managers' business alone */
 	{ .name = "cost_rate", .type = FT_MONEY, .min = 0, .max = 100000000000,
 	  .hidden_from = ROLE_TECHNICIAN | ROLE_SALES | ROLE_BILLING,
@@ -77,9 +79,11 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		return RC_OK;
 	}
 	const char *pw = json_string_value(json_object_get(rec, "password"));
-	bool ends_sessions = false;
+	bool ends_sessions = false, new_password = false;
 	if (pw) {
-		const char *problem = auth_password_problem(pw);
+		const char *problem =
+			auth_password_problem(pw, json_string_value(json_object_get(rec, "email")),
+					      json_string_value(json_object_get(rec, "name")));
 		if (problem) {
 			resource_error(errors, "password", problem);
 			return RC_OK;
@@ -89,7 +93,7 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 			return RC_ERROR;
 		json_object_set_new(rec, "password_hash", json_string(hash));
 		json_object_del(rec, "password");
-		ends_sessions = cur != NULL;
+		new_password = cur != NULL;
 	}
 	if (cur && json_is_true(json_object_get(cur, "active")) &&
 	    json_is_false(json_object_get(rec, "active"))) {
@@ -105,8 +109,11 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		resource_error(errors, "role", "you cannot change your own role");
 		return RC_OK;
 	}
+	int64_t id = cur ? json_integer_value(json_object_get(cur, "id")) : 0;
+	/* someone else set it (an admin's reset): whoever knew the old one is out */
+	if (new_password)
+		return auth_revoke_user_credentials(ctx->db, ctx->actor, id, 0);
 	if (ends_sessions) {
-		int64_t id = json_integer_value(json_object_get(cur, "id"));
 		int rc = db_run(ctx->db, NULL, "DELETE FROM sessions WHERE user_id = ?", "i", id);
 		if (rc != RC_DONE)
 			return rc;
@@ -118,14 +125,19 @@ static int user_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 
 static const struct field password_body[] = {
 	FIELD_TEXT("password", F_REQUIRED, 1, 512),
+	/* the session that changes its own password goes on */
+	FIELD_INT("keep_session_id", 0, 1, INT64_MAX),
 	FIELD_END
 };
 
+/* A new password: every session (but the one to keep) ends, every API token is revoked. */
 static int set_password(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			const json_t *body, json_t *errors)
 {
 	const char *pw = json_string_value(json_object_get(body, "password"));
-	const char *problem = auth_password_problem(pw);
+	const char *problem = auth_password_problem(pw,
+						    json_string_value(json_object_get(cur, "email")),
+						    json_string_value(json_object_get(cur, "name")));
 	if (problem) {
 		resource_error(errors, "password", problem);
 		return RC_INVALID;
@@ -135,7 +147,10 @@ static int set_password(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 		return RC_ERROR;
 	json_object_set_new(rec, "password_hash", json_string(hash));
 	sodium_memzero(hash, sizeof(hash));
-	return RC_OK;
+	json_t *keep = json_object_get(body, "keep_session_id");
+	return auth_revoke_user_credentials(ctx->db, ctx->actor,
+					    json_integer_value(json_object_get(cur, "id")),
+					    json_is_integer(keep) ? json_integer_value(keep) : 0);
 }
 
 static int disable(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,

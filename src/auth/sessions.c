@@ -19,9 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WINDOW_SECONDS (15 * 60)
-#define ACCOUNT_LIMIT 5
-#define ADDRESS_LIMIT 20
 #define TOUCH_SECONDS 60
 
 int auth_session_create(struct db *db, int64_t user_id, const char *remote_addr,
@@ -116,6 +113,39 @@ int auth_session_delete_user(struct db *db, int64_t user_id, int64_t keep_id)
 		      user_id, keep_id) == RC_DONE
 		       ? 0
 		       : -1;
+}
+
+int auth_revoke_user_credentials(struct db *db, const struct audit_actor *actor,
+				 int64_t user_id, int64_t keep_id)
+{
+	int rc = db_run(db, NULL, "DELETE FROM sessions WHERE user_id = ? AND id <> ?", "ii",
+			user_id, keep_id);
+	if (rc != RC_DONE)
+		return rc;
+	char now[TIME_RFC3339_LEN];
+	time_format(time_now(), now);
+	for (;;) {
+		/* one at a time: each revocation has its audit entry */
+		struct db_stmt *st;
+		rc = db_run(db, &st, "SELECT id FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL"
+			    " ORDER BY id LIMIT 1", "i", user_id);
+		if (rc == RC_DONE)
+			return RC_OK;
+		if (rc != RC_ROW)
+			return rc;
+		int64_t id = db_col_int(st, 0);
+		db_done(st);
+		rc = db_run(db, NULL, "UPDATE api_tokens SET revoked_at = ? WHERE id = ?", "si", now,
+			    id);
+		if (rc != RC_DONE)
+			return rc;
+		json_t *after = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "revoked_at", now,
+					  "reason", "password changed");
+		rc = after ? audit_write(db, actor, "revoke", "api_tokens", id, NULL, after) : RC_ERROR;
+		json_decref(after);
+		if (rc != RC_OK)
+			return rc;
+	}
 }
 
 struct token_write {
@@ -235,66 +265,126 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
 }
 
 /*
- * Counts one attempt on a counter and returns the count in the current
- * window (a closed window starts again at 1) and when the window ends.
+ * Sign-in throttling. Each counter (scope, key) holds the attempts since
+ * its last success and the delay its last attempt earned: the first
+ * free attempts are not slowed, each one after waits twice as long as the
+ * one before (1 s, 2 s, 4 s …) up to CAP_SECONDS: at least that long, as
+ * the clock counts whole seconds (an attempt at second t that earns a
+ * delay of d is followed by none before second t + d + 1). An attempt is counted
+ * before its password is checked, by one statement that refuses it while
+ * the counter is blocked, so guesses sent in parallel cannot slip past. A
+ * counter quiet for its forget seconds starts again, and so does one whose
+ * last attempt is in the future (the clock was set back).
  */
-/* A window that starts after now (the clock was set back) starts again. */
-static int64_t count_attempt(struct db *db, const char *scope, const char *key, int64_t now,
-			     int64_t *window_end)
+#define CAP_SECONDS (15 * 60)
+
+static const struct {
+	const char *scope;
+	int64_t free, forget;
+} throttles[] = {
+	/* guesses at one account, from anywhere */
+	{ "account", 3, 24 * 3600 },
+	/* one address trying many accounts: a NAT or proxy is many people */
+	{ "address", 20, 3600 },
+	/* a known device's own mistakes */
+	{ "device", 5, 24 * 3600 },
+};
+enum throttle { T_ACCOUNT, T_ADDRESS, T_DEVICE, T_MAX };
+_Static_assert(sizeof(throttles) / sizeof(throttles[0]) == T_MAX, "a row per throttle");
+
+/* whether the stored row starts again (quiet too long, or the clock went back) */
+#define FRESH " (login_failures.window_start < ? OR login_failures.window_start > ?)"
+#define UNSLOWED FRESH " OR login_failures.count + 1 < ?"
+
+/* Counts one attempt: 0 when it may go on, else the seconds to wait (not counted), -1. */
+static int throttle_attempt(struct db *db, enum throttle t, const char *key, int64_t now)
 {
+	_Static_assert(CAP_SECONDS > 1, "the delays double up to the cap");
 	char t_now[TIME_RFC3339_LEN], t_old[TIME_RFC3339_LEN];
 	time_format(now, t_now);
-	time_format(now - WINDOW_SECONDS, t_old);
+	time_format(now - throttles[t].forget, t_old);
+	int64_t unslowed = throttles[t].free, cap = CAP_SECONDS;
 	struct db_stmt *st;
 	int rc = db_run(db, &st,
-			"INSERT INTO login_failures (scope, key, window_start, count)"
-			" VALUES (?, ?, ?, 1) ON CONFLICT (scope, key) DO UPDATE SET"
-			" count = CASE WHEN login_failures.window_start <= ?"
-			" OR login_failures.window_start > ? THEN 1"
-			" ELSE login_failures.count + 1 END,"
-			" window_start = CASE WHEN login_failures.window_start <= ?"
-			" OR login_failures.window_start > ? THEN ?"
-			" ELSE login_failures.window_start END"
-			" RETURNING count, window_start",
-			"ssssssss", scope, key, t_now, t_old, t_now, t_old, t_now, t_now);
-	if (rc != RC_ROW)
+			"INSERT INTO login_failures (scope, key, window_start, count, delay_seconds,"
+			" blocked_until) VALUES (?, ?, ?, 1, 0, 0)"
+			" ON CONFLICT (scope, key) DO UPDATE SET"
+			" count = CASE WHEN" FRESH " THEN 1 ELSE login_failures.count + 1 END,"
+			" delay_seconds = CASE WHEN" UNSLOWED " THEN 0"
+			" WHEN login_failures.delay_seconds = 0 THEN 1"
+			" WHEN login_failures.delay_seconds * 2 > ? THEN CAST(? AS BIGINT)"
+			" ELSE login_failures.delay_seconds * 2 END,"
+			" blocked_until = CASE WHEN" UNSLOWED " THEN 0"
+			" WHEN login_failures.delay_seconds = 0 THEN CAST(? AS BIGINT) + 1"
+			" WHEN login_failures.delay_seconds * 2 > ? THEN CAST(? AS BIGINT) + ?"
+			" ELSE CAST(? AS BIGINT) + login_failures.delay_seconds * 2 END,"
+			" window_start = ?"
+			" WHERE login_failures.blocked_until < ? OR login_failures.blocked_until > ?"
+			" RETURNING count",
+			"sss" "ss" "ssiii" "ssiiiiiis" "ii",
+			throttles[t].scope, key, t_now,
+			t_old, t_now,
+			t_old, t_now, unslowed, cap, cap,
+			t_old, t_now, unslowed, now, cap, now, cap, now, t_now,
+			now, now + cap);
+	if (rc == RC_ROW) {
+		db_done(st);
+		return 0;
+	}
+	if (rc != RC_DONE)
 		return -1;
-	int64_t count = db_col_int(st, 0), start = now;
-	time_parse(db_col_text(st, 1), &start);
+	/* refused: the counter is blocked until its blocked_until */
+	rc = db_run(db, &st, "SELECT blocked_until FROM login_failures WHERE scope = ? AND key = ?",
+		    "ss", throttles[t].scope, key);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? 1 : -1;	/* forgotten meanwhile: a second */
+	int64_t until = db_col_int(st, 0);
 	db_done(st);
-	*window_end = start + WINDOW_SECONDS;
-	return count;
+	/* whole seconds: the next attempt goes on once blocked_until has passed */
+	return until >= now ? (int)(until - now + 1) : 1;
 }
 
-int auth_ratelimit_attempt(struct db *db, const char *email, const char *addr, int64_t now)
+int auth_ratelimit_attempt(struct db *db, const char *account, const char *addr,
+			   const char *device, int64_t now)
 {
-	int64_t end = 0;
-	int64_t n = count_attempt(db, "account", email, now, &end);
-	if (n < 0)
+	if (device)
+		return throttle_attempt(db, T_DEVICE, device, now);
+	int wait = throttle_attempt(db, T_ACCOUNT, account, now);
+	if (wait != 0 || !addr)
+		return wait;
+	return throttle_attempt(db, T_ADDRESS, addr, now);
+}
+
+int auth_ratelimit_success(struct db *db, const char *account, const char *addr,
+			   const char *device)
+{
+	/*
+	 * A known device's success forgets its own count only: the owner
+	 * signing in must not hand the attacker of the account fresh guesses.
+	 */
+	if (device)
+		return db_run(db, NULL, "DELETE FROM login_failures WHERE scope = ? AND key = ?",
+			      "ss", throttles[T_DEVICE].scope, device) == RC_DONE ? 0 : -1;
+	if (db_run(db, NULL, "DELETE FROM login_failures WHERE scope = ? AND key = ?", "ss",
+		   throttles[T_ACCOUNT].scope, account) != RC_DONE)
 		return -1;
-	if (n > ACCOUNT_LIMIT)
-		return (int)(end - now > 0 ? end - now : 1);
 	if (!addr)
 		return 0;
-	n = count_attempt(db, "address", addr, now, &end);
-	if (n < 0)
-		return -1;
-	if (n > ADDRESS_LIMIT)
-		return (int)(end - now > 0 ? end - now : 1);
-	return 0;
-}
-
-int auth_ratelimit_success(struct db *db, const char *email, const char *addr)
-{
-	if (db_run(db, NULL, "DELETE FROM login_failures WHERE scope = 'account' AND key = ?",
-		   "s", email) != RC_DONE)
-		return -1;
-	if (addr && db_run(db, NULL,
-			   "UPDATE login_failures SET count = count - 1"
-			   " WHERE scope = 'address' AND key = ? AND count > 0",
-			   "s", addr) != RC_DONE)
-		return -1;
-	return 0;
+	/*
+	 * Takes this attempt off the address's count; below the free
+	 * attempts that also lifts the delay it set (a busy NAT's sign-ins
+	 * do not slow one another). Above, the delay stays: it is the
+	 * spraying's.
+	 */
+	return db_run(db, NULL,
+		      "UPDATE login_failures SET count = count - 1,"
+		      " delay_seconds = CASE WHEN count - 1 < ? THEN 0 ELSE delay_seconds END,"
+		      " blocked_until = CASE WHEN count - 1 < ? THEN 0 ELSE blocked_until END"
+		      " WHERE scope = ? AND key = ? AND count > 0",
+		      "iiss", throttles[T_ADDRESS].free, throttles[T_ADDRESS].free,
+		      throttles[T_ADDRESS].scope, addr) == RC_DONE
+		       ? 0
+		       : -1;
 }
 
 int auth_totp_begin(struct db *db, const struct audit_actor *actor, int64_t user_id,

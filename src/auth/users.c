@@ -88,19 +88,6 @@ bool auth_password_verify_or_dummy(const char *hash, const char *password)
 	return false;
 }
 
-const char *auth_password_problem(const char *password)
-{
-	size_t n = strlen(password), chars = 0;
-	for (const char *p = password; *p; p++)
-		if (((unsigned char)*p & 0xc0) != 0x80)
-			chars++;
-	if (chars < 10)
-		return "must be at least 10 characters";
-	if (n > 512)
-		return "must be at most 512 bytes";
-	return NULL;
-}
-
 void auth_random_token(char out[AUTH_TOKEN_LEN])
 {
 	unsigned char raw[32];
@@ -193,7 +180,7 @@ int auth_user_create(struct db *db, const struct audit_actor *actor, const char 
 		*problem = "the role must be admin, manager, technician, sales or billing";
 		return -1;
 	}
-	if ((*problem = auth_password_problem(password)))
+	if ((*problem = auth_password_problem(password, norm, name)))
 		return -1;
 	json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "email", norm, "name", name, "role",
 				 role_name(role), "password", password);
@@ -201,11 +188,24 @@ int auth_user_create(struct db *db, const struct audit_actor *actor, const char 
 }
 
 int auth_user_set_password(struct db *db, const struct audit_actor *actor, int64_t id,
-			   const char *password, const char **problem)
+			   const char *password, int64_t keep_session, const char **problem)
 {
-	if ((*problem = auth_password_problem(password)))
+	*problem = NULL;
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT email, name FROM users WHERE id = ?", "i", id);
+	if (rc == RC_DONE)
+		*problem = "no such user";
+	if (rc != RC_ROW)
 		return -1;
-	json_t *body = json_pack("{s:s}", "password", password);
+	char email[256], name[256];
+	snprintf(email, sizeof(email), "%s", db_col_text(st, 0) ? db_col_text(st, 0) : "");
+	snprintf(name, sizeof(name), "%s", db_col_text(st, 1) ? db_col_text(st, 1) : "");
+	db_done(st);
+	if ((*problem = auth_password_problem(password, email, name)))
+		return -1;
+	json_t *body = keep_session ? json_pack("{s:s, s:I}", "password", password, "keep_session_id",
+						(json_int_t)keep_session)
+				    : json_pack("{s:s}", "password", password);
 	return user_write(db, actor, &user_act_password, id, body, NULL, problem) == RC_OK ? 0
 											: -1;
 }

@@ -1253,7 +1253,7 @@ static void portal(struct demo *d, struct ids *x, const char *password)
 		int rc = auth_portal_invite(&c, x->contacts[i], token, &expires, &login, &problem);
 		sodium_memzero(token, sizeof(token));
 		if (rc != RC_OK ||
-		    auth_user_set_password(d->db, &d->actor, login, password, &problem) != 0) {
+		    auth_user_set_password(d->db, &d->actor, login, password, 0, &problem) != 0) {
 			report(d, arena_printf(&d->arena, "give contact %lld a portal login%s%s",
 					       (long long)x->contacts[i], problem ? ": " : "",
 					       problem ? problem : ""),
@@ -1386,7 +1386,7 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 		memcpy(generated + 18, "-Demo", 6);
 		password = generated;
 	}
-	const char *problem = auth_password_problem(password);
+	const char *problem = auth_password_problem(password, NULL, NULL);
 	if (problem) {
 		fprintf(stderr, "servio demo: the password %s\n", problem);
 		return 2;

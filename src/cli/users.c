@@ -224,7 +224,7 @@ static int user_passwd(struct conf *c, int argc, char **argv)
 		return 1;
 	int64_t id = user_id_or_say(db, email);
 	const char *problem = NULL;
-	int rc = id ? auth_user_set_password(db, &cli_actor, id, password, &problem) : -1;
+	int rc = id ? auth_user_set_password(db, &cli_actor, id, password, 0, &problem) : -1;
 	if (rc == 0)
 		rc = auth_session_delete_user(db, id, 0);
 	db_disconnect(db);

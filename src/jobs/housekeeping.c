@@ -18,11 +18,10 @@ enum job_result housekeeping_run(struct db *db, const json_t *payload, char *err
 {
 	(void)payload;
 	int64_t now = time_now();
-	char t_now[TIME_RFC3339_LEN], t_day[TIME_RFC3339_LEN], t_hour[TIME_RFC3339_LEN],
+	char t_now[TIME_RFC3339_LEN], t_day[TIME_RFC3339_LEN],
 		t_month[TIME_RFC3339_LEN];
 	time_format(now, t_now);
 	time_format(now - 24 * 3600, t_day);
-	time_format(now - 3600, t_hour);
 	time_format(now - 30 * 24 * 3600, t_month);
 	static const struct {
 		const char *what, *sql;
@@ -36,7 +35,8 @@ enum job_result housekeeping_run(struct db *db, const json_t *payload, char *err
 				   " AND state = 'done' AND finished_at < ?" },
 		{ "events", "DELETE FROM events WHERE at < ?" },
 	};
-	const char *const bounds[] = { t_now, t_day, t_hour, t_month, t_day, t_month };
+	/* a sign-in counter quiet for a day is forgotten (auth/sessions.c) */
+	const char *const bounds[] = { t_now, t_day, t_day, t_month, t_day, t_month };
 	_Static_assert(sizeof(bounds) / sizeof(bounds[0]) == sizeof(steps) / sizeof(steps[0]),
 		       "a bound for each step");
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {

@@ -117,6 +117,22 @@ class HelpTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2, output(r))
         self.assertIn("--bogus-flag", r.stderr)
 
+    def test_init_refuses_a_weak_admin_password(self):
+        if BACKEND != "sqlite":
+            self.skipTest("a fresh PostgreSQL database is the harness's to make")
+        data = os.path.join(self.tmp, "weak")
+        for weak in ("password12", " " * 12, "1234567890", "admin@example.com"):
+            with self.subTest(weak=weak):
+                r = run("init", "--data-dir", data,
+                        env={"SERVIO_ADMIN_EMAIL": "admin@example.com",
+                             "SERVIO_ADMIN_PASSWORD": weak})
+                self.assertNotEqual(r.returncode, 0, output(r))
+                self.assertRegex(r.stderr, r"too easy to guess|only spaces|your name or e-mail",
+                                 output(r))
+        r = run("init", "--data-dir", data, env={"SERVIO_ADMIN_EMAIL": "admin@example.com",
+                                                 "SERVIO_ADMIN_PASSWORD": "violet harbour tram"})
+        self.assertEqual(r.returncode, 0, output(r))
+
     def test_serve_without_init(self):
         if BACKEND != "sqlite":
             self.skipTest("a PostgreSQL database exists before init")
@@ -312,11 +328,17 @@ class CommandsTest(ServerTestCase):
         self.assertEqual(self.login_status(email, USER_PASSWORD), 401)
         self.assertProblem(session.get("/api/v1/companies"), 401,
                            what="session from before a password change")
+        self.assertProblem(token.get("/api/v1/companies"), 401,
+                           what="API token from before a password change")
         self.assertEqual(self.login_status(email, NEW_PASSWORD), 200)
+        token = self.server.client(self.server.token_for(email))
         session = Client(self.server.port)
         session.login(email, NEW_PASSWORD)
         r = self.cli("user", "passwd", "--email", email, "--password", "short", ok=False)
         self.assertNotEqual(r.returncode, 0, "a too short password: " + output(r))
+        r = self.cli("user", "passwd", "--email", email, "--password", "password12", ok=False)
+        self.assertNotEqual(r.returncode, 0, "a common password: " + output(r))
+        self.assertIn("too easy to guess", r.stderr)
         self.assertEqual(self.login_status(email, NEW_PASSWORD), 200)
         r = self.cli("user", "passwd", "--email", "nobody@example.com", "--password",
                      NEW_PASSWORD, ok=False)

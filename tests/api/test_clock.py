@@ -150,15 +150,25 @@ class ClockTest(ServerTestCase):
                                 "the session ended before its 7 days: after %d s" % moved)
         self.assertLessEqual(moved, 7 * 86400 + 119 * 60, "the session outlived its 7 days")
 
-    def test_login_limit_window_closes_when_the_clock_moves(self):
+    def test_login_delay_passes_when_the_clock_moves(self):
         email, password = self.new_user("sales", prefix="limited")
-        for i in range(5):
+        for i in range(3):
             self.assertProblem(Client(self.server.port).post(
                 LOGIN, {"email": email, "password": "wrong-%d" % i}), 401)
+        # each failure after doubles the wait, up to 15 minutes
+        retry = 0
+        for i in range(12):
+            resp = Client(self.server.port).post(LOGIN, {"email": email, "password": password})
+            self.assertProblem(resp, 429)
+            retry = int(resp[1]["retry-after"])
+            self.server.move_clock(retry)
+            self.assertProblem(Client(self.server.port).post(
+                LOGIN, {"email": email, "password": "wrong-again-%d" % i}), 401)
         resp = Client(self.server.port).post(LOGIN, {"email": email, "password": password})
         self.assertProblem(resp, 429)
         retry = int(resp[1]["retry-after"])
         self.assertGreater(retry, 800)
+        self.assertLessEqual(retry, 15 * 60 + 1)
         self.server.move_clock(retry - 60)
         resp = Client(self.server.port).post(LOGIN, {"email": email, "password": password})
         self.assertProblem(resp, 429, what="a minute before the window closes")

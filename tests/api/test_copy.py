@@ -566,7 +566,7 @@ class CopyRoundTripTest(unittest.TestCase):
         audit = admin.get("/api/v1/audit?limit=1")[2]["data"][0]
         self.assertGreater(audit["id"], old_max["audit_log"])
         r = srv.run_cli("user", "add", "--email", "after.copy@example.com", "--name", "After",
-                        "--role", "sales", "--password", "After-Copy-Passw0rd-1")
+                        "--role", "sales", "--password", "Kopie-lantern-orchid-7")
         self.assertEqual(r.returncode, 0, "user add on the copy:\n%s%s" % (r.stdout, r.stderr))
         srv.token_for("after.copy@example.com")
         db.execute("INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at) VALUES"
@@ -628,7 +628,7 @@ class CopyRoundTripTest(unittest.TestCase):
         r = subprocess.run([BIN, "init", "--data-dir", d], capture_output=True, text=True,
                            stdin=subprocess.DEVNULL,
                            env=base_env({"SERVIO_ADMIN_EMAIL": "other@example.com",
-                                         "SERVIO_ADMIN_PASSWORD": "Other-Passw0rd-123456"}))
+                                         "SERVIO_ADMIN_PASSWORD": "Distant-orchid-lamp-123456"}))
         self.assertEqual(r.returncode, 0, r.stderr)
         target = Db("sqlite:" + os.path.join(d, "servio.db"))
         before = target.dump(TABLES)

@@ -437,7 +437,7 @@ class IdempotencyTest(ServerTestCase):
 
     def test_keys_are_per_user(self):
         key = unique("shared-")
-        self.server.add_user("other@example.com", "sales", "Other-Pass-For-Tests-0nly-55!")
+        self.server.add_user("other@example.com", "sales", "Sidekick-Pass-For-Tests-0nly-55!")
         other = self.server.client(self.server.token_for("other@example.com"))
         a = self.assertStatus(self.admin.post("/api/v1/companies", {"name": "Mine"},
                                               headers={"Idempotency-Key": key}), 201)

@@ -217,7 +217,7 @@ class TestSignIn(PortalCase):
     def test_password_reset_by_mail(self):
         co = self.company()
         person = self.contact(co)
-        self.portal(person)
+        before_reset = self.portal(person)
         self.smtp.wait_to(person["email"])  # the invitation
         anon = Client(self.server.port)
         before = len(self.smtp.messages)
@@ -235,8 +235,13 @@ class TestSignIn(PortalCase):
         new = "Another-quiet-lantern-58"
         self.assertProblem(anon.post("/api/v1/portal/auth/reset",
                                      {"token": token, "password": "1234"}), 422, "password")
+        self.assertProblem(anon.post("/api/v1/portal/auth/reset",
+                                     {"token": token, "password": "password12"}), 422, "password")
+        self.assertStatus(before_reset.get("/api/v1/portal/auth/me"), 200)
         self.assertStatus(anon.post("/api/v1/portal/auth/reset",
                                     {"token": token, "password": new}), 204)
+        self.assertProblem(before_reset.get("/api/v1/portal/auth/me"), 401,
+                           what="a portal session from before the reset")
         self.assertProblem(anon.post("/api/v1/portal/auth/reset",
                                      {"token": token, "password": new}), 404)
         Client(self.server.port).portal_login(person["email"], CLIENT_PASSWORD, expect=401)

@@ -16,8 +16,8 @@ import urllib.parse
 from harness import BACKEND, ServerTestCase, unique, problem_fields
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-TECH_PASSWORD = "Tech-Pass-For-Tests-0nly-91!"
-MANAGER_PASSWORD = "Manager-Pass-For-Tests-0nly-27!"
+TECH_PASSWORD = "Wrench-Pass-For-Tests-0nly-91!"
+MANAGER_PASSWORD = "Ledger-Pass-For-Tests-0nly-27!"
 
 
 def q(params):

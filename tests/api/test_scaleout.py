@@ -32,7 +32,8 @@ import unittest
 import urllib.parse
 
 import harness
-from harness import ADMIN_EMAIL, ADMIN_PASSWORD, BACKEND, BIN, Client, Server, base_env, unique
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, BACKEND, BIN, Client, Server, base_env,
+                     needs_test_build, unique)
 
 PG = BACKEND == "postgres"
 JOBS_TIMEOUT = 40
@@ -466,11 +467,34 @@ class ScaleOutTest(unittest.TestCase):
     # e) login rate limits live in the database
 
     @unittest.skipUnless(PG, "scale-out rate limits: PostgreSQL")
+    @needs_test_build
     def test_e_login_rate_limit_counts_guesses_on_both_servers(self):
         email = unique("guess") + "@example.com"
         password = "Right-Passw0rd-For-Guessing-1"
         self.a.add_user(email, "technician", password)
-        guesses = 10  # the account allows 5 failures a window
+
+        def login(srv, pw):
+            return Client(srv.port).request("POST", "/api/v1/auth/login",
+                                            {"email": email, "password": pw})
+
+        def wait(seconds):  # both servers' clocks, alike
+            for srv in (self.a, self.b):
+                srv.move_clock(seconds)
+
+        # slowed to a wait of a minute and more, guessing on either server in turn
+        for i in range(3):
+            self.assertEqual(login((self.a, self.b)[i % 2], "free-%d" % i)[0], 401)
+        retry, i = 0, 0
+        while retry < 60:
+            st, hd, body = login((self.a, self.b)[i % 2], password)
+            self.assertEqual(st, 429, body)
+            retry = int(hd["retry-after"])
+            wait(retry)
+            i += 1
+            if retry < 60:
+                self.assertEqual(login((self.a, self.b)[i % 2], "slow-%d" % i)[0], 401)
+        # one attempt may go on now: of 10 sent at once to both servers, one is checked
+        guesses = 10
         answers, go = [None] * guesses, threading.Barrier(guesses)
 
         def guess(i):
@@ -485,12 +509,12 @@ class ScaleOutTest(unittest.TestCase):
         for t in ts:
             t.join(60)
         statuses = sorted(a[0] for a in answers)
-        self.assertEqual(statuses, [401] * 5 + [429] * 5,
+        self.assertEqual(statuses, [401] + [429] * 9,
                          "parallel guesses on two servers: %r\n%s" % (statuses, self.logs()))
         for st, hd, _ in answers:
             if st == 429:
                 self.assertTrue(hd.get("retry-after", "").isdigit(), hd)
-        # locked on both servers, even with the right password
+        # slowed on both servers, even with the right password
         for srv in (self.a, self.b):
             st, _, body = Client(srv.port).request("POST", "/api/v1/auth/login",
                                                    {"email": email, "password": password})

@@ -59,22 +59,54 @@ static void passwords(void **state)
 	assert_string_not_equal(hash, hash2);
 }
 
+/* The policy's verdict, and that a refusal is a message for people. */
+static const char *verdict(const char *password, const char *email, const char *name)
+{
+	const char *problem = auth_password_problem(password, email, name);
+	if (problem)
+		assert_true(strlen(problem) > 10);
+	return problem;
+}
+
 static void password_policy(void **state)
 {
 	(void)state;
-	assert_non_null(auth_password_problem(""));
-	assert_non_null(auth_password_problem("123456789"));		/* 9 */
-	assert_null(auth_password_problem("1234567890"));		/* 10 */
-	/* characters, not bytes: 9 two-byte letters are still too short */
-	assert_non_null(auth_password_problem("ééééééééé"));
-	assert_null(auth_password_problem("éééééééééé"));
+	const char *email = "alice.smith@example.com", *name = "Alice Smith";
+	/* what the probe found accepted */
+	assert_non_null(strstr(verdict("          ", email, name), "only spaces"));
+	/* ten ZERO WIDTH SPACEs */
+	const char *zw = "\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b\u200b";
+	assert_non_null(strstr(verdict(zw, email, name), "invisible"));
+	assert_non_null(strstr(verdict("\u2060\ufeff\u00a0\u3000\u2800\u200d\u3164\u00ad\u180e\u2800",
+				       email, name), "invisible"));
+	assert_non_null(strstr(verdict("1234567890", email, name), "too easy to guess"));
+	assert_non_null(strstr(verdict("password12", email, name), "too easy to guess"));
+	assert_non_null(strstr(verdict("password12", NULL, NULL), "common password"));
+	/* the user's own address or name, however dressed */
+	assert_non_null(strstr(verdict(email, email, name), "your name or e-mail"));
+	assert_non_null(strstr(verdict("ALICE.SMITH-rocks-2026", email, name), "your name or e-mail"));
+	assert_non_null(strstr(verdict("xx Alice Smith xx", email, name), "your name or e-mail"));
+	assert_non_null(verdict("AliceSmith-1987", email, name));
+	/* length counts what is seen: spaces at either end and fillers do not count */
+	assert_non_null(strstr(verdict("   kq7#Zp2!   ", NULL, NULL), "at least 10"));
+	assert_non_null(strstr(verdict("kq7\u200b#Zp2!\u200bx", NULL, NULL), "at least 10"));
+	/* a filler does not hide a common password from zxcvbn */
+	assert_non_null(verdict("pass\u200bword12", NULL, NULL));
+	assert_non_null(strstr(verdict("xxxxxxxxxxxxxxxxxxxx", NULL, NULL), "repeats"));
+	/* long passphrases of unrelated words pass, with spaces inside */
+	assert_null(verdict("correct horse battery staple", email, name));
+	assert_null(verdict("  blue piano under the lighthouse  ", email, name));
+	assert_null(verdict("Adm1n-Pass-For-Tests-Only-7f3c!", NULL, NULL));
+	/* characters, not bytes; at most 512 bytes */
+	assert_null(verdict("s\u00e9l\u00e9nite parapluie d\u00e9j\u00e0", email, name));
 	char big[600];
-	memset(big, 'a', 512);
+	for (int i = 0; i < 512; i++)
+		big[i] = "kq7#Zp2!wm4$Lr9x"[(i * 7 + i / 16) % 16];
 	big[512] = '\0';
-	assert_null(auth_password_problem(big));
-	memset(big, 'a', 513);
+	assert_null(verdict(big, NULL, NULL));
+	big[512] = 'y';
 	big[513] = '\0';
-	assert_non_null(auth_password_problem(big));
+	assert_non_null(strstr(verdict(big, NULL, NULL), "512 bytes"));
 }
 
 static void secrets(void **state)
@@ -210,6 +242,10 @@ static void users(void **state)
 					  "short", &id2, &problem),
 			 -1);
 	assert_non_null(strstr(problem, "10"));
+	assert_int_equal(auth_user_create(f->db, &actor, "bob.jones@example.com", "Bob Jones",
+					  ROLE_SALES, "bob.jones-2026", &id2, &problem),
+			 -1);
+	assert_non_null(strstr(problem, "e-mail"));
 	assert_int_equal(auth_user_create(f->db, &actor, "bob@example.com", "Bob", ROLE_PORTAL,
 					  "a good long password", &id2, &problem),
 			 -1);
@@ -229,7 +265,9 @@ static void users(void **state)
 	assert_null(strstr(db_col_text(st, 0), "password"));
 	db_done(st);
 
-	assert_int_equal(auth_user_set_password(f->db, &actor, id, "another long password",
+	assert_int_equal(auth_user_set_password(f->db, &actor, id, "password12", 0, &problem), -1);
+	assert_non_null(strstr(problem, "too easy to guess"));
+	assert_int_equal(auth_user_set_password(f->db, &actor, id, "another long password", 0,
 						&problem),
 			 0);
 	assert_int_equal(auth_user_disable(f->db, &actor, id), 0);
@@ -317,43 +355,170 @@ static void api_tokens(void **state)
 	assert_int_equal(auth_token_lookup(f->db, &f->arena, tok, T0 + 100, &u), 0);
 }
 
+static int64_t stored_count(struct fixture *f, const char *scope, const char *key)
+{
+	struct db_stmt *st;
+	int rc = db_run(f->db, &st, "SELECT count FROM login_failures WHERE scope = ? AND key = ?",
+			"ss", scope, key);
+	if (rc == RC_DONE)
+		return 0;
+	assert_int_equal(rc, RC_ROW);
+	int64_t n = db_col_int(st, 0);
+	db_done(st);
+	return n;
+}
+
+static int attempt(struct fixture *f, const char *who, const char *addr, const char *device,
+		   int64_t now)
+{
+	return auth_ratelimit_attempt(f->db, who, addr, device, now);
+}
+
 static void rate_limits(void **state)
 {
 	struct fixture *f = *state;
-	const char *email = "eve@example.com";
-	/* five attempts in a window may go on; the sixth is refused */
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(auth_ratelimit_attempt(f->db, email, "10.0.0.1", T0 + i), 0);
-	int wait = auth_ratelimit_attempt(f->db, email, "10.0.0.2", T0 + 60);
-	assert_int_equal(wait, 15 * 60 - 60);
-	/* a new window starts again */
-	assert_int_equal(auth_ratelimit_attempt(f->db, email, "10.0.0.2", T0 + 15 * 60), 0);
-	/* success forgets the account's count */
+	const char *eve = "eve@example.com";
+	/* three attempts go on at once; then each waits twice as long as the one before */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(attempt(f, eve, "10.0.0.1", NULL, T0), 0);
+	/* whole seconds: a delay of 1 s after second T0 lets second T0 + 2 in */
+	assert_int_equal(attempt(f, eve, "10.0.0.2", NULL, T0), 2);
+	assert_int_equal(attempt(f, eve, "10.0.0.2", NULL, T0 + 1), 1);
+	assert_int_equal(attempt(f, eve, "10.0.0.2", NULL, T0 + 2), 0);
+	assert_int_equal(attempt(f, eve, NULL, NULL, T0 + 4), 1);
+	assert_int_equal(attempt(f, eve, NULL, NULL, T0 + 5), 0);
+	assert_int_equal(attempt(f, eve, NULL, NULL, T0 + 5), 5);
+	/* a refused attempt is not counted */
+	assert_int_equal(stored_count(f, "account", eve), 5);
+	/* the delay stops growing at 15 minutes */
+	int64_t t = T0 + 10;
+	for (int i = 0; i < 20; i++) {
+		int w;
+		while ((w = attempt(f, eve, NULL, NULL, t)) > 0)
+			t += w;
+		assert_int_equal(w, 0);
+	}
+	assert_int_equal(attempt(f, eve, NULL, NULL, t), 15 * 60 + 1);
+	/* success forgets the account's count and its delay */
+	assert_int_equal(auth_ratelimit_success(f->db, eve, NULL, NULL), 0);
+	assert_int_equal(attempt(f, eve, NULL, NULL, t), 0);
+	assert_int_equal(stored_count(f, "account", eve), 1);
+
+	/* a day of quiet forgets, and so does a clock set back */
+	const char *frank = "frank@example.com";
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(auth_ratelimit_attempt(f->db, "frank@example.com", NULL, T0 + i), 0);
-	assert_int_equal(auth_ratelimit_success(f->db, "frank@example.com", NULL), 0);
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(auth_ratelimit_attempt(f->db, "frank@example.com", NULL, T0 + 10 + i),
-				 0);
-	assert_true(auth_ratelimit_attempt(f->db, "frank@example.com", NULL, T0 + 20) > 0);
-	/* one address trying many accounts: refused after 20 attempts */
+		attempt(f, frank, NULL, NULL, T0 + 2 * i);
+	assert_true(attempt(f, frank, NULL, NULL, T0 + 7) > 0);
+	assert_int_equal(attempt(f, frank, NULL, NULL, T0 + 7 + 24 * 3600 + 1), 0);
+	assert_int_equal(stored_count(f, "account", frank), 1);
+	for (int i = 0; i < 3; i++)
+		attempt(f, frank, NULL, NULL, T0 + 24 * 3600 + 10);
+	assert_true(attempt(f, frank, NULL, NULL, T0 + 24 * 3600 + 10) > 0);
+	assert_int_equal(attempt(f, frank, NULL, NULL, T0), 0);
+
+	/* one address trying many accounts: slowed after 20 attempts, forgotten after an hour */
 	for (int i = 0; i < 20; i++) {
 		char who[64];
 		snprintf(who, sizeof(who), "user%d@example.com", i);
-		assert_int_equal(auth_ratelimit_attempt(f->db, who, "10.9.9.9", T0 + i), 0);
+		assert_int_equal(attempt(f, who, "10.9.9.9", NULL, T0), 0);
 	}
-	assert_true(auth_ratelimit_attempt(f->db, "new@example.com", "10.9.9.9", T0 + 30) > 0);
-	assert_int_equal(auth_ratelimit_attempt(f->db, "new@example.com", "10.9.9.8", T0 + 30), 0);
+	assert_int_equal(attempt(f, "new@example.com", "10.9.9.9", NULL, T0), 2);
+	assert_int_equal(attempt(f, "new@example.com", "10.9.9.8", NULL, T0), 0);
+
 	/* a success from an address gives its attempt back */
-	assert_int_equal(auth_ratelimit_attempt(f->db, "ok@example.com", "10.7.7.7", T0), 0);
-	assert_int_equal(auth_ratelimit_success(f->db, "ok@example.com", "10.7.7.7"), 0);
+	assert_int_equal(attempt(f, "ok@example.com", "10.7.7.7", NULL, T0), 0);
+	assert_int_equal(auth_ratelimit_success(f->db, "ok@example.com", "10.7.7.7", NULL), 0);
+	assert_int_equal(stored_count(f, "address", "10.7.7.7"), 0);
+
+	/* a known device is slowed by its own failures alone */
+	const char *gina = "gina@example.com";
+	for (int i = 0; i < 3; i++)
+		attempt(f, gina, "10.1.1.1", NULL, T0);
+	assert_true(attempt(f, gina, "10.1.1.1", NULL, T0) > 0);
+	assert_true(attempt(f, "x@example.com", "10.9.9.9", NULL, T0) > 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(attempt(f, gina, "10.9.9.9", "7:device-a", T0), 0);
+	assert_int_equal(attempt(f, gina, "10.9.9.9", "7:device-a", T0), 2);
+	assert_int_equal(attempt(f, gina, "10.9.9.9", "7:device-b", T0), 0);
+	/* its success forgets its own count, never the account's (the attacker's) */
+	assert_int_equal(auth_ratelimit_success(f->db, gina, "10.9.9.9", "7:device-a"), 0);
+	assert_int_equal(attempt(f, gina, "10.9.9.9", "7:device-a", T0), 0);
+	assert_true(attempt(f, gina, "10.1.1.1", NULL, T0) > 0);
+	assert_int_equal(stored_count(f, "account", gina), 3);
+	/* an address quiet for an hour starts again */
+	assert_int_equal(attempt(f, "new2@example.com", "10.9.9.9", NULL, T0 + 3601), 0);
+	assert_int_equal(stored_count(f, "address", "10.9.9.9"), 1);
+}
+
+static void devices(void **state)
+{
+	struct fixture *f = *state;
+	char value[AUTH_DEVICE_MAX], again[AUTH_DEVICE_MAX], key[AUTH_DEVICE_MAX],
+		key2[AUTH_DEVICE_MAX];
+	assert_int_equal(auth_device_issue(f->db, 7, T0, value), 0);
+	assert_int_equal(auth_device_issue(f->db, 7, T0, again), 0);
+	assert_string_not_equal(value, again);	/* each browser its own device */
+	assert_int_equal(auth_device_check(f->db, value, 7, T0 + 60, key), 1);
+	assert_int_equal(strncmp(key, "7:", 2), 0);
+	assert_int_equal(auth_device_check(f->db, again, 7, T0 + 60, key2), 1);
+	assert_string_not_equal(key, key2);
+	/* bound to its account, its issue date and its signature */
+	assert_int_equal(auth_device_check(f->db, value, 8, T0, key), 0);
+	assert_int_equal(auth_device_check(f->db, value, 0, T0, key), 0);
+	assert_int_equal(auth_device_check(f->db, value, 7, T0 + 366 * 86400, key), 0);
+	char forged[AUTH_DEVICE_MAX];
+	snprintf(forged, sizeof(forged), "8%s", value + 1);
+	assert_int_equal(auth_device_check(f->db, forged, 8, T0, key), 0);
+	snprintf(forged, sizeof(forged), "%s", value);
+	char *last = forged + strlen(forged) - 2;
+	*last = *last == 'A' ? 'B' : 'A';
+	assert_int_equal(auth_device_check(f->db, forged, 7, T0, key), 0);
+	const char *junk[] = { "", "7", "7.", "7..1.", "7.abc.1795000000.", "x.y.z.w", NULL };
+	for (const char **j = junk; *j; j++)
+		assert_int_equal(auth_device_check(f->db, *j, 7, T0, key), 0);
+	assert_int_equal(auth_device_check(f->db, NULL, 7, T0, key), 0);
+	/* a new server key (another database) knows none of them */
+	assert_int_equal(db_run(f->db, NULL, "DELETE FROM link_keys WHERE name = 'devices'", ""),
+			 RC_DONE);
+	assert_int_equal(auth_device_check(f->db, value, 7, T0 + 60, key), 0);
+}
+
+static void password_change_revokes(void **state)
+{
+	struct fixture *f = *state;
+	int64_t id = make_user(f, "hal@example.com", ROLE_MANAGER);
+	struct auth_session_new mine, other;
+	assert_int_equal(auth_session_create(f->db, id, NULL, 30, 8, T0, &mine), 0);
+	assert_int_equal(auth_session_create(f->db, id, NULL, 30, 8, T0, &other), 0);
+	char tok[AUTH_API_TOKEN_LEN];
+	int64_t tid;
+	assert_int_equal(auth_token_create(f->db, &actor, id, "script", 0, tok, &tid), 0);
+	const char *problem = NULL;
+	/* a refused password changes nothing */
+	assert_int_equal(auth_user_set_password(f->db, &actor, id, "1234567890", mine.id, &problem),
+			 -1);
+	struct auth_user u;
+	assert_int_equal(auth_token_lookup(f->db, &f->arena, tok, T0, &u), 1);
+	assert_int_equal(auth_user_set_password(f->db, &actor, id, "violet harbour tram sixteen",
+						mine.id, &problem),
+			 0);
+	assert_int_equal(auth_session_lookup(f->db, &f->arena, mine.token, 30, 8, T0, &u), 1);
+	assert_int_equal(auth_session_lookup(f->db, &f->arena, other.token, 30, 8, T0, &u), 0);
+	assert_int_equal(auth_token_lookup(f->db, &f->arena, tok, T0, &u), 0);
+	/* the revocation is audited */
 	struct db_stmt *st;
 	assert_int_equal(db_run(f->db, &st,
-				"SELECT count FROM login_failures WHERE scope = 'address' AND key = ?",
-				"s", "10.7.7.7"),
+				"SELECT after FROM audit_log WHERE resource = 'api_tokens'"
+				" AND record_id = ? AND action = 'revoke'",
+				"i", tid),
 			 RC_ROW);
-	assert_int_equal(db_col_int(st, 0), 0);
+	assert_non_null(strstr(db_col_text(st, 0), "password changed"));
 	db_done(st);
+	/* a change by someone else (0: keep none) ends every session */
+	assert_int_equal(auth_user_set_password(f->db, &actor, id, "amber canal whistle forty", 0,
+						&problem),
+			 0);
+	assert_int_equal(auth_session_lookup(f->db, &f->arena, mine.token, 30, 8, T0, &u), 0);
 }
 
 static void totp_enrolment(void **state)
@@ -398,6 +563,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sessions, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(api_tokens, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(rate_limits, setup_db, teardown_db),
+		cmocka_unit_test_setup_teardown(devices, setup_db, teardown_db),
+		cmocka_unit_test_setup_teardown(password_change_revokes, setup_db, teardown_db),
 		cmocka_unit_test_setup_teardown(totp_enrolment, setup_db, teardown_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { assert, launchBrowser, runTests, screenshotDir, Server, totp, ADMIN_EMAIL, ADMIN_PASSWORD } from "./harness.mjs";
 
 const TECH_EMAIL = "tina@example.com";
-const TECH_PASSWORD = "Tina-Tech-Password-42";
+const TECH_PASSWORD = "Lantern-Tech-Password-42";
 
 const server = await new Server().start();
 const browser = await launchBrowser();
@@ -50,7 +50,7 @@ async function fixtures() {
   });
   fx.tech = await server.api("POST", "/users", { email: TECH_EMAIL, name: "Tina Torres", role: "technician", password: TECH_PASSWORD, skills: ["printers", "wifi"] });
   await server.api("POST", `/users/${fx.tech.id}/certifications`, { name: "Electrical safety", issuer: "NFPA", expires_on: "2030-06-30" });
-  await server.api("POST", "/users", { email: "marco@example.com", name: "Marco Reyes", role: "technician", password: "Marco-Tech-Password-42", skills: ["networks", "servers"] });
+  await server.api("POST", "/users", { email: "marco@example.com", name: "Marco Reyes", role: "technician", password: "Harbour-Tech-Password-42", skills: ["networks", "servers"] });
   fx.me = (await server.api("GET", "/me")).user;
   fx.acme = await server.api("POST", "/companies", { name: "Acme Logistics", kind: "client", phone: "+1 212 555 0100" });
 }

@@ -108,7 +108,7 @@ function UsersSection({ me }: { me: Me }) {
       options: (list.data ?? []).filter((u) => (u.role === "manager" || u.role === "admin") && u.active && !u.archived_at).map((u) => ({ value: String(u.id), label: u.name })),
       hint: "Told of a satisfaction rating of 1 or 2 on this user's work.",
     },
-    { name: "password", label: "Password", type: "password", createOnly: true, required: true, hint: "At least 10 characters." },
+    { name: "password", label: "Password", type: "password", createOnly: true, required: true, hint: "At least 10 characters, not the user's name or e-mail. A few unrelated words make a good one." },
     { name: "active", label: "Active (may sign in)", type: "checkbox", span: true },
   ];
   return (

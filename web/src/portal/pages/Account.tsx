@@ -153,7 +153,7 @@ function ChangePassword({ contact }: { contact: Contact }) {
         {form.formError && <Alert tone="error">{form.formError}</Alert>}
         <input type="email" name="username" autoComplete="username" value={contact.email} hidden readOnly />
         <TextField label="Current password" type="password" name="current_password" autoComplete="current-password" value={v.current_password} onValue={(x) => form.set("current_password", x)} error={form.errors.current_password} required />
-        <TextField label="New password" type="password" name="new_password" autoComplete="new-password" value={v.new_password} onValue={(x) => form.set("new_password", x)} error={form.errors.new_password} hint="At least 12 characters." required />
+        <TextField label="New password" type="password" name="new_password" autoComplete="new-password" value={v.new_password} onValue={(x) => form.set("new_password", x)} error={form.errors.new_password} hint="At least 10 characters, not your name or e-mail. A few unrelated words make a good one." required />
         <TextField label="Repeat the new password" type="password" name="confirm" autoComplete="new-password" value={v.confirm} onValue={(x) => form.set("confirm", x)} error={form.errors.confirm} required />
         <div class="portal-actions">
           <Button type="submit" busy={form.busy} disabled={!v.current_password || !v.new_password}>

@@ -103,7 +103,7 @@ function PasswordFields({ form }: { form: Form<PasswordValues> }) {
   const v = form.values;
   return (
     <>
-      <TextField label="New password" type="password" name="password" autoComplete="new-password" value={v.password} onValue={(x) => form.set("password", x)} error={form.errors.password} hint="At least 12 characters. A few unrelated words make a good one." autoFocus required />
+      <TextField label="New password" type="password" name="password" autoComplete="new-password" value={v.password} onValue={(x) => form.set("password", x)} error={form.errors.password} hint="At least 10 characters, not your name or e-mail. A few unrelated words make a good one." autoFocus required />
       <TextField label="Repeat the password" type="password" name="confirm" autoComplete="new-password" value={v.confirm} onValue={(x) => form.set("confirm", x)} error={form.errors.confirm} required />
     </>
   );
