@@ -13,8 +13,8 @@
  *
  * Some replies go out before the body is read, and libmicrohttpd then
  * closes the connection instead of reading a body we refuse: 503 for a
- * connection past a limit, 400/501 for an unsound framing, 414, 413, and
- * 401/403 when the refused body is large or chunked. Any other early
+ * connection past a limit, 400/411/501 for a framing we do not take, 414,
+ * 413, and 401/403 when the refused body is large. Any other early
  * decision (404, 405, 400 for a bad path, a 401/403 with a small body)
  * waits for the end of the body, which is read and dropped unparsed, so
  * the connection stays usable.
@@ -628,9 +628,9 @@ static bool all_digits(const char *s, size_t n)
 /*
  * Framings a proxy and we might read differently, refused before anything
  * else and answered at once (libmicrohttpd then closes the connection):
- * no Host or two, a Content-Length that is not one number, a transfer
- * coding other than plain "chunked", and both at once. Returns true when
- * the request is framed soundly.
+ * no Host or two, a Content-Length that is not one number, any
+ * Transfer-Encoding (411 for chunked, 501 for the others; 400 with a
+ * Content-Length too). Returns true when the request is framed soundly.
  */
 static bool framing_ok(struct http_req *req, const char *version)
 {
@@ -679,10 +679,20 @@ static bool framing_ok(struct http_req *req, const char *version)
 		}
 		if (codings > 1 || !token_eq(v, n, "chunked")) {
 			http_reply_problem(req, 501, "transfer-coding", NULL,
-					   "the only transfer coding understood is a single "
-					   "\"chunked\", not \"%s\"", te);
+					   "no transfer coding is understood (\"%s\"): send the "
+					   "body with a Content-Length", te);
 			return false;
 		}
+		/*
+		 * Chunked bodies are refused too: libmicrohttpd reads chunk sizes
+		 * itself, so one announced as 2^64-1 bytes would hold the
+		 * connection until the idle timeout instead of being refused.
+		 * Browsers and proxies (nginx buffers by default) send lengths.
+		 */
+		http_reply_problem(req, 411, "length-required", NULL,
+				   "send the body with a Content-Length: chunked request bodies "
+				   "are not taken");
+		return false;
 	}
 	return true;
 }
@@ -826,8 +836,7 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 	/* 401/403 before the body: a refused body is dropped unread, or not even received */
 	if (req->route && !authorize(srv, req)) {
 		st->decided = true;
-		bool big = http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
-			   (cl && strtoull(cl, NULL, 10) > 64 * 1024);
+		bool big = cl && strtoull(cl, NULL, 10) > 64 * 1024;
 		if (big)
 			return queue_reply(st);
 	}
