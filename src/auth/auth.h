@@ -228,6 +228,14 @@ int auth_ratelimit_success(struct db *db, const char *account, const char *addr,
  * given after a successful sign-in, that lets its sign-ins be throttled
  * on their own (above). Valid AUTH_DEVICE_DAYS from its issue.
  */
+/*
+ * The server's secret key called name (link_keys), 32 bytes into key; made
+ * on first use when make, else RC_NOT_FOUND. RC_OK, or a failure.
+ */
+#define AUTH_KEY_BYTES 32
+int auth_server_key(struct db *db, const char *name, bool make, int64_t now,
+		    unsigned char key[AUTH_KEY_BYTES]);
+
 #define AUTH_DEVICE_MAX 128
 #define AUTH_DEVICE_DAYS 365
 /* A new value for user_id into out: 0, or -1 on error (logged by db). */

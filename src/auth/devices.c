@@ -26,35 +26,7 @@
 /* The server's device key into key (made once on first use): 1, or -1. */
 static int device_key(struct db *db, unsigned char key[crypto_auth_hmacsha256_KEYBYTES])
 {
-	struct db_stmt *st;
-	for (int pass = 0; pass < 2; pass++) {
-		int rc = db_run(db, &st, "SELECT secret FROM link_keys WHERE name = ?", "s",
-				KEY_NAME);
-		if (rc == RC_ROW) {
-			const char *hex = db_col_text(st, 0);
-			size_t len = 0;
-			int bad = sodium_hex2bin(key, crypto_auth_hmacsha256_KEYBYTES, hex ? hex : "",
-						 hex ? strlen(hex) : 0, NULL, &len, NULL);
-			db_done(st);
-			return bad || len != crypto_auth_hmacsha256_KEYBYTES ? -1 : 1;
-		}
-		if (rc != RC_DONE || pass)
-			return -1;
-		unsigned char raw[crypto_auth_hmacsha256_KEYBYTES];
-		char hex[2 * sizeof(raw) + 1], now[TIME_RFC3339_LEN];
-		randombytes_buf(raw, sizeof(raw));
-		sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
-		sodium_memzero(raw, sizeof(raw));
-		time_format(time_now(), now);
-		/* two servers making it at once: the first one's stays */
-		rc = db_run(db, NULL, "INSERT INTO link_keys (name, secret, created_at)"
-			    " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", "sss", KEY_NAME, hex,
-			    now);
-		sodium_memzero(hex, sizeof(hex));
-		if (rc != RC_DONE)
-			return -1;
-	}
-	return -1;
+	return auth_server_key(db, KEY_NAME, true, time_now(), key) == RC_OK ? 1 : -1;
 }
 
 /* The mac of body (the value before its last dot) as base64url into out. */

@@ -100,56 +100,25 @@ const struct resource survey_resource = {
 
 #define KEY_NAME "surveys"
 
-/* The server's key for survey links (hex), made once on first use: arena string or NULL. */
-static const char *link_key(struct resource_ctx *ctx, bool make, int *rc)
+/* The server's key for survey links, made once on first use (make): RC_OK or not. */
+static int link_key(struct resource_ctx *ctx, bool make, unsigned char key[AUTH_KEY_BYTES])
 {
-	struct db_stmt *st;
-	for (int pass = 0; pass < 2; pass++) {
-		*rc = db_run(ctx->db, &st, "SELECT secret FROM link_keys WHERE name = ?", "s",
-			     KEY_NAME);
-		if (*rc == RC_ROW) {
-			const char *k = arena_strdup(ctx->arena, db_col_text(st, 0));
-			db_done(st);
-			*rc = k ? RC_OK : RC_ERROR;
-			return k;
-		}
-		if (*rc != RC_DONE)
-			return NULL;
-		if (!make || pass) {
-			*rc = make ? RC_ERROR : RC_NOT_FOUND;
-			return NULL;
-		}
-		unsigned char raw[32];
-		char hex[65], now[TIME_RFC3339_LEN];
-		randombytes_buf(raw, sizeof(raw));
-		sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
-		time_format(ctx->now ? ctx->now : time_now(), now);
-		*rc = db_run(ctx->db, NULL, "INSERT INTO link_keys (name, secret, created_at)"
-			     " VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING", "sss", KEY_NAME,
-			     hex, now);
-		if (*rc != RC_DONE)
-			return NULL;
-	}
-	return NULL;
+	return auth_server_key(ctx->db, KEY_NAME, make, ctx->now ? ctx->now : time_now(), key);
 }
 
 /* The token of ticket's survey (base64url, 43 characters) into out. */
-static void derive_token(const char *key_hex, int64_t ticket_id, char out[AUTH_TOKEN_LEN])
+static void derive_token(const unsigned char *key, int64_t ticket_id, char out[AUTH_TOKEN_LEN])
 {
-	unsigned char key[crypto_auth_hmacsha256_KEYBYTES] = { 0 };
-	size_t len = 0;
-	sodium_hex2bin(key, sizeof(key), key_hex, strlen(key_hex), NULL, &len, NULL);
 	char msg[64];
 	int n = snprintf(msg, sizeof(msg), "survey:ticket:%lld", (long long)ticket_id);
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256(mac, (const unsigned char *)msg, (unsigned long long)n, key);
 	sodium_bin2base64(out, AUTH_TOKEN_LEN, mac, sizeof(mac),
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(key, sizeof(key));
 }
 
-static const char *url_with(struct resource_ctx *ctx, const char *base, const char *key,
-			    int64_t ticket_id)
+static const char *url_with(struct resource_ctx *ctx, const char *base,
+			    const unsigned char *key, int64_t ticket_id)
 {
 	char token[AUTH_TOKEN_LEN];
 	derive_token(key, ticket_id, token);
@@ -158,31 +127,35 @@ static const char *url_with(struct resource_ctx *ctx, const char *base, const ch
 
 const char *survey_url(struct resource_ctx *ctx, const json_t *survey)
 {
-	int rc;
-	const char *key = link_key(ctx, false, &rc);
-	if (!key)
+	unsigned char key[AUTH_KEY_BYTES];
+	if (link_key(ctx, false, key) != RC_OK)
 		return NULL;
-	return url_with(ctx, settings_public_url(ctx), key, num(survey, "ticket_id"));
+	const char *url = url_with(ctx, settings_public_url(ctx), key, num(survey, "ticket_id"));
+	sodium_memzero(key, sizeof(key));
+	return url;
 }
 
 int survey_add_urls(struct resource_ctx *ctx, json_t *list)
 {
 	if (!json_array_size(list))
 		return RC_OK;
-	int rc;
-	const char *key = link_key(ctx, false, &rc);
-	if (!key)
+	unsigned char key[AUTH_KEY_BYTES];
+	int rc = link_key(ctx, false, key);
+	if (rc != RC_OK)
 		return rc;
 	const char *base = settings_public_url(ctx);
 	size_t i;
 	json_t *rec;
 	json_array_foreach(list, i, rec) {
 		const char *url = url_with(ctx, base, key, num(rec, "ticket_id"));
-		if (!url)
-			return RC_ERROR;
+		if (!url) {
+			rc = RC_ERROR;
+			break;
+		}
 		json_object_set_new(rec, "url", json_string(url));
 	}
-	return RC_OK;
+	sodium_memzero(key, sizeof(key));
+	return rc;
 }
 
 int survey_by_token(struct resource_ctx *ctx, const char *token, int64_t *ticket_id)
@@ -254,11 +227,13 @@ int survey_ensure(struct resource_ctx *ctx, const json_t *ticket, json_t **out)
 		return resource_get(&sys, &survey_resource, id, out);
 	if (rc != RC_NOT_FOUND)
 		return rc;
-	const char *key = link_key(&sys, true, &rc);
-	if (!key)
+	unsigned char key[AUTH_KEY_BYTES];
+	rc = link_key(&sys, true, key);
+	if (rc != RC_OK)
 		return rc;
 	char token[AUTH_TOKEN_LEN], hash[65], now[TIME_RFC3339_LEN];
 	derive_token(key, ticket_id, token);
+	sodium_memzero(key, sizeof(key));
 	auth_sha256_hex(token, hash);
 	time_format(sys.now ? sys.now : time_now(), now);
 	json_t *row = arena_json(sys.arena, json_pack(
