@@ -41,6 +41,8 @@ int http_nets_parse(const char *list, struct http_net *out, size_t max, size_t *
 		    char *err, size_t errlen);
 bool http_nets_contain(const struct http_net *nets, size_t n, const struct http_addr *a);
 bool http_addr_from_text(const char *text, struct http_addr *out);
+/* Narrows s[0..n) to leave out spaces and tabs at either end (header values). */
+void http_trim(const char **s, size_t *n);
 void http_addr_text(const struct http_addr *a, char *out, size_t n);
 
 /*

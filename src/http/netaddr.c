@@ -53,7 +53,7 @@ void http_addr_text(const struct http_addr *a, char *out, size_t n)
 		inet_ntop(AF_INET6, a->bytes, out, (socklen_t)n);
 }
 
-static void trim(const char **s, size_t *n)
+void http_trim(const char **s, size_t *n)
 {
 	while (*n && (**s == ' ' || **s == '\t')) {
 		(*s)++;
@@ -74,7 +74,7 @@ int http_nets_parse(const char *list, struct http_net *out, size_t max, size_t *
 		p += len;
 		if (*p == ',')
 			p++;
-		trim(&item, &len);
+		http_trim(&item, &len);
 		if (len == 0)
 			continue;
 		if (n == max) {
@@ -143,7 +143,7 @@ struct http_addr http_client_behind(const struct http_net *trusted, size_t ntrus
 			start--;
 		const char *item = forwarded_for + start;
 		size_t len = end - start;
-		trim(&item, &len);
+		http_trim(&item, &len);
 		struct http_addr hop;
 		if (!addr_parse(item, len, &hop))
 			break;	/* garbage: the last hop we could read is the client */

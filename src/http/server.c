@@ -220,16 +220,6 @@ static bool token_eq(const char *s, size_t n, const char *word)
 	return strlen(word) == n && strncasecmp(s, word, n) == 0;
 }
 
-static void trim(const char **s, size_t *n)
-{
-	while (*n && (**s == ' ' || **s == '\t')) {
-		(*s)++;
-		(*n)--;
-	}
-	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-		(*n)--;
-}
-
 /*
  * Whether a Content-Type names JSON: application/json or
  * application/<something>+json, with an optional charset that must be UTF-8.
@@ -240,7 +230,7 @@ static bool json_media_type(const char *ct)
 		return false;
 	const char *s = ct;
 	size_t n = strcspn(s, ";");
-	trim(&s, &n);
+	http_trim(&s, &n);
 	bool json = token_eq(s, n, "application/json");
 	if (!json && n > 17 && strncasecmp(s, "application/", 12) == 0 &&
 	    strncasecmp(s + n - 5, "+json", 5) == 0)
@@ -253,18 +243,18 @@ static bool json_media_type(const char *ct)
 		const char *param = p;
 		size_t len = strcspn(p, ";");
 		p += len;
-		trim(&param, &len);
+		http_trim(&param, &len);
 		const char *eq = memchr(param, '=', len);
 		if (!eq)
 			continue;
 		const char *name = param;
 		size_t nlen = (size_t)(eq - param);
-		trim(&name, &nlen);
+		http_trim(&name, &nlen);
 		if (!token_eq(name, nlen, "charset"))
 			continue;
 		const char *v = eq + 1;
 		size_t vlen = (size_t)(param + len - v);
-		trim(&v, &vlen);
+		http_trim(&v, &vlen);
 		if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
 			v++;
 			vlen -= 2;
@@ -654,7 +644,7 @@ static bool framing_ok(struct http_req *req, const char *version)
 			p += n;
 			if (*p == ',')
 				p++;
-			trim(&v, &n);
+			http_trim(&v, &n);
 			if (!all_digits(v, n) || (first && (n != first_len || memcmp(v, first, n)))) {
 				http_reply_problem(req, 400, "bad-content-length", NULL,
 						   "Content-Length must be one decimal number, "
@@ -670,7 +660,7 @@ static bool framing_ok(struct http_req *req, const char *version)
 	if (te) {
 		const char *v = te;
 		size_t n = strlen(v);
-		trim(&v, &n);
+		http_trim(&v, &n);
 		if (cl) {
 			http_reply_problem(req, 400, "bad-framing", NULL,
 					   "a request must not have both Content-Length and "

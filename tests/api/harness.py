@@ -348,13 +348,16 @@ def decode_body(headers, payload):
     return text
 
 
-def raw_http(port, data, timeout=30):
+def raw_http(port, data, timeout=30, source=None):
     """
     Sends raw bytes on a socket and reads the reply until the server closes
     or Content-Length is read. Returns (status, headers, body text); status
-    is None when the server closed without an answer.
+    is None when the server closed without an answer. Repeated headers are
+    joined as Client.request joins them. source: another loopback address
+    to connect from (127.0.0.x), as another client would.
     """
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                  source_address=(source, 0) if source else None) as s:
         try:
             s.sendall(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -376,7 +379,8 @@ def raw_http(port, data, timeout=30):
         headers = {}
         for line in lines[1:]:
             k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
+            k, v = k.strip().lower(), v.strip()
+            headers[k] = headers[k] + ("\n" if k == "set-cookie" else ", ") + v if k in headers else v
         want = int(headers.get("content-length", "-1"))
         while want < 0 or len(rest) < want:
             try:

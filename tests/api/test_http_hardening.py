@@ -34,30 +34,9 @@ WAIT = 20
 
 
 def raw(port, text, source=None):
-    """raw_http, optionally from another loopback address (127.0.0.x)."""
-    if source is None:
-        return raw_http(port, text.encode() if isinstance(text, str) else text, timeout=WAIT)
-    with socket.create_connection(("127.0.0.1", port), timeout=WAIT,
-                                  source_address=(source, 0)) as s:
-        s.sendall(text.encode())
-        buf = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not chunk:
-                break
-            buf += chunk
-        if b"\r\n\r\n" not in buf:
-            return None, {}, buf.decode(errors="replace")
-        head, body = buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        return int(lines[0].split()[1]), headers, body.decode(errors="replace")
+    """raw_http with this file's wait, optionally from another loopback address (127.0.0.x)."""
+    return raw_http(port, text.encode() if isinstance(text, str) else text, timeout=WAIT,
+                    source=source)
 
 
 def request_text(method, path, headers=(), body=b""):
