@@ -6,6 +6,7 @@
 import type { AnchorHTMLAttributes, ButtonHTMLAttributes, ComponentChildren, HTMLInputTypeAttribute } from "preact";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { errorMessage } from "../lib/api";
+import type { Form } from "../lib/hooks";
 import { store, useStore } from "../lib/store";
 
 type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
@@ -658,6 +659,32 @@ export function ErrorState({ message, onRetry }: { message: string; onRetry?: ()
           Try again
         </Button>
       )}
+    </div>
+  );
+}
+
+/**
+ * The foot of a settings form: "Undo changes" (back to before, errors
+ * cleared) while something changed, and the submit button, enabled then.
+ */
+export function SaveActions<T>({ form, before, dirty, label }: { form: Form<T>; before: T; dirty: boolean; label: string }) {
+  return (
+    <div class="form-actions">
+      {dirty && (
+        <Button
+          onClick={() => {
+            form.setAll(before);
+            form.setErrors({});
+            form.setFormError(null);
+          }}
+          disabled={form.busy}
+        >
+          Undo changes
+        </Button>
+      )}
+      <Button type="submit" variant="primary" busy={form.busy} disabled={!dirty}>
+        {label}
+      </Button>
     </div>
   );
 }

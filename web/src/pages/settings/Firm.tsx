@@ -6,7 +6,7 @@
  * used. "servio init" fills it from the listen address; a firm behind a
  * proxy or on its own domain changes it here.
  */
-import { Alert, Button, Card, ErrorState, Loading, TextArea, TextField, toast } from "../../components/ui";
+import { Alert, Card, ErrorState, Loading, SaveActions, TextArea, TextField, toast } from "../../components/ui";
 import { api, ApiError } from "../../lib/api";
 import { relative } from "../../lib/format";
 import { useForm, useLoad } from "../../lib/hooks";
@@ -89,23 +89,7 @@ function FirmForm({ settings, onSaved, onStale }: { settings: FirmSettings; onSa
           <TextField label="Website" name="website" type="url" value={v.website} onValue={(x) => f.set("website", x)} error={f.errors.website} placeholder="https://example.com" />
         </div>
         <TextArea label="Address" name="address" rows={3} value={v.address} onValue={(x) => f.set("address", x)} error={f.errors.address} hint="On the letterhead of quotes and invoices." />
-        <div class="form-actions">
-          {dirty && (
-            <Button
-              onClick={() => {
-                f.setAll(before);
-                f.setErrors({});
-                f.setFormError(null);
-              }}
-              disabled={f.busy}
-            >
-              Undo changes
-            </Button>
-          )}
-          <Button type="submit" variant="primary" busy={f.busy} disabled={!dirty}>
-            Save firm profile
-          </Button>
-        </div>
+        <SaveActions form={f} before={before} dirty={dirty} label="Save firm profile" />
       </form>
     </Card>
   );

@@ -9,7 +9,7 @@
  * API's field errors (an unknown placeholder…) show beside the fields.
  */
 import { useState } from "preact/hooks";
-import { Alert, Badge, Button, Card, Checkbox, Empty, ErrorState, FormDialog, Loading, SelectField, TextArea, TextField, toast } from "../../components/ui";
+import { Alert, Badge, Button, Card, Checkbox, Empty, ErrorState, FormDialog, Loading, SaveActions, SelectField, TextArea, TextField, toast } from "../../components/ui";
 import { api, ApiError, errorMessage, listAll } from "../../lib/api";
 import { relative } from "../../lib/format";
 import { useForm, useLoad } from "../../lib/hooks";
@@ -202,23 +202,7 @@ function ServersForm({ settings, onSaved, onStale }: { settings: MailSettings; o
           </div>
         </fieldset>
 
-        <div class="form-actions">
-          {dirty && (
-            <Button
-              onClick={() => {
-                f.setAll(before);
-                f.setErrors({});
-                f.setFormError(null);
-              }}
-              disabled={f.busy}
-            >
-              Undo changes
-            </Button>
-          )}
-          <Button type="submit" variant="primary" busy={f.busy} disabled={!dirty}>
-            Save mail settings
-          </Button>
-        </div>
+        <SaveActions form={f} before={before} dirty={dirty} label="Save mail settings" />
       </form>
 
       <div class="mail-test">
