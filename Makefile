@@ -5,21 +5,40 @@
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DATA_DIR ?= var
+DEMO_DIR ?= var-demo
 
-.PHONY: all deps build run test test-deps fuzz bench clean web generate
+.PHONY: all deps build run demo test test-deps fuzz bench clean web generate
 
 all: build
 
 deps:
 	@scripts/deps.sh build
 
+# Only what serving needs: the program and the UI (make test builds the rest).
 build: deps web
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build -j $(JOBS)
+	@cmake --build build -j $(JOBS) --target servio
 
+# The first run creates DATA_DIR and its admin; servio serve then frames
+# the address it listens on and (while DATA_DIR/first-admin.txt exists)
+# the admin's sign-in under the log's first lines.
 run: build
 	@if [ ! -f "$(DATA_DIR)/servio.db" ]; then build/servio init --data-dir "$(DATA_DIR)"; fi
 	build/servio serve --data-dir "$(DATA_DIR)"
+
+# The demo firm in its own data directory (DEMO_DIR), served: every login,
+# the admin's included, has one password, printed with the logins and kept
+# in DEMO_DIR/demo-logins.txt (mode 0600) for the next make demo.
+demo: build
+	@if [ ! -f "$(DEMO_DIR)/servio.db" ]; then \
+		pw="$$(head -c 18 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9' | head -c 16)-Demo"; \
+		SERVIO_ADMIN_EMAIL=admin@northwind.example SERVIO_ADMIN_PASSWORD="$$pw" \
+			build/servio init --data-dir "$(DEMO_DIR)" --log-level warn >/dev/null && \
+		(umask 077; build/servio demo --data-dir "$(DEMO_DIR)" --log-level warn \
+			--password "$$pw" > "$(DEMO_DIR)/demo-logins.txt") || exit 1; \
+	fi
+	@cat "$(DEMO_DIR)/demo-logins.txt"
+	build/servio serve --data-dir "$(DEMO_DIR)"
 
 test-deps:
 	@scripts/deps.sh test

@@ -24,6 +24,16 @@ int cmd_mail_in(struct conf *c, int argc, char **argv);	/* mail-in < message */
 int cmd_import(struct conf *c, int argc, char **argv);	/* import KIND FILE [--dry-run] */
 int cmd_export(struct conf *c, int argc, char **argv);	/* export KIND */
 
+/* The first admin's sign-in, in the data directory (servio init writes it, mode 0600). */
+#define CLI_FIRST_ADMIN_FILE "first-admin.txt"
+
+/*
+ * Prints a framed box to standard output: a title, then "e-mail" and
+ * "password" lines, then a note (any may be NULL). For what a person must
+ * see among a program's other output.
+ */
+void cli_banner(const char *title, const char *email, const char *password, const char *note);
+
 /* Opens the configured database and applies migrations; NULL on failure (said). */
 struct db *cli_open_db(struct conf *c);
 

@@ -1421,14 +1421,28 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	mail(&d, &x);
 	quality(&d);
 	time_pretend(0);
+	/* the admin servio init made: its password is the demo's (make demo) or its own */
+	char admin[256] = "";
+	bool admin_shares = false;
+	struct db_stmt *st;
+	if (db_run(db, &st, "SELECT email, password_hash FROM users WHERE role = 'admin'"
+		   " AND archived_at IS NULL ORDER BY id LIMIT 1", "") == RC_ROW) {
+		snprintf(admin, sizeof(admin), "%s", db_col_text(st, 0));
+		admin_shares = auth_password_verify(db_col_text(st, 1), password);
+		db_done(st);
+	}
 	arena_release(&d.arena);
 	db_disconnect(db);
 	if (d.failed)
 		return 1;
 	printf("demo firm loaded: Northwind Field Services\n");
 	printf("staff sign in with password %s as:\n", password);
+	if (*admin && admin_shares)
+		printf("  %-26s admin\n", admin);
 	for (size_t i = 0; i < NSTAFF; i++)
 		printf("  %-26s %s\n", staff[i].email, role_name(staff[i].role));
+	if (*admin && !admin_shares)
+		printf("the admin %s signs in with the password servio init gave it\n", admin);
 	printf("clients sign in to the portal (/portal) with the same password as:\n");
 	for (size_t i = 0; i < 2; i++)
 		printf("  %-26s portal %s\n", portal_emails[i], portal_roles[i]);

@@ -4,7 +4,10 @@
  * again changes nothing that exists.
  *
  * The admin comes from SERVIO_ADMIN_EMAIL / SERVIO_ADMIN_PASSWORD, or is
- * admin@servio.local with a generated password that is printed once.
+ * admin@servio.local with a generated password. A generated password is
+ * printed last, framed, and kept in DATA_DIR/first-admin.txt (mode 0600,
+ * only the owner reads it), which "servio serve" shows again under the
+ * address it listens on until the file is deleted.
  *
  * The firm's public_url (the start of every link clients are given) is
  * filled from the listen address while it is unset, so that links work
@@ -23,10 +26,12 @@
 #include "resource/resource.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int mkdir_p(const char *path)
 {
@@ -104,6 +109,33 @@ static int fill_public_url(const struct conf *c, struct db *db)
 	return rc == RC_OK ? 0 : -1;
 }
 
+/*
+ * The first admin's sign-in, for the owner only: written once (never over
+ * an existing file), mode 0600 from its creation. Returns 0, or -1 (said).
+ */
+static int save_first_admin(const struct conf *c, const char *email, const char *password)
+{
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s/%s", c->data_dir, CLI_FIRST_ADMIN_FILE) >=
+	    (int)sizeof(path))
+		return -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "servio: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	fprintf(f, "e-mail:   %s\npassword: %s\n\n"
+		   "The first admin of this Servio. Sign in, change the password (account menu),\n"
+		   "then delete this file: servio serve shows it at start-up while it exists.\n",
+		email, password);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 int cmd_init(struct conf *c, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
@@ -170,12 +202,15 @@ int cmd_init(struct conf *c, int argc, char **argv)
 		return 1;
 	}
 	printf("database ready at %s\n", c->database_url);
-	printf("created admin %s\n", email);
-	if (password == generated)
-		printf("password: %s   (shown once; change it with \"servio user passwd --email %s\")\n",
-		       generated, email);
-	printf("sign in at http://%s:%u after \"servio serve\"\n",
-	       strcmp(c->listen_host, "0.0.0.0") == 0 ? "localhost" : c->listen_host,
-	       c->listen_port);
+	if (password != generated) {
+		printf("created admin %s with the password given in SERVIO_ADMIN_PASSWORD\n", email);
+		return 0;
+	}
+	int saved = save_first_admin(c, email, generated);
+	char where[4200];
+	snprintf(where, sizeof(where), "kept in %s/%s", c->data_dir, CLI_FIRST_ADMIN_FILE);
+	cli_banner("The first admin", email, generated,
+		   saved == 0 ? where : "not saved: write it down now");
+	sodium_memzero(generated, sizeof(generated));
 	return 0;
 }

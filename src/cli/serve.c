@@ -141,6 +141,36 @@ static void raise_open_files(unsigned connections)
 			 (unsigned long long)rl.rlim_cur, connections);
 }
 
+/*
+ * Where to sign in, framed under the log's first lines: the address we
+ * really listen on (a free port's too) and, while servio init's
+ * first-admin file exists, the first admin's sign-in from it (that file
+ * is the owner's, mode 0600).
+ */
+static void first_day_banner(const struct conf *c, uint16_t port)
+{
+	char path[4096], email[256] = "", password[256] = "", url[128];
+	const char *h = c->listen_host;
+	bool wildcard = strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0;
+	snprintf(url, sizeof(url), strchr(h, ':') && !wildcard ? "http://[%s]:%u" : "http://%s:%u",
+		 wildcard ? "localhost" : h, (unsigned)port);
+	char title[160], note[4200];
+	snprintf(title, sizeof(title), "Servio is running: open %s", url);
+	FILE *f = snprintf(path, sizeof(path), "%s/%s", c->data_dir, CLI_FIRST_ADMIN_FILE) <
+				  (int)sizeof(path)
+			  ? fopen(path, "r")
+			  : NULL;
+	char lines[2][300];
+	bool first = f && fgets(lines[0], sizeof(lines[0]), f) &&
+		     fgets(lines[1], sizeof(lines[1]), f) &&
+		     sscanf(lines[0], "e-mail: %255s", email) == 1 &&
+		     sscanf(lines[1], "password: %255s", password) == 1;
+	if (f)
+		fclose(f);
+	snprintf(note, sizeof(note), "from %s: delete it once you have changed the password", path);
+	cli_banner(title, first ? email : NULL, first ? password : NULL, first ? note : NULL);
+}
+
 static void block_stop_signals(sigset_t *stop)
 {
 	sigemptyset(stop);
@@ -305,6 +335,7 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	if (http_server_start(&srv, &hc, routes, nroutes, &api_hooks) < 0)
 		return 1;
 	struct jobs_worker *jw = worker ? jobs_worker_start() : NULL;
+	first_day_banner(c, http_server_port(srv));
 
 	wait_for_stop(&stop);
 	http_server_stop(srv, 10);

@@ -133,6 +133,47 @@ class HelpTest(unittest.TestCase):
                                                  "SERVIO_ADMIN_PASSWORD": "violet harbour tram"})
         self.assertEqual(r.returncode, 0, output(r))
 
+    def test_first_admin_framed_kept_for_the_owner_and_shown_by_serve(self):
+        if BACKEND != "sqlite":
+            self.skipTest("a fresh PostgreSQL database is the harness's to make")
+        data = os.path.join(self.tmp, "first")
+        r = run("init", "--data-dir", data,
+                env={"SERVIO_ADMIN_EMAIL": None, "SERVIO_ADMIN_PASSWORD": None})
+        self.assertEqual(r.returncode, 0, output(r))
+        # the password comes last, framed
+        box = r.stdout[r.stdout.index("┌"):]
+        self.assertTrue(box.rstrip().endswith("┘"), r.stdout)
+        password = re.search(r"password: (\S+)", box).group(1)
+        self.assertIn("admin@servio.local", box)
+        path = os.path.join(data, "first-admin.txt")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600, "only the owner reads it")
+        with open(path) as f:
+            kept = f.read()
+        self.assertIn("password: " + password, kept)
+        # serve frames the address it really listens on, and the sign-in while the file is there
+        proc = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", "127.0.0.1:0",
+                                 "--no-worker"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=base_env())
+        try:
+            lines = []
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("└"):
+                    break
+            text = "".join(lines)
+            port = int(re.search(r"open http://127\.0\.0\.1:(\d+)", text).group(1))
+            self.assertNotEqual(port, 0, "the real port, not the configured 0")
+            self.assertIn("password: " + password, text)
+            Client(port).login("admin@servio.local", password)
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
+        # a second init changes nothing and writes no new password
+        r = run("init", "--data-dir", data,
+                env={"SERVIO_ADMIN_EMAIL": None, "SERVIO_ADMIN_PASSWORD": None})
+        self.assertEqual(r.returncode, 0, output(r))
+        self.assertNotIn("password:", r.stdout)
+
     def test_serve_without_init(self):
         if BACKEND != "sqlite":
             self.skipTest("a PostgreSQL database exists before init")
