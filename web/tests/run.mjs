@@ -192,6 +192,12 @@ const tests = [
       assert(t.company_id === fx.northwindId && t.kind === "repair" && t.priority === "high", "stored with company, kind and priority");
       // the repair template gave it a checklist
       await page.getByText("Electrical safety check").waitFor();
+      // the SLA explains itself in sentences: which hours count, both targets, what pauses
+      await page.getByText("Why these due times?").click();
+      const why = await page.locator(".sla-explain p").first().innerText();
+      assert(why.includes("count only the working hours of the Standard policy's calendar (America/New_York), skipping its holidays."), "the hours counted: " + why);
+      assert(/A response is due after \S.* of working time, a resolution after \S.*\./.test(why), "both targets in one sentence: " + why);
+      assert(!why.includes("—") && !why.includes(" ,"), "no stray dash or comma: " + why);
     },
   },
   {

@@ -141,6 +141,27 @@ function Timeline({ items, truncated, tz }: { items: SlaInterval[]; truncated?: 
   );
 }
 
+/**
+ * Why the due times are what they are, in sentences: when the clocks
+ * started, which hours they count, the targets that apply (either may be
+ * missing) and what pauses the resolution clock.
+ */
+export function explanation(
+  startedAt: string | undefined,
+  policy: { name: string; timezone: string; always_open: boolean; pause_statuses: string[] },
+  responseMinutes: number | null,
+  resolutionMinutes: number | null,
+): string {
+  const hours = policy.always_open ? "run around the clock, nights, weekends and holidays included" : `count only the working hours of the ${policy.name} policy's calendar (${policy.timezone}), skipping its holidays`;
+  const unit = policy.always_open ? "" : " of working time";
+  const targets = [responseMinutes != null ? `a response is due after ${minutes(responseMinutes)}${unit}` : null, resolutionMinutes != null ? `a resolution after ${minutes(resolutionMinutes)}${responseMinutes != null ? "" : unit}` : null].filter(Boolean).join(", ");
+  const pauses = policy.pause_statuses.map((p) => (STATUS_LABELS[p] ?? p).toLowerCase()).join(" or ");
+  let text = startedAt ? `The clocks started at ${dateTime(startedAt)} and ${hours}.` : `The clocks ${hours}.`;
+  if (targets) text += ` ${targets[0].toUpperCase()}${targets.slice(1)}.`;
+  if (pauses) text += ` The resolution clock pauses while the ticket is ${pauses}.`;
+  return text;
+}
+
 export function SlaPanel({ ticket }: { ticket: Ticket }) {
   const sla = useLoad(() => api.get<SlaExplain>(`/tickets/${ticket.id}/sla`), [ticket.id, ticket.version]);
   if (sla.error) return <ErrorState message={sla.error} onRetry={sla.reload} />;
@@ -163,12 +184,7 @@ export function SlaPanel({ ticket }: { ticket: Ticket }) {
       {s.timeline && s.timeline.length > 0 && (
         <details class="sla-explain">
           <summary>Why these due times?</summary>
-          <p class="small">
-            The clocks started at {dateTime(s.started_at)} and count only {s.policy.always_open ? "— around the clock —" : `business hours of the ${s.policy.name} policy's calendar`}.
-            {s.response?.target_minutes != null && <> A response is due after {minutes(s.response.target_minutes)} of working time</>}
-            {s.resolution?.target_minutes != null && <>, a resolution after {minutes(s.resolution.target_minutes)}</>}.
-            {s.policy.pause_statuses.length > 0 && <> The resolution clock pauses while the ticket is {s.policy.pause_statuses.map((p) => (STATUS_LABELS[p] ?? p).toLowerCase()).join(" or ")}.</>}
-          </p>
+          <p class="small">{explanation(s.started_at, s.policy, s.response?.target_minutes ?? null, s.resolution?.target_minutes ?? null)}</p>
           <Timeline items={s.timeline} truncated={s.timeline_truncated} tz={s.policy.always_open ? undefined : s.policy.timezone} />
         </details>
       )}
