@@ -8,6 +8,7 @@
 #include "service.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 
@@ -65,9 +66,17 @@ static void score_skills(struct candidate *c, const json_t *need, const json_t *
 	else if (json_array_size(missing) == 0)
 		json_array_append_new(reasons, json_string("has every required skill"));
 	else {
-		char *list = json_dumps(missing, JSON_COMPACT);
-		json_array_append_new(reasons, json_sprintf("lacks skills %s", list ? list : ""));
-		free(list);
+		/* "lacks skill: printers", "lacks skills: printers, wifi" */
+		struct buf list;
+		buf_init(&list, 0);
+		size_t k;
+		const json_t *skill;
+		json_array_foreach(missing, k, skill)
+			buf_addf(&list, "%s%s", k ? ", " : "", json_string_value(skill));
+		json_array_append_new(reasons, json_sprintf("lacks skill%s: %s",
+							    json_array_size(missing) > 1 ? "s" : "",
+							    list.failed ? "" : buf_str(&list)));
+		buf_release(&list);
 		c->eligible = false;
 	}
 	json_object_set_new(c->json, "skills_matched", json_integer(c->skills_matched));

@@ -583,6 +583,11 @@ class TestWork(ServiceCase):
         self.assertLess(by_id[good["id"]]["rank"], by_id[stale["id"]]["rank"])
         self.assertTrue(any("expired on 2020-01-01" in r for r in by_id[stale["id"]]["reasons"]))
         self.assertTrue(any("valid until 2099-01-01" in r for r in by_id[good["id"]]["reasons"]))
+        # a technician without the skills is told so in words, not as a JSON array
+        t3 = self.ticket(required_skills=["fiber", "wifi", "cabling"])
+        status, _, ranked = self.tech.get("/api/v1/tickets/%d/candidates" % t3["id"])
+        reasons = {c["user_id"]: c["reasons"] for c in ranked["candidates"]}[good["id"]]
+        self.assertIn("lacks skills: fiber, cabling", reasons)
         # assigning the expired one is refused, unless a manager gives a reason
         path = "tickets/%d" % t["id"]
         self.assertProblem(self.patch(path, {"assignee_id": stale["id"]}, client=self.tech,

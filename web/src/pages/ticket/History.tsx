@@ -43,12 +43,34 @@ function describe(e: HistoryEntry, staff: User[] | null): string {
       return `Merged into ticket #${e.to_value}`;
     case "merged_from":
       return `Ticket #${e.to_value} merged into this one`;
-    default: {
-      const kind = e.kind ?? "";
-      if (/^sla_/.test(kind) || kind.includes("warning") || kind.includes("breach"))
-        return `SLA: ${kind.replace(/_/g, " ")}${e.to_value ? ` ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
-      return `${kind.replace(/_/g, " ")}${e.to_value ? `: ${e.to_value}` : ""}${e.detail ? ` — ${e.detail}` : ""}`;
+    case "sla_warning":
+      return `${e.from_value === "response" ? "Response" : "Resolution"} clock ${e.to_value} % used`;
+    case "reopen": {
+      const reason = field(e.detail, "reason");
+      return reason ? `Reopened: ${reason}` : "Reopened";
     }
+    case "autoclose": {
+      const days = field(e.detail, "after_days");
+      return days ? `Closed by itself: resolved ${days} day${days === "1" ? "" : "s"} ago with no answer from the client` : "Closed by itself";
+    }
+    case "survey_answered":
+      return e.from_value ? `The client changed their rating from ${e.from_value} to ${e.to_value} of 5` : `The client rated the service ${e.to_value} of 5`;
+    case "negative_rating":
+      return `A rating of ${e.to_value} of 5 opened a follow-up${e.detail ? `: “${e.detail}”` : ""}`;
+    default: {
+      const kind = (e.kind ?? "").replace(/_/g, " ");
+      return `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)}${e.to_value ? `: ${e.to_value}` : ""}`;
+    }
+  }
+}
+
+/** A member of an event's JSON detail, as text (undefined when absent or not JSON). */
+function field(detail: string | null, name: string): string | undefined {
+  try {
+    const v = JSON.parse(detail ?? "{}")[name];
+    return v == null ? undefined : String(v);
+  } catch {
+    return undefined;
   }
 }
 
