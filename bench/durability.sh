@@ -12,7 +12,7 @@ BIN=${SERVIO_BIN:-build/servio}
 DURATION=${DURATION:-10}
 TICKETS=${TICKETS:-10000}
 export TICKETS
-tmp=$(mktemp -d /tmp/servio-bench-sync.XXXXXX)
+tmp=$(mktemp -d)
 out=bench/out
 mkdir -p "$out"
 spid=""
