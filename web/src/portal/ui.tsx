@@ -8,6 +8,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import { Badge } from "../components/ui";
+import { bp, money } from "../lib/format";
 import { useStore } from "../lib/store";
 import { firm } from "./api";
 
@@ -115,4 +116,27 @@ export function DocStatus({ status, overdue }: { status: string | null; overdue?
   const tone: Record<string, string> = { sent: "blue", accepted: "green", declined: "gray", expired: "amber", issued: "blue", paid: "green", void: "gray" };
   const text: Record<string, string> = { sent: "Awaiting your answer", accepted: "Accepted", declined: "Declined", expired: "Expired", issued: "To pay", paid: "Paid", void: "Void", superseded: "Replaced" };
   return <Badge tone={tone[status ?? ""] ?? "neutral"}>{text[status ?? ""] ?? status ?? "—"}</Badge>;
+}
+
+/** One of a document's own total lines: its label, the amount (the line is left out when null), bold when the total. */
+export type TotalRow = readonly [label: string, amount: number | null | undefined, total?: boolean];
+
+/**
+ * A quote's or an invoice's totals: subtotal and tax (at its rate), always,
+ * then the document's own lines (total, paid, balance…).
+ */
+export function Totals({ currency, subtotal, tax, taxRateBp, rows }: { currency: string; subtotal: number | null; tax: number | null; taxRateBp: number | null; rows: TotalRow[] }) {
+  const line = (label: string, amount: number | null | undefined, total?: boolean) => (
+    <div key={label} class={total ? "is-total" : undefined}>
+      <dt>{label}</dt>
+      <dd>{money(amount, currency)}</dd>
+    </div>
+  );
+  return (
+    <dl class="portal-totals">
+      {line("Subtotal", subtotal)}
+      {line(`Tax (${bp(taxRateBp)})`, tax)}
+      {rows.filter(([, amount]) => amount != null).map(([label, amount, total]) => line(label, amount, total))}
+    </dl>
+  );
 }

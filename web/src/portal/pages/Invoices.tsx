@@ -4,11 +4,11 @@
  * and PDF. Money is integer minor units in the invoice's currency.
  */
 import { Alert, Empty, ErrorState, ListFoot, Loading } from "../../components/ui";
-import { bp, date, money } from "../../lib/format";
+import { date, money } from "../../lib/format";
 import { useLoad, usePaged } from "../../lib/hooks";
 import { papi, pdfUrl } from "../api";
 import type { Balance, PortalInvoice } from "../types";
-import { DocStatus, PageHead, usePortalTitle } from "../ui";
+import { DocStatus, PageHead, Totals, usePortalTitle } from "../ui";
 
 /** What is owed, one row per currency (none: nothing is owed). */
 function BalanceCard() {
@@ -128,36 +128,18 @@ export function InvoicePage({ id }: { id: number }) {
           </li>
         ))}
       </ul>
-      <dl class="portal-totals">
-        <div>
-          <dt>Subtotal</dt>
-          <dd>{money(d.subtotal, cur)}</dd>
-        </div>
-        <div>
-          <dt>Tax ({bp(d.tax_rate_bp)})</dt>
-          <dd>{money(d.tax, cur)}</dd>
-        </div>
-        <div>
-          <dt>Total</dt>
-          <dd>{money(d.total, cur)}</dd>
-        </div>
-        {d.paid ? (
-          <div>
-            <dt>Paid</dt>
-            <dd>{money(d.paid, cur)}</dd>
-          </div>
-        ) : null}
-        {d.credited ? (
-          <div>
-            <dt>Credited</dt>
-            <dd>{money(d.credited, cur)}</dd>
-          </div>
-        ) : null}
-        <div class="is-total">
-          <dt>Balance due</dt>
-          <dd>{money(d.balance, cur)}</dd>
-        </div>
-      </dl>
+      <Totals
+        currency={cur}
+        subtotal={d.subtotal}
+        tax={d.tax}
+        taxRateBp={d.tax_rate_bp}
+        rows={[
+          ["Total", d.total],
+          ["Paid", d.paid || null],
+          ["Credited", d.credited || null],
+          ["Balance due", d.balance, true],
+        ]}
+      />
       {d.notes && <p class="pre portal-notes">{d.notes}</p>}
       <div class="portal-actions">
         <a class="btn btn-secondary btn-md" href={pdfUrl("invoices", d.id)} target="_blank" rel="noopener" data-native>

@@ -9,7 +9,7 @@ import { bp, date, dateTime, money } from "../../lib/format";
 import { useForm, useLoad, usePaged } from "../../lib/hooks";
 import { papi, pdfUrl } from "../api";
 import type { PortalQuote } from "../types";
-import { DocStatus, PageHead, usePortalTitle } from "../ui";
+import { DocStatus, PageHead, Totals, usePortalTitle } from "../ui";
 
 export function QuotesPage() {
   usePortalTitle("Quotes");
@@ -127,20 +127,7 @@ export function QuotePage({ id }: { id: number }) {
           </li>
         ))}
       </ul>
-      <dl class="portal-totals">
-        <div>
-          <dt>Subtotal</dt>
-          <dd>{money(d.subtotal, cur)}</dd>
-        </div>
-        <div>
-          <dt>Tax ({bp(d.tax_rate_bp)})</dt>
-          <dd>{money(d.tax, cur)}</dd>
-        </div>
-        <div class="is-total">
-          <dt>Total</dt>
-          <dd>{money(d.total, cur)}</dd>
-        </div>
-      </dl>
+      <Totals currency={cur} subtotal={d.subtotal} tax={d.tax} taxRateBp={d.tax_rate_bp} rows={[["Total", d.total, true]]} />
       {d.notes && <p class="pre portal-notes">{d.notes}</p>}
       <div class="portal-actions">
         <a class="btn btn-secondary btn-md" href={d.pdf_url || pdfUrl("quotes", d.id)} target="_blank" rel="noopener" data-native>
