@@ -997,7 +997,7 @@ static int write_columns(struct write *w, const json_t *cur, const json_t *chang
 	return db_changes(w->ctx->db) == 1 ? RC_OK : RC_STALE;
 }
 
-/* Whether every member of patch is a hidden column: the server's bookkeeping. */
+/* Whether every member of patch is a hidden or kept column: the server's bookkeeping. */
 static bool bookkeeping(const struct resource *res, const json_t *patch)
 {
 	const char *key;
@@ -1006,7 +1006,7 @@ static bool bookkeeping(const struct resource *res, const json_t *patch)
 		return false;
 	json_object_foreach((json_t *)patch, key, v) {
 		const struct field *f = resource_field(res, key);
-		if (!f || !(f->flags & F_HIDDEN))
+		if (!f || !(f->flags & (F_HIDDEN | F_KEPT)))
 			return false;
 	}
 	return true;
@@ -1052,7 +1052,7 @@ static int update_txn(struct db *db, void *arg)
 		if (rc != RC_OK)
 			return rc;
 	} else if (ctx->trusted && bookkeeping(res, w->body)) {
-		/* hidden columns alone: no new version, no hooks, no audit */
+		/* hidden and kept columns alone: no new version, no hooks, no audit */
 		rc = write_columns(w, cur, w->body, false);
 		if (rc != RC_OK)
 			return rc;

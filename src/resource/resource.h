@@ -90,6 +90,13 @@ enum field_flag {
 	F_SAME_COMPANY = 1 << 7,
 	/* not a column: the present hook adds it to every record read (documented here) */
 	F_COMPUTED = 1 << 8,
+	/*
+	 * with F_READ_ONLY: a column the server keeps up to date beside the
+	 * record's content (a ticket's last activity); a trusted write of such
+	 * and F_HIDDEN columns alone is bookkeeping: no new version, no hooks,
+	 * no audit
+	 */
+	F_KEPT = 1 << 9,
 };
 
 struct resource;

@@ -124,6 +124,11 @@ static const struct field ticket_fields[] = {
 	  .max = 1000,
 	  .doc = "A manager's reason to assign someone whose required certification is missing "
 		 "or expired; kept in the history." },
+	{ .name = "last_activity_at", .type = FT_TIME,
+	  .flags = F_READ_ONLY | F_KEPT | F_FILTER | F_SORT,
+	  .doc = "When someone last did something on it: a change or a note. The SLA clock's own "
+		 "writes (due times, breaches, warnings) are no activity; a note sets it without a "
+		 "new `version`." },
 	{ .name = "sla_warnings", .type = FT_INT, .flags = F_HIDDEN },
 	/* the notes' text, for full-text search (the server's bookkeeping) */
 	{ .name = "notes_text", .type = FT_TEXT, .flags = F_HIDDEN },
@@ -309,6 +314,30 @@ static int check_assignee(struct resource_ctx *ctx, json_t *rec, json_t *errors)
 	return reason ? RC_OK : RC_CONFLICT;
 }
 
+/*
+ * Whether a write is someone's activity on the ticket (its last_activity_at):
+ * a new ticket, or a change of anything but what the SLA clock keeps.
+ */
+static bool someones_doing(const json_t *cur, const json_t *rec)
+{
+	static const char *const kept[] = { "response_due_at", "resolution_due_at",
+					     "response_breached", "resolution_breached",
+					     "paused_minutes", "sla", "sla_warnings", "notes_text",
+					     "last_activity_at", "updated_at", "version", NULL };
+	if (!cur)
+		return true;
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)rec, key, v) {
+		const char *const *k = kept;
+		while (*k && strcmp(*k, key) != 0)
+			k++;
+		if (!*k && !json_equal(v, json_object_get(cur, key)))
+			return true;
+	}
+	return false;
+}
+
 static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			  json_t *errors)
 {
@@ -415,6 +444,8 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		if (rc != RC_OK)
 			return rc;
 	}
+	if (someones_doing(cur, rec))
+		set_time(rec, "last_activity_at", ctx->now);
 	return ticket_sla_update(ctx, cur, rec);
 }
 
@@ -869,12 +900,18 @@ static int note_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec
 	return RC_OK;
 }
 
-/* A bookkeeping write of a ticket's search text (no version, no audit). */
+/*
+ * A bookkeeping write of a ticket's search text after a note was written
+ * (no version, no audit): the ticket's last activity too.
+ */
 static int set_notes_text(struct resource_ctx *ctx, int64_t ticket, const char *text)
 {
 	struct resource_ctx c = *ctx;
 	c.parent_id = 0;
-	json_t *patch = arena_json(ctx->arena, json_pack("{s:s}", "notes_text", text));
+	char now[TIME_RFC3339_LEN];
+	time_format(ctx->now, now);
+	json_t *patch = arena_json(ctx->arena, json_pack("{s:s, s:s}", "notes_text", text,
+							 "last_activity_at", now));
 	json_t *out, *errors = NULL;
 	return patch ? resource_update_trusted(&c, &ticket_resource, ticket, patch, &out, &errors)
 		     : RC_ERROR;

@@ -790,6 +790,7 @@ class TestClocks(ServiceCase):
             "starts_on": "2026-01-01", "sla_policy_id": policy["id"]})
         t = self.ticket(contract_id=contract["id"], priority="critical")
         self.assertFalse(t["sla"]["response_breached"])
+        made = t
         # two hours pass with no write; the sweep finds the breach
         self.server.move_clock(2 * 3600)
         try:
@@ -799,6 +800,9 @@ class TestClocks(ServiceCase):
         finally:
             self.server.set_clock(0)
         t = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
+        # the clock's own write is no activity by anyone
+        self.assertNotEqual(t["updated_at"], made["updated_at"])
+        self.assertEqual(t["last_activity_at"], made["last_activity_at"])
         self.assertTrue(t["sla"]["response_breached"])
         self.assertFalse(t["sla"]["resolution_breached"])
         history = self.admin.get("/api/v1/tickets/%d/history?kind=sla_warning" % t["id"])[2]
@@ -806,6 +810,38 @@ class TestClocks(ServiceCase):
         # response: 2 h of a 1 h target; resolution: 2 h of 10 h (20 %: nothing yet)
         self.assertEqual(fired, [("response", 50), ("response", 75), ("response", 90),
                                  ("response", 100)])
+
+
+    @needs_test_build
+    def test_last_activity_follows_people_not_the_clock(self):
+        t = self.ticket()
+        self.assertEqual(t["last_activity_at"], t["created_at"])
+        self.server.move_clock(3600)
+        try:
+            # a note: activity, without a new version (the ticket's ETag holds)
+            note = self.create("tickets/%d/notes" % t["id"], {"body": "Called the client.",
+                                                              "visibility": "internal"})
+            after = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
+            self.assertEqual(after["last_activity_at"], note["created_at"])
+            self.assertEqual(after["version"], t["version"])
+            self.server.move_clock(7200)
+            changed = self.assertStatus(self.admin.patch(
+                "/api/v1/tickets/%d" % t["id"], {"priority": "high"},
+                headers={"If-Match": '"%d"' % after["version"]}), 200)
+            self.assertEqual(changed["last_activity_at"], changed["updated_at"])
+            self.assertGreater(changed["last_activity_at"], after["last_activity_at"])
+            # the list sorts and filters by it; it is the server's to keep
+            listed = self.admin.get("/api/v1/tickets?sort=-last_activity_at&limit=1")[2]
+            self.assertEqual(listed["data"][0]["id"], t["id"])
+            since = self.admin.get("/api/v1/tickets?last_activity_at_after=%s&id=%d"
+                                   % (after["last_activity_at"], t["id"]))[2]
+            self.assertEqual([x["id"] for x in since["data"]], [t["id"]])
+            self.assertProblem(self.admin.patch("/api/v1/tickets/%d" % t["id"],
+                                                {"last_activity_at": "2026-01-01T00:00:00Z"},
+                                                headers={"If-Match": '"%d"' % changed["version"]}),
+                               422, field="last_activity_at")
+        finally:
+            self.server.set_clock(0)
 
 
 def seconds_between(a, b):

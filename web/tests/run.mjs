@@ -344,6 +344,8 @@ const tests = [
       const table = page.getByRole("table", { name: "Service orders" });
       await table.getByText("Toner low on the front desk LaserJet").waitFor();
       await shot(page, "tickets-list");
+      // when someone last did something, not when the SLA sweep last wrote
+      assert(await table.getByRole("columnheader", { name: "Last activity" }).isVisible(), "the list shows the last activity");
 
       await page.getByRole("button", { name: /Priority:/ }).click();
       await page.getByRole("checkbox", { name: "Critical" }).check();

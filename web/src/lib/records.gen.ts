@@ -472,6 +472,12 @@ export interface Ticket extends Rec {
    * for tickets made otherwise.
    */
   quote_id: number | null;
+  /**
+   * When someone last did something on it: a change or a note. The SLA clock's
+   * own writes (due times, breaches, warnings) are no activity; a note sets it
+   * without a new `version`.
+   */
+  last_activity_at: string | null;
   /** The SLA members together, as DESIGN.md names them. */
   sla: TicketSla | null;
 }

@@ -26,7 +26,7 @@ const PAGE = 25;
 const SORTS = [
   { value: "-created_at", label: "Newest first" },
   { value: "created_at", label: "Oldest first" },
-  { value: "-updated_at", label: "Recently updated" },
+  { value: "-last_activity_at", label: "Recent activity" },
   { value: "resolution_due_at", label: "Resolution due (soonest)" },
   { value: "response_due_at", label: "Response due (soonest)" },
   { value: "priority", label: "Priority (critical first)" },
@@ -323,7 +323,7 @@ export function TicketsPage({ user }: { user: Me }) {
                     <th scope="col">Priority</th>
                     <th scope="col" class="col-assignee">Assignee</th>
                     <th scope="col">SLA</th>
-                    <th scope="col" class="col-updated">Updated</th>
+                    <th scope="col" class="col-updated">Last activity</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -360,8 +360,8 @@ export function TicketsPage({ user }: { user: Me }) {
                       <td>
                         <SlaBadge ticket={t} compact />
                       </td>
-                      <td class="col-updated muted nowrap" title={new Date(t.updated_at).toLocaleString()}>
-                        {relative(t.updated_at)}
+                      <td class="col-updated muted nowrap" title={new Date(t.last_activity_at ?? t.updated_at).toLocaleString()}>
+                        {relative(t.last_activity_at ?? t.updated_at)}
                       </td>
                     </tr>
                   ))}
