@@ -35,6 +35,9 @@ static const struct field settings_fields[] = {
 	FIELD_INT("quote_validity_days", F_NOT_NULL, 1, 3650),
 	/* base64 of a PNG; 512 KiB of image at most */
 	FIELD_TEXT("logo_png", 0, 1, 700000),
+	{ .name = "document_footer", .type = FT_TEXT, .min = 1, .max = 300,
+	  .doc = "One line at the foot of every page of quotes and invoices, under the firm's name: "
+		 "registration number, tax id, bank details." },
 	{ .name = "billing_increment_minutes", .type = FT_INT, .flags = F_NOT_NULL, .min = 1,
 	  .max = 1440, .doc = "Work under no contract bills in steps of this many minutes." },
 	{ .name = "minimum_minutes", .type = FT_INT, .flags = F_NOT_NULL, .min = 0, .max = 1440,
@@ -187,6 +190,7 @@ int document_pdf(struct resource_ctx *ctx, const json_t *doc, document_renderer 
 		.phone = json_string_value(json_object_get(s, "phone")),
 		.email = json_string_value(json_object_get(s, "email")),
 		.website = json_string_value(json_object_get(s, "website")),
+		.footer = json_string_value(json_object_get(s, "document_footer")),
 	};
 	unsigned char *logo = NULL;
 	if (settings_logo(s, &logo, &firm.logo_len) == 0)

@@ -275,6 +275,10 @@ static void footer(struct doc *p)
 	if (p->firm->name && CONTENT_W - rw > 40)
 		text_at(p, ST_FOOT, p->firm->name, MARGIN, FOOTER_Y + 6, CONTENT_W - rw - 16,
 			PANGO_ALIGN_LEFT, 1);
+	/* the firm's own line (registration, tax id, bank) under it, the width of the page */
+	if (p->firm->footer && p->firm->footer[0])
+		text_at(p, ST_FOOT, p->firm->footer, MARGIN, FOOTER_Y + 17, CONTENT_W,
+			PANGO_ALIGN_LEFT, 1);
 }
 
 static void new_page(struct doc *p)

@@ -37,6 +37,8 @@ struct doc_firm {
 	const char *website;
 	const unsigned char *logo_png;	/* PNG bytes, or NULL */
 	size_t logo_len;
+	/* a line under every page's footer: registration, tax id, bank; may be NULL */
+	const char *footer;
 };
 
 /* What is the same on every page. Any member may be NULL. */

@@ -550,6 +550,30 @@ class TestReportsAndSettings(SalesCase):
         self.assertTrue(self.action("quotes/%d/send" % q2["id"])["public_url"].startswith(
             before + "/q/"))
 
+    def test_document_footer(self):
+        self.assertProblem(self.patch("settings", {"document_footer": "x" * 301}, expect=None),
+                           422, "document_footer")
+        self.assertProblem(self.patch("settings", {"document_footer": 7}, expect=None), 422,
+                           "document_footer")
+        self.assertProblem(self.patch("settings", {"document_footer": "Reg. 1"},
+                                      client=self.sales, expect=None), 403)
+        line = "Registered in Illinois No. 7781204 - EIN 36-4455120"
+        self.assertEqual(self.patch("settings", {"document_footer": line})["document_footer"],
+                         line)
+        try:
+            q = self.quote(self.company())
+            status, _, raw = self.admin.request("GET", "/api/v1/quotes/%d.pdf" % q["id"])
+            self.assertEqual(status, 200)
+            if shutil.which("pdftotext"):
+                with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+                    f.write(raw)
+                    f.flush()
+                    text = subprocess.run(["pdftotext", f.name, "-"], capture_output=True,
+                                          text=True, check=True).stdout
+                self.assertIn("EIN 36-4455120", text)
+        finally:
+            self.assertIsNone(self.patch("settings", {"document_footer": None})["document_footer"])
+
 
 if __name__ == "__main__":
     unittest.main()

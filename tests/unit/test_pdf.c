@@ -322,8 +322,13 @@ static void renders_long_quote(void **state)
 	char total[MONEY_TEXT_LEN];
 	money_format(json_integer_value(json_object_get(quote, "total")), "USD", total);
 
+	/* the firm's footer line is on every page */
+	struct doc_firm firm = letterhead;
+	firm.footer = "Registered in Illinois No. 7781204 \xc2\xb7 EIN 36-4455120 \xc2\xb7 "
+		      "First Harbor Bank, routing 071000013, account 4402 1187";
+
 	buf_init(&out, 0);
-	assert_int_equal(quote_pdf_render(quote, company, &letterhead, &out, err, sizeof(err)), 0);
+	assert_int_equal(quote_pdf_render(quote, company, &firm, &out, err, sizeof(err)), 0);
 	assert_pdf_shape(&out);
 	keep(&out, "quote-sample.pdf");
 	if (have(PDFINFO) && have(PDFTOTEXT)) {
@@ -335,6 +340,7 @@ static void renders_long_quote(void **state)
 		char want[96];
 		assert_has(s, "Q-000046");
 		assert_has(s, "page 3 of");
+		assert_int_equal(count(s, "EIN 36-4455120"), pages);
 		/* every page's footer knows the true page count */
 		for (int i = 1; i <= pages; i++) {
 			snprintf(want, sizeof(want), "Q-000046 rev 1 \xe2\x80\x94 page %d of %d", i,

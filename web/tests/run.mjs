@@ -1130,6 +1130,12 @@ if (existsSync(new URL("./transfer.mjs", import.meta.url))) {
   tests.push(...transferTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// Settings → Firm profile (tests/firm.mjs): the letterhead with logo and footer line, region and money, coverage hours.
+if (existsSync(new URL("./firm.mjs", import.meta.url))) {
+  const { firmTests } = await import("./firm.mjs");
+  tests.push(...firmTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();

@@ -12,6 +12,7 @@
  * managers edit the rest.
  */
 import { useState } from "preact/hooks";
+import { HoursGrid, hoursOf, hoursSummary, weekOf } from "../components/hours";
 import { RecordDialog, type FieldSpec } from "../components/recordform";
 import { Badge, Button, Card, Checkbox, Dialog, Empty, ErrorState, FormDialog, Loading, PageHeader, SelectField, TextField, toast } from "../components/ui";
 import { api, errorMessage, listAll } from "../lib/api";
@@ -383,18 +384,6 @@ function WorkTypesSection() {
 
 /* Calendars ------------------------------------------------------------------------- */
 
-const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-
-function hoursSummary(c: Calendar): string {
-  if (c.always_open) return "24×7";
-  const days = c.hours.map((h) => h.weekday);
-  const first = c.hours[0];
-  const same = c.hours.every((h) => h.start === first?.start && h.end === first?.end);
-  if (!first) return "No hours";
-  const span = days.length === 5 && [1, 2, 3, 4, 5].every((d) => days.includes(d)) ? "Mon–Fri" : days.map((d) => WEEKDAYS[d - 1].slice(0, 3)).join(", ");
-  return same ? `${span} ${first.start}–${first.end}` : `${span}, varying hours`;
-}
-
 function CalendarsSection() {
   const list = useLoad(() => listAll<Calendar>("/calendars", {}, 200), []);
   const [editing, setEditing] = useState<Calendar | "new" | null>(null);
@@ -457,16 +446,11 @@ function CalendarsSection() {
 }
 
 function CalendarDialog({ cal, onClose, onDone }: { cal: Calendar | null; onClose: () => void; onDone: () => void }) {
-  const start: Record<number, { open: boolean; start: string; end: string }> = {};
-  for (let d = 1; d <= 7; d++) {
-    const h = cal?.hours.find((x) => x.weekday === d);
-    start[d] = h ? { open: true, start: h.start, end: h.end } : { open: !cal && d <= 5, start: "08:00", end: "17:00" };
-  }
   const f = useForm({
     name: cal?.name ?? "",
     timezone: cal?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC",
     always_open: cal?.always_open ?? false,
-    hours: start,
+    hours: weekOf(cal ? cal.hours : null),
     holidays: [...(cal?.holidays ?? [])].sort(),
   });
   const [newDay, setNewDay] = useState("");
@@ -474,9 +458,7 @@ function CalendarDialog({ cal, onClose, onDone }: { cal: Calendar | null; onClos
   async function submit(e: Event) {
     e.preventDefault();
     await f.submit(async (v) => {
-      const hours = Object.entries(v.hours)
-        .filter(([, h]) => h.open)
-        .map(([d, h]) => ({ weekday: Number(d), start: h.start, end: h.end }));
+      const hours = hoursOf(v.hours);
       const body: Record<string, unknown> = { name: v.name, timezone: v.timezone, always_open: v.always_open, hours: v.always_open ? [] : hours, holidays: v.holidays };
       if (cal) await api.patch(`/calendars/${cal.id}`, body, cal.version);
       else await api.post("/calendars", body);
@@ -502,23 +484,7 @@ function CalendarDialog({ cal, onClose, onDone }: { cal: Calendar | null; onClos
         <fieldset class="fieldset">
           <legend>Business hours</legend>
           {f.errors.hours && <div class="field-error">{f.errors.hours}</div>}
-          <div class="hours-grid">
-            {WEEKDAYS.map((name, i) => {
-              const d = i + 1;
-              const h = v.hours[d];
-              const set = (patch: Partial<typeof h>) => f.set("hours", { ...v.hours, [d]: { ...h, ...patch } });
-              return (
-                <div class="hours-row" key={d}>
-                  <Checkbox label={name} checked={h.open} onValue={(x) => set({ open: x })} />
-                  <label class="sr-only" for={`h-${d}-start`}>{name} opens</label>
-                  <input id={`h-${d}-start`} type="time" class="input" value={h.start} disabled={!h.open} onInput={(e) => set({ start: (e.currentTarget as HTMLInputElement).value })} />
-                  <span class="muted">to</span>
-                  <label class="sr-only" for={`h-${d}-end`}>{name} closes</label>
-                  <input id={`h-${d}-end`} type="time" class="input" value={h.end} disabled={!h.open} onInput={(e) => set({ end: (e.currentTarget as HTMLInputElement).value })} />
-                </div>
-              );
-            })}
-          </div>
+          <HoursGrid week={v.hours} onWeek={(w) => f.set("hours", w)} />
         </fieldset>
       )}
       <fieldset class="fieldset">
