@@ -2,22 +2,35 @@
  * demo.c - "servio demo": loads a small, living firm into an empty
  * database so a newcomer sees a real workspace at once: the firm's
  * settings, calendars and SLA policies, staff with skills and
- * certifications (one expired), a catalog, clients with contacts, sites,
- * assets and contracts, three weeks of service orders with notes, time,
- * parts, checklists and attachments (a log file, a screenshot), this week's appointments, and an open pipeline
- * with activities and quotes (one accepted, which made its contract and
- * orders), and two months billed: a month of work under every contract
- * kind, each month's invoice run, invoices issued, paid (one in part, one
- * overdue, one corrected by a credit note) and one draft left to review;
- * two monitoring alerts taken as an RMM tool posts them; and a knowledge
- * base of a dozen how-tos (some for the client portal, some edited since,
- * some linked to the service orders they solved).
+ * certifications (one expired), a catalog, twelve clients with contacts,
+ * sites (street addresses, fictional .example domains and 555-01xx phone
+ * numbers), assets and contracts, four weeks of resolved service orders
+ * with notes, time, parts, checklists and attachments (a log file, a
+ * screenshot), today's open orders, this week's and next week's visits,
+ * an open pipeline with activities and quotes (one accepted, which made
+ * its contract and orders; every quoted deal worth its quote's total),
+ * and two months billed: a month of work under every contract kind, each
+ * month's invoice run, invoices issued, paid (one in part, one overdue,
+ * one corrected by a credit note) and one draft left to review; two
+ * monitoring alerts taken as an RMM tool posts them; and a knowledge base
+ * of a dozen how-tos (some for the client portal, some edited since, some
+ * linked to the service orders they solved).
+ *
+ * A well-run firm on the day it is loaded. Every date follows the load
+ * moment (time_now(): the test clock sets it), and the firm's past lies
+ * on its working days, in its office hours (08:00-17:00 in Springfield's
+ * zone): wd() and local() give "n working days ago at HH:MM", past()
+ * keeps the latest of it before now. The SLA mix is made, not edited: each
+ * resolved order is resolved at a share of its target (one in ten late),
+ * and each open order is opened at the moment that leaves it the share of
+ * its target it should have used by now (created_for): most well within,
+ * three over 75 %, two past it.
  *
  * Everything goes through the resource engine and the domain actions, as
  * the API would, so every rule, history entry and audit record is real.
- * The past is written by moving the clock (time_pretend) forward through
- * it, so SLA clocks are computed from real event times. Deterministic: the
- * same database every time, but for the dates, which follow today.
+ * The past is written by moving the clock (time_pretend) through it, so
+ * SLA clocks are computed from real event times. Deterministic: the same
+ * seed every time, so the same firm for the same load moment.
  */
 #include "cli.h"
 
@@ -891,24 +904,26 @@ static const struct {
 	const char *status;
 	int prio, lo, hi;	/* the share of the target used now, percent */
 	const char *note;	/* the technician's latest, or NULL */
+	int client;		/* the client's index, -1: any */
 } open_orders[] = {
-	{ "new", MEDIUM, 5, 35, NULL },
-	{ "new", LOW, 5, 30, NULL },
-	{ "assigned", HIGH, 10, 40, NULL },
-	{ "in_progress", MEDIUM, 10, 55, NULL },
-	{ "in_progress", LOW, 15, 50, NULL },
+	{ "new", MEDIUM, 5, 35, NULL, -1 },
+	{ "new", LOW, 5, 30, NULL, -1 },
+	{ "assigned", HIGH, 10, 40, NULL, -1 },
+	{ "in_progress", MEDIUM, 10, 55, NULL, -1 },
+	{ "in_progress", LOW, 15, 50, NULL, -1 },
 	{ "waiting_customer", MEDIUM, 20, 55,
-	  "Asked the client when the room is free for the on-site visit." },
-	{ "in_progress", HIGH, 20, 55, NULL },
+	  "Asked the client when the room is free for the on-site visit.", 0 },
+	{ "in_progress", HIGH, 20, 55, NULL, -1 },
 	{ "waiting_customer", LOW, 10, 45,
-	  "Sent the client the steps to try; waiting for their answer." },
-	{ "in_progress", MEDIUM, 25, 60, NULL },
-	{ "in_progress", MEDIUM, 78, 92, "Replacement part ordered from the supplier; due tomorrow." },
-	{ "in_progress", HIGH, 80, 94, "Escalated to the vendor's support; case open." },
-	{ "in_progress", LOW, 77, 90, NULL },
+	  "Sent the client the steps to try; waiting for their answer.", -1 },
+	{ "in_progress", MEDIUM, 25, 60, NULL, -1 },
+	{ "in_progress", MEDIUM, 78, 92, "Replacement part ordered from the supplier; due tomorrow.",
+	  -1 },
+	{ "in_progress", HIGH, 80, 94, "Escalated to the vendor's support; case open.", -1 },
+	{ "in_progress", LOW, 77, 90, NULL, -1 },
 	{ "in_progress", MEDIUM, 115, 160,
-	  "The vendor's replacement unit is late; client informed and agreed to wait." },
-	{ "in_progress", HIGH, 125, 190, "Needs a second visit with the electrician." },
+	  "The vendor's replacement unit is late; client informed and agreed to wait.", -1 },
+	{ "in_progress", HIGH, 125, 190, "Needs a second visit with the electrician.", -1 },
 };
 #define NOPEN (sizeof(open_orders) / sizeof(open_orders[0]))
 
@@ -918,18 +933,26 @@ static void open_order(struct demo *d, struct ids *x, size_t i)
 	bool answered = strcmp(status, "new") != 0 && strcmp(status, "assigned") != 0;
 	int after = strcmp(status, "new") == 0 ? 0 : !answered ? 5
 				: strcmp(status, "in_progress") == 0 ? 15 : 30;
-	/* a managed client's (around the clock) when its clock fits, else a Standard one */
-	size_t start = pick(d, NCLIENTS), c = 0;
+	/*
+	 * A Standard client's, or a managed client's (around the clock) when
+	 * its clock fits. Waiting for the client pauses the resolution clock:
+	 * such an order is aged by office hours, its clock stays low.
+	 */
+	bool waiting = strcmp(status, "waiting_customer") == 0;
+	size_t start = open_orders[i].client >= 0 ? (size_t)open_orders[i].client
+						  : pick(d, NCLIENTS);
+	size_t c = 0;
 	int64_t created = 0;
 	for (size_t k = 0; k < NCLIENTS && !created; k++) {
 		c = (start + k) % NCLIENTS;
-		if (!premium_client(c) || i % 4 == 3)
-			created = created_for(d, premium_client(c), open_orders[i].prio, answered,
-					      after, open_orders[i].lo, open_orders[i].hi);
+		if (!premium_client(c) || i % 4 == 3 || waiting)
+			created = created_for(d, premium_client(c) && !waiting,
+					      open_orders[i].prio, answered, after,
+					      open_orders[i].lo, open_orders[i].hi);
 	}
 	if (!created)
 		return;
-	size_t p = pick(d, NPROBLEMS);
+	size_t p = (i * 5 + 1) % NPROBLEMS;	/* a different problem each */
 	int64_t t = order(d, x, c, p, open_orders[i].prio, created);
 	if (strcmp(status, "new") == 0)
 		return;
@@ -1085,7 +1108,8 @@ static void knowledge_base(struct demo *d)
 		change(d, &kb_article_resource, 0, ids[i],
 		       json_pack("{s:s}", "body", articles[i].edit));
 	}
-	time_pretend(0);
+	/* linked to the orders they solved, lately (in office hours) */
+	at_time(d, past(d, d->now));
 	for (size_t i = 0; i < sizeof(articles) / sizeof(articles[0]) && !d->failed; i++) {
 		if (!articles[i].solves)
 			continue;
@@ -1725,7 +1749,7 @@ static bool empty(struct db *db)
 /*
  * Monitoring (the intake's own path, as an RMM tool would post): one alert
  * still open with its repeats, one cleared by its source before anyone
- * touched it. Last, so the generator's sequence before it stays the same.
+ * touched it; the open one was taken at once, so it keeps its SLA.
  */
 static int64_t alert(struct demo *d, json_t *body)
 {
@@ -1908,13 +1932,16 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 			       "Loads a small demo firm into an empty database (after servio init):\n"
 			       "settings, calendars, SLA policies, eight staff with skills and\n"
 			       "certifications, a catalog, twelve clients with contacts, sites,\n"
-			       "assets and contracts, three weeks of service orders (the resolved\n"
-			       "ones with their clients' satisfaction surveys), this week's\n"
-			       "appointments, a pipeline with activities and quotes, and the\n"
-			       "last two months invoiced, issued and mostly paid, two\n"
-			       "monitoring alerts (one open with repeats, one cleared), and the\n"
-			       "weekly quality draws (older weeks reviewed, last week's pending).\n"
-			       "The staff sign in as NAME@northwind.example with PASSWORD (or\n"
+			       "assets and contracts, four weeks of service orders (the resolved\n"
+			       "ones with their clients' satisfaction surveys) and today's open\n"
+			       "ones (most within their SLA, a few at risk, two breached), this\n"
+			       "week's and next week's visits, a pipeline with activities and\n"
+			       "quotes, the last two months invoiced, issued and mostly paid,\n"
+			       "two monitoring alerts (one open with repeats, one cleared), and\n"
+			       "the weekly quality draws (older weeks reviewed, last week's\n"
+			       "pending). Every date follows today; the firm's work lies on\n"
+			       "working days in its office hours. The staff sign in as\n"
+			       "NAME@northwind.example with PASSWORD (or\n"
 			       "SERVIO_DEMO_PASSWORD, or a generated one, printed).\n");
 			return 0;
 		}
@@ -1995,13 +2022,13 @@ int cmd_demo(struct conf *c, int argc, char **argv)
 	printf("demo firm loaded: Northwind Field Services\n");
 	printf("staff sign in with password %s as:\n", password);
 	if (*admin && admin_shares)
-		printf("  %-26s admin\n", admin);
+		printf("  %-36s admin\n", admin);
 	for (size_t i = 0; i < NSTAFF; i++)
-		printf("  %-26s %s\n", staff[i].email, role_name(staff[i].role));
+		printf("  %-36s %s\n", staff[i].email, role_name(staff[i].role));
 	if (*admin && !admin_shares)
 		printf("the admin %s signs in with the password servio init gave it\n", admin);
 	printf("clients sign in to the portal (/portal) with the same password as:\n");
 	for (size_t i = 0; i < 2; i++)
-		printf("  %-26s portal %s\n", portal_emails[i], portal_roles[i]);
+		printf("  %-36s portal %s\n", portal_emails[i], portal_roles[i]);
 	return 0;
 }
