@@ -455,17 +455,22 @@ struct ids {
  * the office's hours, Premium around the clock for the managed clients.
  * The orders are made to meet, near or miss them by these numbers.
  */
-enum { CRITICAL, HIGH, MEDIUM, LOW, NPRIO };
-static const char *const prio_names[NPRIO] = { "critical", "high", "medium", "low" };
-static const int standard_targets[NPRIO][2] = { { 60, 240 }, { 120, 480 }, { 240, 1440 },
-						{ 480, 2880 } };
-static const int premium_targets[NPRIO][2] = { { 30, 240 }, { 60, 480 }, { 120, 1440 },
-					       { 240, 2880 } };
+enum prio { CRITICAL, HIGH, MEDIUM, LOW, PRIO__MAX };
+static const char *const prio_names[] = { "critical", "high", "medium", "low" };
+static const int standard_targets[][2] = { { 60, 240 }, { 120, 480 }, { 240, 1440 },
+					   { 480, 2880 } };
+static const int premium_targets[][2] = { { 30, 240 }, { 60, 480 }, { 120, 1440 },
+					  { 240, 2880 } };
+_Static_assert(sizeof(prio_names) / sizeof(prio_names[0]) == PRIO__MAX, "a name a priority");
+_Static_assert(sizeof(standard_targets) / sizeof(standard_targets[0]) == PRIO__MAX,
+	       "Standard: targets for every priority");
+_Static_assert(sizeof(premium_targets) / sizeof(premium_targets[0]) == PRIO__MAX,
+	       "Premium: targets for every priority");
 
-static json_t *targets_json(const int targets[NPRIO][2])
+static json_t *targets_json(const int targets[][2])
 {
 	json_t *a = json_array();
-	for (int i = 0; i < NPRIO; i++)
+	for (int i = 0; i < PRIO__MAX; i++)
 		json_array_append_new(a, json_pack("{s:s, s:i, s:i}", "priority", prio_names[i],
 						   "response_minutes", targets[i][0],
 						   "resolution_minutes", targets[i][1]));

@@ -81,6 +81,15 @@ class DemoDayChecks:
             for key in ("first_responded_at", "resolved_at"):
                 if t.get(key):
                     self.assertOfficeHours(t[key], "order %s %s" % (t["number"], key))
+        # what the desk wrote on the open orders, and when clients answered surveys
+        for t in tickets:
+            if t["status"] in OPEN_STATUSES:
+                for n in self.all("/api/v1/tickets/%d/notes" % t["id"]):
+                    self.assertOfficeHours(n["created_at"], "note on %s" % t["number"])
+        surveys = [s for s in self.all("/api/v1/surveys") if s.get("answered_at")]
+        self.assertGreater(len(surveys), 10)
+        for s in surveys:
+            self.assertOfficeHours(s["answered_at"], "survey %d answered" % s["id"])
         for e in self.all("/api/v1/time-entries"):
             end = parse(e["started_at"]) + datetime.timedelta(minutes=e["minutes"])
             self.assertOfficeHours(e["started_at"], "time entry %d" % e["id"],
