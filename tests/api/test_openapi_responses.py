@@ -625,11 +625,16 @@ class OpenApiResponsesTest(ServerTestCase):
                     minimum=len(self.routes_without_parameters()))
 
     # child routes that only some records have: {id} is filled with the
-    # records whose member has the value; one other record is asked too, and
+    # records whose member has the value; one record whose member has none
+    # of the refused values (any other value when None) is asked too, and
     # must answer with an error status the document gives the route
-    ONLY_FOR = {API + "/contracts/{id}/balance": ("kind", "block_hours"),
-                # a survey is asked when a ticket is resolved (the demo closes them)
-                API + "/portal/tickets/{id}/survey": ("status", "closed")}
+    ONLY_FOR = {API + "/contracts/{id}/balance": ("kind", "block_hours", None),
+                # a survey is asked when a ticket is resolved (the demo closes
+                # most of them); an open ticket has none yet
+                API + "/portal/tickets/{id}/survey": (
+                    "status", "closed",
+                    ("new", "assigned", "in_progress", "waiting_customer", "waiting_parts",
+                     "escalated"))}
 
     def test_routes_with_ids(self):
         """Every GET route with :id/:item, filled with real ids from the lists."""
@@ -657,8 +662,9 @@ class OpenApiResponsesTest(ServerTestCase):
             head, _, tail = template.partition("/{id}")
             parents = ids(head)
             if template in self.ONLY_FOR:
-                member, value = self.ONLY_FOR[template]
-                others = [r["id"] for r in records(head) if r.get(member) != value]
+                member, value, refused = self.ONLY_FOR[template]
+                others = [r["id"] for r in records(head) if r.get(member) != value
+                          and (refused is None or r.get(member) in refused)]
                 parents = [r["id"] for r in records(head)
                            if r.get(member) == value and isinstance(r.get("id"), int)]
                 if others:
