@@ -16,6 +16,9 @@
  *                                         primary key type
  *   -- @fts TABLE COL,COL,...             a full-text index over those columns,
  *                                         built by fts_sqlite() or fts_postgres()
+ *   -- @ftstext TABLE COL,COL,...         the SQLite update trigger of an older
+ *                                         index remade to fire only when one
+ *                                         of its columns changes
  *
  * so domain tables never spell FTS5 or tsvector. A file starts in "@all".
  *
@@ -66,6 +69,26 @@ static void columns_list(struct buf *b, const char *prefix, const char *cols)
 	}
 }
 
+/*
+ * The update trigger: only a change of an indexed column re-tokenizes the
+ * row (an SLA clock or a status moving leaves the index alone).
+ */
+static void fts_sqlite_update(struct buf *b, const struct fts_index *f)
+{
+	const char *t = f->table;
+	buf_addf(b, "CREATE TRIGGER %s_fts_au AFTER UPDATE OF ", t);
+	columns_list(b, "", f->columns);
+	buf_addf(b, " ON %s BEGIN INSERT INTO %s_fts(%s_fts, rowid, ", t, t, t);
+	columns_list(b, "", f->columns);
+	buf_addstr(b, ") VALUES ('delete', old.id, ");
+	columns_list(b, "old.", f->columns);
+	buf_addf(b, "); INSERT INTO %s_fts(rowid, ", t);
+	columns_list(b, "", f->columns);
+	buf_addstr(b, ") VALUES (new.id, ");
+	columns_list(b, "new.", f->columns);
+	buf_addstr(b, "); END;");
+}
+
 static void fts_sqlite(struct buf *b, const struct fts_index *f)
 {
 	const char *t = f->table;
@@ -88,16 +111,7 @@ static void fts_sqlite(struct buf *b, const struct fts_index *f)
 	columns_list(b, "old.", f->columns);
 	buf_addstr(b, "); END;");
 
-	buf_addf(b, "CREATE TRIGGER %s_fts_au AFTER UPDATE ON %s BEGIN"
-		    " INSERT INTO %s_fts(%s_fts, rowid, ", t, t, t, t);
-	columns_list(b, "", f->columns);
-	buf_addstr(b, ") VALUES ('delete', old.id, ");
-	columns_list(b, "old.", f->columns);
-	buf_addf(b, "); INSERT INTO %s_fts(rowid, ", t);
-	columns_list(b, "", f->columns);
-	buf_addstr(b, ") VALUES (new.id, ");
-	columns_list(b, "new.", f->columns);
-	buf_addstr(b, "); END;");
+	fts_sqlite_update(b, f);
 }
 
 /*
@@ -203,7 +217,7 @@ static bool rest_blank(const char *s, size_t n)
 static int read_fts(struct reader *r, const char *line, size_t len, const char *s, size_t n,
 		    struct fts_index *f)
 {
-	static const char usage[] = "malformed marker \"%s\": write \"-- @fts TABLE COLUMN,COLUMN,...\"";
+	static const char usage[] = "malformed marker \"%s\": write \"-- @fts TABLE COLUMN,COLUMN,...\" (or @ftstext)";
 	if (n < 2 || s[0] != ' ')
 		return refuse(r, usage, line, len);
 	size_t t = ident_len(s + 1, n - 1);
@@ -254,14 +268,25 @@ static int read_marker(struct reader *r, const char *s, size_t n)
 			return RC_OK;
 		}
 	}
-	if (w != 3 || memcmp(word, "fts", 3) != 0)
+	bool text_only = w == 7 && memcmp(word, "ftstext", 7) == 0;
+	if (!text_only && (w != 3 || memcmp(word, "fts", 3) != 0))
 		return refuse(r, "unknown marker \"%s\" (known: -- @all, -- @sqlite, -- @postgres,"
-				 " -- @fts)", s, n);
+				 " -- @fts, -- @ftstext)", s, n);
 	struct fts_index f;
-	if (read_fts(r, s, n, word + 3, n - 7, &f) != RC_OK)
+	if (read_fts(r, s, n, word + w, n - 4 - w, &f) != RC_OK)
 		return RC_ERROR;
 	if (!applies(r))
 		return RC_OK;
+	if (text_only) {
+		/* SQLite only: PostgreSQL keeps its generated column as it is */
+		if (strcmp(r->dialect, "sqlite") == 0) {
+			buf_addf(r->out, "DROP TRIGGER IF EXISTS %s_fts_au;", f.table);
+			fts_sqlite_update(r->out, &f);
+			buf_addch(r->out, '\n');
+			r->has_sql = true;
+		}
+		return RC_OK;
+	}
 	if (strcmp(r->dialect, "sqlite") == 0) {
 		fts_sqlite(r->out, &f);
 	} else {

@@ -1,0 +1,13 @@
+-- The full-text indexes' update triggers fire only when an indexed column
+-- changes: the SLA sweep moving a clock, a status change or a ticket's last
+-- activity no longer re-tokenizes its subject, description and notes
+-- (SQLite only; PostgreSQL's generated search_vector is left as it is).
+-- @ftstext companies name,email,website,phone,notes
+-- @ftstext contacts first_name,last_name,email,phone,mobile,title
+-- @ftstext sites name,address_line1,city,postal_code
+-- @ftstext assets name,manufacturer,model,serial_number
+-- @ftstext tickets number,subject,description,notes_text
+-- @ftstext products sku,name,description
+-- @ftstext opportunities title,source,campaign,notes
+-- @ftstext quotes number,title,notes
+-- @ftstext kb_articles title,body,tags
