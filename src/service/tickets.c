@@ -93,9 +93,10 @@ static const struct field ticket_fields[] = {
 	  .hidden_from = ROLE_PORTAL },
 	{ .name = "sla_urgency", .type = FT_TEXT, .flags = F_READ_ONLY | F_SORT,
 	  .doc = "The order of SLA urgency (`sort=sla_urgency`, the order list's default): "
-		 "`1 <due time>` for an open order, the due time of its soonest unmet target "
-		 "(a breached one is past, so it comes first); `2` an open order without an "
-		 "unmet target; `3` a resolved, closed or cancelled order.",
+		 "`1 <due time>` for an open order, the due time of its running clock (the "
+		 "response target until the first response, then the resolution target; a "
+		 "breached one is past, so it comes first); `2` an open order without a "
+		 "target; `3` a resolved, closed or cancelled order.",
 	  .hidden_from = ROLE_PORTAL },
 	{ .name = "response_breached", .type = FT_BOOL, .flags = F_READ_ONLY | F_FILTER,
 	  .hidden_from = ROLE_PORTAL },
