@@ -46,6 +46,7 @@ extern const struct api_routes api_kb_routes;		/* kb.c: preview, similar article
 extern const struct api_routes api_quality_routes;	/* quality.c: qa reviews' reads, report */
 extern const struct api_routes api_quality_dashboard_routes; /* quality_dashboard.c */
 extern const struct api_routes api_survey_routes;	/* surveys.c: surveys, their link, CSAT */
+extern const struct api_routes api_manager_routes;	/* manager.c: dashboard, bulk assign */
 extern const struct api_routes api_transfer_routes;	/* transfer.c: CSV import and export */
 extern const struct api_routes api_test_routes;	/* testing.c: the clock (test builds; else none) */
 

@@ -150,6 +150,7 @@ static const struct api_routes *const groups[] = {
 	&api_quality_dashboard_routes,
 	&api_survey_routes,
 	&api_transfer_routes,
+	&api_manager_routes,
 	&api_test_routes,
 };
 

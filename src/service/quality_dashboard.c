@@ -179,7 +179,8 @@ _Static_assert(TOP_CLIENTS == 20, "the LIMIT of sla_by_client_sql");
  * backlog_by_age: open tickets now (status new, assigned, in_progress,
  * waiting_customer, waiting_parts or escalated) by age = now - created_at,
  * in the buckets below ([min_days, max_days)), and by priority. Binds the
- * five upper bounds as instants (now - max_days), then now and the company.
+ * five upper bounds as instants (now - max_days), then now, the company
+ * and the assignee (0: anyone's; the manager's dashboard asks for one).
  */
 static const struct {
 	const char *name;
@@ -196,7 +197,8 @@ static const char backlog_sql[] =
 	" WHEN t.created_at > ? THEN 4 ELSE 5 END AS bucket, t.priority, COUNT(*) AS tickets"
 	" FROM tickets t WHERE t.archived_at IS NULL AND t.status IN ('new', 'assigned',"
 	" 'in_progress', 'waiting_customer', 'waiting_parts', 'escalated')"
-	" AND t.created_at <= ?" COMPANY " GROUP BY 1, 2";
+	" AND t.created_at <= ?" COMPANY
+	" AND (CAST(? AS BIGINT) = 0 OR t.assignee_id = ?) GROUP BY 1, 2";
 _Static_assert(NBUCKETS == 6, "backlog_sql has a WHEN per bounded bucket");
 
 static const char *const priorities[] = { "critical", "high", "medium", "low", NULL };
@@ -223,13 +225,14 @@ static void set_ratios(json_t *o, const struct ratio *ratios)
 
 /*
  * Runs sql (binding from, to, company, company after the first nbefore
- * text values in before[]) and returns its rows as objects keyed by
- * column name: the columns named in texts as strings, the others as
- * integers. NULL on failure. The array belongs to ctx->arena.
+ * text values in before[], then assignee twice when it is not -1) and
+ * returns its rows as objects keyed by column name: the columns named in
+ * texts as strings, the others as integers. NULL on failure. The array
+ * belongs to ctx->arena.
  */
 static json_t *query(struct resource_ctx *ctx, const char *sql, const char *const *before,
 		     int nbefore, const char *from, const char *to, int64_t company,
-		     const char *const *texts)
+		     int64_t assignee, const char *const *texts)
 {
 	struct db_stmt *st = db_prepare(ctx->db, sql);
 	if (!st)
@@ -243,6 +246,10 @@ static json_t *query(struct resource_ctx *ctx, const char *sql, const char *cons
 	}
 	db_bind_int(st, k++, company);
 	db_bind_int(st, k++, company);
+	if (assignee >= 0) {
+		db_bind_int(st, k++, assignee);
+		db_bind_int(st, k++, assignee);
+	}
 	json_t *out = arena_json(ctx->arena, json_array());
 	int rc = RC_ERROR;
 	while (out && (rc = db_step(st)) == RC_ROW) {
@@ -321,7 +328,7 @@ static int monthly(struct resource_ctx *ctx, const struct series *s, const char 
 		   const char *to, int64_t company, json_t *out)
 {
 	static const char *const texts[] = { "month", NULL };
-	json_t *rows = query(ctx, s->sql, NULL, 0, from, to, company, texts);
+	json_t *rows = query(ctx, s->sql, NULL, 0, from, to, company, -1, texts);
 	if (!rows)
 		return RC_ERROR;
 	json_t *by_month = json_array(), *total = json_object();
@@ -367,7 +374,7 @@ static int by_client(struct resource_ctx *ctx, const char *from, const char *to,
 		     int64_t company, json_t *out)
 {
 	static const char *const texts[] = { "company_name", NULL };
-	json_t *rows = query(ctx, sla_by_client_sql, NULL, 0, from, to, company, texts);
+	json_t *rows = query(ctx, sla_by_client_sql, NULL, 0, from, to, company, -1, texts);
 	if (!rows)
 		return RC_ERROR;
 	static const struct ratio ratios[MAX_RATIOS] = SLA_RATIOS;
@@ -378,7 +385,7 @@ static int by_client(struct resource_ctx *ctx, const char *from, const char *to,
 	return json_object_set(out, "sla_by_client", rows) == 0 ? RC_OK : RC_ERROR;
 }
 
-static int backlog(struct resource_ctx *ctx, int64_t company, json_t *out)
+int quality_backlog(struct resource_ctx *ctx, int64_t company, int64_t assignee, json_t *out)
 {
 	char bounds[NBUCKETS][TIME_RFC3339_LEN], now[TIME_RFC3339_LEN];
 	const char *before[NBUCKETS];
@@ -389,7 +396,7 @@ static int backlog(struct resource_ctx *ctx, int64_t company, json_t *out)
 	time_format(ctx->now, now);
 	before[NBUCKETS - 1] = now;
 	static const char *const texts[] = { "priority", NULL };
-	json_t *rows = query(ctx, backlog_sql, before, NBUCKETS, NULL, NULL, company, texts);
+	json_t *rows = query(ctx, backlog_sql, before, NBUCKETS, NULL, NULL, company, assignee, texts);
 	json_t *list = arena_json(ctx->arena, json_array());
 	json_t *sums = arena_json(ctx->arena, json_object());
 	if (!rows || !list || !sums)
@@ -461,7 +468,7 @@ int quality_dashboard(struct resource_ctx *ctx, const char *from, const char *to
 	if (rc == RC_OK)
 		rc = by_client(ctx, from, to, company, o);
 	if (rc == RC_OK)
-		rc = backlog(ctx, company, o);
+		rc = quality_backlog(ctx, company, 0, o);
 	if (rc == RC_OK)
 		*out = o;
 	return rc;

@@ -77,6 +77,45 @@ int quality_dashboard(struct resource_ctx *ctx, const char *from, const char *to
 		      int64_t company, json_t **out);
 
 /*
+ * The open backlog by age and priority as of ctx->now (quality_dashboard.c):
+ * sets out's member "backlog_by_age" to {as_of, buckets[], totals}; company
+ * and assignee (0: all) narrow it. RC_OK or a failure.
+ */
+int quality_backlog(struct resource_ctx *ctx, int64_t company, int64_t assignee, json_t *out);
+
+/*
+ * The manager's dashboard (dashboard.c, GET /api/v1/dashboard): for the
+ * team (user 0) or one user's own work ("Mine"), as of ctx->now: open,
+ * breached and unassigned counts, the open backlog by age, the share of
+ * orders resolved within their SLA per day over the last 30 days and the
+ * hours logged per person this week (Monday to today in the firm's time
+ * zone). *out (ctx->arena) on RC_OK.
+ */
+int manager_dashboard(struct resource_ctx *ctx, int64_t user, json_t **out);
+
+/*
+ * Assigns every ticket of ids (n of them) to assignee as one change (all
+ * or none), each through the engine as the caller (its rules, audit entry
+ * and event); override_reason (NULL: none) as a PATCH's
+ * assignment_override_reason. RC_OK with *out the tickets (ctx->arena);
+ * RC_INVALID with errors [{field "ids", id, status, message}] naming every
+ * ticket that cannot be assigned (nothing was); or a failure.
+ */
+int tickets_assign(struct resource_ctx *ctx, const int64_t *ids, size_t n, int64_t assignee,
+		   const char *override_reason, json_t **out, json_t *errors);
+
+/*
+ * Adds the items of checklist template template_id (of any ticket kind) to
+ * ticket's checklist, after its items, skipping labels already on it;
+ * each item is a write audited under the caller. RC_OK with *out
+ * {template_id, added[], skipped[]} (ctx->arena); RC_NOT_FOUND for the
+ * ticket; RC_INVALID (errors: template_id) for an unknown or archived
+ * template; RC_CONFLICT for a closed ticket; or a failure.
+ */
+int ticket_checklist_apply(struct resource_ctx *ctx, int64_t ticket, int64_t template_id,
+			   json_t **out, json_t *errors);
+
+/*
  * Recomputes the clocks of every open ticket with a policy as of now:
  * writes breaches that happened without a write and fires the 50/75/90/100
  * % warnings not fired before (a history entry each). *tickets: how many

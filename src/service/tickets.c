@@ -91,6 +91,13 @@ static const struct field ticket_fields[] = {
 	{ .name = "resolution_due_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER | F_SORT,
 	  .doc = "Null when no policy applies or it has no resolution target for the priority.",
 	  .hidden_from = ROLE_PORTAL },
+	{ .name = "sla_urgency", .type = FT_TEXT, .flags = F_READ_ONLY | F_SORT,
+	  .doc = "The order of SLA urgency (`sort=sla_urgency`, the order list's default): "
+		 "`1 <due time>` for an open order, the due time of its running clock (the "
+		 "response target until the first response, then the resolution target; a "
+		 "breached one is past, so it comes first); `2` an open order without a "
+		 "target; `3` a resolved, closed or cancelled order.",
+	  .hidden_from = ROLE_PORTAL },
 	{ .name = "response_breached", .type = FT_BOOL, .flags = F_READ_ONLY | F_FILTER,
 	  .hidden_from = ROLE_PORTAL },
 	{ .name = "resolution_breached", .type = FT_BOOL, .flags = F_READ_ONLY | F_FILTER,
@@ -322,8 +329,9 @@ static bool someones_doing(const json_t *cur, const json_t *rec)
 {
 	static const char *const kept[] = { "response_due_at", "resolution_due_at",
 					     "response_breached", "resolution_breached",
-					     "paused_minutes", "sla", "sla_warnings", "notes_text",
-					     "last_activity_at", "updated_at", "version", NULL };
+					     "paused_minutes", "sla", "sla_urgency", "sla_warnings",
+					     "notes_text", "last_activity_at", "updated_at",
+					     "version", NULL };
 	if (!cur)
 		return true;
 	const char *key;
@@ -336,6 +344,26 @@ static bool someones_doing(const json_t *cur, const json_t *rec)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * sla_urgency, the key the order list sorts by (0030_manager.sql computes
+ * the same for the rows before it): an open order's running clock's due
+ * time ("1 " and it: the response target until the first response, then
+ * the resolution target, as the UI's SLA badge reads it), then open orders
+ * without one ("2"), then finished ones ("3"). Due times are RFC 3339 UTC,
+ * so the text sorts as the instants and a breached order, being past,
+ * comes first.
+ */
+static void urgency_key(struct resource_ctx *ctx, json_t *rec)
+{
+	const char *due = str(rec, "response_due_at");
+	if (!due || str(rec, "first_responded_at"))
+		due = str(rec, "resolution_due_at");
+	const char *key = !in_list(open_statuses, str(rec, "status")) ? "3"
+			  : due ? arena_printf(ctx->arena, "1 %s", due)
+				: "2";
+	json_object_set_new(rec, "sla_urgency", json_string(key ? key : "2"));
 }
 
 static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
@@ -446,7 +474,10 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 	}
 	if (someones_doing(cur, rec))
 		set_time(rec, "last_activity_at", ctx->now);
-	return ticket_sla_update(ctx, cur, rec);
+	rc = ticket_sla_update(ctx, cur, rec);
+	if (rc == RC_OK)
+		urgency_key(ctx, rec);
+	return rc;
 }
 
 static int add_event(struct resource_ctx *ctx, int64_t ticket, const char *kind,

@@ -204,6 +204,122 @@ const struct resource checklist_item_resource = {
 	       "Unchangeable while the ticket is closed.",
 };
 
+/* Applying a template to any ticket -------------------------------------- */
+
+struct apply {
+	struct resource_ctx *ctx;
+	int64_t ticket, template_id;
+	json_t *errors, *out;
+};
+
+static bool has_label(const json_t *labels, const char *label)
+{
+	size_t i;
+	const json_t *l;
+	json_array_foreach(labels, i, l) {
+		if (strcmp(json_string_value(l), label) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int apply_txn(struct db *db, void *arg)
+{
+	struct apply *a = arg;
+	struct resource_ctx *ctx = a->ctx;
+	json_array_clear(a->errors);
+	json_t *ticket;
+	int rc = resource_get(ctx, &ticket_resource, a->ticket, &ticket);
+	if (rc != RC_OK)
+		return rc;
+	struct db_stmt *st;
+	rc = db_run(db, &st,
+		    "SELECT name, items FROM checklist_templates WHERE id = ? AND archived_at IS NULL",
+		    "i", a->template_id);
+	if (rc == RC_DONE) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "no checklist template with id %lld",
+			 (long long)a->template_id);
+		resource_error(a->errors, "template_id", msg);
+		return RC_INVALID;
+	}
+	if (rc != RC_ROW)
+		return rc;
+	const char *name = arena_strdup(ctx->arena, db_col_text(st, 0));
+	json_t *items = arena_json(ctx->arena, json_loads(db_col_text(st, 1), 0, NULL));
+	db_done(st);
+	if (!name || !json_is_array(items))
+		return RC_ERROR;
+	rc = open_ticket_or_conflict(ctx, a->ticket, a->errors, "its checklist");
+	if (rc != RC_OK)
+		return rc;
+	/* the labels on the checklist now, and where the template's items go */
+	json_t *labels = arena_json(ctx->arena, json_array());
+	st = db_prepare(db, "SELECT label, position FROM ticket_checklist_items"
+			    " WHERE ticket_id = ? AND archived_at IS NULL");
+	if (!st || !labels)
+		return RC_ERROR;
+	db_bind_int(st, 1, a->ticket);
+	int64_t position = 0;
+	while ((rc = db_step(st)) == RC_ROW) {
+		json_array_append_new(labels, json_string(db_col_text(st, 0)));
+		if (db_col_int(st, 1) > position)
+			position = db_col_int(st, 1);
+	}
+	db_done(st);
+	if (rc != RC_DONE)
+		return rc;
+	json_t *added = arena_json(ctx->arena, json_array());
+	json_t *skipped = arena_json(ctx->arena, json_array());
+	if (!added || !skipped)
+		return RC_ERROR;
+	struct resource_ctx c = *ctx;
+	c.parent_id = a->ticket;
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) {
+		const char *label = json_string_value(json_object_get(item, "label"));
+		if (!label)
+			continue;
+		if (has_label(labels, label)) {
+			json_array_append_new(skipped, json_string(label));
+			continue;
+		}
+		if (position < 10000)
+			position++;
+		json_t *body = arena_json(ctx->arena, json_pack(
+			"{s:s, s:b, s:I, s:I}", "label", label, "required",
+			json_is_true(json_object_get(item, "required")), "position",
+			(json_int_t)position, "template_id", (json_int_t)a->template_id));
+		json_t *rec, *errors = NULL;
+		rc = body ? resource_create_trusted(&c, &checklist_item_resource, body, &rec,
+						    &errors)
+			  : RC_ERROR;
+		if (rc == RC_CONFLICT && errors) {
+			json_array_extend(a->errors, errors);
+			return rc;
+		}
+		if (rc != RC_OK)
+			return rc == RC_INVALID ? RC_ERROR : rc;
+		json_array_append(added, rec);
+		json_array_append_new(labels, json_string(label));
+	}
+	a->out = arena_json(ctx->arena, json_pack("{s:I, s:s, s:O, s:O}", "template_id",
+						  (json_int_t)a->template_id, "template_name",
+						  name, "added", added, "skipped", skipped));
+	return a->out ? RC_OK : RC_ERROR;
+}
+
+int ticket_checklist_apply(struct resource_ctx *ctx, int64_t ticket, int64_t template_id,
+			   json_t **out, json_t *errors)
+{
+	struct apply a = { ctx, ticket, template_id, errors, NULL };
+	int rc = db_txn(ctx->db, apply_txn, &a);
+	if (rc == RC_OK)
+		*out = a.out;
+	return rc;
+}
+
 /* Parts ------------------------------------------------------------------ */
 
 static const struct field part_fields[] = {

@@ -371,6 +371,39 @@ class AllocFailSweep(ServerTestCase):
         self.sweep({"name": "note create", "make": make, "status": 201, "watch": state,
                     "changed": lambda s: (s[0] + 1, 1)})
 
+    def test_bulk_assign(self):
+        c = self.company()
+        tech = self.create("users", {"email": unique("allocfail-tech") + "@example.com",
+                                     "name": "Allocfail Tech", "role": "technician",
+                                     "password": "Allocfail-Tech-Pass-42!"})
+
+        def make():
+            ids = [self.ticket(c)["id"], self.ticket(c)["id"]]
+            return "POST", "/api/v1/tickets/assign", {"ids": ids, "assignee_id": tech["id"]}, None
+
+        def state():
+            return self.sql("SELECT count(*) FROM tickets WHERE assignee_id = ?", tech["id"])
+
+        self.sweep({"name": "bulk assign", "make": make, "watch": state,
+                    "changed": lambda s: s + 2})
+
+    def test_checklist_apply(self):
+        c = self.company()
+        tpl = self.create("checklist-templates", {
+            "name": unique("Allocfail install "), "ticket_kind": "installation",
+            "items": [{"label": "Sign-off", "required": True}, {"label": "Photos"}]})
+
+        def make():
+            t = self.ticket(c)
+            return ("POST", "/api/v1/tickets/%d/checklist/apply" % t["id"],
+                    {"template_id": tpl["id"]}, None)
+
+        def state():
+            return self.sql("SELECT count(*) FROM ticket_checklist_items")
+
+        self.sweep({"name": "checklist apply", "make": make, "watch": state,
+                    "changed": lambda s: s + 2})
+
     def test_patch_if_match(self):
         t = self.ticket(self.company())
         path = "/api/v1/tickets/%d" % t["id"]

@@ -1130,6 +1130,12 @@ if (existsSync(new URL("./transfer.mjs", import.meta.url))) {
   tests.push(...transferTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// The manager's day (tests/manager.mjs): dashboard team vs mine with charts, SLA urgency order, bulk assign, contract preselect, templates.
+if (existsSync(new URL("./manager.mjs", import.meta.url))) {
+  const { managerTests } = await import("./manager.mjs");
+  tests.push(...managerTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 // Settings → Firm profile (tests/firm.mjs): the letterhead with logo and footer line, region and money, coverage hours.
 if (existsSync(new URL("./firm.mjs", import.meta.url))) {
   const { firmTests } = await import("./firm.mjs");

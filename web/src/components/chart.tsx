@@ -17,7 +17,8 @@
  * follows its values ("%"). Stacked bars step their axis in whole numbers.
  *
  * The canvas and uPlot's hover legend are hidden from assistive technology
- * (aria-hidden); the figure is named by label and its table is the text
+ * (aria-hidden); axisEvery thins the drawn axis's names (the table keeps
+ * every one); the figure is named by label and its table is the text
  * equivalent, under "The numbers". Colours are plain CSS colour strings
  * (canvas needs real values, not variables).
  */
@@ -47,6 +48,8 @@ export interface ChartProps {
   height?: number;
   /** Show the table open (for a small chart whose numbers matter most). */
   open?: boolean;
+  /** Name every nth category on the drawn axis only (30 days in a small chart); the table names all. */
+  axisEvery?: number;
 }
 
 const plain = (v: number | null) => (v === null ? "—" : v.toLocaleString());
@@ -80,7 +83,7 @@ function options(p: ChartProps, width: number): uPlot.Options {
         stroke: "#5f6b80",
         grid: { show: false },
         ticks: { show: false },
-        splits: () => p.categories.map((_, i) => i),
+        splits: () => p.categories.map((_, i) => i).filter((i) => i % (p.axisEvery ?? 1) === 0),
         values: (_u, splits) => splits.map((i) => (p.categories[i] !== undefined ? label(p.categories[i]) : "")),
       },
       {
@@ -133,7 +136,7 @@ export function Chart(p: ChartProps) {
     };
     // the chart is remade whenever what it shows changes
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [JSON.stringify([p.kind, p.categories, p.series, p.scale, p.yRange, p.unit, p.height])]);
+  }, [JSON.stringify([p.kind, p.categories, p.series, p.scale, p.yRange, p.unit, p.height, p.axisEvery])]);
 
   const total = (i: number) => p.series.reduce((a, s) => a + (s.values[i] ?? 0), 0);
   return (

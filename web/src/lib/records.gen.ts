@@ -452,6 +452,14 @@ export interface Ticket extends Rec {
   response_due_at: string | null;
   /** Null when no policy applies or it has no resolution target for the priority. */
   resolution_due_at: string | null;
+  /**
+   * The order of SLA urgency (`sort=sla_urgency`, the order list's default): `1
+   * <due time>` for an open order, the due time of its running clock (the
+   * response target until the first response, then the resolution target; a
+   * breached one is past, so it comes first); `2` an open order without a
+   * target; `3` a resolved, closed or cancelled order.
+   */
+  sla_urgency: string | null;
   response_breached: boolean | null;
   resolution_breached: boolean | null;
   paused_minutes: number | null;

@@ -309,6 +309,9 @@ export const routeRoles = {
   "GET /api/v1/reports/csat": ["admin", "manager"],
   "POST /api/v1/imports/:kind": ["admin", "manager"],
   "GET /api/v1/exports/:kind": ["admin", "manager"],
+  "GET /api/v1/dashboard": ["admin", "manager", "technician", "sales", "billing"],
+  "POST /api/v1/tickets/assign": ["admin", "manager"],
+  "POST /api/v1/tickets/:id/checklist/apply": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/contracts/:id/renew": ["admin", "manager", "sales", "billing"],
   "POST /api/v1/tickets/:id/escalate": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/tickets/:id/merge": ["admin", "manager", "technician", "sales"],
@@ -390,7 +393,7 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Ticket: {
-    hiddenFrom: { assignee_id: ["portal"], tier: ["portal"], required_skills: ["portal"], required_certifications: ["portal"], sla_policy_id: ["portal"], response_due_at: ["portal"], resolution_due_at: ["portal"], response_breached: ["portal"], resolution_breached: ["portal"], paused_minutes: ["portal"], follow_up_at: ["portal"], follow_up_user_id: ["portal"], follow_up_note: ["portal"], recurring_id: ["portal"], recurring_at: ["portal"], external_reference: ["portal"], sla: ["portal"] },
+    hiddenFrom: { assignee_id: ["portal"], tier: ["portal"], required_skills: ["portal"], required_certifications: ["portal"], sla_policy_id: ["portal"], response_due_at: ["portal"], resolution_due_at: ["portal"], sla_urgency: ["portal"], response_breached: ["portal"], resolution_breached: ["portal"], paused_minutes: ["portal"], follow_up_at: ["portal"], follow_up_user_id: ["portal"], follow_up_note: ["portal"], recurring_id: ["portal"], recurring_at: ["portal"], external_reference: ["portal"], sla: ["portal"] },
     readOnlyFor: {},
   },
   Note: {

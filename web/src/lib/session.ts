@@ -67,6 +67,9 @@ const caps = {
   "reports.csat": rolesOf("GET /api/v1/reports/csat"),
   "worktypes.edit": rolesOf("POST /api/v1/work-types"),
   "tickets.merge": rolesOf("POST /api/v1/tickets/:id/merge"),
+  /* the manager's day: bulk assignment from the list, a checklist template on any order */
+  "tickets.assign_many": rolesOf("POST /api/v1/tickets/assign"),
+  "checklist.apply": rolesOf("POST /api/v1/tickets/:id/checklist/apply"),
   "time.edit": rolesOf("PATCH /api/v1/time-entries/:id"),
   "time.archive": rolesOf("DELETE /api/v1/time-entries/:id"),
   "parts.edit": rolesOf("PATCH /api/v1/tickets/:id/parts/:item"),

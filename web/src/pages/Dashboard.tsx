@@ -2,18 +2,48 @@
  * Dashboard.tsx - the start of the day: my open service orders by SLA
  * urgency, today's appointments, overdue follow-ups; for managers the
  * team's SLA risk and the unassigned queue.
+ *
+ * The figures and the three small charts (backlog by age, SLA met per day
+ * over 30 days, hours per person this week) come from GET /dashboard,
+ * which answers for the team, or for a technician their own work; every
+ * figure says whose it is ("Team" or "Mine").
  */
 import type { ComponentChildren } from "preact";
+import { Chart } from "../components/chart";
 import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
 import { CompanyName, UserName } from "../components/names";
 import { Card, Empty, ErrorState, LinkButton, Loading, PageHeader } from "../components/ui";
 import { api, listAll, type ListPage } from "../lib/api";
-import { addDays, dateTime, iso, isoNow, relative, startOfDay, timeRange } from "../lib/format";
+import { AGES, PRIORITIES, PRIORITY_COLORS } from "../lib/backlog";
+import { addDays, bp, dateTime, iso, isoNow, minutes, relative, startOfDay, timeRange } from "../lib/format";
 import { useLoad, useTitle, type Loaded } from "../lib/hooks";
 import { slaPolicies } from "../lib/lookup";
 import { can, type Me } from "../lib/session";
 import { byUrgency, OPEN_STATUSES, slaState, type Urgency } from "../lib/tickets";
 import type { Appointment, Ticket } from "../lib/types";
+import "../styles/manager.css";
+
+type Counts = Record<(typeof PRIORITIES)[number] | "total", number>;
+
+/** GET /dashboard (docs/openapi.yaml, Dashboard). */
+interface DashboardFigures {
+  scope: "team" | "mine";
+  user_id: number | null;
+  time_zone: string;
+  generated_at: string;
+  open: number;
+  breached: number;
+  unassigned: number | null;
+  backlog_by_age: { as_of: string; buckets: (Counts & { bucket: string })[]; totals: Counts };
+  sla_by_day: { day: string; with_sla: number; met: number; met_bp: number | null }[];
+  sla_30_days: { from: string; to: string; with_sla: number; met: number; met_bp: number | null };
+  hours_this_week: { from: string; to: string; people: { user_id: number; name: string; minutes: number }[]; total_minutes: number };
+}
+
+const SCOPE_LABEL = { team: "Team", mine: "Mine" } as const;
+const hours = (v: number | null) => (v === null ? "—" : minutes(v));
+/** "2026-03-05" -> "5 Mar" */
+const dayLabel = (d: string) => new Date(d + "T12:00:00Z").toLocaleDateString(undefined, { day: "numeric", month: "short", timeZone: "UTC" });
 
 function greeting(name: string): string {
   const h = new Date().getHours();
@@ -21,9 +51,10 @@ function greeting(name: string): string {
   return `${h < 12 ? "Good morning" : h < 18 ? "Good afternoon" : "Good evening"}, ${first}`;
 }
 
-function Stat({ label, value, tone, href }: { label: string; value: ComponentChildren; tone?: string; href?: string }) {
+function Stat({ label, value, tone, href, scope }: { label: string; value: ComponentChildren; tone?: string; href?: string; scope: "team" | "mine" }) {
   const body = (
     <>
+      <span class={`stat-scope stat-scope-${scope}`}>{SCOPE_LABEL[scope]}</span>
       <span class="stat-value">{value}</span>
       <span class="stat-label">{label}</span>
     </>
@@ -92,12 +123,75 @@ function TeamRisk({ risk, state }: { risk: Ticket[]; state: Loaded<ListPage<Tick
   );
 }
 
+/** The three small charts, titled with whose figures they are. */
+function Charts({ d }: { d: DashboardFigures }) {
+  const who = d.scope === "team" ? "Team" : "My";
+  const sla = d.sla_30_days;
+  const week = d.hours_this_week;
+  return (
+    <section class="dash-charts" aria-label={`${SCOPE_LABEL[d.scope]}: charts`} data-scope={d.scope}>
+      <Card title={`${who} backlog by age`} class="dash-chart">
+        <Chart
+          label={`${who} open service orders by age`}
+          kind="stacked"
+          categoryHead="Age"
+          categories={d.backlog_by_age.buckets.map((b) => b.bucket)}
+          categoryLabel={(b) => AGES[b] ?? b}
+          series={PRIORITIES.map((p) => ({ label: p[0].toUpperCase() + p.slice(1), color: PRIORITY_COLORS[p], values: d.backlog_by_age.buckets.map((b) => b[p]) }))}
+          height={160}
+          axisEvery={2}
+        />
+        <p class="small muted">{d.backlog_by_age.totals.total} open now, by how long ago they came in.</p>
+      </Card>
+      <Card title={`${who} SLA met, last 30 days`} class="dash-chart">
+        <Chart
+          label={`${who} service orders resolved within their SLA, per day`}
+          kind="line"
+          categoryHead="Day"
+          categories={d.sla_by_day.map((x) => x.day)}
+          categoryLabel={dayLabel}
+          series={[{ label: "SLA met", color: "#16733c", values: d.sla_by_day.map((x) => x.met_bp) }]}
+          format={bp}
+          scale={0.01}
+          yRange={[0, 100]}
+          unit="%"
+          height={160}
+          axisEvery={7}
+        />
+        <p class="small muted">
+          {sla.met_bp === null
+            ? "No service order with an SLA was resolved in the last 30 days."
+            : `${bp(sla.met_bp)} over 30 days: ${sla.met} of ${sla.with_sla} resolved with an SLA kept both targets. A day with none has no point.`}
+        </p>
+      </Card>
+      <Card title={d.scope === "team" ? "Hours per technician this week" : "My hours this week"} class="dash-chart">
+        <Chart
+          label={d.scope === "team" ? "Hours logged per technician this week" : "Hours I logged this week"}
+          kind="stacked"
+          categoryHead="Person"
+          categories={week.people.map((p) => String(p.user_id))}
+          categoryLabel={(id) => week.people.find((p) => String(p.user_id) === id)?.name ?? id}
+          series={[{ label: "Logged", color: "#2451d6", values: week.people.map((p) => p.minutes) }]}
+          format={hours}
+          scale={1 / 60}
+          unit=" h"
+          height={160}
+        />
+        <p class="small muted">
+          {minutes(week.total_minutes)} logged from Monday {dayLabel(week.from)} to today ({d.time_zone}).
+        </p>
+      </Card>
+    </section>
+  );
+}
+
 export function Dashboard({ user }: { user: Me }) {
   useTitle("Dashboard");
   const manager = can("settings.view", user.role);
   const policies = slaPolicies.use();
   const pause = (t: Ticket) => policies?.find((p) => p.id === t.sla_policy_id)?.pause_statuses;
 
+  const figures = useLoad((s) => api.get<DashboardFigures>("/dashboard", undefined, s), [user.id]);
   const mine = useLoad(
     () => listAll<Ticket>("/tickets", { assignee_id: user.id, status: OPEN_STATUSES.join(","), sort: "resolution_due_at" }, 400),
     [user.id],
@@ -138,18 +232,28 @@ export function Dashboard({ user }: { user: Me }) {
   const risk = teamRisk.data ? teamRisk.data.data.filter((t) => ["breached", "at_risk"].includes(slaState(t, Date.now(), pause(t)).urgency)).sort((a, b) => byUrgency(a, b)) : [];
   const queue = unassigned.data?.data ?? [];
   const queueMore = !!unassigned.data?.next_cursor;
+  const fig = figures.data;
 
   return (
     <div>
       <PageHeader title="Dashboard" subtitle={greeting(user.name) + " — here is what needs you today."} />
 
-      <div class="stats" aria-label="At a glance">
-        <Stat label="My open service orders" value={mine.data ? myList.length : "…"} href="/tickets?assignee_id=me" />
-        <Stat label="Breached" value={mine.data ? count(myList, "breached", pause) : "…"} tone={mine.data && count(myList, "breached", pause) ? "red" : "neutral"} />
-        <Stat label="At risk" value={mine.data ? count(myList, "at_risk", pause) : "…"} tone={mine.data && count(myList, "at_risk", pause) ? "amber" : "neutral"} />
-        <Stat label="Appointments today" value={appts.data ? appts.data.data.length : "…"} />
-        <Stat label="Overdue follow-ups" value={followUps.data ? followUps.data.data.length : "…"} tone={followUps.data?.data.length ? "amber" : "neutral"} />
+      <div class="stats stats-auto" aria-label="At a glance">
+        {fig && fig.scope === "team" && (
+          <>
+            <Stat scope="team" label="Open service orders" value={fig.open} href="/tickets" />
+            <Stat scope="team" label="Breached" value={fig.breached} tone={fig.breached ? "red" : "neutral"} href="/tickets?sort=sla_urgency" />
+            <Stat scope="team" label="Unassigned" value={fig.unassigned ?? 0} tone={fig.unassigned ? "amber" : "neutral"} href="/tickets?assignee_id=none&sort=created_at" />
+          </>
+        )}
+        <Stat scope="mine" label="My open service orders" value={mine.data ? myList.length : "…"} href="/tickets?assignee_id=me" />
+        <Stat scope="mine" label="Breached" value={mine.data ? count(myList, "breached", pause) : "…"} tone={mine.data && count(myList, "breached", pause) ? "red" : "neutral"} />
+        <Stat scope="mine" label="At risk" value={mine.data ? count(myList, "at_risk", pause) : "…"} tone={mine.data && count(myList, "at_risk", pause) ? "amber" : "neutral"} />
+        <Stat scope="mine" label="Appointments today" value={appts.data ? appts.data.data.length : "…"} />
+        <Stat scope="mine" label="Overdue follow-ups" value={followUps.data ? followUps.data.data.length : "…"} tone={followUps.data?.data.length ? "amber" : "neutral"} />
       </div>
+
+      {figures.error ? <ErrorState message={figures.error} onRetry={figures.reload} /> : !fig ? <Loading rows={3} label="Loading the charts…" /> : <Charts d={fig} />}
 
       <div class="dash-grid">
         <div class="dash-col">

@@ -17,6 +17,7 @@ import { api } from "../lib/api";
 import { bp } from "../lib/format";
 import { useLoad, useTitle } from "../lib/hooks";
 import { navigate, useLocation } from "../lib/router";
+import { AGES, PRIORITIES, PRIORITY_COLORS } from "../lib/backlog";
 import { monthLabel } from "./sales/model";
 import "../styles/quality-dashboard.css";
 
@@ -107,22 +108,7 @@ const COLORS = {
   reopen: "#c4231c",
   csat: "#7c3aed",
   qa: "#0f766e",
-  critical: "#c4231c",
-  high: "#e07016",
-  medium: "#2451d6",
-  low: "#94a3b8",
 };
-
-const AGES: Record<string, string> = {
-  lt_1d: "Under 1 day",
-  "1_3d": "1–3 days",
-  "3_7d": "3–7 days",
-  "7_14d": "7–14 days",
-  "14_30d": "14–30 days",
-  gt_30d: "30 days or more",
-};
-
-const PRIORITIES = ["critical", "high", "medium", "low"] as const;
 
 /** The last n calendar months in UTC, [first day, first day of next month), as the report takes them. */
 function period(months: number): { from: string; to: string } {
@@ -272,7 +258,7 @@ function Dashboard({ r }: { r: QualityReport }) {
           categoryHead="Age"
           categories={r.backlog_by_age.buckets.map((b) => b.bucket)}
           categoryLabel={(b) => AGES[b] ?? b}
-          series={PRIORITIES.map((p) => ({ label: p[0].toUpperCase() + p.slice(1), color: COLORS[p], values: r.backlog_by_age.buckets.map((b) => b[p]) }))}
+          series={PRIORITIES.map((p) => ({ label: p[0].toUpperCase() + p.slice(1), color: PRIORITY_COLORS[p], values: r.backlog_by_age.buckets.map((b) => b[p]) }))}
         />
       </Card>
 

@@ -1,14 +1,53 @@
-/* TicketNew.tsx - open a service order for a client. */
+/*
+ * TicketNew.tsx - open a service order for a client.
+ *
+ * The contract: once the company is chosen its active contracts (status
+ * active, today within their dates, as the server counts them) are
+ * fetched. Exactly one is preselected, shown and changeable; with several
+ * the form asks which (no silent default: creating waits for a choice);
+ * with none it says the work is time & materials. Choosing "No contract"
+ * sends contract_id null, so the server does not pick the only one either.
+ */
 import { useEffect, useState } from "preact/hooks";
 import { CompanyPicker, UserSelect } from "../components/pickers";
 import { Alert, Button, Card, PageHeader, SelectField, TextArea, TextField, toast } from "../components/ui";
 import { api, listAll } from "../lib/api";
+import { iso } from "../lib/format";
 import { useForm, useTitle } from "../lib/hooks";
 import { remember } from "../lib/lookup";
 import { navigate } from "../lib/router";
 import { can } from "../lib/session";
 import { CHANNEL_LABELS, CHANNELS, KIND_LABELS, KINDS, PRIORITIES, PRIORITY_LABELS } from "../lib/tickets";
 import type { Asset, Contact, Contract, Site, Ticket } from "../lib/types";
+import "../styles/manager.css";
+
+const NO_CONTRACT = { value: "none", label: "No contract (time & materials)" };
+const KIND_NAMES: Record<string, string> = { time_materials: "time & materials", managed: "managed services", block_hours: "block hours" };
+const kindName = (k: string) => KIND_NAMES[k] ?? k.replace(/_/g, " ");
+
+/** The contract choice: preselected when there is one, asked for when there are several. */
+function ContractField({ company, contracts, value, onValue, error }: { company: number | null; contracts: Contract[] | null; value: string; onValue: (v: string) => void; error?: string }) {
+  if (!company) return <SelectField label="Contract" name="contract_id" value="" onValue={onValue} options={[]} placeholder="Choose a company first" disabled />;
+  if (!contracts) return <SelectField label="Contract" name="contract_id" value="" onValue={onValue} options={[]} placeholder="Looking for the company’s contracts…" disabled />;
+  const options = [...contracts.map((c) => ({ value: String(c.id), label: `${c.name} (${kindName(c.kind)})` })), NO_CONTRACT];
+  if (contracts.length === 0)
+    return <SelectField label="Contract" name="contract_id" value="none" onValue={onValue} options={[NO_CONTRACT]} disabled hint="The company has no active contract: the work is billed as time & materials, under the default SLA." />;
+  if (contracts.length === 1)
+    return <SelectField label="Contract" name="contract_id" value={value} onValue={onValue} options={options} error={error} hint="Preselected: the company’s only active contract. Change it if this work falls outside it." />;
+  return (
+    <SelectField
+      label="Contract"
+      name="contract_id"
+      value={value}
+      onValue={onValue}
+      options={options}
+      placeholder="Choose a contract…"
+      error={error}
+      required
+      hint={`The company has ${contracts.length} active contracts: choose the one this work falls under (its SLA policy applies).`}
+    />
+  );
+}
 
 interface Related {
   contacts: Contact[];
@@ -60,9 +99,37 @@ export function TicketNew() {
   });
   const v = f.values;
   const rel = useCompanyRelated(v.company_id);
+  const [contracts, setContracts] = useState<Contract[] | null>(null);
+  const seeContracts = can("contracts.view");
+
+  useEffect(() => {
+    setContracts(null);
+    if (!v.company_id || !seeContracts) return;
+    let live = true;
+    // today as the server counts contracts in force (UTC)
+    const today = iso(new Date()).slice(0, 10);
+    listAll<Contract>("/contracts", { company_id: v.company_id, status: "active", sort: "name" }, 100).then(
+      (list) => {
+        if (!live) return;
+        const active = list.filter((c) => c.starts_on <= today && (!c.ends_on || c.ends_on >= today));
+        setContracts(active);
+        f.set("contract_id", active.length === 1 ? String(active[0].id) : active.length === 0 ? "none" : "");
+      },
+      () => live && setContracts([]),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [v.company_id, seeContracts]);
 
   async function create(e: Event) {
     e.preventDefault();
+    if (contracts && contracts.length > 1 && !v.contract_id) {
+      f.setErrors({ contract_id: `Choose a contract: the company has ${contracts.length} active ones (or “No contract”).` });
+      document.querySelector<HTMLElement>("[name='contract_id']")?.focus();
+      return;
+    }
     await f.submit(async (v) => {
       const body: Record<string, unknown> = {
         subject: v.subject,
@@ -76,7 +143,8 @@ export function TicketNew() {
       if (v.contact_id) body.contact_id = Number(v.contact_id);
       if (v.site_id) body.site_id = Number(v.site_id);
       if (v.asset_id) body.asset_id = Number(v.asset_id);
-      if (v.contract_id) body.contract_id = Number(v.contract_id);
+      if (v.contract_id === "none") body.contract_id = null;
+      else if (v.contract_id) body.contract_id = Number(v.contract_id);
       if (v.assignee_id) body.assignee_id = v.assignee_id;
       const skills = v.required_skills.split(",").map((s) => s.trim()).filter(Boolean);
       if (skills.length) body.required_skills = skills;
@@ -124,9 +192,7 @@ export function TicketNew() {
             <SelectField label="Contact" name="contact_id" value={v.contact_id} onValue={(x) => f.set("contact_id", x)} options={opt(rel.contacts, (c) => `${c.first_name} ${c.last_name}`)} placeholder={v.company_id ? (rel.contacts.length ? "No contact" : "The company has no contacts") : "Choose a company first"} disabled={!v.company_id} error={f.errors.contact_id} />
             <SelectField label="Site" name="site_id" value={v.site_id} onValue={(x) => f.set("site_id", x)} options={opt(rel.sites, (s) => s.name + (s.city ? `, ${s.city}` : ""))} placeholder={v.company_id ? "No site" : "Choose a company first"} disabled={!v.company_id} error={f.errors.site_id} />
             <SelectField label="Asset" name="asset_id" value={v.asset_id} onValue={(x) => f.set("asset_id", x)} options={opt(rel.assets.filter((a) => !v.site_id || a.site_id === Number(v.site_id)), (a) => a.name + (a.serial_number ? ` (${a.serial_number})` : ""))} placeholder={v.company_id ? "No asset" : "Choose a company first"} disabled={!v.company_id} error={f.errors.asset_id} />
-            {can("contracts.view") && (
-              <SelectField label="Contract" name="contract_id" value={v.contract_id} onValue={(x) => f.set("contract_id", x)} options={opt(rel.contracts.filter((c) => c.status === "active"), (c) => c.name)} placeholder={v.company_id ? "No contract (default SLA)" : "Choose a company first"} disabled={!v.company_id} error={f.errors.contract_id} hint="Its SLA policy applies." />
-            )}
+            {seeContracts && <ContractField company={v.company_id} contracts={contracts} value={v.contract_id} onValue={(x) => f.set("contract_id", x)} error={f.errors.contract_id} />}
             <UserSelect label="Assignee" value={v.assignee_id} onValue={(x) => f.set("assignee_id", x)} error={f.errors.assignee_id} hint="Or assign later from the ranked candidates." />
             <TextField label="Required skills" name="required_skills" value={v.required_skills} onValue={(x) => f.set("required_skills", x)} error={f.errors.required_skills} placeholder="printers, wifi" hint="Comma-separated; used to rank technicians." />
           </div>

@@ -4,14 +4,21 @@
  * paging with "Load more" (never everything at once). The assignee filter
  * takes "none" (the unassigned queue); quote_id (the orders an accepted
  * quote made, linked from the quote) shows as a removable chip.
+ *
+ * The default order is SLA urgency (sort=sla_urgency, the server's key:
+ * the running clock's due time, so breached orders first, then the soonest
+ * due; orders without an SLA after them; finished ones last). Dispatchers
+ * (who may POST /tickets/assign) tick rows, or every row of the page, and
+ * assign them to one person at once: all or nothing, and when the server
+ * refuses, each order it names is listed with its reason.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
 import { MultiSelect } from "../components/multiselect";
 import { CompanyName, UserName } from "../components/names";
 import { CompanyPicker } from "../components/pickers";
-import { Button, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TextField, toast } from "../components/ui";
-import { api, errorMessage, type Query } from "../lib/api";
+import { Alert, Button, Dialog, Empty, ErrorState, LinkButton, Loading, PageHeader, TextField, toast } from "../components/ui";
+import { api, ApiError, errorMessage, type Query } from "../lib/api";
 import { label, relative } from "../lib/format";
 import { useDebounced, useTitle } from "../lib/hooks";
 import { remember, useRecord, users } from "../lib/lookup";
@@ -20,10 +27,13 @@ import { can, type Me } from "../lib/session";
 import { CHANNEL_LABELS, OPEN_STATUSES, PRIORITIES, PRIORITY_LABELS, STATUS_LABELS, STATUSES } from "../lib/tickets";
 import type { Ticket } from "../lib/types";
 import { loadViews, saveViews, type SavedView } from "../lib/views";
+import "../styles/manager.css";
 
 const PAGE = 25;
+const DEFAULT_SORT = "sla_urgency";
 
 const SORTS = [
+  { value: "sla_urgency", label: "SLA urgency (breached first)" },
   { value: "-created_at", label: "Newest first" },
   { value: "created_at", label: "Oldest first" },
   { value: "-last_activity_at", label: "Recent activity" },
@@ -57,7 +67,7 @@ function readFilters(search: string): Filters {
     quote: Number(p.get("quote_id")) || null,
     channel: p.get("channel") || "",
     q: p.get("q") || "",
-    sort: p.get("sort") || "-created_at",
+    sort: p.get("sort") || DEFAULT_SORT,
     breached: p.get("resolution_breached") === "true",
   };
 }
@@ -72,7 +82,7 @@ function writeFilters(f: Filters): string {
   if (f.quote) p.set("quote_id", String(f.quote));
   if (f.channel) p.set("channel", f.channel);
   if (f.q) p.set("q", f.q);
-  if (f.sort !== "-created_at") p.set("sort", f.sort);
+  if (f.sort !== DEFAULT_SORT) p.set("sort", f.sort);
   if (f.breached) p.set("resolution_breached", "true");
   const s = p.toString().replace(/%2C/g, ",");
   return s ? "?" + s : "";
@@ -110,6 +120,8 @@ export function TicketsPage({ user }: { user: Me }) {
   const [n, setN] = useState(0);
   const staff = users.use();
   const ctlRef = useRef<AbortController | null>(null);
+  const canAssign = can("tickets.assign_many", user.role);
+  const [selected, setSelected] = useState<Set<number>>(new Set());
 
   // the search box follows the URL (e.g. the top bar's search) …
   useEffect(() => setQText(filters.q), [filters.q]);
@@ -129,6 +141,7 @@ export function TicketsPage({ user }: { user: Me }) {
     ctlRef.current = ctl;
     setLoading(true);
     setError(null);
+    setSelected(new Set());
     api
       .list<Ticket>("/tickets", apiQuery(filters, user), ctl.signal)
       .then((p) => {
@@ -185,6 +198,16 @@ export function TicketsPage({ user }: { user: Me }) {
   }
 
   const staffOptions = (staff ?? []).filter((u) => u.active);
+  const allOnPage = rows.length > 0 && rows.every((t) => selected.has(t.id));
+
+  function toggle(id: number, on: boolean) {
+    setSelected((cur) => {
+      const next = new Set(cur);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }
   const activeCount = [!current.includes("status=") ? 0 : 1, filters.priority.length ? 1 : 0, filters.assignee ? 1 : 0, filters.company ? 1 : 0, filters.quote ? 1 : 0].reduce((a, b) => a + b, 0);
 
   return (
@@ -314,10 +337,28 @@ export function TicketsPage({ user }: { user: Me }) {
           </Empty>
         ) : (
           <>
+            {canAssign && selected.size > 0 && (
+              <BulkAssign
+                rows={rows.filter((t) => selected.has(t.id))}
+                people={staffOptions}
+                onClear={() => setSelected(new Set())}
+                onDone={() => setN((x) => x + 1)}
+              />
+            )}
             <div class="table-wrap">
               <table class="table tickets-table" aria-label="Service orders">
                 <thead>
                   <tr>
+                    {canAssign && (
+                      <th scope="col" class="col-select">
+                        <input
+                          type="checkbox"
+                          aria-label="Select every service order on this page"
+                          checked={allOnPage}
+                          onChange={(e) => setSelected((e.currentTarget as HTMLInputElement).checked ? new Set(rows.map((t) => t.id)) : new Set())}
+                        />
+                      </th>
+                    )}
                     <th scope="col">Service order</th>
                     <th scope="col">Status</th>
                     <th scope="col">Priority</th>
@@ -330,13 +371,18 @@ export function TicketsPage({ user }: { user: Me }) {
                   {rows.map((t) => (
                     <tr
                       key={t.id}
-                      class="clickable"
+                      class={`clickable ${selected.has(t.id) ? "is-selected" : ""}`}
                       onClick={(e) => {
-                        if ((e.target as HTMLElement).closest("a")) return;
+                        if ((e.target as HTMLElement).closest("a, input, .col-select")) return;
                         remember("tickets", t);
                         navigate(`/tickets/${t.id}`);
                       }}
                     >
+                      {canAssign && (
+                        <td class="col-select">
+                          <input type="checkbox" aria-label={`Select ${t.number}`} checked={selected.has(t.id)} onChange={(e) => toggle(t.id, (e.currentTarget as HTMLInputElement).checked)} />
+                        </td>
+                      )}
                       <td class="col-main">
                         <div class="cell-title">
                           <span class="ticket-no">{t.number}</span>{" "}
@@ -383,6 +429,85 @@ export function TicketsPage({ user }: { user: Me }) {
       </section>
 
       {saving && <SaveViewDialog onClose={() => setSaving(false)} onSave={(name) => { saveView(name); setSaving(false); }} existing={views.map((v) => v.name)} />}
+    </div>
+  );
+}
+
+interface Person {
+  id: number;
+  name: string;
+  role: string;
+}
+
+/**
+ * The bar over the list while rows are ticked: who takes them, and the
+ * server's answer. All or nothing: a refusal lists every order it names.
+ */
+function BulkAssign({ rows, people, onClear, onDone }: { rows: Ticket[]; people: Person[]; onClear: () => void; onDone: () => void }) {
+  const [who, setWho] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState<{ id: number; message: string }[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // technicians first: they are who orders go to
+  const ordered = [...people].sort((a, b) => Number(b.role === "technician") - Number(a.role === "technician") || a.name.localeCompare(b.name));
+  const number = (id: number) => rows.find((t) => t.id === id)?.number ?? `#${id}`;
+
+  async function assign() {
+    if (!who) return setError("Choose who takes them.");
+    setBusy(true);
+    setError(null);
+    setFailed(null);
+    try {
+      const r = await api.post<{ assigned: number }>("/tickets/assign", { ids: rows.map((t) => t.id), assignee_id: Number(who) });
+      const name = people.find((p) => String(p.id) === who)?.name ?? "them";
+      toast(`${r.assigned} service order${r.assigned === 1 ? "" : "s"} assigned to ${name}`);
+      onDone();
+    } catch (e) {
+      const errors = e instanceof ApiError ? (e.problem.errors as { field: string; id?: number; message: string }[] | undefined) : undefined;
+      const rowsFailed = (errors ?? []).filter((x) => x.field === "ids" && typeof x.id === "number").map((x) => ({ id: x.id as number, message: x.message }));
+      if (rowsFailed.length) setFailed(rowsFailed);
+      else setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div class="bulk-bar" role="region" aria-label="Bulk assignment">
+      <div class="bulk-bar-row">
+        <strong class="bulk-count">{rows.length} selected</strong>
+        <label for="bulk-assignee" class="sr-only">
+          Assign to
+        </label>
+        <select id="bulk-assignee" class="input select" value={who} onChange={(e) => setWho((e.currentTarget as HTMLSelectElement).value)}>
+          <option value="">Assign to…</option>
+          {ordered.map((p) => (
+            <option key={p.id} value={String(p.id)}>
+              {p.name}
+              {p.role !== "technician" ? ` (${p.role})` : ""}
+            </option>
+          ))}
+        </select>
+        <Button variant="primary" size="sm" onClick={assign} busy={busy}>
+          Assign
+        </Button>
+        <button type="button" class="link-btn" onClick={onClear}>
+          Clear selection
+        </button>
+      </div>
+      {error && <Alert>{error}</Alert>}
+      {failed && (
+        <Alert title="Nothing was assigned">
+          <p>These service orders cannot go to that person; untick them or choose someone else:</p>
+          <ul class="bulk-failed">
+            {failed.map((f) => (
+              <li key={f.id}>
+                <strong>{number(f.id)}</strong>: {f.message}
+              </li>
+            ))}
+          </ul>
+        </Alert>
+      )}
     </div>
   );
 }

@@ -1,12 +1,90 @@
-/* Checklist.tsx - the ticket's checklist: tick items (required ones block resolving), add items. */
+/*
+ * Checklist.tsx - the ticket's checklist: tick items (required ones block
+ * resolving), add items, or apply a checklist template of any ticket kind
+ * (POST /tickets/{id}/checklist/apply: its items after these, labels
+ * already here skipped).
+ */
 import { useState } from "preact/hooks";
-import { Badge, Button, ErrorState, Loading, toast } from "../../components/ui";
-import { api, errorMessage } from "../../lib/api";
+import { Alert, Badge, Button, ErrorState, Loading, toast } from "../../components/ui";
+import { api, errorMessage, listAll } from "../../lib/api";
 import { dateTime } from "../../lib/format";
 import type { Loaded } from "../../lib/hooks";
 import { userName, users } from "../../lib/lookup";
 import { can } from "../../lib/session";
-import type { ChecklistItem, Ticket } from "../../lib/types";
+import { KIND_LABELS } from "../../lib/tickets";
+import type { ChecklistItem, ChecklistTemplate, Ticket } from "../../lib/types";
+
+type Template = Pick<ChecklistTemplate, "id" | "name" | "ticket_kind" | "items">;
+
+/** "Apply template": choose one of the checklist templates, whatever its kind. */
+function ApplyTemplate({ ticket, onDone }: { ticket: Ticket; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [templates, setTemplates] = useState<Template[] | null>(null);
+  const [chosen, setChosen] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function show() {
+    setOpen(true);
+    setError(null);
+    try {
+      setTemplates(await listAll<Template>("/checklist-templates", { sort: "name" }, 200));
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
+
+  async function apply(e: Event) {
+    e.preventDefault();
+    if (!chosen) return setError("Choose a template.");
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api.post<{ template_name: string; added: unknown[]; skipped: string[] }>(`/tickets/${ticket.id}/checklist/apply`, { template_id: Number(chosen) });
+      const n = r.added.length;
+      toast(`${n} item${n === 1 ? "" : "s"} added from “${r.template_name}”` + (r.skipped.length ? `; ${r.skipped.length} already on the checklist` : ""));
+      setOpen(false);
+      setChosen("");
+      onDone();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (!open)
+    return (
+      <Button size="sm" variant="subtle" onClick={show}>
+        Apply template…
+      </Button>
+    );
+  return (
+    <form class="check-apply" onSubmit={apply} aria-label="Apply a checklist template">
+      <label for="check-template" class="small">
+        Checklist template
+      </label>
+      <div class="check-add">
+        <select id="check-template" class="input select" value={chosen} disabled={!templates} onChange={(e) => setChosen((e.currentTarget as HTMLSelectElement).value)}>
+          <option value="">{templates ? (templates.length ? "Choose a template…" : "No checklist templates yet") : "Loading templates…"}</option>
+          {(templates ?? []).map((t) => (
+            <option key={t.id} value={String(t.id)}>
+              {t.name} ({KIND_LABELS[t.ticket_kind] ?? t.ticket_kind}, {t.items.length} item{t.items.length === 1 ? "" : "s"})
+            </option>
+          ))}
+        </select>
+        <Button type="submit" size="sm" variant="primary" busy={busy} disabled={!chosen}>
+          Apply
+        </Button>
+        <Button size="sm" onClick={() => setOpen(false)}>
+          Cancel
+        </Button>
+      </div>
+      <p class="small muted">Adds the template’s items after these; labels already on the checklist are skipped.</p>
+      {error && <Alert>{error}</Alert>}
+    </form>
+  );
+}
 
 export function ChecklistPanel({ ticket, items }: { ticket: Ticket; items: Loaded<ChecklistItem[]> }) {
   const staff = users.use();
@@ -82,6 +160,7 @@ export function ChecklistPanel({ ticket, items }: { ticket: Ticket; items: Loade
           </li>
         ))}
       </ul>
+      {editable && can("checklist.apply") && <ApplyTemplate ticket={ticket} onDone={items.reload} />}
       {editable && (
         <form class="check-add" onSubmit={add}>
           <label for="check-new" class="sr-only">
