@@ -9,7 +9,8 @@
  * the time between as a time entry on the order, through the engine, so it
  * is billed by the contract's rules like any other time (the entry holds
  * the whole minutes worked; the invoice rounds them). A technician checks
- * in and out of their own visits only; managers and admins of anyone's.
+ * in and out of their own visits only (the resource's owner rule);
+ * managers and admins of anyone's.
  *
  * An order that is resolved, closed or cancelled (any path: the action, a
  * PATCH, a merge) takes its open visits with it in the same transaction:
@@ -49,19 +50,6 @@ static const char *clock_of(struct resource_ctx *ctx, const char *at)
 	return at && strlen(at) >= 16 ? arena_printf(ctx->arena, "%.5s UTC", at + 11) : "?";
 }
 
-/* A technician acts on their own visits only (the server's own writes on any). */
-static int own_or_forbidden(struct resource_ctx *ctx, const json_t *cur, json_t *errors)
-{
-	if (ctx->trusted || !ctx->actor || !ctx->actor->role ||
-	    (ctx->actor->role & (ROLE_ADMIN | ROLE_MANAGER)))
-		return RC_OK;
-	if (json_integer_value(json_object_get(cur, "user_id")) == ctx->actor->user_id)
-		return RC_OK;
-	resource_error(errors, "user_id",
-		       "a technician checks in and out of their own visits only");
-	return RC_FORBIDDEN;
-}
-
 /* The visit's order, which must be open: its number and status in *number, *status. */
 static int open_order(struct resource_ctx *ctx, const json_t *cur, const char *verb,
 		      const char **number, const char **status, json_t *errors)
@@ -97,9 +85,6 @@ static int open_order(struct resource_ctx *ctx, const json_t *cur, const char *v
 static int check_in(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
 		    json_t *errors)
 {
-	int rc = own_or_forbidden(ctx, cur, errors);
-	if (rc != RC_OK)
-		return rc;
 	const char *in = str(cur, "checked_in_at");
 	if (in) {
 		resource_error(errors, "checked_in_at",
@@ -114,7 +99,7 @@ static int check_in(struct resource_ctx *ctx, const json_t *cur, json_t *rec, co
 		return RC_CONFLICT;
 	}
 	const char *number, *order_status;
-	rc = open_order(ctx, cur, "check in", &number, &order_status, errors);
+	int rc = open_order(ctx, cur, "check in", &number, &order_status, errors);
 	if (rc != RC_OK)
 		return rc;
 	set_time(rec, "checked_in_at", ctx->now);
@@ -193,9 +178,7 @@ static int work_type_of(struct resource_ctx *ctx, const json_t *cur, const json_
 static int check_out(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 		     const json_t *body, json_t *errors)
 {
-	int rc = own_or_forbidden(ctx, cur, errors);
-	if (rc != RC_OK)
-		return rc;
+	int rc;
 	const char *in = str(cur, "checked_in_at"), *out_at = str(cur, "checked_out_at");
 	if (!in) {
 		resource_error(errors, "checked_in_at",

@@ -379,6 +379,9 @@ const struct resource appointment_resource = {
 	.default_sort = "starts_at",
 	.prepare = appointment_prepare,
 	.company_via = "ticket_id",
+	/* a technician books, moves, checks in and out of their own visits; managers anyone's */
+	.owner_field = "user_id",
+	.any_owner_roles = ROLE_ADMIN | ROLE_MANAGER,
 	.actions = appointment_actions,
 	.doc = "A technician's time booked, at a site or for a ticket: a visit, checked in and "
 	       "out on site.",

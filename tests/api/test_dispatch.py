@@ -224,7 +224,7 @@ class TestRoles(DispatchCase):
         t = self.ticket()
         v = self.visit(t["id"], user_id=self.tech_id)
         p = self.assertProblem(self.act(self.other, v["id"], "check-in"), 403, "user_id")
-        self.assertIn("their own visits", p["errors"][0]["message"])
+        self.assertIn("only your own", p["errors"][0]["message"])
         self.assertProblem(self.act(self.sales, v["id"], "check-in"), 403)
         self.assertProblem(self.server.client().post(
             "/api/v1/appointments/%d/check-in" % v["id"], {}), 401)
@@ -234,6 +234,24 @@ class TestRoles(DispatchCase):
         # a manager (here the admin) checks anyone out
         v2 = self.assertStatus(self.act(self.admin, v["id"], "check-out"), 200)
         self.assertEqual(v2["status"], "done")
+
+    def test_a_technician_books_and_moves_their_own_visits_only(self):
+        now = self.server.now()
+        body = {"user_id": self.other_id, "starts_at": rfc(now + 86400),
+                "ends_at": rfc(now + 90000), "allow_overlap": True}
+        self.assertProblem(self.tech.post("/api/v1/appointments", body), 403, "user_id")
+        body["user_id"] = self.tech_id
+        mine = self.assertStatus(self.tech.post("/api/v1/appointments", body), 201)
+        theirs = self.visit(None, user_id=self.other_id, start=86400)
+        status, headers, _ = self.tech.get("/api/v1/appointments/%d" % theirs["id"])
+        self.assertEqual(status, 200)	# reading the board is for everyone
+        self.assertProblem(self.tech.patch("/api/v1/appointments/%d" % theirs["id"],
+                                           {"title": "Mine now"},
+                                           headers={"If-Match": headers["etag"]}), 403)
+        # nor give their own away
+        self.assertProblem(self.tech.patch("/api/v1/appointments/%d" % mine["id"],
+                                           {"user_id": self.other_id},
+                                           headers={"If-Match": '"%d"' % mine["version"]}), 403)
 
     def test_only_an_admin_sets_the_default_work_type(self):
         status, headers, _ = self.tech.get("/api/v1/users/%d" % self.tech_id)

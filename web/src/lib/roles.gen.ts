@@ -535,6 +535,7 @@ export const fieldMasks = {
  */
 export const ownerRows = {
   TimeEntry: { field: "user_id", anyOwner: ["admin", "manager"] },
+  Appointment: { field: "user_id", anyOwner: ["admin", "manager"] },
   Attachment: { field: "uploaded_by_id", anyOwner: ["admin", "manager"] },
 } as const satisfies Record<string, {
   field: string;

@@ -177,6 +177,8 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
   const staff = users.use();
   const narrow = useNarrow();
   const editable = can("appointments.edit", user.role);
+  /* a technician moves only their own visits (the API's owner rule); managers anyone's */
+  const mayMove = (userId: number) => editable && (user.role === "admin" || user.role === "manager" || userId === user.id);
   const [drag, setDrag] = useState<Drag | null>(null);
   const dragRef = useRef<Drag | null>(null);
   const suppressClick = useRef(false);
@@ -330,7 +332,7 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
           type="button"
           class="dvisit-body"
           aria-label={label}
-          onPointerDown={inList ? undefined : (e) => begin({ kind: "move", appt: a, x0: e.clientX, y0: e.clientY, moved: false, grab: pointerTime(e) - new Date(a.starts_at).getTime(), ms: new Date(a.ends_at).getTime() - new Date(a.starts_at).getTime() }, e)}
+          onPointerDown={inList || !mayMove(a.user_id) ? undefined : (e) => begin({ kind: "move", appt: a, x0: e.clientX, y0: e.clientY, moved: false, grab: pointerTime(e) - new Date(a.starts_at).getTime(), ms: new Date(a.ends_at).getTime() - new Date(a.starts_at).getTime() }, e)}
           onClick={() => {
             if (!suppressClick.current) setEditing({ appt: a, userId: a.user_id });
           }}
@@ -342,7 +344,7 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
           <OrderLine ticketId={a.ticket_id} />
           <span class="appt-title">{a.title ?? ""}</span>
         </button>
-        {editable && !inList && (
+        {mayMove(a.user_id) && !inList && (
           <span
             class="dvisit-resize"
             role="presentation"
