@@ -112,9 +112,14 @@ function OrderLine({ ticketId }: { ticketId: number | null }) {
   if (!t) return <span class="dcard-order">…</span>;
   return (
     <span class="dcard-order">
-      <span class="appt-ticket">{t.number}</span> <ClientName id={t.company_id} /> <PriorityBadge priority={t.priority} />
+      <span class="appt-ticket">{t.number}</span> <ClientName id={t.company_id} />
     </span>
   );
+}
+
+function OrderPriority({ ticketId }: { ticketId: number | null }) {
+  const t = useRecord<Ticket>("tickets", ticketId);
+  return t ? <PriorityBadge priority={t.priority} /> : null;
 }
 
 function QueueCard({ t, onPointerDown, onOpen, dragging }: { t: Ticket; onPointerDown?: (e: PointerEvent) => void; onOpen: () => void; dragging: boolean }) {
@@ -332,6 +337,7 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
           type="button"
           class="dvisit-body"
           aria-label={label}
+          title={label}
           onPointerDown={inList || !mayMove(a.user_id) ? undefined : (e) => begin({ kind: "move", appt: a, x0: e.clientX, y0: e.clientY, moved: false, grab: pointerTime(e) - new Date(a.starts_at).getTime(), ms: new Date(a.ends_at).getTime() - new Date(a.starts_at).getTime() }, e)}
           onClick={() => {
             if (!suppressClick.current) setEditing({ appt: a, userId: a.user_id });
@@ -342,7 +348,9 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
             {a.checked_in_at && !a.checked_out_at && <span class="dvisit-onsite"> · on site</span>}
           </span>
           <OrderLine ticketId={a.ticket_id} />
-          <span class="appt-title">{a.title ?? ""}</span>
+          <span class="appt-title">
+            <OrderPriority ticketId={a.ticket_id} /> {a.title ?? ""}
+          </span>
         </button>
         {mayMove(a.user_id) && !inList && (
           <span
