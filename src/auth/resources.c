@@ -6,6 +6,7 @@
  */
 #include "auth.h"
 
+#include "catalog/catalog.h"
 #include "crm/crm.h"
 #include "db/db.h"
 #include "resource/resource.h"
@@ -46,6 +47,9 @@ static const struct field user_fields[] = {
 	{ .name = "calendar_id", .type = FT_REF, .ref = &calendar_resource, .flags = F_FILTER,
 	  .doc = "The user's working hours (for utilisation); default the default SLA policy's "
 		 "calendar." },
+	{ .name = "default_work_type_id", .type = FT_REF, .ref = &work_type_resource,
+	  .flags = F_FILTER,
+	  .doc = "The work type of the time a visit's check-out logs, unless the check-out says." },
 	{ .name = "manager_id", .type = FT_REF, .ref = &user_resource, .flags = F_FILTER,
 	  .read_only_for = ROLE_TECHNICIAN | ROLE_SALES | ROLE_BILLING,
 	  .doc = "Whom the user reports to: told of a bad satisfaction rating on their work "

@@ -1562,6 +1562,10 @@ static void billing(struct demo *d, struct ids *x)
 		change(d, &user_resource, 0, staff[i].id,
 		       json_pack("{s:i, s:I}", "cost_rate", 3800 + 400 * (int)(i % 4),
 				 "calendar_id", (json_int_t)x->calendar));
+	/* what a technician's check-out logs */
+	for (int k = 1; k <= NTECH; k++)
+		change(d, &user_resource, 0, staff[k].id,
+		       json_pack("{s:I}", "default_work_type_id", (json_int_t)x->onsite));
 	for (size_t c = 0; c < NCLIENTS && !d->failed; c++) {
 		worked(d, x, c, days_back(d, 1, 3 + (int)(c * 2) % 20));
 		worked(d, x, c, days_back(d, 1, 12 + (int)pick(d, 14)));

@@ -32,4 +32,19 @@ extern const struct resource_action ticket_resolve;
  */
 int alert_ticket_finished(struct resource_ctx *ctx, int64_t ticket);
 
+/* visits.c: the appointment actions check-in and check-out. */
+extern const struct resource_action visit_check_in;
+extern const struct resource_action visit_check_out;
+/*
+ * visits.c: RC_CONFLICT with an error on status while a technician is
+ * checked in (and not out) on a visit to the ticket, else RC_OK (or a
+ * failure). For a ticket about to be resolved, closed or cancelled.
+ */
+int visits_block_finish(struct resource_ctx *ctx, int64_t ticket, json_t *errors);
+/*
+ * visits.c: the ticket was resolved, closed or cancelled: its open visits
+ * are closed through the engine (begun by now: done, else cancelled). In
+ * the ticket write's transaction. RC_OK or a failure.
+ */
+int visits_close(struct resource_ctx *ctx, int64_t ticket);
 #endif

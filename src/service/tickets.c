@@ -434,6 +434,13 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		if (strcmp(to, "closed") == 0 && strcmp(from, "closed") != 0)
 			set_time(rec, "closed_at", ctx->now);
 	}
+	/* a technician on site checks out before the order ends */
+	if (cur && in_list(open_statuses, str(cur, "status")) && !in_list(open_statuses, to)) {
+		int rc = visits_block_finish(ctx, json_integer_value(json_object_get(cur, "id")),
+					     errors);
+		if (rc != RC_OK)
+			return rc;
+	}
 	if (strcmp(to, "resolved") == 0 && (!cur || strcmp(str(cur, "status"), "resolved") != 0)) {
 		const char *resolution = str(rec, "resolution");
 		if (!resolution || !*resolution) {
@@ -563,8 +570,10 @@ static int ticket_after(struct resource_ctx *ctx, const json_t *before, const js
 	}
 	/* a finished ticket takes no more of its alert's repeats */
 	if (!same(before, after, "status") && in_list(open_statuses, str(before, "status")) &&
-	    !in_list(open_statuses, str(after, "status")))
-		return alert_ticket_finished(ctx, id);
+	    !in_list(open_statuses, str(after, "status"))) {
+		int rc = visits_close(ctx, id);
+		return rc == RC_OK ? alert_ticket_finished(ctx, id) : rc;
+	}
 	return RC_OK;
 }
 

@@ -396,7 +396,7 @@ const struct resource part_resource = {
 /* Appointments ------------------------------------------------------------ */
 
 static const char *const appointment_statuses[] = { "scheduled", "confirmed", "done",
-						    "cancelled", NULL };
+						    "cancelled", "in_progress", NULL };
 
 static const struct field appointment_fields[] = {
 	FIELD_REF("ticket_id", F_FILTER, &ticket_resource),
@@ -406,9 +406,19 @@ static const struct field appointment_fields[] = {
 	{ .name = "ends_at", .type = FT_TIME, .flags = F_REQUIRED | F_FILTER | F_SORT,
 	  .doc = "After `starts_at`, at most 14 days later." },
 	FIELD_REF("site_id", F_FILTER, &site_resource),
-	FIELD_ENUM("status", F_FILTER, appointment_statuses, "\"scheduled\""),
+	{ .name = "status", .type = FT_ENUM, .flags = F_FILTER, .enum_values = appointment_statuses,
+	  .dflt = "\"scheduled\"",
+	  .doc = "`in_progress` from check-in, `done` from check-out. When the order is resolved, "
+		 "closed or cancelled its open visits close: `done` if they had begun by then, "
+		 "else `cancelled`." },
 	FIELD_TEXT("title", 0, 1, 200),
 	FIELD_TEXT("notes", 0, 0, 10000),
+	{ .name = "checked_in_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "When the technician checked in on site (`POST /appointments/{id}/check-in`)." },
+	{ .name = "checked_out_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
+	  .doc = "When the technician checked out (`POST /appointments/{id}/check-out`)." },
+	{ .name = "time_entry_id", .type = FT_REF, .flags = F_READ_ONLY, .ref = &time_entry_resource,
+	  .doc = "The time entry the check-out logged on the order." },
 	/* write-only: book even though it overlaps another appointment */
 	{ .name = "allow_overlap", .type = FT_BOOL, .flags = F_WRITE_ONLY,
 	  .doc = "Book even though the technician has an overlapping appointment (else 409 "
@@ -432,8 +442,9 @@ static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json
 		return RC_OK;
 	}
 	const char *status = json_string_value(json_object_get(rec, "status"));
-	if (json_is_true(json_object_get(rec, "allow_overlap")) ||
-	    strcmp(status, "cancelled") == 0)
+	/* checking in or out, or the order closing its visits, books nothing new */
+	if (json_is_true(json_object_get(rec, "allow_overlap")) || ctx->trusted || ctx->action ||
+	    strcmp(status, "cancelled") == 0 || strcmp(status, "done") == 0)
 		return RC_OK;
 	/* the technician's other live appointments that overlap this one */
 	char s[TIME_RFC3339_LEN], e[TIME_RFC3339_LEN];
@@ -473,6 +484,9 @@ static int appointment_prepare(struct resource_ctx *ctx, const json_t *cur, json
 	return RC_CONFLICT;
 }
 
+static const struct resource_action *const appointment_actions[] = { &visit_check_in,
+								    &visit_check_out, NULL };
+
 const struct resource appointment_resource = {
 	.name = "appointments",
 	.singular = "appointment",
@@ -481,5 +495,10 @@ const struct resource appointment_resource = {
 	.default_sort = "starts_at",
 	.prepare = appointment_prepare,
 	.company_via = "ticket_id",
-	.doc = "A technician's time booked, at a site or for a ticket.",
+	/* a technician books, moves, checks in and out of their own visits; managers anyone's */
+	.owner_field = "user_id",
+	.any_owner_roles = ROLE_ADMIN | ROLE_MANAGER,
+	.actions = appointment_actions,
+	.doc = "A technician's time booked, at a site or for a ticket: a visit, checked in and "
+	       "out on site.",
 };

@@ -13,6 +13,7 @@ import { useStore } from "./lib/store";
 import { CompanyPage, CompaniesPage } from "./pages/Clients";
 import { Dashboard } from "./pages/Dashboard";
 import { DispatchPage } from "./pages/Dispatch";
+import { MyDayPage } from "./pages/MyDay";
 import { AccountNotificationsPage } from "./pages/Notifications";
 import { PublicQuote } from "./pages/PublicQuote";
 import { QualityPage, QualityReviewPage } from "./pages/Quality";
@@ -52,6 +53,7 @@ function Routes({ user }: { user: Me }) {
   if (path === "/clients") return <CompaniesPage />;
   if ((m = match("/clients/:id", path))) return <CompanyPage id={Number(m.id)} key={m.id} />;
   if (path === "/dispatch") return <DispatchPage user={user} />;
+  if (path === "/my-day") return <MyDayPage user={user} />;
   if (path === "/kb") return <KnowledgeBasePage />;
   if (path === "/kb/new" && can("kb.edit", user.role)) return <ArticleEditorPage id={null} key="new" />;
   if ((m = match("/kb/:id", path)) && /^\d+$/.test(m.id)) return <ArticlePage id={Number(m.id)} key={m.id} />;

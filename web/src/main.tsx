@@ -16,6 +16,7 @@ import "./styles/notifications.css";
 import "./styles/kb.css";
 import "./styles/quality.css";
 import "./styles/surveys.css";
+import "./styles/dispatch.css";
 
 const path = window.location.pathname;
 if (path === "/portal" || path.startsWith("/portal/")) {

@@ -413,6 +413,8 @@ const tests = [
       const a = await server.api("POST", "/appointments", { user_id: fx.tech.id, ticket_id: fx.ticketId, starts_at: at(1, 9), ends_at: at(1, 11), title: "Fuser replacement" });
       await server.api("POST", "/appointments", { user_id: fx.tech.id, starts_at: at(2, 13), ends_at: at(2, 15), title: "Printer fleet check" });
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dispatch" }).click();
+      // the board opens on the day; the week is one click away
+      await page.getByRole("button", { name: "Week", exact: true }).click();
       const board = page.getByRole("table", { name: /Appointments/ });
       const appt = board.getByRole("button", { name: /Fuser replacement/ });
       await appt.waitFor();
@@ -427,6 +429,7 @@ const tests = [
       // at the fleet check's hours, onto Wednesday: the API refuses, the UI offers to book anyway
       await server.api("PATCH", `/appointments/${a.id}`, { starts_at: at(3, 13), ends_at: at(3, 15) }, { "If-Match": `"${moved.version}"` });
       await page.reload();
+      await page.getByRole("button", { name: "Week", exact: true }).click();
       const appt2 = board.getByRole("button", { name: /Fuser replacement/ });
       await appt2.waitFor();
       await appt2.dragTo(board.getByRole("row", { name: /Tina Torres/ }).getByRole("cell").nth(2));
@@ -1128,6 +1131,12 @@ if (existsSync(new URL("./portal.mjs", import.meta.url))) {
 if (existsSync(new URL("./transfer.mjs", import.meta.url))) {
   const { transferTests } = await import("./transfer.mjs");
   tests.push(...transferTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
+// Dispatch (tests/dispatch.mjs): the day board, the unassigned queue dragged, moved and resized, the phone day, my day's check-in and out.
+if (existsSync(new URL("./dispatch.mjs", import.meta.url))) {
+  const { dispatchTests } = await import("./dispatch.mjs");
+  tests.push(...dispatchTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
 // The manager's day (tests/manager.mjs): dashboard team vs mine with charts, SLA urgency order, bulk assign, contract preselect, templates.

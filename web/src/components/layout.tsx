@@ -60,6 +60,7 @@ export function Shell({ user, children }: { user: Me; children: ComponentChildre
   const nav: NavItem[] = [
     { href: "/", label: "Dashboard", icon: "home", show: true, match: (p) => p === "/" },
     { href: "/tickets", label: "Service orders", icon: "tickets", show: true, match: (p) => p.startsWith("/tickets") },
+    { href: "/my-day", label: "My day", icon: "activities", show: user.role === "technician", match: (p) => p === "/my-day" },
     { href: "/dispatch", label: "Dispatch", icon: "dispatch", show: true, match: (p) => p.startsWith("/dispatch") },
     { href: "/clients", label: "Clients", icon: "clients", show: true, match: (p) => p.startsWith("/clients") },
     { href: "/kb", label: "Knowledge base", icon: "kb", show: true, match: (p) => p.startsWith("/kb") },

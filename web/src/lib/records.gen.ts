@@ -178,6 +178,8 @@ export interface User extends Rec {
   cost_rate?: number | null;
   /** The user's working hours (for utilisation); default the default SLA policy's calendar. */
   calendar_id: number | null;
+  /** The work type of the time a visit's check-out logs, unless the check-out says. */
+  default_work_type_id: number | null;
   /**
    * Whom the user reports to: told of a bad satisfaction rating on their work
    * (every manager when unset).
@@ -702,10 +704,15 @@ export interface RecurringTicket extends Rec {
   next_occurrences: string[] | null;
 }
 
-export const AppointmentStatusValues = ["scheduled", "confirmed", "done", "cancelled"] as const;
+/**
+ * `in_progress` from check-in, `done` from check-out. When the order is
+ * resolved, closed or cancelled its open visits close: `done` if they had
+ * begun by then, else `cancelled`.
+ */
+export const AppointmentStatusValues = ["scheduled", "confirmed", "done", "cancelled", "in_progress"] as const;
 export type AppointmentStatus = (typeof AppointmentStatusValues)[number];
 
-/** A technician's time booked, at a site or for a ticket. */
+/** A technician's time booked, at a site or for a ticket: a visit, checked in and out on site. */
 export interface Appointment extends Rec {
   ticket_id: number | null;
   /** The technician. */
@@ -714,9 +721,36 @@ export interface Appointment extends Rec {
   /** After `starts_at`, at most 14 days later. */
   ends_at: string;
   site_id: number | null;
+  /**
+   * `in_progress` from check-in, `done` from check-out. When the order is
+   * resolved, closed or cancelled its open visits close: `done` if they had
+   * begun by then, else `cancelled`.
+   */
   status: AppointmentStatus;
   title: string | null;
   notes: string | null;
+  /** When the technician checked in on site (`POST /appointments/{id}/check-in`). */
+  checked_in_at: string | null;
+  /** When the technician checked out (`POST /appointments/{id}/check-out`). */
+  checked_out_at: string | null;
+  /** The time entry the check-out logged on the order. */
+  time_entry_id: number | null;
+}
+
+/** Check out: records checked_out_at and logs the time on site as a time entry on the order */
+export interface AppointmentCheckOut {
+  /**
+   * The work type of the time entry. Default: the technician's
+   * `default_work_type_id`, else the firm's only work type.
+   */
+  work_type_id?: number | null;
+  /** What was done, for the time entry (default: the visit's title). */
+  notes?: string | null;
+  /**
+   * When the technician left, for a check-out recorded afterwards: after the
+   * check-in, not in the future, at most 24 hours after it. Default: now.
+   */
+  at?: string | null;
 }
 
 /**

@@ -320,6 +320,8 @@ export const routeRoles = {
   "POST /api/v1/tickets/:id/reopen": ["admin", "manager", "technician", "sales"],
   "POST /api/v1/time-entries/:id/approve": ["admin", "manager"],
   "POST /api/v1/time-entries/:id/unapprove": ["admin", "manager"],
+  "POST /api/v1/appointments/:id/check-in": ["admin", "manager", "technician"],
+  "POST /api/v1/appointments/:id/check-out": ["admin", "manager", "technician"],
   "POST /api/v1/quotes/:id/send": ["admin", "manager", "sales"],
   "POST /api/v1/quotes/:id/revise": ["admin", "manager", "sales"],
   "POST /api/v1/quotes/:id/accept": ["admin", "manager", "sales"],
@@ -536,6 +538,7 @@ export const fieldMasks = {
  */
 export const ownerRows = {
   TimeEntry: { field: "user_id", anyOwner: ["admin", "manager"] },
+  Appointment: { field: "user_id", anyOwner: ["admin", "manager"] },
   Attachment: { field: "uploaded_by_id", anyOwner: ["admin", "manager"] },
 } as const satisfies Record<string, {
   field: string;

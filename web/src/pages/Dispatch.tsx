@@ -1,5 +1,13 @@
 /*
- * Dispatch.tsx - the week by technician. Appointments are blocks in the
+ * Dispatch.tsx - the dispatcher's board. It opens on today (in the firm's
+ * time zone) as a timeline per technician, with the queue of open service
+ * orders that have no visit to come on the left: drag an order onto a
+ * technician's time to book the visit (and assign the order when nobody
+ * has it), drag a visit along or to another row to move it, drag its
+ * right edge to change when it ends. Every card is also a button that
+ * opens the same booking as a form, for keyboards; on a phone the day is
+ * a list per technician. The week view below is the older board:
+ * the week by technician. Appointments are blocks in the
  * technician's row and the day's column; drag one to another day or
  * technician to reschedule or reassign (a PATCH with If-Match). The API
  * refuses double bookings with 409; the UI shows the conflict and offers
@@ -7,15 +15,18 @@
  * marked. Every block is also a button that opens the same edit as a form,
  * for keyboards and phones.
  */
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { PriorityBadge } from "../components/badges";
 import { SearchPicker, UserSelect } from "../components/pickers";
 import { Alert, Badge, Button, Dialog, ErrorState, Loading, PageHeader, SelectField, TextArea, TextField, toast } from "../components/ui";
 import { api, ApiError, errorMessage, listAll } from "../lib/api";
-import { addDays, day, fromLocalInput, iso, startOfDay, time, timeRange, toLocalInput } from "../lib/format";
+import { addDays, day, fromLocalInput, iso, relative, startOfDay, time, timeRange, toLocalInput } from "../lib/format";
 import { useForm, useLoad, useTitle } from "../lib/hooks";
-import { useRecord, users } from "../lib/lookup";
+import { remember, useRecord, userName, users } from "../lib/lookup";
+import { OPEN_STATUSES } from "../lib/tickets";
+import { addDay, browserZone, dayName, knownZone, zoneDay, zonedTime, zoneTime } from "../lib/zone";
 import { can, type Me } from "../lib/session";
-import { AppointmentStatusValues, type Appointment, type Ticket, type User } from "../lib/types";
+import { AppointmentStatusValues, type Appointment, type Company, type Ticket, type User } from "../lib/types";
 
 function monday(d: Date): Date {
   const s = startOfDay(d);
@@ -55,8 +66,514 @@ interface Move {
   conflict?: string;
 }
 
+const OPEN = OPEN_STATUSES.join(",");
+const PRIORITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+/* the day's timeline: 06:00 to 21:00 in the firm's zone, 15-minute steps */
+const H0 = 6;
+const H1 = 21;
+const PX_PER_HOUR = 88;
+const STEP = 15 * 60000;
+const HOUR = 3600000;
+
+function useNarrow(query = "(max-width: 700px)"): boolean {
+  const [narrow, setNarrow] = useState(() => typeof matchMedia === "function" && matchMedia(query).matches);
+  useEffect(() => {
+    if (typeof matchMedia !== "function") return;
+    const m = matchMedia(query);
+    const on = () => setNarrow(m.matches);
+    m.addEventListener("change", on);
+    return () => m.removeEventListener("change", on);
+  }, [query]);
+  return narrow;
+}
+
+/** Assigns an unassigned order to whoever was booked for it (a visit dropped from the queue). */
+async function assignIfNone(ticketId: number, userId: number): Promise<string | null> {
+  try {
+    const t = await api.get<Ticket>(`/tickets/${ticketId}`);
+    if (t.assignee_id) return null;
+    remember("tickets", await api.patch<Ticket>(`/tickets/${ticketId}`, { assignee_id: userId }, t.version));
+    return null;
+  } catch (e) {
+    return errorMessage(e);
+  }
+}
+
+function ClientName({ id }: { id: number | null | undefined }) {
+  const c = useRecord<Company>("companies", id ?? null);
+  if (!id) return null;
+  return <span class="dcard-client">{c ? c.name : "…"}</span>;
+}
+
+/** What a card says of its order: number, client, priority. */
+function OrderLine({ ticketId }: { ticketId: number | null }) {
+  const t = useRecord<Ticket>("tickets", ticketId);
+  if (!ticketId) return null;
+  if (!t) return <span class="dcard-order">…</span>;
+  return (
+    <span class="dcard-order">
+      <span class="appt-ticket">{t.number}</span> <ClientName id={t.company_id} />
+    </span>
+  );
+}
+
+function OrderPriority({ ticketId }: { ticketId: number | null }) {
+  const t = useRecord<Ticket>("tickets", ticketId);
+  return t ? <PriorityBadge priority={t.priority} /> : null;
+}
+
+function QueueCard({ t, onPointerDown, onOpen, dragging }: { t: Ticket; onPointerDown?: (e: PointerEvent) => void; onOpen: () => void; dragging: boolean }) {
+  const due = t.resolution_due_at ?? t.response_due_at;
+  return (
+    <li>
+      <button
+        type="button"
+        class={`dcard qcard prio-edge-${t.priority} ${dragging ? "is-dragging" : ""}`}
+        onPointerDown={onPointerDown}
+        onClick={onOpen}
+        aria-label={`${t.number} ${t.subject}: schedule a visit`}
+      >
+        <span class="dcard-order">
+          <span class="appt-ticket">{t.number}</span> <ClientName id={t.company_id} /> <PriorityBadge priority={t.priority} />
+        </span>
+        <span class="dcard-subject">{t.subject}</span>
+        <span class="dcard-meta">
+          {due ? <>SLA due {relative(due)}</> : "No SLA"}
+          {t.assignee_id ? <> · <UserName id={t.assignee_id} /></> : " · Unassigned"}
+        </span>
+      </button>
+    </li>
+  );
+}
+
+function UserName({ id }: { id: number }) {
+  const list = users.use();
+  return <>{userName(list ?? null, id)}</>;
+}
+
+type Drag =
+  | { kind: "ticket"; ticket: Ticket; x0: number; y0: number; moved: boolean; grab: number; ms: number; at?: { userId: number; start: number } }
+  | { kind: "move"; appt: Appointment; x0: number; y0: number; moved: boolean; grab: number; ms: number; at?: { userId: number; start: number } }
+  | { kind: "resize"; appt: Appointment; x0: number; y0: number; moved: boolean; end?: number };
+
+interface Pending {
+  run: (allow: boolean) => Promise<string>;
+  conflict?: string;
+}
+
+function DayBoard({ user, tz }: { user: Me; tz: string }) {
+  const [ymd, setYmd] = useState(() => zoneDay(Date.now(), tz));
+  const dayStart = zonedTime(ymd, 0, 0, tz);
+  const dayEnd = zonedTime(addDay(ymd, 1), 0, 0, tz);
+  const t0 = zonedTime(ymd, H0, 0, tz);
+  const span = (H1 - H0) * HOUR;
+  const appts = useLoad(() => listAll<Appointment>("/appointments", { starts_at_before: new Date(dayEnd).toISOString(), ends_at_after: new Date(dayStart).toISOString(), sort: "starts_at" }, 2000), [dayStart]);
+  const queue = useLoad(async () => {
+    const [open, live] = await Promise.all([
+      listAll<Ticket>("/tickets", { status: OPEN }, 600),
+      listAll<Appointment>("/appointments", { status: "scheduled,confirmed,in_progress", ends_at_after: new Date().toISOString() }, 4000),
+    ]);
+    const booked = new Set(live.map((a) => a.ticket_id));
+    const out = open.filter((t) => !booked.has(t.id));
+    for (const t of out) remember("tickets", t);
+    const due = (t: Ticket) => t.resolution_due_at ?? t.response_due_at ?? "9999";
+    return out.sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || due(a).localeCompare(due(b)) || a.id - b.id);
+  }, []);
+  const staff = users.use();
+  const narrow = useNarrow();
+  const editable = can("appointments.edit", user.role);
+  /* a technician moves only their own visits (the API's owner rule); managers anyone's */
+  const mayMove = (userId: number) => editable && (user.role === "admin" || user.role === "manager" || userId === user.id);
+  const [drag, setDrag] = useState<Drag | null>(null);
+  const dragRef = useRef<Drag | null>(null);
+  const suppressClick = useRef(false);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState<{ appt?: Appointment; userId: number | null; ticket?: Ticket } | null>(null);
+
+  const list = appts.data ?? [];
+  const clash = overlaps(list);
+  const techs: User[] = (staff ?? []).filter((u) => u.active && !u.archived_at && (u.role === "technician" || list.some((a) => a.user_id === u.id)));
+  const nowMs = Date.now();
+  const isToday = ymd === zoneDay(nowMs, tz);
+
+  function reload() {
+    appts.reload();
+    queue.reload();
+  }
+
+  async function attempt(p: Pending, allow = false) {
+    setBusy(true);
+    try {
+      const msg = await p.run(allow);
+      setPending(null);
+      toast(msg);
+      reload();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409 && e.fields.starts_at) {
+        setPending({ ...p, conflict: e.fields.starts_at });
+      } else {
+        setPending(null);
+        toast(errorMessage(e), "error");
+        reload();
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /* where the pointer is: which technician's lane and what time (snapped) */
+  function slotAt(x: number, y: number): { userId: number; t: number } | null {
+    const el = document.elementFromPoint(x, y)?.closest("[data-lane]") as HTMLElement | null;
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    const t = t0 + ((x - r.left) / r.width) * span;
+    return { userId: Number(el.dataset.lane), t };
+  }
+  const snap = (t: number) => Math.round((t - dayStart) / STEP) * STEP + dayStart;
+
+  function begin(d: Drag, e: PointerEvent) {
+    if (!editable || e.button !== 0) return;
+    e.preventDefault(); // no text selection, no native drag
+    dragRef.current = d;
+    setDrag(d);
+  }
+
+  useEffect(() => {
+    if (!drag) return;
+    function move(e: PointerEvent) {
+      const d = dragRef.current;
+      if (!d) return;
+      const moved = d.moved || Math.abs(e.clientX - d.x0) + Math.abs(e.clientY - d.y0) > 4;
+      let next: Drag = { ...d, moved };
+      const slot = slotAt(e.clientX, e.clientY);
+      if (d.kind === "resize") {
+        const start = new Date(d.appt.starts_at).getTime();
+        if (slot) next = { ...d, moved, end: Math.max(start + STEP, snap(slot.t)) };
+      } else {
+        next = { ...d, moved, at: slot ? { userId: slot.userId, start: snap(slot.t - d.grab) } : undefined };
+      }
+      dragRef.current = next;
+      setDrag(next);
+    }
+    function up() {
+      const d = dragRef.current;
+      dragRef.current = null;
+      setDrag(null);
+      if (!d || !d.moved) return;
+      suppressClick.current = true;
+      setTimeout(() => (suppressClick.current = false), 0);
+      drop(d);
+    }
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+    return () => {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+    };
+  }, [drag !== null]);
+
+  function drop(d: Drag) {
+    if (d.kind === "resize") {
+      if (!d.end || d.end === new Date(d.appt.ends_at).getTime()) return;
+      const end = new Date(d.end).toISOString();
+      void attempt({
+        run: async (allow) => {
+          await api.patch(`/appointments/${d.appt.id}`, allow ? { ends_at: end, allow_overlap: true } : { ends_at: end }, d.appt.version);
+          return `Visit now ends at ${zoneTime(end, tz)}`;
+        },
+      });
+      return;
+    }
+    if (!d.at) return;
+    const { userId, start } = d.at;
+    const s = new Date(start).toISOString();
+    const e = new Date(start + d.ms).toISOString();
+    if (d.kind === "move") {
+      if (s === new Date(d.appt.starts_at).toISOString() && userId === d.appt.user_id) return;
+      const patch: Record<string, unknown> = { starts_at: s, ends_at: e };
+      if (userId !== d.appt.user_id) patch.user_id = userId;
+      void attempt({
+        run: async (allow) => {
+          await api.patch(`/appointments/${d.appt.id}`, allow ? { ...patch, allow_overlap: true } : patch, d.appt.version);
+          return "Visit moved";
+        },
+      });
+      return;
+    }
+    const t = d.ticket;
+    const body: Record<string, unknown> = { ticket_id: t.id, user_id: userId, starts_at: s, ends_at: e, title: t.subject.slice(0, 200) };
+    if (t.site_id) body.site_id = t.site_id;
+    void attempt({
+      run: async (allow) => {
+        await api.post("/appointments", allow ? { ...body, allow_overlap: true } : body);
+        const problem = await assignIfNone(t.id, userId);
+        if (problem) toast(`Visit booked, but the order was not assigned: ${problem}`, "error");
+        return `Visit booked for ${t.number}`;
+      },
+    });
+  }
+
+  const x = (t: number) => ((t - t0) / HOUR) * PX_PER_HOUR;
+  const hours = Array.from({ length: H1 - H0 }, (_, i) => H0 + i);
+  const shown = (a: Appointment) => {
+    const s = Math.max(new Date(a.starts_at).getTime(), t0);
+    const e = Math.min(new Date(a.ends_at).getTime(), t0 + span);
+    return { left: x(s), width: Math.max(x(e) - x(s), 18) };
+  };
+
+  function visitCard(a: Appointment, inList: boolean) {
+    const dragged = drag && drag.kind !== "ticket" && drag.appt.id === a.id && drag.moved;
+    const resizedEnd = drag?.kind === "resize" && drag.appt.id === a.id ? drag.end : undefined;
+    const style = inList ? undefined : (() => {
+      const g = shown(a);
+      if (resizedEnd) g.width = Math.max(x(resizedEnd) - g.left, 18);
+      return { left: `${g.left}px`, width: `${g.width}px` };
+    })();
+    const label = `${zoneTime(a.starts_at, tz)} to ${zoneTime(resizedEnd ?? a.ends_at, tz)}: ${a.title ?? "visit"}${a.checked_in_at && !a.checked_out_at ? " (on site)" : ""}${clash.has(a.id) ? " (overlaps another)" : ""}`;
+    return (
+      <div class={`dvisit appt-${a.status} ${clash.has(a.id) ? "is-clash" : ""} ${dragged ? "is-dragging" : ""} ${inList ? "is-listed" : ""}`} style={style} key={a.id}>
+        <button
+          type="button"
+          class="dvisit-body"
+          aria-label={label}
+          title={label}
+          onPointerDown={inList || !mayMove(a.user_id) ? undefined : (e) => begin({ kind: "move", appt: a, x0: e.clientX, y0: e.clientY, moved: false, grab: pointerTime(e) - new Date(a.starts_at).getTime(), ms: new Date(a.ends_at).getTime() - new Date(a.starts_at).getTime() }, e)}
+          onClick={() => {
+            if (!suppressClick.current) setEditing({ appt: a, userId: a.user_id });
+          }}
+        >
+          <span class="appt-time">
+            {zoneTime(a.starts_at, tz)}–{zoneTime(resizedEnd ?? a.ends_at, tz)}
+            {a.checked_in_at && !a.checked_out_at && <span class="dvisit-onsite"> · on site</span>}
+          </span>
+          <OrderLine ticketId={a.ticket_id} />
+          <span class="appt-title">
+            <OrderPriority ticketId={a.ticket_id} /> {a.title ?? ""}
+          </span>
+        </button>
+        {mayMove(a.user_id) && !inList && (
+          <span
+            class="dvisit-resize"
+            role="presentation"
+            title="Drag to change the end time"
+            data-resize={a.id}
+            onPointerDown={(e) => {
+              e.stopPropagation();
+              begin({ kind: "resize", appt: a, x0: e.clientX, y0: e.clientY, moved: false }, e);
+            }}
+          />
+        )}
+      </div>
+    );
+  }
+
+  /* the time under the pointer in the lane of the element pressed */
+  function pointerTime(e: PointerEvent): number {
+    const s = slotAt(e.clientX, e.clientY);
+    return s ? s.t : t0;
+  }
+
+  const queuePanel = (
+    <section class="dqueue" aria-label="Unassigned">
+      <h2 class="dqueue-title">
+        Unassigned <span class="muted small">{queue.data ? queue.data.length : ""}</span>
+      </h2>
+      <p class="small muted">Open service orders with no visit to come. {editable && !narrow ? "Drag one onto a technician's time, or open it to book." : editable ? "Open one to book a visit." : ""}</p>
+      {queue.error ? (
+        <ErrorState message={queue.error} onRetry={queue.reload} />
+      ) : !queue.data ? (
+        <Loading rows={3} label="Loading the queue…" />
+      ) : queue.data.length === 0 ? (
+        <p class="muted small">Every open order has a visit booked.</p>
+      ) : (
+        <ul class="dqueue-list">
+          {queue.data.map((t) => (
+            <QueueCard
+              key={t.id}
+              t={t}
+              dragging={drag?.kind === "ticket" && drag.ticket.id === t.id && drag.moved}
+              onPointerDown={narrow ? undefined : (e) => begin({ kind: "ticket", ticket: t, x0: e.clientX, y0: e.clientY, moved: false, grab: 0, ms: 2 * HOUR }, e)}
+              onOpen={() => {
+                if (!suppressClick.current && editable) setEditing({ userId: t.assignee_id, ticket: t });
+              }}
+            />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+
+  const ghost = drag && drag.kind !== "resize" && drag.moved && drag.at ? drag.at : null;
+
+  return (
+    <>
+      <div class="dispatch-toolbar" role="group" aria-label="Day">
+        <strong class="dispatch-range">{dayName(ymd)}</strong>
+        <Button onClick={() => setYmd(addDay(ymd, -1))} aria-label="Previous day">
+          ‹
+        </Button>
+        <Button onClick={() => setYmd(zoneDay(Date.now(), tz))} disabled={isToday}>
+          Today
+        </Button>
+        <Button onClick={() => setYmd(addDay(ymd, 1))} aria-label="Next day">
+          ›
+        </Button>
+        <span class="small muted">Times in {tz}</span>
+        {clash.size > 0 && <Badge tone="red">{clash.size} overlapping</Badge>}
+      </div>
+      {appts.error ? (
+        <ErrorState message={appts.error} onRetry={appts.reload} />
+      ) : !appts.data || !staff ? (
+        <Loading rows={6} label="Loading the day…" />
+      ) : narrow ? (
+        <div class="dday-phone">
+          {techs.length === 0 && <Alert tone="info">No technicians yet. Add users with the technician role in Settings.</Alert>}
+          {techs.map((u) => {
+            const mine = list.filter((a) => a.user_id === u.id);
+            return (
+              <section key={u.id} class="dday-tech" aria-label={u.name}>
+                <h2 class="dday-tech-name">
+                  {u.name} <span class="muted small">{mine.length ? `${mine.length} visit${mine.length === 1 ? "" : "s"}` : "free"}</span>
+                </h2>
+                {mine.length ? <div class="dday-visits">{mine.map((a) => visitCard(a, true))}</div> : <p class="muted small">No visits this day.</p>}
+                {editable && (
+                  <Button size="sm" variant="ghost" onClick={() => setEditing({ userId: u.id })}>
+                    + Book {u.name}
+                  </Button>
+                )}
+              </section>
+            );
+          })}
+          {queuePanel}
+        </div>
+      ) : (
+        <div class="dday">
+          {queuePanel}
+          <div class="dtl-wrap">
+            {techs.length === 0 ? (
+              <Alert tone="info">No technicians yet. Add users with the technician role in Settings.</Alert>
+            ) : (
+              <div class="dtl" role="table" aria-label={`Visits on ${dayName(ymd)}`} data-hour-start={H0} data-px-per-hour={PX_PER_HOUR} style={{ "--lane-width": `${(H1 - H0) * PX_PER_HOUR}px` }}>
+                <div class="dtl-row dtl-head" role="row">
+                  <div class="dtl-tech dtl-corner" role="columnheader">
+                    Technician
+                  </div>
+                  <div class="dtl-lane dtl-hours" role="columnheader" aria-label="Time of day">
+                    {hours.map((h) => (
+                      <span key={h} class="dtl-hour" style={{ left: `${(h - H0) * PX_PER_HOUR}px` }}>
+                        {String(h).padStart(2, "0")}:00
+                      </span>
+                    ))}
+                  </div>
+                </div>
+                {techs.map((u) => {
+                  const mine = list.filter((a) => a.user_id === u.id);
+                  return (
+                    <div class="dtl-row" role="row" aria-label={u.name} key={u.id}>
+                      <div class="dtl-tech" role="rowheader">
+                        <div class="cell-title">{u.name}</div>
+                        <div class="cell-sub">{u.skills.slice(0, 3).join(", ") || u.role}</div>
+                      </div>
+                      <div class={`dtl-lane ${ghost?.userId === u.id ? "is-over" : ""}`} role="cell" data-lane={u.id}>
+                        {hours.map((h) => (
+                          <span key={h} class="dtl-grid" style={{ left: `${(h - H0) * PX_PER_HOUR}px` }} />
+                        ))}
+                        {isToday && nowMs > t0 && nowMs < t0 + span && <span class="dtl-now" style={{ left: `${x(nowMs)}px` }} aria-hidden="true" />}
+                        {mine.map((a) => visitCard(a, false))}
+                        {ghost?.userId === u.id && drag && drag.kind !== "resize" && (
+                          <span class="dtl-ghost" style={{ left: `${x(ghost.start)}px`, width: `${(drag.ms / HOUR) * PX_PER_HOUR}px` }} aria-hidden="true">
+                            {zoneTime(ghost.start, tz)}–{zoneTime(ghost.start + drag.ms, tz)}
+                          </span>
+                        )}
+                        {editable && (
+                          <button type="button" class="dtl-add" aria-label={`Book ${u.name} on ${dayName(ymd)}`} onClick={() => setEditing({ userId: u.id })}>
+                            +
+                          </button>
+                        )}
+                      </div>
+                    </div>
+                  );
+                })}
+              </div>
+            )}
+          </div>
+        </div>
+      )}
+
+      {pending?.conflict && (
+        <Dialog
+          title="Double booking"
+          onClose={() => setPending(null)}
+          footer={
+            <>
+              <Button onClick={() => setPending(null)}>Leave it</Button>
+              <Button variant="danger" busy={busy} onClick={() => attempt(pending, true)}>
+                Book anyway
+              </Button>
+            </>
+          }
+        >
+          <Alert tone="warning" title="The technician is already booked then">
+            {pending.conflict}
+          </Alert>
+        </Dialog>
+      )}
+      {editing && (
+        <AppointmentDialog
+          appt={editing.appt}
+          userId={editing.userId}
+          day={new Date(zonedTime(ymd, 12, 0, tz))}
+          readOnly={!editable}
+          ticketId={editing.ticket?.id}
+          title={editing.ticket?.subject.slice(0, 200)}
+          afterCreate={
+            editing.ticket
+              ? async (made) => {
+                  const problem = await assignIfNone(made.ticket_id ?? editing.ticket!.id, made.user_id);
+                  if (problem) toast(`Visit booked, but the order was not assigned: ${problem}`, "error");
+                }
+              : undefined
+          }
+          onClose={() => setEditing(null)}
+          onDone={(msg) => {
+            setEditing(null);
+            reload();
+            toast(msg);
+          }}
+        />
+      )}
+    </>
+  );
+}
+
 export function DispatchPage({ user }: { user: Me }) {
   useTitle("Dispatch");
+  const [view, setView] = useState<"day" | "week">("day");
+  const firm = useLoad(() => api.get<{ timezone?: string }>("/settings").catch(() => ({ timezone: undefined })), []);
+  const tz = knownZone(firm.data?.timezone) ? firm.data!.timezone! : browserZone();
+  return (
+    <div>
+      <PageHeader
+        title="Dispatch"
+        subtitle={view === "day" ? "The day by technician" : "The week by technician"}
+        actions={
+          <div class="seg" role="group" aria-label="View">
+            <Button variant={view === "day" ? "primary" : "secondary"} aria-pressed={view === "day"} onClick={() => setView("day")}>
+              Day
+            </Button>
+            <Button variant={view === "week" ? "primary" : "secondary"} aria-pressed={view === "week"} onClick={() => setView("week")}>
+              Week
+            </Button>
+          </div>
+        }
+      />
+      {view === "week" ? <WeekBoard user={user} /> : !firm.data ? <Loading rows={4} label="Loading the day…" /> : <DayBoard user={user} tz={tz} key={tz} />}
+    </div>
+  );
+}
+
+function WeekBoard({ user }: { user: Me }) {
   const [week, setWeek] = useState(() => monday(new Date()));
   const days = useMemo(() => Array.from({ length: 7 }, (_, i) => addDays(week, i)), [week]);
   const end = addDays(week, 7);
@@ -113,21 +630,16 @@ export function DispatchPage({ user }: { user: Me }) {
 
   return (
     <div>
-      <PageHeader
-        title="Dispatch"
-        subtitle={range}
-        actions={
-          <>
-            <Button onClick={() => setWeek(addDays(week, -7))} aria-label="Previous week">
-              ‹ Previous
-            </Button>
-            <Button onClick={() => setWeek(monday(new Date()))}>This week</Button>
-            <Button onClick={() => setWeek(addDays(week, 7))} aria-label="Next week">
-              Next ›
-            </Button>
-          </>
-        }
-      />
+      <div class="dispatch-toolbar" role="group" aria-label="Week">
+        <strong class="dispatch-range">{range}</strong>
+        <Button onClick={() => setWeek(addDays(week, -7))} aria-label="Previous week">
+          ‹ Previous
+        </Button>
+        <Button onClick={() => setWeek(monday(new Date()))}>This week</Button>
+        <Button onClick={() => setWeek(addDays(week, 7))} aria-label="Next week">
+          Next ›
+        </Button>
+      </div>
       {appts.error ? (
         <ErrorState message={appts.error} onRetry={appts.reload} />
       ) : !appts.data || !staff ? (
@@ -261,7 +773,7 @@ export function DispatchPage({ user }: { user: Me }) {
 }
 
 /** Book or change one appointment (also used from a ticket's page, with ticketId). */
-export function AppointmentDialog({ appt, userId, day: d, readOnly, onClose, onDone, ticketId, title: givenTitle }: { appt?: Appointment; userId: number | null; day: Date; readOnly: boolean; onClose: () => void; onDone: (msg: string) => void; ticketId?: number; title?: string }) {
+export function AppointmentDialog({ appt, userId, day: d, readOnly, onClose, onDone, ticketId, title: givenTitle, afterCreate }: { appt?: Appointment; userId: number | null; day: Date; readOnly: boolean; onClose: () => void; onDone: (msg: string) => void; ticketId?: number; title?: string; afterCreate?: (made: Appointment) => Promise<void> }) {
   const start = appt ? new Date(appt.starts_at) : new Date(d.getFullYear(), d.getMonth(), d.getDate(), 9, 0);
   const endAt = appt ? new Date(appt.ends_at) : new Date(start.getTime() + 2 * 3600000);
   const f = useForm(
@@ -295,7 +807,8 @@ export function AppointmentDialog({ appt, userId, day: d, readOnly, onClose, onD
         if (appt) await api.patch(`/appointments/${appt.id}`, body, appt.version);
         else {
           if (!body.ticket_id) delete body.ticket_id;
-          await api.post("/appointments", body);
+          const made = await api.post<Appointment>("/appointments", body);
+          if (afterCreate) await afterCreate(made);
         }
       } catch (e) {
         if (e instanceof ApiError && e.status === 409) setConflict(Object.values(e.fields)[0] ?? e.problem.detail);
@@ -378,7 +891,7 @@ export function AppointmentDialog({ appt, userId, day: d, readOnly, onClose, onD
               label="Status"
               value={v.status}
               onValue={(x) => f.set("status", x as Appointment["status"])}
-              options={AppointmentStatusValues.map((s) => ({ value: s, label: s[0].toUpperCase() + s.slice(1) }))}
+              options={AppointmentStatusValues.map((s) => ({ value: s, label: s[0].toUpperCase() + s.slice(1).replace("_", " ") }))}
               error={f.errors.status}
             />
             <div class="span-2">
