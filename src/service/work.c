@@ -279,7 +279,8 @@ const struct resource part_resource = {
 
 /* Appointments ------------------------------------------------------------ */
 
-static const char *const appointment_statuses[] = { "scheduled", "confirmed", "done",
+/* proposed: offered (by a quote's acceptance) and not yet agreed with the client */
+static const char *const appointment_statuses[] = { "proposed", "scheduled", "confirmed", "done",
 						    "cancelled", NULL };
 
 static const struct field appointment_fields[] = {
@@ -290,7 +291,11 @@ static const struct field appointment_fields[] = {
 	{ .name = "ends_at", .type = FT_TIME, .flags = F_REQUIRED | F_FILTER | F_SORT,
 	  .doc = "After `starts_at`, at most 14 days later." },
 	FIELD_REF("site_id", F_FILTER, &site_resource),
-	FIELD_ENUM("status", F_FILTER, appointment_statuses, "\"scheduled\""),
+	{ .name = "status", .type = FT_ENUM, .flags = F_FILTER, .enum_values = appointment_statuses,
+	  .dflt = "\"scheduled\"",
+	  .doc = "`proposed` (made by a quote's acceptance, to agree with the client), "
+		 "`scheduled`, `confirmed`, `done` or `cancelled`. A proposed visit holds the "
+		 "technician's time like a scheduled one." },
 	FIELD_TEXT("title", 0, 1, 200),
 	FIELD_TEXT("notes", 0, 0, 10000),
 	/* write-only: book even though it overlaps another appointment */
