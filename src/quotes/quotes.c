@@ -1392,8 +1392,10 @@ static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t 
 				if (is(str(l, "kind"), "labor"))
 					buf_addf(&d, "%s%s %s", n++ ? "; " : "", hours_of(ctx, l),
 						 str(l, "description"));
-			buf_addf(&d, " (%lld h %02lld min on this order).",
-				 (long long)(planned / 60), (long long)(planned % 60));
+			if (installs > 1)
+				buf_addf(&d, " (%lld h %02lld min on this order)",
+					 (long long)(planned / 60), (long long)(planned % 60));
+			buf_addstr(&d, ".");
 		}
 		json_t *order = NULL;
 		rc = make_order(ctx, &cv,

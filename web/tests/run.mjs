@@ -1128,6 +1128,12 @@ if (existsSync(new URL("./transfer.mjs", import.meta.url))) {
   tests.push(...transferTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// the conversion of an accepted quote, and its terms in words (web/tests/quoteconv.mjs)
+if (existsSync(new URL("./quoteconv.mjs", import.meta.url))) {
+  const { quoteconvTests } = await import("./quoteconv.mjs");
+  tests.push(...quoteconvTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();
