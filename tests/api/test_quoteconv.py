@@ -108,6 +108,12 @@ class TestQuoteConversion(ServerTestCase):
         self.assertEqual(page["response_text"], "within 4 working hours")
         self.assertEqual(page["required_certifications"], [CERT])
         self.assertNotIn("technicians", page)
+        # a revision keeps the site and the certifications
+        _, headers, _ = self.admin.get("/api/v1/quotes/%d" % q["id"])
+        rev = self.assertStatus(self.admin.post("/api/v1/quotes/%d/revise" % q["id"], None,
+                                                headers={"If-Match": headers["etag"]}), 201)
+        self.assertEqual((rev["site_id"], rev["required_certifications"], rev["coverage_text"]),
+                         (self.site["id"], [CERT], q["coverage_text"]))
         # only a technician without one: nothing is said
         alone = self.quote(technicians=[{"user_id": self.techs[1]["id"]}])
         self.assertIsNone(alone["qualifications"])
