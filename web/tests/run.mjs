@@ -578,7 +578,7 @@ const tests = [
       await client.getByRole("heading", { name: "Label printers for the sterilization room" }).waitFor();
       const doc = await text(client.getByRole("article"));
       // 2 x 349.00 + 1.5 x 120.00 = 878.00; tax 8.25 % of the taxable 698.00 = 57.585 -> 57.59
-      for (const s of ["Brightline IT Services", "$878.00", "$57.59", "$935.59", "Within 4 h", "90 days", "Business hours"])
+      for (const s of ["Brightline IT Services", "$878.00", "$57.59", "$935.59", "Within 4 working hours", "90 days", "Mon–Fri"])
         assert(doc.includes(s), `the quote shows ${s}`);
       await shot(client, "public-quote", { fullPage: true });
       await client.getByRole("button", { name: "Accept quote" }).click();
