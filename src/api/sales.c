@@ -26,6 +26,7 @@
 #include "crm/crm.h"
 #include "quotes/pdf.h"
 #include "quotes/quotes.h"
+#include "quotes/terms.h"
 #include "resource/resource.h"
 
 #include <stdio.h>
@@ -96,7 +97,8 @@ static const char *const public_members[] = {
 	"number", "revision", "status", "title", "currency", "valid_until", "created_at",
 	"sent_at", "contract_kind", "response_time_minutes", "coverage", "warranty_days",
 	"qualifications", "lines", "subtotal", "tax_rate_bp", "tax", "total", "notes",
-	"accepted_at", "accepted_name", "declined_at", NULL
+	"accepted_at", "accepted_name", "declined_at", "coverage_text", "response_text",
+	"required_certifications", NULL
 };
 
 /* The client's view of a quote (the request's). */
@@ -107,6 +109,13 @@ json_t *api_quote_client_view(struct http_req *req, const json_t *q)
 		json_t *v = json_object_get(q, *m);
 		if (v)
 			json_object_set(doc, *m, v);
+	}
+	/* a client never reads that a technician has "no current certifications" */
+	const char *qual = json_string_value(json_object_get(q, "qualifications"));
+	char *room = qual ? arena_alloc(&req->arena, strlen(qual) + 1) : NULL;
+	if (doc && room) {
+		const char *shown = quote_qualifications_text(qual, room, strlen(qual) + 1);
+		json_object_set_new(doc, "qualifications", shown ? json_string(shown) : json_null());
 	}
 	return doc;
 }

@@ -212,17 +212,23 @@ static void totals(struct doc *d, const struct quote_doc *q)
 static void terms(struct doc *d, const struct quote_doc *q)
 {
 	char response[64], coverage[64], warranty[48];
-	struct doc_term t[5];
+	struct doc_term t[7];
 	size_t n = 0;
 	int64_t v;
 	const char *s;
 
-	if (fmt_json_int(q->quote, "response_time_minutes", &v) && v >= 0) {
+	/* the words the quote was written with (terms.c), else the bare values of an older one */
+	s = fmt_json_str(q->quote, "response_text");
+	if (s) {
+		t[n++] = (struct doc_term){ "Response time", s };
+	} else if (fmt_json_int(q->quote, "response_time_minutes", &v) && v >= 0) {
 		duration_format(v, response, sizeof(response));
 		t[n++] = (struct doc_term){ "Response time", response };
 	}
-	s = fmt_json_str(q->quote, "coverage");
+	s = fmt_json_str(q->quote, "coverage_text");
 	if (s) {
+		t[n++] = (struct doc_term){ "Coverage", s };
+	} else if ((s = fmt_json_str(q->quote, "coverage"))) {
 		fmt_label(s, coverages, coverage, sizeof(coverage));
 		t[n++] = (struct doc_term){ "Coverage", coverage };
 	}
@@ -231,8 +237,22 @@ static void terms(struct doc *d, const struct quote_doc *q)
 		t[n++] = (struct doc_term){ "Warranty", warranty };
 	}
 	s = fmt_json_str(q->quote, "qualifications");
-	if (s)
+	if (s && s[0])
 		t[n++] = (struct doc_term){ "Qualifications", s };
+	/* the certifications promised: "CompTIA Network+, Cisco CCNA" */
+	char certs[1024] = "";
+	size_t i, len = 0;
+	const json_t *c;
+	json_array_foreach(json_object_get(q->quote, "required_certifications"), i, c) {
+		if (json_is_string(c) && len + 1 < sizeof(certs)) {
+			int w = snprintf(certs + len, sizeof(certs) - len, "%s%s", len ? ", " : "",
+					 json_string_value(c));
+			len = w > 0 && (size_t)w < sizeof(certs) - len ? len + (size_t)w
+								       : sizeof(certs) - 1;
+		}
+	}
+	if (certs[0])
+		t[n++] = (struct doc_term){ "Technicians certified in", certs };
 	s = fmt_json_str(q->quote, "notes");
 	if (s)
 		t[n++] = (struct doc_term){ "Notes", s };

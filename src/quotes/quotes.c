@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "core/timeutil.h"
@@ -16,6 +17,7 @@
 #include "db/db.h"
 #include "jobs/jobs.h"
 #include "service/service.h"
+#include "terms.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,8 +282,9 @@ static const char *const line_kinds[] = { "equipment", "labor", "service", NULL 
 
 static const struct field line_item[] = {
 	{ .name = "kind", .type = FT_ENUM, .flags = F_REQUIRED, .enum_values = line_kinds,
-	  .doc = "`labor` lines become service orders on acceptance; `service` lines are a "
-		 "managed contract's monthly fee." },
+	  .doc = "`labor` lines are the work planned on the installation orders acceptance "
+		 "makes (their own service orders when nothing is installed); `service` lines "
+		 "are a managed contract's monthly fee." },
 	{ .name = "product_id", .type = FT_REF, .ref = &product_resource,
 	  .doc = "A live product; only on `equipment` and `service` lines (422 on a labour "
 		 "line)." },
@@ -303,7 +306,8 @@ static const struct field line_item[] = {
 	/* equipment to install: acceptance makes an installation order for it */
 	{ .name = "install", .type = FT_BOOL,
 	  .doc = "Only on `equipment` lines (422 on others): `true` makes acceptance create an "
-		 "installation order for it." },
+		 "installation order for it, with the line's product as a part (quantity, the "
+		 "line's unit price after its discount, the product's unit cost)." },
 	/* computed; a value sent is replaced */
 	{ .name = "amount", .type = FT_MONEY, .flags = F_READ_ONLY, .min = -1000000000000000,
 	  .max = 1000000000000000,
@@ -354,23 +358,48 @@ static const struct field quote_fields[] = {
 	  .doc = "An ISO 4217 code; defaults to the settings' `currency`. Lines priced from the "
 		 "catalog must be in it." },
 	{ .name = "response_time_minutes", .type = FT_INT, .min = 1, .max = 525600,
-	  .doc = "The promised response time; on acceptance the contract gets an SLA policy "
-		 "with this response target on the `coverage` calendar." },
+	  .doc = "The promised response time, in working minutes of the `coverage` calendar. On "
+		 "acceptance the contract gets an SLA policy on that calendar: an existing one "
+		 "whose every target responds in this time and has a resolution target, else a "
+		 "new one responding in this time and resolving in four times it, for every "
+		 "priority." },
 	{ .name = "coverage", .type = FT_ENUM, .flags = F_FILTER, .enum_values = coverages,
 	  .dflt = "\"business_hours\"",
 	  .doc = "When the promised response time counts: `business_hours` (Monday to Friday "
 		 "08:00–17:00), `extended` (Monday to Saturday 07:00–20:00) or `24x7`, in the "
-		 "firm's time zone." },
+		 "firm's time zone; a calendar of the same name (`Business hours`, `Extended "
+		 "hours`, `24x7`) gives the hours instead when the firm has one." },
 	{ .name = "warranty_days", .type = FT_INT, .min = 0, .max = 36500,
 	  .doc = "The warranty promised on the work, in days." },
 	{ .name = "qualifications", .type = FT_TEXT, .min = 0, .max = 10000,
 	  .doc = "The qualifications promised, shown to the client. When null and `technicians` "
 		 "is not empty, it is filled from the technicians' valid certifications, one "
-		 "line per technician: `Ana Lopez: CompTIA A+ (CompTIA, valid until "
-		 "2027-05-01); …` (`no current certifications` when there are none); each "
-		 "technician must then be an active user (422 naming `technicians`)." },
+		 "line per technician who holds any: `Ana Lopez: CompTIA A+ (CompTIA, valid "
+		 "until 2027-05-01); …` (a technician without one is left out); each technician "
+		 "must then be an active user (422 naming `technicians`)." },
 	{ .name = "technicians", .type = FT_OBJECTS, .max = 20, .dflt = "[]",
-	  .items = technician_item, .doc = "The technicians proposed; replaced whole by a patch." },
+	  .items = technician_item,
+	  .doc = "The technicians proposed; replaced whole by a patch. On acceptance each "
+		 "service order is assigned to one of them in turn (the first that holds every "
+		 "`required_certifications`, unexpired; none: the order waits for dispatch), "
+		 "and a visit is proposed for it." },
+	{ .name = "required_certifications", .type = FT_STRINGS, .min = 10, .max = 200,
+	  .dflt = "[]",
+	  .doc = "Certification names the technicians doing the work must hold (as on "
+		 "`/users/{id}/certifications`); shown to the client and, on acceptance, the "
+		 "`required_certifications` of every service order." },
+	{ .name = "site_id", .type = FT_REF, .flags = F_FILTER | F_SAME_COMPANY,
+	  .ref = &site_resource,
+	  .doc = "The client's site where the work is done: the service orders' and visits' "
+		 "site on acceptance." },
+	{ .name = "coverage_text", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0, .max = 0,
+	  .doc = "The hours of coverage in words, from the coverage calendar's hours when the "
+		 "quote was last saved or sent: `Mon–Fri 08:00–17:00 (Europe/Berlin)`, `around "
+		 "the clock`." },
+	{ .name = "response_text", .type = FT_TEXT, .flags = F_READ_ONLY, .min = 0, .max = 0,
+	  .doc = "The promised response time in words: `within 4 working hours` (working hours "
+		 "of the coverage), `within 4 hours` around the clock; null without "
+		 "`response_time_minutes`." },
 	{ .name = "lines", .type = FT_OBJECTS, .max = 500, .dflt = "[]", .items = line_item,
 	  .doc = "The lines, in order; replaced whole by a patch. At least one is needed to "
 		 "send.\nA line priced from the catalog names a live product (`equipment` and "
@@ -553,8 +582,9 @@ static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t 
 		return RC_OK;
 	char today[11];
 	date_of(ctx->now, 0, today);
-	struct buf b;
+	struct buf b, line;
 	buf_init(&b, 10000);
+	buf_init(&line, 10000);
 	size_t i;
 	json_t *t;
 	int rc = RC_OK;
@@ -573,7 +603,8 @@ static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t 
 			rc = r;
 			break;
 		}
-		buf_addf(&b, "%s%s:", b.len ? "\n" : "", db_col_text(st, 0));
+		buf_reset(&line);
+		buf_addf(&line, "%s:", db_col_text(st, 0));
 		db_done(st);
 		r = db_run(ctx->db, &st,
 			   "SELECT name, issuer, expires_on FROM user_certifications"
@@ -584,9 +615,9 @@ static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t 
 		bool open = r == RC_ROW;
 		while (r == RC_ROW) {
 			const char *issuer = db_col_text(st, 1), *until = db_col_text(st, 2);
-			buf_addf(&b, "%s %s", n++ ? ";" : "", db_col_text(st, 0));
+			buf_addf(&line, "%s %s", n++ ? ";" : "", db_col_text(st, 0));
 			if (issuer || until)
-				buf_addf(&b, " (%s%s%s%s)", issuer ? issuer : "",
+				buf_addf(&line, " (%s%s%s%s)", issuer ? issuer : "",
 					 issuer && until ? ", " : "", until ? "valid until " : "",
 					 until ? until : "");
 			r = db_step(st);
@@ -597,11 +628,13 @@ static int default_qualifications(struct resource_ctx *ctx, json_t *rec, json_t 
 			rc = r;
 			break;
 		}
-		if (!n)
-			buf_addstr(&b, " no current certifications");
+		/* a technician without a current certification is not mentioned */
+		if (n && !line.failed)
+			buf_addf(&b, "%s%s", b.len ? "\n" : "", buf_str(&line));
 	}
 	if (rc == RC_OK && b.len && !b.failed)
 		json_object_set_new(rec, "qualifications", json_string(buf_str(&b)));
+	buf_release(&line);
 	buf_release(&b);
 	return rc;
 }
@@ -662,6 +695,93 @@ static void set_now(struct resource_ctx *ctx, json_t *rec, const char *field)
 	json_object_set_new(rec, field, json_string(now));
 }
 
+/* A coverage's calendar: the firm's of that name, else the built-in hours. */
+struct coverage {
+	int64_t calendar_id;	/* 0: the firm has no such calendar (yet) */
+	const char *name, *timezone;
+	bool always_open;
+	json_t *hours, *holidays;	/* ctx->arena's */
+};
+
+static int coverage_of(struct resource_ctx *ctx, const char *coverage, struct coverage *c)
+{
+	static const struct {
+		const char *coverage, *name, *hours;
+		bool always;
+	} cals[] = {
+		{ "business_hours", "Business hours", "08:00-17:00/12345", false },
+		{ "extended", "Extended hours", "07:00-20:00/123456", false },
+		{ "24x7", "24x7", NULL, true },
+	};
+	size_t k = 0;
+	while (k < 2 && !is(cals[k].coverage, coverage))
+		k++;
+	memset(c, 0, sizeof(*c));
+	c->name = cals[k].name;
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st,
+			"SELECT id, timezone, always_open, hours, holidays FROM calendars"
+			" WHERE name = ?",
+			"s", cals[k].name);
+	if (rc == RC_ROW) {
+		c->calendar_id = db_col_int(st, 0);
+		c->timezone = arena_strdup(ctx->arena, db_col_text(st, 1));
+		c->always_open = db_col_int(st, 2) != 0;
+		c->hours = arena_json(ctx->arena, json_loads(db_col_null(st, 3) ? "[]"
+									 : db_col_text(st, 3),
+							     0, NULL));
+		c->holidays = arena_json(ctx->arena,
+					 json_loads(db_col_null(st, 4) ? "[]" : db_col_text(st, 4),
+						    0, NULL));
+		db_done(st);
+		return c->timezone && c->hours && c->holidays ? RC_OK : RC_ERROR;
+	}
+	if (rc != RC_DONE)
+		return rc;
+	json_t *s = settings(ctx);
+	c->hours = arena_json(ctx->arena, json_array());
+	c->holidays = arena_json(ctx->arena, json_array());
+	if (!s || !c->hours || !c->holidays)
+		return RC_ERROR;
+	c->timezone = str(s, "timezone");
+	c->always_open = cals[k].always;
+	if (cals[k].hours) {
+		char start[6], end[6];
+		memcpy(start, cals[k].hours, 5);
+		memcpy(end, cals[k].hours + 6, 5);
+		start[5] = end[5] = '\0';
+		for (const char *d = strchr(cals[k].hours, '/') + 1; *d; d++)
+			json_array_append_new(c->hours, json_pack("{s:i, s:s, s:s}", "weekday",
+								  *d - '0', "start", start, "end",
+								  end));
+	}
+	return c->timezone ? RC_OK : RC_ERROR;
+}
+
+/*
+ * The terms in words (coverage_text, response_text) from the coverage's
+ * calendar as it is now: a sent quote keeps the words it was sent with.
+ */
+static int set_terms_text(struct resource_ctx *ctx, json_t *rec)
+{
+	struct coverage c;
+	int rc = coverage_of(ctx, str(rec, "coverage"), &c);
+	if (rc != RC_OK)
+		return rc;
+	char hours[QUOTE_TERMS_LEN], response[QUOTE_TERMS_LEN];
+	quote_hours_text(c.hours, c.always_open, hours, sizeof(hours));
+	quote_response_text(num(rec, "response_time_minutes"), c.always_open, response,
+			    sizeof(response));
+	bool zone = hours[0] && !c.always_open && c.timezone;
+	json_object_set_new(rec, "coverage_text",
+			    !hours[0] ? json_null()
+			    : zone    ? json_sprintf("%s (%s)", hours, c.timezone)
+				      : json_string(hours));
+	json_object_set_new(rec, "response_text",
+			    response[0] ? json_string(response) : json_null());
+	return RC_OK;
+}
+
 static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			 json_t *errors)
 {
@@ -703,14 +823,20 @@ static int quote_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *re
 		json_object_set_new(rec, "tax_rate_bp", json_integer(0));
 	catalog_check_currency(rec, "currency", errors);
 	int rc = default_qualifications(ctx, rec, errors);
+	if (rc == RC_OK)
+		rc = set_terms_text(ctx, rec);
 	return rc == RC_OK ? price_lines(ctx, rec, errors) : rc;
 }
 
 /* Actions ----------------------------------------------------------------- */
 
-/* Moves the quote's opportunity to stage (only forward from the stages listed). */
+/*
+ * Moves the quote's opportunity to stage (only forward from the stages
+ * listed) and writes the members of also (may be NULL) whether it moves
+ * or not.
+ */
 static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const char *stage,
-			    const char *const *from)
+			    const char *const *from, const json_t *also)
 {
 	if (!has(quote, "opportunity_id"))
 		return RC_OK;
@@ -723,9 +849,11 @@ static int move_opportunity(struct resource_ctx *ctx, const json_t *quote, const
 	bool move = false;
 	for (const char *const *f = from; *f; f++)
 		move = move || is(str(opp, "stage"), *f);
-	if (!move)
+	if (!move && !also)
 		return RC_OK;
-	json_t *patch = arena_json(ctx->arena, json_pack("{s:s}", "stage", stage));
+	json_t *patch = arena_json(ctx->arena, also ? json_deep_copy(also) : json_object());
+	if (patch && move)
+		json_object_set_new(patch, "stage", json_string(stage));
 	json_t *after, *errors = NULL;
 	return patch ? resource_update_trusted(&c, &opportunity_resource,
 					       num(quote, "opportunity_id"), patch, &after, &errors)
@@ -751,6 +879,9 @@ static int send(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const 
 			       "(Settings, public URL) before a quote can be sent");
 		return RC_CONFLICT;
 	}
+	int rc = set_terms_text(ctx, rec);
+	if (rc != RC_OK)
+		return rc;
 	char token[AUTH_TOKEN_LEN], hash[65];
 	auth_random_token(token);
 	auth_sha256_hex(token, hash);
@@ -763,15 +894,15 @@ static int send(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const 
 	if (!ctx->reply_extra)
 		return RC_ERROR;
 	static const char *const from[] = { "new", "qualified", NULL };
-	return move_opportunity(ctx, rec, "quoted", from);
+	return move_opportunity(ctx, rec, "quoted", from, NULL);
 }
 
 /* The members a revision copies; the rest is the server's. */
 static const char *const revised[] = { "company_id", "contact_id", "opportunity_id", "title",
 				       "contract_kind", "valid_until", "currency",
 				       "response_time_minutes", "coverage", "warranty_days",
-				       "qualifications", "technicians", "lines", "tax_rate_bp",
-				       "notes", NULL };
+				       "qualifications", "technicians", "required_certifications",
+				       "site_id", "lines", "tax_rate_bp", "notes", NULL };
 
 /* A new draft with the quote's content, number and the next revision; this one is superseded. */
 static int revise(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
@@ -811,70 +942,45 @@ static int revise(struct resource_ctx *ctx, const json_t *cur, json_t *rec, cons
 /* Conversion ------------------------------------------------------------------ */
 
 /* The calendar a coverage stands for, found by name or made in the firm's zone. */
-static int coverage_calendar(struct resource_ctx *ctx, const char *coverage, int64_t *id)
+static int coverage_calendar(struct resource_ctx *ctx, const char *coverage, struct coverage *c)
 {
-	static const struct {
-		const char *coverage, *name, *hours;
-		bool always;
-	} cals[] = {
-		{ "business_hours", "Business hours", "08:00-17:00/12345", false },
-		{ "extended", "Extended hours", "07:00-20:00/123456", false },
-		{ "24x7", "24x7", NULL, true },
-	};
-	size_t k = 0;
-	while (k < 2 && !is(cals[k].coverage, coverage))
-		k++;
-	struct db_stmt *st;
-	int rc = db_run(ctx->db, &st, "SELECT id FROM calendars WHERE name = ?", "s",
-			cals[k].name);
-	if (rc == RC_ROW) {
-		*id = db_col_int(st, 0);
-		db_done(st);
-		return RC_OK;
-	}
-	if (rc != RC_DONE)
+	int rc = coverage_of(ctx, coverage, c);
+	if (rc != RC_OK || c->calendar_id)
 		return rc;
-	json_t *s = settings(ctx);
-	if (!s)
-		return RC_ERROR;
-	json_t *hours = json_array();
-	if (cals[k].hours) {
-		char start[6], end[6];
-		memcpy(start, cals[k].hours, 5);
-		memcpy(end, cals[k].hours + 6, 5);
-		start[5] = end[5] = '\0';
-		for (const char *d = strchr(cals[k].hours, '/') + 1; *d; d++)
-			json_array_append_new(hours, json_pack("{s:i, s:s, s:s}", "weekday",
-							       *d - '0', "start", start, "end", end));
-	}
 	json_t *body = arena_json(ctx->arena,
-				  json_pack("{s:s, s:O, s:b, s:o}", "name", cals[k].name, "timezone",
-					    json_object_get(s, "timezone"), "always_open",
-					    cals[k].always, "hours", hours));
+				  json_pack("{s:s, s:s, s:b, s:O}", "name", c->name, "timezone",
+					    c->timezone, "always_open", c->always_open, "hours",
+					    c->hours));
 	json_t *cal = NULL, *errors = NULL;
 	rc = body ? resource_create_trusted(ctx, &calendar_resource, body, &cal, &errors)
 		  : RC_ERROR;
 	if (rc == RC_OK)
-		*id = num(cal, "id");
+		c->calendar_id = num(cal, "id");
 	return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
 }
 
+/* A new policy resolves in this many times the promised response time. */
+#define RESOLUTION_FACTOR 4
+
 /*
  * The SLA policy for the promised response time: one on the coverage's
- * calendar whose every target responds in exactly that time, or a new one
- * with that response target for every priority.
+ * calendar whose every target responds in exactly that time and has a
+ * resolution target, or a new one responding in that time and resolving
+ * in RESOLUTION_FACTOR times it, for every priority. *cal is the
+ * coverage's calendar (made when the firm has none of its name).
  */
-static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_t *id)
+static int promised_policy(struct resource_ctx *ctx, const json_t *quote, struct coverage *cal,
+			   int64_t *id)
 {
-	int64_t minutes = num(quote, "response_time_minutes"), cal = 0;
-	int rc = coverage_calendar(ctx, str(quote, "coverage"), &cal);
+	int64_t minutes = num(quote, "response_time_minutes");
+	int rc = coverage_calendar(ctx, str(quote, "coverage"), cal);
 	if (rc != RC_OK)
 		return rc;
 	struct db_stmt *st;
 	rc = db_run(ctx->db, &st,
 		    "SELECT id, targets FROM sla_policies WHERE calendar_id = ?"
 		    " AND archived_at IS NULL ORDER BY id",
-		    "i", cal);
+		    "i", cal->calendar_id);
 	*id = 0;
 	bool open = rc == RC_ROW;
 	while (rc == RC_ROW) {
@@ -883,7 +989,8 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 		size_t i;
 		json_t *t;
 		json_array_foreach(targets, i, t)
-			match = match && num(t, "response_minutes") == minutes;
+			match = match && num(t, "response_minutes") == minutes &&
+				json_is_integer(json_object_get(t, "resolution_minutes"));
 		json_decref(targets);	/* read and done with here */
 		if (match) {
 			*id = db_col_int(st, 0);
@@ -896,20 +1003,33 @@ static int promised_policy(struct resource_ctx *ctx, const json_t *quote, int64_
 		db_done(st);
 	if (rc != RC_DONE)
 		return rc;
-	json_t *targets = json_array();
+	json_t *targets = arena_json(ctx->arena, json_array());
 	static const char *const prios[] = { "critical", "high", "medium", "low" };
-	for (int i = 0; i < 4; i++)
-		json_array_append_new(targets, json_pack("{s:s, s:I}", "priority", prios[i],
-							 "response_minutes", (json_int_t)minutes));
-	const char *name = arena_printf(ctx->arena, "Response in %lld min, %s (%s)",
-					(long long)minutes,
-					is(str(quote, "coverage"), "24x7")	    ? "24x7"
-					: is(str(quote, "coverage"), "extended") ? "extended hours"
-										 : "business hours",
-					str(quote, "number"));
-	json_t *body = arena_json(ctx->arena, json_pack("{s:s, s:I, s:o}", "name", name,
-							"calendar_id", (json_int_t)cal,
-							"targets", targets));
+	for (int i = 0; targets && i < 4; i++)
+		json_array_append_new(targets,
+				      json_pack("{s:s, s:I, s:I}", "priority", prios[i],
+						"response_minutes", (json_int_t)minutes,
+						"resolution_minutes",
+						(json_int_t)(minutes * RESOLUTION_FACTOR)));
+	/* "Respond within 4 working hours, Business hours": the promise, for the next quote too */
+	char promise[QUOTE_TERMS_LEN];
+	quote_response_text(minutes, cal->always_open, promise, sizeof(promise));
+	const char *name = arena_printf(ctx->arena, "Respond %s, %s", promise, cal->name);
+	/* names are unique: one taken by a policy that promises otherwise gets the quote's number */
+	rc = name ? db_run(ctx->db, &st, "SELECT id FROM sla_policies WHERE name = ?", "s", name)
+		  : RC_ERROR;
+	if (rc == RC_ROW) {
+		db_done(st);
+		name = arena_printf(ctx->arena, "%s (%s)", name, str(quote, "number"));
+	} else if (rc != RC_DONE) {
+		return rc;
+	}
+	json_t *body = targets && name
+			       ? arena_json(ctx->arena,
+					    json_pack("{s:s, s:I, s:O}", "name", name, "calendar_id",
+						      (json_int_t)cal->calendar_id, "targets",
+						      targets))
+			       : NULL;
 	json_t *pol = NULL, *errors = NULL;
 	rc = body ? resource_create_trusted(ctx, &sla_policy_resource, body, &pol, &errors)
 		  : RC_ERROR;
@@ -981,50 +1101,323 @@ static int create_contract(struct resource_ctx *ctx, const json_t *quote, int64_
 	return rc;
 }
 
-/* A service order per labour line and per equipment line to install. */
+/* What the orders of one acceptance share. */
+struct conversion {
+	const json_t *quote;
+	int64_t contract;
+	size_t next_tech;	/* the technicians take the orders in turn */
+	struct coverage work;	/* business hours: when visits are proposed */
+};
+
+static int failed_write(const char *what, const json_t *quote, int rc, json_t *errors)
+{
+	if (rc != RC_INVALID && rc != RC_CONFLICT)
+		return rc;
+	char *e = errors ? json_dumps(errors, JSON_COMPACT) : NULL;
+	log_error("cannot make the %s of quote %s: %s", what, str(quote, "number"), e ? e : "");
+	free(e);
+	return RC_ERROR;
+}
+
+/* Whether user is active and holds every one of certs, unexpired today. */
+static int qualified(struct resource_ctx *ctx, int64_t user, const json_t *certs, bool *ok)
+{
+	char today[11];
+	date_of(ctx->now, 0, today);
+	struct db_stmt *st;
+	int rc = db_run(ctx->db, &st,
+			"SELECT active FROM users WHERE id = ? AND archived_at IS NULL", "i", user);
+	*ok = false;
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_OK : rc;
+	*ok = db_col_int(st, 0) != 0;
+	db_done(st);
+	size_t i;
+	const json_t *name;
+	json_array_foreach(certs, i, name) {
+		if (!*ok)
+			break;
+		rc = db_run(ctx->db, &st,
+			    "SELECT COUNT(*) FROM user_certifications WHERE user_id = ? AND name = ?"
+			    " AND archived_at IS NULL AND (expires_on IS NULL OR expires_on >= ?)",
+			    "iss", user, json_string_value(name), today);
+		if (rc != RC_ROW)
+			return rc;
+		*ok = db_col_int(st, 0) > 0;
+		db_done(st);
+	}
+	return RC_OK;
+}
+
+/* The next proposed technician, in turn, who may do the work; 0 when none may. */
+static int pick_technician(struct resource_ctx *ctx, struct conversion *cv, int64_t *user)
+{
+	const json_t *techs = json_object_get(cv->quote, "technicians");
+	size_t n = json_array_size(techs);
+	*user = 0;
+	for (size_t j = 0; j < n; j++) {
+		size_t k = (cv->next_tech + j) % n;
+		int64_t id = num(json_array_get(techs, k), "user_id");
+		bool ok;
+		int rc = qualified(ctx, id, json_object_get(cv->quote, "required_certifications"),
+				   &ok);
+		if (rc != RC_OK)
+			return rc;
+		if (ok) {
+			*user = id;
+			cv->next_tech = k + 1;
+			return RC_OK;
+		}
+	}
+	return RC_OK;
+}
+
+/* The start of the next working period of cal after the one t is in (or at t's next opening). */
+static int next_opening(struct calendar *cal, int64_t t, bool after_current, int64_t *start)
+{
+	char err[CALENDAR_ERR_LEN];
+	if (after_current) {
+		struct calendar_interval iv;
+		if (calendar_interval_at(cal, t, t + 2 * 86400, &iv, err, sizeof(err)) < 0)
+			return RC_ERROR;
+		if (iv.kind == CALENDAR_COUNTED)
+			t = iv.end;
+	}
+	return calendar_add_minutes(cal, t, 0, start, err, sizeof(err)) < 0 ? RC_ERROR : RC_OK;
+}
+
+/*
+ * A proposed visit for the order: the technician at the next opening of
+ * the business hours after today's, for the work planned (an hour when
+ * none is), moved past the technician's appointments it would overlap.
+ */
+static int propose_visit(struct resource_ctx *ctx, struct conversion *cv, const json_t *order,
+			 int64_t planned)
+{
+	int64_t user = num(order, "assignee_id");
+	struct calendar cal;
+	char err[CALENDAR_ERR_LEN];
+	if (calendar_init_json(&cal, cv->work.timezone, cv->work.always_open, cv->work.hours,
+			       cv->work.holidays, err, sizeof(err)) < 0) {
+		log_error("cannot propose a visit for quote %s: %s", str(cv->quote, "number"), err);
+		return RC_ERROR;
+	}
+	int64_t cursor = ctx->now, start = 0, end = 0, minutes = planned > 0 ? planned : 60;
+	int rc = RC_OK;
+	bool free_slot = false;
+	for (int tries = 0; rc == RC_OK && !free_slot && tries < 20; tries++) {
+		rc = next_opening(&cal, cursor, tries == 0, &start);
+		if (rc == RC_OK && calendar_add_minutes(&cal, start, minutes, &end, err,
+							sizeof(err)) < 0)
+			rc = RC_ERROR;
+		if (rc != RC_OK)
+			break;
+		if (end - start > 14 * 86400)
+			end = start + 14 * 86400;
+		char s[TIME_RFC3339_LEN], e[TIME_RFC3339_LEN];
+		time_format(start, s);
+		time_format(end, e);
+		struct db_stmt *st;
+		rc = db_run(ctx->db, &st,
+			    "SELECT MAX(ends_at) FROM appointments WHERE user_id = ? AND starts_at < ?"
+			    " AND ends_at > ? AND status <> 'cancelled' AND archived_at IS NULL",
+			    "iss", user, e, s);
+		if (rc != RC_ROW)
+			break;
+		rc = RC_OK;
+		if (db_col_null(st, 0) || time_parse(db_col_text(st, 0), &cursor) < 0)
+			free_slot = true;
+		db_done(st);
+	}
+	calendar_release(&cal);
+	if (rc != RC_OK)
+		return rc;
+	char s[TIME_RFC3339_LEN], e[TIME_RFC3339_LEN];
+	time_format(start, s);
+	time_format(end, e);
+	json_t *body = arena_json(ctx->arena, json_pack(
+		"{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:b}", "ticket_id",
+		(json_int_t)num(order, "id"), "user_id", (json_int_t)user, "starts_at", s,
+		"ends_at", e, "status", "proposed", "title",
+		arena_printf(ctx->arena, "%.170s (%s)", str(order, "subject"), str(order, "number")),
+		"notes",
+		arena_printf(ctx->arena, "Proposed on acceptance of quote %s: confirm the time with "
+					 "the client.", str(cv->quote, "number")),
+		"allow_overlap", !free_slot));
+	if (!body)
+		return RC_ERROR;
+	if (has(order, "site_id"))
+		json_object_set(body, "site_id", json_object_get(order, "site_id"));
+	json_t *out = NULL, *errors = NULL;
+	rc = resource_create_trusted(ctx, &appointment_resource, body, &out, &errors);
+	return rc == RC_OK ? RC_OK : failed_write("visit", cv->quote, rc, errors);
+}
+
+/*
+ * One service order: the quote's client, contact, site, contract and
+ * required certifications, the work planned on it, a proposed technician
+ * who may do it (assigned) and then a proposed visit. *out is the order.
+ */
+static int make_order(struct resource_ctx *ctx, struct conversion *cv, const char *subject,
+		      const char *kind, struct buf *description, int64_t planned, json_t **out)
+{
+	const json_t *quote = cv->quote;
+	int64_t user;
+	int rc = pick_technician(ctx, cv, &user);
+	if (rc != RC_OK)
+		return rc;
+	const json_t *certs = json_object_get(quote, "required_certifications");
+	if (json_array_size(certs)) {
+		buf_addstr(description, "\nRequired certifications: ");
+		size_t i;
+		const json_t *c;
+		json_array_foreach(certs, i, c)
+			buf_addf(description, "%s%s", i ? ", " : "", json_string_value(c));
+		buf_addstr(description, ".");
+	}
+	if (!user && json_array_size(json_object_get(quote, "technicians")))
+		buf_addstr(description, "\nNone of the technicians proposed holds every required "
+					"certification today: dispatch chooses who goes.");
+	if (description->failed)
+		return RC_ERROR;
+	json_t *body = arena_json(ctx->arena, json_pack(
+		"{s:s, s:s, s:s, s:I, s:I, s:I, s:O}", "subject", subject, "description",
+		buf_str(description), "kind", kind, "company_id",
+		(json_int_t)num(quote, "company_id"), "contract_id", (json_int_t)cv->contract,
+		"quote_id", (json_int_t)num(quote, "id"), "required_certifications",
+		certs ? certs : json_array()));
+	if (!body)
+		return RC_ERROR;
+	static const char *const copied[] = { "contact_id", "site_id", NULL };
+	for (const char *const *m = copied; *m; m++)
+		if (has(quote, *m))
+			json_object_set(body, *m, json_object_get(quote, *m));
+	if (planned > 0)
+		json_object_set_new(body, "planned_minutes", json_integer(planned));
+	if (user)
+		json_object_set_new(body, "assignee_id", json_integer(user));
+	json_t *errors = NULL;
+	rc = resource_create_trusted(ctx, &ticket_resource, body, out, &errors);
+	if (rc != RC_OK)
+		return failed_write("service order", quote, rc, errors);
+	return user ? propose_visit(ctx, cv, *out, planned) : RC_OK;
+}
+
+/* An installed line's product, used on its order: quantity and the price quoted. */
+static int add_part(struct resource_ctx *ctx, const json_t *quote, const json_t *line,
+		    int64_t order)
+{
+	if (!has(line, "product_id"))
+		return RC_OK;
+	int64_t price;
+	if (money_line_amount(1000, num(line, "unit_price"), num(line, "discount_bp"), &price) < 0)
+		return RC_ERROR;
+	json_t *body = arena_json(ctx->arena, json_pack(
+		"{s:O, s:O, s:I}", "product_id", json_object_get(line, "product_id"), "quantity",
+		json_object_get(line, "quantity"), "unit_price", (json_int_t)price));
+	if (!body)
+		return RC_ERROR;
+	struct resource_ctx c = *ctx;
+	c.parent_id = order;
+	json_t *out = NULL, *errors = NULL;
+	int rc = resource_create_trusted(&c, &part_resource, body, &out, &errors);
+	return rc == RC_OK ? RC_OK : failed_write("part", quote, rc, errors);
+}
+
+/* "6 h", "1.5 h" of a labour line's quantity (thousandths of hours). */
+static const char *hours_of(struct resource_ctx *ctx, const json_t *line)
+{
+	char qty[32];
+	snprintf(qty, sizeof(qty), "%g", json_number_value(json_object_get(line, "quantity")));
+	return arena_printf(ctx->arena, "%s h", qty);
+}
+
+static int64_t labour_minutes(const json_t *line)
+{
+	int64_t q = 0;
+	resource_quantity(json_object_get(line, "quantity"), &q);
+	return (q * 60 + 500) / 1000;
+}
+
+/*
+ * The service orders: one installation order per equipment line to
+ * install, with its product as a part; the labour lines are the work
+ * planned on those orders (their minutes shared out, their lines named in
+ * each description). With nothing to install, each labour line is an
+ * order of its own, as before.
+ */
 static int create_orders(struct resource_ctx *ctx, const json_t *quote, int64_t contract)
 {
+	struct conversion cv = { .quote = quote, .contract = contract };
+	int rc = coverage_of(ctx, "business_hours", &cv.work);
+	if (rc != RC_OK)
+		return rc;
+	const json_t *lines = json_object_get(quote, "lines");
 	bool equipment = false;
+	int64_t installs = 0, labour = 0;
 	size_t i;
 	json_t *line;
-	json_array_foreach(json_object_get(quote, "lines"), i, line)
-		equipment = equipment || is(str(line, "kind"), "equipment");
-	json_array_foreach(json_object_get(quote, "lines"), i, line) {
+	json_array_foreach(lines, i, line) {
+		const char *kind = str(line, "kind");
+		equipment = equipment || is(kind, "equipment");
+		if (is(kind, "equipment") && json_is_true(json_object_get(line, "install")))
+			installs++;
+		if (is(kind, "labor"))
+			labour += labour_minutes(line);
+	}
+	int64_t k = 0;
+	json_array_foreach(lines, i, line) {
 		bool install = is(str(line, "kind"), "equipment") &&
 			       json_is_true(json_object_get(line, "install"));
-		if (!install && !is(str(line, "kind"), "labor"))
+		bool labor = is(str(line, "kind"), "labor");
+		if (!install && !(labor && !installs))
 			continue;
 		char qty[32];
 		snprintf(qty, sizeof(qty), "%g", json_number_value(json_object_get(line, "quantity")));
-		json_t *body = arena_json(ctx->arena, json_pack(
-			"{s:s, s:s, s:s, s:I, s:I, s:I}", "subject",
-			arena_printf(ctx->arena, "%s%.180s", install ? "Install: " : "",
-				     str(line, "description")),
-			"description",
-			arena_printf(ctx->arena, "From quote %s revision %lld, line %zu: %s %s %s.",
-				     str(quote, "number"), (long long)num(quote, "revision"), i + 1,
-				     qty, is(str(line, "kind"), "labor") ? "h" : "x",
-				     str(line, "description")),
-			"kind", install || equipment ? "installation" : "service_request",
-			"company_id", (json_int_t)num(quote, "company_id"), "contract_id",
-			(json_int_t)contract, "quote_id", (json_int_t)num(quote, "id")));
-		if (!body)
-			return RC_ERROR;
-		if (has(quote, "contact_id"))
-			json_object_set(body, "contact_id", json_object_get(quote, "contact_id"));
-		json_t *t = NULL, *errors = NULL;
-		int rc = resource_create_trusted(ctx, &ticket_resource, body, &t, &errors);
+		struct buf d;
+		buf_init(&d, 50000);
+		buf_addf(&d, "From quote %s revision %lld, line %zu: %s %s %s.", str(quote, "number"),
+			 (long long)num(quote, "revision"), i + 1, qty, labor ? "h" : "x",
+			 str(line, "description"));
+		int64_t planned = labor ? labour_minutes(line) : 0;
+		if (install && labour) {
+			/* the labour, shared out: the first orders take the odd minutes */
+			planned = labour / installs + (k < labour % installs ? 1 : 0);
+			buf_addstr(&d, installs > 1 ? "\nPlanned work (the quote's labour, shared by "
+						      "its installation orders): "
+						    : "\nPlanned work (the quote's labour): ");
+			size_t j, n = 0;
+			json_t *l;
+			json_array_foreach(lines, j, l)
+				if (is(str(l, "kind"), "labor"))
+					buf_addf(&d, "%s%s %s", n++ ? "; " : "", hours_of(ctx, l),
+						 str(l, "description"));
+			if (installs > 1)
+				buf_addf(&d, " (%lld h %02lld min on this order)",
+					 (long long)(planned / 60), (long long)(planned % 60));
+			buf_addstr(&d, ".");
+		}
+		json_t *order = NULL;
+		rc = make_order(ctx, &cv,
+				arena_printf(ctx->arena, "%s%.180s", install ? "Install: " : "",
+					     str(line, "description")),
+				install || equipment ? "installation" : "service_request", &d,
+				planned, &order);
+		buf_release(&d);
+		if (rc == RC_OK && install)
+			rc = add_part(ctx, quote, line, num(order, "id"));
 		if (rc != RC_OK)
-			return rc == RC_INVALID || rc == RC_CONFLICT ? RC_ERROR : rc;
+			return rc;
+		k++;
 	}
 	return RC_OK;
 }
 
 /*
- * Acceptance: in the same transaction, the opportunity is won, the
- * contract made (with an SLA policy whose response target is the promised
- * response time, made when none matches) and a service order per labour
- * line and per equipment line to install.
+ * Acceptance: in the same transaction, the opportunity is won at the
+ * accepted total, the contract made (with the SLA policy of the promise,
+ * reused when one matches) and the service orders with their parts,
+ * planned work, technicians, certifications, site and proposed visits.
  */
 static int accept(struct resource_ctx *ctx, const json_t *cur, json_t *rec, const json_t *body,
 		  json_t *errors)
@@ -1035,14 +1428,21 @@ static int accept(struct resource_ctx *ctx, const json_t *cur, json_t *rec, cons
 		return RC_CONFLICT;
 	}
 	int64_t policy = 0, contract = 0;
-	int rc = has(cur, "response_time_minutes") ? promised_policy(ctx, cur, &policy) : RC_OK;
+	struct coverage cal;
+	int rc = has(cur, "response_time_minutes") ? promised_policy(ctx, cur, &cal, &policy)
+						   : RC_OK;
 	if (rc == RC_OK)
 		rc = create_contract(ctx, cur, policy, &contract);
 	if (rc == RC_OK)
 		rc = create_orders(ctx, cur, contract);
 	if (rc == RC_OK) {
 		static const char *const from[] = { "new", "qualified", "quoted", "lost", NULL };
-		rc = move_opportunity(ctx, cur, "won", from);
+		/* the deal is worth what was accepted */
+		json_t *value = arena_json(ctx->arena,
+					   json_pack("{s:I, s:s}", "estimated_value",
+						     (json_int_t)num(cur, "total"), "currency",
+						     str(cur, "currency")));
+		rc = value ? move_opportunity(ctx, cur, "won", from, value) : RC_ERROR;
 	}
 	if (rc != RC_OK)
 		return rc;

@@ -74,7 +74,7 @@ static enum ical_feed_status feed_status(const char *s)
 {
 	if (strcmp(s, "cancelled") == 0)
 		return ICAL_FEED_CANCELLED;
-	if (strcmp(s, "scheduled") == 0)
+	if (strcmp(s, "scheduled") == 0 || strcmp(s, "proposed") == 0)
 		return ICAL_FEED_TENTATIVE;
 	return ICAL_FEED_CONFIRMED;
 }

@@ -77,6 +77,10 @@ static const struct field ticket_fields[] = {
 	  .hidden_from = ROLE_PORTAL },
 	{ .name = "resolution", .type = FT_TEXT, .min = 0, .max = 50000,
 	  .doc = "What was done; required to resolve." },
+	{ .name = "planned_minutes", .type = FT_INT, .flags = F_FILTER | F_SORT, .min = 0,
+	  .max = 5256000,
+	  .doc = "The work planned, in minutes (an accepted quote's labour on its "
+		 "installation orders); null when none was planned." },
 	{ .name = "first_responded_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,
 	  .doc = "The first public note by staff or the first change to `in_progress`." },
 	FIELD_TIME("resolved_at", F_READ_ONLY | F_FILTER | F_SORT),

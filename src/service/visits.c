@@ -13,8 +13,9 @@
  * managers and admins of anyone's.
  *
  * An order that is resolved, closed or cancelled (any path: the action, a
- * PATCH, a merge) takes its open visits with it in the same transaction:
- * one that has begun by then is done, one still to come is cancelled. It
+ * PATCH, a merge) takes its open visits (proposed, scheduled, confirmed or
+ * in progress) with it in the same transaction: one that has begun by then
+ * is done, one still to come is cancelled. It
  * cannot end while a technician is checked in on one of its visits: they
  * check out first, so no worked time is lost.
  */
@@ -298,7 +299,7 @@ int visits_close(struct resource_ctx *ctx, int64_t ticket)
 {
 	struct db_stmt *st = db_prepare(ctx->db,
 					"SELECT id, starts_at FROM appointments WHERE ticket_id = ?"
-					" AND status IN ('scheduled', 'confirmed', 'in_progress')"
+					" AND status IN ('proposed', 'scheduled', 'confirmed', 'in_progress')"
 					" AND archived_at IS NULL ORDER BY id");
 	if (!st)
 		return RC_ERROR;

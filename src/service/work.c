@@ -395,7 +395,8 @@ const struct resource part_resource = {
 
 /* Appointments ------------------------------------------------------------ */
 
-static const char *const appointment_statuses[] = { "scheduled", "confirmed", "done",
+/* proposed: offered (by a quote's acceptance) and not yet agreed with the client */
+static const char *const appointment_statuses[] = { "proposed", "scheduled", "confirmed", "done",
 						    "cancelled", "in_progress", NULL };
 
 static const struct field appointment_fields[] = {
@@ -408,9 +409,11 @@ static const struct field appointment_fields[] = {
 	FIELD_REF("site_id", F_FILTER, &site_resource),
 	{ .name = "status", .type = FT_ENUM, .flags = F_FILTER, .enum_values = appointment_statuses,
 	  .dflt = "\"scheduled\"",
-	  .doc = "`in_progress` from check-in, `done` from check-out. When the order is resolved, "
-		 "closed or cancelled its open visits close: `done` if they had begun by then, "
-		 "else `cancelled`." },
+	  .doc = "`proposed` (made by a quote's acceptance, to agree with the client), "
+		 "`scheduled`, `confirmed`, `in_progress` (from check-in), `done` (from check-out) "
+		 "or `cancelled`. A proposed visit holds the technician's time like a scheduled "
+		 "one. When the order is resolved, closed or cancelled its open visits close: "
+		 "`done` if they had begun by then, else `cancelled`." },
 	FIELD_TEXT("title", 0, 1, 200),
 	FIELD_TEXT("notes", 0, 0, 10000),
 	{ .name = "checked_in_at", .type = FT_TIME, .flags = F_READ_ONLY | F_FILTER,

@@ -292,8 +292,11 @@ class TestOrderEnd(DispatchCase):
     def test_cancelling_by_patch_closes_them_too(self):
         t = self.ticket()
         v = self.visit(t["id"], start=86400)
+        # a visit a quote's acceptance proposed and nobody agreed yet goes too
+        proposed = self.visit(t["id"], start=2 * 86400, status="proposed")
         self.patch("tickets/%d" % t["id"], {"status": "cancelled"})
         self.assertEqual(self.get("appointments/%d" % v["id"])["status"], "cancelled")
+        self.assertEqual(self.get("appointments/%d" % proposed["id"])["status"], "cancelled")
 
     def test_no_end_while_someone_is_on_site(self):
         t = self.ticket()

@@ -331,7 +331,9 @@ class TestQuotes(SalesCase):
         self.assertEqual(self.get("calendars/%d" % policy["calendar_id"])["name"],
                          "Business hours")
         orders = self.get("tickets?quote_id=%d&sort=created_at" % q["id"])["data"]
-        self.assertEqual(len(orders), 2)  # the labour line and the switch to install
+        # the switch to install; the labour (1.5 h) is the work planned on it
+        self.assertEqual(len(orders), 1)
+        self.assertEqual(orders[0]["planned_minutes"], 90)
         self.assertEqual({o["kind"] for o in orders}, {"installation"})
         self.assertEqual({o["contract_id"] for o in orders}, {contract["id"]})
         self.assertEqual({o["sla_policy_id"] for o in orders}, {policy["id"]})

@@ -583,7 +583,7 @@ const tests = [
       await client.getByRole("heading", { name: "Label printers for the sterilization room" }).waitFor();
       const doc = await text(client.getByRole("article"));
       // 2 x 349.00 + 1.5 x 120.00 = 878.00; tax 8.25 % of the taxable 698.00 = 57.585 -> 57.59
-      for (const s of ["Brightline IT Services", "$878.00", "$57.59", "$935.59", "Within 4 h", "90 days", "Business hours"])
+      for (const s of ["Brightline IT Services", "$878.00", "$57.59", "$935.59", "Within 4 working hours", "90 days", "Mon–Fri"])
         assert(doc.includes(s), `the quote shows ${s}`);
       await shot(client, "public-quote", { fullPage: true });
       await client.getByRole("button", { name: "Accept quote" }).click();
@@ -1131,6 +1131,12 @@ if (existsSync(new URL("./portal.mjs", import.meta.url))) {
 if (existsSync(new URL("./transfer.mjs", import.meta.url))) {
   const { transferTests } = await import("./transfer.mjs");
   tests.push(...transferTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
+// the conversion of an accepted quote, and its terms in words (web/tests/quoteconv.mjs)
+if (existsSync(new URL("./quoteconv.mjs", import.meta.url))) {
+  const { quoteconvTests } = await import("./quoteconv.mjs");
+  tests.push(...quoteconvTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
 // Dispatch (tests/dispatch.mjs): the day board, the unassigned queue dragged, moved and resized, the phone day, my day's check-in and out.

@@ -11,7 +11,7 @@ import { money } from "../lib/format";
 import type { Company, Product, User } from "../lib/types";
 import { SelectField } from "./ui";
 
-type PickKind = "companies" | "products" | "contacts" | "tickets";
+type PickKind = "companies" | "products" | "contacts" | "tickets" | "sites";
 
 /**
  * A search-as-you-type combobox over a list route (`path`), for lists too

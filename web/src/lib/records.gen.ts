@@ -441,6 +441,11 @@ export interface Ticket extends Rec {
   required_certifications: string[];
   /** What was done; required to resolve. */
   resolution: string | null;
+  /**
+   * The work planned, in minutes (an accepted quote's labour on its installation
+   * orders); null when none was planned.
+   */
+  planned_minutes: number | null;
   /** The first public note by staff or the first change to `in_progress`. */
   first_responded_at: string | null;
   resolved_at: string | null;
@@ -705,11 +710,13 @@ export interface RecurringTicket extends Rec {
 }
 
 /**
- * `in_progress` from check-in, `done` from check-out. When the order is
- * resolved, closed or cancelled its open visits close: `done` if they had
- * begun by then, else `cancelled`.
+ * `proposed` (made by a quote's acceptance, to agree with the client),
+ * `scheduled`, `confirmed`, `in_progress` (from check-in), `done` (from
+ * check-out) or `cancelled`. A proposed visit holds the technician's time like
+ * a scheduled one. When the order is resolved, closed or cancelled its open
+ * visits close: `done` if they had begun by then, else `cancelled`.
  */
-export const AppointmentStatusValues = ["scheduled", "confirmed", "done", "cancelled", "in_progress"] as const;
+export const AppointmentStatusValues = ["proposed", "scheduled", "confirmed", "done", "cancelled", "in_progress"] as const;
 export type AppointmentStatus = (typeof AppointmentStatusValues)[number];
 
 /** A technician's time booked, at a site or for a ticket: a visit, checked in and out on site. */
@@ -722,9 +729,11 @@ export interface Appointment extends Rec {
   ends_at: string;
   site_id: number | null;
   /**
-   * `in_progress` from check-in, `done` from check-out. When the order is
-   * resolved, closed or cancelled its open visits close: `done` if they had
-   * begun by then, else `cancelled`.
+   * `proposed` (made by a quote's acceptance, to agree with the client),
+   * `scheduled`, `confirmed`, `in_progress` (from check-in), `done` (from
+   * check-out) or `cancelled`. A proposed visit holds the technician's time like
+   * a scheduled one. When the order is resolved, closed or cancelled its open
+   * visits close: `done` if they had begun by then, else `cancelled`.
    */
   status: AppointmentStatus;
   title: string | null;
@@ -846,7 +855,8 @@ export type QuoteStatus = (typeof QuoteStatusValues)[number];
 /**
  * When the promised response time counts: `business_hours` (Monday to Friday
  * 08:00–17:00), `extended` (Monday to Saturday 07:00–20:00) or `24x7`, in
- * the firm's time zone.
+ * the firm's time zone; a calendar of the same name (`Business hours`,
+ * `Extended hours`, `24x7`) gives the hours instead when the firm has one.
  */
 export const QuoteCoverageValues = ["business_hours", "extended", "24x7"] as const;
 export type QuoteCoverage = (typeof QuoteCoverageValues)[number];
@@ -860,8 +870,9 @@ export interface QuoteTechnician {
 /** One of the `lines` of a quote. */
 export interface QuoteLine {
   /**
-   * `labor` lines become service orders on acceptance; `service` lines are a
-   * managed contract's monthly fee.
+   * `labor` lines are the work planned on the installation orders acceptance
+   * makes (their own service orders when nothing is installed); `service` lines
+   * are a managed contract's monthly fee.
    */
   kind: QuoteLineKind;
   /** A live product; only on `equipment` and `service` lines (422 on a labour line). */
@@ -886,7 +897,8 @@ export interface QuoteLine {
   taxable?: boolean;
   /**
    * Only on `equipment` lines (422 on others): `true` makes acceptance create an
-   * installation order for it.
+   * installation order for it, with the line's product as a part (quantity, the
+   * line's unit price after its discount, the product's unit cost).
    */
   install?: boolean;
   /**
@@ -897,8 +909,9 @@ export interface QuoteLine {
 }
 
 /**
- * `labor` lines become service orders on acceptance; `service` lines are a
- * managed contract's monthly fee.
+ * `labor` lines are the work planned on the installation orders acceptance
+ * makes (their own service orders when nothing is installed); `service` lines
+ * are a managed contract's monthly fee.
  */
 export const QuoteLineKindValues = ["equipment", "labor", "service"] as const;
 export type QuoteLineKind = (typeof QuoteLineKindValues)[number];
@@ -955,14 +968,18 @@ export interface Quote extends Rec {
    */
   currency: string;
   /**
-   * The promised response time; on acceptance the contract gets an SLA policy
-   * with this response target on the `coverage` calendar.
+   * The promised response time, in working minutes of the `coverage` calendar.
+   * On acceptance the contract gets an SLA policy on that calendar: an existing
+   * one whose every target responds in this time and has a resolution target,
+   * else a new one responding in this time and resolving in four times it, for
+   * every priority.
    */
   response_time_minutes: number | null;
   /**
    * When the promised response time counts: `business_hours` (Monday to Friday
    * 08:00–17:00), `extended` (Monday to Saturday 07:00–20:00) or `24x7`, in
-   * the firm's time zone.
+   * the firm's time zone; a calendar of the same name (`Business hours`,
+   * `Extended hours`, `24x7`) gives the hours instead when the firm has one.
    */
   coverage: QuoteCoverage;
   /** The warranty promised on the work, in days. */
@@ -970,14 +987,42 @@ export interface Quote extends Rec {
   /**
    * The qualifications promised, shown to the client. When null and
    * `technicians` is not empty, it is filled from the technicians' valid
-   * certifications, one line per technician: `Ana Lopez: CompTIA A+ (CompTIA,
-   * valid until 2027-05-01); …` (`no current certifications` when there are
-   * none); each technician must then be an active user (422 naming
+   * certifications, one line per technician who holds any: `Ana Lopez: CompTIA
+   * A+ (CompTIA, valid until 2027-05-01); …` (a technician without one is left
+   * out); each technician must then be an active user (422 naming
    * `technicians`).
    */
   qualifications: string | null;
-  /** The technicians proposed; replaced whole by a patch. */
+  /**
+   * The technicians proposed; replaced whole by a patch. On acceptance each
+   * service order is assigned to one of them in turn (the first that holds every
+   * `required_certifications`, unexpired; none: the order waits for dispatch),
+   * and a visit is proposed for it.
+   */
   technicians: QuoteTechnician[];
+  /**
+   * Certification names the technicians doing the work must hold (as on
+   * `/users/{id}/certifications`); shown to the client and, on acceptance, the
+   * `required_certifications` of every service order.
+   */
+  required_certifications: string[];
+  /**
+   * The client's site where the work is done: the service orders' and visits'
+   * site on acceptance.
+   */
+  site_id: number | null;
+  /**
+   * The hours of coverage in words, from the coverage calendar's hours when the
+   * quote was last saved or sent: `Mon–Fri 08:00–17:00 (Europe/Berlin)`,
+   * `around the clock`.
+   */
+  coverage_text: string | null;
+  /**
+   * The promised response time in words: `within 4 working hours` (working hours
+   * of the coverage), `within 4 hours` around the clock; null without
+   * `response_time_minutes`.
+   */
+  response_text: string | null;
   /**
    * The lines, in order; replaced whole by a patch. At least one is needed to
    * send.

@@ -171,7 +171,7 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
   const queue = useLoad(async () => {
     const [open, live] = await Promise.all([
       listAll<Ticket>("/tickets", { status: OPEN }, 600),
-      listAll<Appointment>("/appointments", { status: "scheduled,confirmed,in_progress", ends_at_after: new Date().toISOString() }, 4000),
+      listAll<Appointment>("/appointments", { status: "proposed,scheduled,confirmed,in_progress", ends_at_after: new Date().toISOString() }, 4000),
     ]);
     const booked = new Set(live.map((a) => a.ticket_id));
     const out = open.filter((t) => !booked.has(t.id));

@@ -17,8 +17,8 @@ import type { Me } from "../lib/session";
 import type { Appointment, Company, Contact, Site, Ticket } from "../lib/types";
 import { addDay, browserZone, dayName, knownZone, zoneDay, zonedTime, zoneTime } from "../lib/zone";
 
-const STATUS_LABEL: Record<string, string> = { scheduled: "Scheduled", confirmed: "Confirmed", in_progress: "On site", done: "Done", cancelled: "Cancelled" };
-const STATUS_TONE: Record<string, string> = { scheduled: "blue", confirmed: "green-soft", in_progress: "amber", done: "gray", cancelled: "gray" };
+const STATUS_LABEL: Record<string, string> = { proposed: "Proposed", scheduled: "Scheduled", confirmed: "Confirmed", in_progress: "On site", done: "Done", cancelled: "Cancelled" };
+const STATUS_TONE: Record<string, string> = { proposed: "gray", scheduled: "blue", confirmed: "green-soft", in_progress: "amber", done: "gray", cancelled: "gray" };
 
 function address(s: Site): string {
   const city = [s.postal_code, s.city].filter(Boolean).join(" ");

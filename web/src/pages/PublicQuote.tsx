@@ -6,9 +6,10 @@
  * their name, or declines with a reason.
  */
 import { useState } from "preact/hooks";
+import { QuoteTerms } from "../components/quoteterms";
 import { Alert, Badge, Button, ErrorState, Loading, TextArea, TextField } from "../components/ui";
 import { request } from "../lib/api";
-import { bp, date, dateTime, label, minutes, money } from "../lib/format";
+import { bp, date, dateTime, label, money } from "../lib/format";
 import { useForm, useLoad, useTitle } from "../lib/hooks";
 
 interface QuoteLine {
@@ -38,6 +39,9 @@ interface PublicQuoteData {
     coverage?: "business_hours" | "extended" | "24x7" | null;
     warranty_days?: number | null;
     qualifications?: string | null;
+    coverage_text?: string | null;
+    response_text?: string | null;
+    required_certifications?: string[] | null;
     notes?: string | null;
     accepted_at?: string | null;
     accepted_name?: string | null;
@@ -48,12 +52,6 @@ interface PublicQuoteData {
   can_respond: boolean;
   pdf_url?: string;
 }
-
-const COVERAGE: Record<string, string> = {
-  business_hours: "Business hours",
-  extended: "Extended hours",
-  "24x7": "24 hours a day, 7 days a week",
-};
 
 const STATUS_TEXT: Record<string, { tone: "success" | "info" | "warning" | "error"; title: string; text: string }> = {
   accepted: { tone: "success", title: "This quote has been accepted", text: "Thank you. We will be in touch to schedule the work." },
@@ -228,32 +226,7 @@ export function PublicQuote({ token }: { token: string }) {
 
         <section class="quote-terms" aria-label="Terms">
           <h2>What you get</h2>
-          <dl class="terms-grid">
-            {qt.response_time_minutes ? (
-              <div>
-                <dt>Response time</dt>
-                <dd>Within {minutes(qt.response_time_minutes)}</dd>
-              </div>
-            ) : null}
-            {qt.coverage && (
-              <div>
-                <dt>Hours of coverage</dt>
-                <dd>{COVERAGE[qt.coverage] ?? qt.coverage}</dd>
-              </div>
-            )}
-            {qt.warranty_days ? (
-              <div>
-                <dt>Warranty</dt>
-                <dd>{qt.warranty_days} days</dd>
-              </div>
-            ) : null}
-            {qt.qualifications && (
-              <div class="span-all">
-                <dt>Our technicians' qualifications</dt>
-                <dd class="pre">{qt.qualifications}</dd>
-              </div>
-            )}
-          </dl>
+          <QuoteTerms quote={qt} />
           {qt.notes && <div class="pre quote-notes">{qt.notes}</div>}
         </section>
 

@@ -8,7 +8,7 @@ import { PriorityBadge, SlaBadge, StatusBadge } from "../components/badges";
 import { AssetName, CompanyName, ContactName, SiteName, TicketLink, UserName } from "../components/names";
 import { Alert, Badge, Button, Card, DefList, Dialog, ErrorState, Loading, Menu, PageHeader, TabPanel, Tabs, toast } from "../components/ui";
 import { api, ApiError, errorMessage, listAll } from "../lib/api";
-import { dateTime, label, relative, time } from "../lib/format";
+import { dateTime, label, minutes, relative, time } from "../lib/format";
 import { useLoad, useTitle } from "../lib/hooks";
 import { remember, useRecord } from "../lib/lookup";
 import { can, type Me } from "../lib/session";
@@ -65,7 +65,7 @@ function VisitsCard({ ticket }: { ticket: Ticket }) {
                 {dateTime(a.starts_at)} – {time(a.ends_at)}
               </span>
               <span class="small muted">
-                <UserName id={a.user_id} empty="—" /> · {a.status}
+                <UserName id={a.user_id} empty="—" /> · {a.status === "proposed" ? "proposed, to agree with the client" : a.status}
               </span>
             </li>
           ))}
@@ -262,6 +262,7 @@ export function TicketDetail({ id, user }: { id: number; user: Me }) {
                 ["Company", <CompanyName id={ticket.company_id} link />],
                 ["Contact", ticket.contact_id ? <ContactName id={ticket.contact_id} /> : null],
                 ["Site", ticket.site_id ? <SiteName id={ticket.site_id} /> : null],
+                ["Planned work", ticket.planned_minutes ? minutes(ticket.planned_minutes) : null],
                 ["Asset", ticket.asset_id ? <AssetName id={ticket.asset_id} /> : null],
                 ...(can("contracts.view") ? [["Contract", <ContractName id={ticket.contract_id} />] as [string, preact.ComponentChildren]] : []),
                 ["Kind", label(ticket.kind, KIND_LABELS)],

@@ -42,6 +42,7 @@ export interface Survey {
 export type PortalQuote = Pick<
   Quote,
   "id" | "number" | "revision" | "status" | "title" | "currency" | "valid_until" | "created_at" | "sent_at" | "lines" | "subtotal" | "tax_rate_bp" | "tax" | "total" | "notes" | "accepted_at" | "accepted_name" | "declined_at"
+  | "response_time_minutes" | "response_text" | "coverage" | "coverage_text" | "warranty_days" | "qualifications" | "required_certifications"
 > & { can_respond: boolean; pdf_url: string };
 export type PortalInvoice = Invoice;
 /** What is left of a block-hours contract's block. */

@@ -47,7 +47,7 @@ import {
   type SentQuote,
   type TimeUnit,
 } from "./model";
-import { ContactPicker, CopyLink, OpportunitySelect, QuoteStatusBadge, useSettings } from "./parts";
+import { ContactPicker, CopyLink, OpportunitySelect, QuoteStatusBadge, SitePicker, useSettings } from "./parts";
 
 /* The editable shape ------------------------------------------------------------------ */
 
@@ -79,6 +79,9 @@ interface Draft {
   warranty: string;
   technicians: number[];
   qualifications: string;
+  /** certification names, comma-separated */
+  certifications: string;
+  site_id: number | null;
   notes: string;
   lines: LineDraft[];
 }
@@ -119,6 +122,8 @@ function toDraft(q: Quote): Draft {
     warranty: q.warranty_days === null || q.warranty_days === undefined ? "" : String(q.warranty_days),
     technicians: (q.technicians ?? []).map((t) => t.user_id),
     qualifications: q.qualifications ?? "",
+    certifications: (q.required_certifications ?? []).join(", "),
+    site_id: q.site_id ?? null,
     notes: q.notes ?? "",
     lines: (q.lines ?? []).map((l) => lineDraft(l, q.currency)),
   };
@@ -185,6 +190,8 @@ function build(d: Draft, currency: string): Built {
     warranty_days: warranty,
     technicians: d.technicians.map((user_id) => ({ user_id })),
     qualifications: d.qualifications.trim() || null,
+    required_certifications: d.certifications.split(",").map((c) => c.trim()).filter(Boolean),
+    site_id: d.site_id,
     notes: d.notes.trim() || null,
     lines,
   };
@@ -216,6 +223,7 @@ function splitProblem(e: ApiError): { fields: Record<string, string>; lines: Lin
 const HEADER_FIELDS = new Set([
   "company_id", "contact_id", "opportunity_id", "title", "contract_kind", "valid_until", "currency", "tax_rate_bp",
   "response_time_minutes", "coverage", "warranty_days", "technicians", "qualifications", "notes", "lines",
+  "required_certifications", "site_id",
 ]);
 
 /** Which fields of the draft make each member of the API body. */
@@ -232,6 +240,8 @@ const DRAFT_FIELDS: Record<string, (keyof Draft)[]> = {
   warranty_days: ["warranty"],
   technicians: ["technicians"],
   qualifications: ["qualifications"],
+  required_certifications: ["certifications"],
+  site_id: ["site_id"],
   notes: ["notes"],
   lines: ["lines"],
 };
@@ -262,6 +272,9 @@ export function QuoteEditor({ id, user }: { id: number | null; user: Me }) {
 
   const currency = quote?.currency ?? settings?.currency ?? "USD";
   const readOnly = !mayEdit || (!!quote && quote.status !== "draft");
+  // the saved words of the terms hold until the coverage or response time is changed
+  const savedTerms = quote ? toDraft(quote) : null;
+  const dirtyTerms = !savedTerms || !draft || draft.coverage !== savedTerms.coverage || draft.response_value !== savedTerms.response_value || draft.response_unit !== savedTerms.response_unit;
   useTitle(quote ? `${quote.number} · ${quote.title}` : id ? "Quote" : "New quote");
 
   // load the quote, or start a new one (from ?company_id / ?opportunity_id)
@@ -300,6 +313,8 @@ export function QuoteEditor({ id, user }: { id: number | null; user: Me }) {
         warranty: "90",
         technicians: [],
         qualifications: "",
+        certifications: "",
+        site_id: null,
         notes: "",
         lines: [],
       };
@@ -608,12 +623,13 @@ export function QuoteEditor({ id, user }: { id: number | null; user: Me }) {
                 required
                 value={draft.company_id}
                 onValue={(v) => {
-                  if (v !== draft.company_id) setDraft((d) => (d ? { ...d, company_id: v, contact_id: null, opportunity_id: null } : d));
+                  if (v !== draft.company_id) setDraft((d) => (d ? { ...d, company_id: v, contact_id: null, opportunity_id: null, site_id: null } : d));
                   if (errors.company_id) setErrors((e) => ({ ...e, company_id: "" }));
                 }}
                 error={errors.company_id}
               />
               <ContactPicker companyId={draft.company_id} value={draft.contact_id} onValue={(v) => set("contact_id", v)} error={errors.contact_id} />
+              <SitePicker companyId={draft.company_id} value={draft.site_id} onValue={(v) => set("site_id", v)} error={errors.site_id} />
               <div class="span-2">
                 <TextField label="Title" required value={draft.title} onValue={(v) => set("title", v)} error={errors.title} placeholder="Wi-Fi refresh for the main office" />
               </div>
@@ -757,15 +773,25 @@ export function QuoteEditor({ id, user }: { id: number | null; user: Me }) {
                 </div>
               ) : (
                 <div class="field-hint" id="q-response-hint">
-                  The contract's SLA responds within this, in the hours covered.
+                  {quote?.response_text && !dirtyTerms ? `The client reads: ${quote.response_text}.` : "Counted in working hours of the coverage: the contract's SLA responds within this."}
                 </div>
               )}
             </div>
-            <SelectField label="Hours of coverage" value={draft.coverage} onValue={(v) => set("coverage", v as Coverage)} options={COVERAGES} error={errors.coverage} />
+            <SelectField label="Hours of coverage" value={draft.coverage} onValue={(v) => set("coverage", v as Coverage)} options={COVERAGES} error={errors.coverage} hint={quote?.coverage_text && !dirtyTerms ? `The client reads: ${quote.coverage_text}.` : "Spelled out for the client from the calendar of that name when you save."} />
             <TextField label="Warranty (days)" inputMode="numeric" value={draft.warranty} onValue={(v) => set("warranty", v)} error={errors.warranty_days} placeholder="90" />
             <div />
             <div class="span-2">
               <TechPicker staff={techs} readOnly={readOnly} value={draft.technicians} onValue={(v) => set("technicians", v)} error={errors.technicians} />
+            </div>
+            <div class="span-2">
+              <TextField
+                label="Certifications required"
+                value={draft.certifications}
+                onValue={(v) => set("certifications", v)}
+                error={errors.required_certifications}
+                placeholder="CompTIA Network+, Electrical safety"
+                hint="Comma-separated. Shown to the client; on acceptance the orders require them, and only a proposed technician who holds them is assigned."
+              />
             </div>
             <div class="span-2">
               <TextArea

@@ -13,7 +13,7 @@ import { fromLocalInput, toLocalInput } from "../../lib/format";
 import { useForm } from "../../lib/hooks";
 import { currentUser } from "../../lib/session";
 import { store, useStore } from "../../lib/store";
-import type { Company, Contact } from "../../lib/types";
+import type { Company, Contact, Site } from "../../lib/types";
 import {
   ACTIVITY_KINDS,
   ACTIVITY_LABELS,
@@ -91,6 +91,33 @@ export function ContactPicker({ companyId, value, onValue, error, label: lbl = "
       display={(c) => `${c.first_name} ${c.last_name}`}
       meta={(c) => c.title ?? c.email ?? ""}
       noneText="No contacts at this company"
+    />
+  );
+}
+
+/** The client's site where the quoted work is done. */
+export function SitePicker({ companyId, value, onValue, error }: { companyId: number | null; value: number | null; onValue: (id: number | null) => void; error?: string }) {
+  if (!companyId)
+    return (
+      <div class="field">
+        <span class="field-label">Site</span>
+        <div class="picked picked-empty muted small">Choose the company first</div>
+      </div>
+    );
+  return (
+    <SearchPicker<Site>
+      key={companyId}
+      label="Site"
+      value={value}
+      onValue={(id) => onValue(id)}
+      error={error}
+      placeholder="Search sites…"
+      kind="sites"
+      query={{ company_id: companyId, sort: "name" }}
+      display={(x) => x.name}
+      meta={(x) => x.city ?? ""}
+      noneText="No sites at this company"
+      hint="Where the work is done: the service orders and visits are there."
     />
   );
 }

@@ -4,6 +4,7 @@
  * with a reason. Money is integer minor units in the quote's currency.
  */
 import { useState } from "preact/hooks";
+import { QuoteTerms } from "../../components/quoteterms";
 import { Alert, Button, Empty, ErrorState, ListFoot, Loading, TextArea, TextField, toast } from "../../components/ui";
 import { bp, date, dateTime, money } from "../../lib/format";
 import { useForm, useLoad, usePaged } from "../../lib/hooks";
@@ -128,6 +129,10 @@ export function QuotePage({ id }: { id: number }) {
         ))}
       </ul>
       <Totals currency={cur} subtotal={d.subtotal} tax={d.tax} taxRateBp={d.tax_rate_bp} rows={[["Total", d.total, true]]} />
+      <section class="quote-terms" aria-label="Terms">
+        <h2>What you get</h2>
+        <QuoteTerms quote={d} />
+      </section>
       {d.notes && <p class="pre portal-notes">{d.notes}</p>}
       <div class="portal-actions">
         <a class="btn btn-secondary btn-md" href={d.pdf_url || pdfUrl("quotes", d.id)} target="_blank" rel="noopener" data-native>
