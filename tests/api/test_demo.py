@@ -97,8 +97,17 @@ class DemoDayChecks:
         appointments = self.all("/api/v1/appointments")
         self.assertGreater(len(appointments), 5)
         monday = self.today - datetime.timedelta(days=self.today.weekday())
+        finished = {t["id"] for t in self.all("/api/v1/tickets")
+                    if t["status"] in ("resolved", "closed", "cancelled")}
         for a in appointments:
             self.assertOfficeHours(a["starts_at"], "visit %d" % a["id"], a["ends_at"])
+            if a["ticket_id"] in finished and parse(a["ends_at"]) <= self.loaded:
+                # the visit of a finished order (the accepted quote's installation):
+                # done, in the weeks the history covers
+                self.assertEqual(a["status"], "done", a)
+                self.assertGreater(local(a["starts_at"]).date(),
+                                   self.today - datetime.timedelta(weeks=10), a)
+                continue
             # this week's and next week's
             self.assertTrue(monday <= local(a["starts_at"]).date()
                             < monday + datetime.timedelta(days=14), a)
