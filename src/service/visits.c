@@ -222,7 +222,7 @@ static int check_out(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 					    in, clock_of(ctx, in)));
 		return RC_INVALID;
 	}
-	int64_t work_type;
+	int64_t work_type = 0;
 	rc = work_type_of(ctx, cur, body, &work_type, errors);
 	if (rc != RC_OK)
 		return rc;
