@@ -14,13 +14,13 @@ day and week boundaries are the firm's, not UTC's; every figure is checked.
 
 import unittest
 
-from harness import ServerTestCase, needs_test_build, unique
+from harness import ClassFixtures, ServerTestCase, needs_test_build, unique
 
 PASSWORD = "Manager-Pass-For-Tests-0nly-27!"
 NOW = "2026-03-18T12:00:00Z"          # Wednesday, 08:00 in New York
 
 
-class ManagerCase(ServerTestCase):
+class ManagerCase(ClassFixtures, ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -38,23 +38,6 @@ class ManagerCase(ServerTestCase):
                 cls.server.set_clock(0)
         finally:
             super().tearDownClass()
-
-    @classmethod
-    def post(cls, path, body=None, etag_of=None, client=None):
-        headers = None
-        if etag_of:
-            headers = {"If-Match": cls.admin.get("/api/v1/" + etag_of)[1]["etag"]}
-        status, _, reply = (client or cls.admin).request("POST", "/api/v1/" + path, body,
-                                                         headers=headers)
-        assert status in (200, 201), (path, body, status, reply, cls.server.log_text(20))
-        return reply
-
-    @classmethod
-    def patch(cls, path, body):
-        etag = cls.admin.get("/api/v1/" + path)[1]["etag"]
-        status, _, reply = cls.admin.patch("/api/v1/" + path, body, headers={"If-Match": etag})
-        assert status == 200, (path, body, status, reply)
-        return reply
 
     @classmethod
     def user(cls, role, name):

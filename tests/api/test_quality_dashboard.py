@@ -12,7 +12,7 @@ for the default period. Then the roles and the bad queries.
 
 import unittest
 
-from harness import ServerTestCase, needs_test_build, unique
+from harness import ClassFixtures, ServerTestCase, needs_test_build, unique
 
 PASSWORD = "Quality-Pass-For-Tests-0nly-27!"
 PATH = "/api/v1/reports/quality"
@@ -32,7 +32,7 @@ def sla(res_met, res_breached, resp_met, resp_breached):
 
 
 @needs_test_build
-class TestQualityDashboard(ServerTestCase):
+class TestQualityDashboard(ClassFixtures, ServerTestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -42,22 +42,6 @@ class TestQualityDashboard(ServerTestCase):
         except BaseException:
             cls.server.stop(check=False)
             raise
-
-    @classmethod
-    def post(cls, path, body=None, etag_of=None):
-        headers = None
-        if etag_of:
-            headers = {"If-Match": cls.admin.get("/api/v1/" + etag_of)[1]["etag"]}
-        status, _, reply = cls.admin.request("POST", "/api/v1/" + path, body, headers=headers)
-        assert status in (200, 201), (path, body, status, reply, cls.server.log_text(20))
-        return reply
-
-    @classmethod
-    def patch(cls, path, body):
-        etag = cls.admin.get("/api/v1/" + path)[1]["etag"]
-        status, _, reply = cls.admin.patch("/api/v1/" + path, body, headers={"If-Match": etag})
-        assert status == 200, (path, body, status, reply)
-        return reply
 
     @classmethod
     def build(cls):

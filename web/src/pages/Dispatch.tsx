@@ -501,24 +501,7 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
         </div>
       )}
 
-      {pending?.conflict && (
-        <Dialog
-          title="Double booking"
-          onClose={() => setPending(null)}
-          footer={
-            <>
-              <Button onClick={() => setPending(null)}>Leave it</Button>
-              <Button variant="danger" busy={busy} onClick={() => attempt(pending, true)}>
-                Book anyway
-              </Button>
-            </>
-          }
-        >
-          <Alert tone="warning" title="The technician is already booked then">
-            {pending.conflict}
-          </Alert>
-        </Dialog>
-      )}
+      {pending?.conflict && <DoubleBooking conflict={pending.conflict} busy={busy} onLeave={() => setPending(null)} onBook={() => attempt(pending, true)} />}
       {editing && (
         <AppointmentDialog
           appt={editing.appt}
@@ -736,24 +719,7 @@ function WeekBoard({ user }: { user: Me }) {
         </>
       )}
 
-      {move?.conflict && (
-        <Dialog
-          title="Double booking"
-          onClose={() => setMove(null)}
-          footer={
-            <>
-              <Button onClick={() => setMove(null)}>Leave it</Button>
-              <Button variant="danger" busy={busy} onClick={() => apply(move, true)}>
-                Book anyway
-              </Button>
-            </>
-          }
-        >
-          <Alert tone="warning" title="The technician is already booked then">
-            {move.conflict}
-          </Alert>
-        </Dialog>
-      )}
+      {move?.conflict && <DoubleBooking conflict={move.conflict} busy={busy} onLeave={() => setMove(null)} onBook={() => apply(move, true)} />}
       {editing && (
         <AppointmentDialog
           appt={editing.appt}
@@ -900,6 +866,28 @@ export function AppointmentDialog({ appt, userId, day: d, readOnly, onClose, onD
           </div>
         </fieldset>
       </form>
+    </Dialog>
+  );
+}
+
+/** A move or booking onto a technician who is busy then: leave it, or book anyway. */
+function DoubleBooking({ conflict, busy, onLeave, onBook }: { conflict: string; busy: boolean; onLeave: () => void; onBook: () => void }) {
+  return (
+    <Dialog
+      title="Double booking"
+      onClose={onLeave}
+      footer={
+        <>
+          <Button onClick={onLeave}>Leave it</Button>
+          <Button variant="danger" busy={busy} onClick={onBook}>
+            Book anyway
+          </Button>
+        </>
+      }
+    >
+      <Alert tone="warning" title="The technician is already booked then">
+        {conflict}
+      </Alert>
     </Dialog>
   );
 }
