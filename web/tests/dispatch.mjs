@@ -218,6 +218,9 @@ export function dispatchTests(ctx) {
         assert(v.status === "done" && v.checked_out_at && v.time_entry_id, `checked out with a time entry: ${JSON.stringify(v)}`);
         const te = await api("GET", `/time-entries/${v.time_entry_id}`);
         assert(te.ticket_id === fx.xray.id && te.user_id === fx.priya.id && te.work_type_id === fx.workType.id && te.minutes >= 1 && te.started_at === v.checked_in_at, `the time entry: ${JSON.stringify(te)}`);
+        // the order's visits say when the technician was on site
+        await page.goto(server.url + `/tickets/${fx.xray.id}`);
+        await page.getByText(/On site from .+ to .+/).waitFor();
         await phone.context().close();
         await page.context().close();
       },
@@ -241,6 +244,20 @@ export function dispatchTests(ctx) {
         assert(b.status === "done", `the visit already begun is done, got ${b.status}`);
         const audit = (await api("GET", `/audit?resource=appointments&record_id=${later.id}`)).data;
         assert(audit.some((a) => a.action === "update" && a.after.status === "cancelled"), "the closing is audited");
+      },
+    },
+    {
+      name: "dispatch: an admin gives a technician the default work type check-out logs",
+      fn: async () => {
+        const page = fx.page;
+        await page.goto(server.url + "/settings/users");
+        await page.getByRole("table", { name: "Users" }).getByRole("button", { name: "Edit Leo Novak" }).click();
+        const dlg = page.getByRole("dialog", { name: "Edit Leo Novak" });
+        await dlg.getByLabel("Default work type").selectOption({ label: "Field service" });
+        await dlg.getByRole("button", { name: /^Save/ }).click();
+        await dlg.waitFor({ state: "detached" });
+        const leo = await api("GET", `/users/${fx.leo.id}`);
+        assert(leo.default_work_type_id === fx.workType.id, `Leo's default work type: ${leo.default_work_type_id}`);
       },
     },
   ];

@@ -83,11 +83,11 @@ export function dayName(ymd: string): string {
 
 const timeCache = new Map<string, Intl.DateTimeFormat>();
 
-/** "09:30" in the zone. */
+/** "09:30" in the zone, on the 24-hour clock like the board's axis. */
 export function zoneTime(t: number | string, tz: string): string {
   let f = timeCache.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone: tz });
+    f = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz });
     timeCache.set(tz, f);
   }
   return f.format(new Date(t));

@@ -96,6 +96,7 @@ function UsersSection({ me }: { me: Me }) {
   const [editing, setEditing] = useState<User | "new" | null>(null);
   const [certsFor, setCertsFor] = useState<User | null>(null);
   const admin = can("users.edit");
+  const types = workTypesCache.use();
   const fields: FieldSpec[] = [
     { name: "name", label: "Name", required: true },
     { name: "email", label: "E-mail", type: "email", required: true },
@@ -108,6 +109,14 @@ function UsersSection({ me }: { me: Me }) {
       none: "Nobody (every manager)",
       options: (list.data ?? []).filter((u) => (u.role === "manager" || u.role === "admin") && u.active && !u.archived_at).map((u) => ({ value: String(u.id), label: u.name })),
       hint: "Told of a satisfaction rating of 1 or 2 on this user's work.",
+    },
+    {
+      name: "default_work_type_id",
+      label: "Default work type",
+      type: "select",
+      none: "None (asked at check-out)",
+      options: (types ?? []).filter((w) => !w.archived_at).map((w) => ({ value: String(w.id), label: w.name })),
+      hint: "The work a visit's check-out logs its time as, unless the technician says otherwise.",
     },
     { name: "password", label: "Password", type: "password", createOnly: true, required: true, hint: "At least 10 characters, not the user's name or e-mail. A few unrelated words make a good one." },
     { name: "active", label: "Active (may sign in)", type: "checkbox", span: true },

@@ -35,7 +35,17 @@ function ContractName({ id }: { id: number | null }) {
   return <>{c ? c.name : `Contract ${id}`}</>;
 }
 
-/** The ticket's appointments, and booking one for it. */
+/* a visit's status as the ticket's visits say it */
+const VISIT_STATUS: Record<string, string> = {
+  proposed: "proposed, to agree with the client",
+  scheduled: "scheduled",
+  confirmed: "confirmed",
+  in_progress: "on site",
+  done: "done",
+  cancelled: "cancelled",
+};
+
+/** The ticket's appointments (with when the technician was on site), and booking one for it. */
 function VisitsCard({ ticket }: { ticket: Ticket }) {
   const visits = useLoad(() => listAll<Appointment>("/appointments", { ticket_id: ticket.id, sort: "starts_at" }, 200), [ticket.id]);
   const [booking, setBooking] = useState(false);
@@ -65,8 +75,14 @@ function VisitsCard({ ticket }: { ticket: Ticket }) {
                 {dateTime(a.starts_at)} – {time(a.ends_at)}
               </span>
               <span class="small muted">
-                <UserName id={a.user_id} empty="—" /> · {a.status === "proposed" ? "proposed, to agree with the client" : a.status}
+                <UserName id={a.user_id} empty="—" /> · {VISIT_STATUS[a.status] ?? a.status}
               </span>
+              {a.checked_in_at && (
+                <span class="small muted">
+                  On site from {time(a.checked_in_at)}
+                  {a.checked_out_at ? ` to ${time(a.checked_out_at)}` : ", not checked out yet"}
+                </span>
+              )}
             </li>
           ))}
         </ul>
