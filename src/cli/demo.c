@@ -1355,10 +1355,11 @@ static void sales(struct demo *d, struct ids *x)
 		as(d, seller);
 		at_time(d, local(d, wd(d, -qs[i].written), 11, 0));
 		int64_t q = make(d, &quote_resource, 0,
-				 json_pack("{s:I, s:I, s:I, s:s, s:i, s:s, s:i, s:[{s:I}], s:o}",
+				 json_pack("{s:I, s:I, s:I, s:I, s:s, s:i, s:s, s:i, s:[{s:I}], s:o}",
 					   "company_id", (json_int_t)x->clients[opps[o].client],
 					   "opportunity_id", (json_int_t)ids[o], "contact_id",
-					   (json_int_t)x->contacts[opps[o].client], "title",
+					   (json_int_t)x->contacts[opps[o].client], "site_id",
+					   (json_int_t)x->sites[opps[o].client], "title",
 					   opps[o].title, "response_time_minutes", 240, "coverage",
 					   "business_hours", "warranty_days", 90, "technicians",
 					   "user_id", (json_int_t)staff[1].id, "lines", qs[i].lines));
