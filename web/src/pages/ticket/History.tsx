@@ -51,7 +51,8 @@ function describe(e: HistoryEntry, staff: User[] | null): string {
     }
     case "autoclose": {
       const days = field(e.detail, "after_days");
-      return days ? `Closed by itself: resolved ${days} day${days === "1" ? "" : "s"} ago with no answer from the client` : "Closed by itself";
+      // after_days is the rule's wait, not the resolution's age (a job that ran late closes older ones)
+      return days ? `Closed by itself: no answer from the client within ${days} day${days === "1" ? "" : "s"} of the resolution` : "Closed by itself";
     }
     case "survey_answered":
       return e.from_value ? `The client changed their rating from ${e.from_value} to ${e.to_value} of 5` : `The client rated the service ${e.to_value} of 5`;
