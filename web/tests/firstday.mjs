@@ -16,7 +16,7 @@
  *   - the order list shows a few orders breached or at risk and most fine;
  *   - the history reads as sentences: the SLA warnings the sweep fired
  *     ("Response clock 75 % used"), a reopen with its reason, an order the
- *     service desk closed by itself;
+ *     service desk closed by itself, a contract changed (by its name);
  *   - the assign dialog gives a candidate's missing skill as a sentence;
  *   - the SLA explanation reads right for a 24×7 policy and for business
  *     hours (no "working" time around the clock);
@@ -285,7 +285,7 @@ export function firstdayTests(ctx) {
       },
     },
     {
-      name: "firstday: the history reads as sentences: SLA warnings, a reopen with its reason, an order closed by itself",
+      name: "firstday: the history reads as sentences: SLA warnings, a reopen with its reason, an order closed by itself, a contract by its name",
       fn: async () => {
         assert(fx.open, "the demo is loaded");
         const admin = fx.logins.find((l) => l.role === "admin");
@@ -333,6 +333,17 @@ export function firstdayTests(ctx) {
         // the order was resolved longer ago than that: the sentence does not claim "resolved 7 days ago"
         const all = (await closedList.locator("li").allInnerTexts()).join(" | ");
         assert(!/resolved \d+ days? ago/.test(all), `no wrong age of the resolution: ${all}`);
+
+        // a contract taken off an order and put back: named, not "#12"
+        const withContract = [...fx.open].reverse().find((t) => t.contract_id && !t.response_breached && !t.resolution_breached);
+        assert(withContract, "an open order under a contract");
+        const contract = await api("GET", `/contracts/${withContract.contract_id}`);
+        await api("PATCH", `/tickets/${withContract.id}`, { contract_id: null }, { "If-Match": "*" });
+        await api("PATCH", `/tickets/${withContract.id}`, { contract_id: contract.id }, { "If-Match": "*" });
+        const contractList = await openHistory(p, withContract.id);
+        await contractList.getByText(`Contract removed (was ${contract.name})`).waitFor();
+        await contractList.getByText(`Contract set to ${contract.name}`).waitFor();
+        assert(!/#\d/.test(await contractList.innerText()), "no record ids in the history");
         await p.context().close();
       },
     },
