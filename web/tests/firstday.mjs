@@ -19,7 +19,8 @@
  *     service desk closed by itself, a contract changed (by its name);
  *   - the assign dialog gives a candidate's missing skill as a sentence;
  *   - the SLA explanation reads right for a 24×7 policy and for business
- *     hours (no "working" time around the clock);
+ *     hours (no "working" time around the clock), and with a resolution
+ *     target alone ("A resolution is due after 10 h.");
  *   - "Last activity" in the list keeps to what people did: the sweep's
  *     write leaves it, a note moves it.
  *
@@ -418,6 +419,18 @@ export function firstdayTests(ctx) {
               assert(steps.some((s) => /of working time counted/.test(s)), `the steps count working time: ${steps.join(" | ")}`);
             }
           }
+          // a policy with a resolution target only: the lone target still says "is due"
+          const always = calendars.find((c) => c.always_open);
+          const lone = await api("POST", "/sla-policies", { name: "Resolution only", calendar_id: always.id, targets: [{ priority: "low", resolution_minutes: 600 }] });
+          const company = fx.open[0].company_id;
+          const contract = await api("POST", "/contracts", { company_id: company, name: "Best effort", kind: "time_materials", starts_on: "2026-01-01", sla_policy_id: lone.id });
+          const t = await api("POST", "/tickets", { subject: "Label printer offline", company_id: company, contract_id: contract.id, priority: "low" });
+          assert(t.sla_policy_id === lone.id, "the order is under the resolution-only policy");
+          await p.goto(`${server.url}/tickets/${t.id}`);
+          await p.getByText("Why these due times?").click();
+          const why = await text(p.locator(".sla-explain p").first());
+          assert(/ A resolution is due after 10 h\./.test(why) && !/response is due/.test(why), `the lone target: ${why}`);
+          await p.locator(".sla").getByText("No target for this priority").waitFor();
         } finally {
           await p.context().close();
         }

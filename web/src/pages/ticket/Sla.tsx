@@ -157,7 +157,9 @@ export function explanation(
 ): string {
   const hours = policy.always_open ? "run around the clock, nights, weekends and holidays included" : `count only the working hours of the ${policy.name} policy's calendar (${policy.timezone}), skipping its holidays`;
   const unit = policy.always_open ? "" : " of working time";
-  const targets = [responseMinutes != null ? `a response is due after ${minutes(responseMinutes)}${unit}` : null, resolutionMinutes != null ? `a resolution after ${minutes(resolutionMinutes)}${responseMinutes != null ? "" : unit}` : null].filter(Boolean).join(", ");
+  // "a response is due after 2 h of working time, a resolution after 8 h"; alone: "a resolution is due after 8 h …"
+  const resolution = resolutionMinutes == null ? null : responseMinutes != null ? `a resolution after ${minutes(resolutionMinutes)}` : `a resolution is due after ${minutes(resolutionMinutes)}${unit}`;
+  const targets = [responseMinutes != null ? `a response is due after ${minutes(responseMinutes)}${unit}` : null, resolution].filter(Boolean).join(", ");
   const pauses = policy.pause_statuses.map((p) => (STATUS_LABELS[p] ?? p).toLowerCase()).join(" or ");
   let text = startedAt ? `The clocks started at ${dateTime(startedAt)} and ${hours}.` : `The clocks ${hours}.`;
   if (targets) text += ` ${targets[0].toUpperCase()}${targets.slice(1)}.`;
