@@ -31,6 +31,8 @@
  *   node tests/firstday.mjs     on its own (a fresh servio, like run.mjs)
  *   from run.mjs:               import { firstdayTests } from "./firstday.mjs";
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { assert, pageTools, runAlone, screenshotDir, Server } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
@@ -92,14 +94,15 @@ export function firstdayTests(ctx) {
     for (const [re, what] of RAW) {
       const m = re.exec(body);
       if (m) {
-        const line = body.slice(body.lastIndexOf("\n", m.index) + 1, body.indexOf("\n", m.index) >>> 0 || undefined);
+        const end = body.indexOf("\n", m.index);
+        const line = body.slice(body.lastIndexOf("\n", m.index) + 1, end < 0 ? undefined : end);
         found.push(`${where}: ${what} in "${line.trim().slice(0, 160)}"`);
       }
     }
     return found;
   }
 
-  /** An open order of the demo to look at: the first breached one, or any open one. */
+  /** Every open order of the demo, through the API. */
   async function openOrders() {
     const out = [];
     let cursor = null;
@@ -125,11 +128,13 @@ export function firstdayTests(ctx) {
       fn: async () => {
         server = new Server({ demo: true });
         await server.start();
-        const { password, logins } = parseLogins(server.demoLogins);
-        assert(password && password.endsWith("-Demo"), `the demo printed its password: ${server.demoLogins}`);
+        // the logins as make demo keeps them for the next run
+        const printed = readFileSync(join(server.dir, "demo-logins.txt"), "utf8");
+        const { password, logins } = parseLogins(printed);
+        assert(password && password.endsWith("-Demo"), `the demo printed its password: ${printed}`);
         const roles = new Set(logins.map((l) => l.role));
         for (const r of ["admin", "manager", "technician", "sales", "billing", "portal admin"])
-          assert(roles.has(r), `a login for the role ${r}: ${server.demoLogins}`);
+          assert(roles.has(r), `a login for the role ${r}: ${printed}`);
         assert(logins.find((l) => l.role === "admin").email === server.adminEmail, "the admin servio init made shares the demo's password");
         fx.password = password;
         fx.logins = logins;
@@ -291,7 +296,6 @@ export function firstdayTests(ctx) {
         assert(fx.open, "the demo is loaded");
         const admin = fx.logins.find((l) => l.role === "admin");
         const p = await newPage();
-        fx.page = p;
         await signIn(p, admin.email, fx.password);
         // the demo's breached orders: the sweep fired their warnings
         const breached = fx.open.filter((t) => t.response_breached || t.resolution_breached);
