@@ -11,6 +11,7 @@
  * client's words. Time entries are a resource of their own.
  */
 #include "service.h"
+#include "sla.h"
 
 #include "internal.h"
 
@@ -43,6 +44,11 @@ static const struct field sla_members[] = {
 	FIELD_BOOL("response_breached", F_REQUIRED, NULL),
 	FIELD_BOOL("resolution_breached", F_REQUIRED, NULL),
 	FIELD_INT("paused_minutes", F_REQUIRED, 0, 0),
+	{ .name = "response_warned_percent", .type = FT_INT, .flags = F_REQUIRED,
+	  .doc = "The highest warning the SLA sweep gave on the response clock: 0 (none), 50, "
+		 "75, 90 or 100 % of its working time used." },
+	{ .name = "resolution_warned_percent", .type = FT_INT, .flags = F_REQUIRED,
+	  .doc = "The same for the resolution clock." },
 	FIELD_END
 };
 
@@ -140,7 +146,10 @@ static const struct field ticket_fields[] = {
 	  .doc = "When someone last did something on it: a change or a note. The SLA clock's own "
 		 "writes (due times, breaches, warnings) are no activity; a note sets it without a "
 		 "new `version`." },
-	{ .name = "sla_warnings", .type = FT_INT, .flags = F_HIDDEN },
+	{ .name = "sla_warnings", .type = FT_INT, .flags = F_READ_ONLY | F_KEPT,
+	  .doc = "The warnings the SLA sweep gave (bits 0-3: response 50, 75, 90, 100 %; bits 4-7 "
+		 "the same for resolution); `sla` has them as percentages.",
+	  .hidden_from = ROLE_PORTAL },
 	/* the notes' text, for full-text search (the server's bookkeeping) */
 	{ .name = "notes_text", .type = FT_TEXT, .flags = F_HIDDEN },
 	{ .name = "sla", .type = FT_OBJECT, .flags = F_COMPUTED, .items = sla_members,
@@ -596,6 +605,17 @@ static void ticket_present(json_t *rec)
 	for (size_t i = 0; sla && i < sizeof(members) / sizeof(members[0]); i++) {
 		json_t *v = json_object_get(rec, members[i][0]);
 		json_object_set(sla, members[i][1], v ? v : json_null());
+	}
+	/* the highest warning fired per clock: how much of its working time is used, in words */
+	static const int percents[] = { 50, 75, 90, 100 };
+	json_int_t fired = json_integer_value(json_object_get(rec, "sla_warnings"));
+	for (int clock = 0; sla && clock < 2; clock++) {
+		int top = 0;
+		for (int bit = 0; bit < 4; bit++)
+			if (fired & (1 << (clock * SLA_WARN_RESOLUTION_SHIFT + bit)))
+				top = percents[bit];
+		json_object_set_new(sla, clock ? "resolution_warned_percent" : "response_warned_percent",
+				    json_integer(top));
 	}
 	json_object_set_new(rec, "sla", sla ? sla : json_null());
 }

@@ -314,7 +314,8 @@ class TestRecords(PortalCase):
         self.assertEqual(made["channel"], "portal")
         self.assertEqual(made["contact_id"], self.me["id"])
         self.assertEqual(made["company_id"], self.co["id"])
-        for hidden in ("assignee_id", "sla", "tier", "follow_up_note", "response_due_at"):
+        for hidden in ("assignee_id", "sla", "sla_warnings", "tier", "follow_up_note",
+                       "response_due_at"):
             self.assertNotIn(hidden, made)
         self.assertProblem(self.c.post("/api/v1/portal/tickets", {
             "subject": "x", "site_id": theirs["id"]}), 422, "site_id")

@@ -805,6 +805,10 @@ class TestClocks(ServiceCase):
         self.assertEqual(t["last_activity_at"], made["last_activity_at"])
         self.assertTrue(t["sla"]["response_breached"])
         self.assertFalse(t["sla"]["resolution_breached"])
+        # the highest warning per clock, for the lists' "at risk" (75 % of working time used)
+        self.assertEqual((t["sla"]["response_warned_percent"],
+                          t["sla"]["resolution_warned_percent"]), (100, 0))
+        self.assertEqual(t["sla_warnings"], 0b1111)
         history = self.admin.get("/api/v1/tickets/%d/history?kind=sla_warning" % t["id"])[2]
         fired = sorted((e["from_value"], int(e["to_value"])) for e in history["data"])
         # response: 2 h of a 1 h target; resolution: 2 h of 10 h (20 %: nothing yet)

@@ -13,8 +13,8 @@
  *   HEADED=1            show the browser (needs a display)
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -30,6 +30,8 @@ export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
 export const ADMIN_EMAIL = "admin@example.com";
 export const ADMIN_PASSWORD = "Adm1n-Pass-For-Browser-Tests-3e9a!";
+/* The demo firm's admin, as make demo creates it (Makefile, target demo). */
+export const DEMO_ADMIN_EMAIL = "admin@northwind.example";
 
 const CONF_VARS = [
   "SERVIO_DATA_DIR", "SERVIO_LISTEN", "SERVIO_DATABASE_URL", "SERVIO_LOG_LEVEL", "SERVIO_WEB_ROOT",
@@ -59,11 +61,20 @@ process.on("exit", () => {
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => process.exit(130));
 
 export class Server {
-  constructor() {
+  /**
+   * demo: load the demo firm before serving, as make demo does: servio init
+   * with DEMO_ADMIN_EMAIL and a fresh random password, then servio demo with
+   * the same password, its output (the logins) kept in DIR/demo-logins.txt
+   * and in this.demoLogins. The admin's API token is then that admin's.
+   */
+  constructor({ demo = false } = {}) {
     this.dir = null;
     this.proc = null;
     this.port = 0;
     this.log = [];
+    this.demo = demo;
+    this.adminEmail = demo ? DEMO_ADMIN_EMAIL : ADMIN_EMAIL;
+    this.demoLogins = null;
   }
 
   cli(...args) {
@@ -76,12 +87,25 @@ export class Server {
     if (!existsSync(BIN)) throw new Error(`no servio binary at ${BIN} (set SERVIO_BIN)`);
     if (!existsSync(join(WEB_ROOT, "index.html"))) throw new Error(`no built UI at ${WEB_ROOT} (run "npm run build" in web/)`);
     this.dir = mkdtempSync(join(tmpdir(), "servio-ui-"));
+    // make demo's password: 16 letters and digits and "-Demo"
+    const demoPassword = this.demo ? randomBytes(32).toString("base64").replace(/[^a-zA-Z0-9]/g, "").slice(0, 16) + "-Demo" : null;
     const init = spawnSync(BIN, ["init", "--data-dir", this.dir], {
-      env: serverEnv({ SERVIO_ADMIN_EMAIL: ADMIN_EMAIL, SERVIO_ADMIN_PASSWORD: ADMIN_PASSWORD }),
+      env: serverEnv({ SERVIO_ADMIN_EMAIL: this.adminEmail, SERVIO_ADMIN_PASSWORD: demoPassword ?? ADMIN_PASSWORD }),
       encoding: "utf8",
       timeout: 60000,
     });
     if (init.status !== 0) throw new Error(`servio init failed:\n${init.stdout}${init.stderr}`);
+    if (this.demo) {
+      // the demo takes a while under the sanitizers
+      const demo = spawnSync(BIN, ["demo", "--data-dir", this.dir, "--log-level", "warn", "--password", demoPassword], {
+        env: serverEnv(),
+        encoding: "utf8",
+        timeout: 900000,
+      });
+      if (demo.status !== 0) throw new Error(`servio demo failed (${demo.status}):\n${demo.stdout}${demo.stderr}`);
+      this.demoLogins = demo.stdout;
+      writeFileSync(join(this.dir, "demo-logins.txt"), demo.stdout, { mode: 0o600 });
+    }
     this.proc = spawn(BIN, ["serve", "--data-dir", this.dir, "--listen", "127.0.0.1:0", "--web-root", WEB_ROOT, "--log-level", "info"], {
       env: serverEnv(),
       stdio: ["ignore", "ignore", "pipe"],
@@ -112,7 +136,7 @@ export class Server {
         rej(new Error(`servio serve exited (${code}) before listening:\n${this.log.join("\n")}`));
       });
     });
-    this.token = this.tokenFor(ADMIN_EMAIL);
+    this.token = this.tokenFor(this.adminEmail);
     if (!this.token) throw new Error("servio token create printed no token");
     return this;
   }

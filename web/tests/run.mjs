@@ -1157,6 +1157,12 @@ if (existsSync(new URL("./firm.mjs", import.meta.url))) {
   tests.push(...firmTests({ server, browser, shots, newPage, shot, text, pageErrors }));
 }
 
+// The first day (tests/firstday.mjs): the demo firm on a servio of its own, every login, no raw data, SLA words, last activity.
+if (existsSync(new URL("./firstday.mjs", import.meta.url))) {
+  const { firstdayTests } = await import("./firstday.mjs");
+  tests.push(...firstdayTests({ server, browser, shots, newPage, shot, text, pageErrors }));
+}
+
 let result = { passed: 0, failed: 0 };
 try {
   await fixtures();

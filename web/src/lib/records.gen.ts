@@ -402,6 +402,13 @@ export interface TicketSla {
   response_breached: boolean;
   resolution_breached: boolean;
   paused_minutes: number;
+  /**
+   * The highest warning the SLA sweep gave on the response clock: 0 (none), 50,
+   * 75, 90 or 100 % of its working time used.
+   */
+  response_warned_percent: number;
+  /** The same for the resolution clock. */
+  resolution_warned_percent: number;
 }
 
 /** Up a tier, to a user, or out to a vendor or development (as a bug). */
@@ -493,6 +500,11 @@ export interface Ticket extends Rec {
    * without a new `version`.
    */
   last_activity_at: string | null;
+  /**
+   * The warnings the SLA sweep gave (bits 0-3: response 50, 75, 90, 100 %; bits
+   * 4-7 the same for resolution); `sla` has them as percentages.
+   */
+  sla_warnings: number | null;
   /** The SLA members together, as DESIGN.md names them. */
   sla: TicketSla | null;
 }

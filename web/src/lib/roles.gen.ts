@@ -395,7 +395,7 @@ export const fieldMasks = {
     readOnlyFor: {},
   },
   Ticket: {
-    hiddenFrom: { assignee_id: ["portal"], tier: ["portal"], required_skills: ["portal"], required_certifications: ["portal"], sla_policy_id: ["portal"], response_due_at: ["portal"], resolution_due_at: ["portal"], sla_urgency: ["portal"], response_breached: ["portal"], resolution_breached: ["portal"], paused_minutes: ["portal"], follow_up_at: ["portal"], follow_up_user_id: ["portal"], follow_up_note: ["portal"], recurring_id: ["portal"], recurring_at: ["portal"], external_reference: ["portal"], sla: ["portal"] },
+    hiddenFrom: { assignee_id: ["portal"], tier: ["portal"], required_skills: ["portal"], required_certifications: ["portal"], sla_policy_id: ["portal"], response_due_at: ["portal"], resolution_due_at: ["portal"], sla_urgency: ["portal"], response_breached: ["portal"], resolution_breached: ["portal"], paused_minutes: ["portal"], follow_up_at: ["portal"], follow_up_user_id: ["portal"], follow_up_note: ["portal"], recurring_id: ["portal"], recurring_at: ["portal"], external_reference: ["portal"], sla_warnings: ["portal"], sla: ["portal"] },
     readOnlyFor: {},
   },
   Note: {

@@ -93,8 +93,8 @@ export interface SlaState {
 
 /**
  * The clock that matters now: the response clock until the first response,
- * then the resolution clock. At risk: less than a quarter of the time from
- * creation to due left (the API warns at 75 % of a target).
+ * then the resolution clock. At risk: the SLA sweep warned that 75 % of that
+ * clock's target is used (the ticket's sla.*_warned_percent).
  */
 export function slaState(t: Ticket, now = Date.now(), pauseStatuses: string[] = ["waiting_customer"]): SlaState {
   if (!t.sla_policy_id && !t.response_due_at && !t.resolution_due_at)
@@ -112,9 +112,10 @@ export function slaState(t: Ticket, now = Date.now(), pauseStatuses: string[] = 
   const breached = (clock === "response" ? t.response_breached : t.resolution_breached) || left < 0;
   if (breached) return { urgency: "breached", clock, dueAt, left };
   if (clock === "resolution" && pauseStatuses.includes(t.status)) return { urgency: "paused", clock, dueAt, left };
-  const span = (due - new Date(t.created_at).getTime()) / 60000;
-  const atRisk = span > 0 && left / span < 0.25;
-  return { urgency: atRisk ? "at_risk" : "on_track", clock, dueAt, left };
+  // at risk: 75 % of the clock's working time used, as the server's SLA sweep counts it (the
+  // wall time to the due time says nothing of nights and weekends the clock does not count)
+  const warned = clock === "response" ? t.sla?.response_warned_percent : t.sla?.resolution_warned_percent;
+  return { urgency: (warned ?? 0) >= 75 ? "at_risk" : "on_track", clock, dueAt, left };
 }
 
 export const URGENCY_ORDER: Record<Urgency, number> = { breached: 0, at_risk: 1, on_track: 2, paused: 3, met: 4, none: 5 };

@@ -4,9 +4,10 @@ import { ErrorState, Empty, Loading } from "../../components/ui";
 import { listAll } from "../../lib/api";
 import { dateTime, relative } from "../../lib/format";
 import { useLoad } from "../../lib/hooks";
-import { userName, users } from "../../lib/lookup";
+import { useRecord, userName, users } from "../../lib/lookup";
+import { can } from "../../lib/session";
 import { KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS } from "../../lib/tickets";
-import type { HistoryEntry, Ticket, User } from "../../lib/types";
+import type { Contract, HistoryEntry, Ticket, User } from "../../lib/types";
 
 function describe(e: HistoryEntry, staff: User[] | null): string {
   const st = (v: string | null) => (v ? STATUS_LABELS[v] ?? v : "—");
@@ -24,8 +25,6 @@ function describe(e: HistoryEntry, staff: User[] | null): string {
       return e.to_value ? `Assigned to ${who(e.to_value)}${e.from_value ? ` (was ${who(e.from_value)})` : ""}` : `Unassigned (was ${who(e.from_value)})`;
     case "tier":
       return `Tier changed from ${e.from_value ?? "—"} to ${e.to_value}`;
-    case "contract":
-      return e.to_value ? `Contract set (#${e.to_value})` : "Contract removed";
     case "public_note":
       return "Public reply sent";
     case "assignment_override":
@@ -51,7 +50,8 @@ function describe(e: HistoryEntry, staff: User[] | null): string {
     }
     case "autoclose": {
       const days = field(e.detail, "after_days");
-      return days ? `Closed by itself: resolved ${days} day${days === "1" ? "" : "s"} ago with no answer from the client` : "Closed by itself";
+      // after_days is the rule's wait, not the resolution's age (a job that ran late closes older ones)
+      return days ? `Closed by itself: no answer from the client within ${days} day${days === "1" ? "" : "s"} of the resolution` : "Closed by itself";
     }
     case "survey_answered":
       return e.from_value ? `The client changed their rating from ${e.from_value} to ${e.to_value} of 5` : `The client rated the service ${e.to_value} of 5`;
@@ -62,6 +62,21 @@ function describe(e: HistoryEntry, staff: User[] | null): string {
       return `${kind[0]?.toUpperCase() ?? ""}${kind.slice(1)}${e.to_value ? `: ${e.to_value}` : ""}`;
     }
   }
+}
+
+/** A contract by its name ("…" while it loads); null for those who may not see contracts. */
+function useContractName(id: string | null): string | null {
+  const c = useRecord<Contract>("contracts", id && can("contracts.view") ? Number(id) : null);
+  if (!id || !can("contracts.view")) return null;
+  return c ? c.name : c === null ? "a contract since removed" : "…";
+}
+
+/** "Contract set to Support hours (was Managed IT)", in names, not ids. */
+function ContractChange({ from, to }: { from: string | null; to: string | null }) {
+  const was = useContractName(from);
+  const now = useContractName(to);
+  if (!can("contracts.view")) return <>{to ? "Contract changed" : "Contract removed"}</>;
+  return <>{to ? `Contract set to ${now}${was ? ` (was ${was})` : ""}` : `Contract removed (was ${was})`}</>;
 }
 
 /** A member of an event's JSON detail, as text (undefined when absent or not JSON). */
@@ -87,7 +102,9 @@ export function HistoryPanel({ ticket }: { ticket: Ticket }) {
           <span class="history-dot" aria-hidden="true" />
           <div>
             <div>
-              {e.kind === "merged_into" && e.to_value ? (
+              {e.kind === "contract" ? (
+                <ContractChange from={e.from_value} to={e.to_value} />
+              ) : e.kind === "merged_into" && e.to_value ? (
                 <>
                   Merged as a duplicate into <TicketLink id={Number(e.to_value)} />
                 </>

@@ -11,7 +11,7 @@ import { useLoad } from "../../lib/hooks";
 import { STATUS_LABELS } from "../../lib/tickets";
 import type { SlaClock, SlaExplain, SlaInterval, Ticket } from "../../lib/types";
 
-function ClockView({ name, clock, responded }: { name: string; clock: SlaClock; responded?: string | null }) {
+function ClockView({ name, clock, responded, always }: { name: string; clock: SlaClock; responded?: string | null; always: boolean }) {
   if (clock.target_minutes === null) {
     return (
       <div class="clock">
@@ -45,7 +45,7 @@ function ClockView({ name, clock, responded }: { name: string; clock: SlaClock; 
       <dl class="clock-facts">
         <div>
           <dt>Target</dt>
-          <dd>{minutes(clock.target_minutes)} working</dd>
+          <dd>{minutes(clock.target_minutes)}{always ? " around the clock" : " working"}</dd>
         </div>
         <div>
           <dt>Due</dt>
@@ -74,12 +74,15 @@ function ClockView({ name, clock, responded }: { name: string; clock: SlaClock; 
   );
 }
 
-function sentence(iv: SlaInterval): string {
+function sentence(iv: SlaInterval, always: boolean): string {
   const wall = (new Date(iv.end).getTime() - new Date(iv.start).getTime()) / 60000;
   const status = iv.status ? ` (${STATUS_LABELS[iv.status] ?? iv.status})` : "";
   switch (iv.kind) {
-    case "counted":
-      return `${minutes(iv.minutes)} of working time counted ${iv.clock === "both" ? "on both clocks" : iv.clock === "response" ? "on the response clock" : iv.clock === "resolution" ? "on the resolution clock only" : ""}${status}`;
+    case "counted": {
+      // around the clock every minute counts: there is no "working" time
+      const clocks = iv.clock === "both" ? " on both clocks" : iv.clock === "response" ? " on the response clock" : iv.clock === "resolution" ? " on the resolution clock only" : "";
+      return `${minutes(iv.minutes)}${always ? "" : " of working time"} counted${clocks}${status}`;
+    }
     case "outside_hours":
       return `${minutes(wall)} outside business hours — not counted`;
     case "holiday":
@@ -99,7 +102,7 @@ const KIND_LABEL: Record<string, string> = {
   stopped: "Stopped",
 };
 
-function Timeline({ items, truncated, tz }: { items: SlaInterval[]; truncated?: boolean; tz?: string }) {
+function Timeline({ items, truncated, tz, always }: { items: SlaInterval[]; truncated?: boolean; tz?: string; always: boolean }) {
   const start = new Date(items[0].start).getTime();
   const end = new Date(items[items.length - 1].end).getTime();
   const span = Math.max(1, end - start);
@@ -129,7 +132,7 @@ function Timeline({ items, truncated, tz }: { items: SlaInterval[]; truncated?: 
               {dateTime(iv.start)} – {new Date(iv.start).toDateString() === new Date(iv.end).toDateString() ? time(iv.end) : dateTime(iv.end)}
             </span>
             <span class="sla-what">
-              {sentence(iv)}
+              {sentence(iv, always)}
               {iv.future && <em class="forecast"> · forecast</em>}
             </span>
           </li>
@@ -154,7 +157,9 @@ export function explanation(
 ): string {
   const hours = policy.always_open ? "run around the clock, nights, weekends and holidays included" : `count only the working hours of the ${policy.name} policy's calendar (${policy.timezone}), skipping its holidays`;
   const unit = policy.always_open ? "" : " of working time";
-  const targets = [responseMinutes != null ? `a response is due after ${minutes(responseMinutes)}${unit}` : null, resolutionMinutes != null ? `a resolution after ${minutes(resolutionMinutes)}${responseMinutes != null ? "" : unit}` : null].filter(Boolean).join(", ");
+  // "a response is due after 2 h of working time, a resolution after 8 h"; alone: "a resolution is due after 8 h …"
+  const resolution = resolutionMinutes == null ? null : responseMinutes != null ? `a resolution after ${minutes(resolutionMinutes)}` : `a resolution is due after ${minutes(resolutionMinutes)}${unit}`;
+  const targets = [responseMinutes != null ? `a response is due after ${minutes(responseMinutes)}${unit}` : null, resolution].filter(Boolean).join(", ");
   const pauses = policy.pause_statuses.map((p) => (STATUS_LABELS[p] ?? p).toLowerCase()).join(" or ");
   let text = startedAt ? `The clocks started at ${dateTime(startedAt)} and ${hours}.` : `The clocks ${hours}.`;
   if (targets) text += ` ${targets[0].toUpperCase()}${targets.slice(1)}.`;
@@ -179,13 +184,13 @@ export function SlaPanel({ ticket }: { ticket: Ticket }) {
         Policy <strong>{s.policy.name}</strong> · {s.policy.always_open ? "24×7" : `business hours, ${s.policy.timezone}`}
         {s.computed_at && <> · as of {relative(s.computed_at)}</>}
       </p>
-      {s.response && <ClockView name="Response" clock={s.response} responded={ticket.first_responded_at} />}
-      {s.resolution && <ClockView name="Resolution" clock={s.resolution} />}
+      {s.response && <ClockView name="Response" clock={s.response} responded={ticket.first_responded_at} always={s.policy.always_open} />}
+      {s.resolution && <ClockView name="Resolution" clock={s.resolution} always={s.policy.always_open} />}
       {s.timeline && s.timeline.length > 0 && (
         <details class="sla-explain">
           <summary>Why these due times?</summary>
           <p class="small">{explanation(s.started_at, s.policy, s.response?.target_minutes ?? null, s.resolution?.target_minutes ?? null)}</p>
-          <Timeline items={s.timeline} truncated={s.timeline_truncated} tz={s.policy.always_open ? undefined : s.policy.timezone} />
+          <Timeline items={s.timeline} truncated={s.timeline_truncated} tz={s.policy.always_open ? undefined : s.policy.timezone} always={s.policy.always_open} />
         </details>
       )}
     </div>
