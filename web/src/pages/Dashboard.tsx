@@ -107,14 +107,14 @@ function count(list: Ticket[], u: Urgency, pause: (t: Ticket) => string[] | unde
 
 function TeamRisk({ risk, state }: { risk: Ticket[]; state: Loaded<ListPage<Ticket>> }) {
   return (
-    <Card title="Team SLA risk" actions={<a href="/tickets?sort=resolution_due_at" class="small">All by due time</a>} pad={false}>
+    <Card title="Team SLA risk" actions={<a href="/tickets?sort=sla_urgency" class="small">All by SLA urgency</a>} pad={false}>
       {state.error ? (
         <ErrorState message={state.error} onRetry={state.reload} />
       ) : !state.data ? (
         <Loading rows={3} />
       ) : risk.length === 0 ? (
         <Empty title="No service order at risk" icon="✓">
-          Nothing breached or close to its due time in the next hours.
+          Nothing breached, and no clock past 75 % of its target.
         </Empty>
       ) : (
         <TicketRows tickets={risk.slice(0, 10)} showAssignee />
@@ -215,7 +215,7 @@ export function Dashboard({ user }: { user: Me }) {
   const teamRisk = useLoad(
     () =>
       manager
-        ? api.list<Ticket>("/tickets", { status: OPEN_STATUSES.join(","), resolution_due_at_before: isoNow(8 * 60), sort: "resolution_due_at", limit: 100 })
+        ? api.list<Ticket>("/tickets", { status: OPEN_STATUSES.join(","), sort: "sla_urgency", limit: 100 })
         : Promise.resolve({ data: [] as Ticket[], next_cursor: null }),
     [manager],
   );
