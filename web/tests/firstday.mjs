@@ -175,11 +175,11 @@ export function firstdayTests(ctx) {
               assert(new URL(p.url()).pathname === "/", `${l.email} lands on the dashboard, not ${p.url()}`);
               const body = await settled(p);
               assert(/Dashboard/.test(await text(p.locator("main h1").first())), `${l.email}: the dashboard's heading`);
-              // real content: the service desk sees the firm's orders and visits, not only empty boxes
-              // (sales and billing find theirs under Quotes and Invoices, looked at below; the
-              // dashboard has nothing of their work yet)
-              const links = await p.locator("main a[href]").evaluateAll((as) => as.map((a) => a.getAttribute("href")).filter((h) => /^\/(tickets|appointments)\/\d+/.test(h)));
-              if (["admin", "manager", "technician"].includes(l.role)) assert(links.length > 0, `${l.email} (${l.role}) sees orders on the dashboard:\n${body}`);
+              // real content, not only empty boxes: the service desk sees the firm's orders and
+              // visits, sales its quotes waiting for the client, billing its invoices
+              const want = l.role === "sales" ? /^\/quotes\/\d+/ : l.role === "billing" ? /^\/invoices\/\d+/ : /^\/(tickets|appointments)\/\d+/;
+              const links = await p.locator("main a[href]").evaluateAll((as, re) => as.map((a) => a.getAttribute("href")).filter((h) => new RegExp(re).test(h)), want.source);
+              assert(links.length > 0, `${l.email} (${l.role}) sees their work on the dashboard:\n${body}`);
               // the team's SLA risk lists the orders past 75 % of a target, not only the breached ones
               if (l.role === "manager") await p.locator(".card", { hasText: "Team SLA risk" }).getByText(/ left$/).first().waitFor();
               problems.push(...rawIn(`${l.email} dashboard`, body));

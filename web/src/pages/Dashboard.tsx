@@ -1,7 +1,9 @@
 /*
  * Dashboard.tsx - the start of the day: my open service orders by SLA
  * urgency, today's appointments, overdue follow-ups; for managers the
- * team's SLA risk and the unassigned queue.
+ * team's SLA risk and the unassigned queue; for sales the quotes waiting
+ * for the client and drafts, for billing the invoices past due and drafts
+ * (DeskCards.tsx).
  *
  * The figures and the three small charts (backlog by age, SLA met per day
  * over 30 days, hours per person this week) come from GET /dashboard,
@@ -22,6 +24,7 @@ import { can, type Me } from "../lib/session";
 import { byUrgency, OPEN_STATUSES, slaState, type Urgency } from "../lib/tickets";
 import type { Appointment, Ticket } from "../lib/types";
 import "../styles/manager.css";
+import { BillingDesk, SalesDesk } from "./DeskCards";
 
 type Counts = Record<(typeof PRIORITIES)[number] | "total", number>;
 
@@ -254,6 +257,12 @@ export function Dashboard({ user }: { user: Me }) {
       </div>
 
       {figures.error ? <ErrorState message={figures.error} onRetry={figures.reload} /> : !fig ? <Loading rows={3} label="Loading the charts…" /> : <Charts d={fig} />}
+
+      {(user.role === "sales" || user.role === "billing") && (
+        <div class="dash-grid" aria-label={user.role === "sales" ? "My sales" : "Billing"}>
+          {user.role === "sales" ? <SalesDesk /> : <BillingDesk />}
+        </div>
+      )}
 
       <div class="dash-grid">
         <div class="dash-col">
