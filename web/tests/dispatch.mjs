@@ -94,7 +94,8 @@ export function dispatchTests(ctx) {
         assert((await table.getAttribute("aria-label")) === `Visits on ${todayName}`, "the board opens on today");
         const queue = page.getByRole("region", { name: "Unassigned" });
         const card = queue.getByRole("button", { name: new RegExp(`${fx.chair.number} Dental chair light flickers`) });
-        await card.waitFor();
+        // the client's name is looked up after the card is drawn: wait for it
+        await card.getByText("Harbor Dental Group").waitFor();
         const text = (await card.innerText()).replace(/\s+/g, " ");
         assert(text.includes("Harbor Dental Group") && text.includes("High") && text.includes("Unassigned"), `the card shows client, priority and assignee: ${text}`);
 
@@ -110,7 +111,7 @@ export function dispatchTests(ctx) {
         // the card left the queue and the visit shows on her row with order, client and priority
         await card.waitFor({ state: "detached" });
         const block = table.getByRole("row", { name: "Priya Patel" }).getByRole("button", { name: /Dental chair light flickers/ });
-        await block.waitFor();
+        await block.getByText("Harbor Dental Group").waitFor();
         const btext = (await block.innerText()).replace(/\s+/g, " ");
         assert(btext.includes(fx.chair.number) && btext.includes("Harbor Dental Group") && btext.includes("High"), `the visit card: ${btext}`);
         await shot(page, "dispatch-board-desktop");
