@@ -289,8 +289,11 @@ static void numbers_history_and_hidden(void **state)
 	int64_t id = json_integer_value(json_object_get(a, "id"));
 	/* after_write wrote the history in the same transaction */
 	assert_int_equal(scalar(fx, "SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ?", id), 1);
-	/* hidden columns are neither shown nor writable */
-	assert_null(json_object_get(a, "sla_warnings"));
+	/* hidden columns are neither shown nor writable; kept ones are shown, not writable */
+	assert_null(json_object_get(a, "notes_text"));
+	assert_int_equal(update(fx, &ticket_resource, id, "{\"notes_text\": \"x\"}", NULL),
+			 RC_INVALID);
+	assert_true(json_is_integer(json_object_get(a, "sla_warnings")));
 	assert_int_equal(update(fx, &ticket_resource, id, "{\"sla_warnings\": 3}", NULL),
 			 RC_INVALID);
 	/* present adds the sla object */

@@ -356,6 +356,9 @@ export function billingTests(ctx) {
         // an entry split over the block and beyond it is one piece of work: its two lines go together
         await lines.getByRole("row", { name: /beyond the block of 10:00/ }).getByRole("button", { name: /^Remove line/ }).click();
         const both = page.getByRole("dialog", { name: "Remove these 2 lines?" });
+        // the dialog lists the lines once they are found: wait for both before counting
+        await both.locator("li").filter({ hasText: "(block hours)" }).waitFor();
+        await both.locator("li").nth(1).waitFor();
         assert((await both.locator("li").count()) === 2 && (await text(both.locator("li").first())).includes("(block hours)"), `the drawn part goes with the overage: ${await text(both)}`);
         await both.getByRole("button", { name: "Cancel" }).click();
         const withLine = await api("GET", `/invoices/${fx.invoice.id}`);

@@ -38,6 +38,8 @@ function todayAt(h, m = 0, dayOffset = 0) {
   return new Date(d.getTime() + dayOffset * 86400000 + (h * 60 + m) * 60000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+const TALL = { width: 1360, height: 2000 };
+
 export function dispatchTests(ctx) {
   const { server } = ctx;
   const shots = ctx.shots ?? screenshotDir();
@@ -84,7 +86,9 @@ export function dispatchTests(ctx) {
         fx.xray = await api("POST", "/tickets", { subject: "X-ray sensor not detected", company_id: fx.company.id, site_id: fx.site.id, contact_id: fx.contact.id, priority: "critical" });
         assert(!fx.chair.assignee_id, "the order starts unassigned");
 
-        const page = await newPage();
+        // tall enough that the queue and every technician's row are on screen at once: a
+        // drag starts and ends in view (the full suite has a dozen technicians and many orders)
+        const page = await newPage(TALL);
         fx.page = page;
         await signIn(page);
         await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Dispatch" }).click();
@@ -99,6 +103,7 @@ export function dispatchTests(ctx) {
         const text = (await card.innerText()).replace(/\s+/g, " ");
         assert(text.includes("Harbor Dental Group") && text.includes("High") && text.includes("Unassigned"), `the card shows client, priority and assignee: ${text}`);
 
+        await card.scrollIntoViewIfNeeded();
         const target = await laneX(page, "Priya Patel", 9.03);
         await drag(page, await center(card), target);
         await page.getByText(`Visit booked for ${fx.chair.number}`).waitFor();
@@ -114,7 +119,9 @@ export function dispatchTests(ctx) {
         await block.getByText("Harbor Dental Group").waitFor();
         const btext = (await block.innerText()).replace(/\s+/g, " ");
         assert(btext.includes(fx.chair.number) && btext.includes("Harbor Dental Group") && btext.includes("High"), `the visit card: ${btext}`);
+        await page.setViewportSize({ width: 1360, height: 900 });
         await shot(page, "dispatch-board-desktop");
+        await page.setViewportSize(TALL);
       },
     },
     {
