@@ -305,15 +305,15 @@ int visits_close(struct resource_ctx *ctx, int64_t ticket)
 		return RC_ERROR;
 	db_bind_int(st, 1, ticket);
 	/* read all first: one statement at a time on a connection */
-	json_t *todo = arena_json(ctx->arena, json_array());
-	int rc = todo ? RC_ROW : RC_ERROR;
+	json_t *closing = arena_json(ctx->arena, json_array());
+	int rc = closing ? RC_ROW : RC_ERROR;
 	char now[TIME_RFC3339_LEN];
 	time_format(ctx->now, now);
 	while (rc == RC_ROW && (rc = db_step(st)) == RC_ROW) {
 		/* begun by now: it took place; still to come: no longer needed */
 		int64_t starts;
 		bool begun = time_parse(db_col_text(st, 1), &starts) == 0 && starts <= ctx->now;
-		json_array_append_new(todo, json_pack("{s:I, s:s}", "id", db_col_int(st, 0),
+		json_array_append_new(closing, json_pack("{s:I, s:s}", "id", db_col_int(st, 0),
 						      "status", begun ? "done" : "cancelled"));
 	}
 	db_done(st);
@@ -321,7 +321,7 @@ int visits_close(struct resource_ctx *ctx, int64_t ticket)
 		return rc;
 	size_t i;
 	json_t *v;
-	json_array_foreach(todo, i, v) {
+	json_array_foreach(closing, i, v) {
 		json_t *patch = arena_json(ctx->arena,
 					   json_pack("{s:O}", "status", json_object_get(v, "status")));
 		json_t *out, *errors = NULL;
