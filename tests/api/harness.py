@@ -740,7 +740,17 @@ def find_token(text):
 class ClassFixtures:
     """Writes for a test class that builds its records once, in setUpClass:
     POST and PATCH (with the record's current ETag) as the admin, failing
-    loudly with the server's log when the fixture is refused."""
+    loudly with the server's log when the fixture is refused. The class's
+    build() makes them once the server is up; a failure stops the server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.build()
+        except BaseException:
+            cls.server.stop(check=False)
+            raise
 
     @classmethod
     def post(cls, path, body=None, etag_of=None, client=None):

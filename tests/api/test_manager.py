@@ -23,15 +23,6 @@ NOW = "2026-03-18T12:00:00Z"          # Wednesday, 08:00 in New York
 class ManagerCase(ClassFixtures, ServerTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.build()
-        except BaseException:
-            cls.server.stop(check=False)
-            raise
-
-    @classmethod
     def tearDownClass(cls):
         try:
             if cls.server:

@@ -35,15 +35,6 @@ def sla(res_met, res_breached, resp_met, resp_breached):
 class TestQualityDashboard(ClassFixtures, ServerTestCase):
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.build()
-        except BaseException:
-            cls.server.stop(check=False)
-            raise
-
-    @classmethod
     def build(cls):
         srv = cls.server
         cls.company_a = cls.post("companies", {"name": unique("Acme ")})
