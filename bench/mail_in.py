@@ -112,7 +112,7 @@ def main():
     dovecot = None
     try:
         e = env(data)
-        e.update(SERVIO_ADMIN_EMAIL="bench@example.com", SERVIO_ADMIN_PASSWORD="bench-password-1")
+        e.update(SERVIO_ADMIN_EMAIL="bench@example.com", SERVIO_ADMIN_PASSWORD="quartz-lantern-meadow-41")
         subprocess.run([BIN, "init", "--data-dir", data], env=e, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         db = os.path.join(data, "servio.db")

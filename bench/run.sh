@@ -82,7 +82,7 @@ loads() {
 
 echo "## Data"
 echo
-SERVIO_ADMIN_EMAIL=bench@example.com SERVIO_ADMIN_PASSWORD=bench-password-1 \
+SERVIO_ADMIN_EMAIL=bench@example.com SERVIO_ADMIN_PASSWORD=quartz-lantern-meadow-41 \
 	"$BIN" init --data-dir "$tmp/data" >/dev/null 2>&1
 python3 bench/gen.py "$tmp/data/servio.db" 10000 100000
 TICKETS=${TICKETS:-100000}
