@@ -77,6 +77,8 @@ struct audit_actor;
 /* Returns 0 and fills out, or -1 (out of memory). */
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX]);
 bool auth_password_verify(const char *hash, const char *password);
+/* The most hashes and checks that ever ran at once (never above two: their memory). */
+int auth_password_hashes_peak(void);
 /* Like auth_password_verify, but with no hash it spends the same time and fails. */
 bool auth_password_verify_or_dummy(const char *hash, const char *password);
 /*

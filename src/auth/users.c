@@ -13,6 +13,7 @@
 #include "resource/resource.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,23 +49,66 @@ static bool fast_hashing(void)
 	return v && strcmp(v, "1") == 0;
 }
 
+/*
+ * Each argon2id hash or check takes 64 MiB (MEMLIMIT_INTERACTIVE) for its
+ * duration: sixteen sign-ins at once took 426 MB. At most HASHES_AT_ONCE
+ * run together, the others wait their turn, so a storm of sign-ins costs
+ * time, not memory; the hash itself is as strong as before. Two keep both
+ * cores of a small machine busy, which is all more could do.
+ */
+#define HASHES_AT_ONCE 2
+
+static pthread_mutex_t hash_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hash_turn = PTHREAD_COND_INITIALIZER;
+static int hashing, hashing_peak;
+
+static void hash_begin(void)
+{
+	pthread_mutex_lock(&hash_mutex);
+	while (hashing >= HASHES_AT_ONCE)
+		pthread_cond_wait(&hash_turn, &hash_mutex);
+	if (++hashing > hashing_peak)
+		hashing_peak = hashing;
+	pthread_mutex_unlock(&hash_mutex);
+}
+
+static void hash_end(void)
+{
+	pthread_mutex_lock(&hash_mutex);
+	hashing--;
+	pthread_cond_signal(&hash_turn);
+	pthread_mutex_unlock(&hash_mutex);
+}
+
+int auth_password_hashes_peak(void)
+{
+	pthread_mutex_lock(&hash_mutex);
+	int peak = hashing_peak;
+	pthread_mutex_unlock(&hash_mutex);
+	return peak;
+}
+
 int auth_password_hash(const char *password, char out[AUTH_HASH_MAX])
 {
 	_Static_assert(AUTH_HASH_MAX >= crypto_pwhash_STRBYTES, "hash buffer too small");
 	unsigned long long ops = fast_hashing() ? crypto_pwhash_OPSLIMIT_MIN
 						: crypto_pwhash_OPSLIMIT_INTERACTIVE;
 	size_t mem = fast_hashing() ? crypto_pwhash_MEMLIMIT_MIN : crypto_pwhash_MEMLIMIT_INTERACTIVE;
-	if (crypto_pwhash_str_alg(out, password, strlen(password), ops, mem,
-				  crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return -1;
-	return 0;
+	hash_begin();
+	int rc = crypto_pwhash_str_alg(out, password, strlen(password), ops, mem,
+				       crypto_pwhash_ALG_ARGON2ID13);
+	hash_end();
+	return rc != 0 ? -1 : 0;
 }
 
 bool auth_password_verify(const char *hash, const char *password)
 {
 	if (!hash || !*hash)
 		return false;
-	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+	hash_begin();
+	int rc = crypto_pwhash_str_verify(hash, password, strlen(password));
+	hash_end();
+	return rc == 0;
 }
 
 /* A hash of a password nobody has, so unknown users cost as much as known ones. */

@@ -10,6 +10,7 @@
 #include "resource/audit.h"
 
 #include <liboath/oath.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,6 +58,42 @@ static void passwords(void **state)
 	char hash2[AUTH_HASH_MAX];
 	assert_int_equal(auth_password_hash("correct horse battery", hash2), 0);
 	assert_string_not_equal(hash, hash2);
+}
+
+/* Eight sign-ins at once: every check is right, and no more than two ran together. */
+struct signin {
+	const char *hash;
+	int right, wrong;
+};
+
+static void *signin_main(void *p)
+{
+	struct signin *si = p;
+	for (int i = 0; i < 2; i++) {
+		si->right += auth_password_verify(si->hash, "correct horse battery");
+		si->wrong += auth_password_verify(si->hash, "incorrect horse battery");
+	}
+	return NULL;
+}
+
+static void hashing_is_bounded(void **state)
+{
+	(void)state;
+	char hash[AUTH_HASH_MAX];
+	assert_int_equal(auth_password_hash("correct horse battery", hash), 0);
+	struct signin si[8];
+	pthread_t th[8];
+	for (int i = 0; i < 8; i++) {
+		si[i] = (struct signin){ .hash = hash };
+		assert_int_equal(pthread_create(&th[i], NULL, signin_main, &si[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(si[i].right, 2);
+		assert_int_equal(si[i].wrong, 0);
+	}
+	/* eight threads wanted to: at most two did at a time (unbounded, all eight would) */
+	assert_in_range(auth_password_hashes_peak(), 1, 2);
 }
 
 /* The policy's verdict, and that a refusal is a message for people. */
@@ -555,6 +592,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roles_round_trip),
 		cmocka_unit_test(passwords),
+		cmocka_unit_test(hashing_is_bounded),
 		cmocka_unit_test(password_policy),
 		cmocka_unit_test(secrets),
 		cmocka_unit_test(emails),
