@@ -159,7 +159,9 @@ int main(int argc, char **argv)
 		xfree(rest);
 		return 2;
 	}
-	db_sqlite_synchronous(conf.sqlite_synchronous_full);
+	db_sqlite_synchronous(conf.sqlite_sync == CONF_SYNC_NORMAL ? DB_SYNC_NORMAL
+			      : conf.sqlite_sync == CONF_SYNC_EACH ? DB_SYNC_EACH
+								 : DB_SYNC_FULL);
 	enum log_level level = LOG_INFO;
 	log_level_parse(conf.log_level, &level);
 	log_set_level(level);

@@ -297,6 +297,12 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	db_disconnect(db);
 
 	db_pool_init(c->database_url);
+	/* before the threads open their connections: theirs never checkpoint */
+	char err[512];
+	if (db_checkpointer_start(c->database_url, err, sizeof(err)) != RC_OK) {
+		fprintf(stderr, "servio: %s\n", err);
+		return 1;
+	}
 	ical_init();	/* libical's zone table, before any thread */
 	api_settings.session_idle_minutes = c->session_idle_minutes;
 	api_settings.session_max_hours = c->session_max_hours;
@@ -341,6 +347,7 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	http_server_stop(srv, 10);
 	jobs_worker_stop(jw);
 	db_pool_release();
+	db_checkpointer_stop();
 	/* fontconfig's caches, once no thread renders any more */
 	quote_pdf_cleanup();
 	log_info("stopped");

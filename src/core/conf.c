@@ -60,7 +60,7 @@ void conf_init(struct conf *c)
 	c->max_connections = 1000;
 	c->max_connections_per_addr = 64;
 	c->https = -1;
-	c->sqlite_synchronous_full = true;
+	c->sqlite_sync = CONF_SYNC_FULL;
 }
 
 /* Numbers from the environment are checked in conf_validate, flags at once. */
@@ -144,12 +144,18 @@ int conf_validate(struct conf *c, char *err, size_t errlen)
 		c->session_max_hours = (unsigned)v;
 	const char *sync = getenv("SERVIO_SQLITE_SYNCHRONOUS");
 	if (sync && *sync) {
-		if (strcasecmp(sync, "full") != 0 && strcasecmp(sync, "normal") != 0) {
-			snprintf(err, errlen, "SERVIO_SQLITE_SYNCHRONOUS must be FULL or NORMAL, not \"%s\"",
+		if (strcasecmp(sync, "full") == 0) {
+			c->sqlite_sync = CONF_SYNC_FULL;
+		} else if (strcasecmp(sync, "normal") == 0) {
+			c->sqlite_sync = CONF_SYNC_NORMAL;
+		} else if (strcasecmp(sync, "each") == 0) {
+			c->sqlite_sync = CONF_SYNC_EACH;
+		} else {
+			snprintf(err, errlen,
+				 "SERVIO_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EACH, not \"%s\"",
 				 sync);
 			return -1;
 		}
-		c->sqlite_synchronous_full = strcasecmp(sync, "full") == 0;
 	}
 
 	if ((rc = env_uint("SERVIO_MAX_CONNECTIONS", 1, 100000, &v, err, errlen)) < 0)

@@ -28,7 +28,8 @@ struct conf {
 	unsigned max_connections;	/* SERVIO_MAX_CONNECTIONS (1000) */
 	unsigned max_connections_per_addr; /* SERVIO_MAX_CONNECTIONS_PER_ADDRESS (64) */
 	int https;			/* SERVIO_HTTPS: -1 auto (public_url's scheme), 0 off, 1 on */
-	bool sqlite_synchronous_full;	/* SERVIO_SQLITE_SYNCHRONOUS: FULL (true, default) or NORMAL */
+	/* SERVIO_SQLITE_SYNCHRONOUS: FULL (default), NORMAL or EACH (db_sqlite_synchronous) */
+	enum conf_sync { CONF_SYNC_FULL, CONF_SYNC_NORMAL, CONF_SYNC_EACH } sqlite_sync;
 
 	bool threads_from_flag, max_body_from_flag;
 

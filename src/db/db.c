@@ -1,7 +1,8 @@
 /*
  * db.c - the driver-independent half of the database layer: connections,
- * the per-connection statement cache, transactions with retry, the
- * per-thread pool, and the mark of a database with no room left to write.
+ * the per-connection statement cache, transactions with retry, one writer
+ * at a time with group commit, the checkpointer, the per-thread pool, and
+ * the mark of a database with no room left to write.
  */
 #include "driver.h"
 
@@ -27,6 +28,8 @@ struct db_stmt {
 	char *sql;
 	uint64_t hash;
 	bool transient;		/* not in the cache: db_done finalizes it */
+	bool writing;		/* a write outside a transaction, not ended yet */
+	bool holds_write;	/* that write holds the write lock */
 };
 
 struct db {
@@ -35,6 +38,7 @@ struct db {
 	struct db_stmt *cache[CACHE_SLOTS];
 	size_t cached;
 	bool in_txn;
+	bool holds_write;	/* the transaction holds the write lock */
 	int64_t changes_seen;	/* total_changes when the last write was counted (or BEGIN) */
 	const char *commit_mark;	/* db_set_commit_mark: run before each COMMIT */
 	int64_t commit_mark_param;
@@ -151,6 +155,97 @@ const char *db_errmsg(struct db *db)
 	return m ? m : "";
 }
 
+/*
+ * One writer at a time (drivers with stmt_writes: SQLite). A thread that
+ * holds the lock and writes on a second connection does not take it again
+ * (SQLite's own lock then decides, as it did before this lock).
+ */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local bool write_held;
+
+static bool take_write(struct db *db)
+{
+	if (!db->drv->stmt_writes || write_held)
+		return false;
+	pthread_mutex_lock(&write_lock);
+	write_held = true;
+	return true;
+}
+
+static void give_write(void)
+{
+	write_held = false;
+	pthread_mutex_unlock(&write_lock);
+}
+
+/*
+ * Group commit. A commit made without an fsync (needs_log_sync) is
+ * numbered under the write lock once it is in the WAL; after the lock is
+ * given back, wait_synced waits until a sync that began after it ends. The
+ * first waiter to find no sync running becomes the leader: it notes the
+ * last number, syncs, and wakes everyone whose number it covered. Commits
+ * made while it syncs share the next one.
+ */
+static atomic_uint_fast64_t commits_written;
+static uint64_t commits_durable;	/* under sync_mutex */
+static bool syncing;			/* under sync_mutex */
+static pthread_mutex_t sync_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_done = PTHREAD_COND_INITIALIZER;
+static atomic_ulong log_syncs, commits_synced;
+
+unsigned long db_log_syncs(void)
+{
+	return atomic_load(&log_syncs);
+}
+
+unsigned long db_commits_synced(void)
+{
+	return atomic_load(&commits_synced);
+}
+
+static int wait_synced(struct db *db, uint64_t mine)
+{
+	int rc = RC_OK;
+	atomic_fetch_add(&commits_synced, 1);
+	pthread_mutex_lock(&sync_mutex);
+	while (commits_durable < mine) {
+		if (syncing) {
+			pthread_cond_wait(&sync_done, &sync_mutex);
+			continue;
+		}
+		syncing = true;
+		uint64_t upto = atomic_load(&commits_written);
+		pthread_mutex_unlock(&sync_mutex);
+		rc = db->drv->sync_log(db->conn);
+		atomic_fetch_add(&log_syncs, 1);
+		pthread_mutex_lock(&sync_mutex);
+		syncing = false;
+		if (rc == RC_OK && upto > commits_durable)
+			commits_durable = upto;
+		pthread_cond_broadcast(&sync_done);
+		if (rc != RC_OK) {
+			log_error("cannot sync the database's log: %s", db_errmsg(db));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sync_mutex);
+	return rc;
+}
+
+/*
+ * A write is in: number it if it waits for a sync, give the lock back,
+ * and wait for the sync (wrote: it changed rows; a read-only transaction
+ * has nothing to make durable).
+ */
+static int write_done(struct db *db, bool held, bool wrote)
+{
+	bool sync = wrote && db->drv->needs_log_sync && db->drv->needs_log_sync();
+	uint64_t mine = sync ? atomic_fetch_add(&commits_written, 1) + 1 : 0;
+	if (held)
+		give_write();
+	return sync ? wait_synced(db, mine) : RC_OK;
+}
+
 int db_exec(struct db *db, const char *sql)
 {
 	db->error[0] = '\0';
@@ -227,13 +322,36 @@ int db_bind_null(struct db_stmt *st, int idx)
 	return st->db->drv->bind_null(st->impl, idx);
 }
 
+/* A write outside a transaction is over (its statement ended): let the next one in. */
+static int autocommit_done(struct db_stmt *st)
+{
+	struct db *db = st->db;
+	int64_t before = db->changes_seen;
+	count_write(db);
+	bool held = st->holds_write;
+	st->writing = st->holds_write = false;
+	return write_done(db, held, db->changes_seen != before);
+}
+
 int db_step(struct db_stmt *st)
 {
-	int rc = noted(st->db->drv->step(st->impl));
+	struct db *db = st->db;
+	if (!db->in_txn && !st->writing && db->drv->stmt_writes &&
+	    db->drv->stmt_writes(st->impl)) {
+		st->writing = true;
+		st->holds_write = take_write(db);
+	}
+	int rc = noted(db->drv->step(st->impl));
 	if (rc == RC_ERROR || rc == RC_FULL)
-		log_error("cannot run statement: %s: %s", db_errmsg(st->db), st->sql);
-	else if (rc >= 0 && !st->db->in_txn)
-		count_write(st->db);
+		log_error("cannot run statement: %s: %s", db_errmsg(db), st->sql);
+	if (st->writing && rc != RC_ROW) {
+		/* the statement is done and SQLite has committed it */
+		int synced = autocommit_done(st);
+		if (synced != RC_OK && rc == RC_DONE)
+			rc = synced;
+	} else if (rc >= 0 && !db->in_txn && !st->writing) {
+		count_write(db);
+	}
 	return rc;
 }
 
@@ -268,6 +386,11 @@ void db_done(struct db_stmt *st)
 {
 	if (!st)
 		return;
+	if (st->writing) {
+		/* a write that returned rows commits when it is reset */
+		st->db->drv->reset(st->impl);
+		autocommit_done(st);
+	}
 	if (st->transient) {
 		st->db->drv->finalize(st->impl);
 		xfree(st->sql);
@@ -323,13 +446,30 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 
 int db_begin(struct db *db)
 {
+	db->holds_write = take_write(db);
 	int rc = noted(db->drv->exec(db->conn, db->drv->begin_sql));
 	if (rc == RC_OK) {
 		db->in_txn = true;
 		db->changes_seen = db->drv->total_changes(db->conn);
-	} else if (rc != RC_RETRY)
-		log_error("cannot begin transaction: %s", db_errmsg(db));
+	} else {
+		if (rc != RC_RETRY)
+			log_error("cannot begin transaction: %s", db_errmsg(db));
+		if (db->holds_write) {
+			db->holds_write = false;
+			give_write();
+		}
+	}
 	return rc;
+}
+
+/* The transaction has ended: the write lock goes to the next writer. */
+static void txn_ended(struct db *db)
+{
+	db->in_txn = false;
+	if (db->holds_write) {
+		db->holds_write = false;
+		give_write();
+	}
 }
 
 void db_set_commit_mark(struct db *db, const char *sql, int64_t param)
@@ -351,13 +491,17 @@ int db_commit(struct db *db)
 	}
 	int rc = noted(db->drv->exec(db->conn, "COMMIT"));
 	if (rc == RC_OK) {
+		int64_t before = db->changes_seen;
 		db->in_txn = false;
 		count_write(db);
+		bool held = db->holds_write;
+		db->holds_write = false;
+		rc = write_done(db, held, db->changes_seen != before);
 	} else {
 		if (rc != RC_RETRY)
 			log_error("cannot commit: %s", db_errmsg(db));
 		if (db->drv->commit_failure_ends_txn) {
-			db->in_txn = false;
+			txn_ended(db);
 			db->changes_seen = db->drv->total_changes(db->conn);	/* not kept */
 		} else {
 			db_rollback(db);
@@ -369,7 +513,7 @@ int db_commit(struct db *db)
 int db_rollback(struct db *db)
 {
 	int rc = db->drv->exec(db->conn, "ROLLBACK");
-	db->in_txn = false;
+	txn_ended(db);
 	/* what was rolled back was not written */
 	db->changes_seen = db->drv->total_changes(db->conn);
 	return rc;
@@ -528,6 +672,102 @@ const char *db_txid_ended(const struct db *db)
 const char *db_txid_now(const struct db *db)
 {
 	return db->drv->txid_now;
+}
+
+/*
+ * The checkpointer: db_checkpoint_pass every CHECKPOINT_MS on a thread and
+ * a connection of its own (see db.h). RESTART_FRAMES: 16 MiB of 4 KiB pages.
+ */
+#define CHECKPOINT_MS 100
+#define RESTART_FRAMES 4096
+
+int db_checkpoint_pass(struct db *db)
+{
+	if (!db->drv->checkpoint)
+		return RC_OK;
+	int64_t frames = 0, copied = 0;
+	int rc = db->drv->checkpoint(db->conn, false, &frames, &copied);
+	if (rc != RC_OK || frames < RESTART_FRAMES)
+		return rc;
+	bool held = take_write(db);
+	rc = db->drv->checkpoint(db->conn, true, &frames, &copied);
+	if (held)
+		give_write();
+	return rc;
+}
+
+static struct {
+	pthread_mutex_t mutex;
+	pthread_cond_t wake;
+	pthread_t thread;
+	struct db *db;
+	bool running, stop;
+} checkpointer = { .mutex = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+static void *checkpointer_main(void *arg)
+{
+	(void)arg;
+	bool warned = false;
+	pthread_mutex_lock(&checkpointer.mutex);
+	while (!checkpointer.stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += CHECKPOINT_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&checkpointer.wake, &checkpointer.mutex, &ts);
+		if (checkpointer.stop)
+			break;
+		pthread_mutex_unlock(&checkpointer.mutex);
+		int rc = db_checkpoint_pass(checkpointer.db);
+		/* busy: readers held on past the wait; the next pass tries again */
+		if (rc != RC_OK && rc != RC_RETRY && !warned) {
+			log_warn("checkpoint failed: %s", db_errmsg(checkpointer.db));
+			warned = true;
+		} else if (rc == RC_OK) {
+			warned = false;
+		}
+		pthread_mutex_lock(&checkpointer.mutex);
+	}
+	pthread_mutex_unlock(&checkpointer.mutex);
+	db_checkpoint_pass(checkpointer.db);
+	return NULL;
+}
+
+int db_checkpointer_start(const char *url, char *err, size_t errlen)
+{
+	if (driver_for(url)->checkpoint == NULL || checkpointer.running)
+		return RC_OK;
+	db_sqlite_background_checkpoints(true);
+	if (db_connect(url, &checkpointer.db, err, errlen) != RC_OK) {
+		db_sqlite_background_checkpoints(false);
+		return RC_ERROR;
+	}
+	checkpointer.stop = false;
+	if (pthread_create(&checkpointer.thread, NULL, checkpointer_main, NULL) != 0) {
+		snprintf(err, errlen, "cannot start the checkpointer thread");
+		db_disconnect(checkpointer.db);
+		checkpointer.db = NULL;
+		db_sqlite_background_checkpoints(false);
+		return RC_ERROR;
+	}
+	checkpointer.running = true;
+	return RC_OK;
+}
+
+void db_checkpointer_stop(void)
+{
+	if (!checkpointer.running)
+		return;
+	pthread_mutex_lock(&checkpointer.mutex);
+	checkpointer.stop = true;
+	pthread_cond_signal(&checkpointer.wake);
+	pthread_mutex_unlock(&checkpointer.mutex);
+	pthread_join(checkpointer.thread, NULL);
+	db_disconnect(checkpointer.db);
+	checkpointer.db = NULL;
+	checkpointer.running = false;
+	db_sqlite_background_checkpoints(false);
 }
 
 /* The pool: one connection per thread. */

@@ -214,13 +214,48 @@ void db_full_seen_reset(void);
 int db_write_probe(struct db *db, const char *now);
 
 /*
- * SQLite's durability for the connections opened after the call: full
- * (the default) makes every commit reach the disk before it is answered;
- * false is synchronous=NORMAL, faster, and may lose the last commits (not
- * the database's consistency) when the machine loses power. Call before
- * any thread opens a connection.
+ * SQLite's durability for the connections opened after the call (call
+ * before any thread opens one). DB_SYNC_FULL, the default: every commit is
+ * on the disk before it is answered, with one fsync of the WAL shared by
+ * the commits that finish together (group commit). DB_SYNC_NORMAL: no
+ * fsync per commit, faster, and a power cut may lose the last commits (not
+ * the database's consistency). DB_SYNC_EACH: SQLite's synchronous=FULL, an
+ * fsync inside every COMMIT, one writer after the other (as durable as
+ * FULL; kept to measure what group commit saves).
  */
-void db_sqlite_synchronous(bool full);
+enum db_sync { DB_SYNC_FULL, DB_SYNC_NORMAL, DB_SYNC_EACH };
+void db_sqlite_synchronous(enum db_sync mode);
+
+/*
+ * One writer at a time. On SQLite a transaction (db_begin to its commit or
+ * rollback), or a statement that writes outside one, holds the process's
+ * write lock, so writers of this process queue there and wake at once
+ * instead of sleeping in SQLite's busy handler. db_sqlite_busy_waits()
+ * counts the busy handler's sleeps (waits for other processes' locks).
+ * db_log_syncs() counts the WAL fsyncs of group commit (each makes every
+ * commit finished before it durable); db_commits_synced() the commits
+ * that waited for one.
+ */
+unsigned long db_sqlite_busy_waits(void);
+unsigned long db_log_syncs(void);
+unsigned long db_commits_synced(void);
+
+/*
+ * Checkpoints off the request path (SQLite; a no-op elsewhere). Call
+ * db_checkpointer_start before threads open their connections: those
+ * connections then never checkpoint in a commit, and a thread of its own
+ * runs db_checkpoint_pass every CHECKPOINT_MS (250 ms). A pass copies
+ * into the database what no reader still needs (PASSIVE); when the WAL
+ * has grown past 16 MiB it takes the write lock and waits for the WAL's
+ * readers (RESTART, a short wait: readers are quick), so the next commit
+ * starts the WAL over and journal_size_limit cuts the file back to 16 MiB.
+ * db_checkpointer_stop ends the thread (a last pass first).
+ */
+int db_checkpointer_start(const char *url, char *err, size_t errlen);
+void db_checkpointer_stop(void);
+int db_checkpoint_pass(struct db *db);
+/* Used by db_checkpointer_start; tests call it to turn autocheckpoints off. */
+void db_sqlite_background_checkpoints(bool on);
 
 /* Per-thread connections. Set the URL once before threads start. */
 void db_pool_init(const char *url);

@@ -35,6 +35,21 @@ struct db_driver {
 	int64_t (*changes)(void *conn);
 	/* Rows changed by INSERT/UPDATE/DELETE since the connection opened. */
 	int64_t (*total_changes)(void *conn);
+	/*
+	 * One writer at a time (SQLite): stmt_writes says a statement may
+	 * write, so db.c takes the process's write lock for it outside a
+	 * transaction; NULL when the backend lets writers work side by side.
+	 */
+	bool (*stmt_writes)(void *stmt);
+	/*
+	 * Group commit: needs_log_sync says commits are made without an fsync
+	 * that durability wants; sync_log makes every commit finished so far
+	 * durable. NULL when the backend syncs its own commits.
+	 */
+	bool (*needs_log_sync)(void);
+	int (*sync_log)(void *conn);
+	/* A checkpoint (db_checkpoint_pass); NULL when the backend has its own. */
+	int (*checkpoint)(void *conn, bool restart, int64_t *frames, int64_t *copied);
 	/* Online backup to a file; NULL when the backend has its own tools. */
 	int (*backup)(void *conn, const char *path, char *err, size_t errlen);
 	/* SQL run after copying rows into table (to move an identity past them), or NULL. */

@@ -1,13 +1,26 @@
 /*
- * sqlite.c - the SQLite driver: WAL, a busy timeout, foreign keys on,
+ * sqlite.c - the SQLite driver: WAL, a busy handler, foreign keys on,
  * FTS5 for full-text search. SQLITE_BUSY and SQLITE_LOCKED are retryable;
  * SQLITE_FULL, and an I/O error whose cause is a full disk, quota or file
  * size limit, are RC_FULL.
  *
- * Durability: synchronous=FULL by default, so a commit that was answered
- * survives a power cut (WAL with NORMAL may lose the last commits, though
- * never the database's consistency); db_sqlite_synchronous() chooses
- * NORMAL for whoever prefers the speed (SERVIO_SQLITE_SYNCHRONOUS).
+ * Writers: db.c lets one thread of the process write at a time, so the busy
+ * handler only waits for other processes (a separate worker, a backup).
+ *
+ * Durability (db_sqlite_synchronous, SERVIO_SQLITE_SYNCHRONOUS): FULL, the
+ * default, answers a commit only once it is on the disk. SQLite would fsync
+ * the WAL in every COMMIT, one writer after the other; here SQLite commits
+ * with synchronous=NORMAL (no fsync) and db.c syncs the WAL after the
+ * commit, outside the write lock, once for every commit that finished
+ * before the sync began (group commit): the same guarantee, one fsync
+ * shared by many requests. EACH is SQLite's own synchronous=FULL, for
+ * comparison; NORMAL never syncs a commit (a power cut may lose the last
+ * ones, never the database's consistency).
+ *
+ * Checkpoints: with db_sqlite_background_checkpoints() (servio serve) the
+ * connections never checkpoint in a commit (wal_autocheckpoint=0): db.c's
+ * checkpointer thread does it with sq_checkpoint, off the request path.
+ * journal_size_limit trims the WAL file back whenever it restarts.
  */
 #include "driver.h"
 
@@ -15,15 +28,58 @@
 #include "core/buf.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
-static bool synchronous_normal;
+static enum db_sync sync_mode = DB_SYNC_FULL;
+static bool background_checkpoints;
 
-void db_sqlite_synchronous(bool full)
+/* The WAL file is cut back to this when it restarts (journal_size_limit). */
+#define WAL_KEEP_BYTES (16 << 20)
+
+void db_sqlite_synchronous(enum db_sync mode)
 {
-	synchronous_normal = !full;
+	sync_mode = mode;
+}
+
+void db_sqlite_background_checkpoints(bool on)
+{
+	background_checkpoints = on;
+}
+
+static atomic_ulong busy_waits;
+
+unsigned long db_sqlite_busy_waits(void)
+{
+	return atomic_load(&busy_waits);
+}
+
+/*
+ * Another process holds the lock: wait 1, 2, 4 … 32 ms at a time, five
+ * seconds in all (SQLite's own busy_timeout, counted: in-process writers
+ * queue in db.c and should never come here).
+ */
+static int busy_wait(void *arg, int count)
+{
+	(void)arg;
+	static const int ms[] = { 1, 2, 4, 8, 16, 32 };
+	int total = 0;
+	for (int i = 0; i < count; i++)
+		total += ms[i < 5 ? i : 5];
+	if (total >= 5000)
+		return 0;
+	atomic_fetch_add(&busy_waits, 1);
+	sqlite3_sleep(ms[count < 5 ? count : 5]);
+	return 1;
+}
+
+/* SQLite's memory statistics take a global mutex on every allocation. */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 static int map_rc(int rc)
@@ -78,6 +134,8 @@ static const char *path_of(const char *url)
 
 static int sq_open(const char *url, void **out, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_setup);
 	sqlite3 *db = NULL;
 	const char *path = path_of(url);
 	int rc = sqlite3_open_v2(path, &db,
@@ -89,19 +147,15 @@ static int sq_open(const char *url, void **out, char *err, size_t errlen)
 		sqlite3_close(db);
 		return RC_ERROR;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	sqlite3_busy_handler(db, busy_wait, NULL);
 	sqlite3_extended_result_codes(db, 1);
-	char *msg = NULL;
-	rc = sqlite3_exec(db,
-			  synchronous_normal ? "PRAGMA journal_mode=WAL;"
-					       "PRAGMA synchronous=NORMAL;"
-					       "PRAGMA foreign_keys=ON;"
-					       "PRAGMA temp_store=MEMORY;"
-					     : "PRAGMA journal_mode=WAL;"
-					       "PRAGMA synchronous=FULL;"
-					       "PRAGMA foreign_keys=ON;"
-					       "PRAGMA temp_store=MEMORY;",
-			  NULL, NULL, &msg);
+	char setup[256], *msg = NULL;
+	snprintf(setup, sizeof(setup),
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+		 " PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=%d;%s",
+		 sync_mode == DB_SYNC_EACH ? "FULL" : "NORMAL", WAL_KEEP_BYTES,
+		 background_checkpoints ? " PRAGMA wal_autocheckpoint=0;" : "");
+	rc = sqlite3_exec(db, setup, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up database \"%s\": %s", path,
 			 msg ? msg : sqlite3_errstr(rc));
@@ -208,6 +262,53 @@ static int64_t sq_total_changes(void *conn)
 	return sqlite3_total_changes64(conn);
 }
 
+static bool sq_stmt_writes(void *st)
+{
+	return !sqlite3_stmt_readonly(st);
+}
+
+/* What db.c's group commit needs: a commit was made without syncing. */
+static bool sq_needs_log_sync(void)
+{
+	return sync_mode == DB_SYNC_FULL;
+}
+
+/*
+ * fsync the WAL through this connection's own handle of it: an fsync
+ * flushes the file, whichever descriptor wrote it, so the commits other
+ * connections finished before this call are on the disk after it too.
+ */
+static int sq_sync_log(void *conn)
+{
+	sqlite3_file *wal = NULL;
+	int rc = sqlite3_file_control(conn, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+	if (rc != SQLITE_OK || !wal || !wal->pMethods)
+		return RC_ERROR;
+	return map_err(conn, wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL));
+}
+
+/*
+ * One checkpoint: PASSIVE copies what no reader still needs into the
+ * database without waiting; RESTART (the caller holds the write lock)
+ * waits for the readers of the WAL's older frames, so the next commit
+ * starts the WAL over, and journal_size_limit cuts it back. frames: the
+ * WAL's frames before, and how many are now in the database.
+ */
+static int sq_checkpoint(void *conn, bool restart, int64_t *frames, int64_t *copied)
+{
+	int log = 0, done = 0;
+	if (restart)
+		sqlite3_busy_timeout(conn, 100);	/* writers queue behind it meanwhile */
+	int rc = sqlite3_wal_checkpoint_v2(conn, "main",
+					   restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+					   &log, &done);
+	if (restart)
+		sqlite3_busy_handler(conn, busy_wait, NULL);
+	*frames = log;
+	*copied = done;
+	return map_err(conn, rc);
+}
+
 /*
  * Every searchable table T has an external-content FTS5 table T_fts whose
  * rowid is T.id (see the migrations).
@@ -311,6 +412,10 @@ const struct db_driver db_sqlite_driver = {
 	.reset = sq_reset,
 	.changes = sq_changes,
 	.total_changes = sq_total_changes,
+	.stmt_writes = sq_stmt_writes,
+	.needs_log_sync = sq_needs_log_sync,
+	.sync_log = sq_sync_log,
+	.checkpoint = sq_checkpoint,
 	.backup = sq_backup,
 	/* table_list tells the FTS5 tables ("virtual") and their "shadow" tables apart */
 	.tables_sql = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"

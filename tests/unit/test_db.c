@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -828,21 +829,47 @@ static void write_probe(void **state)
 	db_disconnect(db);
 }
 
-/* synchronous=FULL unless NORMAL was chosen (SERVIO_SQLITE_SYNCHRONOUS) */
+/*
+ * FULL (the default) commits with synchronous=NORMAL and syncs the WAL
+ * itself after each commit that wrote (group commit); NORMAL never syncs a
+ * commit; EACH is SQLite's synchronous=FULL (SERVIO_SQLITE_SYNCHRONOUS).
+ */
 static void sqlite_synchronous(void **state)
 {
 	(void)state;
-	struct db *db = open_db("sync.db");
-	assert_int_equal(scalar(db, "PRAGMA synchronous"), 2);	/* FULL */
-	db_disconnect(db);
-	db_sqlite_synchronous(false);
-	db = open_db("sync.db");
-	assert_int_equal(scalar(db, "PRAGMA synchronous"), 1);	/* NORMAL */
-	db_disconnect(db);
-	db_sqlite_synchronous(true);
-	db = open_db("sync.db");
-	assert_int_equal(scalar(db, "PRAGMA synchronous"), 2);
-	db_disconnect(db);
+	static const struct {
+		enum db_sync mode;
+		int pragma;		/* what SQLite is told */
+		bool group_sync;	/* db.c syncs after a commit that wrote */
+	} modes[] = {
+		{ DB_SYNC_FULL, 1, true },
+		{ DB_SYNC_NORMAL, 1, false },
+		{ DB_SYNC_EACH, 2, false },
+	};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		db_sqlite_synchronous(modes[i].mode);
+		struct db *db = open_db("sync.db");
+		assert_int_equal(scalar(db, "PRAGMA synchronous"), modes[i].pragma);
+		assert_int_equal(db_exec(db, "CREATE TABLE IF NOT EXISTS s (v INTEGER)"), RC_OK);
+		unsigned long syncs = db_log_syncs(), waited = db_commits_synced();
+		/* a transaction that wrote */
+		assert_int_equal(db_begin(db), RC_OK);
+		assert_int_equal(db_run(db, NULL, "INSERT INTO s VALUES (1)", ""), RC_DONE);
+		assert_int_equal(db_commit(db), RC_OK);
+		assert_int_equal(db_log_syncs() - syncs, modes[i].group_sync ? 1 : 0);
+		/* a write outside a transaction */
+		assert_int_equal(db_run(db, NULL, "INSERT INTO s VALUES (2)", ""), RC_DONE);
+		assert_int_equal(db_log_syncs() - syncs, modes[i].group_sync ? 2 : 0);
+		assert_int_equal(db_commits_synced() - waited, modes[i].group_sync ? 2 : 0);
+		/* nothing written, nothing to sync */
+		assert_int_equal(db_begin(db), RC_OK);
+		assert_int_equal(scalar(db, "SELECT COUNT(*) FROM s") % 2, 0);
+		assert_int_equal(db_commit(db), RC_OK);
+		assert_int_equal(scalar(db, "SELECT COUNT(*) FROM s") > 0, 1);
+		assert_int_equal(db_log_syncs() - syncs, modes[i].group_sync ? 2 : 0);
+		db_disconnect(db);
+	}
+	db_sqlite_synchronous(DB_SYNC_FULL);
 }
 
 /* ---- transactions ---- */
@@ -1064,6 +1091,148 @@ static void *contend(void *p)
 	c->finished_ms = now_ms();
 	db_disconnect(db);
 	return NULL;
+}
+
+/*
+ * Writers of one process take turns at the process's write lock: many
+ * threads writing at once, in transactions and outside them, never reach
+ * SQLite's busy handler, and every write is kept. With FULL each write
+ * waited for a WAL sync, and a sync can serve several commits.
+ */
+/* A table of repeatable values, for the writers below. */
+static struct db *open_plain(const char *name)
+{
+	struct db *db = open_db(name);
+	assert_int_equal(db_exec(db, "CREATE TABLE IF NOT EXISTS w (id INTEGER PRIMARY KEY, v TEXT)"),
+			 RC_OK);
+	return db;
+}
+
+struct writer {
+	const char *url;
+	int id, done, failed;
+};
+
+static int writer_txn(struct db *db, void *p)
+{
+	(void)p;
+	for (int k = 0; k < 3; k++)
+		if (db_run(db, NULL, "INSERT INTO w (v) VALUES ('txn')", "") != RC_DONE)
+			return RC_ERROR;
+	return RC_OK;
+}
+
+static void *writer_main(void *p)
+{
+	struct writer *w = p;
+	struct db *db = NULL;
+	char err[512];
+	if (db_connect(w->url, &db, err, sizeof(err)) != RC_OK) {
+		w->failed = 1;
+		return NULL;
+	}
+	for (int i = 0; i < 40; i++) {
+		int rc = (w->id % 2) ? db_txn(db, writer_txn, w)
+				     : db_run(db, NULL, "INSERT INTO w (v) VALUES ('alone')", "");
+		if (rc == RC_OK || rc == RC_DONE)
+			w->done++;
+		else
+			w->failed++;
+		/* a read between writes keeps a snapshot's worth of readers about */
+		struct db_stmt *st;
+		if (db_run(db, &st, "SELECT COUNT(*) FROM w", "") == RC_ROW)
+			db_done(st);
+	}
+	db_disconnect(db);
+	return NULL;
+}
+
+static void writers_take_turns(void **state)
+{
+	(void)state;
+	struct db *db = open_plain("turns.db");
+	char url[512];
+	url_for("turns.db", url, sizeof(url));
+	unsigned long busy = db_sqlite_busy_waits(), syncs = db_log_syncs();
+	unsigned long waited = db_commits_synced();
+	struct writer w[8];
+	pthread_t th[8];
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct writer){ .url = url, .id = i };
+		assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+	}
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(w[i].failed, 0);
+		assert_int_equal(w[i].done, 40);
+	}
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM w WHERE v = 'txn'"), 4 * 40 * 3);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM w WHERE v = 'alone'"), 4 * 40);
+	assert_int_equal(db_sqlite_busy_waits() - busy, 0);
+	/* every write waited for a sync; no more syncs than writes */
+	assert_int_equal(db_commits_synced() - waited, 8 * 40);
+	assert_true(db_log_syncs() - syncs >= 1);
+	assert_true(db_log_syncs() - syncs <= 8 * 40);
+	db_disconnect(db);
+}
+
+static long wal_bytes(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s-wal", tmpdir, name);
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static int fill_txn(struct db *db, void *p)
+{
+	(void)p;
+	/* about 1 MiB: 2,000 rows of 500 bytes */
+	return db_run(db, NULL,
+		      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
+		      " INSERT INTO w (v) SELECT printf('%.*c', 500, 'x') FROM n", "") == RC_DONE
+		       ? RC_OK
+		       : RC_ERROR;
+}
+
+/*
+ * With background checkpoints, commits never checkpoint: a reader that
+ * holds an old snapshot lets the WAL grow past 16 MiB, and it stays so.
+ * Once the reader is gone, one checkpoint pass (RESTART past 16 MiB)
+ * makes the next commit start the WAL over, and journal_size_limit cuts
+ * the file back to 16 MiB. The rows are all there.
+ */
+static void checkpoint_pass_bounds_the_wal(void **state)
+{
+	(void)state;
+	db_sqlite_background_checkpoints(true);
+	struct db *db = open_plain("wal.db");
+	struct db *reader = open_plain("wal.db");
+	struct db *checkpointer = open_plain("wal.db");
+	db_sqlite_background_checkpoints(false);
+
+	/* a read transaction: its snapshot is from before the writes */
+	assert_int_equal(db_exec(reader, "BEGIN"), RC_OK);
+	assert_int_equal(scalar(reader, "SELECT COUNT(*) FROM w"), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(db_txn(db, fill_txn, NULL), RC_OK);
+	long grown = wal_bytes("wal.db");
+	assert_true(grown > 16L << 20);
+	/* the reader's snapshot keeps the frames: a pass cannot restart the WAL */
+	assert_int_equal(db_checkpoint_pass(checkpointer), RC_RETRY);
+	assert_int_equal(db_txn(db, fill_txn, NULL), RC_OK);
+	assert_true(wal_bytes("wal.db") > grown);
+	assert_int_equal(scalar(reader, "SELECT COUNT(*) FROM w"), 0);
+	assert_int_equal(db_exec(reader, "COMMIT"), RC_OK);
+
+	assert_int_equal(db_checkpoint_pass(checkpointer), RC_OK);
+	assert_int_equal(db_txn(db, fill_txn, NULL), RC_OK);
+	assert_true(wal_bytes("wal.db") <= 16L << 20);
+	assert_int_equal(scalar(reader, "SELECT COUNT(*) FROM w"), 22 * 2000);
+	db_disconnect(checkpointer);
+	db_disconnect(reader);
+	db_disconnect(db);
 }
 
 /* A second writer waits (or retries) until the first commits, then succeeds. */
@@ -1381,6 +1550,8 @@ int main(void)
 		cmocka_unit_test(txn_retries_on_retry),
 		cmocka_unit_test(busy_is_retryable),
 		cmocka_unit_test(txn_waits_for_other_writer),
+		cmocka_unit_test(writers_take_turns),
+		cmocka_unit_test(checkpoint_pass_bounds_the_wal),
 		cmocka_unit_test(backup_copies),
 		cmocka_unit_test(fts_finds_companies),
 		cmocka_unit_test(fts_query_shapes),
