@@ -348,6 +348,10 @@ int cmd_serve(struct conf *c, int argc, char **argv)
 	jobs_worker_stop(jw);
 	db_pool_release();
 	db_checkpointer_stop();
+	if (db_commits_synced() || db_sqlite_busy_waits())
+		log_info("group commit: %lu commits shared %lu WAL syncs; %lu waits for another"
+			 " process's lock", db_commits_synced(), db_log_syncs(),
+			 db_sqlite_busy_waits());
 	/* fontconfig's caches, once no thread renders any more */
 	quote_pdf_cleanup();
 	log_info("stopped");

@@ -249,7 +249,8 @@ static int run_recurring(struct db *db, int64_t now, char *error, size_t errlen)
  * Resolved tickets close by themselves after SERVIO_AUTOCLOSE_DAYS
  * (default 7; 0 = never) unless the client replied: a note recording a
  * contact's words made at or after the resolution keeps the ticket for a person
- * to look at.
+ * to look at. Archived tickets are left as they are (and the query walks
+ * tickets_live_status).
  */
 static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
 {
@@ -261,7 +262,7 @@ static int run_autoclose(struct db *db, int64_t now, char *error, size_t errlen)
 	time_format(now - days * 24 * 3600, before);
 	int64_t ids[BATCH];
 	int n = select_ids(db, "SELECT id FROM tickets WHERE status = 'resolved'"
-			       " AND resolved_at < ? AND NOT EXISTS (SELECT 1 FROM ticket_notes n"
+			       " AND archived_at IS NULL AND resolved_at < ? AND NOT EXISTS (SELECT 1 FROM ticket_notes n"
 			       " WHERE n.ticket_id = tickets.id AND n.contact_id IS NOT NULL"
 			       " AND n.created_at >= tickets.resolved_at)"
 			       " ORDER BY id LIMIT 500",
