@@ -74,11 +74,20 @@ static int hook_before(struct http_req *req)
 #endif
 	if (rc < 0 && db_full_seen())
 		return api_reply_full(req), 1;
+	/* a read's statements share one snapshot (hook_after ends it) */
+	if (rc == 0 && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)) {
+		struct db *db = db_pool_get();
+		if (db)
+			db_read_begin(db);
+	}
 	return rc;
 }
 
 static void hook_after(struct http_req *req)
 {
+	struct db *db = db_pool_get();
+	if (db)
+		db_read_end(db);
 	if (marked_req == req && marked_ns == req->started_ns &&
 	    alloc_failures() != marked_failures && req->status < 500) {
 		log_error("request %s: out of memory on its way: 500 instead of %d", req->id,

@@ -11,6 +11,7 @@
 #include "core/log.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -38,6 +39,7 @@ struct db {
 	struct db_stmt *cache[CACHE_SLOTS];
 	size_t cached;
 	bool in_txn;
+	bool reading;		/* in db_read_begin's read transaction */
 	bool holds_write;	/* the transaction holds the write lock */
 	int64_t changes_seen;	/* total_changes when the last write was counted (or BEGIN) */
 	const char *commit_mark;	/* db_set_commit_mark: run before each COMMIT */
@@ -246,8 +248,28 @@ static int write_done(struct db *db, bool held, bool wrote)
 	return sync ? wait_synced(db, mine) : RC_OK;
 }
 
+int db_read_begin(struct db *db)
+{
+	if (db->in_txn || db->reading || !db->drv->read_begin_sql)
+		return RC_OK;
+	int rc = db->drv->exec(db->conn, db->drv->read_begin_sql);
+	if (rc == RC_OK)
+		db->reading = true;
+	return rc;
+}
+
+void db_read_end(struct db *db)
+{
+	if (!db->reading)
+		return;
+	db->reading = false;
+	if (db->drv->exec(db->conn, "COMMIT") != RC_OK)
+		db->drv->exec(db->conn, "ROLLBACK");
+}
+
 int db_exec(struct db *db, const char *sql)
 {
+	db_read_end(db);	/* whatever it is, not inside the reads' snapshot */
 	db->error[0] = '\0';
 	int rc = noted(db->drv->exec(db->conn, sql));
 	if (rc < 0 && rc != RC_RETRY)
@@ -338,6 +360,8 @@ int db_step(struct db_stmt *st)
 	struct db *db = st->db;
 	if (!db->in_txn && !st->writing && db->drv->stmt_writes &&
 	    db->drv->stmt_writes(st->impl)) {
+		/* a write ends the reads' snapshot: it commits on its own, as before */
+		db_read_end(db);
 		st->writing = true;
 		st->holds_write = take_write(db);
 	}
@@ -446,6 +470,7 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 
 int db_begin(struct db *db)
 {
+	db_read_end(db);
 	db->holds_write = take_write(db);
 	int rc = noted(db->drv->exec(db->conn, db->drv->begin_sql));
 	if (rc == RC_OK) {
@@ -744,7 +769,13 @@ int db_checkpointer_start(const char *url, char *err, size_t errlen)
 		return RC_ERROR;
 	}
 	checkpointer.stop = false;
-	if (pthread_create(&checkpointer.thread, NULL, checkpointer_main, NULL) != 0) {
+	/* signals are the main thread's business: the thread starts with them blocked */
+	sigset_t all, before;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &before);
+	int started = pthread_create(&checkpointer.thread, NULL, checkpointer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &before, NULL);
+	if (started != 0) {
 		snprintf(err, errlen, "cannot start the checkpointer thread");
 		db_disconnect(checkpointer.db);
 		checkpointer.db = NULL;

@@ -237,6 +237,15 @@ void db_sqlite_synchronous(enum db_sync mode);
  * that waited for one.
  */
 unsigned long db_sqlite_busy_waits(void);
+
+/*
+ * A request's reads in one transaction (SQLite: one snapshot, one round of
+ * file locks instead of one per statement; a no-op on PostgreSQL). A write
+ * or db_begin ends it first (the write commits on its own, as without it),
+ * and so does db_exec. db_read_end ends it, if it is still open.
+ */
+int db_read_begin(struct db *db);
+void db_read_end(struct db *db);
 unsigned long db_log_syncs(void);
 unsigned long db_commits_synced(void);
 

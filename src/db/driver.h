@@ -75,6 +75,8 @@ struct db_driver {
 	bool commit_failure_ends_txn;
 	/* BEGIN that takes the write lock. */
 	const char *begin_sql;
+	/* BEGIN of a read transaction for db_read_begin, or NULL (not worth it). */
+	const char *read_begin_sql;
 	/* Appends the WHERE fragment matching table.id against one "?". */
 	int (*fts_where)(const char *table, struct buf *sql);
 	/* For many matches; NULL: fts_where serves (the planner knows). */

@@ -428,6 +428,8 @@ const struct db_driver db_sqlite_driver = {
 	.txid_ended = "1 = 1",
 	.txid_now = "0",
 	.begin_sql = "BEGIN IMMEDIATE",
+	/* one snapshot and one round of file locks for all of a request's reads */
+	.read_begin_sql = "BEGIN",
 	.next_number_sql = "INSERT INTO counters (name, value) VALUES ('%s', 1) ON CONFLICT (name)"
 			   " DO UPDATE SET value = counters.value + 1 RETURNING value",
 	.fts_where = sq_fts_where,
