@@ -65,9 +65,13 @@ generate: deps
 	@cmake --build build -j $(JOBS) --target servio
 	@scripts/generate.py build/servio
 
+# The benchmark firm under load (bench/run.sh), then the other issues' loads:
+# webhook fan-out and mail in (a real Dovecot), each a Markdown table.
 bench: build
 	@scripts/deps.sh bench
 	bench/run.sh
+	python3 bench/webhooks.py
+	python3 bench/mail_in.py
 
 # The browser UI (web/): npm ci only when the lock file is newer than
 # node_modules, vite build only when a source is newer than web/dist.

@@ -35,7 +35,7 @@ BIN = os.environ.get("SERVIO_BIN", os.path.join(ROOT, "build", "servio"))
 EVENTS = int(os.environ.get("EVENTS", "2000"))
 WEBHOOKS = int(os.environ.get("WEBHOOKS", "5"))
 WORKER_COUNTS = [int(x) for x in os.environ.get("WORKERS", "1,2").split(",")]
-PASSWORD = "Bench-Admin-Pass-0nly-71!"
+PASSWORD = "Quartz-Lantern-Meadow-71!"
 
 
 class Receiver:

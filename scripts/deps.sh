@@ -9,7 +9,7 @@ libsqlite3-dev libpq-dev libsodium-dev liboath-dev libicu-dev libical-dev tzdata
 libcairo2-dev libpango1.0-dev fonts-dejavu-core libgmime-3.0-dev libcurl4-openssl-dev
 libcmark-dev libzxcvbn-dev"
 test="clang libclang-rt-14-dev libcmocka-dev python3 curl postgresql python3-aiosmtpd dovecot-imapd util-linux poppler-utils python3-jsonschema python3-yaml chromium"
-bench="wrk nginx-light python3 postgresql util-linux"
+bench="wrk nginx-light python3 postgresql util-linux dovecot-imapd python3-aiosmtpd"
 
 want=""
 [ $# -eq 0 ] && set -- build
