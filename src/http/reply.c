@@ -11,6 +11,7 @@
  */
 #include "internal.h"
 
+#include "core/jsonout.h"
 #include "core/log.h"
 
 #include <stdarg.h>
@@ -37,11 +38,6 @@ static void reply_reset(struct http_req *req)
 	req->content_type = NULL;
 }
 
-static int dump_cb(const char *data, size_t size, void *ctx)
-{
-	return buf_add(ctx, data, size);
-}
-
 json_t *http_json(struct http_req *req, json_t *v)
 {
 	return arena_json(&req->arena, v);
@@ -55,7 +51,7 @@ int http_reply_json(struct http_req *req, int status, const json_t *body)
 		http_reply_oom(req);
 		return 0;
 	}
-	int rc = json_dump_callback(body, dump_cb, &req->out, JSON_COMPACT | JSON_ENCODE_ANY);
+	int rc = json_write(&req->out, body);
 	if (rc < 0 || req->out.failed) {
 		log_error("request %s: cannot serialize the reply", req->id ? req->id : "-");
 		http_reply_oom(req);

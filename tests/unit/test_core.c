@@ -8,6 +8,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/conf.h"
+#include "core/jsonout.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "core/utf8.h"
@@ -1353,6 +1354,99 @@ static void conf_database_urls(void **state)
 	assert_int_equal(small[sizeof(small) - 1], '\0');
 }
 
+/* ---- json_write: json_dumps's bytes ---- */
+
+/* v written by json_write is byte for byte json_dumps(v, COMPACT | ENCODE_ANY). */
+static void same_as_jansson(json_t *v)
+{
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	assert_non_null(want);
+	struct buf b;
+	buf_init(&b, BUF_DEFAULT_MAX);
+	assert_int_equal(json_write(&b, v), 0);
+	assert_string_equal(buf_str(&b), want);
+	assert_int_equal(b.len, strlen(want));
+	buf_release(&b);
+	xfree(want);
+}
+
+static void json_write_matches_jansson(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+		"{}", "[]", "null", "true", "false", "0", "-1", "9223372036854775807",
+		"-9223372036854775808", "\"\"", "\"plain\"", "[[], {}, [{}], {\"a\": []}]",
+		"\"quote \\\" backslash \\\\ slash / tab \\t nl \\n cr \\r bs \\b ff \\f\"",
+		"\"ctl \\u0001 \\u001f \\u0000 del \\u007f\"",
+		"\"caf\\u00e9 \\u20ac \\u2028 \\u2029 \\ud83d\\ude00 \xe6\x97\xa5\"",
+		"{\"key \\\"q\\\"\": 1, \"\\n\": [true, false, null], \"\xc3\xa9\": {\"x\": -0}}",
+		"1.5", "-0.0", "1e300", "[0.1, 2.5e-8, 100.0]", "{\"b\": 2, \"a\": 1, \"c\": 3}",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		json_error_t err;
+		json_t *v = json_loads(texts[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+		if (!v)
+			fail_msg("cannot parse %s: %s", texts[i], err.text);
+		same_as_jansson(v);
+		json_decref(v);
+	}
+	/* members in the order they were set, as jansson dumps them */
+	json_t *o = json_object();
+	json_object_set_new(o, "zeta", json_integer(1));
+	json_object_set_new(o, "alpha", json_stringn("a\0b", 3));
+	json_object_set_new(o, "mid", json_null());
+	json_object_del(o, "alpha");
+	json_object_set_new(o, "alpha", json_string("again"));
+	same_as_jansson(o);
+	json_decref(o);
+
+	/* every byte value in a string, and strings of random characters */
+	char all[256];
+	for (int c = 1; c < 256; c++)
+		all[c - 1] = (char)(c < 0x80 ? c : 'x');
+	json_t *s = json_stringn(all, 255);
+	assert_non_null(s);
+	same_as_jansson(s);
+	json_decref(s);
+	unsigned seed = 7;
+	for (int round = 0; round < 200; round++) {
+		char text[64];
+		size_t n = 0;
+		while (n < 40) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = (seed >> 16) & 0x7fff;
+			if (r % 5 == 0)
+				text[n++] = (char)(r % 32);	/* a control character */
+			else if (r % 5 == 1)
+				text[n++] = "\"\\/"[r % 3];
+			else if (r % 5 == 2 && n + 2 <= 40) {
+				text[n++] = (char)0xc3;		/* é */
+				text[n++] = (char)0xa9;
+			} else
+				text[n++] = (char)(' ' + r % 95);
+		}
+		json_t *arr = json_pack("[s#, {s#: I}]", text, (int)n, text, (int)n,
+					(json_int_t)round * -977);
+		assert_non_null(arr);
+		same_as_jansson(arr);
+		json_decref(arr);
+	}
+}
+
+/* A capped buffer that cannot hold the text says so. */
+static void json_write_fails_with_its_buffer(void **state)
+{
+	(void)state;
+	json_t *v = json_pack("{s:s}", "name", "a long enough value to pass sixteen bytes");
+	struct buf b;
+	buf_init(&b, 16);
+	assert_int_equal(json_write(&b, v), -1);
+	assert_true(b.failed);
+	buf_release(&b);
+	assert_int_equal(json_write(&b, NULL), -1);
+	json_decref(v);
+}
+
 int main(void)
 {
 	alloc_install_json();
@@ -1401,6 +1495,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(conf_listen_addresses, clear_env, clear_env),
 		cmocka_unit_test_setup_teardown(conf_log_level_and_dirs, clear_env, clear_env),
 		cmocka_unit_test_setup_teardown(conf_database_urls, clear_env, clear_env),
+		cmocka_unit_test(json_write_matches_jansson),
+		cmocka_unit_test(json_write_fails_with_its_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

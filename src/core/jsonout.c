@@ -1,0 +1,141 @@
+/*
+ * jsonout.c - JSON text from jansson values, the same bytes as
+ * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), written straight into a
+ * buf: one append per run of plain characters instead of jansson's
+ * callback per token. A 50-row ticket list spent half its instructions in
+ * json_dump_callback.
+ *
+ * What "the same bytes" takes: members in insertion order (jansson keeps
+ * it); ',' and ':' with no spaces; in strings '"' and '\\' escaped, the
+ * control characters below 0x20 as \b \f \n \r \t or \u00XX (upper-case
+ * hex), everything else, '/' and non-ASCII included, as it is; integers
+ * in decimal. Reals are rare (none in the API's replies today) and
+ * jansson's formatting of them is subtle, so they are jansson's own.
+ * tests/unit/test_core.c and tests/fuzz/fuzz_jsonout.c compare with
+ * json_dumps.
+ */
+#include "core/jsonout.h"
+
+#include "core/alloc.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Deeper than any reply; jansson's own parser stops at 2048. */
+#define MAX_DEPTH 2048
+
+static int write_string(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	if (buf_addch(b, '"') < 0)
+		return -1;
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (buf_add(b, s + run, i - run) < 0)
+			return -1;
+		run = i + 1;
+		char esc[6] = { '\\', 0 };
+		size_t len = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			len = 6;
+		}
+		if (buf_add(b, esc, len) < 0)
+			return -1;
+	}
+	if (buf_add(b, s + run, n - run) < 0)
+		return -1;
+	return buf_addch(b, '"');
+}
+
+static int write_integer(struct buf *b, json_int_t v)
+{
+	char digits[24], *p = digits + sizeof(digits);
+	/* in unsigned arithmetic, so the most negative value has a magnitude too */
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (v < 0)
+		*--p = '-';
+	return buf_add(b, p, (size_t)(digits + sizeof(digits) - p));
+}
+
+static int write_real(struct buf *b, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (!s)
+		return -1;
+	int rc = buf_addstr(b, s);
+	xfree(s);	/* jansson allocates through core/alloc (alloc_install_json) */
+	return rc;
+}
+
+static int write_value(struct buf *b, const json_t *v, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return -1;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		if (buf_addch(b, '{') < 0)
+			return -1;
+		const char *key;
+		size_t klen;
+		json_t *member;
+		bool first = true;
+		/* json_t * is not const in jansson's iteration macros */
+		json_t *obj = (json_t *)v;
+		json_object_keylen_foreach(obj, key, klen, member) {
+			if ((!first && buf_addch(b, ',') < 0) || write_string(b, key, klen) < 0 ||
+			    buf_addch(b, ':') < 0 || write_value(b, member, depth + 1) < 0)
+				return -1;
+			first = false;
+		}
+		return buf_addch(b, '}');
+	}
+	case JSON_ARRAY: {
+		if (buf_addch(b, '[') < 0)
+			return -1;
+		size_t n = json_array_size(v);
+		for (size_t i = 0; i < n; i++)
+			if ((i && buf_addch(b, ',') < 0) ||
+			    write_value(b, json_array_get(v, i), depth + 1) < 0)
+				return -1;
+		return buf_addch(b, ']');
+	}
+	case JSON_STRING:
+		return write_string(b, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		return write_integer(b, json_integer_value(v));
+	case JSON_REAL:
+		return write_real(b, v);
+	case JSON_TRUE:
+		return buf_add(b, "true", 4);
+	case JSON_FALSE:
+		return buf_add(b, "false", 5);
+	case JSON_NULL:
+		return buf_add(b, "null", 4);
+	}
+	return -1;
+}
+
+int json_write(struct buf *b, const json_t *v)
+{
+	if (!v)
+		return -1;
+	return write_value(b, v, 0) < 0 || b->failed ? -1 : 0;
+}
