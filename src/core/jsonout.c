@@ -24,17 +24,37 @@
 /* Deeper than any reply; jansson's own parser stops at 2048. */
 #define MAX_DEPTH 2048
 
+/* buf_add and buf_addch, without a call while the buffer has room */
+static inline int put(struct buf *b, const char *s, size_t n)
+{
+	if (b->failed || b->len + n >= b->cap)
+		return buf_add(b, s, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static inline int putch(struct buf *b, char c)
+{
+	if (b->failed || b->len + 1 >= b->cap)
+		return buf_addch(b, c);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 static int write_string(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	if (buf_addch(b, '"') < 0)
+	if (putch(b, '"') < 0)
 		return -1;
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		if (buf_add(b, s + run, i - run) < 0)
+		if (put(b, s + run, i - run) < 0)
 			return -1;
 		run = i + 1;
 		char esc[6] = { '\\', 0 };
@@ -53,12 +73,12 @@ static int write_string(struct buf *b, const char *s, size_t n)
 			esc[5] = hex[c & 15];
 			len = 6;
 		}
-		if (buf_add(b, esc, len) < 0)
+		if (put(b, esc, len) < 0)
 			return -1;
 	}
-	if (buf_add(b, s + run, n - run) < 0)
+	if (put(b, s + run, n - run) < 0)
 		return -1;
-	return buf_addch(b, '"');
+	return putch(b, '"');
 }
 
 static int write_integer(struct buf *b, json_int_t v)
@@ -72,7 +92,7 @@ static int write_integer(struct buf *b, json_int_t v)
 	} while (m);
 	if (v < 0)
 		*--p = '-';
-	return buf_add(b, p, (size_t)(digits + sizeof(digits) - p));
+	return put(b, p, (size_t)(digits + sizeof(digits) - p));
 }
 
 static int write_real(struct buf *b, const json_t *v)
@@ -91,7 +111,7 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 		return -1;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
-		if (buf_addch(b, '{') < 0)
+		if (putch(b, '{') < 0)
 			return -1;
 		const char *key;
 		size_t klen;
@@ -100,22 +120,22 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 		/* json_t * is not const in jansson's iteration macros */
 		json_t *obj = (json_t *)v;
 		json_object_keylen_foreach(obj, key, klen, member) {
-			if ((!first && buf_addch(b, ',') < 0) || write_string(b, key, klen) < 0 ||
-			    buf_addch(b, ':') < 0 || write_value(b, member, depth + 1) < 0)
+			if ((!first && putch(b, ',') < 0) || write_string(b, key, klen) < 0 ||
+			    putch(b, ':') < 0 || write_value(b, member, depth + 1) < 0)
 				return -1;
 			first = false;
 		}
-		return buf_addch(b, '}');
+		return putch(b, '}');
 	}
 	case JSON_ARRAY: {
-		if (buf_addch(b, '[') < 0)
+		if (putch(b, '[') < 0)
 			return -1;
 		size_t n = json_array_size(v);
 		for (size_t i = 0; i < n; i++)
-			if ((i && buf_addch(b, ',') < 0) ||
+			if ((i && putch(b, ',') < 0) ||
 			    write_value(b, json_array_get(v, i), depth + 1) < 0)
 				return -1;
-		return buf_addch(b, ']');
+		return putch(b, ']');
 	}
 	case JSON_STRING:
 		return write_string(b, json_string_value(v), json_string_length(v));
@@ -124,11 +144,11 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 	case JSON_REAL:
 		return write_real(b, v);
 	case JSON_TRUE:
-		return buf_add(b, "true", 4);
+		return put(b, "true", 4);
 	case JSON_FALSE:
-		return buf_add(b, "false", 5);
+		return put(b, "false", 5);
 	case JSON_NULL:
-		return buf_add(b, "null", 4);
+		return put(b, "null", 4);
 	}
 	return -1;
 }
