@@ -96,6 +96,9 @@ static int policy_load(struct db *db, int64_t id, struct policy *p)
 struct policy_cache {
 	struct policy p[32];
 	int n;
+	/* the clocks sweep_one has just computed for ticket computed_for (0: none) */
+	int64_t computed_for;
+	const struct sla_result *computed;
 };
 
 /* The loaded policy id, or NULL (not found, not loadable: logged; or the cache is full). */
@@ -114,8 +117,9 @@ static struct policy *cached_policy(struct db *db, struct policy_cache *c, int64
 /*
  * The policies of the sweep running on this thread, or NULL: the sweep's
  * writes go through the engine, whose ticket hook (ticket_sla_update)
- * computes the clocks again and takes the policy from here rather than
- * load it and convert its calendar's days anew for each ticket.
+ * takes the policy from here rather than load it and convert its
+ * calendar's days anew for each ticket, and the clocks sweep_one computed
+ * in the same transaction rather than compute them again.
  */
 static _Thread_local struct policy_cache *sweeping;
 
@@ -270,11 +274,29 @@ static void input_of(struct sla_input *in, struct policy *p, const json_t *rec, 
 		  time_of(rec, "first_responded_at"), time_of(rec, "resolved_at"), h, n, now);
 }
 
+/* Whether a write leaves every input of the clocks as it was (the sweep's own writes do). */
+static bool same_inputs(const json_t *cur, const json_t *rec)
+{
+	static const char *const inputs[] = { "sla_policy_id", "status", "priority", "created_at",
+					      "first_responded_at", "resolved_at", NULL };
+	for (const char *const *m = inputs; *m; m++)
+		if (!json_equal(json_object_get(cur, *m), json_object_get(rec, *m)))
+			return false;
+	return true;
+}
+
 int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
 {
 	json_t *pid = json_object_get(rec, "sla_policy_id");
 	if (!json_is_integer(pid)) {
 		apply_result(rec, NULL);
+		return RC_OK;
+	}
+	if (sweeping && sweeping->computed_for && cur &&
+	    json_integer_value(json_object_get(cur, "id")) == sweeping->computed_for &&
+	    same_inputs(cur, rec)) {
+		/* the sweep's write of the clocks it computed from this ticket as it is */
+		apply_result(rec, sweeping->computed);
 		return RC_OK;
 	}
 	struct policy own, *p = sweeping ? cached_policy(ctx->db, sweeping, json_integer_value(pid))
@@ -387,7 +409,7 @@ static bool paused(const struct policy *p, const char *status)
  * One open ticket: recompute; write the clock members when they changed
  * (a trusted write of the ticket: a new version and an audit entry), and
  * the warnings not fired before (a history entry each, and the hidden
- * mask as bookkeeping). A paused ticket's resolution due time moves on
+ * mask: in the same write, or alone as bookkeeping). A paused ticket's resolution due time moves on
  * every minute it stays paused: that drift alone is not written (it would
  * be a version and an audit entry a minute); the next write of the ticket
  * and GET /tickets/{id}/sla show it, and a breach is written as it happens.
@@ -442,12 +464,22 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 		     !json_object_get(patch, "response_due_at") &&
 		     !json_object_get(patch, "response_breached") &&
 		     !json_object_get(patch, "resolution_breached");
+	unsigned fresh = sla_warnings_new(&r, fired);
 	json_t *out, *errors = NULL;
-	if (json_object_size(patch) && !drift) {
+	bool write = json_object_size(patch) && !drift;
+	if (write) {
+		/* the warnings' mask rides along (hidden: no part of the audit entry) */
+		if (fresh)
+			json_object_set_new(patch, "sla_warnings", json_integer((int)(fired | fresh)));
+		if (sweeping) {
+			sweeping->computed_for = id;
+			sweeping->computed = &r;
+		}
 		rc = resource_update_trusted(&ctx, &ticket_resource, id, patch, &out, &errors);
+		if (sweeping)
+			sweeping->computed_for = 0;
 		(*written)++;
 	}
-	unsigned fresh = sla_warnings_new(&r, fired);
 	char stamp[TIME_RFC3339_LEN];
 	time_format(now, stamp);
 	for (int bit = 0; rc == RC_OK && bit < 8; bit++) {
@@ -472,7 +504,7 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 			rc = data ? resource_event(&ctx, &ticket_resource, "sla_warning", id, data)
 				  : RC_ERROR;
 	}
-	if (rc == RC_OK && fresh) {
+	if (rc == RC_OK && fresh && !write) {
 		json_t *mask = arena_json(&a, json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));
 		rc = mask ? resource_update_trusted(&ctx, &ticket_resource, id, mask, &out, &errors)
 			  : RC_ERROR;
