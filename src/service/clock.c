@@ -10,10 +10,13 @@
  * The sweep reads a page of open tickets with their histories in two
  * statements and computes them in memory, each policy's calendar loaded
  * once so that its memo of days serves every ticket; only the tickets
- * whose clocks or warnings change are swept again for real, a batch to a
- * transaction, and written through the engine (a new version and an
- * audit entry each). A sweep that changes nothing writes nothing and
- * takes no write lock.
+ * whose clocks or warnings change are written, a batch to a transaction,
+ * through the engine (a new version and an audit entry each). In the
+ * writing transaction a ticket still at the version the page read is
+ * written from what was computed (its clocks' inputs cannot change
+ * without a new version); one that changed meanwhile is read and computed
+ * again. A sweep that changes nothing writes nothing and takes no write
+ * lock.
  */
 #include "service.h"
 
@@ -405,18 +408,89 @@ static bool paused(const struct policy *p, const char *status)
 	return false;
 }
 
+static const struct audit_actor sweeper = { .label = "system" };
+
 /*
- * One open ticket: recompute; write the clock members when they changed
- * (a trusted write of the ticket: a new version and an audit entry), and
- * the warnings not fired before (a history entry each, and the hidden
- * mask: in the same write, or alone as bookkeeping). A paused ticket's resolution due time moves on
- * every minute it stays paused: that drift alone is not written (it would
- * be a version and an audit entry a minute); the next write of the ticket
- * and GET /tickets/{id}/sla show it, and a breach is written as it happens.
+ * The writes of one open ticket, given its clocks computed now (r, as
+ * record members in `computed`), the clock members it has (`stored`, as
+ * the record has them) and the warnings it has fired: the clock members
+ * when they changed (a trusted write of the ticket: a new version and an
+ * audit entry), and the warnings not fired before (a history entry each,
+ * and the hidden mask: in the same write, or alone as bookkeeping). A
+ * paused ticket's resolution due time moves on every minute it stays
+ * paused: that drift alone is not written (it would be a version and an
+ * audit entry a minute); the next write of the ticket and GET
+ * /tickets/{id}/sla show it, and a breach is written as it happens.
  */
+static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
+		       const char *status, const json_t *stored, const json_t *computed,
+		       const struct sla_result *r, unsigned fired, int64_t now, int64_t *written)
+{
+	json_t *patch = arena_json(ctx->arena, json_object());
+	if (!patch)
+		return RC_ERROR;
+	static const char *const members[] = { "response_due_at", "resolution_due_at",
+					       "response_breached", "resolution_breached",
+					       "paused_minutes", NULL };
+	for (const char *const *m = members; *m; m++)
+		if (!json_equal(json_object_get(stored, *m), json_object_get(computed, *m)))
+			json_object_set(patch, *m, json_object_get(computed, *m));
+	bool drift = paused(p, status) && !json_object_get(patch, "response_due_at") &&
+		     !json_object_get(patch, "response_breached") &&
+		     !json_object_get(patch, "resolution_breached");
+	unsigned fresh = sla_warnings_new(r, fired);
+	json_t *out, *errors = NULL;
+	bool write = json_object_size(patch) && !drift;
+	int rc = RC_OK;
+	if (write) {
+		/* the warnings' mask rides along (hidden: no part of the audit entry) */
+		if (fresh)
+			json_object_set_new(patch, "sla_warnings", json_integer((int)(fired | fresh)));
+		if (sweeping) {
+			sweeping->computed_for = id;
+			sweeping->computed = r;
+		}
+		rc = resource_update_trusted(ctx, &ticket_resource, id, patch, &out, &errors);
+		if (sweeping)
+			sweeping->computed_for = 0;
+		(*written)++;
+	}
+	char stamp[TIME_RFC3339_LEN];
+	time_format(now, stamp);
+	for (int bit = 0; rc == RC_OK && bit < 8; bit++) {
+		if (!(fresh & (1u << bit)))
+			continue;
+		const char *clock = bit < SLA_WARN_RESOLUTION_SHIFT ? "response" : "resolution";
+		const char *pct = warn_names[bit % 4];
+		char detail[96];
+		snprintf(detail, sizeof(detail), "{\"clock\":\"%s\",\"percent\":%s}", clock, pct);
+		rc = db_run(ctx->db, NULL,
+			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
+			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
+			    "issss", id, stamp, clock, pct, detail);
+		rc = rc == RC_DONE ? RC_OK : rc;
+		/* "ticket.sla_warning" for the event outbox and its observers (notifications) */
+		json_t *data = rc == RC_OK ? arena_json(ctx->arena, json_pack(
+			"{s:s, s:i, s:O?}", "clock", clock, "percent", warn_percents[bit % 4],
+			"due_at", json_object_get(computed, bit < SLA_WARN_RESOLUTION_SHIFT
+							     ? "response_due_at"
+							     : "resolution_due_at"))) : NULL;
+		if (rc == RC_OK)
+			rc = data ? resource_event(ctx, &ticket_resource, "sla_warning", id, data)
+				  : RC_ERROR;
+	}
+	if (rc == RC_OK && fresh && !write) {
+		json_t *mask = arena_json(ctx->arena,
+					  json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));
+		rc = mask ? resource_update_trusted(ctx, &ticket_resource, id, mask, &out, &errors)
+			  : RC_ERROR;
+	}
+	return rc;
+}
+
+/* One open ticket, read and computed in the writing transaction, then sweep_write. */
 static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, int64_t *written)
 {
-	static const struct audit_actor sweeper = { .label = "system" };
 	struct arena a;
 	arena_init(&a);
 	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true };
@@ -443,74 +517,16 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 		if (sla_compute(&in, &r, err, sizeof(err)) < 0)
 			rc = RC_NOT_FOUND;	/* skipped: nothing to compute with */
 	}
-	if (rc != RC_OK) {
-		arena_release(&a);
-		return rc == RC_NOT_FOUND ? RC_OK : rc;
-	}
-	json_t *now_rec = arena_json(&a, json_deep_copy(t));
-	json_t *patch = arena_json(&a, json_object());
-	if (!now_rec || !patch) {
-		arena_release(&a);
-		return RC_ERROR;
-	}
-	apply_result(now_rec, &r);
-	static const char *const members[] = { "response_due_at", "resolution_due_at",
-					       "response_breached", "resolution_breached",
-					       "paused_minutes", NULL };
-	for (const char *const *m = members; *m; m++)
-		if (!json_equal(json_object_get(t, *m), json_object_get(now_rec, *m)))
-			json_object_set(patch, *m, json_object_get(now_rec, *m));
-	bool drift = paused(p, json_string_value(json_object_get(t, "status"))) &&
-		     !json_object_get(patch, "response_due_at") &&
-		     !json_object_get(patch, "response_breached") &&
-		     !json_object_get(patch, "resolution_breached");
-	unsigned fresh = sla_warnings_new(&r, fired);
-	json_t *out, *errors = NULL;
-	bool write = json_object_size(patch) && !drift;
-	if (write) {
-		/* the warnings' mask rides along (hidden: no part of the audit entry) */
-		if (fresh)
-			json_object_set_new(patch, "sla_warnings", json_integer((int)(fired | fresh)));
-		if (sweeping) {
-			sweeping->computed_for = id;
-			sweeping->computed = &r;
-		}
-		rc = resource_update_trusted(&ctx, &ticket_resource, id, patch, &out, &errors);
-		if (sweeping)
-			sweeping->computed_for = 0;
-		(*written)++;
-	}
-	char stamp[TIME_RFC3339_LEN];
-	time_format(now, stamp);
-	for (int bit = 0; rc == RC_OK && bit < 8; bit++) {
-		if (!(fresh & (1u << bit)))
-			continue;
-		const char *clock = bit < SLA_WARN_RESOLUTION_SHIFT ? "response" : "resolution";
-		const char *pct = warn_names[bit % 4];
-		char detail[96];
-		snprintf(detail, sizeof(detail), "{\"clock\":\"%s\",\"percent\":%s}", clock, pct);
-		rc = db_run(db, NULL,
-			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
-			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
-			    "issss", id, stamp, clock, pct, detail);
-		rc = rc == RC_DONE ? RC_OK : rc;
-		/* "ticket.sla_warning" for the event outbox and its observers (notifications) */
-		json_t *data = rc == RC_OK ? arena_json(&a, json_pack(
-			"{s:s, s:i, s:O?}", "clock", clock, "percent", warn_percents[bit % 4],
-			"due_at", json_object_get(now_rec, bit < SLA_WARN_RESOLUTION_SHIFT
-							     ? "response_due_at"
-							     : "resolution_due_at"))) : NULL;
-		if (rc == RC_OK)
-			rc = data ? resource_event(&ctx, &ticket_resource, "sla_warning", id, data)
-				  : RC_ERROR;
-	}
-	if (rc == RC_OK && fresh && !write) {
-		json_t *mask = arena_json(&a, json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));
-		rc = mask ? resource_update_trusted(&ctx, &ticket_resource, id, mask, &out, &errors)
-			  : RC_ERROR;
+	json_t *computed = rc == RC_OK ? arena_json(&a, json_object()) : NULL;
+	if (rc == RC_OK && !computed)
+		rc = RC_ERROR;
+	if (rc == RC_OK) {
+		apply_result(computed, &r);
+		rc = sweep_write(&ctx, p, id, json_string_value(json_object_get(t, "status")), t,
+				 computed, &r, fired, now, written);
 	}
 	arena_release(&a);
-	return rc;
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
 /* Open tickets read a page at a time, swept for real a batch to a transaction. */
@@ -527,12 +543,12 @@ _Static_assert(SWEEP_PAGE == 500, "the LIMIT of OPEN_TICKETS");
 enum {
 	C_ID, C_POLICY, C_STATUS, C_PRIORITY, C_CREATED, C_RESPONDED, C_RESOLVED,
 	C_RESPONSE_DUE, C_RESOLUTION_DUE, C_RESPONSE_BREACHED, C_RESOLUTION_BREACHED,
-	C_PAUSED, C_WARNINGS
+	C_PAUSED, C_WARNINGS, C_VERSION
 };
 
 /* One open ticket of a page, with its status history (from the page's arena). */
 struct open_ticket {
-	int64_t id, policy_id;
+	int64_t id, policy_id, version;
 	const char *status, *priority;
 	const char *created, *responded, *resolved;	/* as stored */
 	const char *response_due, *resolution_due;	/* as stored; NULL for SQL NULL */
@@ -567,7 +583,7 @@ static int page_read(struct db *db, struct arena *a, int64_t after, struct open_
 	struct db_stmt *st = db_prepare(
 		db, "SELECT id, sla_policy_id, status, priority, created_at, first_responded_at,"
 		    " resolved_at, response_due_at, resolution_due_at, response_breached,"
-		    " resolution_breached, paused_minutes, sla_warnings FROM tickets"
+		    " resolution_breached, paused_minutes, sla_warnings, version FROM tickets"
 		    " WHERE id IN (" OPEN_TICKETS ") ORDER BY id");
 	if (!st)
 		return RC_ERROR;
@@ -589,6 +605,7 @@ static int page_read(struct db *db, struct arena *a, int64_t after, struct open_
 			.resolution_breached = db_col_int(st, C_RESOLUTION_BREACHED) != 0,
 			.paused_minutes = db_col_int(st, C_PAUSED),
 			.fired = (unsigned)db_col_int(st, C_WARNINGS),
+			.version = db_col_int(st, C_VERSION),
 		};
 	}
 	db_done(st);
@@ -653,41 +670,103 @@ static bool same_due(const char *stored, bool has, int64_t due)
 }
 
 /*
- * Whether sweep_one would write anything for ticket o: its clocks as
- * computed now differ from the stored ones (but for a paused ticket's
- * drift, which sweep_one leaves), or a warning is due. A ticket that
+ * Whether sweep_write would write anything for ticket o (its clocks as
+ * computed now in *r): they differ from the stored ones (but for a paused
+ * ticket's drift, which it leaves), or a warning is due. A ticket that
  * cannot be computed is left, as sweep_one leaves it.
  */
-static bool needs_sweep(struct policy *p, const struct open_ticket *o, int64_t now)
+static bool needs_sweep(struct policy *p, const struct open_ticket *o, int64_t now,
+			struct sla_result *r)
 {
 	int64_t created = parsed_or_none(o->created);
 	struct sla_change one = { created, o->status };
 	struct sla_input in;
-	struct sla_result r;
 	char err[SLA_ERR_LEN];
 	input_set(&in, p, o->priority, created, parsed_or_none(o->responded),
 		  parsed_or_none(o->resolved), o->nh ? o->h : &one, o->nh ? o->nh : 1, now);
-	if (sla_compute(&in, &r, err, sizeof(err)) < 0)
+	if (sla_compute(&in, r, err, sizeof(err)) < 0)
 		return false;
-	bool response_due = !same_due(o->response_due, r.response.has_target, r.response.due_at);
+	bool response_due = !same_due(o->response_due, r->response.has_target, r->response.due_at);
 	bool resolution_due =
-		!same_due(o->resolution_due, r.resolution.has_target, r.resolution.due_at);
-	bool response_breached = o->response_breached != r.response.breached;
-	bool resolution_breached = o->resolution_breached != r.resolution.breached;
-	bool paused_minutes = o->paused_minutes != r.paused_minutes;
+		!same_due(o->resolution_due, r->resolution.has_target, r->resolution.due_at);
+	bool response_breached = o->response_breached != r->response.breached;
+	bool resolution_breached = o->resolution_breached != r->resolution.breached;
+	bool paused_minutes = o->paused_minutes != r->paused_minutes;
 	bool changed = response_due || resolution_due || response_breached ||
 		       resolution_breached || paused_minutes;
 	bool drift = paused(p, o->status) && !response_due && !response_breached &&
 		     !resolution_breached;
-	return (changed && !drift) || sla_warnings_new(&r, o->fired) != 0;
+	return (changed && !drift) || sla_warnings_new(r, o->fired) != 0;
+}
+
+/*
+ * Whether every input of the clocks is a column whose change makes a new
+ * version (so that a ticket still at the version a page read was not
+ * changed since; its status history is written by the same writes). True
+ * of the ticket table as it is; checked so that a change to it cannot
+ * leave the sweep trusting a stale page.
+ */
+static bool inputs_versioned(void)
+{
+	static const char *const inputs[] = { "sla_policy_id", "status", "priority",
+					      "first_responded_at", "resolved_at", NULL };
+	for (const char *const *m = inputs; *m; m++) {
+		const struct field *f = resource_field(&ticket_resource, *m);
+		if (!f || f->flags & (F_HIDDEN | F_KEPT))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One ticket as a page read it (o) with its clocks computed then (r):
+ * when it is still at the version read, r stands and sweep_write writes
+ * from what the page read; otherwise (or when trust is off) sweep_one
+ * reads and computes it again.
+ */
+static int sweep_read(struct db *db, struct policy *p, const struct open_ticket *o,
+		      const struct sla_result *r, bool trust, int64_t now, int64_t *written)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT version, sla_warnings FROM tickets WHERE id = ?", "i",
+			o->id);
+	if (rc == RC_DONE)
+		return RC_OK;	/* gone */
+	if (rc != RC_ROW)
+		return rc;
+	int64_t version = db_col_int(st, 0);
+	unsigned fired = (unsigned)db_col_int(st, 1);
+	db_done(st);
+	if (!trust || version != o->version)
+		return sweep_one(db, p, o->id, now, written);
+	struct arena a;
+	arena_init(&a);
+	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true };
+	/* the clock members as the record has them (see row_to_json) */
+	json_t *stored = arena_json(&a, json_pack(
+		"{s:s?, s:s?, s:b, s:b, s:I}", "response_due_at", o->response_due,
+		"resolution_due_at", o->resolution_due, "response_breached", o->response_breached,
+		"resolution_breached", o->resolution_breached, "paused_minutes",
+		(json_int_t)o->paused_minutes));
+	json_t *computed = arena_json(&a, json_object());
+	rc = RC_ERROR;
+	if (stored && computed) {
+		apply_result(computed, r);
+		rc = sweep_write(&ctx, p, o->id, o->status, stored, computed, r, fired, now,
+				 written);
+	}
+	arena_release(&a);
+	return rc;
 }
 
 /* A batch of tickets to sweep for real in one transaction. */
 struct batch {
 	struct policy **p;
-	const int64_t *ids;
+	struct open_ticket *const *o;
+	const struct sla_result *r;
 	size_t n;
 	int64_t now;
+	bool trust;		/* inputs_versioned() */
 	int64_t written;	/* by the last attempt */
 	size_t failed;		/* the ticket that failed it, or n */
 };
@@ -699,7 +778,7 @@ static int batch_txn(struct db *db, void *arg)
 	b->written = 0;
 	b->failed = b->n;
 	for (size_t i = 0; i < b->n; i++) {
-		int rc = sweep_one(db, b->p[i], b->ids[i], b->now, &b->written);
+		int rc = sweep_read(db, b->p[i], b->o[i], &b->r[i], b->trust, b->now, &b->written);
 		if (rc != RC_OK) {
 			b->failed = i;
 			return rc;
@@ -709,20 +788,21 @@ static int batch_txn(struct db *db, void *arg)
 }
 
 /*
- * Sweeps tickets ids (policies p) for real, SWEEP_BATCH to a transaction.
- * A ticket that fails is swept again alone: the others' work is kept and
- * it is counted in *failed (its id in *first_failed, the message logged).
- * Returns 0, or -1 with a message when a transaction fails for no one
- * ticket (a commit, lost races past db_txn's retries).
+ * Sweeps tickets o (policies p, clocks computed r) for real, SWEEP_BATCH
+ * to a transaction. A ticket that fails is swept again alone: the others'
+ * work is kept and it is counted in *failed (its id in *first_failed, the
+ * message logged). Returns 0, or -1 with a message when a transaction
+ * fails for no one ticket (a commit, lost races past db_txn's retries).
  */
-static int sweep_batches(struct db *db, struct policy **p, const int64_t *ids, size_t n,
-			 int64_t now, int64_t *written, int64_t *failed, int64_t *first_failed,
-			 char *error, size_t errlen)
+static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *const *o,
+			 const struct sla_result *r, size_t n, int64_t now, int64_t *written,
+			 int64_t *failed, int64_t *first_failed, char *error, size_t errlen)
 {
+	bool trust = inputs_versioned();
 	size_t i = 0;
 	while (i < n) {
-		struct batch b = { p + i, ids + i, n - i < SWEEP_BATCH ? n - i : SWEEP_BATCH, now,
-				   0, 0 };
+		struct batch b = { p + i, o + i, r + i, n - i < SWEEP_BATCH ? n - i : SWEEP_BATCH,
+				   now, trust, 0, 0 };
 		int rc = db_txn(db, batch_txn, &b);
 		if (rc == RC_OK) {
 			*written += b.written;
@@ -731,7 +811,7 @@ static int sweep_batches(struct db *db, struct policy **p, const int64_t *ids, s
 		}
 		if (rc == RC_RETRY || b.failed >= b.n) {
 			snprintf(error, errlen, "cannot sweep tickets %lld to %lld: %s",
-				 (long long)b.ids[0], (long long)b.ids[b.n - 1], db_errmsg(db));
+				 (long long)b.o[0]->id, (long long)b.o[b.n - 1]->id, db_errmsg(db));
 			return -1;
 		}
 		/* the tickets before the one that failed, without it; then it alone */
@@ -739,19 +819,19 @@ static int sweep_batches(struct db *db, struct policy **p, const int64_t *ids, s
 		b.n = k;
 		if (k && db_txn(db, batch_txn, &b) != RC_OK) {
 			snprintf(error, errlen, "cannot sweep tickets %lld to %lld: %s",
-				 (long long)b.ids[0], (long long)b.ids[k - 1], db_errmsg(db));
+				 (long long)b.o[0]->id, (long long)b.o[k - 1]->id, db_errmsg(db));
 			return -1;
 		}
 		*written += k ? b.written : 0;
-		struct batch one = { p + i + k, ids + i + k, 1, now, 0, 0 };
+		struct batch one = { p + i + k, o + i + k, r + i + k, 1, now, trust, 0, 0 };
 		rc = db_txn(db, batch_txn, &one);
 		if (rc == RC_OK) {
 			*written += one.written;
 		} else {
-			log_error("SLA sweep: cannot sweep ticket %lld: %s", (long long)one.ids[0],
+			log_error("SLA sweep: cannot sweep ticket %lld: %s", (long long)one.o[0]->id,
 				  db_errmsg(db));
 			if (!(*failed)++)
-				*first_failed = one.ids[0];
+				*first_failed = one.o[0]->id;
 		}
 		i += k + 1;
 	}
@@ -764,11 +844,12 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 	struct policy_cache cache = { .n = 0 };
 	struct open_ticket *page = xmalloc(SWEEP_PAGE * sizeof(*page));
 	struct policy **pols = xmalloc(SWEEP_PAGE * sizeof(*pols));
-	int64_t *ids = xmalloc(SWEEP_PAGE * sizeof(*ids));
+	struct open_ticket **todo = xmalloc(SWEEP_PAGE * sizeof(*todo));
+	struct sla_result *results = xmalloc(SWEEP_PAGE * sizeof(*results));
 	int64_t after = 0, failed = 0, first_failed = 0;
 	*tickets = *written = 0;
 	int status = 0;
-	if (!page || !pols || !ids) {
+	if (!page || !pols || !todo || !results) {
 		snprintf(error, errlen, "out of memory");
 		status = -1;
 	}
@@ -789,18 +870,18 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 			struct policy *p = cached_policy(db, &cache, page[i].policy_id);
 			if (!p)
 				continue;	/* logged by policy_load */
-			if (needs_sweep(p, &page[i], now)) {
+			if (needs_sweep(p, &page[i], now, &results[nsweep])) {
 				pols[nsweep] = p;
-				ids[nsweep++] = page[i].id;
+				todo[nsweep++] = &page[i];
 			}
 		}
 		if (n)
 			after = page[n - 1].id;
-		arena_release(&a);
 		*tickets += n;
-		if (nsweep && sweep_batches(db, pols, ids, nsweep, now, written, &failed,
+		if (nsweep && sweep_batches(db, pols, todo, results, nsweep, now, written, &failed,
 					    &first_failed, error, errlen) < 0)
 			status = -1;
+		arena_release(&a);
 		if (n < SWEEP_PAGE)
 			break;
 	}
@@ -814,7 +895,8 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 		policy_release(&cache.p[i]);
 	xfree(page);
 	xfree(pols);
-	xfree(ids);
+	xfree(todo);
+	xfree(results);
 	return status;
 }
 
