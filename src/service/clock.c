@@ -533,7 +533,7 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 #define SWEEP_PAGE	500
 #define SWEEP_BATCH	200
 
-/* The open tickets of a page, in id order (SWEEP_PAGE at most). */
+/* The open tickets of a page, in id order (SWEEP_PAGE at most): the partial index tickets_sla_open. */
 #define OPEN_TICKETS \
 	"SELECT id FROM tickets WHERE status NOT IN ('resolved', 'closed', 'cancelled')" \
 	" AND sla_policy_id IS NOT NULL AND id > ? ORDER BY id LIMIT 500"
