@@ -140,7 +140,10 @@ static int64_t target_of(const struct policy *p, const char *priority, const cha
 	return SLA_NO_TARGET;
 }
 
-/* Appends a status change; events are in id order, and a clock skew between servers must not unsort them. */
+/*
+ * Appends a status change. Events come in id order; a clock skew between
+ * servers must not unsort them.
+ */
 static void history_push(struct sla_change *h, size_t *n, int64_t at, const char *status)
 {
 	if (*n && at < h[*n - 1].at)
@@ -533,7 +536,7 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 #define SWEEP_PAGE	500
 #define SWEEP_BATCH	200
 
-/* The open tickets of a page, in id order (SWEEP_PAGE at most): the partial index tickets_sla_open. */
+/* The open tickets of a page, in id order (SWEEP_PAGE at most; index tickets_sla_open). */
 #define OPEN_TICKETS \
 	"SELECT id FROM tickets WHERE status NOT IN ('resolved', 'closed', 'cancelled')" \
 	" AND sla_policy_id IS NOT NULL AND id > ? ORDER BY id LIMIT 500"
@@ -574,8 +577,8 @@ static int64_t parsed_or_none(const char *s)
 /*
  * Reads the page of open tickets after id `after`, with their status
  * histories, into t (room for SWEEP_PAGE). Two statements, no transaction:
- * what they read is only a guess at what to write, which sweep_one makes
- * again in the writing transaction.
+ * a ticket written between them (or since) has a new version, and
+ * sweep_read then reads and computes it again in the writing transaction.
  */
 static int page_read(struct db *db, struct arena *a, int64_t after, struct open_ticket *t,
 		     int *nt)

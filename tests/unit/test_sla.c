@@ -4,8 +4,9 @@
  * resolving, reopening, cancelling), breaches, zero targets, DST, the
  * timeline that explains a due time, its JSON, and the 50/75/90/100 %
  * warnings, and the same clocks from a calendar whose memo remembers the
- * days of many tickets as from one that remembers none. Unless a test says otherwise the calendar is Europe/Berlin,
- * Monday to Friday 08:00-17:00, and times are written in local time.
+ * days of many tickets as from one that remembers none. Unless a test
+ * says otherwise the calendar is Europe/Berlin, Monday to Friday
+ * 08:00-17:00, and times are written in local time.
  */
 #include "core/alloc.h"
 #include "core/arena.h"
