@@ -9,7 +9,9 @@
 #   3. nginx serving the identical company JSON as a static file: the ceiling.
 # Prints Markdown tables and the machine; raw wrk output goes to bench/out/.
 # PostgreSQL is skipped (with a note) with BENCH_PG=0 or when its server is not
-# installed. The SLA sweep (every open ticket's clocks) is timed on both.
+# installed. The SLA sweep (every open ticket's clocks) is timed on both: first
+# with every clock to write, then again with nothing changed. BENCH_LOADS=0 times
+# only the data and the sweeps (no wrk, nginx or invoice runs).
 # Everything started here is stopped and removed at the end.
 set -eu
 cd "$(dirname "$0")/.."
@@ -104,9 +106,26 @@ sla_sweep() {
 "
 }
 sweep=""
-sla_sweep "SQLite, first (every clock written)"
-sla_sweep "SQLite, again (nothing changed)"
+sweep_table() {
+	echo
+	echo "## SLA recomputation of every open ticket (servio worker --run sla)"
+	echo
+	echo "| run | open tickets | changed | seconds |"
+	echo "| --- | ---: | ---: | ---: |"
+	printf "%s" "$sweep"
+}
+machine() {
+	echo
+	echo "## Machine"
+	echo
+	echo "- $(nproc) CPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+	echo "- $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, $(uname -sr)"
+	echo "- $(. /etc/os-release && echo "$PRETTY_NAME"), $("$BIN" version), SQLite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')"
+	[ -z "$pg" ] || echo "- PostgreSQL $("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version | awk '{print $3}') (scripts/pg-temp.sh: fsync off, as for tests)$([ "${BENCH_LOADS:-1}" = 0 ] || echo ", $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')")"
+	[ "${BENCH_LOADS:-1}" = 0 ] || echo "- load generator, servers and database on the same machine; wrk -t2 -c32 -d${DURATION}s per row"
+}
 
+# PostgreSQL gets the data before any sweep, so that its first sweep writes every clock too
 pg=""
 if [ "${BENCH_PG:-1}" = 1 ] && scripts/pg-temp.sh check 2>/dev/null; then
 	pgdir="$tmp/pg"
@@ -114,7 +133,17 @@ if [ "${BENCH_PG:-1}" = 1 ] && scripts/pg-temp.sh check 2>/dev/null; then
 	t0=$(date +%s.%N)
 	"$BIN" copy --data-dir "$tmp/data" --to "$pg" >/dev/null
 	echo "copied to PostgreSQL (servio copy, verified) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
-	sla_sweep "PostgreSQL, nothing changed" --database-url "$pg"
+fi
+sla_sweep "SQLite, first (every clock written)"
+sla_sweep "SQLite, again (nothing changed)"
+if [ -n "$pg" ]; then
+	sla_sweep "PostgreSQL, first (every clock written)" --database-url "$pg"
+	sla_sweep "PostgreSQL, again (nothing changed)" --database-url "$pg"
+fi
+if [ "${BENCH_LOADS:-1}" = 0 ]; then
+	sweep_table
+	machine
+	exit 0
 fi
 
 echo
@@ -188,12 +217,7 @@ fi
 [ -z "$pg" ] || invoice_run PostgreSQL --database-url "$pg" --no-migrate
 TOKEN= BENCH_PATH="/company.json" row "nginx, static file" "the same company JSON" "http://127.0.0.1:$np" bench/path.lua
 
-echo
-echo "## SLA recomputation of every open ticket (servio worker --run sla)"
-echo
-echo "| run | open tickets | changed | seconds |"
-echo "| --- | ---: | ---: | ---: |"
-printf "%s" "$sweep"
+sweep_table
 
 echo
 echo "## A month's invoice run (POST /api/v1/invoice-runs, October 2026)"
@@ -209,12 +233,4 @@ echo "| server | resident at idle | peak resident (VmHWM) |"
 echo "| --- | ---: | ---: |"
 printf "%s" "$mem"
 [ -n "$pg" ] || { echo; echo "PostgreSQL was not measured (BENCH_PG=0, or its server is not installed)."; }
-
-echo
-echo "## Machine"
-echo
-echo "- $(nproc) CPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-echo "- $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) memory, $(uname -sr)"
-echo "- $(. /etc/os-release && echo "$PRETTY_NAME"), $("$BIN" version), SQLite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')"
-[ -z "$pg" ] || echo "- PostgreSQL $("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version | awk '{print $3}') (scripts/pg-temp.sh: fsync off, as for tests), $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
-echo "- load generator, servers and database on the same machine; wrk -t2 -c32 -d${DURATION}s per row"
+machine

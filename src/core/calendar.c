@@ -3,8 +3,10 @@
  * into pieces (counted, outside hours, holiday) whose ends ICU turns into
  * real instants; the arithmetic walks those pieces a day at a time, so
  * every DST change, half-hour zone and historical rule is ICU's to know.
- * The pieces of the day last used are cached in the calendar, because
- * walks ask about the same day many times in a row.
+ * ICU's conversions are the costly part, so the calendar remembers the
+ * days it has cut (the memo, see calendar.h): a direct-mapped table of
+ * local dates, grown by doubling up to its bound, so that the sweep's
+ * thousands of walks over the same weeks convert each day once.
  */
 #include "calendar.h"
 
@@ -22,6 +24,17 @@
 struct calendar_piece {
 	int64_t start, end;
 	enum calendar_kind kind;
+};
+
+/*
+ * A slot of the memo: local date `day` cut into n pieces (0: the slot is
+ * empty), kept in memo_pieces at the slot's index times pieces_cap. They
+ * cover [start, end), the day's local midnight to the next, exactly.
+ */
+struct calendar_day {
+	int64_t day;
+	int64_t start, end;
+	size_t n;
 };
 
 #define DAY_SECONDS	86400
@@ -282,9 +295,14 @@ static int set_hours(struct calendar *cal, const struct calendar_hours *hours, s
 	cal->day_first[7] = k;
 	/* a day is at most: outside, then counted and outside per range */
 	cal->pieces_cap = 2 * most + 1;
-	cal->pieces = xmalloc(cal->pieces_cap * sizeof(*cal->pieces));
-	if (!cal->pieces)
+	/* the memo starts at one day and grows as walks need (memo_grow) */
+	cal->memo = xmalloc(sizeof(*cal->memo));
+	cal->memo_pieces = xmalloc(cal->pieces_cap * sizeof(*cal->memo_pieces));
+	if (!cal->memo || !cal->memo_pieces)
 		return fail_with(err, errlen, "out of memory");
+	cal->memo[0].n = 0;
+	cal->memo_slots = 1;
+	cal->memo_max = CALENDAR_MEMO_DAYS;
 	return 0;
 }
 
@@ -377,8 +395,26 @@ void calendar_release(struct calendar *cal)
 		ucal_close(cal->ucal);
 	xfree(cal->hours);
 	xfree(cal->holidays);
-	xfree(cal->pieces);
+	xfree(cal->memo);
+	xfree(cal->memo_pieces);
 	memset(cal, 0, sizeof(*cal));
+}
+
+int calendar_memo_limit(struct calendar *cal, size_t days)
+{
+	if (days == 0)
+		return -1;
+	size_t max = 1;
+	while (max <= days / 2)
+		max *= 2;
+	cal->memo_max = max;
+	/* a smaller table is the first slots of the one there is: slot i keeps its pieces' place */
+	if (cal->memo_slots > max)
+		cal->memo_slots = max;
+	for (size_t i = 0; i < cal->memo_slots; i++)
+		cal->memo[i].n = 0;
+	cal->cur = NULL;
+	return 0;
 }
 
 /* ---- days ---- */
@@ -424,33 +460,78 @@ static int local_day(struct calendar *cal, int64_t t, int64_t *day)
 	return 0;
 }
 
-static void add_piece(struct calendar *cal, int64_t start, int64_t end, enum calendar_kind kind)
+/* ---- the memo ---- */
+
+static struct calendar_day *slot_of(struct calendar *cal, int64_t day)
+{
+	return &cal->memo[(uint64_t)day & (cal->memo_slots - 1)];
+}
+
+static struct calendar_piece *pieces_of(struct calendar *cal, const struct calendar_day *d)
+{
+	return cal->memo_pieces + (size_t)(d - cal->memo) * cal->pieces_cap;
+}
+
+/*
+ * Doubles the memo, each remembered day moving to its slot in the larger
+ * table (two days in different slots stay apart: day mod 2n differs where
+ * day mod n does). Returns 0, or -1 when memory runs out (the memo is then
+ * as it was).
+ */
+static int memo_grow(struct calendar *cal)
+{
+	size_t n = cal->memo_slots, cap = cal->pieces_cap;
+	struct calendar_day *memo = xmalloc(2 * n * sizeof(*memo));
+	struct calendar_piece *pieces = xmalloc(2 * n * cap * sizeof(*pieces));
+	if (!memo || !pieces) {
+		xfree(memo);
+		xfree(pieces);
+		return -1;
+	}
+	for (size_t i = 0; i < 2 * n; i++)
+		memo[i].n = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct calendar_day *d = &cal->memo[i];
+		if (!d->n)
+			continue;
+		size_t j = (uint64_t)d->day & (2 * n - 1);
+		memo[j] = *d;
+		memcpy(pieces + j * cap, cal->memo_pieces + i * cap, d->n * sizeof(*pieces));
+	}
+	xfree(cal->memo);
+	xfree(cal->memo_pieces);
+	cal->memo = memo;
+	cal->memo_pieces = pieces;
+	cal->memo_slots = 2 * n;
+	cal->cur = NULL;
+	return 0;
+}
+
+static void add_piece(struct calendar_piece *p, size_t *n, size_t cap, int64_t start, int64_t end,
+		      enum calendar_kind kind)
 {
 	if (end <= start)
 		return;
-	if (cal->npieces && cal->pieces[cal->npieces - 1].kind == kind) {
-		cal->pieces[cal->npieces - 1].end = end;
+	if (*n && p[*n - 1].kind == kind) {
+		p[*n - 1].end = end;
 		return;
 	}
-	if (cal->npieces >= cal->pieces_cap)
+	if (*n >= cap)
 		abort();	/* pieces_cap counts the most a day can have */
-	cal->pieces[cal->npieces++] = (struct calendar_piece){ start, end, kind };
+	p[(*n)++] = (struct calendar_piece){ start, end, kind };
 }
 
-/* Fills the cache with the pieces of a local day; they cover the day exactly. */
-static int load_day(struct calendar *cal, int64_t day)
+/* Cuts local day `day` into pieces p (room for pieces_cap); they cover the day exactly. */
+static int cut_day(struct calendar *cal, int64_t day, struct calendar_piece *p, size_t *np)
 {
-	if (cal->day_valid && cal->day == day)
-		return 0;
-	cal->day_valid = false;
-	cal->npieces = 0;
+	size_t n = 0, cap = cal->pieces_cap;
 	int64_t t0, t1;
 	if (wall_to_utc(cal, day, 0, &t0) || wall_to_utc(cal, day, 1440, &t1))
 		return -1;
 	if (is_holiday(cal, day)) {
-		add_piece(cal, t0, t1, CALENDAR_HOLIDAY);
+		add_piece(p, &n, cap, t0, t1, CALENDAR_HOLIDAY);
 	} else if (cal->always_open) {
-		add_piece(cal, t0, t1, CALENDAR_COUNTED);
+		add_piece(p, &n, cap, t0, t1, CALENDAR_COUNTED);
 	} else {
 		int w = weekday_of(day);
 		int64_t cur = t0;
@@ -459,32 +540,81 @@ static int load_day(struct calendar *cal, int64_t day)
 			if (wall_to_utc(cal, day, cal->hours[i].start, &s) ||
 			    wall_to_utc(cal, day, cal->hours[i].end, &e))
 				return -1;
-			add_piece(cal, cur, s, CALENDAR_OUTSIDE_HOURS);
-			add_piece(cal, s, e, CALENDAR_COUNTED);
+			add_piece(p, &n, cap, cur, s, CALENDAR_OUTSIDE_HOURS);
+			add_piece(p, &n, cap, s, e, CALENDAR_COUNTED);
 			cur = e > cur ? e : cur;
 		}
-		add_piece(cal, cur, t1, CALENDAR_OUTSIDE_HOURS);
+		add_piece(p, &n, cap, cur, t1, CALENDAR_OUTSIDE_HOURS);
 	}
-	if (!cal->npieces)	/* a day of no length: only a broken zone has one */
+	if (!n)	/* a day of no length: only a broken zone has one */
 		return -1;
-	cal->day = day;
-	cal->day_valid = true;
+	*np = n;
 	return 0;
+}
+
+/*
+ * Makes local day `day` the current one (cal->cur), from the memo or cut
+ * anew into its slot, which it takes from the day there: the memo doubles
+ * first while it is below its bound.
+ */
+static int load_day(struct calendar *cal, int64_t day)
+{
+	struct calendar_day *d = slot_of(cal, day);
+	if (d->n && d->day == day) {
+		cal->cur = d;
+		return 0;
+	}
+	while (d->n && cal->memo_slots < cal->memo_max && memo_grow(cal) == 0) {
+		d = slot_of(cal, day);
+		if (d->n && d->day == day) {	/* cannot be: it missed in the smaller table */
+			cal->cur = d;
+			return 0;
+		}
+	}
+	cal->cur = NULL;
+	d->n = 0;
+	struct calendar_piece *p = pieces_of(cal, d);
+	size_t n;
+	if (cut_day(cal, day, p, &n))
+		return -1;
+	cal->days_converted++;
+	*d = (struct calendar_day){ day, p[0].start, p[n - 1].end, n };
+	cal->cur = d;
+	return 0;
+}
+
+/* Floor division by a day. */
+static int64_t day_floor(int64_t t)
+{
+	int64_t q = t / DAY_SECONDS;
+	return t % DAY_SECONDS < 0 ? q - 1 : q;
 }
 
 /* Loads the local day whose pieces hold t. */
 static int load_day_of(struct calendar *cal, int64_t t)
 {
-	if (cal->day_valid && cal->pieces[0].start <= t && t < cal->pieces[cal->npieces - 1].end)
+	if (cal->cur && cal->cur->start <= t && t < cal->cur->end)
 		return 0;
+	/*
+	 * A zone's offset is under a day, so t's local date is its UTC date or
+	 * a neighbour: a remembered one that holds t is the answer, no ICU.
+	 */
+	int64_t utc = day_floor(t);
+	for (int64_t day = utc - 1; day <= utc + 1; day++) {
+		struct calendar_day *d = slot_of(cal, day);
+		if (d->n && d->day == day && d->start <= t && t < d->end) {
+			cal->cur = d;
+			return 0;
+		}
+	}
 	int64_t day;
 	if (local_day(cal, t, &day) || load_day(cal, day))
 		return -1;
 	/* a repeated hour at midnight can put t in the neighbouring day */
 	for (int i = 0; i < 3; i++) {
-		if (t >= cal->pieces[cal->npieces - 1].end)
+		if (t >= cal->cur->end)
 			day++;
-		else if (t < cal->pieces[0].start)
+		else if (t < cal->cur->start)
 			day--;
 		else
 			return 0;
@@ -507,20 +637,22 @@ int calendar_interval_at(struct calendar *cal, int64_t t, int64_t until,
 	}
 	if (load_day_of(cal, t))
 		return fail_with(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
+	const struct calendar_piece *p = pieces_of(cal, cal->cur);
 	size_t i = 0;
-	while (cal->pieces[i].end <= t)
+	while (p[i].end <= t)
 		i++;
-	enum calendar_kind kind = cal->pieces[i].kind;
-	int64_t end = cal->pieces[i].end;
+	enum calendar_kind kind = p[i].kind;
+	int64_t end = p[i].end;
 	while (end < until) {
-		if (++i == cal->npieces) {
-			if (load_day(cal, cal->day + 1))
+		if (++i == cal->cur->n) {
+			if (load_day(cal, cal->cur->day + 1))
 				return fail_with(err, errlen, "cannot convert local time in \"%s\"", cal->tz);
+			p = pieces_of(cal, cal->cur);
 			i = 0;
 		}
-		if (cal->pieces[i].kind != kind)
+		if (p[i].kind != kind)
 			break;
-		end = cal->pieces[i].end;
+		end = p[i].end;
 	}
 	*iv = (struct calendar_interval){ t, end < until ? end : until, kind };
 	return 0;

@@ -36,12 +36,24 @@
  * err (when err is not NULL, truncated to errlen; CALENDAR_ERR_LEN is
  * room for any of them); out-parameters are written only on success.
  *
+ * The memo. Turning a local day's working hours into real instants is
+ * ICU's work and the costly part of every query, so a calendar remembers
+ * the days it has converted: a bounded memo of local dates (days since
+ * 1970-01-01) to that day's pieces (counted, outside hours, holiday) as
+ * real instants. It starts at one day and doubles as walks meet new days,
+ * up to CALENDAR_MEMO_DAYS; past that a day takes the slot of the one
+ * CALENDAR_MEMO_DAYS (or the current size) away from it. A day's pieces
+ * depend only on the zone, the hours and the holidays, all fixed at init,
+ * so a remembered day is the day ICU would compute again, DST changes
+ * included (each local day is converted whole, midnight to midnight).
+ * calendar_memo_limit changes the bound (for tests and tuning).
+ *
  * Threads and memory. A struct calendar owns its heap parts (through
- * core/alloc.h) and an ICU UCalendar that every query mutates (it also
- * caches the day last looked at), so one struct calendar must not be used
- * by two threads at once: give each request or worker its own. Queries
- * take a non-const pointer for that reason, but the answers depend only
- * on how the calendar was made. ICU's own memory is ICU's.
+ * core/alloc.h) and an ICU UCalendar that every query mutates, and its
+ * memo grows as queries run, so one struct calendar must not be used by
+ * two threads at once: give each request or worker its own. Queries take
+ * a non-const pointer for that reason, but the answers depend only on how
+ * the calendar was made. ICU's own memory is ICU's.
  */
 #ifndef SERVIO_CORE_CALENDAR_H
 #define SERVIO_CORE_CALENDAR_H
@@ -58,6 +70,7 @@
 #define CALENDAR_MIN_TIME	(-2208988800LL)	/* 1900-01-01T00:00:00Z */
 #define CALENDAR_MAX_TIME	253402300799LL	/* 9999-12-31T23:59:59Z */
 #define CALENDAR_MAX_MINUTES	((int64_t)CALENDAR_HORIZON_DAYS * 1440)
+#define CALENDAR_MEMO_DAYS	1024	/* local days a calendar remembers, at most (a power of two) */
 
 /*
  * Whether name is a time zone Servio takes: an IANA zone name ICU knows,
@@ -132,6 +145,7 @@ struct calendar_hours {
 
 /* Opaque to users; the fields are documented for the implementation. */
 struct calendar_piece;
+struct calendar_day;
 
 struct calendar {
 	void *ucal;			/* the owned ICU UCalendar of tz */
@@ -142,11 +156,13 @@ struct calendar {
 	size_t day_first[8];		/* weekday w: hours[day_first[w-1] .. day_first[w]) */
 	int64_t *holidays;		/* days since 1970-01-01, sorted, unique */
 	size_t nholidays;
-	/* the cache of the local day last looked at */
-	struct calendar_piece *pieces;
-	size_t npieces, pieces_cap;
-	int64_t day;
-	bool day_valid;
+	/* the memo of local days (see above): memo_slots days, each with room for pieces_cap pieces */
+	struct calendar_day *memo;
+	struct calendar_piece *memo_pieces;	/* pieces_cap per slot, slot by slot */
+	size_t memo_slots, memo_max;		/* powers of two, memo_slots <= memo_max */
+	size_t pieces_cap;
+	struct calendar_day *cur;		/* the day last looked at, or NULL */
+	uint64_t days_converted;		/* days converted through ICU so far (a memo miss) */
 };
 
 /*
@@ -172,6 +188,15 @@ int calendar_init_json(struct calendar *cal, const char *tz, bool always_open,
 
 /* Frees what cal owns; cal may be released twice or after a failed init. */
 void calendar_release(struct calendar *cal);
+
+/*
+ * Bounds the memo at `days` local days (rounded down to a power of two;
+ * 1 remembers only the day last looked at, and so converts a day each
+ * time a walk comes back to it) and forgets every remembered day. The
+ * answers do not change, only their cost. Allocates nothing (the memo
+ * grows as walks need it). Returns 0, or -1 when days is 0.
+ */
+int calendar_memo_limit(struct calendar *cal, size_t days);
 
 /*
  * Parses "HH:MM" from "00:00" to "24:00" into minutes of the day (0..1440).

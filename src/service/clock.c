@@ -6,6 +6,17 @@
  * transaction), GET /tickets/{id}/sla (ticket_sla_explain), and the job
  * that sweeps the open tickets every minute (sla_sweep_run: breaches that
  * happen with no write, and the 50/75/90/100 % warnings, once each).
+ *
+ * The sweep reads a page of open tickets with their histories in two
+ * statements and computes them in memory, each policy's calendar loaded
+ * once so that its memo of days serves every ticket; only the tickets
+ * whose clocks or warnings change are written, a batch to a transaction,
+ * through the engine (a new version and an audit entry each). In the
+ * writing transaction a ticket still at the version the page read is
+ * written from what was computed (its clocks' inputs cannot change
+ * without a new version); one that changed meanwhile is read and computed
+ * again. A sweep that changes nothing writes nothing and takes no write
+ * lock.
  */
 #include "service.h"
 
@@ -84,6 +95,37 @@ static int policy_load(struct db *db, int64_t id, struct policy *p)
 	return RC_OK;
 }
 
+/* Policies loaded once per sweep, their calendars' memos kept warm. */
+struct policy_cache {
+	struct policy p[32];
+	int n;
+	/* the clocks sweep_one has just computed for ticket computed_for (0: none) */
+	int64_t computed_for;
+	const struct sla_result *computed;
+};
+
+/* The loaded policy id, or NULL (not found, not loadable: logged; or the cache is full). */
+static struct policy *cached_policy(struct db *db, struct policy_cache *c, int64_t id)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->p[i].id == id)
+			return &c->p[i];
+	if (c->n == (int)(sizeof(c->p) / sizeof(c->p[0])))
+		return NULL;
+	if (policy_load(db, id, &c->p[c->n]) != RC_OK)
+		return NULL;
+	return &c->p[c->n++];
+}
+
+/*
+ * The policies of the sweep running on this thread, or NULL: the sweep's
+ * writes go through the engine, whose ticket hook (ticket_sla_update)
+ * takes the policy from here rather than load it and convert its
+ * calendar's days anew for each ticket, and the clocks sweep_one computed
+ * in the same transaction rather than compute them again.
+ */
+static _Thread_local struct policy_cache *sweeping;
+
 /* The policy's target for a priority, or SLA_NO_TARGET. */
 static int64_t target_of(const struct policy *p, const char *priority, const char *which)
 {
@@ -96,6 +138,24 @@ static int64_t target_of(const struct policy *p, const char *priority, const cha
 			return json_integer_value(m);
 	}
 	return SLA_NO_TARGET;
+}
+
+/*
+ * Appends a status change. Events come in id order; a clock skew between
+ * servers must not unsort them.
+ */
+static void history_push(struct sla_change *h, size_t *n, int64_t at, const char *status)
+{
+	if (*n && at < h[*n - 1].at)
+		at = h[*n - 1].at;
+	h[*n] = (struct sla_change){ at, status };
+	(*n)++;
+}
+
+/* Whether a ticket_events kind is one of a status history. */
+static bool history_kind(const char *kind)
+{
+	return kind && (strcmp(kind, "created") == 0 || strcmp(kind, "status") == 0);
 }
 
 /*
@@ -133,12 +193,7 @@ static int history_load(struct db *db, struct arena *a, int64_t ticket, int64_t 
 			const char *to = db_col_text(st, 1);
 			if (!to || time_parse(db_col_text(st, 0), &at) < 0)
 				continue;
-			/* events are in id order; a clock skew between servers must not unsort them */
-			if (*n && at < h[*n - 1].at)
-				at = h[*n - 1].at;
-			h[*n].at = at;
-			h[*n].status = arena_strdup(a, to);
-			(*n)++;
+			history_push(h, n, at, arena_strdup(a, to));
 		}
 		db_done(st);
 		if (rc != RC_DONE)
@@ -195,11 +250,11 @@ static void apply_result(json_t *rec, const struct sla_result *r)
 	json_object_set_new(rec, "paused_minutes", json_integer(r ? r->paused_minutes : 0));
 }
 
-/* Fills in from a ticket record, its policy and history. */
-static void input_of(struct sla_input *in, struct policy *p, const json_t *rec, int64_t created,
-		     const struct sla_change *h, size_t n, int64_t now)
+/* Fills in from a ticket's priority, times, policy and history. */
+static void input_set(struct sla_input *in, struct policy *p, const char *priority,
+		      int64_t created, int64_t responded, int64_t resolved,
+		      const struct sla_change *h, size_t n, int64_t now)
 {
-	const char *priority = json_string_value(json_object_get(rec, "priority"));
 	*in = (struct sla_input){
 		.cal = &p->cal,
 		.policy_id = p->id,
@@ -211,10 +266,29 @@ static void input_of(struct sla_input *in, struct policy *p, const json_t *rec, 
 		.created_at = created,
 		.history = h,
 		.nhistory = n,
-		.first_responded_at = time_of(rec, "first_responded_at"),
-		.resolved_at = time_of(rec, "resolved_at"),
+		.first_responded_at = responded,
+		.resolved_at = resolved,
 		.now = now,
 	};
+}
+
+/* Fills in from a ticket record, its policy and history. */
+static void input_of(struct sla_input *in, struct policy *p, const json_t *rec, int64_t created,
+		     const struct sla_change *h, size_t n, int64_t now)
+{
+	input_set(in, p, json_string_value(json_object_get(rec, "priority")), created,
+		  time_of(rec, "first_responded_at"), time_of(rec, "resolved_at"), h, n, now);
+}
+
+/* Whether a write leaves every input of the clocks as it was (the sweep's own writes do). */
+static bool same_inputs(const json_t *cur, const json_t *rec)
+{
+	static const char *const inputs[] = { "sla_policy_id", "status", "priority", "created_at",
+					      "first_responded_at", "resolved_at", NULL };
+	for (const char *const *m = inputs; *m; m++)
+		if (!json_equal(json_object_get(cur, *m), json_object_get(rec, *m)))
+			return false;
+	return true;
 }
 
 int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
@@ -224,14 +298,26 @@ int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
 		apply_result(rec, NULL);
 		return RC_OK;
 	}
-	struct policy p;
-	int rc = policy_load(ctx->db, json_integer_value(pid), &p);
-	if (rc == RC_NOT_FOUND) {
-		apply_result(rec, NULL);
+	if (sweeping && sweeping->computed_for && cur &&
+	    json_integer_value(json_object_get(cur, "id")) == sweeping->computed_for &&
+	    same_inputs(cur, rec)) {
+		/* the sweep's write of the clocks it computed from this ticket as it is */
+		apply_result(rec, sweeping->computed);
 		return RC_OK;
 	}
-	if (rc != RC_OK)
-		return rc;
+	struct policy own, *p = sweeping ? cached_policy(ctx->db, sweeping, json_integer_value(pid))
+					 : NULL;
+	int rc = RC_OK;
+	if (!p) {
+		rc = policy_load(ctx->db, json_integer_value(pid), &own);
+		if (rc == RC_NOT_FOUND) {
+			apply_result(rec, NULL);
+			return RC_OK;
+		}
+		if (rc != RC_OK)
+			return rc;
+		p = &own;
+	}
 	int64_t created = cur ? time_of(cur, "created_at") : ctx->now;
 	const char *status = json_string_value(json_object_get(rec, "status"));
 	struct sla_change pending = { ctx->now, status };
@@ -244,7 +330,7 @@ int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
 		struct sla_input in;
 		struct sla_result r;
 		char err[SLA_ERR_LEN];
-		input_of(&in, &p, rec, created, h, n, ctx->now);
+		input_of(&in, p, rec, created, h, n, ctx->now);
 		if (sla_compute(&in, &r, err, sizeof(err)) == 0) {
 			apply_result(rec, &r);
 		} else {
@@ -254,7 +340,8 @@ int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
 			apply_result(rec, NULL);
 		}
 	}
-	policy_release(&p);
+	if (p == &own)
+		policy_release(&own);
 	return rc;
 }
 
@@ -312,49 +399,101 @@ int ticket_sla_explain(struct resource_ctx *ctx, int64_t id, json_t **out)
 
 /* The sweep --------------------------------------------------------------- */
 
-/* Policies loaded once per sweep. */
-struct policy_cache {
-	struct policy p[32];
-	int n;
-};
-
-static struct policy *cached_policy(struct db *db, struct policy_cache *c, int64_t id)
-{
-	for (int i = 0; i < c->n; i++)
-		if (c->p[i].id == id)
-			return &c->p[i];
-	if (c->n == (int)(sizeof(c->p) / sizeof(c->p[0])))
-		return NULL;
-	if (policy_load(db, id, &c->p[c->n]) != RC_OK)
-		return NULL;
-	return &c->p[c->n++];
-}
-
 static const char *const warn_names[] = { "50", "75", "90", "100" };
 static const int warn_percents[] = { 50, 75, 90, 100 };
 
-/* Whether the ticket's status is one of the policy's pause statuses. */
-static bool paused(const struct policy *p, const json_t *t)
+/* Whether status is one of the policy's pause statuses. */
+static bool paused(const struct policy *p, const char *status)
 {
-	const char *status = json_string_value(json_object_get(t, "status"));
 	for (size_t i = 0; status && i < p->npauses; i++)
 		if (strcmp(p->pause_list[i], status) == 0)
 			return true;
 	return false;
 }
 
+static const struct audit_actor sweeper = { .label = "system" };
+
 /*
- * One open ticket: recompute; write the clock members when they changed
- * (a trusted write of the ticket: a new version and an audit entry), and
- * the warnings not fired before (a history entry each, and the hidden
- * mask as bookkeeping). A paused ticket's resolution due time moves on
- * every minute it stays paused: that drift alone is not written (it would
- * be a version and an audit entry a minute); the next write of the ticket
- * and GET /tickets/{id}/sla show it, and a breach is written as it happens.
+ * The writes of one open ticket, given its clocks computed now (r, as
+ * record members in `computed`), the clock members it has (`stored`, as
+ * the record has them) and the warnings it has fired: the clock members
+ * when they changed (a trusted write of the ticket: a new version and an
+ * audit entry), and the warnings not fired before (a history entry each,
+ * and the hidden mask: in the same write, or alone as bookkeeping). A
+ * paused ticket's resolution due time moves on every minute it stays
+ * paused: that drift alone is not written (it would be a version and an
+ * audit entry a minute); the next write of the ticket and GET
+ * /tickets/{id}/sla show it, and a breach is written as it happens.
  */
-static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, int *written)
+static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
+		       const char *status, const json_t *stored, const json_t *computed,
+		       const struct sla_result *r, unsigned fired, int64_t now, int64_t *written)
 {
-	static const struct audit_actor sweeper = { .label = "system" };
+	json_t *patch = arena_json(ctx->arena, json_object());
+	if (!patch)
+		return RC_ERROR;
+	static const char *const members[] = { "response_due_at", "resolution_due_at",
+					       "response_breached", "resolution_breached",
+					       "paused_minutes", NULL };
+	for (const char *const *m = members; *m; m++)
+		if (!json_equal(json_object_get(stored, *m), json_object_get(computed, *m)))
+			json_object_set(patch, *m, json_object_get(computed, *m));
+	bool drift = paused(p, status) && !json_object_get(patch, "response_due_at") &&
+		     !json_object_get(patch, "response_breached") &&
+		     !json_object_get(patch, "resolution_breached");
+	unsigned fresh = sla_warnings_new(r, fired);
+	json_t *out, *errors = NULL;
+	bool write = json_object_size(patch) && !drift;
+	int rc = RC_OK;
+	if (write) {
+		/* the warnings' mask rides along (hidden: no part of the audit entry) */
+		if (fresh)
+			json_object_set_new(patch, "sla_warnings", json_integer((int)(fired | fresh)));
+		if (sweeping) {
+			sweeping->computed_for = id;
+			sweeping->computed = r;
+		}
+		rc = resource_update_trusted(ctx, &ticket_resource, id, patch, &out, &errors);
+		if (sweeping)
+			sweeping->computed_for = 0;
+		(*written)++;
+	}
+	char stamp[TIME_RFC3339_LEN];
+	time_format(now, stamp);
+	for (int bit = 0; rc == RC_OK && bit < 8; bit++) {
+		if (!(fresh & (1u << bit)))
+			continue;
+		const char *clock = bit < SLA_WARN_RESOLUTION_SHIFT ? "response" : "resolution";
+		const char *pct = warn_names[bit % 4];
+		char detail[96];
+		snprintf(detail, sizeof(detail), "{\"clock\":\"%s\",\"percent\":%s}", clock, pct);
+		rc = db_run(ctx->db, NULL,
+			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
+			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
+			    "issss", id, stamp, clock, pct, detail);
+		rc = rc == RC_DONE ? RC_OK : rc;
+		/* "ticket.sla_warning" for the event outbox and its observers (notifications) */
+		json_t *data = rc == RC_OK ? arena_json(ctx->arena, json_pack(
+			"{s:s, s:i, s:O?}", "clock", clock, "percent", warn_percents[bit % 4],
+			"due_at", json_object_get(computed, bit < SLA_WARN_RESOLUTION_SHIFT
+							     ? "response_due_at"
+							     : "resolution_due_at"))) : NULL;
+		if (rc == RC_OK)
+			rc = data ? resource_event(ctx, &ticket_resource, "sla_warning", id, data)
+				  : RC_ERROR;
+	}
+	if (rc == RC_OK && fresh && !write) {
+		json_t *mask = arena_json(ctx->arena,
+					  json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));
+		rc = mask ? resource_update_trusted(ctx, &ticket_resource, id, mask, &out, &errors)
+			  : RC_ERROR;
+	}
+	return rc;
+}
+
+/* One open ticket, read and computed in the writing transaction, then sweep_write. */
+static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, int64_t *written)
+{
 	struct arena a;
 	arena_init(&a);
 	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true };
@@ -381,123 +520,386 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, i
 		if (sla_compute(&in, &r, err, sizeof(err)) < 0)
 			rc = RC_NOT_FOUND;	/* skipped: nothing to compute with */
 	}
-	if (rc != RC_OK) {
-		arena_release(&a);
-		return rc == RC_NOT_FOUND ? RC_OK : rc;
+	json_t *computed = rc == RC_OK ? arena_json(&a, json_object()) : NULL;
+	if (rc == RC_OK && !computed)
+		rc = RC_ERROR;
+	if (rc == RC_OK) {
+		apply_result(computed, &r);
+		rc = sweep_write(&ctx, p, id, json_string_value(json_object_get(t, "status")), t,
+				 computed, &r, fired, now, written);
 	}
-	json_t *now_rec = arena_json(&a, json_deep_copy(t));
-	json_t *patch = arena_json(&a, json_object());
-	if (!now_rec || !patch) {
-		arena_release(&a);
+	arena_release(&a);
+	return rc == RC_NOT_FOUND ? RC_OK : rc;
+}
+
+/* Open tickets read a page at a time, swept for real a batch to a transaction. */
+#define SWEEP_PAGE	500
+#define SWEEP_BATCH	200
+
+/* The open tickets of a page, in id order (SWEEP_PAGE at most; index tickets_sla_open). */
+#define OPEN_TICKETS \
+	"SELECT id FROM tickets WHERE status NOT IN ('resolved', 'closed', 'cancelled')" \
+	" AND sla_policy_id IS NOT NULL AND id > ? ORDER BY id LIMIT 500"
+_Static_assert(SWEEP_PAGE == 500, "the LIMIT of OPEN_TICKETS");
+
+/* The columns of a page's tickets that the clocks are computed from and written to. */
+enum {
+	C_ID, C_POLICY, C_STATUS, C_PRIORITY, C_CREATED, C_RESPONDED, C_RESOLVED,
+	C_RESPONSE_DUE, C_RESOLUTION_DUE, C_RESPONSE_BREACHED, C_RESOLUTION_BREACHED,
+	C_PAUSED, C_WARNINGS, C_VERSION
+};
+
+/* One open ticket of a page, with its status history (from the page's arena). */
+struct open_ticket {
+	int64_t id, policy_id, version;
+	const char *status, *priority;
+	const char *created, *responded, *resolved;	/* as stored */
+	const char *response_due, *resolution_due;	/* as stored; NULL for SQL NULL */
+	bool response_breached, resolution_breached;
+	int64_t paused_minutes;
+	unsigned fired;
+	struct sla_change *h;
+	size_t nh;
+};
+
+static const char *page_text(struct arena *a, struct db_stmt *st, int col)
+{
+	const char *s = db_col_text(st, col);
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+static int64_t parsed_or_none(const char *s)
+{
+	int64_t t;
+	return s && time_parse(s, &t) == 0 ? t : SLA_NONE;
+}
+
+/*
+ * Reads the page of open tickets after id `after`, with their status
+ * histories, into t (room for SWEEP_PAGE). Two statements, no transaction:
+ * a ticket written between them (or since) has a new version, and
+ * sweep_read then reads and computes it again in the writing transaction.
+ */
+static int page_read(struct db *db, struct arena *a, int64_t after, struct open_ticket *t,
+		     int *nt)
+{
+	struct db_stmt *st = db_prepare(
+		db, "SELECT id, sla_policy_id, status, priority, created_at, first_responded_at,"
+		    " resolved_at, response_due_at, resolution_due_at, response_breached,"
+		    " resolution_breached, paused_minutes, sla_warnings, version FROM tickets"
+		    " WHERE id IN (" OPEN_TICKETS ") ORDER BY id");
+	if (!st)
 		return RC_ERROR;
+	db_bind_int(st, 1, after);
+	int n = 0, rc;
+	while ((rc = db_step(st)) == RC_ROW && n < SWEEP_PAGE) {
+		struct open_ticket *o = &t[n++];
+		*o = (struct open_ticket){
+			.id = db_col_int(st, C_ID),
+			.policy_id = db_col_int(st, C_POLICY),
+			.status = page_text(a, st, C_STATUS),
+			.priority = page_text(a, st, C_PRIORITY),
+			.created = page_text(a, st, C_CREATED),
+			.responded = page_text(a, st, C_RESPONDED),
+			.resolved = page_text(a, st, C_RESOLVED),
+			.response_due = page_text(a, st, C_RESPONSE_DUE),
+			.resolution_due = page_text(a, st, C_RESOLUTION_DUE),
+			.response_breached = db_col_int(st, C_RESPONSE_BREACHED) != 0,
+			.resolution_breached = db_col_int(st, C_RESOLUTION_BREACHED) != 0,
+			.paused_minutes = db_col_int(st, C_PAUSED),
+			.fired = (unsigned)db_col_int(st, C_WARNINGS),
+			.version = db_col_int(st, C_VERSION),
+		};
 	}
-	apply_result(now_rec, &r);
-	static const char *const members[] = { "response_due_at", "resolution_due_at",
-					       "response_breached", "resolution_breached",
-					       "paused_minutes", NULL };
-	for (const char *const *m = members; *m; m++)
-		if (!json_equal(json_object_get(t, *m), json_object_get(now_rec, *m)))
-			json_object_set(patch, *m, json_object_get(now_rec, *m));
-	bool drift = paused(p, t) && !json_object_get(patch, "response_due_at") &&
-		     !json_object_get(patch, "response_breached") &&
-		     !json_object_get(patch, "resolution_breached");
-	json_t *out, *errors = NULL;
-	if (json_object_size(patch) && !drift) {
-		rc = resource_update_trusted(&ctx, &ticket_resource, id, patch, &out, &errors);
-		(*written)++;
-	}
-	unsigned fresh = sla_warnings_new(&r, fired);
-	char stamp[TIME_RFC3339_LEN];
-	time_format(now, stamp);
-	for (int bit = 0; rc == RC_OK && bit < 8; bit++) {
-		if (!(fresh & (1u << bit)))
+	db_done(st);
+	if (rc != RC_DONE && rc != RC_ROW)
+		return rc;
+	*nt = n;
+	if (!n)
+		return RC_OK;
+	/* the histories, ticket by ticket in the page's order, each in event id order */
+	st = db_prepare(db, "SELECT ticket_id, kind, at, to_value FROM ticket_events"
+			    " WHERE ticket_id IN (" OPEN_TICKETS ") ORDER BY ticket_id, id");
+	if (!st)
+		return RC_ERROR;
+	db_bind_int(st, 1, after);
+	size_t cap = 4 * (size_t)n, used = 0;
+	struct sla_change *h = arena_alloc(a, cap * sizeof(*h));
+	int i = 0;
+	while (h && (rc = db_step(st)) == RC_ROW) {
+		int64_t id = db_col_int(st, 0), at;
+		const char *to = db_col_text(st, 3);
+		if (!history_kind(db_col_text(st, 1)) || !to || time_parse(db_col_text(st, 2), &at) < 0)
 			continue;
-		const char *clock = bit < SLA_WARN_RESOLUTION_SHIFT ? "response" : "resolution";
-		const char *pct = warn_names[bit % 4];
-		char detail[96];
-		snprintf(detail, sizeof(detail), "{\"clock\":\"%s\",\"percent\":%s}", clock, pct);
-		rc = db_run(db, NULL,
-			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
-			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
-			    "issss", id, stamp, clock, pct, detail);
-		rc = rc == RC_DONE ? RC_OK : rc;
-		/* "ticket.sla_warning" for the event outbox and its observers (notifications) */
-		json_t *data = rc == RC_OK ? arena_json(&a, json_pack(
-			"{s:s, s:i, s:O?}", "clock", clock, "percent", warn_percents[bit % 4],
-			"due_at", json_object_get(now_rec, bit < SLA_WARN_RESOLUTION_SHIFT
-							     ? "response_due_at"
-							     : "resolution_due_at"))) : NULL;
-		if (rc == RC_OK)
-			rc = data ? resource_event(&ctx, &ticket_resource, "sla_warning", id, data)
-				  : RC_ERROR;
+		while (i < n && t[i].id < id)
+			i++;
+		if (i == n)
+			break;	/* a ticket of a page read later */
+		if (t[i].id != id)
+			continue;	/* not open when the page was read */
+		if (used == cap) {
+			/* a larger array; the histories so far move along */
+			struct sla_change *more = arena_alloc(a, 2 * cap * sizeof(*h));
+			if (!more) {
+				h = NULL;
+				break;
+			}
+			memcpy(more, h, used * sizeof(*h));
+			for (int j = 0; j <= i; j++)
+				if (t[j].nh)
+					t[j].h = more + (t[j].h - h);
+			h = more;
+			cap *= 2;
+		}
+		if (!t[i].nh)
+			t[i].h = h + used;
+		history_push(t[i].h, &t[i].nh, at, arena_strdup(a, to));
+		used++;
 	}
-	if (rc == RC_OK && fresh) {
-		json_t *mask = arena_json(&a, json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));
-		rc = mask ? resource_update_trusted(&ctx, &ticket_resource, id, mask, &out, &errors)
-			  : RC_ERROR;
+	db_done(st);
+	if (!h)
+		return RC_ERROR;
+	return rc == RC_DONE || rc == RC_ROW ? RC_OK : rc;
+}
+
+/* Whether a stored due time is what r says (as the engine would compare the JSON). */
+static bool same_due(const char *stored, bool has, int64_t due)
+{
+	if (!has)
+		return stored == NULL;
+	char s[TIME_RFC3339_LEN];
+	time_format(due, s);
+	return stored && strcmp(stored, s) == 0;
+}
+
+/*
+ * Whether sweep_write would write anything for ticket o (its clocks as
+ * computed now in *r): they differ from the stored ones (but for a paused
+ * ticket's drift, which it leaves), or a warning is due. A ticket that
+ * cannot be computed is left, as sweep_one leaves it.
+ */
+static bool needs_sweep(struct policy *p, const struct open_ticket *o, int64_t now,
+			struct sla_result *r)
+{
+	int64_t created = parsed_or_none(o->created);
+	struct sla_change one = { created, o->status };
+	struct sla_input in;
+	char err[SLA_ERR_LEN];
+	input_set(&in, p, o->priority, created, parsed_or_none(o->responded),
+		  parsed_or_none(o->resolved), o->nh ? o->h : &one, o->nh ? o->nh : 1, now);
+	if (sla_compute(&in, r, err, sizeof(err)) < 0)
+		return false;
+	bool response_due = !same_due(o->response_due, r->response.has_target, r->response.due_at);
+	bool resolution_due =
+		!same_due(o->resolution_due, r->resolution.has_target, r->resolution.due_at);
+	bool response_breached = o->response_breached != r->response.breached;
+	bool resolution_breached = o->resolution_breached != r->resolution.breached;
+	bool paused_minutes = o->paused_minutes != r->paused_minutes;
+	bool changed = response_due || resolution_due || response_breached ||
+		       resolution_breached || paused_minutes;
+	bool drift = paused(p, o->status) && !response_due && !response_breached &&
+		     !resolution_breached;
+	return (changed && !drift) || sla_warnings_new(r, o->fired) != 0;
+}
+
+/*
+ * Whether every input of the clocks is a column whose change makes a new
+ * version (so that a ticket still at the version a page read was not
+ * changed since; its status history is written by the same writes). True
+ * of the ticket table as it is; checked so that a change to it cannot
+ * leave the sweep trusting a stale page.
+ */
+static bool inputs_versioned(void)
+{
+	static const char *const inputs[] = { "sla_policy_id", "status", "priority",
+					      "first_responded_at", "resolved_at", NULL };
+	for (const char *const *m = inputs; *m; m++) {
+		const struct field *f = resource_field(&ticket_resource, *m);
+		if (!f || f->flags & (F_HIDDEN | F_KEPT))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One ticket as a page read it (o) with its clocks computed then (r):
+ * when it is still at the version read, r stands and sweep_write writes
+ * from what the page read; otherwise (or when trust is off) sweep_one
+ * reads and computes it again.
+ */
+static int sweep_read(struct db *db, struct policy *p, const struct open_ticket *o,
+		      const struct sla_result *r, bool trust, int64_t now, int64_t *written)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st, "SELECT version, sla_warnings FROM tickets WHERE id = ?", "i",
+			o->id);
+	if (rc == RC_DONE)
+		return RC_OK;	/* gone */
+	if (rc != RC_ROW)
+		return rc;
+	int64_t version = db_col_int(st, 0);
+	unsigned fired = (unsigned)db_col_int(st, 1);
+	db_done(st);
+	if (!trust || version != o->version)
+		return sweep_one(db, p, o->id, now, written);
+	struct arena a;
+	arena_init(&a);
+	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true };
+	/* the clock members as the record has them (see row_to_json) */
+	json_t *stored = arena_json(&a, json_pack(
+		"{s:s?, s:s?, s:b, s:b, s:I}", "response_due_at", o->response_due,
+		"resolution_due_at", o->resolution_due, "response_breached", o->response_breached,
+		"resolution_breached", o->resolution_breached, "paused_minutes",
+		(json_int_t)o->paused_minutes));
+	json_t *computed = arena_json(&a, json_object());
+	rc = RC_ERROR;
+	if (stored && computed) {
+		apply_result(computed, r);
+		rc = sweep_write(&ctx, p, o->id, o->status, stored, computed, r, fired, now,
+				 written);
 	}
 	arena_release(&a);
 	return rc;
 }
 
-struct sweep {
-	struct policy *p;
-	int64_t id, now;
-	int written;
+/* A batch of tickets to sweep for real in one transaction. */
+struct batch {
+	struct policy **p;
+	struct open_ticket *const *o;
+	const struct sla_result *r;
+	size_t n;
+	int64_t now;
+	bool trust;		/* inputs_versioned() */
+	int64_t written;	/* by the last attempt */
+	size_t failed;		/* the ticket that failed it, or n */
 };
 
-static int sweep_txn(struct db *db, void *arg)
+static int batch_txn(struct db *db, void *arg)
 {
-	struct sweep *s = arg;
-	int rc = sweep_one(db, s->p, s->id, s->now, &s->written);
-	return rc;
+	struct batch *b = arg;
+	/* db_txn may run this again after a lost race: each attempt counts afresh */
+	b->written = 0;
+	b->failed = b->n;
+	for (size_t i = 0; i < b->n; i++) {
+		int rc = sweep_read(db, b->p[i], b->o[i], &b->r[i], b->trust, b->now, &b->written);
+		if (rc != RC_OK) {
+			b->failed = i;
+			return rc;
+		}
+	}
+	return RC_OK;
+}
+
+/*
+ * Sweeps tickets o (policies p, clocks computed r) for real, SWEEP_BATCH
+ * to a transaction. A ticket that fails is swept again alone: the others'
+ * work is kept and it is counted in *failed (its id in *first_failed, the
+ * message logged). Returns 0, or -1 with a message when a transaction
+ * fails for no one ticket (a commit, lost races past db_txn's retries).
+ */
+static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *const *o,
+			 const struct sla_result *r, size_t n, int64_t now, int64_t *written,
+			 int64_t *failed, int64_t *first_failed, char *error, size_t errlen)
+{
+	bool trust = inputs_versioned();
+	size_t i = 0;
+	while (i < n) {
+		struct batch b = { p + i, o + i, r + i, n - i < SWEEP_BATCH ? n - i : SWEEP_BATCH,
+				   now, trust, 0, 0 };
+		int rc = db_txn(db, batch_txn, &b);
+		if (rc == RC_OK) {
+			*written += b.written;
+			i += b.n;
+			continue;
+		}
+		if (rc == RC_RETRY || b.failed >= b.n) {
+			snprintf(error, errlen, "cannot sweep tickets %lld to %lld: %s",
+				 (long long)b.o[0]->id, (long long)b.o[b.n - 1]->id, db_errmsg(db));
+			return -1;
+		}
+		/* the tickets before the one that failed, without it; then it alone */
+		size_t k = b.failed;
+		b.n = k;
+		if (k && db_txn(db, batch_txn, &b) != RC_OK) {
+			snprintf(error, errlen, "cannot sweep tickets %lld to %lld: %s",
+				 (long long)b.o[0]->id, (long long)b.o[k - 1]->id, db_errmsg(db));
+			return -1;
+		}
+		*written += k ? b.written : 0;
+		struct batch one = { p + i + k, o + i + k, r + i + k, 1, now, trust, 0, 0 };
+		rc = db_txn(db, batch_txn, &one);
+		if (rc == RC_OK) {
+			*written += one.written;
+		} else {
+			log_error("SLA sweep: cannot sweep ticket %lld: %s", (long long)one.o[0]->id,
+				  db_errmsg(db));
+			if (!(*failed)++)
+				*first_failed = one.o[0]->id;
+		}
+		i += k + 1;
+	}
+	return 0;
 }
 
 int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, char *error,
 	      size_t errlen)
 {
 	struct policy_cache cache = { .n = 0 };
-	int64_t after = 0;
+	struct open_ticket *page = xmalloc(SWEEP_PAGE * sizeof(*page));
+	struct policy **pols = xmalloc(SWEEP_PAGE * sizeof(*pols));
+	struct open_ticket **todo = xmalloc(SWEEP_PAGE * sizeof(*todo));
+	struct sla_result *results = xmalloc(SWEEP_PAGE * sizeof(*results));
+	int64_t after = 0, failed = 0, first_failed = 0;
 	*tickets = *written = 0;
 	int status = 0;
-	for (;;) {
-		/* a page of open tickets with a policy at a time, in id order */
-		struct db_stmt *st = db_prepare(db, "SELECT id, sla_policy_id FROM tickets"
-						    " WHERE status NOT IN ('resolved', 'closed', 'cancelled')"
-						    " AND sla_policy_id IS NOT NULL AND id > ?"
-						    " ORDER BY id LIMIT 1000");
-		if (!st) {
+	if (!page || !pols || !todo || !results) {
+		snprintf(error, errlen, "out of memory");
+		status = -1;
+	}
+	sweeping = &cache;
+	while (status == 0) {
+		struct arena a;
+		arena_init(&a);
+		int n = 0;
+		int rc = page_read(db, &a, after, page, &n);
+		if (rc != RC_OK) {
 			snprintf(error, errlen, "cannot read open tickets: %s", db_errmsg(db));
+			arena_release(&a);
 			status = -1;
 			break;
 		}
-		db_bind_int(st, 1, after);
-		int64_t ids[1000], pids[1000];
-		int n = 0, rc;
-		while ((rc = db_step(st)) == RC_ROW && n < 1000) {
-			ids[n] = db_col_int(st, 0);
-			pids[n++] = db_col_int(st, 1);
-		}
-		db_done(st);
+		size_t nsweep = 0;
 		for (int i = 0; i < n; i++) {
-			struct sweep s = { cached_policy(db, &cache, pids[i]), ids[i], now, 0 };
-			if (!s.p)
+			struct policy *p = cached_policy(db, &cache, page[i].policy_id);
+			if (!p)
 				continue;	/* logged by policy_load */
-			if (db_txn(db, sweep_txn, &s) != RC_OK) {
-				snprintf(error, errlen, "cannot sweep ticket %lld: %s",
-					 (long long)ids[i], db_errmsg(db));
-				status = -1;
-				break;
+			if (needs_sweep(p, &page[i], now, &results[nsweep])) {
+				pols[nsweep] = p;
+				todo[nsweep++] = &page[i];
 			}
-			*written += s.written;
 		}
+		if (n)
+			after = page[n - 1].id;
 		*tickets += n;
-		if (status < 0 || n < 1000)
+		if (nsweep && sweep_batches(db, pols, todo, results, nsweep, now, written, &failed,
+					    &first_failed, error, errlen) < 0)
+			status = -1;
+		arena_release(&a);
+		if (n < SWEEP_PAGE)
 			break;
-		after = ids[n - 1];
+	}
+	sweeping = NULL;
+	if (status == 0 && failed) {
+		snprintf(error, errlen, "cannot sweep %lld tickets, the first %lld (logged)",
+			 (long long)failed, (long long)first_failed);
+		status = -1;
 	}
 	for (int i = 0; i < cache.n; i++)
 		policy_release(&cache.p[i]);
+	xfree(page);
+	xfree(pols);
+	xfree(todo);
+	xfree(results);
 	return status;
 }
 

@@ -815,6 +815,65 @@ class TestClocks(ServiceCase):
         self.assertEqual(fired, [("response", 50), ("response", 75), ("response", 90),
                                  ("response", 100)])
 
+    @needs_test_build
+    def test_sweep_keeps_the_others_work_when_one_ticket_fails(self):
+        cal = self.create("calendars", {"name": unique("24x7 "), "timezone": "UTC",
+                                        "always_open": True})
+        policy = self.create("sla-policies", {
+            "name": unique("Fast "), "calendar_id": cal["id"],
+            "targets": [{"priority": "critical", "response_minutes": 60,
+                         "resolution_minutes": 600}]})
+        contract = self.create("contracts", {
+            "company_id": self.company_id, "name": "Fast", "kind": "time_materials",
+            "starts_on": "2026-01-01", "sla_policy_id": policy["id"]})
+        a, b, c = (self.ticket(contract_id=contract["id"], priority="critical")
+                   for _ in range(3))
+        # the database refuses the sweep's write of b's breach (one transaction holds all three)
+        if self.server.database_url:
+            self.server.execute("CREATE FUNCTION sweep_test_refuse() RETURNS trigger"
+                                " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused';"
+                                " END $$")
+            self.server.execute("CREATE TRIGGER sweep_test_refuse BEFORE UPDATE ON tickets"
+                                " FOR EACH ROW WHEN (NEW.id = %d AND NEW.response_breached"
+                                " <> OLD.response_breached) EXECUTE FUNCTION"
+                                " sweep_test_refuse()" % b["id"])
+        else:
+            self.server.execute("CREATE TRIGGER sweep_test_refuse BEFORE UPDATE OF"
+                                " response_breached ON tickets WHEN new.id = %d AND"
+                                " new.response_breached <> old.response_breached"
+                                " BEGIN SELECT RAISE(ABORT, 'refused'); END" % b["id"])
+
+        def clocks_written(t):
+            audit = self.assertStatus(self.admin.get(
+                "/api/v1/audit?resource=tickets&record_id=%d" % t["id"]), 200)["data"]
+            history = self.admin.get("/api/v1/tickets/%d/history?kind=sla_warning"
+                                     % t["id"])[2]["data"]
+            now = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
+            return (now["sla"]["response_breached"],
+                    len([e for e in audit if e["action"] == "update"]), len(history))
+
+        self.server.move_clock(2 * 3600)
+        try:
+            r = self.server.run_cli("worker", "--run", "sla")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("cannot sweep 1 tickets, the first %d" % b["id"], r.stderr)
+            # a and c written once, with their four warnings; b not at all
+            self.assertEqual([clocks_written(t) for t in (a, b, c)],
+                             [(True, 1, 4), (False, 0, 0), (True, 1, 4)])
+        finally:
+            self.server.execute("DROP TRIGGER sweep_test_refuse"
+                                + (" ON tickets" if self.server.database_url else ""))
+            if self.server.database_url:
+                self.server.execute("DROP FUNCTION sweep_test_refuse()")
+        try:
+            # the next sweep writes b, and nothing of a and c again
+            for _ in range(2):
+                r = self.server.run_cli("worker", "--run", "sla")
+                self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            self.server.set_clock(0)
+        self.assertEqual([clocks_written(t) for t in (a, b, c)],
+                         [(True, 1, 4), (True, 1, 4), (True, 1, 4)])
 
     @needs_test_build
     def test_last_activity_follows_people_not_the_clock(self):

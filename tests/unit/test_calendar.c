@@ -2,8 +2,9 @@
  * test_calendar.c - src/core/calendar: working-time arithmetic on weekly
  * hours, holidays and 24x7 calendars, DST changes in Europe and America,
  * half-hour zones, the interval walker, parsing and validation, which zone
- * names are taken (calendar_zone_valid) and a zone's wall clock alone
- * (struct calendar_zone). Expected
+ * names are taken (calendar_zone_valid), a zone's wall clock alone
+ * (struct calendar_zone), and the memo of converted days (the same answers
+ * remembered, evicted or not remembered at all). Expected
  * instants are written in local time with their offset, as a person
  * reading a wall clock in that zone would see them.
  */
@@ -893,6 +894,205 @@ static void walker_always_open_and_interval_at(void **state)
 	calendar_release(&cal);
 }
 
+/* ---- the memo of local days ---- */
+
+/* Every answer of one query kind at t, as numbers, to compare calendars by. */
+struct answers {
+	int64_t due[6], between[4], iv_end, walk[64];
+	int iv_kind, nwalk;
+};
+
+static int collect_ends(const struct calendar_interval *iv, void *arg)
+{
+	struct answers *a = arg;
+	if (a->nwalk < (int)N_ELEMS(a->walk))
+		a->walk[a->nwalk] = iv->end * CALENDAR_KIND__MAX + iv->kind;
+	a->nwalk++;
+	return 0;
+}
+
+static void ask(struct calendar *cal, int64_t t, struct answers *a)
+{
+	static const int64_t minutes[] = { 0, 1, 59, 600, 2400, 6000 };
+	static const int64_t spans[] = { 60, 7 * 3600 + 13 * 60, 3 * 86400, 16 * 86400 };
+	char err[CALENDAR_ERR_LEN];
+	memset(a, 0, sizeof(*a));
+	for (size_t i = 0; i < N_ELEMS(minutes); i++)
+		assert_int_equal(calendar_add_minutes(cal, t, minutes[i], &a->due[i], err,
+						      sizeof(err)), 0);
+	for (size_t i = 0; i < N_ELEMS(spans); i++)
+		assert_int_equal(calendar_minutes_between(cal, t, t + spans[i], &a->between[i], err,
+							  sizeof(err)), 0);
+	struct calendar_interval iv;
+	assert_int_equal(calendar_interval_at(cal, t, t + 9 * 86400, &iv, err, sizeof(err)), 0);
+	a->iv_end = iv.end;
+	a->iv_kind = iv.kind;
+	assert_int_equal(calendar_walk(cal, t, t + 11 * 86400, collect_ends, a, err, sizeof(err)),
+			 0);
+}
+
+static void assert_same_answers(const struct answers *a, const struct answers *b, int64_t t)
+{
+	char when[TIME_RFC3339_LEN];
+	time_format(t, when);
+	if (memcmp(a, b, sizeof(*a)) != 0)
+		fail_msg("the memo answers differently at %s", when);
+}
+
+/*
+ * Three copies of one calendar: the memo at its default bound, at 4 days
+ * (a walk evicts all the time) and at 1 day (no memo: the day last looked
+ * at, converted again whenever a walk comes back to it). Every query at
+ * instants over a year (both DST changes, the holidays), forwards, then
+ * backwards, answers the same on all three; the default memo converts
+ * each day once.
+ */
+static void memo_matches(const char *tz, bool always_open, const struct calendar_hours *h,
+			 size_t nh, const char *const *hol, size_t nhol, const char *from)
+{
+	struct calendar memo, small, none;
+	open_cal(&memo, tz, always_open, h, nh, hol, nhol);
+	open_cal(&small, tz, always_open, h, nh, hol, nhol);
+	open_cal(&none, tz, always_open, h, nh, hol, nhol);
+	assert_int_equal(calendar_memo_limit(&small, 4), 0);
+	assert_int_equal(calendar_memo_limit(&none, 1), 0);
+	int64_t t0 = T(from), step = 43 * 3600 + 47 * 60 + 7;	/* every hour of the day in turn */
+	int n = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 200; i++) {
+			int64_t t = pass == 0 ? t0 + i * step : t0 + (199 - i) * step;
+			struct answers a, b, c;
+			ask(&memo, t, &a);
+			ask(&small, t, &b);
+			ask(&none, t, &c);
+			assert_same_answers(&a, &b, t);
+			assert_same_answers(&a, &c, t);
+			n++;
+		}
+		if (pass == 0 && !(always_open && !nhol)) {
+			/* about 400 days asked about, each converted once; the others again and again */
+			assert_true(memo.days_converted > 300 && memo.days_converted < 600);
+			assert_true(small.days_converted > 2 * memo.days_converted);
+			assert_true(none.days_converted > small.days_converted);
+		}
+	}
+	assert_int_equal(n, 400);
+	if (!(always_open && !nhol)) {
+		/* the backward pass found every day remembered */
+		assert_true(memo.days_converted < 600);
+		assert_int_equal(small.memo_slots, 4);
+		assert_int_equal(memo.memo_slots, 512);
+	} else {
+		/* a 24x7 calendar without holidays needs no days at all */
+		assert_int_equal(memo.days_converted + small.days_converted + none.days_converted, 0);
+	}
+	assert_int_equal(none.memo_slots, 1);
+	calendar_release(&memo);
+	calendar_release(&small);
+	calendar_release(&none);
+}
+
+static void memo_same_answers(void **state)
+{
+	(void)state;
+	/* Easter, a holiday on the autumn change's Sunday, Christmas */
+	const char *hol[] = { "2026-04-03", "2026-04-06", "2026-10-25", "2026-12-25" };
+	memo_matches("Europe/Berlin", false, office, N_ELEMS(office), hol, N_ELEMS(hol),
+		     "2026-01-03T05:00:00+01:00");
+	memo_matches("Europe/Berlin", false, lunch, N_ELEMS(lunch), NULL, 0,
+		     "2026-01-03T05:00:00+01:00");
+	memo_matches("Europe/Berlin", true, NULL, 0, hol, N_ELEMS(hol), "2026-01-03T05:00:00+01:00");
+	/* Sundays only, with hours that fall in the spring gap and repeat in autumn */
+	const struct calendar_hours sunday[] = { { 7, 0, 150 }, { 7, 150, 240 }, { 7, 600, 1440 } };
+	memo_matches("Europe/Berlin", false, sunday, N_ELEMS(sunday), NULL, 0,
+		     "2026-01-03T05:00:00+01:00");
+	memo_matches("America/New_York", false, lunch, N_ELEMS(lunch), hol, N_ELEMS(hol),
+		     "2026-01-03T05:00:00-05:00");
+	/* half-hour changes, and a zone far ahead of UTC */
+	memo_matches("Australia/Lord_Howe", false, office, N_ELEMS(office), NULL, 0,
+		     "2026-01-03T05:00:00+11:00");
+	memo_matches("Pacific/Kiritimati", false, office, N_ELEMS(office), hol, N_ELEMS(hol),
+		     "2026-01-03T05:00:00+14:00");
+	memo_matches("UTC", true, NULL, 0, NULL, 0, "2026-01-03T05:00:00Z");
+}
+
+/* The DST days themselves: remembered, evicted and converted again, never changed. */
+static void memo_dst_days_and_eviction(void **state)
+{
+	(void)state;
+	struct calendar cal;
+	const char *hol[] = { "2026-10-25" };	/* the autumn change's Sunday */
+	const struct calendar_hours every[] = {
+		{ 1, 0, 1440 }, { 2, 0, 1440 }, { 3, 0, 1440 }, { 4, 0, 1440 },
+		{ 5, 0, 1440 }, { 6, 0, 1440 }, { 7, 0, 1440 },
+	};
+	open_cal(&cal, "Europe/Berlin", false, every, N_ELEMS(every), hol, 1);
+	const char *spring_a = "2026-03-29T00:00:00+01:00", *spring_b = "2026-03-30T00:00:00+02:00";
+	const char *autumn_a = "2026-10-24T00:00:00+02:00", *autumn_b = "2026-10-26T00:00:00+01:00";
+	assert_int_equal(between(&cal, spring_a, spring_b), 1380);
+	assert_true(cal.days_converted >= 1 && cal.days_converted <= 3);
+	/* a due time looks up to a month ahead */
+	assert_instant(add(&cal, spring_a, 1380), spring_b);
+	uint64_t converted = cal.days_converted;
+	/* asked again: the memo answers, ICU is not asked */
+	assert_int_equal(between(&cal, spring_a, spring_b), 1380);
+	assert_instant(add(&cal, spring_a, 1380), spring_b);
+	assert_int_equal(cal.days_converted, converted);
+	/* Saturday counts 24 hours; the holiday's 25 do not */
+	assert_int_equal(between(&cal, autumn_a, autumn_b), 1440);
+	assert_instant(add(&cal, autumn_a, 1440 + 1), "2026-10-26T00:01:00+01:00");
+	converted = cal.days_converted;
+
+	/* a year walked with a memo of 8 days: the DST days are evicted */
+	assert_int_equal(calendar_memo_limit(&cal, 8), 0);
+	assert_int_equal(calendar_memo_limit(&cal, 0), -1);
+	assert_int_equal(between(&cal, "2026-01-01T00:00:00+01:00", "2027-01-01T00:00:00+01:00"),
+			 365 * 1440 - 1500);	/* the holiday had 25 hours */
+	assert_int_equal(cal.memo_slots, 8);
+	converted = cal.days_converted;
+	assert_int_equal(between(&cal, spring_a, spring_b), 1380);
+	assert_true(cal.days_converted > converted);	/* converted again, the same answer */
+	converted = cal.days_converted;
+	assert_int_equal(between(&cal, autumn_a, autumn_b), 1440);
+	assert_true(cal.days_converted > converted);
+	/* and the bound grows back: a memo of 12 days holds a week and a half */
+	assert_int_equal(calendar_memo_limit(&cal, 12), 0);
+	assert_int_equal(cal.memo_max, 8);
+	assert_int_equal(calendar_memo_limit(&cal, 16), 0);
+	assert_int_equal(between(&cal, "2026-03-25T00:00:00+01:00", "2026-04-04T00:00:00+02:00"),
+			 10 * 1440 - 60);
+	converted = cal.days_converted;
+	assert_int_equal(between(&cal, "2026-03-25T00:00:00+01:00", "2026-04-04T00:00:00+02:00"),
+			 10 * 1440 - 60);
+	assert_int_equal(cal.days_converted, converted);
+	assert_int_equal(cal.memo_slots, 16);
+	calendar_release(&cal);
+}
+
+/* A memo that cannot grow (no memory) still answers, from the days it has. */
+static void memo_out_of_memory(void **state)
+{
+	(void)state;
+	struct calendar cal, none;
+	open_cal(&cal, "Europe/Berlin", false, office, N_ELEMS(office), NULL, 0);
+	open_cal(&none, "Europe/Berlin", false, office, N_ELEMS(office), NULL, 0);
+	assert_int_equal(calendar_memo_limit(&none, 1), 0);
+	char err[CALENDAR_ERR_LEN];
+	int64_t want = 0, got = 0;
+	assert_int_equal(calendar_minutes_between(&none, T("2026-03-02T10:00:00+01:00"),
+						  T("2026-04-02T10:00:00+02:00"), &want, err,
+						  sizeof(err)), 0);
+	alloc_fail_after(0);
+	int rc = calendar_minutes_between(&cal, T("2026-03-02T10:00:00+01:00"),
+					  T("2026-04-02T10:00:00+02:00"), &got, err, sizeof(err));
+	alloc_fail_after(-1);
+	assert_int_equal(rc, 0);
+	assert_int_equal(got, want);
+	assert_int_equal(cal.memo_slots, 1);
+	calendar_release(&cal);
+	calendar_release(&none);
+}
+
 static void kind_names(void **state)
 {
 	(void)state;
@@ -939,6 +1139,9 @@ int main(void)
 		cmocka_unit_test(walker_holiday_on_weekend_and_lunch),
 		cmocka_unit_test(walker_across_dst),
 		cmocka_unit_test(walker_always_open_and_interval_at),
+		cmocka_unit_test(memo_same_answers),
+		cmocka_unit_test(memo_dst_days_and_eviction),
+		cmocka_unit_test(memo_out_of_memory),
 		cmocka_unit_test(kind_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

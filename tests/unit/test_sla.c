@@ -3,8 +3,10 @@
  * from its status history (pauses over a weekend, a pause still open,
  * resolving, reopening, cancelling), breaches, zero targets, DST, the
  * timeline that explains a due time, its JSON, and the 50/75/90/100 %
- * warnings. Unless a test says otherwise the calendar is Europe/Berlin,
- * Monday to Friday 08:00-17:00, and times are written in local time.
+ * warnings, and the same clocks from a calendar whose memo remembers the
+ * days of many tickets as from one that remembers none. Unless a test
+ * says otherwise the calendar is Europe/Berlin, Monday to Friday
+ * 08:00-17:00, and times are written in local time.
  */
 #include "core/alloc.h"
 #include "core/arena.h"
@@ -638,6 +640,75 @@ static struct sla_timeline timeline(struct arena *a, const struct sla_input *in,
 	return tl;
 }
 
+/*
+ * The sweep's case: one calendar (its memo filling up) computes ticket
+ * after ticket, each with pauses, over a year that has both DST changes
+ * and holidays; a calendar with no memo (1 day) gives the same clocks and
+ * the same timelines, and so does a memo that keeps evicting (8 days).
+ */
+static void memo_same_clocks(void **state)
+{
+	(void)state;
+	const char *hol[] = { "2026-04-03", "2026-04-06", "2026-10-26", "2026-12-25" };
+	char err[SLA_ERR_LEN];
+	struct calendar cal[3];
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(calendar_init(&cal[k], "Europe/Berlin", false, office,
+					       N_ELEMS(office), hol, N_ELEMS(hol), err,
+					       sizeof(err)), 0);
+	assert_int_equal(calendar_memo_limit(&cal[1], 8), 0);
+	assert_int_equal(calendar_memo_limit(&cal[2], 1), 0);
+	struct arena a;
+	arena_init(&a);
+	int64_t t0 = T("2026-01-05T07:13:00+01:00");
+	for (int i = 0; i < 150; i++) {
+		/* created every 2 days 9 hours 17 minutes; waits on the customer from day 2 to day 5 */
+		int64_t created = t0 + i * (57 * 3600 + 17 * 60);
+		const struct sla_change h[] = {
+			{ created, "new" },
+			{ created + 2 * 86400 + 3600, "waiting_customer" },
+			{ created + 5 * 86400 + 7200, "in_progress" },
+		};
+		struct sla_result r[3];
+		struct sla_timeline tl[3];
+		for (int k = 0; k < 3; k++) {
+			struct sla_input in = {
+				.cal = &cal[k], .policy_id = 3, .policy_name = "Gold",
+				.response_minutes = 240, .resolution_minutes = 2400 + i,
+				.pause_statuses = pauses, .npause_statuses = N_ELEMS(pauses),
+				.created_at = created, .history = h, .nhistory = N_ELEMS(h),
+				.first_responded_at = i % 3 ? created + 3600 * (i % 7) : SLA_NONE,
+				.resolved_at = SLA_NONE,
+				.now = created + (i % 40) * 86400 + 1234,
+			};
+			r[k] = compute(&in);
+			tl[k] = timeline(&a, &in, &r[k]);
+		}
+		for (int k = 1; k < 3; k++) {
+			assert_same_result(&r[0], &r[k]);
+			assert_int_equal(tl[0].n, tl[k].n);
+			assert_int_equal(tl[0].start, tl[k].start);
+			assert_int_equal(tl[0].end, tl[k].end);
+			for (size_t j = 0; j < tl[0].n; j++) {
+				const struct sla_interval *x = &tl[0].items[j], *y = &tl[k].items[j];
+				assert_int_equal(x->start, y->start);
+				assert_int_equal(x->end, y->end);
+				assert_int_equal(x->kind, y->kind);
+				assert_int_equal(x->clocks, y->clocks);
+				assert_int_equal(x->minutes, y->minutes);
+				assert_int_equal(x->future, y->future);
+			}
+		}
+	}
+	/* the memo converted each day about once; the others many times over */
+	assert_true(cal[0].days_converted < 500);
+	assert_true(cal[1].days_converted > 2 * cal[0].days_converted);
+	assert_true(cal[2].days_converted > cal[1].days_converted);
+	arena_release(&a);
+	for (int k = 0; k < 3; k++)
+		calendar_release(&cal[k]);
+}
+
 static void timeline_pause_across_weekend(void **state)
 {
 	struct sla_change h[4];
@@ -1028,6 +1099,7 @@ int main(void)
 		T_(history_before_created_and_after_now),
 		T_(always_open_and_dst),
 		T_(new_york_office_dst),
+		T_(memo_same_clocks),
 		T_(timeline_pause_across_weekend),
 		T_(timeline_breached_and_open),
 		T_(timeline_holiday_forecast),
