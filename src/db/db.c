@@ -479,30 +479,140 @@ int db_next_gapless(struct db *db, const char *counter, int64_t *value)
 	return RC_OK;
 }
 
-int db_fts_where_common(struct db *db, const char *table, struct buf *sql)
+/* The longest q is 200 characters: at most 100 words. */
+#define FTS_WORDS_MAX 128
+/* How many words of the index a last word's prefix is spelled out as, at most */
+#define FTS_TERMS_MAX 16
+
+struct fts_word {
+	const char *p;
+	size_t n;
+};
+
+/* The words of text as db_fts_join splits it, at most max; returns how many. */
+static int fts_words(const char *text, struct fts_word *w, int max)
 {
-	if (db->drv->fts_where_common)
-		return db->drv->fts_where_common(table, sql);
-	return db->drv->fts_where(table, sql);
+	int n = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	while (*p && n < max) {
+		while (*p && !word_byte(*p))
+			p++;
+		if (!*p)
+			break;
+		const unsigned char *start = p;
+		while (word_byte(*p))
+			p++;
+		w[n].p = (const char *)start;
+		w[n++].n = (size_t)(p - start);
+	}
+	return n;
 }
 
-bool db_fts_common(struct db *db, const char *table, const char *fts, int64_t many)
+/*
+ * Appends to b, in brackets and joined by the dialect's or, the words of
+ * table's index that start with w (read from its vocabulary one word
+ * after the other, so a common word costs no more than a rare one).
+ * Returns how many; 0 (b unchanged) when w is not plain ASCII (the index
+ * folds other letters its own way), when none or more than FTS_TERMS_MAX
+ * do, or on an error: the prefix form serves then.
+ */
+static int fts_expand(struct db *db, const char *table, const struct fts_word *w, struct buf *b)
 {
-	if (!db->drv->fts_count_sql)
-		return false;
-	char sql[256];
-	snprintf(sql, sizeof(sql), db->drv->fts_count_sql, table, table);
+	const struct db_driver *d = db->drv;
+	char word[256];
+	if (w->n >= sizeof(word))
+		return 0;
+	for (size_t i = 0; i < w->n; i++) {
+		unsigned char c = (unsigned char)w->p[i];
+		if (c >= 0x80)
+			return 0;
+		word[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	word[w->n] = '\0';
+	char sql[1024];
+	snprintf(sql, sizeof(sql), d->fts_terms_sql, table, table);
 	struct db_stmt *st;
-	if (db_run(db, &st, sql, "si", fts, many) != RC_ROW)
-		return false;
-	bool common = db_col_int(st, 0) >= many;
-	db_done(st);
-	return common;
+	int rc = db_run(db, &st, sql, "ssis", word, word, (int64_t)FTS_TERMS_MAX + 1, word);
+	bool live = rc == RC_ROW;
+	struct buf terms;
+	buf_init(&terms, 8192);
+	int n = 0;
+	while (rc == RC_ROW) {
+		const char *term = db_col_text(st, 0);
+		if (++n > FTS_TERMS_MAX || !term)
+			break;
+		buf_addf(&terms, "%s%s%s%s", n == 1 ? "(" : d->fts_or, d->fts_quote, term,
+			 d->fts_quote);
+		rc = db_step(st);
+	}
+	if (live)
+		db_done(st);
+	if (rc == RC_DONE && n > 0 && n <= FTS_TERMS_MAX) {
+		buf_addch(&terms, ')');
+		if (!terms.failed) {
+			buf_addstr(b, buf_str(&terms));
+			buf_release(&terms);
+			return n;
+		}
+	}
+	buf_release(&terms);
+	return 0;
 }
 
-char *db_fts_query(struct db *db, const char *text)
+char *db_fts_query(struct db *db, const char *table, const char *text)
 {
-	return db->drv->fts_query(text);
+	const struct db_driver *d = db->drv;
+	struct fts_word w[FTS_WORDS_MAX];
+	int n = fts_words(text, w, FTS_WORDS_MAX);
+	if (!n)
+		return NULL;
+	struct buf b;
+	buf_init(&b, 16384);
+	for (int i = 0; i < n; i++) {
+		buf_addstr(&b, i ? d->fts_and : "");
+		if (i == n - 1 && table && d->fts_terms_sql && fts_expand(db, table, &w[i], &b))
+			break;
+		buf_addf(&b, "%s%.*s%s%s", d->fts_quote, (int)w[i].n, w[i].p, d->fts_quote,
+			 i == n - 1 ? d->fts_prefix : "");
+	}
+	if (b.failed) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+bool db_fts_drives(const struct db *db)
+{
+	return db->drv->fts_drive != NULL;
+}
+
+int db_fts_drive(struct db *db, const char *table, struct buf *sql)
+{
+	return db->drv->fts_drive(table, sql);
+}
+
+int db_fts_probe(struct db *db, const char *table, struct buf *sql)
+{
+	return db->drv->fts_probe(table, sql);
+}
+
+int db_fts_bound(struct db *db, const char *table, const char *fts, bool desc,
+		 const int64_t *after, int64_t skip, int64_t *bound)
+{
+	if (!db->drv->fts_bound_sql)
+		return RC_DONE;
+	char sql[512];
+	snprintf(sql, sizeof(sql), db->drv->fts_bound_sql, table, table, desc ? "<" : ">",
+		 desc ? "DESC" : "ASC");
+	struct db_stmt *st;
+	int rc = db_run(db, &st, sql, "sii", fts, after ? *after : desc ? INT64_MAX : INT64_MIN,
+			skip);
+	if (rc != RC_ROW)
+		return rc;
+	*bound = db_col_int(st, 0);
+	db_done(st);
+	return RC_ROW;
 }
 
 char *db_fts_any_query(struct db *db, const char *text)

@@ -62,8 +62,15 @@ struct db_driver {
 	const char *begin_sql;
 	/* Appends the WHERE fragment matching table.id against one "?". */
 	int (*fts_where)(const char *table, struct buf *sql);
-	/* For many matches; NULL: fts_where serves (the planner knows). */
-	int (*fts_where_common)(const char *table, struct buf *sql);
+	/*
+	 * The index leads a search in id order (db_fts_drive), or NULL: the
+	 * FROM source, the condition on the current row, and the SQL of
+	 * db_fts_bound (%s: table, table, "<" or ">", "DESC" or "ASC"; params:
+	 * query, after, skip).
+	 */
+	int (*fts_drive)(const char *table, struct buf *sql);
+	int (*fts_probe)(const char *table, struct buf *sql);
+	const char *fts_bound_sql;
 	/*
 	 * Human numbers (db_next_number). next_number_sql returns the next
 	 * value of counter %s. With sequences (PostgreSQL: no hot row for
@@ -76,9 +83,16 @@ struct db_driver {
 	const char *next_number_sql;
 	const char *counters_save_sql;
 	const char *counters_load_sql;
-	/* SQL counting matches up to a LIMIT ? (params: query, limit), or NULL. */
-	const char *fts_count_sql;	/* %s: the table */
-	char *(*fts_query)(const char *text);
+	/*
+	 * How db_fts_query spells a query: each word as quote + word + quote,
+	 * joined by and; the last word's prefix as quote + word + quote +
+	 * prefix, or, when fts_terms_sql is given, as the words of the index
+	 * it stands for joined by or, in brackets. fts_terms_sql (%s: the
+	 * table, twice) lists those words, lower case, from the index's
+	 * vocabulary (params: prefix, prefix, most + 1, prefix).
+	 */
+	const char *fts_quote, *fts_and, *fts_or, *fts_prefix;
+	const char *fts_terms_sql;
 	/* "More like this" (db_fts_ranked): words as alternatives, and the ranked ids. */
 	char *(*fts_any_query)(const char *text);
 	int (*fts_ranked)(const char *table, struct buf *sql);

@@ -15,7 +15,9 @@
  *   @ID_PK@                               the driver's self-numbering integer
  *                                         primary key type
  *   -- @fts TABLE COL,COL,...             a full-text index over those columns,
- *                                         built by fts_sqlite() or fts_postgres()
+ *                                         built by fts_sqlite() (with its
+ *                                         vocabulary, TABLE_fts_terms) or
+ *                                         fts_postgres()
  *   -- @ftstext TABLE COL,COL,...         the SQLite update trigger of an older
  *                                         index remade to fire only when one
  *                                         of its columns changes
@@ -96,6 +98,9 @@ static void fts_sqlite(struct buf *b, const struct fts_index *f)
 	columns_list(b, "", f->columns);
 	buf_addf(b, ", content='%s', content_rowid='id',"
 		    " tokenize='unicode61 remove_diacritics 2');", t);
+	/* its words, to spell out a prefix (db_fts_query); older indexes got theirs later */
+	buf_addf(b, "CREATE VIRTUAL TABLE IF NOT EXISTS %s_fts_terms USING fts5vocab(%s_fts,"
+		    " instance);", t, t);
 
 	buf_addf(b, "CREATE TRIGGER %s_fts_ai AFTER INSERT ON %s BEGIN"
 		    " INSERT INTO %s_fts(rowid, ", t, t, t);

@@ -329,31 +329,14 @@ static int64_t pg_total_changes(void *conn)
 }
 
 /*
- * The planner cannot see how many rows a tsquery matches (with a prefix
- * term it guesses, badly), so the caller decides (db_fts_common) and the
- * SQL leaves it no choice: few matches are fetched through the GIN index
- * once and then sorted; with many, the list's order is walked and each row
- * tested against the query computed once.
+ * A plain condition: the planner weighs it against the list's order and
+ * conditions from the statistics of search_vector (the lexemes it holds
+ * most often, prefixes included): a rare word is fetched through the GIN
+ * index and its matches sorted, a common one tested along the order.
  */
 static int pg_fts_where(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "%s.id = ANY(ARRAY(SELECT id FROM %s WHERE search_vector @@"
-			     " to_tsquery('simple', servio_unaccent(?))))",
-			table, table);
-}
-
-/* "IS TRUE" keeps the GIN index out of it: the order is walked instead */
-static int pg_fts_where_common(const char *table, struct buf *sql)
-{
-	return buf_addf(sql, "(%s.search_vector @@ (SELECT to_tsquery('simple',"
-			     " servio_unaccent(?)))) IS TRUE",
-			table);
-}
-
-/* Words become prefix terms joined by AND: printer hp -> printer:* & hp:* */
-static char *pg_fts_query(const char *text)
-{
-	return db_fts_join(text, "", ":*", " & ");
+	return buf_addf(sql, "%s.search_vector @@ to_tsquery('simple', servio_unaccent(?))", table);
 }
 
 /* Any of the words, whole: printer driver -> printer | driver */
@@ -417,11 +400,11 @@ const struct db_driver db_pg_driver = {
 	.counters_load_sql = "SELECT setval('counter_%s', COALESCE((SELECT value FROM counters"
 			     " WHERE name = '%s'), 0) + 1, false)",
 	.fts_where = pg_fts_where,
-	.fts_where_common = pg_fts_where_common,
-	/* the second %s is not used */
-	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE search_vector @@"
-			 " to_tsquery('simple', servio_unaccent(?)) LIMIT ?) s%.0s",
-	.fts_query = pg_fts_query,
+	/* printer hp -> printer & hp:* */
+	.fts_quote = "",
+	.fts_and = " & ",
+	.fts_or = " | ",
+	.fts_prefix = ":*",
 	.fts_any_query = pg_fts_any_query,
 	.fts_ranked = pg_fts_ranked,
 };

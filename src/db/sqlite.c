@@ -210,7 +210,8 @@ static int64_t sq_total_changes(void *conn)
 
 /*
  * Every searchable table T has an external-content FTS5 table T_fts whose
- * rowid is T.id (see the migrations).
+ * rowid is T.id, and its vocabulary T_fts_terms (see the migrations). Here
+ * the matches are fetched once and the list's own order sorts them.
  */
 static int sq_fts_where(const char *table, struct buf *sql)
 {
@@ -219,25 +220,21 @@ static int sq_fts_where(const char *table, struct buf *sql)
 }
 
 /*
- * With many matches, "+id" keeps SQLite from fetching every match by rowid
- * and sorting them: it walks the list's order instead and probes the match
- * set (built once) for each row, stopping when the page is full. (Asking
- * FTS5 about each row instead is slower: a prefix term merges the lists of
- * all its words at every probe, about 4 ms each at 300,000 tickets.)
+ * FTS5 hands out its matches in rowid order, either way, one at a time
+ * (whole words: a prefix term would merge every matching word's list
+ * first, which is why db_fts_query spells prefixes out): a search newest
+ * first reads as many as the page takes.
  */
-static int sq_fts_where_common(const char *table, struct buf *sql)
+static int sq_fts_drive(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "+id IN (SELECT rowid FROM %s_fts WHERE %s_fts MATCH ?)", table,
-			table);
+	return buf_addf(sql, "(SELECT rowid AS fts_id FROM %s_fts WHERE %s_fts MATCH ?) AS fts"
+			     " JOIN %s ON %s.id = fts.fts_id", table, table, table, table);
 }
 
-/*
- * User text becomes a conjunction of quoted prefix terms, so no FTS5
- * syntax in the text can reach the parser: printer hp -> "printer"* "hp"*
- */
-static char *sq_fts_query(const char *text)
+static int sq_fts_probe(const char *table, struct buf *sql)
 {
-	return db_fts_join(text, "\"", "\"*", " ");
+	return buf_addf(sql, "EXISTS (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? AND rowid = %s.id)",
+			table, table, table);
 }
 
 /* Any of the words, whole: printer driver -> "printer" OR "driver" */
@@ -326,9 +323,27 @@ const struct db_driver db_sqlite_driver = {
 	.next_number_sql = "INSERT INTO counters (name, value) VALUES ('%s', 1) ON CONFLICT (name)"
 			   " DO UPDATE SET value = counters.value + 1 RETURNING value",
 	.fts_where = sq_fts_where,
-	.fts_where_common = sq_fts_where_common,
-	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? LIMIT ?)",
-	.fts_query = sq_fts_query,
+	.fts_drive = sq_fts_drive,
+	.fts_probe = sq_fts_probe,
+	.fts_bound_sql = "SELECT rowid FROM %s_fts WHERE %s_fts MATCH ? AND rowid %s ?"
+			 " ORDER BY rowid %s LIMIT 1 OFFSET ?",
+	/*
+	 * User text becomes quoted words, so no FTS5 syntax in it reaches the
+	 * parser: printer hp -> "printer" AND ("hp" OR "hpe"), or "printer" AND
+	 * "hp"* where the prefix stands for too many words. The words of the
+	 * index that start with a prefix come from its fts5vocab table
+	 * (instance: it reads no more of a word's list than its first entry),
+	 * one word after the other.
+	 */
+	.fts_quote = "\"",
+	.fts_and = " AND ",
+	.fts_or = " OR ",
+	.fts_prefix = "*",
+	.fts_terms_sql = "WITH RECURSIVE t(term) AS ("
+			 "SELECT (SELECT term FROM %s_fts_terms WHERE term >= ? LIMIT 1)"
+			 " UNION ALL SELECT (SELECT term FROM %s_fts_terms WHERE term >= t.term || char(1)"
+			 " LIMIT 1) FROM t WHERE instr(t.term, ?) = 1 LIMIT ?)"
+			 " SELECT term FROM t WHERE instr(term, ?) = 1",
 	.fts_any_query = sq_fts_any_query,
 	.fts_ranked = sq_fts_ranked,
 };

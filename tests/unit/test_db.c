@@ -386,7 +386,7 @@ static void migration_fts(void **state)
 		int64_t matches;
 	} cases[] = { { "toner", 1 }, { "drucker toner", 1 }, { "tauschen", 0 }, { "ersetzt", 1 } };
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
-		char *q = db_fts_query(db, cases[i].text);
+		char *q = db_fts_query(db, "notes", cases[i].text);
 		struct buf sql;
 		buf_init(&sql, 0);
 		buf_addstr(&sql, "SELECT COUNT(*) FROM notes WHERE ");
@@ -1152,7 +1152,7 @@ static int64_t insert_company(struct db *db, const char *name, const char *email
  */
 static int search(struct db *db, const char *text, int64_t *first)
 {
-	char *param = db_fts_query(db, text);
+	char *param = db_fts_query(db, "companies", text);
 	if (!param)
 		return -1;
 	struct buf sql;
@@ -1217,6 +1217,37 @@ static void fts_finds_companies(void **state)
 		if (n > 0)
 			assert_int_equal(first, cases[i].first);
 	}
+	/* only the last word is a prefix: the others are whole words */
+	assert_int_equal(search(db, "acm printing", NULL), 0);
+	assert_int_equal(search(db, "print acme", NULL), 0);
+	assert_int_equal(search(db, "PRINTING ACM", &first), 1);
+	assert_int_equal(first, acme);
+	/* the prefix is spelled out as the index's words that start with it */
+	char *q = db_fts_query(db, "companies", "Acme Print");
+	assert_string_equal(q, "\"Acme\" AND (\"printer\" OR \"printing\")");
+	xfree(q);
+	q = db_fts_query(db, "companies", "acme zzz");
+	assert_string_equal(q, "\"acme\" AND \"zzz\"*");	/* no such word: nothing to spell */
+	xfree(q);
+	q = db_fts_query(db, "companies", "olé");
+	assert_string_equal(q, "\"olé\"*");	/* folded by the index, not here */
+	xfree(q);
+	/* a prefix of more words than are spelled out stays a prefix term */
+	for (int i = 0; i < 20; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "Zeta%02d Labs", i);
+		insert_company(db, name, NULL, NULL);
+	}
+	q = db_fts_query(db, "companies", "zeta");
+	assert_string_equal(q, "\"zeta\"*");
+	xfree(q);
+	assert_int_equal(search(db, "zeta", NULL), 20);
+	q = db_fts_query(db, "companies", "labs zeta1");
+	assert_string_equal(q, "\"labs\" AND (\"zeta10\" OR \"zeta11\" OR \"zeta12\" OR"
+			       " \"zeta13\" OR \"zeta14\" OR \"zeta15\" OR \"zeta16\" OR"
+			       " \"zeta17\" OR \"zeta18\" OR \"zeta19\")");
+	xfree(q);
+	assert_int_equal(search(db, "labs zeta1", NULL), 10);
 	/* the index follows updates and deletes */
 	assert_int_equal(db_run(db, NULL, "UPDATE companies SET name = 'Initech' WHERE id = ?", "i",
 				acme), RC_DONE);
@@ -1239,15 +1270,15 @@ static void fts_query_shapes(void **state)
 	const char *empty[] = { "", " ", "\"", "*", "-", ":", "()", "\"*^-+:(){}[],.;'`~!@#$%&=|\\/?<>",
 				"\t\n\r" };
 	for (size_t i = 0; i < N_ELEMS(empty); i++) {
-		char *q = db_fts_query(db, empty[i]);
+		char *q = db_fts_query(db, NULL, empty[i]);
 		if (q)
 			fail_msg("\"%s\" gave \"%s\", want NULL", empty[i], q);
 	}
-	/* words are quoted prefix terms: no query syntax survives */
-	char *q = db_fts_query(db, "printer hp");
-	assert_string_equal(q, "\"printer\"* \"hp\"*");
+	/* words are quoted whole terms, the last a prefix: no query syntax survives */
+	char *q = db_fts_query(db, NULL, "printer hp");
+	assert_string_equal(q, "\"printer\" AND \"hp\"*");
 	xfree(q);
-	q = db_fts_query(db, "a\"b OR c*");
+	q = db_fts_query(db, NULL, "a\"b OR c*");
 	assert_non_null(q);
 	assert_null(strstr(q, "a\"b"));
 	xfree(q);
