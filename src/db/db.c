@@ -592,22 +592,21 @@ int db_fts_drive(struct db *db, const char *table, struct buf *sql)
 	return db->drv->fts_drive(table, sql);
 }
 
-int db_fts_probe(struct db *db, const char *table, struct buf *sql)
+int db_fts_test(struct db *db, const char *table, struct buf *sql)
 {
-	return db->drv->fts_probe(table, sql);
+	return db->drv->fts_test(table, sql);
 }
 
 int db_fts_bound(struct db *db, const char *table, const char *fts, bool desc,
 		 const int64_t *after, int64_t skip, int64_t *bound)
 {
-	if (!db->drv->fts_bound_sql)
-		return RC_DONE;
 	char sql[512];
 	snprintf(sql, sizeof(sql), db->drv->fts_bound_sql, table, table, desc ? "<" : ">",
 		 desc ? "DESC" : "ASC");
+	int64_t from = after ? *after : desc ? INT64_MAX : INT64_MIN;
 	struct db_stmt *st;
-	int rc = db_run(db, &st, sql, "sii", fts, after ? *after : desc ? INT64_MAX : INT64_MIN,
-			skip);
+	int rc = db->drv->fts_bound_matches ? db_run(db, &st, sql, "sii", fts, from, skip)
+					    : db_run(db, &st, sql, "ii", from, skip);
 	if (rc != RC_ROW)
 		return rc;
 	*bound = db_col_int(st, 0);

@@ -116,19 +116,22 @@ struct buf;
 char *db_fts_query(struct db *db, const char *table, const char *text);
 int db_fts_where(struct db *db, const char *table, struct buf *sql);
 /*
- * Where the index hands out its matches in id order (SQLite's FTS5:
- * db_fts_drives), a search newest first lets it lead. db_fts_drive appends
- * a FROM source with one "?" for the query: table's matching rows, named
- * table, with the match's id as fts.fts_id (ORDER BY it to read the index
- * in order). db_fts_probe appends a condition with one "?" that the
- * current row of table matches. db_fts_bound finds the id of the match
- * `skip` matches on, newest first when desc, after *after when after is
- * not NULL: RC_ROW with *bound, RC_DONE when there are not that many, or
- * an error.
+ * A search in id order (newest first) reads a window of rows first, then,
+ * when that did not fill the page, the rest (see resource_list).
+ * db_fts_bound finds the window's end past *after (NULL: from the start),
+ * newest first when desc: the id of the skip-th match on SQLite (FTS5
+ * hands out its matches in id order) or of the skip-th row on PostgreSQL
+ * (a GIN index cannot): RC_ROW with *bound, RC_DONE when there are not
+ * that many, or an error. Where the index leads (db_fts_drives: SQLite)
+ * db_fts_drive appends a FROM source with one "?" for the query: table's
+ * matching rows, named table, with the match's id as fts.fts_id (ORDER BY
+ * it to read the index in order). db_fts_test appends a condition with
+ * one "?" that tests the current row of table against the query, keeping
+ * the index out of the plan: the way to go along another order.
  */
 bool db_fts_drives(const struct db *db);
 int db_fts_drive(struct db *db, const char *table, struct buf *sql);
-int db_fts_probe(struct db *db, const char *table, struct buf *sql);
+int db_fts_test(struct db *db, const char *table, struct buf *sql);
 int db_fts_bound(struct db *db, const char *table, const char *fts, bool desc,
 		 const int64_t *after, int64_t skip, int64_t *bound);
 /*

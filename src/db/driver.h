@@ -63,14 +63,15 @@ struct db_driver {
 	/* Appends the WHERE fragment matching table.id against one "?". */
 	int (*fts_where)(const char *table, struct buf *sql);
 	/*
-	 * The index leads a search in id order (db_fts_drive), or NULL: the
-	 * FROM source, the condition on the current row, and the SQL of
-	 * db_fts_bound (%s: table, table, "<" or ">", "DESC" or "ASC"; params:
-	 * query, after, skip).
+	 * A search in id order: the FROM source where the index leads
+	 * (db_fts_drive), or NULL; the test of the current row (db_fts_test);
+	 * the SQL of db_fts_bound (%s: table, table, "<" or ">", "DESC" or
+	 * "ASC"; params: the query when fts_bound_matches, after, skip).
 	 */
 	int (*fts_drive)(const char *table, struct buf *sql);
-	int (*fts_probe)(const char *table, struct buf *sql);
+	int (*fts_test)(const char *table, struct buf *sql);
 	const char *fts_bound_sql;
+	bool fts_bound_matches;
 	/*
 	 * Human numbers (db_next_number). next_number_sql returns the next
 	 * value of counter %s. With sequences (PostgreSQL: no hot row for

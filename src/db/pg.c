@@ -329,14 +329,24 @@ static int64_t pg_total_changes(void *conn)
 }
 
 /*
- * A plain condition: the planner weighs it against the list's order and
- * conditions from the statistics of search_vector (the lexemes it holds
- * most often, prefixes included): a rare word is fetched through the GIN
- * index and its matches sorted, a common one tested along the order.
+ * The planner cannot see how many rows a tsquery matches (with a prefix
+ * term it guesses, badly), so the SQL leaves it no choice. Here the matches
+ * are fetched through the GIN index once, then sorted or looked up: for a
+ * rare word, or any word of a small table.
  */
 static int pg_fts_where(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "%s.search_vector @@ to_tsquery('simple', servio_unaccent(?))", table);
+	return buf_addf(sql, "%s.id = ANY(ARRAY(SELECT id FROM %s WHERE search_vector @@"
+			     " to_tsquery('simple', servio_unaccent(?))))",
+			table, table);
+}
+
+/* Each row tested against the query computed once; "IS TRUE" keeps the GIN index out */
+static int pg_fts_test(const char *table, struct buf *sql)
+{
+	return buf_addf(sql, "(%s.search_vector @@ (SELECT to_tsquery('simple',"
+			     " servio_unaccent(?)))) IS TRUE",
+			table);
 }
 
 /* Any of the words, whole: printer driver -> printer | driver */
@@ -400,6 +410,9 @@ const struct db_driver db_pg_driver = {
 	.counters_load_sql = "SELECT setval('counter_%s', COALESCE((SELECT value FROM counters"
 			     " WHERE name = '%s'), 0) + 1, false)",
 	.fts_where = pg_fts_where,
+	.fts_test = pg_fts_test,
+	/* the skip-th row (the second %s is not used) */
+	.fts_bound_sql = "SELECT id FROM %s WHERE id %.0s%s ? ORDER BY id %s OFFSET ? LIMIT 1",
 	/* printer hp -> printer & hp:* */
 	.fts_quote = "",
 	.fts_and = " & ",

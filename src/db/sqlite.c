@@ -231,7 +231,7 @@ static int sq_fts_drive(const char *table, struct buf *sql)
 			     " JOIN %s ON %s.id = fts.fts_id", table, table, table, table);
 }
 
-static int sq_fts_probe(const char *table, struct buf *sql)
+static int sq_fts_test(const char *table, struct buf *sql)
 {
 	return buf_addf(sql, "EXISTS (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? AND rowid = %s.id)",
 			table, table, table);
@@ -324,9 +324,11 @@ const struct db_driver db_sqlite_driver = {
 			   " DO UPDATE SET value = counters.value + 1 RETURNING value",
 	.fts_where = sq_fts_where,
 	.fts_drive = sq_fts_drive,
-	.fts_probe = sq_fts_probe,
+	.fts_test = sq_fts_test,
+	/* the skip-th match */
 	.fts_bound_sql = "SELECT rowid FROM %s_fts WHERE %s_fts MATCH ? AND rowid %s ?"
 			 " ORDER BY rowid %s LIMIT 1 OFFSET ?",
+	.fts_bound_matches = true,
 	/*
 	 * User text becomes quoted words, so no FTS5 syntax in it reaches the
 	 * parser: printer hp -> "printer" AND ("hp" OR "hpe"), or "printer" AND

@@ -594,34 +594,71 @@ static int list_plain(struct page *p, const char *fts, bool id_order)
 }
 
 /*
- * A search in id order where the full-text index can lead (db_fts_drives):
- * its matches come newest (or oldest) first and each is looked up by id
- * until the page is full, so a common word costs no more than a rare one.
- * Conditions that may turn away most matches (a company, a status, a
- * portal user's scope) bound the walk: it stops FTS_WINDOW matches on
- * (db_fts_bound), and when those did not fill the page the rest comes from
- * the conditions' side, beyond that match, each row tested against the
- * index (db_fts_probe).
+ * A search in id order (newest first, or oldest) reads a window first and
+ * stops as soon as the page is full, so a common word costs no more than a
+ * rare one; only when the window did not fill the page does it go on past
+ * the window's end (db_fts_bound).
+ *
+ * Where the index leads (db_fts_drives, SQLite) the window is the next
+ * FTS_WINDOW matches, in id order, each looked up; without conditions that
+ * may turn most of them away (anything but "not archived") it is every
+ * match, and nothing is left. Past it the conditions lead (a company, a
+ * status, a portal user's scope) and each of their rows is tested.
+ *
+ * Elsewhere (PostgreSQL) the window is the next FTS_WINDOW rows, each
+ * tested. Past it, a word that was rare in the window is fetched through
+ * the index, all its matches at once (db_fts_where); one that was common
+ * there, so that conditions must have turned its matches away, is found
+ * the same way as in the window, along the conditions' rows.
  */
 #define FTS_WINDOW 1000
+/* window matches from which a word counts as common (1 %) */
+#define FTS_COMMON 10
 
-static int search_led(struct page *p, const char *fts)
+/* How many of the window's rows match (PostgreSQL: FTS_COMMON at most). */
+static int window_matches(const struct page *p, const char *fts, int64_t bound, int64_t *n)
+{
+	const struct resource_query *q = p->q;
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	buf_addf(&sql, "SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE id %s ? AND id %s ? AND ",
+		 p->res->table, q->sort_desc ? ">=" : "<=", q->sort_desc ? "<" : ">");
+	db_fts_test(p->ctx->db, p->res->table, &sql);
+	buf_addstr(&sql, " LIMIT ?) w");
+	struct db_stmt *st = NULL;
+	int rc = sql.failed ? RC_ERROR
+			    : db_run(p->ctx->db, &st, buf_str(&sql), "iisi", bound,
+				     q->has_cursor ? q->cursor_id : q->sort_desc ? INT64_MAX : INT64_MIN,
+				     fts, (int64_t)FTS_COMMON);
+	buf_release(&sql);
+	if (rc != RC_ROW)
+		return RC_ERROR;
+	*n = db_col_int(st, 0);
+	db_done(st);
+	return RC_OK;
+}
+
+static int search_in_order(struct page *p, const char *fts)
 {
 	struct db *db = p->ctx->db;
 	const struct resource_query *q = p->q;
 	const char *table = p->res->table;
 	const char *dir = q->sort_desc ? "DESC" : "ASC";
-	const char *past = q->sort_desc ? "<" : ">";
+	bool drives = db_fts_drives(db);
+	const char *id = drives ? "fts.fts_id" : "id";
 
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
 	select_from(p, &sql);
-	db_fts_drive(db, table, &sql);
+	if (drives)
+		db_fts_drive(db, table, &sql);
+	else
+		buf_addstr(&sql, table);
 	buf_addstr(&sql, " WHERE 1 = 1");
 	bool narrow = list_conditions(p, &sql);
 	int64_t bound = 0;
 	bool bounded = false;
-	if (narrow) {
+	if (narrow || !drives) {
 		int rc = db_fts_bound(db, table, fts, q->sort_desc,
 				      q->has_cursor ? &q->cursor_id : NULL, FTS_WINDOW, &bound);
 		if (rc != RC_ROW && rc != RC_DONE) {
@@ -631,30 +668,48 @@ static int search_led(struct page *p, const char *fts)
 		bounded = rc == RC_ROW;
 	}
 	if (bounded)
-		buf_addf(&sql, " AND fts.fts_id %s= ?", q->sort_desc ? ">" : "<");
-	cursor_sql(p, &sql, "fts.fts_id", false);
-	buf_addf(&sql, " ORDER BY fts.fts_id %s LIMIT ?", dir);
+		buf_addf(&sql, " AND %s %s= ?", id, q->sort_desc ? ">" : "<");
+	if (!drives) {
+		buf_addstr(&sql, " AND ");
+		db_fts_test(db, table, &sql);
+	}
+	cursor_sql(p, &sql, id, false);
+	buf_addf(&sql, " ORDER BY %s %s LIMIT ?", id, dir);
 	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
 		return RC_ERROR;
-	db_bind_text(st, 1, fts);
-	int idx = bind_conditions(p, st, 2);
+	int idx = 1;
+	if (drives)
+		db_bind_text(st, idx++, fts);
+	idx = bind_conditions(p, st, idx);
 	if (bounded)
 		db_bind_int(st, idx++, bound);
+	if (!drives)
+		db_bind_text(st, idx++, fts);
 	idx = bind_cursor(p, st, idx, false);
 	db_bind_int(st, idx, q->limit + 1);
 	int rc = page_rows(p, st);
 	if (rc != RC_OK || !bounded || p->full)
 		return rc;
 
-	/* beyond the window: the conditions lead, the index tests each row */
+	/* past the window */
+	bool along = drives;
+	if (!drives && narrow) {
+		int64_t n;
+		if (window_matches(p, fts, bound, &n) != RC_OK)
+			return RC_ERROR;
+		along = n >= FTS_COMMON;
+	}
 	buf_init(&sql, SQL_MAX);
 	select_from(p, &sql);
 	buf_addf(&sql, "%s WHERE 1 = 1", table);
 	list_conditions(p, &sql);
-	buf_addf(&sql, " AND id %s ? AND ", past);
-	db_fts_probe(db, table, &sql);
+	buf_addf(&sql, " AND id %s ? AND ", q->sort_desc ? "<" : ">");
+	if (along)
+		db_fts_test(db, table, &sql);
+	else
+		db_fts_where(db, table, &sql);
 	buf_addf(&sql, " ORDER BY id %s LIMIT ?", dir);
 	st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
 	buf_release(&sql);
@@ -709,8 +764,7 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	};
 	int rc = RC_ERROR;
 	if (p.data)
-		rc = fts && id_order && db_fts_drives(ctx->db) ? search_led(&p, fts)
-							       : list_plain(&p, fts, id_order);
+		rc = fts && id_order ? search_in_order(&p, fts) : list_plain(&p, fts, id_order);
 	xfree(fts);
 	if (rc != RC_OK) {
 		*next_cursor = NULL;
