@@ -594,29 +594,103 @@ static int list_plain(struct page *p, const char *fts, bool id_order)
 }
 
 /*
- * A search in id order (newest first, or oldest) reads a window first and
- * stops as soon as the page is full, so a common word costs no more than a
- * rare one; only when the window did not fill the page does it go on past
- * the window's end (db_fts_bound).
- *
- * Where the index leads (db_fts_drives, SQLite) the window is the next
- * FTS_WINDOW matches, in id order, each looked up; without conditions that
- * may turn most of them away (anything but "not archived") it is every
- * match, and nothing is left. Past it the conditions lead (a company, a
- * status, a portal user's scope) and each of their rows is tested.
- *
- * Elsewhere (PostgreSQL) the window is the next FTS_WINDOW rows, each
- * tested. Past it, a word that was rare in the window is fetched through
- * the index, all its matches at once (db_fts_where); one that was common
- * there, so that conditions must have turned its matches away, is found
- * the same way as in the window, along the conditions' rows.
+ * A search in id order (newest first, or oldest) reads a window of rows
+ * first and stops as soon as the page is full, so a common word costs no
+ * more than a rare one; only when the window did not fill the page does it
+ * go on past the window's end (db_fts_bound).
+ */
+
+/* The rest of the page past bound: the conditions, the search as cond. */
+static int search_past(struct page *p, const char *fts, int64_t bound,
+		       int (*cond)(struct db *, const char *, struct buf *))
+{
+	const struct resource_query *q = p->q;
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	select_from(p, &sql);
+	buf_addf(&sql, "%s WHERE 1 = 1", p->res->table);
+	list_conditions(p, &sql);
+	buf_addf(&sql, " AND id %s ? AND ", q->sort_desc ? "<" : ">");
+	cond(p->ctx->db, p->res->table, &sql);
+	buf_addf(&sql, " ORDER BY id %s LIMIT ?", q->sort_desc ? "DESC" : "ASC");
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(p->ctx->db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
+		return RC_ERROR;
+	int idx = bind_conditions(p, st, 1);
+	db_bind_int(st, idx++, bound);
+	db_bind_text(st, idx++, fts);
+	db_bind_int(st, idx, p->q->limit + 1 - p->rows);
+	return page_rows(p, st);
+}
+
+/*
+ * Where the index leads (db_fts_drives, SQLite: FTS5 hands out its matches
+ * in rowid order) each match is looked up by id until the page is full.
+ * Conditions that may turn most matches away (anything but "not archived":
+ * a company, a status, a portal user's scope) bound that to a window of
+ * FTS_WINDOW matches; past it the conditions lead and each of their rows is
+ * tested against the index.
  */
 #define FTS_WINDOW 1000
-/* window matches from which a word counts as common (1 %) */
-#define FTS_COMMON 10
 
-/* How many of the window's rows match (PostgreSQL: FTS_COMMON at most). */
-static int window_matches(const struct page *p, const char *fts, int64_t bound, int64_t *n)
+static int search_led(struct page *p, const char *fts)
+{
+	struct db *db = p->ctx->db;
+	const struct resource_query *q = p->q;
+	const char *table = p->res->table;
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	select_from(p, &sql);
+	db_fts_drive(db, table, &sql);
+	buf_addstr(&sql, " WHERE 1 = 1");
+	bool narrow = list_conditions(p, &sql);
+	int64_t bound = 0;
+	int rc = RC_DONE;
+	if (narrow)
+		rc = db_fts_bound(db, table, fts, q->sort_desc,
+				  q->has_cursor ? &q->cursor_id : NULL, FTS_WINDOW, &bound);
+	if (rc != RC_ROW && rc != RC_DONE) {
+		buf_release(&sql);
+		return RC_ERROR;
+	}
+	bool bounded = rc == RC_ROW;
+	if (bounded)
+		buf_addf(&sql, " AND fts.fts_id %s= ?", q->sort_desc ? ">" : "<");
+	cursor_sql(p, &sql, "fts.fts_id", false);
+	buf_addf(&sql, " ORDER BY fts.fts_id %s LIMIT ?", q->sort_desc ? "DESC" : "ASC");
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
+		return RC_ERROR;
+	db_bind_text(st, 1, fts);
+	int idx = bind_conditions(p, st, 2);
+	if (bounded)
+		db_bind_int(st, idx++, bound);
+	idx = bind_cursor(p, st, idx, false);
+	db_bind_int(st, idx, q->limit + 1);
+	rc = page_rows(p, st);
+	if (rc != RC_OK || !bounded || p->full)
+		return rc;
+	return search_past(p, fts, bound, db_fts_test);
+}
+
+/*
+ * Elsewhere (PostgreSQL: a GIN index fetches all the matches or none) the
+ * rows are read in id order, each tested, a window at a time: the first of
+ * FTS_ROWS rows, each next one four times as many. While at least 1 % of
+ * the rows read so far match, the word is common and the next window will
+ * likely fill the page; when fewer do, the rest of the matches are fetched
+ * through the index at once (db_fts_where), few as they are. Conditions
+ * that may turn most rows away end it after the first window: a common
+ * word is then tested along the conditions' rows (their index leads), a
+ * rare one fetched through its own.
+ */
+#define FTS_ROWS 200
+
+/* How many of the rows in [from, to) (newest first) match, stopping at most. */
+static int rows_matching(const struct page *p, const char *fts, const int64_t *from, int64_t to,
+			 int64_t most, int64_t *n)
 {
 	const struct resource_query *q = p->q;
 	struct buf sql;
@@ -627,9 +701,8 @@ static int window_matches(const struct page *p, const char *fts, int64_t bound, 
 	buf_addstr(&sql, " LIMIT ?) w");
 	struct db_stmt *st = NULL;
 	int rc = sql.failed ? RC_ERROR
-			    : db_run(p->ctx->db, &st, buf_str(&sql), "iisi", bound,
-				     q->has_cursor ? q->cursor_id : q->sort_desc ? INT64_MAX : INT64_MIN,
-				     fts, (int64_t)FTS_COMMON);
+			    : db_run(p->ctx->db, &st, buf_str(&sql), "iisi", to,
+				     from ? *from : q->sort_desc ? INT64_MAX : INT64_MIN, fts, most);
 	buf_release(&sql);
 	if (rc != RC_ROW)
 		return RC_ERROR;
@@ -638,88 +711,62 @@ static int window_matches(const struct page *p, const char *fts, int64_t bound, 
 	return RC_OK;
 }
 
-static int search_in_order(struct page *p, const char *fts)
+static int search_rows(struct page *p, const char *fts)
 {
 	struct db *db = p->ctx->db;
 	const struct resource_query *q = p->q;
 	const char *table = p->res->table;
-	const char *dir = q->sort_desc ? "DESC" : "ASC";
-	bool drives = db_fts_drives(db);
-	const char *id = drives ? "fts.fts_id" : "id";
-
-	struct buf sql;
-	buf_init(&sql, SQL_MAX);
-	select_from(p, &sql);
-	if (drives)
-		db_fts_drive(db, table, &sql);
-	else
-		buf_addstr(&sql, table);
-	buf_addstr(&sql, " WHERE 1 = 1");
-	bool narrow = list_conditions(p, &sql);
-	int64_t bound = 0;
-	bool bounded = false;
-	if (narrow || !drives) {
-		int rc = db_fts_bound(db, table, fts, q->sort_desc,
-				      q->has_cursor ? &q->cursor_id : NULL, FTS_WINDOW, &bound);
-		if (rc != RC_ROW && rc != RC_DONE) {
-			buf_release(&sql);
+	const char *past = q->sort_desc ? "<" : ">";
+	const int64_t *from = q->has_cursor ? &q->cursor_id : NULL;
+	int64_t at = 0, read = 0, matched = 0, size = FTS_ROWS;
+	for (;;) {
+		int64_t bound = 0;
+		int rc = db_fts_bound(db, table, fts, q->sort_desc, from, size, &bound);
+		if (rc != RC_ROW && rc != RC_DONE)
 			return RC_ERROR;
-		}
-		bounded = rc == RC_ROW;
-	}
-	if (bounded)
-		buf_addf(&sql, " AND %s %s= ?", id, q->sort_desc ? ">" : "<");
-	if (!drives) {
+		bool bounded = rc == RC_ROW;
+		struct buf sql;
+		buf_init(&sql, SQL_MAX);
+		select_from(p, &sql);
+		buf_addf(&sql, "%s WHERE 1 = 1", table);
+		bool narrow = list_conditions(p, &sql);
+		if (from)
+			buf_addf(&sql, " AND id %s ?", past);
+		if (bounded)
+			buf_addf(&sql, " AND id %s= ?", q->sort_desc ? ">" : "<");
 		buf_addstr(&sql, " AND ");
 		db_fts_test(db, table, &sql);
-	}
-	cursor_sql(p, &sql, id, false);
-	buf_addf(&sql, " ORDER BY %s %s LIMIT ?", id, dir);
-	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
-	buf_release(&sql);
-	if (!st)
-		return RC_ERROR;
-	int idx = 1;
-	if (drives)
-		db_bind_text(st, idx++, fts);
-	idx = bind_conditions(p, st, idx);
-	if (bounded)
-		db_bind_int(st, idx++, bound);
-	if (!drives)
-		db_bind_text(st, idx++, fts);
-	idx = bind_cursor(p, st, idx, false);
-	db_bind_int(st, idx, q->limit + 1);
-	int rc = page_rows(p, st);
-	if (rc != RC_OK || !bounded || p->full)
-		return rc;
-
-	/* past the window */
-	bool along = drives;
-	if (!drives && narrow) {
-		int64_t n;
-		if (window_matches(p, fts, bound, &n) != RC_OK)
+		buf_addf(&sql, " ORDER BY id %s LIMIT ?", q->sort_desc ? "DESC" : "ASC");
+		struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
+		buf_release(&sql);
+		if (!st)
 			return RC_ERROR;
-		along = n >= FTS_COMMON;
+		int idx = bind_conditions(p, st, 1);
+		if (from)
+			db_bind_int(st, idx++, *from);
+		if (bounded)
+			db_bind_int(st, idx++, bound);
+		db_bind_text(st, idx++, fts);
+		db_bind_int(st, idx, q->limit + 1 - p->rows);
+		int before = p->rows;
+		rc = page_rows(p, st);
+		if (rc != RC_OK || !bounded || p->full)
+			return rc;
+		read += size + 1;
+		int64_t n = p->rows - before;	/* without conditions, the matches */
+		if (narrow) {
+			int64_t need = (read + 99) / 100;
+			if (n < need && rows_matching(p, fts, from, bound, need, &n) != RC_OK)
+				return RC_ERROR;
+			return search_past(p, fts, bound, n >= need ? db_fts_test : db_fts_where);
+		}
+		matched += n;
+		if (matched * 100 < read)
+			return search_past(p, fts, bound, db_fts_where);
+		at = bound;
+		from = &at;
+		size *= 4;
 	}
-	buf_init(&sql, SQL_MAX);
-	select_from(p, &sql);
-	buf_addf(&sql, "%s WHERE 1 = 1", table);
-	list_conditions(p, &sql);
-	buf_addf(&sql, " AND id %s ? AND ", q->sort_desc ? "<" : ">");
-	if (along)
-		db_fts_test(db, table, &sql);
-	else
-		db_fts_where(db, table, &sql);
-	buf_addf(&sql, " ORDER BY id %s LIMIT ?", dir);
-	st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
-	buf_release(&sql);
-	if (!st)
-		return RC_ERROR;
-	idx = bind_conditions(p, st, 1);
-	db_bind_int(st, idx++, bound);
-	db_bind_text(st, idx++, fts);
-	db_bind_int(st, idx, q->limit + 1 - p->rows);
-	return page_rows(p, st);
 }
 
 int resource_list(struct resource_ctx *ctx, const struct resource *res,
@@ -764,7 +811,9 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	};
 	int rc = RC_ERROR;
 	if (p.data)
-		rc = fts && id_order ? search_in_order(&p, fts) : list_plain(&p, fts, id_order);
+		rc = !fts || !id_order	   ? list_plain(&p, fts, id_order)
+		     : db_fts_drives(ctx->db) ? search_led(&p, fts)
+					      : search_rows(&p, fts);
 	xfree(fts);
 	if (rc != RC_OK) {
 		*next_cursor = NULL;
