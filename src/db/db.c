@@ -424,32 +424,6 @@ static bool word_byte(unsigned char c)
 	return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-char *db_fts_join(const char *text, const char *before, const char *after, const char *sep)
-{
-	struct buf b;
-	buf_init(&b, 4096);
-	int words = 0;
-	const unsigned char *p = (const unsigned char *)text;
-	while (*p) {
-		while (*p && !word_byte(*p))
-			p++;
-		if (!*p)
-			break;
-		const unsigned char *start = p;
-		while (word_byte(*p))
-			p++;
-		buf_addstr(&b, words++ ? sep : "");
-		buf_addstr(&b, before);
-		buf_add(&b, start, (size_t)(p - start));
-		buf_addstr(&b, after);
-	}
-	if (!words) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_take(&b);
-}
-
 const char *const db_counters[] = { "tickets", "quotes", NULL };
 
 int db_next_number(struct db *db, const char *counter, int64_t *value)
@@ -489,7 +463,11 @@ struct fts_word {
 	size_t n;
 };
 
-/* The words of text as db_fts_join splits it, at most max; returns how many. */
+/*
+ * The words of text, at most max; returns how many. A word is a run of
+ * ASCII letters and digits and of non-ASCII bytes; everything else
+ * separates, so no word carries query syntax.
+ */
 static int fts_words(const char *text, struct fts_word *w, int max)
 {
 	int n = 0;
@@ -559,13 +537,32 @@ static int fts_expand(struct db *db, const char *table, const struct fts_word *w
 	return 0;
 }
 
+/* text folded as the driver's index folds it (fts_fold_sql): a heap string, NULL on failure */
+static char *fts_fold(struct db *db, const char *text)
+{
+	if (!db->drv->fts_fold_sql)
+		return xstrdup(text);
+	struct db_stmt *st;
+	if (db_run(db, &st, db->drv->fts_fold_sql, "s", text) != RC_ROW)
+		return NULL;
+	const char *folded = db_col_text(st, 0);
+	char *out = xstrdup(folded ? folded : "");
+	db_done(st);
+	return out;
+}
+
 char *db_fts_query(struct db *db, const char *table, const char *text)
 {
 	const struct db_driver *d = db->drv;
-	struct fts_word w[FTS_WORDS_MAX];
-	int n = fts_words(text, w, FTS_WORDS_MAX);
-	if (!n)
+	char *folded = fts_fold(db, text);
+	if (!folded)
 		return NULL;
+	struct fts_word w[FTS_WORDS_MAX];
+	int n = fts_words(folded, w, FTS_WORDS_MAX);
+	if (!n) {
+		xfree(folded);
+		return NULL;
+	}
 	struct buf b;
 	buf_init(&b, 16384);
 	for (int i = 0; i < n; i++) {
@@ -575,6 +572,7 @@ char *db_fts_query(struct db *db, const char *table, const char *text)
 		buf_addf(&b, "%s%.*s%s%s", d->fts_quote, (int)w[i].n, w[i].p, d->fts_quote,
 			 i == n - 1 ? d->fts_prefix : "");
 	}
+	xfree(folded);
 	if (b.failed) {
 		buf_release(&b);
 		return NULL;
@@ -616,7 +614,23 @@ int db_fts_bound(struct db *db, const char *table, const char *fts, bool desc,
 
 char *db_fts_any_query(struct db *db, const char *text)
 {
-	return db->drv->fts_any_query(text);
+	const struct db_driver *d = db->drv;
+	char *folded = fts_fold(db, text);
+	if (!folded)
+		return NULL;
+	struct fts_word w[FTS_WORDS_MAX];
+	int n = fts_words(folded, w, FTS_WORDS_MAX);
+	struct buf b;
+	buf_init(&b, 16384);
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "%s%s%.*s%s", i ? d->fts_or : "", d->fts_quote, (int)w[i].n, w[i].p,
+			 d->fts_quote);
+	xfree(folded);
+	if (!n || b.failed) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
 }
 
 int db_fts_ranked(struct db *db, const char *table, struct buf *sql)

@@ -94,18 +94,16 @@ struct db_driver {
 	 */
 	const char *fts_quote, *fts_and, *fts_or, *fts_prefix;
 	const char *fts_terms_sql;
-	/* "More like this" (db_fts_ranked): words as alternatives, and the ranked ids. */
-	char *(*fts_any_query)(const char *text);
+	/*
+	 * Folds user text (param) as the index does before its words are
+	 * split out, or NULL: PostgreSQL's unaccent turns "«" into "<<" and
+	 * "’" into "'", which must not reach to_tsquery as syntax; FTS5's
+	 * tokenizer folds a quoted word itself.
+	 */
+	const char *fts_fold_sql;
+	/* "More like this" (db_fts_ranked): the ranked ids. */
 	int (*fts_ranked)(const char *table, struct buf *sql);
 };
-
-/*
- * Splits user text into words (runs of ASCII letters and digits and of
- * non-ASCII bytes; everything else separates) and writes each as
- * before + word + after, joined by sep. Returns a heap string, or NULL when
- * there are no words (or memory ran out). Words never carry query syntax.
- */
-char *db_fts_join(const char *text, const char *before, const char *after, const char *sep);
 
 /* Sets the message db_errmsg() returns for an error of the layer itself
  * (not the driver's), until the next db_exec, db_prepare or db_txn. */

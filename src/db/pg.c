@@ -349,12 +349,6 @@ static int pg_fts_test(const char *table, struct buf *sql)
 			table);
 }
 
-/* Any of the words, whole: printer driver -> printer | driver */
-static char *pg_fts_any_query(const char *text)
-{
-	return db_fts_join(text, "", "", " | ");
-}
-
 static int pg_fts_ranked(const char *table, struct buf *sql)
 {
 	return buf_addf(sql, "(SELECT %s.id, ts_rank(search_vector, fts_q) AS score FROM %s,"
@@ -413,11 +407,15 @@ const struct db_driver db_pg_driver = {
 	.fts_test = pg_fts_test,
 	/* the skip-th row (the second %s is not used) */
 	.fts_bound_sql = "SELECT id FROM %s WHERE id %.0s%s ? ORDER BY id %s OFFSET ? LIMIT 1",
-	/* printer hp -> printer & hp:* */
-	.fts_quote = "",
+	/*
+	 * printer hp -> 'printer' & 'hp':*, the words split out of the text
+	 * unaccented first; quoted, a word that holds a space to the parser
+	 * (a no-break space) is a phrase, not two operands without operator
+	 */
+	.fts_fold_sql = "SELECT servio_unaccent(?)",
+	.fts_quote = "'",
 	.fts_and = " & ",
 	.fts_or = " | ",
 	.fts_prefix = ":*",
-	.fts_any_query = pg_fts_any_query,
 	.fts_ranked = pg_fts_ranked,
 };

@@ -237,12 +237,6 @@ static int sq_fts_test(const char *table, struct buf *sql)
 			table, table, table);
 }
 
-/* Any of the words, whole: printer driver -> "printer" OR "driver" */
-static char *sq_fts_any_query(const char *text)
-{
-	return db_fts_join(text, "\"", "\"", " OR ");
-}
-
 /* bm25() is lower for a better match: its negation is the score */
 static int sq_fts_ranked(const char *table, struct buf *sql)
 {
@@ -346,6 +340,5 @@ const struct db_driver db_sqlite_driver = {
 			 " UNION ALL SELECT (SELECT term FROM %s_fts_terms WHERE term >= t.term || char(1)"
 			 " LIMIT 1) FROM t WHERE instr(t.term, ?) = 1 LIMIT ?)"
 			 " SELECT term FROM t WHERE instr(term, ?) = 1",
-	.fts_any_query = sq_fts_any_query,
 	.fts_ranked = sq_fts_ranked,
 };

@@ -353,7 +353,8 @@ class TestSearch(ServiceCase):
         for text in ('"', '"%s"' % self.word, self.word + "*", "%s OR x" % self.word,
                      "NOT " + self.word, "NEAR(%s" % self.word, "%s:*" % self.word, "a & !b | c",
                      "x <-> y", "'; --", "(", ")", "-" + self.word, "col:" + self.word, "^",
-                     "\\", "%", "_", "日本", "ünïcödé", "😀", "\x01", "O'Brien", "  "):
+                     "\\", "%", "_", "日本", "ünïcödé", "😀", "\x01", "O'Brien", "  ",
+                     "«%s»" % self.word, "‹x› ﬀ ½ ⅓ ™ ©", "—", "x‐y"):
             self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
                 {"q": text, "company_id": self.company_id})), 200, "q=%r" % text)
             self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
