@@ -488,8 +488,7 @@ static int fts_words(const char *text, struct fts_word *w, int max)
 
 /*
  * Appends to b, in brackets and joined by the dialect's or, the words of
- * table's index that start with w (read from its vocabulary one word
- * after the other, so a common word costs no more than a rare one).
+ * table's index that start with w (from its list of words, fts_terms_sql).
  * Returns how many; 0 (b unchanged) when w is not plain ASCII (the index
  * folds other letters its own way), when none or more than FTS_TERMS_MAX
  * do, or on an error: the prefix form serves then.
@@ -497,7 +496,7 @@ static int fts_words(const char *text, struct fts_word *w, int max)
 static int fts_expand(struct db *db, const char *table, const struct fts_word *w, struct buf *b)
 {
 	const struct db_driver *d = db->drv;
-	char word[256];
+	char word[256], before[256];
 	if (w->n >= sizeof(word))
 		return 0;
 	for (size_t i = 0; i < w->n; i++) {
@@ -507,10 +506,13 @@ static int fts_expand(struct db *db, const char *table, const struct fts_word *w
 		word[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 	}
 	word[w->n] = '\0';
-	char sql[1024];
-	snprintf(sql, sizeof(sql), d->fts_terms_sql, table, table);
+	/* the words from word on that start with it: up to word with its last letter the next */
+	memcpy(before, word, w->n + 1);
+	before[w->n - 1]++;
+	char sql[512];
+	snprintf(sql, sizeof(sql), d->fts_terms_sql, table);
 	struct db_stmt *st;
-	int rc = db_run(db, &st, sql, "ssis", word, word, (int64_t)FTS_TERMS_MAX + 1, word);
+	int rc = db_run(db, &st, sql, "ssi", word, before, (int64_t)FTS_TERMS_MAX + 1);
 	bool live = rc == RC_ROW;
 	struct buf terms;
 	buf_init(&terms, 8192);

@@ -89,8 +89,8 @@ struct db_driver {
 	 * joined by and; the last word's prefix as quote + word + quote +
 	 * prefix, or, when fts_terms_sql is given, as the words of the index
 	 * it stands for joined by or, in brackets. fts_terms_sql (%s: the
-	 * table, twice) lists those words, lower case, from the index's
-	 * vocabulary (params: prefix, prefix, most + 1, prefix).
+	 * table) lists the index's words from a word to before another, in
+	 * order (params: from, before, most).
 	 */
 	const char *fts_quote, *fts_and, *fts_or, *fts_prefix;
 	const char *fts_terms_sql;

@@ -303,9 +303,13 @@ const struct db_driver db_sqlite_driver = {
 	.changes = sq_changes,
 	.total_changes = sq_total_changes,
 	.backup = sq_backup,
-	/* table_list tells the FTS5 tables ("virtual") and their "shadow" tables apart */
+	/*
+	 * table_list tells the FTS5 tables ("virtual") and their "shadow" tables
+	 * apart; a full-text index's words are its own too (made from its rows)
+	 */
 	.tables_sql = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"
-		      " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+		      " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+		      " AND name NOT LIKE '%\\_fts\\_words' ESCAPE '\\'",
 	.foreign_keys_sql = "SELECT t.name, f.\"table\" FROM pragma_table_list t,"
 			    " pragma_foreign_key_list(t.name) f WHERE t.schema = 'main'"
 			    " AND t.type = 'table'",
@@ -326,19 +330,14 @@ const struct db_driver db_sqlite_driver = {
 	/*
 	 * User text becomes quoted words, so no FTS5 syntax in it reaches the
 	 * parser: printer hp -> "printer" AND ("hp" OR "hpe"), or "printer" AND
-	 * "hp"* where the prefix stands for too many words. The words of the
-	 * index that start with a prefix come from its fts5vocab table
-	 * (instance: it reads no more of a word's list than its first entry),
-	 * one word after the other.
+	 * "hp"* where the prefix stands for too many words. The words of an
+	 * index are listed in TABLE_fts_words (migration search_words).
 	 */
 	.fts_quote = "\"",
 	.fts_and = " AND ",
 	.fts_or = " OR ",
 	.fts_prefix = "*",
-	.fts_terms_sql = "WITH RECURSIVE t(term) AS ("
-			 "SELECT (SELECT term FROM %s_fts_terms WHERE term >= ? LIMIT 1)"
-			 " UNION ALL SELECT (SELECT term FROM %s_fts_terms WHERE term >= t.term || char(1)"
-			 " LIMIT 1) FROM t WHERE instr(t.term, ?) = 1 LIMIT ?)"
-			 " SELECT term FROM t WHERE instr(term, ?) = 1",
+	.fts_terms_sql = "SELECT word FROM %s_fts_words WHERE word >= ? AND word < ? ORDER BY word"
+			 " LIMIT ?",
 	.fts_ranked = sq_fts_ranked,
 };

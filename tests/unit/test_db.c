@@ -370,21 +370,44 @@ static void migration_fts(void **state)
 	assert_string_equal(pg, "");
 	xfree(pg);
 
+	/* the words of an index: a table filled from it, kept by the rows' triggers */
+	static const char words_text[] = "-- @sqlite\n"
+		"CREATE VIRTUAL TABLE search_fts_tokens USING fts3tokenize('unicode61',"
+		" 'remove_diacritics=2');\n-- @ftswords notes title,body\n";
+	char *words = migration_sql("sqlite", words_text);
+	assert_non_null(strstr(words, "CREATE TABLE notes_fts_words (word TEXT PRIMARY KEY)"
+				      " WITHOUT ROWID;"));
+	assert_non_null(strstr(words, "CREATE TRIGGER notes_fts_words_au AFTER UPDATE OF title,"
+				      " body ON notes BEGIN INSERT OR IGNORE INTO notes_fts_words"
+				      " (word) SELECT token FROM search_fts_tokens WHERE input ="
+				      " coalesce(new.title, '') || ' ' || coalesce(new.body, ''); END;"));
+	pg = migration_sql("postgres", words_text);
+	assert_string_equal(pg, "");
+	xfree(pg);
+
 	/* on SQLite the index is built and follows the table, its trigger remade too */
 	struct db *db = open_db("migration-fts.db");
 	assert_int_equal(db_exec(db, sq), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO notes (title, body) VALUES"
+					  " ('Drucker', 'Toner leer')", ""),
+			 RC_DONE);
 	assert_int_equal(db_exec(db, remade), RC_OK);
+	assert_int_equal(db_exec(db, words), RC_OK);	/* from the rows indexed so far */
 	xfree(sq);
 	xfree(remade);
+	xfree(words);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM notes_fts_words WHERE word IN"
+				    " ('drucker', 'toner', 'leer')"), 3);
 	assert_int_equal(db_run(db, NULL, "INSERT INTO notes (title, body) VALUES"
-					  " ('Drucker', 'Toner leer'), ('Netz', 'Switch tauschen')", ""),
+					  " ('Netz', 'Switch tauschen')", ""),
 			 RC_DONE);
 	assert_int_equal(db_run(db, NULL, "UPDATE notes SET body = 'Switch ersetzt' WHERE id = 2", ""),
 			 RC_DONE);
 	struct {
 		const char *text;
 		int64_t matches;
-	} cases[] = { { "toner", 1 }, { "drucker toner", 1 }, { "tauschen", 0 }, { "ersetzt", 1 } };
+	} cases[] = { { "toner", 1 }, { "drucker toner", 1 }, { "tauschen", 0 }, { "ersetzt", 1 },
+		      { "ersetz", 1 }, { "tausch", 0 }, { "sw", 1 }, { "drucker tau", 0 } };
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
 		char *q = db_fts_query(db, "notes", cases[i].text);
 		struct buf sql;
@@ -400,6 +423,12 @@ static void migration_fts(void **state)
 		buf_release(&sql);
 		xfree(q);
 	}
+	/* words of rows written after: through the triggers, folded as the index folds them */
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM notes_fts_words WHERE word IN"
+				    " ('netz', 'switch', 'tauschen', 'ersetzt')"), 4);
+	char *q = db_fts_query(db, "notes", "NET");
+	assert_string_equal(q, "(\"netz\")");
+	xfree(q);
 	db_disconnect(db);
 }
 
@@ -431,6 +460,7 @@ static void migration_malformed_markers(void **state)
 		{ "-- @fts t 'a'\n", "line 1: malformed marker" },
 		{ "-- @ftstext t\n", "line 1: malformed marker" },
 		{ "-- @ftstext  t a\n", "line 1: malformed marker" },
+		{ "-- @ftswords t\n", "line 1: malformed marker" },
 		{ "-- @ftstex t a\n", "line 1: unknown marker" },
 		/* in the other dialect's section too: a typo never hides */
 		{ "-- @postgres\nSELECT 1;\n-- @fst t a\n", "line 3: unknown marker" },
