@@ -7,6 +7,9 @@
 #   DURATION seconds per row (default 10); ROUNDS (default 1).
 #   CPU=1: instead of wrk, the CPU time a request costs the server (and
 #   PostgreSQL), one request after the other (bench/cpu_per_request.py).
+#   FIRM=DIR: a data directory made before (init, gen.py, gen_tickets.py,
+#   a token for bench@example.com in DIR/token, at OLD's schema) instead
+#   of generating one.
 # OLD runs first on each database: NEW's migrations would leave a schema
 # OLD does not know. Prints a Markdown table; raw wrk output in bench/out/.
 set -eu
@@ -31,11 +34,17 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-SERVIO_ADMIN_EMAIL=bench@example.com SERVIO_ADMIN_PASSWORD=quartz-lantern-meadow-41 \
-	"$OLD" init --data-dir "$tmp/old" >/dev/null 2>&1
-python3 bench/gen.py "$tmp/old/servio.db" 10000 100000 >&2
-python3 bench/gen_tickets.py "$tmp/old/servio.db" "$TICKETS" >&2
-TOKEN=$("$OLD" token create --data-dir "$tmp/old" --email bench@example.com --name bench 2>/dev/null)
+if [ -n "${FIRM:-}" ]; then
+	cp -r "$FIRM" "$tmp/old"
+	TICKETS=$(sqlite3 "$tmp/old/servio.db" "SELECT COUNT(*) FROM tickets")
+	TOKEN=$(cat "$FIRM/token")
+else
+	SERVIO_ADMIN_EMAIL=bench@example.com SERVIO_ADMIN_PASSWORD=quartz-lantern-meadow-41 \
+		"$OLD" init --data-dir "$tmp/old" >/dev/null 2>&1
+	python3 bench/gen.py "$tmp/old/servio.db" 10000 100000 >&2
+	python3 bench/gen_tickets.py "$tmp/old/servio.db" "$TICKETS" >&2
+	TOKEN=$("$OLD" token create --data-dir "$tmp/old" --email bench@example.com --name bench 2>/dev/null)
+fi
 export TOKEN
 cp -r "$tmp/old" "$tmp/new"
 set -- "sqlite:$tmp/old/servio.db" "sqlite:$tmp/new/servio.db"

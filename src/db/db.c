@@ -539,10 +539,17 @@ static int fts_expand(struct db *db, const char *table, const struct fts_word *w
 	return 0;
 }
 
-/* text folded as the driver's index folds it (fts_fold_sql): a heap string, NULL on failure */
+/*
+ * text folded as the driver's index folds it (fts_fold_sql): a heap
+ * string, NULL on failure. Plain ASCII is left as it is: folding (accents,
+ * ligatures, quotes) changes only other characters.
+ */
 static char *fts_fold(struct db *db, const char *text)
 {
-	if (!db->drv->fts_fold_sql)
+	bool ascii = true;
+	for (const unsigned char *p = (const unsigned char *)text; *p && ascii; p++)
+		ascii = *p < 0x80;
+	if (!db->drv->fts_fold_sql || ascii)
 		return xstrdup(text);
 	struct db_stmt *st;
 	if (db_run(db, &st, db->drv->fts_fold_sql, "s", text) != RC_ROW)
