@@ -9,6 +9,9 @@ the tables `servio init` created; the full-text triggers index them.
 
 The rare search word ("quasar") is in about one ticket in 10,000, the common
 one ("printer") in about one in four.
+
+Ids follow creation order, as they do when tickets are made through the
+API: the creation times are drawn first and handed out oldest first.
 """
 import json
 import random
@@ -66,8 +69,9 @@ faults = ["does not start", "is slow", "shows an error", "is offline", "makes a 
           "needs an update", "lost its settings", "cannot connect"]
 kinds = ["incident"] * 6 + ["service_request"] * 2 + ["repair", "installation", "maintenance"]
 prios = ["low"] * 3 + ["medium"] * 5 + ["high"] * 2 + ["critical"]
+created_times = sorted(now - rnd.randrange(2 * 365 * 24 * 3600) for _ in range(n))
 for i in range(1, n + 1):
-    created = now - rnd.randrange(2 * 365 * 24 * 3600)
+    created = created_times[i - 1]
     thing = "printer" if rnd.random() < 0.22 else rnd.choice(things)
     subject = "%s %s" % (thing.capitalize(), rnd.choice(faults))
     if rnd.random() < 0.0001:

@@ -13,6 +13,8 @@
 # with every clock to write, then again with nothing changed. BENCH_LOADS=0 times
 # only the data and the sweeps (no wrk, nginx or invoice runs).
 # Everything started here is stopped and removed at the end.
+# BENCH_ONLY=REGEX runs only the load rows whose name matches (grep -E), e.g.
+# BENCH_ONLY=search for the search rows, and skips the SLA sweep and invoice runs.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${SERVIO_BIN:-build/servio}
@@ -56,8 +58,12 @@ serve() {
 	wait_for "http://127.0.0.1:$sport/healthz"
 }
 
+# only NAME: whether BENCH_ONLY lets NAME run
+only() { [ -z "${BENCH_ONLY:-}" ] || echo "$1" | grep -qE "$BENCH_ONLY"; }
+
 # row BACKEND LOAD URL SCRIPT: one wrk run, one table row
 row() {
+	only "$2" || return 0
 	file=$(echo "$1-$2" | tr ' ' '-')
 	wrk -t2 -c32 -d"${DURATION}s" --latency -s "$4" "$3" >"$out/$file.txt" 2>&1
 	awk -v b="$1" -v n="$2" '
@@ -99,6 +105,7 @@ echo "SQLite database: $(du -k "$tmp/data/servio.db" | cut -f1) KiB"
 # sla_sweep LABEL ARGS...: time "servio worker --run sla" (every open ticket's clocks)
 sla_sweep() {
 	label=$1; shift
+	only "SLA sweep" || return 0
 	t0=$(date +%s.%N)
 	"$BIN" worker --run sla --data-dir "$tmp/data" --log-level info "$@" 2>"$tmp/sla.log"
 	t1=$(date +%s.%N)
@@ -167,6 +174,7 @@ kill "$spid"; wait "$spid" 2>/dev/null || true
 runs=""
 invoice_run() {
 	label=$1; shift
+	only "invoice run" || return 0
 	serve "billing" "$@"
 	runs="$runs| $label, idle | | | | $(kib "$spid" VmRSS) |
 "

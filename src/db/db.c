@@ -593,32 +593,6 @@ static bool word_byte(unsigned char c)
 	return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-char *db_fts_join(const char *text, const char *before, const char *after, const char *sep)
-{
-	struct buf b;
-	buf_init(&b, 4096);
-	int words = 0;
-	const unsigned char *p = (const unsigned char *)text;
-	while (*p) {
-		while (*p && !word_byte(*p))
-			p++;
-		if (!*p)
-			break;
-		const unsigned char *start = p;
-		while (word_byte(*p))
-			p++;
-		buf_addstr(&b, words++ ? sep : "");
-		buf_addstr(&b, before);
-		buf_add(&b, start, (size_t)(p - start));
-		buf_addstr(&b, after);
-	}
-	if (!words) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_take(&b);
-}
-
 const char *const db_counters[] = { "tickets", "quotes", NULL };
 
 int db_next_number(struct db *db, const char *counter, int64_t *value)
@@ -648,35 +622,193 @@ int db_next_gapless(struct db *db, const char *counter, int64_t *value)
 	return RC_OK;
 }
 
-int db_fts_where_common(struct db *db, const char *table, struct buf *sql)
+/* The longest q is 200 characters: at most 100 words. */
+#define FTS_WORDS_MAX 128
+/* How many words of the index a last word's prefix is spelled out as, at most */
+#define FTS_TERMS_MAX 16
+
+struct fts_word {
+	const char *p;
+	size_t n;
+};
+
+/*
+ * The words of text, at most max; returns how many. A word is a run of
+ * ASCII letters and digits and of non-ASCII bytes; everything else
+ * separates, so no word carries query syntax.
+ */
+static int fts_words(const char *text, struct fts_word *w, int max)
 {
-	if (db->drv->fts_where_common)
-		return db->drv->fts_where_common(table, sql);
-	return db->drv->fts_where(table, sql);
+	int n = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	while (*p && n < max) {
+		while (*p && !word_byte(*p))
+			p++;
+		if (!*p)
+			break;
+		const unsigned char *start = p;
+		while (word_byte(*p))
+			p++;
+		w[n].p = (const char *)start;
+		w[n++].n = (size_t)(p - start);
+	}
+	return n;
 }
 
-bool db_fts_common(struct db *db, const char *table, const char *fts, int64_t many)
+/*
+ * Appends to b, in brackets and joined by the dialect's or, the words of
+ * table's index that start with w (from its list of words, fts_terms_sql).
+ * Returns how many; 0 (b unchanged) when w is not plain ASCII (the index
+ * folds other letters its own way), when none or more than FTS_TERMS_MAX
+ * do, or on an error: the prefix form serves then.
+ */
+static int fts_expand(struct db *db, const char *table, const struct fts_word *w, struct buf *b)
 {
-	if (!db->drv->fts_count_sql)
-		return false;
-	char sql[256];
-	snprintf(sql, sizeof(sql), db->drv->fts_count_sql, table, table);
+	const struct db_driver *d = db->drv;
+	char word[256], before[256];
+	if (w->n >= sizeof(word))
+		return 0;
+	for (size_t i = 0; i < w->n; i++) {
+		unsigned char c = (unsigned char)w->p[i];
+		if (c >= 0x80)
+			return 0;
+		word[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	word[w->n] = '\0';
+	/* the words from word on that start with it: up to word with its last letter the next */
+	memcpy(before, word, w->n + 1);
+	before[w->n - 1]++;
+	char sql[512];
+	snprintf(sql, sizeof(sql), d->fts_terms_sql, table);
 	struct db_stmt *st;
-	if (db_run(db, &st, sql, "si", fts, many) != RC_ROW)
-		return false;
-	bool common = db_col_int(st, 0) >= many;
-	db_done(st);
-	return common;
+	int rc = db_run(db, &st, sql, "ssi", word, before, (int64_t)FTS_TERMS_MAX + 1);
+	bool live = rc == RC_ROW;
+	struct buf terms;
+	buf_init(&terms, 8192);
+	int n = 0;
+	while (rc == RC_ROW) {
+		const char *term = db_col_text(st, 0);
+		if (++n > FTS_TERMS_MAX || !term)
+			break;
+		buf_addf(&terms, "%s%s%s%s", n == 1 ? "(" : d->fts_or, d->fts_quote, term,
+			 d->fts_quote);
+		rc = db_step(st);
+	}
+	if (live)
+		db_done(st);
+	if (rc == RC_DONE && n > 0 && n <= FTS_TERMS_MAX) {
+		buf_addch(&terms, ')');
+		if (!terms.failed) {
+			buf_addstr(b, buf_str(&terms));
+			buf_release(&terms);
+			return n;
+		}
+	}
+	buf_release(&terms);
+	return 0;
 }
 
-char *db_fts_query(struct db *db, const char *text)
+/*
+ * text folded as the driver's index folds it (fts_fold_sql): a heap
+ * string, NULL on failure. Plain ASCII is left as it is: folding (accents,
+ * ligatures, quotes) changes only other characters.
+ */
+static char *fts_fold(struct db *db, const char *text)
 {
-	return db->drv->fts_query(text);
+	bool ascii = true;
+	for (const unsigned char *p = (const unsigned char *)text; *p && ascii; p++)
+		ascii = *p < 0x80;
+	if (!db->drv->fts_fold_sql || ascii)
+		return xstrdup(text);
+	struct db_stmt *st;
+	if (db_run(db, &st, db->drv->fts_fold_sql, "s", text) != RC_ROW)
+		return NULL;
+	const char *folded = db_col_text(st, 0);
+	char *out = xstrdup(folded ? folded : "");
+	db_done(st);
+	return out;
+}
+
+char *db_fts_query(struct db *db, const char *table, const char *text)
+{
+	const struct db_driver *d = db->drv;
+	char *folded = fts_fold(db, text);
+	if (!folded)
+		return NULL;
+	struct fts_word w[FTS_WORDS_MAX];
+	int n = fts_words(folded, w, FTS_WORDS_MAX);
+	if (!n) {
+		xfree(folded);
+		return NULL;
+	}
+	struct buf b;
+	buf_init(&b, 16384);
+	for (int i = 0; i < n; i++) {
+		buf_addstr(&b, i ? d->fts_and : "");
+		if (i == n - 1 && table && d->fts_terms_sql && fts_expand(db, table, &w[i], &b))
+			break;
+		buf_addf(&b, "%s%.*s%s%s", d->fts_quote, (int)w[i].n, w[i].p, d->fts_quote,
+			 i == n - 1 ? d->fts_prefix : "");
+	}
+	xfree(folded);
+	if (b.failed) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+bool db_fts_drives(const struct db *db)
+{
+	return db->drv->fts_drive != NULL;
+}
+
+int db_fts_drive(struct db *db, const char *table, struct buf *sql)
+{
+	return db->drv->fts_drive(table, sql);
+}
+
+int db_fts_test(struct db *db, const char *table, struct buf *sql)
+{
+	return db->drv->fts_test(table, sql);
+}
+
+int db_fts_bound(struct db *db, const char *table, const char *fts, bool desc,
+		 const int64_t *after, int64_t skip, int64_t *bound)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql), db->drv->fts_bound_sql, table, table, desc ? "<" : ">",
+		 desc ? "DESC" : "ASC");
+	int64_t from = after ? *after : desc ? INT64_MAX : INT64_MIN;
+	struct db_stmt *st;
+	int rc = db->drv->fts_bound_matches ? db_run(db, &st, sql, "sii", fts, from, skip)
+					    : db_run(db, &st, sql, "ii", from, skip);
+	if (rc != RC_ROW)
+		return rc;
+	*bound = db_col_int(st, 0);
+	db_done(st);
+	return RC_ROW;
 }
 
 char *db_fts_any_query(struct db *db, const char *text)
 {
-	return db->drv->fts_any_query(text);
+	const struct db_driver *d = db->drv;
+	char *folded = fts_fold(db, text);
+	if (!folded)
+		return NULL;
+	struct fts_word w[FTS_WORDS_MAX];
+	int n = fts_words(folded, w, FTS_WORDS_MAX);
+	struct buf b;
+	buf_init(&b, 16384);
+	for (int i = 0; i < n; i++)
+		buf_addf(&b, "%s%s%.*s%s", i ? d->fts_or : "", d->fts_quote, (int)w[i].n, w[i].p,
+			 d->fts_quote);
+	xfree(folded);
+	if (!n || b.failed) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
 }
 
 int db_fts_ranked(struct db *db, const char *table, struct buf *sql)

@@ -103,27 +103,37 @@ void db_set_commit_mark(struct db *db, const char *sql, int64_t param);
 int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg);
 
 /*
- * Full-text search, one interface over FTS5 and tsvector. db_fts_where
- * appends to sql a WHERE fragment with one "?" that restricts "id" of
- * table to matching rows (the table's search index comes from its
- * migration); db_fts_query turns user text into the parameter for it
- * (heap string, caller xfree()s), or NULL when the text holds no words.
+ * Full-text search, one interface over FTS5 and tsvector. db_fts_query
+ * turns user text into the parameter of the fragments below (heap string,
+ * caller xfree()s), or NULL when the text holds no words: every word must
+ * match, the last one as a prefix (as it is being typed), the others
+ * whole. table (NULL: none) is the searched table, whose index may spell
+ * out the words the prefix stands for. db_fts_where appends to sql a WHERE
+ * fragment with one "?" for it that restricts "id" of table to matching
+ * rows (the table's search index comes from its migration).
  */
 struct buf;
+char *db_fts_query(struct db *db, const char *table, const char *text);
 int db_fts_where(struct db *db, const char *table, struct buf *sql);
 /*
- * The same condition for when many rows match (see db_fts_common): the
- * database then walks the list's sort order and tests each row, instead of
- * fetching every match and sorting them all. Takes the same parameter.
+ * A search in id order (newest first) reads a window of rows first, then,
+ * when that did not fill the page, the rest (see resource_list).
+ * db_fts_bound finds the window's end past *after (NULL: from the start),
+ * newest first when desc: the id of the skip-th match on SQLite (FTS5
+ * hands out its matches in id order) or of the skip-th row on PostgreSQL
+ * (a GIN index cannot): RC_ROW with *bound, RC_DONE when there are not
+ * that many, or an error. Where the index leads (db_fts_drives: SQLite)
+ * db_fts_drive appends a FROM source with one "?" for the query: table's
+ * matching rows, named table, with the match's id as fts.fts_id (ORDER BY
+ * it to read the index in order). db_fts_test appends a condition with
+ * one "?" that tests the current row of table against the query, keeping
+ * the index out of the plan: the way to go along another order.
  */
-int db_fts_where_common(struct db *db, const char *table, struct buf *sql);
-/*
- * Whether the query (from db_fts_query) matches at least `many` rows of
- * table, when the backend needs to be told (SQLite: its planner cannot see
- * into FTS5); false when it does not or cannot tell.
- */
-bool db_fts_common(struct db *db, const char *table, const char *fts, int64_t many);
-char *db_fts_query(struct db *db, const char *text);
+bool db_fts_drives(const struct db *db);
+int db_fts_drive(struct db *db, const char *table, struct buf *sql);
+int db_fts_test(struct db *db, const char *table, struct buf *sql);
+int db_fts_bound(struct db *db, const char *table, const char *fts, bool desc,
+		 const int64_t *after, int64_t skip, int64_t *bound);
 /*
  * "More like this": db_fts_any_query joins the words of text as
  * alternatives, any of which may match (heap string, caller xfree()s;

@@ -79,8 +79,16 @@ struct db_driver {
 	const char *read_begin_sql;
 	/* Appends the WHERE fragment matching table.id against one "?". */
 	int (*fts_where)(const char *table, struct buf *sql);
-	/* For many matches; NULL: fts_where serves (the planner knows). */
-	int (*fts_where_common)(const char *table, struct buf *sql);
+	/*
+	 * A search in id order: the FROM source where the index leads
+	 * (db_fts_drive), or NULL; the test of the current row (db_fts_test);
+	 * the SQL of db_fts_bound (%s: table, table, "<" or ">", "DESC" or
+	 * "ASC"; params: the query when fts_bound_matches, after, skip).
+	 */
+	int (*fts_drive)(const char *table, struct buf *sql);
+	int (*fts_test)(const char *table, struct buf *sql);
+	const char *fts_bound_sql;
+	bool fts_bound_matches;
 	/*
 	 * Human numbers (db_next_number). next_number_sql returns the next
 	 * value of counter %s. With sequences (PostgreSQL: no hot row for
@@ -93,21 +101,26 @@ struct db_driver {
 	const char *next_number_sql;
 	const char *counters_save_sql;
 	const char *counters_load_sql;
-	/* SQL counting matches up to a LIMIT ? (params: query, limit), or NULL. */
-	const char *fts_count_sql;	/* %s: the table */
-	char *(*fts_query)(const char *text);
-	/* "More like this" (db_fts_ranked): words as alternatives, and the ranked ids. */
-	char *(*fts_any_query)(const char *text);
+	/*
+	 * How db_fts_query spells a query: each word as quote + word + quote,
+	 * joined by and; the last word's prefix as quote + word + quote +
+	 * prefix, or, when fts_terms_sql is given, as the words of the index
+	 * it stands for joined by or, in brackets. fts_terms_sql (%s: the
+	 * table) lists the index's words from a word to before another, in
+	 * order (params: from, before, most).
+	 */
+	const char *fts_quote, *fts_and, *fts_or, *fts_prefix;
+	const char *fts_terms_sql;
+	/*
+	 * Folds user text (param) as the index does before its words are
+	 * split out, or NULL: PostgreSQL's unaccent turns "«" into "<<" and
+	 * "’" into "'", which must not reach to_tsquery as syntax; FTS5's
+	 * tokenizer folds a quoted word itself.
+	 */
+	const char *fts_fold_sql;
+	/* "More like this" (db_fts_ranked): the ranked ids. */
 	int (*fts_ranked)(const char *table, struct buf *sql);
 };
-
-/*
- * Splits user text into words (runs of ASCII letters and digits and of
- * non-ASCII bytes; everything else separates) and writes each as
- * before + word + after, joined by sep. Returns a heap string, or NULL when
- * there are no words (or memory ran out). Words never carry query syntax.
- */
-char *db_fts_join(const char *text, const char *before, const char *after, const char *sep);
 
 /* Sets the message db_errmsg() returns for an error of the layer itself
  * (not the driver's), until the next db_exec, db_prepare or db_txn. */

@@ -19,6 +19,9 @@
  *   -- @ftstext TABLE COL,COL,...         the SQLite update trigger of an older
  *                                         index remade to fire only when one
  *                                         of its columns changes
+ *   -- @ftswords TABLE COL,COL,...        SQLite: the list of an index's words
+ *                                         (fts_words()), filled from it; put it
+ *                                         after every @fts
  *
  * so domain tables never spell FTS5 or tsvector. A file starts in "@all".
  *
@@ -112,6 +115,45 @@ static void fts_sqlite(struct buf *b, const struct fts_index *f)
 	buf_addstr(b, "); END;");
 
 	fts_sqlite_update(b, f);
+}
+
+/* "coalesce(new.a, '') || ' ' || coalesce(new.b, '')" */
+static void words_input(struct buf *b, const char *cols)
+{
+	const char *p = cols;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		buf_addf(b, "%scoalesce(new.%.*s, '')", p == cols ? "" : " || ' ' || ", (int)n, p);
+		p += n + (end ? 1 : 0);
+	}
+}
+
+/*
+ * The words of an index (SQLite), one row each, for spelling out a prefix
+ * (db_fts_query): FTS5 can list its own words only by reading each one's
+ * whole list of rows. Rows add their words as they are written, through
+ * the same tokenizer as the index (search_fts_tokens, made by the migration
+ * search_words); a word no row holds any more stays, matching nothing.
+ * It starts from the index's own words (read once, through fts5vocab).
+ */
+static void fts_words(struct buf *b, const struct fts_index *f)
+{
+	const char *t = f->table;
+	buf_addf(b, "CREATE TABLE %s_fts_words (word TEXT PRIMARY KEY) WITHOUT ROWID;"
+		    "CREATE VIRTUAL TABLE temp.%s_fts_row USING fts5vocab(main, %s_fts, row);"
+		    "INSERT INTO %s_fts_words (word) SELECT term FROM temp.%s_fts_row;"
+		    "DROP TABLE temp.%s_fts_row;", t, t, t, t, t, t);
+	buf_addf(b, "CREATE TRIGGER %s_fts_words_ai AFTER INSERT ON %s BEGIN"
+		    " INSERT OR IGNORE INTO %s_fts_words (word) SELECT token FROM search_fts_tokens"
+		    " WHERE input = ", t, t, t);
+	words_input(b, f->columns);
+	buf_addf(b, "; END;CREATE TRIGGER %s_fts_words_au AFTER UPDATE OF ", t);
+	columns_list(b, "", f->columns);
+	buf_addf(b, " ON %s BEGIN INSERT OR IGNORE INTO %s_fts_words (word) SELECT token FROM"
+		    " search_fts_tokens WHERE input = ", t, t);
+	words_input(b, f->columns);
+	buf_addstr(b, "; END;");
 }
 
 /*
@@ -217,7 +259,7 @@ static bool rest_blank(const char *s, size_t n)
 static int read_fts(struct reader *r, const char *line, size_t len, const char *s, size_t n,
 		    struct fts_index *f)
 {
-	static const char usage[] = "malformed marker \"%s\": write \"-- @fts TABLE COLUMN,COLUMN,...\" (or @ftstext)";
+	static const char usage[] = "malformed marker \"%s\": write \"-- @fts TABLE COLUMN,COLUMN,...\" (or @ftstext, @ftswords)";
 	if (n < 2 || s[0] != ' ')
 		return refuse(r, usage, line, len);
 	size_t t = ident_len(s + 1, n - 1);
@@ -269,19 +311,24 @@ static int read_marker(struct reader *r, const char *s, size_t n)
 		}
 	}
 	bool text_only = w == 7 && memcmp(word, "ftstext", 7) == 0;
-	if (!text_only && (w != 3 || memcmp(word, "fts", 3) != 0))
+	bool words = w == 8 && memcmp(word, "ftswords", 8) == 0;
+	if (!text_only && !words && (w != 3 || memcmp(word, "fts", 3) != 0))
 		return refuse(r, "unknown marker \"%s\" (known: -- @all, -- @sqlite, -- @postgres,"
-				 " -- @fts, -- @ftstext)", s, n);
+				 " -- @fts, -- @ftstext, -- @ftswords)", s, n);
 	struct fts_index f;
 	if (read_fts(r, s, n, word + w, n - 4 - w, &f) != RC_OK)
 		return RC_ERROR;
 	if (!applies(r))
 		return RC_OK;
-	if (text_only) {
+	if (text_only || words) {
 		/* SQLite only: PostgreSQL keeps its generated column as it is */
 		if (strcmp(r->dialect, "sqlite") == 0) {
-			buf_addf(r->out, "DROP TRIGGER IF EXISTS %s_fts_au;", f.table);
-			fts_sqlite_update(r->out, &f);
+			if (words) {
+				fts_words(r->out, &f);
+			} else {
+				buf_addf(r->out, "DROP TRIGGER IF EXISTS %s_fts_au;", f.table);
+				fts_sqlite_update(r->out, &f);
+			}
 			buf_addch(r->out, '\n');
 			r->has_sql = true;
 		}

@@ -330,10 +330,9 @@ static int64_t pg_total_changes(void *conn)
 
 /*
  * The planner cannot see how many rows a tsquery matches (with a prefix
- * term it guesses, badly), so the caller decides (db_fts_common) and the
- * SQL leaves it no choice: few matches are fetched through the GIN index
- * once and then sorted; with many, the list's order is walked and each row
- * tested against the query computed once.
+ * term it guesses, badly), so the SQL leaves it no choice. Here the matches
+ * are fetched through the GIN index once, then sorted or looked up: for a
+ * rare word, or any word of a small table.
  */
 static int pg_fts_where(const char *table, struct buf *sql)
 {
@@ -342,24 +341,12 @@ static int pg_fts_where(const char *table, struct buf *sql)
 			table, table);
 }
 
-/* "IS TRUE" keeps the GIN index out of it: the order is walked instead */
-static int pg_fts_where_common(const char *table, struct buf *sql)
+/* Each row tested against the query computed once; "IS TRUE" keeps the GIN index out */
+static int pg_fts_test(const char *table, struct buf *sql)
 {
 	return buf_addf(sql, "(%s.search_vector @@ (SELECT to_tsquery('simple',"
 			     " servio_unaccent(?)))) IS TRUE",
 			table);
-}
-
-/* Words become prefix terms joined by AND: printer hp -> printer:* & hp:* */
-static char *pg_fts_query(const char *text)
-{
-	return db_fts_join(text, "", ":*", " & ");
-}
-
-/* Any of the words, whole: printer driver -> printer | driver */
-static char *pg_fts_any_query(const char *text)
-{
-	return db_fts_join(text, "", "", " | ");
 }
 
 static int pg_fts_ranked(const char *table, struct buf *sql)
@@ -417,11 +404,18 @@ const struct db_driver db_pg_driver = {
 	.counters_load_sql = "SELECT setval('counter_%s', COALESCE((SELECT value FROM counters"
 			     " WHERE name = '%s'), 0) + 1, false)",
 	.fts_where = pg_fts_where,
-	.fts_where_common = pg_fts_where_common,
-	/* the second %s is not used */
-	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE search_vector @@"
-			 " to_tsquery('simple', servio_unaccent(?)) LIMIT ?) s%.0s",
-	.fts_query = pg_fts_query,
-	.fts_any_query = pg_fts_any_query,
+	.fts_test = pg_fts_test,
+	/* the skip-th row (the second %s is not used) */
+	.fts_bound_sql = "SELECT id FROM %s WHERE id %.0s%s ? ORDER BY id %s OFFSET ? LIMIT 1",
+	/*
+	 * printer hp -> 'printer' & 'hp':*, the words split out of the text
+	 * unaccented first; quoted, a word that holds a space to the parser
+	 * (a no-break space) is a phrase, not two operands without operator
+	 */
+	.fts_fold_sql = "SELECT servio_unaccent(?)",
+	.fts_quote = "'",
+	.fts_and = " & ",
+	.fts_or = " | ",
+	.fts_prefix = ":*",
 	.fts_ranked = pg_fts_ranked,
 };

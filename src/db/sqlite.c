@@ -311,7 +311,8 @@ static int sq_checkpoint(void *conn, bool restart, int64_t *frames, int64_t *cop
 
 /*
  * Every searchable table T has an external-content FTS5 table T_fts whose
- * rowid is T.id (see the migrations).
+ * rowid is T.id, and its vocabulary T_fts_terms (see the migrations). Here
+ * the matches are fetched once and the list's own order sorts them.
  */
 static int sq_fts_where(const char *table, struct buf *sql)
 {
@@ -320,31 +321,21 @@ static int sq_fts_where(const char *table, struct buf *sql)
 }
 
 /*
- * With many matches, "+id" keeps SQLite from fetching every match by rowid
- * and sorting them: it walks the list's order instead and probes the match
- * set (built once) for each row, stopping when the page is full. (Asking
- * FTS5 about each row instead is slower: a prefix term merges the lists of
- * all its words at every probe, about 4 ms each at 300,000 tickets.)
+ * FTS5 hands out its matches in rowid order, either way, one at a time
+ * (whole words: a prefix term would merge every matching word's list
+ * first, which is why db_fts_query spells prefixes out): a search newest
+ * first reads as many as the page takes.
  */
-static int sq_fts_where_common(const char *table, struct buf *sql)
+static int sq_fts_drive(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "+id IN (SELECT rowid FROM %s_fts WHERE %s_fts MATCH ?)", table,
-			table);
+	return buf_addf(sql, "(SELECT rowid AS fts_id FROM %s_fts WHERE %s_fts MATCH ?) AS fts"
+			     " JOIN %s ON %s.id = fts.fts_id", table, table, table, table);
 }
 
-/*
- * User text becomes a conjunction of quoted prefix terms, so no FTS5
- * syntax in the text can reach the parser: printer hp -> "printer"* "hp"*
- */
-static char *sq_fts_query(const char *text)
+static int sq_fts_test(const char *table, struct buf *sql)
 {
-	return db_fts_join(text, "\"", "\"*", " ");
-}
-
-/* Any of the words, whole: printer driver -> "printer" OR "driver" */
-static char *sq_fts_any_query(const char *text)
-{
-	return db_fts_join(text, "\"", "\"", " OR ");
+	return buf_addf(sql, "EXISTS (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? AND rowid = %s.id)",
+			table, table, table);
 }
 
 /* bm25() is lower for a better match: its negation is the score */
@@ -417,9 +408,13 @@ const struct db_driver db_sqlite_driver = {
 	.sync_log = sq_sync_log,
 	.checkpoint = sq_checkpoint,
 	.backup = sq_backup,
-	/* table_list tells the FTS5 tables ("virtual") and their "shadow" tables apart */
+	/*
+	 * table_list tells the FTS5 tables ("virtual") and their "shadow" tables
+	 * apart; a full-text index's words are its own too (made from its rows)
+	 */
 	.tables_sql = "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"
-		      " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+		      " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+		      " AND name NOT LIKE '%\\_fts\\_words' ESCAPE '\\'",
 	.foreign_keys_sql = "SELECT t.name, f.\"table\" FROM pragma_table_list t,"
 			    " pragma_foreign_key_list(t.name) f WHERE t.schema = 'main'"
 			    " AND t.type = 'table'",
@@ -433,9 +428,23 @@ const struct db_driver db_sqlite_driver = {
 	.next_number_sql = "INSERT INTO counters (name, value) VALUES ('%s', 1) ON CONFLICT (name)"
 			   " DO UPDATE SET value = counters.value + 1 RETURNING value",
 	.fts_where = sq_fts_where,
-	.fts_where_common = sq_fts_where_common,
-	.fts_count_sql = "SELECT COUNT(*) FROM (SELECT 1 FROM %s_fts WHERE %s_fts MATCH ? LIMIT ?)",
-	.fts_query = sq_fts_query,
-	.fts_any_query = sq_fts_any_query,
+	.fts_drive = sq_fts_drive,
+	.fts_test = sq_fts_test,
+	/* the skip-th match */
+	.fts_bound_sql = "SELECT rowid FROM %s_fts WHERE %s_fts MATCH ? AND rowid %s ?"
+			 " ORDER BY rowid %s LIMIT 1 OFFSET ?",
+	.fts_bound_matches = true,
+	/*
+	 * User text becomes quoted words, so no FTS5 syntax in it reaches the
+	 * parser: printer hp -> "printer" AND ("hp" OR "hpe"), or "printer" AND
+	 * "hp"* where the prefix stands for too many words. The words of an
+	 * index are listed in TABLE_fts_words (migration search_words).
+	 */
+	.fts_quote = "\"",
+	.fts_and = " AND ",
+	.fts_or = " OR ",
+	.fts_prefix = "*",
+	.fts_terms_sql = "SELECT word FROM %s_fts_words WHERE word >= ? AND word < ? ORDER BY word"
+			 " LIMIT ?",
 	.fts_ranked = sq_fts_ranked,
 };

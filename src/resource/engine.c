@@ -27,8 +27,6 @@
 #include <string.h>
 
 #define SQL_MAX (64 * 1024)
-/* matches beyond which walking the list order beats sorting them (bench/run.sh) */
-#define FTS_COMMON 2000
 /* how deep company_via may chain (a note's ticket's company is two steps) */
 #define SCOPE_DEPTH 4
 
@@ -386,106 +384,86 @@ static const char *sort_expr(struct arena *arena, const struct resource_query *q
 	return arena_printf(arena, "COALESCE(%s, '')", f->name);
 }
 
-int resource_list(struct resource_ctx *ctx, const struct resource *res,
-		  const struct resource_query *q, json_t **out, const char **next_cursor)
-{
-	const char *order = sort_expr(ctx->arena, q);
-	bool by_id = strcmp(q->sort_column, "id") == 0;
-	bool sort_int = q->sort_field ? int_typed(q->sort_field->type) ||
-						q->sort_field->type == FT_ENUM
-				      : by_id;
-	if (!order)
-		return RC_ERROR;
-	int prc = parent_exists(ctx, res);
-	if (prc != RC_OK)
-		return prc == RC_RETRY ? RC_ERROR : prc;
+/* A page of a list as its rows come, from one statement or two (a search). */
+struct page {
+	struct resource_ctx *ctx;
+	const struct resource *res;
+	const struct resource_query *q;
+	const char *order;	/* the ORDER BY expression (sort_expr) */
+	bool by_id;		/* sorted by id: no sort value is read back */
+	bool sort_int;		/* the sort value binds as an integer */
+	bool scope_bind;	/* the conditions bind the caller's company */
+	json_t *data;
+	int rows;
+	bool full;		/* a row past the page was seen: *next_cursor is set */
+	const char *last_value;
+	int64_t last_id;
+	const char **next_cursor;
+};
 
-	struct buf sql;
-	buf_init(&sql, SQL_MAX);
-	char *fts = NULL;
-	buf_addstr(&sql, "SELECT ");
-	select_list(&sql, res, false);
-	if (!by_id)
-		buf_addf(&sql, ", %s", order);
-	buf_addf(&sql, " FROM %s WHERE 1 = 1", res->table);
+/*
+ * The list's conditions, the search and the cursor aside: " AND …" each,
+ * bound by bind_conditions in the same order. Returns whether they may
+ * turn away most rows (anything but "not archived").
+ */
+static bool list_conditions(struct page *p, struct buf *sql)
+{
+	struct resource_ctx *ctx = p->ctx;
+	const struct resource *res = p->res;
+	const struct resource_query *q = p->q;
+	bool narrow = q->nfilters > 0;
 	if (!res->no_record_columns) {
 		if (q->archived == ARCHIVED_NO)
-			buf_addstr(&sql, " AND archived_at IS NULL");
+			buf_addstr(sql, " AND archived_at IS NULL");
 		else if (q->archived == ARCHIVED_ONLY)
-			buf_addstr(&sql, " AND archived_at IS NOT NULL");
+			buf_addstr(sql, " AND archived_at IS NOT NULL");
+		narrow |= q->archived == ARCHIVED_ONLY;
 	}
 	if (res->parent)
-		buf_addf(&sql, " AND %s = ?", res->parent_field);
+		buf_addf(sql, " AND %s = ?", res->parent_field);
 	if (res->rows && !ctx->trusted)
-		buf_addf(&sql, " AND (%s)", res->rows);
-	bool scope_bind = false, scoped = ctx->scope_company && !ctx->trusted && !res->parent;
+		buf_addf(sql, " AND (%s)", res->rows);
+	p->scope_bind = false;
+	bool scoped = ctx->scope_company && !ctx->trusted && !res->parent;
 	if (scoped) {
-		buf_addstr(&sql, " AND ");
-		scope_sql(res, &sql, 0, &scope_bind);
+		buf_addstr(sql, " AND ");
+		scope_sql(res, sql, 0, &p->scope_bind);
 	}
+	narrow |= res->parent || (res->rows && !ctx->trusted) || scoped;
 	for (int i = 0; i < q->nfilters; i++) {
 		const struct resource_filter *flt = &q->filters[i];
 		if (flt->op == FILTER_NONE) {
-			buf_addf(&sql, " AND %s IS NULL", flt->column);
+			buf_addf(sql, " AND %s IS NULL", flt->column);
 		} else if (flt->op == FILTER_BEFORE) {
-			buf_addf(&sql, " AND %s < ?", flt->column);
+			buf_addf(sql, " AND %s < ?", flt->column);
 		} else if (flt->op == FILTER_AFTER) {
-			buf_addf(&sql, " AND %s > ?", flt->column);
+			buf_addf(sql, " AND %s > ?", flt->column);
 		} else if (flt->field && flt->field->type == FT_STRINGS) {
 			/* any of the items (the values are LIKE patterns, see query.c) */
 			for (int v = 0; v < flt->nvalues; v++)
-				buf_addf(&sql, "%s%s LIKE ? ESCAPE '!'", v ? " OR " : " AND (",
+				buf_addf(sql, "%s%s LIKE ? ESCAPE '!'", v ? " OR " : " AND (",
 					 flt->column);
-			buf_addch(&sql, ')');
+			buf_addch(sql, ')');
 		} else if (flt->nvalues == 1) {
-			buf_addf(&sql, " AND %s = ?", flt->column);
+			buf_addf(sql, " AND %s = ?", flt->column);
 		} else {
-			buf_addf(&sql, " AND %s IN (?", flt->column);
+			buf_addf(sql, " AND %s IN (?", flt->column);
 			for (int v = 1; v < flt->nvalues; v++)
-				buf_addstr(&sql, ", ?");
-			buf_addch(&sql, ')');
+				buf_addstr(sql, ", ?");
+			buf_addch(sql, ')');
 		}
 	}
-	if (q->q) {
-		fts = db_fts_query(ctx->db, q->q);
-		if (!fts) {
-			/* a search with no words in it matches nothing */
-			buf_release(&sql);
-			*out = own(ctx, json_array());
-			*next_cursor = NULL;
-			return *out ? RC_OK : RC_ERROR;
-		}
-		buf_addstr(&sql, " AND ");
-		/* a common word: walk the sort order rather than sort every match */
-		if (db_fts_common(ctx->db, res->table, fts, FTS_COMMON))
-			db_fts_where_common(ctx->db, res->table, &sql);
-		else
-			db_fts_where(ctx->db, res->table, &sql);
-	}
-	const char *cmp = q->sort_desc ? "<" : ">";
-	if (q->has_cursor) {
-		if (by_id)
-			buf_addf(&sql, " AND id %s ?", cmp);
-		else
-			buf_addf(&sql, " AND (%s %s ? OR (%s = ? AND id %s ?))", order, cmp, order,
-				 cmp);
-	}
-	const char *dir = q->sort_desc ? "DESC" : "ASC";
-	if (by_id)
-		buf_addf(&sql, " ORDER BY id %s LIMIT ?", dir);
-	else
-		buf_addf(&sql, " ORDER BY %s %s, id %s LIMIT ?", order, dir, dir);
-	struct db_stmt *st = sql.failed ? NULL : db_prepare(ctx->db, buf_str(&sql));
-	buf_release(&sql);
-	if (!st) {
-		xfree(fts);
-		return RC_ERROR;
-	}
-	int idx = 1;
-	if (res->parent)
-		db_bind_int(st, idx++, ctx->parent_id);
-	if (scope_bind)
-		db_bind_int(st, idx++, ctx->scope_company);
+	return narrow;
+}
+
+/* Binds what list_conditions wrote from parameter idx on; returns the next. */
+static int bind_conditions(const struct page *p, struct db_stmt *st, int idx)
+{
+	const struct resource_query *q = p->q;
+	if (p->res->parent)
+		db_bind_int(st, idx++, p->ctx->parent_id);
+	if (p->scope_bind)
+		db_bind_int(st, idx++, p->ctx->scope_company);
 	for (int i = 0; i < q->nfilters; i++) {
 		const struct resource_filter *flt = &q->filters[i];
 		bool as_int = flt->op == FILTER_IN &&
@@ -497,59 +475,351 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 				db_bind_text(st, idx++, flt->values[v]);
 		}
 	}
-	if (fts)
-		db_bind_text(st, idx++, fts);
-	xfree(fts);
-	if (q->has_cursor) {
-		if (!by_id) {
-			for (int k = 0; k < 2; k++) {
-				if (sort_int)
-					db_bind_int(st, idx++,
-						    strtoll(q->cursor_value ? q->cursor_value : "0",
-							    NULL, 10));
-				else
-					db_bind_text(st, idx++,
-						     q->cursor_value ? q->cursor_value : "");
-			}
-		}
-		db_bind_int(st, idx++, q->cursor_id);
-	}
-	db_bind_int(st, idx++, q->limit + 1);
+	return idx;
+}
 
-	json_t *data = own(ctx, json_array());
-	unsigned role = role_of(ctx);
-	int rows = 0, rc = data ? RC_ROW : RC_ERROR;
-	char *last_value = NULL;
-	int64_t last_id = 0;
-	*next_cursor = NULL;
-	while (rc == RC_ROW && (rc = db_step(st)) == RC_ROW) {
-		if (rows == q->limit) {
+/* " AND" the rows after the cursor: by id alone, or by the sort value then id. */
+static void cursor_sql(const struct page *p, struct buf *sql, const char *id, bool by_value)
+{
+	if (!p->q->has_cursor)
+		return;
+	const char *cmp = p->q->sort_desc ? "<" : ">";
+	if (!by_value)
+		buf_addf(sql, " AND %s %s ?", id, cmp);
+	else
+		buf_addf(sql, " AND (%s %s ? OR (%s = ? AND %s %s ?))", p->order, cmp, p->order,
+			 id, cmp);
+}
+
+static int bind_cursor(const struct page *p, struct db_stmt *st, int idx, bool by_value)
+{
+	const struct resource_query *q = p->q;
+	if (!q->has_cursor)
+		return idx;
+	if (by_value) {
+		for (int k = 0; k < 2; k++) {
+			if (p->sort_int)
+				db_bind_int(st, idx++,
+					    strtoll(q->cursor_value ? q->cursor_value : "0", NULL, 10));
+			else
+				db_bind_text(st, idx++, q->cursor_value ? q->cursor_value : "");
+		}
+	}
+	db_bind_int(st, idx++, q->cursor_id);
+	return idx;
+}
+
+/* "SELECT id, …[, sort value] FROM " */
+static void select_from(const struct page *p, struct buf *sql)
+{
+	buf_addstr(sql, "SELECT ");
+	select_list(sql, p->res, false);
+	if (!p->by_id)
+		buf_addf(sql, ", %s", p->order);
+	buf_addstr(sql, " FROM ");
+}
+
+/*
+ * Steps st (done here) and adds its rows to the page; a row past the page
+ * sets the cursor after the last one and ends the page.
+ */
+static int page_rows(struct page *p, struct db_stmt *st)
+{
+	const struct resource_query *q = p->q;
+	unsigned role = role_of(p->ctx);
+	int rc;
+	while ((rc = db_step(st)) == RC_ROW) {
+		if (p->rows == q->limit) {
 			const char *sk = q->sort_desc
-				? arena_printf(ctx->arena, "-%s", q->sort_column)
+				? arena_printf(p->ctx->arena, "-%s", q->sort_column)
 				: q->sort_column;
-			*next_cursor = resource_cursor_encode(ctx->arena, sk,
-							      by_id ? NULL : last_value, last_id);
+			*p->next_cursor = resource_cursor_encode(p->ctx->arena, sk,
+								 p->by_id ? NULL : p->last_value,
+								 p->last_id);
+			p->full = true;
+			rc = RC_DONE;
 			break;
 		}
-		json_t *obj = row_to_json(st, res, false);
+		json_t *obj = row_to_json(st, p->res, false);
 		if (obj)
-			make_visible(res, role, obj);
-		if (!obj || json_array_append_new(data, obj) < 0) {
+			make_visible(p->res, role, obj);
+		if (!obj || json_array_append_new(p->data, obj) < 0) {
 			rc = RC_ERROR;
 			break;
 		}
-		last_id = db_col_int(st, 0);
-		if (!by_id) {
+		p->last_id = db_col_int(st, 0);
+		if (!p->by_id) {
 			/* the sort value is the extra last column (counted once a row exists) */
 			const char *v = db_col_text(st, db_col_count(st) - 1);
-			last_value = arena_strdup(ctx->arena, v ? v : "");
+			p->last_value = arena_strdup(p->ctx->arena, v ? v : "");
 		}
-		rows++;
+		p->rows++;
 	}
 	db_done(st);
-	if (rc != RC_ROW && rc != RC_DONE)
+	return rc == RC_DONE ? RC_OK : RC_ERROR;
+}
+
+/*
+ * One statement: the conditions, the search as a condition the database
+ * plans (fts may be NULL), the cursor; ordered by id when id_order, else by
+ * the sort value then id.
+ */
+static int list_plain(struct page *p, const char *fts, bool id_order)
+{
+	const char *dir = p->q->sort_desc ? "DESC" : "ASC";
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	select_from(p, &sql);
+	buf_addf(&sql, "%s WHERE 1 = 1", p->res->table);
+	list_conditions(p, &sql);
+	if (fts) {
+		buf_addstr(&sql, " AND ");
+		db_fts_where(p->ctx->db, p->res->table, &sql);
+	}
+	cursor_sql(p, &sql, "id", !id_order);
+	if (id_order)
+		buf_addf(&sql, " ORDER BY id %s LIMIT ?", dir);
+	else
+		buf_addf(&sql, " ORDER BY %s %s, id %s LIMIT ?", p->order, dir, dir);
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(p->ctx->db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
 		return RC_ERROR;
-	*out = data;
+	int idx = bind_conditions(p, st, 1);
+	if (fts)
+		db_bind_text(st, idx++, fts);
+	idx = bind_cursor(p, st, idx, !p->by_id && !id_order);
+	db_bind_int(st, idx, p->q->limit + 1);
+	return page_rows(p, st);
+}
+
+/*
+ * A search in id order (newest first, or oldest) reads a window of rows
+ * first and stops as soon as the page is full, so a common word costs no
+ * more than a rare one; only when the window did not fill the page does it
+ * go on past the window's end (db_fts_bound).
+ */
+
+/* The rest of the page past bound: the conditions, the search as cond. */
+static int search_past(struct page *p, const char *fts, int64_t bound,
+		       int (*cond)(struct db *, const char *, struct buf *))
+{
+	const struct resource_query *q = p->q;
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	select_from(p, &sql);
+	buf_addf(&sql, "%s WHERE 1 = 1", p->res->table);
+	list_conditions(p, &sql);
+	buf_addf(&sql, " AND id %s ? AND ", q->sort_desc ? "<" : ">");
+	cond(p->ctx->db, p->res->table, &sql);
+	buf_addf(&sql, " ORDER BY id %s LIMIT ?", q->sort_desc ? "DESC" : "ASC");
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(p->ctx->db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
+		return RC_ERROR;
+	int idx = bind_conditions(p, st, 1);
+	db_bind_int(st, idx++, bound);
+	db_bind_text(st, idx++, fts);
+	db_bind_int(st, idx, p->q->limit + 1 - p->rows);
+	return page_rows(p, st);
+}
+
+/*
+ * Where the index leads (db_fts_drives, SQLite: FTS5 hands out its matches
+ * in rowid order) each match is looked up by id until the page is full.
+ * Conditions that may turn most matches away (anything but "not archived":
+ * a company, a status, a portal user's scope) bound that to a window of
+ * FTS_WINDOW matches; past it the conditions lead and each of their rows is
+ * tested against the index.
+ */
+#define FTS_WINDOW 1000
+
+static int search_led(struct page *p, const char *fts)
+{
+	struct db *db = p->ctx->db;
+	const struct resource_query *q = p->q;
+	const char *table = p->res->table;
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	select_from(p, &sql);
+	db_fts_drive(db, table, &sql);
+	buf_addstr(&sql, " WHERE 1 = 1");
+	bool narrow = list_conditions(p, &sql);
+	int64_t bound = 0;
+	int rc = RC_DONE;
+	if (narrow)
+		rc = db_fts_bound(db, table, fts, q->sort_desc,
+				  q->has_cursor ? &q->cursor_id : NULL, FTS_WINDOW, &bound);
+	if (rc != RC_ROW && rc != RC_DONE) {
+		buf_release(&sql);
+		return RC_ERROR;
+	}
+	bool bounded = rc == RC_ROW;
+	if (bounded)
+		buf_addf(&sql, " AND fts.fts_id %s= ?", q->sort_desc ? ">" : "<");
+	cursor_sql(p, &sql, "fts.fts_id", false);
+	buf_addf(&sql, " ORDER BY fts.fts_id %s LIMIT ?", q->sort_desc ? "DESC" : "ASC");
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
+		return RC_ERROR;
+	db_bind_text(st, 1, fts);
+	int idx = bind_conditions(p, st, 2);
+	if (bounded)
+		db_bind_int(st, idx++, bound);
+	idx = bind_cursor(p, st, idx, false);
+	db_bind_int(st, idx, q->limit + 1);
+	rc = page_rows(p, st);
+	if (rc != RC_OK || !bounded || p->full)
+		return rc;
+	return search_past(p, fts, bound, db_fts_test);
+}
+
+/*
+ * Elsewhere (PostgreSQL: a GIN index fetches all the matches or none) the
+ * rows are read in id order, each tested, a window at a time: the first of
+ * FTS_ROWS rows, each next one four times as many. While at least 1 % of
+ * the rows read so far match, the word is common and the next window will
+ * likely fill the page; when fewer do, the rest of the matches are fetched
+ * through the index at once (db_fts_where), few as they are. Conditions
+ * that may turn most rows away end it after the first window: a common
+ * word is then tested along the conditions' rows (their index leads), a
+ * rare one fetched through its own.
+ */
+#define FTS_ROWS 200
+
+/* How many of the rows in [from, to) (newest first) match, stopping at most. */
+static int rows_matching(const struct page *p, const char *fts, const int64_t *from, int64_t to,
+			 int64_t most, int64_t *n)
+{
+	const struct resource_query *q = p->q;
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	buf_addf(&sql, "SELECT COUNT(*) FROM (SELECT 1 FROM %s WHERE id %s ? AND id %s ? AND ",
+		 p->res->table, q->sort_desc ? ">=" : "<=", q->sort_desc ? "<" : ">");
+	db_fts_test(p->ctx->db, p->res->table, &sql);
+	buf_addstr(&sql, " LIMIT ?) w");
+	struct db_stmt *st = NULL;
+	int rc = sql.failed ? RC_ERROR
+			    : db_run(p->ctx->db, &st, buf_str(&sql), "iisi", to,
+				     from ? *from : q->sort_desc ? INT64_MAX : INT64_MIN, fts, most);
+	buf_release(&sql);
+	if (rc != RC_ROW)
+		return RC_ERROR;
+	*n = db_col_int(st, 0);
+	db_done(st);
+	return RC_OK;
+}
+
+static int search_rows(struct page *p, const char *fts)
+{
+	struct db *db = p->ctx->db;
+	const struct resource_query *q = p->q;
+	const char *table = p->res->table;
+	const char *past = q->sort_desc ? "<" : ">";
+	const int64_t *from = q->has_cursor ? &q->cursor_id : NULL;
+	int64_t at = 0, read = 0, matched = 0, size = FTS_ROWS;
+	for (;;) {
+		int64_t bound = 0;
+		int rc = db_fts_bound(db, table, fts, q->sort_desc, from, size, &bound);
+		if (rc != RC_ROW && rc != RC_DONE)
+			return RC_ERROR;
+		bool bounded = rc == RC_ROW;
+		struct buf sql;
+		buf_init(&sql, SQL_MAX);
+		select_from(p, &sql);
+		buf_addf(&sql, "%s WHERE 1 = 1", table);
+		bool narrow = list_conditions(p, &sql);
+		if (from)
+			buf_addf(&sql, " AND id %s ?", past);
+		if (bounded)
+			buf_addf(&sql, " AND id %s= ?", q->sort_desc ? ">" : "<");
+		buf_addstr(&sql, " AND ");
+		db_fts_test(db, table, &sql);
+		buf_addf(&sql, " ORDER BY id %s LIMIT ?", q->sort_desc ? "DESC" : "ASC");
+		struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
+		buf_release(&sql);
+		if (!st)
+			return RC_ERROR;
+		int idx = bind_conditions(p, st, 1);
+		if (from)
+			db_bind_int(st, idx++, *from);
+		if (bounded)
+			db_bind_int(st, idx++, bound);
+		db_bind_text(st, idx++, fts);
+		db_bind_int(st, idx, q->limit + 1 - p->rows);
+		int before = p->rows;
+		rc = page_rows(p, st);
+		if (rc != RC_OK || !bounded || p->full)
+			return rc;
+		read += size + 1;
+		int64_t n = p->rows - before;	/* without conditions, the matches */
+		if (narrow) {
+			int64_t need = (read + 99) / 100;
+			if (n < need && rows_matching(p, fts, from, bound, need, &n) != RC_OK)
+				return RC_ERROR;
+			return search_past(p, fts, bound, n >= need ? db_fts_test : db_fts_where);
+		}
+		matched += n;
+		if (matched * 100 < read)
+			return search_past(p, fts, bound, db_fts_where);
+		at = bound;
+		from = &at;
+		size *= 4;
+	}
+}
+
+int resource_list(struct resource_ctx *ctx, const struct resource *res,
+		  const struct resource_query *q, json_t **out, const char **next_cursor)
+{
+	const char *order = sort_expr(ctx->arena, q);
+	if (!order)
+		return RC_ERROR;
+	bool by_id = strcmp(q->sort_column, "id") == 0;
+	/*
+	 * Ids follow creation order (a record's id and created_at are both
+	 * given when it is made), so a search newest or oldest first goes by
+	 * id, the order the full-text index keeps; the cursor still carries
+	 * created_at, as for the list without q.
+	 */
+	bool id_order = by_id || (q->q && strcmp(q->sort_column, "created_at") == 0);
+	int prc = parent_exists(ctx, res);
+	if (prc != RC_OK)
+		return prc == RC_RETRY ? RC_ERROR : prc;
+	*next_cursor = NULL;
+
+	char *fts = NULL;
+	if (q->q) {
+		fts = db_fts_query(ctx->db, res->table, q->q);
+		if (!fts) {
+			/* a search with no words in it matches nothing */
+			*out = own(ctx, json_array());
+			return *out ? RC_OK : RC_ERROR;
+		}
+	}
+	struct page p = {
+		.ctx = ctx,
+		.res = res,
+		.q = q,
+		.order = order,
+		.by_id = by_id,
+		.sort_int = q->sort_field ? int_typed(q->sort_field->type) ||
+						    q->sort_field->type == FT_ENUM
+					  : by_id,
+		.data = own(ctx, json_array()),
+		.next_cursor = next_cursor,
+	};
+	int rc = RC_ERROR;
+	if (p.data)
+		rc = !fts || !id_order	   ? list_plain(&p, fts, id_order)
+		     : db_fts_drives(ctx->db) ? search_led(&p, fts)
+					      : search_rows(&p, fts);
+	xfree(fts);
+	if (rc != RC_OK) {
+		*next_cursor = NULL;
+		return RC_ERROR;
+	}
+	*out = p.data;
 	return RC_OK;
 }
 

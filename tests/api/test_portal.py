@@ -384,6 +384,22 @@ class TestRecords(PortalCase):
         listed = self.assertStatus(self.c.get("/api/v1/portal/tickets"), 200)["data"]
         self.assertEqual({t["company_id"] for t in listed}, {self.co["id"]})
 
+    def test_search_sees_only_their_company(self):
+        word = unique("sprocket")
+        theirs = [self.ticket(self.other, subject="%s broken" % word)["id"] for _ in range(3)]
+        mine = [self.ticket(self.co, subject="%s broken" % word)["id"] for _ in range(3)]
+        theirs += [self.ticket(self.other, subject="%s broken" % word)["id"] for _ in range(3)]
+        seen, path = [], "/api/v1/portal/tickets?q=%s&limit=2" % word[:-2]
+        while path:
+            body = self.assertStatus(self.c.get(path), 200)
+            seen += [t["id"] for t in body["data"]]
+            path = body["next_cursor"] and ("/api/v1/portal/tickets?q=%s&limit=2&cursor=%s"
+                                            % (word[:-2], body["next_cursor"]))
+        self.assertEqual(seen, mine[::-1], "their own, newest first")
+        other = self.portal(self.contact(self.other, role="admin"))
+        found = self.assertStatus(other.get("/api/v1/portal/tickets?q=broken+" + word), 200)
+        self.assertEqual([t["id"] for t in found["data"]], theirs[::-1])
+
     def test_help_articles(self):
         shown = self.create("kb/articles", {"title": "Reset your VPN token " + unique(),
                                             "body": "1. Open the **app**.", "visibility": "portal",

@@ -363,8 +363,9 @@ class ListTest(ResourceCase):
             return sorted(self.list_ids("companies", dict(extra, q=text)))
 
         self.assertEqual(search(tag), sorted(ids.values()), "the whole word")
-        self.assertEqual(search("north " + tag), sorted([ids["northwind"], ids["northgate"]]),
-                         "a prefix and a word, both required")
+        self.assertEqual(search(tag + " north"), sorted([ids["northwind"], ids["northgate"]]),
+                         "a word and a prefix, both required")
+        self.assertEqual(search("north " + tag), [], "only the last word is a prefix")
         self.assertEqual(search(tag + " northw"), [ids["northwind"]], "prefix, any order")
         self.assertEqual(search("TRADERS " + tag.upper()), [ids["northwind"]],
                          "case does not matter")

@@ -7,8 +7,9 @@ entries, including the bad input a real client sends.
 
 import re
 import unittest
+import urllib.parse
 
-from harness import ServerTestCase, needs_test_build, unique
+from harness import BACKEND, ServerTestCase, needs_test_build, unique
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 TECH_PASSWORD = "Tech-Pass-For-Tests-0nly-91!"
@@ -238,6 +239,130 @@ class TestTickets(ServiceCase):
         status, _, _ = self.admin.delete("/api/v1/tickets/%d" % t["id"],
                                          headers={"If-Match": "*"})
         self.assertIn(status, (404, 405))
+
+
+class TestSearch(ServiceCase):
+    """
+    Searching service orders: newest first, the last word a prefix as it is
+    typed (the others whole words), with filters and cursors, over more
+    matches than the index's first window.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.word = unique("gizmo")
+        cls.other_id = cls.admin.post("/api/v1/companies", {"name": unique("Other ")})[2]["id"]
+
+        def made(company_id, n, **fields):
+            out = []
+            for _ in range(n):
+                body = {"subject": "The %s is jammed" % cls.word, "company_id": company_id}
+                body.update(fields)
+                status, _, t = cls.admin.post("/api/v1/tickets", body)
+                assert status == 201, t
+                out.append(t)
+            return out
+
+        old = made(cls.company_id, 2, priority="high")
+        cls.mine_old = [t["id"] for t in old]
+        # 1,200 more of another company's, made at the same time as the old ones
+        rows = ("SELECT '%s', '%s', 'S-%s-' || x, 'Widget %s ' || x, 'incident', 'phone',"
+                " 'low', 'new', %d" % (old[-1]["created_at"], old[-1]["created_at"], cls.word,
+                                      cls.word, cls.other_id))
+        cols = ("INSERT INTO tickets (created_at, updated_at, number, subject, kind, channel,"
+                " priority, status, company_id) ")
+        if BACKEND == "postgres":
+            cls.server.execute(cols + rows.replace("|| x", "|| x::text")
+                               + " FROM generate_series(1, 1200) AS g(x)")
+        else:
+            cls.server.execute("WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g"
+                               " WHERE x < 1200) " + cols + rows + " FROM g")
+        cls.mine_new = [t["id"] for t in made(cls.company_id, 3)]
+        cls.theirs_new = [t["id"] for t in made(cls.other_id, 4)]
+
+    def walk(self, params, client=None, path="/api/v1/tickets"):
+        """Every page of a search: the records in order."""
+        out, cursor = [], None
+        for _ in range(100):
+            page = dict(params, cursor=cursor) if cursor else params
+            body = self.assertStatus((client or self.admin).get(
+                path + "?" + urllib.parse.urlencode(page)), 200)
+            out += body["data"]
+            cursor = body["next_cursor"]
+            if not cursor:
+                return out
+        self.fail("more than 100 pages")
+
+    def test_newest_first(self):
+        first = self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+            {"q": self.word, "limit": 5})), 200)["data"]
+        newest = self.theirs_new[::-1] + self.mine_new[::-1]
+        self.assertEqual([t["id"] for t in first], newest[:5])
+        for sort in ("-created_at", "-id"):
+            found = self.walk({"q": self.word, "limit": 200, "sort": sort})
+            ids = [t["id"] for t in found]
+            self.assertEqual(len(ids), 1209, sort)
+            self.assertEqual(ids, sorted(ids, reverse=True), sort)
+            self.assertEqual(ids[:7], newest, sort)
+            self.assertEqual(ids[-2:], self.mine_old[::-1], sort)
+            times = [t["created_at"] for t in found]
+            self.assertEqual(times, sorted(times, reverse=True), sort)
+        # oldest first the other way round
+        ids = [t["id"] for t in self.walk({"q": self.word, "limit": 150, "sort": "created_at"})]
+        self.assertEqual(ids, sorted(ids))
+        self.assertEqual(len(ids), 1209)
+
+    def test_filters_and_scope_with_a_search(self):
+        mine = {"q": self.word, "company_id": self.company_id, "limit": 2}
+        self.assertEqual([t["id"] for t in self.walk(mine)],
+                         self.mine_new[::-1] + self.mine_old[::-1])
+        self.assertEqual([t["id"] for t in self.walk({"q": "jammed " + self.word,
+                                                       "priority": "high"})],
+                         self.mine_old[::-1])
+        self.assertEqual([t["id"] for t in self.walk(dict(mine, priority="low"))], [])
+        # sorted by another column, the search is the same set
+        by_priority = self.walk({"q": self.word, "company_id": self.company_id,
+                                 "sort": "priority", "limit": 2})
+        self.assertEqual([t["id"] for t in by_priority][:2], self.mine_old)
+        self.assertEqual(sorted(t["id"] for t in by_priority),
+                         sorted(self.mine_new + self.mine_old))
+
+    def test_the_last_word_is_a_prefix(self):
+        part = self.word[:-3]
+        first = self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+            {"q": "JAMMED " + part, "limit": 2})), 200)["data"]
+        self.assertEqual([t["id"] for t in first], self.theirs_new[::-1][:2])
+        # an earlier word must be whole
+        for text in (part + " jammed", part + " " + self.word):
+            self.assertEqual(self.assertStatus(self.admin.get(
+                "/api/v1/tickets?" + urllib.parse.urlencode({"q": text})), 200)["data"], [], text)
+        # widget is only in the 1,200: the prefix spells out to the whole word
+        found = self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+            {"q": self.word + " widg", "limit": 3})), 200)["data"]
+        self.assertEqual(len(found), 3)
+        self.assertTrue(all(t["subject"].startswith("Widget ") for t in found))
+        self.assertTrue(all(t["company_id"] == self.other_id for t in found))
+
+    def test_nothing_and_syntax(self):
+        for text in (self.word + "x", "zq" + self.word, self.word + " nosuchwordqq"):
+            body = self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+                {"q": text})), 200)
+            self.assertEqual((body["data"], body["next_cursor"]), ([], None), text)
+        # query syntax of either database is just text: never an error
+        for text in ('"', '"%s"' % self.word, self.word + "*", "%s OR x" % self.word,
+                     "NOT " + self.word, "NEAR(%s" % self.word, "%s:*" % self.word, "a & !b | c",
+                     "x <-> y", "'; --", "(", ")", "-" + self.word, "col:" + self.word, "^",
+                     "\\", "%", "_", "日本", "ünïcödé", "😀", "\x01", "O'Brien", "  ",
+                     "«%s»" % self.word, "‹x› ﬀ ½ ⅓ ™ ©", "—", "x‐y"):
+            self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+                {"q": text, "company_id": self.company_id})), 200, "q=%r" % text)
+            self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+                {"q": text, "limit": 3})), 200, "q=%r" % text)
+        # quotes and punctuation separate words like spaces
+        quoted = self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+            {"q": '"%s" (jammed)' % self.word, "company_id": self.company_id})), 200)["data"]
+        self.assertEqual(len(quoted), 5)
 
 
 class TestTerms(ServiceCase):

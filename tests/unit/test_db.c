@@ -371,23 +371,46 @@ static void migration_fts(void **state)
 	assert_string_equal(pg, "");
 	xfree(pg);
 
+	/* the words of an index: a table filled from it, kept by the rows' triggers */
+	static const char words_text[] = "-- @sqlite\n"
+		"CREATE VIRTUAL TABLE search_fts_tokens USING fts3tokenize('unicode61',"
+		" 'remove_diacritics=2');\n-- @ftswords notes title,body\n";
+	char *words = migration_sql("sqlite", words_text);
+	assert_non_null(strstr(words, "CREATE TABLE notes_fts_words (word TEXT PRIMARY KEY)"
+				      " WITHOUT ROWID;"));
+	assert_non_null(strstr(words, "CREATE TRIGGER notes_fts_words_au AFTER UPDATE OF title,"
+				      " body ON notes BEGIN INSERT OR IGNORE INTO notes_fts_words"
+				      " (word) SELECT token FROM search_fts_tokens WHERE input ="
+				      " coalesce(new.title, '') || ' ' || coalesce(new.body, ''); END;"));
+	pg = migration_sql("postgres", words_text);
+	assert_string_equal(pg, "");
+	xfree(pg);
+
 	/* on SQLite the index is built and follows the table, its trigger remade too */
 	struct db *db = open_db("migration-fts.db");
 	assert_int_equal(db_exec(db, sq), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO notes (title, body) VALUES"
+					  " ('Drucker', 'Toner leer')", ""),
+			 RC_DONE);
 	assert_int_equal(db_exec(db, remade), RC_OK);
+	assert_int_equal(db_exec(db, words), RC_OK);	/* from the rows indexed so far */
 	xfree(sq);
 	xfree(remade);
+	xfree(words);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM notes_fts_words WHERE word IN"
+				    " ('drucker', 'toner', 'leer')"), 3);
 	assert_int_equal(db_run(db, NULL, "INSERT INTO notes (title, body) VALUES"
-					  " ('Drucker', 'Toner leer'), ('Netz', 'Switch tauschen')", ""),
+					  " ('Netz', 'Switch tauschen')", ""),
 			 RC_DONE);
 	assert_int_equal(db_run(db, NULL, "UPDATE notes SET body = 'Switch ersetzt' WHERE id = 2", ""),
 			 RC_DONE);
 	struct {
 		const char *text;
 		int64_t matches;
-	} cases[] = { { "toner", 1 }, { "drucker toner", 1 }, { "tauschen", 0 }, { "ersetzt", 1 } };
+	} cases[] = { { "toner", 1 }, { "drucker toner", 1 }, { "tauschen", 0 }, { "ersetzt", 1 },
+		      { "ersetz", 1 }, { "tausch", 0 }, { "sw", 1 }, { "drucker tau", 0 } };
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
-		char *q = db_fts_query(db, cases[i].text);
+		char *q = db_fts_query(db, "notes", cases[i].text);
 		struct buf sql;
 		buf_init(&sql, 0);
 		buf_addstr(&sql, "SELECT COUNT(*) FROM notes WHERE ");
@@ -401,6 +424,12 @@ static void migration_fts(void **state)
 		buf_release(&sql);
 		xfree(q);
 	}
+	/* words of rows written after: through the triggers, folded as the index folds them */
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM notes_fts_words WHERE word IN"
+				    " ('netz', 'switch', 'tauschen', 'ersetzt')"), 4);
+	char *q = db_fts_query(db, "notes", "NET");
+	assert_string_equal(q, "(\"netz\")");
+	xfree(q);
 	db_disconnect(db);
 }
 
@@ -432,6 +461,7 @@ static void migration_malformed_markers(void **state)
 		{ "-- @fts t 'a'\n", "line 1: malformed marker" },
 		{ "-- @ftstext t\n", "line 1: malformed marker" },
 		{ "-- @ftstext  t a\n", "line 1: malformed marker" },
+		{ "-- @ftswords t\n", "line 1: malformed marker" },
 		{ "-- @ftstex t a\n", "line 1: unknown marker" },
 		/* in the other dialect's section too: a typo never hides */
 		{ "-- @postgres\nSELECT 1;\n-- @fst t a\n", "line 3: unknown marker" },
@@ -1321,7 +1351,7 @@ static int64_t insert_company(struct db *db, const char *name, const char *email
  */
 static int search(struct db *db, const char *text, int64_t *first)
 {
-	char *param = db_fts_query(db, text);
+	char *param = db_fts_query(db, "companies", text);
 	if (!param)
 		return -1;
 	struct buf sql;
@@ -1386,6 +1416,37 @@ static void fts_finds_companies(void **state)
 		if (n > 0)
 			assert_int_equal(first, cases[i].first);
 	}
+	/* only the last word is a prefix: the others are whole words */
+	assert_int_equal(search(db, "acm printing", NULL), 0);
+	assert_int_equal(search(db, "print acme", NULL), 0);
+	assert_int_equal(search(db, "PRINTING ACM", &first), 1);
+	assert_int_equal(first, acme);
+	/* the prefix is spelled out as the index's words that start with it */
+	char *q = db_fts_query(db, "companies", "Acme Print");
+	assert_string_equal(q, "\"Acme\" AND (\"printer\" OR \"printing\")");
+	xfree(q);
+	q = db_fts_query(db, "companies", "acme zzz");
+	assert_string_equal(q, "\"acme\" AND \"zzz\"*");	/* no such word: nothing to spell */
+	xfree(q);
+	q = db_fts_query(db, "companies", "olé");
+	assert_string_equal(q, "\"olé\"*");	/* folded by the index, not here */
+	xfree(q);
+	/* a prefix of more words than are spelled out stays a prefix term */
+	for (int i = 0; i < 20; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "Zeta%02d Labs", i);
+		insert_company(db, name, NULL, NULL);
+	}
+	q = db_fts_query(db, "companies", "zeta");
+	assert_string_equal(q, "\"zeta\"*");
+	xfree(q);
+	assert_int_equal(search(db, "zeta", NULL), 20);
+	q = db_fts_query(db, "companies", "labs zeta1");
+	assert_string_equal(q, "\"labs\" AND (\"zeta10\" OR \"zeta11\" OR \"zeta12\" OR"
+			       " \"zeta13\" OR \"zeta14\" OR \"zeta15\" OR \"zeta16\" OR"
+			       " \"zeta17\" OR \"zeta18\" OR \"zeta19\")");
+	xfree(q);
+	assert_int_equal(search(db, "labs zeta1", NULL), 10);
 	/* the index follows updates and deletes */
 	assert_int_equal(db_run(db, NULL, "UPDATE companies SET name = 'Initech' WHERE id = ?", "i",
 				acme), RC_DONE);
@@ -1408,15 +1469,15 @@ static void fts_query_shapes(void **state)
 	const char *empty[] = { "", " ", "\"", "*", "-", ":", "()", "\"*^-+:(){}[],.;'`~!@#$%&=|\\/?<>",
 				"\t\n\r" };
 	for (size_t i = 0; i < N_ELEMS(empty); i++) {
-		char *q = db_fts_query(db, empty[i]);
+		char *q = db_fts_query(db, NULL, empty[i]);
 		if (q)
 			fail_msg("\"%s\" gave \"%s\", want NULL", empty[i], q);
 	}
-	/* words are quoted prefix terms: no query syntax survives */
-	char *q = db_fts_query(db, "printer hp");
-	assert_string_equal(q, "\"printer\"* \"hp\"*");
+	/* words are quoted whole terms, the last a prefix: no query syntax survives */
+	char *q = db_fts_query(db, NULL, "printer hp");
+	assert_string_equal(q, "\"printer\" AND \"hp\"*");
 	xfree(q);
-	q = db_fts_query(db, "a\"b OR c*");
+	q = db_fts_query(db, NULL, "a\"b OR c*");
 	assert_non_null(q);
 	assert_null(strstr(q, "a\"b"));
 	xfree(q);

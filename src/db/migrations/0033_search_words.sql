@@ -1,0 +1,18 @@
+-- The words of each full-text index, one row each (SQLite only): a search
+-- spells its last word, a prefix as it is being typed, out as the words
+-- that start with it, so that FTS5 reads each word's matches newest first
+-- and stops when the page is full (a prefix term would first merge the
+-- lists of all its words, and FTS5 can list its own words only by reading
+-- each one's whole list). Rows add their words as they are written,
+-- through search_fts_tokens: the index's tokenizer, as a table.
+-- @sqlite
+CREATE VIRTUAL TABLE search_fts_tokens USING fts3tokenize('unicode61', 'remove_diacritics=2');
+-- @ftswords companies name,email,website,phone,notes
+-- @ftswords contacts first_name,last_name,email,phone,mobile,title
+-- @ftswords sites name,address_line1,city,postal_code
+-- @ftswords assets name,manufacturer,model,serial_number
+-- @ftswords tickets number,subject,description,notes_text
+-- @ftswords products sku,name,description
+-- @ftswords opportunities title,source,campaign,notes
+-- @ftswords quotes number,title,notes
+-- @ftswords kb_articles title,body,tags
