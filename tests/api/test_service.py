@@ -902,17 +902,21 @@ class TestClocks(ServiceCase):
         self.assertIn("counted", kinds)
         self.assertEqual(sla["policy"]["timezone"], "Europe/Berlin")
 
-    @needs_test_build
-    def test_breach_and_warnings_without_a_write(self):
+    def fast_contract(self):
+        """A contract under a round-the-clock policy: critical, 1 h response, 10 h resolution."""
         cal = self.create("calendars", {"name": unique("24x7 "), "timezone": "UTC",
                                         "always_open": True})
         policy = self.create("sla-policies", {
             "name": unique("Fast "), "calendar_id": cal["id"],
             "targets": [{"priority": "critical", "response_minutes": 60,
                          "resolution_minutes": 600}]})
-        contract = self.create("contracts", {
+        return self.create("contracts", {
             "company_id": self.company_id, "name": "Fast", "kind": "time_materials",
             "starts_on": "2026-01-01", "sla_policy_id": policy["id"]})
+
+    @needs_test_build
+    def test_breach_and_warnings_without_a_write(self):
+        contract = self.fast_contract()
         t = self.ticket(contract_id=contract["id"], priority="critical")
         self.assertFalse(t["sla"]["response_breached"])
         made = t
@@ -942,15 +946,7 @@ class TestClocks(ServiceCase):
 
     @needs_test_build
     def test_sweep_keeps_the_others_work_when_one_ticket_fails(self):
-        cal = self.create("calendars", {"name": unique("24x7 "), "timezone": "UTC",
-                                        "always_open": True})
-        policy = self.create("sla-policies", {
-            "name": unique("Fast "), "calendar_id": cal["id"],
-            "targets": [{"priority": "critical", "response_minutes": 60,
-                         "resolution_minutes": 600}]})
-        contract = self.create("contracts", {
-            "company_id": self.company_id, "name": "Fast", "kind": "time_materials",
-            "starts_on": "2026-01-01", "sla_policy_id": policy["id"]})
+        contract = self.fast_contract()
         a, b, c = (self.ticket(contract_id=contract["id"], priority="critical")
                    for _ in range(3))
         # the database refuses the sweep's write of b's breach (one transaction holds all three)
