@@ -67,11 +67,14 @@ generate: deps
 
 # The benchmark firm under load (bench/run.sh), then the other issues' loads:
 # webhook fan-out and mail in (a real Dovecot), each a Markdown table.
+# Debian's python3, which has the packages deps.sh installs (python3-aiosmtpd).
+BENCH_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+
 bench: build
 	@scripts/deps.sh bench
 	bench/run.sh
-	python3 bench/webhooks.py
-	python3 bench/mail_in.py
+	$(BENCH_PYTHON) bench/webhooks.py
+	$(BENCH_PYTHON) bench/mail_in.py
 
 # The browser UI (web/): npm ci only when the lock file is newer than
 # node_modules, vite build only when a source is newer than web/dist.
