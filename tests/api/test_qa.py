@@ -246,7 +246,9 @@ class QualityReviewCase(ServerTestCase):
                                                    headers={"If-Match": "*"}), 409, "template_id")
         self.assertProblem(self.c("manager").patch(path, {"reviewer_id": self.uid("manager2")},
                                                    headers={"If-Match": "*"}), 409, "reviewer_id")
-        self.assertProblem(self.c("manager").patch(path, {"ticket_id": self.tech1_tickets[1]},
+        # another of tech1's tickets than the one the (random) draw chose
+        other = next(t for t in self.tech1_tickets if t != review["ticket_id"])
+        self.assertProblem(self.c("manager").patch(path, {"ticket_id": other},
                                                    headers={"If-Match": "*"}), 409, "ticket_id")
         fixed = self.assertStatus(self.c("manager").patch(path, {"notes": "Spoke with them."},
                                                           headers={"If-Match": "*"}), 200)
