@@ -847,12 +847,12 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 	struct policy_cache cache = { .n = 0 };
 	struct open_ticket *page = xmalloc(SWEEP_PAGE * sizeof(*page));
 	struct policy **pols = xmalloc(SWEEP_PAGE * sizeof(*pols));
-	struct open_ticket **todo = xmalloc(SWEEP_PAGE * sizeof(*todo));
+	struct open_ticket **changed = xmalloc(SWEEP_PAGE * sizeof(*changed));
 	struct sla_result *results = xmalloc(SWEEP_PAGE * sizeof(*results));
 	int64_t after = 0, failed = 0, first_failed = 0;
 	*tickets = *written = 0;
 	int status = 0;
-	if (!page || !pols || !todo || !results) {
+	if (!page || !pols || !changed || !results) {
 		snprintf(error, errlen, "out of memory");
 		status = -1;
 	}
@@ -875,13 +875,13 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 				continue;	/* logged by policy_load */
 			if (needs_sweep(p, &page[i], now, &results[nsweep])) {
 				pols[nsweep] = p;
-				todo[nsweep++] = &page[i];
+				changed[nsweep++] = &page[i];
 			}
 		}
 		if (n)
 			after = page[n - 1].id;
 		*tickets += n;
-		if (nsweep && sweep_batches(db, pols, todo, results, nsweep, now, written, &failed,
+		if (nsweep && sweep_batches(db, pols, changed, results, nsweep, now, written, &failed,
 					    &first_failed, error, errlen) < 0)
 			status = -1;
 		arena_release(&a);
@@ -898,7 +898,7 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 		policy_release(&cache.p[i]);
 	xfree(page);
 	xfree(pols);
-	xfree(todo);
+	xfree(changed);
 	xfree(results);
 	return status;
 }
