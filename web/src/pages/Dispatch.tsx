@@ -1,7 +1,7 @@
 /*
  * Dispatch.tsx - the dispatcher's board. It opens on today (in the firm's
  * time zone) as a timeline per technician, with the queue of open service
- * orders that have no visit to come on the left: drag an order onto a
+ * orders that have no visit today or later on the left: drag an order onto a
  * technician's time to book the visit (and assign the order when nobody
  * has it), drag a visit along or to another row to move it, drag its
  * right edge to change when it ends. Every card is also a button that
@@ -171,7 +171,9 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
   const queue = useLoad(async () => {
     const [open, live] = await Promise.all([
       listAll<Ticket>("/tickets", { status: OPEN }, 600),
-      listAll<Appointment>("/appointments", { status: "proposed,scheduled,confirmed,in_progress", ends_at_after: new Date().toISOString() }, 4000),
+      // a visit today or later books the order, also one earlier today (the board shows it):
+      // only an order whose visits are all on past days needs another
+      listAll<Appointment>("/appointments", { status: "proposed,scheduled,confirmed,in_progress", ends_at_after: new Date(zonedTime(zoneDay(Date.now(), tz), 0, 0, tz)).toISOString() }, 4000),
     ]);
     const booked = new Set(live.map((a) => a.ticket_id));
     const out = open.filter((t) => !booked.has(t.id));
@@ -379,7 +381,7 @@ function DayBoard({ user, tz }: { user: Me; tz: string }) {
       <h2 class="dqueue-title">
         Unassigned <span class="muted small">{queue.data ? queue.data.length : ""}</span>
       </h2>
-      <p class="small muted">Open service orders with no visit to come. {editable && !narrow ? "Drag one onto a technician's time, or open it to book." : editable ? "Open one to book a visit." : ""}</p>
+      <p class="small muted">Open service orders with no visit today or later. {editable && !narrow ? "Drag one onto a technician's time, or open it to book." : editable ? "Open one to book a visit." : ""}</p>
       {queue.error ? (
         <ErrorState message={queue.error} onRetry={queue.reload} />
       ) : !queue.data ? (
