@@ -334,7 +334,8 @@ export function mailTests(ctx) {
         const ok = page.locator(".alert", { hasText: "The server took the message" });
         await ok.waitFor();
         assert((await text(ok)).includes("250"), "the server's answer is shown");
-        assert(fx.smtp.messages.length === n + 1 && fx.smtp.messages[n].to.includes("check@globex.example"), "the sink got it");
+        // (the outbox worker may hand the sink another test's queued mail meanwhile)
+        assert(fx.smtp.messages.slice(n).some((m) => m.to.includes("check@globex.example")), "the sink got it");
         await page.getByLabel("To", { exact: true }).fill("refuse-test@globex.example");
         await page.getByRole("button", { name: "Send test message" }).click();
         const no = page.locator(".alert", { hasText: "The message was not sent" });
