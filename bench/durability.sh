@@ -36,11 +36,7 @@ kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
 # summary FILE MODE LOAD: one table row from a wrk output
 summary() {
-	awk -v b="$2" -v n="$3" '
-		/Requests\/sec/ {rps=$2}
-		/^ +50%/ {p50=$2} /^ +90%/ {p90=$2} /^ +99%/ {p99=$2}
-		/Non-2xx/ {bad=$NF} /Socket errors/ {bad=bad "; " $0}
-		END {printf "| %s | %s | %.0f | %s | %s | %s | %s |\n", b, n, rps, p50, p90, p99, bad ? bad : 0}' "$1"
+	awk -v b="$2" -v n="$3" -f bench/wrk_row.awk "$1"
 }
 
 SERVIO_ADMIN_EMAIL=bench@example.com SERVIO_ADMIN_PASSWORD=quartz-lantern-meadow-41 \

@@ -66,12 +66,7 @@ row() {
 	only "$2" || return 0
 	file=$(echo "$1-$2" | tr ' ' '-')
 	wrk -t2 -c32 -d"${DURATION}s" --latency -s "$4" "$3" >"$out/$file.txt" 2>&1
-	awk -v b="$1" -v n="$2" '
-		/Requests\/sec/ {rps=$2}
-		/^ +50%/ {p50=$2} /^ +90%/ {p90=$2} /^ +99%/ {p99=$2}
-		/Non-2xx/ {bad=$NF} /Socket errors/ {bad=bad "; " $0}
-		END {printf "| %s | %s | %.0f | %s | %s | %s | %s |\n", b, n, rps, p50, p90, p99, bad ? bad : 0}' \
-		"$out/$file.txt"
+	awk -v b="$1" -v n="$2" -f bench/wrk_row.awk "$out/$file.txt"
 }
 
 # loads BACKEND URL: the API loads against one base URL

@@ -18,7 +18,7 @@ OLD=${1:?usage: bench/search_ab.sh OLD-BINARY NEW-BINARY}
 NEW=${2:?usage: bench/search_ab.sh OLD-BINARY NEW-BINARY}
 DURATION=${DURATION:-10}
 TICKETS=${TICKETS:-100000}
-tmp=$(mktemp -d /tmp/servio-ab.XXXXXX)
+tmp=$(mktemp -d)
 chmod 755 "$tmp"
 out=bench/out
 mkdir -p "$out"
@@ -65,12 +65,7 @@ row() {
 	file=$(echo "ab-$1-$2" | tr ' ,' '--')
 	BENCH_PATH=$3 wrk -t2 -c32 -d"${DURATION}s" --latency -s bench/path.lua \
 		"http://127.0.0.1:$sport" >"$out/$file.txt" 2>&1
-	awk -v b="$1" -v n="$2" '
-		/Requests\/sec/ {rps=$2}
-		/^ +50%/ {p50=$2} /^ +90%/ {p90=$2} /^ +99%/ {p99=$2}
-		/Non-2xx/ {bad=$NF} /Socket errors/ {bad=bad "; " $0}
-		END {printf "| %s | %s | %.0f | %s | %s | %s | %s |\n", b, n, rps, p50, p90, p99, bad ? bad : 0}' \
-		"$out/$file.txt"
+	awk -v b="$1" -v n="$2" -f bench/wrk_row.awk "$out/$file.txt"
 }
 
 loads="search a common word, 20|/api/v1/companies?q=printing&limit=20

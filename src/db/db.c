@@ -729,15 +729,20 @@ static char *fts_fold(struct db *db, const char *text)
 	return out;
 }
 
+/* The words of text as the driver folds it: pointers into *folded (the caller frees it). */
+static int fts_split(struct db *db, const char *text, char **folded, struct fts_word *w)
+{
+	*folded = fts_fold(db, text);
+	return *folded ? fts_words(*folded, w, FTS_WORDS_MAX) : -1;
+}
+
 char *db_fts_query(struct db *db, const char *table, const char *text)
 {
 	const struct db_driver *d = db->drv;
-	char *folded = fts_fold(db, text);
-	if (!folded)
-		return NULL;
+	char *folded;
 	struct fts_word w[FTS_WORDS_MAX];
-	int n = fts_words(folded, w, FTS_WORDS_MAX);
-	if (!n) {
+	int n = fts_split(db, text, &folded, w);
+	if (n <= 0) {
 		xfree(folded);
 		return NULL;
 	}
@@ -793,11 +798,11 @@ int db_fts_bound(struct db *db, const char *table, const char *fts, bool desc,
 char *db_fts_any_query(struct db *db, const char *text)
 {
 	const struct db_driver *d = db->drv;
-	char *folded = fts_fold(db, text);
-	if (!folded)
-		return NULL;
+	char *folded;
 	struct fts_word w[FTS_WORDS_MAX];
-	int n = fts_words(folded, w, FTS_WORDS_MAX);
+	int n = fts_split(db, text, &folded, w);
+	if (n < 0)
+		return NULL;
 	struct buf b;
 	buf_init(&b, 16384);
 	for (int i = 0; i < n; i++)
