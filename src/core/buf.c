@@ -31,6 +31,14 @@ void buf_reset(struct buf *b)
 		b->data[0] = '\0';
 }
 
+void buf_truncate(struct buf *b, size_t n)
+{
+	if (b->failed || n >= b->len)
+		return;
+	b->len = n;
+	b->data[n] = '\0';
+}
+
 static int fail(struct buf *b)
 {
 	buf_release(b);

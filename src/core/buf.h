@@ -26,6 +26,8 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 void buf_reset(struct buf *b);		/* len = 0, keeps memory, clears failed */
+/* Drops what was appended past len n (a failed buffer stays failed). */
+void buf_truncate(struct buf *b, size_t n);
 
 /* Each returns 0, or -1 when the buffer has failed. */
 int buf_add(struct buf *b, const void *data, size_t n);

@@ -44,7 +44,36 @@ static inline int putch(struct buf *b, char c)
 	return 0;
 }
 
-static int write_string(struct buf *b, const char *s, size_t n)
+/*
+ * The length of the UTF-8 sequence at s (at most n bytes) when it is one
+ * jansson takes (RFC 3629: no overlongs, surrogates or code points past
+ * U+10FFFF), else 0.
+ */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0], min;
+	size_t len;
+	if ((c & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, c &= 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, c &= 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, c &= 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	return c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0 : len;
+}
+
+/* s as a JSON string; with check, -1 when s is not UTF-8 (checked in the same pass). */
+static int write_string(struct buf *b, const char *s, size_t n, bool check)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	if (putch(b, '"') < 0)
@@ -52,6 +81,13 @@ static int write_string(struct buf *b, const char *s, size_t n)
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80 && check) {
+			size_t len = utf8_sequence((const unsigned char *)s + i, n - i);
+			if (!len)
+				return -1;
+			i += len - 1;
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		if (put(b, s + run, i - run) < 0)
@@ -120,7 +156,7 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 		/* json_t * is not const in jansson's iteration macros */
 		json_t *obj = (json_t *)v;
 		json_object_keylen_foreach(obj, key, klen, member) {
-			if ((!first && putch(b, ',') < 0) || write_string(b, key, klen) < 0 ||
+			if ((!first && putch(b, ',') < 0) || write_string(b, key, klen, false) < 0 ||
 			    putch(b, ':') < 0 || write_value(b, member, depth + 1) < 0)
 				return -1;
 			first = false;
@@ -138,7 +174,7 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 		return putch(b, ']');
 	}
 	case JSON_STRING:
-		return write_string(b, json_string_value(v), json_string_length(v));
+		return write_string(b, json_string_value(v), json_string_length(v), false);
 	case JSON_INTEGER:
 		return write_integer(b, json_integer_value(v));
 	case JSON_REAL:
@@ -151,6 +187,21 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 		return put(b, "null", 4);
 	}
 	return -1;
+}
+
+int json_write_string(struct buf *b, const char *s, size_t n)
+{
+	return write_string(b, s, n, false) < 0 || b->failed ? -1 : 0;
+}
+
+int json_write_utf8(struct buf *b, const char *s, size_t n)
+{
+	return write_string(b, s, n, true) < 0 || b->failed ? -1 : 0;
+}
+
+int json_write_integer(struct buf *b, json_int_t v)
+{
+	return write_integer(b, v) < 0 || b->failed ? -1 : 0;
 }
 
 int json_write(struct buf *b, const json_t *v)

@@ -13,4 +13,14 @@
 /* Appends v as compact JSON. 0, or -1 when the buffer failed (or v is NULL). */
 int json_write(struct buf *b, const json_t *v);
 
+/*
+ * The pieces, for JSON written without jansson values (the engine's rows):
+ * a string of n bytes, escaped as json_write escapes, and an integer.
+ * json_write_utf8 also refuses (-1) what json_string would: text that is
+ * not UTF-8. 0, or -1 when the buffer failed.
+ */
+int json_write_string(struct buf *b, const char *s, size_t n);
+int json_write_utf8(struct buf *b, const char *s, size_t n);
+int json_write_integer(struct buf *b, json_int_t v);
+
 #endif

@@ -188,6 +188,13 @@ const char *http_cookie(const struct http_req *req, const char *name);
  */
 int http_reply_json(struct http_req *req, int status, const json_t *body);
 /*
+ * A JSON reply its handler writes as text: http_reply_body empties the
+ * reply's body and gives its buffer to append to; http_reply_written then
+ * sets the reply (a 500 when the buffer failed).
+ */
+struct buf *http_reply_body(struct http_req *req);
+int http_reply_written(struct http_req *req, int status);
+/*
  * Hands a new JSON value over to the request (released with its arena)
  * and returns it borrowed; NULL when v is NULL or memory runs out.
  */

@@ -62,6 +62,24 @@ int http_reply_json(struct http_req *req, int status, const json_t *body)
 	return 0;
 }
 
+struct buf *http_reply_body(struct http_req *req)
+{
+	reply_reset(req);
+	return &req->out;
+}
+
+int http_reply_written(struct http_req *req, int status)
+{
+	if (req->out.failed) {
+		log_error("request %s: cannot write the reply", req->id ? req->id : "-");
+		http_reply_oom(req);
+		return 0;
+	}
+	req->status = status;
+	req->content_type = "application/json";
+	return 0;
+}
+
 int http_reply_empty(struct http_req *req, int status)
 {
 	reply_reset(req);

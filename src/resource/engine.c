@@ -19,9 +19,12 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/jsonout.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +61,133 @@ const struct resource_action *resource_action(const struct resource *res, const 
 	return NULL;
 }
 
+/* How the fields of a resource are read and written as text (shape_of). */
+struct column {
+	int col;		/* its column in select_list's row, or -1 */
+	const char *key;	/* ",\"name\":" */
+	size_t keylen;
+};
+
+/*
+ * What every read of a resource spells the same way, built once per
+ * resource and kept to the end of the process (the resource tables are
+ * constants): its select lists ("id, created_at, …, field1, field2",
+ * without and with the hidden columns) and its fields' columns and keys.
+ * Readers look without a lock: an entry is whole before nshapes counts it.
+ */
+#define SHAPES_MAX 256
+struct shape {
+	const struct resource *res;
+	char *select[2];
+	struct column *col[2];
+};
+static struct shape shapes[SHAPES_MAX];
+static _Atomic int nshapes;
+static pthread_mutex_t shapes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct shape *find_shape(const struct resource *res)
+{
+	int n = atomic_load_explicit(&nshapes, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		if (shapes[i].res == res)
+			return &shapes[i];
+	return NULL;
+}
+
+static void drop_shape(struct shape *sh, size_t n)
+{
+	for (int hidden = 0; hidden < 2; hidden++) {
+		for (size_t i = 0; sh->col[hidden] && i < n; i++)
+			xfree((char *)sh->col[hidden][i].key);
+		xfree(sh->col[hidden]);
+		xfree(sh->select[hidden]);
+	}
+	memset(sh, 0, sizeof(*sh));
+}
+
+static int build_shape(struct shape *sh, const struct resource *res)
+{
+	size_t n = 0;
+	while (res->fields[n].name)
+		n++;
+	for (int hidden = 0; hidden < 2; hidden++) {
+		struct buf b;
+		buf_init(&b, SQL_MAX);
+		buf_addstr(&b, "id");
+		if (!res->no_record_columns)
+			buf_addstr(&b, ", created_at, updated_at, version, archived_at");
+		struct column *col = xcalloc(n + 1, sizeof(*col));
+		bool ok = col != NULL;
+		int c = res->no_record_columns ? 1 : 5;
+		for (size_t i = 0; ok && i < n; i++) {
+			const struct field *f = &res->fields[i];
+			bool selected = is_column(f) && (hidden || !(f->flags & F_HIDDEN));
+			col[i].col = selected ? c++ : -1;
+			if (selected)
+				buf_addf(&b, ", %s", f->name);
+			size_t size = strlen(f->name) + 5;
+			char *key = xmalloc(size);
+			ok = key != NULL;
+			if (ok) {
+				snprintf(key, size, ",\"%s\":", f->name);
+				col[i].key = key;
+				col[i].keylen = size - 1;
+			}
+		}
+		sh->select[hidden] = buf_take(&b);
+		sh->col[hidden] = col;
+		if (!sh->select[hidden] || !ok) {
+			drop_shape(sh, n);
+			return -1;
+		}
+	}
+	sh->res = res;
+	return 0;
+}
+
+/* res's shape, built on first use; NULL when memory ran out. */
+static const struct shape *shape_of(const struct resource *res)
+{
+	const struct shape *found = find_shape(res);
+	if (found)
+		return found;
+	pthread_mutex_lock(&shapes_lock);
+	found = find_shape(res);
+	int n = atomic_load_explicit(&nshapes, memory_order_relaxed);
+	if (!found && n < SHAPES_MAX && build_shape(&shapes[n], res) == 0) {
+		found = &shapes[n];
+		atomic_store_explicit(&nshapes, n + 1, memory_order_release);
+	} else if (!found) {
+		log_error("engine: cannot keep the shape of %s", res->name);
+	}
+	pthread_mutex_unlock(&shapes_lock);
+	return found;
+}
+
 /* "id, created_at, …, field1, field2"; hidden columns only when asked. */
 static void select_list(struct buf *sql, const struct resource *res, bool hidden)
 {
-	buf_addstr(sql, "id");
-	if (!res->no_record_columns)
-		buf_addstr(sql, ", created_at, updated_at, version, archived_at");
-	for (const struct field *f = res->fields; f->name; f++)
-		if (is_column(f) && (hidden || !(f->flags & F_HIDDEN)))
-			buf_addf(sql, ", %s", f->name);
+	const struct shape *sh = shape_of(res);
+	if (sh)
+		buf_addstr(sql, sh->select[hidden]);
+	else
+		sql->failed = true;
+}
+
+/* "SELECT … FROM table WHERE id = ?", within the resource's rows for an untrusted caller. */
+static void by_id_sql(struct buf *sql, const struct resource_ctx *ctx,
+		      const struct resource *res, bool hidden)
+{
+	buf_addstr(sql, "SELECT ");
+	select_list(sql, res, hidden);
+	buf_addstr(sql, " FROM ");
+	buf_addstr(sql, res->table);
+	buf_addstr(sql, " WHERE id = ?");
+	if (res->rows && !ctx->trusted) {
+		buf_addstr(sql, " AND (");
+		buf_addstr(sql, res->rows);
+		buf_addch(sql, ')');
+	}
 }
 
 /* The current row (in select_list order) as a raw JSON object. */
@@ -139,6 +260,155 @@ json_t *resource_visible(struct resource_ctx *ctx, const struct resource *res, c
 	return copy;
 }
 
+/* Rows as JSON text ------------------------------------------------------- */
+
+/*
+ * What row_to_json and make_visible make of a row, and json_write then of
+ * the object, written straight from the row: the record columns, the
+ * columns of the fields the role may see in field order, then the
+ * resource's present_text. A 50-row ticket list spent a third of its
+ * instructions building jansson objects only to write them out.
+ */
+/* The names present_text asked for, by address (its constants), and their fields. */
+#define NAMES_MAX 16
+struct names {
+	const char *name[NAMES_MAX];
+	int field[NAMES_MAX];	/* the index in res->fields, or -1 */
+	int n;
+};
+
+struct resource_row {
+	struct db_stmt *st;
+	const struct resource *res;
+	const struct column *col;	/* per field of res */
+	struct names *names;		/* kept from row to row of a page */
+};
+
+/* The field named (by present_text, a constant) and its column: -1 when not a column. */
+static int column_of(const struct resource_row *r, const char *name, const struct field **f)
+{
+	*f = NULL;
+	if (strcmp(name, "id") == 0)
+		return 0;
+	struct names *k = r->names;
+	int i = -1;
+	for (int j = 0; j < k->n && i < 0; j++)
+		if (k->name[j] == name)
+			i = k->field[j];
+	if (i < 0) {
+		for (int j = 0; r->res->fields[j].name && i < 0; j++)
+			if (strcmp(r->res->fields[j].name, name) == 0)
+				i = j;
+		if (k->n < NAMES_MAX && i >= 0) {
+			k->name[k->n] = name;
+			k->field[k->n++] = i;
+		}
+	}
+	if (i < 0)
+		return -1;
+	*f = &r->res->fields[i];
+	return r->col[i].col;
+}
+
+static int put_text(struct buf *b, const char *s)
+{
+	return buf_addstr(b, s);
+}
+
+/* A text column as a JSON string (json_string takes only UTF-8). */
+static int string_text(struct buf *b, const char *s)
+{
+	return s ? json_write_utf8(b, s, strlen(s)) : -1;
+}
+
+/* Column c, of field f's type (NULL: a text column), as row_to_json's member. */
+static int value_text(struct buf *b, struct db_stmt *st, const struct field *f, int c)
+{
+	if (db_col_null(st, c))
+		return put_text(b, "null");
+	enum field_type t = f ? f->type : FT_TEXT;
+	if (t == FT_BOOL)
+		return put_text(b, db_col_int(st, c) ? "true" : "false");
+	if (t == FT_QUANTITY && db_col_int(st, c) % 1000) {
+		json_t *v = resource_quantity_json(db_col_int(st, c));
+		int rc = json_write(b, v);
+		json_decref(v);
+		return rc;
+	}
+	if (t == FT_QUANTITY)
+		return json_write_integer(b, db_col_int(st, c) / 1000);
+	if (int_typed(t))
+		return json_write_integer(b, db_col_int(st, c));
+	if (t == FT_STRINGS || t == FT_JSON || t == FT_OBJECTS || t == FT_IDS) {
+		const char *s = db_col_text(st, c);
+		if (s && strcmp(s, "[]") == 0)
+			return put_text(b, s);
+		json_t *v = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+		int rc = v ? json_write(b, v) : put_text(b, "null");
+		json_decref(v);
+		return rc;
+	}
+	return string_text(b, db_col_text(st, c));
+}
+
+int64_t resource_row_int(const struct resource_row *r, const char *field)
+{
+	const struct field *f;
+	int c = column_of(r, field, &f);
+	return c < 0 || db_col_null(r->st, c) ? 0 : db_col_int(r->st, c);
+}
+
+int resource_row_value(struct buf *b, const struct resource_row *r, const char *field)
+{
+	const struct field *f;
+	int c = column_of(r, field, &f);
+	if (c < 0)
+		return put_text(b, "null");
+	if (c == 0)
+		return json_write_integer(b, db_col_int(r->st, 0));
+	return value_text(b, r->st, f, c);
+}
+
+/* Whether role's records of res can be written as text (see present_text). */
+static bool text_ok(const struct resource *res, unsigned role)
+{
+	if (!res->present)
+		return true;
+	if (!res->present_text)
+		return false;
+	/* present_text writes every computed member; make_visible would drop a masked one */
+	for (const struct field *f = res->fields; f->name; f++)
+		if (f->flags & F_COMPUTED && role && !resource_field_visible(f, role))
+			return false;
+	return true;
+}
+
+/* The current row as the visible record's JSON text. */
+static int row_text(struct buf *b, const struct resource_row *r, unsigned role)
+{
+	struct db_stmt *st = r->st;
+	const struct resource *res = r->res;
+	if (put_text(b, "{\"id\":") < 0 || json_write_integer(b, db_col_int(st, 0)) < 0)
+		return -1;
+	if (!res->no_record_columns &&
+	    (put_text(b, ",\"created_at\":") < 0 || string_text(b, db_col_text(st, 1)) < 0 ||
+	     put_text(b, ",\"updated_at\":") < 0 || string_text(b, db_col_text(st, 2)) < 0 ||
+	     put_text(b, ",\"version\":") < 0 || json_write_integer(b, db_col_int(st, 3)) < 0 ||
+	     put_text(b, ",\"archived_at\":") < 0 || value_text(b, st, NULL, 4) < 0))
+		return -1;
+	for (int i = 0; res->fields[i].name; i++) {
+		const struct field *f = &res->fields[i];
+		const struct column *col = &r->col[i];
+		if (col->col < 0 || (role && !resource_field_visible(f, role)))
+			continue;
+		if (buf_add(b, col->key, col->keylen) < 0 || value_text(b, st, f, col->col) < 0)
+			return -1;
+	}
+	if (res->present_text && res->present_text(b, r) < 0)
+		return -1;
+	return buf_addch(b, '}');
+}
+
 /* Binds a JSON value for field f at idx. Values were validated before. */
 static int bind_value(struct db_stmt *st, int idx, const struct field *f, const json_t *v)
 {
@@ -187,11 +457,7 @@ static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id
 {
 	struct buf sql;
 	buf_init(&sql, SQL_MAX);
-	buf_addstr(&sql, "SELECT ");
-	select_list(&sql, res, hidden);
-	buf_addf(&sql, " FROM %s WHERE id = ?", res->table);
-	if (res->rows && !ctx->trusted)
-		buf_addf(&sql, " AND (%s)", res->rows);
+	by_id_sql(&sql, ctx, res, hidden);
 	struct db_stmt *st = sql.failed ? NULL : db_prepare(ctx->db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
@@ -354,6 +620,88 @@ int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t i
 	return RC_OK;
 }
 
+/*
+ * The members of the current row that say whose it is (its parent, its
+ * company or the record that knows it) as a raw record, for the checks of
+ * load_owned.
+ */
+static json_t *owner_members(const struct resource_row *r)
+{
+	json_t *rec = json_object();
+	const char *names[] = { r->res->parent ? r->res->parent_field : NULL,
+				r->res->company_field, r->res->company_via };
+	for (size_t i = 0; rec && i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct field *f;
+		int c = names[i] ? column_of(r, names[i], &f) : -1;
+		if (c >= 0 && !db_col_null(r->st, c) &&
+		    json_object_set_new(rec, names[i], json_integer(db_col_int(r->st, c))) < 0) {
+			json_decref(rec);
+			return NULL;
+		}
+	}
+	return rec;
+}
+
+int resource_get_text(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+		      struct buf *out, int64_t *version)
+{
+	unsigned role = role_of(ctx);
+	if (!text_ok(res, role)) {
+		json_t *rec;
+		int rc = resource_get(ctx, res, id, &rec);
+		if (rc != RC_OK)
+			return rc;
+		json_t *v = json_object_get(rec, "version");
+		*version = json_is_integer(v) ? json_integer_value(v) : -1;
+		return json_write(out, rec) < 0 ? RC_ERROR : RC_OK;
+	}
+	int rc = parent_exists(ctx, res);
+	if (rc != RC_OK)
+		return rc == RC_RETRY && !db_in_txn(ctx->db) ? RC_ERROR : rc;
+	const struct shape *sh = shape_of(res);
+	const struct column *col = sh ? sh->col[0] : NULL;
+	struct names names = { .n = 0 };
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	by_id_sql(&sql, ctx, res, false);
+	struct db_stmt *st = sql.failed || !col ? NULL : db_prepare(ctx->db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
+		return RC_ERROR;
+	db_bind_int(st, 1, id);
+	rc = db_step(st);
+	if (rc != RC_ROW) {
+		db_done(st);
+		rc = rc == RC_DONE ? RC_NOT_FOUND : rc;
+		return rc == RC_RETRY && !db_in_txn(ctx->db) ? RC_ERROR : rc;
+	}
+	struct resource_row r = { .st = st, .res = res, .col = col, .names = &names };
+	size_t len = out->len;
+	*version = res->no_record_columns ? -1 : db_col_int(st, 3);
+	rc = row_text(out, &r, role) < 0 ? RC_ERROR : RC_OK;
+	bool checks = res->parent || (ctx->scope_company && !ctx->trusted);
+	json_t *owner = rc == RC_OK && checks ? owner_members(&r) : NULL;
+	db_done(st);
+	if (rc == RC_OK && checks) {
+		/* the checks of load_owned, once the statement is done */
+		if (!owner)
+			rc = RC_ERROR;
+		else if (res->parent)
+			rc = json_integer_value(json_object_get(owner, res->parent_field)) ==
+					     ctx->parent_id
+				     ? RC_OK
+				     : RC_NOT_FOUND;
+		else
+			rc = in_scope(ctx, res, owner);
+		json_decref(owner);
+	}
+	if (rc == RC_RETRY && !db_in_txn(ctx->db))
+		rc = RC_ERROR;
+	if (rc != RC_OK)
+		buf_truncate(out, len);
+	return rc;
+}
+
 /* Lists ------------------------------------------------------------------- */
 
 /*
@@ -393,7 +741,10 @@ struct page {
 	bool by_id;		/* sorted by id: no sort value is read back */
 	bool sort_int;		/* the sort value binds as an integer */
 	bool scope_bind;	/* the conditions bind the caller's company */
-	json_t *data;
+	json_t *data;		/* the records, or with text the JSON text they make */
+	struct buf *text;
+	const struct column *col;	/* with text: the shape's */
+	struct names names;		/* with text: what present_text asked for */
 	int rows;
 	bool full;		/* a row past the page was seen: *next_cursor is set */
 	const char *last_value;
@@ -540,12 +891,21 @@ static int page_rows(struct page *p, struct db_stmt *st)
 			rc = RC_DONE;
 			break;
 		}
-		json_t *obj = row_to_json(st, p->res, false);
-		if (obj)
-			make_visible(p->res, role, obj);
-		if (!obj || json_array_append_new(p->data, obj) < 0) {
-			rc = RC_ERROR;
-			break;
+		if (p->text) {
+			struct resource_row r = { .st = st, .res = p->res, .col = p->col,
+						  .names = &p->names };
+			if ((p->rows && buf_addch(p->text, ',') < 0) || row_text(p->text, &r, role) < 0) {
+				rc = RC_ERROR;
+				break;
+			}
+		} else {
+			json_t *obj = row_to_json(st, p->res, false);
+			if (obj)
+				make_visible(p->res, role, obj);
+			if (!obj || json_array_append_new(p->data, obj) < 0) {
+				rc = RC_ERROR;
+				break;
+			}
 		}
 		p->last_id = db_col_int(st, 0);
 		if (!p->by_id) {
@@ -769,8 +1129,10 @@ static int search_rows(struct page *p, const char *fts)
 	}
 }
 
-int resource_list(struct resource_ctx *ctx, const struct resource *res,
-		  const struct resource_query *q, json_t **out, const char **next_cursor)
+/* A list into data (a JSON array) or, when data is NULL, as text onto text. */
+static int list(struct resource_ctx *ctx, const struct resource *res,
+		const struct resource_query *q, json_t *data, struct buf *text,
+		const char **next_cursor)
 {
 	const char *order = sort_expr(ctx->arena, q);
 	if (!order)
@@ -791,11 +1153,8 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 	char *fts = NULL;
 	if (q->q) {
 		fts = db_fts_query(ctx->db, res->table, q->q);
-		if (!fts) {
-			/* a search with no words in it matches nothing */
-			*out = own(ctx, json_array());
-			return *out ? RC_OK : RC_ERROR;
-		}
+		if (!fts)
+			return RC_OK;	/* a search with no words in it matches nothing */
 	}
 	struct page p = {
 		.ctx = ctx,
@@ -806,11 +1165,13 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		.sort_int = q->sort_field ? int_typed(q->sort_field->type) ||
 						    q->sort_field->type == FT_ENUM
 					  : by_id,
-		.data = own(ctx, json_array()),
+		.data = data,
+		.text = data ? NULL : text,
+		.col = data || !shape_of(res) ? NULL : shape_of(res)->col[0],
 		.next_cursor = next_cursor,
 	};
 	int rc = RC_ERROR;
-	if (p.data)
+	if (data || p.col)
 		rc = !fts || !id_order	   ? list_plain(&p, fts, id_order)
 		     : db_fts_drives(ctx->db) ? search_led(&p, fts)
 					      : search_rows(&p, fts);
@@ -819,8 +1180,41 @@ int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		*next_cursor = NULL;
 		return RC_ERROR;
 	}
-	*out = p.data;
 	return RC_OK;
+}
+
+int resource_list(struct resource_ctx *ctx, const struct resource *res,
+		  const struct resource_query *q, json_t **out, const char **next_cursor)
+{
+	json_t *data = own(ctx, json_array());
+	if (!data)
+		return RC_ERROR;
+	int rc = list(ctx, res, q, data, NULL, next_cursor);
+	if (rc == RC_OK)
+		*out = data;
+	return rc;
+}
+
+int resource_list_text(struct resource_ctx *ctx, const struct resource *res,
+		       const struct resource_query *q, struct buf *out, const char **next_cursor)
+{
+	size_t len = out->len;
+	int rc;
+	if (text_ok(res, role_of(ctx))) {
+		rc = buf_addch(out, '[') < 0 ? RC_ERROR : list(ctx, res, q, NULL, out, next_cursor);
+		if (rc == RC_OK && buf_addch(out, ']') < 0)
+			rc = RC_ERROR;
+	} else {
+		json_t *data;
+		rc = resource_list(ctx, res, q, &data, next_cursor);
+		if (rc == RC_OK && json_write(out, data) < 0)
+			rc = RC_ERROR;
+	}
+	if (rc != RC_OK) {
+		*next_cursor = NULL;
+		buf_truncate(out, len);
+	}
+	return rc;
 }
 
 /* References -------------------------------------------------------------- */

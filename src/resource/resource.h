@@ -100,6 +100,8 @@ enum field_flag {
 };
 
 struct resource;
+struct resource_row;
+struct buf;
 
 struct field {
 	const char *name;
@@ -242,6 +244,15 @@ struct resource {
 	const char *parent_field;
 	/* Adds computed, read-only members (F_COMPUTED fields) to a record as it is read. */
 	void (*present)(json_t *rec);
+	/*
+	 * present's twin for records written straight from their rows as
+	 * JSON text (resource_list_text, resource_get_text): appends the
+	 * same members, the same bytes (",\"name\":value" each), from the row
+	 * (resource_row_int, resource_row_value). 0, or -1 when the buffer
+	 * failed. A resource with present but no present_text is built as
+	 * jansson objects, as resource_list does.
+	 */
+	int (*present_text)(struct buf *b, const struct resource_row *r);
 	/*
 	 * How a record belongs to a client company, for row scoping and for
 	 * F_SAME_COMPANY references: company_field is the column holding its
@@ -409,6 +420,25 @@ int resource_cursor_decode(struct arena *arena, const char *cursor, const char *
 int resource_get(struct resource_ctx *ctx, const struct resource *res, int64_t id, json_t **out);
 int resource_list(struct resource_ctx *ctx, const struct resource *res,
 		  const struct resource_query *q, json_t **out, const char **next_cursor);
+/*
+ * resource_get and resource_list as JSON text appended to out, the same
+ * bytes json_write gives of their results, written from the rows without
+ * building a jansson object per record. *version: the record's version
+ * (-1 for a resource without one). On a result other than RC_OK out is
+ * as it was.
+ */
+int resource_get_text(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+		      struct buf *out, int64_t *version);
+int resource_list_text(struct resource_ctx *ctx, const struct resource *res,
+		       const struct resource_query *q, struct buf *out, const char **next_cursor);
+
+/*
+ * A row being written as text, for present_text: a column by its field's
+ * name, as an integer (0 when null) or written as the record's member
+ * would be (null for a name that is not a column).
+ */
+int64_t resource_row_int(const struct resource_row *r, const char *field);
+int resource_row_value(struct buf *b, const struct resource_row *r, const char *field);
 int resource_create(struct resource_ctx *ctx, const struct resource *res, const json_t *body,
 		    json_t **out, json_t **errors);
 /* expect_version: the If-Match version, or RESOURCE_ANY_VERSION. */

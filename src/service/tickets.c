@@ -18,6 +18,7 @@
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "core/buf.h"
+#include "core/jsonout.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
@@ -591,33 +592,57 @@ static int ticket_after(struct resource_ctx *ctx, const json_t *before, const js
 }
 
 /* The DESIGN.md shape: the SLA fields also as one "sla" object. */
+/* The ticket's columns the sla member repeats, and their names there. */
+static const char *const sla_copies[][2] = {
+	{ "sla_policy_id", "policy_id" },
+	{ "response_due_at", "response_due_at" },
+	{ "resolution_due_at", "resolution_due_at" },
+	{ "response_breached", "response_breached" },
+	{ "resolution_breached", "resolution_breached" },
+	{ "paused_minutes", "paused_minutes" },
+};
+#define SLA_COPIES (sizeof(sla_copies) / sizeof(sla_copies[0]))
+
+/* The highest warning fired for a clock (0 response, 1 resolution): how much of its time is used. */
+static int warned_percent(json_int_t fired, int clock)
+{
+	static const int percents[] = { 50, 75, 90, 100 };
+	int top = 0;
+	for (int bit = 0; bit < 4; bit++)
+		if (fired & (1 << (clock * SLA_WARN_RESOLUTION_SHIFT + bit)))
+			top = percents[bit];
+	return top;
+}
+
 static void ticket_present(json_t *rec)
 {
 	json_t *sla = json_object();
-	static const char *const members[][2] = {
-		{ "sla_policy_id", "policy_id" },
-		{ "response_due_at", "response_due_at" },
-		{ "resolution_due_at", "resolution_due_at" },
-		{ "response_breached", "response_breached" },
-		{ "resolution_breached", "resolution_breached" },
-		{ "paused_minutes", "paused_minutes" },
-	};
-	for (size_t i = 0; sla && i < sizeof(members) / sizeof(members[0]); i++) {
-		json_t *v = json_object_get(rec, members[i][0]);
-		json_object_set(sla, members[i][1], v ? v : json_null());
+	for (size_t i = 0; sla && i < SLA_COPIES; i++) {
+		json_t *v = json_object_get(rec, sla_copies[i][0]);
+		json_object_set(sla, sla_copies[i][1], v ? v : json_null());
 	}
-	/* the highest warning fired per clock: how much of its working time is used, in words */
-	static const int percents[] = { 50, 75, 90, 100 };
 	json_int_t fired = json_integer_value(json_object_get(rec, "sla_warnings"));
-	for (int clock = 0; sla && clock < 2; clock++) {
-		int top = 0;
-		for (int bit = 0; bit < 4; bit++)
-			if (fired & (1 << (clock * SLA_WARN_RESOLUTION_SHIFT + bit)))
-				top = percents[bit];
+	for (int clock = 0; sla && clock < 2; clock++)
 		json_object_set_new(sla, clock ? "resolution_warned_percent" : "response_warned_percent",
-				    json_integer(top));
-	}
+				    json_integer(warned_percent(fired, clock)));
 	json_object_set_new(rec, "sla", sla ? sla : json_null());
+}
+
+/* ticket_present's members written from the row (see present_text). */
+static int ticket_present_text(struct buf *b, const struct resource_row *r)
+{
+	for (size_t i = 0; i < SLA_COPIES; i++)
+		if (buf_addstr(b, i ? ",\"" : ",\"sla\":{\"") < 0 ||
+		    buf_addstr(b, sla_copies[i][1]) < 0 || buf_addstr(b, "\":") < 0 ||
+		    resource_row_value(b, r, sla_copies[i][0]) < 0)
+			return -1;
+	int64_t fired = resource_row_int(r, "sla_warnings");
+	if (buf_addstr(b, ",\"response_warned_percent\":") < 0 ||
+	    json_write_integer(b, warned_percent(fired, 0)) < 0 ||
+	    buf_addstr(b, ",\"resolution_warned_percent\":") < 0 ||
+	    json_write_integer(b, warned_percent(fired, 1)) < 0)
+		return -1;
+	return buf_addch(b, '}');
 }
 
 /* Actions ----------------------------------------------------------------- */
@@ -894,6 +919,7 @@ const struct resource ticket_resource = {
 	.prepare = ticket_prepare,
 	.after_write = ticket_after,
 	.present = ticket_present,
+	.present_text = ticket_present_text,
 	.company_field = "company_id",
 	.status_field = "status",
 	.transitions = transitions,
