@@ -23,6 +23,7 @@
 
 #include "auth/auth.h"
 #include "catalog/catalog.h"
+#include "core/buf.h"
 #include "core/calendar.h"
 #include "core/log.h"
 #include "core/money.h"
@@ -481,15 +482,27 @@ static int invoice_after(struct resource_ctx *ctx, const json_t *before, const j
 	return index_lines(ctx, id, discarded ? NULL : json_object_get(after, "lines"));
 }
 
-static void invoice_present(json_t *rec)
+/* An issued invoice with a balance past its due date. */
+static bool invoice_overdue(const char *status, int64_t balance, const char *due)
 {
 	char today[TIME_RFC3339_LEN];
 	time_format(time_now(), today);
 	today[10] = '\0';
-	const char *due = str(rec, "due_on");
+	return is(status, "issued") && balance > 0 && due && strcmp(due, today) < 0;
+}
+
+static void invoice_present(json_t *rec)
+{
 	json_object_set_new(rec, "overdue",
-			    json_boolean(is(str(rec, "status"), "issued") && num(rec, "balance") > 0 &&
-					 due && strcmp(due, today) < 0));
+			    json_boolean(invoice_overdue(str(rec, "status"), num(rec, "balance"),
+							 str(rec, "due_on"))));
+}
+
+static int invoice_present_text(struct buf *b, const struct resource_row *r)
+{
+	bool overdue = invoice_overdue(resource_row_text(r, "status"),
+				       resource_row_int(r, "balance"), resource_row_text(r, "due_on"));
+	return buf_addstr(b, overdue ? ",\"overdue\":true" : ",\"overdue\":false");
 }
 
 /* Actions ------------------------------------------------------------------- */
@@ -690,6 +703,7 @@ const struct resource invoice_resource = {
 	.prepare = invoice_prepare,
 	.after_write = invoice_after,
 	.present = invoice_present,
+	.present_text = invoice_present_text,
 	.company_field = "company_id",
 	.status_field = "status",
 	.actions = invoice_actions,

@@ -5,6 +5,8 @@
 #include "catalog.h"
 
 #include "auth/auth.h"
+#include "core/buf.h"
+#include "core/jsonout.h"
 #include "core/money.h"
 
 #include <stdio.h>
@@ -56,6 +58,15 @@ static void product_present(json_t *rec)
 			    cost > 0 ? json_integer((price - cost) * 10000 / cost) : json_null());
 }
 
+static int product_present_text(struct buf *b, const struct resource_row *r)
+{
+	int64_t cost = resource_row_int(r, "unit_cost");
+	int64_t price = resource_row_int(r, "unit_price");
+	if (buf_addstr(b, ",\"markup_bp\":") < 0)
+		return -1;
+	return cost > 0 ? json_write_integer(b, (price - cost) * 10000 / cost) : buf_addstr(b, "null");
+}
+
 const struct resource product_resource = {
 	.name = "products",
 	.singular = "product",
@@ -65,6 +76,7 @@ const struct resource product_resource = {
 	.default_sort = "name",
 	.check = currency_check,
 	.present = product_present,
+	.present_text = product_present_text,
 	.doc = "What the firm sells: equipment, software and services, with cost and price. `q` "
 	       "searches `sku`, `name` and `description`.",
 };

@@ -14,7 +14,9 @@
 #include "auth/auth.h"
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/jsonout.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "db/db.h"
 #include "service/service.h"
 
@@ -200,6 +202,20 @@ static void article_present(json_t *rec)
 	xfree(html);
 }
 
+static int article_present_text(struct buf *b, const struct resource_row *r)
+{
+	const char *body = resource_row_text(r, "body");
+	char *html = body ? kb_markdown_html(body, strlen(body)) : NULL;
+	size_t len = html ? strlen(html) : 0;
+	/* json_string refuses text that is not UTF-8, and the member is then left out */
+	int rc = html && !utf8_valid(html) ? 0
+		 : buf_addstr(b, ",\"html\":") < 0 ? -1
+		 : html ? json_write_utf8(b, html, len)
+			: buf_addstr(b, "null");
+	xfree(html);
+	return rc;
+}
+
 const struct resource kb_article_resource = {
 	.name = "kb/articles",
 	.singular = "knowledge-base article",
@@ -211,6 +227,7 @@ const struct resource kb_article_resource = {
 	.check = article_check,
 	.after_write = article_after_write,
 	.present = article_present,
+	.present_text = article_present_text,
 	.event = "kb_article",
 	.doc = "The knowledge base: how-tos and fixes in Markdown, for the staff (`internal`) or "
 	       "also the client portal (`portal`); full-text search with q= over title, body "
@@ -250,6 +267,7 @@ const struct resource kb_revision_resource = {
 	.parent = &kb_article_resource,
 	.parent_field = "article_id",
 	.present = article_present,
+	.present_text = article_present_text,
 	.doc = "The versions of an article that edits replaced, newest first: what it was, who "
 	       "wrote it when, who replaced it when.",
 };

@@ -216,13 +216,25 @@ static int activity_prepare(struct resource_ctx *ctx, const json_t *cur, json_t 
 }
 
 /* overdue: open and due before now */
-static void activity_present(json_t *rec)
+/* An activity not done by its due time. */
+static bool activity_overdue(const char *due, bool done)
 {
-	const char *due = str(rec, "due_at");
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
+	return due && !done && strcmp(due, now) < 0;
+}
+
+static void activity_present(json_t *rec)
+{
 	json_object_set_new(rec, "overdue",
-			    json_boolean(due && !has(rec, "done_at") && strcmp(due, now) < 0));
+			    json_boolean(activity_overdue(str(rec, "due_at"), has(rec, "done_at"))));
+}
+
+static int activity_present_text(struct buf *b, const struct resource_row *r)
+{
+	bool overdue = activity_overdue(resource_row_text(r, "due_at"),
+					resource_row_text(r, "done_at") != NULL);
+	return buf_addstr(b, overdue ? ",\"overdue\":true" : ",\"overdue\":false");
 }
 
 const struct resource activity_resource = {
@@ -233,6 +245,7 @@ const struct resource activity_resource = {
 	.default_sort = "-created_at",
 	.prepare = activity_prepare,
 	.present = activity_present,
+	.present_text = activity_present_text,
 	.company_field = "company_id",
 	.doc = "Calls, e-mails, meetings, visits and tasks: who does what, by when.",
 };

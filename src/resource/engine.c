@@ -358,6 +358,13 @@ int64_t resource_row_int(const struct resource_row *r, const char *field)
 	return c < 0 || db_col_null(r->st, c) ? 0 : db_col_int(r->st, c);
 }
 
+const char *resource_row_text(const struct resource_row *r, const char *field)
+{
+	const struct field *f;
+	int c = column_of(r, field, &f);
+	return c < 0 || db_col_null(r->st, c) ? NULL : db_col_text(r->st, c);
+}
+
 int resource_row_value(struct buf *b, const struct resource_row *r, const char *field)
 {
 	const struct field *f;

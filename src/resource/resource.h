@@ -434,10 +434,12 @@ int resource_list_text(struct resource_ctx *ctx, const struct resource *res,
 
 /*
  * A row being written as text, for present_text: a column by its field's
- * name, as an integer (0 when null) or written as the record's member
+ * name (a constant: names are remembered by address), as an integer (0
+ * when null), as text (NULL when null), or written as the record's member
  * would be (null for a name that is not a column).
  */
 int64_t resource_row_int(const struct resource_row *r, const char *field);
+const char *resource_row_text(const struct resource_row *r, const char *field);
 int resource_row_value(struct buf *b, const struct resource_row *r, const char *field);
 int resource_create(struct resource_ctx *ctx, const struct resource *res, const json_t *body,
 		    json_t **out, json_t **errors);

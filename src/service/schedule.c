@@ -13,6 +13,7 @@
 
 #include "auth/auth.h"
 #include "billing/billing.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
@@ -103,11 +104,18 @@ static int recurring_prepare(struct resource_ctx *ctx, const json_t *cur, json_t
 }
 
 /* next_occurrences: a preview of the next five, so a person can check the rule */
+/* The next five occurrences of a recurring ticket's rule, from now; how many. */
+static int next_occurrences(const char *rrule, const char *starts_local, const char *tz,
+			    int64_t when[5])
+{
+	return ical_occurrences(rrule, starts_local, tz, time_now(), INT64_MAX / 2, when, 5);
+}
+
 static void recurring_present(json_t *rec)
 {
 	int64_t when[5];
-	int n = ical_occurrences(str(rec, "rrule"), str(rec, "starts_local"), str(rec, "timezone"),
-				 time_now(), INT64_MAX / 2, when, 5);
+	int n = next_occurrences(str(rec, "rrule"), str(rec, "starts_local"), str(rec, "timezone"),
+				 when);
 	json_t *list = json_array();
 	for (int i = 0; i < n; i++) {
 		char at[TIME_RFC3339_LEN];
@@ -115,6 +123,23 @@ static void recurring_present(json_t *rec)
 		json_array_append_new(list, json_string(at));
 	}
 	json_object_set_new(rec, "next_occurrences", list);
+}
+
+static int recurring_present_text(struct buf *b, const struct resource_row *r)
+{
+	int64_t when[5];
+	int n = next_occurrences(resource_row_text(r, "rrule"), resource_row_text(r, "starts_local"),
+				 resource_row_text(r, "timezone"), when);
+	if (buf_addstr(b, ",\"next_occurrences\":[") < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		char at[TIME_RFC3339_LEN];
+		time_format(when[i], at);
+		if (buf_addstr(b, i ? ",\"" : "\"") < 0 || buf_addstr(b, at) < 0 ||
+		    buf_addch(b, '"') < 0)
+			return -1;
+	}
+	return buf_addch(b, ']');
 }
 
 const struct resource recurring_resource = {
@@ -125,6 +150,7 @@ const struct resource recurring_resource = {
 	.default_sort = "name",
 	.prepare = recurring_prepare,
 	.present = recurring_present,
+	.present_text = recurring_present_text,
 	.company_field = "company_id",
 	.doc = "Preventive work on a schedule (an iCalendar RRULE): each occurrence makes a "
 	       "ticket, once, through the job worker.",
