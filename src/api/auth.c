@@ -471,10 +471,12 @@ int api_authenticate(struct http_req *req)
 		const char *token = authz + 7;
 		while (*token == ' ')
 			token++;
-		/* the token and its user in one snapshot */
+		/*
+		 * the token and its user in one snapshot, which a request
+		 * without a body shares with its handler (hook_release ends it)
+		 */
 		db_read_begin(db);
 		rc = auth_token_lookup(db, &req->arena, token, now, u);
-		db_read_end(db);
 		req->via_session = false;
 	} else {
 		const char *cookie = http_cookie(req, api_portal_path(req->path) ? PORTAL_COOKIE
@@ -484,7 +486,6 @@ int api_authenticate(struct http_req *req)
 						  api_settings.session_idle_minutes,
 						  api_settings.session_max_hours, now, u)
 			    : 0;
-		db_read_end(db);
 		req->via_session = true;
 	}
 	if (rc < 0)

@@ -100,10 +100,20 @@ static void hook_after(struct http_req *req)
 	api_after(req);
 }
 
+/* The read snapshot the caller's lookup began (api_authenticate) ends with the callback. */
+static void hook_release(struct http_req *req)
+{
+	(void)req;
+	struct db *db = db_pool_get();
+	if (db)
+		db_read_end(db);
+}
+
 const struct http_hooks api_hooks = {
 	.authenticate = hook_authenticate,
 	.before = hook_before,
 	.after = hook_after,
+	.release = hook_release,
 };
 
 /* public_url's scheme, remembered for a few seconds: 1 https, 0 not, -1 unknown yet */

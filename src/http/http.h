@@ -126,6 +126,12 @@ struct http_hooks {
 	int (*before)(struct http_req *req);
 	/* After the handler, with the reply set. */
 	void (*after)(struct http_req *req);
+	/*
+	 * At the end of each libmicrohttpd callback that ran a hook: what a
+	 * hook keeps on the thread for the request (a read snapshot) must not
+	 * outlive it, as the thread serves other connections in between.
+	 */
+	void (*release)(struct http_req *req);
 };
 
 struct http_config {

@@ -362,6 +362,14 @@ static bool authorize(struct http_server *srv, struct http_req *req)
 	return true;
 }
 
+/* Whether a body follows the headers (framing_ok refused what could be read two ways). */
+static bool has_body(const struct http_req *req)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+	       (cl && strtoull(cl, NULL, 10) != 0);
+}
+
 /* Everything from the body to hooks.after, for a matched route. */
 static void run_route(struct http_server *srv, struct http_req *req)
 {
@@ -823,13 +831,25 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 	}
 	req->nquery = nq;
 
+	if (!req->route)
+		return MHD_YES;
 	/* 401/403 before the body: a refused body is dropped unread, or not even received */
-	if (req->route && !authorize(srv, req)) {
+	bool allowed = authorize(srv, req);
+	/*
+	 * A request without a body runs at once, in the callback that
+	 * authenticated it: the caller's lookup and the handler's reads can
+	 * share one read snapshot (the API's hooks), released before the
+	 * thread serves another connection.
+	 */
+	bool ran = allowed && !has_body(req);
+	if (ran)
+		run_route(srv, req);
+	if (srv->hooks.release)
+		srv->hooks.release(req);
+	if (!allowed || ran)
 		st->decided = true;
-		bool big = cl && strtoull(cl, NULL, 10) > 64 * 1024;
-		if (big)
-			return queue_reply(st);
-	}
+	if (!allowed && cl && strtoull(cl, NULL, 10) > 64 * 1024)
+		return queue_reply(st);
 	return MHD_YES;
 }
 
@@ -912,6 +932,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				internal_error(req, "cannot serve a static file");
 		} else {
 			run_route(srv, req);
+			if (srv->hooks.release)
+				srv->hooks.release(req);
 		}
 	}
 	return queue_reply(st);
