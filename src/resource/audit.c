@@ -13,27 +13,32 @@ static char *dump(const json_t *v)
 	return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 }
 
-int audit_write(struct db *db, const struct audit_actor *actor, const char *action,
-		const char *resource, int64_t record_id, const json_t *before,
-		const json_t *after)
+int audit_write_dumped(struct db *db, const struct audit_actor *actor, const char *action,
+		       const char *resource, int64_t record_id, const char *before,
+		       const char *after)
 {
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
-	char *b = dump(before), *a = dump(after);
-	if ((before && !b) || (after && !a)) {
-		xfree(b);
-		xfree(a);
-		return RC_ERROR;
-	}
 	/* actor_id NULL for the system: NULLIF keeps one statement for both */
 	int rc = db_run(db, NULL,
 			"INSERT INTO audit_log (at, actor_id, actor, action, resource, record_id,"
 			" before, after, request_id) VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?)",
 			"sisssisss", now, actor->user_id, actor->label, action, resource,
-			record_id, b, a, actor->request_id);
+			record_id, before, after, actor->request_id);
+	return rc == RC_DONE ? RC_OK : rc;
+}
+
+int audit_write(struct db *db, const struct audit_actor *actor, const char *action,
+		const char *resource, int64_t record_id, const json_t *before,
+		const json_t *after)
+{
+	char *b = dump(before), *a = dump(after);
+	int rc = (before && !b) || (after && !a)
+		 ? RC_ERROR
+		 : audit_write_dumped(db, actor, action, resource, record_id, b, a);
 	xfree(b);
 	xfree(a);
-	return rc == RC_DONE ? RC_OK : rc;
+	return rc;
 }
 
 static const struct field audit_fields[] = {

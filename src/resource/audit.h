@@ -29,6 +29,11 @@ int audit_write(struct db *db, const struct audit_actor *actor, const char *acti
 		const char *resource, int64_t record_id, const json_t *before,
 		const json_t *after);
 
+/* The same with before and after already as JSON text (NULL for none). */
+int audit_write_dumped(struct db *db, const struct audit_actor *actor, const char *action,
+		       const char *resource, int64_t record_id, const char *before,
+		       const char *after);
+
 /* The audit log as a read-only resource: GET /api/v1/audit. */
 struct resource;
 extern const struct resource audit_resource;

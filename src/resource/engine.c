@@ -1294,9 +1294,12 @@ struct write {
 	int64_t expect_version;
 	bool archive;
 	const struct resource_action *action;
+	/* a create's record before its prepare hook: the body with defaults */
+	json_t *rec0;
 	/* results, written on each attempt */
 	json_t *out;
 	json_t *errors;
+	json_t *raw;	/* a create's record as written, for the reply made after it */
 };
 
 /* The owner rule: may the caller write a row owned by owner? */
@@ -1329,28 +1332,27 @@ void resource_observe(resource_observer fn)
 		observers[nobservers++] = fn;
 }
 
-static int emit(struct resource_ctx *ctx, const struct resource *res, const char *verb,
-		int64_t id, const json_t *after)
+/* A record as the audit log and the events keep it. */
+static char *dump(const json_t *v)
 {
-	if (!res->event)
-		return RC_OK;
+	return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+}
+
+/* The event of a change; data is after as dump() writes it (NULL with after). */
+static int emit_dumped(struct resource_ctx *ctx, const struct resource *res, const char *verb,
+		       int64_t id, const json_t *after, const char *data)
+{
 	char now[TIME_RFC3339_LEN];
 	time_format(ctx->now, now);
-	char *data = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (after && !data)
-		return RC_ERROR;
 	const struct audit_actor *a = ctx->actor;
 	const char *type = arena_printf(ctx->arena, "%s.%s", res->event, verb);
-	if (!type) {
-		free(data);
+	if (!type)
 		return RC_ERROR;
-	}
 	int rc = db_run(ctx->db, NULL,
 			"INSERT INTO events (at, type, resource, record_id, actor_id, actor,"
 			" request_id, data) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
 			"sssiisss", now, type, res->name, id, a ? a->user_id : 0,
 			a && a->label ? a->label : "system", a ? a->request_id : NULL, data);
-	free(data);
 	if (rc != RC_DONE)
 		return rc;
 	for (size_t i = 0; i < nobservers; i++) {
@@ -1361,6 +1363,19 @@ static int emit(struct resource_ctx *ctx, const struct resource *res, const char
 			return rc;
 	}
 	return RC_OK;
+}
+
+static int emit(struct resource_ctx *ctx, const struct resource *res, const char *verb,
+		int64_t id, const json_t *after)
+{
+	if (!res->event)
+		return RC_OK;
+	char *data = dump(after);
+	if (after && !data)
+		return RC_ERROR;
+	int rc = emit_dumped(ctx, res, verb, id, after, data);
+	free(data);
+	return rc;
 }
 
 int resource_event(struct resource_ctx *ctx, const struct resource *res, const char *verb,
@@ -1381,8 +1396,16 @@ static int record_change(struct write *w, const char *action, const char *verb,
 	json_t *a = after ? resource_visible(&sys, w->res, after) : NULL;
 	if ((before && !b) || (after && !a))
 		return RC_ERROR;
-	int rc = audit_write(w->ctx->db, w->ctx->actor, action, w->res->name, w->id, b, a);
-	return rc == RC_OK ? emit(w->ctx, w->res, verb, w->id, a) : rc;
+	/* the audit entry and the event keep the same text: written once */
+	char *bt = dump(b), *at = dump(a);
+	int rc = (b && !bt) || (a && !at) ? RC_ERROR
+		 : audit_write_dumped(w->ctx->db, w->ctx->actor, action, w->res->name, w->id,
+				      bt, at);
+	if (rc == RC_OK && w->res->event)
+		rc = emit_dumped(w->ctx, w->res, verb, w->id, a, at);
+	free(bt);
+	free(at);
+	return rc;
 }
 
 /* The reply of a write: the record as the caller sees it (and an action's extras). */
@@ -1404,7 +1427,7 @@ static int reply(struct write *w, const json_t *raw)
 /* A fresh attempt: db_txn may run a transaction body several times. */
 static int attempt(struct write *w)
 {
-	w->out = NULL;
+	w->out = w->raw = NULL;
 	w->errors = own(w->ctx, json_array());
 	w->ctx->hook_note = NULL;
 	w->ctx->reply = w->ctx->reply_extra = NULL;
@@ -1420,14 +1443,10 @@ static int create_txn(struct db *db, void *arg)
 	if (rc != RC_OK)
 		return rc;
 
-	/* the record as it will be: the body with defaults filled in */
-	json_t *rec = own(ctx, json_deep_copy(w->body));
+	/* the record as it will be: a copy, as the hooks change it */
+	json_t *rec = own(ctx, json_deep_copy(w->rec0));
 	if (!rec)
 		return RC_ERROR;
-	for (const struct field *f = res->fields; f->name; f++) {
-		if (f->dflt && !json_object_get(rec, f->name))
-			json_object_set_new(rec, f->name, json_loads(f->dflt, JSON_DECODE_ANY, NULL));
-	}
 	rc = parent_exists(ctx, res);
 	if (rc != RC_OK)
 		return rc;
@@ -1500,7 +1519,9 @@ static int create_txn(struct db *db, void *arg)
 			return rc;
 	}
 	rc = record_change(w, "create", "created", NULL, after);
-	return rc == RC_OK ? reply(w, after) : rc;
+	if (rc == RC_OK)
+		w->raw = after;	/* the reply is made once the write lock is given back */
+	return rc;
 }
 
 /*
@@ -1516,12 +1537,19 @@ static int run_write(struct resource_ctx *caller, struct write *w,
 	w->ctx = ctx;
 	ctx->now = time_now();
 	caller->now = ctx->now;
+	ctx->plan = NULL;
+	bool joins = db_in_txn(ctx->db);
+	/* a create's work that needs no write lock, done before it is taken */
+	if (w->rec0 && w->res->plan && !joins)
+		w->res->plan(ctx, w->rec0);
 	/*
 	 * Inside a caller's transaction (an action that writes several
 	 * records at once) the write joins it; a lost race is then the
 	 * caller's to retry, whole.
 	 */
-	int rc = db_in_txn(ctx->db) ? fn(ctx->db, w) : db_txn(ctx->db, fn, w);
+	int rc = joins ? fn(ctx->db, w) : db_txn(ctx->db, fn, w);
+	if (rc == RC_OK && w->raw)
+		rc = reply(w, w->raw);
 	if (rc == RC_OK) {
 		*out = w->out;
 		return RC_OK;
@@ -1557,9 +1585,17 @@ int resource_create(struct resource_ctx *ctx, const struct resource *res, const 
 		*errors = errs;
 		return RC_INVALID;
 	}
+	/* the record as it will be: the body with defaults filled in */
+	json_t *rec0 = own(ctx, json_deep_copy(body));
+	if (!rec0)
+		return RC_ERROR;
+	for (const struct field *f = res->fields; f->name; f++) {
+		if (f->dflt && !json_object_get(rec0, f->name))
+			json_object_set_new(rec0, f->name, json_loads(f->dflt, JSON_DECODE_ANY, NULL));
+	}
 	struct resource_ctx c = *ctx;
 	c.action = NULL;
-	struct write w = { .res = res, .body = body };
+	struct write w = { .res = res, .body = body, .rec0 = rec0 };
 	int rc = run_write(&c, &w, create_txn, out, errors);
 	ctx->now = c.now;
 	return rc;

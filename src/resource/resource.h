@@ -221,6 +221,16 @@ struct resource {
 	 */
 	int (*prepare)(struct resource_ctx *ctx, const json_t *cur, json_t *rec, json_t *errors);
 	/*
+	 * A create's work that prepare can take ready-made: runs before the
+	 * write's transaction (without the write lock), on the body with its
+	 * defaults, and leaves what it computed in ctx->plan. Prepare takes it
+	 * only after checking, in the transaction, that everything it was
+	 * computed from is unchanged, and else does the work itself: a plan
+	 * that fails or goes stale costs time, never a wrong record. Not run
+	 * when the create joins a caller's transaction. May be NULL.
+	 */
+	void (*plan)(struct resource_ctx *ctx, const json_t *rec);
+	/*
 	 * Side effects in the same transaction once the row is written
 	 * (history rows, counters): before is NULL on create. Returns RC_OK,
 	 * RC_RETRY or a failure. May be NULL.
@@ -329,6 +339,8 @@ struct resource_ctx {
 	 */
 	json_t *reply;
 	json_t *reply_extra;
+	/* A create's plan hook's results for its prepare hook (arena), or NULL. */
+	void *plan;
 };
 
 #define RESOURCE_ANY_VERSION (-1)

@@ -56,18 +56,52 @@ static void policy_release(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Loads policy id and its calendar. RC_OK, RC_NOT_FOUND, RC_RETRY or RC_ERROR (logged). */
-static int policy_load(struct db *db, int64_t id, struct policy *p)
+/* A policy's row with its calendar's: everything a policy is loaded from. */
+#define POLICY_COLUMNS 7
+static int policy_row(struct db *db, int64_t id, struct db_stmt **st)
 {
-	memset(p, 0, sizeof(*p));
-	struct db_stmt *st;
-	int rc = db_run(db, &st,
+	int rc = db_run(db, st,
 			"SELECT p.name, p.targets, p.pause_statuses, c.timezone, c.always_open,"
 			" c.hours, c.holidays FROM sla_policies p JOIN calendars c"
 			" ON c.id = p.calendar_id WHERE p.id = ?",
 			"i", id);
-	if (rc != RC_ROW)
-		return rc == RC_DONE ? RC_NOT_FOUND : rc;
+	return rc == RC_DONE ? RC_NOT_FOUND : rc;
+}
+
+/* Copies the columns of a policy's row (policy_row's) into cols (arena). false: out of memory. */
+static bool policy_row_copy(struct arena *a, struct db_stmt *st, const char **cols)
+{
+	for (int i = 0; i < POLICY_COLUMNS; i++) {
+		const char *v = db_col_text(st, i);
+		cols[i] = v ? arena_strdup(a, v) : NULL;
+		if (v && !cols[i])
+			return false;
+	}
+	return true;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Whether a policy's row has the columns cols (as text, NULL for NULL). */
+static bool policy_row_is(struct db_stmt *st, const char *const *cols)
+{
+	for (int i = 0; i < POLICY_COLUMNS; i++) {
+		if (!same_text(db_col_text(st, i), cols[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Loads policy id and its calendar from its row (policy_row's, done with
+ * here). RC_OK or RC_ERROR (logged unless quiet).
+ */
+static int policy_from_row(struct db_stmt *st, int64_t id, bool quiet, struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
 	p->id = id;
 	p->name = xstrdup(db_col_text(st, 0));
 	p->targets = json_loads(db_col_text(st, 1), 0, NULL);
@@ -78,12 +112,14 @@ static int policy_load(struct db *db, int64_t id, struct policy *p)
 	json_t *holidays = json_loads(db_col_text(st, 6), 0, NULL);
 	db_done(st);
 	char err[CALENDAR_ERR_LEN];
-	rc = calendar_init_json(&p->cal, p->tz, p->always_open, hours, holidays, err, sizeof(err));
+	int rc = calendar_init_json(&p->cal, p->tz, p->always_open, hours, holidays, err,
+				    sizeof(err));
 	json_decref(hours);
 	json_decref(holidays);
 	if (rc < 0 || !p->name || !p->targets || !p->pauses) {
-		log_error("cannot load SLA policy %lld: %s", (long long)id,
-			  rc < 0 ? err : "out of memory");
+		if (!quiet)
+			log_error("cannot load SLA policy %lld: %s", (long long)id,
+				  rc < 0 ? err : "out of memory");
 		policy_release(p);
 		return RC_ERROR;
 	}
@@ -93,6 +129,18 @@ static int policy_load(struct db *db, int64_t id, struct policy *p)
 		if (p->npauses < sizeof(p->pause_list) / sizeof(p->pause_list[0]))
 			p->pause_list[p->npauses++] = json_string_value(s);
 	return RC_OK;
+}
+
+/* Loads policy id and its calendar. RC_OK, RC_NOT_FOUND, RC_RETRY or RC_ERROR (logged). */
+static int policy_load(struct db *db, int64_t id, struct policy *p)
+{
+	struct db_stmt *st;
+	int rc = policy_row(db, id, &st);
+	if (rc != RC_ROW) {
+		memset(p, 0, sizeof(*p));
+		return rc;
+	}
+	return policy_from_row(st, id, false, p);
 }
 
 /* Policies loaded once per sweep, their calendars' memos kept warm. */
@@ -291,12 +339,94 @@ static bool same_inputs(const json_t *cur, const json_t *rec)
 	return true;
 }
 
+/*
+ * A new ticket's clocks, computed before its transaction (ticket_sla_plan)
+ * from the policy row as it was read then and the ticket's inputs.
+ */
+struct sla_plan {
+	int64_t policy_id;
+	const char *row[POLICY_COLUMNS];	/* policy_row's columns as read then */
+	const char *priority, *status;
+	int64_t now, responded, resolved;
+	struct sla_result result;
+};
+
+void ticket_sla_plan(struct resource_ctx *ctx, const json_t *rec)
+{
+	json_t *pid = json_object_get(rec, "sla_policy_id");
+	if (!json_is_integer(pid))
+		return;
+	struct sla_plan *plan = arena_alloc(ctx->arena, sizeof(*plan));
+	struct db_stmt *st;
+	if (!plan || policy_row(ctx->db, json_integer_value(pid), &st) != RC_ROW)
+		return;
+	/* what to check in the transaction, and the policy, from the one row */
+	if (!policy_row_copy(ctx->arena, st, plan->row)) {
+		db_done(st);
+		return;
+	}
+	struct policy p;
+	if (policy_from_row(st, json_integer_value(pid), true, &p) != RC_OK)
+		return;	/* the transaction loads it again and says why it cannot */
+	/* as ticket_sla_update computes a new ticket: its history is its creation */
+	const char *status = json_string_value(json_object_get(rec, "status"));
+	const char *priority = json_string_value(json_object_get(rec, "priority"));
+	struct sla_change created = { ctx->now, status };
+	struct sla_input in;
+	char err[SLA_ERR_LEN];
+	input_of(&in, &p, rec, ctx->now, &created, 1, ctx->now);
+	plan->policy_id = p.id;
+	plan->priority = priority ? arena_strdup(ctx->arena, priority) : NULL;
+	plan->status = status ? arena_strdup(ctx->arena, status) : NULL;
+	plan->now = ctx->now;
+	plan->responded = in.first_responded_at;
+	plan->resolved = in.resolved_at;
+	/* the strings are copies (rec may go first); clocks that cannot be
+	   computed are left to the transaction, which says why */
+	bool copied = (!priority || plan->priority) && plan->status;
+	if (copied && sla_compute(&in, &plan->result, err, sizeof(err)) == 0)
+		ctx->plan = plan;
+	policy_release(&p);
+}
+
+/*
+ * Whether the plan was computed from what a new ticket rec has now: its
+ * policy's row, read again in the transaction, and its own inputs.
+ * RC_OK (it holds), RC_STALE, or a failure of the read.
+ */
+static int plan_holds(struct resource_ctx *ctx, const struct sla_plan *plan, const json_t *rec)
+{
+	json_t *pid = json_object_get(rec, "sla_policy_id");
+	if (plan->policy_id != json_integer_value(pid) || plan->now != ctx->now ||
+	    !same_text(plan->priority, json_string_value(json_object_get(rec, "priority"))) ||
+	    !same_text(plan->status, json_string_value(json_object_get(rec, "status"))) ||
+	    plan->responded != time_of(rec, "first_responded_at") ||
+	    plan->resolved != time_of(rec, "resolved_at"))
+		return RC_STALE;
+	struct db_stmt *st;
+	int rc = policy_row(ctx->db, plan->policy_id, &st);
+	if (rc != RC_ROW)
+		return rc == RC_NOT_FOUND ? RC_STALE : rc;
+	bool same = policy_row_is(st, plan->row);
+	db_done(st);
+	return same ? RC_OK : RC_STALE;
+}
+
 int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec)
 {
 	json_t *pid = json_object_get(rec, "sla_policy_id");
 	if (!json_is_integer(pid)) {
 		apply_result(rec, NULL);
 		return RC_OK;
+	}
+	if (!cur && ctx->plan) {
+		int rc = plan_holds(ctx, ctx->plan, rec);
+		if (rc == RC_OK) {
+			apply_result(rec, &((const struct sla_plan *)ctx->plan)->result);
+			return RC_OK;
+		}
+		if (rc != RC_STALE)
+			return rc;
 	}
 	if (sweeping && sweeping->computed_for && cur &&
 	    json_integer_value(json_object_get(cur, "id")) == sweeping->computed_for &&

@@ -21,6 +21,14 @@ int ticket_open_required_items(struct resource_ctx *ctx, int64_t ticket, const c
  * cur is NULL on create. Returns RC_OK, RC_RETRY or RC_ERROR.
  */
 int ticket_sla_update(struct resource_ctx *ctx, const json_t *cur, json_t *rec);
+/*
+ * A new ticket's clocks worked out ahead of its transaction, from rec as
+ * its prepare will make it (contract, status, first response, policy):
+ * left in ctx->plan for ticket_sla_update, which takes them only when the
+ * policy's row and the ticket's inputs are the same in the transaction.
+ * Leaves ctx->plan alone when there is nothing to compute or it fails.
+ */
+void ticket_sla_plan(struct resource_ctx *ctx, const json_t *rec);
 
 /* tickets.c: the resolve action ({resolution}), for the alert intake's trusted writes. */
 extern const struct resource_action ticket_resolve;

@@ -501,6 +501,32 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 	return rc;
 }
 
+/*
+ * A new ticket's SLA clocks, worked out before the write lock is taken:
+ * on a copy, what ticket_prepare will make of the ticket's contract,
+ * status, first response and policy, then the clocks (ticket_sla_plan).
+ * Prepare does it all again in the transaction, and its SLA step takes
+ * the clocks only if that gives the same policy row and inputs; what is
+ * read here needs no snapshot of its own.
+ */
+static void ticket_plan(struct resource_ctx *ctx, const json_t *rec0)
+{
+	json_t *rec = arena_json(ctx->arena, json_deep_copy(rec0));
+	const char *to = str(rec, "status");
+	if (!to || (strcmp(to, "new") != 0 && strcmp(to, "assigned") != 0 &&
+		    strcmp(to, "in_progress") != 0))
+		return;
+	if (!json_object_get(rec, "contract_id") && only_contract(ctx, rec) != RC_OK)
+		return;
+	if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
+		json_object_set_new(rec, "status", json_string("assigned"));
+	to = str(rec, "status");
+	if (to && strcmp(to, "in_progress") == 0)
+		set_time(rec, "first_responded_at", ctx->now);
+	if (to && resolve_policy(ctx, rec) == RC_OK)
+		ticket_sla_plan(ctx, rec);
+}
+
 static int add_event(struct resource_ctx *ctx, int64_t ticket, const char *kind,
 		     const char *from, const char *to, const char *detail)
 {
@@ -917,6 +943,7 @@ const struct resource ticket_resource = {
 	.searchable = true,
 	.default_sort = "-created_at",
 	.prepare = ticket_prepare,
+	.plan = ticket_plan,
 	.after_write = ticket_after,
 	.present = ticket_present,
 	.present_text = ticket_present_text,

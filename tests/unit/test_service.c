@@ -8,11 +8,13 @@
 #include "catalog/catalog.h"
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "resource/audit.h"
 #include "resource/resource.h"
+#include "service/internal.h"
 #include "service/service.h"
 
 #include <setjmp.h>
@@ -520,6 +522,140 @@ static void search_common_word(void **state)
 	assert_int_equal(seen, 1300);
 }
 
+/* ---- a new ticket's SLA clocks, worked out before its transaction ---- */
+
+/* The response due time ticket_sla_update gives a new ticket (the plan in ctx, if any). */
+static char *response_due(struct fx *fx, int64_t policy, const char *priority,
+			  const char *status)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:I}", "number", "T-000001", "priority",
+				priority, "status", status, "sla_policy_id", (json_int_t)policy);
+	assert_non_null(rec);
+	if (strcmp(status, "in_progress") == 0)
+		json_object_set_new(rec, "first_responded_at", json_string("2026-03-02T09:30:00Z"));
+	assert_int_equal(ticket_sla_update(&fx->ctx, NULL, rec), RC_OK);
+	const char *due = json_string_value(json_object_get(rec, "response_due_at"));
+	char *out = strdup(due ? due : "none");
+	json_decref(rec);
+	return out;
+}
+
+/* Plans a new ticket's clocks as ticket_plan would (ctx->plan). */
+static void plan(struct fx *fx, int64_t policy, const char *priority, const char *status)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:I}", "priority", priority, "status", status,
+				"sla_policy_id", (json_int_t)policy);
+	assert_non_null(rec);
+	fx->ctx.plan = NULL;
+	ticket_sla_plan(&fx->ctx, rec);
+	assert_non_null(fx->ctx.plan);
+	json_decref(rec);
+}
+
+/*
+ * ticket_sla_update takes the planned clocks only while the policy's row,
+ * its calendar's and the ticket's inputs are what they were planned from;
+ * either way the due times are those it computes itself from what is
+ * there in the transaction.
+ */
+static void sla_plan_checked_in_the_transaction(void **state)
+{
+	struct fx *fx = *state;
+	json_t *cal = create(fx, &calendar_resource,
+			     "{\"name\": \"Office\", \"timezone\": \"Europe/Berlin\", \"hours\": ["
+			     "{\"weekday\": 1, \"start\": \"09:00\", \"end\": \"17:00\"},"
+			     "{\"weekday\": 2, \"start\": \"09:00\", \"end\": \"17:00\"}]}",
+			     RC_OK);
+	int64_t calendar = json_integer_value(json_object_get(cal, "id"));
+	char body[512];
+	snprintf(body, sizeof(body),
+		 "{\"name\": \"Gold\", \"calendar_id\": %lld, \"targets\": [{\"priority\":"
+		 " \"high\", \"response_minutes\": 60, \"resolution_minutes\": 600}]}",
+		 (long long)calendar);
+	json_t *pol = create(fx, &sla_policy_resource, body, RC_OK);
+	int64_t policy = json_integer_value(json_object_get(pol, "id"));
+	json_decref(cal);
+	json_decref(pol);
+	/* Monday 2 March 2026, 08:00 in Berlin: the clock starts at 09:00 */
+	const int64_t monday = 1772434800;
+	fx->ctx.now = monday;
+
+	fx->ctx.plan = NULL;
+	char *fresh = response_due(fx, policy, "high", "new");
+	assert_string_equal(fresh, "2026-03-02T09:00:00Z");
+	plan(fx, policy, "high", "new");
+	char *planned = response_due(fx, policy, "high", "new");
+	assert_string_equal(planned, fresh);
+	free(planned);
+
+	/* other inputs than planned: computed for what the ticket is */
+	plan(fx, policy, "high", "new");
+	char *low = response_due(fx, policy, "low", "new");
+	assert_string_equal(low, "none");
+	free(low);
+	plan(fx, policy, "high", "new");
+	char *started = response_due(fx, policy, "high", "in_progress");
+	fx->ctx.plan = NULL;
+	char *started_fresh = response_due(fx, policy, "high", "in_progress");
+	assert_string_equal(started, started_fresh);
+	free(started);
+	free(started_fresh);
+
+	/* the policy changed after the plan: its new target counts */
+	plan(fx, policy, "high", "new");
+	snprintf(body, sizeof(body),
+		 "{\"targets\": [{\"priority\": \"high\", \"response_minutes\": 30,"
+		 " \"resolution_minutes\": 600}]}");
+	assert_int_equal(update(fx, &sla_policy_resource, policy, body, NULL), RC_OK);
+	fx->ctx.now = monday;	/* the engine's write set its own */
+	char *changed = response_due(fx, policy, "high", "new");
+	assert_string_equal(changed, "2026-03-02T08:30:00Z");
+	free(changed);
+
+	/* so did its calendar: its new hours count */
+	plan(fx, policy, "high", "new");
+	assert_int_equal(update(fx, &calendar_resource, calendar,
+				"{\"hours\": [{\"weekday\": 1, \"start\": \"10:00\", \"end\":"
+				" \"17:00\"}]}",
+				NULL),
+			 RC_OK);
+	fx->ctx.now = monday;
+	char *later = response_due(fx, policy, "high", "new");
+	assert_string_equal(later, "2026-03-02T09:30:00Z");
+	free(later);
+
+	/* another time than planned (a retried write keeps its own) */
+	plan(fx, policy, "high", "new");
+	fx->ctx.now += 3600 * 24;
+	char *tuesday = response_due(fx, policy, "high", "new");
+	assert_string_equal(tuesday, "2026-03-09T09:30:00Z");
+	free(tuesday);
+
+	/* a ticket made through the engine gets the same */
+	fx->ctx.plan = NULL;
+	snprintf(body, sizeof(body), "{\"is_default\": true}");
+	assert_int_equal(update(fx, &sla_policy_resource, policy, body, NULL), RC_OK);
+	snprintf(body, sizeof(body),
+		 "{\"subject\": \"Printer\", \"company_id\": %lld, \"priority\": \"high\"}",
+		 (long long)fx->company);
+	json_t *t = create(fx, &ticket_resource, body, RC_OK);
+	assert_int_equal(json_integer_value(json_object_get(t, "sla_policy_id")), policy);
+	json_t *made = json_pack("{s:s, s:s, s:I}", "priority", "high", "status", "new",
+				 "sla_policy_id", (json_int_t)policy);
+	int64_t created;
+	assert_int_equal(time_parse(json_string_value(json_object_get(t, "created_at")), &created), 0);
+	fx->ctx.now = created;
+	fx->ctx.plan = NULL;
+	assert_int_equal(ticket_sla_update(&fx->ctx, NULL, made), RC_OK);
+	assert_true(json_equal(json_object_get(made, "response_due_at"),
+			       json_object_get(t, "response_due_at")));
+	assert_true(json_equal(json_object_get(made, "resolution_due_at"),
+			       json_object_get(t, "resolution_due_at")));
+	json_decref(made);
+	json_decref(t);
+	free(fresh);
+}
+
 int main(void)
 {
 	alloc_install_json();
@@ -534,6 +670,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(parts_quantities_and_defaults, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(search_common_word, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(search_newest_first, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(sla_plan_checked_in_the_transaction, fx_setup,
+						fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
