@@ -35,6 +35,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define FANOUT_BATCH 500
 #define MAX_WEBHOOKS 1000
@@ -265,8 +266,12 @@ static int cursor_ready(struct db *db)
 	return rc;
 }
 
-/* Whether an event is past the cursor: a read, so that an idle worker takes no write lock. */
-static int events_waiting(struct db *db)
+/*
+ * Whether an event is past the cursor (ended: of a transaction that has
+ * ended, so it can go out; else of one still open, holding it back): a
+ * read, so that an idle worker takes no write lock.
+ */
+static int events_past(struct db *db, bool ended)
 {
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT txid, event_id FROM webhook_cursor WHERE id = 1", "");
@@ -276,8 +281,8 @@ static int events_waiting(struct db *db)
 	db_done(st);
 	char sql[384];
 	snprintf(sql, sizeof(sql),
-		 "SELECT 1 FROM events WHERE %s AND (txid > ? OR (txid = ? AND id > ?)) LIMIT 1",
-		 db_txid_ended(db));
+		 "SELECT 1 FROM events WHERE %s(%s) AND (txid > ? OR (txid = ? AND id > ?)) LIMIT 1",
+		 ended ? "" : "NOT ", db_txid_ended(db));
 	rc = db_run(db, &st, sql, "iii", txid, txid, last);
 	if (rc == RC_ROW)
 		db_done(st);
@@ -289,7 +294,7 @@ static int fan_out(struct db *db, int64_t now)
 {
 	if (cursor_ready(db) != RC_OK)
 		return -1;
-	int waiting = events_waiting(db);
+	int waiting = events_past(db, true);
 	if (waiting <= 0)
 		return waiting;
 	struct fanout *f = xcalloc(1, sizeof(*f));
@@ -678,19 +683,34 @@ int webhooks_pump(struct db *db, int64_t now)
 	return events + sent;
 }
 
+/*
+ * How long a run waits, when nothing else is due, for transactions still
+ * open that hold back events behind the cursor (on PostgreSQL any write
+ * transaction of the server, of any database, that began before them).
+ */
+#define HELD_WAIT_MS 3000
+
 /* The job: fan out and send until nothing is due (for ten minutes at most). */
 enum job_result webhooks_run(struct db *db, const json_t *payload, char *error, size_t errlen)
 {
 	(void)payload;
-	int64_t start = time_mono_ns();
+	int64_t start = time_mono_ns(), idle = 0;
 	while (time_mono_ns() - start < 600 * INT64_C(1000000000)) {
 		int n = webhooks_pump(db, time_now());
-		if (n < 0) {
+		int held = n == 0 ? events_past(db, false) : 0;
+		if (n < 0 || held < 0) {
 			snprintf(error, errlen, "webhooks: database error: %s", db_errmsg(db));
 			return JOB_RETRY;
 		}
-		if (n == 0)
+		if (n > 0) {
+			idle = 0;
+			continue;
+		}
+		if (!held || idle >= HELD_WAIT_MS)
 			break;
+		struct timespec pause = { 0, 20 * 1000000L };
+		nanosleep(&pause, NULL);
+		idle += 20;
 	}
 	return JOB_DONE;
 }
