@@ -6,7 +6,8 @@
 #   2. the same data copied (servio copy) to a throwaway PostgreSQL server,
 #      served by one servio process, then by one and by two processes behind
 #      nginx (the deployment of docs/DEPLOY.md);
-#   3. nginx serving the identical company JSON as a static file: the ceiling.
+#   3. nginx serving the identical company JSON, and a ticket's, as static
+#      files: the ceiling.
 # Prints Markdown tables and the machine; raw wrk output goes to bench/out/.
 # PostgreSQL is skipped (with a note) with BENCH_PG=0 or when its server is not
 # installed. The SLA sweep (every open ticket's clocks) is timed on both: first
@@ -157,6 +158,8 @@ mem=""
 
 serve sqlite
 curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$sport/api/v1/companies/1" >"$tmp/company.json"
+# a ticket from the middle of the range, for nginx to serve the same bytes as a ticket GET
+curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$sport/api/v1/tickets/$((TICKETS / 2))" >"$tmp/ticket.json"
 idle=$(kib "$spid" VmRSS)
 loads "SQLite, 1 process" "http://127.0.0.1:$sport"
 mem="$mem| SQLite, 1 process | $idle | $(kib "$spid" VmHWM) |
@@ -191,7 +194,7 @@ invoice_run SQLite
 # nginx: the static ceiling on one port, the proxy to one and to two
 # PostgreSQL servers on two more (the upstreams are filled in below)
 mkdir -p "$tmp/www"
-cp "$tmp/company.json" "$tmp/www/company.json"
+cp "$tmp/company.json" "$tmp/ticket.json" "$tmp/www/"
 np=$(port); p1=$(port); p2=$(port)
 if [ -n "$pg" ]; then
 	serve pg-a --database-url "$pg" --no-migrate; pa=$spid; porta=$sport
@@ -219,6 +222,7 @@ if [ -n "$pg" ]; then
 fi
 [ -z "$pg" ] || invoice_run PostgreSQL --database-url "$pg" --no-migrate
 TOKEN= BENCH_PATH="/company.json" row "nginx, static file" "the same company JSON" "http://127.0.0.1:$np" bench/path.lua
+TOKEN= BENCH_PATH="/ticket.json" row "nginx, static file" "a ticket's JSON" "http://127.0.0.1:$np" bench/path.lua
 
 sweep_table
 
