@@ -77,6 +77,11 @@ static int should_fail(void)
 	return 0;
 }
 
+bool alloc_injecting(void)
+{
+	return thread_count >= 0 || atomic_load_explicit(&fail_countdown, memory_order_relaxed) >= 0;
+}
+
 void alloc_fail_after(long n)
 {
 	atomic_store(&fail_countdown, n < 0 ? -1 : n);

@@ -34,6 +34,12 @@ unsigned long alloc_failures(void);
 
 /* Fault injection for tests: n >= 0 arms, n < 0 disarms. Thread-global. */
 void alloc_fail_after(long n);
+/*
+ * Whether failures are being injected (either way): what keeps memory
+ * to reuse (core/arena.c's spare chunks) asks malloc then, so that every
+ * allocation a path makes can be made to fail.
+ */
+bool alloc_injecting(void);
 
 /*
  * Fault injection for one thread (a request being served, while other

@@ -6,7 +6,9 @@
 
 #include "alloc.h"
 
+#include <pthread.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +34,79 @@ void arena_init(struct arena *a)
 	a->total = 0;
 }
 
+/*
+ * Chunks of CHUNK_SIZE that arenas gave back, kept by their thread for its
+ * next arenas (at most SPARE_MAX): requests and the sweep's writes make
+ * and drop arenas all the time, and an 8 KiB block asked of malloc after
+ * many small frees first makes glibc consolidate its fast bins (3 % of an
+ * SLA sweep's time). A thread's spares are freed when it ends.
+ */
+#define SPARE_MAX 16
+
+struct spares {
+	struct arena_chunk *head;
+	int n;
+};
+
+static _Thread_local struct spares *spares;
+static pthread_key_t spares_key;
+static pthread_once_t spares_once = PTHREAD_ONCE_INIT;
+static bool spares_keyed;
+
+static void spares_free(void *p)
+{
+	struct spares *s = p;
+	while (s->head) {
+		struct arena_chunk *next = s->head->next;
+		xfree(s->head);
+		s->head = next;
+	}
+	xfree(s);
+}
+
+static void spares_key_create(void)
+{
+	spares_keyed = pthread_key_create(&spares_key, spares_free) == 0;
+}
+
+/* This thread's spares, made on first use (NULL: none can be kept). */
+static struct spares *my_spares(void)
+{
+	if (spares)
+		return spares;
+	pthread_once(&spares_once, spares_key_create);
+	struct spares *s = spares_keyed ? xcalloc(1, sizeof(*s)) : NULL;
+	if (s && pthread_setspecific(spares_key, s) != 0) {
+		xfree(s);
+		s = NULL;
+	}
+	return spares = s;
+}
+
+static struct arena_chunk *chunk_new(size_t size)
+{
+	struct spares *s = size == CHUNK_SIZE && !alloc_injecting() ? spares : NULL;
+	if (s && s->head) {
+		struct arena_chunk *c = s->head;
+		s->head = c->next;
+		s->n--;
+		return c;
+	}
+	return xmalloc(sizeof(struct arena_chunk) + size);
+}
+
+static void chunk_free(struct arena_chunk *c)
+{
+	struct spares *s = c->size == CHUNK_SIZE ? my_spares() : NULL;
+	if (s && s->n < SPARE_MAX) {
+		c->next = s->head;
+		s->head = c;
+		s->n++;
+		return;
+	}
+	xfree(c);
+}
+
 void arena_release(struct arena *a)
 {
 	/* the records live in the chunks: run them all before freeing any */
@@ -41,7 +116,7 @@ void arena_release(struct arena *a)
 	struct arena_chunk *c = a->head;
 	while (c) {
 		struct arena_chunk *next = c->next;
-		xfree(c);
+		chunk_free(c);
 		c = next;
 	}
 	a->head = NULL;
@@ -62,7 +137,7 @@ void *arena_alloc(struct arena *a, size_t n)
 		size_t size = need > CHUNK_SIZE / 4 ? need : CHUNK_SIZE;
 		if (size > SIZE_MAX - sizeof(*c))
 			return NULL;
-		c = xmalloc(sizeof(*c) + size);
+		c = chunk_new(size);
 		if (!c)
 			return NULL;
 		c->used = 0;

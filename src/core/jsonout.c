@@ -11,14 +11,16 @@
  * hex), everything else, '/' and non-ASCII included, as it is; integers
  * in decimal. Reals are rare (none in the API's replies today) and
  * jansson's formatting of them is subtle, so they are jansson's own.
- * tests/unit/test_core.c and tests/fuzz/fuzz_jsonout.c compare with
- * json_dumps.
+ * With sorted keys (JSON_SORT_KEYS: the audit log's and the events'
+ * text) each object's members go in bytewise key order. tests/unit/
+ * test_core.c and tests/fuzz/fuzz_jsonout.c compare with json_dumps.
  */
 #include "core/jsonout.h"
 
 #include "core/alloc.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Deeper than any reply; jansson's own parser stops at 2048. */
@@ -141,7 +143,54 @@ static int write_real(struct buf *b, const json_t *v)
 	return rc;
 }
 
-static int write_value(struct buf *b, const json_t *v, int depth)
+struct key {
+	const char *s;
+	size_t len;
+	json_t *member;
+};
+
+/* Bytewise, a key before the longer keys it begins: the order JSON_SORT_KEYS gives. */
+static int key_order(const void *x, const void *y)
+{
+	const struct key *a = x, *b = y;
+	int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static int write_value(struct buf *b, const json_t *v, int depth, bool sorted);
+
+static int write_member(struct buf *b, bool first, const char *key, size_t klen,
+			const json_t *member, int depth, bool sorted)
+{
+	return (!first && putch(b, ',') < 0) || write_string(b, key, klen, false) < 0 ||
+			       putch(b, ':') < 0 || write_value(b, member, depth + 1, sorted) < 0
+		       ? -1
+		       : 0;
+}
+
+/* An object's members in key order (a small object's keys on the stack). */
+static int write_sorted(struct buf *b, json_t *obj, int depth)
+{
+	struct key few[32], *keys = few;
+	size_t n = json_object_size(obj), i = 0;
+	if (n > sizeof(few) / sizeof(few[0]) && !(keys = xmalloc(n * sizeof(*keys))))
+		return -1;
+	const char *key;
+	size_t klen;
+	json_t *member;
+	json_object_keylen_foreach(obj, key, klen, member) {
+		keys[i++] = (struct key){ key, klen, member };
+	}
+	qsort(keys, i, sizeof(*keys), key_order);
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < i; k++)
+		rc = write_member(b, k == 0, keys[k].s, keys[k].len, keys[k].member, depth, true);
+	if (keys != few)
+		xfree(keys);
+	return rc;
+}
+
+static int write_value(struct buf *b, const json_t *v, int depth, bool sorted)
 {
 	if (depth > MAX_DEPTH)
 		return -1;
@@ -149,15 +198,19 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 	case JSON_OBJECT: {
 		if (putch(b, '{') < 0)
 			return -1;
+		/* json_t * is not const in jansson's iteration macros */
+		json_t *obj = (json_t *)v;
+		if (sorted) {
+			if (write_sorted(b, obj, depth) < 0)
+				return -1;
+			return putch(b, '}');
+		}
 		const char *key;
 		size_t klen;
 		json_t *member;
 		bool first = true;
-		/* json_t * is not const in jansson's iteration macros */
-		json_t *obj = (json_t *)v;
 		json_object_keylen_foreach(obj, key, klen, member) {
-			if ((!first && putch(b, ',') < 0) || write_string(b, key, klen, false) < 0 ||
-			    putch(b, ':') < 0 || write_value(b, member, depth + 1) < 0)
+			if (write_member(b, first, key, klen, member, depth, false) < 0)
 				return -1;
 			first = false;
 		}
@@ -169,7 +222,7 @@ static int write_value(struct buf *b, const json_t *v, int depth)
 		size_t n = json_array_size(v);
 		for (size_t i = 0; i < n; i++)
 			if ((i && putch(b, ',') < 0) ||
-			    write_value(b, json_array_get(v, i), depth + 1) < 0)
+			    write_value(b, json_array_get(v, i), depth + 1, sorted) < 0)
 				return -1;
 		return putch(b, ']');
 	}
@@ -208,5 +261,23 @@ int json_write(struct buf *b, const json_t *v)
 {
 	if (!v)
 		return -1;
-	return write_value(b, v, 0) < 0 || b->failed ? -1 : 0;
+	return write_value(b, v, 0, false) < 0 || b->failed ? -1 : 0;
+}
+
+int json_write_sorted(struct buf *b, const json_t *v)
+{
+	if (!v)
+		return -1;
+	return write_value(b, v, 0, true) < 0 || b->failed ? -1 : 0;
+}
+
+char *json_text_sorted(const json_t *v)
+{
+	struct buf b;
+	buf_init(&b, BUF_DEFAULT_MAX);
+	if (json_write_sorted(&b, v) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_take(&b);
 }

@@ -1,7 +1,8 @@
 /*
  * jsonout.h - JSON text from jansson values, byte for byte what
- * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) gives, appended to a buf
- * without jansson's per-token callback (see jsonout.c).
+ * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) gives (with
+ * JSON_SORT_KEYS: json_write_sorted), appended to a buf without jansson's
+ * per-token callback (see jsonout.c).
  */
 #ifndef SERVIO_CORE_JSONOUT_H
 #define SERVIO_CORE_JSONOUT_H
@@ -12,6 +13,13 @@
 
 /* Appends v as compact JSON. 0, or -1 when the buffer failed (or v is NULL). */
 int json_write(struct buf *b, const json_t *v);
+/*
+ * The same with every object's members in key order, as json_dumps(v,
+ * JSON_COMPACT | JSON_SORT_KEYS) writes them; json_text_sorted gives the
+ * text to xfree (NULL: out of memory, or v NULL).
+ */
+int json_write_sorted(struct buf *b, const json_t *v);
+char *json_text_sorted(const json_t *v);
 
 /*
  * The pieces, for JSON written without jansson values (the engine's rows):

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #define CACHE_SLOTS 512	/* power of two */
+#define KEPT_SLOTS 64	/* power of two */
 #define TXN_ATTEMPTS 12
 
 struct db_stmt {
@@ -38,6 +39,11 @@ struct db {
 	void *conn;
 	struct db_stmt *cache[CACHE_SLOTS];
 	size_t cached;
+	/* db_prepare_kept's: a cached statement by the address of its text */
+	struct {
+		const char *sql;
+		struct db_stmt *st;
+	} kept[KEPT_SLOTS];
 	bool in_txn;
 	bool reading;		/* in db_read_begin's read transaction */
 	bool holds_write;	/* the transaction holds the write lock */
@@ -83,6 +89,7 @@ static void cache_clear(struct db *db)
 		}
 	}
 	db->cached = 0;
+	memset(db->kept, 0, sizeof(db->kept));
 }
 
 void db_disconnect(struct db *db)
@@ -326,6 +333,22 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 		slot = (slot + 1) & (CACHE_SLOTS - 1);
 	db->cache[slot] = st;
 	db->cached++;
+	return st;
+}
+
+struct db_stmt *db_prepare_kept(struct db *db, const char *sql)
+{
+	uintptr_t a = (uintptr_t)sql;
+	size_t slot = (size_t)((a >> 4) * 0x9e3779b97f4a7c15ull >> 58) & (KEPT_SLOTS - 1);
+	if (db->kept[slot].sql == sql) {
+		db->error[0] = '\0';
+		return db->kept[slot].st;
+	}
+	struct db_stmt *st = db_prepare(db, sql);
+	if (st && !st->transient) {
+		db->kept[slot].sql = sql;
+		db->kept[slot].st = st;
+	}
 	return st;
 }
 

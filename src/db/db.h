@@ -52,6 +52,12 @@ int db_exec(struct db *db, const char *sql);
 
 /* Returns a ready statement (cached by SQL text), or NULL (logged). */
 struct db_stmt *db_prepare(struct db *db, const char *sql);
+/*
+ * db_prepare for text that lives and stays the same as long as the
+ * process (a constant, or the engine's per-resource SQL): found again by
+ * its address, without hashing and comparing the text.
+ */
+struct db_stmt *db_prepare_kept(struct db *db, const char *sql);
 /* Parameters are numbered from 1. */
 int db_bind_int(struct db_stmt *st, int idx, int64_t v);
 int db_bind_text(struct db_stmt *st, int idx, const char *v);	/* NULL binds NULL */

@@ -4,13 +4,14 @@
 #include "audit.h"
 
 #include "core/alloc.h"
+#include "core/jsonout.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "resource/resource.h"
 
 static char *dump(const json_t *v)
 {
-	return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	return v ? json_text_sorted(v) : NULL;	/* json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) */
 }
 
 int audit_write_dumped(struct db *db, const struct audit_actor *actor, const char *action,

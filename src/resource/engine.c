@@ -80,6 +80,8 @@ struct shape {
 	const struct resource *res;
 	char *select[2];
 	struct column *col[2];
+	/* "SELECT … FROM table WHERE id = ?" [hidden][within the resource's rows] */
+	char *by_id[2][2];
 };
 static struct shape shapes[SHAPES_MAX];
 static _Atomic int nshapes;
@@ -101,6 +103,8 @@ static void drop_shape(struct shape *sh, size_t n)
 			xfree((char *)sh->col[hidden][i].key);
 		xfree(sh->col[hidden]);
 		xfree(sh->select[hidden]);
+		xfree(sh->by_id[hidden][0]);
+		xfree(sh->by_id[hidden][1]);
 	}
 	memset(sh, 0, sizeof(*sh));
 }
@@ -136,6 +140,12 @@ static int build_shape(struct shape *sh, const struct resource *res)
 		}
 		sh->select[hidden] = buf_take(&b);
 		sh->col[hidden] = col;
+		for (int rows = 0; ok && sh->select[hidden] && rows < 2; rows++) {
+			buf_addf(&b, "SELECT %s FROM %s WHERE id = ?", sh->select[hidden], res->table);
+			if (rows && res->rows)
+				buf_addf(&b, " AND (%s)", res->rows);
+			ok = (sh->by_id[hidden][rows] = buf_take(&b)) != NULL;
+		}
 		if (!sh->select[hidden] || !ok) {
 			drop_shape(sh, n);
 			return -1;
@@ -175,19 +185,11 @@ static void select_list(struct buf *sql, const struct resource *res, bool hidden
 }
 
 /* "SELECT … FROM table WHERE id = ?", within the resource's rows for an untrusted caller. */
-static void by_id_sql(struct buf *sql, const struct resource_ctx *ctx,
-		      const struct resource *res, bool hidden)
+static const char *by_id_sql(const struct resource_ctx *ctx, const struct resource *res,
+			     bool hidden)
 {
-	buf_addstr(sql, "SELECT ");
-	select_list(sql, res, hidden);
-	buf_addstr(sql, " FROM ");
-	buf_addstr(sql, res->table);
-	buf_addstr(sql, " WHERE id = ?");
-	if (res->rows && !ctx->trusted) {
-		buf_addstr(sql, " AND (");
-		buf_addstr(sql, res->rows);
-		buf_addch(sql, ')');
-	}
+	const struct shape *sh = shape_of(res);
+	return sh ? sh->by_id[hidden][res->rows && !ctx->trusted] : NULL;
 }
 
 /* The current row (in select_list order) as a raw JSON object. */
@@ -462,11 +464,8 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id, bool hidden,
 		json_t **out)
 {
-	struct buf sql;
-	buf_init(&sql, SQL_MAX);
-	by_id_sql(&sql, ctx, res, hidden);
-	struct db_stmt *st = sql.failed ? NULL : db_prepare(ctx->db, buf_str(&sql));
-	buf_release(&sql);
+	const char *sql = by_id_sql(ctx, res, hidden);
+	struct db_stmt *st = sql ? db_prepare_kept(ctx->db, sql) : NULL;
 	if (!st)
 		return RC_ERROR;
 	db_bind_int(st, 1, id);
@@ -668,11 +667,8 @@ int resource_get_text(struct resource_ctx *ctx, const struct resource *res, int6
 	const struct shape *sh = shape_of(res);
 	const struct column *col = sh ? sh->col[0] : NULL;
 	struct names names = { .n = 0 };
-	struct buf sql;
-	buf_init(&sql, SQL_MAX);
-	by_id_sql(&sql, ctx, res, false);
-	struct db_stmt *st = sql.failed || !col ? NULL : db_prepare(ctx->db, buf_str(&sql));
-	buf_release(&sql);
+	const char *sql = col ? by_id_sql(ctx, res, false) : NULL;
+	struct db_stmt *st = sql ? db_prepare_kept(ctx->db, sql) : NULL;
 	if (!st)
 		return RC_ERROR;
 	db_bind_int(st, 1, id);
@@ -1296,6 +1292,7 @@ struct write {
 	const struct resource_action *action;
 	/* a create's record before its prepare hook: the body with defaults */
 	json_t *rec0;
+	bool no_reply;		/* the caller wants no record back (out NULL) */
 	/* results, written on each attempt */
 	json_t *out;
 	json_t *errors;
@@ -1335,7 +1332,7 @@ void resource_observe(resource_observer fn)
 /* A record as the audit log and the events keep it. */
 static char *dump(const json_t *v)
 {
-	return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	return v ? json_text_sorted(v) : NULL;	/* json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) */
 }
 
 /* The event of a change; data is after as dump() writes it (NULL with after). */
@@ -1403,8 +1400,8 @@ static int record_change(struct write *w, const char *action, const char *verb,
 				      bt, at);
 	if (rc == RC_OK && w->res->event)
 		rc = emit_dumped(w->ctx, w->res, verb, w->id, a, at);
-	free(bt);
-	free(at);
+	xfree(bt);
+	xfree(at);
 	return rc;
 }
 
@@ -1412,6 +1409,10 @@ static int record_change(struct write *w, const char *action, const char *verb,
 static int reply(struct write *w, const json_t *raw)
 {
 	struct resource_ctx *ctx = w->ctx;
+	if (w->no_reply) {
+		w->out = NULL;
+		return RC_OK;
+	}
 	if (w->action && ctx->reply) {
 		w->out = ctx->reply;
 	} else {
@@ -1535,6 +1536,7 @@ static int run_write(struct resource_ctx *caller, struct write *w,
 	struct resource_ctx copy = *caller;
 	struct resource_ctx *ctx = &copy;
 	w->ctx = ctx;
+	w->no_reply = !out;
 	ctx->now = time_now();
 	caller->now = ctx->now;
 	ctx->plan = NULL;
@@ -1551,7 +1553,8 @@ static int run_write(struct resource_ctx *caller, struct write *w,
 	if (rc == RC_OK && w->raw)
 		rc = reply(w, w->raw);
 	if (rc == RC_OK) {
-		*out = w->out;
+		if (out)
+			*out = w->out;
 		return RC_OK;
 	}
 	if (rc == RC_CONSTRAINT) {

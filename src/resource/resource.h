@@ -420,8 +420,9 @@ int resource_cursor_decode(struct arena *arena, const char *cursor, const char *
 
 /*
  * Operations. Each returns a result (core/result.h); *out (owned by
- * ctx->arena) is written only on RC_OK, *errors (owned by ctx->arena)
- * only on RC_INVALID, RC_CONFLICT or RC_FORBIDDEN. A record outside the
+ * ctx->arena) is written only on RC_OK (a write given out NULL builds no
+ * record to return: a sweep's thousands of writes), *errors (owned by
+ * ctx->arena) only on RC_INVALID, RC_CONFLICT or RC_FORBIDDEN. A record outside the
  * caller's scope is RC_NOT_FOUND, as if it did not exist.
  *
  * A write runs in its own transaction, or inside the caller's when one is

@@ -572,7 +572,7 @@ static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
 		     !json_object_get(patch, "response_breached") &&
 		     !json_object_get(patch, "resolution_breached");
 	unsigned fresh = sla_warnings_new(r, fired);
-	json_t *out, *errors = NULL;
+	json_t *errors = NULL;
 	bool write = json_object_size(patch) && !drift;
 	int rc = RC_OK;
 	if (write) {
@@ -583,7 +583,7 @@ static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
 			sweeping->computed_for = id;
 			sweeping->computed = r;
 		}
-		rc = resource_update_trusted(ctx, &ticket_resource, id, patch, &out, &errors);
+		rc = resource_update_trusted(ctx, &ticket_resource, id, patch, NULL, &errors);
 		if (sweeping)
 			sweeping->computed_for = 0;
 		(*written)++;
@@ -615,7 +615,7 @@ static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
 	if (rc == RC_OK && fresh && !write) {
 		json_t *mask = arena_json(ctx->arena,
 					  json_pack("{s:i}", "sla_warnings", (int)(fired | fresh)));
-		rc = mask ? resource_update_trusted(ctx, &ticket_resource, id, mask, &out, &errors)
+		rc = mask ? resource_update_trusted(ctx, &ticket_resource, id, mask, NULL, &errors)
 			  : RC_ERROR;
 	}
 	return rc;

@@ -2,7 +2,8 @@
  * fuzz_jsonout.c - libFuzzer harness for json_write (core/jsonout.c):
  * whatever JSON jansson parses from the bytes, json_write must give
  * exactly json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), the bytes every
- * reply had before it. And the raw bytes (up to a NUL) as a string: the
+ * reply had before it; json_text_sorted what it gives with JSON_SORT_KEYS.
+ * And the raw bytes (up to a NUL) as a string: the
  * engine's rows are written by json_write_utf8, which must refuse exactly
  * what json_string refuses and write what json_dumps writes of the rest.
  */
@@ -55,6 +56,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();	/* not the bytes jansson writes */
 	}
 	buf_release(&b);
+	xfree(want);
+	/* with sorted keys, as the audit log and the events keep records */
+	want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	char *got = json_text_sorted(v);
+	if (want && (!got || strcmp(got, want) != 0))
+		__builtin_trap();
+	xfree(got);
 	xfree(want);
 	json_decref(v);
 	return 0;

@@ -1368,6 +1368,14 @@ static void same_as_jansson(json_t *v)
 	assert_int_equal(b.len, strlen(want));
 	buf_release(&b);
 	xfree(want);
+	/* and with sorted keys, as the audit log and the events keep records */
+	want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	char *got = json_text_sorted(v);
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	xfree(got);
+	xfree(want);
 }
 
 static void json_write_matches_jansson(void **state)
@@ -1397,6 +1405,19 @@ static void json_write_matches_jansson(void **state)
 	json_object_set_new(o, "mid", json_null());
 	json_object_del(o, "alpha");
 	json_object_set_new(o, "alpha", json_string("again"));
+	same_as_jansson(o);
+	json_decref(o);
+	/* sorted: keys that begin others, upper case before lower, nested, past 32 keys */
+	o = json_object();
+	static const char *const keys[] = { "ab", "a", "b", "B", "a_b", "aa", "", "\xc3\xa9", "_" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_set_new(o, keys[i], json_pack("{s:i, s:[{s:n, s:n}]}", "z", (int)i, "y",
+							  "d", "c"));
+	for (int i = 40; i > 0; i--) {
+		char key[16];
+		snprintf(key, sizeof(key), "k%d", i * 7 % 41);
+		json_object_set_new(o, key, json_integer(i));
+	}
 	same_as_jansson(o);
 	json_decref(o);
 
