@@ -43,25 +43,6 @@ json_t *http_json(struct http_req *req, json_t *v)
 	return arena_json(&req->arena, v);
 }
 
-int http_reply_json(struct http_req *req, int status, const json_t *body)
-{
-	reply_reset(req);
-	if (!body) {
-		/* the handler's json_pack() ran out of memory */
-		http_reply_oom(req);
-		return 0;
-	}
-	int rc = json_write(&req->out, body);
-	if (rc < 0 || req->out.failed) {
-		log_error("request %s: cannot serialize the reply", req->id ? req->id : "-");
-		http_reply_oom(req);
-		return 0;
-	}
-	req->status = status;
-	req->content_type = "application/json";
-	return 0;
-}
-
 struct buf *http_reply_body(struct http_req *req)
 {
 	reply_reset(req);
@@ -78,6 +59,22 @@ int http_reply_written(struct http_req *req, int status)
 	req->status = status;
 	req->content_type = "application/json";
 	return 0;
+}
+
+int http_reply_json(struct http_req *req, int status, const json_t *body)
+{
+	reply_reset(req);
+	if (!body) {
+		/* the handler's json_pack() ran out of memory */
+		http_reply_oom(req);
+		return 0;
+	}
+	if (json_write(&req->out, body) < 0 && !req->out.failed) {
+		log_error("request %s: cannot serialize the reply", req->id ? req->id : "-");
+		http_reply_oom(req);
+		return 0;
+	}
+	return http_reply_written(req, status);
 }
 
 int http_reply_empty(struct http_req *req, int status)
