@@ -83,21 +83,48 @@ function patchOf(before: ServerForm, v: ServerForm): Record<string, unknown> {
   return body;
 }
 
-function ServersCard() {
-  const s = useLoad((signal) => api.get<MailSettings>("/settings", undefined, signal), []);
-  if (s.error) return <ErrorState message={s.error} onRetry={s.reload} />;
-  if (!s.data) return <Loading rows={6} label="Loading the mail settings…" />;
-  return <ServersForm key={s.data.version} settings={s.data} onSaved={s.set} onStale={s.reload} />;
-}
-
-function ServersForm({ settings, onSaved, onStale }: { settings: MailSettings; onSaved: (s: MailSettings) => void; onStale: () => void }) {
-  const before = toForm(settings);
-  const f = useForm<ServerForm>(before);
-  const v = f.values;
+/**
+ * The test message: its address and the server's last answer. Kept by the card, not the form,
+ * so that they outlive the form's remount when a save brings a new version.
+ */
+function useMailTest() {
   const [to, setTo] = useState(currentUser()?.email ?? "");
   const [toError, setToError] = useState<string | undefined>();
   const [testing, setTesting] = useState(false);
   const [result, setResult] = useState<MailTestResult | null>(null);
+
+  async function send() {
+    setTesting(true);
+    setResult(null);
+    setToError(undefined);
+    try {
+      setResult(await api.post<MailTestResult>("/settings/mail-test", { to: to.trim() }));
+    } catch (err) {
+      if (err instanceof ApiError && err.fields.to) setToError(err.fields.to);
+      else setResult({ sent: false, detail: errorMessage(err) });
+    } finally {
+      setTesting(false);
+    }
+  }
+
+  return { to, setTo, toError, testing, result, send };
+}
+
+type MailTest = ReturnType<typeof useMailTest>;
+
+function ServersCard() {
+  const s = useLoad((signal) => api.get<MailSettings>("/settings", undefined, signal), []);
+  const test = useMailTest();
+  if (s.error) return <ErrorState message={s.error} onRetry={s.reload} />;
+  if (!s.data) return <Loading rows={6} label="Loading the mail settings…" />;
+  return <ServersForm key={s.data.version} settings={s.data} onSaved={s.set} onStale={s.reload} test={test} />;
+}
+
+function ServersForm({ settings, onSaved, onStale, test }: { settings: MailSettings; onSaved: (s: MailSettings) => void; onStale: () => void; test: MailTest }) {
+  const before = toForm(settings);
+  const f = useForm<ServerForm>(before);
+  const v = f.values;
+  const { to, setTo, toError, testing, result } = test;
   const body = patchOf(before, v);
   const dirty = Object.keys(body).length > 0;
 
@@ -113,20 +140,6 @@ function ServersForm({ settings, onSaved, onStale }: { settings: MailSettings; o
       }
     });
     if (ok) toast("Mail settings saved");
-  }
-
-  async function test() {
-    setTesting(true);
-    setResult(null);
-    setToError(undefined);
-    try {
-      setResult(await api.post<MailTestResult>("/settings/mail-test", { to: to.trim() }));
-    } catch (err) {
-      if (err instanceof ApiError && err.fields.to) setToError(err.fields.to);
-      else setResult({ sent: false, detail: errorMessage(err) });
-    } finally {
-      setTesting(false);
-    }
   }
 
   const pw = (k: "smtp_password" | "imap_password", labelText: string) => (
@@ -210,7 +223,7 @@ function ServersForm({ settings, onSaved, onStale }: { settings: MailSettings; o
         <p class="small muted">Goes out now through the saved SMTP settings{dirty ? " — save your changes first" : ""}; the server's answer shows below.</p>
         <div class="mail-test-row">
           <TextField label="To" name="test_to" type="email" value={to} onValue={setTo} error={toError} />
-          <Button onClick={test} busy={testing} disabled={!to.trim()}>
+          <Button onClick={test.send} busy={testing} disabled={!to.trim()}>
             Send test message
           </Button>
         </div>
