@@ -44,14 +44,22 @@ wait_for() {
 		sleep 0.1
 	done
 }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# ports N: N free ports, all bound at once while they are picked, so they differ
+ports() {
+	python3 -c 'import socket, sys
+s = [socket.socket() for _ in range(int(sys.argv[1]))]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
+}
+port() { ports 1; }
 kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
-# serve NAME ARGS...: start a server (no job worker: only the load runs);
-# sets $spid and $sport
+# serve NAME ARGS...: start a server (no job worker: only the load runs) on
+# $want_port if set, else a free port; sets $spid and $sport
 serve() {
 	name=$1; shift
-	sport=$(port)
+	sport=${want_port:-$(port)}
+	want_port=""
 	"$BIN" serve --data-dir "$tmp/data" --listen "127.0.0.1:$sport" --log-level warn \
 		--no-worker "$@" 2>"$tmp/$name.log" &
 	spid=$!
@@ -195,9 +203,13 @@ invoice_run SQLite
 # PostgreSQL servers on two more (the upstreams are filled in below)
 mkdir -p "$tmp/www"
 cp "$tmp/company.json" "$tmp/ticket.json" "$tmp/www/"
-np=$(port); p1=$(port); p2=$(port)
+# five at once: three picked one by one could meet (nginx then sent one port's load to another server)
+set -- $(ports 5)
+np=$1; p1=$2; p2=$3
 if [ -n "$pg" ]; then
+	want_port=$4
 	serve pg-a --database-url "$pg" --no-migrate; pa=$spid; porta=$sport
+	want_port=$5
 	serve pg-b --database-url "$pg" --no-migrate; pb=$spid; portb=$sport
 	one="server 127.0.0.1:$porta;"
 	two="server 127.0.0.1:$porta; server 127.0.0.1:$portb;"
