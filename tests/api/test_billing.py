@@ -524,7 +524,8 @@ class TestInvoiceLife(BillingCase):
         for th in threads:
             th.join()
         for status, _, body in results:
-            self.assertEqual(status, 201, body)
+            # a 500 here came once in a clean-clone run and never again: the server's log says why
+            self.assertEqual(status, 201, (body, self.server.log_text(80)))
         made = [inv for _, _, body in results for inv in body["invoices"]]
         self.assertEqual(len(made), 1)
         sources = [s["id"] for inv in made for l in inv["lines"] for s in l["sources"]]
