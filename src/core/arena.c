@@ -43,6 +43,28 @@ void arena_init(struct arena *a)
  */
 #define SPARE_MAX 16
 
+/*
+ * Under AddressSanitizer a spare chunk's bytes are poisoned until it is
+ * used again, so that a pointer kept past arena_release still faults as
+ * it did when the chunk went back to malloc.
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define SPARE_POISON(c) ASAN_POISON_MEMORY_REGION((c)->data, CHUNK_SIZE)
+#define SPARE_UNPOISON(c) ASAN_UNPOISON_MEMORY_REGION((c)->data, CHUNK_SIZE)
+#else
+#define SPARE_POISON(c) ((void)(c))
+#define SPARE_UNPOISON(c) ((void)(c))
+#endif
+
 struct spares {
 	struct arena_chunk *head;
 	int n;
@@ -58,10 +80,12 @@ static void spares_free(void *p)
 	struct spares *s = p;
 	while (s->head) {
 		struct arena_chunk *next = s->head->next;
+		SPARE_UNPOISON(s->head);
 		xfree(s->head);
 		s->head = next;
 	}
 	xfree(s);
+	spares = NULL;	/* the thread is ending: a later arena of it starts afresh */
 }
 
 static void spares_key_create(void)
@@ -90,6 +114,7 @@ static struct arena_chunk *chunk_new(size_t size)
 		struct arena_chunk *c = s->head;
 		s->head = c->next;
 		s->n--;
+		SPARE_UNPOISON(c);
 		return c;
 	}
 	return xmalloc(sizeof(struct arena_chunk) + size);
@@ -102,6 +127,7 @@ static void chunk_free(struct arena_chunk *c)
 		c->next = s->head;
 		s->head = c;
 		s->n++;
+		SPARE_POISON(c);
 		return;
 	}
 	xfree(c);
