@@ -18,6 +18,7 @@
 #include "core/jsonout.h"
 
 #include "core/alloc.h"
+#include "core/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,34 +45,6 @@ static inline int putch(struct buf *b, char c)
 	b->data[b->len++] = c;
 	b->data[b->len] = '\0';
 	return 0;
-}
-
-/*
- * The length of the UTF-8 sequence at s (at most n bytes) when it is one
- * jansson takes (RFC 3629: no overlongs, surrogates or code points past
- * U+10FFFF), else 0.
- */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], min;
-	size_t len;
-	if ((c & 0xe0) == 0xc0) {
-		len = 2, min = 0x80, c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3, min = 0x800, c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4, min = 0x10000, c &= 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	return c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0 : len;
 }
 
 /* s as a JSON string; with check, -1 when s is not UTF-8 (checked in the same pass). */

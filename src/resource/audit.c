@@ -9,11 +9,6 @@
 #include "db/db.h"
 #include "resource/resource.h"
 
-static char *dump(const json_t *v)
-{
-	return v ? json_text_sorted(v) : NULL;	/* json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) */
-}
-
 int audit_write_dumped(struct db *db, const struct audit_actor *actor, const char *action,
 		       const char *resource, int64_t record_id, const char *before,
 		       const char *after)
@@ -33,7 +28,7 @@ int audit_write(struct db *db, const struct audit_actor *actor, const char *acti
 		const char *resource, int64_t record_id, const json_t *before,
 		const json_t *after)
 {
-	char *b = dump(before), *a = dump(after);
+	char *b = json_text_sorted(before), *a = json_text_sorted(after);
 	int rc = (before && !b) || (after && !a)
 		 ? RC_ERROR
 		 : audit_write_dumped(db, actor, action, resource, record_id, b, a);

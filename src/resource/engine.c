@@ -312,11 +312,6 @@ static int column_of(const struct resource_row *r, const char *name, const struc
 	return r->col[i].col;
 }
 
-static int put_text(struct buf *b, const char *s)
-{
-	return buf_addstr(b, s);
-}
-
 /* A text column as a JSON string (json_string takes only UTF-8). */
 static int string_text(struct buf *b, const char *s)
 {
@@ -327,10 +322,10 @@ static int string_text(struct buf *b, const char *s)
 static int value_text(struct buf *b, struct db_stmt *st, const struct field *f, int c)
 {
 	if (db_col_null(st, c))
-		return put_text(b, "null");
+		return buf_addstr(b, "null");
 	enum field_type t = f ? f->type : FT_TEXT;
 	if (t == FT_BOOL)
-		return put_text(b, db_col_int(st, c) ? "true" : "false");
+		return buf_addstr(b, db_col_int(st, c) ? "true" : "false");
 	if (t == FT_QUANTITY && db_col_int(st, c) % 1000) {
 		json_t *v = resource_quantity_json(db_col_int(st, c));
 		int rc = json_write(b, v);
@@ -344,9 +339,9 @@ static int value_text(struct buf *b, struct db_stmt *st, const struct field *f, 
 	if (t == FT_STRINGS || t == FT_JSON || t == FT_OBJECTS || t == FT_IDS) {
 		const char *s = db_col_text(st, c);
 		if (s && strcmp(s, "[]") == 0)
-			return put_text(b, s);
+			return buf_addstr(b, s);
 		json_t *v = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
-		int rc = v ? json_write(b, v) : put_text(b, "null");
+		int rc = v ? json_write(b, v) : buf_addstr(b, "null");
 		json_decref(v);
 		return rc;
 	}
@@ -372,7 +367,7 @@ int resource_row_value(struct buf *b, const struct resource_row *r, const char *
 	const struct field *f;
 	int c = column_of(r, field, &f);
 	if (c < 0)
-		return put_text(b, "null");
+		return buf_addstr(b, "null");
 	if (c == 0)
 		return json_write_integer(b, db_col_int(r->st, 0));
 	return value_text(b, r->st, f, c);
@@ -397,13 +392,13 @@ static int row_text(struct buf *b, const struct resource_row *r, unsigned role)
 {
 	struct db_stmt *st = r->st;
 	const struct resource *res = r->res;
-	if (put_text(b, "{\"id\":") < 0 || json_write_integer(b, db_col_int(st, 0)) < 0)
+	if (buf_addstr(b, "{\"id\":") < 0 || json_write_integer(b, db_col_int(st, 0)) < 0)
 		return -1;
 	if (!res->no_record_columns &&
-	    (put_text(b, ",\"created_at\":") < 0 || string_text(b, db_col_text(st, 1)) < 0 ||
-	     put_text(b, ",\"updated_at\":") < 0 || string_text(b, db_col_text(st, 2)) < 0 ||
-	     put_text(b, ",\"version\":") < 0 || json_write_integer(b, db_col_int(st, 3)) < 0 ||
-	     put_text(b, ",\"archived_at\":") < 0 || value_text(b, st, NULL, 4) < 0))
+	    (buf_addstr(b, ",\"created_at\":") < 0 || string_text(b, db_col_text(st, 1)) < 0 ||
+	     buf_addstr(b, ",\"updated_at\":") < 0 || string_text(b, db_col_text(st, 2)) < 0 ||
+	     buf_addstr(b, ",\"version\":") < 0 || json_write_integer(b, db_col_int(st, 3)) < 0 ||
+	     buf_addstr(b, ",\"archived_at\":") < 0 || value_text(b, st, NULL, 4) < 0))
 		return -1;
 	for (int i = 0; res->fields[i].name; i++) {
 		const struct field *f = &res->fields[i];
@@ -1159,6 +1154,7 @@ static int list(struct resource_ctx *ctx, const struct resource *res,
 		if (!fts)
 			return RC_OK;	/* a search with no words in it matches nothing */
 	}
+	const struct shape *sh = data ? NULL : shape_of(res);
 	struct page p = {
 		.ctx = ctx,
 		.res = res,
@@ -1170,7 +1166,7 @@ static int list(struct resource_ctx *ctx, const struct resource *res,
 					  : by_id,
 		.data = data,
 		.text = data ? NULL : text,
-		.col = data || !shape_of(res) ? NULL : shape_of(res)->col[0],
+		.col = sh ? sh->col[0] : NULL,
 		.next_cursor = next_cursor,
 	};
 	int rc = RC_ERROR;
@@ -1329,13 +1325,7 @@ void resource_observe(resource_observer fn)
 		observers[nobservers++] = fn;
 }
 
-/* A record as the audit log and the events keep it. */
-static char *dump(const json_t *v)
-{
-	return v ? json_text_sorted(v) : NULL;	/* json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) */
-}
-
-/* The event of a change; data is after as dump() writes it (NULL with after). */
+/* The event of a change; data is after as the events keep it: json_text_sorted (NULL with after). */
 static int emit_dumped(struct resource_ctx *ctx, const struct resource *res, const char *verb,
 		       int64_t id, const json_t *after, const char *data)
 {
@@ -1367,11 +1357,11 @@ static int emit(struct resource_ctx *ctx, const struct resource *res, const char
 {
 	if (!res->event)
 		return RC_OK;
-	char *data = dump(after);
+	char *data = json_text_sorted(after);
 	if (after && !data)
 		return RC_ERROR;
 	int rc = emit_dumped(ctx, res, verb, id, after, data);
-	free(data);
+	xfree(data);
 	return rc;
 }
 
@@ -1394,7 +1384,7 @@ static int record_change(struct write *w, const char *action, const char *verb,
 	if ((before && !b) || (after && !a))
 		return RC_ERROR;
 	/* the audit entry and the event keep the same text: written once */
-	char *bt = dump(b), *at = dump(a);
+	char *bt = json_text_sorted(b), *at = json_text_sorted(a);
 	int rc = (b && !bt) || (a && !at) ? RC_ERROR
 		 : audit_write_dumped(w->ctx->db, w->ctx->actor, action, w->res->name, w->id,
 				      bt, at);

@@ -380,6 +380,36 @@ static void urgency_key(struct resource_ctx *ctx, json_t *rec)
 	json_object_set_new(rec, "sla_urgency", json_string(key ? key : "2"));
 }
 
+/* Whether a new ticket may start with status to. */
+static bool starting_status(const char *to)
+{
+	return to && (strcmp(to, "new") == 0 || strcmp(to, "assigned") == 0 ||
+		      strcmp(to, "in_progress") == 0);
+}
+
+/*
+ * A new ticket's start, in its prepare and in its plan: the company's only
+ * active contract when none is given, assigned when it has an assignee,
+ * responded to when it starts in progress.
+ */
+static int start_new(struct resource_ctx *ctx, json_t *rec)
+{
+	if (!json_object_get(rec, "contract_id")) {
+		int rc = only_contract(ctx, rec);
+		if (rc != RC_OK)
+			return rc;
+	}
+	const char *to = str(rec, "status");
+	if (to && strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
+		json_object_set_new(rec, "status", json_string("assigned"));
+	to = str(rec, "status");
+	if (!to)
+		return RC_ERROR;
+	if (strcmp(to, "in_progress") == 0)
+		set_time(rec, "first_responded_at", ctx->now);
+	return RC_OK;
+}
+
 static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *rec,
 			  json_t *errors)
 {
@@ -388,8 +418,7 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 	if (!to)
 		return RC_ERROR;	/* the default status could not be set: out of memory */
 	if (!cur) {
-		if (strcmp(to, "new") != 0 && strcmp(to, "assigned") != 0 &&
-		    strcmp(to, "in_progress") != 0) {
+		if (!starting_status(to)) {
 			resource_error(errors, "status",
 				       "a new ticket starts as new, assigned or in_progress");
 			return RC_OK;
@@ -399,19 +428,11 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 		if (rc != RC_OK)
 			return rc;
 		json_object_set_new(rec, "number", json_string(number));
-		if (!json_object_get(rec, "contract_id")) {
-			rc = only_contract(ctx, rec);
-			if (rc != RC_OK)
-				return rc;
-		}
-		if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
-			json_object_set_new(rec, "status", json_string("assigned"));
+		rc = start_new(ctx, rec);
+		if (rc != RC_OK)
+			return rc;
 		/* the old status string went with the replaced value */
 		to = str(rec, "status");
-		if (!to)
-			return RC_ERROR;
-		if (strcmp(to, "in_progress") == 0)
-			set_time(rec, "first_responded_at", ctx->now);
 	} else {
 		const char *from = str(cur, "status");
 		/* closing a resolved ticket keeps its resolution time; anything else
@@ -512,18 +533,8 @@ static int ticket_prepare(struct resource_ctx *ctx, const json_t *cur, json_t *r
 static void ticket_plan(struct resource_ctx *ctx, const json_t *rec0)
 {
 	json_t *rec = arena_json(ctx->arena, json_deep_copy(rec0));
-	const char *to = str(rec, "status");
-	if (!to || (strcmp(to, "new") != 0 && strcmp(to, "assigned") != 0 &&
-		    strcmp(to, "in_progress") != 0))
-		return;
-	if (!json_object_get(rec, "contract_id") && only_contract(ctx, rec) != RC_OK)
-		return;
-	if (strcmp(to, "new") == 0 && json_is_integer(json_object_get(rec, "assignee_id")))
-		json_object_set_new(rec, "status", json_string("assigned"));
-	to = str(rec, "status");
-	if (to && strcmp(to, "in_progress") == 0)
-		set_time(rec, "first_responded_at", ctx->now);
-	if (to && resolve_policy(ctx, rec) == RC_OK)
+	if (rec && starting_status(str(rec, "status")) && start_new(ctx, rec) == RC_OK &&
+	    resolve_policy(ctx, rec) == RC_OK)
 		ticket_sla_plan(ctx, rec);
 }
 

@@ -238,8 +238,9 @@ static void same_bytes_for_every_resource(void **state)
 	for (size_t i = 0; i < n; i++) {
 		const struct resource_action *action;
 		const struct resource *res = api_route_resource(&routes[i], &action);
-		if (!res || action || strcmp(routes[i].method, "GET") != 0 ||
-		    routes[i].handler != api_resource_list)
+		/* a list: a GET through the engine whose path ends in a name, not ":id" */
+		const char *last = strrchr(routes[i].pattern, '/');
+		if (!res || action || strcmp(routes[i].method, "GET") != 0 || !last || last[1] == ':')
 			continue;
 		resources++;
 		for (unsigned role = ROLE_ADMIN; role <= ROLE_PORTAL; role <<= 1) {
@@ -268,7 +269,7 @@ static void same_bytes_for_every_resource(void **state)
 				compare_all(res, role, parents[k]);
 		}
 	}
-	/* the generic routes serve dozens of resources; the comparisons run in thousands */
+	/* the engine's routes serve dozens of resources; the comparisons run in thousands */
 	assert_true(resources > 20);
 	assert_true(compared > 1000);
 	print_message("%d resources, %d comparisons\n", resources, compared);
