@@ -721,11 +721,17 @@ const tests = [
       // admins see everyone's tokens in Settings, filtered by user
       await page.goto(server.url + "/settings/api-tokens");
       await page.getByRole("heading", { name: "Everyone's API tokens" }).waitFor();
+      const filtered = page.waitForResponse((r) => r.url().includes("/api/v1/tokens?") && r.url().includes(`user_id=${fx.tech.id}`));
       await page.getByLabel("User").selectOption({ label: "Tina Torres" });
       await page.waitForURL(/user_id=/);
+      await filtered;
       const all = page.getByRole("table", { name: "API tokens" });
       await all.getByRole("row", { name: /Monitoring \(Zabbix\).*Tina Torres.*Revoked/ }).waitFor();
-      assert(!(await text(all)).includes("Administrator"), "only Tina's tokens are listed");
+      // the unfiltered rows may still be drawn for a moment after the filtered reply arrives
+      const onlyTina = await page
+        .waitForFunction(() => !document.querySelector("table[aria-label='API tokens']")?.textContent.includes("Administrator"), null, { timeout: 5000 })
+        .then(() => true, () => false);
+      assert(onlyTina, "only Tina's tokens are listed");
     },
   },
   {
