@@ -452,15 +452,9 @@ int64_t db_changes(struct db *db)
 	return db->drv->changes(db->conn);
 }
 
-int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...)
+/* db_run's arguments bound to st (done when one cannot be). */
+static int bind_args(struct db_stmt *st, const char *fmt, va_list ap)
 {
-	if (out)
-		*out = NULL;
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return RC_ERROR;
-	va_list ap;
-	va_start(ap, fmt);
 	int idx = 1, rc = RC_OK;
 	for (const char *f = fmt; *f && rc == RC_OK; f++, idx++) {
 		switch (*f) {
@@ -477,11 +471,24 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 			abort();	/* a programming error in the caller's format */
 		}
 	}
-	va_end(ap);
-	if (rc != RC_OK) {
+	if (rc != RC_OK)
 		db_done(st);
+	return rc;
+}
+
+int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...)
+{
+	if (out)
+		*out = NULL;
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return RC_ERROR;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = bind_args(st, fmt, ap);
+	va_end(ap);
+	if (rc != RC_OK)
 		return rc;
-	}
 	rc = db_step(st);
 	if (rc == RC_ROW && out) {
 		*out = st;
@@ -489,6 +496,28 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 	}
 	db_done(st);
 	return rc;
+}
+
+int db_run_later(struct db *db, const char *sql, const char *fmt, ...)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (!st)
+		return RC_ERROR;
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = bind_args(st, fmt, ap);
+	va_end(ap);
+	if (rc != RC_OK)
+		return rc;
+	if (db->in_txn && db->drv->step_later) {
+		rc = noted(db->drv->step_later(st->impl));
+		if (rc < 0)
+			log_error("cannot run statement: %s: %s", db_errmsg(db), st->sql);
+	} else {
+		rc = db_step(st);
+	}
+	db_done(st);
+	return rc == RC_ROW ? RC_DONE : rc;
 }
 
 int db_begin(struct db *db)

@@ -83,6 +83,17 @@ int64_t db_changes(struct db *db);
  */
 int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...);
 
+/*
+ * db_run for a write whose answer its caller does not wait for (an audit
+ * entry, an event, a history line): in a transaction on PostgreSQL it is
+ * sent at once and its answer read with the next statement's (a pipeline),
+ * so that a run of them costs no round trip of its own. RC_DONE once
+ * sent; a failure is returned by the next statement and by the commit,
+ * and fails the transaction. Elsewhere it is db_run. No rows, no
+ * db_changes: use db_run for those.
+ */
+int db_run_later(struct db *db, const char *sql, const char *fmt, ...);
+
 /* Transactions. db_begin takes the write lock up front (SQLite IMMEDIATE). */
 int db_begin(struct db *db);
 int db_commit(struct db *db);

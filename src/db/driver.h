@@ -26,6 +26,12 @@ struct db_driver {
 	int (*bind_text)(void *stmt, int idx, const char *v);
 	int (*bind_null)(void *stmt, int idx);
 	int (*step)(void *stmt);
+	/*
+	 * A write in a transaction whose answer may come later (db_run_later):
+	 * RC_DONE once sent, its failure returned by a later step or exec;
+	 * NULL when the backend has no such thing (step is used).
+	 */
+	int (*step_later)(void *stmt);
 	int (*col_count)(void *stmt);
 	bool (*col_null)(void *stmt, int col);
 	int64_t (*col_int)(void *stmt, int col);

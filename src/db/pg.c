@@ -22,12 +22,17 @@
 /* PostgreSQL's own limit on the parameters of one statement */
 #define MAX_PARAMS 65535
 
+/* Writes sent ahead (pg_step_later) before their answers are read: a bound on what waits */
+#define MAX_QUEUED 128
+
 struct pg_conn {
 	PGconn *conn;
 	char *error;		/* last error message (heap) */
 	unsigned long next_name;
 	int64_t changes;
 	int64_t total_changes;	/* rows INSERTed, UPDATEd or DELETEd since opened */
+	int queued;		/* writes sent ahead whose answers are not read yet */
+	int failed;		/* how one of them failed (RC_*), until the transaction ends */
 };
 
 struct pg_stmt {
@@ -38,6 +43,7 @@ struct pg_stmt {
 	int row;		/* next row to return */
 	int nrows;
 	bool executed;
+	char *text;		/* the SQL until the server has prepared it (pg_prepare) */
 	char *values[];		/* nparams bound values, NULL for NULL */
 };
 
@@ -67,6 +73,81 @@ static int map_result(struct pg_conn *pc, PGresult *res)
 	if (state && strcmp(state, "53100") == 0)
 		return RC_FULL;
 	return RC_ERROR;
+}
+
+/* The rows a statement's answer says it changed, counted as pg_step does. */
+static void count_changes(struct pg_conn *pc, PGresult *res)
+{
+	const char *tuples = PQcmdTuples(res);
+	pc->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+	const char *cmd = PQcmdStatus(res);
+	if (cmd && (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+		    strncmp(cmd, "DELETE", 6) == 0 || strncmp(cmd, "MERGE", 5) == 0))
+		pc->total_changes += pc->changes;
+}
+
+/*
+ * Ends the pipeline of writes sent ahead: a sync, then their answers in
+ * order, and when st is given, the answer of st, sent last into the same
+ * pipeline (so that the writes cost no round trip of their own). The
+ * first failure is kept in pc->failed until the transaction ends
+ * (PostgreSQL skips the rest of the pipeline and the transaction is
+ * aborted) and returned. st's own result is left in st->res.
+ */
+static int drain(struct pg_conn *pc, struct pg_stmt *st)
+{
+	int rc = RC_OK;
+	bool synced = PQpipelineSync(pc->conn);
+	if (!synced) {
+		set_error(pc, PQerrorMessage(pc->conn));
+		rc = RC_ERROR;
+	}
+	int answers = pc->queued + (st ? 1 : 0), at = 0, nulls = 0;
+	pc->queued = 0;
+	/* a NULL ends each statement's answer; the sync's PGRES_PIPELINE_SYNC ends them all */
+	while (synced) {
+		PGresult *res = PQgetResult(pc->conn);
+		if (!res) {
+			if (++nulls > 1 || ++at > answers) {
+				if (rc == RC_OK) {
+					set_error(pc, "PostgreSQL's answers to a pipeline ended early");
+					rc = RC_ERROR;
+				}
+				break;
+			}
+			continue;
+		}
+		nulls = 0;
+		ExecStatusType s = PQresultStatus(res);
+		if (s == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (st && at == answers - 1 && !st->res) {
+			st->res = res;	/* st's answer: pg_step maps it */
+			continue;
+		}
+		int r = s == PGRES_PIPELINE_ABORTED ? RC_OK : map_result(pc, res);
+		if (r == RC_OK)
+			count_changes(pc, res);
+		else if (rc == RC_OK)
+			rc = r;
+		PQclear(res);
+	}
+	if (PQpipelineStatus(pc->conn) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pc->conn) &&
+	    rc == RC_OK) {
+		set_error(pc, PQerrorMessage(pc->conn));
+		rc = RC_ERROR;
+	}
+	if (rc != RC_OK && !pc->failed)
+		pc->failed = rc;
+	return rc;
+}
+
+/* Before a statement that waits for its answer: the answers of the writes sent ahead. */
+static int settle(struct pg_conn *pc)
+{
+	return pc->queued ? drain(pc, NULL) : RC_OK;
 }
 
 static int pg_open(const char *url, void **out, char *err, size_t errlen)
@@ -120,9 +201,18 @@ static const char *pg_errmsg(void *conn)
 static int pg_exec(void *conn, const char *sql)
 {
 	struct pg_conn *pc = conn;
+	settle(pc);
 	PGresult *res = PQexec(pc->conn, sql);
 	int rc = map_result(pc, res);
+	/* a COMMIT of a transaction a statement failed in is PostgreSQL's ROLLBACK: a failure */
+	if (rc == RC_OK && strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+		rc = pc->failed ? pc->failed : RC_ERROR;
+		if (!pc->failed)
+			set_error(pc, "the transaction was rolled back: a statement in it failed");
+	}
 	PQclear(res);
+	if (PQtransactionStatus(pc->conn) == PQTRANS_IDLE)
+		pc->failed = RC_OK;
 	return rc;
 }
 
@@ -151,6 +241,46 @@ static char *number_placeholders(const char *sql, int *count)
 	return buf_take(&b);
 }
 
+/* A write sent ahead failed and the transaction is still open: PostgreSQL refuses the rest. */
+static bool aborted(struct pg_conn *pc)
+{
+	return pc->failed && PQtransactionStatus(pc->conn) == PQTRANS_INERROR;
+}
+
+/* The server's half of a prepare; with no pipeline open. */
+static int prepare_now(struct pg_stmt *st)
+{
+	PGresult *res = PQprepare(st->pc->conn, st->name, st->text, 0, NULL);
+	int rc = map_result(st->pc, res);
+	PQclear(res);
+	if (rc == RC_OK) {
+		xfree(st->text);
+		st->text = NULL;
+	}
+	return rc;
+}
+
+/*
+ * Ready to run: prepared on the server if it was not (after the answers
+ * to the writes sent ahead), or the failure of the transaction it is in:
+ * PostgreSQL would only say that the transaction has failed.
+ */
+static int ready(struct pg_stmt *st)
+{
+	struct pg_conn *pc = st->pc;
+	if (st->text && !aborted(pc) && settle(pc) == RC_OK) {
+		int rc = prepare_now(st);
+		if (rc != RC_OK)
+			return rc;
+	}
+	return aborted(pc) ? pc->failed : RC_OK;
+}
+
+/*
+ * A statement, prepared on the server at once; but in a transaction a
+ * write sent ahead has failed, when the server would refuse it, at its
+ * first step, which returns that failure.
+ */
 static int pg_prepare(void *conn, const char *sql, void **out)
 {
 	struct pg_conn *pc = conn;
@@ -169,12 +299,12 @@ static int pg_prepare(void *conn, const char *sql, void **out)
 	}
 	st->pc = pc;
 	st->nparams = n;
+	st->text = text;
 	snprintf(st->name, sizeof(st->name), "s%lu", ++pc->next_name);
-	PGresult *res = PQprepare(pc->conn, st->name, text, 0, NULL);
-	xfree(text);
-	int rc = map_result(pc, res);
-	PQclear(res);
+	settle(pc);
+	int rc = aborted(pc) ? RC_OK : prepare_now(st);
 	if (rc != RC_OK) {
+		xfree(st->text);
 		xfree(st);
 		return rc;
 	}
@@ -205,8 +335,14 @@ static void pg_finalize(void *stmt)
 {
 	struct pg_stmt *st = stmt;
 	pg_reset(st);
+	if (st->text) {
+		xfree(st->text);	/* never prepared on the server */
+		xfree(st);
+		return;
+	}
 	char sql[48];
 	snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+	settle(st->pc);
 	PGresult *res = PQexec(st->pc->conn, sql);
 	PQclear(res);
 	xfree(st);
@@ -245,14 +381,39 @@ static int pg_bind_null(void *stmt, int idx)
 	return set_param(stmt, idx, NULL);
 }
 
+/* Sends st into the pipeline (entered if need be) without waiting for its answer. */
+static int send_ahead(struct pg_stmt *st)
+{
+	struct pg_conn *pc = st->pc;
+	if ((PQpipelineStatus(pc->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->conn)) ||
+	    !PQsendQueryPrepared(pc->conn, st->name, st->nparams,
+				 (const char *const *)st->values, NULL, NULL, 0)) {
+		set_error(pc, PQerrorMessage(pc->conn));
+		return RC_ERROR;
+	}
+	return RC_OK;
+}
+
 static int pg_step(void *stmt)
 {
 	struct pg_stmt *st = stmt;
 	if (!st->executed) {
-		st->res = PQexecPrepared(st->pc->conn, st->name, st->nparams,
-					 (const char *const *)st->values, NULL, NULL, 0);
+		struct pg_conn *pc = st->pc;
 		st->executed = true;
-		int rc = map_result(st->pc, st->res);
+		int rc = ready(st);
+		if (rc == RC_OK && pc->queued) {
+			/* the writes sent ahead and this statement: one round trip */
+			rc = send_ahead(st);
+			if (rc == RC_OK)
+				rc = drain(pc, st);
+			else
+				drain(pc, NULL);
+		} else if (rc == RC_OK) {
+			st->res = PQexecPrepared(pc->conn, st->name, st->nparams,
+						 (const char *const *)st->values, NULL, NULL, 0);
+		}
+		if (rc == RC_OK)
+			rc = map_result(pc, st->res);
 		if (rc != RC_OK) {
 			PQclear(st->res);
 			st->res = NULL;
@@ -260,12 +421,7 @@ static int pg_step(void *stmt)
 		}
 		st->nrows = PQntuples(st->res);
 		st->row = 0;
-		const char *tuples = PQcmdTuples(st->res);
-		st->pc->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
-		const char *cmd = PQcmdStatus(st->res);
-		if (cmd && (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
-			    strncmp(cmd, "DELETE", 6) == 0 || strncmp(cmd, "MERGE", 5) == 0))
-			st->pc->total_changes += st->pc->changes;
+		count_changes(pc, st->res);
 		if (st->nrows)
 			return RC_ROW;	/* row 0 is current */
 		return RC_DONE;
@@ -275,6 +431,28 @@ static int pg_step(void *stmt)
 		return RC_ROW;
 	}
 	return RC_DONE;
+}
+
+/*
+ * A write whose answer can wait, in a transaction: sent at once, its
+ * answer read with the next statement's (or after MAX_QUEUED of them).
+ * Its failure is that statement's, and the commit's.
+ */
+static int pg_step_later(void *stmt)
+{
+	struct pg_stmt *st = stmt;
+	struct pg_conn *pc = st->pc;
+	int rc = ready(st);
+	if (rc != RC_OK)
+		return rc;
+	rc = send_ahead(st);
+	if (rc != RC_OK) {
+		drain(pc, NULL);
+		return rc;
+	}
+	if (++pc->queued >= MAX_QUEUED)
+		rc = drain(pc, NULL);
+	return rc == RC_OK ? RC_DONE : rc;
 }
 
 static int pg_col_count(void *stmt)
@@ -369,6 +547,7 @@ const struct db_driver db_pg_driver = {
 	.bind_text = pg_bind_text,
 	.bind_null = pg_bind_null,
 	.step = pg_step,
+	.step_later = pg_step_later,
 	.col_count = pg_col_count,
 	.col_null = pg_col_null,
 	.col_int = pg_col_int,

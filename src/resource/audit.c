@@ -16,7 +16,7 @@ int audit_write_dumped(struct db *db, const struct audit_actor *actor, const cha
 	char now[TIME_RFC3339_LEN];
 	time_format(time_now(), now);
 	/* actor_id NULL for the system: NULLIF keeps one statement for both */
-	int rc = db_run(db, NULL,
+	int rc = db_run_later(db,
 			"INSERT INTO audit_log (at, actor_id, actor, action, resource, record_id,"
 			" before, after, request_id) VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?)",
 			"sisssisss", now, actor->user_id, actor->label, action, resource,

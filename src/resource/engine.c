@@ -1335,7 +1335,7 @@ static int emit_dumped(struct resource_ctx *ctx, const struct resource *res, con
 	const char *type = arena_printf(ctx->arena, "%s.%s", res->event, verb);
 	if (!type)
 		return RC_ERROR;
-	int rc = db_run(ctx->db, NULL,
+	int rc = db_run_later(ctx->db,
 			"INSERT INTO events (at, type, resource, record_id, actor_id, actor,"
 			" request_id, data) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?)",
 			"sssiisss", now, type, res->name, id, a ? a->user_id : 0,

@@ -597,7 +597,7 @@ static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
 		const char *pct = warn_names[bit % 4];
 		char detail[96];
 		snprintf(detail, sizeof(detail), "{\"clock\":\"%s\",\"percent\":%s}", clock, pct);
-		rc = db_run(ctx->db, NULL,
+		rc = db_run_later(ctx->db,
 			    "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value, detail)"
 			    " VALUES (?, ?, 'sla_warning', ?, ?, ?)",
 			    "issss", id, stamp, clock, pct, detail);

@@ -545,11 +545,11 @@ static int add_event(struct resource_ctx *ctx, int64_t ticket, const char *kind,
 	time_format(ctx->now, now);
 	const char *fmt = ctx->actor->user_id ? "issssis" : "issssns";
 	int rc = ctx->actor->user_id
-		? db_run(ctx->db, NULL,
+		? db_run_later(ctx->db,
 			 "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value,"
 			 " actor_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			 fmt, ticket, now, kind, from, to, ctx->actor->user_id, detail)
-		: db_run(ctx->db, NULL,
+		: db_run_later(ctx->db,
 			 "INSERT INTO ticket_events (ticket_id, at, kind, from_value, to_value,"
 			 " actor_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			 fmt, ticket, now, kind, from, to, detail);

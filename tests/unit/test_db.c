@@ -3,7 +3,8 @@
  * a temporary directory: connections, migrations and the markers of their
  * files, the table list read from the schema, statements and their cache,
  * constraint errors, a full database (RC_FULL and the mark /healthz reads),
- * transactions and their retry under a second writer, full-text search
+ * transactions and their retry under a second writer, a write sent "later"
+ * (run at once here), full-text search
  * against hostile input, the per-thread pool, and SQLite's synchronous
  * setting.
  */
@@ -789,6 +790,12 @@ static void constraint_violations(void **state)
 	/* the statement that failed is reusable */
 	assert_int_equal(db_run(db, NULL, ins, "ss", "c@example.com", "C"), RC_DONE);
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM users"), 2);
+	/* on SQLite a write sent "later" runs at once, in a transaction too (test_pg: PostgreSQL) */
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run_later(db, ins, "ss", "d@example.com", "D"), RC_DONE);
+	assert_int_equal(db_run_later(db, ins, "ss", "d@example.com", "E"), RC_CONSTRAINT);
+	assert_int_equal(db_commit(db), RC_OK);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM users"), 3);
 	db_disconnect(db);
 }
 
