@@ -150,6 +150,9 @@ void mail_observe(void);
 int mail_queue_staff(struct resource_ctx *ctx, const char *template, const char *to_address,
 		     const char *to_name, json_t *vars, bool *queued);
 
+/* Whether outgoing mail is set up (a server and a From address), in *on. RC_OK or a failure. */
+int mail_outgoing(struct resource_ctx *ctx, bool *on);
+
 /*
  * Queues a mail to a client contact outside a ticket's thread (a portal
  * invitation, a password reset) at to_address: like mail_queue_staff, with

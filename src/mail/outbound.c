@@ -567,6 +567,25 @@ static int invoice_mail(struct resource_ctx *ctx, const json_t *settings, const 
 	return queue(ctx, settings, &d);
 }
 
+/*
+ * The system's view of ctx (sys: trusted, no parent, no scope), the
+ * settings as it reads them, and whether outgoing mail is set up (a
+ * server and a From address).
+ */
+static int outgoing(const struct resource_ctx *ctx, struct resource_ctx *sys, json_t **settings,
+		    bool *on)
+{
+	*sys = *ctx;
+	sys->parent_id = 0;
+	sys->trusted = true;
+	sys->scope_company = 0;
+	int rc = resource_get(sys, &settings_resource, SETTINGS_ID, settings);
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	*on = str(*settings, "smtp_host") && str(*settings, "mail_from");
+	return RC_OK;
+}
+
 static int observe(struct resource_ctx *ctx, const char *type, const struct resource *res,
 		   int64_t id, const json_t *data)
 {
@@ -591,16 +610,12 @@ static int observe(struct resource_ctx *ctx, const char *type, const struct reso
 	if (note && (!str(data, "visibility") || strcmp(str(data, "visibility"), "public") != 0 ||
 		     !num(data, "author_id") || num(data, "contact_id")))
 		return RC_OK;
-	struct resource_ctx sys = *ctx;
-	sys.parent_id = 0;
-	sys.trusted = true;
-	sys.scope_company = 0;
+	struct resource_ctx sys;
 	json_t *settings;
-	int rc = resource_get(&sys, &settings_resource, SETTINGS_ID, &settings);
-	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
-	if (!str(settings, "smtp_host") || !str(settings, "mail_from"))
-		return RC_OK;	/* outgoing mail is not set up */
+	bool on;
+	int rc = outgoing(ctx, &sys, &settings, &on);
+	if (rc != RC_OK || !on)
+		return rc;	/* a failure, or outgoing mail is not set up */
 	if (quote)
 		return quote_mail(&sys, settings, data);
 	if (invoice)
@@ -617,20 +632,23 @@ static int observe(struct resource_ctx *ctx, const char *type, const struct reso
 	(void)res;
 }
 
+int mail_outgoing(struct resource_ctx *ctx, bool *on)
+{
+	struct resource_ctx sys;
+	json_t *settings;
+	return outgoing(ctx, &sys, &settings, on);
+}
+
 int mail_queue_staff(struct resource_ctx *ctx, const char *template, const char *to_address,
 		     const char *to_name, json_t *vars, bool *queued)
 {
 	*queued = false;
-	struct resource_ctx sys = *ctx;
-	sys.parent_id = 0;
-	sys.trusted = true;
-	sys.scope_company = 0;
+	struct resource_ctx sys;
 	json_t *settings;
-	int rc = resource_get(&sys, &settings_resource, SETTINGS_ID, &settings);
-	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
-	if (!str(settings, "smtp_host") || !str(settings, "mail_from"))
-		return RC_OK;	/* outgoing mail is not set up */
+	bool on;
+	int rc = outgoing(ctx, &sys, &settings, &on);
+	if (rc != RC_OK || !on)
+		return rc;	/* a failure, or outgoing mail is not set up */
 	/* no ticket or quote on the row: it is not the client's thread, and carries no PDF */
 	struct draft d = { .template = template, .automatic = true, .to_address = to_address,
 			   .to_name = to_name, .vars = vars };
@@ -644,16 +662,12 @@ int mail_queue_contact(struct resource_ctx *ctx, const char *template, int64_t c
 		       const char *to_address, json_t *vars, const char *secret, bool *queued)
 {
 	*queued = false;
-	struct resource_ctx sys = *ctx;
-	sys.parent_id = 0;
-	sys.trusted = true;
-	sys.scope_company = 0;
+	struct resource_ctx sys;
 	json_t *settings, *contact;
-	int rc = resource_get(&sys, &settings_resource, SETTINGS_ID, &settings);
-	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
-	if (!str(settings, "smtp_host") || !str(settings, "mail_from"))
-		return RC_OK;	/* outgoing mail is not set up */
+	bool on;
+	int rc = outgoing(ctx, &sys, &settings, &on);
+	if (rc != RC_OK || !on)
+		return rc;	/* a failure, or outgoing mail is not set up */
 	rc = resource_get(&sys, &contact_resource, contact_id, &contact);
 	if (rc != RC_OK)
 		return rc;

@@ -101,19 +101,6 @@ static void add(struct recipients *r, int64_t user)
 	r->id[r->n++] = user;
 }
 
-static int add_managers(struct resource_ctx *ctx, struct recipients *r)
-{
-	struct db_stmt *st = db_prepare(ctx->db, "SELECT id FROM users WHERE role = 'manager'"
-					" AND active = 1 AND archived_at IS NULL ORDER BY id");
-	if (!st)
-		return RC_ERROR;
-	int rc;
-	while ((rc = db_step(st)) == RC_ROW)
-		add(r, db_col_int(st, 0));
-	db_done(st);
-	return rc == RC_DONE ? RC_OK : rc;
-}
-
 /* What one event says; vars are the mail's placeholders (ctx->arena). */
 struct notice {
 	const char *kind, *template;
@@ -123,55 +110,159 @@ struct notice {
 	unsigned roles;	/* who may be told (the link must open for them); 0: anyone */
 };
 
-/* Column c's text in the arena, or NULL for NULL (or no memory). */
-static const char *col_text(struct resource_ctx *ctx, struct db_stmt *st, int c)
-{
-	const char *s = db_col_null(st, c) ? NULL : db_col_text(st, c);
-	return s ? arena_strdup(ctx->arena, s) : NULL;
-}
-
 /*
  * What a notice needs of a user, read straight from the row: a sweep
  * tells thousands, and the engine's whole record costs several times as
  * much (the caller is trusted: every user row, as resource_get would).
  */
 struct addressee {
-	bool active;
+	bool found, active;
 	const char *role, *email, *name;
 	json_t *notify_email;	/* the kinds mailed too (arena) */
 };
 
+#define MEMO_USERS 64
+
+/* notify_memo_new's: each read once, in its arena */
+struct notify_memo {
+	struct arena *arena;
+	bool managers_read, url_read, mail_read, mail_on;
+	int nmanagers;
+	int64_t managers[MAX_RECIPIENTS];
+	const char *public_url;
+	/* the last ticket told of (its members that on_sla reads) and company named */
+	int64_t ticket_id, company_id;
+	json_t *ticket, *company_name;
+	int nusers;
+	int64_t user_id[MEMO_USERS];
+	struct addressee user[MEMO_USERS];
+};
+
+struct notify_memo *notify_memo_new(struct arena *a)
+{
+	struct notify_memo *m = arena_alloc(a, sizeof(*m));
+	if (m) {
+		memset(m, 0, sizeof(*m));
+		m->arena = a;
+	}
+	return m;
+}
+
+/* The active managers, read once a memo when there is one. */
+static int add_managers(struct resource_ctx *ctx, struct recipients *r)
+{
+	struct notify_memo *m = ctx->memo;
+	int64_t read[MAX_RECIPIENTS];
+	int none = 0;
+	int64_t *id = m ? m->managers : read;
+	int *n = m ? &m->nmanagers : &none;
+	if (!m || !m->managers_read) {
+		struct db_stmt *st = db_prepare(ctx->db, "SELECT id FROM users WHERE role = 'manager'"
+						" AND active = 1 AND archived_at IS NULL ORDER BY id");
+		if (!st)
+			return RC_ERROR;
+		int rc;
+		while ((rc = db_step(st)) == RC_ROW)
+			if (*n < MAX_RECIPIENTS)
+				id[(*n)++] = db_col_int(st, 0);
+		db_done(st);
+		if (rc != RC_DONE)
+			return rc;
+		if (m)
+			m->managers_read = true;
+	}
+	for (int i = 0; i < *n; i++)
+		add(r, id[i]);
+	return RC_OK;
+}
+
+/* Column c's text in arena a, or NULL for NULL (or no memory). */
+static const char *col_text(struct arena *a, struct db_stmt *st, int c)
+{
+	const char *s = db_col_null(st, c) ? NULL : db_col_text(st, c);
+	return s ? arena_strdup(a, s) : NULL;
+}
+
+/* User uid as a notice needs them (a->found false when there is none), in the memo if any. */
 static int addressee(struct resource_ctx *ctx, int64_t uid, struct addressee *a)
 {
+	struct notify_memo *m = ctx->memo;
+	for (int i = 0; m && i < m->nusers; i++)
+		if (m->user_id[i] == uid) {
+			*a = m->user[i];
+			return RC_OK;
+		}
+	struct arena *ar = m && m->nusers < MEMO_USERS ? m->arena : ctx->arena;
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT active, role, email, name, notify_email FROM users"
 			" WHERE id = ?", "i", uid);
-	if (rc != RC_ROW)
-		return rc == RC_DONE ? RC_NOT_FOUND : rc;
-	a->active = db_col_int(st, 0) != 0;
-	a->role = col_text(ctx, st, 1);
-	a->email = col_text(ctx, st, 2);
-	a->name = col_text(ctx, st, 3);
-	const char *kinds = db_col_null(st, 4) ? NULL : db_col_text(st, 4);
-	a->notify_email = kinds ? arena_json(ctx->arena, json_loads(kinds, 0, NULL)) : NULL;
-	db_done(st);
+	if (rc != RC_ROW && rc != RC_DONE)
+		return rc;
+	*a = (struct addressee){ .found = rc == RC_ROW };
+	if (a->found) {
+		a->active = db_col_int(st, 0) != 0;
+		a->role = col_text(ar, st, 1);
+		a->email = col_text(ar, st, 2);
+		a->name = col_text(ar, st, 3);
+		const char *kinds = db_col_null(st, 4) ? NULL : db_col_text(st, 4);
+		a->notify_email = kinds ? arena_json(ar, json_loads(kinds, 0, NULL)) : NULL;
+		db_done(st);
+	}
+	if (ar != ctx->arena) {
+		m->user_id[m->nusers] = uid;
+		m->user[m->nusers++] = *a;
+	}
 	return RC_OK;
+}
+
+/* Whether outgoing mail is set up: read for each notice, or once in the memo. */
+static int mail_on(struct resource_ctx *ctx, bool *on)
+{
+	struct notify_memo *m = ctx->memo;
+	if (!m) {
+		*on = true;	/* mail_queue_staff reads the settings and sees */
+		return RC_OK;
+	}
+	if (!m->mail_read) {
+		int rc = mail_outgoing(ctx, &m->mail_on);
+		if (rc != RC_OK)
+			return rc;
+		m->mail_read = true;
+	}
+	*on = m->mail_on;
+	return RC_OK;
+}
+
+static const char *public_url(struct resource_ctx *ctx)
+{
+	struct notify_memo *m = ctx->memo;
+	if (!m)
+		return settings_public_url(ctx);
+	if (!m->url_read) {
+		struct resource_ctx c = *ctx;
+		c.arena = m->arena;
+		m->public_url = settings_public_url(&c);
+		m->url_read = true;
+	}
+	return m->public_url;
 }
 
 /* The row for one user, and their mail when they chose the kind. */
 static int tell(struct resource_ctx *ctx, const struct notice *n, const char *public_url,
 		int64_t uid)
 {
-	struct addressee user = { .active = false };
+	struct addressee user;
 	int rc = addressee(ctx, uid, &user);
 	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? RC_OK : rc;
-	if (!user.active)
+		return rc;
+	if (!user.found || !user.active)
 		return RC_OK;
 	if (n->roles && !(role_parse(user.role) & n->roles))
 		return RC_OK;
-	bool emailed = false;
-	if (user.email && listed(user.notify_email, n->kind)) {
+	bool emailed = false, mail = false;
+	if (user.email && listed(user.notify_email, n->kind) && (rc = mail_on(ctx, &mail)) != RC_OK)
+		return rc;
+	if (mail) {
 		json_t *vars = arena_json(ctx->arena, json_deep_copy(n->vars));
 		if (!vars)
 			return RC_ERROR;
@@ -207,7 +298,7 @@ static int tell(struct resource_ctx *ctx, const struct notice *n, const char *pu
 
 static int tell_all(struct resource_ctx *ctx, const struct notice *n, const struct recipients *r)
 {
-	const char *base = settings_public_url(ctx);
+	const char *base = public_url(ctx);
 	int rc = RC_OK;
 	for (int i = 0; rc == RC_OK && i < r->n; i++)
 		rc = tell(ctx, n, base, r->id[i]);
@@ -223,9 +314,17 @@ static json_t *ticket_vars(struct resource_ctx *ctx, const json_t *ticket)
 	json_object_set(vars, "ticket_number", json_object_get(ticket, "number"));
 	json_object_set(vars, "ticket_subject", json_object_get(ticket, "subject"));
 	json_object_set(vars, "ticket_priority", json_object_get(ticket, "priority"));
+	struct notify_memo *m = ctx->memo;
+	int64_t id = num(ticket, "company_id");
 	json_t *company;
-	if (resource_get(ctx, &company_resource, num(ticket, "company_id"), &company) == RC_OK)
+	if (m && id && m->company_id == id)
+		json_object_set(vars, "company_name", m->company_name);
+	else if (resource_get(ctx, &company_resource, id, &company) == RC_OK)
 		json_object_set(vars, "company_name", json_object_get(company, "name"));
+	if (m && id && m->company_id != id &&
+	    (m->company_name = arena_json(m->arena, json_deep_copy(
+		     json_object_get(vars, "company_name")))))
+		m->company_id = id;
 	return vars;
 }
 
@@ -293,20 +392,24 @@ static int on_client_note(struct resource_ctx *ctx, const json_t *note, struct r
 	return tell_all(ctx, &n, r);
 }
 
-static int on_sla(struct resource_ctx *ctx, int64_t id, const json_t *warning,
-		  struct recipients *r)
+/*
+ * The members of ticket id a warning's notice uses, read straight (see
+ * addressee); with a memo, once for the warnings of one ticket (the sweep
+ * writes its clocks, not these).
+ */
+static int sla_ticket(struct resource_ctx *ctx, int64_t id, json_t **out)
 {
-	int64_t percent = num(warning, "percent");
-	const char *clock = str(warning, "clock");
-	if ((percent != 75 && percent != 90 && percent != 100) || !clock)
+	struct notify_memo *m = ctx->memo;
+	if (m && m->ticket_id == id) {
+		*out = m->ticket;
 		return RC_OK;
-	/* the members of the ticket a notice uses, read straight (see addressee) */
+	}
 	struct db_stmt *st;
 	int rc = db_run(ctx->db, &st, "SELECT number, subject, priority, assignee_id, company_id"
 			" FROM tickets WHERE id = ?", "i", id);
 	if (rc != RC_ROW)
-		return rc == RC_DONE ? RC_OK : rc;
-	json_t *ticket = arena_json(ctx->arena, json_object());
+		return rc == RC_DONE ? RC_NOT_FOUND : rc;
+	json_t *ticket = arena_json(m ? m->arena : ctx->arena, json_object());
 	for (int c = 0; ticket && c < 5; c++) {
 		static const char *const names[] = { "number", "subject", "priority", "assignee_id",
 						     "company_id" };
@@ -319,6 +422,25 @@ static int on_sla(struct resource_ctx *ctx, int64_t id, const json_t *warning,
 	db_done(st);
 	if (!ticket)
 		return RC_ERROR;
+	if (m) {
+		m->ticket_id = id;
+		m->ticket = ticket;
+	}
+	*out = ticket;
+	return RC_OK;
+}
+
+static int on_sla(struct resource_ctx *ctx, int64_t id, const json_t *warning,
+		  struct recipients *r)
+{
+	int64_t percent = num(warning, "percent");
+	const char *clock = str(warning, "clock");
+	if ((percent != 75 && percent != 90 && percent != 100) || !clock)
+		return RC_OK;
+	json_t *ticket = NULL;
+	int rc = sla_ticket(ctx, id, &ticket);
+	if (rc != RC_OK)
+		return rc == RC_NOT_FOUND ? RC_OK : rc;
 	add(r, num(ticket, "assignee_id"));
 	if ((rc = add_managers(ctx, r)) != RC_OK || !r->n)
 		return rc;

@@ -44,6 +44,16 @@ extern const struct resource notification_resource;
 void notify_startup(void);
 
 /*
+ * A memo of what notices read and a transaction leaves as it is: the
+ * managers, each addressee, the public URL, whether mail is set up. For a
+ * caller that writes many records in one transaction writing no user and
+ * no settings (the SLA sweep's batch), given to the observer as
+ * resource_ctx.memo. Made in arena a, for one transaction (a retried one
+ * makes a new one); NULL without memory.
+ */
+struct notify_memo *notify_memo_new(struct arena *a);
+
+/*
  * A survey of ticket answered with rating 1 or 2 by client (a name), with
  * comment (may be NULL): tells users[0..n) (the survey module chose them),
  * in the caller's transaction. RC_OK or a failure.

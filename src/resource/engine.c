@@ -1477,7 +1477,9 @@ static int create_txn(struct db *db, void *arg)
 	for (const struct field *f = res->fields; f->name; f++)
 		if (is_column(f) && json_object_get(rec, f->name))
 			buf_addstr(&sql, ", ?");
-	buf_addstr(&sql, ") RETURNING id");
+	/* the row as a load would read it (the hidden columns too): no read-back */
+	buf_addstr(&sql, ") RETURNING ");
+	select_list(&sql, res, true);
 	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
@@ -1492,6 +1494,7 @@ static int create_txn(struct db *db, void *arg)
 	}
 	rc = db_step(st);
 	w->id = rc == RC_ROW ? db_col_int(st, 0) : 0;
+	json_t *after = rc == RC_ROW ? own(ctx, row_to_json(st, res, true)) : NULL;
 	db_done(st);
 	if (rc == RC_CONSTRAINT) {
 		resource_error(w->errors, "", "conflicts with an existing record");
@@ -1499,11 +1502,8 @@ static int create_txn(struct db *db, void *arg)
 	}
 	if (rc != RC_ROW)
 		return rc;
-
-	json_t *after;
-	rc = load(ctx, res, w->id, true, &after);
-	if (rc != RC_OK)
-		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	if (!after)
+		return RC_ERROR;
 	if (res->after_write) {
 		rc = res->after_write(ctx, NULL, after);
 		if (rc != RC_OK)
@@ -1652,8 +1652,13 @@ static int check_transition(struct write *w, const json_t *cur, const json_t *re
 	return RC_CONFLICT;
 }
 
-/* Writes the columns of changed (a JSON object) to the row; bump: a new version. */
-static int write_columns(struct write *w, const json_t *cur, const json_t *changed, bool bump)
+/*
+ * Writes the columns of changed (a JSON object) to the row; bump: a new
+ * version. With after, the row as written, read as a load would (the
+ * hidden columns too) from the UPDATE itself.
+ */
+static int write_columns(struct write *w, const json_t *cur, const json_t *changed, bool bump,
+			 json_t **after)
 {
 	const struct resource *res = w->res;
 	char now[TIME_RFC3339_LEN];
@@ -1671,6 +1676,10 @@ static int write_columns(struct write *w, const json_t *cur, const json_t *chang
 		if (is_column(f) && json_object_get(changed, f->name))
 			buf_addf(&sql, "%s%s = ?", n++ ? ", " : "", f->name);
 	buf_addstr(&sql, record ? " WHERE id = ? AND version = ?" : " WHERE id = ?");
+	if (after) {
+		buf_addstr(&sql, " RETURNING ");
+		select_list(&sql, res, true);
+	}
 	struct db_stmt *st = sql.failed ? NULL : db_prepare(w->ctx->db, buf_str(&sql));
 	buf_release(&sql);
 	if (!st)
@@ -1687,14 +1696,17 @@ static int write_columns(struct write *w, const json_t *cur, const json_t *chang
 	if (record)
 		db_bind_int(st, idx++, json_integer_value(json_object_get(cur, "version")));
 	int rc = db_step(st);
+	bool one = after ? rc == RC_ROW : rc == RC_DONE && db_changes(w->ctx->db) == 1;
+	if (after && one && !(*after = own(w->ctx, row_to_json(st, res, true))))
+		rc = RC_ERROR;
 	db_done(st);
 	if (rc == RC_CONSTRAINT) {
 		resource_error(w->errors, "", "conflicts with an existing record");
 		return RC_CONFLICT;
 	}
-	if (rc != RC_DONE)
+	if (rc != RC_DONE && rc != RC_ROW)
 		return rc;
-	return db_changes(w->ctx->db) == 1 ? RC_OK : RC_STALE;
+	return one ? RC_OK : RC_STALE;
 }
 
 /* Whether every member of patch is a hidden or kept column: the server's bookkeeping. */
@@ -1753,7 +1765,7 @@ static int update_txn(struct db *db, void *arg)
 			return rc;
 	} else if (ctx->trusted && bookkeeping(res, w->body)) {
 		/* hidden and kept columns alone: no new version, no hooks, no audit */
-		rc = write_columns(w, cur, w->body, false);
+		rc = write_columns(w, cur, w->body, false, NULL);
 		if (rc != RC_OK)
 			return rc;
 		return reply(w, cur);
@@ -1806,13 +1818,10 @@ static int update_txn(struct db *db, void *arg)
 	}
 	if (!json_object_size(changed) && !w->action)
 		return reply(w, cur);
-	if (json_object_size(changed)) {
-		rc = write_columns(w, cur, changed, visible || w->action);
-		if (rc != RC_OK)
-			return rc;
-	}
-	json_t *after;
-	rc = load(ctx, res, w->id, true, &after);
+	json_t *after = NULL;
+	rc = json_object_size(changed)
+		     ? write_columns(w, cur, changed, visible || w->action, &after)
+		     : load(ctx, res, w->id, true, &after);
 	if (rc != RC_OK)
 		return rc == RC_NOT_FOUND ? RC_ERROR : rc;
 	if (res->after_write) {

@@ -341,6 +341,12 @@ struct resource_ctx {
 	json_t *reply_extra;
 	/* A create's plan hook's results for its prepare hook (arena), or NULL. */
 	void *plan;
+	/*
+	 * What the observers' notices read that this transaction does not
+	 * change (notify.h), kept by a caller that writes many records in one
+	 * transaction (the SLA sweep); NULL: every notice reads afresh.
+	 */
+	struct notify_memo *memo;
 };
 
 #define RESOURCE_ANY_VERSION (-1)

@@ -28,6 +28,7 @@
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "jobs/jobs.h"
+#include "notify/notify.h"
 #include "sla.h"
 
 #include <stdio.h>
@@ -622,11 +623,13 @@ static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
 }
 
 /* One open ticket, read and computed in the writing transaction, then sweep_write. */
-static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now, int64_t *written)
+static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now,
+		     struct notify_memo *memo, int64_t *written)
 {
 	struct arena a;
 	arena_init(&a);
-	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true };
+	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true,
+				    .memo = memo };
 	json_t *t = NULL;
 	int rc = resource_get(&ctx, &ticket_resource, id, &t);
 	struct db_stmt *st;
@@ -858,7 +861,8 @@ static bool inputs_versioned(void)
  * reads and computes it again.
  */
 static int sweep_read(struct db *db, struct policy *p, const struct open_ticket *o,
-		      const struct sla_result *r, bool trust, int64_t now, int64_t *written)
+		      const struct sla_result *r, bool trust, int64_t now,
+		      struct notify_memo *memo, int64_t *written)
 {
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT version, sla_warnings FROM tickets WHERE id = ?", "i",
@@ -871,10 +875,11 @@ static int sweep_read(struct db *db, struct policy *p, const struct open_ticket 
 	unsigned fired = (unsigned)db_col_int(st, 1);
 	db_done(st);
 	if (!trust || version != o->version)
-		return sweep_one(db, p, o->id, now, written);
+		return sweep_one(db, p, o->id, now, memo, written);
 	struct arena a;
 	arena_init(&a);
-	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true };
+	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true,
+				    .memo = memo };
 	/* the clock members as the record has them (see row_to_json) */
 	json_t *stored = arena_json(&a, json_pack(
 		"{s:s?, s:s?, s:b, s:b, s:I}", "response_due_at", o->response_due,
@@ -910,14 +915,18 @@ static int batch_txn(struct db *db, void *arg)
 	/* db_txn may run this again after a lost race: each attempt counts afresh */
 	b->written = 0;
 	b->failed = b->n;
-	for (size_t i = 0; i < b->n; i++) {
-		int rc = sweep_read(db, b->p[i], b->o[i], &b->r[i], b->trust, b->now, &b->written);
-		if (rc != RC_OK) {
+	/* the sweep writes tickets only: what notices read of users and settings holds */
+	struct arena a;
+	arena_init(&a);
+	struct notify_memo *memo = notify_memo_new(&a);
+	int rc = memo ? RC_OK : RC_ERROR;
+	for (size_t i = 0; rc == RC_OK && i < b->n; i++) {
+		rc = sweep_read(db, b->p[i], b->o[i], &b->r[i], b->trust, b->now, memo, &b->written);
+		if (rc != RC_OK)
 			b->failed = i;
-			return rc;
-		}
 	}
-	return RC_OK;
+	arena_release(&a);
+	return rc;
 }
 
 /*
