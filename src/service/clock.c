@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/calendar.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -31,6 +32,7 @@
 #include "notify/notify.h"
 #include "sla.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -861,19 +863,10 @@ static bool inputs_versioned(void)
  * reads and computes it again.
  */
 static int sweep_read(struct db *db, struct policy *p, const struct open_ticket *o,
-		      const struct sla_result *r, bool trust, int64_t now,
-		      struct notify_memo *memo, int64_t *written)
+		      const struct sla_result *r, bool trust, int64_t version, unsigned fired,
+		      int64_t now, struct notify_memo *memo, int64_t *written)
 {
-	struct db_stmt *st;
-	int rc = db_run(db, &st, "SELECT version, sla_warnings FROM tickets WHERE id = ?", "i",
-			o->id);
-	if (rc == RC_DONE)
-		return RC_OK;	/* gone */
-	if (rc != RC_ROW)
-		return rc;
-	int64_t version = db_col_int(st, 0);
-	unsigned fired = (unsigned)db_col_int(st, 1);
-	db_done(st);
+	int rc;
 	if (!trust || version != o->version)
 		return sweep_one(db, p, o->id, now, memo, written);
 	struct arena a;
@@ -909,19 +902,75 @@ struct batch {
 	size_t failed;		/* the ticket that failed it, or n */
 };
 
+/*
+ * The version and fired warnings of a batch's tickets as its transaction
+ * sees them, in one statement (ids past n bound as 0, so that every batch
+ * is the same statement); version -1 for a ticket gone since its page.
+ */
+static char versions_sql[1024];
+static pthread_once_t versions_once = PTHREAD_ONCE_INIT;
+
+static void versions_sql_build(void)
+{
+	struct buf b;
+	buf_init(&b, sizeof(versions_sql));
+	buf_addstr(&b, "SELECT id, version, sla_warnings FROM tickets WHERE id IN (?");
+	for (int i = 1; i < SWEEP_BATCH; i++)
+		buf_addstr(&b, ", ?");
+	buf_addstr(&b, ") ORDER BY id");
+	if (!b.failed && b.len < sizeof(versions_sql))
+		memcpy(versions_sql, buf_str(&b), b.len + 1);
+	buf_release(&b);
+}
+
+static int batch_versions(struct db *db, const struct batch *b, int64_t *version,
+			  unsigned *fired)
+{
+	pthread_once(&versions_once, versions_sql_build);
+	struct db_stmt *st = versions_sql[0] ? db_prepare(db, versions_sql) : NULL;
+	if (!st)
+		return RC_ERROR;
+	for (size_t i = 0; i < SWEEP_BATCH; i++) {
+		db_bind_int(st, (int)i + 1, i < b->n ? b->o[i]->id : 0);
+		if (i < b->n)
+			version[i] = -1;
+	}
+	int rc;
+	size_t at = 0;
+	while ((rc = db_step(st)) == RC_ROW) {
+		int64_t id = db_col_int(st, 0);
+		while (at < b->n && b->o[at]->id < id)
+			at++;	/* the batch is in id order, and so are the rows */
+		if (at < b->n && b->o[at]->id == id) {
+			version[at] = db_col_int(st, 1);
+			fired[at] = (unsigned)db_col_int(st, 2);
+		}
+	}
+	db_done(st);
+	return rc == RC_DONE ? RC_OK : rc;
+}
+
 static int batch_txn(struct db *db, void *arg)
 {
 	struct batch *b = arg;
 	/* db_txn may run this again after a lost race: each attempt counts afresh */
 	b->written = 0;
 	b->failed = b->n;
+	int64_t version[SWEEP_BATCH];
+	unsigned fired[SWEEP_BATCH];
+	int rc = batch_versions(db, b, version, fired);
+	if (rc != RC_OK)
+		return rc;
 	/* the sweep writes tickets only: what notices read of users and settings holds */
 	struct arena a;
 	arena_init(&a);
 	struct notify_memo *memo = notify_memo_new(&a);
-	int rc = memo ? RC_OK : RC_ERROR;
+	rc = memo ? RC_OK : RC_ERROR;
 	for (size_t i = 0; rc == RC_OK && i < b->n; i++) {
-		rc = sweep_read(db, b->p[i], b->o[i], &b->r[i], b->trust, b->now, memo, &b->written);
+		if (version[i] < 0)
+			continue;	/* gone */
+		rc = sweep_read(db, b->p[i], b->o[i], &b->r[i], b->trust, version[i], fired[i],
+				b->now, memo, &b->written);
 		if (rc != RC_OK)
 			b->failed = i;
 	}
