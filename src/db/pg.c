@@ -277,9 +277,9 @@ static int ready(struct pg_stmt *st)
 }
 
 /*
- * A statement, prepared on the server at once; but in a transaction a
- * write sent ahead has failed, when the server would refuse it, at its
- * first step, which returns that failure.
+ * A statement, prepared on the server at once; or, when a write sent
+ * ahead has failed the transaction (the server would refuse to prepare
+ * it), at its first step, which returns that failure.
  */
 static int pg_prepare(void *conn, const char *sql, void **out)
 {
