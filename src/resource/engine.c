@@ -534,6 +534,47 @@ static int probe(struct resource_ctx *ctx, const struct resource *res, int64_t i
 	return rc == RC_NOT_FOUND ? RC_OK : rc;
 }
 
+#define REFS_KEPT 64
+
+struct resource_refs {
+	struct {
+		const struct resource *res;
+		int64_t id, company;
+		bool archived;
+	} ref[REFS_KEPT];
+	unsigned n, next;	/* kept; the one to replace when full */
+};
+
+struct resource_refs *resource_refs_new(struct arena *a)
+{
+	struct resource_refs *r = arena_alloc(a, sizeof(*r));
+	if (r)
+		memset(r, 0, sizeof(*r));
+	return r;
+}
+
+/* probe of a record a write refers to, through ctx->refs when there are. */
+static int probe_ref(struct resource_ctx *ctx, const struct resource *res, int64_t id,
+		     bool *archived, int64_t *company)
+{
+	struct resource_refs *r = ctx->refs;
+	for (unsigned i = 0; r && i < r->n; i++)
+		if (r->ref[i].res == res && r->ref[i].id == id) {
+			*archived = r->ref[i].archived;
+			*company = r->ref[i].company;
+			return RC_OK;
+		}
+	int rc = probe(ctx, res, id, 0, archived, company);
+	if (rc == RC_OK && r) {
+		unsigned i = r->n < REFS_KEPT ? r->n++ : r->next++ % REFS_KEPT;
+		r->ref[i].res = res;
+		r->ref[i].id = id;
+		r->ref[i].archived = *archived;
+		r->ref[i].company = *company;
+	}
+	return rc;
+}
+
 /* The company of a raw record of res (0 when it has none). */
 static int company_of_rec(struct resource_ctx *ctx, const struct resource *res,
 			  const json_t *rec, int depth, int64_t *company)
@@ -1246,7 +1287,7 @@ static int check_refs(struct resource_ctx *ctx, const struct resource *res, cons
 			continue;
 		int64_t id = json_integer_value(v), theirs;
 		bool archived;
-		int rc = probe(ctx, f->ref, id, 0, &archived, &theirs);
+		int rc = probe_ref(ctx, f->ref, id, &archived, &theirs);
 		if (rc == RC_OK && !ctx->trusted && ctx->scope_company &&
 		    (f->ref->company_field || f->ref->company_via) && theirs != ctx->scope_company)
 			rc = RC_NOT_FOUND;	/* another company's record does not exist for them */

@@ -347,7 +347,19 @@ struct resource_ctx {
 	 * transaction (the SLA sweep); NULL: every notice reads afresh.
 	 */
 	struct notify_memo *memo;
+	/* The records its writes refer to, found once (resource_refs_new); NULL: each time. */
+	struct resource_refs *refs;
 };
+
+/*
+ * What a run of trusted writes in one transaction found of the records
+ * they refer to (that each exists, whether archived, its company), so
+ * that each is looked up once. Only for a caller whose transaction
+ * archives, deletes and moves none of them (the SLA sweep, which writes
+ * tickets' clocks and notifications). Made in arena a for one
+ * transaction; NULL without memory.
+ */
+struct resource_refs *resource_refs_new(struct arena *a);
 
 #define RESOURCE_ANY_VERSION (-1)
 

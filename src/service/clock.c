@@ -624,14 +624,20 @@ static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
 	return rc;
 }
 
+/* What a batch's transaction reads once (see batch_txn). */
+struct sweep_memo {
+	struct notify_memo *notices;
+	struct resource_refs *refs;
+};
+
 /* One open ticket, read and computed in the writing transaction, then sweep_write. */
 static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now,
-		     struct notify_memo *memo, int64_t *written)
+		     const struct sweep_memo *memo, int64_t *written)
 {
 	struct arena a;
 	arena_init(&a);
 	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true,
-				    .memo = memo };
+				    .memo = memo->notices, .refs = memo->refs };
 	json_t *t = NULL;
 	int rc = resource_get(&ctx, &ticket_resource, id, &t);
 	struct db_stmt *st;
@@ -864,7 +870,7 @@ static bool inputs_versioned(void)
  */
 static int sweep_read(struct db *db, struct policy *p, const struct open_ticket *o,
 		      const struct sla_result *r, bool trust, int64_t version, unsigned fired,
-		      int64_t now, struct notify_memo *memo, int64_t *written)
+		      int64_t now, const struct sweep_memo *memo, int64_t *written)
 {
 	int rc;
 	if (!trust || version != o->version)
@@ -872,7 +878,7 @@ static int sweep_read(struct db *db, struct policy *p, const struct open_ticket 
 	struct arena a;
 	arena_init(&a);
 	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true,
-				    .memo = memo };
+				    .memo = memo->notices, .refs = memo->refs };
 	/* the clock members as the record has them (see row_to_json) */
 	json_t *stored = arena_json(&a, json_pack(
 		"{s:s?, s:s?, s:b, s:b, s:I}", "response_due_at", o->response_due,
@@ -961,16 +967,20 @@ static int batch_txn(struct db *db, void *arg)
 	int rc = batch_versions(db, b, version, fired);
 	if (rc != RC_OK)
 		return rc;
-	/* the sweep writes tickets only: what notices read of users and settings holds */
+	/*
+	 * the sweep writes tickets' clocks and notices: what notices read of
+	 * users and settings holds, and so does what the records they refer
+	 * to are
+	 */
 	struct arena a;
 	arena_init(&a);
-	struct notify_memo *memo = notify_memo_new(&a);
-	rc = memo ? RC_OK : RC_ERROR;
+	struct sweep_memo memo = { notify_memo_new(&a), resource_refs_new(&a) };
+	rc = memo.notices && memo.refs ? RC_OK : RC_ERROR;
 	for (size_t i = 0; rc == RC_OK && i < b->n; i++) {
 		if (version[i] < 0)
 			continue;	/* gone */
 		rc = sweep_read(db, b->p[i], b->o[i], &b->r[i], b->trust, version[i], fired[i],
-				b->now, memo, &b->written);
+				b->now, &memo, &b->written);
 		if (rc != RC_OK)
 			b->failed = i;
 	}
