@@ -314,17 +314,21 @@ static json_t *ticket_vars(struct resource_ctx *ctx, const json_t *ticket)
 	json_object_set(vars, "ticket_number", json_object_get(ticket, "number"));
 	json_object_set(vars, "ticket_subject", json_object_get(ticket, "subject"));
 	json_object_set(vars, "ticket_priority", json_object_get(ticket, "priority"));
+	/* the company's name read straight (see addressee); with a memo, once for a run of its tickets */
 	struct notify_memo *m = ctx->memo;
 	int64_t id = num(ticket, "company_id");
-	json_t *company;
-	if (m && id && m->company_id == id)
+	if (m && id && m->company_id == id) {
 		json_object_set(vars, "company_name", m->company_name);
-	else if (resource_get(ctx, &company_resource, id, &company) == RC_OK)
-		json_object_set(vars, "company_name", json_object_get(company, "name"));
-	if (m && id && m->company_id != id &&
-	    (m->company_name = arena_json(m->arena, json_deep_copy(
-		     json_object_get(vars, "company_name")))))
-		m->company_id = id;
+		return vars;
+	}
+	struct db_stmt *st;
+	if (id && db_run(ctx->db, &st, "SELECT name FROM companies WHERE id = ?", "i", id) == RC_ROW) {
+		json_t *name = json_string(db_col_text(st, 0));
+		db_done(st);
+		if (name && m && (m->company_name = arena_json(m->arena, json_incref(name))))
+			m->company_id = id;
+		json_object_set_new(vars, "company_name", name);
+	}
 	return vars;
 }
 
