@@ -286,7 +286,7 @@ const char *api_next_link(struct http_req *req, const char *cursor)
 	return link;
 }
 
-static int res_list(struct http_req *req)
+int api_resource_list(struct http_req *req)
 {
 	const struct resource *res = res_of(req);
 	struct resource_ctx ctx;
@@ -318,7 +318,7 @@ static int res_list(struct http_req *req)
 	return http_reply_written(req, 200);
 }
 
-static int res_get(struct http_req *req)
+int api_resource_get(struct http_req *req)
 {
 	struct resource_ctx ctx;
 	int64_t id;
@@ -331,16 +331,6 @@ static int res_get(struct http_req *req)
 	if (version >= 0)
 		set_etag_version(req, version);
 	return http_reply_written(req, 200);
-}
-
-int api_resource_get(struct http_req *req)
-{
-	return res_get(req);
-}
-
-int api_resource_list(struct http_req *req)
-{
-	return res_list(req);
 }
 
 int api_list_owned(struct http_req *req, const struct resource *res, const char *owner,
@@ -514,8 +504,8 @@ const struct resource *api_route_resource(const struct http_route *r,
 					   const struct resource_action **action)
 {
 	static const http_handler generic[] = {
-		res_list, res_create, res_get, res_update, res_archive, res_restore,
-		api_resource_get, api_resource_list, api_quote_get, api_notification_list,
+		api_resource_list, res_create, api_resource_get, res_update, res_archive, res_restore,
+		 api_quote_get, api_notification_list,
 		api_qa_review_list, api_qa_review_get,
 		api_survey_list, api_survey_get,
 	};
@@ -586,25 +576,25 @@ int api_action_routes(const struct http_route *table, size_t n, struct http_rout
 #define ARCHIVERS (ROLE_ADMIN | ROLE_MANAGER)
 
 #define RESOURCE_ROUTES(path, res, readers, writers, archivers)                               \
-	{ "GET", "/api/v1/" path, res_list, readers, 0, &res },                              \
+	{ "GET", "/api/v1/" path, api_resource_list, readers, 0, &res },                      \
 	{ "POST", "/api/v1/" path, res_create, writers, 0, &res },                           \
-	{ "GET", "/api/v1/" path "/:id", res_get, readers, 0, &res },                        \
+	{ "GET", "/api/v1/" path "/:id", api_resource_get, readers, 0, &res },                \
 	{ "PATCH", "/api/v1/" path "/:id", res_update, writers, 0, &res },                   \
 	{ "DELETE", "/api/v1/" path "/:id", res_archive, archivers, HTTP_RAW_BODY, &res },    \
 	{ "POST", "/api/v1/" path "/:id/restore", res_restore, archivers, HTTP_RAW_BODY, &res }
 
 /* Records that are never archived, only moved through their statuses (tickets). */
 #define RECORD_ROUTES(path, res, readers, writers)                                            \
-	{ "GET", "/api/v1/" path, res_list, readers, 0, &res },                              \
+	{ "GET", "/api/v1/" path, api_resource_list, readers, 0, &res },                      \
 	{ "POST", "/api/v1/" path, res_create, writers, 0, &res },                           \
-	{ "GET", "/api/v1/" path "/:id", res_get, readers, 0, &res },                        \
+	{ "GET", "/api/v1/" path "/:id", api_resource_get, readers, 0, &res },                \
 	{ "PATCH", "/api/v1/" path "/:id", res_update, writers, 0, &res }
 
 /* A child resource: /parent/:id/children[/:item] */
 #define CHILD_ROUTES(path, res, readers, writers, archivers)                                  \
-	{ "GET", "/api/v1/" path, res_list, readers, 0, &res },                              \
+	{ "GET", "/api/v1/" path, api_resource_list, readers, 0, &res },                      \
 	{ "POST", "/api/v1/" path, res_create, writers, 0, &res },                           \
-	{ "GET", "/api/v1/" path "/:item", res_get, readers, 0, &res },                      \
+	{ "GET", "/api/v1/" path "/:item", api_resource_get, readers, 0, &res },              \
 	{ "PATCH", "/api/v1/" path "/:item", res_update, writers, 0, &res },                 \
 	{ "DELETE", "/api/v1/" path "/:item", res_archive, archivers, HTTP_RAW_BODY, &res },  \
 	{ "POST", "/api/v1/" path "/:item/restore", res_restore, archivers, HTTP_RAW_BODY, &res }
@@ -637,8 +627,8 @@ static const struct http_route routes[] = {
 	CHILD_ROUTES("tickets/:id/checklist", checklist_item_resource, ROLE_STAFF, DESK, DESK),
 	CHILD_ROUTES("tickets/:id/parts", part_resource, ROLE_STAFF,
 		     ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, MANAGERS),
-	{ "GET", "/api/v1/tickets/:id/history", res_list, ROLE_STAFF, 0, &ticket_event_resource },
-	{ "GET", "/api/v1/tickets/:id/history/:item", res_get, ROLE_STAFF, 0,
+	{ "GET", "/api/v1/tickets/:id/history", api_resource_list, ROLE_STAFF, 0, &ticket_event_resource },
+	{ "GET", "/api/v1/tickets/:id/history/:item", api_resource_get, ROLE_STAFF, 0,
 	  &ticket_event_resource },
 	RESOURCE_ROUTES("checklist-templates", checklist_template_resource, ROLE_STAFF, MANAGERS,
 			MANAGERS),
@@ -648,17 +638,17 @@ static const struct http_route routes[] = {
 	RESOURCE_ROUTES("opportunities", opportunity_resource, ROLE_STAFF, SELLERS, MANAGERS),
 	RESOURCE_ROUTES("activities", activity_resource, ROLE_STAFF, WRITERS, MANAGERS),
 	/* GET /quotes/:id also answers /quotes/:id.pdf */
-	{ "GET", "/api/v1/quotes", res_list, COMMERCIAL, 0, &quote_resource },
+	{ "GET", "/api/v1/quotes", api_resource_list, COMMERCIAL, 0, &quote_resource },
 	{ "POST", "/api/v1/quotes", res_create, SELLERS, 0, &quote_resource },
 	{ "GET", "/api/v1/quotes/:id", api_quote_get, COMMERCIAL, 0, &quote_resource },
 	{ "PATCH", "/api/v1/quotes/:id", res_update, SELLERS, 0, &quote_resource },
 	{ "DELETE", "/api/v1/quotes/:id", res_archive, MANAGERS, HTTP_RAW_BODY, &quote_resource },
 	{ "POST", "/api/v1/quotes/:id/restore", res_restore, MANAGERS, HTTP_RAW_BODY,
 	  &quote_resource },
-	{ "GET", "/api/v1/audit", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
-	{ "GET", "/api/v1/audit/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
+	{ "GET", "/api/v1/audit", api_resource_list, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
+	{ "GET", "/api/v1/audit/:id", api_resource_get, ROLE_ADMIN | ROLE_MANAGER, 0, &audit_resource },
 	/* getting paid: drafts are edited and discarded; issued invoices only act */
-	{ "GET", "/api/v1/invoices", res_list, COMMERCIAL, 0, &invoice_resource },
+	{ "GET", "/api/v1/invoices", api_resource_list, COMMERCIAL, 0, &invoice_resource },
 	{ "POST", "/api/v1/invoices", res_create, BILLERS, 0, &invoice_resource },
 	/* GET /invoices/:id also answers /invoices/:id.pdf */
 	{ "GET", "/api/v1/invoices/:id", api_invoice_get, COMMERCIAL, 0, &invoice_resource },
@@ -666,61 +656,61 @@ static const struct http_route routes[] = {
 	{ "DELETE", "/api/v1/invoices/:id", invoice_discard, BILLERS, HTTP_RAW_BODY,
 	  &invoice_resource },
 	CHILD_ROUTES("invoices/:id/payments", payment_resource, COMMERCIAL, BILLERS, BILLERS),
-	{ "GET", "/api/v1/credit-notes", res_list, COMMERCIAL, 0, &credit_note_resource },
-	{ "GET", "/api/v1/credit-notes/:id", res_get, COMMERCIAL, 0, &credit_note_resource },
-	{ "GET", "/api/v1/invoice-runs", res_list, BILLERS, 0, &invoice_run_resource },
-	{ "GET", "/api/v1/invoice-runs/:id", res_get, BILLERS, 0, &invoice_run_resource },
+	{ "GET", "/api/v1/credit-notes", api_resource_list, COMMERCIAL, 0, &credit_note_resource },
+	{ "GET", "/api/v1/credit-notes/:id", api_resource_get, COMMERCIAL, 0, &credit_note_resource },
+	{ "GET", "/api/v1/invoice-runs", api_resource_list, BILLERS, 0, &invoice_run_resource },
+	{ "GET", "/api/v1/invoice-runs/:id", api_resource_get, BILLERS, 0, &invoice_run_resource },
 	/* files on tickets: made by an upload (attachments.c); a technician archives their own */
-	{ "GET", "/api/v1/attachments", res_list, ROLE_STAFF, 0, &attachment_resource },
-	{ "GET", "/api/v1/attachments/:id", res_get, ROLE_STAFF, 0, &attachment_resource },
+	{ "GET", "/api/v1/attachments", api_resource_list, ROLE_STAFF, 0, &attachment_resource },
+	{ "GET", "/api/v1/attachments/:id", api_resource_get, ROLE_STAFF, 0, &attachment_resource },
 	{ "DELETE", "/api/v1/attachments/:id", res_archive, DESK, HTTP_RAW_BODY,
 	  &attachment_resource },
 	{ "POST", "/api/v1/attachments/:id/restore", res_restore, DESK, HTTP_RAW_BODY,
 	  &attachment_resource },
-	{ "GET", "/api/v1/events", res_list, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
-	{ "GET", "/api/v1/events/:id", res_get, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
+	{ "GET", "/api/v1/events", api_resource_list, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
+	{ "GET", "/api/v1/events/:id", api_resource_get, ROLE_ADMIN | ROLE_MANAGER, 0, &event_resource },
 	/* mail: what came in (and triage), what went out, and its templates */
-	{ "GET", "/api/v1/inbound-messages", res_list, MANAGERS, 0, &inbound_message_resource },
-	{ "GET", "/api/v1/inbound-messages/:id", res_get, MANAGERS, 0, &inbound_message_resource },
-	{ "GET", "/api/v1/outbound-messages", res_list, ROLE_STAFF, 0, &outbound_message_resource },
-	{ "GET", "/api/v1/outbound-messages/:id", res_get, ROLE_STAFF, 0,
+	{ "GET", "/api/v1/inbound-messages", api_resource_list, MANAGERS, 0, &inbound_message_resource },
+	{ "GET", "/api/v1/inbound-messages/:id", api_resource_get, MANAGERS, 0, &inbound_message_resource },
+	{ "GET", "/api/v1/outbound-messages", api_resource_list, ROLE_STAFF, 0, &outbound_message_resource },
+	{ "GET", "/api/v1/outbound-messages/:id", api_resource_get, ROLE_STAFF, 0,
 	  &outbound_message_resource },
-	{ "GET", "/api/v1/mail-templates", res_list, MANAGERS, 0, &mail_template_resource },
-	{ "GET", "/api/v1/mail-templates/:id", res_get, MANAGERS, 0, &mail_template_resource },
+	{ "GET", "/api/v1/mail-templates", api_resource_list, MANAGERS, 0, &mail_template_resource },
+	{ "GET", "/api/v1/mail-templates/:id", api_resource_get, MANAGERS, 0, &mail_template_resource },
 	{ "PATCH", "/api/v1/mail-templates/:id", res_update, ROLE_ADMIN, 0,
 	  &mail_template_resource },
 	/* webhooks: admins only (a URL may hold a token); create and rotate show the secret */
-	{ "GET", "/api/v1/webhooks", res_list, ROLE_ADMIN, 0, &webhook_resource },
+	{ "GET", "/api/v1/webhooks", api_resource_list, ROLE_ADMIN, 0, &webhook_resource },
 	{ "POST", "/api/v1/webhooks", res_create, ROLE_ADMIN, HTTP_SECRET_REPLY, &webhook_resource },
-	{ "GET", "/api/v1/webhooks/:id", res_get, ROLE_ADMIN, 0, &webhook_resource },
+	{ "GET", "/api/v1/webhooks/:id", api_resource_get, ROLE_ADMIN, 0, &webhook_resource },
 	{ "PATCH", "/api/v1/webhooks/:id", res_update, ROLE_ADMIN, 0, &webhook_resource },
 	{ "DELETE", "/api/v1/webhooks/:id", res_archive, ROLE_ADMIN, HTTP_RAW_BODY,
 	  &webhook_resource },
 	{ "POST", "/api/v1/webhooks/:id/restore", res_restore, ROLE_ADMIN, HTTP_RAW_BODY,
 	  &webhook_resource },
-	{ "GET", "/api/v1/webhooks/:id/deliveries", res_list, ROLE_ADMIN, 0,
+	{ "GET", "/api/v1/webhooks/:id/deliveries", api_resource_list, ROLE_ADMIN, 0,
 	  &webhook_delivery_resource },
-	{ "GET", "/api/v1/webhooks/:id/deliveries/:item", res_get, ROLE_ADMIN, 0,
+	{ "GET", "/api/v1/webhooks/:id/deliveries/:item", api_resource_get, ROLE_ADMIN, 0,
 	  &webhook_delivery_resource },
 	/* the knowledge base (src/kb/): the desk writes; revisions are kept by the engine's hooks */
 	RESOURCE_ROUTES("kb/articles", kb_article_resource, ROLE_STAFF,
 			ROLE_ADMIN | ROLE_MANAGER | ROLE_TECHNICIAN, MANAGERS),
-	{ "GET", "/api/v1/kb/articles/:id/revisions", res_list, ROLE_STAFF, 0,
+	{ "GET", "/api/v1/kb/articles/:id/revisions", api_resource_list, ROLE_STAFF, 0,
 	  &kb_revision_resource },
-	{ "GET", "/api/v1/kb/articles/:id/revisions/:item", res_get, ROLE_STAFF, 0,
+	{ "GET", "/api/v1/kb/articles/:id/revisions/:item", api_resource_get, ROLE_STAFF, 0,
 	  &kb_revision_resource },
-	{ "GET", "/api/v1/tickets/:id/kb-links", res_list, ROLE_STAFF, 0, &kb_link_resource },
+	{ "GET", "/api/v1/tickets/:id/kb-links", api_resource_list, ROLE_STAFF, 0, &kb_link_resource },
 	{ "POST", "/api/v1/tickets/:id/kb-links", res_create, ROLE_ADMIN | ROLE_MANAGER |
 	  ROLE_TECHNICIAN, 0, &kb_link_resource },
-	{ "GET", "/api/v1/tickets/:id/kb-links/:item", res_get, ROLE_STAFF, 0, &kb_link_resource },
+	{ "GET", "/api/v1/tickets/:id/kb-links/:item", api_resource_get, ROLE_STAFF, 0, &kb_link_resource },
 	{ "DELETE", "/api/v1/tickets/:id/kb-links/:item", res_archive, ROLE_ADMIN | ROLE_MANAGER |
 	  ROLE_TECHNICIAN, HTTP_RAW_BODY, &kb_link_resource },
 	{ "POST", "/api/v1/tickets/:id/kb-links/:item/restore", res_restore, ROLE_ADMIN |
 	  ROLE_MANAGER | ROLE_TECHNICIAN, HTTP_RAW_BODY, &kb_link_resource },
 	/* quality reviews: managers review; a technician reads their own (quality.c) */
 	RESOURCE_ROUTES("qa-templates", qa_template_resource, ROLE_STAFF, MANAGERS, MANAGERS),
-	{ "GET", "/api/v1/qa-draws", res_list, MANAGERS, 0, &qa_draw_resource },
-	{ "GET", "/api/v1/qa-draws/:id", res_get, MANAGERS, 0, &qa_draw_resource },
+	{ "GET", "/api/v1/qa-draws", api_resource_list, MANAGERS, 0, &qa_draw_resource },
+	{ "GET", "/api/v1/qa-draws/:id", api_resource_get, MANAGERS, 0, &qa_draw_resource },
 	{ "GET", "/api/v1/qa-reviews", api_qa_review_list, QA_READERS, 0, &qa_review_resource },
 	{ "POST", "/api/v1/qa-reviews", res_create, MANAGERS, 0, &qa_review_resource },
 	{ "GET", "/api/v1/qa-reviews/:id", api_qa_review_get, QA_READERS, 0, &qa_review_resource },

@@ -476,20 +476,23 @@ static int bind_args(struct db_stmt *st, const char *fmt, va_list ap)
 	return rc;
 }
 
-int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...)
+/* db_run and db_run_later: sql prepared, the arguments bound, stepped or (later) sent ahead. */
+static int run(struct db *db, struct db_stmt **out, bool later, const char *sql, const char *fmt,
+	       va_list ap)
 {
-	if (out)
-		*out = NULL;
 	struct db_stmt *st = db_prepare(db, sql);
 	if (!st)
 		return RC_ERROR;
-	va_list ap;
-	va_start(ap, fmt);
 	int rc = bind_args(st, fmt, ap);
-	va_end(ap);
 	if (rc != RC_OK)
 		return rc;
-	rc = db_step(st);
+	if (later && db->in_txn && db->drv->step_later) {
+		rc = noted(db->drv->step_later(st->impl));
+		if (rc < 0)
+			log_error("cannot run statement: %s: %s", db_errmsg(db), st->sql);
+	} else {
+		rc = db_step(st);
+	}
 	if (rc == RC_ROW && out) {
 		*out = st;
 		return RC_ROW;
@@ -498,25 +501,23 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 	return rc;
 }
 
-int db_run_later(struct db *db, const char *sql, const char *fmt, ...)
+int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt, ...)
 {
-	struct db_stmt *st = db_prepare(db, sql);
-	if (!st)
-		return RC_ERROR;
+	if (out)
+		*out = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = bind_args(st, fmt, ap);
+	int rc = run(db, out, false, sql, fmt, ap);
 	va_end(ap);
-	if (rc != RC_OK)
-		return rc;
-	if (db->in_txn && db->drv->step_later) {
-		rc = noted(db->drv->step_later(st->impl));
-		if (rc < 0)
-			log_error("cannot run statement: %s: %s", db_errmsg(db), st->sql);
-	} else {
-		rc = db_step(st);
-	}
-	db_done(st);
+	return rc;
+}
+
+int db_run_later(struct db *db, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = run(db, NULL, true, sql, fmt, ap);
+	va_end(ap);
 	return rc == RC_ROW ? RC_DONE : rc;
 }
 

@@ -301,8 +301,9 @@ static int pg_prepare(void *conn, const char *sql, void **out)
 	st->nparams = n;
 	st->text = text;
 	snprintf(st->name, sizeof(st->name), "s%lu", ++pc->next_name);
-	settle(pc);
-	int rc = aborted(pc) ? RC_OK : prepare_now(st);
+	int rc = ready(st);
+	if (aborted(pc))
+		rc = RC_OK;	/* prepared at its first step, which reports the failure */
 	if (rc != RC_OK) {
 		xfree(st->text);
 		xfree(st);
