@@ -92,6 +92,8 @@ int api_pdf_record(struct http_req *req, const struct resource *res, struct reso
 		   int64_t *id, json_t **doc);
 /* Renders doc (borrowed) with the firm's letterhead and replies it as filename. */
 typedef document_renderer api_pdf_render;
+/* Whether a GET asks for a record's ":id.pdf" form (rendering takes a while). */
+bool api_pdf_requested(const struct http_req *req);
 struct resource_ctx;
 int api_reply_pdf(struct http_req *req, struct resource_ctx *ctx, const json_t *doc,
 		  api_pdf_render render, const char *filename);

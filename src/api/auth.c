@@ -650,20 +650,20 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/v1/tokens/:id", api_resource_get, ROLE_ADMIN, 0, &api_token_resource },
 	{ "POST", "/api/v1/tokens", token_new, ROLE_STAFF, HTTP_SECRET_REPLY, NULL },
 	{ "DELETE", "/api/v1/tokens/:id", token_delete, ROLE_STAFF, HTTP_RAW_BODY, NULL },
-	{ "POST", "/api/v1/auth/login", login, HTTP_PUBLIC, HTTP_SECRET_REPLY, NULL },
+	{ "POST", "/api/v1/auth/login", login, HTTP_PUBLIC, HTTP_SECRET_REPLY | HTTP_SLOW, NULL },
 	{ "POST", "/api/v1/auth/logout", logout, ROLE_STAFF, HTTP_RAW_BODY, NULL },
 	{ "GET", "/api/v1/me", me, ROLE_STAFF, 0, NULL },
 	{ "POST", "/api/v1/me/totp", totp_begin, ROLE_STAFF, HTTP_RAW_BODY | HTTP_SECRET_REPLY, NULL },
 	{ "POST", "/api/v1/me/totp/confirm", totp_confirm, ROLE_STAFF, 0, NULL },
 	{ "DELETE", "/api/v1/me/totp", totp_disable, ROLE_STAFF, 0, NULL },
-	{ "POST", "/api/v1/me/password", change_password, ROLE_STAFF, 0, NULL },
+	{ "POST", "/api/v1/me/password", change_password, ROLE_STAFF, HTTP_SLOW, NULL },
 	/* the portal's own: the same rules for a client contact's login (see portal.c) */
 	{ "POST", "/api/v1/portal/auth/logout", logout, ROLE_PORTAL, HTTP_RAW_BODY, NULL },
 	{ "POST", "/api/v1/portal/auth/totp", totp_begin, ROLE_PORTAL,
 	  HTTP_RAW_BODY | HTTP_SECRET_REPLY, NULL },
 	{ "POST", "/api/v1/portal/auth/totp/confirm", totp_confirm, ROLE_PORTAL, 0, NULL },
 	{ "DELETE", "/api/v1/portal/auth/totp", totp_disable, ROLE_PORTAL, 0, NULL },
-	{ "POST", "/api/v1/portal/auth/password", change_password, ROLE_PORTAL, 0, NULL },
+	{ "POST", "/api/v1/portal/auth/password", change_password, ROLE_PORTAL, HTTP_SLOW, NULL },
 };
 
 const struct api_routes api_auth_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

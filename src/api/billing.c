@@ -243,16 +243,18 @@ int api_invoice_get(struct http_req *req)
 #define BILLERS (ROLE_ADMIN | ROLE_MANAGER | ROLE_BILLING)
 
 static const struct http_route routes[] = {
-	{ "POST", "/api/v1/invoice-runs", run_h, BILLERS, 0, NULL },
+	{ "POST", "/api/v1/invoice-runs", run_h, BILLERS, HTTP_SLOW, NULL },
 	{ "GET", "/api/v1/contracts/:id/balance", balance_h, ROLE_STAFF, 0, NULL },
 	{ "POST", "/api/v1/time-entries/approve-week", approve_week_h,
 	  ROLE_ADMIN | ROLE_MANAGER, 0, NULL },
-	{ "GET", "/api/v1/reports/profitability", profitability_h, BILLERS, 0, NULL },
-	{ "GET", "/api/v1/reports/utilisation", utilisation_h, ROLE_ADMIN | ROLE_MANAGER, 0, NULL },
-	{ "GET", "/api/v1/reports/block-burn", block_burn_h, BILLERS | ROLE_SALES, 0, NULL },
-	{ "GET", "/api/v1/reports/revenue-by-kind", revenue_h, BILLERS, 0, NULL },
-	{ "GET", "/api/v1/reports/ar-ageing", ageing_h, BILLERS, 0, NULL },
-	{ "GET", "/api/v1/exports/invoices", export_h, BILLERS, 0, NULL },
+	{ "GET", "/api/v1/reports/profitability", profitability_h, BILLERS, HTTP_SLOW, NULL },
+	{ "GET", "/api/v1/reports/utilisation", utilisation_h, ROLE_ADMIN | ROLE_MANAGER,
+	  HTTP_SLOW, NULL },
+	{ "GET", "/api/v1/reports/block-burn", block_burn_h, BILLERS | ROLE_SALES, HTTP_SLOW,
+	  NULL },
+	{ "GET", "/api/v1/reports/revenue-by-kind", revenue_h, BILLERS, HTTP_SLOW, NULL },
+	{ "GET", "/api/v1/reports/ar-ageing", ageing_h, BILLERS, HTTP_SLOW, NULL },
+	{ "GET", "/api/v1/exports/invoices", export_h, BILLERS, HTTP_SLOW, NULL },
 };
 
 const struct api_routes api_billing_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -30,6 +30,11 @@ static int64_t pdf_id(const struct http_req *req)
 	return api_parse_id(digits);
 }
 
+bool api_pdf_requested(const struct http_req *req)
+{
+	return strcmp(req->route->method, "GET") == 0 && pdf_id(req) > 0;
+}
+
 int api_pdf_record(struct http_req *req, const struct resource *res, struct resource_ctx *ctx,
 		   int64_t *id, json_t **doc)
 {

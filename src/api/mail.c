@@ -112,7 +112,7 @@ static const struct http_route routes[] = {
 	  &inbound_message_resource },
 	{ "GET", "/api/v1/outbound-messages/:id/attempts", attempts_h, ROLE_STAFF, 0,
 	  &outbound_message_resource },
-	{ "POST", "/api/v1/settings/mail-test", mail_test_h, ROLE_ADMIN, 0, NULL },
+	{ "POST", "/api/v1/settings/mail-test", mail_test_h, ROLE_ADMIN, HTTP_SLOW, NULL },
 };
 
 const struct api_routes api_mail_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

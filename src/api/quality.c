@@ -99,7 +99,7 @@ static int report_h(struct http_req *req)
 }
 
 static const struct http_route routes[] = {
-	{ "GET", "/api/v1/reports/qa", report_h, ROLE_ADMIN | ROLE_MANAGER, 0, NULL },
+	{ "GET", "/api/v1/reports/qa", report_h, ROLE_ADMIN | ROLE_MANAGER, HTTP_SLOW, NULL },
 };
 
 const struct api_routes api_quality_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

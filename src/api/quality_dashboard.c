@@ -39,7 +39,8 @@ static int quality_h(struct http_req *req)
 }
 
 static const struct http_route routes[] = {
-	{ "GET", "/api/v1/reports/quality", quality_h, ROLE_ADMIN | ROLE_MANAGER, 0, NULL },
+	{ "GET", "/api/v1/reports/quality", quality_h, ROLE_ADMIN | ROLE_MANAGER, HTTP_SLOW,
+	  NULL },
 };
 
 const struct api_routes api_quality_dashboard_routes = { routes,

@@ -109,11 +109,22 @@ static void hook_release(struct http_req *req)
 		db_read_end(db);
 }
 
+/*
+ * Slow requests of routes not flagged HTTP_SLOW: a record's document, and
+ * a user's create or update, which may hash a password.
+ */
+static bool hook_slow(const struct http_req *req)
+{
+	return api_pdf_requested(req) ||
+	       (req->route->data == &user_resource && strcmp(req->route->method, "GET") != 0);
+}
+
 const struct http_hooks api_hooks = {
 	.authenticate = hook_authenticate,
 	.before = hook_before,
 	.after = hook_after,
 	.release = hook_release,
+	.slow = hook_slow,
 };
 
 /* public_url's scheme, remembered for a few seconds: 1 https, 0 not, -1 unknown yet */

@@ -270,14 +270,14 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/v1/settings", settings_get, ROLE_STAFF, 0, NULL },
 	{ "PATCH", "/api/v1/settings", settings_patch, ROLE_ADMIN, 0, NULL },
 	{ "GET", "/api/v1/public/quotes/:token", public_get, HTTP_PUBLIC, 0, NULL },
-	{ "GET", "/api/v1/public/quotes/:token/pdf", public_pdf, HTTP_PUBLIC, 0, NULL },
+	{ "GET", "/api/v1/public/quotes/:token/pdf", public_pdf, HTTP_PUBLIC, HTTP_SLOW, NULL },
 	{ "POST", "/api/v1/public/quotes/:token/accept", public_accept, HTTP_PUBLIC, 0, NULL },
 	{ "POST", "/api/v1/public/quotes/:token/decline", public_decline, HTTP_PUBLIC, 0, NULL },
 	{ "GET", "/api/v1/me/follow-ups", follow_ups, ROLE_STAFF, 0, NULL },
 	{ "GET", "/api/v1/reports/pipeline", pipeline_h, ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES,
-	  0, NULL },
+	  HTTP_SLOW, NULL },
 	{ "GET", "/api/v1/reports/referrals", referrals_h,
-	  ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES, 0, NULL },
+	  ROLE_ADMIN | ROLE_MANAGER | ROLE_SALES, HTTP_SLOW, NULL },
 };
 
 const struct api_routes api_sales_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -155,7 +155,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/api/v1/surveys/:id", api_survey_get, READERS, 0, &survey_resource },
 	{ "GET", "/api/v1/public/surveys/:token", public_get, HTTP_PUBLIC, 0, NULL },
 	{ "POST", "/api/v1/public/surveys/:token", public_answer, HTTP_PUBLIC, 0, NULL },
-	{ "GET", "/api/v1/reports/csat", csat, ROLE_ADMIN | ROLE_MANAGER, 0, NULL },
+	{ "GET", "/api/v1/reports/csat", csat, ROLE_ADMIN | ROLE_MANAGER, HTTP_SLOW, NULL },
 };
 
 const struct api_routes api_survey_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -144,9 +144,9 @@ static int export_h(struct http_req *req)
 }
 
 static const struct http_route routes[] = {
-	{ "POST", "/api/v1/imports/:kind", import_h, TRANSFER_ROLES, HTTP_RAW_BODY | HTTP_UPLOAD,
-	  NULL },
-	{ "GET", "/api/v1/exports/:kind", export_h, TRANSFER_ROLES, 0, NULL },
+	{ "POST", "/api/v1/imports/:kind", import_h, TRANSFER_ROLES,
+	  HTTP_RAW_BODY | HTTP_UPLOAD | HTTP_SLOW, NULL },
+	{ "GET", "/api/v1/exports/:kind", export_h, TRANSFER_ROLES, HTTP_SLOW, NULL },
 };
 
 const struct api_routes api_transfer_routes = { routes, sizeof(routes) / sizeof(routes[0]) };

@@ -64,6 +64,22 @@ void alloc_thread_disarm(long *count, long *refused)
 	thread_refused = 0;
 }
 
+void alloc_thread_take(struct alloc_thread_state *s)
+{
+	*s = (struct alloc_thread_state){ thread_count, thread_nth, thread_refused, thread_sticky };
+	thread_count = -1;
+	thread_nth = 0;
+	thread_refused = 0;
+}
+
+void alloc_thread_give(const struct alloc_thread_state *s)
+{
+	thread_count = s->count;
+	thread_nth = s->nth;
+	thread_refused = s->refused;
+	thread_sticky = s->sticky;
+}
+
 static int should_fail(void)
 {
 	if (thread_should_fail())

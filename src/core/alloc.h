@@ -56,6 +56,19 @@ bool alloc_thread_armed(void);
  */
 void alloc_thread_disarm(long *count, long *refused);
 
+/*
+ * A request that moves to another thread takes its armed state along:
+ * alloc_thread_take moves this thread's state into *s and disarms the
+ * thread (a thread not armed gives an unarmed state), alloc_thread_give
+ * puts it on this thread.
+ */
+struct alloc_thread_state {
+	long count, nth, refused;	/* count < 0: not armed */
+	bool sticky;
+};
+void alloc_thread_take(struct alloc_thread_state *s);
+void alloc_thread_give(const struct alloc_thread_state *s);
+
 /* Routes jansson's allocations through the wrappers. Call once at start. */
 void alloc_install_json(void);
 

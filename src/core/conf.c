@@ -19,7 +19,8 @@ const char conf_flags_help[] =
 	"                       default the SQLite file DIR/servio.db)\n"
 	"  --log-level LEVEL    debug, info, warn or error (SERVIO_LOG_LEVEL, default info)\n"
 	"  --web-root DIR       the built UI (SERVIO_WEB_ROOT, default web/dist)\n"
-	"  --threads N          HTTP worker threads (SERVIO_THREADS, default 4 per core)\n"
+	"  --threads N          HTTP worker threads (SERVIO_THREADS, default one per core\n"
+	"                       with SQLite, at least 2; four per core with PostgreSQL)\n"
 	"  --max-body BYTES     largest request body (SERVIO_MAX_BODY, default 1048576)\n";
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -44,7 +45,6 @@ static const char *env_or(const char *name, const char *dflt)
 void conf_init(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	c->data_dir = env_or("SERVIO_DATA_DIR", "var");
 	c->listen = env_or("SERVIO_LISTEN", "127.0.0.1:8080");
 	c->database_url = env_or("SERVIO_DATABASE_URL", NULL);
@@ -52,7 +52,6 @@ void conf_init(struct conf *c)
 	c->web_root = env_or("SERVIO_WEB_ROOT", "web/dist");
 	c->admin_email = env_or("SERVIO_ADMIN_EMAIL", NULL);
 	c->admin_password = env_or("SERVIO_ADMIN_PASSWORD", NULL);
-	c->threads = (unsigned)(cores > 0 ? cores * 4 : 8);
 	c->max_body = 1024 * 1024;
 	c->session_idle_minutes = 120;
 	c->session_max_hours = 24 * 7;
@@ -229,6 +228,20 @@ int conf_validate(struct conf *c, char *err, size_t errlen)
 			 "database URL must start with sqlite: or postgres://, not \"%s\"",
 			 c->database_url);
 		return -1;
+	}
+
+	/*
+	 * The HTTP threads only serve quick requests (slow ones have threads of
+	 * their own, see http/slow.c). On SQLite a request is all CPU, and more
+	 * threads than cores only take turns on them, which lengthens the tail
+	 * (docs/PERFORMANCE.md); with PostgreSQL a thread also waits for the
+	 * database server, so four a core keep the cores busy.
+	 */
+	if (!c->threads) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		cores = cores > 0 ? cores : 2;
+		bool sqlite = strncmp(c->database_url, "sqlite:", 7) == 0;
+		c->threads = (unsigned)(sqlite ? (cores < 2 ? 2 : cores) : cores * 4);
 	}
 	return 0;
 }

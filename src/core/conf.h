@@ -20,7 +20,11 @@ struct conf {
 	const char *web_root;		/* SERVIO_WEB_ROOT, --web-root ("web/dist") */
 	const char *admin_email;	/* SERVIO_ADMIN_EMAIL (init only) */
 	const char *admin_password;	/* SERVIO_ADMIN_PASSWORD (init only) */
-	unsigned threads;		/* SERVIO_THREADS, --threads */
+	/*
+	 * SERVIO_THREADS, --threads; 0 until conf_validate picks the default:
+	 * with SQLite one a core (at least two), with PostgreSQL four a core
+	 */
+	unsigned threads;
 	size_t max_body;		/* SERVIO_MAX_BODY, --max-body (bytes) */
 	unsigned session_idle_minutes;	/* SERVIO_SESSION_IDLE_MINUTES */
 	unsigned session_max_hours;	/* SERVIO_SESSION_MAX_HOURS */

@@ -54,6 +54,12 @@ enum http_route_flag {
 	HTTP_RAW_BODY = 1 << 0,	/* do not require or parse a JSON body */
 	HTTP_SECRET_REPLY = 1 << 1,	/* the reply holds a secret: never store it (idempotency) */
 	HTTP_UPLOAD = 1 << 2,	/* takes bodies up to the config's max_upload, not max_body */
+	/*
+	 * Runs on the slow threads, not on libmicrohttpd's, whose other
+	 * connections would wait for it: seconds of work, a password hash, a
+	 * call to another server (server.c, slow.c).
+	 */
+	HTTP_SLOW = 1 << 3,
 };
 
 struct http_route {
@@ -132,12 +138,18 @@ struct http_hooks {
 	 * outlive it, as the thread serves other connections in between.
 	 */
 	void (*release)(struct http_req *req);
+	/*
+	 * Whether a request of a route not flagged HTTP_SLOW runs on the slow
+	 * threads all the same (a record's rendered-document form); optional.
+	 */
+	bool (*slow)(const struct http_req *req);
 };
 
 struct http_config {
 	const char *listen_addr;	/* "127.0.0.1" or "0.0.0.0" or "::1" */
 	uint16_t port;			/* 0 picks a free port */
 	unsigned threads;
+	unsigned slow_threads;		/* for HTTP_SLOW requests; 0: one a core, at least 2 */
 	size_t max_body;		/* bytes */
 	size_t max_upload;		/* bytes, for HTTP_UPLOAD routes (file uploads) */
 	size_t max_url;			/* bytes, path plus query */

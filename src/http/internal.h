@@ -56,6 +56,24 @@ struct http_addr http_client_behind(const struct http_net *trusted, size_t ntrus
 /* Open connections, in all and per peer address (see server.c). */
 struct http_conns;
 
+/*
+ * The slow threads (slow.c). A job is the caller's, usually inside what it
+ * belongs to; run is called on a slow thread. http_slow_start returns NULL
+ * when no thread could start; http_slow_push returns false when the pool
+ * is NULL or stopping (run the job yourself then); http_slow_stop runs the
+ * jobs still queued and waits for the threads; http_slow_free stops the
+ * pool if need be and frees it.
+ */
+struct http_slow_job {
+	void (*run)(struct http_slow_job *job);
+	struct http_slow_job *next;
+};
+struct http_slow;
+struct http_slow *http_slow_start(unsigned nthreads);
+bool http_slow_push(struct http_slow *pool, struct http_slow_job *job);
+void http_slow_stop(struct http_slow *pool);
+void http_slow_free(struct http_slow *pool);
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	const struct http_route *routes;	/* the caller's table; outlives us */
@@ -73,6 +91,7 @@ struct http_server {
 	size_t ntrusted;
 	unsigned max_conns, max_conns_per_addr;		/* over these: 503 */
 	struct http_conns *conns;
+	struct http_slow *slow;			/* HTTP_SLOW requests run there */
 };
 
 /* The body sent when not even a problem reply could be built. */

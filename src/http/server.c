@@ -11,6 +11,11 @@
  * comes last, even when the client went away: it writes the access log and
  * the metrics and frees everything the request owned.
  *
+ * A request of an HTTP_SLOW route runs on a slow thread (slow.c): where the
+ * pipeline would run the route, it suspends the connection and queues the
+ * request; the slow thread runs the route and resumes the connection, and
+ * the access handler, called again, sends the reply.
+ *
  * Some replies go out before the body is read, and libmicrohttpd then
  * closes the connection instead of reading a body we refuse: 503 for a
  * connection past a limit, 400/411/501 for a framing we do not take, 414,
@@ -31,6 +36,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +54,10 @@ struct conn_state {
 	bool is_static;		/* no route: a file from the web root */
 	uint64_t bytes;		/* body bytes of the response, for the access log */
 	size_t max_body;	/* the matched route's body limit, or the server's */
+	bool slow;		/* the route runs on a slow thread */
+	bool offloaded;		/* queued for one; its reply is set when resumed */
+	struct http_slow_job job;
+	struct alloc_thread_state alloc;	/* fault injection goes along (tests) */
 };
 
 static const char csp[] =
@@ -394,6 +404,48 @@ static void run_route(struct http_server *srv, struct http_req *req)
 		internal_error(req, "the handler returned without a reply");
 	if (srv->hooks.after)
 		srv->hooks.after(req);
+}
+
+/* --- the slow threads ------------------------------------------------------------ */
+
+static bool slow_request(struct http_server *srv, const struct http_req *req)
+{
+	return (req->route->flags & HTTP_SLOW) || (srv->hooks.slow && srv->hooks.slow(req));
+}
+
+/* On a slow thread: what the access handler would have run, then the resume. */
+static void run_slow(struct http_slow_job *job)
+{
+	struct conn_state *st = (struct conn_state *)(void *)((char *)job -
+							      offsetof(struct conn_state, job));
+	struct http_req *req = &st->req;
+	struct http_server *srv = req->server;
+	alloc_thread_give(&st->alloc);
+	run_route(srv, req);
+	if (srv->hooks.release)
+		srv->hooks.release(req);
+	alloc_thread_take(&st->alloc);
+	st->decided = true;
+	MHD_resume_connection(req->conn);
+}
+
+/*
+ * Hands a slow request to the slow threads, its connection suspended until
+ * its reply is set. False when they take no more (stopping, or none could
+ * start): the caller runs it itself.
+ */
+static bool offload(struct http_server *srv, struct conn_state *st)
+{
+	st->job.run = run_slow;
+	st->offloaded = true;
+	alloc_thread_take(&st->alloc);
+	MHD_suspend_connection(st->req.conn);
+	if (http_slow_push(srv->slow, &st->job))
+		return true;	/* st is the slow thread's now */
+	MHD_resume_connection(st->req.conn);
+	alloc_thread_give(&st->alloc);
+	st->offloaded = false;
+	return false;
 }
 
 /* --- who the client is ------------------------------------------------------- */
@@ -777,6 +829,7 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 	req->route = http_route_match(srv->routes, srv->nroutes, method, path, &req->arena,
 				      req->params, &req->nparams, &path_matched);
 	st->max_body = req->route && req->route->flags & HTTP_UPLOAD ? srv->max_upload : srv->max_body;
+	st->slow = req->route && slow_request(srv, req);
 	buf_init(&req->raw_body, st->max_body + 1);	/* empty still: its cap follows the route's */
 
 	/* 413 before reading a byte of the body */
@@ -839,9 +892,10 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 	 * A request without a body runs at once, in the callback that
 	 * authenticated it: the caller's lookup and the handler's reads can
 	 * share one read snapshot (the API's hooks), released before the
-	 * thread serves another connection.
+	 * thread serves another connection. A slow one waits for the next
+	 * call, where it is handed to the slow threads.
 	 */
-	bool ran = allowed && !has_body(req);
+	bool ran = allowed && !has_body(req) && !st->slow;
 	if (ran)
 		run_route(srv, req);
 	if (srv->hooks.release)
@@ -926,10 +980,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (st->replied)
 		return MHD_YES;
 	struct http_req *req = &st->req;
+	if (st->offloaded) {
+		/* resumed: the slow thread set the reply */
+		st->offloaded = false;
+		alloc_thread_give(&st->alloc);
+	}
 	if (!st->decided) {
 		if (st->is_static) {
 			if (http_static_serve(srv, req) < 0)
 				internal_error(req, "cannot serve a static file");
+		} else if (st->slow && offload(srv, st)) {
+			return MHD_YES;
 		} else {
 			run_route(srv, req);
 			if (srv->hooks.release)
@@ -1041,8 +1102,8 @@ int http_server_start(struct http_server **out, const struct http_config *config
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
 	struct sockaddr *sa;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	memset(&sin, 0, sizeof(sin));
 	memset(&sin6, 0, sizeof(sin6));
 	if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
@@ -1101,6 +1162,12 @@ int http_server_start(struct http_server **out, const struct http_config *config
 				 config->web_root, strerror(errno));
 	}
 
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	srv->slow = http_slow_start(config->slow_threads ? config->slow_threads
+				    : cores > 2 ? (unsigned)cores : 2);
+	if (!srv->slow)
+		log_warn("no slow-request threads: slow requests run on the HTTP threads");
+
 	/* room for the longest URL we accept plus the headers */
 	size_t mem = srv->max_url * 2 + 32 * 1024;
 	unsigned threads = config->threads ? config->threads : 1;
@@ -1135,6 +1202,7 @@ int http_server_start(struct http_server **out, const struct http_config *config
 	return 0;
 
 fail:
+	http_slow_free(srv->slow);
 	conns_free(srv->conns);
 	http_metrics_free(srv->metrics);
 	if (srv->web_root_fd >= 0)
@@ -1162,9 +1230,12 @@ void http_server_stop(struct http_server *srv, unsigned grace_seconds)
 	unsigned left = atomic_load(&srv->in_flight);
 	if (left)
 		log_warn("stopping the HTTP server with %u requests in flight", left);
+	/* the slow threads finish what they have: their connections must be resumed */
+	http_slow_stop(srv->slow);
 	MHD_stop_daemon(srv->daemon);
 	if (lsock != MHD_INVALID_SOCKET)
 		close(lsock);
+	http_slow_free(srv->slow);
 	conns_free(srv->conns);
 	http_metrics_free(srv->metrics);
 	if (srv->web_root_fd >= 0)

@@ -2,7 +2,8 @@
 test_pipeline.py - what every request goes through: limits, routing,
 content type, JSON parsing, authentication and CSRF, validation, If-Match,
 Idempotency-Key, query parameters, security headers, health and metrics,
-static files, and a burst of concurrent writes.
+static files, a burst of concurrent writes, and slow requests beside quick
+ones.
 
 Bad input must always be a 4xx RFC 9457 problem, never a 500.
 """
@@ -11,13 +12,14 @@ import http.client
 import json
 import os
 import re
+import socket
 import threading
 import time
 import unittest
 import urllib.parse
 
-from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, Client, ServerTestCase, raw_http, unique,
-                     problem_fields)
+from harness import (ADMIN_EMAIL, ADMIN_PASSWORD, Client, Server, ServerTestCase, raw_http,
+                     unique, problem_fields)
 
 
 def named(body, name):
@@ -704,3 +706,49 @@ class ConcurrencyTest(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SlowRequestTest(unittest.TestCase):
+    """
+    A slow request runs on the slow threads, not on the HTTP thread that
+    serves other connections: with one HTTP thread, a mail test waiting on
+    an SMTP server that never answers leaves every other request served.
+    """
+
+    def test_a_waiting_request_does_not_hold_the_others(self):
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        silent.settimeout(60)
+        self.addCleanup(silent.close)
+        with Server(serve_args=["--threads", "1"]) as server:
+            admin = server.admin()
+            status, headers, _ = admin.get("/api/v1/settings")
+            self.assertEqual(admin.patch("/api/v1/settings", {
+                "mail_from": "support@firm.example", "smtp_host": "127.0.0.1",
+                "smtp_port": silent.getsockname()[1], "smtp_security": "none"},
+                headers={"If-Match": headers["etag"]})[0], 200)
+            replies = []
+            waiting = threading.Thread(target=lambda: replies.append(admin.post(
+                "/api/v1/settings/mail-test", {"to": "it@firm.example"}, timeout=120)))
+            waiting.start()
+            try:
+                conn, _ = silent.accept()   # the mail test waits for the greeting now
+            except BaseException:
+                waiting.join(130)
+                raise
+            try:
+                # the one HTTP thread goes on serving: a read, a write, a sign-in
+                self.assertEqual(admin.get("/api/v1/me", timeout=30)[0], 200)
+                self.assertEqual(admin.post("/api/v1/companies", {"name": unique("Slow")},
+                                            timeout=30)[0], 201)
+                Client(server.port).login(ADMIN_EMAIL, ADMIN_PASSWORD)
+                self.assertEqual(replies, [], "the mail test ended before the SMTP server "
+                                              "said a word")
+            finally:
+                conn.close()
+                waiting.join(130)
+            status, _, body = replies[0]
+            self.assertEqual(status, 200, body)
+            self.assertFalse(body["sent"], body)
+            self.assertTrue(body["detail"], body)

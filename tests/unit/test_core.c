@@ -1015,14 +1015,22 @@ static void conf_defaults(void **state)
 	assert_string_equal(c.web_root, "web/dist");
 	assert_null(c.admin_email);
 	assert_null(c.admin_password);
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	assert_int_equal(c.threads, cores > 0 ? (unsigned)cores * 4 : 8u);
+	assert_int_equal(c.threads, 0);	/* picked by conf_validate, by database */
 	assert_int_equal(c.max_body, 1024 * 1024);
 	assert_int_equal(c.session_idle_minutes, 120);
 	assert_int_equal(c.session_max_hours, 24 * 7);
 
 	char err[256] = "";
 	assert_int_equal(conf_validate(&c, err, sizeof(err)), 0);
+	/* SQLite: one HTTP thread a core, at least two; PostgreSQL: four a core */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cores = cores > 0 ? cores : 2;
+	assert_int_equal(c.threads, cores < 2 ? 2u : (unsigned)cores);
+	struct conf pg;
+	conf_init(&pg);
+	pg.database_url = "postgres://servio@db.internal/servio";
+	assert_int_equal(conf_validate(&pg, err, sizeof(err)), 0);
+	assert_int_equal(pg.threads, (unsigned)cores * 4);
 	assert_string_equal(c.listen_host, "127.0.0.1");
 	assert_int_equal(c.listen_port, 8080);
 	assert_string_equal(c.database_url, "sqlite:var/servio.db");
