@@ -321,6 +321,12 @@ static json_t *ticket_vars(struct resource_ctx *ctx, const json_t *ticket)
 		json_object_set(vars, "company_name", m->company_name);
 		return vars;
 	}
+	/* or the company's row, read ahead by the sweep */
+	json_t *company = m && id ? resource_rows_get(ctx->rows, &company_resource, id) : NULL;
+	if (company) {
+		json_object_set(vars, "company_name", json_object_get(company, "name"));
+		return vars;
+	}
 	struct db_stmt *st;
 	if (id && db_run(ctx->db, &st, "SELECT name FROM companies WHERE id = ?", "i", id) == RC_ROW) {
 		json_t *name = json_string(db_col_text(st, 0));
@@ -406,6 +412,12 @@ static int sla_ticket(struct resource_ctx *ctx, int64_t id, json_t **out)
 	struct notify_memo *m = ctx->memo;
 	if (m && m->ticket_id == id) {
 		*out = m->ticket;
+		return RC_OK;
+	}
+	/* with a memo, the row the sweep read ahead has them, if it did */
+	json_t *row = m ? resource_rows_get(ctx->rows, &ticket_resource, id) : NULL;
+	if (row) {
+		*out = row;
 		return RC_OK;
 	}
 	struct db_stmt *st;

@@ -82,6 +82,8 @@ struct shape {
 	struct column *col[2];
 	/* "SELECT … FROM table WHERE id = ?" [hidden][within the resource's rows] */
 	char *by_id[2][2];
+	/* "SELECT …hidden too… FROM table WHERE id IN (?, … RESOURCE_ROWS_MAX)" */
+	char *by_ids;
 };
 static struct shape shapes[SHAPES_MAX];
 static _Atomic int nshapes;
@@ -106,6 +108,7 @@ static void drop_shape(struct shape *sh, size_t n)
 		xfree(sh->by_id[hidden][0]);
 		xfree(sh->by_id[hidden][1]);
 	}
+	xfree(sh->by_ids);
 	memset(sh, 0, sizeof(*sh));
 }
 
@@ -145,6 +148,13 @@ static int build_shape(struct shape *sh, const struct resource *res)
 			if (rows && res->rows)
 				buf_addf(&b, " AND (%s)", res->rows);
 			ok = (sh->by_id[hidden][rows] = buf_take(&b)) != NULL;
+		}
+		if (ok && hidden) {
+			buf_addf(&b, "SELECT %s FROM %s WHERE id IN (?", sh->select[hidden], res->table);
+			for (int i = 1; i < RESOURCE_ROWS_MAX; i++)
+				buf_addstr(&b, ", ?");
+			buf_addstr(&b, ")");
+			ok = (sh->by_ids = buf_take(&b)) != NULL;
 		}
 		if (!sh->select[hidden] || !ok) {
 			drop_shape(sh, n);
@@ -455,10 +465,107 @@ static int bind_value(struct db_stmt *st, int idx, const struct field *f, const 
 	}
 }
 
+/* Rows read ahead (resource.h), each given once to a load for a write. */
+struct rows_of {
+	const struct resource *res;
+	size_t n, next;		/* next: where the next load is likely to look */
+	struct {
+		int64_t id;
+		json_t *row;
+		bool taken;
+	} r[RESOURCE_ROWS_MAX];
+};
+
+struct resource_rows {
+	struct rows_of of[RESOURCE_ROWS_KINDS];
+	size_t n;
+};
+
+int resource_rows_read(struct resource_ctx *ctx, struct arena *a, const struct resource *res,
+		       const int64_t *ids, size_t n, struct resource_rows **rows)
+{
+	const struct shape *sh = shape_of(res);
+	if (!sh || n > RESOURCE_ROWS_MAX || (*rows && (*rows)->n == RESOURCE_ROWS_KINDS))
+		return RC_ERROR;
+	struct resource_rows *all = *rows ? *rows : arena_alloc(a, sizeof(*all));
+	struct db_stmt *st = all ? db_prepare_kept(ctx->db, sh->by_ids) : NULL;
+	if (!st)
+		return RC_ERROR;
+	if (!*rows)
+		all->n = 0;
+	struct rows_of *of = &all->of[all->n];
+	of->res = res;
+	of->n = of->next = 0;
+	for (size_t i = 0; i < RESOURCE_ROWS_MAX; i++)
+		db_bind_int(st, (int)i + 1, i < n ? ids[i] : 0);
+	int rc;
+	while ((rc = db_step(st)) == RC_ROW) {
+		json_t *row = arena_json(a, row_to_json(st, res, true));
+		if (!row) {
+			rc = RC_ERROR;
+			break;
+		}
+		of->r[of->n].id = json_integer_value(json_object_get(row, "id"));
+		of->r[of->n].taken = false;
+		of->r[of->n++].row = row;
+	}
+	db_done(st);
+	if (rc != RC_DONE)
+		return rc == RC_ROW ? RC_ERROR : rc;
+	all->n++;
+	*rows = all;
+	return RC_OK;
+}
+
+/* The rows of res read ahead (NULL when none), and where among them id is (of->n: not). */
+static struct rows_of *rows_find(const struct resource_rows *rows, const struct resource *res,
+				 int64_t id, size_t *at)
+{
+	for (size_t k = 0; rows && k < rows->n; k++) {
+		struct rows_of *of = (struct rows_of *)&rows->of[k];
+		if (of->res != res)
+			continue;
+		/* loads mostly come in the order read: look from the last one on */
+		for (size_t j = 0; j < of->n; j++) {
+			*at = (of->next + j) % of->n;
+			if (of->r[*at].id == id)
+				return of;
+		}
+		*at = of->n;
+		return of;
+	}
+	return NULL;
+}
+
+json_t *resource_rows_get(const struct resource_rows *rows, const struct resource *res,
+			  int64_t id)
+{
+	size_t i;
+	const struct rows_of *of = rows_find(rows, res, id, &i);
+	return of && i < of->n ? of->r[i].row : NULL;
+}
+
+/* A row read ahead for a trusted write's load, taken once; NULL when none. */
+static json_t *rows_take(struct resource_ctx *ctx, const struct resource *res, int64_t id)
+{
+	size_t i;
+	struct rows_of *of = ctx->trusted ? rows_find(ctx->rows, res, id, &i) : NULL;
+	if (!of || i == of->n || of->r[i].taken)
+		return NULL;
+	of->r[i].taken = true;
+	of->next = i + 1;
+	return of->r[i].row;
+}
+
 /* Loads a record by id as raw JSON (arena), whatever its parent or scope. */
 static int load(struct resource_ctx *ctx, const struct resource *res, int64_t id, bool hidden,
 		json_t **out)
 {
+	json_t *ahead = hidden ? rows_take(ctx, res, id) : NULL;
+	if (ahead) {
+		*out = ahead;
+		return RC_OK;
+	}
 	const char *sql = by_id_sql(ctx, res, hidden);
 	struct db_stmt *st = sql ? db_prepare_kept(ctx->db, sql) : NULL;
 	if (!st)
@@ -564,7 +671,16 @@ static int probe_ref(struct resource_ctx *ctx, const struct resource *res, int64
 			*company = r->ref[i].company;
 			return RC_OK;
 		}
-	int rc = probe(ctx, res, id, 0, archived, company);
+	/* a record whose row was read ahead: what a probe would read is in it */
+	const json_t *row = r && res->company_field ? resource_rows_get(ctx->rows, res, id) : NULL;
+	int rc;
+	if (row) {
+		*archived = !json_is_null(json_object_get(row, "archived_at"));
+		*company = json_integer_value(json_object_get(row, res->company_field));
+		rc = RC_OK;
+	} else {
+		rc = probe(ctx, res, id, 0, archived, company);
+	}
 	if (rc == RC_OK && r) {
 		unsigned i = r->n < REFS_KEPT ? r->n++ : r->next++ % REFS_KEPT;
 		r->ref[i].res = res;

@@ -349,6 +349,8 @@ struct resource_ctx {
 	struct notify_memo *memo;
 	/* The records its writes refer to, found once (resource_refs_new); NULL: each time. */
 	struct resource_refs *refs;
+	/* Rows read ahead for its trusted writes (resource_rows_read); NULL: none. */
+	struct resource_rows *rows;
 };
 
 /*
@@ -360,6 +362,31 @@ struct resource_ctx {
  * transaction; NULL without memory.
  */
 struct resource_refs *resource_refs_new(struct arena *a);
+
+/*
+ * Rows read ahead: a caller about to make trusted writes to many records
+ * in one transaction (the SLA sweep's batch) reads their rows in one
+ * statement, and each write's load of its record takes the row from here,
+ * once, instead of a statement of its own (a round trip on PostgreSQL).
+ * Set it as resource_ctx.rows. resource_rows_read reads up to
+ * RESOURCE_ROWS_MAX records of res by id (ids not found are left out) and
+ * adds them to *rows (made in arena a when NULL; rows of up to
+ * RESOURCE_ROWS_KINDS resources); RC_OK, or a failure (*rows as it was).
+ * The rows hold for the transaction that read them, while nothing else
+ * writes those records in it.
+ */
+#define RESOURCE_ROWS_MAX 200
+#define RESOURCE_ROWS_KINDS 2
+struct resource_rows;
+int resource_rows_read(struct resource_ctx *ctx, struct arena *a, const struct resource *res,
+		       const int64_t *ids, size_t n, struct resource_rows **rows);
+/*
+ * The row of record id of res as read (NULL when rows is NULL, of another
+ * resource, or did not read it), taken by a write or not: for what reads
+ * the members such a transaction leaves as they are.
+ */
+json_t *resource_rows_get(const struct resource_rows *rows, const struct resource *res,
+			  int64_t id);
 
 #define RESOURCE_ANY_VERSION (-1)
 

@@ -27,6 +27,7 @@
 #include "core/calendar.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "crm/crm.h"
 #include "db/db.h"
 #include "jobs/jobs.h"
 #include "notify/notify.h"
@@ -628,6 +629,7 @@ static int sweep_write(struct resource_ctx *ctx, struct policy *p, int64_t id,
 struct sweep_memo {
 	struct notify_memo *notices;
 	struct resource_refs *refs;
+	struct resource_rows *rows;	/* the tickets written from what their page read */
 };
 
 /* One open ticket, read and computed in the writing transaction, then sweep_write. */
@@ -676,6 +678,7 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now,
 /* Open tickets read a page at a time, swept for real a batch to a transaction. */
 #define SWEEP_PAGE	500
 #define SWEEP_BATCH	200
+_Static_assert(SWEEP_BATCH <= RESOURCE_ROWS_MAX, "a batch's rows are read in one statement");
 
 /* The open tickets of a page, in id order (SWEEP_PAGE at most; index tickets_sla_open). */
 #define OPEN_TICKETS \
@@ -878,7 +881,7 @@ static int sweep_read(struct db *db, struct policy *p, const struct open_ticket 
 	struct arena a;
 	arena_init(&a);
 	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true,
-				    .memo = memo->notices, .refs = memo->refs };
+				    .memo = memo->notices, .refs = memo->refs, .rows = memo->rows };
 	/* the clock members as the record has them (see row_to_json) */
 	json_t *stored = arena_json(&a, json_pack(
 		"{s:s?, s:s?, s:b, s:b, s:I}", "response_due_at", o->response_due,
@@ -974,8 +977,34 @@ static int batch_txn(struct db *db, void *arg)
 	 */
 	struct arena a;
 	arena_init(&a);
-	struct sweep_memo memo = { notify_memo_new(&a), resource_refs_new(&a) };
+	struct sweep_memo memo = { notify_memo_new(&a), resource_refs_new(&a), NULL };
 	rc = memo.notices && memo.refs ? RC_OK : RC_ERROR;
+	/* the rows of the tickets written from their page's reading, in one statement */
+	int64_t ids[SWEEP_BATCH];
+	size_t nids = 0;
+	for (size_t i = 0; b->trust && i < b->n; i++)
+		if (version[i] == b->o[i]->version)
+			ids[nids++] = b->o[i]->id;
+	if (rc == RC_OK && nids) {
+		struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper,
+					    .trusted = true };
+		rc = resource_rows_read(&ctx, &a, &ticket_resource, ids, nids, &memo.rows);
+		/* and their companies, whose names the notices of warnings give */
+		int64_t companies[SWEEP_BATCH];
+		size_t ncompanies = 0;
+		for (size_t i = 0; rc == RC_OK && i < nids; i++) {
+			json_t *t = resource_rows_get(memo.rows, &ticket_resource, ids[i]);
+			int64_t c = json_integer_value(json_object_get(t, "company_id"));
+			size_t k = 0;
+			while (k < ncompanies && companies[k] != c)
+				k++;
+			if (c && k == ncompanies)
+				companies[ncompanies++] = c;
+		}
+		if (rc == RC_OK && ncompanies)
+			rc = resource_rows_read(&ctx, &a, &company_resource, companies, ncompanies,
+						&memo.rows);
+	}
 	for (size_t i = 0; rc == RC_OK && i < b->n; i++) {
 		if (version[i] < 0)
 			continue;	/* gone */
