@@ -176,6 +176,17 @@ const struct http_route *http_route_match(const struct http_route *routes, size_
 					  const char *method, const char *path,
 					  struct arena *arena, struct http_kv *params,
 					  int *nparams, bool *path_matched);
+/*
+ * The same through an index of the table (built once; the table must
+ * outlive it): the answer of http_route_match, without trying every route.
+ * http_route_index_new returns NULL when out of memory.
+ */
+struct http_route_index;
+struct http_route_index *http_route_index_new(const struct http_route *routes, size_t n);
+void http_route_index_free(struct http_route_index *ix);
+const struct http_route *http_route_find(const struct http_route_index *ix, const char *method,
+					 const char *path, struct arena *arena,
+					 struct http_kv *params, int *nparams, bool *path_matched);
 
 /*
  * Parses a raw query string ("a=1&b=x%20y") into decoded pairs in the

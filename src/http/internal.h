@@ -78,6 +78,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	const struct http_route *routes;	/* the caller's table; outlives us */
 	size_t nroutes;
+	struct http_route_index *index;		/* of routes, for matching */
 	struct http_hooks hooks;
 	char *listen_addr;			/* heap copy */
 	uint16_t port;				/* the real one, after bind */

@@ -7,11 +7,20 @@
  * match a path, the one with a literal at the first place where they differ
  * wins, so "/api/v1/me/totp" beats "/api/v1/me/:x" whatever the table
  * order. A trailing slash is a segment of its own ("/a/" is not "/a").
- * The table is small (hundreds of routes), so matching is a linear scan.
+ *
+ * http_route_match scans the whole table. The server matches through an
+ * index (http_route_index_new) by a pattern's third segment, "tickets" of
+ * "/api/v1/tickets/:id": a path tries only the routes of its own third
+ * segment and the few without one (a parameter there, or fewer segments),
+ * with the same answer; the scan of every route for every request was half
+ * of a ticket GET's own CPU.
  */
 #include "internal.h"
 
+#include "core/alloc.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const known_methods[] = {
@@ -222,6 +231,35 @@ static bool method_fits(const struct http_route *r, const char *method)
 	       (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
 }
 
+/* Route r as a candidate for method and path: the best so far in *best. */
+static void consider(const struct http_route *r, const char *method, const char *path,
+		     const struct http_route **best, bool *path_matched)
+{
+	if (!matches(r->pattern, path))
+		return;
+	if (!method_fits(r, method)) {
+		*path_matched = true;
+		return;
+	}
+	/* an explicit HEAD route beats running the GET one (whatever the order) */
+	if (!*best || more_specific(r->pattern, (*best)->pattern) ||
+	    (strcmp(r->pattern, (*best)->pattern) == 0 && strcmp(r->method, method) == 0))
+		*best = r;
+}
+
+/* The params of the best route, or NULL (*nparams -1 when out of memory). */
+static const struct http_route *bound(const struct http_route *best, const char *path,
+				      struct arena *arena, struct http_kv *params, int *nparams)
+{
+	if (!best)
+		return NULL;
+	if (bind_params(best->pattern, path, arena, params, nparams) < 0) {
+		*nparams = -1;
+		return NULL;
+	}
+	return best;
+}
+
 const struct http_route *http_route_match(const struct http_route *routes, size_t n,
 					  const char *method, const char *path,
 					  struct arena *arena, struct http_kv *params,
@@ -232,26 +270,114 @@ const struct http_route *http_route_match(const struct http_route *routes, size_
 	*nparams = 0;
 	if (path[0] != '/')
 		return NULL;
+	for (size_t i = 0; i < n; i++)
+		consider(&routes[i], method, path, &best, path_matched);
+	return bound(best, path, arena, params, nparams);
+}
+
+/* --- the index ------------------------------------------------------------ */
+
+#define KEY_SEGMENT 3	/* "/api/v1/tickets": the third */
+
+struct keyed {
+	const char *key;	/* the literal third segment, not terminated */
+	size_t len;
+	const struct http_route *route;
+};
+
+struct http_route_index {
+	struct keyed *keyed;	/* by key, then table order */
+	size_t nkeyed;
+	const struct http_route **rest;	/* no literal third segment, table order */
+	size_t nrest;
+};
+
+/* The third segment of a pattern or path: its start and length; false when none. */
+static bool third_segment(const char *s, const char **seg, size_t *len)
+{
+	for (int i = 1; i < KEY_SEGMENT; i++) {
+		s = strchr(s + 1, '/');
+		if (!s)
+			return false;
+	}
+	*seg = s + 1;
+	*len = strcspn(s + 1, "/");
+	return true;
+}
+
+static int key_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+	int c = memcmp(a, b, la < lb ? la : lb);
+	return c ? c : la < lb ? -1 : la > lb;
+}
+
+static int keyed_cmp(const void *pa, const void *pb)
+{
+	const struct keyed *a = pa, *b = pb;
+	int c = key_cmp(a->key, a->len, b->key, b->len);
+	return c ? c : a->route < b->route ? -1 : a->route > b->route;
+}
+
+struct http_route_index *http_route_index_new(const struct http_route *routes, size_t n)
+{
+	struct http_route_index *ix = xcalloc(1, sizeof(*ix));
+	if (!ix)
+		return NULL;
+	ix->keyed = xcalloc(n ? n : 1, sizeof(*ix->keyed));
+	ix->rest = xcalloc(n ? n : 1, sizeof(*ix->rest));
+	if (!ix->keyed || !ix->rest) {
+		http_route_index_free(ix);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
-		const struct http_route *r = &routes[i];
-		if (!matches(r->pattern, path))
-			continue;
-		if (!method_fits(r, method)) {
-			*path_matched = true;
-			continue;
+		const char *seg;
+		size_t len;
+		if (third_segment(routes[i].pattern, &seg, &len) && seg[0] != ':')
+			ix->keyed[ix->nkeyed++] = (struct keyed){ seg, len, &routes[i] };
+		else
+			ix->rest[ix->nrest++] = &routes[i];
+	}
+	qsort(ix->keyed, ix->nkeyed, sizeof(*ix->keyed), keyed_cmp);
+	return ix;
+}
+
+void http_route_index_free(struct http_route_index *ix)
+{
+	if (!ix)
+		return;
+	xfree(ix->keyed);
+	xfree(ix->rest);
+	xfree(ix);
+}
+
+const struct http_route *http_route_find(const struct http_route_index *ix, const char *method,
+					 const char *path, struct arena *arena,
+					 struct http_kv *params, int *nparams, bool *path_matched)
+{
+	const struct http_route *best = NULL;
+	*path_matched = false;
+	*nparams = 0;
+	if (path[0] != '/')
+		return NULL;
+	for (size_t i = 0; i < ix->nrest; i++)
+		consider(ix->rest[i], method, path, &best, path_matched);
+	/* a pattern matches only a path of as many segments, each literal the same */
+	const char *seg;
+	size_t len;
+	if (third_segment(path, &seg, &len)) {
+		size_t lo = 0, hi = ix->nkeyed;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (key_cmp(ix->keyed[mid].key, ix->keyed[mid].len, seg, len) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
-		/* an explicit HEAD route beats running the GET one */
-		if (!best || more_specific(r->pattern, best->pattern) ||
-		    (strcmp(r->pattern, best->pattern) == 0 && strcmp(r->method, method) == 0))
-			best = r;
+		for (size_t i = lo; i < ix->nkeyed &&
+				    key_cmp(ix->keyed[i].key, ix->keyed[i].len, seg, len) == 0; i++)
+			consider(ix->keyed[i].route, method, path, &best, path_matched);
 	}
-	if (!best)
-		return NULL;
-	if (bind_params(best->pattern, path, arena, params, nparams) < 0) {
-		*nparams = -1;
-		return NULL;
-	}
-	return best;
+	return bound(best, path, arena, params, nparams);
 }
 
 char *http_route_allow(const struct http_route *routes, size_t n, const char *path,

@@ -826,8 +826,8 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 
 	/* route */
 	bool path_matched;
-	req->route = http_route_match(srv->routes, srv->nroutes, method, path, &req->arena,
-				      req->params, &req->nparams, &path_matched);
+	req->route = http_route_find(srv->index, method, path, &req->arena, req->params,
+				     &req->nparams, &path_matched);
 	st->max_body = req->route && req->route->flags & HTTP_UPLOAD ? srv->max_upload : srv->max_body;
 	st->slow = req->route && slow_request(srv, req);
 	buf_init(&req->raw_body, st->max_body + 1);	/* empty still: its cap follows the route's */
@@ -1148,10 +1148,11 @@ int http_server_start(struct http_server **out, const struct http_config *config
 	srv->id_key = random_key();
 	srv->listen_addr = xstrdup(host);
 	srv->metrics = http_metrics_new(routes, nroutes);
+	srv->index = http_route_index_new(routes, nroutes);
 	srv->conns = xcalloc(1, sizeof(*srv->conns));
 	if (srv->conns)
 		pthread_mutex_init(&srv->conns->lock, NULL);
-	if (!srv->listen_addr || !srv->metrics || !srv->conns) {
+	if (!srv->listen_addr || !srv->metrics || !srv->conns || !srv->index) {
 		log_error("cannot start the HTTP server: out of memory");
 		goto fail;
 	}
@@ -1203,6 +1204,7 @@ int http_server_start(struct http_server **out, const struct http_config *config
 
 fail:
 	http_slow_free(srv->slow);
+	http_route_index_free(srv->index);
 	conns_free(srv->conns);
 	http_metrics_free(srv->metrics);
 	if (srv->web_root_fd >= 0)
@@ -1236,6 +1238,7 @@ void http_server_stop(struct http_server *srv, unsigned grace_seconds)
 	if (lsock != MHD_INVALID_SOCKET)
 		close(lsock);
 	http_slow_free(srv->slow);
+	http_route_index_free(srv->index);
 	conns_free(srv->conns);
 	http_metrics_free(srv->metrics);
 	if (srv->web_root_fd >= 0)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "api/api.h"
 #include "core/alloc.h"
 #include "http/http.h"
 #include "http/internal.h"
@@ -113,10 +114,83 @@ static const struct http_route match_table[] = {
 };
 #define NMATCH (sizeof(match_table) / sizeof(match_table[0]))
 
+/* The scan's answer, checked against the index's (the server's way) every time. */
+static const struct http_route *same_both_ways(const struct http_route *table, size_t count,
+					       struct arena *a, const char *method,
+					       const char *path, struct http_kv *params, int *n,
+					       bool *pm)
+{
+	const struct http_route *r = http_route_match(table, count, method, path, a, params, n, pm);
+	struct http_route_index *ix = http_route_index_new(table, count);
+	assert_non_null(ix);
+	struct http_kv p2[HTTP_MAX_PARAMS];
+	int n2;
+	bool pm2;
+	const struct http_route *r2 = http_route_find(ix, method, path, a, p2, &n2, &pm2);
+	http_route_index_free(ix);
+	assert_ptr_equal(r2, r);
+	assert_int_equal(n2, *n);
+	assert_int_equal(pm2, *pm);
+	for (int i = 0; i < *n; i++) {
+		assert_string_equal(p2[i].name, params[i].name);
+		assert_string_equal(p2[i].value, params[i].value);
+	}
+	return r;
+}
+
 static const struct http_route *match(struct arena *a, const char *method, const char *path,
 				      struct http_kv *params, int *n, bool *pm)
 {
-	return http_route_match(match_table, NMATCH, method, path, a, params, n, pm);
+	return same_both_ways(match_table, NMATCH, a, method, path, params, n, pm);
+}
+
+/*
+ * The index against the scan over the API's own table: each pattern with
+ * its parameters filled, with a segment too many, one too few, and its
+ * third segment changed, by every method.
+ */
+static void test_match_index_api(void **state)
+{
+	(void)state;
+	const struct http_route *table;
+	size_t count;
+	assert_int_equal(api_route_table(&table, &count), 0);
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PATCH", "PUT", "DELETE" };
+	struct arena a;
+	arena_init(&a);
+	struct http_kv p[HTTP_MAX_PARAMS];
+	int n;
+	bool pm;
+	size_t found = 0;
+	for (size_t i = 0; i < count; i++) {
+		char path[512];
+		size_t k = 0;
+		for (const char *s = table[i].pattern; *s && k < sizeof(path) - 8;) {
+			if (*s == ':') {
+				path[k++] = '7';
+				s += strcspn(s, "/");
+			} else {
+				path[k++] = *s++;
+			}
+		}
+		path[k] = '\0';
+		char longer[520], shorter[512], other[520];
+		snprintf(longer, sizeof(longer), "%s/x", path);
+		snprintf(shorter, sizeof(shorter), "%s", path);
+		char *slash = strrchr(shorter, '/');
+		if (slash && slash != shorter)
+			*slash = '\0';
+		snprintf(other, sizeof(other), "/api/v1/zz%s", path + strcspn(path + 8, "/") + 8);
+		const char *paths[] = { path, longer, shorter, other };
+		for (size_t m = 0; m < sizeof(methods) / sizeof(methods[0]); m++)
+			for (size_t q = 0; q < 4; q++)
+				found += same_both_ways(table, count, &a, methods[m], paths[q], p, &n,
+							&pm) != NULL;
+		arena_release(&a);
+		arena_init(&a);
+	}
+	assert_true(found >= count);	/* every route found its own path at least */
+	arena_release(&a);
 }
 
 static void test_match(void **state)
@@ -1160,6 +1234,7 @@ int main(void)
 		cmocka_unit_test(test_trusted_proxies),
 		cmocka_unit_test(test_routes_check_refuses),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match_index_api),
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_status_titles),
 		cmocka_unit_test(test_reply_problem),
