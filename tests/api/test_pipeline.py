@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -752,3 +753,35 @@ class SlowRequestTest(unittest.TestCase):
             self.assertEqual(status, 200, body)
             self.assertFalse(body["sent"], body)
             self.assertTrue(body["detail"], body)
+
+    def test_a_stopping_server_answers_its_waiting_request(self):
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        silent.settimeout(60)
+        self.addCleanup(silent.close)
+        server = Server(serve_args=["--threads", "1"]).start()
+        try:
+            admin = server.admin()
+            status, headers, _ = admin.get("/api/v1/settings")
+            self.assertEqual(admin.patch("/api/v1/settings", {
+                "mail_from": "support@firm.example", "smtp_host": "127.0.0.1",
+                "smtp_port": silent.getsockname()[1], "smtp_security": "none"},
+                headers={"If-Match": headers["etag"]})[0], 200)
+            replies = []
+            waiting = threading.Thread(target=lambda: replies.append(admin.post(
+                "/api/v1/settings/mail-test", {"to": "it@firm.example"}, timeout=120)))
+            waiting.start()
+            conn, _ = silent.accept()
+            # asked to stop while the request waits on a slow thread: it waits for it
+            server.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            self.assertIsNone(server.proc.poll(), "the server stopped before its request ended")
+            conn.close()
+            waiting.join(130)
+            status, _, body = replies[0]
+            self.assertEqual(status, 200, body)
+            self.assertFalse(body["sent"], body)
+            server.proc.wait(60)
+        finally:
+            server.stop(check=True)    # exited 0, no sanitizer report
