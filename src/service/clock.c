@@ -979,10 +979,15 @@ static int batch_txn(struct db *db, void *arg)
 	arena_init(&a);
 	struct sweep_memo memo = { notify_memo_new(&a), resource_refs_new(&a), NULL };
 	rc = memo.notices && memo.refs ? RC_OK : RC_ERROR;
-	/* the rows of the tickets written from their page's reading, in one statement */
+	/*
+	 * the rows of the tickets written from their page's reading, in one
+	 * statement, where each statement is a round trip (PostgreSQL); on
+	 * SQLite a statement is a call, and reading ahead saves nothing
+	 */
+	bool ahead = b->trust && strcmp(db_dialect(db), "postgres") == 0;
 	int64_t ids[SWEEP_BATCH];
 	size_t nids = 0;
-	for (size_t i = 0; b->trust && i < b->n; i++)
+	for (size_t i = 0; ahead && i < b->n; i++)
 		if (version[i] == b->o[i]->version)
 			ids[nids++] = b->o[i]->id;
 	if (rc == RC_OK && nids) {
