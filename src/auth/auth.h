@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct db;
+struct db_stmt;
 struct arena;
 struct resource;
 
@@ -126,6 +127,20 @@ int auth_user_act(struct db *db, const struct audit_actor *actor,
 int auth_user_find(struct db *db, const char *email, int64_t *id);
 /* Fills u (strings in the arena) for an active user: 1, 0 inactive/absent, -1 error. */
 int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_user *u);
+/*
+ * auth_user_load for a lookup that reads the user in its own statement
+ * (a token's, a session's: one round trip, not two): AUTH_USER_JOIN(t) joins
+ * the active user of t.user_id as u, AUTH_USER_COLUMNS are the columns to
+ * select from it, and auth_user_row reads them from column col of the
+ * current row (all NULL: no active user) before the statement is done;
+ * auth_user_check then finishes as auth_user_load does.
+ */
+#define AUTH_USER_COLUMNS "u.email, u.name, u.role, u.totp_enabled, u.contact_id"
+#define AUTH_USER_JOIN(t) \
+	" LEFT JOIN users u ON u.id = " t ".user_id AND u.active = 1 AND u.archived_at IS NULL"
+bool auth_user_row(struct db_stmt *st, int col, struct arena *arena, int64_t id,
+		   struct auth_user *u);
+int auth_user_check(struct db *db, struct arena *arena, struct auth_user *u);
 
 /*
  * The client portal's logins (portal.c): a contact with portal_access

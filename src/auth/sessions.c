@@ -57,8 +57,9 @@ int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
 	auth_sha256_hex(token, hash);
 	struct db_stmt *st;
 	int rc = db_run(db, &st,
-			"SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
-			" FROM sessions WHERE token_hash = ?",
+			"SELECT s.id, s.user_id, s.csrf_token, s.created_at, s.last_seen_at,"
+			" s.expires_at, " AUTH_USER_COLUMNS " FROM sessions s" AUTH_USER_JOIN("s")
+			" WHERE s.token_hash = ?",
 			"s", hash);
 	if (rc == RC_DONE)
 		return 0;
@@ -70,6 +71,7 @@ int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
 	time_parse(db_col_text(st, 4), &seen);
 	time_parse(db_col_text(st, 5), &expires);
 	char *csrf = arena_strdup(arena, db_col_text(st, 2));
+	bool active = auth_user_row(st, 6, arena, user_id, u);
 	db_done(st);
 	if (!csrf)
 		return -1;
@@ -77,7 +79,9 @@ int auth_session_lookup(struct db *db, struct arena *arena, const char *token,
 		auth_session_delete(db, id);
 		return 0;
 	}
-	rc = auth_user_load(db, arena, user_id, u);
+	if (!active)
+		return 0;
+	rc = auth_user_check(db, arena, u);
 	if (rc != 1)
 		return rc;
 	u->session_id = id;
@@ -235,8 +239,9 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
 	auth_sha256_hex(token, hash);
 	struct db_stmt *st;
 	int rc = db_run(db, &st,
-			"SELECT id, user_id, expires_at, revoked_at, last_used_at FROM api_tokens"
-			" WHERE token_hash = ?",
+			"SELECT t.id, t.user_id, t.expires_at, t.revoked_at, t.last_used_at, "
+			AUTH_USER_COLUMNS " FROM api_tokens t" AUTH_USER_JOIN("t")
+			" WHERE t.token_hash = ?",
 			"s", hash);
 	if (rc == RC_DONE)
 		return 0;
@@ -248,10 +253,11 @@ int auth_token_lookup(struct db *db, struct arena *arena, const char *token, int
 		       now >= exp;
 	if (!db_col_null(st, 4))
 		time_parse(db_col_text(st, 4), &used);
+	bool active = auth_user_row(st, 5, arena, user_id, u);
 	db_done(st);
-	if (revoked || expired)
+	if (revoked || expired || !active)
 		return 0;
-	rc = auth_user_load(db, arena, user_id, u);
+	rc = auth_user_check(db, arena, u);
 	if (rc != 1)
 		return rc;
 	u->token_id = id;

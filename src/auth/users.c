@@ -285,25 +285,39 @@ int auth_user_find(struct db *db, const char *email, int64_t *id)
 	return 1;
 }
 
+bool auth_user_row(struct db_stmt *st, int col, struct arena *arena, int64_t id,
+		   struct auth_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (db_col_null(st, col))
+		return false;
+	u->id = id;
+	u->email = arena_strdup(arena, db_col_text(st, col));
+	u->name = arena_strdup(arena, db_col_text(st, col + 1));
+	u->role = role_parse(db_col_text(st, col + 2));
+	u->totp_enabled = db_col_int(st, col + 3) != 0;
+	u->contact_id = db_col_null(st, col + 4) ? 0 : db_col_int(st, col + 4);
+	return true;
+}
+
 int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_user *u)
 {
 	struct db_stmt *st;
 	int rc = db_run(db, &st,
-			"SELECT email, name, role, totp_enabled, contact_id FROM users"
-			" WHERE id = ? AND active = 1 AND archived_at IS NULL",
+			"SELECT " AUTH_USER_COLUMNS " FROM users u"
+			" WHERE u.id = ? AND u.active = 1 AND u.archived_at IS NULL",
 			"i", id);
 	if (rc == RC_DONE)
 		return 0;
 	if (rc != RC_ROW)
 		return -1;
-	memset(u, 0, sizeof(*u));
-	u->id = id;
-	u->email = arena_strdup(arena, db_col_text(st, 0));
-	u->name = arena_strdup(arena, db_col_text(st, 1));
-	u->role = role_parse(db_col_text(st, 2));
-	u->totp_enabled = db_col_int(st, 3) != 0;
-	u->contact_id = db_col_null(st, 4) ? 0 : db_col_int(st, 4);
+	bool found = auth_user_row(st, 0, arena, id, u);
 	db_done(st);
+	return found ? auth_user_check(db, arena, u) : 0;
+}
+
+int auth_user_check(struct db *db, struct arena *arena, struct auth_user *u)
+{
 	if (!u->email || !u->name || !u->role)
 		return -1;
 	if (u->role != ROLE_PORTAL)
@@ -311,7 +325,8 @@ int auth_user_load(struct db *db, struct arena *arena, int64_t id, struct auth_u
 	/* a portal login lives as long as its contact keeps access, an address and a live company */
 	if (!u->contact_id)
 		return 0;
-	rc = db_run(db, &st,
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
 		    "SELECT c.company_id, c.portal_role FROM contacts c"
 		    " JOIN companies co ON co.id = c.company_id"
 		    " WHERE c.id = ? AND c.portal_access = 1 AND c.archived_at IS NULL"
