@@ -486,13 +486,7 @@ static int run(struct db *db, struct db_stmt **out, bool later, const char *sql,
 	int rc = bind_args(st, fmt, ap);
 	if (rc != RC_OK)
 		return rc;
-	if (later && db->in_txn && db->drv->step_later) {
-		rc = noted(db->drv->step_later(st->impl));
-		if (rc < 0)
-			log_error("cannot run statement: %s: %s", db_errmsg(db), st->sql);
-	} else {
-		rc = db_step(st);
-	}
+	rc = later ? db_step_later(st) : db_step(st);
 	if (rc == RC_ROW && out) {
 		*out = st;
 		return RC_ROW;
@@ -509,6 +503,17 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
 	va_start(ap, fmt);
 	int rc = run(db, out, false, sql, fmt, ap);
 	va_end(ap);
+	return rc;
+}
+
+int db_step_later(struct db_stmt *st)
+{
+	struct db *db = st->db;
+	if (!db->in_txn || !db->drv->step_later)
+		return db_step(st);
+	int rc = noted(db->drv->step_later(st->impl));
+	if (rc < 0)
+		log_error("cannot run statement: %s: %s", db_errmsg(db), st->sql);
 	return rc;
 }
 

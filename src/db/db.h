@@ -93,6 +93,8 @@ int db_run(struct db *db, struct db_stmt **out, const char *sql, const char *fmt
  * db_changes: use db_run for those.
  */
 int db_run_later(struct db *db, const char *sql, const char *fmt, ...);
+/* The same for a statement prepared and bound by the caller (then db_done it). */
+int db_step_later(struct db_stmt *st);
 
 /* Transactions. db_begin takes the write lock up front (SQLite IMMEDIATE). */
 int db_begin(struct db *db);

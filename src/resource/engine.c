@@ -1810,12 +1810,33 @@ static int check_transition(struct write *w, const json_t *cur, const json_t *re
 }
 
 /*
+ * The row as an UPDATE of changed writes it, made from cur: what its
+ * RETURNING would read (the columns are written as the record has them).
+ */
+static json_t *after_image(struct write *w, const json_t *cur, const json_t *changed, bool bump,
+			   const char *now)
+{
+	json_t *after = own(w->ctx, json_deep_copy(cur));
+	if (!after || json_object_update(after, (json_t *)changed) < 0)
+		return NULL;
+	if (bump && !w->res->no_record_columns) {
+		json_object_set_new(after, "updated_at", json_string(now));
+		json_object_set_new(after, "version", json_integer(json_integer_value(
+			json_object_get(cur, "version")) + 1));
+	}
+	return after;
+}
+
+/*
  * Writes the columns of changed (a JSON object) to the row; bump: a new
  * version. With after, the row as written, read as a load would (the
- * hidden columns too) from the UPDATE itself.
+ * hidden columns too) from the UPDATE itself. With ahead (cur is a row
+ * read ahead in this transaction, which nothing else writes: see
+ * resource_rows_read), the UPDATE is sent ahead (db_step_later) and the
+ * row as written made from cur: no answer is waited for.
  */
 static int write_columns(struct write *w, const json_t *cur, const json_t *changed, bool bump,
-			 json_t **after)
+			 bool ahead, json_t **after)
 {
 	const struct resource *res = w->res;
 	char now[TIME_RFC3339_LEN];
@@ -1833,7 +1854,8 @@ static int write_columns(struct write *w, const json_t *cur, const json_t *chang
 		if (is_column(f) && json_object_get(changed, f->name))
 			buf_addf(&sql, "%s%s = ?", n++ ? ", " : "", f->name);
 	buf_addstr(&sql, record ? " WHERE id = ? AND version = ?" : " WHERE id = ?");
-	if (after) {
+	ahead = ahead && after;
+	if (after && !ahead) {
 		buf_addstr(&sql, " RETURNING ");
 		select_list(&sql, res, true);
 	}
@@ -1852,6 +1874,14 @@ static int write_columns(struct write *w, const json_t *cur, const json_t *chang
 	db_bind_int(st, idx++, w->id);
 	if (record)
 		db_bind_int(st, idx++, json_integer_value(json_object_get(cur, "version")));
+	if (ahead) {
+		int rc = db_step_later(st);
+		db_done(st);
+		if (rc != RC_DONE && rc != RC_ROW)
+			return rc;
+		*after = after_image(w, cur, changed, bump, now);
+		return *after ? RC_OK : RC_ERROR;
+	}
 	int rc = db_step(st);
 	bool one = after ? rc == RC_ROW : rc == RC_DONE && db_changes(w->ctx->db) == 1;
 	if (after && one && !(*after = own(w->ctx, row_to_json(st, res, true))))
@@ -1922,7 +1952,7 @@ static int update_txn(struct db *db, void *arg)
 			return rc;
 	} else if (ctx->trusted && bookkeeping(res, w->body)) {
 		/* hidden and kept columns alone: no new version, no hooks, no audit */
-		rc = write_columns(w, cur, w->body, false, NULL);
+		rc = write_columns(w, cur, w->body, false, false, NULL);
 		if (rc != RC_OK)
 			return rc;
 		return reply(w, cur);
@@ -1977,7 +2007,8 @@ static int update_txn(struct db *db, void *arg)
 		return reply(w, cur);
 	json_t *after = NULL;
 	rc = json_object_size(changed)
-		     ? write_columns(w, cur, changed, visible || w->action, &after)
+		     ? write_columns(w, cur, changed, visible || w->action,
+				     resource_rows_get(ctx->rows, res, w->id) == cur, &after)
 		     : load(ctx, res, w->id, true, &after);
 	if (rc != RC_OK)
 		return rc == RC_NOT_FOUND ? RC_ERROR : rc;

@@ -373,7 +373,9 @@ struct resource_refs *resource_refs_new(struct arena *a);
  * adds them to *rows (made in arena a when NULL; rows of up to
  * RESOURCE_ROWS_KINDS resources); RC_OK, or a failure (*rows as it was).
  * The rows hold for the transaction that read them, while nothing else
- * writes those records in it.
+ * writes those records in it. A write whose record was read ahead sends
+ * its UPDATE without waiting for the answer (db_step_later) and makes the
+ * row as written from the row read and the columns it writes.
  */
 #define RESOURCE_ROWS_MAX 200
 #define RESOURCE_ROWS_KINDS 2

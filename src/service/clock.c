@@ -909,6 +909,7 @@ struct batch {
 	bool trust;		/* inputs_versioned() */
 	int64_t written;	/* by the last attempt */
 	size_t failed;		/* the ticket that failed it, or n */
+	bool ahead;		/* may read rows ahead (and so send updates ahead) */
 };
 
 /*
@@ -984,7 +985,7 @@ static int batch_txn(struct db *db, void *arg)
 	 * statement, where each statement is a round trip (PostgreSQL); on
 	 * SQLite a statement is a call, and reading ahead saves nothing
 	 */
-	bool ahead = b->trust && strcmp(db_dialect(db), "postgres") == 0;
+	bool ahead = b->ahead && b->trust && strcmp(db_dialect(db), "postgres") == 0;
 	int64_t ids[SWEEP_BATCH];
 	size_t nids = 0;
 	for (size_t i = 0; ahead && i < b->n; i++)
@@ -1037,8 +1038,17 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 	size_t i = 0;
 	while (i < n) {
 		struct batch b = { p + i, o + i, r + i, n - i < SWEEP_BATCH ? n - i : SWEEP_BATCH,
-				   now, trust, 0, 0 };
+				   now, trust, 0, 0, true };
 		int rc = db_txn(db, batch_txn, &b);
+		if (rc != RC_OK && rc != RC_RETRY) {
+			/*
+			 * an update sent ahead fails at a later statement or the
+			 * commit, whose ticket is not the one that failed: again,
+			 * each update waited for, to find it
+			 */
+			b.ahead = false;
+			rc = db_txn(db, batch_txn, &b);
+		}
 		if (rc == RC_OK) {
 			*written += b.written;
 			i += b.n;
@@ -1058,7 +1068,7 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 			return -1;
 		}
 		*written += k ? b.written : 0;
-		struct batch one = { p + i + k, o + i + k, r + i + k, 1, now, trust, 0, 0 };
+		struct batch one = { p + i + k, o + i + k, r + i + k, 1, now, trust, 0, 0, false };
 		rc = db_txn(db, batch_txn, &one);
 		if (rc == RC_OK) {
 			*written += one.written;

@@ -1615,6 +1615,23 @@ static void engine_rows_read_ahead(void **state)
 	assert_true(read_ahead);
 	assert_true(from_db);
 
+	/* the row a write of a record read ahead returns (made, not read back) is the row stored */
+	struct resource_rows *rows_b = NULL;
+	assert_int_equal(resource_rows_read(&fx->ctx, &fx->arena, &company_resource, &b, 1, &rows_b),
+			 RC_OK);
+	ctx.rows = rows_b;
+	json_t *patch_b = parse_json("{\"phone\": \"+1 555 0199\", \"kind\": \"vendor\"}");
+	json_t *out_b = NULL;
+	assert_int_equal(resource_update_trusted(&ctx, &company_resource, b, patch_b, &out_b, &errors),
+			 RC_OK);
+	json_decref(patch_b);
+	json_t *stored;
+	assert_int_equal(t_get(&fx->ctx, &company_resource, b, &stored), RC_OK);
+	bool same = json_equal(out_b, stored);
+	json_decref(stored);
+	assert_true(same);
+	assert_int_equal(version_of(out_b), 2);
+
 	/* at most RESOURCE_ROWS_MAX a reading */
 	int64_t many[RESOURCE_ROWS_MAX + 1] = { 0 };
 	struct resource_rows *none = NULL;
