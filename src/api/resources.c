@@ -505,8 +505,7 @@ const struct resource *api_route_resource(const struct http_route *r,
 {
 	static const http_handler generic[] = {
 		api_resource_list, res_create, api_resource_get, res_update, res_archive, res_restore,
-		 api_quote_get, api_notification_list,
-		api_qa_review_list, api_qa_review_get,
+		api_quote_get, api_notification_list, api_qa_review_list, api_qa_review_get,
 		api_survey_list, api_survey_get,
 	};
 	*action = NULL;

@@ -517,40 +517,47 @@ int resource_rows_read(struct resource_ctx *ctx, struct arena *a, const struct r
 	return RC_OK;
 }
 
-/* The rows of res read ahead (NULL when none), and where among them id is (of->n: not). */
-static struct rows_of *rows_find(const struct resource_rows *rows, const struct resource *res,
-				 int64_t id, size_t *at)
+/* The index of res's rows read ahead (rows->n when none). */
+static size_t rows_kind(const struct resource_rows *rows, const struct resource *res)
 {
-	for (size_t k = 0; rows && k < rows->n; k++) {
-		struct rows_of *of = (struct rows_of *)&rows->of[k];
-		if (of->res != res)
-			continue;
-		/* loads mostly come in the order read: look from the last one on */
-		for (size_t j = 0; j < of->n; j++) {
-			*at = (of->next + j) % of->n;
-			if (of->r[*at].id == id)
-				return of;
-		}
-		*at = of->n;
-		return of;
+	size_t k = 0;
+	while (k < rows->n && rows->of[k].res != res)
+		k++;
+	return k;
+}
+
+/* Where id is among of's rows (of->n: not there). */
+static size_t rows_at(const struct rows_of *of, int64_t id)
+{
+	/* loads mostly come in the order read: look from the last one on */
+	for (size_t j = 0; j < of->n; j++) {
+		size_t at = (of->next + j) % of->n;
+		if (of->r[at].id == id)
+			return at;
 	}
-	return NULL;
+	return of->n;
 }
 
 json_t *resource_rows_get(const struct resource_rows *rows, const struct resource *res,
 			  int64_t id)
 {
-	size_t i;
-	const struct rows_of *of = rows_find(rows, res, id, &i);
-	return of && i < of->n ? of->r[i].row : NULL;
+	size_t k = rows ? rows_kind(rows, res) : 0;
+	if (!rows || k == rows->n)
+		return NULL;
+	size_t i = rows_at(&rows->of[k], id);
+	return i < rows->of[k].n ? rows->of[k].r[i].row : NULL;
 }
 
 /* A row read ahead for a trusted write's load, taken once; NULL when none. */
 static json_t *rows_take(struct resource_ctx *ctx, const struct resource *res, int64_t id)
 {
-	size_t i;
-	struct rows_of *of = ctx->trusted ? rows_find(ctx->rows, res, id, &i) : NULL;
-	if (!of || i == of->n || of->r[i].taken)
+	struct resource_rows *rows = ctx->trusted ? ctx->rows : NULL;
+	size_t k = rows ? rows_kind(rows, res) : 0;
+	if (!rows || k == rows->n)
+		return NULL;
+	struct rows_of *of = &rows->of[k];
+	size_t i = rows_at(of, id);
+	if (i == of->n || of->r[i].taken)
 		return NULL;
 	of->r[i].taken = true;
 	of->next = i + 1;

@@ -705,10 +705,6 @@ class ConcurrencyTest(ServerTestCase):
         self.assertEqual(self.assertStatus(self.admin.get(path), 200)["version"], 2)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class SlowRequestTest(unittest.TestCase):
     """
     A slow request runs on the slow threads, not on the HTTP thread that
@@ -716,28 +712,45 @@ class SlowRequestTest(unittest.TestCase):
     an SMTP server that never answers leaves every other request served.
     """
 
-    def test_a_waiting_request_does_not_hold_the_others(self):
+    def hold_mail_test(self, server):
+        """
+        A mail test on server, held by an SMTP server that accepts and says
+        nothing: (its connection, the thread waiting for the reply, the
+        replies list the thread fills). Closing the connection ends it.
+        """
         silent = socket.socket()
         silent.bind(("127.0.0.1", 0))
         silent.listen(4)
         silent.settimeout(60)
         self.addCleanup(silent.close)
+        admin = server.admin()
+        status, headers, _ = admin.get("/api/v1/settings")
+        self.assertEqual(admin.patch("/api/v1/settings", {
+            "mail_from": "support@firm.example", "smtp_host": "127.0.0.1",
+            "smtp_port": silent.getsockname()[1], "smtp_security": "none"},
+            headers={"If-Match": headers["etag"]})[0], 200)
+        replies = []
+        waiting = threading.Thread(target=lambda: replies.append(admin.post(
+            "/api/v1/settings/mail-test", {"to": "it@firm.example"}, timeout=120)))
+        waiting.start()
+        try:
+            conn, _ = silent.accept()   # the mail test waits for the greeting now
+        except BaseException:
+            waiting.join(130)
+            raise
+        return conn, waiting, replies
+
+    def assertNotSent(self, replies):
+        """The mail test's reply: answered, and the message not sent."""
+        status, _, body = replies[0]
+        self.assertEqual(status, 200, body)
+        self.assertFalse(body["sent"], body)
+        return body
+
+    def test_a_waiting_request_does_not_hold_the_others(self):
         with Server(serve_args=["--threads", "1"]) as server:
             admin = server.admin()
-            status, headers, _ = admin.get("/api/v1/settings")
-            self.assertEqual(admin.patch("/api/v1/settings", {
-                "mail_from": "support@firm.example", "smtp_host": "127.0.0.1",
-                "smtp_port": silent.getsockname()[1], "smtp_security": "none"},
-                headers={"If-Match": headers["etag"]})[0], 200)
-            replies = []
-            waiting = threading.Thread(target=lambda: replies.append(admin.post(
-                "/api/v1/settings/mail-test", {"to": "it@firm.example"}, timeout=120)))
-            waiting.start()
-            try:
-                conn, _ = silent.accept()   # the mail test waits for the greeting now
-            except BaseException:
-                waiting.join(130)
-                raise
+            conn, waiting, replies = self.hold_mail_test(server)
             try:
                 # the one HTTP thread goes on serving: a read, a write, a sign-in
                 self.assertEqual(admin.get("/api/v1/me", timeout=30)[0], 200)
@@ -749,39 +762,24 @@ class SlowRequestTest(unittest.TestCase):
             finally:
                 conn.close()
                 waiting.join(130)
-            status, _, body = replies[0]
-            self.assertEqual(status, 200, body)
-            self.assertFalse(body["sent"], body)
+            body = self.assertNotSent(replies)
             self.assertTrue(body["detail"], body)
 
     def test_a_stopping_server_answers_its_waiting_request(self):
-        silent = socket.socket()
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(4)
-        silent.settimeout(60)
-        self.addCleanup(silent.close)
         server = Server(serve_args=["--threads", "1"]).start()
         try:
-            admin = server.admin()
-            status, headers, _ = admin.get("/api/v1/settings")
-            self.assertEqual(admin.patch("/api/v1/settings", {
-                "mail_from": "support@firm.example", "smtp_host": "127.0.0.1",
-                "smtp_port": silent.getsockname()[1], "smtp_security": "none"},
-                headers={"If-Match": headers["etag"]})[0], 200)
-            replies = []
-            waiting = threading.Thread(target=lambda: replies.append(admin.post(
-                "/api/v1/settings/mail-test", {"to": "it@firm.example"}, timeout=120)))
-            waiting.start()
-            conn, _ = silent.accept()
+            conn, waiting, replies = self.hold_mail_test(server)
             # asked to stop while the request waits on a slow thread: it waits for it
             server.proc.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             self.assertIsNone(server.proc.poll(), "the server stopped before its request ended")
             conn.close()
             waiting.join(130)
-            status, _, body = replies[0]
-            self.assertEqual(status, 200, body)
-            self.assertFalse(body["sent"], body)
+            self.assertNotSent(replies)
             server.proc.wait(60)
         finally:
             server.stop(check=True)    # exited 0, no sanitizer report
+
+
+if __name__ == "__main__":
+    unittest.main()
