@@ -67,6 +67,8 @@ static int hook_authenticate(struct http_req *req)
 static int hook_before(struct http_req *req)
 {
 	mark(req);
+	/* the writes' sync is waited for after the reply is made (hook_hold) */
+	db_sync_defer_begin();
 #ifdef SERVIO_TEST_HOOKS
 	int rc = api_test_before(req);
 #else
@@ -110,6 +112,29 @@ static void hook_release(struct http_req *req)
 }
 
 /*
+ * A reply whose writes are committed but not yet on the disk (SQLite's
+ * group commit) waits for their sync on the server's settle thread, and
+ * the HTTP thread goes on meanwhile. The client hears of a write only once
+ * it is durable, as when the commit itself waited.
+ */
+static bool hook_hold(struct http_req *req)
+{
+	req->held_for = db_sync_defer_end();
+	return req->held_for && !db_synced(req->held_for);
+}
+
+static void hook_settle(struct http_req *req)
+{
+	struct db *db = db_pool_get();
+	if (db && db_sync_wait(db, req->held_for) == RC_OK)
+		return;
+	log_error("request %s: its writes could not be made durable: 500 instead of %d",
+		  req->id, req->status);
+	http_reply_problem(req, 500, "internal-error", NULL, "internal error (request id %s)",
+			   req->id);
+}
+
+/*
  * Slow requests of routes not flagged HTTP_SLOW: a record's document, and
  * a user's create or update, which may hash a password.
  */
@@ -125,6 +150,8 @@ const struct http_hooks api_hooks = {
 	.after = hook_after,
 	.release = hook_release,
 	.slow = hook_slow,
+	.hold = hook_hold,
+	.settle = hook_settle,
 };
 
 /* public_url's scheme, remembered for a few seconds: 1 https, 0 not, -1 unknown yet */

@@ -1,8 +1,9 @@
 /*
  * db.c - the driver-independent half of the database layer: connections,
  * the per-connection statement cache, transactions with retry, one writer
- * at a time with group commit, the checkpointer, the per-thread pool, and
- * the mark of a database with no room left to write.
+ * at a time on one writer connection with group commit, the checkpointer,
+ * the per-thread pool, and the mark of a database with no room left to
+ * write.
  */
 #include "driver.h"
 
@@ -24,8 +25,12 @@
 #define KEPT_SLOTS 64	/* power of two */
 #define TXN_ATTEMPTS 12
 
+struct db_link;
+
 struct db_stmt {
-	struct db *db;
+	struct db *db;		/* who uses it (a writer's statement: who took it last) */
+	struct db_link *link;	/* the connection it was prepared on */
+	const char *user;	/* a writer's statement: the thread that took it last */
 	void *impl;
 	char *sql;
 	uint64_t hash;
@@ -34,9 +39,10 @@ struct db_stmt {
 	bool holds_write;	/* that write holds the write lock */
 };
 
-struct db {
-	const struct db_driver *drv;
+/* A connection and the statements prepared on it. */
+struct db_link {
 	void *conn;
+	bool shared;		/* a writer's: threads take turns on it */
 	struct db_stmt *cache[CACHE_SLOTS];
 	size_t cached;
 	/* db_prepare_kept's: a cached statement by the address of its text */
@@ -44,10 +50,19 @@ struct db {
 		const char *sql;
 		struct db_stmt *st;
 	} kept[KEPT_SLOTS];
+	int64_t changes_seen;	/* total_changes when the last write was counted (or BEGIN) */
+};
+
+struct db_writer;
+
+struct db {
+	const struct db_driver *drv;
+	struct db_link *link;	/* what statements run on: own, or the writer's in a write */
+	struct db_link own;
+	struct db_writer *writer;	/* SQLite: the database's writer connection */
 	bool in_txn;
 	bool reading;		/* in db_read_begin's read transaction */
 	bool holds_write;	/* the transaction holds the write lock */
-	int64_t changes_seen;	/* total_changes when the last write was counted (or BEGIN) */
 	const char *commit_mark;	/* db_set_commit_mark: run before each COMMIT */
 	int64_t commit_mark_param;
 	char error[256];	/* the layer's own last error (db_fail), else empty */
@@ -60,6 +75,90 @@ static const struct db_driver *driver_for(const char *url)
 	return &db_sqlite_driver;
 }
 
+static void cache_clear(const struct db_driver *drv, struct db_link *link)
+{
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct db_stmt *st = link->cache[i];
+		if (st) {
+			drv->finalize(st->impl);
+			xfree(st->sql);
+			xfree(st);
+			link->cache[i] = NULL;
+		}
+	}
+	link->cached = 0;
+	memset(link->kept, 0, sizeof(link->kept));
+}
+
+/*
+ * The writer (SQLite). SQLite drops a connection's whole page cache when
+ * another connection has committed since its last transaction (it keeps
+ * no record of which pages changed), so writers taking turns on their own
+ * connections read again every page they touch: 113 preads a ticket
+ * create with two HTTP threads, 4.5 with one, and all of it under the
+ * write lock. So a transaction that takes the write lock runs on the
+ * database's one writer connection, whose cache only its own commits
+ * change, and the thread's own connection is back when it ends. One writer
+ * a database (by url), opened when first used, closed with the last
+ * struct db of its url. Its statements are cached on it, each marked with
+ * the thread that took it last: a thread that resets or steps one after
+ * its transaction ended (the next writer may have it) is told off in the
+ * log and does nothing, and the transaction's end resets what it left.
+ */
+struct db_writer {
+	char *url;
+	unsigned users;		/* struct db's of this url, under writers_lock */
+	bool failed;		/* could not open: transactions stay where they are */
+	struct db_link link;	/* conn NULL until first used; under the write lock */
+	struct db_writer *next;
+};
+static struct db_writer *writers;
+static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local const char this_thread;	/* its address names the thread */
+
+static struct db_writer *writer_join(const char *url)
+{
+	pthread_mutex_lock(&writers_lock);
+	struct db_writer *w = writers;
+	while (w && strcmp(w->url, url) != 0)
+		w = w->next;
+	if (!w && (w = xcalloc(1, sizeof(*w))) != NULL) {
+		w->url = xstrdup(url);
+		if (!w->url) {
+			xfree(w);
+			w = NULL;
+		} else {
+			w->link.shared = true;
+			w->next = writers;
+			writers = w;
+		}
+	}
+	if (w)
+		w->users++;
+	pthread_mutex_unlock(&writers_lock);
+	return w;
+}
+
+static void writer_leave(const struct db_driver *drv, struct db_writer *w)
+{
+	pthread_mutex_lock(&writers_lock);
+	bool last = --w->users == 0;
+	if (last) {
+		struct db_writer **p = &writers;
+		while (*p != w)
+			p = &(*p)->next;
+		*p = w->next;
+	}
+	pthread_mutex_unlock(&writers_lock);
+	if (!last)
+		return;
+	cache_clear(drv, &w->link);
+	if (w->link.conn)
+		drv->close(w->link.conn);
+	xfree(w->url);
+	xfree(w);
+}
+
 int db_connect(const char *url, struct db **out, char *err, size_t errlen)
 {
 	const struct db_driver *drv = driver_for(url);
@@ -69,35 +168,25 @@ int db_connect(const char *url, struct db **out, char *err, size_t errlen)
 		return RC_ERROR;
 	}
 	db->drv = drv;
-	if (drv->open(url, &db->conn, err, errlen) != RC_OK) {
+	db->link = &db->own;
+	if (drv->open(url, &db->own.conn, err, errlen) != RC_OK) {
 		xfree(db);
 		return RC_ERROR;
 	}
+	if (drv->open_writer)
+		db->writer = writer_join(url);	/* none: writes stay on this connection */
 	*out = db;
 	return RC_OK;
-}
-
-static void cache_clear(struct db *db)
-{
-	for (size_t i = 0; i < CACHE_SLOTS; i++) {
-		struct db_stmt *st = db->cache[i];
-		if (st) {
-			db->drv->finalize(st->impl);
-			xfree(st->sql);
-			xfree(st);
-			db->cache[i] = NULL;
-		}
-	}
-	db->cached = 0;
-	memset(db->kept, 0, sizeof(db->kept));
 }
 
 void db_disconnect(struct db *db)
 {
 	if (!db)
 		return;
-	cache_clear(db);
-	db->drv->close(db->conn);
+	cache_clear(db->drv, &db->own);
+	db->drv->close(db->own.conn);
+	if (db->writer)
+		writer_leave(db->drv, db->writer);
 	xfree(db);
 }
 
@@ -121,9 +210,9 @@ static int noted(int rc)
 /* Rows changed and kept since last counted: there was room after all. */
 static void count_write(struct db *db)
 {
-	int64_t total = db->drv->total_changes(db->conn);
-	if (total != db->changes_seen) {
-		db->changes_seen = total;
+	int64_t total = db->drv->total_changes(db->link->conn);
+	if (total != db->link->changes_seen) {
+		db->link->changes_seen = total;
 		atomic_store(&full, false);
 	}
 }
@@ -160,7 +249,7 @@ const char *db_errmsg(struct db *db)
 {
 	if (db->error[0])
 		return db->error;
-	const char *m = db->drv->errmsg(db->conn);
+	const char *m = db->drv->errmsg(db->link->conn);
 	return m ? m : "";
 }
 
@@ -190,7 +279,7 @@ static void give_write(void)
 /*
  * Group commit. A commit made without an fsync (needs_log_sync) is
  * numbered under the write lock once it is in the WAL; after the lock is
- * given back, wait_synced waits until a sync that began after it ends. The
+ * given back, sync_upto waits until a sync that began after it ends. The
  * first waiter to find no sync running becomes the leader: it notes the
  * last number, syncs, and wakes everyone whose number it covered. Commits
  * made while it syncs share the next one.
@@ -212,10 +301,39 @@ unsigned long db_commits_synced(void)
 	return atomic_load(&commits_synced);
 }
 
-static int wait_synced(struct db *db, uint64_t mine)
+/*
+ * A reply that waits off its thread (db_sync_defer_begin): this thread's
+ * commits between begin and end are numbered but not waited for; the
+ * highest number is what the reply waits for.
+ */
+static _Thread_local bool sync_deferred;
+static _Thread_local uint64_t sync_owed;
+
+void db_sync_defer_begin(void)
+{
+	sync_deferred = true;
+	sync_owed = 0;
+}
+
+uint64_t db_sync_defer_end(void)
+{
+	uint64_t owed = sync_owed;
+	sync_deferred = false;
+	sync_owed = 0;
+	return owed;
+}
+
+bool db_synced(uint64_t upto)
+{
+	pthread_mutex_lock(&sync_mutex);
+	bool done = commits_durable >= upto;
+	pthread_mutex_unlock(&sync_mutex);
+	return done;
+}
+
+static int sync_upto(struct db *db, uint64_t mine)
 {
 	int rc = RC_OK;
-	atomic_fetch_add(&commits_synced, 1);
 	pthread_mutex_lock(&sync_mutex);
 	while (commits_durable < mine) {
 		if (syncing) {
@@ -225,7 +343,7 @@ static int wait_synced(struct db *db, uint64_t mine)
 		syncing = true;
 		uint64_t upto = atomic_load(&commits_written);
 		pthread_mutex_unlock(&sync_mutex);
-		rc = db->drv->sync_log(db->conn);
+		rc = db->drv->sync_log(db->own.conn);
 		atomic_fetch_add(&log_syncs, 1);
 		pthread_mutex_lock(&sync_mutex);
 		syncing = false;
@@ -241,10 +359,15 @@ static int wait_synced(struct db *db, uint64_t mine)
 	return rc;
 }
 
+int db_sync_wait(struct db *db, uint64_t upto)
+{
+	return upto ? sync_upto(db, upto) : RC_OK;
+}
+
 /*
  * A write is in: number it if it waits for a sync, give the lock back,
  * and wait for the sync (wrote: it changed rows; a read-only transaction
- * has nothing to make durable).
+ * has nothing to make durable), or leave the wait to the thread's reply.
  */
 static int write_done(struct db *db, bool held, bool wrote)
 {
@@ -252,14 +375,21 @@ static int write_done(struct db *db, bool held, bool wrote)
 	uint64_t mine = sync ? atomic_fetch_add(&commits_written, 1) + 1 : 0;
 	if (held)
 		give_write();
-	return sync ? wait_synced(db, mine) : RC_OK;
+	if (!sync)
+		return RC_OK;
+	atomic_fetch_add(&commits_synced, 1);
+	if (sync_deferred) {
+		sync_owed = mine;	/* numbers only grow */
+		return RC_OK;
+	}
+	return sync_upto(db, mine);
 }
 
 int db_read_begin(struct db *db)
 {
 	if (db->in_txn || db->reading || !db->drv->read_begin_sql)
 		return RC_OK;
-	int rc = db->drv->exec(db->conn, db->drv->read_begin_sql);
+	int rc = db->drv->exec(db->link->conn, db->drv->read_begin_sql);
 	if (rc == RC_OK)
 		db->reading = true;
 	return rc;
@@ -270,15 +400,15 @@ void db_read_end(struct db *db)
 	if (!db->reading)
 		return;
 	db->reading = false;
-	if (db->drv->exec(db->conn, "COMMIT") != RC_OK)
-		db->drv->exec(db->conn, "ROLLBACK");
+	if (db->drv->exec(db->link->conn, "COMMIT") != RC_OK)
+		db->drv->exec(db->link->conn, "ROLLBACK");
 }
 
 int db_exec(struct db *db, const char *sql)
 {
 	db_read_end(db);	/* whatever it is, not inside the reads' snapshot */
 	db->error[0] = '\0';
-	int rc = noted(db->drv->exec(db->conn, sql));
+	int rc = noted(db->drv->exec(db->link->conn, sql));
 	if (rc < 0 && rc != RC_RETRY)
 		log_error("cannot run sql: %s", db_errmsg(db));
 	else if (rc >= 0 && !db->in_txn)
@@ -294,20 +424,38 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
+/* A statement is this thread's to use now (a writer's changes hands). */
+static struct db_stmt *taken(struct db *db, struct db_stmt *st)
+{
+	st->db = db;
+	st->user = &this_thread;
+	return st;
+}
+
+/*
+ * A writer's statement used after its transaction ended: the end reset it,
+ * and the next writer may have it now (see db_writer).
+ */
+static bool late(const struct db_stmt *st)
+{
+	return st->link->shared && (st->user != &this_thread || st->db->link != st->link);
+}
+
 struct db_stmt *db_prepare(struct db *db, const char *sql)
 {
 	db->error[0] = '\0';
+	struct db_link *link = db->link;
 	uint64_t h = fnv1a(sql);
 	size_t slot = h & (CACHE_SLOTS - 1);
 	for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
-		struct db_stmt *st = db->cache[(slot + probe) & (CACHE_SLOTS - 1)];
+		struct db_stmt *st = link->cache[(slot + probe) & (CACHE_SLOTS - 1)];
 		if (!st)
 			break;
 		if (st->hash == h && strcmp(st->sql, sql) == 0)
-			return st;
+			return taken(db, st);
 	}
 	/* Past the limit, statements are not cached; the engine's SQL shapes are few. */
-	bool transient = db->cached >= CACHE_SLOTS * 3 / 4;
+	bool transient = link->cached >= CACHE_SLOTS * 3 / 4;
 
 	struct db_stmt *st = xcalloc(1, sizeof(*st));
 	char *copy = xstrdup(sql);
@@ -317,37 +465,38 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 		log_error("cannot prepare statement: out of memory");
 		return NULL;
 	}
-	if (noted(db->drv->prepare(db->conn, sql, &st->impl)) != RC_OK) {
+	if (noted(db->drv->prepare(link->conn, sql, &st->impl)) != RC_OK) {
 		log_error("cannot prepare statement: %s: %s", db_errmsg(db), sql);
 		xfree(st);
 		xfree(copy);
 		return NULL;
 	}
-	st->db = db;
+	st->link = link;
 	st->sql = copy;
 	st->hash = h;
 	st->transient = transient;
 	if (transient)
-		return st;
-	while (db->cache[slot])
+		return taken(db, st);
+	while (link->cache[slot])
 		slot = (slot + 1) & (CACHE_SLOTS - 1);
-	db->cache[slot] = st;
-	db->cached++;
-	return st;
+	link->cache[slot] = st;
+	link->cached++;
+	return taken(db, st);
 }
 
 struct db_stmt *db_prepare_kept(struct db *db, const char *sql)
 {
 	uintptr_t a = (uintptr_t)sql;
 	size_t slot = (size_t)((a >> 4) * 0x9e3779b97f4a7c15ull >> 58) & (KEPT_SLOTS - 1);
-	if (db->kept[slot].sql == sql) {
+	struct db_link *link = db->link;
+	if (link->kept[slot].sql == sql) {
 		db->error[0] = '\0';
-		return db->kept[slot].st;
+		return taken(db, link->kept[slot].st);
 	}
 	struct db_stmt *st = db_prepare(db, sql);
 	if (st && !st->transient) {
-		db->kept[slot].sql = sql;
-		db->kept[slot].st = st;
+		link->kept[slot].sql = sql;
+		link->kept[slot].st = st;
 	}
 	return st;
 }
@@ -371,15 +520,19 @@ int db_bind_null(struct db_stmt *st, int idx)
 static int autocommit_done(struct db_stmt *st)
 {
 	struct db *db = st->db;
-	int64_t before = db->changes_seen;
+	int64_t before = db->link->changes_seen;
 	count_write(db);
 	bool held = st->holds_write;
 	st->writing = st->holds_write = false;
-	return write_done(db, held, db->changes_seen != before);
+	return write_done(db, held, db->link->changes_seen != before);
 }
 
 int db_step(struct db_stmt *st)
 {
+	if (late(st)) {
+		log_error("a statement was stepped after its transaction ended: %s", st->sql);
+		return RC_ERROR;
+	}
 	struct db *db = st->db;
 	if (!db->in_txn && !st->writing && db->drv->stmt_writes &&
 	    db->drv->stmt_writes(st->impl)) {
@@ -433,6 +586,15 @@ void db_done(struct db_stmt *st)
 {
 	if (!st)
 		return;
+	if (late(st)) {
+		log_error("a statement was let go after its transaction ended: %s", st->sql);
+		if (st->transient) {
+			st->db->drv->finalize(st->impl);	/* no cache has it */
+			xfree(st->sql);
+			xfree(st);
+		}
+		return;
+	}
 	if (st->writing) {
 		/* a write that returned rows commits when it is reset */
 		st->db->drv->reset(st->impl);
@@ -449,7 +611,7 @@ void db_done(struct db_stmt *st)
 
 int64_t db_changes(struct db *db)
 {
-	return db->drv->changes(db->conn);
+	return db->drv->changes(db->link->conn);
 }
 
 /* db_run's arguments bound to st (done when one cannot be). */
@@ -526,18 +688,57 @@ int db_run_later(struct db *db, const char *sql, const char *fmt, ...)
 	return rc == RC_ROW ? RC_DONE : rc;
 }
 
+/* The write lock is this thread's: its transaction moves to the writer. */
+static void writer_take(struct db *db)
+{
+	struct db_writer *w = db->writer;
+	if (!w || w->failed)
+		return;
+	if (!w->link.conn) {
+		char err[512];
+		if (db->drv->open_writer(w->url, &w->link.conn, err, sizeof(err)) != RC_OK) {
+			log_warn("%s: writes stay on each thread's connection", err);
+			w->failed = true;
+			return;
+		}
+	}
+	db->link = &w->link;
+}
+
+/*
+ * Back to the thread's own connection, before the write lock is given
+ * back: what the transaction left running on the writer is reset (the
+ * next writer's statements must start clean), and a failure's message is
+ * kept for db_errmsg.
+ */
+static void writer_give(struct db *db, int rc)
+{
+	struct db_link *link = db->link;
+	if (link == &db->own)
+		return;
+	if (rc < 0 && !db->error[0])
+		db_fail(db, "%s", db->drv->errmsg(link->conn));
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		if (link->cache[i] && link->cache[i]->user == &this_thread)
+			db->drv->reset(link->cache[i]->impl);
+	db->link = &db->own;
+}
+
 int db_begin(struct db *db)
 {
 	db_read_end(db);
 	db->holds_write = take_write(db);
-	int rc = noted(db->drv->exec(db->conn, db->drv->begin_sql));
+	if (db->holds_write)
+		writer_take(db);
+	int rc = noted(db->drv->exec(db->link->conn, db->drv->begin_sql));
 	if (rc == RC_OK) {
 		db->in_txn = true;
-		db->changes_seen = db->drv->total_changes(db->conn);
+		db->link->changes_seen = db->drv->total_changes(db->link->conn);
 	} else {
 		if (rc != RC_RETRY)
 			log_error("cannot begin transaction: %s", db_errmsg(db));
 		if (db->holds_write) {
+			writer_give(db, rc);
 			db->holds_write = false;
 			give_write();
 		}
@@ -546,10 +747,11 @@ int db_begin(struct db *db)
 }
 
 /* The transaction has ended: the write lock goes to the next writer. */
-static void txn_ended(struct db *db)
+static void txn_ended(struct db *db, int rc)
 {
 	db->in_txn = false;
 	if (db->holds_write) {
+		writer_give(db, rc);
 		db->holds_write = false;
 		give_write();
 	}
@@ -572,20 +774,26 @@ int db_commit(struct db *db)
 			return mark;
 		}
 	}
-	int rc = noted(db->drv->exec(db->conn, "COMMIT"));
+	int rc = noted(db->drv->exec(db->link->conn, "COMMIT"));
 	if (rc == RC_OK) {
-		int64_t before = db->changes_seen;
+		int64_t before = db->link->changes_seen;
 		db->in_txn = false;
 		count_write(db);
+		bool wrote = db->link->changes_seen != before;
 		bool held = db->holds_write;
 		db->holds_write = false;
-		rc = write_done(db, held, db->changes_seen != before);
+		if (held)
+			writer_give(db, rc);
+		rc = write_done(db, held, wrote);
 	} else {
 		if (rc != RC_RETRY)
 			log_error("cannot commit: %s", db_errmsg(db));
+		if (!db->error[0])
+			db_fail(db, "%s", db->drv->errmsg(db->link->conn));	/* for db_errmsg */
 		if (db->drv->commit_failure_ends_txn) {
-			txn_ended(db);
-			db->changes_seen = db->drv->total_changes(db->conn);	/* not kept */
+			/* not kept */
+			db->link->changes_seen = db->drv->total_changes(db->link->conn);
+			txn_ended(db, rc);
 		} else {
 			db_rollback(db);
 		}
@@ -595,10 +803,10 @@ int db_commit(struct db *db)
 
 int db_rollback(struct db *db)
 {
-	int rc = db->drv->exec(db->conn, "ROLLBACK");
-	txn_ended(db);
+	int rc = db->drv->exec(db->link->conn, "ROLLBACK");
 	/* what was rolled back was not written */
-	db->changes_seen = db->drv->total_changes(db->conn);
+	db->link->changes_seen = db->drv->total_changes(db->link->conn);
+	txn_ended(db, rc);
 	return rc;
 }
 
@@ -897,20 +1105,39 @@ const char *db_txid_now(const struct db *db)
 /*
  * The checkpointer: db_checkpoint_pass every CHECKPOINT_MS on a thread and
  * a connection of its own (see db.h). RESTART_FRAMES: 16 MiB of 4 KiB pages.
+ *
+ * Writers wait while a RESTART runs, so it should find little to do: the
+ * passive passes before it copy until at most RESTART_LEFT frames are not
+ * in the database yet (a few passes: each copies what came in during the
+ * one before), and what they copied is synced before the lock is taken.
+ * The RESTART then copies and syncs that rest (~1 ms where it took 4–9).
  */
 #define CHECKPOINT_MS 100
 #define RESTART_FRAMES 4096
+#define RESTART_LEFT 256
+#define RESTART_PASSES 4
 
 int db_checkpoint_pass(struct db *db)
 {
 	if (!db->drv->checkpoint)
 		return RC_OK;
 	int64_t frames = 0, copied = 0;
-	int rc = db->drv->checkpoint(db->conn, false, &frames, &copied);
+	int rc = db->drv->checkpoint(db->own.conn, false, &frames, &copied);
 	if (rc != RC_OK || frames < RESTART_FRAMES)
 		return rc;
+	if (db->drv->sync_data) {
+		if ((rc = db->drv->sync_data(db->own.conn)) != RC_OK)
+			return rc;
+		/* frames came in during the sync */
+		int i = 0;
+		do {
+			rc = db->drv->checkpoint(db->own.conn, false, &frames, &copied);
+			if (rc != RC_OK)
+				return rc;
+		} while (++i < RESTART_PASSES && frames - copied > RESTART_LEFT);
+	}
 	bool held = take_write(db);
-	rc = db->drv->checkpoint(db->conn, true, &frames, &copied);
+	rc = db->drv->checkpoint(db->own.conn, true, &frames, &copied);
 	if (held)
 		give_write();
 	return rc;
@@ -1062,7 +1289,7 @@ int db_backup(struct db *db, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "servio backup is for SQLite; back up PostgreSQL with pg_dump");
 		return RC_ERROR;
 	}
-	return db->drv->backup(db->conn, path, err, errlen);
+	return db->drv->backup(db->own.conn, path, err, errlen);
 }
 
 const struct db_driver *db_driver_of(const struct db *db);

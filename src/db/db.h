@@ -266,6 +266,21 @@ void db_sqlite_synchronous(enum db_sync mode);
  * that waited for one.
  */
 unsigned long db_sqlite_busy_waits(void);
+/*
+ * A reply that waits for its commits' sync off its thread (SQLite's FULL:
+ * the HTTP thread goes on to other connections while the WAL syncs).
+ * Between db_sync_defer_begin and db_sync_defer_end, a commit of this
+ * thread that needs a sync returns without waiting for it (it is counted
+ * in db_commits_synced all the same); db_sync_defer_end returns the number
+ * the thread's commits wait for, 0 when none does. db_synced says whether
+ * they are durable; db_sync_wait(db, n) waits for that on any thread, as
+ * a commit would have: RC_OK, or the sync's failure (nothing then says the
+ * commits are on the disk). Nothing to wait for on PostgreSQL.
+ */
+void db_sync_defer_begin(void);
+uint64_t db_sync_defer_end(void);
+bool db_synced(uint64_t upto);
+int db_sync_wait(struct db *db, uint64_t upto);
 
 /*
  * A request's reads in one transaction (SQLite: one snapshot, one round of

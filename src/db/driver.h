@@ -48,14 +48,24 @@ struct db_driver {
 	 */
 	bool (*stmt_writes)(void *stmt);
 	/*
+	 * The connection every write transaction of the process uses, in turn
+	 * (db.c's writer): like open, but safe to call from any thread, as a
+	 * statement may be reset by its thread after the lock has moved on.
+	 */
+	int (*open_writer)(const char *url, void **conn, char *err, size_t errlen);
+	/*
 	 * Group commit: needs_log_sync says commits are made without an fsync
 	 * that durability wants; sync_log makes every commit finished so far
 	 * durable. NULL when the backend syncs its own commits.
 	 */
 	bool (*needs_log_sync)(void);
 	int (*sync_log)(void *conn);
-	/* A checkpoint (db_checkpoint_pass); NULL when the backend has its own. */
+	/*
+	 * A checkpoint (db_checkpoint_pass); NULL when the backend has its own.
+	 * sync_data puts on the disk what checkpoints have copied so far.
+	 */
 	int (*checkpoint)(void *conn, bool restart, int64_t *frames, int64_t *copied);
+	int (*sync_data)(void *conn);
 	/* Online backup to a file; NULL when the backend has its own tools. */
 	int (*backup)(void *conn, const char *path, char *err, size_t errlen);
 	/* SQL run after copying rows into table (to move an identity past them), or NULL. */

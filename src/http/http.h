@@ -119,6 +119,7 @@ struct http_req {
 	bool too_large;
 	bool uri_too_long;
 	void *hook_state;		/* for hooks.before/after, arena-allocated */
+	uint64_t held_for;		/* for hooks.hold/settle: what the reply waits for */
 };
 
 struct http_hooks {
@@ -143,6 +144,16 @@ struct http_hooks {
 	 * threads all the same (a record's rendered-document form); optional.
 	 */
 	bool (*slow)(const struct http_req *req);
+	/*
+	 * After the handler and hooks.after, on the thread that ran them:
+	 * whether the reply must wait for something that may take a while
+	 * (its writes reaching the disk). settle then waits for it on a
+	 * thread of the server's own, while the HTTP thread serves other
+	 * connections, and may replace the reply; the reply goes out after.
+	 * A request on a slow thread settles there. Optional, both or neither.
+	 */
+	bool (*hold)(struct http_req *req);
+	void (*settle)(struct http_req *req);
 };
 
 struct http_config {

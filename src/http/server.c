@@ -14,7 +14,10 @@
  * A request of an HTTP_SLOW route runs on a slow thread (slow.c): where the
  * pipeline would run the route, it suspends the connection and queues the
  * request; the slow thread runs the route and resumes the connection, and
- * the access handler, called again, sends the reply.
+ * the access handler, called again, sends the reply. A reply the hold hook
+ * holds (a write not yet on the disk) waits the same way, on the settle
+ * thread: one thread, as the waits it runs one after the other end
+ * together (one WAL sync makes every commit before it durable).
  *
  * Some replies go out before the body is read, and libmicrohttpd then
  * closes the connection instead of reading a body we refuse: 503 for a
@@ -56,6 +59,7 @@ struct conn_state {
 	size_t max_body;	/* the matched route's body limit, or the server's */
 	bool slow;		/* the route runs on a slow thread */
 	bool offloaded;		/* queued for one; its reply is set when resumed */
+	bool held;		/* the reply waits for hooks.settle */
 	struct http_slow_job job;
 	struct alloc_thread_state alloc;	/* fault injection goes along (tests) */
 };
@@ -413,35 +417,62 @@ static bool slow_request(struct http_server *srv, const struct http_req *req)
 	return (req->route->flags & HTTP_SLOW) || (srv->hooks.slow && srv->hooks.slow(req));
 }
 
+static struct conn_state *job_state(struct http_slow_job *job)
+{
+	return (struct conn_state *)(void *)((char *)job - offsetof(struct conn_state, job));
+}
+
+/* The route, then whether its reply waits (hooks.hold), on the thread that ran it. */
+static void run_and_hold(struct http_server *srv, struct conn_state *st)
+{
+	run_route(srv, &st->req);
+	st->held = srv->hooks.hold && srv->hooks.hold(&st->req);
+}
+
 /* On a slow thread: what the access handler would have run, then the resume. */
 static void run_slow(struct http_slow_job *job)
 {
-	struct conn_state *st = (struct conn_state *)(void *)((char *)job -
-							      offsetof(struct conn_state, job));
+	struct conn_state *st = job_state(job);
 	struct http_req *req = &st->req;
 	struct http_server *srv = req->server;
 	alloc_thread_give(&st->alloc);
-	run_route(srv, req);
+	run_and_hold(srv, st);
 	if (srv->hooks.release)
 		srv->hooks.release(req);
+	if (st->held)
+		srv->hooks.settle(req);	/* this thread may wait */
+	st->held = false;
 	alloc_thread_take(&st->alloc);
 	st->decided = true;
 	MHD_resume_connection(req->conn);
 }
 
-/*
- * Hands a slow request to the slow threads, its connection suspended until
- * its reply is set. False when they take no more (stopping, or none could
- * start): the caller runs it itself.
- */
-static bool offload(struct http_server *srv, struct conn_state *st)
+/* On the settle thread: the held reply's wait, then the resume. */
+static void run_settle(struct http_slow_job *job)
 {
-	st->job.run = run_slow;
+	struct conn_state *st = job_state(job);
+	struct http_req *req = &st->req;
+	alloc_thread_give(&st->alloc);
+	req->server->hooks.settle(req);
+	alloc_thread_take(&st->alloc);
+	st->held = false;
+	MHD_resume_connection(req->conn);
+}
+
+/*
+ * Hands a request to a pool of ours (run: what it does there), its
+ * connection suspended until the job resumes it. False when the pool takes
+ * no more (stopping, or no thread could start): the caller runs it itself.
+ */
+static bool offload(struct http_slow *pool, struct conn_state *st,
+		    void (*run)(struct http_slow_job *job))
+{
+	st->job.run = run;
 	st->offloaded = true;
 	alloc_thread_take(&st->alloc);
 	MHD_suspend_connection(st->req.conn);
-	if (http_slow_push(srv->slow, &st->job))
-		return true;	/* st is the slow thread's now */
+	if (http_slow_push(pool, &st->job))
+		return true;	/* st is the pool's now */
 	MHD_resume_connection(st->req.conn);
 	alloc_thread_give(&st->alloc);
 	st->offloaded = false;
@@ -897,7 +928,7 @@ static enum MHD_Result begin(struct http_server *srv, struct conn_state *st, con
 	 */
 	bool ran = allowed && !has_body(req) && !st->slow;
 	if (ran)
-		run_route(srv, req);
+		run_and_hold(srv, st);
 	if (srv->hooks.release)
 		srv->hooks.release(req);
 	if (!allowed || ran)
@@ -981,7 +1012,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	struct http_req *req = &st->req;
 	if (st->offloaded) {
-		/* resumed: the slow thread set the reply */
+		/* resumed: the slow thread set the reply, or the settle thread let it go */
 		st->offloaded = false;
 		alloc_thread_give(&st->alloc);
 	}
@@ -989,13 +1020,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (st->is_static) {
 			if (http_static_serve(srv, req) < 0)
 				internal_error(req, "cannot serve a static file");
-		} else if (st->slow && offload(srv, st)) {
+		} else if (st->slow && offload(srv->slow, st, run_slow)) {
 			return MHD_YES;
 		} else {
-			run_route(srv, req);
+			run_and_hold(srv, st);
 			if (srv->hooks.release)
 				srv->hooks.release(req);
 		}
+		st->decided = true;
+	}
+	if (st->held) {
+		if (offload(srv->settle, st, run_settle))
+			return MHD_YES;
+		srv->hooks.settle(req);
+		st->held = false;
 	}
 	return queue_reply(st);
 }
@@ -1168,6 +1206,11 @@ int http_server_start(struct http_server **out, const struct http_config *config
 				    : cores > 2 ? (unsigned)cores : 2);
 	if (!srv->slow)
 		log_warn("no slow-request threads: slow requests run on the HTTP threads");
+	if (srv->hooks.hold) {
+		srv->settle = http_slow_start(1);
+		if (!srv->settle)
+			log_warn("no settle thread: held replies wait on the HTTP threads");
+	}
 
 	/* room for the longest URL we accept plus the headers */
 	size_t mem = srv->max_url * 2 + 32 * 1024;
@@ -1203,6 +1246,7 @@ int http_server_start(struct http_server **out, const struct http_config *config
 	return 0;
 
 fail:
+	http_slow_free(srv->settle);
 	http_slow_free(srv->slow);
 	http_route_index_free(srv->index);
 	conns_free(srv->conns);
@@ -1232,11 +1276,17 @@ void http_server_stop(struct http_server *srv, unsigned grace_seconds)
 	unsigned left = atomic_load(&srv->in_flight);
 	if (left)
 		log_warn("stopping the HTTP server with %u requests in flight", left);
-	/* the slow threads finish what they have: their connections must be resumed */
+	/*
+	 * The slow threads, then the settle thread, finish what they have:
+	 * their connections must be resumed (the slow threads settle their
+	 * own; once the settle thread stops, the HTTP threads settle theirs).
+	 */
 	http_slow_stop(srv->slow);
+	http_slow_stop(srv->settle);
 	MHD_stop_daemon(srv->daemon);
 	if (lsock != MHD_INVALID_SOCKET)
 		close(lsock);
+	http_slow_free(srv->settle);
 	http_slow_free(srv->slow);
 	http_route_index_free(srv->index);
 	conns_free(srv->conns);

@@ -821,8 +821,13 @@ static void full_database(void **state)
 	assert_true(db_full());
 	assert_true(db_full_seen());
 	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM blobs"), 1);
-	/* in a transaction, at its statement, and the commit that never came clears nothing */
+	/*
+	 * in a transaction, at its statement, and the commit that never came
+	 * clears nothing (a transaction runs on the writer connection: the
+	 * limit is set there too)
+	 */
 	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_exec(db, "PRAGMA max_page_count = 1"), RC_OK);
 	assert_int_equal(db_run(db, NULL, "DELETE FROM blobs", ""), RC_DONE);
 	assert_int_equal(db_run(db, NULL, ins, ""), RC_DONE);	/* the freed pages serve */
 	assert_int_equal(db_run(db, NULL, ins, ""), RC_FULL);
@@ -1235,10 +1240,12 @@ static int fill_txn(struct db *db, void *p)
 
 /*
  * With background checkpoints, commits never checkpoint: a reader that
- * holds an old snapshot lets the WAL grow past 16 MiB, and it stays so.
+ * holds an old snapshot lets the WAL grow past 64 MiB, and it stays so.
  * Once the reader is gone, one checkpoint pass (RESTART past 16 MiB)
  * makes the next commit start the WAL over, and journal_size_limit cuts
- * the file back to 16 MiB. The rows are all there.
+ * the file back to 48 MiB; below that the file keeps its size, and the
+ * commits after the restart write over it from the start. The rows are
+ * all there.
  */
 static void checkpoint_pass_bounds_the_wal(void **state)
 {
@@ -1252,10 +1259,10 @@ static void checkpoint_pass_bounds_the_wal(void **state)
 	/* a read transaction: its snapshot is from before the writes */
 	assert_int_equal(db_exec(reader, "BEGIN"), RC_OK);
 	assert_int_equal(scalar(reader, "SELECT COUNT(*) FROM w"), 0);
-	for (int i = 0; i < 20; i++)
+	for (int i = 0; i < 66; i++)
 		assert_int_equal(db_txn(db, fill_txn, NULL), RC_OK);
 	long grown = wal_bytes("wal.db");
-	assert_true(grown > 16L << 20);
+	assert_true(grown > 64L << 20);
 	/* the reader's snapshot keeps the frames: a pass cannot restart the WAL */
 	assert_int_equal(db_checkpoint_pass(checkpointer), RC_RETRY);
 	assert_int_equal(db_txn(db, fill_txn, NULL), RC_OK);
@@ -1265,10 +1272,126 @@ static void checkpoint_pass_bounds_the_wal(void **state)
 
 	assert_int_equal(db_checkpoint_pass(checkpointer), RC_OK);
 	assert_int_equal(db_txn(db, fill_txn, NULL), RC_OK);
-	assert_true(wal_bytes("wal.db") <= 16L << 20);
-	assert_int_equal(scalar(reader, "SELECT COUNT(*) FROM w"), 22 * 2000);
+	long cut = wal_bytes("wal.db");
+	assert_true(cut <= 48L << 20);
+	assert_true(cut > 16L << 20);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(db_txn(db, fill_txn, NULL), RC_OK);
+	assert_int_equal(wal_bytes("wal.db"), cut);
+	assert_int_equal(scalar(reader, "SELECT COUNT(*) FROM w"), 72 * 2000);
 	db_disconnect(checkpointer);
 	db_disconnect(reader);
+	db_disconnect(db);
+}
+
+/*
+ * A write transaction runs on the database's writer connection, which
+ * closes with the last connection to its file: a database made again at
+ * the same path gets the writes, not the file that was removed.
+ */
+static void writer_goes_with_its_last_connection(void **state)
+{
+	(void)state;
+	struct db *a = open_table("again.db");
+	struct txn_arg one = { .value = "one" };
+	assert_int_equal(db_txn(a, insert_fn, &one), RC_OK);
+	db_disconnect(a);
+	char path[512];
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/again.db%s", tmpdir,
+			 (const char *[]){ "", "-wal", "-shm" }[i]);
+		unlink(path);
+	}
+	struct db *b = open_table("again.db");
+	struct txn_arg two = { .value = "two" };
+	assert_int_equal(db_txn(b, insert_fn, &two), RC_OK);
+	assert_int_equal(two.seen_before, 0);
+	assert_int_equal(count_value(b, "two"), 1);
+	assert_int_equal(count_value(b, "one"), 0);
+	db_disconnect(b);
+}
+
+/*
+ * The writer's statements are shared by the threads that take turns on
+ * it. One let go after its transaction ended (the end reset it) is left
+ * alone: the next writer, stepping the same statement meanwhile, reads
+ * every row; stepping it late is refused.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int phase;
+	const char *url;
+	int rows;		/* what the second writer read */
+} turns = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, 0 };
+
+static void turn_wait(int phase)
+{
+	pthread_mutex_lock(&turns.lock);
+	while (turns.phase < phase)
+		pthread_cond_wait(&turns.changed, &turns.lock);
+	pthread_mutex_unlock(&turns.lock);
+}
+
+static void turn_to(int phase)
+{
+	pthread_mutex_lock(&turns.lock);
+	turns.phase = phase;
+	pthread_cond_broadcast(&turns.changed);
+	pthread_mutex_unlock(&turns.lock);
+}
+
+static const char turns_sql[] = "SELECT v FROM t ORDER BY id";
+
+static void *second_writer(void *arg)
+{
+	(void)arg;
+	struct db *db = NULL;
+	char err[512];
+	if (db_connect(turns.url, &db, err, sizeof(err)) != RC_OK)
+		return NULL;
+	turn_wait(1);
+	struct db_stmt *st;
+	if (db_begin(db) == RC_OK && db_run(db, &st, turns_sql, "") == RC_ROW) {
+		turns.rows = 1;
+		turn_to(2);
+		turn_wait(3);
+		while (db_step(st) == RC_ROW)
+			turns.rows++;
+		db_done(st);
+		db_commit(db);
+	}
+	turn_to(4);
+	db_disconnect(db);
+	return NULL;
+}
+
+static void writer_statements_change_hands(void **state)
+{
+	(void)state;
+	char url[512];
+	turns.url = url_for("turns.db", url, sizeof(url));
+	turns.phase = 0;
+	struct db *db = open_table("turns.db");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES (?)", "s",
+					(const char *[]){ "a", "b", "c" }[i]), RC_DONE);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, second_writer, NULL), 0);
+
+	struct db_stmt *st;
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, &st, turns_sql, ""), RC_ROW);
+	assert_string_equal(db_col_text(st, 0), "a");
+	assert_int_equal(db_commit(db), RC_OK);
+	turn_to(1);
+	turn_wait(2);		/* the other writer has the statement, one row read */
+	db_done(st);		/* late: left alone */
+	assert_int_equal(db_step(st), RC_ERROR);
+	turn_to(3);
+	turn_wait(4);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(turns.rows, 3);
 	db_disconnect(db);
 }
 
@@ -1618,6 +1741,8 @@ int main(void)
 		cmocka_unit_test(txn_retries_on_retry),
 		cmocka_unit_test(busy_is_retryable),
 		cmocka_unit_test(txn_waits_for_other_writer),
+		cmocka_unit_test(writer_goes_with_its_last_connection),
+		cmocka_unit_test(writer_statements_change_hands),
 		cmocka_unit_test(writers_take_turns),
 		cmocka_unit_test(checkpoint_pass_bounds_the_wal),
 		cmocka_unit_test(backup_copies),

@@ -544,6 +544,41 @@ static int h_slow(struct http_req *req)
 	return http_reply_text(req, 200, "text/plain", "slow", 4);
 }
 
+/*
+ * A reply held after its handler (hooks.hold) until the test opens the
+ * gate; settle runs on the server's settle thread and marks the reply.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	bool settling, open;
+	pthread_t handler_thread, settle_thread;
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 0, 0 };
+
+static int h_held(struct http_req *req)
+{
+	gate.handler_thread = pthread_self();
+	req->held_for = 1;
+	return http_reply_text(req, 200, "text/plain", "held", 4);
+}
+
+static bool hold(struct http_req *req)
+{
+	return req->held_for == 1;
+}
+
+static void settle(struct http_req *req)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.settle_thread = pthread_self();
+	gate.settling = true;
+	pthread_cond_broadcast(&gate.changed);
+	while (!gate.open)
+		pthread_cond_wait(&gate.changed, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
+	http_set_header(req, "X-Settled", "yes");
+}
+
 static int h_raw(struct http_req *req)
 {
 	return http_reply_text(req, 200, "text/plain", buf_str(&req->raw_body),
@@ -572,6 +607,7 @@ static const struct http_route live_routes[] = {
 	{ "GET", "/api/v1/fail", h_fail, HTTP_PUBLIC, 0, NULL },
 	{ "GET", "/api/v1/noreply", h_noreply, HTTP_PUBLIC, 0, NULL },
 	{ "GET", "/api/v1/slow", h_slow, HTTP_PUBLIC, 0, NULL },
+	{ "POST", "/api/v1/held", h_held, HTTP_PUBLIC, 0, NULL },
 	{ "GET", "/metrics", h_metrics, HTTP_PUBLIC, 0, NULL },
 };
 
@@ -591,7 +627,11 @@ static int authenticate(struct http_req *req)
 	return http_reply_problem(req, 401, "unauthenticated", NULL, "log in first") + 1;
 }
 
-static const struct http_hooks live_hooks = { .authenticate = authenticate };
+static const struct http_hooks live_hooks = {
+	.authenticate = authenticate,
+	.hold = hold,
+	.settle = settle,
+};
 
 struct live {
 	struct http_server *srv;
@@ -1181,6 +1221,48 @@ static void *slow_client(void *arg)
 	return NULL;
 }
 
+static void *held_client(void *arg)
+{
+	struct resp *r = arg;
+	exchange("POST /api/v1/held HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+		 "Content-Length: 2\r\nConnection: close\r\n\r\n{}", r);
+	return NULL;
+}
+
+/*
+ * A held reply goes out only once settled, and the wait is not on the
+ * HTTP thread that ran the handler; requests without a hold go out as
+ * soon as their handler is done, also while one waits.
+ */
+static void test_live_held_reply(void **state)
+{
+	(void)state;
+	struct resp r, other;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, held_client, &r), 0);
+	pthread_mutex_lock(&gate.lock);
+	while (!gate.settling)
+		pthread_cond_wait(&gate.changed, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
+	assert_false(pthread_equal(gate.handler_thread, gate.settle_thread));
+
+	assert_int_equal(exchange("GET /api/v1/echo/x HTTP/1.1\r\nHost: x\r\n"
+				  "Connection: close\r\n\r\n", &other), 0);
+	assert_int_equal(other.status, 200);
+	assert_null(header(&other, "X-Settled"));
+	resp_free(&other);
+
+	pthread_mutex_lock(&gate.lock);
+	gate.open = true;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+	pthread_join(t, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "held");
+	assert_string_equal(header(&r, "X-Settled"), "yes");
+	resp_free(&r);
+}
+
 /* Last: stops the server with a request in flight, which must still finish. */
 static void test_live_graceful_stop(void **state)
 {
@@ -1250,6 +1332,7 @@ int main(void)
 		cmocka_unit_test(test_live_static),
 		cmocka_unit_test(test_live_upload_limit),
 		cmocka_unit_test(test_live_metrics),
+		cmocka_unit_test(test_live_held_reply),
 		cmocka_unit_test(test_live_graceful_stop),
 	};
 	int failed = cmocka_run_group_tests_name("http units", unit, NULL, NULL);
