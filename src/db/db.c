@@ -100,7 +100,11 @@ static void cache_clear(const struct db_driver *drv, struct db_link *link)
  * database's one writer connection, whose cache only its own commits
  * change, and the thread's own connection is back when it ends. One writer
  * a database (by url), opened when first used, closed with the last
- * struct db of its url. Its statements are cached on it, each marked with
+ * struct db of its url. A thread that made the process's last write on
+ * its own connection keeps writing there (its cache is the warm one: a
+ * process with one writing thread, a worker's sweep, never needs the
+ * writer, whose commits would cool the thread's reads). Its statements
+ * are cached on it, each marked with
  * the thread that took it last: a thread that resets or steps one after
  * its transaction ended (the next writer may have it) is told off in the
  * log and does nothing, and the transaction's end resets what it left.
@@ -114,6 +118,8 @@ struct db_writer {
 };
 static struct db_writer *writers;
 static pthread_mutex_t writers_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The connection of the process's last write; under the write lock (compared, never used). */
+static const struct db_link *last_written;
 static _Thread_local const char this_thread;	/* its address names the thread */
 
 static struct db_writer *writer_join(const char *url)
@@ -524,7 +530,10 @@ static int autocommit_done(struct db_stmt *st)
 	count_write(db);
 	bool held = st->holds_write;
 	st->writing = st->holds_write = false;
-	return write_done(db, held, db->link->changes_seen != before);
+	bool wrote = db->link->changes_seen != before;
+	if (held && wrote)
+		last_written = db->link;
+	return write_done(db, held, wrote);
 }
 
 int db_step(struct db_stmt *st)
@@ -692,7 +701,7 @@ int db_run_later(struct db *db, const char *sql, const char *fmt, ...)
 static void writer_take(struct db *db)
 {
 	struct db_writer *w = db->writer;
-	if (!w || w->failed)
+	if (!w || w->failed || !last_written || last_written == &db->own)
 		return;
 	if (!w->link.conn) {
 		char err[512];
@@ -782,6 +791,8 @@ int db_commit(struct db *db)
 		bool wrote = db->link->changes_seen != before;
 		bool held = db->holds_write;
 		db->holds_write = false;
+		if (held && wrote)
+			last_written = db->link;
 		if (held)
 			writer_give(db, rc);
 		rc = write_done(db, held, wrote);

@@ -1293,6 +1293,10 @@ static void writer_goes_with_its_last_connection(void **state)
 {
 	(void)state;
 	struct db *a = open_table("again.db");
+	struct db *other = open_table("again.db");
+	/* the last write was another connection's: a's transaction takes the writer */
+	assert_int_equal(db_run(other, NULL, "INSERT INTO t (v) VALUES ('zero')", ""), RC_DONE);
+	db_disconnect(other);
 	struct txn_arg one = { .value = "one" };
 	assert_int_equal(db_txn(a, insert_fn, &one), RC_OK);
 	db_disconnect(a);
@@ -1373,8 +1377,10 @@ static void writer_statements_change_hands(void **state)
 	turns.url = url_for("turns.db", url, sizeof(url));
 	turns.phase = 0;
 	struct db *db = open_table("turns.db");
+	/* written by another connection: both transactions below take the writer */
+	struct db *filler = open_table("turns.db");
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES (?)", "s",
+		assert_int_equal(db_run(filler, NULL, "INSERT INTO t (v) VALUES (?)", "s",
 					(const char *[]){ "a", "b", "c" }[i]), RC_DONE);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, second_writer, NULL), 0);
@@ -1392,6 +1398,23 @@ static void writer_statements_change_hands(void **state)
 	turn_wait(4);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(turns.rows, 3);
+	db_disconnect(filler);
+	db_disconnect(db);
+}
+
+/* A connection that made the last write keeps writing on its own: its cache is warm. */
+static void lone_writer_stays_on_its_connection(void **state)
+{
+	(void)state;
+	struct db *db = open_table("lone.db");
+	assert_int_equal(db_run(db, NULL, "INSERT INTO t (v) VALUES ('a')", ""), RC_DONE);
+	struct db_stmt *st;
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, &st, "SELECT v FROM t", ""), RC_ROW);
+	assert_int_equal(db_commit(db), RC_OK);
+	/* on its own connection, the statement is still the thread's to let go */
+	assert_string_equal(db_col_text(st, 0), "a");
+	db_done(st);
 	db_disconnect(db);
 }
 
@@ -1743,6 +1766,7 @@ int main(void)
 		cmocka_unit_test(txn_waits_for_other_writer),
 		cmocka_unit_test(writer_goes_with_its_last_connection),
 		cmocka_unit_test(writer_statements_change_hands),
+		cmocka_unit_test(lone_writer_stays_on_its_connection),
 		cmocka_unit_test(writers_take_turns),
 		cmocka_unit_test(checkpoint_pass_bounds_the_wal),
 		cmocka_unit_test(backup_copies),
