@@ -179,8 +179,9 @@ int db_connect(const char *url, struct db **out, char *err, size_t errlen)
 		xfree(db);
 		return RC_ERROR;
 	}
-	if (drv->open_writer)
-		db->writer = writer_join(url);	/* none: writes stay on this connection */
+	/* none (an in-memory database is each connection's own): writes stay here */
+	if (drv->open_writer && !strstr(url, ":memory:") && !strstr(url, "mode=memory"))
+		db->writer = writer_join(url);
 	*out = db;
 	return RC_OK;
 }

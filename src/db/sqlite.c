@@ -322,6 +322,9 @@ static bool sq_needs_log_sync(void)
  */
 static int sq_sync_log(void *conn)
 {
+	const char *file = sqlite3_db_filename(conn, "main");
+	if (!file || !*file)
+		return RC_OK;	/* a database in memory: nothing to put on a disk */
 	sqlite3_file *wal = NULL;
 	int rc = sqlite3_file_control(conn, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
 	if (rc == SQLITE_OK && wal && !wal->pMethods) {

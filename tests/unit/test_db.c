@@ -1402,6 +1402,24 @@ static void writer_statements_change_hands(void **state)
 	db_disconnect(db);
 }
 
+/* An in-memory database is its connection's alone: its transactions stay there. */
+static void memory_database_has_no_writer(void **state)
+{
+	(void)state;
+	struct db *other = open_table("mem-other.db");
+	assert_int_equal(db_run(other, NULL, "INSERT INTO t (v) VALUES ('x')", ""), RC_DONE);
+	struct db *db = NULL;
+	char err[512];
+	assert_int_equal(db_connect("sqlite::memory:", &db, err, sizeof(err)), RC_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE m (v TEXT)"), RC_OK);
+	assert_int_equal(db_begin(db), RC_OK);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO m (v) VALUES ('a')", ""), RC_DONE);
+	assert_int_equal(db_commit(db), RC_OK);
+	assert_int_equal(scalar(db, "SELECT COUNT(*) FROM m"), 1);
+	db_disconnect(db);
+	db_disconnect(other);
+}
+
 /* A connection that made the last write keeps writing on its own: its cache is warm. */
 static void lone_writer_stays_on_its_connection(void **state)
 {
@@ -1767,6 +1785,7 @@ int main(void)
 		cmocka_unit_test(writer_goes_with_its_last_connection),
 		cmocka_unit_test(writer_statements_change_hands),
 		cmocka_unit_test(lone_writer_stays_on_its_connection),
+		cmocka_unit_test(memory_database_has_no_writer),
 		cmocka_unit_test(writers_take_turns),
 		cmocka_unit_test(checkpoint_pass_bounds_the_wal),
 		cmocka_unit_test(backup_copies),
