@@ -31,6 +31,8 @@ struct db_stmt {
 	struct db *db;		/* who uses it (a writer's statement: who took it last) */
 	struct db_link *link;	/* the connection it was prepared on */
 	const char *user;	/* a writer's statement: the thread that took it last */
+	struct db_stmt *next_used;	/* a writer's statement: in its link's used list */
+	uint64_t used_turn;	/* ... of that turn */
 	void *impl;
 	char *sql;
 	uint64_t hash;
@@ -51,6 +53,9 @@ struct db_link {
 		struct db_stmt *st;
 	} kept[KEPT_SLOTS];
 	int64_t changes_seen;	/* total_changes when the last write was counted (or BEGIN) */
+	/* a writer's: the transaction holding it (its turn), the statements it took */
+	uint64_t turn;
+	struct db_stmt *used;
 };
 
 struct db_writer;
@@ -431,11 +436,20 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-/* A statement is this thread's to use now (a writer's changes hands). */
+/*
+ * A statement is this thread's to use now (a writer's changes hands, and
+ * joins the list its transaction's end resets).
+ */
 static struct db_stmt *taken(struct db *db, struct db_stmt *st)
 {
 	st->db = db;
 	st->user = &this_thread;
+	struct db_link *link = st->link;
+	if (link->shared && !st->transient && st->used_turn != link->turn) {
+		st->used_turn = link->turn;
+		st->next_used = link->used;
+		link->used = st;
+	}
 	return st;
 }
 
@@ -712,6 +726,8 @@ static void writer_take(struct db *db)
 			return;
 		}
 	}
+	w->link.turn++;
+	w->link.used = NULL;
 	db->link = &w->link;
 }
 
@@ -728,9 +744,9 @@ static void writer_give(struct db *db, int rc)
 		return;
 	if (rc < 0 && !db->error[0])
 		db_fail(db, "%s", db->drv->errmsg(link->conn));
-	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		if (link->cache[i] && link->cache[i]->user == &this_thread)
-			db->drv->reset(link->cache[i]->impl);
+	for (struct db_stmt *st = link->used; st; st = st->next_used)
+		db->drv->reset(st->impl);
+	link->used = NULL;
 	db->link = &db->own;
 }
 
