@@ -26,6 +26,8 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/log.h"
+#include "walbuf.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -103,10 +105,17 @@ static int restart_wait(void *arg, int count)
 	return 1;
 }
 
-/* SQLite's memory statistics take a global mutex on every allocation. */
+/*
+ * SQLite's memory statistics take a global mutex on every allocation. The
+ * VFS of walbuf.c writes a commit's WAL frames at once.
+ */
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	int rc = walbuf_register();
+	if (rc != SQLITE_OK)
+		log_error("cannot register the WAL-gathering VFS: %s; writing frames one by one",
+			  sqlite3_errstr(rc));
 }
 
 static int map_rc(int rc)
