@@ -1132,7 +1132,11 @@ const char *db_txid_now(const struct db *db)
 
 /*
  * The checkpointer: db_checkpoint_pass every CHECKPOINT_MS on a thread and
- * a connection of its own (see db.h). RESTART_FRAMES: 16 MiB of 4 KiB pages.
+ * a connection of its own (see db.h), and at once when a commit leaves
+ * RESTART_FRAMES (16 MiB of 4 KiB pages) in the WAL: at 3,000 ticket
+ * creates a second (150 KB of WAL each) the WAL grows 45 MiB between two
+ * timed passes, past the 48 MiB the file is kept at, so each round
+ * extended the file and cut it back; woken, the pass restarts it at ~20.
  *
  * Writers wait while a RESTART runs, so it should find little to do: the
  * passive passes before it copy until at most RESTART_LEFT frames are not
@@ -1177,7 +1181,18 @@ static struct {
 	pthread_t thread;
 	struct db *db;
 	bool running, stop;
+	atomic_bool nudged;	/* a commit asked for a pass: the WAL is large */
 } checkpointer = { .mutex = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
+/* Called after a commit that left the WAL large, on the committing thread. */
+static void checkpoint_nudge(void)
+{
+	if (atomic_exchange(&checkpointer.nudged, true))
+		return;		/* asked already: the pass has not begun */
+	pthread_mutex_lock(&checkpointer.mutex);
+	pthread_cond_signal(&checkpointer.wake);
+	pthread_mutex_unlock(&checkpointer.mutex);
+}
 
 static void *checkpointer_main(void *arg)
 {
@@ -1190,9 +1205,11 @@ static void *checkpointer_main(void *arg)
 		ts.tv_nsec += CHECKPOINT_MS * 1000000L;
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&checkpointer.wake, &checkpointer.mutex, &ts);
+		if (!atomic_load(&checkpointer.nudged))
+			pthread_cond_timedwait(&checkpointer.wake, &checkpointer.mutex, &ts);
 		if (checkpointer.stop)
 			break;
+		atomic_store(&checkpointer.nudged, false);
 		pthread_mutex_unlock(&checkpointer.mutex);
 		int rc = db_checkpoint_pass(checkpointer.db);
 		/* busy: readers held on past the wait; the next pass tries again */
@@ -1214,7 +1231,9 @@ int db_checkpointer_start(const char *url, char *err, size_t errlen)
 	if (driver_for(url)->checkpoint == NULL || checkpointer.running)
 		return RC_OK;
 	db_sqlite_background_checkpoints(true);
+	sqlite_checkpoint_nudge(checkpoint_nudge, RESTART_FRAMES);
 	if (db_connect(url, &checkpointer.db, err, errlen) != RC_OK) {
+		sqlite_checkpoint_nudge(NULL, 0);
 		db_sqlite_background_checkpoints(false);
 		return RC_ERROR;
 	}
@@ -1229,6 +1248,7 @@ int db_checkpointer_start(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the checkpointer thread");
 		db_disconnect(checkpointer.db);
 		checkpointer.db = NULL;
+		sqlite_checkpoint_nudge(NULL, 0);
 		db_sqlite_background_checkpoints(false);
 		return RC_ERROR;
 	}
@@ -1248,6 +1268,7 @@ void db_checkpointer_stop(void)
 	db_disconnect(checkpointer.db);
 	checkpointer.db = NULL;
 	checkpointer.running = false;
+	sqlite_checkpoint_nudge(NULL, 0);
 	db_sqlite_background_checkpoints(false);
 }
 

@@ -297,11 +297,12 @@ unsigned long db_commits_synced(void);
  * Checkpoints off the request path (SQLite; a no-op elsewhere). Call
  * db_checkpointer_start before threads open their connections: those
  * connections then never checkpoint in a commit, and a thread of its own
- * runs db_checkpoint_pass every CHECKPOINT_MS (250 ms). A pass copies
- * into the database what no reader still needs (PASSIVE); when the WAL
- * has grown past 16 MiB it takes the write lock and waits for the WAL's
- * readers (RESTART, a short wait: readers are quick), so the next commit
- * starts the WAL over and journal_size_limit cuts the file back to 16 MiB.
+ * runs db_checkpoint_pass every CHECKPOINT_MS (100 ms), and at once when a
+ * commit leaves 16 MiB in the WAL. A pass copies into the database what no
+ * reader still needs (PASSIVE); when the WAL has grown past 16 MiB it
+ * takes the write lock and waits for the WAL's readers (RESTART, a short
+ * wait: readers are quick), so the next commit starts the WAL over (and
+ * journal_size_limit cuts a file grown past 48 MiB back to that).
  * db_checkpointer_stop ends the thread (a last pass first).
  */
 int db_checkpointer_start(const char *url, char *err, size_t errlen);

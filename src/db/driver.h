@@ -142,6 +142,13 @@ struct db_driver {
  * (not the driver's), until the next db_exec, db_prepare or db_txn. */
 void db_fail(struct db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * SQLite: connections opened with background checkpoints call fn after a
+ * commit that leaves `frames` or more in the WAL (db.c wakes its
+ * checkpointer). Set before they open.
+ */
+void sqlite_checkpoint_nudge(void (*fn)(void), int frames);
+
 extern const struct db_driver db_sqlite_driver;
 extern const struct db_driver db_pg_driver;
 

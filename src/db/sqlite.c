@@ -58,6 +58,31 @@ void db_sqlite_synchronous(enum db_sync mode)
 	sync_mode = mode;
 }
 
+/*
+ * The checkpointer's nudge: a connection's commit that leaves the WAL with
+ * `frames` or more calls it (SQLite's WAL hook, after the write lock is
+ * given back). Set before the connections open.
+ */
+static void (*_Atomic nudge_fn)(void);
+static atomic_int nudge_frames;
+
+void sqlite_checkpoint_nudge(void (*fn)(void), int frames)
+{
+	atomic_store(&nudge_frames, frames);
+	atomic_store(&nudge_fn, fn);
+}
+
+static int wal_grown(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)arg;
+	(void)db;
+	(void)name;
+	void (*fn)(void) = atomic_load(&nudge_fn);
+	if (fn && frames >= atomic_load(&nudge_frames))
+		fn();
+	return SQLITE_OK;
+}
+
 void db_sqlite_background_checkpoints(bool on)
 {
 	background_checkpoints = on;
@@ -198,6 +223,8 @@ static int open_with(const char *url, int mutex, void **out, char *err, size_t e
 		sqlite3_close(db);
 		return RC_ERROR;
 	}
+	if (background_checkpoints)
+		sqlite3_wal_hook(db, wal_grown, NULL);
 	*out = db;
 	return RC_OK;
 }
