@@ -148,9 +148,9 @@ struct http_hooks {
 	 * After the handler and hooks.after, on the thread that ran them:
 	 * whether the reply must wait for something that may take a while
 	 * (its writes reaching the disk). settle then waits for it on a
-	 * thread of the server's own, while the HTTP thread serves other
-	 * connections, and may replace the reply; the reply goes out after.
-	 * A request on a slow thread settles there. Optional, both or neither.
+	 * thread of the server's own, while the HTTP, slow or write thread
+	 * that ran the request serves others, and may replace the reply; the
+	 * reply goes out after. Optional, both or neither.
 	 */
 	bool (*hold)(struct http_req *req);
 	void (*settle)(struct http_req *req);
@@ -161,6 +161,7 @@ struct http_config {
 	uint16_t port;			/* 0 picks a free port */
 	unsigned threads;
 	unsigned slow_threads;		/* for HTTP_SLOW requests; 0: one a core, at least 2 */
+	unsigned write_threads;		/* for other requests but GET and HEAD; 0: as slow_threads */
 	size_t max_body;		/* bytes */
 	size_t max_upload;		/* bytes, for HTTP_UPLOAD routes (file uploads) */
 	size_t max_url;			/* bytes, path plus query */

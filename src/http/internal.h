@@ -93,6 +93,7 @@ struct http_server {
 	unsigned max_conns, max_conns_per_addr;		/* over these: 503 */
 	struct http_conns *conns;
 	struct http_slow *slow;			/* HTTP_SLOW requests run there */
+	struct http_slow *writes;		/* requests that change something run there */
 	struct http_slow *settle;		/* held replies wait there (hooks.hold) */
 };
 

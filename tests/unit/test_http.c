@@ -4,6 +4,7 @@
  * port of 127.0.0.1 spoken to with plain sockets, so what is checked is
  * what a client sees on the wire.
  */
+#define _GNU_SOURCE /* pthread_getname_np */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -579,6 +580,15 @@ static void settle(struct http_req *req)
 	http_set_header(req, "X-Settled", "yes");
 }
 
+/* The name of the thread a write ran on: libmicrohttpd names its own "MHD-…". */
+static char write_thread_name[16];
+
+static int h_write(struct http_req *req)
+{
+	pthread_getname_np(pthread_self(), write_thread_name, sizeof(write_thread_name));
+	return http_reply_text(req, 201, "text/plain", "written", 7);
+}
+
 static int h_raw(struct http_req *req)
 {
 	return http_reply_text(req, 200, "text/plain", buf_str(&req->raw_body),
@@ -608,6 +618,8 @@ static const struct http_route live_routes[] = {
 	{ "GET", "/api/v1/noreply", h_noreply, HTTP_PUBLIC, 0, NULL },
 	{ "GET", "/api/v1/slow", h_slow, HTTP_PUBLIC, 0, NULL },
 	{ "POST", "/api/v1/held", h_held, HTTP_PUBLIC, 0, NULL },
+	{ "PATCH", "/api/v1/write", h_write, HTTP_PUBLIC, 0, NULL },
+	{ "GET", "/api/v1/write", h_write, HTTP_PUBLIC, 0, NULL },
 	{ "GET", "/metrics", h_metrics, HTTP_PUBLIC, 0, NULL },
 };
 
@@ -1263,6 +1275,31 @@ static void test_live_held_reply(void **state)
 	resp_free(&r);
 }
 
+/*
+ * A request that may change something runs on a write thread, not on the
+ * HTTP thread that serves its connection with others; a GET runs there.
+ */
+static void test_live_write_threads(void **state)
+{
+	(void)state;
+	struct resp r;
+	assert_int_equal(exchange("PATCH /api/v1/write HTTP/1.1\r\nHost: x\r\n"
+				  "Content-Type: application/json\r\nContent-Length: 2\r\n"
+				  "Connection: close\r\n\r\n{}", &r), 0);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.body, "written");
+	assert_true(write_thread_name[0]);
+	assert_false(strncmp(write_thread_name, "MHD-", 4) == 0);
+	resp_free(&r);
+
+	memset(write_thread_name, 0, sizeof(write_thread_name));
+	assert_int_equal(exchange("GET /api/v1/write HTTP/1.1\r\nHost: x\r\n"
+				  "Connection: close\r\n\r\n", &r), 0);
+	assert_int_equal(r.status, 201);
+	assert_true(strncmp(write_thread_name, "MHD-", 4) == 0);
+	resp_free(&r);
+}
+
 /* Last: stops the server with a request in flight, which must still finish. */
 static void test_live_graceful_stop(void **state)
 {
@@ -1333,6 +1370,7 @@ int main(void)
 		cmocka_unit_test(test_live_upload_limit),
 		cmocka_unit_test(test_live_metrics),
 		cmocka_unit_test(test_live_held_reply),
+		cmocka_unit_test(test_live_write_threads),
 		cmocka_unit_test(test_live_graceful_stop),
 	};
 	int failed = cmocka_run_group_tests_name("http units", unit, NULL, NULL);
