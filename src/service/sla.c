@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,8 @@ struct ctx {
 	int64_t final_stop;	/* start of the stop the history ends in, or NEVER */
 	int64_t resp_stop;	/* when the response clock stops, or NEVER */
 	size_t idx;		/* cursor: entries before idx have begun */
+	size_t seg_idx;		/* the idx seg was classified at (a walk asks per piece) */
+	enum seg seg;
 	int64_t extra[6];	/* more instants to cut at (due times, clock ends) */
 	size_t nextra;
 };
@@ -109,6 +112,7 @@ static int prepare(struct ctx *c, const struct sla_input *in, char *err, size_t 
 {
 	memset(c, 0, sizeof(*c));
 	c->in = in;
+	c->seg_idx = SIZE_MAX;
 	if (!in->cal || !in->cal->ucal)
 		return fail_with(err, errlen, "calendar is missing");
 	if (!valid_target(in->response_minutes) || !valid_target(in->resolution_minutes))
@@ -168,7 +172,13 @@ static enum seg state_at(struct ctx *c, int64_t t, const char **status)
 		*status = NULL;
 		return SEG_FUTURE;
 	}
-	return *status ? classify(c->in, *status) : SEG_RUN;
+	if (!*status)
+		return SEG_RUN;
+	if (c->seg_idx != c->idx) {	/* the history is fixed: idx names the status */
+		c->seg = classify(c->in, *status);
+		c->seg_idx = c->idx;
+	}
+	return c->seg;
 }
 
 /* The next instant after t where something may change (after state_at(t)). */
