@@ -161,7 +161,7 @@ struct http_config {
 	uint16_t port;			/* 0 picks a free port */
 	unsigned threads;
 	unsigned slow_threads;		/* for HTTP_SLOW requests; 0: one a core, at least 2 */
-	unsigned write_threads;		/* for other requests but GET and HEAD; 0: as slow_threads */
+	unsigned write_threads;		/* for other requests but GET and HEAD; 0: one a core, at least 2 */
 	size_t max_body;		/* bytes */
 	size_t max_upload;		/* bytes, for HTTP_UPLOAD routes (file uploads) */
 	size_t max_url;			/* bytes, path plus query */
