@@ -1230,13 +1230,13 @@ int http_server_start(struct http_server **out, const struct http_config *config
 				 config->web_root, strerror(errno));
 	}
 
+	/* the slow and write pools: as configured, else one thread a core, at least two */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	srv->slow = http_slow_start(config->slow_threads ? config->slow_threads
-				    : cores > 2 ? (unsigned)cores : 2);
+	unsigned per_core = cores > 2 ? (unsigned)cores : 2;
+	srv->slow = http_slow_start(config->slow_threads ? config->slow_threads : per_core);
 	if (!srv->slow)
 		log_warn("no slow-request threads: slow requests run on the HTTP threads");
-	srv->writes = http_slow_start(config->write_threads ? config->write_threads
-				      : cores > 2 ? (unsigned)cores : 2);
+	srv->writes = http_slow_start(config->write_threads ? config->write_threads : per_core);
 	if (!srv->writes)
 		log_warn("no write threads: writes run on the HTTP threads");
 	if (srv->hooks.hold) {

@@ -110,6 +110,25 @@ static void copy_file(const char *from, const char *to)
 	close(out);
 }
 
+/*
+ * The database and its WAL as the disk has them, copied to a fresh name
+ * (no shared-memory index: opening the copy recovers the WAL).
+ */
+static void copy_database(const char *name, const char *copy)
+{
+	char from[64], to[64];
+	const char *suffixes[] = { "", "-wal", "-shm" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(to, sizeof(to), "%s%s", copy, suffixes[i]);
+		unlink(path_of(to));
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(from, sizeof(from), "%s%s", name, suffixes[i]);
+		snprintf(to, sizeof(to), "%s%s", copy, suffixes[i]);
+		copy_file(path_of(from), path_of(to));
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -165,23 +184,14 @@ static void files_after_a_commit_recover_it(void **state)
 	(void)state;
 	const char *modes[] = { "NORMAL", "FULL" };
 	for (int m = 0; m < 2; m++) {
-		char name[32];
+		char name[32], copy[32];
 		snprintf(name, sizeof(name), "crash%d.db", m);
+		snprintf(copy, sizeof(copy), "copy%d.db", m);
 		sqlite3 *db = open_wal(name, NULL, modes[m]);
 		make_table(db);
 		for (int i = 0; i < 40; i++) {
 			insert_rows(db, 1 + i * 50, 50, 100 + i * 10);
-			char wal[64], copy[64], copy_wal[64];
-			snprintf(wal, sizeof(wal), "%s-wal", name);
-			snprintf(copy, sizeof(copy), "copy%d.db", m);
-			snprintf(copy_wal, sizeof(copy_wal), "copy%d.db-wal", m);
-			unlink(path_of(copy));
-			unlink(path_of(copy_wal));
-			char shm[64];
-			snprintf(shm, sizeof(shm), "copy%d.db-shm", m);
-			unlink(path_of(shm));
-			copy_file(path_of(name), path_of(copy));
-			copy_file(path_of(wal), path_of(copy_wal));
+			copy_database(name, copy);
 			sqlite3 *check = open_wal(copy, "unix", "NORMAL");
 			assert_int_equal(scalar(check, "SELECT COUNT(*) FROM t"), (i + 1) * 50);
 			if (i % 13 == 0)
