@@ -15,6 +15,7 @@
 #ifndef SERVIO_BILLING_H
 #define SERVIO_BILLING_H
 
+#include "core/spool.h"
 #include "resource/resource.h"
 
 extern const struct resource invoice_resource;		/* /api/v1/invoices */
@@ -33,12 +34,17 @@ extern const struct resource_action contract_renew;
 /*
  * POST /invoice-runs: plans (and unless dry_run writes as drafts) the
  * invoices of the period [from, to] (dates in the firm's time zone, both
- * included) for every company or one (company 0: all). *out is {run,
- * invoices: [...]}: a dry run's invoices are exactly those the real run
- * makes, without ids and numbers. RC_INVALID with errors for a bad period.
+ * included) for every company or one (company 0: all). The reply, {run,
+ * dry_run, from, to, invoices: [...]}, is written to out as JSON text an
+ * invoice at a time, flushed after each (a month of a large firm is tens
+ * of megabytes of text, never held as values); out holds only it when
+ * this returns RC_OK, and is left to the caller to release either way.
+ * A dry run's invoices are exactly those the real run makes, without ids
+ * and numbers. *run_id: the run made (0 for a dry run). RC_INVALID with
+ * errors for a bad period.
  */
 int invoice_run(struct resource_ctx *ctx, const char *from, const char *to, int64_t company,
-		bool dry_run, json_t **out, json_t **errors);
+		bool dry_run, struct spool *out, int64_t *run_id, json_t **errors);
 
 /*
  * GET /contracts/{id}/balance: a block-hours contract's block, what its

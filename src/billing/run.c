@@ -1,13 +1,15 @@
 /*
  * run.c - invoice runs: POST /api/v1/invoice-runs {from, to, company_id?,
- * dry_run}. In one transaction: load what the period may bill (the
- * uninvoiced billable time and parts, the contracts with what earlier
- * invoices billed of them, the companies), let plan.c apply the rules,
- * and (unless a dry run) write the plan: a run record, one draft invoice
- * per company and currency, every time entry and part marked with its
- * invoice, every month of fees and every block purchase as a row of
- * billed_periods. All through the engine's trusted writes, so the audit
- * log shows what each run billed.
+ * dry_run}. In one transaction, a batch of companies at a time: load what
+ * the period may bill (the uninvoiced billable time and parts, the
+ * contracts with what earlier invoices billed of them, the companies), let
+ * plan.c apply the rules, and (unless a dry run) write the plan: one draft
+ * invoice per company and currency, every time entry and part marked with
+ * its invoice, every month of fees and every block purchase as a row of
+ * billed_periods; then the run record's summary. All through the engine's
+ * trusted writes, so the audit log shows what each run billed. The reply
+ * is written as each invoice is made (to a spool, a file past its first
+ * megabyte): a batch's work and plan are all a run holds at once.
  *
  * Running again bills nothing twice: only uninvoiced work is loaded, and
  * billed_periods has one row per contract, kind and month. Two runs at once
@@ -20,8 +22,10 @@
 
 #include "auth/auth.h"
 #include "core/calendar.h"
+#include "core/jsonout.h"
 #include "core/log.h"
 #include "core/money.h"
+#include "core/spool.h"
 #include "core/timeutil.h"
 #include "crm/crm.h"
 #include "db/db.h"
@@ -51,15 +55,16 @@ static const char *date_of(struct arena *a, int64_t day)
 	return arena_strndup(a, s, 10);
 }
 
-/* The run's inputs, loaded into arena arrays. */
+/* A batch's inputs, loaded into arena arrays. */
 struct load {
 	struct resource_ctx *ctx;
+	struct arena *arena;	/* the batch's: released when its invoices are written */
 	struct bill_input in;
 	struct calendar_zone *zone;	/* the firm's: the day an entry was worked */
-	int64_t company;	/* 0: every company */
+	int64_t lo, hi;		/* the batch: the companies with ids in [lo, hi] */
 	bool approval;
 	char from_t[TIME_RFC3339_LEN], to_t[TIME_RFC3339_LEN];
-	/* growable arrays (arena: the old copies stay until the request ends) */
+	/* growable arrays (arena: the old copies stay until the batch ends) */
 	struct bill_entry *entries;
 	struct bill_part *parts;
 	struct bill_contract *contracts;
@@ -71,7 +76,7 @@ struct load {
 	do {                                                                                 \
 		if ((n) == (cap)) {                                                          \
 			size_t c2 = (cap) ? (cap) * 2 : 64;                                  \
-			void *m = arena_alloc((l)->ctx->arena, c2 * sizeof(*(arr)));         \
+			void *m = arena_alloc((l)->arena, c2 * sizeof(*(arr)));         \
 			if (!m)                                                              \
 				return RC_ERROR;                                             \
 			if (n)                                                               \
@@ -84,9 +89,15 @@ struct load {
 static const char *dup(struct load *l, struct db_stmt *st, int col)
 {
 	const char *s = db_col_text(st, col);
-	return s ? arena_strdup(l->ctx->arena, s) : NULL;
+	return s ? arena_strdup(l->arena, s) : NULL;
 }
 
+/*
+ * The batch's uninvoiced billable time of the period. The unary + keeps
+ * SQLite off the index on invoice_id, which holds every entry never billed
+ * (most of a firm's history, the non-billable ones forever): the period's
+ * entries come from the index on started_at, in the order wanted.
+ */
 static int load_entries(struct load *l)
 {
 	struct db_stmt *st = db_prepare(
@@ -95,15 +106,15 @@ static int load_entries(struct load *l)
 		" w.currency, e.started_at, e.minutes, t.number, u.name, e.approved_at"
 		" FROM time_entries e JOIN tickets t ON t.id = e.ticket_id"
 		" JOIN work_types w ON w.id = e.work_type_id JOIN users u ON u.id = e.user_id"
-		" WHERE e.invoice_id IS NULL AND e.billable = 1 AND e.kind = 'ticket'"
+		" WHERE +e.invoice_id IS NULL AND e.billable = 1 AND e.kind = 'ticket'"
 		" AND e.archived_at IS NULL AND e.started_at >= ? AND e.started_at < ?"
-		" AND (? = 0 OR t.company_id = ?) ORDER BY e.started_at, e.id");
+		" AND t.company_id BETWEEN ? AND ? ORDER BY e.started_at, e.id");
 	if (!st)
 		return RC_ERROR;
 	db_bind_text(st, 1, l->from_t);
 	db_bind_text(st, 2, l->to_t);
-	db_bind_int(st, 3, l->company);
-	db_bind_int(st, 4, l->company);
+	db_bind_int(st, 3, l->lo);
+	db_bind_int(st, 4, l->hi);
 	int rc;
 	size_t n = 0;
 	while ((rc = db_step(st)) == RC_ROW) {
@@ -141,14 +152,14 @@ static int load_parts(struct load *l)
 		" p.unit_price, r.taxable, t.number FROM ticket_parts p"
 		" JOIN tickets t ON t.id = p.ticket_id JOIN products r ON r.id = p.product_id"
 		" WHERE p.invoice_id IS NULL AND p.billable = 1 AND p.archived_at IS NULL"
-		" AND p.created_at >= ? AND p.created_at < ? AND (? = 0 OR t.company_id = ?)"
+		" AND p.created_at >= ? AND p.created_at < ? AND t.company_id BETWEEN ? AND ?"
 		" ORDER BY p.created_at, p.id");
 	if (!st)
 		return RC_ERROR;
 	db_bind_text(st, 1, l->from_t);
 	db_bind_text(st, 2, l->to_t);
-	db_bind_int(st, 3, l->company);
-	db_bind_int(st, 4, l->company);
+	db_bind_int(st, 3, l->lo);
+	db_bind_int(st, 4, l->hi);
 	int rc;
 	size_t n = 0;
 	while ((rc = db_step(st)) == RC_ROW) {
@@ -182,9 +193,9 @@ static bool contract_listed(const struct load *l, size_t n, int64_t id)
 /* Ids (arena) of the integers of a JSON array text. */
 static int64_t *ids_of(struct load *l, const char *text, size_t *n)
 {
-	json_t *a = arena_json(l->ctx->arena, json_loads(text ? text : "[]", 0, NULL));
+	json_t *a = arena_json(l->arena, json_loads(text ? text : "[]", 0, NULL));
 	*n = 0;
-	int64_t *ids = arena_alloc(l->ctx->arena, (json_array_size(a) + 1) * sizeof(*ids));
+	int64_t *ids = arena_alloc(l->arena, (json_array_size(a) + 1) * sizeof(*ids));
 	size_t i;
 	json_t *v;
 	json_array_foreach(a, i, v)
@@ -198,7 +209,7 @@ static int contract_history(struct load *l, struct bill_contract *c, const char 
 			    const char *additions_text)
 {
 	struct db *db = l->ctx->db;
-	struct arena *a = l->ctx->arena;
+	struct arena *a = l->arena;
 	/* the months of fees (and additions) billed, and the block bought */
 	struct db_stmt *st;
 	int rc = db_run(db, &st, "SELECT kind, month FROM billed_periods WHERE contract_id = ?",
@@ -323,11 +334,11 @@ static int load_contracts(struct load *l)
 		" block_minutes, block_price, overage_rate, billing_increment_minutes,"
 		" minimum_minutes, rates, covered_work_type_ids, parts_covered, additions,"
 		" carried_minutes, status FROM contracts WHERE archived_at IS NULL"
-		" AND (? = 0 OR company_id = ?) ORDER BY id");
+		" AND company_id BETWEEN ? AND ? ORDER BY id");
 	if (!st)
 		return RC_ERROR;
-	db_bind_int(st, 1, l->company);
-	db_bind_int(st, 2, l->company);
+	db_bind_int(st, 1, l->lo);
+	db_bind_int(st, 2, l->hi);
 	int rc;
 	size_t n = 0;
 	const char **rates = NULL, **adds = NULL;
@@ -349,8 +360,8 @@ static int load_contracts(struct load *l)
 		GROW(l, l->contracts, n, l->cap_contracts);
 		if (n >= cap_text) {
 			size_t c2 = l->cap_contracts;
-			const char **r2 = arena_alloc(l->ctx->arena, c2 * sizeof(*r2));
-			const char **a2 = arena_alloc(l->ctx->arena, c2 * sizeof(*a2));
+			const char **r2 = arena_alloc(l->arena, c2 * sizeof(*r2));
+			const char **a2 = arena_alloc(l->arena, c2 * sizeof(*a2));
 			if (!r2 || !a2)
 				return RC_ERROR;
 			if (n) {
@@ -464,10 +475,12 @@ static json_t *line_json(struct arena *a, const struct bill_line *ln)
 	return j;
 }
 
-/* The planned invoice as a draft's body (what a dry run shows, what a real run writes). */
-static json_t *invoice_json(struct load *l, const struct bill_invoice *inv)
+/*
+ * The planned invoice as a draft's body (what a dry run shows, what a real
+ * run writes): a new value for the caller to release; its dates are a's.
+ */
+static json_t *invoice_json(const struct load *l, struct arena *a, const struct bill_invoice *inv)
 {
-	struct arena *a = l->ctx->arena;
 	json_t *lines = json_array();
 	for (size_t i = 0; lines && i < inv->nlines; i++) {
 		json_t *j = line_json(a, &inv->lines[i]);
@@ -475,20 +488,19 @@ static json_t *invoice_json(struct load *l, const struct bill_invoice *inv)
 			json_object_set_new(j, "id", json_integer((json_int_t)i + 1));
 		json_array_append_new(lines, j);
 	}
-	return arena_json(a, json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:I, s:I, s:I}",
-				       "company_id", (json_int_t)inv->company_id, "currency",
-				       inv->currency, "tax_rate_bp", (json_int_t)inv->tax_rate_bp,
-				       "period_from", date_of(a, l->in.from), "period_to",
-				       date_of(a, l->in.to), "lines", lines ? lines : json_array(),
-				       "subtotal", (json_int_t)inv->subtotal, "tax",
-				       (json_int_t)inv->tax, "total", (json_int_t)inv->total));
+	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:o, s:I, s:I, s:I}", "company_id",
+			 (json_int_t)inv->company_id, "currency", inv->currency, "tax_rate_bp",
+			 (json_int_t)inv->tax_rate_bp, "period_from", date_of(a, l->in.from),
+			 "period_to", date_of(a, l->in.to), "lines", lines ? lines : json_array(),
+			 "subtotal", (json_int_t)inv->subtotal, "tax", (json_int_t)inv->tax, "total",
+			 (json_int_t)inv->total);
 }
 
 static int mark_sources(struct resource_ctx *ctx, int64_t invoice, const struct bill_invoice *inv);
 
-/* Writes one planned invoice as a draft and marks what it bills; a copy of it joins out. */
+/* Writes one planned invoice as a draft, marks what it bills and writes the draft to out. */
 static int write_draft(struct resource_ctx *ctx, const json_t *draft, const struct bill_invoice *inv,
-		       json_t *out)
+		       struct buf *out)
 {
 	json_t *made, *errs = NULL;
 	int rc = resource_create_trusted(ctx, &invoice_resource, draft, &made, &errs);
@@ -508,7 +520,7 @@ static int write_draft(struct resource_ctx *ctx, const json_t *draft, const stru
 	rc = mark_sources(ctx, num(made, "id"), inv);
 	if (rc != RC_OK)
 		return rc;
-	return json_array_append_new(out, json_deep_copy(made)) == 0 ? RC_OK : RC_ERROR;
+	return json_write(out, made) == 0 ? RC_OK : RC_ERROR;
 }
 
 /* Marks what a written invoice bills: its work, its months, its block. */
@@ -579,15 +591,154 @@ struct run {
 	const char *from, *to;
 	int64_t company;
 	bool dry_run;
-	json_t *out, *errors;
+	struct spool *out;
+	int64_t run_id;
+	json_t *errors;
 };
+
+/*
+ * One planned invoice: a dry run's copy, or a real run's draft written
+ * and read back, appended to the reply's text. Each has an arena of its
+ * own, released once its text is out: what the engine made on the way
+ * (the records read back, audit and event bodies) does not pile up over
+ * thousands of invoices, and the reply is never held as values.
+ */
+static int run_invoice(struct run *r, const struct load *l, const struct bill_invoice *inv)
+{
+	struct arena scratch;
+	arena_init(&scratch);
+	int rc = RC_ERROR;
+	json_t *draft = invoice_json(l, &scratch, inv);
+	if (draft && r->dry_run) {
+		json_object_set_new(draft, "status", json_string("draft"));
+		json_object_set_new(draft, "number", json_null());
+		rc = json_write(&r->out->b, draft) == 0 ? RC_OK : RC_ERROR;
+	} else if (draft) {
+		json_object_set_new(draft, "run_id", json_integer(r->run_id));
+		/* the totals are the invoice's own to compute: they must come out the same */
+		json_object_del(draft, "subtotal");
+		json_object_del(draft, "tax");
+		json_object_del(draft, "total");
+		struct resource_ctx each = *r->ctx;
+		each.arena = &scratch;
+		rc = write_draft(&each, draft, inv, &r->out->b);
+		r->ctx->now = each.now;
+	}
+	json_decref(draft);
+	arena_release(&scratch);
+	if (rc == RC_OK && spool_flush(r->out) < 0)
+		rc = RC_ERROR;
+	return rc;
+}
+
+/*
+ * A run goes through the companies in batches of this many, by id: what
+ * it holds at once (the work loaded, the plan, their text) is a batch's,
+ * however large the firm.
+ */
+#define RUN_BATCH_COMPANIES 500
+
+/* The last company id of the batch after company id `after`; 0 when none is left. */
+static int batch_end(struct db *db, int64_t after, int64_t *hi)
+{
+	struct db_stmt *st;
+	int rc = db_run(db, &st,
+			"SELECT MAX(id) FROM (SELECT id FROM companies WHERE id > ? ORDER BY id"
+			" LIMIT ?) batch",
+			"ii", after, (int64_t)RUN_BATCH_COMPANIES);
+	if (rc != RC_ROW)
+		return rc == RC_DONE ? RC_ERROR : rc;
+	*hi = db_col_null(st, 0) ? 0 : db_col_int(st, 0);
+	db_done(st);
+	return RC_OK;
+}
+
+/*
+ * One batch of companies, l->lo to l->hi: their work, contracts and tax
+ * rates loaded, planned, and their invoices made and written to the reply,
+ * each with its line in summary; *made counts the invoices.
+ */
+static int run_batch(struct run *r, struct load *l, int64_t firm_tax, struct buf *summary,
+		     size_t *made)
+{
+	struct arena batch;
+	arena_init(&batch);
+	l->arena = &batch;
+	l->entries = NULL;
+	l->parts = NULL;
+	l->contracts = NULL;
+	l->companies = NULL;
+	l->cap_entries = l->cap_parts = l->cap_contracts = l->cap_companies = 0;
+	l->in.nentries = l->in.nparts = l->in.ncontracts = l->in.ncompanies = 0;
+	int rc = load_entries(l);
+	if (rc == RC_OK)
+		rc = load_parts(l);
+	if (rc == RC_OK)
+		rc = load_contracts(l);
+	if (rc == RC_OK)
+		rc = load_companies(l, firm_tax);
+	struct bill_plan plan = { 0 };
+	char err[256];
+	if (rc == RC_OK && bill_plan(&l->in, &batch, &plan, err, sizeof(err)) < 0) {
+		log_error("invoice run %s..%s: %s", r->from, r->to, err);
+		resource_error(r->errors, "", err);
+		rc = RC_CONFLICT;
+	}
+	for (size_t i = 0; rc == RC_OK && i < plan.ninvoices; i++) {
+		const struct bill_invoice *inv = &plan.invoices[i];
+		if (*made)
+			buf_addch(&r->out->b, ',');
+		rc = run_invoice(r, l, inv);
+		/* as json_write writes {company_id, currency, lines, total} */
+		buf_addstr(summary, *made ? ",{\"company_id\":" : "{\"company_id\":");
+		json_write_integer(summary, inv->company_id);
+		buf_addstr(summary, ",\"currency\":");
+		json_write_string(summary, inv->currency, strlen(inv->currency));
+		buf_addstr(summary, ",\"lines\":");
+		json_write_integer(summary, (json_int_t)inv->nlines);
+		buf_addstr(summary, ",\"total\":");
+		json_write_integer(summary, inv->total);
+		if (buf_addch(summary, '}') < 0 && rc == RC_OK)
+			rc = RC_ERROR;
+		(*made)++;
+	}
+	arena_release(&batch);
+	l->arena = NULL;
+	return rc;
+}
+
+/*
+ * The run record's count and summary, once every invoice is made. The
+ * update has an arena of its own and asks for no record back: the
+ * summary's values (3.8 MB at 10,000 invoices) are gone again before the
+ * record is written to the reply from its row.
+ */
+static int finish_run(struct run *r, const struct buf *summary, size_t made)
+{
+	struct arena scratch;
+	arena_init(&scratch);
+	struct resource_ctx each = *r->ctx;
+	each.arena = &scratch;
+	json_t *list = arena_json(&scratch, json_loadb(summary->data, summary->len, 0, NULL));
+	json_t *patch = list ? arena_json(&scratch, json_pack("{s:I, s:O}", "invoices",
+							      (json_int_t)made, "summary", list))
+			     : NULL, *errs = NULL;
+	int rc = patch ? resource_update_trusted(&each, &invoice_run_resource, r->run_id, patch,
+						 NULL, &errs)
+		       : RC_ERROR;
+	r->ctx->now = each.now;
+	arena_release(&scratch);
+	return rc == RC_OK ? RC_OK : rc == RC_INVALID || rc == RC_NOT_FOUND ? RC_ERROR : rc;
+}
 
 static int run_txn(struct db *db, void *arg)
 {
 	struct run *r = arg;
 	struct resource_ctx *ctx = r->ctx;
 	struct arena *a = ctx->arena;
-	r->out = NULL;
+	struct buf *b = &r->out->b;
+	spool_reset(r->out);	/* a retried transaction writes its reply again */
+	r->run_id = 0;
 	r->errors = arena_json(a, json_array());
 	json_t *s;
 	struct resource_ctx sys = *ctx;
@@ -596,7 +747,7 @@ static int run_txn(struct db *db, void *arg)
 	int rc = resource_get(&sys, &settings_resource, SETTINGS_ID, &s);
 	if (rc != RC_OK || !r->errors)
 		return rc == RC_OK ? RC_ERROR : rc;
-	struct load l = { .ctx = ctx, .company = r->company };
+	struct load l = { .ctx = ctx };
 	l.in.from = date_day(r->from);
 	l.in.to = date_day(r->to);
 	char today[11];
@@ -606,6 +757,22 @@ static int run_txn(struct db *db, void *arg)
 	l.in.firm.minimum_minutes = (int)num(s, "minimum_minutes");
 	l.in.firm.labor_taxable = json_is_true(json_object_get(s, "labor_taxable"));
 	l.approval = json_is_true(json_object_get(s, "time_approval"));
+	json_t *run = NULL;
+	if (!r->dry_run) {
+		json_t *body = arena_json(a, json_pack("{s:s, s:s, s:I}", "period_from", r->from,
+						       "period_to", r->to, "invoices", (json_int_t)0));
+		if (!body)
+			return RC_ERROR;
+		if (r->company)
+			json_object_set_new(body, "company_id", json_integer(r->company));
+		if (ctx->actor && ctx->actor->user_id)
+			json_object_set_new(body, "run_by_id", json_integer(ctx->actor->user_id));
+		json_t *errs = NULL;
+		rc = resource_create_trusted(ctx, &invoice_run_resource, body, &run, &errs);
+		if (rc != RC_OK)
+			return rc == RC_INVALID ? RC_ERROR : rc;
+		r->run_id = num(run, "id");
+	}
 	/* the period's days are the firm's: their instants from its time zone */
 	struct calendar_zone z;
 	char err[CALENDAR_ERR_LEN];
@@ -620,95 +787,55 @@ static int run_txn(struct db *db, void *arg)
 	time_format(t0, l.from_t);
 	time_format(t1, l.to_t);
 	l.zone = &z;
-	rc = load_entries(&l);
+	/* {"dry_run":…,"from":…,"to":…,"invoices":[…],"run":…}, an invoice at a time */
+	buf_addstr(b, r->dry_run ? "{\"dry_run\":true,\"from\":" : "{\"dry_run\":false,\"from\":");
+	json_write_string(b, r->from, strlen(r->from));
+	buf_addstr(b, ",\"to\":");
+	json_write_string(b, r->to, strlen(r->to));
+	buf_addstr(b, ",\"invoices\":[");
+	size_t made = 0;
+	struct buf summary;
+	buf_init(&summary, 0);
+	buf_addch(&summary, '[');
+	if (r->company) {
+		l.lo = l.hi = r->company;
+		rc = run_batch(r, &l, num(s, "tax_rate_bp"), &summary, &made);
+	} else {
+		for (int64_t after = 0;; after = l.hi) {
+			rc = batch_end(db, after, &l.hi);
+			if (rc != RC_OK || !l.hi)
+				break;
+			l.lo = after + 1;
+			rc = run_batch(r, &l, num(s, "tax_rate_bp"), &summary, &made);
+			if (rc != RC_OK)
+				break;
+		}
+	}
 	calendar_zone_release(&z);
-	l.zone = NULL;
-	if (rc == RC_OK)
-		rc = load_parts(&l);
-	if (rc == RC_OK)
-		rc = load_contracts(&l);
-	if (rc == RC_OK)
-		rc = load_companies(&l, num(s, "tax_rate_bp"));
+	if (rc == RC_OK && buf_addch(&summary, ']') < 0)
+		rc = RC_ERROR;
+	if (rc == RC_OK && run)
+		rc = finish_run(r, &summary, made);
+	buf_release(&summary);
 	if (rc != RC_OK)
 		return rc;
-	struct bill_plan plan;
-	if (bill_plan(&l.in, a, &plan, err, sizeof(err)) < 0) {
-		log_error("invoice run %s..%s: %s", r->from, r->to, err);
-		resource_error(r->errors, "", err);
-		return RC_CONFLICT;
-	}
-	json_t *invoices = arena_json(a, json_array());
-	json_t *summary = arena_json(a, json_array());
-	if (!invoices || !summary)
-		return RC_ERROR;
-	json_t *run = NULL;
-	if (!r->dry_run) {
-		json_t *body = arena_json(a, json_pack("{s:s, s:s, s:I}", "period_from", r->from,
-						       "period_to", r->to, "invoices",
-						       (json_int_t)plan.ninvoices));
-		if (!body)
-			return RC_ERROR;
-		if (r->company)
-			json_object_set_new(body, "company_id", json_integer(r->company));
-		if (ctx->actor && ctx->actor->user_id)
-			json_object_set_new(body, "run_by_id", json_integer(ctx->actor->user_id));
-		json_t *errs = NULL;
-		rc = resource_create_trusted(ctx, &invoice_run_resource, body, &run, &errs);
-		if (rc != RC_OK)
-			return rc == RC_INVALID ? RC_ERROR : rc;
-	}
-	for (size_t i = 0; i < plan.ninvoices; i++) {
-		const struct bill_invoice *inv = &plan.invoices[i];
-		json_t *draft = invoice_json(&l, inv);
-		if (!draft)
-			return RC_ERROR;
-		json_array_append_new(summary, json_pack("{s:I, s:s, s:I, s:I}", "company_id",
-							 (json_int_t)inv->company_id, "currency",
-							 inv->currency, "lines", (json_int_t)inv->nlines,
-							 "total", (json_int_t)inv->total));
-		if (r->dry_run) {
-			json_object_set_new(draft, "status", json_string("draft"));
-			json_object_set_new(draft, "number", json_null());
-			json_array_append(invoices, draft);
-			continue;
-		}
-		json_object_set_new(draft, "run_id", json_integer(num(run, "id")));
-		/* the totals are the invoice's own to compute: they must come out the same */
-		json_object_del(draft, "subtotal");
-		json_object_del(draft, "tax");
-		json_object_del(draft, "total");
-		/*
-		 * Each draft is written with an arena of its own, released once
-		 * the draft is in the reply: what the engine made on the way (the
-		 * records read back, audit and event bodies) does not pile up over
-		 * thousands of invoices.
-		 */
-		struct arena scratch;
-		arena_init(&scratch);
-		struct resource_ctx each = *ctx;
-		each.arena = &scratch;
-		rc = write_draft(&each, draft, inv, invoices);
-		ctx->now = each.now;
-		arena_release(&scratch);
-		if (rc != RC_OK)
-			return rc;
-	}
+	buf_addstr(b, "],\"run\":");
 	if (run) {
-		json_t *patch = arena_json(a, json_pack("{s:O}", "summary", summary)), *errs = NULL;
-		rc = patch ? resource_update_trusted(ctx, &invoice_run_resource, num(run, "id"), patch,
-						     &run, &errs)
-			   : RC_ERROR;
+		int64_t version;
+		rc = resource_get_text(ctx, &invoice_run_resource, r->run_id, b, &version);
 		if (rc != RC_OK)
-			return rc;
+			return rc == RC_NOT_FOUND ? RC_ERROR : rc;
+	} else {
+		buf_addstr(b, "null");
 	}
-	r->out = arena_json(a, json_pack("{s:O?, s:b, s:s, s:s, s:O}", "run", run, "dry_run",
-					 r->dry_run, "from", r->from, "to", r->to, "invoices",
-					 invoices));
-	return r->out ? (r->dry_run ? DRY_RUN_DONE : RC_OK) : RC_ERROR;
+	/* the whole text in one place before the commit: nothing to fail after it */
+	if (buf_addstr(b, "}") < 0 || spool_finish(r->out) < 0)
+		return RC_ERROR;
+	return r->dry_run ? DRY_RUN_DONE : RC_OK;
 }
 
 int invoice_run(struct resource_ctx *ctx, const char *from, const char *to, int64_t company,
-		bool dry_run, json_t **out, json_t **errors)
+		bool dry_run, struct spool *out, int64_t *run_id, json_t **errors)
 {
 	json_t *errs = arena_json(ctx->arena, json_array());
 	if (!errs)
@@ -738,12 +865,12 @@ int invoice_run(struct resource_ctx *ctx, const char *from, const char *to, int6
 	}
 	ctx->now = time_now();
 	struct run r = { .ctx = ctx, .from = from, .to = to, .company = company,
-			 .dry_run = dry_run };
+			 .dry_run = dry_run, .out = out };
 	int rc = db_txn(ctx->db, run_txn, &r);
 	if (rc == DRY_RUN_DONE)
 		rc = RC_OK;
 	if (rc == RC_OK) {
-		*out = r.out;
+		*run_id = r.run_id;
 		return RC_OK;
 	}
 	if ((rc == RC_INVALID || rc == RC_CONFLICT) && r.errors)

@@ -32,10 +32,15 @@ void http_reply_oom(struct http_req *req)
 }
 
 /* Forgets a previous reply's body; keeps its headers. */
+/* A new reply replaces the one before, a file's among them. */
 static void reply_reset(struct http_req *req)
 {
 	buf_reset(&req->out);
 	req->content_type = NULL;
+	if (req->file_fd >= 0) {
+		close(req->file_fd);
+		req->file_fd = -1;
+	}
 }
 
 json_t *http_json(struct http_req *req, json_t *v)
@@ -102,8 +107,6 @@ int http_reply_file(struct http_req *req, int status, const char *content_type, 
 		    uint64_t size)
 {
 	reply_reset(req);
-	if (req->file_fd >= 0)
-		close(req->file_fd);
 	req->file_fd = fd;
 	req->file_size = size;
 	req->content_type = content_type ? arena_strdup(&req->arena, content_type) : NULL;

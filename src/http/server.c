@@ -177,7 +177,7 @@ static enum MHD_Result queue_reply(struct conn_state *st)
 
 	if (req->status == 0)
 		internal_error(req, "no reply was set");
-	if (req->file_fd >= 0 && req->status == 200) {
+	if (req->file_fd >= 0 && req->status >= 200 && req->status < 300) {
 		if (req->file_size == 0) {
 			close(req->file_fd);
 			req->file_fd = -1;

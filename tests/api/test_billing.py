@@ -589,6 +589,48 @@ class TestTimeWorthBilling(BillingCase):
         self.assertNotIn("cost_rate", self.get("users/%d" % self.tech_id, client=self.billing))
 
 
+class TestFirmWideRun(BillingCase):
+    """A run over every company goes through them in batches of 500 (src/billing/run.c)
+    and writes its reply as it goes, to a file once past 256 KiB (src/api/billing.c)."""
+
+    def test_every_company_billed_once_in_id_order(self):
+        remote = self.work_type(6000)
+        ids = []
+        for _ in range(700):  # more than a batch, and a reply past 256 KiB
+            c = self.company()
+            self.entry(self.ticket(c), remote, 60, "2026-11-10T10:00:00Z")
+            ids.append(c["id"])
+        status, headers, dry = self.admin.post("/api/v1/invoice-runs", dict(PERIOD, dry_run=True))
+        self.assertEqual(status, 200, dry)
+        self.assertGreater(int(headers["content-length"]), 256 * 1024)  # sent from its file
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertIsNone(dry["run"])
+        self.assertEqual([i["company_id"] for i in dry["invoices"]], ids)
+        self.assertEqual({i["total"] for i in dry["invoices"]}, {6000})
+        status, headers, real = self.admin.post("/api/v1/invoice-runs", PERIOD)
+        self.assertEqual(status, 201, real)
+        run = real["run"]
+        self.assertEqual(headers["location"], "/api/v1/invoice-runs/%d" % run["id"])
+        self.assertGreater(int(headers["content-length"]), 256 * 1024)
+        self.assertEqual([i["company_id"] for i in real["invoices"]], ids)
+        for planned, made in zip(dry["invoices"], real["invoices"]):
+            for member in ("currency", "subtotal", "tax", "total", "lines"):
+                self.assertEqual(made[member], planned[member], member)
+            self.assertEqual(made["run_id"], run["id"])
+            self.assertEqual(made["status"], "draft")
+        self.assertEqual(len({i["id"] for i in real["invoices"]}), len(ids))
+        # the run's record: every invoice in its summary, as the reply said
+        self.assertEqual(run["invoices"], len(ids))
+        self.assertEqual(run["summary"], [{"company_id": i, "currency": "USD", "lines": 1,
+                                           "total": 6000} for i in ids])
+        self.assertEqual(self.get("invoice-runs/%d" % run["id"]), run)
+        # again: nothing is billed twice
+        again = self.invoice_run()
+        self.assertEqual(again["invoices"], [])
+        self.assertEqual(again["run"]["summary"], [])
+        self.assertEqual(again["run"]["invoices"], 0)
+
+
 class TestReportsAndBadInput(BillingCase):
 
     def test_bad_runs(self):

@@ -1,8 +1,9 @@
 /*
- * test_core.c - src/core: the capped string builder, the arena, allocation
- * failure injection, UTC timestamps and dates, the clock (and, in test
- * builds, its offset), UTF-8 validation, log levels and the configuration
- * (defaults, environment, flags, checks).
+ * test_core.c - src/core: the capped string builder, the spool (text
+ * spilled to a temporary file), the arena, allocation failure injection,
+ * UTC timestamps and dates, the clock (and, in test builds, its offset),
+ * UTF-8 validation, log levels and the configuration (defaults,
+ * environment, flags, checks).
  */
 #include "core/alloc.h"
 #include "core/arena.h"
@@ -10,6 +11,7 @@
 #include "core/conf.h"
 #include "core/jsonout.h"
 #include "core/log.h"
+#include "core/spool.h"
 #include "core/timeutil.h"
 #include "core/utf8.h"
 
@@ -227,6 +229,151 @@ static void buf_cap_edges(void **state)
 	assert_true(b.cap <= 101);
 	assert_int_equal(buf_addch(&b, 'q'), -1);
 	buf_release(&b);
+}
+
+/* ---- spool ---- */
+
+/* The whole of an open file, from offset 0. */
+static char *read_fd(int fd, uint64_t size)
+{
+	char *s = malloc(size + 1);
+	assert_non_null(s);
+	assert_int_equal(pread(fd, s, size, 0), (ssize_t)size);
+	s[size] = '\0';
+	char extra;
+	assert_int_equal(pread(fd, &extra, 1, (off_t)size), 0);	/* nothing past it */
+	return s;
+}
+
+static void spool_under_threshold_stays_in_memory(void **state)
+{
+	(void)state;
+	struct spool s;
+	spool_init(&s, 64);
+	assert_int_equal(buf_addstr(&s.b, "[1,2,3]"), 0);
+	assert_int_equal(spool_flush(&s), 0);
+	assert_int_equal(spool_size(&s), 7);
+	uint64_t size = 0;
+	assert_int_equal(spool_finish(&s), 0);
+	assert_int_equal(spool_take_fd(&s, &size), -1);	/* no file to hand over */
+	assert_string_equal(buf_str(&s.b), "[1,2,3]");
+	spool_release(&s);
+	/* a threshold of 0: never a file, however long */
+	spool_init(&s, 0);
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(buf_addstr(&s.b, "0123456789"), 0);
+		assert_int_equal(spool_flush(&s), 0);
+	}
+	assert_int_equal(spool_finish(&s), 0);
+	assert_int_equal(s.b.len, 10000);
+	spool_release(&s);
+}
+
+static void spool_spills_whole_pieces_in_order(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/servio-spool-test.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("TMPDIR", dir, 1);
+	struct spool s;
+	spool_init(&s, 100);
+	struct buf want;
+	buf_init(&want, 0);
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(buf_addf(&s.b, "%s{\"n\":%d}", i ? "," : "[", i), 0);
+		assert_int_equal(buf_addf(&want, "%s{\"n\":%d}", i ? "," : "[", i), 0);
+		assert_int_equal(spool_flush(&s), 0);
+		assert_true(s.b.len <= 100);	/* never more than a piece past the threshold */
+		assert_int_equal(spool_size(&s), want.len);
+	}
+	assert_int_equal(buf_addch(&s.b, ']'), 0);
+	assert_int_equal(buf_addch(&want, ']'), 0);
+	assert_true(s.fd >= 0);
+	uint64_t size = 0;
+	assert_int_equal(spool_take_fd(&s, &size), -1);	/* not finished: a piece is in memory */
+	assert_int_equal(spool_finish(&s), 1);
+	assert_int_equal(spool_finish(&s), 1);		/* twice is harmless */
+	int fd = spool_take_fd(&s, &size);
+	assert_true(fd >= 0);
+	assert_int_equal(size, want.len);
+	char *got = read_fd(fd, size);
+	assert_string_equal(got, buf_str(&want));
+	free(got);
+	close(fd);
+	spool_release(&s);	/* the descriptor was handed over: not closed twice */
+	/* the file had no name: the directory is empty (rmdir fails otherwise) */
+	assert_int_equal(rmdir(dir), 0);
+	if (saved) {
+		setenv("TMPDIR", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("TMPDIR");
+	}
+	buf_release(&want);
+}
+
+static void spool_reset_starts_over(void **state)
+{
+	(void)state;
+	struct spool s;
+	spool_init(&s, 8);
+	assert_int_equal(buf_addstr(&s.b, "a first attempt, long"), 0);
+	assert_int_equal(spool_flush(&s), 0);
+	assert_true(s.fd >= 0);
+	assert_int_equal(buf_addstr(&s.b, "more"), 0);
+	spool_reset(&s);	/* a retried transaction writes its reply again */
+	assert_int_equal(spool_size(&s), 0);
+	assert_int_equal(buf_addstr(&s.b, "the second, written"), 0);
+	assert_int_equal(spool_flush(&s), 0);
+	assert_int_equal(buf_addstr(&s.b, "!"), 0);
+	assert_int_equal(spool_finish(&s), 1);
+	spool_reset(&s);	/* a commit that failed: the transaction runs again */
+	assert_int_equal(buf_addstr(&s.b, "the third, written"), 0);
+	assert_int_equal(spool_flush(&s), 0);
+	assert_int_equal(buf_addstr(&s.b, "!"), 0);
+	assert_int_equal(spool_finish(&s), 1);
+	uint64_t size = 0;
+	int fd = spool_take_fd(&s, &size);
+	char *got = read_fd(fd, size);
+	assert_string_equal(got, "the third, written!");
+	free(got);
+	close(fd);
+	spool_release(&s);
+}
+
+static void spool_failures_stick(void **state)
+{
+	(void)state;
+	struct spool s;
+	/* a directory that does not exist: the first spill fails, and stays failed */
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("TMPDIR", "/nonexistent/servio-spool", 1);
+	spool_init(&s, 4);
+	assert_int_equal(buf_addstr(&s.b, "too long for memory"), 0);
+	assert_int_equal(spool_flush(&s), -1);
+	assert_true(s.failed);
+	assert_int_equal(buf_addstr(&s.b, "x"), 0);	/* the buffer is usable, the spool is not */
+	assert_int_equal(spool_flush(&s), -1);
+	uint64_t size = 0;
+	assert_int_equal(spool_finish(&s), -1);
+	assert_int_equal(spool_take_fd(&s, &size), -1);
+	spool_release(&s);
+	if (saved) {
+		setenv("TMPDIR", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("TMPDIR");
+	}
+	/* a buffer that failed (out of memory) fails the spool */
+	spool_init(&s, 1 << 20);
+	s.b.max = 8;
+	assert_int_equal(buf_addstr(&s.b, "past the cap"), -1);
+	assert_int_equal(spool_flush(&s), -1);
+	assert_int_equal(spool_finish(&s), -1);
+	spool_release(&s);
 }
 
 /* ---- arena ---- */
@@ -1488,6 +1635,10 @@ int main(void)
 		cmocka_unit_test(buf_take_hands_over),
 		cmocka_unit_test(buf_cap_reached),
 		cmocka_unit_test(buf_cap_edges),
+		cmocka_unit_test(spool_under_threshold_stays_in_memory),
+		cmocka_unit_test(spool_spills_whole_pieces_in_order),
+		cmocka_unit_test(spool_reset_starts_over),
+		cmocka_unit_test(spool_failures_stick),
 		cmocka_unit_test(arena_alignment),
 		cmocka_unit_test(arena_zero_size_unique),
 		cmocka_unit_test(arena_big_allocations),
