@@ -8,8 +8,9 @@
  * its invoice, every month of fees and every block purchase as a row of
  * billed_periods; then the run record's summary. All through the engine's
  * trusted writes, so the audit log shows what each run billed. The reply
- * is written as each invoice is made (to a spool, a file past its first
- * megabyte): a batch's work and plan are all a run holds at once.
+ * is written as each invoice is made, to the caller's spool (which moves
+ * it to a file past its threshold): a batch's work and plan are all a run
+ * holds at once.
  *
  * Running again bills nothing twice: only uninvoiced work is loaded, and
  * billed_periods has one row per contract, kind and month. Two runs at once
