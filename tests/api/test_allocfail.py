@@ -458,6 +458,31 @@ class AllocFailSweep(ServerTestCase):
                     "watch": lambda: self.sql("SELECT count(*) FROM invoices"),
                     "changed": lambda n: n + 1})
 
+    def test_invoice_run(self):
+        c = self.company()
+        remote = self.create("work-types", {"name": unique("Remote "), "hourly_rate": 12000})
+        t = self.create("tickets", {"subject": unique("Backup job "), "company_id": c["id"]})
+        period = {"from": "2026-11-01", "to": "2026-11-30", "company_id": c["id"]}
+
+        def work():
+            self.create("time-entries", {"ticket_id": t["id"], "work_type_id": remote["id"],
+                                         "minutes": 45, "started_at": "2026-11-03T09:00:00Z"})
+
+        work()
+        # the dry run: its reply written as it goes (src/billing/run.c), nothing kept
+        self.sweep({"name": "invoice run, dry", "status": 200,
+                    "make": lambda: ("POST", "/api/v1/invoice-runs", dict(period, dry_run=True),
+                                     None)})
+
+        def make():
+            work()  # something to bill every time
+            return "POST", "/api/v1/invoice-runs", period, None
+
+        # the real run: the run, its draft and the entries marked, or nothing
+        self.sweep({"name": "invoice run", "make": make, "status": 201,
+                    "watch": lambda: self.sql("SELECT count(*) FROM invoice_runs"),
+                    "changed": lambda n: n + 1})
+
 
 if __name__ == "__main__":
     unittest.main()
