@@ -19,12 +19,16 @@
  */
 #include "api.h"
 
+#include "core/alloc.h"
+#include "core/log.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define KEY_TTL (24 * 3600)
 #define PENDING_TTL (5 * 60)
@@ -161,6 +165,37 @@ int api_idempotency_before(struct http_req *req)
 	return -1;
 }
 
+/*
+ * The reply's body as text to keep: its buffer's, or what a reply sent
+ * from a file sends (an invoice run's, spooled past 256 KiB), read back
+ * into *heap (the caller xfree()s it). NULL when the file cannot be read
+ * back whole or is past BUF_DEFAULT_MAX.
+ */
+static const char *reply_text(const struct http_req *req, char **heap)
+{
+	*heap = NULL;
+	if (req->file_fd < 0)
+		return buf_str(&req->out);
+	if (req->file_size > BUF_DEFAULT_MAX)
+		return NULL;
+	size_t n = (size_t)req->file_size, got = 0;
+	char *text = xmalloc(n + 1);
+	while (text && got < n) {
+		ssize_t r = pread(req->file_fd, text + got, n - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			xfree(text);
+			return NULL;
+		}
+		got += (size_t)r;
+	}
+	if (text)
+		text[n] = '\0';
+	*heap = text;
+	return text;
+}
+
 void api_idempotency_after(struct http_req *req)
 {
 	struct idem *s = req->hook_state;
@@ -176,6 +211,19 @@ void api_idempotency_after(struct http_req *req)
 			   "i", s->row_id) == RC_DONE && db_changes(db) == 1)
 			return;
 	}
+	char *heap;
+	const char *response = reply_text(req, &heap);
+	if (!response) {
+		/*
+		 * the reply cannot be kept: a key of no work is forgotten (the
+		 * client may try again); one of committed work stays so, and a
+		 * retry hears that the work was done (409)
+		 */
+		log_error("request %s: cannot keep its reply for its Idempotency-Key", req->id);
+		db_run(db, NULL, "DELETE FROM idempotency_keys WHERE id = ? AND state = 'pending'",
+		       "i", s->row_id);
+		return;
+	}
 	const char *location = NULL, *etag = NULL;
 	for (struct http_reply_header *h = req->headers; h; h = h->next) {
 		if (strcasecmp(h->name, "Location") == 0)
@@ -186,6 +234,7 @@ void api_idempotency_after(struct http_req *req)
 	db_run(db, NULL,
 	       "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?,"
 	       " response = ?, location = ?, etag = ? WHERE id = ?",
-	       "issssi", (int64_t)req->status, req->content_type, buf_str(&req->out), location,
-	       etag, s->row_id);
+	       "issssi", (int64_t)req->status, req->content_type, response, location, etag,
+	       s->row_id);
+	xfree(heap);
 }

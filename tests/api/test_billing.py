@@ -607,8 +607,16 @@ class TestFirmWideRun(BillingCase):
         self.assertIsNone(dry["run"])
         self.assertEqual([i["company_id"] for i in dry["invoices"]], ids)
         self.assertEqual({i["total"] for i in dry["invoices"]}, {6000})
-        status, headers, real = self.admin.post("/api/v1/invoice-runs", PERIOD)
+        key = {"Idempotency-Key": unique("firm-run-")}
+        status, headers, real = self.admin.post("/api/v1/invoice-runs", PERIOD, headers=key)
         self.assertEqual(status, 201, real)
+        # the same request again: the reply kept for its key, though it was sent from a file
+        status, again_headers, replayed = self.admin.post("/api/v1/invoice-runs", PERIOD,
+                                                          headers=key)
+        self.assertEqual(status, 201, replayed)
+        self.assertEqual(again_headers.get("idempotent-replayed"), "true")
+        self.assertEqual(again_headers["location"], headers["location"])
+        self.assertEqual(replayed, real)
         run = real["run"]
         self.assertEqual(headers["location"], "/api/v1/invoice-runs/%d" % run["id"])
         self.assertGreater(int(headers["content-length"]), 256 * 1024)
