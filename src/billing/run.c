@@ -77,7 +77,7 @@ struct load {
 	do {                                                                                 \
 		if ((n) == (cap)) {                                                          \
 			size_t c2 = (cap) ? (cap) * 2 : 64;                                  \
-			void *m = arena_alloc((l)->arena, c2 * sizeof(*(arr)));         \
+			void *m = arena_alloc((l)->arena, c2 * sizeof(*(arr)));              \
 			if (!m)                                                              \
 				return RC_ERROR;                                             \
 			if (n)                                                               \

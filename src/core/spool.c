@@ -76,8 +76,10 @@ static int open_file(void)
 /* Moves the buffer's text to the end of the file (made on the first call). */
 static int spill(struct spool *s)
 {
-	if (s->written + s->b.len > SPOOL_MAX)
+	if (s->written + s->b.len > SPOOL_MAX) {
+		log_error("a temporary file would pass %llu bytes", (unsigned long long)SPOOL_MAX);
 		return fail(s, NULL, 0);
+	}
 	if (s->fd < 0) {
 		s->fd = open_file();
 		if (s->fd < 0)

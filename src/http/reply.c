@@ -31,8 +31,7 @@ void http_reply_oom(struct http_req *req)
 	req->content_type = HTTP_OOM_CONTENT_TYPE;
 }
 
-/* Forgets a previous reply's body; keeps its headers. */
-/* A new reply replaces the one before, a file's among them. */
+/* Forgets a previous reply's body, a file's among them; keeps its headers. */
 static void reply_reset(struct http_req *req)
 {
 	buf_reset(&req->out);

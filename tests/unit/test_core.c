@@ -233,6 +233,24 @@ static void buf_cap_edges(void **state)
 
 /* ---- spool ---- */
 
+/* Points TMPDIR at dir; returns the value it had, for tmpdir_restore. */
+static char *tmpdir_set(const char *dir)
+{
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? strdup(old) : NULL;
+	setenv("TMPDIR", dir, 1);
+	return saved;
+}
+
+static void tmpdir_restore(char *saved)
+{
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
+}
+
 /* The whole of an open file, from offset 0. */
 static char *read_fd(int fd, uint64_t size)
 {
@@ -274,9 +292,7 @@ static void spool_spills_whole_pieces_in_order(void **state)
 	(void)state;
 	char dir[] = "/tmp/servio-spool-test.XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	const char *old = getenv("TMPDIR");
-	char *saved = old ? strdup(old) : NULL;
-	setenv("TMPDIR", dir, 1);
+	char *saved = tmpdir_set(dir);
 	struct spool s;
 	spool_init(&s, 100);
 	struct buf want;
@@ -305,12 +321,7 @@ static void spool_spills_whole_pieces_in_order(void **state)
 	spool_release(&s);	/* the descriptor was handed over: not closed twice */
 	/* the file had no name: the directory is empty (rmdir fails otherwise) */
 	assert_int_equal(rmdir(dir), 0);
-	if (saved) {
-		setenv("TMPDIR", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("TMPDIR");
-	}
+	tmpdir_restore(saved);
 	buf_release(&want);
 }
 
@@ -348,9 +359,7 @@ static void spool_failures_stick(void **state)
 	(void)state;
 	struct spool s;
 	/* a directory that does not exist: the first spill fails, and stays failed */
-	const char *old = getenv("TMPDIR");
-	char *saved = old ? strdup(old) : NULL;
-	setenv("TMPDIR", "/nonexistent/servio-spool", 1);
+	char *saved = tmpdir_set("/nonexistent/servio-spool");
 	spool_init(&s, 4);
 	assert_int_equal(buf_addstr(&s.b, "too long for memory"), 0);
 	assert_int_equal(spool_flush(&s), -1);
@@ -361,12 +370,7 @@ static void spool_failures_stick(void **state)
 	assert_int_equal(spool_finish(&s), -1);
 	assert_int_equal(spool_take_fd(&s, &size), -1);
 	spool_release(&s);
-	if (saved) {
-		setenv("TMPDIR", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("TMPDIR");
-	}
+	tmpdir_restore(saved);
 	/* a buffer that failed (out of memory) fails the spool */
 	spool_init(&s, 1 << 20);
 	s.b.max = 8;
