@@ -18,12 +18,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* PostgreSQL's own limit on the parameters of one statement */
 #define MAX_PARAMS 65535
 
 /* Writes sent ahead (pg_step_later) before their answers are read: a bound on what waits */
 #define MAX_QUEUED 128
+
+/*
+ * Rows of an INSERT sent ahead are held back and sent as one statement of
+ * up to MERGE_ROWS rows (see "Rows held back" below): at most MERGE_SLOTS
+ * such INSERTs (one per table) hold rows at once.
+ */
+#define MERGE_LOG2 6
+#define MERGE_ROWS (1 << MERGE_LOG2)
+#define MERGE_SLOTS 8
+
+/* The (child, parent) table of every foreign key of the schema; a ")" ends it */
+#define FOREIGN_KEYS_SQL                                                                  \
+	"SELECT c.relname, p.relname FROM pg_constraint k"                              \
+	" JOIN pg_class c ON c.oid = k.conrelid"                                        \
+	" JOIN pg_class p ON p.oid = k.confrelid"                                       \
+	" JOIN pg_namespace n ON n.oid = c.relnamespace"                                \
+	" WHERE k.contype = 'f' AND (n.nspname = current_schema()"
+
+/* What the holding back of rows needs to know of a statement. */
+enum shape { SHAPE_OTHER, SHAPE_SELECT, SHAPE_INSERT, SHAPE_UPDATE };
+
+struct pg_stmt;
+
+/* The rows of one INSERT held back, in the order they came. */
+struct merge {
+	struct pg_stmt *st;
+	int rows;
+	char **values;		/* rows × st->nparams, owned; NULL for NULL */
+};
+
+/* A foreign key: rows of child refer to rows of parent. */
+struct fk {
+	char *child, *parent;
+};
 
 struct pg_conn {
 	PGconn *conn;
@@ -33,6 +68,12 @@ struct pg_conn {
 	int64_t total_changes;	/* rows INSERTed, UPDATEd or DELETEd since opened */
 	int queued;		/* writes sent ahead whose answers are not read yet */
 	int failed;		/* how one of them failed (RC_*), until the transaction ends */
+	struct merge merge[MERGE_SLOTS];
+	int nmerge;
+	struct fk *fks;		/* the schema's foreign keys, read when rows are first held */
+	int nfks;
+	bool fks_read;
+	bool no_merge;		/* they could not be read: rows are sent one by one */
 };
 
 struct pg_stmt {
@@ -44,8 +85,19 @@ struct pg_stmt {
 	int nrows;
 	bool executed;
 	char *text;		/* the SQL until the server has prepared it (pg_prepare) */
+	char *sql;		/* the SQL, kept: which tables a statement names */
+	enum shape shape;
+	char *table;		/* what an INSERT, UPDATE writes */
+	char *head;		/* an INSERT … VALUES whose rows can be merged: up to VALUES */
+	char *tuple;		/* and its one row, "($1, …)" */
+	unsigned sized;		/* bit k: the statement of 2^k such rows is prepared */
 	char *values[];		/* nparams bound values, NULL for NULL */
 };
+
+static int release_for(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_stmt *except);
+static int merge_send(struct pg_conn *pc, int i);
+static void merge_discard(struct pg_conn *pc);
+static void fks_forget(struct pg_conn *pc);
 
 static void set_error(struct pg_conn *pc, const char *msg)
 {
@@ -187,6 +239,8 @@ static int pg_open(const char *url, void **out, char *err, size_t errlen)
 static void pg_close(void *conn)
 {
 	struct pg_conn *pc = conn;
+	merge_discard(pc);
+	fks_forget(pc);
 	PQfinish(pc->conn);
 	xfree(pc->error);
 	xfree(pc);
@@ -198,14 +252,42 @@ static const char *pg_errmsg(void *conn)
 	return pc->error ? pc->error : "";
 }
 
+/* SQL that ends, begins or marks a transaction (and so changes no table) */
+static bool transaction_control(const char *sql)
+{
+	static const char *const verbs[] = { "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE",
+					     "SET ", NULL };
+	for (const char *const *v = verbs; *v; v++)
+		if (strncasecmp(sql, *v, strlen(*v)) == 0)
+			return true;
+	return false;
+}
+
 static int pg_exec(void *conn, const char *sql)
 {
 	struct pg_conn *pc = conn;
+	bool commit = strcmp(sql, "COMMIT") == 0;
+	if (strcmp(sql, "ROLLBACK") == 0)
+		merge_discard(pc);
+	else
+		release_for(pc, NULL, NULL);	/* a failure is kept in pc->failed */
+	if (!transaction_control(sql))
+		fks_forget(pc);	/* the schema may change */
 	settle(pc);
+	if (commit && pc->failed) {
+		/*
+		 * a write of it failed (or rows held back could not be sent,
+		 * which PostgreSQL does not know of): it ends, not kept
+		 */
+		int failed = pc->failed;
+		PQclear(PQexec(pc->conn, "ROLLBACK"));
+		pc->failed = RC_OK;
+		return failed;
+	}
 	PGresult *res = PQexec(pc->conn, sql);
 	int rc = map_result(pc, res);
 	/* a COMMIT of a transaction a statement failed in is PostgreSQL's ROLLBACK: a failure */
-	if (rc == RC_OK && strcmp(sql, "COMMIT") == 0 && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+	if (rc == RC_OK && commit && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
 		rc = pc->failed ? pc->failed : RC_ERROR;
 		if (!pc->failed)
 			set_error(pc, "the transaction was rolled back: a statement in it failed");
@@ -239,6 +321,110 @@ static char *number_placeholders(const char *sql, int *count)
 	}
 	*count = n;
 	return buf_take(&b);
+}
+
+/* Statement shapes ------------------------------------------------------------ */
+
+static bool word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+static const char *skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* Whether *p starts with the word kw (any case); if so, *p moves past it. */
+static bool keyword(const char **p, const char *kw)
+{
+	size_t n = strlen(kw);
+	if (strncasecmp(*p, kw, n) != 0 || word_char((*p)[n]))
+		return false;
+	*p = skip_space(*p + n);
+	return true;
+}
+
+/* Past the parenthesis p opens (quoted text skipped), or NULL. */
+static const char *past_parens(const char *p)
+{
+	int depth = 0;
+	char quote = 0;
+	for (; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == ')' && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Whether sql names word (a table) as a whole word. */
+static bool mentions(const char *sql, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = sql; (p = strstr(p, word)); p += n)
+		if ((p == sql || !word_char(p[-1])) && !word_char(p[n]))
+			return true;
+	return false;
+}
+
+/* The table a statement writes, when *p (past INSERT INTO or UPDATE) names one. */
+static char *target(const char **p)
+{
+	size_t n = 0;
+	while (word_char((*p)[n]))
+		n++;
+	if (!n || (*p)[n] == '.')
+		return NULL;
+	char *t = xstrndup(*p, n);
+	*p = skip_space(*p + n);
+	return t;
+}
+
+/*
+ * What st is (its numbered SQL in st->sql): a SELECT, an UPDATE or INSERT
+ * of a table, or something else (a DELETE, a WITH: sent after every row
+ * held back). An INSERT of one row of values, nothing after them, whose
+ * rows can be merged: st->head and st->tuple. Out of memory, it is
+ * something else.
+ */
+static void shape_of(struct pg_stmt *st)
+{
+	const char *p = skip_space(st->sql);
+	st->shape = SHAPE_OTHER;
+	if (keyword(&p, "SELECT")) {
+		st->shape = SHAPE_SELECT;
+	} else if (keyword(&p, "UPDATE")) {
+		st->table = target(&p);
+		st->shape = st->table ? SHAPE_UPDATE : SHAPE_OTHER;
+	} else if (keyword(&p, "INSERT") && keyword(&p, "INTO") && (st->table = target(&p))) {
+		st->shape = SHAPE_INSERT;
+		const char *cols = *p == '(' ? past_parens(p) : NULL;
+		const char *v = cols ? skip_space(cols) : NULL;
+		if (!v || !keyword(&v, "VALUES") || *v != '(')
+			return;
+		const char *end = past_parens(v);
+		if (!end || *skip_space(end) || !st->nparams ||
+		    st->nparams > MAX_PARAMS / MERGE_ROWS)
+			return;
+		st->head = xstrndup(st->sql, (size_t)(v - st->sql));
+		st->tuple = xstrndup(v, (size_t)(end - v));
+		if (!st->head || !st->tuple) {
+			xfree(st->head);
+			xfree(st->tuple);
+			st->head = st->tuple = NULL;
+		}
+	}
 }
 
 /* A write sent ahead failed and the transaction is still open: PostgreSQL refuses the rest. */
@@ -276,6 +462,17 @@ static int ready(struct pg_stmt *st)
 	return aborted(pc) ? pc->failed : RC_OK;
 }
 
+/* The client's half of a statement. */
+static void stmt_free(struct pg_stmt *st)
+{
+	xfree(st->text);
+	xfree(st->sql);
+	xfree(st->table);
+	xfree(st->head);
+	xfree(st->tuple);
+	xfree(st);
+}
+
 /*
  * A statement, prepared on the server at once; or, when a write sent
  * ahead has failed the transaction (the server would refuse to prepare
@@ -300,13 +497,20 @@ static int pg_prepare(void *conn, const char *sql, void **out)
 	st->pc = pc;
 	st->nparams = n;
 	st->text = text;
+	st->sql = xstrdup(text);
+	if (!st->sql) {
+		xfree(text);
+		xfree(st);
+		set_error(pc, "out of memory");
+		return RC_ERROR;
+	}
+	shape_of(st);
 	snprintf(st->name, sizeof(st->name), "s%lu", ++pc->next_name);
 	int rc = ready(st);
 	if (aborted(pc))
 		rc = RC_OK;	/* prepared at its first step, which reports the failure */
 	if (rc != RC_OK) {
-		xfree(st->text);
-		xfree(st);
+		stmt_free(st);
 		return rc;
 	}
 	*out = st;
@@ -335,18 +539,27 @@ static void pg_reset(void *stmt)
 static void pg_finalize(void *stmt)
 {
 	struct pg_stmt *st = stmt;
+	struct pg_conn *pc = st->pc;
 	pg_reset(st);
+	/* its rows held back go now (a failure is the transaction's: pc->failed) */
+	for (int i = 0; i < pc->nmerge; i++)
+		if (pc->merge[i].st == st)
+			merge_send(pc, i);
 	if (st->text) {
-		xfree(st->text);	/* never prepared on the server */
-		xfree(st);
+		stmt_free(st);	/* never prepared on the server */
 		return;
 	}
-	char sql[48];
-	snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
-	settle(st->pc);
-	PGresult *res = PQexec(st->pc->conn, sql);
+	/* it, and its statements of several rows */
+	char sql[400];
+	int n = snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
+	for (int k = 1; k <= MERGE_LOG2; k++)
+		if (st->sized & (1u << k))
+			n += snprintf(sql + n, sizeof(sql) - (size_t)n, "; DEALLOCATE %sx%d", st->name,
+				      1 << k);
+	settle(pc);
+	PGresult *res = PQexec(pc->conn, sql);
 	PQclear(res);
-	xfree(st);
+	stmt_free(st);
 }
 
 static int set_param(struct pg_stmt *st, int idx, char *value)
@@ -395,6 +608,223 @@ static int send_ahead(struct pg_stmt *st)
 	return RC_OK;
 }
 
+/*
+ * Rows held back ------------------------------------------------------------
+ *
+ * Most writes sent ahead are INSERTs of one row (the audit log, the event
+ * outbox, a ticket's history), and to PostgreSQL each is a statement:
+ * parsed, bound, planned and run, which costs it several times what the
+ * row does. So the rows of such an INSERT are held back and sent as one
+ * statement of up to MERGE_ROWS rows (prepared once per size, a power of
+ * two), the rows of each INSERT in the order they came.
+ *
+ * Held back, a row is not yet in its table: rows are sent before any
+ * statement that might see them or depend on them: one that names their
+ * table (a read of it, another INSERT into it: a table's rows stay in
+ * order), one that writes a table with a foreign key to theirs (its rows
+ * may refer to them), one of another shape than SELECT, INSERT, UPDATE
+ * (a DELETE cascades), and before the commit. A row held back never
+ * depends on another: the rows of the tables it refers to are sent first.
+ * What the order of tables changes is not seen: they are in the same
+ * transaction, and a failure fails it whole (reported at the next
+ * statement or the commit, as for any write sent ahead).
+ */
+
+static void fks_forget(struct pg_conn *pc)
+{
+	for (int i = 0; i < pc->nfks; i++) {
+		xfree(pc->fks[i].child);
+		xfree(pc->fks[i].parent);
+	}
+	xfree(pc->fks);
+	pc->fks = NULL;
+	pc->nfks = 0;
+	pc->fks_read = false;
+}
+
+static int fks_read(struct pg_conn *pc)
+{
+	int rc = settle(pc);
+	if (rc != RC_OK)
+		return rc;
+	/* the schema's, and this session's temporary tables' */
+	PGresult *res = PQexec(pc->conn, FOREIGN_KEYS_SQL " OR n.oid = pg_my_temp_schema())");
+	rc = map_result(pc, res);
+	int n = rc == RC_OK ? PQntuples(res) : 0;
+	if (rc == RC_OK && n && !(pc->fks = xcalloc((size_t)n, sizeof(*pc->fks))))
+		rc = RC_ERROR;
+	for (int i = 0; rc == RC_OK && i < n; i++) {
+		pc->fks[i].child = xstrdup(PQgetvalue(res, i, 0));
+		pc->fks[i].parent = xstrdup(PQgetvalue(res, i, 1));
+		pc->nfks = i + 1;
+		if (!pc->fks[i].child || !pc->fks[i].parent)
+			rc = RC_ERROR;
+	}
+	PQclear(res);
+	if (rc != RC_OK)
+		fks_forget(pc);
+	pc->fks_read = rc == RC_OK;
+	return rc;
+}
+
+static bool refers(const struct pg_conn *pc, const char *child, const char *parent)
+{
+	for (int i = 0; i < pc->nfks; i++)
+		if (strcmp(pc->fks[i].child, child) == 0 && strcmp(pc->fks[i].parent, parent) == 0)
+			return true;
+	return false;
+}
+
+/* The tuple of an INSERT with its placeholders moved up by add. */
+static void renumber(struct buf *b, const char *tuple, int add)
+{
+	char quote = 0;
+	for (const char *p = tuple; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+			char *end;
+			long n = strtol(p + 1, &end, 10);
+			buf_addf(b, "$%ld", n + add);
+			p = end - 1;
+			continue;
+		}
+		buf_addch(b, *p);
+	}
+}
+
+/* Sends 2^log2 rows of st's INSERT (values: theirs, in order) as one statement. */
+static int send_rows(struct pg_stmt *st, int log2, char *const *values)
+{
+	struct pg_conn *pc = st->pc;
+	int k = 1 << log2, rc = RC_OK;
+	char name[40];
+	snprintf(name, sizeof(name), k == 1 ? "%s" : "%sx%d", st->name, k);
+	if (k > 1 && !(st->sized & (1u << log2)) && (rc = settle(pc)) == RC_OK) {
+		struct buf sql;
+		buf_init(&sql, 1024 * 1024);
+		buf_addstr(&sql, st->head);
+		for (int r = 0; r < k; r++) {
+			if (r)
+				buf_addstr(&sql, ", ");
+			renumber(&sql, st->tuple, r * st->nparams);
+		}
+		if (sql.failed) {
+			set_error(pc, "out of memory");
+			rc = RC_ERROR;
+		} else {
+			PGresult *res = PQprepare(pc->conn, name, buf_str(&sql), 0, NULL);
+			rc = map_result(pc, res);
+			PQclear(res);
+		}
+		buf_release(&sql);
+		if (rc == RC_OK)
+			st->sized |= 1u << log2;
+	}
+	if (rc != RC_OK)
+		return rc;
+	if ((PQpipelineStatus(pc->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->conn)) ||
+	    !PQsendQueryPrepared(pc->conn, name, k * st->nparams, (const char *const *)values, NULL,
+				 NULL, 0)) {
+		set_error(pc, PQerrorMessage(pc->conn));
+		return RC_ERROR;
+	}
+	return ++pc->queued >= MAX_QUEUED ? drain(pc, NULL) : RC_OK;
+}
+
+/* Sends the rows held in slot i, in statements of 64, 32, … rows. */
+static int merge_send(struct pg_conn *pc, int i)
+{
+	struct merge m = pc->merge[i];
+	memmove(&pc->merge[i], &pc->merge[i + 1], (size_t)(pc->nmerge - i - 1) * sizeof(m));
+	pc->nmerge--;
+	int np = m.st->nparams, done = 0, rc = RC_OK;
+	while (rc == RC_OK && done < m.rows && !aborted(pc)) {
+		int log2 = 0;
+		while ((2 << log2) <= m.rows - done)
+			log2++;
+		rc = send_rows(m.st, log2, m.values + (size_t)done * (size_t)np);
+		done += 1 << log2;
+	}
+	for (size_t v = 0; v < (size_t)m.rows * (size_t)np; v++)
+		xfree(m.values[v]);
+	xfree(m.values);
+	if (rc != RC_OK && !pc->failed)
+		pc->failed = rc;	/* the rows are lost: the transaction must not commit */
+	return rc;
+}
+
+static void merge_discard(struct pg_conn *pc)
+{
+	while (pc->nmerge) {
+		struct merge *m = &pc->merge[--pc->nmerge];
+		for (size_t v = 0; v < (size_t)m->rows * (size_t)m->st->nparams; v++)
+			xfree(m->values[v]);
+		xfree(m->values);
+	}
+}
+
+/*
+ * Sends the rows held back that st (NULL: the commit, or SQL of its own)
+ * might see or depend on, but except's. The first failure is returned
+ * (and kept in pc->failed).
+ */
+static int release_for(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_stmt *except)
+{
+	int rc = RC_OK;
+	for (int i = 0; i < pc->nmerge;) {
+		const struct pg_stmt *held = pc->merge[i].st;
+		if (held == except ||
+		    (st && st->shape != SHAPE_OTHER && !mentions(st->sql, held->table) &&
+		     !(st->table && refers(pc, st->table, held->table)))) {
+			i++;
+			continue;
+		}
+		int r = merge_send(pc, i);
+		if (rc == RC_OK)
+			rc = r;
+	}
+	return rc;
+}
+
+/*
+ * Holds st's row back when it is an INSERT whose rows can be (*held), its
+ * bound values moved into the slot of st's rows; sends them when there
+ * are MERGE_ROWS.
+ */
+static int merge_add(struct pg_stmt *st, bool *held)
+{
+	struct pg_conn *pc = st->pc;
+	*held = false;
+	if (!st->head || (!pc->fks_read && fks_read(pc) != RC_OK))
+		return RC_OK;
+	int i = 0;
+	while (i < pc->nmerge && pc->merge[i].st != st)
+		i++;
+	if (i == MERGE_SLOTS) {
+		int rc = release_for(pc, NULL, NULL);
+		if (rc != RC_OK)
+			return rc;
+		i = 0;
+	}
+	struct merge *m = &pc->merge[i];
+	size_t np = (size_t)st->nparams;
+	if (i == pc->nmerge) {
+		char **values = xmalloc(MERGE_ROWS * np * sizeof(*values));
+		if (!values)
+			return RC_OK;	/* sent alone */
+		*m = (struct merge){ st, 0, values };
+		pc->nmerge++;
+	}
+	memcpy(m->values + (size_t)m->rows * np, st->values, np * sizeof(*st->values));
+	memset(st->values, 0, np * sizeof(*st->values));
+	*held = true;
+	return ++m->rows == MERGE_ROWS ? merge_send(pc, i) : RC_OK;
+}
+
 static int pg_step(void *stmt)
 {
 	struct pg_stmt *st = stmt;
@@ -402,6 +832,10 @@ static int pg_step(void *stmt)
 		struct pg_conn *pc = st->pc;
 		st->executed = true;
 		int rc = ready(st);
+		if (rc == RC_OK && pc->nmerge)
+			rc = release_for(pc, st, NULL);
+		if (rc != RC_OK && pc->queued)
+			drain(pc, NULL);
 		if (rc == RC_OK && pc->queued) {
 			/* the writes sent ahead and this statement: one round trip */
 			rc = send_ahead(st);
@@ -444,11 +878,18 @@ static int pg_step_later(void *stmt)
 	struct pg_stmt *st = stmt;
 	struct pg_conn *pc = st->pc;
 	int rc = ready(st);
-	if (rc != RC_OK)
-		return rc;
-	rc = send_ahead(st);
+	bool held = false;
+	if (rc == RC_OK && pc->nmerge)
+		rc = release_for(pc, st, st);
+	if (rc == RC_OK)
+		rc = merge_add(st, &held);
+	if (rc == RC_OK && held)
+		return RC_DONE;
+	if (rc == RC_OK)
+		rc = send_ahead(st);
 	if (rc != RC_OK) {
-		drain(pc, NULL);
+		if (pc->queued)
+			drain(pc, NULL);
 		return rc;
 	}
 	if (++pc->queued >= MAX_QUEUED)
@@ -566,11 +1007,7 @@ const struct db_driver db_pg_driver = {
 		      " WHERE n.nspname = current_schema() AND c.relkind = 'r'"
 		      " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid ="
 		      " 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')",
-	.foreign_keys_sql = "SELECT c.relname, p.relname FROM pg_constraint k"
-			    " JOIN pg_class c ON c.oid = k.conrelid"
-			    " JOIN pg_class p ON p.oid = k.confrelid"
-			    " JOIN pg_namespace n ON n.oid = c.relnamespace"
-			    " WHERE k.contype = 'f' AND n.nspname = current_schema()",
+	.foreign_keys_sql = FOREIGN_KEYS_SQL ")",
 	.defer_constraints_sql = "SET CONSTRAINTS ALL DEFERRED",
 	.commit_failure_ends_txn = true,
 	.skip_locked = " FOR UPDATE SKIP LOCKED",
