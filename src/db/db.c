@@ -24,6 +24,8 @@
 #define CACHE_SLOTS 512	/* power of two */
 #define KEPT_SLOTS 64	/* power of two */
 #define TXN_ATTEMPTS 12
+#define IDS_AHEAD_MAX 64	/* ids taken ahead at most a statement (db_next_id) */
+#define IDS_AHEAD_TABLES 4	/* tables a transaction takes ids ahead for */
 
 struct db_link;
 
@@ -70,6 +72,13 @@ struct db {
 	bool holds_write;	/* the transaction holds the write lock */
 	const char *commit_mark;	/* db_set_commit_mark: run before each COMMIT */
 	int64_t commit_mark_param;
+	/* the ids taken ahead in this transaction (db_next_id), by table */
+	struct ids_ahead {
+		const char *table;
+		int n, at, block;
+		int64_t id[IDS_AHEAD_MAX];
+	} ids[IDS_AHEAD_TABLES];
+	int nids;
 	char error[256];	/* the layer's own last error (db_fail), else empty */
 };
 
@@ -759,6 +768,7 @@ int db_begin(struct db *db)
 	int rc = noted(db->drv->exec(db->link->conn, db->drv->begin_sql));
 	if (rc == RC_OK) {
 		db->in_txn = true;
+		db->nids = 0;
 		db->link->changes_seen = db->drv->total_changes(db->link->conn);
 	} else {
 		if (rc != RC_RETRY)
@@ -770,6 +780,54 @@ int db_begin(struct db *db)
 		}
 	}
 	return rc;
+}
+
+bool db_ids_ahead(const struct db *db)
+{
+	return db->drv->next_ids_sql != NULL;
+}
+
+int db_next_id(struct db *db, const char *table, int64_t *id)
+{
+	if (!db->in_txn || !db->drv->next_ids_sql) {
+		db_fail(db, "ids are taken ahead only in a transaction on PostgreSQL");
+		return RC_ERROR;
+	}
+	struct ids_ahead *t = NULL;
+	for (int i = 0; i < db->nids && !t; i++)
+		if (strcmp(db->ids[i].table, table) == 0)
+			t = &db->ids[i];
+	if (!t) {
+		if (db->nids == IDS_AHEAD_TABLES) {
+			db_fail(db, "ids are taken ahead for %d tables at most", IDS_AHEAD_TABLES);
+			return RC_ERROR;
+		}
+		t = &db->ids[db->nids++];
+		*t = (struct ids_ahead){ .table = table };
+	}
+	if (t->at == t->n) {
+		/* twice as many as last time: a transaction that makes one row takes one */
+		t->block = t->block ? t->block * 2 : 1;
+		if (t->block > IDS_AHEAD_MAX)
+			t->block = IDS_AHEAD_MAX;
+		char sql[256];
+		snprintf(sql, sizeof(sql), db->drv->next_ids_sql, table);
+		struct db_stmt *st;
+		int rc = db_run(db, &st, sql, "i", (int64_t)t->block);
+		t->n = t->at = 0;
+		while (rc == RC_ROW && t->n < IDS_AHEAD_MAX) {
+			t->id[t->n++] = db_col_int(st, 0);
+			rc = db_step(st);
+		}
+		db_done(st);
+		if (rc != RC_DONE || !t->n) {
+			if (rc >= 0)
+				db_fail(db, "no id was taken ahead for %s", table);
+			return rc < 0 ? rc : RC_ERROR;
+		}
+	}
+	*id = t->id[t->at++];
+	return RC_OK;
 }
 
 /* The transaction has ended: the write lock goes to the next writer. */

@@ -96,6 +96,19 @@ int db_run_later(struct db *db, const char *sql, const char *fmt, ...);
 /* The same for a statement prepared and bound by the caller (then db_done it). */
 int db_step_later(struct db_stmt *st);
 
+/*
+ * The id the next row of table (an identity column "id") may be written
+ * with, taken ahead in this transaction, so that a write need not read
+ * its row back for it (and can be sent ahead: db_run_later): RC_OK and
+ * *id, or a failure. Ids are taken a few at a time (1, 2, 4 … up to 64 a
+ * statement) and those a transaction leaves are not used; in order within
+ * a transaction, as a sequence gives them. db_ids_ahead says whether the
+ * backend can (PostgreSQL); on SQLite, a row's id is known only once
+ * written.
+ */
+bool db_ids_ahead(const struct db *db);
+int db_next_id(struct db *db, const char *table, int64_t *id);
+
 /* Transactions. db_begin takes the write lock up front (SQLite IMMEDIATE). */
 int db_begin(struct db *db);
 int db_commit(struct db *db);

@@ -118,6 +118,12 @@ struct db_driver {
 	const char *counters_save_sql;
 	const char *counters_load_sql;
 	/*
+	 * Ids taken ahead (db_next_id): the next ? values of the sequence
+	 * that numbers table %s, in order, one a row; NULL when a row's id is
+	 * only known once it is written (SQLite).
+	 */
+	const char *next_ids_sql;
+	/*
 	 * How db_fts_query spells a query: each word as quote + word + quote,
 	 * joined by and; the last word's prefix as quote + word + quote +
 	 * prefix, or, when fts_terms_sql is given, as the words of the index

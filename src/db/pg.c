@@ -1015,6 +1015,8 @@ const struct db_driver db_pg_driver = {
 	.txid_now = "pg_current_xact_id()",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 	.next_number_sql = "SELECT nextval('counter_%s')",
+	.next_ids_sql = "SELECT nextval(pg_get_serial_sequence('%s', 'id'))"
+			" FROM generate_series(1, ?)",
 	.counters_save_sql = "INSERT INTO counters (name, value) SELECT '%s', CASE WHEN is_called"
 			     " THEN last_value ELSE last_value - 1 END FROM counter_%s"
 			     " ON CONFLICT (name) DO UPDATE SET value = excluded.value",

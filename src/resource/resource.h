@@ -351,6 +351,15 @@ struct resource_ctx {
 	struct resource_refs *refs;
 	/* Rows read ahead for its trusted writes (resource_rows_read); NULL: none. */
 	struct resource_rows *rows;
+	/*
+	 * Its trusted creates are sent ahead where the database takes ids
+	 * ahead (db_next_id: PostgreSQL): the row written with every column
+	 * (NULL where the record has none) and the record made from what was
+	 * written, so that no answer is waited for. A failure is then
+	 * reported by a later statement or the commit: for a caller that can
+	 * find the write that failed again without it (the SLA sweep).
+	 */
+	bool creates_ahead;
 };
 
 /*

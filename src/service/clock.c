@@ -630,6 +630,7 @@ struct sweep_memo {
 	struct notify_memo *notices;
 	struct resource_refs *refs;
 	struct resource_rows *rows;	/* the tickets written from what their page read */
+	bool ahead;		/* notices' records created ahead (ctx.creates_ahead) */
 };
 
 /* One open ticket, read and computed in the writing transaction, then sweep_write. */
@@ -639,7 +640,8 @@ static int sweep_one(struct db *db, struct policy *p, int64_t id, int64_t now,
 	struct arena a;
 	arena_init(&a);
 	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true,
-				    .memo = memo->notices, .refs = memo->refs };
+				    .memo = memo->notices, .refs = memo->refs,
+				    .creates_ahead = memo->ahead };
 	json_t *t = NULL;
 	int rc = resource_get(&ctx, &ticket_resource, id, &t);
 	struct db_stmt *st;
@@ -881,7 +883,8 @@ static int sweep_read(struct db *db, struct policy *p, const struct open_ticket 
 	struct arena a;
 	arena_init(&a);
 	struct resource_ctx ctx = { .db = db, .arena = &a, .actor = &sweeper, .trusted = true,
-				    .memo = memo->notices, .refs = memo->refs, .rows = memo->rows };
+				    .memo = memo->notices, .refs = memo->refs, .rows = memo->rows,
+				    .creates_ahead = memo->ahead };
 	/* the clock members as the record has them (see row_to_json) */
 	json_t *stored = arena_json(&a, json_pack(
 		"{s:s?, s:s?, s:b, s:b, s:I}", "response_due_at", o->response_due,
@@ -978,14 +981,16 @@ static int batch_txn(struct db *db, void *arg)
 	 */
 	struct arena a;
 	arena_init(&a);
-	struct sweep_memo memo = { notify_memo_new(&a), resource_refs_new(&a), NULL };
-	rc = memo.notices && memo.refs ? RC_OK : RC_ERROR;
 	/*
 	 * the rows of the tickets written from their page's reading, in one
 	 * statement, where each statement is a round trip (PostgreSQL); on
-	 * SQLite a statement is a call, and reading ahead saves nothing
+	 * SQLite a statement is a call, and reading ahead saves nothing. So
+	 * are the notices' records created: a failure of either is found
+	 * again with b->ahead off.
 	 */
 	bool ahead = b->ahead && b->trust && strcmp(db_dialect(db), "postgres") == 0;
+	struct sweep_memo memo = { notify_memo_new(&a), resource_refs_new(&a), NULL, ahead };
+	rc = memo.notices && memo.refs ? RC_OK : RC_ERROR;
 	int64_t ids[SWEEP_BATCH];
 	size_t nids = 0;
 	for (size_t i = 0; ahead && i < b->n; i++)

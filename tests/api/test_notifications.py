@@ -9,6 +9,7 @@ server); the unread count, marking one and all read; every user sees and
 changes only their own; and the bad input a real client sends.
 """
 
+import json
 import subprocess
 import unittest
 
@@ -237,6 +238,16 @@ class TestEvents(NotifyCase):
                 "%s: 75 %% of the response time used" % t["number"],
                 "%s: 90 %% of the response time used" % t["number"],
                 "%s: the response time is up" % t["number"]]), who)
+            # the audit log keeps each as it was made (on PostgreSQL the sweep
+            # writes them without reading them back: the record is made from
+            # what was written, and must be the row as read)
+            for n in got:
+                audit = self.assertStatus(self.admin.get(
+                    "/api/v1/audit?resource=notifications&record_id=%d" % n["id"]), 200)["data"]
+                self.assertEqual([a["action"] for a in audit], ["create"], n)
+                # as text: in Python 0 == False
+                self.assertEqual(json.dumps(audit[0]["after"], sort_keys=True),
+                                 json.dumps(n, sort_keys=True))
         self.assertEqual(self.about(self.tech2, ticket_id=t["id"]), [])
         # the warnings are events of the outbox too (for webhooks)
         events = self.assertStatus(self.admin.get(
