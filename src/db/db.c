@@ -69,6 +69,8 @@ struct db {
 	struct db_writer *writer;	/* SQLite: the database's writer connection */
 	bool in_txn;
 	bool reading;		/* in db_read_begin's read transaction */
+	bool locking;		/* the next db_begin is db_txn_locking's */
+	char *url;		/* what it was opened with (db_connect_again) */
 	bool holds_write;	/* the transaction holds the write lock */
 	const char *commit_mark;	/* db_set_commit_mark: run before each COMMIT */
 	int64_t commit_mark_param;
@@ -189,7 +191,14 @@ int db_connect(const char *url, struct db **out, char *err, size_t errlen)
 	}
 	db->drv = drv;
 	db->link = &db->own;
+	db->url = xstrdup(url);
+	if (!db->url) {
+		snprintf(err, errlen, "cannot open database: out of memory");
+		xfree(db);
+		return RC_ERROR;
+	}
 	if (drv->open(url, &db->own.conn, err, errlen) != RC_OK) {
+		xfree(db->url);
 		xfree(db);
 		return RC_ERROR;
 	}
@@ -208,7 +217,13 @@ void db_disconnect(struct db *db)
 	db->drv->close(db->own.conn);
 	if (db->writer)
 		writer_leave(db->drv, db->writer);
+	xfree(db->url);
 	xfree(db);
+}
+
+int db_connect_again(const struct db *db, struct db **out, char *err, size_t errlen)
+{
+	return db_connect(db->url, out, err, errlen);
 }
 
 /*
@@ -765,7 +780,9 @@ int db_begin(struct db *db)
 	db->holds_write = take_write(db);
 	if (db->holds_write)
 		writer_take(db);
-	int rc = noted(db->drv->exec(db->link->conn, db->drv->begin_sql));
+	const char *begin = db->locking && db->drv->begin_locking_sql ? db->drv->begin_locking_sql
+								      : db->drv->begin_sql;
+	int rc = noted(db->drv->exec(db->link->conn, begin));
 	if (rc == RC_OK) {
 		db->in_txn = true;
 		db->nids = 0;
@@ -933,6 +950,19 @@ int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
 	if (rc == RC_RETRY)
 		log_warn("transaction gave up after %d attempts: %s", TXN_ATTEMPTS, db_errmsg(db));
 	return rc;
+}
+
+int db_txn_locking(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
+{
+	db->locking = true;
+	int rc = db_txn(db, fn, arg);
+	db->locking = false;
+	return rc;
+}
+
+const char *db_for_update(const struct db *db)
+{
+	return db->drv->for_update ? db->drv->for_update : "";
 }
 
 int db_fts_where(struct db *db, const char *table, struct buf *sql)

@@ -40,6 +40,8 @@ struct db_stmt;
  * message in err.
  */
 int db_connect(const char *url, struct db **out, char *err, size_t errlen);
+/* Another connection to db's database, for another thread. */
+int db_connect_again(const struct db *db, struct db **out, char *err, size_t errlen);
 void db_disconnect(struct db *db);
 
 /* "sqlite" or "postgres". */
@@ -108,6 +110,19 @@ int db_step_later(struct db_stmt *st);
  */
 bool db_ids_ahead(const struct db *db);
 int db_next_id(struct db *db, const char *table, int64_t *id);
+
+/*
+ * db_txn for a transaction that locks every row it writes as it reads it
+ * (each SELECT of them ends with db_for_update: " FOR UPDATE" on
+ * PostgreSQL, "" on SQLite, whose writers take turns), and so needs no
+ * more: on PostgreSQL it runs at REPEATABLE READ, not SERIALIZABLE, whose
+ * predicate locks (promoted to a whole table past a few of its pages)
+ * would fail such transactions over distinct rows running side by side.
+ * A row another transaction changed since is a lost race (RC_RETRY),
+ * retried as by db_txn. Its other reads see the snapshot it began with.
+ */
+int db_txn_locking(struct db *db, int (*fn)(struct db *db, void *arg), void *arg);
+const char *db_for_update(const struct db *db);
 
 /* Transactions. db_begin takes the write lock up front (SQLite IMMEDIATE). */
 int db_begin(struct db *db);

@@ -91,6 +91,12 @@ struct db_driver {
 	bool commit_failure_ends_txn;
 	/* BEGIN that takes the write lock. */
 	const char *begin_sql;
+	/*
+	 * BEGIN of db_txn_locking's transactions, whose reads of the rows
+	 * they write lock them (for_update), or NULL (begin_sql).
+	 */
+	const char *begin_locking_sql;
+	const char *for_update;
 	/* BEGIN of a read transaction for db_read_begin, or NULL (not worth it). */
 	const char *read_begin_sql;
 	/* Appends the WHERE fragment matching table.id against one "?". */

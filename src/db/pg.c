@@ -73,6 +73,7 @@ struct pg_conn {
 	struct fk *fks;		/* the schema's foreign keys, read when rows are first held */
 	int nfks;
 	bool fks_read;
+	unsigned fks_version;	/* counts their readings */
 	bool no_merge;		/* they could not be read: rows are sent one by one */
 };
 
@@ -91,10 +92,14 @@ struct pg_stmt {
 	char *head;		/* an INSERT … VALUES whose rows can be merged: up to VALUES */
 	char *tuple;		/* and its one row, "($1, …)" */
 	unsigned sized;		/* bit k: the statement of 2^k such rows is prepared */
+	/* the tables table refers to, as of the foreign keys' reading fks_version */
+	const char **parents;
+	int nparents;
+	unsigned fks_version;
 	char *values[];		/* nparams bound values, NULL for NULL */
 };
 
-static int release_for(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_stmt *except);
+static int release_for(struct pg_conn *pc, struct pg_stmt *st, const struct pg_stmt *except);
 static int merge_send(struct pg_conn *pc, int i);
 static void merge_discard(struct pg_conn *pc);
 static void fks_forget(struct pg_conn *pc);
@@ -470,6 +475,7 @@ static void stmt_free(struct pg_stmt *st)
 	xfree(st->table);
 	xfree(st->head);
 	xfree(st->tuple);
+	xfree(st->parents);
 	xfree(st);
 }
 
@@ -595,17 +601,26 @@ static int pg_bind_null(void *stmt, int idx)
 	return set_param(stmt, idx, NULL);
 }
 
-/* Sends st into the pipeline (entered if need be) without waiting for its answer. */
-static int send_ahead(struct pg_stmt *st)
+/*
+ * Sends prepared statement name with its n values into the pipeline
+ * (entered if need be) without waiting for its answer. Flushed: in a
+ * pipeline libpq would keep it until its buffer fills or the sync, and
+ * the server is to work on it while we go on.
+ */
+static int send_prepared(struct pg_conn *pc, const char *name, int n, char *const *values)
 {
-	struct pg_conn *pc = st->pc;
 	if ((PQpipelineStatus(pc->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->conn)) ||
-	    !PQsendQueryPrepared(pc->conn, st->name, st->nparams,
-				 (const char *const *)st->values, NULL, NULL, 0)) {
+	    !PQsendQueryPrepared(pc->conn, name, n, (const char *const *)values, NULL, NULL, 0) ||
+	    PQflush(pc->conn) != 0) {
 		set_error(pc, PQerrorMessage(pc->conn));
 		return RC_ERROR;
 	}
 	return RC_OK;
+}
+
+static int send_ahead(struct pg_stmt *st)
+{
+	return send_prepared(st->pc, st->name, st->nparams, st->values);
 }
 
 /*
@@ -664,13 +679,36 @@ static int fks_read(struct pg_conn *pc)
 	if (rc != RC_OK)
 		fks_forget(pc);
 	pc->fks_read = rc == RC_OK;
+	pc->fks_version++;
 	return rc;
 }
 
-static bool refers(const struct pg_conn *pc, const char *child, const char *parent)
+/* Whether st's table refers to table parent (its parents found once per reading of the keys). */
+static bool refers(struct pg_stmt *st, const char *parent)
 {
-	for (int i = 0; i < pc->nfks; i++)
-		if (strcmp(pc->fks[i].child, child) == 0 && strcmp(pc->fks[i].parent, parent) == 0)
+	struct pg_conn *pc = st->pc;
+	if (!st->table)
+		return false;
+	if (st->fks_version != pc->fks_version || !pc->fks_read) {
+		xfree(st->parents);
+		st->parents = NULL;
+		st->nparents = 0;
+		st->fks_version = pc->fks_version;
+		for (int i = 0; i < pc->nfks; i++) {
+			if (strcmp(pc->fks[i].child, st->table) != 0)
+				continue;
+			const char **grown = xrealloc(st->parents,
+						      (size_t)(st->nparents + 1) * sizeof(*grown));
+			if (!grown) {
+				st->fks_version--;	/* found again next time */
+				return true;	/* not knowing: as if it did */
+			}
+			st->parents = grown;
+			st->parents[st->nparents++] = pc->fks[i].parent;
+		}
+	}
+	for (int i = 0; i < st->nparents; i++)
+		if (strcmp(st->parents[i], parent) == 0)
 			return true;
 	return false;
 }
@@ -726,12 +764,8 @@ static int send_rows(struct pg_stmt *st, int log2, char *const *values)
 	}
 	if (rc != RC_OK)
 		return rc;
-	if ((PQpipelineStatus(pc->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(pc->conn)) ||
-	    !PQsendQueryPrepared(pc->conn, name, k * st->nparams, (const char *const *)values, NULL,
-				 NULL, 0)) {
-		set_error(pc, PQerrorMessage(pc->conn));
+	if (send_prepared(pc, name, k * st->nparams, values) != RC_OK)
 		return RC_ERROR;
-	}
 	return ++pc->queued >= MAX_QUEUED ? drain(pc, NULL) : RC_OK;
 }
 
@@ -772,14 +806,14 @@ static void merge_discard(struct pg_conn *pc)
  * might see or depend on, but except's. The first failure is returned
  * (and kept in pc->failed).
  */
-static int release_for(struct pg_conn *pc, const struct pg_stmt *st, const struct pg_stmt *except)
+static int release_for(struct pg_conn *pc, struct pg_stmt *st, const struct pg_stmt *except)
 {
 	int rc = RC_OK;
 	for (int i = 0; i < pc->nmerge;) {
 		const struct pg_stmt *held = pc->merge[i].st;
 		if (held == except ||
 		    (st && st->shape != SHAPE_OTHER && !mentions(st->sql, held->table) &&
-		     !(st->table && refers(pc, st->table, held->table)))) {
+		     !refers(st, held->table))) {
 			i++;
 			continue;
 		}
@@ -1014,6 +1048,8 @@ const struct db_driver db_pg_driver = {
 	.txid_ended = "txid < pg_snapshot_xmin(pg_current_snapshot())",
 	.txid_now = "pg_current_xact_id()",
 	.begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+	.begin_locking_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+	.for_update = " FOR UPDATE",
 	.next_number_sql = "SELECT nextval('counter_%s')",
 	.next_ids_sql = "SELECT nextval(pg_get_serial_sequence('%s', 'id'))"
 			" FROM generate_series(1, ?)",

@@ -940,7 +940,10 @@ static int batch_versions(struct db *db, const struct batch *b, int64_t *version
 			  unsigned *fired)
 {
 	pthread_once(&versions_once, versions_sql_build);
-	struct db_stmt *st = versions_sql[0] ? db_prepare(db, versions_sql) : NULL;
+	/* locked: the batch writes them (db_txn_locking) */
+	char sql[sizeof(versions_sql) + 32];
+	snprintf(sql, sizeof(sql), "%s%s", versions_sql, db_for_update(db));
+	struct db_stmt *st = versions_sql[0] ? db_prepare(db, sql) : NULL;
 	if (!st)
 		return RC_ERROR;
 	for (size_t i = 0; i < SWEEP_BATCH; i++) {
@@ -1044,7 +1047,7 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 	while (i < n) {
 		struct batch b = { p + i, o + i, r + i, n - i < SWEEP_BATCH ? n - i : SWEEP_BATCH,
 				   now, trust, 0, 0, true };
-		int rc = db_txn(db, batch_txn, &b);
+		int rc = db_txn_locking(db, batch_txn, &b);
 		if (rc != RC_OK && rc != RC_RETRY) {
 			/*
 			 * an update sent ahead fails at a later statement or the
@@ -1052,7 +1055,7 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 			 * each update waited for, to find it
 			 */
 			b.ahead = false;
-			rc = db_txn(db, batch_txn, &b);
+			rc = db_txn_locking(db, batch_txn, &b);
 		}
 		if (rc == RC_OK) {
 			*written += b.written;
@@ -1067,14 +1070,14 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 		/* the tickets before the one that failed, without it; then it alone */
 		size_t k = b.failed;
 		b.n = k;
-		if (k && db_txn(db, batch_txn, &b) != RC_OK) {
+		if (k && db_txn_locking(db, batch_txn, &b) != RC_OK) {
 			snprintf(error, errlen, "cannot sweep tickets %lld to %lld: %s",
 				 (long long)b.o[0]->id, (long long)b.o[k - 1]->id, db_errmsg(db));
 			return -1;
 		}
 		*written += k ? b.written : 0;
 		struct batch one = { p + i + k, o + i + k, r + i + k, 1, now, trust, 0, 0, false };
-		rc = db_txn(db, batch_txn, &one);
+		rc = db_txn_locking(db, batch_txn, &one);
 		if (rc == RC_OK) {
 			*written += one.written;
 		} else {
@@ -1086,6 +1089,153 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 		i += k + 1;
 	}
 	return 0;
+}
+
+/*
+ * On PostgreSQL a page's tickets are swept by two threads, each with its
+ * connection: one transaction waits on the database while the other
+ * works (one connection keeps one of two cores idle half the time). Their
+ * batches lock their own tickets (db_txn_locking), so that they never
+ * fail each other. The helper has its policies of its own (their
+ * calendars memoise). It starts with the first page of HELPER_MIN
+ * tickets to write (a sweep that changes a few needs no connection more).
+ */
+#define HELPER_MIN 64
+
+struct helper {
+	pthread_t thread;
+	struct db *db;		/* its connection */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool work, quit;
+	/* the work: as sweep_batches takes it */
+	struct open_ticket *const *o;
+	const struct sla_result *r;
+	size_t n;
+	int64_t now;
+	/* its result */
+	int status;
+	int64_t written, failed, first_failed;
+	char error[256];
+};
+
+static void *helper_main(void *arg)
+{
+	struct helper *h = arg;
+	struct policy_cache cache = { .n = 0 };
+	struct policy **pols = xmalloc(SWEEP_PAGE * sizeof(*pols));
+	struct db *db = h->db;
+	sweeping = &cache;
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		while (!h->work && !h->quit)
+			pthread_cond_wait(&h->cond, &h->lock);
+		if (h->quit)
+			break;
+		pthread_mutex_unlock(&h->lock);
+		size_t n = 0;
+		int status = pols ? 0 : -1;
+		for (size_t i = 0; status == 0 && i < h->n; i++, n++)
+			if (!(pols[i] = cached_policy(db, &cache, h->o[i]->policy_id)))
+				status = -1;	/* logged by policy_load */
+		if (status < 0)
+			snprintf(h->error, sizeof(h->error), "%s",
+				 pols ? "cannot load a policy" : "out of memory");
+		else
+			status = sweep_batches(db, pols, h->o, h->r, n, h->now, &h->written,
+					       &h->failed, &h->first_failed, h->error,
+					       sizeof(h->error));
+		pthread_mutex_lock(&h->lock);
+		h->status = status;
+		h->work = false;
+		pthread_cond_broadcast(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+	sweeping = NULL;
+	for (int i = 0; i < cache.n; i++)
+		policy_release(&cache.p[i]);
+	xfree(pols);
+	return NULL;
+}
+
+/* A helper with its connection to db's database, or NULL (logged): the sweep goes on alone. */
+static struct helper *helper_start(struct db *db)
+{
+	struct helper *h = xcalloc(1, sizeof(*h));
+	char err[512] = "out of memory";
+	if (!h || db_connect_again(db, &h->db, err, sizeof(err)) != RC_OK) {
+		log_warn("SLA sweep: on one connection: %s", err);
+		xfree(h);
+		return NULL;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	if (pthread_create(&h->thread, NULL, helper_main, h) != 0) {
+		log_warn("SLA sweep: on one thread: cannot start another");
+		pthread_mutex_destroy(&h->lock);
+		pthread_cond_destroy(&h->cond);
+		db_disconnect(h->db);
+		xfree(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void helper_stop(struct helper *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->quit = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->thread, NULL);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->cond);
+	db_disconnect(h->db);
+	xfree(h);
+}
+
+/*
+ * Sweeps a page's changed tickets, the second half on the helper (*h,
+ * started if need be while *helpable) while this thread does the first.
+ */
+static int sweep_page(struct db *db, struct helper **hp, bool *helpable, struct policy **p,
+		      struct open_ticket *const *o, const struct sla_result *r, size_t n,
+		      int64_t now, int64_t *written, int64_t *failed, int64_t *first_failed,
+		      char *error, size_t errlen)
+{
+	if (n >= HELPER_MIN && !*hp && *helpable)
+		*helpable = (*hp = helper_start(db)) != NULL;
+	struct helper *h = *hp;
+	if (!h || n < HELPER_MIN)
+		return sweep_batches(db, p, o, r, n, now, written, failed, first_failed, error,
+				     errlen);
+	size_t mine = n / 2;
+	pthread_mutex_lock(&h->lock);
+	h->o = o + mine;
+	h->r = r + mine;
+	h->n = n - mine;
+	h->now = now;
+	h->written = h->failed = h->first_failed = 0;
+	h->work = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	int status = sweep_batches(db, p, o, r, mine, now, written, failed, first_failed, error,
+				   errlen);
+	pthread_mutex_lock(&h->lock);
+	while (h->work)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+	*written += h->written;
+	if (h->failed && !*failed)
+		*first_failed = h->first_failed;
+	*failed += h->failed;
+	if (h->status < 0 && status == 0) {
+		snprintf(error, errlen, "%s", h->error);
+		status = -1;
+	}
+	return status;
 }
 
 int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, char *error,
@@ -1104,6 +1254,9 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 		status = -1;
 	}
 	sweeping = &cache;
+	/* see sweep_page */
+	struct helper *h = NULL;
+	bool helpable = strcmp(db_dialect(db), "postgres") == 0;
 	while (status == 0) {
 		struct arena a;
 		arena_init(&a);
@@ -1128,13 +1281,14 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 		if (n)
 			after = page[n - 1].id;
 		*tickets += n;
-		if (nsweep && sweep_batches(db, pols, changed, results, nsweep, now, written, &failed,
-					    &first_failed, error, errlen) < 0)
+		if (nsweep && sweep_page(db, &h, &helpable, pols, changed, results, nsweep, now,
+					 written, &failed, &first_failed, error, errlen) < 0)
 			status = -1;
 		arena_release(&a);
 		if (n < SWEEP_PAGE)
 			break;
 	}
+	helper_stop(h);
 	sweeping = NULL;
 	if (status == 0 && failed) {
 		snprintf(error, errlen, "cannot sweep %lld tickets, the first %lld (logged)",

@@ -944,12 +944,8 @@ class TestClocks(ServiceCase):
         self.assertEqual(fired, [("response", 50), ("response", 75), ("response", 90),
                                  ("response", 100)])
 
-    @needs_test_build
-    def test_sweep_keeps_the_others_work_when_one_ticket_fails(self):
-        contract = self.fast_contract()
-        a, b, c = (self.ticket(contract_id=contract["id"], priority="critical")
-                   for _ in range(3))
-        # the database refuses the sweep's write of b's breach (one transaction holds all three)
+    def refuse_breach(self, t):
+        """The database refuses the sweep's write of t's breach; returns what undoes it."""
         if self.server.database_url:
             self.server.execute("CREATE FUNCTION sweep_test_refuse() RETURNS trigger"
                                 " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused';"
@@ -957,44 +953,83 @@ class TestClocks(ServiceCase):
             self.server.execute("CREATE TRIGGER sweep_test_refuse BEFORE UPDATE ON tickets"
                                 " FOR EACH ROW WHEN (NEW.id = %d AND NEW.response_breached"
                                 " <> OLD.response_breached) EXECUTE FUNCTION"
-                                " sweep_test_refuse()" % b["id"])
+                                " sweep_test_refuse()" % t["id"])
         else:
             self.server.execute("CREATE TRIGGER sweep_test_refuse BEFORE UPDATE OF"
                                 " response_breached ON tickets WHEN new.id = %d AND"
                                 " new.response_breached <> old.response_breached"
-                                " BEGIN SELECT RAISE(ABORT, 'refused'); END" % b["id"])
+                                " BEGIN SELECT RAISE(ABORT, 'refused'); END" % t["id"])
 
-        def clocks_written(t):
-            audit = self.assertStatus(self.admin.get(
-                "/api/v1/audit?resource=tickets&record_id=%d" % t["id"]), 200)["data"]
-            history = self.admin.get("/api/v1/tickets/%d/history?kind=sla_warning"
-                                     % t["id"])[2]["data"]
-            now = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
-            return (now["sla"]["response_breached"],
-                    len([e for e in audit if e["action"] == "update"]), len(history))
-
-        self.server.move_clock(2 * 3600)
-        try:
-            r = self.server.run_cli("worker", "--run", "sla")
-            self.assertEqual(r.returncode, 1, r.stderr)
-            self.assertIn("cannot sweep 1 tickets, the first %d" % b["id"], r.stderr)
-            # a and c written once, with their four warnings; b not at all
-            self.assertEqual([clocks_written(t) for t in (a, b, c)],
-                             [(True, 1, 4), (False, 0, 0), (True, 1, 4)])
-        finally:
+        def undo():
             self.server.execute("DROP TRIGGER sweep_test_refuse"
                                 + (" ON tickets" if self.server.database_url else ""))
             if self.server.database_url:
                 self.server.execute("DROP FUNCTION sweep_test_refuse()")
+        return undo
+
+    def clocks_written(self, t):
+        """Whether t's response breached, its updates audited, its warnings in its history."""
+        audit = self.assertStatus(self.admin.get(
+            "/api/v1/audit?resource=tickets&record_id=%d" % t["id"]), 200)["data"]
+        history = self.admin.get("/api/v1/tickets/%d/history?kind=sla_warning"
+                                 % t["id"])[2]["data"]
+        now = self.admin.get("/api/v1/tickets/%d" % t["id"])[2]
+        return (now["sla"]["response_breached"],
+                len([e for e in audit if e["action"] == "update"]), len(history))
+
+    def sweep_with_one_refused(self, tickets, refused):
+        """Sweeps with refused's write refused, then again without; checks each written once."""
+        undo = self.refuse_breach(refused)
+        written, none = (True, 1, 4), (False, 0, 0)
+        self.server.move_clock(2 * 3600)
         try:
-            # the next sweep writes b, and nothing of a and c again
+            r = self.server.run_cli("worker", "--run", "sla")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("cannot sweep 1 tickets, the first %d" % refused["id"], r.stderr)
+            # the others written once, with their four warnings; refused not at all
+            self.assertEqual([self.clocks_written(t) for t in tickets],
+                             [none if t is refused else written for t in tickets])
+        finally:
+            undo()
+        try:
+            # the next sweep writes it, and nothing of the others again
             for _ in range(2):
                 r = self.server.run_cli("worker", "--run", "sla")
                 self.assertEqual(r.returncode, 0, r.stderr)
         finally:
             self.server.set_clock(0)
-        self.assertEqual([clocks_written(t) for t in (a, b, c)],
-                         [(True, 1, 4), (True, 1, 4), (True, 1, 4)])
+        self.assertEqual([self.clocks_written(t) for t in tickets], [written] * len(tickets))
+
+    @needs_test_build
+    def test_sweep_keeps_the_others_work_when_one_ticket_fails(self):
+        contract = self.fast_contract()
+        tickets = [self.ticket(contract_id=contract["id"], priority="critical")
+                   for _ in range(3)]
+        # one transaction holds all three
+        self.sweep_with_one_refused(tickets, tickets[1])
+
+    @needs_test_build
+    def test_sweep_of_many_tickets_on_two_connections(self):
+        # past 64 changed tickets a page, PostgreSQL's sweep gives the second half
+        # to a thread of its own: each ticket is written once, warned once, and
+        # a ticket that fails there is found and kept out as on the first
+        contract = self.fast_contract()
+        tickets = [self.ticket(contract_id=contract["id"], priority="critical")
+                   for _ in range(90)]
+        self.sweep_with_one_refused(tickets, tickets[-3])
+        # and each warning is one event of the outbox
+        events, cursor = [], None
+        while True:
+            body = self.assertStatus(self.admin.get(
+                "/api/v1/events?type=ticket.sla_warning&limit=200"
+                + ("&cursor=" + urllib.parse.quote(cursor, safe="") if cursor else "")), 200)
+            events += body["data"]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        ours = {t["id"] for t in tickets}
+        warned = sorted(e["record_id"] for e in events if e["record_id"] in ours)
+        self.assertEqual(warned, sorted(list(ours) * 4))
 
     @needs_test_build
     def test_last_activity_follows_people_not_the_clock(self):
