@@ -549,8 +549,10 @@ static void pg_finalize(void *stmt)
 	pg_reset(st);
 	/* its rows held back go now (a failure is the transaction's: pc->failed) */
 	for (int i = 0; i < pc->nmerge; i++)
-		if (pc->merge[i].st == st)
+		if (pc->merge[i].st == st) {
 			merge_send(pc, i);
+			break;	/* one slot a statement */
+		}
 	if (st->text) {
 		stmt_free(st);	/* never prepared on the server */
 		return;

@@ -1642,6 +1642,20 @@ static int attempt(struct write *w)
 	return w->errors ? RC_OK : RC_ERROR;
 }
 
+/* A create's row written (after, as read): its hook, audit entry and event; its reply to make. */
+static int created(struct write *w, json_t *after)
+{
+	if (w->res->after_write) {
+		int rc = w->res->after_write(w->ctx, NULL, after);
+		if (rc != RC_OK)
+			return rc;
+	}
+	int rc = record_change(w, "create", "created", NULL, after);
+	if (rc == RC_OK)
+		w->raw = after;	/* the reply is made once the write lock is given back */
+	return rc;
+}
+
 /*
  * The create of rec sent ahead (ctx->creates_ahead): its id taken ahead,
  * every column written (NULL where rec has none, so that no default of
@@ -1694,15 +1708,7 @@ static int create_ahead(struct write *w, const json_t *rec, const char *now)
 	if (rc != RC_DONE)
 		return rc;
 	w->id = id;
-	if (res->after_write) {
-		rc = res->after_write(ctx, NULL, after);
-		if (rc != RC_OK)
-			return rc;
-	}
-	rc = record_change(w, "create", "created", NULL, after);
-	if (rc == RC_OK)
-		w->raw = after;
-	return rc;
+	return created(w, after);
 }
 
 static int create_txn(struct db *db, void *arg)
@@ -1785,17 +1791,7 @@ static int create_txn(struct db *db, void *arg)
 	}
 	if (rc != RC_ROW)
 		return rc;
-	if (!after)
-		return RC_ERROR;
-	if (res->after_write) {
-		rc = res->after_write(ctx, NULL, after);
-		if (rc != RC_OK)
-			return rc;
-	}
-	rc = record_change(w, "create", "created", NULL, after);
-	if (rc == RC_OK)
-		w->raw = after;	/* the reply is made once the write lock is given back */
-	return rc;
+	return after ? created(w, after) : RC_ERROR;
 }
 
 /*
