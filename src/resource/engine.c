@@ -1271,6 +1271,79 @@ static int rows_matching(const struct page *p, const char *fts, const int64_t *f
 	return RC_OK;
 }
 
+/*
+ * The searches whose window found them rare (search_rows), remembered for
+ * RARE_TTL_NS by table and query text: the same search again (the next
+ * page, a word searched again, by anyone) goes to the index at once
+ * instead of testing a window first, twice the searches a second for a
+ * rare word at 1M. Only a route: both ways give the same rows; a word
+ * grown common since is fetched whole through the index, slower, until
+ * its entry expires. Direct-mapped by hash; a collision replaces.
+ */
+#define RARE_SLOTS 1024	/* power of two */
+#define RARE_KEY 192
+#define RARE_TTL_NS (600 * 1000000000LL)
+
+static struct {
+	uint64_t hash;
+	int64_t until;	/* time_mono_ns */
+	char key[RARE_KEY];
+} rare_memo[RARE_SLOTS];
+static pthread_mutex_t rare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The memo's key of a search (table, a NUL, the query) in key; false when too long. */
+static bool rare_key(const char *table, const char *fts, char *key, uint64_t *hash)
+{
+	size_t t = strlen(table), f = strlen(fts);
+	if (t + 1 + f + 1 > RARE_KEY)
+		return false;
+	memcpy(key, table, t + 1);
+	memcpy(key + t + 1, fts, f + 1);
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < t + 1 + f; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+	*hash = h;
+	return true;
+}
+
+static bool rare_known(const char *table, const char *fts)
+{
+	char key[RARE_KEY];
+	uint64_t h;
+	if (!rare_key(table, fts, key, &h))
+		return false;
+	size_t n = strlen(table) + 1 + strlen(fts) + 1;
+	pthread_mutex_lock(&rare_lock);
+	bool known = rare_memo[h & (RARE_SLOTS - 1)].hash == h &&
+		     rare_memo[h & (RARE_SLOTS - 1)].until > time_mono_ns() &&
+		     memcmp(rare_memo[h & (RARE_SLOTS - 1)].key, key, n) == 0;
+	pthread_mutex_unlock(&rare_lock);
+	return known;
+}
+
+static void rare_note(const char *table, const char *fts)
+{
+	char key[RARE_KEY];
+	uint64_t h;
+	if (!rare_key(table, fts, key, &h))
+		return;
+	pthread_mutex_lock(&rare_lock);
+	rare_memo[h & (RARE_SLOTS - 1)].hash = h;
+	rare_memo[h & (RARE_SLOTS - 1)].until = time_mono_ns() + RARE_TTL_NS;
+	memcpy(rare_memo[h & (RARE_SLOTS - 1)].key, key, sizeof(key));
+	pthread_mutex_unlock(&rare_lock);
+}
+
+/* Whether the list's conditions may turn most rows away (list_conditions, written nowhere). */
+static bool narrowed(struct page *p)
+{
+	struct buf scratch;
+	buf_init(&scratch, SQL_MAX);
+	bool narrow = list_conditions(p, &scratch);
+	buf_release(&scratch);
+	return narrow;
+}
+
 static int search_rows(struct page *p, const char *fts)
 {
 	struct db *db = p->ctx->db;
@@ -1279,6 +1352,9 @@ static int search_rows(struct page *p, const char *fts)
 	const char *past = q->sort_desc ? "<" : ">";
 	const int64_t *from = q->has_cursor ? &q->cursor_id : NULL;
 	int64_t at = 0, read = 0, matched = 0, size = FTS_ROWS;
+	if (rare_known(table, fts) && !narrowed(p))
+		return search_past(p, fts, from ? *from : q->sort_desc ? INT64_MAX : INT64_MIN,
+				   db_fts_where);
 	for (;;) {
 		int64_t bound = 0;
 		int rc = db_fts_bound(db, table, fts, q->sort_desc, from, size, &bound);
@@ -1321,8 +1397,10 @@ static int search_rows(struct page *p, const char *fts)
 			return search_past(p, fts, bound, n >= need ? db_fts_test : db_fts_where);
 		}
 		matched += n;
-		if (matched * 100 < read)
+		if (matched * 100 < read) {
+			rare_note(table, fts);
 			return search_past(p, fts, bound, db_fts_where);
+		}
 		at = bound;
 		from = &at;
 		size *= 4;

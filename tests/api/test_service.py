@@ -219,6 +219,28 @@ class TestTickets(ServiceCase):
         status, _, found = self.admin.get("/api/v1/tickets?q=" + word)
         self.assertEqual([x["id"] for x in found["data"]], [t["id"]])
 
+    def test_a_rare_word_searched_again_pages_alike(self):
+        # past a window of 200 tickets a rare word is fetched through the index,
+        # and on PostgreSQL remembered as rare: the same search again goes there
+        # at once; both ways give the same pages, newest first
+        word = unique("quokka")
+        made = [self.ticket(subject="Backup %s failed" % word)["id"] for _ in range(3)]
+        for _ in range(205):
+            self.ticket(subject="Routine check")
+        for _ in range(3):
+            first = self.assertStatus(self.admin.get(
+                "/api/v1/tickets?limit=2&q=" + word), 200)
+            self.assertEqual([x["id"] for x in first["data"]], made[:0:-1])
+            rest = self.assertStatus(self.admin.get(
+                "/api/v1/tickets?limit=2&q=%s&cursor=%s"
+                % (word, urllib.parse.quote(first["next_cursor"], safe=""))), 200)
+            self.assertEqual([x["id"] for x in rest["data"]], made[:1])
+            self.assertIsNone(rest.get("next_cursor"))
+            # the prefix as it is typed, and the word with another
+            typed = self.assertStatus(self.admin.get(
+                "/api/v1/tickets?q=backup%20" + word[:-2]), 200)
+            self.assertEqual([x["id"] for x in typed["data"]], made[::-1])
+
     def test_history_records_changes(self):
         t = self.ticket()
         self.patch("tickets/%d" % t["id"], {"priority": "high"})
