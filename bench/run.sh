@@ -207,10 +207,15 @@ cp "$tmp/company.json" "$tmp/ticket.json" "$tmp/www/"
 set -- $(ports 5)
 np=$1; p1=$2; p2=$3
 if [ -n "$pg" ]; then
+	# behind nginx as docs/DEPLOY.md has it: the proxy trusted, so that its
+	# keepalive connections (two workers, 64 each an upstream, A in both)
+	# are not held to the limit of 64 connections from one address
+	export SERVIO_TRUSTED_PROXIES=127.0.0.1
 	want_port=$4
 	serve pg-a --database-url "$pg" --no-migrate; pa=$spid; porta=$sport
 	want_port=$5
 	serve pg-b --database-url "$pg" --no-migrate; pb=$spid; portb=$sport
+	unset SERVIO_TRUSTED_PROXIES
 	one="server 127.0.0.1:$porta;"
 	two="server 127.0.0.1:$porta; server 127.0.0.1:$portb;"
 else
