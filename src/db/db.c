@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/hash.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -452,14 +453,6 @@ int db_exec(struct db *db, const char *sql)
 	return rc;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 /*
  * A statement is this thread's to use now (a writer's changes hands, and
  * joins the list its transaction's end resets).
@@ -490,7 +483,7 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
 {
 	db->error[0] = '\0';
 	struct db_link *link = db->link;
-	uint64_t h = fnv1a(sql);
+	uint64_t h = hash_bytes(sql, strlen(sql));
 	size_t slot = h & (CACHE_SLOTS - 1);
 	for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
 		struct db_stmt *st = link->cache[(slot + probe) & (CACHE_SLOTS - 1)];

@@ -18,6 +18,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/jsonout.h"
 #include "core/timeutil.h"
@@ -1284,39 +1285,36 @@ static int rows_matching(const struct page *p, const char *fts, const int64_t *f
 #define RARE_KEY 192
 #define RARE_TTL_NS (600 * 1000000000LL)
 
-static struct {
+static struct rare_route {
 	uint64_t hash;
 	int64_t until;	/* time_mono_ns */
 	char key[RARE_KEY];
 } rare_memo[RARE_SLOTS];
 static pthread_mutex_t rare_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The memo's key of a search (table, a NUL, the query) in key; false when too long. */
-static bool rare_key(const char *table, const char *fts, char *key, uint64_t *hash)
+/* The memo's key of a search (table, a NUL, the query, a NUL) in key: its length, 0 when too long. */
+static size_t rare_key(const char *table, const char *fts, char *key, uint64_t *hash)
 {
 	size_t t = strlen(table), f = strlen(fts);
 	if (t + 1 + f + 1 > RARE_KEY)
-		return false;
+		return 0;
 	memcpy(key, table, t + 1);
 	memcpy(key + t + 1, fts, f + 1);
-	uint64_t h = 14695981039346656037ull;
-	for (size_t i = 0; i < t + 1 + f; i++)
-		h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-	*hash = h;
-	return true;
+	*hash = hash_bytes(key, t + 1 + f);
+	return t + 1 + f + 1;
 }
 
 static bool rare_known(const char *table, const char *fts)
 {
 	char key[RARE_KEY];
 	uint64_t h;
-	if (!rare_key(table, fts, key, &h))
+	size_t n = rare_key(table, fts, key, &h);
+	if (!n)
 		return false;
-	size_t n = strlen(table) + 1 + strlen(fts) + 1;
+	int64_t now = time_mono_ns();
 	pthread_mutex_lock(&rare_lock);
-	bool known = rare_memo[h & (RARE_SLOTS - 1)].hash == h &&
-		     rare_memo[h & (RARE_SLOTS - 1)].until > time_mono_ns() &&
-		     memcmp(rare_memo[h & (RARE_SLOTS - 1)].key, key, n) == 0;
+	const struct rare_route *m = &rare_memo[h & (RARE_SLOTS - 1)];
+	bool known = m->hash == h && m->until > now && memcmp(m->key, key, n) == 0;
 	pthread_mutex_unlock(&rare_lock);
 	return known;
 }
@@ -1325,12 +1323,15 @@ static void rare_note(const char *table, const char *fts)
 {
 	char key[RARE_KEY];
 	uint64_t h;
-	if (!rare_key(table, fts, key, &h))
+	size_t n = rare_key(table, fts, key, &h);
+	if (!n)
 		return;
+	int64_t until = time_mono_ns() + RARE_TTL_NS;
 	pthread_mutex_lock(&rare_lock);
-	rare_memo[h & (RARE_SLOTS - 1)].hash = h;
-	rare_memo[h & (RARE_SLOTS - 1)].until = time_mono_ns() + RARE_TTL_NS;
-	memcpy(rare_memo[h & (RARE_SLOTS - 1)].key, key, sizeof(key));
+	struct rare_route *m = &rare_memo[h & (RARE_SLOTS - 1)];
+	m->hash = h;
+	m->until = until;
+	memcpy(m->key, key, n);
 	pthread_mutex_unlock(&rare_lock);
 }
 
