@@ -161,7 +161,9 @@ static void fts_words(struct buf *b, const struct fts_index *f)
  * 'simple' (no stemming) over unaccented text matches what FTS5's
  * unicode61 with remove_diacritics does on SQLite, so "cafe" finds "Café"
  * on both. servio_unaccent wraps unaccent as IMMUTABLE (it is, with a
- * fixed dictionary) so a generated column may use it.
+ * fixed dictionary) so a generated column may use it. The index's pending
+ * list is kept small (64 kB): every search reads all of it
+ * (0037_search_pending_list.sql).
  */
 static const char fts_postgres_setup[] =
 	"CREATE EXTENSION IF NOT EXISTS unaccent;"
@@ -182,7 +184,8 @@ static void fts_postgres(struct buf *b, const struct fts_index *f)
 			 p);
 		p += n + (end ? 1 : 0);
 	}
-	buf_addf(b, "))) STORED; CREATE INDEX %s_search ON %s USING GIN (search_vector);", t, t);
+	buf_addf(b, "))) STORED; CREATE INDEX %s_search ON %s USING GIN (search_vector)"
+		    " WITH (gin_pending_list_limit = 64);", t, t);
 }
 
 /* What a migration file is read with: the dialect and where the SQL goes. */

@@ -120,8 +120,13 @@ def _pg_url():
     return url
 
 
-def _pg_simple_query(url, sql):
-    """Runs one statement with the simple query protocol (trust authentication)."""
+def pg_query(url, sql):
+    """
+    Runs SQL (one or more statements) with the simple query protocol and
+    trust authentication, behind the servers' backs. Returns (column names,
+    rows) of the last result; values are str or None. Raises RuntimeError
+    on an error.
+    """
     u = urllib.parse.urlparse(url)
     user = urllib.parse.unquote(u.username or "postgres")
     dbname = urllib.parse.unquote(u.path.lstrip("/") or "postgres")
@@ -139,28 +144,52 @@ def _pg_simple_query(url, sql):
             return data
 
         def read_until_ready():
-            error = None
+            error, cols, rows = None, [], []
             while True:
                 kind = read_exact(1)
                 (length,) = struct.unpack("!i", read_exact(4))
                 payload = read_exact(length - 4)
                 if kind == b"R" and struct.unpack("!i", payload[:4])[0] != 0:
-                    raise RuntimeError("PostgreSQL asks for a password; the test server "
-                                       "should use trust authentication")
+                    raise RuntimeError("PostgreSQL asks for a password")
                 if kind == b"E":
                     error = payload.replace(b"\0", b" ").decode(errors="replace")
-                if kind == b"Z":
-                    return error
+                elif kind == b"T":
+                    (n,) = struct.unpack("!h", payload[:2])
+                    pos, cols, rows = 2, [], []
+                    for _ in range(n):
+                        end = payload.index(b"\0", pos)
+                        cols.append(payload[pos:end].decode())
+                        pos = end + 1 + 18
+                elif kind == b"D":
+                    (n,) = struct.unpack("!h", payload[:2])
+                    pos, row = 2, []
+                    for _ in range(n):
+                        (size,) = struct.unpack("!i", payload[pos:pos + 4])
+                        pos += 4
+                        if size < 0:
+                            row.append(None)
+                        else:
+                            row.append(payload[pos:pos + size].decode())
+                            pos += size
+                    rows.append(tuple(row))
+                elif kind == b"Z":
+                    return error, cols, rows
 
-        err = read_until_ready()
+        err, _, _ = read_until_ready()
         if err:
             raise RuntimeError("PostgreSQL: " + err)
         q = sql.encode() + b"\0"
         s.sendall(b"Q" + struct.pack("!i", 4 + len(q)) + q)
-        err = read_until_ready()
+        err, cols, rows = read_until_ready()
         s.sendall(b"X" + struct.pack("!i", 4))
         if err:
-            raise RuntimeError("PostgreSQL: %s (for %s)" % (err, sql))
+            raise RuntimeError("PostgreSQL: %s (for %s)" % (err, sql[:300]))
+        return cols, rows
+
+
+def _pg_simple_query(url, sql):
+    """Runs one statement, its result unread."""
+    pg_query(url, sql)
 
 
 def _pg_fresh_database():

@@ -27,9 +27,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
-import struct
 import subprocess
 import tempfile
 import threading
@@ -38,7 +36,7 @@ import unittest
 import urllib.parse
 
 import harness
-from harness import BACKEND, BIN, Client, Server, base_env, unique
+from harness import BACKEND, BIN, Client, Server, base_env, pg_query, unique
 
 PG = BACKEND == "postgres"
 
@@ -65,71 +63,6 @@ USER_PASSWORD = "Zoë-Passwört-1234-long"
 
 
 # --- the databases, read behind the servers' backs -----------------------------------
-
-def pg_query(url, sql):
-    """
-    Runs SQL with the simple query protocol (trust authentication). Returns
-    (column names, rows) of the last result; values are str or None.
-    """
-    u = urllib.parse.urlparse(url)
-    user = urllib.parse.unquote(u.username or "postgres")
-    dbname = urllib.parse.unquote(u.path.lstrip("/") or "postgres")
-    with socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=30) as s:
-        params = b"user\0" + user.encode() + b"\0database\0" + dbname.encode() + b"\0\0"
-        s.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
-
-        def read_exact(n):
-            data = b""
-            while len(data) < n:
-                chunk = s.recv(n - len(data))
-                if not chunk:
-                    raise RuntimeError("PostgreSQL closed the connection")
-                data += chunk
-            return data
-
-        def read_until_ready():
-            error, cols, rows = None, [], []
-            while True:
-                kind = read_exact(1)
-                (length,) = struct.unpack("!i", read_exact(4))
-                payload = read_exact(length - 4)
-                if kind == b"R" and struct.unpack("!i", payload[:4])[0] != 0:
-                    raise RuntimeError("PostgreSQL asks for a password")
-                if kind == b"E":
-                    error = payload.replace(b"\0", b" ").decode(errors="replace")
-                elif kind == b"T":
-                    (n,) = struct.unpack("!h", payload[:2])
-                    pos, cols, rows = 2, [], []
-                    for _ in range(n):
-                        end = payload.index(b"\0", pos)
-                        cols.append(payload[pos:end].decode())
-                        pos = end + 1 + 18
-                elif kind == b"D":
-                    (n,) = struct.unpack("!h", payload[:2])
-                    pos, row = 2, []
-                    for _ in range(n):
-                        (size,) = struct.unpack("!i", payload[pos:pos + 4])
-                        pos += 4
-                        if size < 0:
-                            row.append(None)
-                        else:
-                            row.append(payload[pos:pos + size].decode())
-                            pos += size
-                    rows.append(tuple(row))
-                elif kind == b"Z":
-                    return error, cols, rows
-
-        err, _, _ = read_until_ready()
-        if err:
-            raise RuntimeError("PostgreSQL: " + err)
-        q = sql.encode() + b"\0"
-        s.sendall(b"Q" + struct.pack("!i", 4 + len(q)) + q)
-        err, cols, rows = read_until_ready()
-        s.sendall(b"X" + struct.pack("!i", 4))
-        if err:
-            raise RuntimeError("PostgreSQL: %s (for %s)" % (err, sql[:300]))
-        return cols, rows
-
 
 class Db:
     """One database by its servio URL: postgres://… or sqlite:PATH."""

@@ -22,9 +22,7 @@ servers start: it records each state change in a table of its own.
 import os
 import re
 import signal
-import socket
 import sqlite3
-import struct
 import subprocess
 import threading
 import time
@@ -41,65 +39,9 @@ JOBS_TIMEOUT = 40
 
 # --- reading the database behind the servers -----------------------------------------
 
-def pg_query(url, sql):
-    """
-    Runs SQL (one or more statements) with the simple query protocol and
-    trust authentication; returns the rows of the last result as tuples of
-    str or None. Raises RuntimeError on an error.
-    """
-    u = urllib.parse.urlparse(url)
-    user = urllib.parse.unquote(u.username or "postgres")
-    dbname = urllib.parse.unquote(u.path.lstrip("/") or "postgres")
-    with socket.create_connection((u.hostname or "127.0.0.1", u.port or 5432), timeout=30) as s:
-        params = b"user\0" + user.encode() + b"\0database\0" + dbname.encode() + b"\0\0"
-        s.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
-
-        def read_exact(n):
-            data = b""
-            while len(data) < n:
-                chunk = s.recv(n - len(data))
-                if not chunk:
-                    raise RuntimeError("PostgreSQL closed the connection")
-                data += chunk
-            return data
-
-        def read_until_ready():
-            error, rows = None, []
-            while True:
-                kind = read_exact(1)
-                (length,) = struct.unpack("!i", read_exact(4))
-                payload = read_exact(length - 4)
-                if kind == b"R" and struct.unpack("!i", payload[:4])[0] != 0:
-                    raise RuntimeError("PostgreSQL asks for a password")
-                if kind == b"E":
-                    error = payload.replace(b"\0", b" ").decode(errors="replace")
-                elif kind == b"T":
-                    rows = []  # a new result: keep only the last one's rows
-                elif kind == b"D":
-                    (ncols,) = struct.unpack("!h", payload[:2])
-                    pos, row = 2, []
-                    for _ in range(ncols):
-                        (n,) = struct.unpack("!i", payload[pos:pos + 4])
-                        pos += 4
-                        if n < 0:
-                            row.append(None)
-                        else:
-                            row.append(payload[pos:pos + n].decode())
-                            pos += n
-                    rows.append(tuple(row))
-                elif kind == b"Z":
-                    return error, rows
-
-        err, _ = read_until_ready()
-        if err:
-            raise RuntimeError("PostgreSQL: " + err)
-        q = sql.encode() + b"\0"
-        s.sendall(b"Q" + struct.pack("!i", 4 + len(q)) + q)
-        err, rows = read_until_ready()
-        s.sendall(b"X" + struct.pack("!i", 4))
-        if err:
-            raise RuntimeError("PostgreSQL: %s (for %s)" % (err, sql[:300]))
-        return rows
+def pg_rows(url, sql):
+    """The rows of the last result of SQL (one or more statements)."""
+    return harness.pg_query(url, sql)[1]
 
 
 class Database:
@@ -112,7 +54,7 @@ class Database:
     def query(self, sql):
         """Rows as tuples of str or None (the same on both backends)."""
         if self.url:
-            return pg_query(self.url, sql)
+            return pg_rows(self.url, sql)
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             rows = con.execute(sql).fetchall()
@@ -127,7 +69,7 @@ class Database:
         the rows when they appear.
         """
         if self.url:
-            pg_query(self.url, "BEGIN; LOCK TABLE jobs IN EXCLUSIVE MODE; %s;"
+            pg_rows(self.url, "BEGIN; LOCK TABLE jobs IN EXCLUSIVE MODE; %s;"
                                " SELECT pg_sleep(%s); COMMIT" % (sql, hold))
             return
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -141,7 +83,7 @@ class Database:
 
     def script(self, sql):
         if self.url:
-            pg_query(self.url, sql)
+            pg_rows(self.url, sql)
             return
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:

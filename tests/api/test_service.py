@@ -9,6 +9,7 @@ import re
 import unittest
 import urllib.parse
 
+import harness
 from harness import BACKEND, ServerTestCase, needs_test_build, unique
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -302,6 +303,28 @@ class TestSearch(ServiceCase):
                                " WHERE x < 1200) " + cols + rows + " FROM g")
         cls.mine_new = [t["id"] for t in made(cls.company_id, 3)]
         cls.theirs_new = [t["id"] for t in made(cls.other_id, 4)]
+
+    @unittest.skipUnless(BACKEND == "postgres", "a GIN index's pending list (PostgreSQL)")
+    def test_few_words_wait_unmerged_in_the_index(self):
+        # The 1,200 tickets written in one statement (setUpClass): their words
+        # went to the GIN index's pending list first, which every search
+        # reads whole until it outgrows gin_pending_list_limit and is merged.
+        # 64 kB (0037) holds at most 8 pages; the default 4 MB kept them all.
+        harness.pg_query(self.server.database_url, "CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        _, rows = harness.pg_query(
+            self.server.database_url,
+            "SELECT c.relname, c.reloptions::text, (pgstatginindex(c.oid)).pending_pages"
+            " FROM pg_class c JOIN pg_am a ON a.oid = c.relam"
+            " WHERE a.amname = 'gin' ORDER BY c.relname")
+        self.assertIn("tickets_search", [r[0] for r in rows])
+        self.assertGreaterEqual(len(rows), 9)
+        for name, options, pending in rows:
+            self.assertEqual(options, "{gin_pending_list_limit=64}", name)
+            self.assertLessEqual(int(pending), 8, name)
+        # and what waits is found
+        body = self.assertStatus(self.admin.get("/api/v1/tickets?" + urllib.parse.urlencode(
+            {"q": "widget " + self.word, "limit": 3})), 200)
+        self.assertEqual(len(body["data"]), 3)
 
     def walk(self, params, client=None, path="/api/v1/tickets"):
         """Every page of a search: the records in order."""

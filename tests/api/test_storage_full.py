@@ -34,7 +34,7 @@ import sqlite3
 import unittest
 
 from harness import BACKEND, ADMIN_EMAIL, ADMIN_PASSWORD, Client, ServerTestCase, \
-    needs_test_build, unique
+    needs_test_build, pg_query, unique
 
 PG = BACKEND == "postgres"
 PROBE_SECONDS = 30      # src/api/system.c: /healthz writes at most this often
@@ -51,7 +51,6 @@ class StorageFullTest(ServerTestCase):
 
     def query(self, sql):
         if PG:
-            from test_copy import pg_query
             _, rows = pg_query(self.server.database_url, sql)
             return rows
         con = sqlite3.connect(os.path.join(self.server.dir, "servio.db"), timeout=30)

@@ -355,7 +355,8 @@ static void migration_fts(void **state)
 	assert_non_null(strstr(pg, "ALTER TABLE notes ADD COLUMN search_vector tsvector GENERATED"
 				   " ALWAYS AS (to_tsvector('simple', servio_unaccent(coalesce(title,"
 				   " '') || ' ' || coalesce(body, '')))) STORED; CREATE INDEX"
-				   " notes_search ON notes USING GIN (search_vector);"));
+				   " notes_search ON notes USING GIN (search_vector)"
+				   " WITH (gin_pending_list_limit = 64);"));
 	assert_non_null(strstr(pg, "ALTER TABLE tags ADD COLUMN search_vector tsvector GENERATED"
 				   " ALWAYS AS (to_tsvector('simple', servio_unaccent(coalesce(name,"
 				   " '')))) STORED;"));
