@@ -192,6 +192,20 @@ static int wait_for_stop(sigset_t *stop)
 	return sig;
 }
 
+/* Whether db's schema is the one this program knows; if not, says so. */
+static bool schema_current(struct db *db)
+{
+	int current, latest;
+	if (db_schema_version(db, &current, &latest) != RC_OK)
+		fprintf(stderr, "servio: cannot read the schema's version: %s\n", db_errmsg(db));
+	else if (current != latest)
+		fprintf(stderr, "servio: the database schema is at version %d, this program needs "
+				"%d: run \"servio migrate\"\n", current, latest);
+	else
+		return true;
+	return false;
+}
+
 /* servio worker --run KIND: the kind's handler once, now, in this process. */
 static int run_kind_now(struct conf *c, const char *kind)
 {
@@ -216,7 +230,8 @@ static int run_kind_now(struct conf *c, const char *kind)
 		return 1;
 	}
 	struct db *db = open_db(c, true, false);
-	if (!db) {
+	if (!db || !schema_current(db)) {
+		db_disconnect(db);
 		db_checkpointer_stop();
 		return 1;
 	}
@@ -255,14 +270,10 @@ int cmd_worker(struct conf *c, int argc, char **argv)
 	struct db *db = open_db(c, true, false);
 	if (!db)
 		return 1;
-	int current, latest;
-	int rc = db_schema_version(db, &current, &latest);
+	bool current = schema_current(db);
 	db_disconnect(db);
-	if (rc != RC_OK || current != latest) {
-		fprintf(stderr, "servio: the database schema is at version %d, this program needs "
-				"%d: run \"servio migrate\"\n", current, latest);
+	if (!current)
 		return 1;
-	}
 	db_pool_init(c->database_url);
 	/* as serve does, before the worker's connections open: theirs never checkpoint */
 	char err[512];

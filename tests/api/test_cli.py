@@ -324,6 +324,22 @@ class CommandsTest(ServerTestCase):
         self.assertStatus(self.admin.get("/healthz"), 200)
         self.assertNotEqual(self.cli("migrate", "extra", ok=False).returncode, 0)
 
+    def test_a_worker_refuses_a_schema_behind_it(self):
+        # as if the newest migration had not run (a new program on an old database)
+        latest = int(re.search(r"version (\d+)", self.cli("migrate").stdout).group(1))
+        self.server.execute("UPDATE schema_migrations SET version = -version"
+                            " WHERE version = %d" % latest)
+        try:
+            for args in (("worker", "--run", "sla"), ("worker", "--run", "housekeeping")):
+                r = self.cli(*args, ok=False)
+                self.assertEqual(r.returncode, 1, output(r))
+                self.assertIn("schema is at version %d, this program needs %d: run \"servio "
+                              "migrate\"" % (latest - 1, latest), r.stderr)
+        finally:
+            self.server.execute("UPDATE schema_migrations SET version = -version"
+                                " WHERE version = %d" % -latest)
+        self.assertEqual(self.cli("worker", "--run", "sla").returncode, 0)
+
     def test_routes(self):
         r = self.cli("routes")
         self.assertRegex(r.stdout, r"(?m)^GET /api/v1/companies\b")
