@@ -963,6 +963,11 @@ int db_fts_where(struct db *db, const char *table, struct buf *sql)
 	return db->drv->fts_where(table, sql);
 }
 
+int db_fts_among(struct db *db, const char *table, struct buf *sql)
+{
+	return (db->drv->fts_among ? db->drv->fts_among : db->drv->fts_where)(table, sql);
+}
+
 static bool word_byte(unsigned char c)
 {
 	return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');

@@ -157,11 +157,16 @@ int db_txn(struct db *db, int (*fn)(struct db *db, void *arg), void *arg);
  * whole. table (NULL: none) is the searched table, whose index may spell
  * out the words the prefix stands for. db_fts_where appends to sql a WHERE
  * fragment with one "?" for it that restricts "id" of table to matching
- * rows (the table's search index comes from its migration).
+ * rows (the table's search index comes from its migration), for a list in
+ * id order that stops at its page. db_fts_among appends the same
+ * condition for a list in another order, which reads every match to sort
+ * them: on PostgreSQL it names the matches by their row address, one heap
+ * fetch each, where an id costs a walk down the primary key first.
  */
 struct buf;
 char *db_fts_query(struct db *db, const char *table, const char *text);
 int db_fts_where(struct db *db, const char *table, struct buf *sql);
+int db_fts_among(struct db *db, const char *table, struct buf *sql);
 /*
  * A search in id order (newest first) reads a window of rows first, then,
  * when that did not fill the page, the rest (see resource_list).

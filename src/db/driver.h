@@ -99,8 +99,13 @@ struct db_driver {
 	const char *for_update;
 	/* BEGIN of a read transaction for db_read_begin, or NULL (not worth it). */
 	const char *read_begin_sql;
-	/* Appends the WHERE fragment matching table.id against one "?". */
+	/*
+	 * Appends the WHERE fragment matching table.id against one "?"; and
+	 * the one for a list that reads every match (db_fts_among), or NULL:
+	 * fts_where serves.
+	 */
 	int (*fts_where)(const char *table, struct buf *sql);
+	int (*fts_among)(const char *table, struct buf *sql);
 	/*
 	 * A search in id order: the FROM source where the index leads
 	 * (db_fts_drive), or NULL; the test of the current row (db_fts_test);

@@ -997,6 +997,21 @@ static int pg_fts_where(const char *table, struct buf *sql)
 			table, table);
 }
 
+/*
+ * The same matches by their row address, for a list that sorts them all
+ * (another order than id): a TID scan fetches each at once, where ids
+ * were each looked up in the primary key first (a common word of 690
+ * companies: 2,070 buffers read instead of ~700, 1.9 times the rate). One
+ * statement, one snapshot: the addresses found are of the versions it
+ * sees.
+ */
+static int pg_fts_among(const char *table, struct buf *sql)
+{
+	return buf_addf(sql, "%s.ctid = ANY(ARRAY(SELECT ctid FROM %s WHERE search_vector @@"
+			     " to_tsquery('simple', servio_unaccent(?))))",
+			table, table);
+}
+
 /* Each row tested against the query computed once; "IS TRUE" keeps the GIN index out */
 static int pg_fts_test(const char *table, struct buf *sql)
 {
@@ -1061,6 +1076,7 @@ const struct db_driver db_pg_driver = {
 	.counters_load_sql = "SELECT setval('counter_%s', COALESCE((SELECT value FROM counters"
 			     " WHERE name = '%s'), 0) + 1, false)",
 	.fts_where = pg_fts_where,
+	.fts_among = pg_fts_among,
 	.fts_test = pg_fts_test,
 	/* the skip-th row (the second %s is not used) */
 	.fts_bound_sql = "SELECT id FROM %s WHERE id %.0s%s ? ORDER BY id %s OFFSET ? LIMIT 1",

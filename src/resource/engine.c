@@ -1135,7 +1135,7 @@ static int list_plain(struct page *p, const char *fts, bool id_order)
 	list_conditions(p, &sql);
 	if (fts) {
 		buf_addstr(&sql, " AND ");
-		db_fts_where(p->ctx->db, p->res->table, &sql);
+		(id_order ? db_fts_where : db_fts_among)(p->ctx->db, p->res->table, &sql);
 	}
 	cursor_sql(p, &sql, "id", !id_order);
 	if (id_order)
