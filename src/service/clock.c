@@ -1108,6 +1108,7 @@ struct helper {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool work, quit;
+	bool held;		/* work handed over whose result sweep_page has not added */
 	/* the work: as sweep_batches takes it */
 	struct open_ticket *const *o;
 	const struct sla_result *r;
@@ -1196,60 +1197,103 @@ static void helper_stop(struct helper *h)
 	xfree(h);
 }
 
+/* The sweep's tally: what sweep_batches counts, and the first error. */
+struct tally {
+	int64_t written, failed, first_failed;
+	char *error;
+	size_t errlen;
+};
+
 /*
- * Sweeps a page's changed tickets, the second half on the helper (*h,
- * started if need be while *helpable) while this thread does the first.
+ * Waits for the work the helper has in hand, if any, and adds its result
+ * to t (its failures after those counted before: its tickets came after
+ * them). Returns -1 when it failed for no one ticket.
  */
-static int sweep_page(struct db *db, struct helper **hp, bool *helpable, struct policy **p,
-		      struct open_ticket *const *o, const struct sla_result *r, size_t n,
-		      int64_t now, int64_t *written, int64_t *failed, int64_t *first_failed,
-		      char *error, size_t errlen)
+static int helper_collect(struct helper *h, struct tally *t)
 {
-	if (n >= HELPER_MIN && !*hp && *helpable)
-		*helpable = (*hp = helper_start(db)) != NULL;
-	struct helper *h = *hp;
-	if (!h || n < HELPER_MIN)
-		return sweep_batches(db, p, o, r, n, now, written, failed, first_failed, error,
-				     errlen);
-	size_t mine = n / 2;
-	pthread_mutex_lock(&h->lock);
-	h->o = o + mine;
-	h->r = r + mine;
-	h->n = n - mine;
-	h->now = now;
-	h->written = h->failed = h->first_failed = 0;
-	h->work = true;
-	pthread_cond_broadcast(&h->cond);
-	pthread_mutex_unlock(&h->lock);
-	int status = sweep_batches(db, p, o, r, mine, now, written, failed, first_failed, error,
-				   errlen);
+	if (!h || !h->held)
+		return 0;
 	pthread_mutex_lock(&h->lock);
 	while (h->work)
 		pthread_cond_wait(&h->cond, &h->lock);
 	pthread_mutex_unlock(&h->lock);
-	*written += h->written;
-	if (h->failed && !*failed)
-		*first_failed = h->first_failed;
-	*failed += h->failed;
-	if (h->status < 0 && status == 0) {
-		snprintf(error, errlen, "%s", h->error);
-		status = -1;
+	h->held = false;
+	t->written += h->written;
+	if (h->failed && !t->failed)
+		t->first_failed = h->first_failed;
+	t->failed += h->failed;
+	if (h->status < 0) {
+		snprintf(t->error, t->errlen, "%s", h->error);
+		return -1;
 	}
-	return status;
+	return 0;
 }
+
+/*
+ * Sweeps a page's changed tickets: the last 53 % handed to the helper
+ * (*hp, started if need be while *helpable), the rest done here. The
+ * helper's part may still be in hand when this returns: the caller reads
+ * and computes the next page meanwhile (into the other buffer), and the
+ * next call, or helper_collect, waits for it first. This thread's share
+ * is the smaller for that reading (the 1M sweep 10.3-10.9 s with halves
+ * and a wait at each page's end, 9.2-10.1 s so).
+ */
+static int sweep_page(struct db *db, struct helper **hp, bool *helpable, struct policy **p,
+		      struct open_ticket *const *o, const struct sla_result *r, size_t n,
+		      int64_t now, struct tally *t)
+{
+	if (n >= HELPER_MIN && !*hp && *helpable)
+		*helpable = (*hp = helper_start(db)) != NULL;
+	struct helper *h = *hp;
+	if (helper_collect(h, t) < 0)
+		return -1;
+	size_t mine = h && n >= HELPER_MIN ? n * 47 / 100 : n;
+	if (mine < n) {
+		pthread_mutex_lock(&h->lock);
+		h->o = o + mine;
+		h->r = r + mine;
+		h->n = n - mine;
+		h->now = now;
+		h->written = h->failed = h->first_failed = 0;
+		h->work = h->held = true;
+		pthread_cond_broadcast(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+	}
+	return sweep_batches(db, p, o, r, mine, now, &t->written, &t->failed, &t->first_failed,
+			     t->error, t->errlen);
+}
+
+/*
+ * A page as read and computed. Two take turns: the helper may still be
+ * writing the half it was handed of one (pointers into it) while the
+ * next is read into the other.
+ */
+struct sweep_buf {
+	struct arena a;
+	struct open_ticket *page;
+	struct open_ticket **changed;
+	struct sla_result *results;
+};
 
 int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, char *error,
 	      size_t errlen)
 {
 	struct policy_cache cache = { .n = 0 };
-	struct open_ticket *page = xmalloc(SWEEP_PAGE * sizeof(*page));
+	struct sweep_buf buf[2];
+	bool ok = true;
+	for (int k = 0; k < 2; k++) {
+		arena_init(&buf[k].a);
+		buf[k].page = xmalloc(SWEEP_PAGE * sizeof(*buf[k].page));
+		buf[k].changed = xmalloc(SWEEP_PAGE * sizeof(*buf[k].changed));
+		buf[k].results = xmalloc(SWEEP_PAGE * sizeof(*buf[k].results));
+		ok = ok && buf[k].page && buf[k].changed && buf[k].results;
+	}
 	struct policy **pols = xmalloc(SWEEP_PAGE * sizeof(*pols));
-	struct open_ticket **changed = xmalloc(SWEEP_PAGE * sizeof(*changed));
-	struct sla_result *results = xmalloc(SWEEP_PAGE * sizeof(*results));
-	int64_t after = 0, failed = 0, first_failed = 0;
-	*tickets = *written = 0;
+	struct tally t = { .error = error, .errlen = errlen };
+	int64_t after = 0;
+	*tickets = 0;
 	int status = 0;
-	if (!page || !pols || !changed || !results) {
+	if (!ok || !pols) {
 		snprintf(error, errlen, "out of memory");
 		status = -1;
 	}
@@ -1257,50 +1301,60 @@ int sla_sweep(struct db *db, int64_t now, int64_t *tickets, int64_t *written, ch
 	/* see sweep_page */
 	struct helper *h = NULL;
 	bool helpable = strcmp(db_dialect(db), "postgres") == 0;
-	while (status == 0) {
-		struct arena a;
-		arena_init(&a);
+	for (int turn = 0; status == 0; turn ^= 1) {
+		struct sweep_buf *b = &buf[turn];
+		arena_release(&b->a);	/* the helper's half of its page was collected */
+		arena_init(&b->a);
 		int n = 0;
-		int rc = page_read(db, &a, after, page, &n);
+		int rc = page_read(db, &b->a, after, b->page, &n);
 		if (rc != RC_OK) {
 			snprintf(error, errlen, "cannot read open tickets: %s", db_errmsg(db));
-			arena_release(&a);
 			status = -1;
 			break;
 		}
 		size_t nsweep = 0;
 		for (int i = 0; i < n; i++) {
-			struct policy *p = cached_policy(db, &cache, page[i].policy_id);
+			struct policy *p = cached_policy(db, &cache, b->page[i].policy_id);
 			if (!p)
 				continue;	/* logged by policy_load */
-			if (needs_sweep(p, &page[i], now, &results[nsweep])) {
+			if (needs_sweep(p, &b->page[i], now, &b->results[nsweep])) {
 				pols[nsweep] = p;
-				changed[nsweep++] = &page[i];
+				b->changed[nsweep++] = &b->page[i];
 			}
 		}
 		if (n)
-			after = page[n - 1].id;
+			after = b->page[n - 1].id;
 		*tickets += n;
-		if (nsweep && sweep_page(db, &h, &helpable, pols, changed, results, nsweep, now,
-					 written, &failed, &first_failed, error, errlen) < 0)
+		/*
+		 * the helper may keep the half it was handed while the next page
+		 * is read into the other buffer, not past it: this one is next
+		 */
+		if (nsweep ? sweep_page(db, &h, &helpable, pols, b->changed, b->results, nsweep,
+					now, &t) < 0
+			   : helper_collect(h, &t) < 0)
 			status = -1;
-		arena_release(&a);
 		if (n < SWEEP_PAGE)
 			break;
 	}
+	if (helper_collect(h, &t) < 0 && status == 0)
+		status = -1;
 	helper_stop(h);
 	sweeping = NULL;
-	if (status == 0 && failed) {
+	*written = t.written;
+	if (status == 0 && t.failed) {
 		snprintf(error, errlen, "cannot sweep %lld tickets, the first %lld (logged)",
-			 (long long)failed, (long long)first_failed);
+			 (long long)t.failed, (long long)t.first_failed);
 		status = -1;
 	}
 	for (int i = 0; i < cache.n; i++)
 		policy_release(&cache.p[i]);
-	xfree(page);
+	for (int k = 0; k < 2; k++) {
+		arena_release(&buf[k].a);
+		xfree(buf[k].page);
+		xfree(buf[k].changed);
+		xfree(buf[k].results);
+	}
 	xfree(pols);
-	xfree(changed);
-	xfree(results);
 	return status;
 }
 

@@ -1077,6 +1077,17 @@ class TestClocks(ServiceCase):
         self.assertEqual(warned, sorted(list(ours) * 4))
 
     @needs_test_build
+    def test_sweep_of_several_pages(self):
+        # 500 open tickets a page: while PostgreSQL's helper writes its part of
+        # one page, the next is read into another buffer, and what it did is
+        # counted before the next page's writes; a page without a change waits
+        # for it too. The refused ticket is in the first page's helper part.
+        contract = self.fast_contract()
+        tickets = [self.ticket(contract_id=contract["id"], priority="critical")
+                   for _ in range(1060)]
+        self.sweep_with_one_refused(tickets, tickets[400])
+
+    @needs_test_build
     def test_last_activity_follows_people_not_the_clock(self):
         t = self.ticket()
         self.assertEqual(t["last_activity_at"], t["created_at"])
