@@ -1265,7 +1265,7 @@ static int sweep_page(struct db *db, struct helper **hp, bool *helpable, struct 
 
 /*
  * A page as read and computed. Two take turns: the helper may still be
- * writing the half it was handed of one (pointers into it) while the
+ * writing the part it was handed of one (pointers into it) while the
  * next is read into the other.
  */
 struct sweep_buf {
