@@ -990,11 +990,16 @@ static int64_t pg_total_changes(void *conn)
  * are fetched through the GIN index once, then sorted or looked up: for a
  * rare word, or any word of a small table.
  */
+static int fts_matching(const char *table, const char *by, struct buf *sql)
+{
+	return buf_addf(sql, "%s.%s = ANY(ARRAY(SELECT %s FROM %s WHERE search_vector @@"
+			     " to_tsquery('simple', servio_unaccent(?))))",
+			table, by, by, table);
+}
+
 static int pg_fts_where(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "%s.id = ANY(ARRAY(SELECT id FROM %s WHERE search_vector @@"
-			     " to_tsquery('simple', servio_unaccent(?))))",
-			table, table);
+	return fts_matching(table, "id", sql);
 }
 
 /*
@@ -1007,9 +1012,7 @@ static int pg_fts_where(const char *table, struct buf *sql)
  */
 static int pg_fts_among(const char *table, struct buf *sql)
 {
-	return buf_addf(sql, "%s.ctid = ANY(ARRAY(SELECT ctid FROM %s WHERE search_vector @@"
-			     " to_tsquery('simple', servio_unaccent(?))))",
-			table, table);
+	return fts_matching(table, "ctid", sql);
 }
 
 /* Each row tested against the query computed once; "IS TRUE" keeps the GIN index out */

@@ -1736,10 +1736,53 @@ static int created(struct write *w, json_t *after)
 }
 
 /*
+ * A create's INSERT of rec, prepared and bound: created_at and updated_at
+ * now, version 1, and rec's columns; or, with an id taken ahead (id > 0),
+ * that id and every column (NULL where rec has none, so that no default
+ * of the database's makes the row differ from the record). Without one,
+ * it returns the row as a load would read it (the hidden columns too).
+ */
+static struct db_stmt *insert_row(struct db *db, const struct resource *res, const json_t *rec,
+				  int64_t id, const char *now)
+{
+	bool every = id > 0;
+	struct buf sql;
+	buf_init(&sql, SQL_MAX);
+	buf_addf(&sql, "INSERT INTO %s (%screated_at, updated_at, version", res->table,
+		 every ? "id, " : "");
+	for (const struct field *f = res->fields; f->name; f++)
+		if (is_column(f) && (every || json_object_get(rec, f->name)))
+			buf_addf(&sql, ", %s", f->name);
+	buf_addstr(&sql, every ? ") VALUES (?, ?, ?, 1" : ") VALUES (?, ?, 1");
+	for (const struct field *f = res->fields; f->name; f++)
+		if (is_column(f) && (every || json_object_get(rec, f->name)))
+			buf_addstr(&sql, ", ?");
+	buf_addch(&sql, ')');
+	if (!every) {
+		buf_addstr(&sql, " RETURNING ");
+		select_list(&sql, res, true);
+	}
+	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
+	buf_release(&sql);
+	if (!st)
+		return NULL;
+	int idx = 1;
+	if (every)
+		db_bind_int(st, idx++, id);
+	db_bind_text(st, idx++, now);
+	db_bind_text(st, idx++, now);
+	for (const struct field *f = res->fields; f->name; f++) {
+		json_t *v = json_object_get(rec, f->name);
+		if (is_column(f) && (every || v))
+			bind_value(st, idx++, f, v);
+	}
+	return st;
+}
+
+/*
  * The create of rec sent ahead (ctx->creates_ahead): its id taken ahead,
- * every column written (NULL where rec has none, so that no default of
- * the database's makes the row differ from the record), the record made
- * from what was written as a read would give it.
+ * every column written (insert_row), the record made from what was
+ * written as a read would give it.
  */
 static int create_ahead(struct write *w, const json_t *rec, const char *now)
 {
@@ -1752,32 +1795,15 @@ static int create_ahead(struct write *w, const json_t *rec, const char *now)
 	json_t *after = own(ctx, json_pack("{s:I, s:s, s:s, s:i, s:n}", "id", (json_int_t)id,
 					   "created_at", now, "updated_at", now, "version", 1,
 					   "archived_at"));
-	struct buf sql;
-	buf_init(&sql, SQL_MAX);
-	buf_addf(&sql, "INSERT INTO %s (id, created_at, updated_at, version", res->table);
-	for (const struct field *f = res->fields; f->name; f++)
-		if (is_column(f))
-			buf_addf(&sql, ", %s", f->name);
-	buf_addstr(&sql, ") VALUES (?, ?, ?, 1");
-	for (const struct field *f = res->fields; f->name; f++)
+	for (const struct field *f = res->fields; after && f->name; f++)
 		if (is_column(f)) {
-			buf_addstr(&sql, ", ?");
-			json_t *v = after ? as_read(f, json_object_get(rec, f->name)) : NULL;
+			json_t *v = as_read(f, json_object_get(rec, f->name));
 			if (!v || json_object_set_new(after, f->name, v) < 0)
 				after = NULL;
 		}
-	buf_addch(&sql, ')');
-	struct db_stmt *st = sql.failed || !after ? NULL : db_prepare(ctx->db, buf_str(&sql));
-	buf_release(&sql);
+	struct db_stmt *st = after ? insert_row(ctx->db, res, rec, id, now) : NULL;
 	if (!st)
 		return RC_ERROR;
-	int idx = 1;
-	db_bind_int(st, idx++, id);
-	db_bind_text(st, idx++, now);
-	db_bind_text(st, idx++, now);
-	for (const struct field *f = res->fields; f->name; f++)
-		if (is_column(f))
-			bind_value(st, idx++, f, json_object_get(rec, f->name));
 	rc = db_step_later(st);
 	db_done(st);
 	if (rc == RC_CONSTRAINT) {
@@ -1835,31 +1861,9 @@ static int create_txn(struct db *db, void *arg)
 	if (ctx->creates_ahead && ctx->trusted && !res->no_record_columns && db_in_txn(db) &&
 	    db_ids_ahead(db))
 		return create_ahead(w, rec, now);
-	struct buf sql;
-	buf_init(&sql, SQL_MAX);
-	buf_addf(&sql, "INSERT INTO %s (created_at, updated_at, version", res->table);
-	for (const struct field *f = res->fields; f->name; f++)
-		if (is_column(f) && json_object_get(rec, f->name))
-			buf_addf(&sql, ", %s", f->name);
-	buf_addstr(&sql, ") VALUES (?, ?, 1");
-	for (const struct field *f = res->fields; f->name; f++)
-		if (is_column(f) && json_object_get(rec, f->name))
-			buf_addstr(&sql, ", ?");
-	/* the row as a load would read it (the hidden columns too): no read-back */
-	buf_addstr(&sql, ") RETURNING ");
-	select_list(&sql, res, true);
-	struct db_stmt *st = sql.failed ? NULL : db_prepare(db, buf_str(&sql));
-	buf_release(&sql);
+	struct db_stmt *st = insert_row(db, res, rec, 0, now);
 	if (!st)
 		return RC_ERROR;
-	int idx = 1;
-	db_bind_text(st, idx++, now);
-	db_bind_text(st, idx++, now);
-	for (const struct field *f = res->fields; f->name; f++) {
-		json_t *v = json_object_get(rec, f->name);
-		if (is_column(f) && v)
-			bind_value(st, idx++, f, v);
-	}
 	rc = db_step(st);
 	w->id = rc == RC_ROW ? db_col_int(st, 0) : 0;
 	json_t *after = rc == RC_ROW ? own(ctx, row_to_json(st, res, true)) : NULL;
