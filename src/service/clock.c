@@ -1031,16 +1031,23 @@ static int batch_txn(struct db *db, void *arg)
 	return rc;
 }
 
+/* The sweep's tally: what sweep_batches counts, and the first error. */
+struct tally {
+	int64_t written, failed, first_failed;
+	char *error;
+	size_t errlen;
+};
+
 /*
  * Sweeps tickets o (policies p, clocks computed r) for real, SWEEP_BATCH
- * to a transaction. A ticket that fails is swept again alone: the others'
- * work is kept and it is counted in *failed (its id in *first_failed, the
- * message logged). Returns 0, or -1 with a message when a transaction
- * fails for no one ticket (a commit, lost races past db_txn's retries).
+ * to a transaction, counted in t. A ticket that fails is swept again
+ * alone: the others' work is kept and it is counted in t->failed (its id
+ * in t->first_failed, the message logged). Returns 0, or -1 with a
+ * message in t->error when a transaction fails for no one ticket (a
+ * commit, lost races past db_txn's retries).
  */
 static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *const *o,
-			 const struct sla_result *r, size_t n, int64_t now, int64_t *written,
-			 int64_t *failed, int64_t *first_failed, char *error, size_t errlen)
+			 const struct sla_result *r, size_t n, int64_t now, struct tally *t)
 {
 	bool trust = inputs_versioned();
 	size_t i = 0;
@@ -1058,12 +1065,12 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 			rc = db_txn_locking(db, batch_txn, &b);
 		}
 		if (rc == RC_OK) {
-			*written += b.written;
+			t->written += b.written;
 			i += b.n;
 			continue;
 		}
 		if (rc == RC_RETRY || b.failed >= b.n) {
-			snprintf(error, errlen, "cannot sweep tickets %lld to %lld: %s",
+			snprintf(t->error, t->errlen, "cannot sweep tickets %lld to %lld: %s",
 				 (long long)b.o[0]->id, (long long)b.o[b.n - 1]->id, db_errmsg(db));
 			return -1;
 		}
@@ -1071,20 +1078,20 @@ static int sweep_batches(struct db *db, struct policy **p, struct open_ticket *c
 		size_t k = b.failed;
 		b.n = k;
 		if (k && db_txn_locking(db, batch_txn, &b) != RC_OK) {
-			snprintf(error, errlen, "cannot sweep tickets %lld to %lld: %s",
+			snprintf(t->error, t->errlen, "cannot sweep tickets %lld to %lld: %s",
 				 (long long)b.o[0]->id, (long long)b.o[k - 1]->id, db_errmsg(db));
 			return -1;
 		}
-		*written += k ? b.written : 0;
+		t->written += k ? b.written : 0;
 		struct batch one = { p + i + k, o + i + k, r + i + k, 1, now, trust, 0, 0, false };
 		rc = db_txn_locking(db, batch_txn, &one);
 		if (rc == RC_OK) {
-			*written += one.written;
+			t->written += one.written;
 		} else {
 			log_error("SLA sweep: cannot sweep ticket %lld: %s", (long long)one.o[0]->id,
 				  db_errmsg(db));
-			if (!(*failed)++)
-				*first_failed = one.o[0]->id;
+			if (!t->failed++)
+				t->first_failed = one.o[0]->id;
 		}
 		i += k + 1;
 	}
@@ -1116,7 +1123,7 @@ struct helper {
 	int64_t now;
 	/* its result */
 	int status;
-	int64_t written, failed, first_failed;
+	struct tally tally;	/* its error in error */
 	char error[256];
 };
 
@@ -1143,9 +1150,7 @@ static void *helper_main(void *arg)
 			snprintf(h->error, sizeof(h->error), "%s",
 				 pols ? "cannot load a policy" : "out of memory");
 		else
-			status = sweep_batches(db, pols, h->o, h->r, n, h->now, &h->written,
-					       &h->failed, &h->first_failed, h->error,
-					       sizeof(h->error));
+			status = sweep_batches(db, pols, h->o, h->r, n, h->now, &h->tally);
 		pthread_mutex_lock(&h->lock);
 		h->status = status;
 		h->work = false;
@@ -1197,13 +1202,6 @@ static void helper_stop(struct helper *h)
 	xfree(h);
 }
 
-/* The sweep's tally: what sweep_batches counts, and the first error. */
-struct tally {
-	int64_t written, failed, first_failed;
-	char *error;
-	size_t errlen;
-};
-
 /*
  * Waits for the work the helper has in hand, if any, and adds its result
  * to t (its failures after those counted before: its tickets came after
@@ -1218,10 +1216,10 @@ static int helper_collect(struct helper *h, struct tally *t)
 		pthread_cond_wait(&h->cond, &h->lock);
 	pthread_mutex_unlock(&h->lock);
 	h->held = false;
-	t->written += h->written;
-	if (h->failed && !t->failed)
-		t->first_failed = h->first_failed;
-	t->failed += h->failed;
+	t->written += h->tally.written;
+	if (h->tally.failed && !t->failed)
+		t->first_failed = h->tally.first_failed;
+	t->failed += h->tally.failed;
 	if (h->status < 0) {
 		snprintf(t->error, t->errlen, "%s", h->error);
 		return -1;
@@ -1254,13 +1252,12 @@ static int sweep_page(struct db *db, struct helper **hp, bool *helpable, struct 
 		h->r = r + mine;
 		h->n = n - mine;
 		h->now = now;
-		h->written = h->failed = h->first_failed = 0;
+		h->tally = (struct tally){ .error = h->error, .errlen = sizeof(h->error) };
 		h->work = h->held = true;
 		pthread_cond_broadcast(&h->cond);
 		pthread_mutex_unlock(&h->lock);
 	}
-	return sweep_batches(db, p, o, r, mine, now, &t->written, &t->failed, &t->first_failed,
-			     t->error, t->errlen);
+	return sweep_batches(db, p, o, r, mine, now, t);
 }
 
 /*

@@ -1022,6 +1022,11 @@ class TestClocks(ServiceCase):
         return (now["sla"]["response_breached"],
                 len([e for e in audit if e["action"] == "update"]), len(history))
 
+    def critical_tickets(self, n):
+        """n critical tickets under a round-the-clock policy (fast_contract)."""
+        contract = self.fast_contract()
+        return [self.ticket(contract_id=contract["id"], priority="critical") for _ in range(n)]
+
     def sweep_with_one_refused(self, tickets, refused):
         """Sweeps with refused's write refused, then again without; checks each written once."""
         undo = self.refuse_breach(refused)
@@ -1047,20 +1052,16 @@ class TestClocks(ServiceCase):
 
     @needs_test_build
     def test_sweep_keeps_the_others_work_when_one_ticket_fails(self):
-        contract = self.fast_contract()
-        tickets = [self.ticket(contract_id=contract["id"], priority="critical")
-                   for _ in range(3)]
+        tickets = self.critical_tickets(3)
         # one transaction holds all three
         self.sweep_with_one_refused(tickets, tickets[1])
 
     @needs_test_build
     def test_sweep_of_many_tickets_on_two_connections(self):
-        # past 64 changed tickets a page, PostgreSQL's sweep gives the second half
+        # past 64 changed tickets a page, PostgreSQL's sweep gives the later part
         # to a thread of its own: each ticket is written once, warned once, and
         # a ticket that fails there is found and kept out as on the first
-        contract = self.fast_contract()
-        tickets = [self.ticket(contract_id=contract["id"], priority="critical")
-                   for _ in range(90)]
+        tickets = self.critical_tickets(90)
         self.sweep_with_one_refused(tickets, tickets[-3])
         # and each warning is one event of the outbox
         events, cursor = [], None
@@ -1082,9 +1083,7 @@ class TestClocks(ServiceCase):
         # one page, the next is read into another buffer, and what it did is
         # counted before the next page's writes; a page without a change waits
         # for it too. The refused ticket is in the first page's helper part.
-        contract = self.fast_contract()
-        tickets = [self.ticket(contract_id=contract["id"], priority="critical")
-                   for _ in range(1060)]
+        tickets = self.critical_tickets(1060)
         self.sweep_with_one_refused(tickets, tickets[400])
 
     @needs_test_build
